@@ -1,0 +1,94 @@
+//! Builds the application: state, router and layers; binds the listener and returns its address,
+//! so tests can run the app on port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::{Extension, Router};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+use crate::config::Config;
+use crate::store::{self, Db};
+use crate::web::middleware::{self, MakeUuid};
+use crate::web::views::DemoMode;
+use crate::web::{self, AppState};
+
+/// The full router with every layer, for a given state.
+pub fn router(state: AppState) -> Router {
+    let (routes, _) = web::routes().into_parts();
+    let mut app = routes
+        .fallback(|| async { crate::error::AppError::NotFound })
+        .with_state(state.clone())
+        .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(middleware::render_errors))
+        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(DefaultBodyLimit::max(state.config.upload_limit));
+    if state.config.demo {
+        app = app.layer(Extension(DemoMode));
+    }
+    app.layer(
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request| {
+                let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
+                let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id)
+            })
+            .on_request(())
+            .on_response(DefaultOnResponse::new().level(Level::INFO)),
+    )
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeUuid))
+}
+
+/// A bound, not yet serving application.
+pub struct App {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    listener: tokio::net::TcpListener,
+}
+
+impl App {
+    /// Opens the database (creating and migrating it) and binds the listen address.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let db = store::connect(&config.db_path).await?;
+        App::with_db(config, db).await
+    }
+
+    pub async fn with_db(config: Config, db: Db) -> anyhow::Result<App> {
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("kan niet luisteren op {}: {e}", config.listen))?;
+        let addr = listener.local_addr()?;
+        Ok(App { addr, state: AppState { db, config: Arc::new(config) }, listener })
+    }
+
+    /// Serves until the process receives Ctrl-C or SIGTERM.
+    pub async fn serve(self) -> anyhow::Result<()> {
+        let app = router(self.state.clone());
+        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("afsluiten: lopende verzoeken worden afgemaakt");
+}

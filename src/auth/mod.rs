@@ -1,0 +1,3 @@
+//! Who is asking and what they may do: users, roles, sessions and CSRF.
+
+pub mod roles;

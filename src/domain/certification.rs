@@ -1,0 +1,457 @@
+//! Blik op Werk Keurmerk Inburgeren: mark decisions and the one rule every feature uses,
+//! "does provider P hold a valid mark on date D?".
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::dates;
+use super::validation::{text, FieldErrors};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificationStatus {
+    FixedTerm,
+    Indefinite,
+    Suspended,
+    Withdrawn,
+    Lapsed,
+    Refused,
+}
+
+impl CertificationStatus {
+    pub const ALL: [CertificationStatus; 6] = [
+        CertificationStatus::FixedTerm,
+        CertificationStatus::Indefinite,
+        CertificationStatus::Suspended,
+        CertificationStatus::Withdrawn,
+        CertificationStatus::Lapsed,
+        CertificationStatus::Refused,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::FixedTerm => "fixed_term",
+            Self::Indefinite => "indefinite",
+            Self::Suspended => "suspended",
+            Self::Withdrawn => "withdrawn",
+            Self::Lapsed => "lapsed",
+            Self::Refused => "refused",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code.trim())
+    }
+
+    /// The words Blik op Werk itself uses.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::FixedTerm => "Voor bepaalde tijd",
+            Self::Indefinite => "Voor onbepaalde tijd",
+            Self::Suspended => "Geschorst",
+            Self::Withdrawn => "Ingetrokken",
+            Self::Lapsed => "Vervallen",
+            Self::Refused => "Niet toegekend",
+        }
+    }
+
+    /// Grants a mark (as opposed to suspending or ending one).
+    pub fn grants(self) -> bool {
+        matches!(self, Self::FixedTerm | Self::Indefinite)
+    }
+}
+
+/// One decision by Blik op Werk about one provider.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub id: i64,
+    pub status: CertificationStatus,
+    pub decision_date: Date,
+    /// From when the decision takes effect (for a suspension: the decision's own date of effect).
+    pub valid_from: Date,
+    /// Last day of a fixed-term mark (inclusive); None for an indefinite one.
+    pub valid_until: Option<Date>,
+    pub suspended_from: Option<Date>,
+    pub suspended_until: Option<Date>,
+    pub registration_number: String,
+    pub note: String,
+}
+
+impl Decision {
+    /// Whether this decision speaks about `day` at all.
+    fn in_effect_on(&self, day: Date) -> bool {
+        match self.status {
+            CertificationStatus::FixedTerm | CertificationStatus::Indefinite => {
+                self.valid_from <= day && self.valid_until.is_none_or(|u| day <= u)
+            }
+            CertificationStatus::Suspended => match (self.suspended_from, self.suspended_until) {
+                (Some(f), Some(u)) => f <= day && day <= u,
+                (Some(f), None) => f <= day,
+                _ => false,
+            },
+            // Ending decisions hold from their date of effect onward, until a later decision grants again.
+            CertificationStatus::Withdrawn | CertificationStatus::Lapsed | CertificationStatus::Refused => {
+                self.valid_from <= day
+            }
+        }
+    }
+
+    /// Later decisions supersede earlier ones; on the same decision date the later-recorded one wins.
+    fn precedence(&self) -> (Date, i64) {
+        (self.decision_date, self.id)
+    }
+}
+
+/// The decision that governs `day`: among those in effect that day, the most recent one.
+pub fn governing_decision(decisions: &[Decision], day: Date) -> Option<&Decision> {
+    decisions.iter().filter(|d| d.in_effect_on(day)).max_by_key(|d| d.precedence())
+}
+
+/// Does the provider with these decisions hold a valid Blik op Werk mark on `day`?
+/// Suspended days are not valid; end dates are inclusive; a later decision supersedes an earlier one.
+pub fn holds_valid_mark(decisions: &[Decision], day: Date) -> bool {
+    governing_decision(decisions, day).is_some_and(|d| d.status.grants())
+}
+
+/// Where a provider stands today, for the keurmerk overview.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Standing {
+    /// Valid today; `until` is the last valid day (None: indefinite, no suspension planned).
+    Valid { until: Option<Date>, status: CertificationStatus },
+    /// Suspended today, until the given day (inclusive) when known.
+    Suspended { until: Option<Date> },
+    /// No valid mark today; the last decision's status if there is one.
+    NotValid { last: Option<CertificationStatus> },
+}
+
+/// How far ahead the overview looks for marks about to lapse.
+pub const LAPSE_WARNING_DAYS: i64 = 90;
+
+pub fn standing(decisions: &[Decision], today: Date) -> Standing {
+    match governing_decision(decisions, today) {
+        Some(d) if d.status.grants() => Standing::Valid { until: last_valid_day(decisions, today), status: d.status },
+        Some(d) if d.status == CertificationStatus::Suspended => Standing::Suspended { until: d.suspended_until },
+        _ => Standing::NotValid {
+            last: decisions
+                .iter()
+                .filter(|d| d.decision_date <= today)
+                .max_by_key(|d| d.precedence())
+                .map(|d| d.status),
+        },
+    }
+}
+
+/// The last day of the unbroken valid run that contains `today` (None when it does not end).
+/// Walks the boundaries of all decisions instead of every day, so an indefinite mark costs nothing.
+fn last_valid_day(decisions: &[Decision], today: Date) -> Option<Date> {
+    let mut boundaries: Vec<Date> = decisions
+        .iter()
+        .flat_map(|d| [Some(d.valid_from), d.valid_until, d.suspended_from, d.suspended_until])
+        .flatten()
+        .flat_map(|b| [b.previous_day(), Some(b), b.next_day()])
+        .flatten()
+        .filter(|b| *b > today)
+        .collect();
+    boundaries.sort();
+    boundaries.dedup();
+    let mut last = today;
+    for b in boundaries {
+        // Validity only changes at a boundary, so checking the boundaries is enough.
+        if !holds_valid_mark(decisions, b) {
+            return Some(last.max(b.previous_day().unwrap_or(b)));
+        }
+        last = b;
+    }
+    None
+}
+
+/// Days until a valid mark ends (0 when it ends today), for sorting the most urgent first.
+pub fn days_left(until: Date, today: Date) -> i64 {
+    (until - today).whole_days()
+}
+
+/// What a user typed into the decision form.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct DecisionForm {
+    pub status: String,
+    pub decision_date: String,
+    pub valid_from: String,
+    pub valid_until: String,
+    pub suspended_from: String,
+    pub suspended_until: String,
+    pub registration_number: String,
+    pub note: String,
+}
+
+/// Validates a new decision on its own and against the provider's earlier decisions.
+pub fn validate_decision(form: &DecisionForm, existing: &[Decision]) -> Result<Decision, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let status = CertificationStatus::parse(&form.status);
+    if status.is_none() {
+        e.add("status", format!("Onbekende status '{}'. Kies een status uit de lijst.", form.status.trim()));
+    }
+    let mut date =
+        |field: &'static str, value: &str| dates::parse_form(value).map_err(|m| e.add(field, m)).ok().flatten();
+    let decision_date = date("decision_date", &form.decision_date);
+    let valid_from = date("valid_from", &form.valid_from);
+    let valid_until = date("valid_until", &form.valid_until);
+    let suspended_from = date("suspended_from", &form.suspended_from);
+    let suspended_until = date("suspended_until", &form.suspended_until);
+    let registration_number =
+        text(&mut e, "registration_number", "Registratienummer", &form.registration_number, 50, false);
+    let note = text(&mut e, "note", "Toelichting", &form.note, 2000, false);
+
+    if decision_date.is_none() && e.get("decision_date").is_none() {
+        e.add("decision_date", "Besluitdatum is verplicht.");
+    }
+    if valid_from.is_none() && e.get("valid_from").is_none() {
+        e.add("valid_from", "Geldig vanaf is verplicht.");
+    }
+    if let (Some(f), Some(u)) = (valid_from, valid_until) {
+        if u < f {
+            e.add(
+                "valid_until",
+                format!("Geldig tot ({}) ligt vóór geldig vanaf ({}).", dates::display(u), dates::display(f)),
+            );
+        }
+    }
+    match status {
+        Some(CertificationStatus::FixedTerm) if valid_until.is_none() && e.get("valid_until").is_none() => {
+            e.add("valid_until", "Een keurmerk voor bepaalde tijd heeft een einddatum (geldig tot).");
+        }
+        Some(CertificationStatus::Indefinite) if valid_until.is_some() => {
+            e.add("valid_until", "Een keurmerk voor onbepaalde tijd heeft geen einddatum; laat 'geldig tot' leeg.");
+        }
+        Some(CertificationStatus::Suspended) => match (suspended_from, suspended_until) {
+            (None, _) if e.get("suspended_from").is_none() => {
+                e.add("suspended_from", "Een schorsing heeft een begindatum.")
+            }
+            (Some(f), Some(u)) if u < f => e.add("suspended_until", "Het einde van de schorsing ligt vóór het begin."),
+            _ => {}
+        },
+        Some(s) if !s.grants() && valid_until.is_some() => {
+            e.add("valid_until", "Dit besluit beëindigt het keurmerk; laat 'geldig tot' leeg.");
+        }
+        _ => {}
+    }
+    if status != Some(CertificationStatus::Suspended) && (suspended_from.is_some() || suspended_until.is_some()) {
+        e.add("suspended_from", "Een schorsingsperiode hoort alleen bij de status 'geschorst'.");
+    }
+    if let (Some(d), Some(f)) = (decision_date, valid_from) {
+        // A decision may take effect retroactively, but not more than a year: that is a typing error.
+        if (d - f).whole_days() > 366 {
+            e.add("valid_from", "Geldig vanaf ligt meer dan een jaar vóór de besluitdatum; controleer de datums.");
+        }
+    }
+    let (Some(status), Some(decision_date), Some(valid_from)) = (status, decision_date, valid_from) else {
+        return Err(e);
+    };
+    if !e.is_empty() {
+        return Err(e);
+    }
+    let decision = Decision {
+        id: i64::MAX,
+        status,
+        decision_date,
+        valid_from,
+        valid_until,
+        suspended_from,
+        suspended_until,
+        registration_number,
+        note,
+    };
+    check_consistency(&decision, existing, &mut e);
+    e.into_result(decision)
+}
+
+/// Refuses decisions that contradict the record: two decisions on one day, overlapping fixed terms,
+/// or a suspension of a mark that does not exist.
+fn check_consistency(new: &Decision, existing: &[Decision], e: &mut FieldErrors) {
+    if let Some(same_day) = existing.iter().find(|d| d.decision_date == new.decision_date) {
+        e.add(
+            "decision_date",
+            format!(
+                "Er is al een besluit van {} ({}). Twee besluiten op één dag spreken elkaar tegen; corrigeer het bestaande besluit.",
+                dates::display(same_day.decision_date),
+                same_day.status.label().to_lowercase()
+            ),
+        );
+    }
+    if new.status == CertificationStatus::FixedTerm {
+        let until = new.valid_until.expect("checked: fixed term has an end");
+        if let Some(other) = existing.iter().find(|d| {
+            d.status == CertificationStatus::FixedTerm
+                && d.valid_from <= until
+                && d.valid_until.is_some_and(|u| new.valid_from <= u)
+        }) {
+            e.add(
+                "valid_from",
+                format!(
+                    "Deze periode overlapt met het keurmerk voor bepaalde tijd van {} tot en met {}.",
+                    dates::display(other.valid_from),
+                    other.valid_until.map(dates::display).unwrap_or_default()
+                ),
+            );
+        }
+    }
+    if new.status == CertificationStatus::Suspended {
+        let from = new.suspended_from.expect("checked: suspension has a start");
+        if !holds_valid_mark(existing, from) {
+            e.add("suspended_from", format!("Op {} is er geen geldig keurmerk om te schorsen.", dates::display(from)));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn decision(id: i64, status: CertificationStatus, decided: Date, from: Date, until: Option<Date>) -> Decision {
+        Decision {
+            id,
+            status,
+            decision_date: decided,
+            valid_from: from,
+            valid_until: until,
+            suspended_from: None,
+            suspended_until: None,
+            registration_number: String::new(),
+            note: String::new(),
+        }
+    }
+
+    fn fixed(id: i64, from: Date, until: Date) -> Decision {
+        decision(id, CertificationStatus::FixedTerm, from, from, Some(until))
+    }
+
+    fn suspension(id: i64, decided: Date, from: Date, until: Date) -> Decision {
+        Decision {
+            suspended_from: Some(from),
+            suspended_until: Some(until),
+            ..decision(id, CertificationStatus::Suspended, decided, from, None)
+        }
+    }
+
+    #[test]
+    fn no_decisions_means_no_valid_mark() {
+        assert!(!holds_valid_mark(&[], date!(2022 - 01 - 01)));
+    }
+
+    #[test]
+    fn a_fixed_term_mark_is_valid_from_its_first_to_its_last_day_inclusive() {
+        let d = [fixed(1, date!(2022 - 01 - 01), date!(2023 - 12 - 31))];
+        assert!(!holds_valid_mark(&d, date!(2021 - 12 - 31)));
+        assert!(holds_valid_mark(&d, date!(2022 - 01 - 01)));
+        assert!(holds_valid_mark(&d, date!(2023 - 12 - 31)));
+        assert!(!holds_valid_mark(&d, date!(2024 - 01 - 01)));
+    }
+
+    #[test]
+    fn a_suspension_invalidates_only_its_own_days() {
+        let d = [
+            fixed(1, date!(2022 - 01 - 01), date!(2024 - 12 - 31)),
+            suspension(2, date!(2023 - 02 - 20), date!(2023 - 03 - 01), date!(2023 - 05 - 31)),
+        ];
+        assert!(holds_valid_mark(&d, date!(2023 - 02 - 28)));
+        assert!(!holds_valid_mark(&d, date!(2023 - 03 - 01)));
+        assert!(!holds_valid_mark(&d, date!(2023 - 05 - 31)));
+        assert!(holds_valid_mark(&d, date!(2023 - 06 - 01)));
+    }
+
+    #[test]
+    fn a_later_decision_supersedes_an_earlier_one() {
+        let withdrawn = decision(2, CertificationStatus::Withdrawn, date!(2023 - 06 - 15), date!(2023 - 07 - 01), None);
+        let d = [fixed(1, date!(2022 - 01 - 01), date!(2025 - 12 - 31)), withdrawn.clone()];
+        assert!(holds_valid_mark(&d, date!(2023 - 06 - 30)));
+        assert!(!holds_valid_mark(&d, date!(2023 - 07 - 01)));
+        assert!(!holds_valid_mark(&d, date!(2025 - 01 - 01)));
+        // Granted again later: valid from the new decision's start.
+        let regranted =
+            decision(3, CertificationStatus::Indefinite, date!(2024 - 03 - 01), date!(2024 - 03 - 01), None);
+        let d = [fixed(1, date!(2022 - 01 - 01), date!(2025 - 12 - 31)), withdrawn, regranted];
+        assert!(!holds_valid_mark(&d, date!(2024 - 02 - 29)));
+        assert!(holds_valid_mark(&d, date!(2024 - 03 - 01)));
+        assert!(holds_valid_mark(&d, date!(2030 - 01 - 01)));
+    }
+
+    #[test]
+    fn conversion_to_indefinite_keeps_the_mark_valid_past_the_fixed_term() {
+        let d = [
+            fixed(1, date!(2022 - 01 - 01), date!(2023 - 12 - 31)),
+            decision(2, CertificationStatus::Indefinite, date!(2023 - 11 - 01), date!(2024 - 01 - 01), None),
+        ];
+        assert!(holds_valid_mark(&d, date!(2023 - 12 - 31)));
+        assert!(holds_valid_mark(&d, date!(2024 - 01 - 01)));
+        assert_eq!(
+            standing(&d, date!(2023 - 06 - 01)),
+            Standing::Valid { until: None, status: CertificationStatus::FixedTerm }
+        );
+    }
+
+    #[test]
+    fn standing_reports_the_last_valid_day_and_suspensions() {
+        let d = [fixed(1, date!(2022 - 01 - 01), date!(2023 - 12 - 31))];
+        assert_eq!(
+            standing(&d, date!(2023 - 10 - 02)),
+            Standing::Valid { until: Some(date!(2023 - 12 - 31)), status: CertificationStatus::FixedTerm }
+        );
+        assert_eq!(days_left(date!(2023 - 12 - 31), date!(2023 - 10 - 02)), 90);
+        assert_eq!(
+            standing(&d, date!(2024 - 01 - 01)),
+            Standing::NotValid { last: Some(CertificationStatus::FixedTerm) }
+        );
+        let d = [
+            fixed(1, date!(2022 - 01 - 01), date!(2024 - 12 - 31)),
+            suspension(2, date!(2023 - 02 - 20), date!(2023 - 03 - 01), date!(2023 - 05 - 31)),
+        ];
+        assert_eq!(standing(&d, date!(2023 - 03 - 01)), Standing::Suspended { until: Some(date!(2023 - 05 - 31)) });
+        // A planned suspension ends the current valid run the day before it starts.
+        assert_eq!(
+            standing(&d, date!(2023 - 02 - 25)),
+            Standing::Valid { until: Some(date!(2023 - 02 - 28)), status: CertificationStatus::FixedTerm }
+        );
+    }
+
+    fn form(status: &str, decided: &str, from: &str, until: &str) -> DecisionForm {
+        DecisionForm {
+            status: status.into(),
+            decision_date: decided.into(),
+            valid_from: from.into(),
+            valid_until: until.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn bad_decisions_are_refused_at_their_field() {
+        let e = validate_decision(&form("fixed_term", "2022-01-01", "2022-01-01", "2021-12-31"), &[]).unwrap_err();
+        assert!(e.get("valid_until").unwrap().contains("vóór geldig vanaf"));
+        let e = validate_decision(&form("gecertificeerd", "2022-01-01", "2022-01-01", ""), &[]).unwrap_err();
+        assert!(e.get("status").unwrap().contains("Onbekende status"));
+        let e = validate_decision(&form("fixed_term", "2022-01-01", "2022-01-01", ""), &[]).unwrap_err();
+        assert!(e.get("valid_until").unwrap().contains("einddatum"));
+        let e = validate_decision(&form("indefinite", "2022-01-01", "2022-01-01", "2023-01-01"), &[]).unwrap_err();
+        assert!(e.get("valid_until").unwrap().contains("geen einddatum"));
+        let e = validate_decision(&form("fixed_term", "31-02-2022", "2022-01-01", "2023-01-01"), &[]).unwrap_err();
+        assert!(e.get("decision_date").unwrap().contains("geen geldige datum"));
+    }
+
+    #[test]
+    fn overlapping_and_contradictory_decisions_are_refused() {
+        let existing = [fixed(1, date!(2022 - 01 - 01), date!(2023 - 12 - 31))];
+        let e =
+            validate_decision(&form("fixed_term", "2023-06-01", "2023-06-01", "2025-05-31"), &existing).unwrap_err();
+        assert!(e.get("valid_from").unwrap().contains("overlapt"));
+        let e = validate_decision(&form("withdrawn", "2022-01-01", "2022-02-01", ""), &existing).unwrap_err();
+        assert!(e.get("decision_date").unwrap().contains("Twee besluiten op één dag"));
+        let mut s = form("suspended", "2024-02-01", "2024-02-01", "");
+        s.suspended_from = "2024-02-01".into();
+        s.suspended_until = "2024-03-01".into();
+        let e = validate_decision(&s, &existing).unwrap_err();
+        assert!(e.get("suspended_from").unwrap().contains("geen geldig keurmerk"));
+        // Adjacent fixed terms do not overlap.
+        assert!(validate_decision(&form("fixed_term", "2023-12-01", "2024-01-01", "2025-12-31"), &existing).is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! Calendar dates: ISO in storage and JSON, `31-12-2022` on screen, and strict parsing of form input.
+
+use time::macros::format_description;
+use time::Date;
+
+/// `31-12-2022`, as Dutch screens show dates.
+pub fn display(date: Date) -> String {
+    date.format(format_description!("[day]-[month]-[year]")).expect("date formats")
+}
+
+/// `2022-12-31`, for storage, JSON, CSV and `<input type=date>`.
+pub fn iso(date: Date) -> String {
+    date.format(format_description!("[year]-[month]-[day]")).expect("date formats")
+}
+
+pub fn parse_iso(text: &str) -> Option<Date> {
+    Date::parse(text.trim(), format_description!("[year]-[month]-[day]")).ok()
+}
+
+/// Form input: the browser's date field sends `2022-12-31`; someone typing may write `31-12-2022`.
+/// Both forms are unambiguous (the year position differs), so nothing is guessed.
+pub fn parse_form(text: &str) -> Result<Option<Date>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Some(d) = parse_iso(t) {
+        return Ok(Some(d));
+    }
+    if let Ok(d) = Date::parse(t, format_description!("[day]-[month]-[year]")) {
+        return Ok(Some(d));
+    }
+    Err(format!("'{t}' is geen geldige datum; gebruik dd-mm-jjjj, bijvoorbeeld 31-12-2022."))
+}
+
+/// Today's date in the Netherlands (server clock; CET/CEST offset is not needed for a date-level view
+/// except around midnight, where UTC is at most two hours behind).
+pub fn today() -> Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+/// Now as an ISO timestamp, for created/updated/audit columns.
+pub fn now_timestamp() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("timestamp formats")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn form_dates_accept_iso_and_dutch_and_refuse_impossible_ones() {
+        assert_eq!(parse_form("2022-04-03").unwrap(), Some(date!(2022 - 04 - 03)));
+        assert_eq!(parse_form("03-04-2022").unwrap(), Some(date!(2022 - 04 - 03)));
+        assert_eq!(parse_form("  ").unwrap(), None);
+        assert!(parse_form("31-02-2022").is_err());
+        assert!(parse_form("04/03/2022").is_err());
+        assert_eq!(display(date!(2022 - 12 - 31)), "31-12-2022");
+        assert_eq!(iso(date!(2022 - 01 - 05)), "2022-01-05");
+    }
+}

@@ -1,0 +1,61 @@
+//! Field-level validation errors, gathered so a form can show every problem next to its field.
+
+use std::collections::BTreeMap;
+
+/// Dutch messages per form field name. Empty means valid.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FieldErrors(BTreeMap<&'static str, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Keeps the first message per field: the most basic problem is the one to fix first.
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.entry(field).or_insert_with(|| message.into());
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.0.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
+    /// Ok when no field has an error.
+    pub fn into_result<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.is_empty() {
+            Ok(value)
+        } else {
+            Err(self)
+        }
+    }
+}
+
+/// Checks a free-text field: trimmed, at most `max` characters, and required when `required`.
+pub fn text(
+    errors: &mut FieldErrors,
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+    required: bool,
+) -> String {
+    let v = value.trim();
+    if required && v.is_empty() {
+        errors.add(field, format!("{label} is verplicht."));
+    }
+    if v.chars().count() > max {
+        errors.add(field, format!("{label} mag hoogstens {max} tekens lang zijn (nu {}).", v.chars().count()));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        errors.add(field, format!("{label} bevat onzichtbare stuurtekens."));
+    }
+    v.to_string()
+}

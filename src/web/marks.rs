@@ -1,0 +1,209 @@
+//! Blik op Werk marks: a provider's decision history, recording a decision, and the overview of
+//! providers that need attention.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use time::Date;
+
+use super::forms::{error_summary, Field};
+use super::views::Chrome;
+use super::{providers, AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::domain::certification::{self, validate_decision, CertificationStatus, Decision, DecisionForm, Standing};
+use crate::domain::dates;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store;
+use crate::store::providers::Provider;
+
+pub fn routes() -> RouteTable {
+    RouteTable::default().get("/keurmerken", Permission::Read, overview).post(
+        "/aanbieders/{id}/keurmerken",
+        Permission::ManageContracts,
+        add_decision,
+    )
+}
+
+const LABELS: &[(&str, &str)] = &[
+    ("status", "Status"),
+    ("decision_date", "Besluitdatum"),
+    ("valid_from", "Geldig vanaf"),
+    ("valid_until", "Geldig tot en met"),
+    ("suspended_from", "Geschorst vanaf"),
+    ("suspended_until", "Geschorst tot en met"),
+    ("registration_number", "Registratienummer"),
+    ("note", "Toelichting"),
+];
+
+async fn add_decision(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
+    let provider = store::providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let existing = store::certifications::for_provider(&state.db, id).await?;
+    match validate_decision(&form, &existing) {
+        Ok(decision) => {
+            store::certifications::insert(&state.db, id, &decision, "web").await?;
+            Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response())
+        }
+        Err(errors) => {
+            let page = providers::detail_page(&chrome, &provider, &existing, &form, &errors);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+/// A provider whose mark needs attention today, and why.
+pub struct Attention<'a> {
+    pub provider: &'a Provider,
+    pub standing: Standing,
+    /// Days until the mark ends (lapsing) or the suspension ends; None when no end is known.
+    pub days: Option<i64>,
+}
+
+/// Providers without a valid mark, suspended, or lapsing within 90 days: most urgent first
+/// (no mark, then suspended, then fewest days left).
+pub fn needing_attention<'a>(
+    providers: &'a [Provider],
+    decisions: &HashMap<i64, Vec<Decision>>,
+    today: Date,
+) -> Vec<Attention<'a>> {
+    let none = Vec::new();
+    let mut out: Vec<Attention> = providers
+        .iter()
+        .filter_map(|p| {
+            let standing = certification::standing(decisions.get(&p.id).unwrap_or(&none), today);
+            let days = match &standing {
+                Standing::Valid { until: Some(u), .. } => Some(certification::days_left(*u, today)),
+                Standing::Valid { until: None, .. } => return None,
+                Standing::Suspended { until } => until.map(|u| certification::days_left(u, today)),
+                Standing::NotValid { .. } => None,
+            };
+            if matches!(standing, Standing::Valid { .. }) && days.is_some_and(|d| d > certification::LAPSE_WARNING_DAYS)
+            {
+                return None;
+            }
+            Some(Attention { provider: p, standing, days })
+        })
+        .collect();
+    let rank = |a: &Attention| match a.standing {
+        Standing::NotValid { .. } => 0,
+        Standing::Suspended { .. } => 1,
+        Standing::Valid { .. } => 2,
+    };
+    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.days.cmp(&b.days)).then(a.provider.name.cmp(&b.provider.name)));
+    out
+}
+
+async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
+    let decisions = store::certifications::all_by_provider(&state.db).await?;
+    let today = dates::today();
+    let rows = needing_attention(&providers, &decisions, today);
+    Ok(chrome.page(
+        "Keurmerken",
+        html! {
+            h1 { "Blik op Werk-keurmerken" }
+            p { "Actieve taalaanbieders zonder geldig keurmerk op " (dates::display(today)) ", geschorste aanbieders, en keurmerken die binnen "
+                (certification::LAPSE_WARNING_DAYS) " dagen verlopen. De meest urgente staan bovenaan." }
+            table {
+                caption { (rows.len()) " aanbieders vragen aandacht" }
+                thead { tr {
+                    th scope="col" { "Taalaanbieder" } th scope="col" { "Situatie" } th scope="col" { "Tot en met" } th scope="col" { "Dagen over" }
+                } }
+                tbody {
+                    @for a in &rows {
+                        tr {
+                            th scope="row" { a href={"/aanbieders/" (a.provider.id) "#keurmerk"} { (a.provider.name) } }
+                            @match &a.standing {
+                                Standing::NotValid { last } => {
+                                    td { span.status.status-bad { "Geen geldig keurmerk" } @if let Some(s) = last { " (laatste besluit: " (s.label().to_lowercase()) ")" } }
+                                    td { "—" } td { "—" }
+                                }
+                                Standing::Suspended { until } => {
+                                    td { span.status.status-bad { "Geschorst" } }
+                                    td { (until.map(dates::display).unwrap_or_else(|| "onbekend".into())) }
+                                    td { (a.days.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) }
+                                }
+                                Standing::Valid { until, .. } => {
+                                    td { span.status.status-warn { "Verloopt binnenkort" } }
+                                    td { (until.map(dates::display).unwrap_or_default()) }
+                                    td { (a.days.unwrap_or_default()) }
+                                }
+                            }
+                        }
+                    }
+                    @if rows.is_empty() { tr { td colspan="4" { "Alle actieve aanbieders hebben een geldig keurmerk dat de komende 90 dagen niet verloopt." } } }
+                }
+            }
+        },
+    ))
+}
+
+/// The mark history on a provider's page, with the form to record a new decision.
+pub fn history_section(provider_id: i64, decisions: &[Decision], form: &DecisionForm, errors: &FieldErrors) -> Markup {
+    let today = dates::today();
+    let standing = certification::standing(decisions, today);
+    let statuses: Vec<(&str, &str)> = std::iter::once(("", "Kies een status"))
+        .chain(CertificationStatus::ALL.iter().map(|s| (s.code(), s.label())))
+        .collect();
+    html! {
+        section aria-labelledby="keurmerk" {
+            h2 #keurmerk { "Blik op Werk-keurmerk" }
+            p {
+                "Vandaag: "
+                @match standing {
+                    Standing::Valid { until: Some(u), .. } => { span.status.status-ok { "Geldig" } " tot en met " (dates::display(u)) }
+                    Standing::Valid { until: None, .. } => { span.status.status-ok { "Geldig" } " voor onbepaalde tijd" }
+                    Standing::Suspended { until } => { span.status.status-bad { "Geschorst" } @if let Some(u) = until { " tot en met " (dates::display(u)) } }
+                    Standing::NotValid { .. } => { span.status.status-bad { "Geen geldig keurmerk" } }
+                }
+            }
+            table {
+                caption { "Besluiten, nieuwste eerst" }
+                thead { tr {
+                    th scope="col" { "Besluitdatum" } th scope="col" { "Status" } th scope="col" { "Geldig vanaf" }
+                    th scope="col" { "Geldig tot en met" } th scope="col" { "Schorsing" } th scope="col" { "Registratienummer" } th scope="col" { "Toelichting" }
+                } }
+                tbody {
+                    @for d in decisions.iter().rev() {
+                        tr {
+                            th scope="row" { (dates::display(d.decision_date)) }
+                            td { (d.status.label()) }
+                            td { (dates::display(d.valid_from)) }
+                            td { (d.valid_until.map(dates::display).unwrap_or_else(|| "—".into())) }
+                            td { @if let Some(f) = d.suspended_from { (dates::display(f)) " t/m " (d.suspended_until.map(dates::display).unwrap_or_else(|| "onbepaald".into())) } @else { "—" } }
+                            td { (d.registration_number) }
+                            td { (d.note) }
+                        }
+                    }
+                    @if decisions.is_empty() { tr { td colspan="7" { "Nog geen besluiten vastgelegd." } } }
+                }
+            }
+            h3 #nieuw-besluit { "Besluit vastleggen" }
+            (error_summary(errors, LABELS))
+            form method="post" action={"/aanbieders/" (provider_id) "/keurmerken"} novalidate {
+                (Field::new("status", "Status", &form.status, errors).required().select(&statuses))
+                div.field-row {
+                    (Field::new("decision_date", "Besluitdatum", &form.decision_date, errors).required().date())
+                    (Field::new("valid_from", "Geldig vanaf", &form.valid_from, errors).required().hint("Bij intrekking of verval: de datum waarop het ingaat.").date())
+                    (Field::new("valid_until", "Geldig tot en met", &form.valid_until, errors).hint("Alleen bij bepaalde tijd.").date())
+                }
+                div.field-row {
+                    (Field::new("suspended_from", "Geschorst vanaf", &form.suspended_from, errors).hint("Alleen bij een schorsing.").date())
+                    (Field::new("suspended_until", "Geschorst tot en met", &form.suspended_until, errors).date())
+                }
+                (Field::new("registration_number", "Registratienummer", &form.registration_number, errors).text())
+                (Field::new("note", "Toelichting", &form.note, errors).textarea())
+                button type="submit" { "Besluit opslaan" }
+            }
+        }
+    }
+}

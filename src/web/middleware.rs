@@ -1,0 +1,103 @@
+//! Layers around every request: permission checks, error pages, security headers, request ids.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_http::request_id::{MakeRequestId, RequestId};
+
+use super::views;
+use crate::auth::roles::Permission;
+use crate::error::ErrorInfo;
+
+/// Checks the route's declared permission before its handler runs.
+pub async fn require(permission: Permission, req: Request, next: Next) -> Response {
+    // Accounts arrive with the auth issue; until then every route is open and only declares what it needs.
+    let _ = permission;
+    next.run(req).await
+}
+
+/// Turns error responses (which carry [`ErrorInfo`]) into a Dutch HTML page, or JSON for API paths,
+/// always naming the request id so a user can quote it to the administrator.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let wants_json = req.uri().path().starts_with("/api/")
+        || req.uri().path() == "/health"
+        || req.uri().path() == "/ready"
+        || req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.starts_with("application/json"));
+    let request_id =
+        req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-").to_string();
+    let response = next.run(req).await;
+    let status = response.status();
+    let info = match response.extensions().get::<ErrorInfo>() {
+        Some(info) => info.clone(),
+        // Errors raised by axum itself (unknown route, wrong method, body too large, bad form) come as
+        // plain text; pages that answer 4xx on purpose (a form with errors) are HTML already.
+        None if (status.is_client_error() || status.is_server_error()) && !is_rendered(&response) => {
+            let message = match status {
+                StatusCode::NOT_FOUND => crate::error::AppError::NotFound.public_message(),
+                StatusCode::METHOD_NOT_ALLOWED => "Deze actie is op dit adres niet mogelijk.".to_string(),
+                StatusCode::PAYLOAD_TOO_LARGE => "Het bestand of formulier is te groot.".to_string(),
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                    "Het formulier kon niet worden gelezen. Vul het opnieuw in en verstuur het nog eens.".to_string()
+                }
+                s if s.is_server_error() => crate::error::AppError::Internal(anyhow::anyhow!("")).public_message(),
+                _ => status.canonical_reason().unwrap_or("Fout").to_string(),
+            };
+            ErrorInfo { status, message }
+        }
+        None => return response,
+    };
+    // Keep headers a handler set deliberately (e.g. Retry-After), replace the body.
+    let (mut parts, _) = response.into_parts();
+    let body = if wants_json {
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        serde_json::json!({"error": info.message, "status": info.status.as_u16(), "request_id": request_id}).to_string()
+    } else {
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        views::layout::error_page(info.status, &info.message, &request_id).into_string()
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body)).into_response()
+}
+
+fn is_rendered(response: &Response) -> bool {
+    response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
+}
+
+/// Headers that keep a browser from being turned against the user.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Random request ids, so a user's error report can be found in the log.
+#[derive(Clone, Copy, Default)]
+pub struct MakeUuid;
+
+impl MakeRequestId for MakeUuid {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        HeaderValue::from_str(&uuid::Uuid::new_v4().simple().to_string()[..12]).ok().map(RequestId::new)
+    }
+}

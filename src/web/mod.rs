@@ -1,0 +1,107 @@
+//! The web interface: one module per area, each contributing its routes to one [`RouteTable`].
+
+pub mod forms;
+pub mod health;
+pub mod marks;
+pub mod middleware;
+pub mod providers;
+pub mod views;
+
+use std::sync::Arc;
+
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{on, MethodFilter};
+use axum::Router;
+
+use crate::auth::roles::Permission;
+use crate::config::Config;
+use crate::store::Db;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// One registered route and what it requires.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteEntry {
+    pub method: Method,
+    pub path: &'static str,
+    pub permission: Permission,
+}
+
+/// The only way to add a route: each one declares its permission, which is checked on the server
+/// before the handler runs. The entries let a test walk every route for every role.
+pub struct RouteTable {
+    router: Router<AppState>,
+    entries: Vec<RouteEntry>,
+}
+
+impl Default for RouteTable {
+    fn default() -> Self {
+        RouteTable { router: Router::new(), entries: Vec::new() }
+    }
+}
+
+impl RouteTable {
+    pub fn get<H, T>(self, path: &'static str, permission: Permission, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, MethodFilter::GET, path, permission, handler)
+    }
+
+    pub fn post<H, T>(self, path: &'static str, permission: Permission, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, MethodFilter::POST, path, permission, handler)
+    }
+
+    fn add<H, T>(
+        mut self,
+        method: Method,
+        filter: MethodFilter,
+        path: &'static str,
+        permission: Permission,
+        handler: H,
+    ) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let guarded = on(filter, handler)
+            .route_layer(axum::middleware::from_fn(move |req, next| middleware::require(permission, req, next)));
+        self.router = self.router.route(path, guarded);
+        self.entries.push(RouteEntry { method, path, permission });
+        self
+    }
+
+    pub fn merge(mut self, other: RouteTable) -> Self {
+        self.router = self.router.merge(other.router);
+        self.entries.extend(other.entries);
+        self
+    }
+
+    pub fn entries(&self) -> &[RouteEntry] {
+        &self.entries
+    }
+
+    pub fn into_parts(self) -> (Router<AppState>, Vec<RouteEntry>) {
+        (self.router, self.entries)
+    }
+}
+
+/// Every route of the application.
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .merge(health::routes())
+        .merge(views::routes())
+        .merge(providers::routes())
+        .merge(marks::routes())
+}
