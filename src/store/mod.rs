@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod certifications;
+pub mod imports;
 pub mod providers;
 
 use std::path::Path;
