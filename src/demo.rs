@@ -3,6 +3,7 @@
 
 use time::{Date, Duration};
 
+use crate::auth::roles::Role;
 use crate::domain::certification::{CertificationStatus, Decision};
 use crate::domain::dates;
 use crate::domain::provider::{KvkNumber, ProviderDraft};
@@ -235,6 +236,14 @@ fn history(kind: History, reg: &str, today: Date) -> Vec<Decision> {
     }
 }
 
+/// One login per role for the demo (printed at start; never use these outside a demo).
+pub const DEMO_LOGINS: &[(&str, Role, &str)] = &[
+    ("beheerder", Role::Admin, "demo-beheerder-2026"),
+    ("contractmanager", Role::ContractManager, "demo-contract-2026"),
+    ("financien", Role::Finance, "demo-financien-2026"),
+    ("beleid", Role::PolicyAdviser, "demo-beleid-2026"),
+];
+
 /// Fills an empty database with the demo data. Refuses a database that already holds providers.
 pub async fn fill(db: &Db) -> anyhow::Result<()> {
     let existing = store::providers::list(db, "", store::providers::Filter::All).await?;
@@ -243,6 +252,10 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
             "de database bevat al gegevens ({} taalaanbieders); demogegevens gaan alleen in een lege database",
             existing.len()
         );
+    }
+    for (username, role, password) in DEMO_LOGINS {
+        let hash = crate::auth::password::hash(password.to_string()).await?;
+        store::users::create(db, username, *role, &hash, DEMO_ACTOR).await?;
     }
     let today = dates::today();
     for (i, p) in PROVIDERS.iter().enumerate() {

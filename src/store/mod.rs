@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod certifications;
 pub mod providers;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,5 +1,7 @@
 //! The web interface: one module per area, each contributing its routes to one [`RouteTable`].
 
+pub mod account;
+pub mod admin;
 pub mod forms;
 pub mod health;
 pub mod marks;
@@ -101,6 +103,8 @@ impl RouteTable {
 pub fn routes() -> RouteTable {
     RouteTable::default()
         .merge(health::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
         .merge(views::routes())
         .merge(providers::routes())
         .merge(marks::routes())

@@ -9,7 +9,9 @@ use axum::response::IntoResponse;
 use maud::{html, Markup};
 
 use super::{AppState, RouteTable};
+use crate::auth::csrf::CsrfToken;
 use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
 use crate::domain::certification::Standing;
 use crate::domain::dates;
 use crate::error::AppResult;
@@ -22,6 +24,9 @@ pub struct Chrome {
     pub demo: bool,
     /// A fixed, known notice chosen by a query parameter after a redirect (never user text).
     pub notice: Option<&'static str>,
+    pub user: Option<CurrentUser>,
+    /// The session's CSRF token, for every form on the page.
+    pub csrf: String,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Chrome {
@@ -33,7 +38,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
             .uri
             .query()
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("melding=")).and_then(notice_text));
-        Ok(Chrome { path: parts.uri.path().to_string(), demo, notice })
+        Ok(Chrome {
+            path: parts.uri.path().to_string(),
+            demo,
+            notice,
+            user: parts.extensions.get::<CurrentUser>().cloned(),
+            csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
+        })
     }
 }
 
@@ -51,6 +62,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         }
         "verwijderd" => "Verwijderd: de aanbieder had geen gekoppelde gegevens en is verwijderd.",
         "besluit" => "Opgeslagen: het keurmerkbesluit is toegevoegd.",
+        "uitgelogd" => "U bent uitgelogd.",
+        "wachtwoord" => "Het nieuwe wachtwoord is opgeslagen.",
         _ => return None,
     })
 }
@@ -58,6 +71,16 @@ fn notice_text(code: &str) -> Option<&'static str> {
 impl Chrome {
     pub fn page(&self, title: &str, body: Markup) -> Markup {
         layout::page(self, title, body)
+    }
+
+    /// The hidden CSRF field every POST form carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name=(crate::auth::csrf::FIELD) value=(self.csrf); }
+    }
+
+    /// Whether the current user's role allows `permission` (for showing buttons; the server checks again).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.may(permission))
     }
 }
 
