@@ -192,3 +192,35 @@ async fn health_answers_json_when_the_database_answers() {
     let r = app.get("/ready").await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_server_error_shows_a_short_apology_with_a_request_id_and_no_details() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    use tower_http::request_id::SetRequestIdLayer;
+
+    async fn broken() -> Result<(), taalbudget::error::AppError> {
+        Err(anyhow::anyhow!("geheime interne oorzaak: tabel xyz ontbreekt").into())
+    }
+    async fn panics() -> &'static str {
+        panic!("onverwacht")
+    }
+    let app = axum::Router::new()
+        .route("/kapot", axum::routing::get(broken))
+        .route("/paniek", axum::routing::get(panics))
+        .layer(tower_http::catch_panic::CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(taalbudget::web::middleware::render_errors))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(taalbudget::web::middleware::MakeUuid));
+    for path in ["/kapot", "/paniek"] {
+        let response = app.clone().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+        let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let page = String::from_utf8(body.to_vec()).unwrap();
+        assert!(page.contains("Er ging iets mis aan onze kant. Uw wijziging is niet opgeslagen."), "{page}");
+        assert!(page.contains(&format!("meldingsnummer <code>{id}</code>")), "{page}");
+        assert!(!page.contains("geheime") && !page.contains("onverwacht") && !page.contains("panicked"));
+    }
+}
