@@ -1,6 +1,9 @@
 //! Pure types and rules of the domain: no database, no web. Everything here is unit-testable.
 
 pub mod certification;
+pub mod contract;
 pub mod dates;
+pub mod placement;
 pub mod provider;
+pub mod route;
 pub mod validation;
