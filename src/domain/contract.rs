@@ -544,3 +544,147 @@ mod tests {
         assert_eq!(ceiling_reached_on(Money::from_cents(100), Money::ZERO, Money::ZERO, today), None);
     }
 }
+
+/// Everything about a contract that money follows from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContractTerms {
+    pub period: ContractPeriod,
+    pub routes: Vec<Route>,
+    pub ceiling: Money,
+    pub tariffs: Vec<Tariff>,
+    /// Milestones per route, in order.
+    pub milestones: std::collections::BTreeMap<Route, Vec<Milestone>>,
+}
+
+impl ContractTerms {
+    /// The tariff and milestones that govern a placement on `route` starting on `start`, or why there are none.
+    pub fn pricing(&self, route: Route, start: Date) -> Result<(Money, &[Milestone]), String> {
+        let tariff = tariff_on(&self.tariffs, route, start).ok_or_else(|| {
+            format!("Dit contract heeft geen tarief voor de {} op {}.", route.label(), dates::display(start))
+        })?;
+        let milestones = self
+            .milestones
+            .get(&route)
+            .filter(|m| !m.is_empty())
+            .ok_or_else(|| format!("Dit contract heeft nog geen betaalmomenten voor de {}.", route.label()))?;
+        Ok((tariff.amount, milestones))
+    }
+}
+
+/// The editable fields of a contract, validated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContractDraft {
+    pub reference: String,
+    pub title: String,
+    pub provider_id: i64,
+    pub lot: String,
+    pub routes: Vec<Route>,
+    pub start_date: Date,
+    pub initial_end_date: Date,
+    pub ceiling: Money,
+    pub notes: String,
+}
+
+/// What a user typed into the contract form.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct ContractForm {
+    pub reference: String,
+    pub title: String,
+    pub provider_id: String,
+    pub lot: String,
+    /// Comma-separated route codes; the form sends one checkbox per route, gathered by the handler.
+    pub routes: String,
+    pub start_date: String,
+    pub initial_end_date: String,
+    pub ceiling: String,
+    pub notes: String,
+    pub version: Option<i64>,
+}
+
+/// Validates a contract. `mark_valid_on` answers whether the chosen provider holds a valid Blik op Werk
+/// mark on a date (None when the provider does not exist).
+pub fn validate_contract(
+    form: &ContractForm,
+    mark_valid_on: impl Fn(i64, Date) -> Option<bool>,
+) -> Result<ContractDraft, super::validation::FieldErrors> {
+    use super::validation::{text, FieldErrors};
+    let mut e = FieldErrors::new();
+    let reference = text(&mut e, "reference", "Kenmerk", &form.reference, 50, true);
+    let title = text(&mut e, "title", "Titel", &form.title, 200, true);
+    let lot = text(&mut e, "lot", "Perceel", &form.lot, 100, false);
+    let notes = text(&mut e, "notes", "Notities", &form.notes, 5000, false);
+    let provider_id = form.provider_id.trim().parse::<i64>().ok();
+    if provider_id.is_none() {
+        e.add("provider_id", "Kies een taalaanbieder.");
+    }
+    let routes = match super::route::parse_routes(&form.routes) {
+        Ok(r) if r.is_empty() => {
+            e.add("routes", "Kies minstens één leerroute of module.");
+            r
+        }
+        Ok(r) => r,
+        Err(m) => {
+            e.add("routes", m);
+            Vec::new()
+        }
+    };
+    let mut date = |field: &'static str, label: &str, value: &str| match dates::parse_form(value) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            e.add(field, format!("{label} is verplicht."));
+            None
+        }
+        Err(m) => {
+            e.add(field, m);
+            None
+        }
+    };
+    let start_date = date("start_date", "Startdatum", &form.start_date);
+    let initial_end_date = date("initial_end_date", "Einddatum", &form.initial_end_date);
+    if let (Some(s), Some(end)) = (start_date, initial_end_date) {
+        if end < s {
+            e.add("initial_end_date", "De einddatum ligt vóór de startdatum.");
+        }
+    }
+    let ceiling = match crate::money::Money::parse(&form.ceiling) {
+        Ok(m) if m.is_negative() => {
+            e.add("ceiling", "Het plafond kan niet negatief zijn.");
+            None
+        }
+        Ok(m) => Some(m),
+        Err(err) => {
+            e.add("ceiling", format!("Plafond: {err}."));
+            None
+        }
+    };
+    if let (Some(p), Some(s)) = (provider_id, start_date) {
+        match mark_valid_on(p, s) {
+            None => e.add("provider_id", "Deze taalaanbieder bestaat niet."),
+            Some(false) if routes.iter().any(|r| r.needs_mark()) => e.add(
+                "provider_id",
+                format!(
+                    "Deze aanbieder heeft op de startdatum ({}) geen geldig Blik op Werk-keurmerk; voor de B1- en Z-route is dat verplicht.",
+                    dates::display(s)
+                ),
+            ),
+            _ => {}
+        }
+    }
+    match (provider_id, start_date, initial_end_date, ceiling) {
+        (Some(provider_id), Some(start_date), Some(initial_end_date), Some(ceiling)) if e.is_empty() => {
+            Ok(ContractDraft {
+                reference,
+                title,
+                provider_id,
+                lot,
+                routes,
+                start_date,
+                initial_end_date,
+                ceiling,
+                notes,
+            })
+        }
+        _ => Err(e),
+    }
+}

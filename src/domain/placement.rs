@@ -4,8 +4,10 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
-use super::contract::{split_tariff, Due, Milestone};
+use super::contract::{split_tariff, ContractTerms, Due, Milestone};
 use super::dates;
+use super::route::{Cohort, Route};
+use super::validation::FieldErrors;
 use crate::money::Money;
 
 /// The municipality's own client number. Never a BSN: a value that looks like one is refused.
@@ -215,5 +217,131 @@ mod tests {
         let p = schedule(PlacementStatus::Completed, Some(date!(2024 - 02 - 15)))
             .expected_payments(Money::from_cents(1_000_000), &milestones());
         assert_eq!(p[2].due_date, date!(2024 - 02 - 15));
+    }
+}
+
+/// A validated placement to store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlacementDraft {
+    pub client_number: ClientNumber,
+    pub cohort: Cohort,
+    pub route: Route,
+    pub contract_id: i64,
+    pub schedule: PlacementSchedule,
+}
+
+/// What a user typed into the placement form.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PlacementForm {
+    pub client_number: String,
+    pub cohort: String,
+    pub route: String,
+    pub contract_id: String,
+    pub start_date: String,
+    pub planned_end: String,
+    pub status: String,
+    pub status_date: String,
+    pub version: Option<i64>,
+}
+
+/// Validates a placement against its contract and the provider's marks (`mark_valid_on`).
+pub fn validate_placement(
+    form: &PlacementForm,
+    contract: Option<&ContractTerms>,
+    mark_valid_on: impl Fn(Date) -> bool,
+) -> Result<PlacementDraft, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let client_number = ClientNumber::parse(&form.client_number).map_err(|m| e.add("client_number", m)).ok();
+    let cohort = Cohort::parse(&form.cohort);
+    if cohort.is_none() {
+        e.add("cohort", "Kies een doelgroep (wi2021, wi2013, elip of other).");
+    }
+    let route = Route::parse(&form.route);
+    if route.is_none() {
+        e.add("route", "Kies een leerroute.");
+    }
+    let contract_id = form.contract_id.trim().parse::<i64>().ok();
+    if contract.is_none() || contract_id.is_none() {
+        e.add("contract_id", "Kies een bestaand contract.");
+    }
+    let status = if form.status.trim().is_empty() {
+        Some(PlacementStatus::Started)
+    } else {
+        PlacementStatus::parse(&form.status)
+    };
+    if status.is_none() {
+        e.add("status", "Kies een status uit de lijst.");
+    }
+    let mut date = |field: &'static str, label: &str, value: &str, required: bool| match dates::parse_form(value) {
+        Ok(None) if required => {
+            e.add(field, format!("{label} is verplicht."));
+            None
+        }
+        Ok(d) => d,
+        Err(m) => {
+            e.add(field, m);
+            None
+        }
+    };
+    let start_date = date("start_date", "Startdatum", &form.start_date, true);
+    let planned_end = date("planned_end", "Geplande einddatum", &form.planned_end, true);
+    let needs_status_date = status.is_some_and(|s| s.needs_date());
+    let status_date = date("status_date", "Datum van afronding of uitval", &form.status_date, needs_status_date);
+    if let (Some(s), Some(p)) = (start_date, planned_end) {
+        if p < s {
+            e.add("planned_end", "De geplande einddatum ligt vóór de startdatum.");
+        }
+    }
+    if let (Some(s), Some(d)) = (start_date, status_date) {
+        if d < s {
+            e.add("status_date", "Deze datum ligt vóór de startdatum.");
+        }
+    }
+    if !needs_status_date && status_date.is_some() {
+        e.add("status_date", "Een datum hoort alleen bij afgerond of uitgevallen.");
+    }
+    if let (Some(terms), Some(route), Some(start)) = (contract, route, start_date) {
+        if !terms.routes.contains(&route) {
+            e.add("route", format!("Dit contract dekt de {} niet.", route.label()));
+        } else if !terms.period.covers(start) {
+            e.add(
+                "start_date",
+                format!(
+                    "De startdatum valt buiten de contractperiode ({} tot en met {}, opties inbegrepen).",
+                    dates::display(terms.period.start_date),
+                    dates::display(terms.period.furthest_end())
+                ),
+            );
+        } else if let Err(m) = terms.pricing(route, start) {
+            e.add("route", m);
+        }
+        if route != Route::Education && !mark_valid_on(start) {
+            e.add(
+                "contract_id",
+                format!(
+                    "De aanbieder van dit contract heeft op {} geen geldig Blik op Werk-keurmerk; plaatsen is dan niet toegestaan.",
+                    dates::display(start)
+                ),
+            );
+        }
+    }
+    match (client_number, cohort, route, contract_id, status, start_date, planned_end) {
+        (
+            Some(client_number),
+            Some(cohort),
+            Some(route),
+            Some(contract_id),
+            Some(status),
+            Some(start_date),
+            Some(planned_end),
+        ) if e.is_empty() => Ok(PlacementDraft {
+            client_number,
+            cohort,
+            route,
+            contract_id,
+            schedule: PlacementSchedule { start_date, planned_end, status, status_date },
+        }),
+        _ => Err(e),
     }
 }

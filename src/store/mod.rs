@@ -2,6 +2,8 @@
 
 pub mod audit;
 pub mod certifications;
+pub mod contracts;
+pub mod placements;
 pub mod providers;
 pub mod users;
 
