@@ -2,10 +2,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod contracts;
 pub mod forms;
 pub mod health;
 pub mod marks;
 pub mod middleware;
+pub mod placements;
 pub mod providers;
 pub mod views;
 
@@ -108,4 +110,6 @@ pub fn routes() -> RouteTable {
         .merge(views::routes())
         .merge(providers::routes())
         .merge(marks::routes())
+        .merge(contracts::routes())
+        .merge(placements::routes())
 }

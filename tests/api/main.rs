@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod contracts;
 mod helpers;
 mod marks;
 mod providers;

@@ -35,6 +35,23 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/beheer/audit", Admin),
     ("GET", "/beheer/audit.csv", Admin),
     ("GET", "/historie/{entity}/{id}", Read),
+    ("GET", "/contracten", Read),
+    ("GET", "/contracten/nieuw", ManageContracts),
+    ("POST", "/contracten", ManageContracts),
+    ("GET", "/contracten/{id}", Read),
+    ("GET", "/contracten/{id}/bewerken", ManageContracts),
+    ("POST", "/contracten/{id}", ManageContracts),
+    ("POST", "/contracten/{id}/tarieven", ManageContracts),
+    ("POST", "/contracten/{id}/betaalmomenten", ManageContracts),
+    ("POST", "/contracten/{id}/opties", ManageContracts),
+    ("POST", "/contracten/{id}/opties/{option_id}", ManageContracts),
+    ("POST", "/contracten/{id}/documenten", ManageContracts),
+    ("GET", "/plaatsingen", ParticipantData),
+    ("GET", "/plaatsingen/nieuw", ManageContracts),
+    ("POST", "/plaatsingen", ManageContracts),
+    ("GET", "/plaatsingen/{id}", ParticipantData),
+    ("GET", "/plaatsingen/{id}/bewerken", ManageContracts),
+    ("POST", "/plaatsingen/{id}", ManageContracts),
 ];
 
 #[test]
@@ -49,7 +66,7 @@ fn every_route_declares_the_permission_this_table_expects() {
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{entity}", "provider")
+    path.replace("{id}", "1").replace("{entity}", "provider").replace("{option_id}", "1")
 }
 
 async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {

@@ -11,6 +11,8 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overzicht", Permission::Read),
     ("/aanbieders", "Taalaanbieders", Permission::Read),
     ("/keurmerken", "Keurmerken", Permission::Read),
+    ("/contracten", "Contracten", Permission::Read),
+    ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
     ("/beheer", "Beheer", Permission::Admin),
 ];
 
