@@ -291,8 +291,8 @@ struct DemoContract {
     lot: &'static str,
     routes: &'static [Route],
     ceiling_euros: i64,
-    /// Placements per year 2022, 2023, 2024.
-    placements: [u32; 3],
+    /// Placements per year 2022 to 2026 (none are made after today).
+    placements: [u32; 5],
 }
 
 const CONTRACTS: &[DemoContract] = &[
@@ -303,7 +303,7 @@ const CONTRACTS: &[DemoContract] = &[
         lot: "1",
         routes: &[Route::B1],
         ceiling_euros: 2_500_000,
-        placements: [35, 45, 45],
+        placements: [35, 45, 45, 30, 25],
     },
     DemoContract {
         reference: "UTR-TAAL-2022-02",
@@ -312,7 +312,7 @@ const CONTRACTS: &[DemoContract] = &[
         lot: "1",
         routes: &[Route::B1],
         ceiling_euros: 1_200_000,
-        placements: [30, 40, 35],
+        placements: [30, 40, 35, 10, 8],
     },
     DemoContract {
         reference: "UTR-TAAL-2022-03",
@@ -321,7 +321,7 @@ const CONTRACTS: &[DemoContract] = &[
         lot: "2",
         routes: &[Route::Z],
         ceiling_euros: 1_800_000,
-        placements: [15, 25, 20],
+        placements: [15, 25, 20, 15, 10],
     },
     DemoContract {
         reference: "UTR-TAAL-2022-04",
@@ -330,7 +330,7 @@ const CONTRACTS: &[DemoContract] = &[
         lot: "2",
         routes: &[Route::Z],
         ceiling_euros: 1_800_000,
-        placements: [15, 20, 25],
+        placements: [15, 20, 25, 15, 12],
     },
     DemoContract {
         reference: "UTR-TAAL-2022-05",
@@ -339,7 +339,7 @@ const CONTRACTS: &[DemoContract] = &[
         lot: "3",
         routes: &[Route::B1, Route::Z],
         ceiling_euros: 2_000_000,
-        placements: [20, 30, 30],
+        placements: [20, 30, 30, 20, 15],
     },
     DemoContract {
         reference: "UTR-TAAL-2023-06",
@@ -348,7 +348,7 @@ const CONTRACTS: &[DemoContract] = &[
         lot: "4",
         routes: &[Route::B1, Route::Alfa],
         ceiling_euros: 1_500_000,
-        placements: [0, 20, 30],
+        placements: [0, 20, 30, 25, 20],
     },
 ];
 
@@ -466,6 +466,9 @@ async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
                 let route = c.routes[dice.next(c.routes.len() as u64) as usize];
                 let month = 1 + dice.next(12) as u8;
                 let start_date = d(year, month, 1 + dice.next(28) as u8).max(start);
+                if start_date > today {
+                    continue;
+                }
                 let months = if route == Route::Z { 30 } else { 24 };
                 let planned_end = crate::domain::dates::add_months(start_date, months);
                 let roll = dice.next(100);
