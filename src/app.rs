@@ -11,6 +11,10 @@ use tower_http::request_id::{PropagateRequestIdLayer, RequestId, SetRequestIdLay
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use tower_sessions::ExpiredDeletion;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::auth::{csrf, session};
 use crate::config::Config;
 use crate::store::{self, Db};
 use crate::web::middleware::{self, MakeUuid};
@@ -18,19 +22,23 @@ use crate::web::views::DemoMode;
 use crate::web::{self, AppState};
 
 /// The full router with every layer, for a given state.
-pub fn router(state: AppState) -> Router {
+pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let (routes, _) = web::routes().into_parts();
+    let sessions = session::layer(&state).await?;
     let mut app = routes
         .fallback(|| async { crate::error::AppError::NotFound })
-        .with_state(state.clone())
         .layer(CatchPanicLayer::new())
+        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_user))
+        .with_state(state.clone())
+        .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::render_errors))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(DefaultBodyLimit::max(state.config.upload_limit));
     if state.config.demo {
         app = app.layer(Extension(DemoMode));
     }
-    app.layer(
+    Ok(app.layer(
         TraceLayer::new_for_http()
             .make_span_with(|req: &Request| {
                 let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
@@ -41,7 +49,7 @@ pub fn router(state: AppState) -> Router {
             .on_response(DefaultOnResponse::new().level(Level::INFO)),
     )
     .layer(PropagateRequestIdLayer::x_request_id())
-    .layer(SetRequestIdLayer::x_request_id(MakeUuid))
+    .layer(SetRequestIdLayer::x_request_id(MakeUuid)))
 }
 
 /// A bound, not yet serving application.
@@ -68,10 +76,14 @@ impl App {
 
     /// Serves until the process receives Ctrl-C or SIGTERM.
     pub async fn serve(self) -> anyhow::Result<()> {
-        let app = router(self.state.clone());
+        let app = router(self.state.clone()).await?;
+        // Expired sessions are removed hourly so the session table does not grow without bound.
+        let cleanup = SqliteStore::new(self.state.db.clone());
+        let cleaner = tokio::spawn(cleanup.continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        cleaner.abort();
         self.state.db.close().await;
         Ok(())
     }

@@ -3,9 +3,14 @@
 
 use time::{Date, Duration};
 
+use crate::auth::roles::Role;
 use crate::domain::certification::{CertificationStatus, Decision};
+use crate::domain::contract::{ContractDraft, Due, ExtensionOption, Milestone, OptionStatus, Share, Tariff};
 use crate::domain::dates;
+use crate::domain::placement::{ClientNumber, PlacementDraft, PlacementSchedule, PlacementStatus};
 use crate::domain::provider::{KvkNumber, ProviderDraft};
+use crate::domain::route::{Cohort, Route};
+use crate::money::Money;
 use crate::store::{self, Db};
 
 /// The actor recorded in the audit log for demo data.
@@ -235,6 +240,14 @@ fn history(kind: History, reg: &str, today: Date) -> Vec<Decision> {
     }
 }
 
+/// One login per role for the demo (printed at start; never use these outside a demo).
+pub const DEMO_LOGINS: &[(&str, Role, &str)] = &[
+    ("beheerder", Role::Admin, "demo-beheerder-2026"),
+    ("contractmanager", Role::ContractManager, "demo-contract-2026"),
+    ("financien", Role::Finance, "demo-financien-2026"),
+    ("beleid", Role::PolicyAdviser, "demo-beleid-2026"),
+];
+
 /// Fills an empty database with the demo data. Refuses a database that already holds providers.
 pub async fn fill(db: &Db) -> anyhow::Result<()> {
     let existing = store::providers::list(db, "", store::providers::Filter::All).await?;
@@ -243,6 +256,10 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
             "de database bevat al gegevens ({} taalaanbieders); demogegevens gaan alleen in een lege database",
             existing.len()
         );
+    }
+    for (username, role, password) in DEMO_LOGINS {
+        let hash = crate::auth::password::hash(password.to_string()).await?;
+        store::users::create(db, username, *role, &hash, DEMO_ACTOR).await?;
     }
     let today = dates::today();
     for (i, p) in PROVIDERS.iter().enumerate() {
@@ -260,6 +277,230 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
         let reg = format!("BOW-INB-{:04}", 1100 + i);
         for decision in history(p.history, &reg, today) {
             store::certifications::insert(db, id, &decision, DEMO_ACTOR).await?;
+        }
+    }
+    contracts(db, today).await?;
+    Ok(())
+}
+
+struct DemoContract {
+    reference: &'static str,
+    title: &'static str,
+    /// Index into PROVIDERS (database ids follow insertion order, starting at 1).
+    provider: usize,
+    lot: &'static str,
+    routes: &'static [Route],
+    ceiling_euros: i64,
+    /// Placements per year 2022 to 2026 (none are made after today).
+    placements: [u32; 5],
+}
+
+const CONTRACTS: &[DemoContract] = &[
+    DemoContract {
+        reference: "UTR-TAAL-2022-01",
+        title: "B1-route perceel 1 (Utrecht-stad)",
+        provider: 0,
+        lot: "1",
+        routes: &[Route::B1],
+        ceiling_euros: 2_500_000,
+        placements: [35, 45, 45, 30, 25],
+    },
+    DemoContract {
+        reference: "UTR-TAAL-2022-02",
+        title: "B1-route perceel 1 (Utrecht-stad)",
+        provider: 1,
+        lot: "1",
+        routes: &[Route::B1],
+        ceiling_euros: 1_200_000,
+        placements: [30, 40, 35, 10, 8],
+    },
+    DemoContract {
+        reference: "UTR-TAAL-2022-03",
+        title: "Z-route perceel 2",
+        provider: 3,
+        lot: "2",
+        routes: &[Route::Z],
+        ceiling_euros: 1_800_000,
+        placements: [15, 25, 20, 15, 10],
+    },
+    DemoContract {
+        reference: "UTR-TAAL-2022-04",
+        title: "Z-route perceel 2",
+        provider: 5,
+        lot: "2",
+        routes: &[Route::Z],
+        ceiling_euros: 1_800_000,
+        placements: [15, 20, 25, 15, 12],
+    },
+    DemoContract {
+        reference: "UTR-TAAL-2022-05",
+        title: "B1- en Z-route perceel 3 (regio U16)",
+        provider: 7,
+        lot: "3",
+        routes: &[Route::B1, Route::Z],
+        ceiling_euros: 2_000_000,
+        placements: [20, 30, 30, 20, 15],
+    },
+    DemoContract {
+        reference: "UTR-TAAL-2023-06",
+        title: "B1-route met alfabetisering",
+        provider: 8,
+        lot: "4",
+        routes: &[Route::B1, Route::Alfa],
+        ceiling_euros: 1_500_000,
+        placements: [0, 20, 30, 25, 20],
+    },
+];
+
+/// A tiny deterministic generator, so every demo run shows the same data.
+struct Dice(u64);
+
+impl Dice {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+fn tariffs_for(route: Route) -> [(Date, Option<Date>, i64); 3] {
+    // Indexed every 1 January; cents.
+    let base: i64 = match route {
+        Route::B1 => 1_015_000,
+        Route::Z => 930_000,
+        _ => 450_000,
+    };
+    [
+        (d(2022, 1, 1), Some(d(2022, 12, 31)), base),
+        (d(2023, 1, 1), Some(d(2023, 12, 31)), base * 105 / 100),
+        (d(2024, 1, 1), None, base * 105 / 100 * 1035 / 1000),
+    ]
+}
+
+fn milestones_for(route: Route) -> Vec<Milestone> {
+    let m = |name: &str, share: &str, due: Due| Milestone {
+        name: name.into(),
+        share: Share::parse(share).expect("demo share"),
+        due,
+    };
+    match route {
+        Route::B1 => vec![
+            m("Start", "40", Due::AtStart),
+            m("Tussentijds (12 maanden)", "30", Due::MonthsAfterStart(12)),
+            m("Afronding", "30", Due::AtCompletion),
+        ],
+        Route::Z => vec![m("Start", "50", Due::AtStart), m("Afronding", "50", Due::AtCompletion)],
+        _ => vec![m("Start", "60", Due::AtStart), m("Afronding", "40", Due::AtCompletion)],
+    }
+}
+
+async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
+    let mut dice = Dice(0x5EED_2022_0101);
+    let mut client = 100_000;
+    for c in CONTRACTS {
+        let start = if c.placements[0] == 0 { d(2023, 3, 1) } else { d(2022, 1, 1) };
+        let end = Date::from_calendar_date(start.year() + 4, start.month(), 1).expect("date") - Duration::days(1);
+        let draft = ContractDraft {
+            reference: c.reference.into(),
+            title: c.title.into(),
+            provider_id: c.provider as i64 + 1,
+            lot: c.lot.into(),
+            routes: c.routes.to_vec(),
+            start_date: start,
+            initial_end_date: end,
+            ceiling: Money::from_cents(c.ceiling_euros * 100),
+            notes: "Demogegevens: raamovereenkomst 4 jaar met twee opties van 2 jaar.".into(),
+        };
+        let id = store::contracts::create(db, &draft, DEMO_ACTOR).await?;
+        for route in c.routes {
+            for (from, until, cents) in tariffs_for(*route) {
+                let from = from.max(start);
+                let t = Tariff {
+                    id: 0,
+                    route: *route,
+                    valid_from: from,
+                    valid_until: until,
+                    amount: Money::from_cents(cents),
+                };
+                store::contracts::add_tariff(db, id, &t, DEMO_ACTOR).await?;
+            }
+            store::contracts::set_milestones(db, id, *route, &milestones_for(*route), DEMO_ACTOR).await?;
+        }
+        // Two options of two years. The first was exercised in 2025 where the contract started in 2022;
+        // the later contract's first option is up for decision soon, so the start page has something to show.
+        let first_end = Date::from_calendar_date(end.year() + 2, end.month(), end.day()).expect("date");
+        let second_end = Date::from_calendar_date(end.year() + 4, end.month(), end.day()).expect("date");
+        let exercised = start.year() == 2022;
+        let first = ExtensionOption {
+            id: 0,
+            new_end_date: first_end,
+            notice_deadline: if exercised { end - Duration::days(184) } else { today + Duration::days(40) },
+            status: if exercised { OptionStatus::Exercised } else { OptionStatus::Pending },
+            decision_reference: if exercised { "Collegebesluit 2025/118".into() } else { String::new() },
+            decision_date: exercised.then(|| d(2025, 5, 20)),
+        };
+        store::contracts::add_option(db, id, &first, DEMO_ACTOR).await?;
+        let second = ExtensionOption {
+            id: 0,
+            new_end_date: second_end,
+            notice_deadline: first_end - Duration::days(184),
+            status: OptionStatus::Pending,
+            decision_reference: String::new(),
+            decision_date: None,
+        };
+        store::contracts::add_option(db, id, &second, DEMO_ACTOR).await?;
+        store::contracts::add_document(
+            db,
+            id,
+            "Raamovereenkomst (getekend)",
+            &format!("Zaak 2021-{:05}", 4400 + id),
+            DEMO_ACTOR,
+        )
+        .await?;
+
+        for (year_index, count) in c.placements.iter().enumerate() {
+            let year = 2022 + year_index as i32;
+            for _ in 0..*count {
+                client += 1 + dice.next(7) as i64;
+                let route = c.routes[dice.next(c.routes.len() as u64) as usize];
+                let month = 1 + dice.next(12) as u8;
+                let start_date = d(year, month, 1 + dice.next(28) as u8).max(start);
+                if start_date > today {
+                    continue;
+                }
+                let months = if route == Route::Z { 30 } else { 24 };
+                let planned_end = crate::domain::dates::add_months(start_date, months);
+                let roll = dice.next(100);
+                let (status, status_date) = if roll < 9 {
+                    let dropped = crate::domain::dates::add_months(start_date, 2 + dice.next(14) as i32);
+                    if dropped < today {
+                        (PlacementStatus::DroppedOut, Some(dropped))
+                    } else {
+                        (PlacementStatus::Ongoing, None)
+                    }
+                } else if planned_end < today {
+                    (PlacementStatus::Completed, Some(planned_end - Duration::days(dice.next(60) as i64)))
+                } else if start_date + Duration::days(30) > today {
+                    (PlacementStatus::Started, None)
+                } else {
+                    (PlacementStatus::Ongoing, None)
+                };
+                let cohort = match dice.next(20) {
+                    0 => Cohort::Elip,
+                    1 | 2 => Cohort::Wi2013,
+                    3 => Cohort::Other,
+                    _ => Cohort::Wi2021,
+                };
+                let draft = PlacementDraft {
+                    client_number: ClientNumber::parse(&format!("K{client}")).map_err(anyhow::Error::msg)?,
+                    cohort,
+                    route,
+                    contract_id: id,
+                    schedule: PlacementSchedule { start_date, planned_end, status, status_date },
+                };
+                store::placements::create(db, &draft, DEMO_ACTOR).await?;
+            }
         }
     }
     Ok(())

@@ -12,8 +12,10 @@ pub enum AppError {
     BadRequest(String),
     #[error("u bent niet ingelogd")]
     Unauthorized,
-    #[error("u heeft geen toegang tot deze pagina")]
+    #[error("u heeft geen toegang tot deze pagina; uw rol geeft geen recht op deze actie")]
     Forbidden,
+    #[error("{0}")]
+    ForbiddenWith(String),
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
@@ -43,7 +45,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::ForbiddenWith(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

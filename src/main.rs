@@ -1,14 +1,18 @@
-//! The `taalbudget` command line: serve the web app, fill demo data, and (in later commands)
-//! import, report and administer.
+//! The `taalbudget` command line: serve the web app, fill demo data, manage users, and (in later
+//! commands) import, report and administer.
 
+use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use taalbudget::app::App;
+use taalbudget::auth::roles::Role;
+use taalbudget::auth::{password, password_problem};
 use taalbudget::config::Config;
 use taalbudget::import::cli as import_cli;
+use taalbudget::web::admin::username_problem;
 use taalbudget::{demo, store};
 
 #[derive(Parser)]
@@ -66,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesAction,
     },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -77,6 +86,18 @@ enum TemplatesAction {
         name: String,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password comes from TAALBUDGET_PASSWORD, else from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// admin, contract_manager, finance or policy_adviser
+        #[arg(long)]
+        role: String,
     },
 }
 
@@ -108,31 +129,13 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve { listen, demo: with_demo, secure_cookies } => {
-            // The demo database lives in a temporary directory that is removed when the server stops.
-            let temp = if with_demo { Some(tempfile::tempdir()?) } else { None };
-            let db_path = match &temp {
-                Some(dir) => dir.path().join("demo.db"),
-                None => cli.db.clone(),
-            };
-            let mut config = Config::new(listen, db_path);
-            config.demo = with_demo;
-            config.secure_cookies = secure_cookies.unwrap_or(!with_demo);
-            let app = App::build(config).await?;
-            if with_demo {
-                demo::fill(&app.state.db).await?;
-            }
-            println!("taalbudget draait op http://{}/", app.addr);
-            if with_demo {
-                println!("Demodatabase (wordt bij afsluiten verwijderd): {}", app.state.config.db_path.display());
-            }
-            app.serve().await?;
-            drop(temp);
-            Ok(ExitCode::SUCCESS)
+            serve(cli.db, listen, with_demo, secure_cookies).await
         }
         Command::Demo => {
             let db = store::connect(&cli.db).await?;
             demo::fill(&db).await?;
             println!("Demogegevens geladen in {}", cli.db.display());
+            print_demo_logins();
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, template, dry_run, skip_invalid, json } => {
@@ -143,5 +146,89 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Templates { action: TemplatesAction::Example { name, out } } => {
             Ok(import_cli::write_example(&name, &out))
         }
+        Command::User { command: UserCommand::Add { username, role } } => add_user(&cli.db, &username, &role).await,
+    }
+}
+
+async fn serve(
+    db: PathBuf,
+    listen: SocketAddr,
+    with_demo: bool,
+    secure_cookies: Option<bool>,
+) -> anyhow::Result<ExitCode> {
+    // The demo database lives in a temporary directory that is removed when the server stops.
+    let temp = if with_demo { Some(tempfile::tempdir()?) } else { None };
+    let db_path = match &temp {
+        Some(dir) => dir.path().join("demo.db"),
+        None => db,
+    };
+    let mut config = Config::new(listen, db_path);
+    config.demo = with_demo;
+    config.secure_cookies = secure_cookies.unwrap_or(!with_demo);
+    let app = App::build(config).await?;
+    if with_demo {
+        demo::fill(&app.state.db).await?;
+    }
+    println!("taalbudget draait op http://{}/", app.addr);
+    if with_demo {
+        println!("Demodatabase (wordt bij afsluiten verwijderd): {}", app.state.config.db_path.display());
+        print_demo_logins();
+    } else if store::users::count(&app.state.db).await? == 0 {
+        println!("Er is nog geen gebruiker. Maak de eerste beheerder aan met:");
+        println!("  taalbudget --db {} user add --username beheerder --role admin", app.state.config.db_path.display());
+    }
+    if !app.state.config.secure_cookies {
+        println!("Let op: sessiecookies zonder Secure-vlag (alleen voor lokaal gebruik zonder HTTPS).");
+    }
+    app.serve().await?;
+    drop(temp);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_demo_logins() {
+    println!("Demo-logins (gebruikersnaam / wachtwoord):");
+    for (username, role, password) in demo::DEMO_LOGINS {
+        println!("  {:<16} {:<22} {}", username, role.label(), password);
+    }
+}
+
+async fn add_user(db: &std::path::Path, username: &str, role: &str) -> anyhow::Result<ExitCode> {
+    let username = username.trim();
+    if let Some(p) = username_problem(username) {
+        eprintln!("fout: {p}");
+        return Ok(ExitCode::from(2));
+    }
+    let Some(role) = Role::parse(role) else {
+        eprintln!("fout: onbekende rol '{role}'; kies admin, contract_manager, finance of policy_adviser");
+        return Ok(ExitCode::from(2));
+    };
+    let secret = match std::env::var("TAALBUDGET_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Wachtwoord (minstens 12 tekens), gevolgd door Enter:");
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if let Some(p) = password_problem(&secret) {
+        eprintln!("fout: {p}");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let hash = password::hash(secret).await?;
+    let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "onbekend".into()));
+    match store::users::create(&pool, username, role, &hash, &actor).await {
+        Ok(id) => {
+            println!("Gebruiker {username} ({}) aangemaakt met nummer {id}.", role.label());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(store::users::UserError::Exists(_)) => {
+            eprintln!("fout: de gebruikersnaam '{username}' bestaat al");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -60,3 +60,28 @@ mod tests {
         assert_eq!(iso(date!(2022 - 01 - 05)), "2022-01-05");
     }
 }
+
+/// `date` plus `months` calendar months; the day is clamped to the last day of the target month
+/// (31 January + 1 month = 28 or 29 February).
+pub fn add_months(date: Date, months: i32) -> Date {
+    let total = date.year() * 12 + (date.month() as i32 - 1) + months;
+    let (year, month0) = (total.div_euclid(12), total.rem_euclid(12));
+    let month = time::Month::try_from((month0 + 1) as u8).expect("month in 1..=12");
+    let day = date.day().min(month.length(year));
+    Date::from_calendar_date(year, month, day).expect("clamped day is valid")
+}
+
+#[cfg(test)]
+mod month_tests {
+    use super::add_months;
+    use time::macros::date;
+
+    #[test]
+    fn months_clamp_to_the_end_of_the_month() {
+        assert_eq!(add_months(date!(2022 - 01 - 31), 1), date!(2022 - 02 - 28));
+        assert_eq!(add_months(date!(2024 - 01 - 31), 1), date!(2024 - 02 - 29));
+        assert_eq!(add_months(date!(2022 - 11 - 15), 3), date!(2023 - 02 - 15));
+        assert_eq!(add_months(date!(2022 - 03 - 01), -6), date!(2021 - 09 - 01));
+        assert_eq!(add_months(date!(2022 - 03 - 01), 0), date!(2022 - 03 - 01));
+    }
+}

@@ -1,7 +1,13 @@
 //! Pure types and rules of the domain: no database, no web. Everything here is unit-testable.
 
+pub mod attribution;
 pub mod bsn;
 pub mod certification;
+pub mod commitment;
+pub mod contract;
 pub mod dates;
+pub mod funding;
+pub mod placement;
 pub mod provider;
+pub mod route;
 pub mod validation;

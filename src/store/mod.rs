@@ -2,8 +2,11 @@
 
 pub mod audit;
 pub mod certifications;
+pub mod contracts;
 pub mod imports;
+pub mod placements;
 pub mod providers;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -163,7 +163,10 @@ pub enum Removal {
 }
 
 /// Tables whose rows point at a provider; a provider they mention is archived, never deleted.
-const REFERENCES: &[&str] = &["SELECT COUNT(*) FROM certification WHERE provider_id = ?"];
+const REFERENCES: &[&str] = &[
+    "SELECT COUNT(*) FROM certification WHERE provider_id = ?",
+    "SELECT COUNT(*) FROM contract WHERE provider_id = ?",
+];
 
 pub async fn remove(db: &Db, id: i64, actor: &str) -> Result<Removal, ChangeError> {
     let mut tx = begin(db).await?;

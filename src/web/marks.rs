@@ -14,6 +14,7 @@ use super::forms::{error_summary, Field};
 use super::views::Chrome;
 use super::{providers, AppState, RouteTable};
 use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
 use crate::domain::certification::{self, validate_decision, CertificationStatus, Decision, DecisionForm, Standing};
 use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
@@ -42,6 +43,7 @@ const LABELS: &[(&str, &str)] = &[
 
 async fn add_decision(
     chrome: Chrome,
+    user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
@@ -50,7 +52,7 @@ async fn add_decision(
     let existing = store::certifications::for_provider(&state.db, id).await?;
     match validate_decision(&form, &existing) {
         Ok(decision) => {
-            store::certifications::insert(&state.db, id, &decision, "web").await?;
+            store::certifications::insert(&state.db, id, &decision, user.actor()).await?;
             Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response())
         }
         Err(errors) => {
@@ -148,7 +150,13 @@ async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Ma
 }
 
 /// The mark history on a provider's page, with the form to record a new decision.
-pub fn history_section(provider_id: i64, decisions: &[Decision], form: &DecisionForm, errors: &FieldErrors) -> Markup {
+pub fn history_section(
+    chrome: &Chrome,
+    provider_id: i64,
+    decisions: &[Decision],
+    form: &DecisionForm,
+    errors: &FieldErrors,
+) -> Markup {
     let today = dates::today();
     let standing = certification::standing(decisions, today);
     let statuses: Vec<(&str, &str)> = std::iter::once(("", "Kies een status"))
@@ -187,9 +195,11 @@ pub fn history_section(provider_id: i64, decisions: &[Decision], form: &Decision
                     @if decisions.is_empty() { tr { td colspan="7" { "Nog geen besluiten vastgelegd." } } }
                 }
             }
+            @if chrome.may(Permission::ManageContracts) {
             h3 #nieuw-besluit { "Besluit vastleggen" }
             (error_summary(errors, LABELS))
             form method="post" action={"/aanbieders/" (provider_id) "/keurmerken"} novalidate {
+                (chrome.csrf_field())
                 (Field::new("status", "Status", &form.status, errors).required().select(&statuses))
                 div.field-row {
                     (Field::new("decision_date", "Besluitdatum", &form.decision_date, errors).required().date())
@@ -203,6 +213,7 @@ pub fn history_section(provider_id: i64, decisions: &[Decision], form: &Decision
                 (Field::new("registration_number", "Registratienummer", &form.registration_number, errors).text())
                 (Field::new("note", "Toelichting", &form.note, errors).textarea())
                 button type="submit" { "Besluit opslaan" }
+            }
             }
         }
     }

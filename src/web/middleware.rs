@@ -1,20 +1,34 @@
 //! Layers around every request: permission checks, error pages, security headers, request ids.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use tower_http::request_id::{MakeRequestId, RequestId};
 
 use super::views;
 use crate::auth::roles::Permission;
-use crate::error::ErrorInfo;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, ErrorInfo};
 
-/// Checks the route's declared permission before its handler runs.
+/// Checks the route's declared permission before its handler runs. Not signed in: a page request is
+/// sent to the login page (and back afterwards); anything else gets 401. Wrong role: 403.
 pub async fn require(permission: Permission, req: Request, next: Next) -> Response {
-    // Accounts arrive with the auth issue; until then every route is open and only declares what it needs.
-    let _ = permission;
-    next.run(req).await
+    if permission == Permission::Public {
+        return next.run(req).await;
+    }
+    match req.extensions().get::<CurrentUser>() {
+        None if req.method() == Method::GET => {
+            let back = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            Redirect::to(&format!("/login?volgende={}", urlencoding::encode(back))).into_response()
+        }
+        None => AppError::Unauthorized.into_response(),
+        Some(user) if !user.role.may(permission) => {
+            tracing::warn!(user = %user.username, role = user.role.code(), ?permission, path = %req.uri().path(), "toegang geweigerd");
+            AppError::Forbidden.into_response()
+        }
+        Some(_) => next.run(req).await,
+    }
 }
 
 /// Turns error responses (which carry [`ErrorInfo`]) into a Dutch HTML page, or JSON for API paths,

@@ -1,9 +1,13 @@
 //! The web interface: one module per area, each contributing its routes to one [`RouteTable`].
 
+pub mod account;
+pub mod admin;
+pub mod contracts;
 pub mod forms;
 pub mod health;
 pub mod marks;
 pub mod middleware;
+pub mod placements;
 pub mod providers;
 pub mod views;
 
@@ -101,7 +105,11 @@ impl RouteTable {
 pub fn routes() -> RouteTable {
     RouteTable::default()
         .merge(health::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
         .merge(views::routes())
         .merge(providers::routes())
         .merge(marks::routes())
+        .merge(contracts::routes())
+        .merge(placements::routes())
 }

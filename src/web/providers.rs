@@ -11,6 +11,7 @@ use super::forms::{checkbox, error_summary, Field};
 use super::views::Chrome;
 use super::{marks, AppState, RouteTable};
 use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
 use crate::domain::certification::DecisionForm;
 use crate::domain::provider::ProviderForm;
 use crate::domain::validation::FieldErrors;
@@ -59,7 +60,9 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
         "Taalaanbieders",
         html! {
             h1 { "Taalaanbieders" }
-            p { a.button href="/aanbieders/nieuw" { "Nieuwe taalaanbieder" } }
+            @if chrome.may(Permission::ManageContracts) {
+                p { a.button href="/aanbieders/nieuw" { "Nieuwe taalaanbieder" } }
+            }
             form.filters method="get" action="/aanbieders" role="search" {
                 div.field {
                     label for="q" { "Zoek op naam of KvK-nummer" }
@@ -99,12 +102,17 @@ async fn new_form(chrome: Chrome) -> Markup {
     form_page(&chrome, None, &form, &FieldErrors::new(), None)
 }
 
-async fn create(chrome: Chrome, State(state): State<AppState>, Form(form): Form<ProviderForm>) -> AppResult<Response> {
+async fn create(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(form): Form<ProviderForm>,
+) -> AppResult<Response> {
     let draft = match form.validate() {
         Ok(d) => d,
         Err(errors) => return Ok(invalid(form_page(&chrome, None, &form, &errors, None))),
     };
-    match providers::create(&state.db, &draft, "web").await {
+    match providers::create(&state.db, &draft, user.actor()).await {
         Ok(id) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=aangemaakt")).into_response()),
         Err(ChangeError::DuplicateKvk(kvk, owner)) => {
             let mut errors = FieldErrors::new();
@@ -122,6 +130,7 @@ async fn edit_form(chrome: Chrome, State(state): State<AppState>, Path(id): Path
 
 async fn update(
     chrome: Chrome,
+    user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Form(form): Form<ProviderForm>,
@@ -136,7 +145,7 @@ async fn update(
             "het formulier mist de versie van het record; open het bewerkscherm opnieuw".into(),
         ));
     };
-    match providers::update(&state.db, id, version, &draft, "web").await {
+    match providers::update(&state.db, id, version, &draft, user.actor()).await {
         Ok(()) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=opgeslagen")).into_response()),
         Err(ChangeError::DuplicateKvk(kvk, owner)) => {
             let mut errors = FieldErrors::new();
@@ -156,8 +165,8 @@ async fn update(
     }
 }
 
-async fn archive(State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
-    match providers::remove(&state.db, id, "web").await {
+async fn archive(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+    match providers::remove(&state.db, id, user.actor()).await {
         Ok(Removal::Archived) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=gearchiveerd"))),
         Ok(Removal::Deleted) => Ok(Redirect::to("/aanbieders?melding=verwijderd")),
         Err(e) => Err(change_error(e)),
@@ -191,15 +200,19 @@ pub fn detail_page(
                 dt { "Telefoonnummer" } dd { (p.phone) }
                 dt { "Notities" } dd.pre { (p.notes) }
             }
-            div.actions {
-                a.button href={"/aanbieders/" (p.id) "/bewerken"} { "Bewerken" }
-                @if p.active {
-                    form method="post" action={"/aanbieders/" (p.id) "/archiveren"} {
-                        button.secondary type="submit" { "Archiveren" }
+            @if chrome.may(Permission::ManageContracts) {
+                div.actions {
+                    a.button href={"/aanbieders/" (p.id) "/bewerken"} { "Bewerken" }
+                    @if p.active {
+                        form method="post" action={"/aanbieders/" (p.id) "/archiveren"} {
+                            (chrome.csrf_field())
+                            button.secondary type="submit" { "Archiveren" }
+                        }
                     }
                 }
             }
-            (marks::history_section(p.id, decisions, decision_form, errors))
+            p { a href={"/historie/provider/" (p.id)} { "Geschiedenis van deze aanbieder" } }
+            (marks::history_section(chrome, p.id, decisions, decision_form, errors))
         },
     )
 }
@@ -286,6 +299,7 @@ fn form_page(
             }
             (error_summary(errors, LABELS))
             form method="post" action=(action) novalidate {
+                (chrome.csrf_field())
                 @if let Some(v) = form.version { input type="hidden" name="version" value=(v); }
                 (Field::new("name", "Naam", &form.name, errors).required().text())
                 (Field::new("kvk", "KvK-nummer", &form.kvk, errors).required().hint("8 cijfers, bijvoorbeeld 12345678").text())

@@ -1,33 +1,50 @@
-//! The page frame: skip link, header with navigation, main content, footer.
+//! The page frame: skip link, header with navigation and the signed-in user, main content, footer.
 
 use axum::http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 
 use super::Chrome;
+use crate::auth::roles::Permission;
 
-const NAV: &[(&str, &str)] = &[("/", "Overzicht"), ("/aanbieders", "Taalaanbieders"), ("/keurmerken", "Keurmerken")];
+/// Menu items and the permission needed to see them (the routes check again on the server).
+const NAV: &[(&str, &str, Permission)] = &[
+    ("/", "Overzicht", Permission::Read),
+    ("/aanbieders", "Taalaanbieders", Permission::Read),
+    ("/keurmerken", "Keurmerken", Permission::Read),
+    ("/contracten", "Contracten", Permission::Read),
+    ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
+    ("/beheer", "Beheer", Permission::Admin),
+];
 
 pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
-    frame(
-        title,
-        chrome.demo,
-        html! {
+    let nav = html! {
+        @if let Some(user) = &chrome.user {
             nav aria-label="Hoofdmenu" {
                 ul {
-                    @for (href, label) in NAV {
-                        @let current = if *href == "/" { chrome.path == "/" } else { chrome.path.starts_with(href) };
-                        li { a href=(href) aria-current=[current.then_some("page")] { (label) } }
+                    @for (href, label, permission) in NAV {
+                        @if user.role.may(*permission) {
+                            @let current = if *href == "/" { chrome.path == "/" } else { chrome.path.starts_with(href) };
+                            li { a href=(href) aria-current=[current.then_some("page")] { (label) } }
+                        }
                     }
                 }
             }
-        },
-        html! {
-            @if let Some(notice) = chrome.notice {
-                div.notice role="status" { (notice) }
+            div.user {
+                span { (user.username) " (" (user.role.label()) ")" }
+                form method="post" action="/logout" {
+                    (chrome.csrf_field())
+                    button.link-button type="submit" { "Uitloggen" }
+                }
             }
-            (body)
-        },
-    )
+        }
+    };
+    let main = html! {
+        @if let Some(notice) = chrome.notice {
+            div.notice role="status" { (notice) }
+        }
+        (body)
+    };
+    frame(title, chrome.demo, nav, main)
 }
 
 fn frame(title: &str, demo: bool, nav: Markup, main: Markup) -> Markup {
@@ -75,6 +92,7 @@ pub fn error_page(status: StatusCode, message: &str, request_id: &str) -> Markup
         html! {
             h1 { (title) }
             p { (message) }
+            @if status == StatusCode::UNAUTHORIZED { p { a href="/login" { "Inloggen" } } }
             p.muted { "Foutcode " (status.as_u16()) " · meldingsnummer " code { (request_id) } }
             p { a href="/" { "Naar het overzicht" } }
         },

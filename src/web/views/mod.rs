@@ -9,9 +9,13 @@ use axum::response::IntoResponse;
 use maud::{html, Markup};
 
 use super::{AppState, RouteTable};
+use crate::auth::csrf::CsrfToken;
 use crate::auth::roles::Permission;
-use crate::domain::certification::Standing;
+use crate::auth::CurrentUser;
+use crate::domain::certification::holds_valid_mark;
+use crate::domain::contract::CeilingLevel;
 use crate::domain::dates;
+use crate::domain::placement::PlacementStatus;
 use crate::error::AppResult;
 use crate::store;
 
@@ -22,6 +26,9 @@ pub struct Chrome {
     pub demo: bool,
     /// A fixed, known notice chosen by a query parameter after a redirect (never user text).
     pub notice: Option<&'static str>,
+    pub user: Option<CurrentUser>,
+    /// The session's CSRF token, for every form on the page.
+    pub csrf: String,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Chrome {
@@ -33,7 +40,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
             .uri
             .query()
             .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("melding=")).and_then(notice_text));
-        Ok(Chrome { path: parts.uri.path().to_string(), demo, notice })
+        Ok(Chrome {
+            path: parts.uri.path().to_string(),
+            demo,
+            notice,
+            user: parts.extensions.get::<CurrentUser>().cloned(),
+            csrf: parts.extensions.get::<CsrfToken>().map(|t| t.0.clone()).unwrap_or_default(),
+        })
     }
 }
 
@@ -51,13 +64,42 @@ fn notice_text(code: &str) -> Option<&'static str> {
         }
         "verwijderd" => "Verwijderd: de aanbieder had geen gekoppelde gegevens en is verwijderd.",
         "besluit" => "Opgeslagen: het keurmerkbesluit is toegevoegd.",
+        "uitgelogd" => "U bent uitgelogd.",
+        "wachtwoord" => "Het nieuwe wachtwoord is opgeslagen.",
         _ => return None,
     })
+}
+
+/// Ceiling use as a meter with the percentage in text (never colour alone).
+pub fn ceiling_meter(pct: rust_decimal::Decimal, level: CeilingLevel, id: &str) -> Markup {
+    let (class, word) = match level {
+        CeilingLevel::Ok => ("status-ok", "binnen plafond"),
+        CeilingLevel::Warning => ("status-warn", "80% of meer"),
+        CeilingLevel::Exceeded => ("status-bad", "plafond bereikt"),
+    };
+    let shown = pct.min(rust_decimal::Decimal::ONE_HUNDRED);
+    html! {
+        span.ceiling {
+            meter id=(id) min="0" max="100" low="80" high="99.9" optimum="0" value=(shown) { (pct) "%" }
+            " "
+            label for=(id) { (pct.to_string().replace('.', ",")) "% " span.status.(class) { (word) } }
+        }
+    }
 }
 
 impl Chrome {
     pub fn page(&self, title: &str, body: Markup) -> Markup {
         layout::page(self, title, body)
+    }
+
+    /// The hidden CSRF field every POST form carries.
+    pub fn csrf_field(&self) -> Markup {
+        html! { input type="hidden" name=(crate::auth::csrf::FIELD) value=(self.csrf); }
+    }
+
+    /// Whether the current user's role allows `permission` (for showing buttons; the server checks again).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.may(permission))
     }
 }
 
@@ -77,26 +119,79 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
-/// The start page: what needs attention today.
+/// How far ahead the start page looks for option deadlines.
+const OPTION_DEADLINE_DAYS: i64 = 60;
+
+/// The start page: what needs attention today (option deadlines, ceilings, marks, placements at risk).
 async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
     let decisions = store::certifications::all_by_provider(&state.db).await?;
     let today = dates::today();
     let attention = super::marks::needing_attention(&providers, &decisions, today);
-    let suspended = attention.iter().filter(|a| matches!(a.standing, Standing::Suspended { .. })).count();
-    let invalid = attention.iter().filter(|a| matches!(a.standing, Standing::NotValid { .. })).count();
-    let lapsing = attention.len() - suspended - invalid;
+    let portfolio = super::contracts::portfolio(&state, today).await?;
+    let deadlines: Vec<_> = portfolio
+        .iter()
+        .flat_map(|(c, _)| {
+            c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS).into_iter().map(move |o| (c, o))
+        })
+        .collect();
+    let ceilings: Vec<_> = portfolio.iter().filter(|(_, f)| f.level != CeilingLevel::Ok).collect();
+    let placements = store::placements::list(&state.db, None).await?;
+    let none = Vec::new();
+    // Running placements at a provider that has no valid mark today.
+    let at_risk = placements
+        .iter()
+        .filter(|p| matches!(p.schedule.status, PlacementStatus::Started | PlacementStatus::Ongoing))
+        .filter(|p| {
+            portfolio
+                .iter()
+                .find(|(c, _)| c.id == p.contract_id)
+                .is_some_and(|(c, _)| !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
+        })
+        .count();
     Ok(chrome.page(
         "Overzicht",
         html! {
-            h1 { "taalbudget" }
-            p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten." }
-            h2 { "Vandaag aandacht nodig" }
+            h1 { "Vandaag aandacht nodig" }
+            p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(today)) "." }
             ul.cards {
-                li.card { a href="/keurmerken" { strong { (invalid) } " aanbieders zonder geldig keurmerk" } }
-                li.card { a href="/keurmerken" { strong { (suspended) } " aanbieders geschorst" } }
-                li.card { a href="/keurmerken" { strong { (lapsing) } " keurmerken verlopen binnen 90 dagen" } }
-                li.card { a href="/aanbieders" { strong { (providers.len()) } " actieve taalaanbieders" } }
+                li.card { a href="/keurmerken" { strong { (attention.len()) } " aanbieders zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen" } }
+                li.card { a href="#opties" { strong { (deadlines.len()) } " optiebesluiten binnen " (OPTION_DEADLINE_DAYS) " dagen" } }
+                li.card { a href="#plafonds" { strong { (ceilings.len()) } " contracten op 80% of meer van het plafond" } }
+                li.card { a href="/contracten" { strong { (at_risk) } " lopende plaatsingen bij een aanbieder zonder geldig keurmerk" } }
+            }
+            h2 #opties { "Verlengingsopties: besluit nodig" }
+            table {
+                caption { "Opties met een besluitdatum binnen " (OPTION_DEADLINE_DAYS) " dagen" }
+                thead { tr { th scope="col" { "Contract" } th scope="col" { "Taalaanbieder" } th scope="col" { "Uiterlijk besluiten op" } th.num scope="col" { "Dagen" } th scope="col" { "Verlenging tot" } } }
+                tbody {
+                    @for (c, o) in &deadlines {
+                        tr {
+                            th scope="row" { a href={"/contracten/" (c.id) "#opties"} { (c.reference) } }
+                            td { (c.provider_name) }
+                            td { (dates::display(o.notice_deadline)) }
+                            td.num { ((o.notice_deadline - today).whole_days()) }
+                            td { (dates::display(o.new_end_date)) }
+                        }
+                    }
+                    @if deadlines.is_empty() { tr { td colspan="5" { "Geen optiebesluiten op korte termijn." } } }
+                }
+            }
+            h2 #plafonds { "Contractplafonds" }
+            table {
+                caption { "Contracten op 80% of meer van het plafond" }
+                thead { tr { th scope="col" { "Contract" } th scope="col" { "Gebruik" } th.num scope="col" { "Plafond" } th scope="col" { "Bereikt op" } } }
+                tbody {
+                    @for (c, f) in &ceilings {
+                        tr {
+                            th scope="row" { a href={"/contracten/" (c.id) "#plafond"} { (c.reference) } }
+                            td { (ceiling_meter(f.ceiling_pct, f.level, &format!("start-plafond-{}", c.id))) }
+                            td.num { (c.terms.ceiling) }
+                            td { (f.reached_on.map(dates::display).unwrap_or_else(|| "—".into())) }
+                        }
+                    }
+                    @if ceilings.is_empty() { tr { td colspan="4" { "Alle contracten zitten onder 80% van hun plafond." } } }
+                }
             }
         },
     ))

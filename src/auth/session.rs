@@ -1,0 +1,72 @@
+//! Sessions: stored in SQLite, `HttpOnly` + `SameSite=Lax` cookie, idle and absolute timeouts,
+//! and the layer that puts the signed-in user into each request.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use time::OffsetDateTime;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use super::CurrentUser;
+use crate::store;
+use crate::web::AppState;
+
+pub const COOKIE_NAME: &str = "taalbudget_sessie";
+const USER_ID: &str = "user_id";
+const LOGIN_AT: &str = "login_at";
+
+/// Creates the session table if needed and returns the session layer for the configured timeouts.
+pub async fn layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<SqliteStore>> {
+    let store = SqliteStore::new(state.db.clone());
+    store.migrate().await?;
+    Ok(SessionManagerLayer::new(store)
+        .with_name(COOKIE_NAME)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies)
+        .with_expiry(Expiry::OnInactivity(state.config.session_idle)))
+}
+
+/// Starts a signed-in session: a new session id (against session fixation), the user and the login time.
+pub async fn sign_in(session: &Session, user_id: i64) -> Result<(), tower_sessions::session::Error> {
+    session.cycle_id().await?;
+    session.insert(USER_ID, user_id).await?;
+    session.insert(LOGIN_AT, OffsetDateTime::now_utc().unix_timestamp()).await?;
+    // A fresh CSRF token with the fresh session.
+    session.remove_value(super::csrf::SESSION_KEY).await?;
+    Ok(())
+}
+
+pub async fn sign_out(session: &Session) {
+    if let Err(e) = session.delete().await {
+        tracing::warn!(error = %e, "sessie kon niet worden verwijderd");
+    }
+}
+
+/// Puts the signed-in, still active user into the request. Ends sessions past the absolute timeout
+/// and sessions of users that were deactivated meanwhile.
+pub async fn load_user(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    let user_id = session.get::<i64>(USER_ID).await.ok().flatten();
+    if let Some(id) = user_id {
+        let login_at = session.get::<i64>(LOGIN_AT).await.ok().flatten().unwrap_or(0);
+        let age = OffsetDateTime::now_utc().unix_timestamp() - login_at;
+        if age > state.config.session_absolute.whole_seconds() {
+            tracing::info!(user_id = id, "sessie verlopen (absolute duur)");
+            sign_out(&session).await;
+        } else {
+            match store::users::get(&state.db, id).await {
+                Ok(Some(u)) if u.active => {
+                    req.extensions_mut().insert(CurrentUser { id: u.id, username: u.username, role: u.role });
+                }
+                Ok(_) => {
+                    tracing::info!(user_id = id, "sessie beëindigd: gebruiker bestaat niet meer of is gedeactiveerd");
+                    sign_out(&session).await;
+                }
+                Err(e) => tracing::error!(error = %e, "gebruiker kon niet worden geladen"),
+            }
+        }
+    }
+    next.run(req).await
+}

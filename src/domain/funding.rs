@@ -1,0 +1,329 @@
+//! Funding streams (financieringsbronnen), their allocations per year, budget lines, and what is
+//! available in a year: final settlements replace advances, corrections add, and underspend may carry over.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use super::route::Cohort;
+use crate::money::Money;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamKind {
+    /// Specific grant (SPUK inburgering).
+    SpecificGrant,
+    /// Payment through the municipality fund (e.g. 'En ondertussen', ELIP decentralisation payment).
+    MunicipalityFund,
+    OwnFunds,
+    Other,
+}
+
+impl StreamKind {
+    pub const ALL: [StreamKind; 4] =
+        [StreamKind::SpecificGrant, StreamKind::MunicipalityFund, StreamKind::OwnFunds, StreamKind::Other];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            StreamKind::SpecificGrant => "specific_grant",
+            StreamKind::MunicipalityFund => "municipality_fund",
+            StreamKind::OwnFunds => "own_funds",
+            StreamKind::Other => "other",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<StreamKind> {
+        StreamKind::ALL.into_iter().find(|k| k.code() == code.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StreamKind::SpecificGrant => "Specifieke uitkering (SPUK)",
+            StreamKind::MunicipalityFund => "Gemeentefonds (decentralisatie-uitkering)",
+            StreamKind::OwnFunds => "Eigen middelen",
+            StreamKind::Other => "Overig",
+        }
+    }
+}
+
+/// A source of money that must be accounted for separately.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FundingStream {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub kind: StreamKind,
+    /// Cohorts this money may pay for; empty means any.
+    pub cohorts: Vec<Cohort>,
+    /// Spend must be booked within this period.
+    pub spend_from: Date,
+    pub spend_until: Option<Date>,
+    /// Whether underspend of a year may be used the next year.
+    pub carry_over: bool,
+    pub notes: String,
+}
+
+impl FundingStream {
+    pub fn allows_cohort(&self, cohort: Cohort) -> bool {
+        self.cohorts.is_empty() || self.cohorts.contains(&cohort)
+    }
+
+    pub fn in_spending_period(&self, day: Date) -> bool {
+        self.spend_from <= day && self.spend_until.is_none_or(|u| day <= u)
+    }
+
+    /// Whether `year` lies (partly) within the spending period.
+    pub fn covers_year(&self, year: i32) -> bool {
+        self.spend_from.year() <= year && self.spend_until.is_none_or(|u| year <= u.year())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AllocationKind {
+    /// Provisional amount (e.g. the SPUK advance paid in monthly twelfths).
+    Advance,
+    /// The definitive amount for the year; replaces the advances.
+    FinalSettlement,
+    /// A change on top (e.g. a later circular).
+    Correction,
+}
+
+impl AllocationKind {
+    pub const ALL: [AllocationKind; 3] =
+        [AllocationKind::Advance, AllocationKind::FinalSettlement, AllocationKind::Correction];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AllocationKind::Advance => "advance",
+            AllocationKind::FinalSettlement => "final_settlement",
+            AllocationKind::Correction => "correction",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<AllocationKind> {
+        AllocationKind::ALL.into_iter().find(|k| k.code() == code.trim())
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AllocationKind::Advance => "Voorschot",
+            AllocationKind::FinalSettlement => "Vaststelling",
+            AllocationKind::Correction => "Correctie",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Allocation {
+    pub id: i64,
+    pub stream_id: i64,
+    pub year: i32,
+    pub kind: AllocationKind,
+    pub amount: Money,
+    pub reference: String,
+    pub date: Date,
+}
+
+/// What came in for one stream in one year, and how it was settled.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Granted {
+    pub advances: Money,
+    pub final_settlement: Option<Money>,
+    pub corrections: Money,
+}
+
+impl Granted {
+    /// Final settlement where fixed, else the advances; corrections on top.
+    pub fn amount(&self) -> Money {
+        self.final_settlement.unwrap_or(self.advances) + self.corrections
+    }
+
+    /// Top-up (positive) or reclaim (negative) once the final settlement is known.
+    pub fn settlement_difference(&self) -> Option<Money> {
+        self.final_settlement.map(|f| f - self.advances)
+    }
+}
+
+/// Allocations of one stream, by year.
+pub fn granted_by_year(allocations: &[Allocation]) -> BTreeMap<i32, Granted> {
+    let mut out: BTreeMap<i32, Granted> = BTreeMap::new();
+    for a in allocations {
+        let g = out.entry(a.year).or_default();
+        match a.kind {
+            AllocationKind::Advance => g.advances += a.amount,
+            AllocationKind::FinalSettlement => *g.final_settlement.get_or_insert(Money::ZERO) += a.amount,
+            AllocationKind::Correction => g.corrections += a.amount,
+        }
+    }
+    out
+}
+
+/// One stream's money in one year. remaining = available - actual - committed, always.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct YearFigures {
+    pub year: i32,
+    pub granted: Money,
+    pub carried_over: Money,
+    pub available: Money,
+    pub actual: Money,
+    pub committed: Money,
+    pub remaining: Money,
+    pub settlement_difference: Option<Money>,
+}
+
+/// available(S,Y) = granted(S,Y) + carry-over from Y-1 (the positive remainder of Y-1, when the stream
+/// allows it); remaining = available - actual - committed. Computed year by year from the first year with
+/// any figure, so a carry-over chains through the years.
+pub fn year_figures(
+    stream: &FundingStream,
+    granted: &BTreeMap<i32, Granted>,
+    actual: &BTreeMap<i32, Money>,
+    committed: &BTreeMap<i32, Money>,
+    years: std::ops::RangeInclusive<i32>,
+) -> Vec<YearFigures> {
+    let first = [granted.keys().next(), actual.keys().next(), committed.keys().next()]
+        .into_iter()
+        .flatten()
+        .copied()
+        .min()
+        .unwrap_or(*years.start())
+        .min(*years.start());
+    let mut out = Vec::new();
+    let mut previous_remaining = Money::ZERO;
+    for year in first..=*years.end() {
+        let g = granted.get(&year).cloned().unwrap_or_default();
+        let carried_over =
+            if stream.carry_over && !previous_remaining.is_negative() { previous_remaining } else { Money::ZERO };
+        let available = g.amount() + carried_over;
+        let actual = actual.get(&year).copied().unwrap_or_default();
+        let committed = committed.get(&year).copied().unwrap_or_default();
+        let remaining = available - actual - committed;
+        previous_remaining = remaining;
+        if years.contains(&year) {
+            out.push(YearFigures {
+                year,
+                granted: g.amount(),
+                carried_over,
+                available,
+                actual,
+                committed,
+                remaining,
+                settlement_difference: g.settlement_difference(),
+            });
+        }
+    }
+    out
+}
+
+/// A budget line: stream x category x year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BudgetLine {
+    pub id: i64,
+    pub stream_id: i64,
+    pub category: String,
+    pub year: i32,
+    pub amount: Money,
+}
+
+/// How much the budget lines of a stream-year exceed what is available (None when they fit).
+pub fn budget_overrun(lines: &[BudgetLine], available: Money) -> Option<Money> {
+    let total: Money = lines.iter().map(|l| l.amount).sum();
+    (total > available).then(|| total - available)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn stream(carry_over: bool) -> FundingStream {
+        FundingStream {
+            id: 1,
+            code: "SPUK".into(),
+            name: "SPUK inburgering".into(),
+            kind: StreamKind::SpecificGrant,
+            cohorts: vec![Cohort::Wi2021],
+            spend_from: date!(2022 - 01 - 01),
+            spend_until: Some(date!(2024 - 12 - 31)),
+            carry_over,
+            notes: String::new(),
+        }
+    }
+
+    fn alloc(year: i32, kind: AllocationKind, cents: i64) -> Allocation {
+        Allocation {
+            id: 0,
+            stream_id: 1,
+            year,
+            kind,
+            amount: Money::from_cents(cents),
+            reference: String::new(),
+            date: date!(2022 - 01 - 01),
+        }
+    }
+
+    #[test]
+    fn a_final_settlement_replaces_the_advances_and_shows_the_reclaim() {
+        let twelfths: Vec<_> = (0..12).map(|_| alloc(2022, AllocationKind::Advance, 10_000_000)).collect();
+        let mut all = twelfths.clone();
+        let g = granted_by_year(&all);
+        assert_eq!(g[&2022].amount().cents(), 120_000_000);
+        assert_eq!(g[&2022].settlement_difference(), None);
+        all.push(alloc(2022, AllocationKind::FinalSettlement, 112_345_678));
+        all.push(alloc(2022, AllocationKind::Correction, -45_678));
+        let g = granted_by_year(&all);
+        assert_eq!(g[&2022].amount().cents(), 112_300_000);
+        assert_eq!(g[&2022].settlement_difference().unwrap().cents(), -7_654_322);
+    }
+
+    #[test]
+    fn remaining_is_available_minus_actual_minus_committed_and_carries_over_when_allowed() {
+        let granted = granted_by_year(&[
+            alloc(2022, AllocationKind::Advance, 1_000_000),
+            alloc(2023, AllocationKind::Advance, 500_000),
+        ]);
+        let actual = BTreeMap::from([(2022, Money::from_cents(600_000)), (2023, Money::from_cents(700_000))]);
+        let committed = BTreeMap::from([(2022, Money::from_cents(100_000))]);
+        let with = year_figures(&stream(true), &granted, &actual, &committed, 2022..=2024);
+        assert_eq!(
+            with.iter().map(|y| (y.year, y.available.cents(), y.remaining.cents())).collect::<Vec<_>>(),
+            [(2022, 1_000_000, 300_000), (2023, 800_000, 100_000), (2024, 100_000, 100_000)]
+        );
+        let without = year_figures(&stream(false), &granted, &actual, &committed, 2023..=2023);
+        assert_eq!((without[0].available.cents(), without[0].remaining.cents()), (500_000, -200_000));
+        for y in with.iter().chain(&without) {
+            assert_eq!(y.remaining, y.available - y.actual - y.committed);
+        }
+    }
+
+    #[test]
+    fn an_overspent_year_carries_nothing_over() {
+        let granted = granted_by_year(&[alloc(2022, AllocationKind::Advance, 100)]);
+        let actual = BTreeMap::from([(2022, Money::from_cents(150))]);
+        let f = year_figures(&stream(true), &granted, &actual, &BTreeMap::new(), 2022..=2023);
+        assert_eq!((f[1].carried_over, f[1].available), (Money::ZERO, Money::ZERO));
+    }
+
+    #[test]
+    fn budget_lines_over_what_is_available_are_reported() {
+        let line = |cents| BudgetLine {
+            id: 0,
+            stream_id: 1,
+            category: "B1".into(),
+            year: 2022,
+            amount: Money::from_cents(cents),
+        };
+        assert_eq!(budget_overrun(&[line(600), line(500)], Money::from_cents(1_000)), Some(Money::from_cents(100)));
+        assert_eq!(budget_overrun(&[line(600), line(400)], Money::from_cents(1_000)), None);
+    }
+
+    #[test]
+    fn streams_know_their_cohorts_and_spending_period() {
+        let s = stream(false);
+        assert!(s.allows_cohort(Cohort::Wi2021) && !s.allows_cohort(Cohort::Elip));
+        assert!(s.in_spending_period(date!(2024 - 12 - 31)) && !s.in_spending_period(date!(2025 - 01 - 01)));
+        assert!(s.covers_year(2022) && !s.covers_year(2021));
+    }
+}

@@ -1,0 +1,379 @@
+//! Administration: users (create, role, deactivate, reset password) and the audit log.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::forms::{checkbox, error_summary, Field};
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::{Permission, Role};
+use crate::auth::{password, password_problem, CurrentUser};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store::audit::{self, AuditFilter, AuditRow};
+use crate::store::users::{self, User, UserError};
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/beheer", Permission::Admin, index)
+        .get("/beheer/gebruikers", Permission::Admin, user_list)
+        .post("/beheer/gebruikers", Permission::Admin, create_user)
+        .get("/beheer/gebruikers/{id}", Permission::Admin, user_detail)
+        .post("/beheer/gebruikers/{id}", Permission::Admin, update_user)
+        .post("/beheer/gebruikers/{id}/wachtwoord", Permission::Admin, reset_password)
+        .get("/beheer/audit", Permission::Admin, audit_page)
+        .get("/beheer/audit.csv", Permission::Admin, audit_csv)
+        .get("/historie/{entity}/{id}", Permission::Read, entity_history)
+}
+
+async fn index(chrome: Chrome) -> Markup {
+    chrome.page(
+        "Beheer",
+        html! {
+            h1 { "Beheer" }
+            ul {
+                li { a href="/beheer/gebruikers" { "Gebruikers en rollen" } }
+                li { a href="/beheer/audit" { "Auditlog: wie wijzigde wat en wanneer" } }
+            }
+        },
+    )
+}
+
+fn role_options() -> Vec<(&'static str, &'static str)> {
+    std::iter::once(("", "Kies een rol")).chain(Role::ALL.iter().map(|r| (r.code(), r.label()))).collect()
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct NewUserForm {
+    username: String,
+    role: String,
+    password: String,
+}
+
+async fn user_list(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    let all = users::list(&state.db).await?;
+    Ok(user_list_page(&chrome, &all, &NewUserForm::default(), &FieldErrors::new()))
+}
+
+fn user_list_page(chrome: &Chrome, all: &[User], form: &NewUserForm, errors: &FieldErrors) -> Markup {
+    chrome.page(
+        "Gebruikers",
+        html! {
+            p.breadcrumb { a href="/beheer" { "Beheer" } }
+            h1 { "Gebruikers" }
+            table {
+                caption { (all.len()) " gebruikers" }
+                thead { tr { th scope="col" { "Gebruikersnaam" } th scope="col" { "Rol" } th scope="col" { "Status" } } }
+                tbody {
+                    @for u in all {
+                        tr {
+                            th scope="row" { a href={"/beheer/gebruikers/" (u.id)} { (u.username) } }
+                            td { (u.role.label()) }
+                            td { @if u.active { "Actief" } @else { "Gedeactiveerd" } }
+                        }
+                    }
+                }
+            }
+            h2 #nieuw { "Nieuwe gebruiker" }
+            (error_summary(errors, &[("username", "Gebruikersnaam"), ("role", "Rol"), ("password", "Wachtwoord")]))
+            form method="post" action="/beheer/gebruikers" novalidate {
+                (chrome.csrf_field())
+                (Field::new("username", "Gebruikersnaam", &form.username, errors).required().hint("3 tot 64 tekens: letters, cijfers, punt, streepje of liggend streepje.").text())
+                (Field::new("role", "Rol", &form.role, errors).required().select(&role_options()))
+                (Field::new("password", "Wachtwoord", "", errors).required().hint("Minstens 12 tekens.").input("password"))
+                button type="submit" { "Gebruiker aanmaken" }
+            }
+        },
+    )
+}
+
+/// Checks a username: what the CLI and the admin page both accept.
+pub fn username_problem(username: &str) -> Option<String> {
+    let n = username.chars().count();
+    if !(3..=64).contains(&n) {
+        return Some(format!("Een gebruikersnaam heeft 3 tot 64 tekens (nu {n})."));
+    }
+    if !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        return Some("Een gebruikersnaam bevat alleen letters, cijfers, punt, streepje of liggend streepje.".into());
+    }
+    None
+}
+
+async fn create_user(
+    chrome: Chrome,
+    admin: CurrentUser,
+    State(state): State<AppState>,
+    Form(form): Form<NewUserForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    let username = form.username.trim().to_string();
+    if let Some(p) = username_problem(&username) {
+        errors.add("username", p);
+    }
+    let role = Role::parse(&form.role);
+    if role.is_none() {
+        errors.add("role", "Kies een rol uit de lijst.");
+    }
+    if let Some(p) = password_problem(&form.password) {
+        errors.add("password", p);
+    }
+    if let (true, Some(role)) = (errors.is_empty(), role) {
+        let hash = password::hash(form.password.clone()).await?;
+        match users::create(&state.db, &username, role, &hash, admin.actor()).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=aangemaakt")).into_response()),
+            Err(UserError::Exists(_)) => errors.add("username", format!("De gebruikersnaam '{username}' bestaat al.")),
+            Err(e) => return Err(user_error(e)),
+        }
+    }
+    let all = users::list(&state.db).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, user_list_page(&chrome, &all, &form, &errors)).into_response())
+}
+
+fn user_error(e: UserError) -> AppError {
+    match e {
+        UserError::NotFound => AppError::NotFound,
+        UserError::Db(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct EditUserForm {
+    role: String,
+    active: Option<String>,
+    version: Option<i64>,
+}
+
+async fn user_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let user = users::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let form = EditUserForm {
+        role: user.role.code().into(),
+        active: user.active.then(|| "on".into()),
+        version: Some(user.version),
+    };
+    Ok(user_page(&chrome, &user, &form, &FieldErrors::new(), None))
+}
+
+fn user_page(chrome: &Chrome, user: &User, form: &EditUserForm, errors: &FieldErrors, stale: Option<&User>) -> Markup {
+    chrome.page(
+        &user.username,
+        html! {
+            p.breadcrumb { a href="/beheer/gebruikers" { "Gebruikers" } }
+            h1 { "Gebruiker " (user.username) }
+            p { a href={"/historie/user/" (user.id)} { "Geschiedenis van deze gebruiker" } }
+            @if let Some(now) = stale {
+                div.error-summary role="alert" {
+                    h2 { "Iemand anders heeft deze gebruiker intussen gewijzigd" }
+                    p { "Uw wijziging is niet opgeslagen. Nu opgeslagen: rol " (now.role.label()) ", "
+                        @if now.active { "actief" } @else { "gedeactiveerd" } ". Sla opnieuw op om uw keuze te bewaren." }
+                }
+            }
+            (error_summary(errors, &[("role", "Rol"), ("active", "Actief"), ("password", "Nieuw wachtwoord")]))
+            h2 { "Rol en status" }
+            form method="post" action={"/beheer/gebruikers/" (user.id)} novalidate {
+                (chrome.csrf_field())
+                @if let Some(v) = form.version { input type="hidden" name="version" value=(v); }
+                (Field::new("role", "Rol", &form.role, errors).required().select(&role_options()))
+                (checkbox("active", "Actief (mag inloggen)", form.active.is_some()))
+                button type="submit" { "Opslaan" }
+            }
+            h2 { "Wachtwoord opnieuw instellen" }
+            form method="post" action={"/beheer/gebruikers/" (user.id) "/wachtwoord"} novalidate {
+                (chrome.csrf_field())
+                (Field::new("password", "Nieuw wachtwoord", "", errors).required().hint("Minstens 12 tekens. Geef het wachtwoord persoonlijk door.").input("password"))
+                button type="submit" { "Wachtwoord instellen" }
+            }
+        },
+    )
+}
+
+async fn update_user(
+    chrome: Chrome,
+    admin: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<EditUserForm>,
+) -> AppResult<Response> {
+    let user = users::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = FieldErrors::new();
+    let role = Role::parse(&form.role);
+    if role.is_none() {
+        errors.add("role", "Kies een rol uit de lijst.");
+    }
+    let active = form.active.is_some();
+    // Nobody can lock the municipality out of its own administration.
+    let demotes_admin = user.role == Role::Admin && user.active && (role != Some(Role::Admin) || !active);
+    if demotes_admin {
+        let admins = users::list(&state.db).await?.iter().filter(|u| u.role == Role::Admin && u.active).count();
+        if admins <= 1 {
+            errors.add("role", "Dit is de laatste actieve beheerder; maak eerst een andere beheerder aan.");
+        }
+    }
+    let (Some(role), Some(version), true) = (role, form.version, errors.is_empty()) else {
+        if form.version.is_none() {
+            errors.add("role", "Het formulier mist de versie van het record; open de pagina opnieuw.");
+        }
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &form, &errors, None)).into_response());
+    };
+    match users::update(&state.db, id, version, role, active, admin.actor()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=opgeslagen")).into_response()),
+        Err(UserError::Stale(now)) => {
+            let again = EditUserForm { version: Some(now.version), ..form };
+            Ok((StatusCode::CONFLICT, user_page(&chrome, &now, &again, &FieldErrors::new(), Some(&now)))
+                .into_response())
+        }
+        Err(e) => Err(user_error(e)),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    password: String,
+}
+
+async fn reset_password(
+    chrome: Chrome,
+    admin: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let user = users::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    if let Some(p) = password_problem(&form.password) {
+        let mut errors = FieldErrors::new();
+        errors.add("password", p);
+        let edit = EditUserForm {
+            role: user.role.code().into(),
+            active: user.active.then(|| "on".into()),
+            version: Some(user.version),
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &edit, &errors, None)).into_response());
+    }
+    let hash = password::hash(form.password).await?;
+    users::set_password(&state.db, id, &hash, admin.actor()).await.map_err(user_error)?;
+    Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=wachtwoord")).into_response())
+}
+
+const AUDIT_PAGE_LIMIT: i64 = 500;
+
+async fn audit_page(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Query(filter): Query<AuditFilter>,
+) -> AppResult<Markup> {
+    let rows = audit::list(&state.db, &filter, AUDIT_PAGE_LIMIT).await?;
+    let query = serde_urlencoded::to_string([
+        ("actor", &filter.actor),
+        ("entity", &filter.entity),
+        ("entity_id", &filter.entity_id),
+        ("from", &filter.from),
+        ("until", &filter.until),
+    ])
+    .unwrap_or_default();
+    let none = FieldErrors::new();
+    Ok(chrome.page(
+        "Auditlog",
+        html! {
+            p.breadcrumb { a href="/beheer" { "Beheer" } }
+            h1 { "Auditlog" }
+            p { "Elke wijziging via het scherm of de opdrachtregel, met de waarden ervoor en erna. Het log kan niet worden gewijzigd." }
+            form.filters method="get" action="/beheer/audit" {
+                (Field::new("actor", "Gebruiker", &filter.actor, &none).text())
+                (Field::new("entity", "Soort record", &filter.entity, &none).hint("bijvoorbeeld provider, certification, user").text())
+                (Field::new("entity_id", "Recordnummer", &filter.entity_id, &none).text())
+                (Field::new("from", "Vanaf", &filter.from, &none).date())
+                (Field::new("until", "Tot en met", &filter.until, &none).date())
+                button type="submit" { "Filteren" }
+            }
+            p { a href={"/beheer/audit.csv?" (query)} { "Download als CSV" } }
+            (audit_table(&rows, AUDIT_PAGE_LIMIT))
+        },
+    ))
+}
+
+fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
+    html! {
+        table {
+            caption { (rows.len()) " wijzigingen" @if rows.len() as i64 >= limit { " (de nieuwste " (limit) "; verfijn het filter voor oudere)" } }
+            thead { tr {
+                th scope="col" { "Tijdstip (UTC)" } th scope="col" { "Gebruiker" } th scope="col" { "Actie" }
+                th scope="col" { "Record" } th scope="col" { "Ervoor" } th scope="col" { "Erna" }
+            } }
+            tbody {
+                @for r in rows {
+                    tr {
+                        th scope="row" { (r.at) }
+                        td { (r.actor) }
+                        td { (r.action) }
+                        td { a href={"/historie/" (r.entity) "/" (r.entity_id)} { (r.entity) " " (r.entity_id) } }
+                        td { pre.json { (r.before_json.as_deref().unwrap_or("—")) } }
+                        td { pre.json { (r.after_json.as_deref().unwrap_or("—")) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilter>) -> AppResult<Response> {
+    let rows = audit::list(&state.db, &filter, i64::MAX).await?;
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| AppError::Internal(e.into());
+    out.write_record(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"]).map_err(fail)?;
+    for r in &rows {
+        out.write_record([
+            r.id.to_string().as_str(),
+            &r.at,
+            &r.actor,
+            &r.action,
+            &r.entity,
+            &r.entity_id,
+            r.before_json.as_deref().unwrap_or(""),
+            r.after_json.as_deref().unwrap_or(""),
+        ])
+        .map_err(fail)?;
+    }
+    let mut body = "\u{feff}".as_bytes().to_vec();
+    body.extend(out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?);
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"auditlog.csv\""),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Entity kinds whose history holds participant-level data, hidden from roles without that permission.
+const PARTICIPANT_ENTITIES: &[&str] = &["placement", "participant", "progress_report"];
+
+async fn entity_history(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path((entity, id)): Path<(String, String)>,
+) -> AppResult<Markup> {
+    if PARTICIPANT_ENTITIES.contains(&entity.as_str()) && !user.role.may(Permission::ParticipantData) {
+        return Err(AppError::Forbidden);
+    }
+    if entity == "user" && !user.role.may(Permission::Admin) {
+        return Err(AppError::Forbidden);
+    }
+    let filter = AuditFilter { entity: entity.clone(), entity_id: id.clone(), ..Default::default() };
+    let rows = audit::list(&state.db, &filter, AUDIT_PAGE_LIMIT).await?;
+    Ok(chrome.page(
+        "Geschiedenis",
+        html! {
+            h1 { "Geschiedenis van " (entity) " " (id) }
+            (audit_table(&rows, AUDIT_PAGE_LIMIT))
+        },
+    ))
+}

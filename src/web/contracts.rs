@@ -1,0 +1,821 @@
+//! Contract screens: the list with ceiling use, a contract's terms, tariffs, milestones, options,
+//! documents, placements and expected payments per year.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+use time::Date;
+
+use super::forms::{error_summary, Field};
+use super::views::{ceiling_meter, Chrome};
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::certification::holds_valid_mark;
+use crate::domain::commitment::{contract_figures, ContractFigures};
+use crate::domain::contract::{
+    validate_contract, validate_milestones, validate_tariff, CeilingLevel, ContractForm, ContractStatus, Due,
+    ExtensionOption, Milestone, OptionStatus, Share, Tariff,
+};
+use crate::domain::dates;
+use crate::domain::route::{routes_code, Route};
+use crate::domain::validation::{text, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::money::Money;
+use crate::store;
+use crate::store::contracts::{Contract, ContractError};
+use crate::store::placements::Placement;
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/contracten", Permission::Read, list)
+        .get("/contracten/nieuw", Permission::ManageContracts, new_form)
+        .post("/contracten", Permission::ManageContracts, create)
+        .get("/contracten/{id}", Permission::Read, detail)
+        .get("/contracten/{id}/bewerken", Permission::ManageContracts, edit_form)
+        .post("/contracten/{id}", Permission::ManageContracts, update)
+        .post("/contracten/{id}/tarieven", Permission::ManageContracts, add_tariff)
+        .post("/contracten/{id}/betaalmomenten", Permission::ManageContracts, set_milestones)
+        .post("/contracten/{id}/opties", Permission::ManageContracts, add_option)
+        .post("/contracten/{id}/opties/{option_id}", Permission::ManageContracts, decide_option)
+        .post("/contracten/{id}/documenten", Permission::ManageContracts, add_document)
+}
+
+/// Every contract with its figures as of `today`. Spend per contract comes from the ledger once it is
+/// attributed (funding issue); until then actual is zero and ceiling use is the open commitment.
+pub async fn portfolio(state: &AppState, today: Date) -> AppResult<Vec<(Contract, ContractFigures)>> {
+    let contracts = store::contracts::list(&state.db).await?;
+    let placements = store::placements::list(&state.db, None).await?;
+    let mut per_contract: HashMap<i64, Vec<&Placement>> = HashMap::new();
+    for p in &placements {
+        per_contract.entry(p.contract_id).or_default().push(p);
+    }
+    Ok(contracts
+        .into_iter()
+        .map(|c| {
+            let ps = per_contract.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+            let figures = contract_figures(&c.terms, ps.iter().map(|p| (p.route, &p.schedule)), Money::ZERO, today);
+            (c, figures)
+        })
+        .collect())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    aanbieder: String,
+    route: String,
+    status: String,
+}
+
+async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+    let today = dates::today();
+    let all = portfolio(&state, today).await?;
+    let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
+    let route = Route::parse(&q.route);
+    let rows: Vec<_> = all
+        .iter()
+        .filter(|(c, _)| q.aanbieder.is_empty() || c.provider_id.to_string() == q.aanbieder)
+        .filter(|(c, _)| route.is_none_or(|r| c.terms.routes.contains(&r)))
+        .filter(|(c, _)| q.status.is_empty() || c.terms.period.status(today).code() == q.status)
+        .collect();
+    Ok(chrome.page(
+        "Contracten",
+        html! {
+            h1 { "Contracten" }
+            @if chrome.may(Permission::ManageContracts) { p { a.button href="/contracten/nieuw" { "Nieuw contract" } } }
+            form.filters method="get" action="/contracten" {
+                div.field {
+                    label for="aanbieder" { "Taalaanbieder" }
+                    select #aanbieder name="aanbieder" {
+                        option value="" { "Alle" }
+                        @for p in &providers { option value=(p.id) selected[p.id.to_string() == q.aanbieder] { (p.name) } }
+                    }
+                }
+                div.field {
+                    label for="route" { "Leerroute" }
+                    select #route name="route" {
+                        option value="" { "Alle" }
+                        @for r in Route::ALL { option value=(r.code()) selected[Some(r) == route] { (r.short_label()) } }
+                    }
+                }
+                div.field {
+                    label for="status" { "Status" }
+                    select #status name="status" {
+                        option value="" { "Alle" }
+                        @for s in ContractStatus::ALL { option value=(s.code()) selected[s.code() == q.status] { (s.label()) } }
+                    }
+                }
+                button type="submit" { "Filteren" }
+            }
+            table {
+                caption { (rows.len()) " contracten" }
+                thead { tr {
+                    th scope="col" { "Kenmerk" } th scope="col" { "Titel" } th scope="col" { "Taalaanbieder" } th scope="col" { "Routes" }
+                    th scope="col" { "Status" } th scope="col" { "Einddatum (met opties)" } th scope="col" { "Plafondgebruik" }
+                } }
+                tbody {
+                    @for (c, f) in &rows {
+                        tr {
+                            th scope="row" { a href={"/contracten/" (c.id)} { (c.reference) } }
+                            td { (c.title) }
+                            td { (c.provider_name) }
+                            td { (route_list(&c.terms.routes)) }
+                            td { (c.terms.period.status(today).label()) }
+                            td { (dates::display(c.terms.period.current_end()))
+                                @if c.terms.period.furthest_end() != c.terms.period.current_end() {
+                                    " (" (dates::display(c.terms.period.furthest_end())) ")"
+                                } }
+                            td { (ceiling_meter(f.ceiling_pct, f.level, &format!("plafond-{}", c.id))) }
+                        }
+                    }
+                    @if rows.is_empty() { tr { td colspan="7" { "Geen contracten gevonden." } } }
+                }
+            }
+        },
+    ))
+}
+
+fn route_list(routes: &[Route]) -> String {
+    routes.iter().map(|r| r.short_label()).collect::<Vec<_>>().join(", ")
+}
+
+/// The form sends one checkbox per route; gather them into the form's comma-separated field.
+fn contract_form(fields: Vec<(String, String)>) -> ContractForm {
+    let mut form = ContractForm::default();
+    let mut routes = Vec::new();
+    for (k, v) in fields {
+        match k.as_str() {
+            "reference" => form.reference = v,
+            "title" => form.title = v,
+            "provider_id" => form.provider_id = v,
+            "lot" => form.lot = v,
+            "routes" => routes.push(v),
+            "start_date" => form.start_date = v,
+            "initial_end_date" => form.initial_end_date = v,
+            "ceiling" => form.ceiling = v,
+            "notes" => form.notes = v,
+            "version" => form.version = v.parse().ok(),
+            _ => {}
+        }
+    }
+    form.routes = routes.join(",");
+    form
+}
+
+async fn validate(
+    state: &AppState,
+    form: &ContractForm,
+) -> AppResult<Result<crate::domain::contract::ContractDraft, FieldErrors>> {
+    let provider_id = form.provider_id.trim().parse::<i64>().ok();
+    let provider = match provider_id {
+        Some(id) => store::providers::get(&state.db, id).await?,
+        None => None,
+    };
+    let decisions = match &provider {
+        Some(p) => store::certifications::for_provider(&state.db, p.id).await?,
+        None => Vec::new(),
+    };
+    Ok(validate_contract(form, |_, day| provider.as_ref().map(|_| holds_valid_mark(&decisions, day))))
+}
+
+async fn new_form(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    form_page(&chrome, &state, None, &ContractForm::default(), &FieldErrors::new()).await
+}
+
+async fn create(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let form = contract_form(fields);
+    let errors = match validate(&state, &form).await? {
+        Ok(draft) => match store::contracts::create(&state.db, &draft, user.actor()).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/contracten/{id}?melding=aangemaakt")).into_response()),
+            Err(ContractError::DuplicateReference(r)) => {
+                let mut e = FieldErrors::new();
+                e.add("reference", format!("Kenmerk {r} is al in gebruik bij een ander contract."));
+                e
+            }
+            Err(e) => return Err(contract_error(e)),
+        },
+        Err(e) => e,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&chrome, &state, None, &form, &errors).await?).into_response())
+}
+
+fn contract_error(e: ContractError) -> AppError {
+    match e {
+        ContractError::NotFound => AppError::NotFound,
+        ContractError::Db(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+fn form_of(c: &Contract) -> ContractForm {
+    ContractForm {
+        reference: c.reference.clone(),
+        title: c.title.clone(),
+        provider_id: c.provider_id.to_string(),
+        lot: c.lot.clone(),
+        routes: routes_code(&c.terms.routes),
+        start_date: dates::iso(c.terms.period.start_date),
+        initial_end_date: dates::iso(c.terms.period.initial_end_date),
+        ceiling: c.terms.ceiling.plain(),
+        notes: c.notes.clone(),
+        version: Some(c.version),
+    }
+}
+
+async fn edit_form(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    form_page(&chrome, &state, Some(&c), &form_of(&c), &FieldErrors::new()).await
+}
+
+async fn update(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let current = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let form = contract_form(fields);
+    let draft = match validate(&state, &form).await? {
+        Ok(d) => d,
+        Err(errors) => {
+            let page = form_page(&chrome, &state, Some(&current), &form, &errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let version =
+        form.version.ok_or_else(|| AppError::BadRequest("het formulier mist de versie van het contract".into()))?;
+    match store::contracts::update(&state.db, id, version, &draft, user.actor()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen")).into_response()),
+        Err(ContractError::Stale(now)) => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "reference",
+                format!(
+                    "Iemand anders heeft dit contract intussen gewijzigd (nu: {}, {}, plafond {}, einde {}). Uw wijzigingen zijn niet opgeslagen; controleer ze en sla opnieuw op.",
+                    now.reference,
+                    now.title,
+                    now.terms.ceiling,
+                    dates::display(now.terms.period.initial_end_date)
+                ),
+            );
+            let again = ContractForm { version: Some(now.version), ..form };
+            let page = form_page(&chrome, &state, Some(&now), &again, &errors).await?;
+            Ok((StatusCode::CONFLICT, page).into_response())
+        }
+        Err(ContractError::DuplicateReference(r)) => {
+            let mut errors = FieldErrors::new();
+            errors.add("reference", format!("Kenmerk {r} is al in gebruik bij een ander contract."));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&chrome, &state, Some(&current), &form, &errors).await?)
+                .into_response())
+        }
+        Err(e) => Err(contract_error(e)),
+    }
+}
+
+const LABELS: &[(&str, &str)] = &[
+    ("reference", "Kenmerk"),
+    ("title", "Titel"),
+    ("provider_id", "Taalaanbieder"),
+    ("lot", "Perceel"),
+    ("routes", "Leerroutes en modules"),
+    ("start_date", "Startdatum"),
+    ("initial_end_date", "Einddatum (zonder opties)"),
+    ("ceiling", "Contractplafond"),
+    ("notes", "Notities"),
+];
+
+async fn form_page(
+    chrome: &Chrome,
+    state: &AppState,
+    existing: Option<&Contract>,
+    form: &ContractForm,
+    errors: &FieldErrors,
+) -> AppResult<Markup> {
+    let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
+    let provider_options: Vec<(String, String)> =
+        std::iter::once((String::new(), "Kies een taalaanbieder".to_string()))
+            .chain(providers.iter().map(|p| (p.id.to_string(), p.name.clone())))
+            .collect();
+    let provider_options: Vec<(&str, &str)> = provider_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let chosen: Vec<&str> = form.routes.split(',').map(str::trim).collect();
+    let (title, action) = match existing {
+        Some(c) => (format!("Contract {} bewerken", c.reference), format!("/contracten/{}", c.id)),
+        None => ("Nieuw contract".to_string(), "/contracten".to_string()),
+    };
+    Ok(chrome.page(
+        &title,
+        html! {
+            p.breadcrumb { a href="/contracten" { "Contracten" } }
+            h1 { (title) }
+            (error_summary(errors, LABELS))
+            form method="post" action=(action) novalidate {
+                (chrome.csrf_field())
+                @if let Some(v) = form.version { input type="hidden" name="version" value=(v); }
+                (Field::new("reference", "Kenmerk", &form.reference, errors).required().hint("Bijvoorbeeld UTR-TAAL-2022-01").text())
+                (Field::new("title", "Titel", &form.title, errors).required().text())
+                (Field::new("provider_id", "Taalaanbieder", &form.provider_id, errors).required().select(&provider_options))
+                (Field::new("lot", "Perceel", &form.lot, errors).text())
+                fieldset.field.has-error[errors.get("routes").is_some()] id="routes" {
+                    legend { "Leerroutes en modules" }
+                    @if let Some(e) = errors.get("routes") { p.error-message { span.visually-hidden { "Fout: " } (e) } }
+                    @for r in Route::ALL {
+                        div.checkbox {
+                            input type="checkbox" id={"route-" (r.code())} name="routes" value=(r.code()) checked[chosen.contains(&r.code())];
+                            label for={"route-" (r.code())} { (r.label()) }
+                        }
+                    }
+                }
+                div.field-row {
+                    (Field::new("start_date", "Startdatum", &form.start_date, errors).required().date())
+                    (Field::new("initial_end_date", "Einddatum (zonder opties)", &form.initial_end_date, errors).required().date())
+                }
+                (Field::new("ceiling", "Contractplafond", &form.ceiling, errors).required().hint("Maximale contractwaarde in euro, bijvoorbeeld 2.500.000,00").text())
+                (Field::new("notes", "Notities", &form.notes, errors).textarea())
+                button type="submit" { "Opslaan" }
+            }
+        },
+    ))
+}
+
+async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    render_detail(&chrome, &state, id, &Forms::default()).await
+}
+
+/// Forms on the detail page that may come back with errors.
+#[derive(Default)]
+struct Forms {
+    tariff: (TariffForm, FieldErrors),
+    milestones: (MilestoneForm, FieldErrors),
+    option: (OptionForm, FieldErrors),
+    document: (DocumentForm, FieldErrors),
+}
+
+async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let placements = store::placements::list(&state.db, Some(id)).await?;
+    let today = dates::today();
+    let f = contract_figures(&c.terms, placements.iter().map(|p| (p.route, &p.schedule)), Money::ZERO, today);
+    let manage = chrome.may(Permission::ManageContracts);
+    let period = &c.terms.period;
+    Ok(chrome.page(
+        &format!("Contract {}", c.reference),
+        html! {
+            p.breadcrumb { a href="/contracten" { "Contracten" } }
+            h1 { (c.reference) ": " (c.title) }
+            dl.facts {
+                dt { "Taalaanbieder" } dd { a href={"/aanbieders/" (c.provider_id)} { (c.provider_name) } }
+                dt { "Perceel" } dd { (c.lot) }
+                dt { "Leerroutes en modules" } dd { (c.terms.routes.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
+                dt { "Looptijd" } dd { (dates::display(period.start_date)) " tot en met " (dates::display(period.initial_end_date)) }
+                dt { "Huidige einddatum" } dd { (dates::display(period.current_end())) " (uiterlijk " (dates::display(period.furthest_end())) " met alle opties)" }
+                dt { "Status" } dd { (period.status(today).label()) }
+                dt { "Contractplafond" } dd { (c.terms.ceiling) }
+                dt { "Notities" } dd.pre { (c.notes) }
+            }
+            @if manage {
+                div.actions { a.button href={"/contracten/" (c.id) "/bewerken"} { "Contract bewerken" } }
+            }
+            p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } }
+
+            h2 #plafond { "Plafond en verplichtingen" }
+            (ceiling_meter(f.ceiling_pct, f.level, "plafond"))
+            @if f.level == CeilingLevel::Exceeded {
+                p.status.status-bad { "Het plafond is bereikt of overschreden: plaats geen nieuwe cursisten zonder besluit." }
+            } @else if f.level == CeilingLevel::Warning {
+                p.status.status-warn { "Let op: 80% of meer van het plafond is in gebruik." }
+            }
+            dl.facts {
+                dt { "Verwachte betalingen (alle plaatsingen)" } dd { (f.expected_total) }
+                dt { "Gefactureerd (realisatie)" } dd { (f.actual) }
+                dt { "Openstaande verplichting" } dd { (f.open_commitment) }
+                dt { "Plafondgebruik" } dd { (f.ceiling_use) " van " (c.terms.ceiling) }
+                dt { "Plafond bereikt op" } dd {
+                    @match f.reached_on {
+                        Some(d) => { (dates::display(d)) " bij het plaatsingstempo van de laatste zes maanden" }
+                        None => { "niet te voorspellen: geen plaatsingen in de laatste zes maanden" }
+                    }
+                }
+            }
+            table {
+                caption { "Verwachte betalingen per jaar" }
+                thead { tr { th scope="col" { "Jaar" } th.num scope="col" { "Bedrag" } } }
+                tbody {
+                    @for (year, amount) in &f.by_year { tr { th scope="row" { (year) } td.num { (amount) } } }
+                    tr { th scope="row" { "Totaal" } td.num { strong { (f.expected_total) } } }
+                }
+            }
+
+            h2 #tarieven { "Tarieven (vast budget per cursist)" }
+            (tariff_table(&c.terms.tariffs))
+            @if manage { (tariff_form(chrome, &c, &forms.tariff.0, &forms.tariff.1)) }
+
+            h2 #betaalmomenten { "Betaalmomenten" }
+            @for r in &c.terms.routes {
+                @let ms = c.terms.milestones.get(r).cloned().unwrap_or_default();
+                table {
+                    caption { "Betaalmomenten " (r.label()) }
+                    thead { tr { th scope="col" { "Moment" } th.num scope="col" { "Aandeel" } th scope="col" { "Verschuldigd" } } }
+                    tbody {
+                        @for m in &ms { tr { th scope="row" { (m.name) } td.num { (m.share.display()) } td { (m.due.label()) } } }
+                        @if ms.is_empty() { tr { td colspan="3" { "Nog geen betaalmomenten: plaatsingen op deze route kunnen nog niet worden berekend." } } }
+                    }
+                }
+            }
+            @if manage { (milestone_form(chrome, &c, &forms.milestones.0, &forms.milestones.1)) }
+
+            h2 #opties { "Verlengingsopties" }
+            table {
+                caption { "Opties in volgorde" }
+                thead { tr {
+                    th scope="col" { "Verlenging tot" } th scope="col" { "Uiterlijk besluiten op" } th scope="col" { "Status" }
+                    th scope="col" { "Besluit" } @if manage { th scope="col" { "Actie" } }
+                } }
+                tbody {
+                    @for o in &period.options {
+                        tr {
+                            th scope="row" { (dates::display(o.new_end_date)) }
+                            td { (dates::display(o.notice_deadline))
+                                @if o.status == OptionStatus::Pending && o.notice_deadline >= today {
+                                    " (" ((o.notice_deadline - today).whole_days()) " dagen)"
+                                } }
+                            td { (o.status.label()) }
+                            td { (o.decision_reference) @if let Some(d) = o.decision_date { " (" (dates::display(d)) ")" } }
+                            @if manage { td { @if o.status == OptionStatus::Pending { (decide_form(chrome, c.id, o)) } } }
+                        }
+                    }
+                    @if period.options.is_empty() { tr { td colspan="5" { "Geen opties." } } }
+                }
+            }
+            @if manage { (option_form(chrome, &c, &forms.option.0, &forms.option.1)) }
+
+            h2 #documenten { "Documenten" }
+            ul { @for d in &c.documents { li { (d.title) ": " code { (d.location) } } } @if c.documents.is_empty() { li { "Geen documenten vastgelegd." } } }
+            @if manage { (document_form(chrome, &c, &forms.document.0, &forms.document.1)) }
+
+            h2 #plaatsingen { "Plaatsingen" }
+            @if chrome.may(Permission::ParticipantData) {
+                (super::placements::placement_table(&placements, &c.terms, "Plaatsingen op dit contract"))
+            } @else {
+                p { (placements.len()) " plaatsingen (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+            }
+        },
+    ))
+}
+
+fn tariff_table(tariffs: &[Tariff]) -> Markup {
+    html! {
+        table {
+            caption { "Tarieven per leerroute en periode" }
+            thead { tr { th scope="col" { "Leerroute" } th scope="col" { "Geldig vanaf" } th scope="col" { "Geldig tot en met" } th.num scope="col" { "Tarief per cursist" } } }
+            tbody {
+                @for t in tariffs {
+                    tr {
+                        th scope="row" { (t.route.label()) }
+                        td { (dates::display(t.valid_from)) }
+                        td { (t.valid_until.map(dates::display).unwrap_or_else(|| "—".into())) }
+                        td.num { (t.amount) }
+                    }
+                }
+                @if tariffs.is_empty() { tr { td colspan="4" { "Nog geen tarieven." } } }
+            }
+        }
+    }
+}
+
+fn route_options(c: &Contract) -> Vec<(&'static str, &'static str)> {
+    std::iter::once(("", "Kies een leerroute")).chain(c.terms.routes.iter().map(|r| (r.code(), r.label()))).collect()
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct TariffForm {
+    route: String,
+    valid_from: String,
+    valid_until: String,
+    amount: String,
+}
+
+fn tariff_form(chrome: &Chrome, c: &Contract, form: &TariffForm, errors: &FieldErrors) -> Markup {
+    html! {
+        h3 #nieuw-tarief { "Tarief toevoegen" }
+        (error_summary(errors, &[("route", "Leerroute"), ("valid_from", "Geldig vanaf"), ("valid_until", "Geldig tot en met"), ("amount", "Tarief")]))
+        form method="post" action={"/contracten/" (c.id) "/tarieven#nieuw-tarief"} novalidate {
+            (chrome.csrf_field())
+            (Field::new("route", "Leerroute", &form.route, errors).required().select(&route_options(c)))
+            div.field-row {
+                (Field::new("valid_from", "Geldig vanaf", &form.valid_from, errors).required().hint("Indexatie: een nieuw tarief per 1 januari.").date())
+                (Field::new("valid_until", "Geldig tot en met", &form.valid_until, errors).hint("Leeg: tot een volgend tarief.").date())
+            }
+            (Field::new("amount", "Tarief per cursist", &form.amount, errors).required().hint("Bijvoorbeeld 10.250,00").text())
+            button type="submit" { "Tarief toevoegen" }
+        }
+    }
+}
+
+async fn add_tariff(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<TariffForm>,
+) -> AppResult<Response> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut e = FieldErrors::new();
+    let route = Route::parse(&form.route).filter(|r| c.terms.routes.contains(r));
+    if route.is_none() {
+        e.add("route", "Kies een leerroute van dit contract.");
+    }
+    let from = required_date(&mut e, "valid_from", "Geldig vanaf", &form.valid_from);
+    let until = dates::parse_form(&form.valid_until).map_err(|m| e.add("valid_until", m)).ok().flatten();
+    let amount = Money::parse(&form.amount).map_err(|m| e.add("amount", format!("Tarief: {m}."))).ok();
+    if let (Some(route), Some(from), Some(amount), true) = (route, from, amount, e.is_empty()) {
+        match validate_tariff(route, from, until, amount, &c.terms.tariffs) {
+            Ok(()) => {
+                let t = Tariff { id: 0, route, valid_from: from, valid_until: until, amount };
+                store::contracts::add_tariff(&state.db, id, &t, user.actor()).await?;
+                return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#tarieven")).into_response());
+            }
+            Err((field, m)) => e.add(field, m),
+        }
+    }
+    let forms = Forms { tariff: (form, e), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+}
+
+fn required_date(e: &mut FieldErrors, field: &'static str, label: &str, value: &str) -> Option<Date> {
+    match dates::parse_form(value) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            e.add(field, format!("{label} is verplicht."));
+            None
+        }
+        Err(m) => {
+            e.add(field, m);
+            None
+        }
+    }
+}
+
+/// Up to five milestone rows: name_N, share_N, due_N, months_N.
+const MILESTONE_ROWS: usize = 5;
+
+#[derive(Default, Clone)]
+struct MilestoneForm {
+    route: String,
+    rows: Vec<[String; 4]>,
+}
+
+fn milestone_form_from(fields: Vec<(String, String)>) -> MilestoneForm {
+    let mut form = MilestoneForm { route: String::new(), rows: vec![Default::default(); MILESTONE_ROWS] };
+    for (k, v) in fields {
+        if k == "route" {
+            form.route = v;
+            continue;
+        }
+        let Some((name, n)) = k.rsplit_once('_') else { continue };
+        let Some(i) = n.parse::<usize>().ok().filter(|i| (1..=MILESTONE_ROWS).contains(i)) else { continue };
+        let slot = match name {
+            "name" => 0,
+            "share" => 1,
+            "due" => 2,
+            "months" => 3,
+            _ => continue,
+        };
+        form.rows[i - 1][slot] = v;
+    }
+    form
+}
+
+fn milestone_form(chrome: &Chrome, c: &Contract, form: &MilestoneForm, errors: &FieldErrors) -> Markup {
+    let dues = [("start", "bij de start"), ("months", "maanden na de start"), ("completion", "bij afronding")];
+    let rows = if form.rows.is_empty() { vec![Default::default(); MILESTONE_ROWS] } else { form.rows.clone() };
+    html! {
+        h3 #nieuwe-betaalmomenten { "Betaalmomenten vastleggen voor een leerroute" }
+        p.hint { "Vervangt de betaalmomenten van de gekozen route. De aandelen tellen op tot precies 100%; het bedrag per moment wordt op de cent berekend, het restant valt op het laatste moment." }
+        (error_summary(errors, &[("route", "Leerroute"), ("shares", "Aandelen")]))
+        form method="post" action={"/contracten/" (c.id) "/betaalmomenten#nieuwe-betaalmomenten"} novalidate {
+            (chrome.csrf_field())
+            (Field::new("route", "Leerroute", &form.route, errors).required().select(&route_options(c)))
+            @if let Some(e) = errors.get("shares") { p.error-message #shares { span.visually-hidden { "Fout: " } (e) } }
+            table {
+                caption { "Betaalmomenten (laat rijen leeg die u niet nodig heeft)" }
+                thead { tr { th scope="col" { "Nr." } th scope="col" { "Naam" } th scope="col" { "Aandeel (%)" } th scope="col" { "Verschuldigd" } th scope="col" { "Aantal maanden" } } }
+                tbody {
+                    @for (i, row) in rows.iter().enumerate() {
+                        @let n = i + 1;
+                        tr {
+                            th scope="row" { (n) }
+                            td { label.visually-hidden for={"name_" (n)} { "Naam moment " (n) } input type="text" id={"name_" (n)} name={"name_" (n)} value=(row[0]); }
+                            td { label.visually-hidden for={"share_" (n)} { "Aandeel moment " (n) } input type="text" inputmode="decimal" id={"share_" (n)} name={"share_" (n)} value=(row[1]); }
+                            td {
+                                label.visually-hidden for={"due_" (n)} { "Verschuldigd moment " (n) }
+                                select id={"due_" (n)} name={"due_" (n)} {
+                                    @for (v, l) in dues { option value=(v) selected[row[2] == v] { (l) } }
+                                }
+                            }
+                            td { label.visually-hidden for={"months_" (n)} { "Maanden na start, moment " (n) } input type="number" min="1" max="120" id={"months_" (n)} name={"months_" (n)} value=(row[3]); }
+                        }
+                    }
+                }
+            }
+            button type="submit" { "Betaalmomenten opslaan" }
+        }
+    }
+}
+
+async fn set_milestones(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let form = milestone_form_from(fields);
+    let mut e = FieldErrors::new();
+    let route = Route::parse(&form.route).filter(|r| c.terms.routes.contains(r));
+    if route.is_none() {
+        e.add("route", "Kies een leerroute van dit contract.");
+    }
+    let mut milestones = Vec::new();
+    for (i, [name, share, due, months]) in form.rows.iter().enumerate() {
+        if name.trim().is_empty() && share.trim().is_empty() {
+            continue;
+        }
+        let n = i + 1;
+        let name = text(&mut e, "shares", &format!("Naam van moment {n}"), name, 100, true);
+        let share = Share::parse(share).map_err(|m| e.add("shares", format!("Moment {n}: {m}"))).ok();
+        let due = Due::from_parts(due, months.trim().parse().ok());
+        if due.is_none() {
+            e.add("shares", format!("Moment {n}: geef bij 'maanden na de start' een aantal maanden van 1 tot 120."));
+        }
+        if let (Some(share), Some(due)) = (share, due) {
+            milestones.push(Milestone { name, share, due });
+        }
+    }
+    if e.is_empty() {
+        if let Err(m) = validate_milestones(&milestones) {
+            e.add("shares", m);
+        }
+    }
+    if let (Some(route), true) = (route, e.is_empty()) {
+        store::contracts::set_milestones(&state.db, id, route, &milestones, user.actor()).await?;
+        return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#betaalmomenten")).into_response());
+    }
+    let forms = Forms { milestones: (form, e), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct OptionForm {
+    new_end_date: String,
+    notice_deadline: String,
+}
+
+fn option_form(chrome: &Chrome, c: &Contract, form: &OptionForm, errors: &FieldErrors) -> Markup {
+    html! {
+        h3 #nieuwe-optie { "Verlengingsoptie toevoegen" }
+        (error_summary(errors, &[("new_end_date", "Verlenging tot"), ("notice_deadline", "Uiterlijk besluiten op")]))
+        form method="post" action={"/contracten/" (c.id) "/opties#nieuwe-optie"} novalidate {
+            (chrome.csrf_field())
+            div.field-row {
+                (Field::new("new_end_date", "Verlenging tot en met", &form.new_end_date, errors).required().date())
+                (Field::new("notice_deadline", "Uiterlijk besluiten op", &form.notice_deadline, errors).required().date())
+            }
+            button type="submit" { "Optie toevoegen" }
+        }
+    }
+}
+
+async fn add_option(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<OptionForm>,
+) -> AppResult<Response> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut e = FieldErrors::new();
+    let end = required_date(&mut e, "new_end_date", "Verlenging tot", &form.new_end_date);
+    let deadline = required_date(&mut e, "notice_deadline", "Uiterlijk besluiten op", &form.notice_deadline);
+    if let (Some(end), Some(deadline)) = (end, deadline) {
+        match c.terms.period.validate_new_option(end, deadline) {
+            Ok(()) => {
+                let o = ExtensionOption {
+                    id: 0,
+                    new_end_date: end,
+                    notice_deadline: deadline,
+                    status: OptionStatus::Pending,
+                    decision_reference: String::new(),
+                    decision_date: None,
+                };
+                store::contracts::add_option(&state.db, id, &o, user.actor()).await?;
+                return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#opties")).into_response());
+            }
+            Err((field, m)) => e.add(field, m),
+        }
+    }
+    let forms = Forms { option: (form, e), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+}
+
+fn decide_form(chrome: &Chrome, contract_id: i64, o: &ExtensionOption) -> Markup {
+    html! {
+        form.inline method="post" action={"/contracten/" (contract_id) "/opties/" (o.id)} {
+            (chrome.csrf_field())
+            label for={"besluit-" (o.id)} { "Besluit" }
+            select id={"besluit-" (o.id)} name="status" {
+                option value="exercised" { "Lichten" }
+                option value="declined" { "Niet lichten" }
+            }
+            label for={"kenmerk-" (o.id)} { "Kenmerk besluit" }
+            input type="text" id={"kenmerk-" (o.id)} name="decision_reference" required;
+            button type="submit" { "Vastleggen" }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DecisionForm {
+    status: String,
+    decision_reference: String,
+}
+
+async fn decide_option(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path((id, option_id)): Path<(i64, i64)>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let option = c.terms.period.options.iter().find(|o| o.id == option_id).ok_or(AppError::NotFound)?;
+    if option.status != OptionStatus::Pending {
+        return Err(AppError::Conflict("over deze optie is al besloten".into()));
+    }
+    let status = OptionStatus::parse(&form.status)
+        .filter(|s| *s != OptionStatus::Pending)
+        .ok_or_else(|| AppError::BadRequest("kies 'lichten' of 'niet lichten'".into()))?;
+    let reference = form.decision_reference.trim();
+    if reference.is_empty() || reference.chars().count() > 100 {
+        return Err(AppError::BadRequest("geef het kenmerk van het besluit op (hoogstens 100 tekens)".into()));
+    }
+    store::contracts::decide_option(&state.db, id, option_id, status, reference, dates::today(), user.actor())
+        .await
+        .map_err(contract_error)?;
+    Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#opties")).into_response())
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct DocumentForm {
+    title: String,
+    location: String,
+}
+
+fn document_form(chrome: &Chrome, c: &Contract, form: &DocumentForm, errors: &FieldErrors) -> Markup {
+    html! {
+        h3 #nieuw-document { "Document vastleggen" }
+        (error_summary(errors, &[("title", "Titel"), ("location", "Vindplaats")]))
+        form method="post" action={"/contracten/" (c.id) "/documenten#nieuw-document"} novalidate {
+            (chrome.csrf_field())
+            div.field-row {
+                (Field::new("title", "Titel", &form.title, errors).required().hint("Bijvoorbeeld: Raamovereenkomst, getekend").text())
+                (Field::new("location", "Vindplaats", &form.location, errors).required().hint("Zaaknummer, pad of adres in het documentsysteem").text())
+            }
+            button type="submit" { "Document vastleggen" }
+        }
+    }
+}
+
+async fn add_document(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<DocumentForm>,
+) -> AppResult<Response> {
+    store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut e = FieldErrors::new();
+    let title = text(&mut e, "title", "Titel", &form.title, 200, true);
+    let location = text(&mut e, "location", "Vindplaats", &form.location, 500, true);
+    if e.is_empty() {
+        store::contracts::add_document(&state.db, id, &title, &location, user.actor()).await?;
+        return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#documenten")).into_response());
+    }
+    let forms = Forms { document: (form, e), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+}

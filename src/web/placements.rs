@@ -1,0 +1,322 @@
+//! Placement screens: the list, a placement with its expected payments, and the placement form.
+//! Participant-level data: only for roles with `ParticipantData`.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::forms::{error_summary, Field};
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::certification::holds_valid_mark;
+use crate::domain::commitment::placement_payments;
+use crate::domain::contract::ContractTerms;
+use crate::domain::dates;
+use crate::domain::placement::{validate_placement, PlacementForm, PlacementStatus};
+use crate::domain::route::{Cohort, Route};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::money::Money;
+use crate::store;
+use crate::store::contracts::Contract;
+use crate::store::placements::{Placement, PlacementError};
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/plaatsingen", Permission::ParticipantData, list)
+        .get("/plaatsingen/nieuw", Permission::ManageContracts, new_form)
+        .post("/plaatsingen", Permission::ManageContracts, create)
+        .get("/plaatsingen/{id}", Permission::ParticipantData, detail)
+        .get("/plaatsingen/{id}/bewerken", Permission::ManageContracts, edit_form)
+        .post("/plaatsingen/{id}", Permission::ManageContracts, update)
+}
+
+/// A table of placements with what each is expected to cost.
+pub fn placement_table(placements: &[Placement], terms: &ContractTerms, caption: &str) -> Markup {
+    html! {
+        table {
+            caption { (caption) " (" (placements.len()) ")" }
+            thead { tr {
+                th scope="col" { "Klantnummer" } th scope="col" { "Doelgroep" } th scope="col" { "Route" } th scope="col" { "Start" }
+                th scope="col" { "Gepland einde" } th scope="col" { "Status" } th.num scope="col" { "Verwacht bedrag" }
+            } }
+            tbody {
+                @for p in placements {
+                    @let total: Option<Money> = placement_payments(terms, p.route, &p.schedule).map(|ps| ps.iter().map(|x| x.amount).sum());
+                    tr {
+                        th scope="row" { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } }
+                        td { (p.cohort.label()) }
+                        td { (p.route.short_label()) }
+                        td { (dates::display(p.schedule.start_date)) }
+                        td { (dates::display(p.schedule.planned_end)) }
+                        td { (p.schedule.status.label()) @if let Some(d) = p.schedule.status_date { " (" (dates::display(d)) ")" } }
+                        td.num { @match total { Some(t) => { (t) } None => { "geen tarief" } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    contract: String,
+    status: String,
+    klantnummer: String,
+}
+
+async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+    let contracts = store::contracts::list(&state.db).await?;
+    let all = store::placements::list(&state.db, q.contract.parse().ok()).await?;
+    let rows: Vec<&Placement> = all
+        .iter()
+        .filter(|p| q.status.is_empty() || p.schedule.status.code() == q.status)
+        .filter(|p| q.klantnummer.trim().is_empty() || p.client_number.as_str().contains(q.klantnummer.trim()))
+        .collect();
+    Ok(chrome.page(
+        "Plaatsingen",
+        html! {
+            h1 { "Plaatsingen" }
+            @if chrome.may(Permission::ManageContracts) { p { a.button href="/plaatsingen/nieuw" { "Nieuwe plaatsing" } } }
+            form.filters method="get" action="/plaatsingen" {
+                div.field {
+                    label for="contract" { "Contract" }
+                    select #contract name="contract" {
+                        option value="" { "Alle" }
+                        @for c in &contracts { option value=(c.id) selected[c.id.to_string() == q.contract] { (c.reference) } }
+                    }
+                }
+                div.field {
+                    label for="status" { "Status" }
+                    select #status name="status" {
+                        option value="" { "Alle" }
+                        @for s in PlacementStatus::ALL { option value=(s.code()) selected[s.code() == q.status] { (s.label()) } }
+                    }
+                }
+                div.field { label for="klantnummer" { "Klantnummer bevat" } input #klantnummer type="search" name="klantnummer" value=(q.klantnummer); }
+                button type="submit" { "Filteren" }
+            }
+            table {
+                caption { (rows.len()) " plaatsingen" }
+                thead { tr {
+                    th scope="col" { "Klantnummer" } th scope="col" { "Contract" } th scope="col" { "Doelgroep" } th scope="col" { "Route" }
+                    th scope="col" { "Start" } th scope="col" { "Status" }
+                } }
+                tbody {
+                    @for p in &rows {
+                        tr {
+                            th scope="row" { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } }
+                            td { (contracts.iter().find(|c| c.id == p.contract_id).map(|c| c.reference.as_str()).unwrap_or("?")) }
+                            td { (p.cohort.label()) }
+                            td { (p.route.short_label()) }
+                            td { (dates::display(p.schedule.start_date)) }
+                            td { (p.schedule.status.label()) }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let c = store::contracts::get(&state.db, p.contract_id).await?.ok_or(AppError::NotFound)?;
+    let payments = placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default();
+    let total: Money = payments.iter().map(|x| x.amount).sum();
+    Ok(chrome.page(
+        &format!("Plaatsing {}", p.client_number.as_str()),
+        html! {
+            p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } }
+            h1 { "Plaatsing " (p.client_number.as_str()) }
+            dl.facts {
+                dt { "Contract" } dd { a href={"/contracten/" (c.id)} { (c.reference) } " (" (c.provider_name) ")" }
+                dt { "Doelgroep" } dd { (p.cohort.label()) }
+                dt { "Leerroute" } dd { (p.route.label()) }
+                dt { "Start" } dd { (dates::display(p.schedule.start_date)) }
+                dt { "Gepland einde" } dd { (dates::display(p.schedule.planned_end)) }
+                dt { "Status" } dd { (p.schedule.status.label()) @if let Some(d) = p.schedule.status_date { " op " (dates::display(d)) } }
+            }
+            @if chrome.may(Permission::ManageContracts) { div.actions { a.button href={"/plaatsingen/" (p.id) "/bewerken"} { "Bewerken of status wijzigen" } } }
+            p { a href={"/historie/placement/" (p.id)} { "Geschiedenis van deze plaatsing" } }
+            table {
+                caption { "Verwachte betalingen" }
+                thead { tr { th scope="col" { "Moment" } th scope="col" { "Verschuldigd op" } th.num scope="col" { "Bedrag" } } }
+                tbody {
+                    @for x in &payments { tr { th scope="row" { (x.milestone) } td { (dates::display(x.due_date)) } td.num { (x.amount) } } }
+                    tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
+                }
+            }
+            @if p.schedule.status == PlacementStatus::DroppedOut {
+                p { "Uitgevallen: betaalmomenten die op de uitvaldatum nog niet verschuldigd waren, vervallen." }
+            }
+        },
+    ))
+}
+
+const LABELS: &[(&str, &str)] = &[
+    ("client_number", "Klantnummer"),
+    ("cohort", "Doelgroep"),
+    ("contract_id", "Contract"),
+    ("route", "Leerroute"),
+    ("start_date", "Startdatum"),
+    ("planned_end", "Geplande einddatum"),
+    ("status", "Status"),
+    ("status_date", "Datum afronding of uitval"),
+];
+
+async fn form_page(
+    chrome: &Chrome,
+    state: &AppState,
+    existing: Option<&Placement>,
+    form: &PlacementForm,
+    errors: &FieldErrors,
+) -> AppResult<Markup> {
+    let contracts = store::contracts::list(&state.db).await?;
+    let contract_options: Vec<(String, String)> = std::iter::once((String::new(), "Kies een contract".to_string()))
+        .chain(
+            contracts
+                .iter()
+                .map(|c| (c.id.to_string(), format!("{} · {} · {}", c.reference, c.title, c.provider_name))),
+        )
+        .collect();
+    let contract_options: Vec<(&str, &str)> = contract_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let cohorts: Vec<(&str, &str)> =
+        std::iter::once(("", "Kies een doelgroep")).chain(Cohort::ALL.iter().map(|c| (c.code(), c.label()))).collect();
+    let routes: Vec<(&str, &str)> =
+        std::iter::once(("", "Kies een leerroute")).chain(Route::ALL.iter().map(|r| (r.code(), r.label()))).collect();
+    let statuses: Vec<(&str, &str)> = PlacementStatus::ALL.iter().map(|s| (s.code(), s.label())).collect();
+    let (title, action) = match existing {
+        Some(p) => (format!("Plaatsing {} bewerken", p.client_number.as_str()), format!("/plaatsingen/{}", p.id)),
+        None => ("Nieuwe plaatsing".to_string(), "/plaatsingen".to_string()),
+    };
+    Ok(chrome.page(
+        &title,
+        html! {
+            p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } }
+            h1 { (title) }
+            (error_summary(errors, LABELS))
+            form method="post" action=(action) novalidate {
+                (chrome.csrf_field())
+                @if let Some(v) = form.version { input type="hidden" name="version" value=(v); }
+                (Field::new("client_number", "Klantnummer", &form.client_number, errors).required().hint("Het klantnummer van de gemeente. Nooit een BSN.").text())
+                (Field::new("cohort", "Doelgroep", &form.cohort, errors).required().select(&cohorts))
+                (Field::new("contract_id", "Contract", &form.contract_id, errors).required().select(&contract_options))
+                (Field::new("route", "Leerroute", &form.route, errors).required().select(&routes))
+                div.field-row {
+                    (Field::new("start_date", "Startdatum", &form.start_date, errors).required().date())
+                    (Field::new("planned_end", "Geplande einddatum", &form.planned_end, errors).required().date())
+                }
+                div.field-row {
+                    (Field::new("status", "Status", &form.status, errors).select(&statuses))
+                    (Field::new("status_date", "Datum afronding of uitval", &form.status_date, errors).hint("Alleen bij afgerond of uitgevallen.").date())
+                }
+                button type="submit" { "Opslaan" }
+            }
+        },
+    ))
+}
+
+async fn new_form(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    let form = PlacementForm { status: PlacementStatus::Started.code().into(), ..Default::default() };
+    form_page(&chrome, &state, None, &form, &FieldErrors::new()).await
+}
+
+/// Validates against the chosen contract and its provider's marks.
+async fn validate(
+    state: &AppState,
+    form: &PlacementForm,
+) -> AppResult<Result<crate::domain::placement::PlacementDraft, FieldErrors>> {
+    let contract: Option<Contract> = match form.contract_id.trim().parse::<i64>() {
+        Ok(id) => store::contracts::get(&state.db, id).await?,
+        Err(_) => None,
+    };
+    let decisions = match &contract {
+        Some(c) => store::certifications::for_provider(&state.db, c.provider_id).await?,
+        None => Vec::new(),
+    };
+    Ok(validate_placement(form, contract.as_ref().map(|c| &c.terms), |day| holds_valid_mark(&decisions, day)))
+}
+
+async fn create(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(form): Form<PlacementForm>,
+) -> AppResult<Response> {
+    match validate(&state, &form).await? {
+        Ok(draft) => {
+            let id = store::placements::create(&state.db, &draft, user.actor()).await?;
+            Ok(Redirect::to(&format!("/plaatsingen/{id}?melding=aangemaakt")).into_response())
+        }
+        Err(errors) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, form_page(&chrome, &state, None, &form, &errors).await?)
+                .into_response())
+        }
+    }
+}
+
+fn form_of(p: &Placement) -> PlacementForm {
+    PlacementForm {
+        client_number: p.client_number.as_str().to_string(),
+        cohort: p.cohort.code().into(),
+        route: p.route.code().into(),
+        contract_id: p.contract_id.to_string(),
+        start_date: dates::iso(p.schedule.start_date),
+        planned_end: dates::iso(p.schedule.planned_end),
+        status: p.schedule.status.code().into(),
+        status_date: p.schedule.status_date.map(dates::iso).unwrap_or_default(),
+        version: Some(p.version),
+    }
+}
+
+async fn edit_form(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    form_page(&chrome, &state, Some(&p), &form_of(&p), &FieldErrors::new()).await
+}
+
+async fn update(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<PlacementForm>,
+) -> AppResult<Response> {
+    let current = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let draft = match validate(&state, &form).await? {
+        Ok(d) => d,
+        Err(errors) => {
+            return Ok((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form_page(&chrome, &state, Some(&current), &form, &errors).await?,
+            )
+                .into_response())
+        }
+    };
+    let version =
+        form.version.ok_or_else(|| AppError::BadRequest("het formulier mist de versie van de plaatsing".into()))?;
+    match store::placements::update(&state.db, id, version, &draft, user.actor()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/plaatsingen/{id}?melding=opgeslagen")).into_response()),
+        Err(PlacementError::Stale(now)) => {
+            let mut errors = FieldErrors::new();
+            errors.add(
+                "status",
+                format!(
+                    "Iemand anders heeft deze plaatsing intussen gewijzigd (nu: {}, start {}). Uw wijzigingen zijn niet opgeslagen; controleer ze en sla opnieuw op.",
+                    now.schedule.status.label(),
+                    dates::display(now.schedule.start_date)
+                ),
+            );
+            let again = PlacementForm { version: Some(now.version), ..form };
+            Ok((StatusCode::CONFLICT, form_page(&chrome, &state, Some(&now), &again, &errors).await?).into_response())
+        }
+        Err(PlacementError::NotFound) => Err(AppError::NotFound),
+        Err(PlacementError::Db(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,329 @@
+//! Login, logout, timeouts, throttling, CSRF, cookies and security headers.
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::store;
+
+use crate::helpers::{client, location, spawn_app, spawn_app_with, PASSWORD};
+
+#[tokio::test]
+async fn a_page_request_without_login_goes_to_the_login_page_and_back_after_login() {
+    let app = spawn_app().await;
+    app.add_user("marieke", Role::ContractManager).await;
+    let r = app.get("/aanbieders?q=brug").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/login?volgende=%2Faanbieders%3Fq%3Dbrug");
+
+    let token = app.csrf().await;
+    let r = app
+        .client
+        .post(app.url("/login"))
+        .form(&[("username", "marieke"), ("password", PASSWORD), ("volgende", "/aanbieders?q=brug"), ("_csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/aanbieders?q=brug");
+    assert_eq!(app.get("/aanbieders").await.status(), StatusCode::OK);
+
+    // Logging out ends the session on the server.
+    let r = app.post_form("/logout", &[]).await;
+    assert_eq!(location(&r), "/login?melding=uitgelogd");
+    assert_eq!(app.get("/aanbieders").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn login_never_redirects_to_another_site() {
+    let app = spawn_app().await;
+    app.add_user("marieke", Role::ContractManager).await;
+    for evil in ["https://evil.example/", "//evil.example/", "/\\evil.example"] {
+        let browser = app.other_browser();
+        let r =
+            browser.post_form("/login", &[("username", "marieke"), ("password", PASSWORD), ("volgende", evil)]).await;
+        assert_eq!(location(&r), "/", "{evil}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_user_and_deactivated_user_are_refused_alike() {
+    let app = spawn_app().await;
+    let id = app.add_user("piet", Role::Finance).await;
+    app.add_user("beheer", Role::Admin).await;
+    store::users::update(&app.db, id, 1, Role::Finance, false, "test").await.unwrap();
+    for (user, pass) in [("beheer", "verkeerd-wachtwoord"), ("niemand", PASSWORD), ("piet", PASSWORD)] {
+        let r = app.login(user, pass).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{user}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("De combinatie van gebruikersnaam en wachtwoord is onjuist, of het account is niet actief.")
+        );
+        assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER, "still signed out");
+    }
+}
+
+#[tokio::test]
+async fn five_failures_for_a_username_throttle_further_logins_with_429() {
+    let app = spawn_app().await;
+    app.add_user("anna", Role::Finance).await;
+    for _ in 0..5 {
+        assert_eq!(app.login("anna", "fout-wachtwoord!").await.status(), StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password is refused now.
+    let r = app.login("anna", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("Te veel mislukte inlogpogingen. Wacht 15 minuten"));
+}
+
+#[tokio::test]
+async fn a_deactivated_user_loses_an_existing_session() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    let (user, _) = store::users::credentials(&app.db, "test-finance").await.unwrap().unwrap();
+    store::users::update(&app.db, user.id, user.version, Role::Finance, false, "test").await.unwrap();
+    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_idle_session_expires() {
+    let app = spawn_app_with(|c| c.session_idle = time::Duration::seconds(1)).await;
+    app.login_as(Role::Admin).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_the_absolute_timeout_however_active() {
+    let app = spawn_app_with(|c| c.session_absolute = time::Duration::seconds(1)).await;
+    app.login_as(Role::Admin).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(app.get("/").await.status(), StatusCode::SEE_OTHER);
+}
+
+fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("taalbudget_sessie="))
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_httponly_lax_and_renewed_at_login() {
+    let app = spawn_app().await;
+    app.add_user("kees", Role::PolicyAdviser).await;
+    let before = session_cookie(&app.get("/login").await).expect("a session for the login form's token");
+    assert!(before.contains("HttpOnly") && before.contains("SameSite=Lax") && !before.contains("Secure"), "{before}");
+    let r = app.login("kees", PASSWORD).await;
+    let after = session_cookie(&r).expect("a new cookie at login");
+    let id = |c: &str| c.split(';').next().unwrap().to_string();
+    assert_ne!(id(&before), id(&after), "the session id changes at login");
+
+    let secure = spawn_app_with(|c| c.secure_cookies = true).await;
+    let cookie = session_cookie(&secure.get("/login").await).unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn a_tampered_session_cookie_is_treated_as_signed_out() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let r = client()
+        .get(app.url("/aanbieders"))
+        .header("cookie", "taalbudget_sessie=AAAAAAAAAAAAAAAAAAAAAA")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/login"));
+}
+
+#[tokio::test]
+async fn forged_posts_get_403_and_change_nothing() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let fields = [("name", "Vervalst"), ("kvk", "12345678")];
+    // No token.
+    let r = app.client.post(app.url("/aanbieders")).form(&fields).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("Dit formulier is verlopen of komt niet van taalbudget zelf."));
+    // A wrong token.
+    let r = app
+        .client
+        .post(app.url("/aanbieders"))
+        .form(&[("name", "Vervalst"), ("kvk", "12345678"), ("_csrf", "abc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The right token, but the browser says the request comes from another site.
+    let token = app.csrf().await;
+    let with_token = [("name", "Vervalst"), ("kvk", "12345678"), ("_csrf", token.as_str())];
+    let r = app
+        .client
+        .post(app.url("/aanbieders"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = app
+        .client
+        .post(app.url("/aanbieders"))
+        .header("origin", "https://evil.example")
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(store::providers::list(&app.db, "", store::providers::Filter::All).await.unwrap().is_empty());
+    // The same form from our own page works.
+    let r = app
+        .client
+        .post(app.url("/aanbieders"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&with_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = spawn_app().await;
+    for path in ["/login", "/health", "/static/style.css", "/bestaat-niet", "/aanbieders"] {
+        let r = app.get(path).await;
+        let h = r.headers();
+        let csp = h.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(
+            csp.contains("default-src 'self'")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff", "{path}");
+        assert_eq!(h.get("referrer-policy").unwrap(), "same-origin", "{path}");
+        assert!(h.get("x-request-id").is_some(), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_policy_adviser_posting_to_a_write_route_gets_403_and_nothing_changes() {
+    let app = spawn_app().await;
+    app.login_as(Role::PolicyAdviser).await;
+    let r = app.post_form("/aanbieders", &[("name", "Niet toegestaan"), ("kvk", "12345678")]).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Geen toegang") && page.contains("uw rol geeft geen recht op deze actie"));
+    assert!(store::providers::list(&app.db, "", store::providers::Filter::All).await.unwrap().is_empty());
+    assert_eq!(app.get("/beheer/gebruikers").await.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn admins_create_users_change_roles_and_reset_passwords() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let r = app
+        .post_form("/beheer/gebruikers", &[("username", "jdevries"), ("role", "finance"), ("password", "kort")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Een wachtwoord heeft minstens 12 tekens (nu 4)."));
+    let r = app
+        .post_form("/beheer/gebruikers", &[("username", "jdevries"), ("role", "finance"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (user, _) = store::users::credentials(&app.db, "jdevries").await.unwrap().unwrap();
+    assert_eq!(user.role, Role::Finance);
+
+    let r = app
+        .post_form(
+            &format!("/beheer/gebruikers/{}", user.id),
+            &[("role", "policy_adviser"), ("active", "on"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // A stale edit is refused.
+    let r = app
+        .post_form(&format!("/beheer/gebruikers/{}", user.id), &[("role", "admin"), ("active", "on"), ("version", "1")])
+        .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert_eq!(store::users::get(&app.db, user.id).await.unwrap().unwrap().role, Role::PolicyAdviser);
+
+    let r = app
+        .post_form(&format!("/beheer/gebruikers/{}/wachtwoord", user.id), &[("password", "een-heel-nieuw-wachtwoord")])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let other = app.other_browser();
+    assert_eq!(other.login("jdevries", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(other.login("jdevries", "een-heel-nieuw-wachtwoord").await.status(), StatusCode::SEE_OTHER);
+
+    // The last admin cannot be demoted.
+    let (me, _) = store::users::credentials(&app.db, "test-admin").await.unwrap().unwrap();
+    let r = app
+        .post_form(&format!("/beheer/gebruikers/{}", me.id), &[("role", "finance"), ("active", "on"), ("version", "1")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("laatste actieve beheerder"));
+}
+
+fn cli(db: &std::path::Path) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_taalbudget"));
+    c.arg("--db").arg(db).env_remove("TAALBUDGET_PASSWORD").env("TAALBUDGET_LOG", "error");
+    c
+}
+
+#[tokio::test]
+async fn the_command_line_adds_users_with_a_password_from_env_or_stdin() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    let out = cli(&db)
+        .args(["user", "add", "--username", "eerste", "--role", "admin"])
+        .env("TAALBUDGET_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Gebruiker eerste (Beheerder) aangemaakt"));
+
+    let mut child = cli(&db)
+        .args(["user", "add", "--username", "tweede", "--role", "policy_adviser"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"nog-een-lang-wachtwoord\n").unwrap();
+    assert!(child.wait_with_output().unwrap().status.success());
+
+    let out = cli(&db)
+        .args(["user", "add", "--username", "derde", "--role", "admin"])
+        .env("TAALBUDGET_PASSWORD", "kort")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("minstens 12 tekens"));
+    let out = cli(&db)
+        .args(["user", "add", "--username", "vierde", "--role", "koning"])
+        .env("TAALBUDGET_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("onbekende rol 'koning'"));
+    let out = cli(&db)
+        .args(["user", "add", "--username", "eerste", "--role", "admin"])
+        .env("TAALBUDGET_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+
+    let pool = store::connect(&db).await.unwrap();
+    let users = store::users::list(&pool).await.unwrap();
+    let names: Vec<_> = users.iter().map(|u| (u.username.as_str(), u.role)).collect();
+    assert_eq!(names, [("eerste", Role::Admin), ("tweede", Role::PolicyAdviser)]);
+    let actors: Vec<String> =
+        sqlx::query_scalar("SELECT actor FROM audit_log WHERE entity = 'user'").fetch_all(&pool).await.unwrap();
+    assert!(actors.iter().all(|a| a.starts_with("cli:")), "{actors:?}");
+}

@@ -1,0 +1,313 @@
+//! Contracts, tariffs, milestones, options and placements over HTTP, with every refusal.
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::store;
+
+use crate::helpers::{location, spawn_app, TestApp};
+
+/// A form post and the message it must come back with: (path, fields, message).
+type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
+
+fn id_from(loc: &str, prefix: &str) -> i64 {
+    loc.trim_start_matches(prefix).split(['?', '#']).next().unwrap().parse().unwrap()
+}
+
+/// A provider with an indefinite mark since 2021.
+async fn certified_provider(app: &TestApp, name: &str, kvk: &str) -> i64 {
+    let r = app.post_form("/aanbieders", &[("name", name), ("kvk", kvk), ("active", "on")]).await;
+    let id = id_from(&location(&r), "/aanbieders/");
+    let r = app
+        .post_form(
+            &format!("/aanbieders/{id}/keurmerken"),
+            &[("status", "indefinite"), ("decision_date", "2021-01-01"), ("valid_from", "2021-01-01")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    id
+}
+
+fn contract_fields<'a>(provider: &'a str, reference: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("reference", reference),
+        ("title", "B1-route perceel 1"),
+        ("provider_id", provider),
+        ("lot", "1"),
+        ("routes", "b1"),
+        ("routes", "z"),
+        ("start_date", "2022-01-01"),
+        ("initial_end_date", "2025-12-31"),
+        ("ceiling", "100.000,00"),
+    ]
+}
+
+/// A contract with B1 tariffs 10.000,00 (2022) and 10.500,00 (from 2023) and milestones 40/30/30.
+async fn priced_contract(app: &TestApp) -> i64 {
+    let provider = certified_provider(app, "Taal BV", "12345678").await.to_string();
+    let r = app.post_form("/contracten", &contract_fields(&provider, "UTR-1")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let id = id_from(&location(&r), "/contracten/");
+    for (from, until, amount) in [("2022-01-01", "2022-12-31", "10.000,00"), ("2023-01-01", "", "10.500,00")] {
+        let r = app
+            .post_form(
+                &format!("/contracten/{id}/tarieven"),
+                &[("route", "b1"), ("valid_from", from), ("valid_until", until), ("amount", amount)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let r = app
+        .post_form(
+            &format!("/contracten/{id}/betaalmomenten"),
+            &[
+                ("route", "b1"),
+                ("name_1", "Start"),
+                ("share_1", "40"),
+                ("due_1", "start"),
+                ("name_2", "Tussentijds"),
+                ("share_2", "30"),
+                ("due_2", "months"),
+                ("months_2", "12"),
+                ("name_3", "Afronding"),
+                ("share_3", "30"),
+                ("due_3", "completion"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    id
+}
+
+fn placement<'a>(contract: &'a str, client: &'a str, start: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("client_number", client),
+        ("cohort", "wi2021"),
+        ("contract_id", contract),
+        ("route", "b1"),
+        ("start_date", start),
+        ("planned_end", "2024-12-31"),
+        ("status", "started"),
+    ]
+}
+
+#[tokio::test]
+async fn a_contract_with_tariffs_and_milestones_commits_its_placements_per_year_to_the_cent() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await;
+    let cid = id.to_string();
+    // Placed on the last day of the 2022 tariff and on the first day of the indexed one.
+    for (client, start) in [("K-1", "2022-12-31"), ("K-2", "2023-01-01")] {
+        let r = app.post_form("/plaatsingen", &placement(&cid, client, start)).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let (status, page) = app.get_html(&format!("/contracten/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    // K-1: 4.000 (2022), 3.000 (2023), 3.000 (2024); K-2: 4.200 (2023), 3.150 (2024), 3.150 (2024).
+    assert!(page.contains("<th scope=\"row\">2022</th><td class=\"num\">€ 4.000,00</td>"), "{page}");
+    assert!(page.contains("<th scope=\"row\">2023</th><td class=\"num\">€ 7.200,00</td>"));
+    assert!(page.contains("<th scope=\"row\">2024</th><td class=\"num\">€ 9.300,00</td>"));
+    assert!(page.contains("<strong>€ 20.500,00</strong>"));
+    assert!(page.contains("20,5% "), "ceiling use of 100.000,00");
+
+    // Dropping out stops the milestones not yet due.
+    let p = store::placements::list(&app.db, Some(id)).await.unwrap();
+    let k2 = p.iter().find(|p| p.client_number.as_str() == "K-2").unwrap();
+    let mut fields = placement(&cid, "K-2", "2023-01-01");
+    fields[6] = ("status", "dropped_out");
+    fields.push(("status_date", "2023-06-30"));
+    fields.push(("version", "1"));
+    let r = app.post_form(&format!("/plaatsingen/{}", k2.id), &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_html(&format!("/contracten/{id}")).await;
+    assert!(page.contains("<strong>€ 14.200,00</strong>"), "10.000 + 4.200");
+    // A stale edit of the same placement is refused.
+    let r = app.post_form(&format!("/plaatsingen/{}", k2.id), &fields).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    assert!(r.text().await.unwrap().contains("Iemand anders heeft deze plaatsing intussen gewijzigd"));
+}
+
+#[tokio::test]
+async fn a_contract_needs_a_provider_with_a_valid_mark_on_its_start_date() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let r = app.post_form("/aanbieders", &[("name", "Zonder Keurmerk"), ("kvk", "87654321")]).await;
+    let provider = id_from(&location(&r), "/aanbieders/").to_string();
+    let r = app.post_form("/contracten", &contract_fields(&provider, "UTR-9")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Deze aanbieder heeft op de startdatum (01-01-2022) geen geldig Blik op Werk-keurmerk"));
+    assert!(store::contracts::list(&app.db).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bad_contract_input_is_refused_at_the_field_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await;
+    let base = format!("/contracten/{id}");
+    let before = store::contracts::get(&app.db, id).await.unwrap().unwrap();
+    let cases: Vec<Case> = vec![
+        (
+            format!("{base}/betaalmomenten"),
+            vec![
+                ("route", "b1"),
+                ("name_1", "Start"),
+                ("share_1", "33,33"),
+                ("due_1", "start"),
+                ("name_2", "Eind"),
+                ("share_2", "33,33"),
+                ("due_2", "completion"),
+            ],
+            "De aandelen tellen op tot 66,66%; dat moet precies 100% zijn.",
+        ),
+        (
+            format!("{base}/tarieven"),
+            vec![("route", "b1"), ("valid_from", "2023-06-01"), ("amount", "11.000,00")],
+            "Deze periode overlapt met het tarief van € 10.500,00 voor de B1-route (01-01-2023 tot en met onbepaald).",
+        ),
+        (
+            format!("{base}/tarieven"),
+            vec![("route", "b1"), ("valid_from", "2030-01-01"), ("amount", "1.000")],
+            "dubbelzinnig bedrag",
+        ),
+        (
+            format!("{base}/opties"),
+            vec![("new_end_date", "2025-06-30"), ("notice_deadline", "2025-01-01")],
+            "De nieuwe einddatum (30-06-2025) moet na de huidige einddatum inclusief opties (31-12-2025) liggen.",
+        ),
+    ];
+    for (path, fields, message) in cases {
+        let r = app.post_form(&path, &fields).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path} {fields:?}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains(message), "{path}: expected {message:?}");
+    }
+    assert_eq!(store::contracts::get(&app.db, id).await.unwrap().unwrap(), before);
+}
+
+#[tokio::test]
+async fn bad_placements_are_refused_with_a_reason() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await.to_string();
+    let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+        (placement(&id, "111222333", "2023-01-01"), "Dit lijkt een BSN (9 cijfers die de elfproef doorstaan)"),
+        (
+            placement(&id, "K-1", "2021-12-31"),
+            "De startdatum valt buiten de contractperiode (01-01-2022 tot en met 31-12-2025, opties inbegrepen).",
+        ),
+        (placement(&id, "K-1", "2026-01-01"), "De startdatum valt buiten de contractperiode"),
+        (
+            placement(&id, "K-1", "2025-01-01")
+                .into_iter()
+                .map(|(k, v)| if k == "route" { (k, "z") } else { (k, v) })
+                .collect(),
+            "Dit contract heeft geen tarief voor de Z-route op 01-01-2025.",
+        ),
+        (
+            placement(&id, "K-1", "2025-01-01")
+                .into_iter()
+                .map(|(k, v)| if k == "route" { (k, "education") } else { (k, v) })
+                .collect(),
+            "Dit contract dekt de Onderwijsroute niet.",
+        ),
+    ];
+    for (fields, message) in cases {
+        let r = app.post_form("/plaatsingen", &fields).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{fields:?}");
+        assert!(r.text().await.unwrap().contains(message), "expected {message:?}");
+    }
+    assert!(store::placements::list(&app.db, None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn placing_at_a_provider_without_a_valid_mark_on_the_start_date_is_refused() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await;
+    let provider = store::contracts::get(&app.db, id).await.unwrap().unwrap().provider_id;
+    let r = app
+        .post_form(
+            &format!("/aanbieders/{provider}/keurmerken"),
+            &[
+                ("status", "suspended"),
+                ("decision_date", "2023-02-20"),
+                ("valid_from", "2023-03-01"),
+                ("suspended_from", "2023-03-01"),
+                ("suspended_until", "2023-05-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app.post_form("/plaatsingen", &placement(&id.to_string(), "K-7", "2023-04-01")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("De aanbieder van dit contract heeft op 01-04-2023 geen geldig Blik op Werk-keurmerk"));
+    let r = app.post_form("/plaatsingen", &placement(&id.to_string(), "K-7", "2023-06-01")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn an_exercised_option_extends_the_contract_and_a_low_ceiling_is_flagged_not_refused() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await;
+    let r = app
+        .post_form(
+            &format!("/contracten/{id}/opties"),
+            &[("new_end_date", "2027-12-31"), ("notice_deadline", "2025-06-30")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let option = store::contracts::get(&app.db, id).await.unwrap().unwrap().terms.period.options[0].id;
+    let r = app
+        .post_form(
+            &format!("/contracten/{id}/opties/{option}"),
+            &[("status", "exercised"), ("decision_reference", "B&W 2025/12")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let c = store::contracts::get(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(taalbudget::domain::dates::iso(c.terms.period.current_end()), "2027-12-31");
+    // A placement on the last day of the exercised option period is allowed.
+    let cid = id.to_string();
+    let mut fields = placement(&cid, "K-9", "2027-12-31");
+    fields[5] = ("planned_end", "2029-12-31");
+    let r = app.post_form("/plaatsingen", &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+
+    // Lowering the ceiling below what is committed is allowed, and flagged.
+    let provider = c.provider_id.to_string();
+    let version = c.version.to_string();
+    let mut edit = contract_fields(&provider, "UTR-1");
+    edit[8] = ("ceiling", "5.000,00");
+    edit.push(("version", &version));
+    let r = app.post_form(&format!("/contracten/{id}"), &edit).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = app.get_html(&format!("/contracten/{id}")).await;
+    assert!(page.contains("Het plafond is bereikt of overschreden"), "{page}");
+    let (_, home) = app.get_html("/").await;
+    assert!(home.contains("UTR-1"));
+}
+
+#[tokio::test]
+async fn a_policy_adviser_sees_contracts_but_no_participant_rows() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await;
+    app.post_form("/plaatsingen", &placement(&id.to_string(), "K-12345", "2023-01-01")).await;
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    let (status, page) = adviser.get_html(&format!("/contracten/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("1 plaatsingen (gegevens per deelnemer zijn niet zichtbaar voor uw rol)."));
+    assert!(!page.contains("K-12345"));
+    assert_eq!(adviser.get("/plaatsingen").await.status(), StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,112 @@
+//! `spawn_app()` and a `TestApp` that logs in, keeps cookies and posts forms with the CSRF token.
+
+use std::net::SocketAddr;
+
+use reqwest::redirect::Policy;
+use reqwest::{Response, StatusCode};
+use taalbudget::app::App;
+use taalbudget::auth::password;
+use taalbudget::auth::roles::Role;
+use taalbudget::config::Config;
+use taalbudget::store::{self, Db};
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub db: Db,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+pub const PASSWORD: &str = "correct-paard-batterij";
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("test.db"));
+    config.secure_cookies = false;
+    adjust(&mut config);
+    let app = App::build(config).await.expect("app builds");
+    let addr = app.addr;
+    let db = app.state.db.clone();
+    tokio::spawn(app.serve());
+    TestApp { addr, db, client: client(), _dir: dir }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(self.url(path)).send().await.expect("request")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        let status = r.status();
+        (status, r.text().await.unwrap())
+    }
+
+    /// The CSRF token the server put in this client's session, read from a page's form.
+    pub async fn csrf(&self) -> String {
+        let (_, body) = self.get_html("/login").await;
+        let body = if body.contains("name=\"_csrf\"") { body } else { self.get_html("/").await.1 };
+        extract_csrf(&body).expect("a page with a CSRF field")
+    }
+
+    /// Posts a form as a browser would, with the session's CSRF token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
+        let token = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("_csrf", &token));
+        self.client.post(self.url(path)).form(&all).send().await.expect("request")
+    }
+
+    pub async fn add_user(&self, username: &str, role: Role) -> i64 {
+        let hash = password::hash(PASSWORD.to_string()).await.unwrap();
+        store::users::create(&self.db, username, role, &hash, "test").await.unwrap()
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Response {
+        self.post_form("/login", &[("username", username), ("password", password)]).await
+    }
+
+    /// A user with this role, signed in on this app's client.
+    pub async fn login_as(&self, role: Role) {
+        let name = format!("test-{}", role.code());
+        if store::users::credentials(&self.db, &name).await.unwrap().is_none() {
+            self.add_user(&name, role).await;
+        }
+        let r = self.login(&name, PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {name}");
+    }
+
+    /// Another browser on the same server: its own cookies.
+    pub fn other_browser(&self) -> TestApp {
+        TestApp { addr: self.addr, db: self.db.clone(), client: client(), _dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub async fn audit_count(&self, entity: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE entity = ?")
+            .bind(entity)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
+pub fn extract_csrf(body: &str) -> Option<String> {
+    let at = body.find("name=\"_csrf\" value=\"")? + "name=\"_csrf\" value=\"".len();
+    Some(body[at..].split('"').next()?.to_string())
+}
+
+pub fn location(r: &Response) -> String {
+    r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}

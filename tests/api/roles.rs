@@ -1,0 +1,128 @@
+//! Every route for every role: allowed or forbidden, exactly as the permission matrix says.
+//! The table below must list every route; a route added without a declared permission fails here.
+
+use reqwest::{Method, StatusCode};
+use taalbudget::auth::roles::Permission::{self, *};
+use taalbudget::auth::roles::Role;
+use taalbudget::web;
+
+use crate::helpers::{location, spawn_app, TestApp};
+
+/// Every route and the permission it must require.
+const EXPECTED: &[(&str, &str, Permission)] = &[
+    ("GET", "/health", Public),
+    ("GET", "/ready", Public),
+    ("GET", "/login", Public),
+    ("POST", "/login", Public),
+    ("POST", "/logout", SignedIn),
+    ("GET", "/static/style.css", Public),
+    ("GET", "/", Read),
+    ("GET", "/aanbieders", Read),
+    ("GET", "/aanbieders/nieuw", ManageContracts),
+    ("POST", "/aanbieders", ManageContracts),
+    ("GET", "/aanbieders/{id}", Read),
+    ("GET", "/aanbieders/{id}/bewerken", ManageContracts),
+    ("POST", "/aanbieders/{id}", ManageContracts),
+    ("POST", "/aanbieders/{id}/archiveren", ManageContracts),
+    ("POST", "/aanbieders/{id}/keurmerken", ManageContracts),
+    ("GET", "/keurmerken", Read),
+    ("GET", "/beheer", Admin),
+    ("GET", "/beheer/gebruikers", Admin),
+    ("POST", "/beheer/gebruikers", Admin),
+    ("GET", "/beheer/gebruikers/{id}", Admin),
+    ("POST", "/beheer/gebruikers/{id}", Admin),
+    ("POST", "/beheer/gebruikers/{id}/wachtwoord", Admin),
+    ("GET", "/beheer/audit", Admin),
+    ("GET", "/beheer/audit.csv", Admin),
+    ("GET", "/historie/{entity}/{id}", Read),
+    ("GET", "/contracten", Read),
+    ("GET", "/contracten/nieuw", ManageContracts),
+    ("POST", "/contracten", ManageContracts),
+    ("GET", "/contracten/{id}", Read),
+    ("GET", "/contracten/{id}/bewerken", ManageContracts),
+    ("POST", "/contracten/{id}", ManageContracts),
+    ("POST", "/contracten/{id}/tarieven", ManageContracts),
+    ("POST", "/contracten/{id}/betaalmomenten", ManageContracts),
+    ("POST", "/contracten/{id}/opties", ManageContracts),
+    ("POST", "/contracten/{id}/opties/{option_id}", ManageContracts),
+    ("POST", "/contracten/{id}/documenten", ManageContracts),
+    ("GET", "/plaatsingen", ParticipantData),
+    ("GET", "/plaatsingen/nieuw", ManageContracts),
+    ("POST", "/plaatsingen", ManageContracts),
+    ("GET", "/plaatsingen/{id}", ParticipantData),
+    ("GET", "/plaatsingen/{id}/bewerken", ManageContracts),
+    ("POST", "/plaatsingen/{id}", ManageContracts),
+];
+
+#[test]
+fn every_route_declares_the_permission_this_table_expects() {
+    let mut registered: Vec<(String, String, Permission)> =
+        web::routes().entries().iter().map(|e| (e.method.to_string(), e.path.to_string(), e.permission)).collect();
+    let mut expected: Vec<(String, String, Permission)> =
+        EXPECTED.iter().map(|(m, p, perm)| (m.to_string(), p.to_string(), *perm)).collect();
+    registered.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    expected.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+    assert_eq!(registered, expected, "a route was added, removed or changed: update this table deliberately");
+}
+
+fn concrete(path: &str) -> String {
+    path.replace("{id}", "1").replace("{entity}", "provider").replace("{option_id}", "1")
+}
+
+async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {
+    let url = app.url(&concrete(path));
+    match method {
+        "GET" => app.client.get(url).send().await.unwrap(),
+        _ => app.client.request(Method::POST, url).form(&[("_csrf", token)]).send().await.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_exactly_the_routes_the_matrix_allows() {
+    let app = spawn_app().await;
+    // Something for the {id} routes to find.
+    app.login_as(Role::Admin).await;
+    let r = app.post_form("/aanbieders", &[("name", "Taal BV"), ("kvk", "12345678")]).await;
+    assert_eq!(location(&r), "/aanbieders/1?melding=aangemaakt");
+
+    for role in Role::ALL {
+        let browser = app.other_browser();
+        browser.login_as(role).await;
+        let token = browser.csrf().await;
+        for (method, path, permission) in EXPECTED {
+            if *path == "/logout" || *path == "/login" {
+                continue;
+            }
+            let r = request(&browser, method, path, &token).await;
+            let status = r.status();
+            if role.may(*permission) {
+                assert!(
+                    status != StatusCode::FORBIDDEN
+                        && status != StatusCode::UNAUTHORIZED
+                        && !location(&r).starts_with("/login"),
+                    "{role:?} {method} {path}: {status} should be allowed"
+                );
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{role:?} {method} {path} should be forbidden");
+            }
+        }
+        // Signing out is allowed for every role.
+        assert_eq!(request(&browser, "POST", "/logout", &token).await.status(), StatusCode::SEE_OTHER);
+    }
+}
+
+#[tokio::test]
+async fn without_login_only_public_routes_answer() {
+    let app = spawn_app().await;
+    let token = app.csrf().await;
+    for (method, path, permission) in EXPECTED {
+        let r = request(&app, method, path, &token).await;
+        let status = r.status();
+        match (*permission, *method) {
+            // POST /login without credentials is a failed login (401), not a refusal of the route.
+            (Public, _) => assert!(status != StatusCode::FORBIDDEN, "{method} {path}"),
+            (_, "GET") => assert!(location(&r).starts_with("/login?volgende="), "{method} {path}: {status}"),
+            _ => assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path}"),
+        }
+    }
+}
