@@ -5,6 +5,7 @@ pub mod admin;
 pub mod contracts;
 pub mod forms;
 pub mod health;
+pub mod imports;
 pub mod marks;
 pub mod middleware;
 pub mod placements;
@@ -112,4 +113,5 @@ pub fn routes() -> RouteTable {
         .merge(marks::routes())
         .merge(contracts::routes())
         .merge(placements::routes())
+        .merge(imports::routes())
 }

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod contracts;
 mod helpers;
+mod imports;
 mod marks;
 mod providers;
 mod roles;

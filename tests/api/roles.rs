@@ -52,6 +52,14 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/plaatsingen/{id}", ParticipantData),
     ("GET", "/plaatsingen/{id}/bewerken", ManageContracts),
     ("POST", "/plaatsingen/{id}", ManageContracts),
+    ("GET", "/import", ManageFinance),
+    ("POST", "/import", ManageFinance),
+    ("GET", "/import/taken/{job}", ManageFinance),
+    ("GET", "/import/taken/{job}/afgewezen.xlsx", ManageFinance),
+    ("POST", "/import/taken/{job}/bevestigen", ManageFinance),
+    ("GET", "/import/batches/{id}", ManageFinance),
+    ("GET", "/import/batches/{id}/regels", ManageFinance),
+    ("POST", "/import/batches/{id}/ongedaan", ManageFinance),
 ];
 
 #[test]

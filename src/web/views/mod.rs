@@ -65,6 +65,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "verwijderd" => "Verwijderd: de aanbieder had geen gekoppelde gegevens en is verwijderd.",
         "besluit" => "Opgeslagen: het keurmerkbesluit is toegevoegd.",
         "uitgelogd" => "U bent uitgelogd.",
+        "ongedaan" => "De import is ongedaan gemaakt: de regels van de batch zijn verwijderd.",
         "wachtwoord" => "Het nieuwe wachtwoord is opgeslagen.",
         _ => return None,
     })

@@ -1,0 +1,588 @@
+//! Import screens: upload -> check off the request thread with a progress page -> preview with every error and
+//! the rejected rows as xlsx -> confirm -> commit -> the batch page with its lines and undo.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+use uuid::Uuid;
+
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::dates;
+use crate::error::{AppError, AppResult};
+use crate::import::engine::{ImportError, Outcome};
+use crate::import::{ledger, rejects, template, ImportOptions, ImportRequest, Kind, Summary};
+use crate::money::Money;
+use crate::store::imports::{self as store, BatchRow, LedgerEntryRow};
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/import", Permission::ManageFinance, upload_form)
+        .post("/import", Permission::ManageFinance, upload)
+        .get("/import/taken/{job}", Permission::ManageFinance, job_page)
+        .get("/import/taken/{job}/afgewezen.xlsx", Permission::ManageFinance, rejected_xlsx)
+        .post("/import/taken/{job}/bevestigen", Permission::ManageFinance, confirm)
+        .get("/import/batches/{id}", Permission::ManageFinance, batch_page)
+        .get("/import/batches/{id}/regels", Permission::ManageFinance, batch_lines)
+        .post("/import/batches/{id}/ongedaan", Permission::ManageFinance, undo)
+}
+
+/// Where an upload is in its life.
+#[derive(Clone)]
+enum JobState {
+    Checking,
+    CheckFailed(String),
+    Checked(Arc<Outcome>),
+    Committing,
+    /// The commit wrote nothing (errors, nothing new) or failed: the summary or message says why.
+    CommitRefused(Box<Summary>),
+    CommitFailed(String),
+    Committed(i64),
+}
+
+/// One uploaded file, kept on disk until its job expires.
+struct Job {
+    owner: i64,
+    file_name: String,
+    template: String,
+    file: Arc<tempfile::TempPath>,
+    started: Instant,
+    progress: Arc<AtomicU64>,
+    state: JobState,
+}
+
+/// Uploads waiting for a decision. Jobs belong to one user and expire after an hour.
+static JOBS: LazyLock<Mutex<HashMap<Uuid, Job>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
+const JOB_TTL: Duration = Duration::from_secs(3600);
+const JOBS_PER_USER: usize = 5;
+
+fn jobs() -> std::sync::MutexGuard<'static, HashMap<Uuid, Job>> {
+    JOBS.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn set_state(id: Uuid, state: JobState) {
+    if let Some(job) = jobs().get_mut(&id) {
+        job.state = state;
+    }
+}
+
+/// A snapshot of the job for this user, or 404 (also for someone else's job: ids are not for sharing).
+fn job_for(id: &str, user: &CurrentUser) -> AppResult<(Uuid, String, String, Arc<tempfile::TempPath>, u64, JobState)> {
+    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+    let jobs = jobs();
+    let job = jobs.get(&id).filter(|j| j.owner == user.id).ok_or(AppError::NotFound)?;
+    Ok((
+        id,
+        job.file_name.clone(),
+        job.template.clone(),
+        job.file.clone(),
+        job.progress.load(Ordering::Relaxed),
+        job.state.clone(),
+    ))
+}
+
+fn ledger_templates() -> Vec<template::CheckedTemplate> {
+    template::shipped().into_iter().filter(|t| t.template.kind == Kind::Ledger).collect()
+}
+
+async fn upload_form(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    let batches = store::list_batches(&state.db, 20).await?;
+    Ok(upload_page(&chrome, &ledger_templates(), &batches, None, state.config.upload_limit))
+}
+
+fn upload_page(
+    chrome: &Chrome,
+    templates: &[template::CheckedTemplate],
+    batches: &[BatchRow],
+    error: Option<&str>,
+    limit: usize,
+) -> Markup {
+    chrome.page(
+        "Grootboek importeren",
+        html! {
+            h1 { "Grootboek importeren" }
+            p { "Kies het exportbestand uit het financieel systeem (xlsx, xls, ods of csv, hoogstens "
+                (limit / (1024 * 1024)) " MB) en het sjabloon dat bij de indeling past. U ziet eerst een voorbeeld; er wordt pas iets opgeslagen als u bevestigt." }
+            @if let Some(e) = error {
+                div.error-summary role="alert" tabindex="-1" { h2 { "Het bestand kon niet worden gecontroleerd" } p { (e) } }
+            }
+            form method="post" action={"/import?_csrf=" (chrome.csrf)} enctype="multipart/form-data" {
+                (chrome.csrf_field())
+                div.field {
+                    label for="sjabloon" { "Sjabloon" }
+                    select id="sjabloon" name="sjabloon" aria-describedby="sjabloon-hint" {
+                        @for t in templates {
+                            option value=(t.name()) { (t.name()) " — " (t.template.description) }
+                        }
+                    }
+                    p.hint id="sjabloon-hint" { "De sjablonen staan in de map import-templates; elk beschrijft één indeling." }
+                }
+                div.field {
+                    label for="bestand" { "Bestand" }
+                    input type="file" id="bestand" name="bestand" required accept=".xlsx,.xlsm,.xls,.ods,.csv,.txt";
+                }
+                button type="submit" { "Bestand controleren" }
+            }
+            h2 { "Eerdere imports" }
+            (batch_table(batches))
+        },
+    )
+}
+
+fn batch_table(batches: &[BatchRow]) -> Markup {
+    html! {
+        table {
+            caption { "De laatste " (batches.len()) " importbatches" }
+            thead { tr {
+                th scope="col" { "Batch" } th scope="col" { "Bestand" } th scope="col" { "Door" } th scope="col" { "Tijdstip" }
+                th scope="col" class="num" { "Regels" } th scope="col" class="num" { "Totaal" } th scope="col" { "Status" }
+            } }
+            tbody {
+                @for b in batches {
+                    tr {
+                        th scope="row" { a href={"/import/batches/" (b.id)} { (b.id) } }
+                        td { (b.file_name) } td { (b.imported_by) } td { (b.imported_at) }
+                        td.num { (b.rows_imported) } td.num { (b.amount_total()) }
+                        td { @if b.status == "undone" { "ongedaan gemaakt" } @else { "actief" } }
+                    }
+                }
+                @if batches.is_empty() { tr { td colspan="7" { "Nog geen imports." } } }
+            }
+        }
+    }
+}
+
+/// Receives the file into a temporary file (within the upload limit) and starts the check in the background.
+async fn upload(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let limit = state.config.upload_limit as u64;
+    let mut template_name = String::new();
+    let mut file_name = String::new();
+    let mut stored: Option<tempfile::TempPath> = None;
+    let mut size: u64 = 0;
+    let too_large = || AppError::PayloadTooLarge(format!("het bestand is groter dan {} MB", limit / (1024 * 1024)));
+    while let Some(mut field) =
+        multipart.next_field().await.map_err(|e| AppError::BadRequest(format!("het formulier is onleesbaar: {e}")))?
+    {
+        match field.name() {
+            Some("sjabloon") => template_name = field.text().await.map_err(|_| too_large())?.trim().to_string(),
+            Some("bestand") => {
+                file_name =
+                    field.file_name().unwrap_or("upload").chars().filter(|c| !c.is_control()).take(200).collect();
+                let tmp = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
+                let (std_file, path) = tmp.into_parts();
+                let mut out = tokio::fs::File::from_std(std_file);
+                while let Some(chunk) = field.chunk().await.map_err(|_| too_large())? {
+                    size += chunk.len() as u64;
+                    if size > limit {
+                        return Err(too_large());
+                    }
+                    out.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
+                }
+                out.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+                stored = Some(path);
+            }
+            _ => {}
+        }
+    }
+    let templates = ledger_templates();
+    let problem = match (&stored, templates.iter().find(|t| t.name() == template_name)) {
+        (None, _) => Some("Kies een bestand.".to_string()),
+        (_, None) => Some("Kies een sjabloon uit de lijst.".to_string()),
+        (Some(_), Some(_)) if size == 0 => Some("Het bestand is leeg (0 bytes).".to_string()),
+        _ => None,
+    };
+    if let Some(p) = problem {
+        let batches = store::list_batches(&state.db, 20).await?;
+        let page = upload_page(&chrome, &templates, &batches, Some(&p), state.config.upload_limit);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let template = templates.into_iter().find(|t| t.name() == template_name).expect("checked above");
+    let file = Arc::new(stored.expect("checked above"));
+    let id = Uuid::new_v4();
+    let progress = Arc::new(AtomicU64::new(0));
+    {
+        let mut jobs = jobs();
+        jobs.retain(|_, j| j.started.elapsed() < JOB_TTL);
+        let mut mine: Vec<(Uuid, Instant)> =
+            jobs.iter().filter(|(_, j)| j.owner == user.id).map(|(k, j)| (*k, j.started)).collect();
+        mine.sort_by_key(|(_, t)| *t);
+        while mine.len() >= JOBS_PER_USER {
+            jobs.remove(&mine.remove(0).0);
+        }
+        jobs.insert(
+            id,
+            Job {
+                owner: user.id,
+                file_name: file_name.clone(),
+                template: template_name,
+                file: file.clone(),
+                started: Instant::now(),
+                progress: progress.clone(),
+                state: JobState::Checking,
+            },
+        );
+    }
+    let db = state.db.clone();
+    let actor = user.actor().to_string();
+    tokio::spawn(async move {
+        let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
+        let opts = ImportOptions { dry_run: true, progress: Some(progress), ..Default::default() };
+        let next = match crate::import::run(&db, ledger::Ledger, req, opts).await {
+            Ok(outcome) => JobState::Checked(Arc::new(outcome)),
+            Err(ImportError::File(e)) => JobState::CheckFailed(capitalize(&e.0)),
+            Err(e) => {
+                tracing::error!(error = %e, "controle van een import mislukt");
+                JobState::CheckFailed("Er ging iets mis bij het controleren. Probeer het opnieuw.".into())
+            }
+        };
+        set_state(id, next);
+    });
+    Ok(Redirect::to(&format!("/import/taken/{id}")).into_response())
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+}
+
+/// A page that reloads itself every second (HTTP Refresh header: no script needed).
+fn progress_page(chrome: &Chrome, title: &str, file_name: &str, rows: u64) -> Response {
+    let body = chrome.page(
+        title,
+        html! {
+            h1 { (title) }
+            p { "Bestand: " strong { (file_name) } }
+            p role="status" aria-live="polite" {
+                label for="voortgang" { (rows) " regels verwerkt" }
+                " "
+                progress id="voortgang" {}
+            }
+            p { "Deze pagina ververst zichzelf. U kunt haar ook zelf herladen." }
+        },
+    );
+    ([(header::REFRESH, HeaderValue::from_static("1"))], body).into_response()
+}
+
+async fn job_page(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
+    let (id, file_name, template, _, rows, state) = job_for(&job, &user)?;
+    Ok(match state {
+        JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &file_name, rows),
+        JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &file_name, rows),
+        JobState::Committed(batch) => Redirect::to(&format!("/import/batches/{batch}")).into_response(),
+        JobState::CheckFailed(message) | JobState::CommitFailed(message) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            chrome.page(
+                "Import niet mogelijk",
+                html! {
+                    h1 { "Import niet mogelijk" }
+                    div.error-summary role="alert" tabindex="-1" {
+                        h2 { "Bestand " (file_name) " (sjabloon " (template) ")" }
+                        p { (message) }
+                    }
+                    p { "Er is niets opgeslagen. " a href="/import" { "Kies een ander bestand of sjabloon" } "." }
+                },
+            ),
+        )
+            .into_response(),
+        JobState::CommitRefused(summary) => chrome
+            .page(
+                "Niets geïmporteerd",
+                html! {
+                    h1 { "Niets geïmporteerd" }
+                    p role="status" {
+                        @if summary.has_errors() { "Bij het opslaan bleek het bestand fouten te bevatten; er is niets opgeslagen." }
+                        @else { "Alle regels van dit bestand staan al in taalbudget; er was niets nieuws." }
+                    }
+                    (counts(&summary))
+                    p { a href="/import" { "Terug naar importeren" } }
+                },
+            )
+            .into_response(),
+        JobState::Checked(outcome) => preview(&chrome, id, &outcome).into_response(),
+    })
+}
+
+fn counts(s: &Summary) -> Markup {
+    html! {
+        table {
+            caption { "Regels in het bestand" }
+            tbody {
+                tr { th scope="row" { "Gelezen" } td.num { (s.rows_read) } }
+                tr { th scope="row" { "Nieuw" } td.num { (s.rows_imported) } }
+                tr { th scope="row" { "Al eerder geïmporteerd (dubbel)" } td.num { (s.rows_duplicate) } }
+                tr { th scope="row" { "Afgewezen" } td.num { (s.rows_rejected) } }
+                tr { th scope="row" { "Overgeslagen (totaalregels)" } td.num { (s.rows_skipped) } }
+                tr { th scope="row" { "Totaal van de nieuwe regels" } td.num { (s.amount_total) } }
+            }
+        }
+    }
+}
+
+fn preview(chrome: &Chrome, id: Uuid, o: &Outcome) -> Markup {
+    let s = &o.summary;
+    let errors = s.has_errors();
+    chrome.page(
+        "Voorbeeld van de import",
+        html! {
+            h1 { "Voorbeeld van de import" }
+            p { "Bestand " strong { (s.file_name) } ", werkblad " (o.sheet) ", sjabloon " (s.template) "." }
+            p { "SHA-256: " code { (s.file_sha256) } }
+            @if errors {
+                div.error-summary role="alert" tabindex="-1" {
+                    h2 { "Het bestand bevat " (s.errors_total) " fout(en)" }
+                    p { "Standaard wordt een bestand met fouten niet geïmporteerd. Corrigeer de bron en upload opnieuw, of importeer alleen de goede regels." }
+                }
+            }
+            (counts(s))
+            @if s.rows_duplicate > 0 {
+                details {
+                    summary { (s.rows_duplicate) " regel(s) staan al in taalbudget en worden overgeslagen" }
+                    ul { @for d in s.duplicates.iter().take(500) { li { "Rij " (d.row) " staat al in " a href={"/import/batches/" (d.batch)} { "batch " (d.batch) } } } }
+                }
+            }
+            @if !o.preview.is_empty() {
+                table {
+                    caption { "De eerste " (o.preview.len()) " nieuwe regels zoals ze worden opgeslagen" }
+                    thead { tr { @for h in &o.preview_headers { th scope="col" { (h) } } } }
+                    tbody { @for row in &o.preview { tr { @for v in row { td { (v) } } } } }
+                }
+            }
+            @if errors {
+                table {
+                    caption { "Fouten (" (s.errors.len()) @if s.errors_total > s.errors.len() as u64 { " van " (s.errors_total) } ")" }
+                    thead { tr { th scope="col" { "Werkblad" } th scope="col" { "Rij" } th scope="col" { "Kolom" } th scope="col" { "Waarde" } th scope="col" { "Melding" } } }
+                    tbody {
+                        @for e in &s.errors {
+                            tr {
+                                td { (e.sheet) }
+                                td.num { @if let Some(r) = e.row { (r) } }
+                                td { @if let Some(c) = &e.column { (c) } }
+                                td { @if let Some(v) = &e.value { (v) } }
+                                td { (e.message) }
+                            }
+                        }
+                    }
+                }
+                @if !o.rejected.is_empty() {
+                    p { a href={"/import/taken/" (id) "/afgewezen.xlsx"} { "Download de afgewezen regels (xlsx, met een kolom Fout)" } }
+                }
+            }
+            @if s.rows_imported > 0 {
+                form method="post" action={"/import/taken/" (id) "/bevestigen"} {
+                    (chrome.csrf_field())
+                    @if errors {
+                        div.field.checkbox {
+                            input type="checkbox" id="alleen_goede" name="alleen_goede" value="on" required;
+                            label for="alleen_goede" { "Ik wil alleen de " (s.rows_imported) " goede nieuwe regels importeren; de " (s.rows_rejected) " afgewezen regels blijven achter" }
+                        }
+                        button type="submit" { "Alleen de goede regels importeren" }
+                    } @else {
+                        button type="submit" { "Importeren: " (s.rows_imported) " regels, " (s.amount_total) }
+                    }
+                }
+            } @else {
+                p role="status" { "Er is niets nieuws om te importeren." }
+            }
+            p { a href="/import" { "Annuleren en een ander bestand kiezen" } }
+        },
+    )
+}
+
+async fn rejected_xlsx(user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
+    let (_, file_name, _, _, _, state) = job_for(&job, &user)?;
+    let JobState::Checked(outcome) = state else { return Err(AppError::NotFound) };
+    let bytes =
+        rejects::workbook(outcome.header.as_ref(), &outcome.rejected).map_err(|e| AppError::Internal(e.into()))?;
+    let stem: String = std::path::Path::new(&file_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("import")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let disposition = format!("attachment; filename=\"{stem}-afgewezen.xlsx\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmForm {
+    alleen_goede: String,
+}
+
+async fn confirm(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(job): Path<String>,
+    Form(form): Form<ConfirmForm>,
+) -> AppResult<Response> {
+    let (id, file_name, template_name, file, _, job_state) = job_for(&job, &user)?;
+    let JobState::Checked(outcome) = job_state else {
+        return Ok(Redirect::to(&format!("/import/taken/{id}")).into_response());
+    };
+    let skip_invalid = form.alleen_goede == "on";
+    if outcome.summary.has_errors() && !skip_invalid {
+        return Err(AppError::BadRequest(
+            "het bestand bevat fouten; vink aan dat u alleen de goede regels wilt importeren".into(),
+        ));
+    }
+    let template = template::find(&template_name).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
+    set_state(id, JobState::Committing);
+    let db = state.db.clone();
+    let actor = user.actor().to_string();
+    let progress = Arc::new(AtomicU64::new(0));
+    if let Some(j) = jobs().get_mut(&id) {
+        j.progress = progress.clone();
+    }
+    tokio::spawn(async move {
+        let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
+        let opts = ImportOptions { skip_invalid, progress: Some(progress), ..Default::default() };
+        let next = match crate::import::run(&db, ledger::Ledger, req, opts).await {
+            Ok(o) => match o.summary.batch {
+                Some(batch) => JobState::Committed(batch),
+                None => JobState::CommitRefused(Box::new(o.summary)),
+            },
+            Err(ImportError::File(e)) => JobState::CommitFailed(capitalize(&e.0)),
+            Err(e) => {
+                tracing::error!(error = %e, "import mislukt");
+                JobState::CommitFailed(
+                    "Er ging iets mis bij het opslaan; er is niets opgeslagen. Probeer het opnieuw.".into(),
+                )
+            }
+        };
+        set_state(id, next);
+    });
+    Ok(Redirect::to(&format!("/import/taken/{id}")).into_response())
+}
+
+async fn batch_page(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let b = store::get_batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(batch_view(&chrome, &b))
+}
+
+fn batch_view(chrome: &Chrome, b: &BatchRow) -> Markup {
+    let undone = b.status == "undone";
+    chrome.page(
+        &format!("Importbatch {}", b.id),
+        html! {
+            h1 { "Importbatch " (b.id) }
+            @if undone {
+                p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (b.undone_at.clone().unwrap_or_default()) "; de regels zijn verwijderd." }
+            }
+            table {
+                caption { "Gegevens van de batch" }
+                tbody {
+                    tr { th scope="row" { "Bestand" } td { (b.file_name) } }
+                    tr { th scope="row" { "SHA-256" } td { code { (b.file_sha256) } } }
+                    tr { th scope="row" { "Sjabloon" } td { (b.template) } }
+                    tr { th scope="row" { "Geïmporteerd door" } td { (b.imported_by) } }
+                    tr { th scope="row" { "Tijdstip" } td { (b.imported_at) } }
+                    tr { th scope="row" { "Regels gelezen" } td.num { (b.rows_read) } }
+                    tr { th scope="row" { "Geïmporteerd" } td.num { (b.rows_imported) } }
+                    tr { th scope="row" { "Dubbel (overgeslagen)" } td.num { (b.rows_duplicate) } }
+                    tr { th scope="row" { "Afgewezen" } td.num { (b.rows_rejected) } }
+                    tr { th scope="row" { "Totaal geïmporteerd" } td.num { (b.amount_total()) } }
+                }
+            }
+            @if !undone {
+                p { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de " (b.rows_imported) " regels van deze batch" } }
+                form method="post" action={"/import/batches/" (b.id) "/ongedaan"} {
+                    (chrome.csrf_field())
+                    div.field.checkbox {
+                        input type="checkbox" id="zeker" name="zeker" value="on" required;
+                        label for="zeker" { "Ik wil alle " (b.rows_imported) " regels van deze batch verwijderen" }
+                    }
+                    button.danger type="submit" { "Import ongedaan maken" }
+                }
+            }
+            p { a href="/import" { "Naar importeren" } }
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinesQuery {
+    pagina: i64,
+}
+
+const LINES_PER_PAGE: i64 = 200;
+
+async fn batch_lines(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<LinesQuery>,
+) -> AppResult<Markup> {
+    let b = store::get_batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let page = q.pagina.max(1);
+    let lines = store::batch_lines(&state.db, id, LINES_PER_PAGE, (page - 1) * LINES_PER_PAGE).await?;
+    Ok(lines_view(&chrome, &b, &lines, page))
+}
+
+fn lines_view(chrome: &Chrome, b: &BatchRow, lines: &[LedgerEntryRow], page: i64) -> Markup {
+    let pages = (b.rows_imported + LINES_PER_PAGE - 1) / LINES_PER_PAGE;
+    chrome.page(
+        &format!("Regels van importbatch {}", b.id),
+        html! {
+            h1 { "Regels van importbatch " (b.id) }
+            p { a href={"/import/batches/" (b.id)} { "Terug naar de batch" } }
+            table {
+                caption { "Pagina " (page) " van " (pages.max(1)) " (" (b.rows_imported) " regels)" }
+                thead { tr {
+                    th scope="col" { "Rij" } th scope="col" { "Boekdatum" } th scope="col" { "Boekstuk" } th scope="col" { "Grootboekrekening" }
+                    th scope="col" { "Kostenplaats" } th scope="col" { "Taakveld" } th scope="col" { "Crediteur" } th scope="col" { "Omschrijving" }
+                    th scope="col" class="num" { "Bedrag" }
+                } }
+                tbody {
+                    @for l in lines {
+                        tr {
+                            th scope="row" { (l.source_row) }
+                            td { (dates::parse_iso(&l.booking_date).map(dates::display).unwrap_or_else(|| l.booking_date.clone())) }
+                            td { (l.document) @if !l.line.is_empty() { "/" (l.line) } }
+                            td { (l.gl_account) } td { (l.cost_centre) } td { (l.task_field) } td { (l.creditor_name) } td { (l.description) }
+                            td.num { (Money::from_cents(l.amount_cents)) }
+                        }
+                    }
+                }
+            }
+            nav aria-label="Pagina's" {
+                @if page > 1 { a href={"/import/batches/" (b.id) "/regels?pagina=" (page - 1)} { "Vorige pagina" } " " }
+                @if page < pages { a href={"/import/batches/" (b.id) "/regels?pagina=" (page + 1)} { "Volgende pagina" } }
+            }
+        },
+    )
+}
+
+async fn undo(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Response> {
+    match store::undo_batch(&state.db, id, user.actor()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/import/batches/{id}?melding=ongedaan")).into_response()),
+        Err(store::UndoError::NotFound(_)) => Err(AppError::NotFound),
+        Err(e @ store::UndoError::AlreadyUndone(_)) => Err(AppError::Conflict(e.to_string())),
+        Err(store::UndoError::Db(e)) => Err(e.into()),
+    }
+}

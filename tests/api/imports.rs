@@ -1,0 +1,172 @@
+//! The import screens: upload, progress, preview with errors and rejected rows, confirm, batch page, undo.
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::import::ledger::LedgerLine;
+use taalbudget::import::{example, template};
+use taalbudget::money::Money;
+
+use crate::helpers::{location, spawn_app, TestApp};
+
+fn line(i: usize, cents: i64) -> LedgerLine {
+    LedgerLine {
+        booking_date: time::Date::from_calendar_date(2023, time::Month::March, (i % 28) as u8 + 1).unwrap(),
+        fiscal_year: Some(2023),
+        period: Some(3),
+        document: format!("BS{i}"),
+        line: "1".into(),
+        gl_account: "4301".into(),
+        cost_centre: "KP6100".into(),
+        task_field: "6.1".into(),
+        creditor_number: "100001".into(),
+        creditor_name: "Taalschool Utrecht".into(),
+        invoice_number: format!("F{i}"),
+        description: format!("Cursus {i}"),
+        amount: Money::from_cents(cents),
+    }
+}
+
+fn workbook(lines: &[LedgerLine]) -> Vec<u8> {
+    example::workbook(&template::find("standaard-grootboek").unwrap(), lines).unwrap()
+}
+
+async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> reqwest::Response {
+    let token = app.csrf().await;
+    let form = reqwest::multipart::Form::new()
+        .text("sjabloon", template.to_string())
+        .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
+    app.client.post(app.url(&format!("/import?_csrf={token}"))).multipart(form).send().await.unwrap()
+}
+
+/// Follows a job page until it stops refreshing; returns the final response's status, location and body.
+async fn settle(app: &TestApp, job: &str) -> (StatusCode, String, String) {
+    for _ in 0..200 {
+        let r = app.get(job).await;
+        if r.headers().get("refresh").is_none() {
+            let (status, loc) = (r.status(), location(&r));
+            return (status, loc, r.text().await.unwrap());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("job {job} never finished");
+}
+
+async fn totals(app: &TestApp) -> (i64, i64) {
+    taalbudget::store::imports::ledger_totals(&app.db).await.unwrap()
+}
+
+#[tokio::test]
+async fn upload_preview_confirm_batch_page_and_undo() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let lines: Vec<_> = (0..30).map(|i| line(i, 10_000 + i as i64 * 3 - 7_000)).collect();
+    let expected: i64 = lines.iter().map(|l| l.amount.cents()).sum();
+
+    let r = upload(&app, "januari.xlsx", workbook(&lines), "standaard-grootboek").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let job = location(&r);
+    assert!(job.starts_with("/import/taken/"), "{job}");
+    let (status, _, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Voorbeeld van de import"));
+    assert!(body.contains(&Money::from_cents(expected).to_string()), "total of the new rows is shown");
+    assert!(body.contains("<th scope=\"row\">Nieuw</th><td class=\"num\">30</td>"), "{body}");
+    assert_eq!(totals(&app).await, (0, 0), "the preview writes nothing");
+
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, batch, _) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    assert_eq!(totals(&app).await, (30, expected));
+
+    let (status, page) = app.get_html(&batch).await;
+    assert_eq!(status, StatusCode::OK);
+    for needle in
+        ["januari.xlsx", "standaard-grootboek", "test-finance", "SHA-256", &Money::from_cents(expected).to_string()]
+    {
+        assert!(page.contains(needle), "batch page shows {needle}");
+    }
+    let (status, list) = app.get_html(&format!("{batch}/regels")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("Cursus 29"));
+
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(totals(&app).await, (0, 0));
+    assert_eq!(app.audit_count("import_batch").await, 2, "import and undo are audited");
+    let (_, page) = app.get_html(&batch).await;
+    assert!(page.contains("ongedaan gemaakt door test-finance"));
+}
+
+#[tokio::test]
+async fn a_file_with_errors_imports_nothing_unless_the_user_chooses_the_valid_rows() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    let headers = ["Boekdatum", "Grootboekrekening", "Kostenplaats", "Omschrijving", "Bedrag"];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, (d, a)) in [("01-03-2023", "100,00"), ("31-02-2023", "5,00"), ("02-03-2023", "1.234")].iter().enumerate() {
+        for (c, v) in [*d, "4301", "KP1", "Cursus", *a].iter().enumerate() {
+            ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+        }
+    }
+    let r = upload(&app, "fout.xlsx", wb.save_to_buffer().unwrap(), "standaard-grootboek").await;
+    let job = location(&r);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("Het bestand bevat 2 fout(en)"), "{body}");
+    assert!(body.contains("31-02-2023 bestaat niet in de kalender"));
+    assert!(body.contains("dubbelzinnig bedrag"));
+    assert!(body.contains("afgewezen.xlsx"));
+
+    let x = app.get(&format!("{job}/afgewezen.xlsx")).await;
+    assert_eq!(x.status(), StatusCode::OK);
+    let bytes = x.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = book.worksheet_range("Afgewezen regels").unwrap();
+    assert_eq!(range.get_size(), (3, 7), "header + 2 rejected rows; columns + Fout + row number");
+    assert_eq!(range.get_value((0, 5)).unwrap().to_string(), "Fout");
+    assert!(range.get_value((1, 5)).unwrap().to_string().contains("bestaat niet"));
+
+    // Confirming without choosing "valid rows only" is refused; nothing is written.
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(totals(&app).await, (0, 0));
+    let r = app.post_form(&format!("{job}/bevestigen"), &[("alleen_goede", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, batch, _) = settle(&app, &job).await;
+    assert!(batch.starts_with("/import/batches/"));
+    assert_eq!(totals(&app).await, (1, 10_000));
+}
+
+#[tokio::test]
+async fn an_unreadable_upload_says_why_and_other_users_cannot_see_the_job() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let r = upload(&app, "data.xlsx", b"Boekdatum;Bedrag\n01-01-2023;1,00\n".to_vec(), "standaard-grootboek").await;
+    let job = location(&r);
+    let (status, _, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body.contains("kies een CSV-sjabloon"), "{body}");
+
+    let other = app.other_browser();
+    other.login_as(Role::Admin).await;
+    assert_eq!(other.get(&job).await.status(), StatusCode::NOT_FOUND);
+
+    let empty = upload(&app, "leeg.xlsx", Vec::new(), "standaard-grootboek").await;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.text().await.unwrap().contains("Het bestand is leeg"));
+}
+
+#[tokio::test]
+async fn uploads_over_the_size_limit_are_refused() {
+    let app = crate::helpers::spawn_app_with(|c| c.upload_limit = 64 * 1024).await;
+    app.login_as(Role::Finance).await;
+    let r = upload(&app, "groot.csv", vec![b'a'; 200 * 1024], "grootboek-csv-1252").await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(totals(&app).await, (0, 0));
+}
