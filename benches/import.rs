@@ -18,23 +18,28 @@ fn main() {
         child(&mode);
         return;
     }
-    let dir = tempfile::tempdir().expect("temp dir");
+    let temp = tempfile::tempdir().expect("temp dir");
+    // TAALBUDGET_BENCH_DIR keeps the generated files between runs (and reuses them).
+    let dir_path =
+        std::env::var("TAALBUDGET_BENCH_DIR").map(PathBuf::from).unwrap_or_else(|_| temp.path().to_path_buf());
     let mut sizes = vec![100_000usize];
     if std::env::var("TAALBUDGET_BENCH_1M").is_ok_and(|v| v == "1") {
         sizes.push(1_000_000);
     }
     println!("import benchmark (best of 3 runs; each run in its own process)");
     for rows in sizes {
-        let file = dir.path().join(format!("ledger-{rows}.xlsx"));
+        let file = dir_path.join(format!("ledger-{rows}.xlsx"));
         let t = Instant::now();
-        generate(&file, rows);
+        if !file.exists() {
+            generate(&file, rows);
+        }
         let mb = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
         println!("\n{rows} rows: {} ({mb:.1} MB, generated in {:.1} s)", file.display(), t.elapsed().as_secs_f64());
         let mut read = Vec::new();
         let mut full = Vec::new();
         for i in 0..3 {
             read.push(run_child("read", &file, None));
-            let db = dir.path().join(format!("bench-{rows}-{i}.db"));
+            let db = temp.path().join(format!("bench-{rows}-{i}.db"));
             full.push(run_child("import", &file, Some(&db)));
         }
         let best = |v: &[(f64, u64, String)]| {
@@ -110,6 +115,12 @@ fn child(mode: &str) {
         }
         "import" => {
             let db_path = PathBuf::from(std::env::var("BENCH_DB").expect("db"));
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("TAALBUDGET_LOG").unwrap_or_else(|_| "warn".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 let db = taalbudget::store::connect(&db_path).await.expect("db");

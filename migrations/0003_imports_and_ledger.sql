@@ -20,13 +20,16 @@ CREATE TABLE import_batch (
 
 CREATE INDEX import_batch_sha ON import_batch (file_sha256);
 
--- One imported ledger line. `identity` (16 bytes of a SHA-256) is the template's key fields or a fingerprint of
--- the whole line plus its occurrence number in the file; it is unique so a re-import cannot add a line twice.
+-- One imported ledger line. `identity_hash` (16 bytes of a SHA-256) is the template's key fields or a fingerprint
+-- of the whole line plus its occurrence number in the file. `identity` is its first 8 bytes as an integer: unique,
+-- so a re-import cannot add a line twice, and compact, so the index stays cheap. A line whose `identity` matches
+-- but whose `identity_hash` does not is reported as an error, never dropped as a duplicate.
 CREATE TABLE ledger_entry (
     id              INTEGER PRIMARY KEY,
     batch_id        INTEGER NOT NULL REFERENCES import_batch (id),
     source_row      INTEGER NOT NULL,
-    identity        BLOB    NOT NULL UNIQUE CHECK (length(identity) = 16),
+    identity        INTEGER NOT NULL UNIQUE,
+    identity_hash   BLOB    NOT NULL CHECK (length(identity_hash) = 16),
     booking_date    TEXT    NOT NULL,
     fiscal_year     INTEGER,
     period          INTEGER CHECK (period BETWEEN 1 AND 13),
@@ -43,4 +46,3 @@ CREATE TABLE ledger_entry (
 ) STRICT;
 
 CREATE INDEX ledger_entry_batch ON ledger_entry (batch_id);
-CREATE INDEX ledger_entry_date ON ledger_entry (booking_date);

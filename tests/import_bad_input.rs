@@ -443,9 +443,17 @@ fn debit_and_credit_both_empty() {
 fn unknown_debit_credit_indicator() {
     let ctx = Ctx::new();
     let file = ctx.path("dc.csv");
-    let text = "Datum;Grootboek;Kostenplaats;Omschrijving;Bedrag;D/C\n01-01-2023;4301;KP1;Cursus;10,00;X\n";
+    // The blank line counts, as it does when Excel opens the file: the bad record is on row 3.
+    let text = "Datum;Grootboek;Kostenplaats;Omschrijving;Bedrag;D/C\n\n01-01-2023;4301;KP1;Cursus;10,00;X\n";
     std::fs::write(&file, text).unwrap();
-    refused(&ctx, &file, "grootboek-csv-1252", 1, "'X' is geen debet/credit-code; verwacht D/Debet of C/Credit");
+    let r =
+        refused(&ctx, &file, "grootboek-csv-1252", 1, "'X' is geen debet/credit-code; verwacht D/Debet of C/Credit");
+    assert_eq!((r.first_error()["row"].as_u64(), r.first_error()["column"].as_str()), (Some(3), Some("F")));
+    // Also for a last line without a line break, and after a record that spans two lines.
+    let text = "Datum;Grootboek;Kostenplaats;Omschrijving;Bedrag;D/C\n01-01-2023;4301;KP1;\"Twee\nregels\";10,00;D\n\n01-01-2023;4301;KP1;Cursus;10,00;X";
+    std::fs::write(&file, text).unwrap();
+    let r = refused(&ctx, &file, "grootboek-csv-1252", 1, "geen debet/credit-code");
+    assert_eq!(r.first_error()["row"].as_u64(), Some(5));
 }
 
 #[test]

@@ -418,3 +418,56 @@ fn killing_the_import_in_the_middle_of_its_commit_leaves_the_database_as_it_was(
     let r = ctx.import(&second, "standaard-grootboek", &[]);
     assert_eq!((r.n("rows_imported"), r.n("rows_duplicate")), (300, 100));
 }
+
+#[tokio::test]
+async fn a_64_bit_key_collision_is_reported_never_taken_for_a_duplicate() {
+    use taalbudget::import::{Conflict, Kind, Prepared, Summary};
+    use taalbudget::store::{self, imports};
+    let dir = tempfile::tempdir().unwrap();
+    let db = store::connect(&dir.path().join("c.db")).await.unwrap();
+    let summary = Summary {
+        batch: None,
+        kind: Kind::Ledger,
+        template: "t".into(),
+        file_name: "f".into(),
+        file_sha256: "0".repeat(64),
+        rows_read: 0,
+        rows_imported: 0,
+        rows_duplicate: 0,
+        rows_rejected: 0,
+        rows_skipped: 0,
+        amount_total: taalbudget::money::Money::ZERO,
+        errors: vec![],
+        errors_total: 0,
+        duplicates: vec![],
+        dry_run: false,
+    };
+    let a = [1u8; 16];
+    let mut b = [1u8; 16];
+    b[15] = 2; // same first 8 bytes, different identity
+    let prepared = |row: u32, identity: [u8; 16]| Prepared { row, identity, record: line(row as usize, 100) };
+    let mut tx = store::begin(&db).await.unwrap();
+    let first = imports::create_batch(&mut tx, &summary, "test").await.unwrap();
+    assert_eq!(imports::insert_ledger_lines(&mut tx, first, &[prepared(2, a)]).await.unwrap(), vec![]);
+    tx.commit().await.unwrap();
+    let mut tx = store::begin(&db).await.unwrap();
+    let second = imports::create_batch(&mut tx, &summary, "test").await.unwrap();
+    let got = imports::insert_ledger_lines(&mut tx, second, &[prepared(2, a), prepared(3, b)]).await.unwrap();
+    assert_eq!(got, vec![(0, Conflict::Duplicate { batch: first }), (1, Conflict::Collision)]);
+    // Within one batch too: the second line with the same key is a collision, not silently dropped.
+    let got = imports::insert_ledger_lines(
+        &mut tx,
+        second,
+        &[
+            prepared(4, [7; 16]),
+            prepared(5, {
+                let mut c = [7u8; 16];
+                c[9] = 0;
+                c
+            }),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(got, vec![(1, Conflict::Collision)]);
+}

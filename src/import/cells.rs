@@ -32,11 +32,16 @@ pub fn parse(raw: Option<&RawValue>, ty: FieldType, col: &ResolvedColumn) -> Res
                 },
                 other => other.display(),
             };
-            let n = text.chars().count();
-            if n > max {
-                return Err(format!("de tekst is {n} tekens lang; hoogstens {max} zijn toegestaan"));
+            // Byte length bounds the character count, so most cells skip the count.
+            if text.len() > max {
+                let n = text.chars().count();
+                if n > max {
+                    return Err(format!("de tekst is {n} tekens lang; hoogstens {max} zijn toegestaan"));
+                }
             }
-            if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            // Control characters are below 0x20, 0x7F, or U+0080..U+009F (which UTF-8 starts with 0xC2).
+            let suspicious = text.bytes().any(|b| b < 0x20 || b == 0x7F || b == 0xC2);
+            if suspicious && text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
                 return Err("de tekst bevat onzichtbare stuurtekens".into());
             }
             if col.column.refuse_bsn && bsn::looks_like_bsn(&text) {

@@ -357,7 +357,7 @@ fn text(s: &str) -> Option<RawValue> {
     if s.chars().all(|c| c.is_whitespace() || c == '\u{a0}') {
         return None;
     }
-    if s.len() > MAX_CELL_CHARS * 4 || s.chars().count() > MAX_CELL_CHARS {
+    if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {
         return Some(RawValue::Text(s.chars().take(MAX_CELL_CHARS + 1).collect()));
     }
     Some(RawValue::Text(s.to_string()))
@@ -427,6 +427,23 @@ impl<R: Read> Read for Decoding<R> {
     }
 }
 
+/// Remembers how many bytes passed and the last one, so the CSV reader can tell a final line without line break.
+struct Tally<R> {
+    inner: R,
+    state: std::rc::Rc<std::cell::Cell<(u64, u8)>>,
+}
+
+impl<R: Read> Read for Tally<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n > 0 {
+            let (total, _) = self.state.get();
+            self.state.set((total + n as u64, buf[n - 1]));
+        }
+        Ok(n)
+    }
+}
+
 fn read_csv(
     file: File,
     delimiter: u8,
@@ -434,6 +451,7 @@ fn read_csv(
     mut emit: impl FnMut(RawRow) -> bool,
 ) -> Result<(), FileError> {
     let mut buffered = BufReader::with_capacity(1 << 16, file);
+    let tally = std::rc::Rc::new(std::cell::Cell::new((0u64, b'\n')));
     let reader: Box<dyn Read> = match encoding {
         Encoding::Utf8 => {
             let head = buffered.fill_buf().map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
@@ -456,7 +474,7 @@ fn read_csv(
         .has_headers(false)
         .flexible(true)
         .buffer_capacity(1 << 16)
-        .from_reader(reader);
+        .from_reader(Tally { inner: reader, state: tally.clone() });
     let mut record = csv::ByteRecord::new();
     let mut number: u32 = 0;
     loop {
@@ -467,7 +485,13 @@ fn read_csv(
                 return fail(format!("het CSV-bestand is onleesbaar bij rij {}: {e}", number + 1));
             }
         }
-        number += 1;
+        // The line the record starts on, so blank lines (which the csv reader skips) still count, as in Excel:
+        // the reader now stands on the line after the record, unless the file ended without a line break.
+        let end = csv.position();
+        let (total, last) = tally.get();
+        let ended_without_break = end.byte() == total && last != b'\n' && last != b'\r';
+        let inner_breaks = record.iter().map(|f| f.iter().filter(|&&b| b == b'\n').count() as u32).sum::<u32>();
+        number = (end.line() as u32).saturating_sub(u32::from(!ended_without_break) + inner_breaks).max(number + 1);
         let mut row = RawRow { number, cells: Vec::new() };
         for (i, field) in record.iter().enumerate() {
             let s = std::str::from_utf8(field).map_err(|_| {
