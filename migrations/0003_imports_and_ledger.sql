@@ -13,6 +13,10 @@ CREATE TABLE import_batch (
     rows_duplicate     INTEGER NOT NULL DEFAULT 0,
     rows_rejected      INTEGER NOT NULL DEFAULT 0,
     amount_total_cents INTEGER NOT NULL DEFAULT 0,
+    -- A batch is written in one exclusive transaction, so its lines have consecutive ids: this range finds them
+    -- without an index on batch_id (which would slow every bulk insert).
+    first_entry_id     INTEGER,
+    last_entry_id      INTEGER,
     status             TEXT    NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'undone')),
     undone_by          TEXT,
     undone_at          TEXT
@@ -45,4 +49,3 @@ CREATE TABLE ledger_entry (
     amount_cents    INTEGER NOT NULL
 ) STRICT;
 
-CREATE INDEX ledger_entry_batch ON ledger_entry (batch_id);

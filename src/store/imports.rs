@@ -23,6 +23,8 @@ pub struct BatchRow {
     pub rows_duplicate: i64,
     pub rows_rejected: i64,
     pub amount_total_cents: i64,
+    pub first_entry_id: Option<i64>,
+    pub last_entry_id: Option<i64>,
     pub status: String,
     pub undone_by: Option<String>,
     pub undone_at: Option<String>,
@@ -35,14 +37,15 @@ impl BatchRow {
 }
 
 const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, \
-     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at";
+     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, first_entry_id, last_entry_id, status, undone_by, \
+     undone_at";
 
 pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result<i64> {
     // A bulk insert touches the identity index all over; a 16 MB page cache keeps it in memory (the default is 2 MB).
     sqlx::query("PRAGMA cache_size = -16000").execute(&mut **tx).await?;
     sqlx::query_scalar(
-        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id)
+         VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entry)) RETURNING id",
     )
     .bind(s.kind.as_str())
     .bind(&s.template)
@@ -58,7 +61,7 @@ pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result
 pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE import_batch SET rows_read = ?, rows_imported = ?, rows_duplicate = ?, rows_rejected = ?,
-         amount_total_cents = ? WHERE id = ?",
+         amount_total_cents = ?, last_entry_id = (SELECT MAX(id) FROM ledger_entry) WHERE id = ?",
     )
     .bind(s.rows_read as i64)
     .bind(s.rows_imported as i64)
@@ -199,8 +202,13 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     if before.status == "undone" {
         return Err(UndoError::AlreadyUndone(id));
     }
-    let removed =
-        sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+    let removed = sqlx::query("DELETE FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ?")
+        .bind(before.first_entry_id.unwrap_or(0))
+        .bind(before.last_entry_id.unwrap_or(-1))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     let now = dates::now_timestamp();
     sqlx::query("UPDATE import_batch SET status = 'undone', undone_by = ?, undone_at = ? WHERE id = ?")
         .bind(actor)
@@ -235,13 +243,16 @@ pub struct LedgerEntryRow {
     pub amount_cents: i64,
 }
 
-pub async fn batch_lines(db: &Db, batch: i64, limit: i64, offset: i64) -> sqlx::Result<Vec<LedgerEntryRow>> {
+/// A batch's lines in file order (ids follow the rows), a page at a time.
+pub async fn batch_lines(db: &Db, batch: &BatchRow, limit: i64, offset: i64) -> sqlx::Result<Vec<LedgerEntryRow>> {
     sqlx::query_as(
         "SELECT id, source_row, booking_date, fiscal_year, period, document, line, gl_account, cost_centre, task_field,
                 creditor_number, creditor_name, invoice_number, description, amount_cents
-         FROM ledger_entry WHERE batch_id = ? ORDER BY source_row, id LIMIT ? OFFSET ?",
+         FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ? ORDER BY id LIMIT ? OFFSET ?",
     )
-    .bind(batch)
+    .bind(batch.first_entry_id.unwrap_or(0))
+    .bind(batch.last_entry_id.unwrap_or(-1))
+    .bind(batch.id)
     .bind(limit)
     .bind(offset)
     .fetch_all(db)
