@@ -25,7 +25,7 @@ pub fn parse(raw: Option<&RawValue>, ty: FieldType, col: &ResolvedColumn) -> Res
         FieldType::Amount => Value::Money(parse_amount(raw, col)?),
         FieldType::Text { max } => {
             let text = match raw {
-                RawValue::Text(s) => s.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}').to_string(),
+                RawValue::Text(s) => s.trim().to_string(),
                 RawValue::Date(_) | RawValue::DateIso(_) => match parse_date(raw, col) {
                     Ok(d) => crate::domain::dates::iso(d),
                     Err(_) => raw.display(),
@@ -54,7 +54,7 @@ pub fn parse(raw: Option<&RawValue>, ty: FieldType, col: &ResolvedColumn) -> Res
                 RawValue::Int(i) => *i,
                 RawValue::Number(f) if f.fract() == 0.0 && f.abs() < 1e15 => *f as i64,
                 RawValue::Text(s) => {
-                    let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+                    let t = s.trim();
                     if t.is_empty() || t.len() > 15 || !t.bytes().all(|b| b.is_ascii_digit()) {
                         return Err(format!("'{t}' is geen geheel getal"));
                     }
@@ -85,7 +85,7 @@ fn parse_date(raw: &RawValue, col: &ResolvedColumn) -> Result<time::Date, String
             formats_text(col)
         )),
         RawValue::Text(s) => {
-            let t = s.trim_matches(|c: char| c.is_whitespace() || c == '\u{a0}');
+            let t = s.trim();
             for f in &col.date_formats {
                 if let Some(parsed) = f.parse(t) {
                     return parsed;

@@ -354,7 +354,8 @@ impl Source {
 }
 
 fn text(s: &str) -> Option<RawValue> {
-    if s.chars().all(|c| c.is_whitespace() || c == '\u{a0}') {
+    // `trim` also removes non-breaking spaces (they are Unicode white space).
+    if s.trim().is_empty() {
         return None;
     }
     if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {

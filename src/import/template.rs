@@ -474,7 +474,7 @@ pub fn find(name: &str) -> Result<CheckedTemplate, String> {
 
 /// Case- and space-insensitive header comparison key.
 pub fn normalize_header(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').flat_map(char::to_lowercase).collect()
+    text.chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
 }
 
 #[cfg(test)]

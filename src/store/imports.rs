@@ -98,11 +98,6 @@ fn ledger_insert_sql(n: usize) -> String {
 /// Rows per INSERT statement: 17 columns x 500 rows stays well under SQLite's 32766 parameters.
 pub const INSERT_CHUNK: usize = 500;
 
-/// `2022-12-31`, formatted directly: this runs for every imported line.
-fn iso_date(d: time::Date) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
 /// The indexed part of an identity: its first 8 bytes as an integer.
 pub fn identity_key(identity: &[u8; 16]) -> i64 {
     i64::from_le_bytes(identity[..8].try_into().expect("8 bytes"))
@@ -125,7 +120,7 @@ pub async fn insert_ledger_lines(
                 .bind(p.row as i64)
                 .bind(identity_key(&p.identity))
                 .bind(&p.identity[..])
-                .bind(iso_date(r.booking_date))
+                .bind(dates::iso(r.booking_date))
                 .bind(r.fiscal_year)
                 .bind(r.period)
                 .bind(&r.document)
