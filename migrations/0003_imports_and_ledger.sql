@@ -13,10 +13,6 @@ CREATE TABLE import_batch (
     rows_duplicate     INTEGER NOT NULL DEFAULT 0,
     rows_rejected      INTEGER NOT NULL DEFAULT 0,
     amount_total_cents INTEGER NOT NULL DEFAULT 0,
-    -- A batch is written in one exclusive transaction, so its lines have consecutive ids: this range finds them
-    -- without an index on batch_id (which would slow every bulk insert).
-    first_entry_id     INTEGER,
-    last_entry_id      INTEGER,
     status             TEXT    NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'undone')),
     undone_by          TEXT,
     undone_at          TEXT
@@ -24,16 +20,13 @@ CREATE TABLE import_batch (
 
 CREATE INDEX import_batch_sha ON import_batch (file_sha256);
 
--- One imported ledger line. `identity_hash` (16 bytes of a SHA-256) is the template's key fields or a fingerprint
--- of the whole line plus its occurrence number in the file. `identity` is its first 8 bytes as an integer: unique,
--- so a re-import cannot add a line twice, and compact, so the index stays cheap. A line whose `identity` matches
--- but whose `identity_hash` does not is reported as an error, never dropped as a duplicate.
+-- One imported ledger line. `identity` (16 bytes of a SHA-256) is the template's key fields or a fingerprint of
+-- the whole line plus its occurrence number in the file; it is unique so a re-import cannot add a line twice.
 CREATE TABLE ledger_entry (
     id              INTEGER PRIMARY KEY,
     batch_id        INTEGER NOT NULL REFERENCES import_batch (id),
     source_row      INTEGER NOT NULL,
-    identity        INTEGER NOT NULL UNIQUE,
-    identity_hash   BLOB    NOT NULL CHECK (length(identity_hash) = 16),
+    identity        BLOB    NOT NULL UNIQUE CHECK (length(identity) = 16),
     booking_date    TEXT    NOT NULL,
     fiscal_year     INTEGER,
     period          INTEGER CHECK (period BETWEEN 1 AND 13),
@@ -49,3 +42,5 @@ CREATE TABLE ledger_entry (
     amount_cents    INTEGER NOT NULL
 ) STRICT;
 
+CREATE INDEX ledger_entry_batch ON ledger_entry (batch_id);
+CREATE INDEX ledger_entry_date ON ledger_entry (booking_date);

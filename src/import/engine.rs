@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::source::{self, FileError, RawRow, RawValue, Source};
 use super::template::{column_letter, normalize_header, CheckedTemplate, HeaderRow, HEADER_SEARCH_ROWS};
-use super::{cells, Conflict, Duplicate, ImportKind, Prepared, RowError, RowValues, Summary};
+use super::{cells, Duplicate, ImportKind, Prepared, RowError, RowValues, Summary};
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -145,28 +145,20 @@ pub async fn run<K: ImportKind>(
     let mut tx = store::begin(db).await?;
     let batch_id = store::imports::create_batch(&mut tx, &summary, &req.actor).await?;
     let mut preview = Vec::new();
-    let mut collisions: Vec<u32> = Vec::new();
     let mut new_rows: u64 = 0;
     let mut total = Money::ZERO;
     while let Some(chunk) = records.recv().await {
         let t = std::time::Instant::now();
-        let conflicts = kind.insert(&mut tx, batch_id, &chunk).await?;
+        let dups = kind.insert(&mut tx, batch_id, &chunk).await?;
         writing += t.elapsed();
-        let mut conflict_iter = conflicts.iter().peekable();
+        let mut dup_iter = dups.iter().peekable();
         for (i, p) in chunk.iter().enumerate() {
-            match conflict_iter.next_if(|(c, _)| *c == i) {
-                Some((_, Conflict::Duplicate { batch })) => {
-                    summary.rows_duplicate += 1;
-                    if summary.duplicates.len() < MAX_LISTED {
-                        summary.duplicates.push(Duplicate { sheet: sheet.clone(), row: p.row, batch: *batch });
-                    }
-                    continue;
+            if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
+                summary.rows_duplicate += 1;
+                if summary.duplicates.len() < MAX_LISTED {
+                    summary.duplicates.push(Duplicate { sheet: sheet.clone(), row: p.row, batch: *b });
                 }
-                Some((_, Conflict::Collision)) => {
-                    collisions.push(p.row);
-                    continue;
-                }
-                None => {}
+                continue;
             }
             new_rows += 1;
             total += kind.amount(&p.record);
@@ -189,19 +181,6 @@ pub async fn run<K: ImportKind>(
     summary.amount_total = total;
     summary.errors = mapped.errors;
     summary.errors_total = mapped.errors_total;
-    for row in collisions {
-        summary.rows_rejected += 1;
-        summary.errors_total += 1;
-        summary.errors.push(RowError {
-            sheet: sheet.clone(),
-            row: Some(row),
-            column: None,
-            value: None,
-            message: "deze regel botst met de herkenningssleutel van een andere regel (zeer zeldzaam); \
-                      meld dit bij de beheerder, de regel is niet geïmporteerd"
-                .into(),
-        });
-    }
     debug_assert!(
         mapped.structural
             || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected

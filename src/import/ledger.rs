@@ -192,22 +192,14 @@ impl ImportKind for Ledger {
         Some(line)
     }
 
+    /// The fingerprint's byte form is part of every stored identity: changing it would let a re-import of an
+    /// old file through as new lines. Keep it as it is.
     fn fingerprint(&self, r: &LedgerLine, h: &mut Sha256) {
-        // Fixed-width numbers, then each text with a separator: unambiguous and cheap.
-        let d = r.booking_date;
-        h.update(d.year().to_le_bytes());
-        h.update([u8::from(d.month()), d.day()]);
-        for n in [r.fiscal_year, r.period] {
-            match n {
-                Some(v) => {
-                    h.update([1u8]);
-                    h.update(v.to_le_bytes());
-                }
-                None => h.update([0u8]),
-            }
-        }
-        h.update(r.amount.cents().to_le_bytes());
+        let opt = |o: Option<i64>| o.map(|v| v.to_string()).unwrap_or_default();
         for part in [
+            crate::domain::dates::iso(r.booking_date).as_str(),
+            &opt(r.fiscal_year),
+            &opt(r.period),
             &r.document,
             &r.line,
             &r.gl_account,
@@ -217,6 +209,7 @@ impl ImportKind for Ledger {
             &r.creditor_name,
             &r.invoice_number,
             &r.description,
+            &r.amount.cents().to_string(),
         ] {
             h.update(part.as_bytes());
             h.update([0x1f]);
@@ -260,7 +253,7 @@ impl ImportKind for Ledger {
         tx: &mut crate::store::Tx,
         batch: i64,
         rows: &[Prepared<LedgerLine>],
-    ) -> sqlx::Result<Vec<(usize, super::Conflict)>> {
+    ) -> sqlx::Result<Vec<(usize, i64)>> {
         crate::store::imports::insert_ledger_lines(tx, batch, rows).await
     }
 }

@@ -209,16 +209,6 @@ impl Summary {
     }
 }
 
-/// Why a prepared record was not inserted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Conflict {
-    /// The same line is already stored, in this batch.
-    Duplicate { batch: i64 },
-    /// Another line shares the 64-bit index key but not the full identity (about one in 10^19): reported as an
-    /// error so no real line is ever dropped as a duplicate.
-    Collision,
-}
-
 /// A validated record with its identity, ready for the store.
 #[derive(Debug)]
 pub struct Prepared<R> {
@@ -253,11 +243,11 @@ pub trait ImportKind: Send + Sync + 'static {
     fn preview_headers(&self) -> &'static [&'static str];
     fn preview(&self, record: &Self::Record) -> Vec<String>;
 
-    /// Inserts the records that are new; returns the indexes (into `rows`) of those that were not, and why.
+    /// Inserts the records that are new; returns the indexes (into `rows`) of those that already existed.
     fn insert(
         &self,
         tx: &mut crate::store::Tx,
         batch: i64,
         rows: &[Prepared<Self::Record>],
-    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, Conflict)>>> + Send;
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send;
 }

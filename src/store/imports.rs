@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{audit, Db, Tx};
 use crate::domain::dates;
 use crate::import::ledger::LedgerLine;
-use crate::import::{Conflict, Prepared, Summary};
+use crate::import::{Prepared, Summary};
 use crate::money::Money;
 
 /// A batch as stored.
@@ -23,8 +23,6 @@ pub struct BatchRow {
     pub rows_duplicate: i64,
     pub rows_rejected: i64,
     pub amount_total_cents: i64,
-    pub first_entry_id: Option<i64>,
-    pub last_entry_id: Option<i64>,
     pub status: String,
     pub undone_by: Option<String>,
     pub undone_at: Option<String>,
@@ -37,15 +35,14 @@ impl BatchRow {
 }
 
 const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, \
-     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, first_entry_id, last_entry_id, status, undone_by, \
-     undone_at";
+     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at";
 
 pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result<i64> {
     // A bulk insert touches the identity index all over; a 16 MB page cache keeps it in memory (the default is 2 MB).
     sqlx::query("PRAGMA cache_size = -16000").execute(&mut **tx).await?;
     sqlx::query_scalar(
-        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id)
-         VALUES (?, ?, ?, ?, ?, ?, (SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entry)) RETURNING id",
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(s.kind.as_str())
     .bind(&s.template)
@@ -61,7 +58,7 @@ pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result
 pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE import_batch SET rows_read = ?, rows_imported = ?, rows_duplicate = ?, rows_rejected = ?,
-         amount_total_cents = ?, last_entry_id = (SELECT MAX(id) FROM ledger_entry) WHERE id = ?",
+         amount_total_cents = ? WHERE id = ?",
     )
     .bind(s.rows_read as i64)
     .bind(s.rows_imported as i64)
@@ -82,34 +79,29 @@ pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sql
 fn ledger_insert_sql(n: usize) -> String {
     let mut sql = String::with_capacity(120 + n * 40);
     sql.push_str(
-        "INSERT INTO ledger_entry (batch_id, source_row, identity, identity_hash, booking_date, fiscal_year, period, document, line, \
+        "INSERT INTO ledger_entry (batch_id, source_row, identity, booking_date, fiscal_year, period, document, line, \
          gl_account, cost_centre, task_field, creditor_number, creditor_name, invoice_number, description, amount_cents) VALUES ",
     );
     for i in 0..n {
         if i > 0 {
             sql.push(',');
         }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     }
     sql.push_str(" ON CONFLICT (identity) DO NOTHING");
     sql
 }
 
-/// Rows per INSERT statement: 17 columns x 500 rows stays well under SQLite's 32766 parameters.
+/// Rows per INSERT statement: 16 columns x 500 rows stays well under SQLite's 32766 parameters.
 pub const INSERT_CHUNK: usize = 500;
 
-/// The indexed part of an identity: its first 8 bytes as an integer.
-pub fn identity_key(identity: &[u8; 16]) -> i64 {
-    i64::from_le_bytes(identity[..8].try_into().expect("8 bytes"))
-}
-
-/// Inserts the lines that are new; returns the others (by index into `rows`) and why they were not inserted.
+/// Inserts the lines that are new; returns `(index into rows, batch that already holds it)` for the others.
 pub async fn insert_ledger_lines(
     tx: &mut Tx,
     batch: i64,
     rows: &[Prepared<LedgerLine>],
-) -> sqlx::Result<Vec<(usize, Conflict)>> {
-    let mut conflicts = Vec::new();
+) -> sqlx::Result<Vec<(usize, i64)>> {
+    let mut duplicates = Vec::new();
     for (chunk_no, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
         let sql = ledger_insert_sql(chunk.len());
         let mut q = sqlx::query(&sql);
@@ -118,7 +110,6 @@ pub async fn insert_ledger_lines(
             q = q
                 .bind(batch)
                 .bind(p.row as i64)
-                .bind(identity_key(&p.identity))
                 .bind(&p.identity[..])
                 .bind(dates::iso(r.booking_date))
                 .bind(r.fiscal_year)
@@ -136,32 +127,23 @@ pub async fn insert_ledger_lines(
         }
         let inserted = q.execute(&mut **tx).await?.rows_affected() as usize;
         if inserted < chunk.len() {
-            // Which ones were not inserted: the rows holding their key that came from elsewhere.
             let placeholders = vec!["?"; chunk.len()].join(",");
             let sql = format!(
-                "SELECT identity, identity_hash, batch_id, source_row FROM ledger_entry WHERE identity IN ({placeholders})"
+                "SELECT identity, batch_id FROM ledger_entry WHERE batch_id <> ? AND identity IN ({placeholders})"
             );
-            let mut q = sqlx::query_as::<_, (i64, Vec<u8>, i64, i64)>(&sql);
+            let mut q = sqlx::query_as::<_, (Vec<u8>, i64)>(&sql).bind(batch);
             for p in chunk {
-                q = q.bind(identity_key(&p.identity));
+                q = q.bind(&p.identity[..]);
             }
             let existing = q.fetch_all(&mut **tx).await?;
             for (i, p) in chunk.iter().enumerate() {
-                let key = identity_key(&p.identity);
-                let Some((_, hash, b, row)) = existing.iter().find(|(k, ..)| *k == key) else { continue };
-                if *b == batch && *row == p.row as i64 {
-                    continue; // this very row was inserted
+                if let Some((_, b)) = existing.iter().find(|(id, _)| id.as_slice() == p.identity) {
+                    duplicates.push((chunk_no * INSERT_CHUNK + i, *b));
                 }
-                let conflict = if hash.as_slice() == p.identity && *b != batch {
-                    Conflict::Duplicate { batch: *b }
-                } else {
-                    Conflict::Collision
-                };
-                conflicts.push((chunk_no * INSERT_CHUNK + i, conflict));
             }
         }
     }
-    Ok(conflicts)
+    Ok(duplicates)
 }
 
 pub async fn get_batch(db: &Db, id: i64) -> sqlx::Result<Option<BatchRow>> {
@@ -197,13 +179,8 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     if before.status == "undone" {
         return Err(UndoError::AlreadyUndone(id));
     }
-    let removed = sqlx::query("DELETE FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ?")
-        .bind(before.first_entry_id.unwrap_or(0))
-        .bind(before.last_entry_id.unwrap_or(-1))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let removed =
+        sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
     let now = dates::now_timestamp();
     sqlx::query("UPDATE import_batch SET status = 'undone', undone_by = ?, undone_at = ? WHERE id = ?")
         .bind(actor)
@@ -238,16 +215,13 @@ pub struct LedgerEntryRow {
     pub amount_cents: i64,
 }
 
-/// A batch's lines in file order (ids follow the rows), a page at a time.
-pub async fn batch_lines(db: &Db, batch: &BatchRow, limit: i64, offset: i64) -> sqlx::Result<Vec<LedgerEntryRow>> {
+pub async fn batch_lines(db: &Db, batch: i64, limit: i64, offset: i64) -> sqlx::Result<Vec<LedgerEntryRow>> {
     sqlx::query_as(
         "SELECT id, source_row, booking_date, fiscal_year, period, document, line, gl_account, cost_centre, task_field,
                 creditor_number, creditor_name, invoice_number, description, amount_cents
-         FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ? ORDER BY id LIMIT ? OFFSET ?",
+         FROM ledger_entry WHERE batch_id = ? ORDER BY source_row, id LIMIT ? OFFSET ?",
     )
-    .bind(batch.first_entry_id.unwrap_or(0))
-    .bind(batch.last_entry_id.unwrap_or(-1))
-    .bind(batch.id)
+    .bind(batch)
     .bind(limit)
     .bind(offset)
     .fetch_all(db)

@@ -540,7 +540,7 @@ async fn batch_lines(
 ) -> AppResult<Markup> {
     let b = store::get_batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let page = q.pagina.max(1);
-    let lines = store::batch_lines(&state.db, &b, LINES_PER_PAGE, (page - 1) * LINES_PER_PAGE).await?;
+    let lines = store::batch_lines(&state.db, id, LINES_PER_PAGE, (page - 1) * LINES_PER_PAGE).await?;
     Ok(lines_view(&chrome, &b, &lines, page))
 }
 
