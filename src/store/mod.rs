@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod certifications;
 pub mod contracts;
+pub mod funding;
 pub mod placements;
 pub mod providers;
 pub mod users;

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod contracts;
 pub mod forms;
+pub mod funding;
 pub mod health;
 pub mod marks;
 pub mod middleware;
@@ -112,4 +113,5 @@ pub fn routes() -> RouteTable {
         .merge(marks::routes())
         .merge(contracts::routes())
         .merge(placements::routes())
+        .merge(funding::routes())
 }

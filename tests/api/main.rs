@@ -3,6 +3,7 @@
 mod audit;
 mod auth;
 mod contracts;
+mod funding;
 mod helpers;
 mod marks;
 mod providers;

@@ -52,6 +52,18 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/plaatsingen/{id}", ParticipantData),
     ("GET", "/plaatsingen/{id}/bewerken", ManageContracts),
     ("POST", "/plaatsingen/{id}", ManageContracts),
+    ("GET", "/financiering", Read),
+    ("GET", "/financiering/nieuw", ManageFinance),
+    ("POST", "/financiering", ManageFinance),
+    ("GET", "/financiering/doelgroepen", Read),
+    ("POST", "/financiering/doelgroepen", ManageFinance),
+    ("POST", "/financiering/jaren/{year}/afsluiten", ManageFinance),
+    ("POST", "/financiering/jaren/{year}/heropenen", Admin),
+    ("GET", "/financiering/{id}", Read),
+    ("GET", "/financiering/{id}/bewerken", ManageFinance),
+    ("POST", "/financiering/{id}", ManageFinance),
+    ("POST", "/financiering/{id}/toekenningen", ManageFinance),
+    ("POST", "/financiering/{id}/begrotingsposten", ManageFinance),
 ];
 
 #[test]
@@ -66,7 +78,7 @@ fn every_route_declares_the_permission_this_table_expects() {
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{entity}", "provider").replace("{option_id}", "1")
+    path.replace("{id}", "1").replace("{entity}", "provider").replace("{option_id}", "1").replace("{year}", "2031")
 }
 
 async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {

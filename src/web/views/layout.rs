@@ -13,6 +13,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/keurmerken", "Keurmerken", Permission::Read),
     ("/contracten", "Contracten", Permission::Read),
     ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
+    ("/financiering", "Financiering", Permission::Read),
     ("/beheer", "Beheer", Permission::Admin),
 ];
 

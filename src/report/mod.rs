@@ -1,0 +1,3 @@
+//! Reports: figures assembled from the store and the domain rules, for screens, the command line and exports.
+
+pub mod reconciliation;
