@@ -76,3 +76,21 @@ CREATE TABLE year_close (
     closed_by TEXT    NOT NULL,
     closed_at TEXT    NOT NULL
 ) STRICT;
+
+-- Where each imported ledger line is attributed, and why (a rule, or a person with a reason). A line with
+-- no row here is in the unattributed queue, so attributed + unattributed = imported by construction.
+CREATE TABLE ledger_attribution (
+    ledger_entry_id INTEGER PRIMARY KEY REFERENCES ledger_entry (id) ON DELETE CASCADE,
+    stream_id       INTEGER NOT NULL REFERENCES funding_stream (id),
+    budget_line_id  INTEGER REFERENCES budget_line (id),
+    contract_id     INTEGER REFERENCES contract (id),
+    source          TEXT    NOT NULL CHECK (source IN ('rule', 'manual')),
+    rule_id         INTEGER REFERENCES attribution_rule (id) ON DELETE SET NULL,
+    assigned_by     TEXT,
+    reason          TEXT,
+    assigned_at     TEXT    NOT NULL,
+    CHECK (source = 'rule' OR (assigned_by IS NOT NULL AND length(reason) > 0))
+) STRICT;
+
+CREATE INDEX ledger_attribution_stream ON ledger_attribution (stream_id);
+CREATE INDEX ledger_attribution_contract ON ledger_attribution (contract_id);
