@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod import;
 pub mod money;
 pub mod report;
 pub mod store;

@@ -11,6 +11,7 @@ use taalbudget::app::App;
 use taalbudget::auth::roles::Role;
 use taalbudget::auth::{password, password_problem};
 use taalbudget::config::Config;
+use taalbudget::import::cli as import_cli;
 use taalbudget::web::admin::username_problem;
 use taalbudget::{demo, store};
 
@@ -44,10 +45,47 @@ enum Command {
     },
     /// Fill an empty database (the one --db names) with the demo data and exit.
     Demo,
+    /// Import a spreadsheet: `import ledger FILE --template NAME`, or undo a batch: `import undo BATCH`.
+    Import {
+        /// What the file holds: ledger (providers, certifications, contracts, placements, funding follow later),
+        /// or `undo` to undo a batch.
+        kind: String,
+        /// The file to import (or, after `undo`, the batch number).
+        file: Option<String>,
+        /// The import template (see `templates list`) or a path to a template .toml file.
+        #[arg(long)]
+        template: Option<String>,
+        /// Check everything and report, but write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows even when other rows are rejected.
+        #[arg(long)]
+        skip_invalid: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The import templates: `templates list`, `templates example NAME --out FILE.xlsx`.
+    Templates {
+        #[command(subcommand)]
+        action: TemplatesAction,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TemplatesAction {
+    /// List the shipped templates.
+    List,
+    /// Write a ready-to-fill spreadsheet for a template, with a sheet explaining each column.
+    Example {
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -64,7 +102,14 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TAALBUDGET_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
@@ -92,6 +137,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Demogegevens geladen in {}", cli.db.display());
             print_demo_logins();
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { kind, file, template, dry_run, skip_invalid, json } => {
+            let args = import_cli::ImportArgs { kind, file, template, dry_run, skip_invalid, json };
+            Ok(import_cli::import(&cli.db, args).await)
+        }
+        Command::Templates { action: TemplatesAction::List } => Ok(import_cli::list_templates()),
+        Command::Templates { action: TemplatesAction::Example { name, out } } => {
+            Ok(import_cli::write_example(&name, &out))
         }
         Command::User { command: UserCommand::Add { username, role } } => add_user(&cli.db, &username, &role).await,
     }

@@ -92,6 +92,22 @@ impl Money {
         Money(self.0.abs())
     }
 
+    /// `1.234,56` and `-1.234,56`: Dutch notation without the euro sign, for Dutch CSV files.
+    pub fn dutch(&self) -> String {
+        let cents = self.cents();
+        let sign = if cents < 0 { "-" } else { "" };
+        let abs = cents.unsigned_abs();
+        let euros = (abs / 100).to_string();
+        let mut grouped = String::with_capacity(euros.len() + euros.len() / 3);
+        for (i, c) in euros.chars().enumerate() {
+            if i > 0 && (euros.len() - i) % 3 == 0 {
+                grouped.push('.');
+            }
+            grouped.push(c);
+        }
+        format!("{sign}{grouped},{:02}", abs % 100)
+    }
+
     /// `1234.56`: for JSON, CSV and form values.
     pub fn plain(&self) -> String {
         format!("{:.2}", self.0)
@@ -308,18 +324,7 @@ impl std::iter::Sum for Money {
 /// On screen: `€ 1.234,56` and `€ -1.234,56`.
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cents = self.cents();
-        let sign = if cents < 0 { "-" } else { "" };
-        let abs = cents.unsigned_abs();
-        let euros = (abs / 100).to_string();
-        let mut grouped = String::with_capacity(euros.len() + euros.len() / 3);
-        for (i, c) in euros.chars().enumerate() {
-            if i > 0 && (euros.len() - i) % 3 == 0 {
-                grouped.push('.');
-            }
-            grouped.push(c);
-        }
-        write!(f, "€ {sign}{grouped},{:02}", abs % 100)
+        write!(f, "€ {}", self.dutch())
     }
 }
 
@@ -444,6 +449,7 @@ mod tests {
         assert_eq!(Money::from_cents(100_000_000).to_string(), "€ 1.000.000,00");
         assert_eq!(Money::from_cents(99_999).to_string(), "€ 999,99");
         assert_eq!(Money::from_cents(123456).plain(), "1234.56");
+        assert_eq!(Money::from_cents(-123456).dutch(), "-1.234,56");
         assert_eq!(Money::from_cents(-7).plain(), "-0.07");
         assert_eq!(serde_json::to_string(&Money::from_cents(123450)).unwrap(), "\"1234.50\"");
     }

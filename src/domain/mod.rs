@@ -1,6 +1,7 @@
 //! Pure types and rules of the domain: no database, no web. Everything here is unit-testable.
 
 pub mod attribution;
+pub mod bsn;
 pub mod certification;
 pub mod commitment;
 pub mod contract;

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod certifications;
 pub mod contracts;
 pub mod funding;
+pub mod imports;
 pub mod placements;
 pub mod providers;
 pub mod users;

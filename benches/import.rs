@@ -1,0 +1,191 @@
+//! Import speed: generates ledger workbooks in the standard layout (100,000 rows; 1,000,000 with
+//! `TAALBUDGET_BENCH_1M=1`) and measures, on the same file, (a) calamine's own streaming read touching every cell
+//! and (b) taalbudget's full import into a fresh database. Each measurement runs in a child process so its peak
+//! memory (VmHWM) is its own. Run with `cargo bench --bench import`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use calamine::{Reader, Xlsx};
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use taalbudget::import::{self, ledger, template, ImportOptions, ImportRequest};
+
+const CHILD_ENV: &str = "TAALBUDGET_BENCH_CHILD";
+
+fn main() {
+    if let Ok(mode) = std::env::var(CHILD_ENV) {
+        child(&mode);
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut sizes = vec![100_000usize];
+    if std::env::var("TAALBUDGET_BENCH_1M").is_ok_and(|v| v == "1") {
+        sizes.push(1_000_000);
+    }
+    println!("import benchmark (best of 3 runs; each run in its own process)");
+    for rows in sizes {
+        let file = dir.path().join(format!("ledger-{rows}.xlsx"));
+        let t = Instant::now();
+        generate(&file, rows);
+        let mb = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
+        println!("\n{rows} rows: {} ({mb:.1} MB, generated in {:.1} s)", file.display(), t.elapsed().as_secs_f64());
+        let mut read = Vec::new();
+        let mut full = Vec::new();
+        for i in 0..3 {
+            read.push(run_child("read", &file, None));
+            let db = dir.path().join(format!("bench-{rows}-{i}.db"));
+            full.push(run_child("import", &file, Some(&db)));
+        }
+        let best = |v: &[(f64, u64, String)]| {
+            v.iter().cloned().fold((f64::MAX, 0, String::new()), |a, b| if b.0 < a.0 { b } else { a })
+        };
+        let (a, a_mem, a_note) = best(&read);
+        let (b, b_mem, b_note) = best(&full);
+        let peak_b = full.iter().map(|r| r.1).max().unwrap_or(0);
+        println!(
+            "  (a) calamine worksheet_cells_reader, every cell: {a:.3} s, peak {:.1} MB  [{a_note}]",
+            a_mem as f64 / 1024.0
+        );
+        println!(
+            "  (b) taalbudget import into a fresh database:     {b:.3} s, peak {:.1} MB  [{b_note}]",
+            b_mem as f64 / 1024.0
+        );
+        println!(
+            "  ratio (b)/(a): {:.2}  (target <= 1.20); highest peak of (b) over all runs: {:.1} MB",
+            b / a,
+            peak_b as f64 / 1024.0
+        );
+    }
+}
+
+/// Runs one measurement in a child process; returns (seconds, VmHWM in kB, note).
+fn run_child(mode: &str, file: &Path, db: Option<&PathBuf>) -> (f64, u64, String) {
+    let exe = std::env::current_exe().expect("own path");
+    let mut cmd = Command::new(exe);
+    cmd.env(CHILD_ENV, mode).env("BENCH_FILE", file);
+    if let Some(db) = db {
+        cmd.env("BENCH_DB", db);
+    }
+    let out = cmd.output().expect("child runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().last().unwrap_or_default();
+    let mut parts = line.splitn(3, ' ');
+    let secs = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("child {mode} failed: {}\n{}", text, String::from_utf8_lossy(&out.stderr)));
+    let mem = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+    (secs, mem, parts.next().unwrap_or_default().to_string())
+}
+
+fn vm_hwm_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.to_string()))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn child(mode: &str) {
+    let file = PathBuf::from(std::env::var("BENCH_FILE").expect("file"));
+    let start = Instant::now();
+    let note = match mode {
+        "read" => {
+            let mut book: Xlsx<_> = calamine::open_workbook(&file).expect("opens");
+            let sheet = book.sheet_names()[0].clone();
+            let mut reader = book.worksheet_cells_reader(&sheet).expect("sheet");
+            let (mut cells, mut touched) = (0u64, 0u64);
+            while let Some(cell) = reader.next_cell().expect("cell") {
+                cells += 1;
+                touched += match cell.get_value() {
+                    calamine::DataRef::SharedString(s) => s.len() as u64,
+                    calamine::DataRef::String(s) => s.len() as u64,
+                    calamine::DataRef::Float(f) => *f as u64 & 1,
+                    calamine::DataRef::DateTime(d) => d.as_f64() as u64 & 1,
+                    _ => 1,
+                };
+            }
+            format!("{cells} cells, checksum {touched}")
+        }
+        "import" => {
+            let db_path = PathBuf::from(std::env::var("BENCH_DB").expect("db"));
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                let db = taalbudget::store::connect(&db_path).await.expect("db");
+                let start = Instant::now();
+                let req = ImportRequest {
+                    path: file.clone(),
+                    file_name: file.display().to_string(),
+                    template: template::find("standaard-grootboek").expect("template"),
+                    actor: "bench".into(),
+                };
+                let out = import::run(&db, ledger::Ledger, req, ImportOptions::default()).await.expect("import runs");
+                let secs = start.elapsed().as_secs_f64();
+                let s = out.summary;
+                assert!(s.batch.is_some() && s.rows_rejected == 0, "import failed: {:?}", s.errors.first());
+                println!(
+                    "{secs:.4} {} imported {} rows, total {}",
+                    vm_hwm_kb(),
+                    s.rows_imported,
+                    s.amount_total.plain()
+                );
+                std::process::exit(0);
+            })
+        }
+        other => panic!("unknown mode {other}"),
+    };
+    println!("{:.4} {} {note}", start.elapsed().as_secs_f64(), vm_hwm_kb());
+}
+
+/// A ledger in the standard layout: a header row, then `rows` lines with date cells, numeric amounts and
+/// credit notes; about 55 bytes per row compressed.
+fn generate(path: &Path, rows: usize) {
+    let mut wb = Workbook::new();
+    let date = Format::new().set_num_format("dd-mm-yyyy");
+    let ws = wb.add_worksheet_with_constant_memory().expect("sheet");
+    ws.set_name("Grootboek").expect("name");
+    let headers = [
+        "Boekdatum",
+        "Boekjaar",
+        "Periode",
+        "Boekstuk",
+        "Regel",
+        "Grootboekrekening",
+        "Kostenplaats",
+        "Taakveld",
+        "Crediteurnummer",
+        "Crediteur",
+        "Factuurnummer",
+        "Omschrijving",
+        "Bedrag",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).expect("header");
+    }
+    let creditors =
+        ["Taalschool Utrecht BV", "NT2 Centrum Midden", "Inburgering & Co", "Leerhuis De Brug", "Taalpunt Oost"];
+    let mut seed: u64 = 42;
+    for i in 0..rows {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let r = i as u32 + 1;
+        let month = (i % 12) as u8 + 1;
+        let day = (i % 28) as u8 + 1;
+        let dt = ExcelDateTime::from_ymd(2023, month, day).expect("date");
+        ws.write_datetime_with_format(r, 0, &dt, &date).expect("date");
+        ws.write_number(r, 1, 2023.0).expect("year");
+        ws.write_number(r, 2, month as f64).expect("period");
+        ws.write_string(r, 3, format!("BS{:07}", i / 3)).expect("doc");
+        ws.write_number(r, 4, (i % 3 + 1) as f64).expect("line");
+        ws.write_string(r, 5, ["4301", "4302", "4310"][i % 3]).expect("gl");
+        ws.write_string(r, 6, ["KP6100", "KP6110"][i % 2]).expect("cc");
+        ws.write_string(r, 7, "6.1").expect("tf");
+        ws.write_number(r, 8, (100_000 + i % 5) as f64).expect("crno");
+        ws.write_string(r, 9, creditors[i % 5]).expect("cr");
+        ws.write_string(r, 10, format!("F{:08}", i)).expect("inv");
+        ws.write_string(r, 11, format!("Taalonderwijs B1-route cursist {}", i % 997)).expect("desc");
+        let cents = (seed >> 33) as i64 % 500_000 - if i % 10 == 0 { 600_000 } else { 0 };
+        ws.write_number(r, 12, cents as f64 / 100.0).expect("amount");
+    }
+    wb.save(path).expect("saves");
+}

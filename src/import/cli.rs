@@ -1,0 +1,241 @@
+//! The `import` and `templates` commands: argument checks, output as Dutch text or one JSON object, exit codes
+//! 0 (done, also when nothing was new), 1 (validation errors) and 2 (unreadable file or bad usage).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use super::engine::{ImportError, ImportOptions, ImportRequest};
+use super::template::{self, CheckedTemplate};
+use super::{example, ledger, Kind, RowError, Summary};
+use crate::money::Money;
+use crate::store;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_INVALID: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+/// Test hook: seconds to sleep inside the import transaction just before COMMIT (only the CLI reads it).
+pub const PAUSE_ENV: &str = "TAALBUDGET_TEST_PAUSE_BEFORE_COMMIT";
+
+pub struct ImportArgs {
+    pub kind: String,
+    pub file: Option<String>,
+    pub template: Option<String>,
+    pub dry_run: bool,
+    pub skip_invalid: bool,
+    pub json: bool,
+}
+
+fn actor() -> String {
+    let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "onbekend".into());
+    format!("cli:{user}")
+}
+
+fn usage(json: bool, message: &str) -> ExitCode {
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "batch": null, "errors": [{ "sheet": null, "row": null, "column": null, "value": null, "message": message }] })
+        );
+    } else {
+        eprintln!("fout: {message}");
+    }
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// `taalbudget import KIND FILE --template NAME [...]` and `taalbudget import undo BATCH`.
+pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
+    if args.kind == "undo" {
+        let Some(id) = args.file.as_deref().and_then(|b| b.trim().parse::<i64>().ok()) else {
+            return usage(args.json, "gebruik: taalbudget import undo BATCHNUMMER");
+        };
+        return undo(db_path, id, args.json).await;
+    }
+    let Some(kind) = Kind::parse(&args.kind) else {
+        return usage(
+            args.json,
+            &format!(
+                "onbekende soort '{}'; kies uit: {} (of 'undo')",
+                args.kind,
+                Kind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    };
+    if !kind.supported() {
+        return usage(
+            args.json,
+            &format!(
+                "importeren van {} ({}) wordt nog niet ondersteund; dat komt in een volgende versie. Nu kan alleen 'ledger'.",
+                kind.label(),
+                kind.as_str()
+            ),
+        );
+    }
+    let Some(file) = args.file.as_deref() else {
+        return usage(args.json, "geef het bestand op: taalbudget import ledger BESTAND --template NAAM");
+    };
+    let Some(template_name) = args.template.as_deref() else {
+        return usage(args.json, "geef het sjabloon op met --template NAAM (zie: taalbudget templates list)");
+    };
+    let template = match template::find(template_name) {
+        Ok(t) if t.template.kind == kind => t,
+        Ok(t) => {
+            return usage(
+                args.json,
+                &format!("sjabloon {} is voor {}, niet voor {}", t.name(), t.template.kind.as_str(), kind.as_str()),
+            )
+        }
+        Err(e) => return usage(args.json, &e),
+    };
+    let path = PathBuf::from(file);
+    if !path.is_file() {
+        return usage(args.json, &format!("bestand {file} bestaat niet of is geen bestand"));
+    }
+    let db = match store::connect(db_path).await {
+        Ok(db) => db,
+        Err(e) => return usage(args.json, &format!("{e:#}")),
+    };
+    let pause = std::env::var(PAUSE_ENV).ok().and_then(|s| s.parse::<u64>().ok()).map(Duration::from_secs);
+    let opts = ImportOptions {
+        dry_run: args.dry_run,
+        skip_invalid: args.skip_invalid,
+        pause_before_commit: pause,
+        progress: None,
+    };
+    let req =
+        ImportRequest { path: path.clone(), file_name: file.to_string(), template: template.clone(), actor: actor() };
+    let result = super::run(&db, ledger::Ledger, req, opts).await;
+    db.close().await;
+    match result {
+        Ok(outcome) => {
+            let s = outcome.summary;
+            print_summary(&s, args.json);
+            if s.has_errors() {
+                ExitCode::from(EXIT_INVALID)
+            } else {
+                ExitCode::from(EXIT_OK)
+            }
+        }
+        Err(ImportError::File(e)) => {
+            let s = file_failure(kind, &template, file, &path, e.to_string());
+            print_summary(&s, args.json);
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(e) => usage(args.json, &e.to_string()),
+    }
+}
+
+fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, message: String) -> Summary {
+    Summary {
+        batch: None,
+        kind,
+        template: t.name().to_string(),
+        file_name: file.to_string(),
+        file_sha256: super::engine::file_sha256(path).unwrap_or_default(),
+        rows_read: 0,
+        rows_imported: 0,
+        rows_duplicate: 0,
+        rows_rejected: 0,
+        rows_skipped: 0,
+        amount_total: Money::ZERO,
+        errors: vec![RowError { sheet: file.to_string(), row: None, column: None, value: None, message }],
+        errors_total: 1,
+        duplicates: Vec::new(),
+        dry_run: false,
+    }
+}
+
+fn print_summary(s: &Summary, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string(s).expect("summary serializes"));
+        return;
+    }
+    let state = match (s.batch, s.dry_run) {
+        (Some(b), _) => format!("Geïmporteerd als batch {b}."),
+        (None, true) => "Proefimport: er is niets opgeslagen.".into(),
+        (None, false) if s.has_errors() => "Er is NIETS geïmporteerd: het bestand bevat fouten (gebruik --skip-invalid om alleen de goede regels te importeren).".into(),
+        (None, false) => "Er was niets nieuws te importeren.".into(),
+    };
+    println!("{} ({}, sjabloon {})", s.file_name, s.kind.label(), s.template);
+    println!("SHA-256: {}", s.file_sha256);
+    println!(
+        "Regels gelezen: {}, nieuw: {}, al eerder geïmporteerd: {}, afgewezen: {}, overgeslagen (leeg/totaal): {}",
+        s.rows_read, s.rows_imported, s.rows_duplicate, s.rows_rejected, s.rows_skipped
+    );
+    println!("Totaal nieuwe regels: {}", s.amount_total);
+    for d in s.duplicates.iter().take(50) {
+        println!("  dubbel: {} rij {} staat al in batch {}", d.sheet, d.row, d.batch);
+    }
+    if s.duplicates.len() > 50 {
+        println!("  ... en nog {} dubbele regels", s.rows_duplicate - 50);
+    }
+    for e in &s.errors {
+        let mut place = e.sheet.clone();
+        if let Some(r) = e.row {
+            place.push_str(&format!(", rij {r}"));
+        }
+        if let Some(c) = &e.column {
+            place.push_str(&format!(", kolom {c}"));
+        }
+        let value = e.value.as_ref().map(|v| format!(" [waarde: {v}]")).unwrap_or_default();
+        eprintln!("  fout: {place}: {}{value}", e.message);
+    }
+    if s.errors_total > s.errors.len() as u64 {
+        eprintln!("  ... en nog {} fouten", s.errors_total - s.errors.len() as u64);
+    }
+    println!("{state}");
+}
+
+async fn undo(db_path: &Path, id: i64, json: bool) -> ExitCode {
+    let db = match store::connect(db_path).await {
+        Ok(db) => db,
+        Err(e) => return usage(json, &format!("{e:#}")),
+    };
+    let result = store::imports::undo_batch(&db, id, &actor()).await;
+    db.close().await;
+    match result {
+        Ok(removed) => {
+            if json {
+                println!("{}", serde_json::json!({ "batch": id, "undone": true, "lines_removed": removed }));
+            } else {
+                println!("Batch {id} is ongedaan gemaakt: {removed} regels verwijderd.");
+            }
+            ExitCode::from(EXIT_OK)
+        }
+        Err(store::imports::UndoError::Db(e)) => usage(json, &format!("databasefout: {e}")),
+        Err(e) => usage(json, &e.to_string()),
+    }
+}
+
+/// `taalbudget templates list`.
+pub fn list_templates() -> ExitCode {
+    for t in template::shipped() {
+        let types: Vec<String> = t.template.file_types.iter().map(|f| format!("{f:?}").to_lowercase()).collect();
+        println!("{:<24} {:<8} {:<22} {}", t.name(), t.template.kind.as_str(), types.join(","), t.template.description);
+    }
+    ExitCode::from(EXIT_OK)
+}
+
+/// `taalbudget templates example NAME --out FILE.xlsx` (or `.csv` for a CSV template).
+pub fn write_example(name: &str, out: &Path) -> ExitCode {
+    let t = match template::find(name) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("fout: {e}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let as_csv = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let bytes = if as_csv && t.is_csv() { example::csv(&t, &[]) } else { example::workbook(&t, &[]) };
+    match bytes.and_then(|b| std::fs::write(out, b).map_err(|e| format!("kan {} niet schrijven: {e}", out.display()))) {
+        Ok(()) => {
+            println!("Voorbeeld voor {} geschreven naar {}", t.name(), out.display());
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("fout: {e}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

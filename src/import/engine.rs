@@ -1,0 +1,671 @@
+//! The pipeline: a reader thread streams raw rows, a mapper turns them into validated records with identities,
+//! and the writer inserts them in multi-row statements inside one transaction while the others keep reading.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::source::{self, FileError, RawRow, RawValue, Source};
+use super::template::{column_letter, normalize_header, CheckedTemplate, HeaderRow, HEADER_SEARCH_ROWS};
+use super::{cells, Duplicate, ImportKind, Prepared, RowError, RowValues, Summary};
+use crate::money::Money;
+use crate::store::{self, Db};
+
+/// At most this many errors, duplicates and rejected rows are listed; the counts stay exact.
+pub const MAX_LISTED: usize = 10_000;
+/// Rows shown in the preview as they will be stored.
+pub const PREVIEW_ROWS: usize = 20;
+const RAW_CHUNK: usize = 512;
+const RECORD_CHUNK: usize = store::imports::INSERT_CHUNK;
+
+/// One file to import.
+#[derive(Clone, Debug)]
+pub struct ImportRequest {
+    pub path: PathBuf,
+    /// The name the user knows the file by (upload name or path).
+    pub file_name: String,
+    pub template: CheckedTemplate,
+    /// Who imports: recorded on the batch and in the audit log.
+    pub actor: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ImportOptions {
+    /// Do everything but commit.
+    pub dry_run: bool,
+    /// Import the valid rows of a file that has rejected rows (default: import nothing).
+    pub skip_invalid: bool,
+    /// Test hook: sleep inside the transaction just before COMMIT.
+    pub pause_before_commit: Option<Duration>,
+    /// Data rows processed so far, for a progress page.
+    pub progress: Option<Arc<AtomicU64>>,
+}
+
+/// A rejected row as read, with why, for the download of rejected rows.
+#[derive(Clone, Debug)]
+pub struct RejectedRow {
+    pub row: RawRow,
+    pub messages: Vec<String>,
+}
+
+/// Everything an import produced: the summary, the first rows as stored, and the rejected rows.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub summary: Summary,
+    pub preview_headers: Vec<String>,
+    pub preview: Vec<Vec<String>>,
+    pub sheet: String,
+    pub header: Option<RawRow>,
+    pub rejected: Vec<RejectedRow>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file cannot be read as the template expects (exit code 2).
+    #[error("{0}")]
+    File(#[from] FileError),
+    #[error("databasefout tijdens het importeren: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("interne fout tijdens het importeren: {0}")]
+    Internal(String),
+}
+
+/// SHA-256 of a file, hex.
+pub fn file_sha256(path: &std::path::Path) -> Result<String, FileError> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| FileError(format!("kan het bestand niet openen: {e}")))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// Imports one file for one entity kind. File-level problems are `Err(ImportError::File)`; row and column
+/// problems are listed in the summary. Nothing is written unless the summary's `batch` is set.
+pub async fn run<K: ImportKind>(
+    db: &Db,
+    kind: K,
+    req: ImportRequest,
+    opts: ImportOptions,
+) -> Result<Outcome, ImportError> {
+    let template = Arc::new(req.template);
+    let kind = Arc::new(kind);
+    let opened = {
+        let template = template.clone();
+        let path = req.path.clone();
+        let file_name = req.file_name.clone();
+        tokio::task::spawn_blocking(move || -> Result<(String, Source), FileError> {
+            let detected = source::detect(&path)?;
+            source::check_type(detected, &template, &file_name)?;
+            let sha = file_sha256(&path)?;
+            let source = Source::open(&path, detected, &template, &file_name)?;
+            Ok((sha, source))
+        })
+        .await
+        .map_err(|e| ImportError::Internal(e.to_string()))??
+    };
+    let (sha, source) = opened;
+    let sheet = source.sheet().to_string();
+    let mut summary = Summary {
+        batch: None,
+        kind: kind.kind(),
+        template: template.name().to_string(),
+        file_name: req.file_name.clone(),
+        file_sha256: sha,
+        rows_read: 0,
+        rows_imported: 0,
+        rows_duplicate: 0,
+        rows_rejected: 0,
+        rows_skipped: 0,
+        amount_total: Money::ZERO,
+        errors: Vec::new(),
+        errors_total: 0,
+        duplicates: Vec::new(),
+        dry_run: opts.dry_run,
+    };
+
+    let (out, mut records) = tokio::sync::mpsc::channel::<Vec<Prepared<K::Record>>>(4);
+    let producer = {
+        let (kind, template, sheet, progress) = (kind.clone(), template.clone(), sheet.clone(), opts.progress.clone());
+        tokio::task::spawn_blocking(move || produce(source, &*kind, &template, sheet, out, progress))
+    };
+
+    let mut tx = store::begin(db).await?;
+    let batch_id = store::imports::create_batch(&mut tx, &summary, &req.actor).await?;
+    let mut preview = Vec::new();
+    let mut new_rows: u64 = 0;
+    let mut total = Money::ZERO;
+    while let Some(chunk) = records.recv().await {
+        let dups = kind.insert(&mut tx, batch_id, &chunk).await?;
+        let mut dup_iter = dups.iter().peekable();
+        for (i, p) in chunk.iter().enumerate() {
+            if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
+                summary.rows_duplicate += 1;
+                if summary.duplicates.len() < MAX_LISTED {
+                    summary.duplicates.push(Duplicate { sheet: sheet.clone(), row: p.row, batch: *b });
+                }
+                continue;
+            }
+            new_rows += 1;
+            total += kind.amount(&p.record);
+            if preview.len() < PREVIEW_ROWS {
+                preview.push(kind.preview(&p.record));
+            }
+        }
+    }
+    let mapped = producer.await.map_err(|e| ImportError::Internal(e.to_string()))??;
+    summary.rows_read = mapped.rows_read;
+    summary.rows_rejected = mapped.rows_rejected;
+    summary.rows_skipped = mapped.rows_skipped;
+    summary.rows_imported = new_rows;
+    summary.amount_total = total;
+    summary.errors = mapped.errors;
+    summary.errors_total = mapped.errors_total;
+    debug_assert!(
+        mapped.structural
+            || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected
+    );
+
+    let commit =
+        !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid) && new_rows > 0;
+    if commit {
+        store::imports::finish_batch(&mut tx, batch_id, &summary, &req.actor).await?;
+        if let Some(pause) = opts.pause_before_commit {
+            eprintln!("PAUZE VOOR COMMIT");
+            tokio::time::sleep(pause).await;
+        }
+        tx.commit().await?;
+        summary.batch = Some(batch_id);
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(Outcome {
+        summary,
+        preview_headers: kind.preview_headers().iter().map(|s| s.to_string()).collect(),
+        preview,
+        sheet,
+        header: mapped.header,
+        rejected: mapped.rejected,
+    })
+}
+
+/// What the mapper found, besides the records it sent.
+struct Mapped {
+    rows_read: u64,
+    rows_skipped: u64,
+    rows_rejected: u64,
+    errors: Vec<RowError>,
+    errors_total: u64,
+    /// A problem with the file's layout (header, columns, no data): nothing can be imported.
+    structural: bool,
+    header: Option<RawRow>,
+    rejected: Vec<RejectedRow>,
+}
+
+/// Runs the reader on its own thread and the mapper on this one; records go to the writer through `out`.
+fn produce<K: ImportKind>(
+    source: Source,
+    kind: &K,
+    template: &CheckedTemplate,
+    sheet: String,
+    out: tokio::sync::mpsc::Sender<Vec<Prepared<K::Record>>>,
+    progress: Option<Arc<AtomicU64>>,
+) -> Result<Mapped, FileError> {
+    std::thread::scope(|s| {
+        let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(8);
+        let reader = s.spawn(move || {
+            let mut buf = Vec::with_capacity(RAW_CHUNK);
+            let result = source.for_each_row(|row| {
+                buf.push(row);
+                if buf.len() >= RAW_CHUNK {
+                    return raw_tx.send(std::mem::replace(&mut buf, Vec::with_capacity(RAW_CHUNK))).is_ok();
+                }
+                true
+            });
+            if !buf.is_empty() {
+                let _ = raw_tx.send(buf);
+            }
+            result
+        });
+        let mut m = Mapper::new(kind, template, sheet);
+        let mut batch = Vec::with_capacity(RECORD_CHUNK);
+        'rows: for chunk in raw_rx.iter() {
+            for row in chunk {
+                if !m.row(row, &mut batch) {
+                    break 'rows;
+                }
+                if batch.len() >= RECORD_CHUNK
+                    && out.blocking_send(std::mem::replace(&mut batch, Vec::with_capacity(RECORD_CHUNK))).is_err()
+                {
+                    break 'rows;
+                }
+            }
+            if let Some(p) = &progress {
+                p.store(m.rows_read + m.rows_skipped, Ordering::Relaxed);
+            }
+        }
+        drop(raw_rx);
+        let read = reader.join().map_err(|_| FileError("het lezen van het bestand is onverwacht afgebroken".into()))?;
+        if !m.structural {
+            read?;
+            m.finish();
+        }
+        if !batch.is_empty() && !m.structural {
+            let _ = out.blocking_send(batch);
+        }
+        drop(out);
+        Ok(Mapped {
+            rows_read: m.rows_read,
+            rows_skipped: m.rows_skipped,
+            rows_rejected: m.rows_rejected,
+            errors: m.errors,
+            errors_total: m.errors_total,
+            structural: m.structural,
+            header: m.header_raw,
+            rejected: m.rejected,
+        })
+    })
+}
+
+/// Where each template column sits in the file.
+struct Layout {
+    /// Per template column: the 0-based file column, if present.
+    columns: Vec<Option<u32>>,
+    /// Per template column: the name shown in messages.
+    names: Vec<String>,
+}
+
+struct Mapper<'a, K: ImportKind> {
+    kind: &'a K,
+    t: &'a CheckedTemplate,
+    sheet: String,
+    layout: Option<Layout>,
+    header_raw: Option<RawRow>,
+    /// Best header candidate so far (row, missing headers), for the message when none fits.
+    best: Option<(u32, Vec<String>, usize)>,
+    seen_keys: HashMap<[u8; 16], u32>,
+    occurrences: HashMap<[u8; 16], u32>,
+    rows_read: u64,
+    rows_skipped: u64,
+    rows_rejected: u64,
+    errors: Vec<RowError>,
+    errors_total: u64,
+    rejected: Vec<RejectedRow>,
+    structural: bool,
+    totals_prefixes: Vec<String>,
+}
+
+fn shorten(s: &str) -> String {
+    if s.chars().count() > 100 {
+        let mut t: String = s.chars().take(100).collect();
+        t.push('…');
+        t
+    } else {
+        s.to_string()
+    }
+}
+
+impl<'a, K: ImportKind> Mapper<'a, K> {
+    fn new(kind: &'a K, t: &'a CheckedTemplate, sheet: String) -> Self {
+        Mapper {
+            kind,
+            t,
+            sheet,
+            layout: None,
+            header_raw: None,
+            best: None,
+            seen_keys: HashMap::new(),
+            occurrences: HashMap::new(),
+            rows_read: 0,
+            rows_skipped: 0,
+            rows_rejected: 0,
+            errors: Vec::new(),
+            errors_total: 0,
+            rejected: Vec::new(),
+            structural: false,
+            totals_prefixes: t.template.skip.first_cell_starts_with.iter().map(|p| p.to_lowercase()).collect(),
+        }
+    }
+
+    fn error(&mut self, row: Option<u32>, column: Option<String>, value: Option<String>, message: String) {
+        self.errors_total += 1;
+        if self.errors.len() < MAX_LISTED {
+            self.errors.push(RowError { sheet: self.sheet.clone(), row, column, value, message });
+        }
+    }
+
+    fn structural(&mut self, row: Option<u32>, message: String) -> bool {
+        self.error(row, None, None, message);
+        self.structural = true;
+        false
+    }
+
+    /// Handles one row; false stops reading (a layout problem makes the rest meaningless).
+    fn row(&mut self, row: RawRow, out: &mut Vec<Prepared<K::Record>>) -> bool {
+        if self.layout.is_none() {
+            return self.header(row);
+        }
+        self.data(row, out);
+        true
+    }
+
+    fn header_names(&self) -> Vec<String> {
+        self.t
+            .columns
+            .iter()
+            .map(|c| c.column.header.clone().unwrap_or_else(|| self.t.fields[c.field].label.to_string()))
+            .collect()
+    }
+
+    /// Tries `row` as the header row. Returns the layout, or the missing required headers.
+    fn try_layout(&self, row: &RawRow) -> Result<Layout, (Vec<String>, Vec<String>, usize)> {
+        let texts: Vec<(u32, String)> = row
+            .cells
+            .iter()
+            .filter_map(|(c, v)| match v {
+                RawValue::Text(s) => Some((*c, normalize_header(s))),
+                _ => None,
+            })
+            .collect();
+        let mut columns = Vec::new();
+        let (mut missing, mut doubled, mut found) = (Vec::new(), Vec::new(), 0);
+        for c in &self.t.columns {
+            if let Some(letter) = &c.column.letter {
+                columns.push(super::template::column_index(letter));
+                continue;
+            }
+            let header = c.column.header.as_deref().unwrap_or_default();
+            let wanted: Vec<String> = std::iter::once(header)
+                .chain(c.column.aliases.iter().map(String::as_str))
+                .map(normalize_header)
+                .collect();
+            let hits: Vec<u32> = texts.iter().filter(|(_, t)| wanted.contains(t)).map(|(col, _)| *col).collect();
+            match hits.as_slice() {
+                [] => {
+                    if c.column.required {
+                        missing.push(header.to_string());
+                    }
+                    columns.push(None);
+                }
+                [one] => {
+                    found += 1;
+                    columns.push(Some(*one));
+                }
+                many => {
+                    found += 1;
+                    doubled.push(format!(
+                        "kolom '{header}' komt {} keer voor ({}); laat er één over",
+                        many.len(),
+                        many.iter().map(|c| column_letter(*c)).collect::<Vec<_>>().join(", ")
+                    ));
+                    columns.push(None);
+                }
+            }
+        }
+        if missing.is_empty() && doubled.is_empty() {
+            return Ok(Layout { columns, names: self.header_names() });
+        }
+        Err((missing, doubled, found))
+    }
+
+    fn header(&mut self, row: RawRow) -> bool {
+        let number = row.number;
+        match self.t.template.header_row {
+            HeaderRow::Fixed(n) if number < n => true,
+            HeaderRow::Fixed(n) if number > n => self.structural(
+                Some(n),
+                format!("rij {n} moet de kopregel zijn maar is leeg; controleer header_row in het sjabloon"),
+            ),
+            HeaderRow::Fixed(_) => match self.try_layout(&row) {
+                Ok(layout) => self.accept_header(layout, row),
+                Err((missing, doubled, _)) => {
+                    for d in doubled {
+                        self.error(Some(number), None, None, d);
+                    }
+                    if !missing.is_empty() {
+                        let hint = self.delimiter_hint(&row);
+                        self.error(
+                            Some(number),
+                            None,
+                            None,
+                            format!("verplichte kolom(men) ontbreken in de kopregel: {}{hint}", missing.join(", ")),
+                        );
+                    }
+                    self.structural = true;
+                    false
+                }
+            },
+            HeaderRow::Auto if number > HEADER_SEARCH_ROWS => {
+                self.report_no_header();
+                false
+            }
+            HeaderRow::Auto => match self.try_layout(&row) {
+                Ok(layout) => self.accept_header(layout, row),
+                Err((missing, doubled, found)) if missing.is_empty() => {
+                    let _ = found;
+                    for d in doubled {
+                        self.error(Some(number), None, None, d);
+                    }
+                    self.structural = true;
+                    false
+                }
+                Err((missing, _, found)) => {
+                    if found > 0 && self.best.as_ref().is_none_or(|(_, _, f)| found > *f) {
+                        self.best = Some((number, missing, found));
+                    }
+                    if self.best.is_none() && row.cells.len() >= 3 && self.header_raw.is_none() {
+                        // Keep the first wide row: with a wrong delimiter the whole header sits in one cell.
+                        self.header_raw = Some(row);
+                    }
+                    true
+                }
+            },
+        }
+    }
+
+    fn delimiter_hint(&self, row: &RawRow) -> String {
+        if !self.t.is_csv() {
+            return String::new();
+        }
+        let d = self.t.csv().delimiter;
+        let one_cell = row.cells.len() == 1
+            && matches!(&row.cells[0].1, RawValue::Text(s) if s.contains([',', ';', '\t', '|'].as_slice()));
+        if one_cell {
+            format!(". De hele kopregel staat in één cel: gebruikt het bestand wel '{d}' als scheidingsteken, zoals het sjabloon verwacht?")
+        } else {
+            String::new()
+        }
+    }
+
+    fn report_no_header(&mut self) {
+        let required: Vec<String> =
+            self.t.columns.iter().filter(|c| c.column.required).filter_map(|c| c.column.header.clone()).collect();
+        if let Some((row, missing, _)) = self.best.take() {
+            self.structural(
+                Some(row),
+                format!("rij {row} lijkt de kopregel, maar verplichte kolom(men) ontbreken: {}", missing.join(", ")),
+            );
+        } else {
+            let hint = match &self.header_raw {
+                Some(r) => self.delimiter_hint(r),
+                None => String::new(),
+            };
+            self.header_raw = None;
+            self.structural(
+                None,
+                format!(
+                    "geen kopregel gevonden in de eerste {HEADER_SEARCH_ROWS} rijen; verwacht kolommen: {}{hint}",
+                    required.join(", ")
+                ),
+            );
+        }
+    }
+
+    fn accept_header(&mut self, layout: Layout, row: RawRow) -> bool {
+        self.layout = Some(layout);
+        self.header_raw = Some(row);
+        true
+    }
+
+    fn is_totals_row(&self, row: &RawRow) -> bool {
+        let first = row.cells.iter().min_by_key(|(c, _)| *c).map(|(_, v)| v);
+        match first {
+            Some(RawValue::Text(s)) => {
+                let t = s.trim().to_lowercase();
+                self.totals_prefixes.iter().any(|p| t.starts_with(p.as_str()))
+            }
+            _ => false,
+        }
+    }
+
+    fn data(&mut self, row: RawRow, out: &mut Vec<Prepared<K::Record>>) {
+        if self.is_totals_row(&row) {
+            self.rows_skipped += 1;
+            return;
+        }
+        self.rows_read += 1;
+        let layout = self.layout.as_ref().expect("header found");
+        let fields = self.t.fields;
+        let mut values = RowValues { values: vec![None; fields.len()] };
+        let mut problems: Vec<(usize, String)> = Vec::new();
+        for (i, col) in self.t.columns.iter().enumerate() {
+            let Some(c) = layout.columns[i] else { continue };
+            let field = &fields[col.field];
+            match cells::parse(row.get(c), field.ty, col) {
+                Ok(v) => values.values[col.field] = v,
+                Err(msg) => problems.push((col.field, msg)),
+            }
+        }
+        for (i, f) in fields.iter().enumerate() {
+            let key = self.t.key_fields.contains(&i);
+            if (f.required || key) && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
+                let why = if key { "; het is deel van de sleutel die een regel herkent" } else { "" };
+                problems.push((i, format!("is leeg{why}")));
+            }
+        }
+        let mut identity = None;
+        if problems.is_empty() && !self.t.key_fields.is_empty() {
+            let mut h = Sha256::new();
+            h.update(b"key\x1f");
+            h.update(self.kind.kind().as_str());
+            for &k in &self.t.key_fields {
+                h.update([0x1f]);
+                h.update(values.values[k].as_ref().map(|v| v.canonical()).unwrap_or_default());
+            }
+            let id: [u8; 16] = h.finalize()[..16].try_into().expect("16 bytes");
+            if let Some(first) = self.seen_keys.get(&id) {
+                let names: Vec<&str> = self.t.key_fields.iter().map(|k| fields[*k].label).collect();
+                problems.push((
+                    self.t.key_fields[0],
+                    format!("dezelfde sleutel ({}) staat ook op rij {first}", names.join(" + ")),
+                ));
+            } else {
+                self.seen_keys.insert(id, row.number);
+                identity = Some(id);
+            }
+        }
+        let record = if problems.is_empty() { self.kind.build(self.t, &mut values, &mut problems) } else { None };
+        match record {
+            Some(record) if problems.is_empty() => {
+                let identity = identity.unwrap_or_else(|| {
+                    let mut h = Sha256::new();
+                    h.update(b"fp\x1f");
+                    h.update(self.kind.kind().as_str());
+                    h.update([0x1f]);
+                    self.kind.fingerprint(&record, &mut h);
+                    let fp: [u8; 16] = h.finalize()[..16].try_into().expect("16 bytes");
+                    let n = self.occurrences.entry(fp).or_insert(0);
+                    *n += 1;
+                    let mut h = Sha256::new();
+                    h.update(fp);
+                    h.update(n.to_le_bytes());
+                    h.finalize()[..16].try_into().expect("16 bytes")
+                });
+                out.push(Prepared { row: row.number, identity, record });
+            }
+            _ => self.reject(row, problems),
+        }
+    }
+
+    fn reject(&mut self, row: RawRow, problems: Vec<(usize, String)>) {
+        self.rows_rejected += 1;
+        let layout = self.layout.as_ref().expect("header found");
+        let looks_like_totals = matches!(
+            row.cells.iter().min_by_key(|(c, _)| *c).map(|(_, v)| v),
+            Some(RawValue::Text(s)) if s.to_lowercase().contains("totaal")
+        );
+        let mut messages = Vec::new();
+        let mut located = Vec::new();
+        for (field, msg) in problems {
+            let ti = self.t.columns.iter().position(|c| c.field == field);
+            let col = ti.and_then(|i| layout.columns[i]);
+            let name = ti.map(|i| layout.names[i].clone()).unwrap_or_else(|| self.t.fields[field].label.to_string());
+            let value = col.and_then(|c| row.get(c)).map(|v| shorten(&v.display()));
+            let message = format!("{name}: {msg}");
+            messages.push(message.clone());
+            located.push((col.map(column_letter), value, message));
+        }
+        if looks_like_totals {
+            let prefixes = self.t.template.skip.first_cell_starts_with.join(", ");
+            let hint = format!(
+                "deze rij lijkt een totaalregel, maar het sjabloon slaat alleen rijen over waarvan de eerste cel begint met: {}",
+                if prefixes.is_empty() { "(niets ingesteld)".to_string() } else { prefixes }
+            );
+            messages.push(hint.clone());
+            located.push((None, row.cells.first().map(|(_, v)| shorten(&v.display())), hint));
+        }
+        for (col, value, message) in located {
+            self.error(Some(row.number), col, value, message);
+        }
+        if self.rejected.len() < MAX_LISTED {
+            self.rejected.push(RejectedRow { row, messages });
+        }
+    }
+
+    /// End of file: a missing header or an empty body are layout problems.
+    fn finish(&mut self) {
+        if self.layout.is_none() {
+            if self.best.is_none() && self.header_raw.is_none() && self.errors_total == 0 {
+                let required: Vec<String> = self
+                    .t
+                    .columns
+                    .iter()
+                    .filter(|c| c.column.required)
+                    .filter_map(|c| c.column.header.clone())
+                    .collect();
+                if self.t.template.header_row == HeaderRow::Auto {
+                    self.report_no_header();
+                } else {
+                    self.structural(
+                        None,
+                        format!("het werkblad is leeg; verwacht een kopregel met {}", required.join(", ")),
+                    );
+                }
+            } else {
+                self.report_no_header();
+            }
+            return;
+        }
+        if self.rows_read == 0 {
+            let header_row = self.header_raw.as_ref().map(|r| r.number);
+            let extra = if self.rows_skipped > 0 { " (alleen totaalregels)" } else { "" };
+            self.structural(
+                header_row,
+                format!(
+                    "onder de kopregel (rij {}) staan geen gegevensregels{extra}; er is niets te importeren",
+                    header_row.unwrap_or(0)
+                ),
+            );
+        }
+    }
+}

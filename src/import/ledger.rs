@@ -1,0 +1,257 @@
+//! The ledger kind: rows of a ledger export become [`LedgerLine`]s, signed by the template's sign convention.
+
+use sha2::{Digest, Sha256};
+
+use super::template::{CheckedTemplate, SignConvention};
+use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use crate::money::Money;
+
+pub const BOOKING_DATE: usize = 0;
+pub const FISCAL_YEAR: usize = 1;
+pub const PERIOD: usize = 2;
+pub const DOCUMENT: usize = 3;
+pub const LINE: usize = 4;
+pub const GL_ACCOUNT: usize = 5;
+pub const COST_CENTRE: usize = 6;
+pub const TASK_FIELD: usize = 7;
+pub const CREDITOR_NUMBER: usize = 8;
+pub const CREDITOR_NAME: usize = 9;
+pub const INVOICE_NUMBER: usize = 10;
+pub const DESCRIPTION: usize = 11;
+pub const AMOUNT: usize = 12;
+pub const DEBIT: usize = 13;
+pub const CREDIT: usize = 14;
+pub const INDICATOR: usize = 15;
+
+const fn text(name: &'static str, label: &'static str, max: usize, explain: &'static str) -> FieldDef {
+    FieldDef { name, label, ty: FieldType::Text { max }, required: false, explain }
+}
+
+/// The fields a ledger template can map, in the order of the constants above.
+pub const FIELDS: &[FieldDef] = &[
+    FieldDef {
+        name: "booking_date",
+        label: "Boekdatum",
+        ty: FieldType::Date,
+        required: true,
+        explain: "Datum van de boeking: een datumcel of tekst in de notatie van het sjabloon (bijv. 31-12-2022).",
+    },
+    FieldDef {
+        name: "fiscal_year",
+        label: "Boekjaar",
+        ty: FieldType::Integer { min: 1990, max: 2200 },
+        required: false,
+        explain: "Boekjaar, vier cijfers.",
+    },
+    FieldDef {
+        name: "period",
+        label: "Periode",
+        ty: FieldType::Integer { min: 1, max: 13 },
+        required: false,
+        explain: "Boekperiode 1 tot en met 12, of 13 voor correcties bij de jaarafsluiting.",
+    },
+    text("document", "Boekstuk", 50, "Boekstuknummer uit het financieel systeem."),
+    text("line", "Regel", 20, "Regelnummer binnen het boekstuk."),
+    FieldDef {
+        name: "gl_account",
+        label: "Grootboekrekening",
+        ty: FieldType::Text { max: 50 },
+        required: true,
+        explain: "Grootboekrekening waarop is geboekt.",
+    },
+    FieldDef {
+        name: "cost_centre",
+        label: "Kostenplaats",
+        ty: FieldType::Text { max: 50 },
+        required: true,
+        explain: "Kostenplaats van de boeking.",
+    },
+    text("task_field", "Taakveld", 20, "Iv3-taakveld, bijvoorbeeld 6.1."),
+    text("creditor_number", "Crediteurnummer", 50, "Nummer van de crediteur (leverancier)."),
+    text("creditor_name", "Crediteur", 200, "Naam van de crediteur."),
+    text("invoice_number", "Factuurnummer", 100, "Factuurnummer van de crediteur."),
+    FieldDef {
+        name: "description",
+        label: "Omschrijving",
+        ty: FieldType::Text { max: 500 },
+        required: true,
+        explain: "Omschrijving van de boeking.",
+    },
+    FieldDef {
+        name: "amount",
+        label: "Bedrag",
+        ty: FieldType::Amount,
+        required: false,
+        explain:
+            "Bedrag in euro's: een getal of tekst als 1.234,56; een creditering is negatief (-1.234,56 of (1.234,56)).",
+    },
+    FieldDef {
+        name: "debit",
+        label: "Debet",
+        ty: FieldType::Amount,
+        required: false,
+        explain: "Debetbedrag (uitgave); leeg of 0 als de regel een creditering is.",
+    },
+    FieldDef {
+        name: "credit",
+        label: "Credit",
+        ty: FieldType::Amount,
+        required: false,
+        explain: "Creditbedrag (creditering, terugontvangst); leeg of 0 als de regel een uitgave is.",
+    },
+    text("indicator", "D/C", 20, "D voor debet (uitgave), C voor credit (creditering)."),
+];
+
+/// One imported ledger line, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LedgerLine {
+    pub booking_date: time::Date,
+    pub fiscal_year: Option<i64>,
+    pub period: Option<i64>,
+    pub document: String,
+    pub line: String,
+    pub gl_account: String,
+    pub cost_centre: String,
+    pub task_field: String,
+    pub creditor_number: String,
+    pub creditor_name: String,
+    pub invoice_number: String,
+    pub description: String,
+    pub amount: Money,
+}
+
+pub struct Ledger;
+
+impl ImportKind for Ledger {
+    type Record = LedgerLine;
+
+    fn kind(&self) -> Kind {
+        Kind::Ledger
+    }
+
+    fn build(
+        &self,
+        template: &CheckedTemplate,
+        v: &mut RowValues,
+        problems: &mut Vec<(usize, String)>,
+    ) -> Option<LedgerLine> {
+        let amount = match template.template.sign {
+            SignConvention::Signed => v.money(AMOUNT),
+            SignConvention::DebitCredit => match (v.money(DEBIT), v.money(CREDIT)) {
+                (None, None) => {
+                    problems.push((DEBIT, "Debet en Credit zijn allebei leeg; vul één van beide".into()));
+                    return None;
+                }
+                (d, c) => Some(d.unwrap_or(Money::ZERO) - c.unwrap_or(Money::ZERO)),
+            },
+            SignConvention::Indicator => {
+                let amount = v.money(AMOUNT)?;
+                let ind = template.indicator();
+                let code = match &v.values[INDICATOR] {
+                    Some(super::Value::Text(t)) => t.clone(),
+                    _ => String::new(),
+                };
+                let is = |list: &[String]| list.iter().any(|x| x.trim().eq_ignore_ascii_case(code.trim()));
+                if amount.is_negative() {
+                    problems.push((AMOUNT, "bedrag heeft een minteken terwijl de kolom D/C het teken bepaalt".into()));
+                    return None;
+                }
+                if is(&ind.debit) {
+                    Some(amount)
+                } else if is(&ind.credit) {
+                    Some(-amount)
+                } else {
+                    problems.push((
+                        INDICATOR,
+                        format!(
+                            "'{code}' is geen debet/credit-code; verwacht {} of {}",
+                            ind.debit.join("/"),
+                            ind.credit.join("/")
+                        ),
+                    ));
+                    return None;
+                }
+            }
+        };
+        let booking_date = v.date(BOOKING_DATE);
+        let line = LedgerLine {
+            booking_date: booking_date?,
+            fiscal_year: v.int(FISCAL_YEAR),
+            period: v.int(PERIOD),
+            document: v.take_text(DOCUMENT),
+            line: v.take_text(LINE),
+            gl_account: v.take_text(GL_ACCOUNT),
+            cost_centre: v.take_text(COST_CENTRE),
+            task_field: v.take_text(TASK_FIELD),
+            creditor_number: v.take_text(CREDITOR_NUMBER),
+            creditor_name: v.take_text(CREDITOR_NAME),
+            invoice_number: v.take_text(INVOICE_NUMBER),
+            description: v.take_text(DESCRIPTION),
+            amount: amount?,
+        };
+        Some(line)
+    }
+
+    fn fingerprint(&self, r: &LedgerLine, h: &mut Sha256) {
+        let opt = |o: Option<i64>| o.map(|v| v.to_string()).unwrap_or_default();
+        for part in [
+            crate::domain::dates::iso(r.booking_date).as_str(),
+            &opt(r.fiscal_year),
+            &opt(r.period),
+            &r.document,
+            &r.line,
+            &r.gl_account,
+            &r.cost_centre,
+            &r.task_field,
+            &r.creditor_number,
+            &r.creditor_name,
+            &r.invoice_number,
+            &r.description,
+            &r.amount.cents().to_string(),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+    }
+
+    fn amount(&self, r: &LedgerLine) -> Money {
+        r.amount
+    }
+
+    fn preview_headers(&self) -> &'static [&'static str] {
+        &[
+            "Boekdatum",
+            "Jaar",
+            "Per.",
+            "Boekstuk",
+            "Grootboekrekening",
+            "Kostenplaats",
+            "Crediteur",
+            "Omschrijving",
+            "Bedrag",
+        ]
+    }
+
+    fn preview(&self, r: &LedgerLine) -> Vec<String> {
+        vec![
+            crate::domain::dates::display(r.booking_date),
+            r.fiscal_year.map(|y| y.to_string()).unwrap_or_default(),
+            r.period.map(|p| p.to_string()).unwrap_or_default(),
+            if r.line.is_empty() { r.document.clone() } else { format!("{}/{}", r.document, r.line) },
+            r.gl_account.clone(),
+            r.cost_centre.clone(),
+            r.creditor_name.clone(),
+            r.description.clone(),
+            r.amount.to_string(),
+        ]
+    }
+
+    async fn insert(
+        &self,
+        tx: &mut crate::store::Tx,
+        batch: i64,
+        rows: &[Prepared<LedgerLine>],
+    ) -> sqlx::Result<Vec<(usize, i64)>> {
+        crate::store::imports::insert_ledger_lines(tx, batch, rows).await
+    }
+}

@@ -1,0 +1,253 @@
+//! The one import engine: read (calamine / csv) -> map (template) -> parse cells -> validate -> dedupe ->
+//! commit in one transaction. Each entity kind plugs in through [`ImportKind`]; only `ledger` exists so far.
+
+pub mod cells;
+pub mod cli;
+pub mod engine;
+pub mod example;
+pub mod ledger;
+pub mod rejects;
+pub mod source;
+pub mod template;
+
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::money::Money;
+
+pub use engine::{run, ImportOptions, ImportRequest};
+
+/// What an import feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Ledger,
+    Providers,
+    Certifications,
+    Contracts,
+    Placements,
+    Funding,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] =
+        [Kind::Ledger, Kind::Providers, Kind::Certifications, Kind::Contracts, Kind::Placements, Kind::Funding];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Ledger => "ledger",
+            Kind::Providers => "providers",
+            Kind::Certifications => "certifications",
+            Kind::Contracts => "contracts",
+            Kind::Placements => "placements",
+            Kind::Funding => "funding",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// Dutch name for screens and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Ledger => "grootboekregels",
+            Kind::Providers => "taalaanbieders",
+            Kind::Certifications => "keurmerken",
+            Kind::Contracts => "contracten",
+            Kind::Placements => "plaatsingen",
+            Kind::Funding => "financiering",
+        }
+    }
+
+    /// The fields a template for this kind may map. Kinds that have no importer yet have none.
+    pub fn fields(self) -> &'static [FieldDef] {
+        match self {
+            Kind::Ledger => ledger::FIELDS,
+            _ => &[],
+        }
+    }
+
+    pub fn supported(self) -> bool {
+        self == Kind::Ledger
+    }
+}
+
+/// How a field's cells are parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// A date cell, or text in one of the template's declared formats.
+    Date,
+    /// A number cell, or text in the template's amount style.
+    Amount,
+    /// Text of at most this many characters; numbers become their digits.
+    Text { max: usize },
+    /// A whole number within bounds.
+    Integer { min: i64, max: i64 },
+}
+
+/// One field an entity kind can take from a spreadsheet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldDef {
+    pub name: &'static str,
+    /// The Dutch column name used in messages and example spreadsheets.
+    pub label: &'static str,
+    pub ty: FieldType,
+    /// Every template for this kind must map it.
+    pub required: bool,
+    /// One line for the explanation sheet of an example spreadsheet.
+    pub explain: &'static str,
+}
+
+/// A parsed cell value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    Date(time::Date),
+    Money(Money),
+    Int(i64),
+}
+
+impl Value {
+    /// The form used for identities: stable across templates and file types.
+    pub fn canonical(&self) -> String {
+        match self {
+            Value::Text(s) => s.clone(),
+            Value::Date(d) => crate::domain::dates::iso(*d),
+            Value::Money(m) => m.plain(),
+            Value::Int(i) => i.to_string(),
+        }
+    }
+}
+
+/// The parsed values of one row, by field index of the kind's [`FieldDef`] list.
+#[derive(Debug, Default)]
+pub struct RowValues {
+    pub values: Vec<Option<Value>>,
+}
+
+impl RowValues {
+    pub fn take_text(&mut self, field: usize) -> String {
+        match self.values.get_mut(field).and_then(Option::take) {
+            Some(Value::Text(s)) => s,
+            Some(other) => other.canonical(),
+            None => String::new(),
+        }
+    }
+
+    pub fn money(&self, field: usize) -> Option<Money> {
+        match self.values.get(field) {
+            Some(Some(Value::Money(m))) => Some(*m),
+            _ => None,
+        }
+    }
+
+    pub fn date(&self, field: usize) -> Option<time::Date> {
+        match self.values.get(field) {
+            Some(Some(Value::Date(d))) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn int(&self, field: usize) -> Option<i64> {
+        match self.values.get(field) {
+            Some(Some(Value::Int(i))) => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// One problem, located as the spreadsheet shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowError {
+    pub sheet: String,
+    /// Row number as the spreadsheet shows it; None for problems with the file as a whole.
+    pub row: Option<u32>,
+    /// Column letter, when the problem is in one cell.
+    pub column: Option<String>,
+    pub value: Option<String>,
+    pub message: String,
+}
+
+/// A line that was already imported, and the batch that holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Duplicate {
+    pub sheet: String,
+    pub row: u32,
+    pub batch: i64,
+}
+
+/// The outcome of an import or a dry run. Counts classify every data row of the file:
+/// `rows_read = rows_imported + rows_duplicate + rows_rejected`. `batch` is set only when rows were written.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub batch: Option<i64>,
+    pub kind: Kind,
+    pub template: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub rows_read: u64,
+    /// New rows: written when `batch` is set, otherwise the rows that would be written.
+    pub rows_imported: u64,
+    pub rows_duplicate: u64,
+    pub rows_rejected: u64,
+    /// Blank and totals rows the template skips; not counted as read.
+    pub rows_skipped: u64,
+    /// Sum of the new rows' amounts.
+    pub amount_total: Money,
+    pub errors: Vec<RowError>,
+    /// How many errors there were in all; `errors` holds at most [`engine::MAX_LISTED`].
+    pub errors_total: u64,
+    pub duplicates: Vec<Duplicate>,
+    pub dry_run: bool,
+}
+
+impl Summary {
+    /// True when the file had problems: rejected rows or a file-level error.
+    pub fn has_errors(&self) -> bool {
+        self.errors_total > 0
+    }
+}
+
+/// A validated record with its identity, ready for the store.
+#[derive(Debug)]
+pub struct Prepared<R> {
+    pub row: u32,
+    pub identity: [u8; 16],
+    pub record: R,
+}
+
+/// What an entity kind contributes to the engine: building a record from parsed values, its fingerprint,
+/// and how the store writes a chunk of records.
+pub trait ImportKind: Send + Sync + 'static {
+    type Record: Send + Sync + 'static;
+
+    fn kind(&self) -> Kind;
+
+    /// Builds a record from one row's values (already parsed per field type). Pushes `(field, message)` for
+    /// each problem; returns None when the row cannot become a record.
+    fn build(
+        &self,
+        template: &template::CheckedTemplate,
+        values: &mut RowValues,
+        problems: &mut Vec<(usize, String)>,
+    ) -> Option<Self::Record>;
+
+    /// Feeds every stored field, canonically, into the fingerprint.
+    fn fingerprint(&self, record: &Self::Record, hasher: &mut Sha256);
+
+    /// The record's amount, for the batch total (zero for kinds without money).
+    fn amount(&self, record: &Self::Record) -> Money;
+
+    /// Column headings and values of a record as it will be stored, for the preview.
+    fn preview_headers(&self) -> &'static [&'static str];
+    fn preview(&self, record: &Self::Record) -> Vec<String>;
+
+    /// Inserts the records that are new; returns the indexes (into `rows`) of those that already existed.
+    fn insert(
+        &self,
+        tx: &mut crate::store::Tx,
+        batch: i64,
+        rows: &[Prepared<Self::Record>],
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send;
+}

@@ -1,0 +1,232 @@
+//! Import batches and the ledger lines they hold: multi-row inserts, duplicate detection by identity, undo.
+
+use serde::Serialize;
+
+use super::{audit, Db, Tx};
+use crate::domain::dates;
+use crate::import::ledger::LedgerLine;
+use crate::import::{Prepared, Summary};
+use crate::money::Money;
+
+/// A batch as stored.
+#[derive(Clone, Debug, sqlx::FromRow, Serialize)]
+pub struct BatchRow {
+    pub id: i64,
+    pub kind: String,
+    pub template: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub imported_by: String,
+    pub imported_at: String,
+    pub rows_read: i64,
+    pub rows_imported: i64,
+    pub rows_duplicate: i64,
+    pub rows_rejected: i64,
+    pub amount_total_cents: i64,
+    pub status: String,
+    pub undone_by: Option<String>,
+    pub undone_at: Option<String>,
+}
+
+impl BatchRow {
+    pub fn amount_total(&self) -> Money {
+        Money::from_cents(self.amount_total_cents)
+    }
+}
+
+const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, \
+     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at";
+
+pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
+         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(s.kind.as_str())
+    .bind(&s.template)
+    .bind(&s.file_name)
+    .bind(&s.file_sha256)
+    .bind(actor)
+    .bind(dates::now_timestamp())
+    .fetch_one(&mut **tx)
+    .await
+}
+
+/// Writes the final counts and the audit row, in the import's transaction.
+pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE import_batch SET rows_read = ?, rows_imported = ?, rows_duplicate = ?, rows_rejected = ?,
+         amount_total_cents = ? WHERE id = ?",
+    )
+    .bind(s.rows_read as i64)
+    .bind(s.rows_imported as i64)
+    .bind(s.rows_duplicate as i64)
+    .bind(s.rows_rejected as i64)
+    .bind(s.amount_total.cents())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let after = serde_json::json!({
+        "kind": s.kind, "template": s.template, "file_name": s.file_name, "file_sha256": s.file_sha256,
+        "rows_read": s.rows_read, "rows_imported": s.rows_imported, "rows_duplicate": s.rows_duplicate,
+        "rows_rejected": s.rows_rejected, "amount_total": s.amount_total,
+    });
+    audit::record(tx, actor, "import", "import_batch", id, None, Some(&after)).await
+}
+
+fn ledger_insert_sql(n: usize) -> String {
+    let mut sql = String::with_capacity(120 + n * 40);
+    sql.push_str(
+        "INSERT INTO ledger_entry (batch_id, source_row, identity, booking_date, fiscal_year, period, document, line, \
+         gl_account, cost_centre, task_field, creditor_number, creditor_name, invoice_number, description, amount_cents) VALUES ",
+    );
+    for i in 0..n {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    }
+    sql.push_str(" ON CONFLICT (identity) DO NOTHING");
+    sql
+}
+
+/// Rows per INSERT statement: 16 columns x 500 rows stays well under SQLite's 32766 parameters.
+pub const INSERT_CHUNK: usize = 500;
+
+/// Inserts the lines that are new; returns `(index into rows, batch that already holds it)` for the others.
+pub async fn insert_ledger_lines(
+    tx: &mut Tx,
+    batch: i64,
+    rows: &[Prepared<LedgerLine>],
+) -> sqlx::Result<Vec<(usize, i64)>> {
+    let mut duplicates = Vec::new();
+    for (chunk_no, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
+        let sql = ledger_insert_sql(chunk.len());
+        let mut q = sqlx::query(&sql);
+        for p in chunk {
+            let r = &p.record;
+            q = q
+                .bind(batch)
+                .bind(p.row as i64)
+                .bind(&p.identity[..])
+                .bind(dates::iso(r.booking_date))
+                .bind(r.fiscal_year)
+                .bind(r.period)
+                .bind(&r.document)
+                .bind(&r.line)
+                .bind(&r.gl_account)
+                .bind(&r.cost_centre)
+                .bind(&r.task_field)
+                .bind(&r.creditor_number)
+                .bind(&r.creditor_name)
+                .bind(&r.invoice_number)
+                .bind(&r.description)
+                .bind(r.amount.cents());
+        }
+        let inserted = q.execute(&mut **tx).await?.rows_affected() as usize;
+        if inserted < chunk.len() {
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let sql = format!(
+                "SELECT identity, batch_id FROM ledger_entry WHERE batch_id <> ? AND identity IN ({placeholders})"
+            );
+            let mut q = sqlx::query_as::<_, (Vec<u8>, i64)>(&sql).bind(batch);
+            for p in chunk {
+                q = q.bind(&p.identity[..]);
+            }
+            let existing = q.fetch_all(&mut **tx).await?;
+            for (i, p) in chunk.iter().enumerate() {
+                if let Some((_, b)) = existing.iter().find(|(id, _)| id.as_slice() == p.identity) {
+                    duplicates.push((chunk_no * INSERT_CHUNK + i, *b));
+                }
+            }
+        }
+    }
+    Ok(duplicates)
+}
+
+pub async fn get_batch(db: &Db, id: i64) -> sqlx::Result<Option<BatchRow>> {
+    sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = ?")).bind(id).fetch_optional(db).await
+}
+
+pub async fn list_batches(db: &Db, limit: i64) -> sqlx::Result<Vec<BatchRow>> {
+    sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch ORDER BY id DESC LIMIT ?"))
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Why an undo was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UndoError {
+    #[error("importbatch {0} bestaat niet")]
+    NotFound(i64),
+    #[error("importbatch {0} is al ongedaan gemaakt")]
+    AlreadyUndone(i64),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Removes a batch's lines and marks it undone, audited, in one transaction. Returns the lines removed.
+pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError> {
+    let mut tx = super::begin(db).await?;
+    let before: Option<BatchRow> = sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let before = before.ok_or(UndoError::NotFound(id))?;
+    if before.status == "undone" {
+        return Err(UndoError::AlreadyUndone(id));
+    }
+    let removed =
+        sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+    let now = dates::now_timestamp();
+    sqlx::query("UPDATE import_batch SET status = 'undone', undone_by = ?, undone_at = ? WHERE id = ?")
+        .bind(actor)
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let after =
+        serde_json::json!({ "status": "undone", "lines_removed": removed, "undone_by": actor, "undone_at": now });
+    audit::record(&mut tx, actor, "undo", "import_batch", id, Some(&audit::snapshot(&before)), Some(&after)).await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// A stored ledger line, for the batch's line list.
+#[derive(Clone, Debug, sqlx::FromRow, Serialize)]
+pub struct LedgerEntryRow {
+    pub id: i64,
+    pub source_row: i64,
+    pub booking_date: String,
+    pub fiscal_year: Option<i64>,
+    pub period: Option<i64>,
+    pub document: String,
+    pub line: String,
+    pub gl_account: String,
+    pub cost_centre: String,
+    pub task_field: String,
+    pub creditor_number: String,
+    pub creditor_name: String,
+    pub invoice_number: String,
+    pub description: String,
+    pub amount_cents: i64,
+}
+
+pub async fn batch_lines(db: &Db, batch: i64, limit: i64, offset: i64) -> sqlx::Result<Vec<LedgerEntryRow>> {
+    sqlx::query_as(
+        "SELECT id, source_row, booking_date, fiscal_year, period, document, line, gl_account, cost_centre, task_field,
+                creditor_number, creditor_name, invoice_number, description, amount_cents
+         FROM ledger_entry WHERE batch_id = ? ORDER BY source_row, id LIMIT ? OFFSET ?",
+    )
+    .bind(batch)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await
+}
+
+/// Number of ledger lines and their total in cents: for tests and the overview.
+pub async fn ledger_totals(db: &Db) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger_entry").fetch_one(db).await
+}

@@ -1,0 +1,222 @@
+//! Shared helpers for the import tests: run the binary, build fixtures in code, snapshot the database.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+use serde_json::Value;
+use taalbudget::import::ledger::LedgerLine;
+use taalbudget::money::Money;
+
+pub const STANDARD_HEADERS: [&str; 13] = [
+    "Boekdatum",
+    "Boekjaar",
+    "Periode",
+    "Boekstuk",
+    "Regel",
+    "Grootboekrekening",
+    "Kostenplaats",
+    "Taakveld",
+    "Crediteurnummer",
+    "Crediteur",
+    "Factuurnummer",
+    "Omschrijving",
+    "Bedrag",
+];
+
+pub struct Ctx {
+    pub dir: tempfile::TempDir,
+    pub db: PathBuf,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub json: Value,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ctx {
+    pub fn new() -> Ctx {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db = dir.path().join("test.db");
+        Ctx { dir, db }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_taalbudget"));
+        c.arg("--db").arg(&self.db).env("TAALBUDGET_LOG", "error");
+        c
+    }
+
+    /// `taalbudget import ledger FILE --template T --json [extra...]`.
+    pub fn import(&self, file: &Path, template: &str, extra: &[&str]) -> Run {
+        let mut c = self.cmd();
+        c.args(["import", "ledger"]).arg(file).args(["--template", template, "--json"]).args(extra);
+        run(c)
+    }
+
+    pub fn undo(&self, batch: i64) -> Run {
+        let mut c = self.cmd();
+        c.args(["import", "undo", &batch.to_string(), "--json"]);
+        run(c)
+    }
+
+    /// (ledger lines, their total in cents, batches, audit rows): the whole state imports can touch.
+    pub fn snapshot(&self) -> (i64, i64, i64, i64) {
+        if !self.db.exists() {
+            return (0, 0, 0, 0);
+        }
+        let db = self.db.clone();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async move {
+            let pool = taalbudget::store::connect(&db).await.unwrap();
+            let (n, sum) = taalbudget::store::imports::ledger_totals(&pool).await.unwrap();
+            let batches: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_batch").fetch_one(&pool).await.unwrap();
+            let audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            (n, sum, batches, audit)
+        })
+    }
+}
+
+pub fn run(mut c: Command) -> Run {
+    let out = c.output().expect("taalbudget runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+    Run { code: out.status.code().unwrap_or(-1), json, stdout, stderr }
+}
+
+impl Run {
+    pub fn n(&self, key: &str) -> u64 {
+        self.json[key].as_u64().unwrap_or_else(|| panic!("{key} missing in {}", self.json))
+    }
+
+    pub fn total(&self) -> String {
+        self.json["amount_total"].as_str().unwrap_or_default().to_string()
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.json["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["message"].as_str().unwrap_or_default().to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn first_error(&self) -> Value {
+        self.json["errors"][0].clone()
+    }
+}
+
+pub fn date(y: i32, m: u8, d: u8) -> time::Date {
+    time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap()
+}
+
+/// A deterministic ledger line; `i` varies document, description and amount.
+pub fn line(i: usize, cents: i64) -> LedgerLine {
+    LedgerLine {
+        booking_date: date(2023, (i % 12) as u8 + 1, (i % 28) as u8 + 1),
+        fiscal_year: Some(2023),
+        period: Some((i % 12) as i64 + 1),
+        document: format!("BS{:05}", i),
+        line: "1".into(),
+        gl_account: "4301".into(),
+        cost_centre: "KP6100".into(),
+        task_field: "6.1".into(),
+        creditor_number: format!("{}", 100_000 + i % 5),
+        creditor_name: "Taalschool Utrecht BV".into(),
+        invoice_number: format!("F{i:06}"),
+        description: format!("Taalonderwijs B1-route, factuur {i}"),
+        amount: Money::from_cents(cents),
+    }
+}
+
+pub fn lines(n: usize) -> Vec<LedgerLine> {
+    (0..n).map(|i| line(i, (i as i64 * 7919) % 250_000 - if i % 7 == 0 { 300_000 } else { 0 } + 1)).collect()
+}
+
+pub fn total_plain(lines: &[LedgerLine]) -> String {
+    lines.iter().map(|l| l.amount).sum::<Money>().plain()
+}
+
+/// Writes a file in a shipped template's own layout (through the same writer as `templates example`).
+pub fn write_template_file(path: &Path, template: &str, lines: &[LedgerLine]) {
+    let t = taalbudget::import::template::find(template).unwrap();
+    let bytes = if t.is_csv() {
+        taalbudget::import::example::csv(&t, lines).unwrap()
+    } else {
+        taalbudget::import::example::workbook(&t, lines).unwrap()
+    };
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// An xlsx with one sheet "Grootboek" built by `fill`.
+pub fn xlsx(path: &Path, fill: impl FnOnce(&mut Worksheet)) {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Grootboek").unwrap();
+    fill(ws);
+    wb.save(path).unwrap();
+}
+
+/// Standard header row at `row` (0-based).
+pub fn headers(ws: &mut Worksheet, row: u32) {
+    for (c, h) in STANDARD_HEADERS.iter().enumerate() {
+        ws.write_string(row, c as u16, *h).unwrap();
+    }
+}
+
+/// A standard data row with text cells only (date and amount as given).
+pub fn text_row(ws: &mut Worksheet, row: u32, date: &str, amount: &str) {
+    let values =
+        [date, "2023", "1", "BS1", "1", "4301", "KP6100", "6.1", "100001", "Taalschool", "F1", "Cursus", amount];
+    for (c, v) in values.iter().enumerate() {
+        if !v.is_empty() {
+            ws.write_string(row, c as u16, *v).unwrap();
+        }
+    }
+}
+
+/// A standard data row with a date cell and a numeric amount.
+pub fn good_row(ws: &mut Worksheet, row: u32, i: usize, amount: f64) {
+    let fmt = Format::new().set_num_format("dd-mm-yyyy");
+    let dt = rust_xlsxwriter::ExcelDateTime::from_ymd(2023, 3, 15).unwrap();
+    ws.write_datetime_with_format(row, 0, &dt, &fmt).unwrap();
+    ws.write_number(row, 1, 2023.0).unwrap();
+    ws.write_number(row, 2, 3.0).unwrap();
+    ws.write_string(row, 3, format!("BS{i}")).unwrap();
+    ws.write_number(row, 4, 1.0).unwrap();
+    ws.write_string(row, 5, "4301").unwrap();
+    ws.write_string(row, 6, "KP6100").unwrap();
+    ws.write_string(row, 7, "6.1").unwrap();
+    ws.write_string(row, 8, "100001").unwrap();
+    ws.write_string(row, 9, "Taalschool").unwrap();
+    ws.write_string(row, 10, format!("F{i}")).unwrap();
+    ws.write_string(row, 11, format!("Cursus {i}")).unwrap();
+    ws.write_number(row, 12, amount).unwrap();
+}
+
+/// Rewrites the entries of a zip: `edit(name, bytes)` may change each entry's content.
+pub fn rewrite_zip(path: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> Vec<u8>) {
+    let data = std::fs::read(path).unwrap();
+    let mut zin = zip::ZipArchive::new(std::io::Cursor::new(data)).unwrap();
+    let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut buf = Vec::new();
+        f.read_to_end(&mut buf).unwrap();
+        let buf = edit(&name, buf);
+        zout.start_file(name.as_str(), zip::write::SimpleFileOptions::default()).unwrap();
+        zout.write_all(&buf).unwrap();
+    }
+    let out = zout.finish().unwrap().into_inner();
+    std::fs::write(path, out).unwrap();
+}

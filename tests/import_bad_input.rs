@@ -1,0 +1,467 @@
+//! Bad input: every case gives a clear Dutch message, the right exit code, and leaves the database unchanged.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+use rust_xlsxwriter::Format;
+
+/// Imports `file` and checks: exit code, nothing written, and that some error message contains `needle`.
+fn refused(ctx: &Ctx, file: &Path, template: &str, code: i32, needle: &str) -> Run {
+    let r = ctx.import(file, template, &[]);
+    assert_eq!(r.code, code, "exit code for {}: {}", file.display(), r.json);
+    assert!(r.json["batch"].is_null());
+    let messages = r.messages();
+    assert!(messages.iter().any(|m| m.contains(needle)), "expected '{needle}' in {messages:#?}");
+    assert_eq!(ctx.snapshot(), (0, 0, 0, 0), "database unchanged");
+    r
+}
+
+fn standard_with(ctx: &Ctx, name: &str, fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> PathBuf {
+    let file = ctx.path(name);
+    xlsx(&file, fill);
+    file
+}
+
+#[test]
+fn empty_file() {
+    let ctx = Ctx::new();
+    let file = ctx.path("leeg.xlsx");
+    std::fs::write(&file, b"").unwrap();
+    refused(&ctx, &file, "standaard-grootboek", 2, "het bestand is leeg");
+}
+
+#[test]
+fn not_a_spreadsheet() {
+    let ctx = Ctx::new();
+    let file = ctx.path("factuur.xlsx");
+    std::fs::write(&file, b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n").unwrap();
+    refused(&ctx, &file, "standaard-grootboek", 2, "PDF-document, geen spreadsheet");
+    let bin = ctx.path("data.bin");
+    std::fs::write(&bin, [0u8, 1, 2, 3, 255, 254, 0, 7].repeat(100)).unwrap();
+    refused(&ctx, &bin, "standaard-grootboek", 2, "onbekend binair formaat");
+}
+
+#[test]
+fn xlsx_renamed_to_csv_is_recognised_by_content() {
+    let ctx = Ctx::new();
+    let file = ctx.path("export.csv");
+    write_template_file(&file, "standaard-grootboek", &lines(3));
+    let r = refused(&ctx, &file, "grootboek-csv-1252", 2, "Excel-werkmap (xlsx)");
+    assert!(r.messages()[0].contains("de naam eindigt op .csv"), "{:?}", r.messages());
+}
+
+#[test]
+fn csv_renamed_to_xlsx_is_recognised_by_content() {
+    let ctx = Ctx::new();
+    let file = ctx.path("export.xlsx");
+    write_template_file(&file, "grootboek-csv-1252", &lines(3));
+    refused(&ctx, &file, "standaard-grootboek", 2, "kies een CSV-sjabloon");
+}
+
+#[test]
+fn truncated_zip() {
+    let ctx = Ctx::new();
+    let file = ctx.path("half.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(200));
+    let bytes = std::fs::read(&file).unwrap();
+    std::fs::write(&file, &bytes[..bytes.len() / 2]).unwrap();
+    refused(&ctx, &file, "standaard-grootboek", 2, "beschadigd of onvolledig");
+}
+
+#[test]
+fn a_zip_that_is_no_workbook() {
+    let ctx = Ctx::new();
+    let file = ctx.path("archief.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(1));
+    rewrite_zip(&file, |_, b| b);
+    let mut data = std::fs::read(&file).unwrap();
+    // Rename every "xl/workbook.xml" so nothing says workbook any more.
+    let needle = b"xl/workbook.xml";
+    for i in 0..data.len().saturating_sub(needle.len()) {
+        if &data[i..i + needle.len()] == needle {
+            data[i..i + needle.len()].copy_from_slice(b"xl/notebook.xml");
+        }
+    }
+    std::fs::write(&file, data).unwrap();
+    refused(&ctx, &file, "standaard-grootboek", 2, "zip-archief, geen werkmap");
+}
+
+/// A minimal compound file (the container of .xls and of encrypted OOXML) holding an `EncryptedPackage` stream.
+fn encrypted_workbook() -> Vec<u8> {
+    let mut f = vec![0u8; 512 * 3];
+    f[..8].copy_from_slice(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    let put16 = |f: &mut Vec<u8>, at: usize, v: u16| f[at..at + 2].copy_from_slice(&v.to_le_bytes());
+    let put32 = |f: &mut Vec<u8>, at: usize, v: u32| f[at..at + 4].copy_from_slice(&v.to_le_bytes());
+    put16(&mut f, 24, 0x3E);
+    put16(&mut f, 26, 3);
+    put16(&mut f, 28, 0xFFFE);
+    put16(&mut f, 30, 9);
+    put16(&mut f, 32, 6);
+    put32(&mut f, 44, 1);
+    put32(&mut f, 48, 1);
+    put32(&mut f, 56, 4096);
+    put32(&mut f, 60, 0xFFFF_FFFE);
+    put32(&mut f, 68, 0xFFFF_FFFE);
+    put32(&mut f, 76, 0);
+    for i in 1..109 {
+        put32(&mut f, 76 + 4 * i, 0xFFFF_FFFF);
+    }
+    for i in 0..128 {
+        put32(&mut f, 512 + 4 * i, 0xFFFF_FFFF);
+    }
+    put32(&mut f, 512, 0xFFFF_FFFD);
+    put32(&mut f, 516, 0xFFFF_FFFE);
+    let entry = |f: &mut Vec<u8>, n: usize, name: &str, kind: u8, child: u32| {
+        let at = 1024 + 128 * n;
+        for (i, u) in name.encode_utf16().enumerate() {
+            f[at + 2 * i..at + 2 * i + 2].copy_from_slice(&u.to_le_bytes());
+        }
+        f[at + 64..at + 66].copy_from_slice(&(((name.len() + 1) * 2) as u16).to_le_bytes());
+        f[at + 66] = kind;
+        f[at + 67] = 1;
+        f[at + 68..at + 72].copy_from_slice(&u32::MAX.to_le_bytes());
+        f[at + 72..at + 76].copy_from_slice(&u32::MAX.to_le_bytes());
+        f[at + 76..at + 80].copy_from_slice(&child.to_le_bytes());
+        f[at + 116..at + 120].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
+    };
+    entry(&mut f, 0, "Root Entry", 5, 1);
+    entry(&mut f, 1, "EncryptedPackage", 2, u32::MAX);
+    for n in 2..4 {
+        let at = 1024 + 128 * n;
+        for o in [68, 72, 76] {
+            f[at + o..at + o + 4].copy_from_slice(&u32::MAX.to_le_bytes());
+        }
+    }
+    f
+}
+
+#[test]
+fn password_protected_workbook() {
+    let ctx = Ctx::new();
+    let file = ctx.path("beveiligd.xlsx");
+    std::fs::write(&file, encrypted_workbook()).unwrap();
+    refused(&ctx, &file, "standaard-grootboek", 2, "beveiligd met een wachtwoord");
+}
+
+#[test]
+fn zip_bomb_with_a_huge_declared_size_is_not_unpacked() {
+    let ctx = Ctx::new();
+    let file = ctx.path("bom.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(5));
+    let mut data = std::fs::read(&file).unwrap();
+    // Declare 3.75 GB for the sheet in the central directory, as a bomb does.
+    let name = b"xl/worksheets/sheet1.xml";
+    let mut patched = false;
+    for i in 0..data.len() - 46 {
+        if data[i..i + 4] == [0x50, 0x4B, 0x01, 0x02] && data[i + 46..].starts_with(name) {
+            data[i + 24..i + 28].copy_from_slice(&0xF000_0000u32.to_le_bytes());
+            patched = true;
+        }
+    }
+    assert!(patched);
+    std::fs::write(&file, data).unwrap();
+    refused(&ctx, &file, "standaard-grootboek", 2, "zip-bom");
+}
+
+#[test]
+fn a_stray_cell_at_xfd1048576_is_one_bad_row_not_a_dense_range() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "ver.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 10.0);
+        ws.write_string(1_048_575, 16_383, "verdwaald").unwrap();
+    });
+    let r = refused(&ctx, &file, "standaard-grootboek", 1, "Boekdatum: is leeg");
+    assert_eq!(r.first_error()["row"], 1_048_576);
+    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected")), (2, 1, 1));
+}
+
+#[test]
+fn missing_required_column() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "zonder-kpl.xlsx", |ws| {
+        for (c, h) in STANDARD_HEADERS.iter().filter(|h| **h != "Kostenplaats").enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        ws.write_string(1, 0, "01-01-2023").unwrap();
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "verplichte kolom(men) ontbreken: Kostenplaats");
+}
+
+#[test]
+fn two_columns_with_the_same_header() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "dubbel.xlsx", |ws| {
+        headers(ws, 0);
+        ws.write_string(0, 13, " bedrag ").unwrap();
+        good_row(ws, 1, 1, 1.0);
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "kolom 'Bedrag' komt 2 keer voor (M, N)");
+}
+
+#[test]
+fn wrong_sheet_name() {
+    let ctx = Ctx::new();
+    let file = ctx.path("blad.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(3));
+    refused(&ctx, &file, "grootboek-debet-credit", 2, "werkblad 'Mutaties' bestaat niet; de werkmap heeft: Grootboek");
+}
+
+#[test]
+fn header_only() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "kop.xlsx", |ws| headers(ws, 0));
+    refused(&ctx, &file, "standaard-grootboek", 1, "onder de kopregel (rij 1) staan geen gegevensregels");
+}
+
+#[test]
+fn zero_data_rows_only_a_totals_row() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "totaal.xlsx", |ws| {
+        headers(ws, 2);
+        ws.write_string(0, 0, "Grootboekmutaties 2023").unwrap();
+        ws.write_string(3, 0, "Totaal").unwrap();
+        ws.write_number(3, 12, 0.0).unwrap();
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "geen gegevensregels (alleen totaalregels)");
+}
+
+#[test]
+fn merged_header_cells_that_hide_a_required_header() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "samengevoegd.xlsx", |ws| {
+        headers(ws, 0);
+        // "Omschrijving" merged over L1:M1 swallows the "Bedrag" header.
+        ws.merge_range(0, 11, 0, 12, "Omschrijving", &Format::new()).unwrap();
+        good_row(ws, 1, 1, 5.0);
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "ontbreken: Bedrag");
+}
+
+#[test]
+fn merged_header_over_its_own_column_still_maps_the_top_left_cell() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "samengevoegd-ok.xlsx", |ws| {
+        headers(ws, 1);
+        ws.merge_range(0, 0, 0, 12, "Grootboekmutaties 2023 (titel over de hele breedte)", &Format::new()).unwrap();
+        good_row(ws, 2, 1, 5.0);
+    });
+    let r = ctx.import(&file, "standaard-grootboek", &[]);
+    assert_eq!((r.code, r.n("rows_imported"), r.total()), (0, 1, "5.00".to_string()));
+}
+
+#[test]
+fn header_not_in_the_first_20_rows() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "diep.xlsx", |ws| {
+        for r in 0..22 {
+            ws.write_string(r, 0, format!("toelichting {r}")).unwrap();
+        }
+        headers(ws, 22);
+        good_row(ws, 23, 1, 5.0);
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "geen kopregel gevonden in de eerste 20 rijen");
+}
+
+fn one_bad_cell(date: &str, amount: &str, needle: &str, column: &str) {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "cel.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 1.0);
+        text_row(ws, 2, date, amount);
+    });
+    let r = refused(&ctx, &file, "standaard-grootboek", 1, needle);
+    let e = r.first_error();
+    assert_eq!(
+        (e["sheet"].as_str(), e["row"].as_u64(), e["column"].as_str()),
+        (Some("Grootboek"), Some(3), Some(column))
+    );
+    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected")), (2, 1, 1));
+}
+
+#[test]
+fn text_date_in_an_undeclared_format() {
+    one_bad_cell(
+        "31/12/2022",
+        "1,00",
+        "past niet bij de datumnotatie van het sjabloon (dd-mm-jjjj of jjjj-mm-dd)",
+        "A",
+    );
+    one_bad_cell("2022-12-31 00:00", "1,00", "past niet bij de datumnotatie", "A");
+}
+
+#[test]
+fn impossible_date() {
+    one_bad_cell("31-02-2022", "1,00", "31-02-2022 bestaat niet in de kalender", "A");
+}
+
+#[test]
+fn excel_serial_number_in_a_text_date_column() {
+    one_bad_cell("44927", "1,00", "'44927' past niet bij de datumnotatie", "A");
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "serieel.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 1.0);
+        ws.write_number(1, 0, 44927.0).unwrap();
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "is een getal zonder datumopmaak");
+}
+
+#[test]
+fn ambiguous_amount() {
+    one_bad_cell("01-03-2022", "1.234", "dubbelzinnig bedrag", "M");
+}
+
+#[test]
+fn amount_with_letters() {
+    one_bad_cell("01-03-2022", "12,5O", "bevat letters", "M");
+}
+
+#[test]
+fn non_breaking_spaces_and_a_currency_sign_in_amounts_are_read_exactly() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "euro.xlsx", |ws| {
+        headers(ws, 0);
+        text_row(ws, 1, "01-03-2022", "€\u{a0}1.234,56");
+        text_row(ws, 2, "02-03-2022", "\u{a0}(€ 34,56)\u{a0}");
+    });
+    let r = ctx.import(&file, "standaard-grootboek", &[]);
+    assert_eq!((r.code, r.n("rows_imported"), r.total()), (0, 2, "1200.00".to_string()), "{:?}", r.messages());
+    // A non-breaking space as thousands separator is not a notation we accept: refused, not guessed.
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "nbsp.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 1.0);
+        text_row(ws, 2, "01-03-2022", "1\u{a0}234,56");
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "bevat een onverwacht teken");
+}
+
+#[test]
+fn totals_row_that_does_not_match_the_skip_rule() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "eindtotaal.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 10.0);
+        ws.write_string(2, 0, "Eindtotaal").unwrap();
+        ws.write_number(2, 12, 10.0).unwrap();
+    });
+    let r = refused(&ctx, &file, "standaard-grootboek", 1, "deze rij lijkt een totaalregel");
+    assert!(r.messages().iter().any(|m| m.contains("begint met: Totaal")), "{:?}", r.messages());
+}
+
+#[test]
+fn a_100000_character_cell_is_refused_and_not_echoed_whole() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "lang.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 10.0);
+        ws.write_string(1, 11, "LANGE-TEKST").unwrap();
+    });
+    // Excel writers refuse cells over 32,767 characters; a hostile file does not.
+    rewrite_zip(&file, |name, bytes| {
+        if name == "xl/sharedStrings.xml" {
+            String::from_utf8(bytes).unwrap().replace("LANGE-TEKST", &"x".repeat(100_000)).into_bytes()
+        } else {
+            bytes
+        }
+    });
+    let r = refused(&ctx, &file, "standaard-grootboek", 1, "hoogstens 500 zijn toegestaan");
+    assert!(r.first_error()["value"].as_str().unwrap().chars().count() <= 101);
+}
+
+#[test]
+fn csv_with_the_wrong_delimiter() {
+    let ctx = Ctx::new();
+    let file = ctx.path("komma.csv");
+    std::fs::write(&file, "Datum,Jaar,Periode,Boekstuk,Grootboek,Kostenplaats,Omschrijving,Bedrag,D/C\n01-01-2023,2023,1,B1,4301,KP1,Cursus,\"10,00\",D\n").unwrap();
+    refused(&ctx, &file, "grootboek-csv-1252", 1, "scheidingsteken");
+}
+
+#[test]
+fn csv_with_invalid_utf8_declared_as_utf8() {
+    let ctx = Ctx::new();
+    let t =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("import-templates/grootboek-csv-1252.toml"))
+            .unwrap()
+            .replace("windows-1252", "utf-8")
+            .replace("name = \"grootboek-csv-1252\"", "name = \"grootboek-csv-utf8\"");
+    let tpath = ctx.path("utf8.toml");
+    std::fs::write(&tpath, t).unwrap();
+    let file = ctx.path("latin.csv");
+    let mut data = b"Datum;Grootboek;Kostenplaats;Omschrijving;Bedrag;D/C\n01-01-2023;4301;KP1;Caf".to_vec();
+    data.extend_from_slice(&[0xE9]);
+    data.extend_from_slice(b";10,00;D\n");
+    std::fs::write(&file, data).unwrap();
+    refused(&ctx, &file, tpath.to_str().unwrap(), 2, "rij 2, kolom D: de tekst is geen geldige UTF-8");
+}
+
+#[test]
+fn period_outside_1_to_13() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "periode.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 10.0);
+        ws.write_number(1, 2, 14.0).unwrap();
+    });
+    refused(&ctx, &file, "standaard-grootboek", 1, "Periode: 14 ligt niet tussen 1 en 13");
+}
+
+#[test]
+fn debit_and_credit_both_empty() {
+    let ctx = Ctx::new();
+    let file = ctx.path("dc.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("Mutaties").unwrap();
+    ws.write_string(0, 0, "Gemeente Utrecht - grootboekmutaties").unwrap();
+    let heads = [
+        "Jaar",
+        "Per.",
+        "Boekdatum",
+        "Boekstuknr.",
+        "Regelnr.",
+        "Rekening",
+        "Kostenplaats",
+        "Omschrijving",
+        "Debet",
+        "Credit",
+    ];
+    let row = ["2023", "1", "02-01-2023", "BS1", "1", "4301", "KP1", "Cursus", "", ""];
+    for (c, (h, v)) in heads.iter().zip(row).enumerate() {
+        ws.write_string(4, c as u16, *h).unwrap();
+        if !v.is_empty() {
+            ws.write_string(5, c as u16, v).unwrap();
+        }
+    }
+    wb.save(&file).unwrap();
+    refused(&ctx, &file, "grootboek-debet-credit", 1, "Debet en Credit zijn allebei leeg");
+}
+
+#[test]
+fn unknown_debit_credit_indicator() {
+    let ctx = Ctx::new();
+    let file = ctx.path("dc.csv");
+    let text = "Datum;Grootboek;Kostenplaats;Omschrijving;Bedrag;D/C\n01-01-2023;4301;KP1;Cursus;10,00;X\n";
+    std::fs::write(&file, text).unwrap();
+    refused(&ctx, &file, "grootboek-csv-1252", 1, "'X' is geen debet/credit-code; verwacht D/Debet of C/Credit");
+}
+
+#[test]
+fn a_bsn_in_a_field_that_refuses_them() {
+    let ctx = Ctx::new();
+    let t = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("import-templates/standaard-grootboek.toml"),
+    )
+    .unwrap()
+    .replace("header = \"Crediteurnummer\"", "header = \"Crediteurnummer\"\nrefuse_bsn = true");
+    let tpath = ctx.path("bsn.toml");
+    std::fs::write(&tpath, t).unwrap();
+    let file = standard_with(&ctx, "bsn.xlsx", |ws| {
+        headers(ws, 0);
+        good_row(ws, 1, 1, 10.0);
+        ws.write_string(1, 8, "111222333").unwrap();
+    });
+    refused(&ctx, &file, tpath.to_str().unwrap(), 1, "lijkt een BSN");
+}
