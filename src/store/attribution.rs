@@ -210,6 +210,21 @@ pub async fn apply(db: &Db, actor: &str) -> sqlx::Result<ApplyOutcome> {
 type Target = (i64, Option<i64>, Option<i64>, Option<i64>);
 
 pub async fn apply_in(tx: &mut Tx, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    apply_scoped(tx, actor, None).await
+}
+
+/// Applies the rules to one batch's new lines only: the rules did not change, so older lines keep theirs.
+pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    let any_rule: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM attribution_rule LIMIT 1").fetch_optional(&mut **tx).await?;
+    if any_rule.is_none() {
+        // Without rules every new line simply waits in the queue; nothing to write.
+        return Ok(ApplyOutcome::default());
+    }
+    apply_scoped(tx, actor, Some(batch)).await
+}
+
+async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
     let rule_rows: Vec<RuleRow> = sqlx::query_as(
         "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number, description_contains, date_from,
                 date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
@@ -252,8 +267,10 @@ pub async fn apply_in(tx: &mut Tx, actor: &str) -> sqlx::Result<ApplyOutcome> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
                 a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
-         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id",
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         WHERE ?1 IS NULL OR e.batch_id = ?1",
     )
+    .bind(batch)
     .fetch_all(&mut **tx)
     .await?;
     // The contract of a creditor's provider that runs on the booking date (exercised options included).
@@ -468,18 +485,24 @@ pub struct LedgerSums {
     pub unattributed: BTreeMap<i32, Money>,
     pub actual_by_stream: BTreeMap<(i64, i32), Money>,
     pub invoiced: BTreeMap<ContractYear, Money>,
+    /// Attributed spend per (budget line, booking year).
+    pub by_budget_line: BTreeMap<(i64, i32), Money>,
 }
 
+/// year, stream, contract, budget line, cents
+type SumRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
+
 pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
-    let rows: Vec<(i64, Option<i64>, Option<i64>, i64)> = sqlx::query_as(
-        "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, SUM(e.amount_cents)
+    let rows: Vec<SumRow> = sqlx::query_as(
+        "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, a.budget_line_id,
+                SUM(e.amount_cents)
          FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-         GROUP BY year, a.stream_id, a.contract_id",
+         GROUP BY year, a.stream_id, a.contract_id, a.budget_line_id",
     )
     .fetch_all(db)
     .await?;
     let mut s = LedgerSums::default();
-    for (year, stream, contract, cents) in rows {
+    for (year, stream, contract, line, cents) in rows {
         let (year, m) = (year as i32, Money::from_cents(cents));
         *s.imported.entry(year).or_default() += m;
         match stream {
@@ -488,6 +511,9 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
                 *s.actual_by_stream.entry((stream, year)).or_default() += m;
                 if let Some(c) = contract {
                     *s.invoiced.entry((stream, c, year)).or_default() += m;
+                }
+                if let Some(l) = line {
+                    *s.by_budget_line.entry((l, year)).or_default() += m;
                 }
             }
         }

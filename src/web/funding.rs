@@ -1,8 +1,6 @@
 //! Funding screens: streams with their figures per year, allocations, budget lines, the default stream
 //! per cohort, and closing a year.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -45,8 +43,8 @@ pub fn routes() -> RouteTable {
 
 /// Figures for `years`, with actual spend from attributed ledger lines.
 pub async fn figures(state: &AppState, years: std::ops::RangeInclusive<i32>) -> AppResult<Vec<StreamReconciliation>> {
-    let (actual, invoiced) = (BTreeMap::new(), BTreeMap::new());
-    Ok(reconciliation::build(&state.db, years, &actual, &invoiced).await?)
+    let sums = store::attribution::sums(&state.db).await?;
+    Ok(reconciliation::build(&state.db, years, &sums.actual_by_stream, &sums.invoiced).await?)
 }
 
 #[derive(Deserialize, Default)]

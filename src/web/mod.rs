@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod attribution;
 pub mod contracts;
 pub mod forms;
 pub mod funding;
@@ -114,4 +115,5 @@ pub fn routes() -> RouteTable {
         .merge(contracts::routes())
         .merge(placements::routes())
         .merge(funding::routes())
+        .merge(attribution::routes())
 }

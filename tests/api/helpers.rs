@@ -110,3 +110,44 @@ pub fn extract_csrf(body: &str) -> Option<String> {
 pub fn location(r: &Response) -> String {
     r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
+
+/// Imports ledger lines through the real engine (an xlsx in the standard layout), as `actor`.
+pub async fn import_ledger(
+    app: &TestApp,
+    lines: &[taalbudget::import::ledger::LedgerLine],
+) -> taalbudget::import::engine::Outcome {
+    use taalbudget::import::{engine, example, ledger, template};
+    let t = template::find("standaard-grootboek").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grootboek.xlsx");
+    std::fs::write(&path, example::workbook(&t, lines).unwrap()).unwrap();
+    let req =
+        engine::ImportRequest { path, file_name: "grootboek.xlsx".into(), template: t, actor: "test-finance".into() };
+    engine::run(&app.db, ledger::Ledger, req, engine::ImportOptions::default()).await.unwrap()
+}
+
+/// A ledger line for tests: booked on `date` (ISO), with cost centre, creditor, description and cents.
+pub fn ledger_line(
+    date: &str,
+    cost_centre: &str,
+    creditor: &str,
+    description: &str,
+    cents: i64,
+) -> taalbudget::import::ledger::LedgerLine {
+    let booking_date = taalbudget::domain::dates::parse_iso(date).unwrap();
+    taalbudget::import::ledger::LedgerLine {
+        booking_date,
+        fiscal_year: Some(booking_date.year() as i64),
+        period: Some(booking_date.month() as i64),
+        document: format!("BS-{date}-{cents}"),
+        line: "1".into(),
+        gl_account: "4301".into(),
+        cost_centre: cost_centre.into(),
+        task_field: "6.1".into(),
+        creditor_number: creditor.into(),
+        creditor_name: format!("Crediteur {creditor}"),
+        invoice_number: format!("F-{cents}"),
+        description: description.into(),
+        amount: taalbudget::money::Money::from_cents(cents),
+    }
+}

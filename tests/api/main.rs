@@ -1,5 +1,6 @@
 //! HTTP tests: the app runs on port 0 with its own temporary database, driven like a browser would.
 
+mod attribution;
 mod audit;
 mod auth;
 mod contracts;

@@ -64,6 +64,16 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/financiering/{id}", ManageFinance),
     ("POST", "/financiering/{id}/toekenningen", ManageFinance),
     ("POST", "/financiering/{id}/begrotingsposten", ManageFinance),
+    ("GET", "/toerekening", ManageFinance),
+    ("POST", "/toerekening/regels", ManageFinance),
+    ("POST", "/toerekening/regels/{id}/verwijderen", ManageFinance),
+    ("POST", "/toerekening/regels/{id}/omhoog", ManageFinance),
+    ("GET", "/toerekening/wachtrij", ManageFinance),
+    ("POST", "/toerekening/regels-toepassen", ManageFinance),
+    ("POST", "/grootboek/{id}/toerekenen", ManageFinance),
+    ("POST", "/toerekening/crediteuren", ManageFinance),
+    ("GET", "/aansluiting", Read),
+    ("GET", "/aansluiting/regels", ManageFinance),
 ];
 
 #[test]

@@ -14,6 +14,8 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/contracten", "Contracten", Permission::Read),
     ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
     ("/financiering", "Financiering", Permission::Read),
+    ("/aansluiting", "Aansluiting", Permission::Read),
+    ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/beheer", "Beheer", Permission::Admin),
 ];
 
