@@ -1,6 +1,9 @@
 //! Attribution of imported spend to funding streams, the unattributed queue, year close, and the
 //! reconciliation adding up to the cent.
 
+// Amounts are written as euros_cents (1_234_56 is € 1.234,56) on purpose.
+#![allow(clippy::inconsistent_digit_grouping)]
+
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::domain::funding::{FundingStream, StreamKind};
