@@ -281,13 +281,172 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
         }
     }
     contracts(db, today).await?;
-    funding(db).await?;
+    let streams = funding(db).await?;
+    ledger(db, today, &streams).await?;
     Ok(())
+}
+
+/// Creditor number of a demo provider in the financial system.
+fn creditor_of(provider_id: i64) -> String {
+    format!("2{:05}", provider_id)
+}
+
+/// Attribution rules, creditor links and three years of invoices (imported through the real engine), with
+/// a few lines no rule matches and one creditor without a contract.
+async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<()> {
+    use crate::domain::attribution::{ContractChoice, Criteria};
+    use crate::import::ledger::LedgerLine;
+    use crate::store::attribution::NewRule;
+    for provider_id in 1..=PROVIDERS.len() as i64 {
+        store::attribution::link_creditor(db, &creditor_of(provider_id), provider_id, DEMO_ACTOR).await?;
+    }
+    let rule = |name: &str, criteria: Criteria, stream_id: i64, contract: ContractChoice| NewRule {
+        name: name.into(),
+        criteria,
+        stream_id,
+        budget_line_id: None,
+        contract,
+    };
+    let rules = [
+        rule(
+            "ELIP-maatwerk",
+            Criteria { description_contains: "ELIP".into(), ..Default::default() },
+            streams.elip,
+            ContractChoice::ViaCreditor,
+        ),
+        rule(
+            "Ondertussengroep (Wi2013)",
+            Criteria { description_contains: "Wi2013".into(), ..Default::default() },
+            streams.eno,
+            ContractChoice::ViaCreditor,
+        ),
+        rule(
+            "Taalonderwijs inburgering",
+            Criteria { cost_centre: "KP6100-INB".into(), gl_account: "4301".into(), ..Default::default() },
+            streams.spuk,
+            ContractChoice::ViaCreditor,
+        ),
+        rule(
+            "Eigen middelen",
+            Criteria { cost_centre: "KP6100-EIGEN".into(), ..Default::default() },
+            streams.own,
+            ContractChoice::ViaCreditor,
+        ),
+    ];
+    for r in &rules {
+        store::attribution::add_rule(db, r, DEMO_ACTOR).await?;
+    }
+
+    // One invoice per contract, month and cohort group for the milestones that fell due, up to last month.
+    let contracts = store::contracts::list(db).await?;
+    let placements = store::placements::list(db, None).await?;
+    let mut invoices: std::collections::BTreeMap<(i64, i32, u8, Cohort), Money> = std::collections::BTreeMap::new();
+    let last_day = d(today.year(), today.month() as u8, 1) - Duration::days(1);
+    for p in &placements {
+        let Some(c) = contracts.iter().find(|c| c.id == p.contract_id) else { continue };
+        for pay in crate::domain::commitment::placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default() {
+            if pay.due_date <= last_day && pay.due_date.year() <= 2025 {
+                *invoices.entry((c.id, pay.due_date.year(), pay.due_date.month() as u8, p.cohort)).or_default() +=
+                    pay.amount;
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    let mut doc = 700_000;
+    let mut line = |date: Date, cost_centre: &str, creditor: String, name: &str, description: String, amount: Money| {
+        doc += 1;
+        LedgerLine {
+            booking_date: date,
+            fiscal_year: Some(date.year() as i64),
+            period: Some(date.month() as i64),
+            document: format!("IK{doc}"),
+            line: "1".into(),
+            gl_account: "4301".into(),
+            cost_centre: cost_centre.into(),
+            task_field: "6.1".into(),
+            creditor_number: creditor,
+            creditor_name: name.into(),
+            invoice_number: format!("F{}-{doc}", date.year()),
+            description,
+            amount,
+        }
+    };
+    for ((contract_id, year, month, cohort), amount) in &invoices {
+        let c = contracts.iter().find(|c| c.id == *contract_id).expect("contract exists");
+        let date = (d(*year, *month, 1) + Duration::days(40)).min(last_day);
+        let (cost_centre, label) = match cohort {
+            Cohort::Wi2021 => ("KP6100-INB", "Taalonderwijs Wi2021"),
+            Cohort::Wi2013 => ("KP6100-INB", "Taalonderwijs Wi2013"),
+            Cohort::Elip => ("KP6100-INB", "ELIP maatwerk"),
+            Cohort::Other => ("KP6100-EIGEN", "Taalonderwijs statushouders overig"),
+        };
+        let description = format!("{label} {} {month:02}-{year}", c.reference);
+        lines.push(line(date, cost_centre, creditor_of(c.provider_id), &c.provider_name, description, *amount));
+    }
+    // Spend no rule knows, a credit note, and a creditor without any contract (procurement legality risk).
+    lines.push(line(
+        d(2023, 3, 14),
+        "KP6100-ALG",
+        "400120".into(),
+        "Tolkendienst Midden (fictief)",
+        "Tolkkosten intakegesprekken".into(),
+        Money::from_cents(184_250),
+    ));
+    lines.push(line(
+        d(2023, 9, 5),
+        "KP6100-ALG",
+        "400377".into(),
+        "Zaalverhuur Centrum (fictief)",
+        "Zaalhuur informatiebijeenkomst".into(),
+        Money::from_cents(62_500),
+    ));
+    lines.push(line(
+        d(2024, 2, 20),
+        "KP6100-INB",
+        "299999".into(),
+        "Taalcafé De Ontmoeting (fictief)",
+        "Taalonderwijs Wi2021 taalcafé extra lessen".into(),
+        Money::from_cents(1_250_000),
+    ));
+    lines.push(line(
+        d(2024, 4, 2),
+        "KP6100-INB",
+        creditor_of(1),
+        PROVIDERS[0].name,
+        "Creditnota te veel gefactureerd Taalonderwijs Wi2021".into(),
+        Money::from_cents(-415_000),
+    ));
+
+    let template = crate::import::template::find("standaard-grootboek").map_err(anyhow::Error::msg)?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("demo-grootboek.xlsx");
+    std::fs::write(&path, crate::import::example::workbook(&template, &lines).map_err(anyhow::Error::msg)?)?;
+    let req = crate::import::engine::ImportRequest {
+        path,
+        file_name: "demo-grootboek.xlsx".into(),
+        template,
+        actor: DEMO_ACTOR.into(),
+    };
+    let outcome = crate::import::engine::run(db, crate::import::ledger::Ledger, req, Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("demogrootboek: {e}"))?;
+    if outcome.summary.batch.is_none() {
+        anyhow::bail!("demogrootboek niet geïmporteerd: {:?}", outcome.summary.errors.first());
+    }
+    Ok(())
+}
+
+/// The ids of the demo funding streams.
+struct DemoStreams {
+    spuk: i64,
+    eno: i64,
+    elip: i64,
+    own: i64,
 }
 
 /// Streams for SPUK (advances in twelfths, final settlement with a reclaim), the Ondertussengroep money
 /// ('En ondertussen' and ELIP) and own funds; each cohort's default stream; budget lines.
-async fn funding(db: &Db) -> anyhow::Result<()> {
+async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
     let stream = |code: &str, name: &str, kind, cohorts: Vec<Cohort>, until: Option<Date>, carry_over, notes: &str| {
         FundingStream {
             id: 0,
@@ -428,7 +587,7 @@ async fn funding(db: &Db) -> anyhow::Result<()> {
     {
         store::funding::set_cohort_stream(db, cohort, stream_id, DEMO_ACTOR).await?;
     }
-    Ok(())
+    Ok(DemoStreams { spuk, eno, elip, own })
 }
 
 struct DemoContract {

@@ -12,6 +12,7 @@ use taalbudget::auth::roles::Role;
 use taalbudget::auth::{password, password_problem};
 use taalbudget::config::Config;
 use taalbudget::import::cli as import_cli;
+use taalbudget::report::export::{self, ExportFormat};
 use taalbudget::web::admin::username_problem;
 use taalbudget::{demo, store};
 
@@ -70,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesAction,
     },
+    /// Reports: `report reconciliation --year Y [--stream CODE] --format json|csv|xlsx [--out FILE]`.
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -86,6 +92,23 @@ enum TemplatesAction {
         name: String,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Per funding stream: available, actual, committed, remaining, budget lines; plus the unattributed queue.
+    Reconciliation {
+        #[arg(long)]
+        year: i32,
+        /// Only this stream (its code, e.g. SPUK).
+        #[arg(long)]
+        stream: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output (required for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -147,6 +170,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(import_cli::write_example(&name, &out))
         }
         Command::User { command: UserCommand::Add { username, role } } => add_user(&cli.db, &username, &role).await,
+        Command::Report { report: ReportCommand::Reconciliation { year, stream, format, out } } => {
+            reconciliation_report(&cli.db, year, stream.as_deref(), format, out.as_deref()).await
+        }
     }
 }
 
@@ -182,6 +208,45 @@ async fn serve(
     }
     app.serve().await?;
     drop(temp);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reconciliation_report(
+    db: &std::path::Path,
+    year: i32,
+    stream: Option<&str>,
+    format: ExportFormat,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    if !(2000..=2100).contains(&year) {
+        eprintln!("fout: {year} is geen geldig jaar");
+        return Ok(ExitCode::from(2));
+    }
+    if format == ExportFormat::Xlsx && out.is_none() {
+        eprintln!("fout: geef bij --format xlsx een bestand op met --out");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let mut report = taalbudget::report::reconciliation::for_year(&pool, year).await?;
+    if let Some(code) = stream {
+        report.streams.retain(|s| s.code.eq_ignore_ascii_case(code));
+        if report.streams.is_empty() {
+            eprintln!("fout: onbekende financieringsbron '{code}'");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let bytes = match format {
+        ExportFormat::Json => (export::reconciliation_json(&report) + "\n").into_bytes(),
+        ExportFormat::Csv => export::reconciliation_csv(&report)?,
+        ExportFormat::Xlsx => export::reconciliation_xlsx(&report)?,
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
+            eprintln!("Aansluiting {year} geschreven naar {} ({} bytes)", path.display(), bytes.len());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,4 +8,5 @@ mod funding;
 mod helpers;
 mod marks;
 mod providers;
+mod reports;
 mod roles;
