@@ -8,5 +8,6 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod money;
+pub mod ops;
 pub mod store;
 pub mod web;

@@ -1,8 +1,11 @@
 //! All SQL lives below this module; nothing else talks to the database.
 
 pub mod audit;
+pub mod backup;
 pub mod certifications;
+pub mod lock;
 pub mod providers;
+pub mod retention;
 pub mod users;
 
 use std::path::Path;
@@ -32,8 +35,54 @@ pub async fn connect(path: &Path) -> anyhow::Result<Db> {
         .connect_with(options)
         .await
         .map_err(|e| anyhow::anyhow!("kan de database {} niet openen: {e}", path.display()))?;
+    if let Err(e) = refuse_newer_schema(&pool, path).await {
+        pool.close().await;
+        return Err(e.into());
+    }
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// The schema version this binary carries: its newest migration.
+pub fn binary_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// A database that a newer taalbudget migrated further than this binary knows.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "de database {path} heeft schemaversie {found} en is bijgewerkt door een nieuwere taalbudget; deze versie kent schemaversie {known}. Er is niets gewijzigd: installeer de nieuwere versie, of zet een back-up terug die bij deze versie past"
+)]
+pub struct SchemaTooNew {
+    pub path: String,
+    pub found: i64,
+    pub known: i64,
+}
+
+/// Refuses, before migrating, a database with a migration this binary does not have: running on it could
+/// misread or damage data that a newer version wrote.
+pub async fn refuse_newer_schema(db: &Db, path: &Path) -> Result<(), SchemaTooNew> {
+    let unknown = unknown_migrations(db).await.unwrap_or_default();
+    match unknown.into_iter().max() {
+        Some(found) => Err(SchemaTooNew { path: path.display().to_string(), found, known: binary_schema_version() }),
+        None => Ok(()),
+    }
+}
+
+/// Applied migration versions this binary does not know (none for a fresh database).
+pub async fn unknown_migrations<'c, E>(conn: E) -> sqlx::Result<Vec<i64>>
+where
+    E: sqlx::Executor<'c, Database = Sqlite> + Copy,
+{
+    let has_table: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_one(conn)
+            .await?;
+    if has_table == 0 {
+        return Ok(Vec::new());
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(conn).await?;
+    Ok(applied.into_iter().filter(|v| !MIGRATOR.iter().any(|m| m.version == *v)).collect())
 }
 
 /// Starts a write transaction that takes the write lock at once, so it waits on the busy timeout

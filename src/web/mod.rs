@@ -2,11 +2,13 @@
 
 pub mod account;
 pub mod admin;
+pub mod backups;
 pub mod forms;
 pub mod health;
 pub mod marks;
 pub mod middleware;
 pub mod providers;
+pub mod proxy;
 pub mod views;
 
 use std::sync::Arc;
@@ -105,6 +107,7 @@ pub fn routes() -> RouteTable {
         .merge(health::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(backups::routes())
         .merge(views::routes())
         .merge(providers::routes())
         .merge(marks::routes())

@@ -2,7 +2,12 @@
 
 mod audit;
 mod auth;
+mod backup;
+mod config;
 mod helpers;
+mod lifecycle;
 mod marks;
 mod providers;
+mod proxy;
+mod retention;
 mod roles;

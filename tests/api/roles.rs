@@ -34,6 +34,9 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/beheer/gebruikers/{id}/wachtwoord", Admin),
     ("GET", "/beheer/audit", Admin),
     ("GET", "/beheer/audit.csv", Admin),
+    ("GET", "/beheer/backups", Admin),
+    ("POST", "/beheer/backups", Admin),
+    ("GET", "/beheer/backups/{id}/download", Admin),
     ("GET", "/historie/{entity}/{id}", Read),
 ];
 
