@@ -19,7 +19,7 @@ use crate::config::Config;
 use crate::store::lock::{self, DbLock};
 use crate::store::{self, Db};
 use crate::web::middleware::{self, MakeUuid};
-use crate::web::proxy::{self, ClientAddr};
+use crate::web::proxy::{self, ClientAddr, ClientScheme};
 use crate::web::views::DemoMode;
 use crate::web::{self, AppState};
 
@@ -47,7 +47,8 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
                     let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
                     let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
                     let client = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id, client)
+                    let scheme = req.extensions().get::<ClientScheme>().map(|s| s.0.as_str()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id, client, scheme)
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),

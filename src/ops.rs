@@ -35,11 +35,14 @@ pub async fn backup(db_path: &Path, target: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("fout: de database {} bestaat niet; er is niets om te back-uppen", db_path.display());
         return Ok(ExitCode::from(1));
     }
-    let db = store::connect(db_path).await?;
+    // As it is: a backup never migrates a database that a server of another version may be using.
+    let db = store::open_existing(db_path).await?;
     let result = backup::backup(&db, target).await;
     let code = match result {
         Ok(report) => {
-            backup::log(&db, &report, Origin::Cli, &cli_actor()).await?;
+            if store::has_table(&db, "backup_log").await? {
+                backup::log(&db, &report, Origin::Cli, &cli_actor()).await?;
+            }
             print!("{}", describe_backup(&report));
             ExitCode::SUCCESS
         }
@@ -83,7 +86,16 @@ pub async fn retention(db_path: &Path, years: u32, dry_run: bool) -> anyhow::Res
         eprintln!("fout: de database {} bestaat niet", db_path.display());
         return Ok(ExitCode::from(1));
     }
-    let db = store::connect(db_path).await?;
+    let db = store::open_existing(db_path).await?;
+    let current = store::schema_version(&db).await.ok().flatten().unwrap_or(0);
+    if current != store::binary_schema_version() {
+        db.close().await;
+        eprintln!(
+            "fout: de database heeft schemaversie {current} en deze taalbudget {}; start eerst de server van deze versie (die werkt de database bij) en probeer het dan opnieuw",
+            store::binary_schema_version()
+        );
+        return Ok(ExitCode::from(1));
+    }
     let today = dates::today();
     let result = if dry_run {
         retention::plan(&db, PARTICIPANT_TABLES, years, today).await
@@ -117,6 +129,9 @@ pub async fn retention(db_path: &Path, years: u32, dry_run: bool) -> anyhow::Res
             "{} auditregels bijgewerkt; de run staat in het auditlog (zonder cliëntnummers).",
             plan.audit_rows_rewritten
         );
+        if plan.wal_pending {
+            println!("Let op: de server hield het write-ahead-log bezet; de oude waarden verdwijnen daar bij het volgende checkpoint. Stop de server tijdens de run om ze direct kwijt te zijn.");
+        }
         println!("Let op: oudere back-ups bevatten de oorspronkelijke cliëntnummers nog; ruim die op volgens de bewaartermijn.");
     }
     Ok(ExitCode::SUCCESS)

@@ -43,6 +43,30 @@ pub async fn connect(path: &Path) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// Opens an existing database as it is: no creating, no migrating. For commands that may run beside a
+/// server of another version (a backup must never migrate the database under a running server).
+pub async fn open_existing(path: &Path) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(false)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("kan de database {} niet openen: {e}", path.display()))
+}
+
+/// Whether a table exists.
+pub async fn has_table(db: &Db, name: &str) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
+        .bind(name)
+        .fetch_one(db)
+        .await?;
+    Ok(n > 0)
+}
+
 /// The schema version this binary carries: its newest migration.
 pub fn binary_schema_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)

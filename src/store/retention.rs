@@ -66,6 +66,9 @@ pub struct Plan {
     pub skipped: Vec<String>,
     /// Audit rows whose JSON was rewritten (0 in a dry run).
     pub audit_rows_rewritten: u64,
+    /// True when other connections kept the write-ahead log from being emptied; the old values leave the
+    /// WAL at the next checkpoint (stop the server for the run to have them gone at once).
+    pub wal_pending: bool,
 }
 
 impl Plan {
@@ -100,12 +103,24 @@ fn quote(ident: &str) -> String {
 
 /// Finds the participants due for anonymisation in `tables`; changes nothing.
 pub async fn plan(db: &Db, tables: &[ParticipantTable], years: u32, today: Date) -> Result<Plan, RetentionError> {
+    let mut conn = db.acquire().await?;
+    plan_on(&mut conn, tables, years, today).await
+}
+
+/// [`plan`] on one connection, so [`apply`] can plan inside its write transaction: nothing can change
+/// between deciding who is due and anonymising them.
+async fn plan_on(
+    conn: &mut sqlx::SqliteConnection,
+    tables: &[ParticipantTable],
+    years: u32,
+    today: Date,
+) -> Result<Plan, RetentionError> {
     let cutoff = dates::iso(cutoff(today, years));
     let mut skipped = Vec::new();
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     for t in tables {
         let columns: Vec<String> =
-            sqlx::query_scalar("SELECT name FROM pragma_table_info(?)").bind(t.table).fetch_all(db).await?;
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?)").bind(t.table).fetch_all(&mut *conn).await?;
         if columns.is_empty() {
             skipped.push(t.table.to_string());
             continue;
@@ -122,7 +137,8 @@ pub async fn plan(db: &Db, tables: &[ParticipantTable], years: u32, today: Date)
             table = quote(t.table),
             n = TOKEN_PREFIX.len(),
         );
-        let rows: Vec<(i64, String, Option<String>)> = sqlx::query_as(&sql).bind(TOKEN_PREFIX).fetch_all(db).await?;
+        let rows: Vec<(i64, String, Option<String>)> =
+            sqlx::query_as(&sql).bind(TOKEN_PREFIX).fetch_all(&mut *conn).await?;
         for (id, client, ended) in rows {
             let entry = seen.entry(client).or_insert_with(|| (true, String::new(), Vec::new()));
             match ended.filter(|e| !e.trim().is_empty()) {
@@ -141,7 +157,7 @@ pub async fn plan(db: &Db, tables: &[ParticipantTable], years: u32, today: Date)
         .filter(|(_, (all_ended, last, _))| *all_ended && last.as_str() < cutoff.as_str())
         .map(|(client_number, (_, last_ended, rows))| Due { client_number, last_ended, rows })
         .collect();
-    Ok(Plan { years, cutoff, due, skipped, audit_rows_rewritten: 0 })
+    Ok(Plan { years, cutoff, due, skipped, audit_rows_rewritten: 0, wal_pending: false })
 }
 
 fn token() -> String {
@@ -159,24 +175,30 @@ pub async fn apply(
     today: Date,
     actor: &str,
 ) -> Result<Plan, RetentionError> {
-    let mut plan = plan(db, tables, years, today).await?;
     let mut conn = db.acquire().await?;
     sqlx::query("PRAGMA secure_delete = ON").execute(&mut *conn).await?;
     sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await?;
-    let result = rewrite(&mut conn, tables, &plan, actor).await;
-    match result {
-        Ok(rewritten) => {
+    let result = async {
+        let plan = plan_on(&mut conn, tables, years, today).await?;
+        let rewritten = rewrite(&mut conn, tables, &plan, actor).await?;
+        Ok::<_, RetentionError>((plan, rewritten))
+    }
+    .await;
+    let mut plan = match result {
+        Ok((plan, rewritten)) => {
             sqlx::query("COMMIT").execute(&mut *conn).await?;
-            plan.audit_rows_rewritten = rewritten;
+            Plan { audit_rows_rewritten: rewritten, ..plan }
         }
         Err(e) => {
             let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
             return Err(e);
         }
-    }
+    };
     if !plan.due.is_empty() {
         sqlx::query("VACUUM").execute(&mut *conn).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).await?;
+        let (busy, _, _): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(&mut *conn).await?;
+        plan.wal_pending = busy != 0;
     }
     Ok(plan)
 }

@@ -117,6 +117,16 @@ async fn sigterm_during_a_long_write_lets_it_finish_and_leaves_each_change_whole
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // While it runs: the backup command copies the live database; restore refuses to replace it.
+    let copy = dir.path().join("tijdens.db");
+    let out = Command::new(BIN).arg("--db").arg(&path).arg("backup").arg(&copy).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).arg("--db").arg(&path).arg("restore").arg(&copy).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("draaiende taalbudget-server") && err.contains("er is niets gewijzigd"), "{err}");
+
     let home = browser.get(format!("http://{addr}/")).send().await.unwrap().text().await.unwrap();
     let token = extract_csrf(&home).unwrap();
 
@@ -161,7 +171,9 @@ async fn sigterm_during_a_long_write_lets_it_finish_and_leaves_each_change_whole
 
     let db = store::connect(&path).await.unwrap();
     let logged: Vec<String> = sqlx::query_scalar("SELECT path FROM backup_log").fetch_all(&db).await.unwrap();
-    assert_eq!(logged.len(), 1);
+    assert_eq!(logged.len(), 2, "the command-line backup and the web backup");
+    let logged: Vec<String> =
+        sqlx::query_scalar("SELECT path FROM backup_log WHERE origin = 'web'").fetch_all(&db).await.unwrap();
     let info = backup::inspect(Path::new(&logged[0])).await.expect("the backup is whole");
     assert!(info.tables["audit_log"] >= 60_000);
     let files: Vec<_> = std::fs::read_dir(&backups).unwrap().collect();
