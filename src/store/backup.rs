@@ -294,6 +294,10 @@ pub async fn restore(source: &Path, db_path: &Path, actor: &str) -> Result<Resto
     let db = super::connect(db_path).await?;
     let after = super::schema_version(&db).await.map_err(anyhow::Error::from)?.unwrap_or(0);
     let mut tx = begin(&db).await.map_err(anyhow::Error::from)?;
+    // Sessions in the backup belong to the past: everyone signs in again after a restore.
+    if super::has_table(&db, "tower_sessions").await.map_err(anyhow::Error::from)? {
+        sqlx::query("DELETE FROM tower_sessions").execute(&mut *tx).await.map_err(anyhow::Error::from)?;
+    }
     let file_name = source.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     audit::record(
         &mut tx,

@@ -26,11 +26,13 @@ pub enum LockError {
     Io { lock: String, source: std::io::Error },
 }
 
-/// `taalbudget.db` -> `taalbudget.db.lock`.
+/// `taalbudget.db` -> `taalbudget.db.lock`, in the database's real directory, so `./x.db`, `x.db` and a
+/// path through a symlinked directory all name the same lock.
 pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+    let mut name = db.file_name().map(|n| n.to_owned()).unwrap_or_else(|| db.as_os_str().to_owned());
     name.push(".lock");
-    PathBuf::from(name)
+    let parent = db.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    parent.canonicalize().unwrap_or_else(|_| parent.to_path_buf()).join(name)
 }
 
 /// Takes the exclusive lock without waiting; fails when another process (or another handle in this one) holds it.
@@ -57,6 +59,8 @@ mod tests {
         let db = dir.path().join("t.db");
         let first = acquire(&db).unwrap();
         assert!(matches!(acquire(&db), Err(LockError::Held { .. })));
+        let same_db_other_spelling = dir.path().join(".").join("t.db");
+        assert!(matches!(acquire(&same_db_other_spelling), Err(LockError::Held { .. })));
         drop(first);
         assert!(acquire(&db).is_ok());
     }

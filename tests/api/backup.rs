@@ -325,6 +325,19 @@ async fn admins_make_and_download_backups_from_the_web_and_see_the_last_one() {
     assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment; filename=\"taalbudget-"));
     let body = r.bytes().await.unwrap();
     assert!(body.starts_with(b"SQLite format 3\0"));
+
+    // The downloaded file restores; the signed-in sessions it holds do not come back with it.
+    let dir = tempfile::tempdir().unwrap();
+    let downloaded = dir.path().join("download.db");
+    std::fs::write(&downloaded, &body).unwrap();
+    let info = backup::inspect(&downloaded).await.unwrap();
+    assert!(info.tables["tower_sessions"] >= 1, "the admin was signed in when the backup was made");
+    let fresh = dir.path().join("taalbudget.db");
+    backup::restore(&downloaded, &fresh, "test").await.unwrap();
+    let restored = open_plain(&fresh).await;
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&restored).await.unwrap();
+    assert_eq!(sessions, 0);
+    restored.close().await;
     assert_eq!(app.audit_count("backup").await, 2, "the backup and its download are audited");
 
     let finance = app.other_browser();
