@@ -24,7 +24,7 @@ pub struct Config {
     /// The path the app lives under behind a reverse proxy: empty (the root) or e.g. `/taalbudget`.
     pub path_prefix: String,
     /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` headers are believed.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<IpRange>,
     pub log_format: LogFormat,
     /// Where backups made from the web page are written.
     pub backup_dir: PathBuf,
@@ -64,6 +64,55 @@ impl Config {
 /// `backups/` beside the database file.
 pub fn default_backup_dir(db_path: &Path) -> PathBuf {
     db_path.parent().unwrap_or(Path::new("")).join("backups")
+}
+
+/// One address (`10.0.0.2`) or a range in CIDR notation (`10.0.0.0/24`, `fd00::/8`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    /// Whether `ip` lies in the range. IPv4 addresses seen as IPv6 (`::ffff:10.0.0.2`, on a dual-stack
+    /// listener) count as the IPv4 address.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.network, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX.checked_shl(32 - self.prefix as u32).unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX.checked_shl(128 - self.prefix as u32).unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpRange {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let network = addr.parse::<IpAddr>().map_err(|_| ())?.to_canonical();
+        let max = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.parse::<u8>().ok().filter(|p| *p <= max).ok_or(())?,
+            None => max,
+        };
+        Ok(IpRange { network, prefix })
+    }
+}
+
+impl std::fmt::Display for IpRange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.network, self.prefix)
+    }
 }
 
 /// Where an effective value came from.
@@ -118,7 +167,7 @@ pub const SETTINGS: &[Setting] = &[
         env: "TAALBUDGET_TRUSTED_PROXIES",
         flag: "--trusted-proxies",
         default: "",
-        help: "IP-adressen van proxies waarvan X-Forwarded-* wordt geloofd, met komma's gescheiden",
+        help: "IP-adressen of reeksen (10.0.0.0/24) van proxies waarvan X-Forwarded-* wordt geloofd, met komma's gescheiden",
     },
     Setting {
         key: "secure_cookies",
@@ -298,7 +347,10 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<IpAddr>().map_err(|_| problem("trusted_proxies", format!("'{s}' is geen IP-adres"))))
+        .map(|s| {
+            s.parse::<IpRange>()
+                .map_err(|_| problem("trusted_proxies", format!("'{s}' is geen IP-adres of reeks zoals 10.0.0.0/24")))
+        })
         .collect::<Result<_, _>>()?;
     config.secure_cookies =
         parse_bool(&get("secure_cookies")).ok_or_else(|| problem("secure_cookies", "kies true of false".into()))?;
@@ -421,6 +473,20 @@ mod tests {
         assert!(parse_retention_years("0").unwrap_err().contains("0 kan niet"));
         assert!(parse_retention_years("-3").unwrap_err().contains("-3 kan niet"));
         assert!(parse_retention_years("zeven").is_err());
+    }
+
+    #[test]
+    fn proxy_ranges_match_addresses_inside_them_only() {
+        let one: IpRange = "10.0.0.2".parse().unwrap();
+        assert!(one.contains("10.0.0.2".parse().unwrap()));
+        assert!(one.contains("::ffff:10.0.0.2".parse().unwrap()), "IPv4 seen through a dual-stack socket");
+        assert!(!one.contains("10.0.0.3".parse().unwrap()));
+        let net: IpRange = "10.0.0.0/24".parse().unwrap();
+        assert!(net.contains("10.0.0.77".parse().unwrap()) && !net.contains("10.0.1.1".parse().unwrap()));
+        let v6: IpRange = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()) && !v6.contains("fe80::1".parse().unwrap()));
+        assert!("0.0.0.0/0".parse::<IpRange>().unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpRange>().is_err() && "proxy".parse::<IpRange>().is_err());
     }
 
     #[test]

@@ -36,7 +36,7 @@ struct Cli {
     /// Path the app lives under behind a reverse proxy, e.g. /taalbudget [env TAALBUDGET_PATH_PREFIX].
     #[arg(long, global = true)]
     path_prefix: Option<String>,
-    /// Proxies whose X-Forwarded-For/-Proto are believed, comma-separated IPs [env TAALBUDGET_TRUSTED_PROXIES].
+    /// Proxies whose X-Forwarded-For/-Proto are believed: comma-separated IPs or ranges (10.0.0.0/24) [env TAALBUDGET_TRUSTED_PROXIES].
     #[arg(long, global = true)]
     trusted_proxies: Option<String>,
     /// Send the session cookie only over HTTPS: true or false [env TAALBUDGET_SECURE_COOKIES; default true, false with --demo].

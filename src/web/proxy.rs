@@ -11,6 +11,8 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::config::IpRange;
+
 /// The address of the browser: the TCP peer, or what a trusted proxy says it forwarded for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
@@ -35,8 +37,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 /// proxy; then `X-Forwarded-For` is read from the right (the entry our proxy added) leftwards, skipping
 /// further trusted proxies, and the first other address is the client. Anything a browser wrote itself
 /// sits further left and is never reached unless every hop to its right is trusted.
-pub fn client_addr(peer: IpAddr, trusted: &[IpAddr], headers: &HeaderMap) -> IpAddr {
-    if !trusted.contains(&peer) {
+pub fn client_addr(peer: IpAddr, trusted: &[IpRange], headers: &HeaderMap) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|r| r.contains(ip));
+    if !is_trusted(peer) {
         return peer;
     }
     let mut client = peer;
@@ -48,9 +52,9 @@ pub fn client_addr(peer: IpAddr, trusted: &[IpAddr], headers: &HeaderMap) -> IpA
         .map(str::trim)
         .collect();
     for hop in hops.into_iter().rev() {
-        let Ok(addr) = hop.parse::<IpAddr>() else { break };
+        let Ok(addr) = hop.parse::<IpAddr>().map(|a| a.to_canonical()) else { break };
         client = addr;
-        if !trusted.contains(&addr) {
+        if !is_trusted(addr) {
             break;
         }
     }
@@ -58,10 +62,10 @@ pub fn client_addr(peer: IpAddr, trusted: &[IpAddr], headers: &HeaderMap) -> IpA
 }
 
 /// Puts [`ClientAddr`] and [`ClientScheme`] into every request.
-pub async fn forwarded(State(trusted): State<Arc<Vec<IpAddr>>>, mut req: Request, next: Next) -> Response {
+pub async fn forwarded(State(trusted): State<Arc<Vec<IpRange>>>, mut req: Request, next: Next) -> Response {
     if let Some(peer) = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) {
         let client = client_addr(peer, &trusted, req.headers());
-        let scheme = if trusted.contains(&peer) {
+        let scheme = if trusted.iter().any(|r| r.contains(peer)) {
             req.headers()
                 .get("x-forwarded-proto")
                 .and_then(|v| v.to_str().ok())
@@ -184,13 +188,14 @@ mod tests {
     #[test]
     fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
         let proxy: IpAddr = "10.0.0.2".parse().unwrap();
+        let trusted: Vec<IpRange> = vec!["10.0.0.2".parse().unwrap(), "192.168.0.0/16".parse().unwrap()];
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", HeaderValue::from_static("1.2.3.4, 203.0.113.7"));
-        assert_eq!(client_addr(proxy, &[proxy], &headers), "203.0.113.7".parse::<IpAddr>().unwrap());
+        assert_eq!(client_addr(proxy, &trusted, &headers), "203.0.113.7".parse::<IpAddr>().unwrap());
         assert_eq!(client_addr(proxy, &[], &headers), proxy);
         let other: IpAddr = "10.0.0.3".parse().unwrap();
-        assert_eq!(client_addr(other, &[proxy], &headers), other);
+        assert_eq!(client_addr(other, &trusted, &headers), other);
         headers.insert("x-forwarded-for", HeaderValue::from_static("rommel"));
-        assert_eq!(client_addr(proxy, &[proxy], &headers), proxy);
+        assert_eq!(client_addr(proxy, &trusted, &headers), proxy);
     }
 }
