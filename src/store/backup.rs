@@ -193,6 +193,10 @@ pub enum RestoreError {
         "de back-up {path} heeft schemaversie {found} en komt van een nieuwere taalbudget; deze versie kent schemaversie {known}. Herstel met de nieuwere versie"
     )]
     TooNew { path: String, found: i64, known: i64 },
+    #[error(
+        "de back-up {path} heeft migratie {version} met een andere inhoud dan deze taalbudget; hij komt van een andere bouw of is gewijzigd"
+    )]
+    Mismatch { path: String, version: i64 },
     #[error("de back-up en de database zijn hetzelfde bestand")]
     SameFile,
     #[error("terugzetten mislukt: {0}")]
@@ -229,6 +233,15 @@ pub async fn inspect(path: &Path) -> Result<BackupInfo, RestoreError> {
         let schema_version = super::schema_version(&pool).await.map_err(corrupt)?.unwrap_or(0);
         if let Some(found) = unknown.into_iter().max() {
             return Err(RestoreError::TooNew { path: shown.clone(), found, known: super::binary_schema_version() });
+        }
+        // A migration applied with other contents than this binary's would make migrating fail after the
+        // swap; refuse it now, while nothing has changed.
+        let applied: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations").fetch_all(&pool).await.map_err(corrupt)?;
+        for (version, checksum) in applied {
+            if super::MIGRATOR.iter().any(|m| m.version == version && *m.checksum != checksum[..]) {
+                return Err(RestoreError::Mismatch { path: shown.clone(), version });
+            }
         }
         Ok(BackupInfo { schema_version, tables })
     }
@@ -291,7 +304,19 @@ pub async fn restore(source: &Path, db_path: &Path, actor: &str) -> Result<Resto
         }
     }
 
-    let db = super::connect(db_path).await?;
+    let db = match super::connect(db_path).await {
+        Ok(db) => db,
+        Err(e) => {
+            // Migrating the restored file failed: put the database that was there back as it was.
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(with_suffix(db_path, suffix));
+                if kept.is_some() {
+                    let _ = std::fs::rename(with_suffix(&previous, suffix), with_suffix(db_path, suffix));
+                }
+            }
+            return Err(RestoreError::Other(e.context("de teruggezette database kon niet worden bijgewerkt; de oorspronkelijke database staat weer op zijn plaats")));
+        }
+    };
     let after = super::schema_version(&db).await.map_err(anyhow::Error::from)?.unwrap_or(0);
     let mut tx = begin(&db).await.map_err(anyhow::Error::from)?;
     // Sessions in the backup belong to the past: everyone signs in again after a restore.

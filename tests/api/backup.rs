@@ -289,6 +289,20 @@ async fn restore_refuses_bad_files_and_a_running_server_and_changes_nothing() {
         other => panic!("{other:?}"),
     }
 
+    // A migration with other contents than this binary's.
+    let altered = dir.path().join("gewijzigd.db");
+    make_backup(&db, &altered).await;
+    {
+        let options = SqliteConnectOptions::from_str("sqlite:").unwrap().filename(&altered);
+        let pool = SqlitePoolOptions::new().connect_with(options).await.unwrap();
+        sqlx::query("UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 1").execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+    match backup::restore(&altered, &target, "test").await {
+        Err(e @ RestoreError::Mismatch { version: 1, .. }) => assert!(e.to_string().contains("migratie 1"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+
     assert_eq!(dump(&open_plain(&target).await).await, target_hash, "every refusal left the database untouched");
     let names: Vec<String> =
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
