@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod attribution;
+pub mod backups;
 pub mod contracts;
 pub mod forms;
 pub mod funding;
@@ -11,6 +12,7 @@ pub mod marks;
 pub mod middleware;
 pub mod placements;
 pub mod providers;
+pub mod proxy;
 pub mod views;
 
 use std::sync::Arc;
@@ -109,6 +111,7 @@ pub fn routes() -> RouteTable {
         .merge(health::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(backups::routes())
         .merge(views::routes())
         .merge(providers::routes())
         .merge(marks::routes())

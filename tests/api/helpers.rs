@@ -14,6 +14,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
     pub client: reqwest::Client,
+    /// The path prefix the app is served under ("" for the root); `url()` puts it in front of every path.
+    pub prefix: String,
     _dir: tempfile::TempDir,
 }
 
@@ -28,11 +30,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("test.db"));
     config.secure_cookies = false;
     adjust(&mut config);
+    let prefix = config.path_prefix.clone();
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr;
     let db = app.state.db.clone();
     tokio::spawn(app.serve());
-    TestApp { addr, db, client: client(), _dir: dir }
+    TestApp { addr, db, client: client(), prefix, _dir: dir }
 }
 
 pub fn client() -> reqwest::Client {
@@ -41,7 +44,7 @@ pub fn client() -> reqwest::Client {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("http://{}{}{}", self.addr, self.prefix, path)
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -90,7 +93,13 @@ impl TestApp {
 
     /// Another browser on the same server: its own cookies.
     pub fn other_browser(&self) -> TestApp {
-        TestApp { addr: self.addr, db: self.db.clone(), client: client(), _dir: tempfile::tempdir().unwrap() }
+        TestApp {
+            addr: self.addr,
+            db: self.db.clone(),
+            client: client(),
+            prefix: self.prefix.clone(),
+            _dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub async fn audit_count(&self, entity: &str) -> i64 {

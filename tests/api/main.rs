@@ -3,10 +3,15 @@
 mod attribution;
 mod audit;
 mod auth;
+mod backup;
+mod config;
 mod contracts;
 mod funding;
 mod helpers;
+mod lifecycle;
 mod marks;
 mod providers;
+mod proxy;
 mod reports;
+mod retention;
 mod roles;

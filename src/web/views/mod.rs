@@ -66,6 +66,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "besluit" => "Opgeslagen: het keurmerkbesluit is toegevoegd.",
         "uitgelogd" => "U bent uitgelogd.",
         "wachtwoord" => "Het nieuwe wachtwoord is opgeslagen.",
+        "backup" => {
+            "De back-up is gemaakt en gecontroleerd: integriteit in orde, aantallen rijen gelijk aan de database."
+        }
         _ => return None,
     })
 }
