@@ -197,3 +197,43 @@ fn the_retention_command_refuses_a_period_of_zero_or_less_and_changes_nothing() 
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("Bewaartermijn 7 jaar") && text.contains("0 deelnemers, 0 rijen te anonimiseren"), "{text}");
 }
+
+/// On the real schema with the demo data: anonymising every finished placement leaves the reconciliation
+/// of every year identical to the cent, and none of those client numbers remains in the database file.
+#[tokio::test]
+async fn retention_on_the_demo_keeps_every_reconciliation_figure_and_removes_the_numbers() {
+    use taalbudget::report::reconciliation;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("taalbudget.db");
+    let db = store::connect(&path).await.unwrap();
+    taalbudget::demo::fill(&db).await.unwrap();
+    let years = 2022..=2026;
+    let mut before = Vec::new();
+    for y in years.clone() {
+        before.push(serde_json::to_value(reconciliation::for_year(&db, y).await.unwrap()).unwrap());
+    }
+    let ended: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT client_number FROM placement WHERE status_date IS NOT NULL")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let running: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT client_number FROM placement WHERE status_date IS NULL")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    assert!(ended.len() > 50 && !running.is_empty(), "the demo has finished and running placements");
+
+    // Far enough ahead that every finished placement is past a one-year period.
+    let done = retention::apply(&db, PARTICIPANT_TABLES, 1, date!(2040 - 01 - 01), "cli:test").await.unwrap();
+    assert_eq!(done.due.len(), ended.len());
+    for (i, y) in years.enumerate() {
+        let after = serde_json::to_value(reconciliation::for_year(&db, y).await.unwrap()).unwrap();
+        assert_eq!(after, before[i], "reconciliation {y} unchanged");
+    }
+    db.close().await;
+    for number in ended.iter().take(40) {
+        assert!(!file_contains(&path, number), "{number} is gone from the file");
+    }
+    assert!(file_contains(&path, &running[0]), "running placements keep their number");
+}
