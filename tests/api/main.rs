@@ -8,6 +8,7 @@ mod config;
 mod contracts;
 mod funding;
 mod helpers;
+mod invariants;
 mod lifecycle;
 mod marks;
 mod providers;
