@@ -233,7 +233,7 @@ async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Res
     .fetch_all(&mut **tx)
     .await?;
     let rules: Vec<Rule> = rule_rows.into_iter().map(Rule::from).collect();
-    let closed: Vec<i64> = sqlx::query_scalar("SELECT year FROM year_close").fetch_all(&mut **tx).await?;
+    let last_closed = crate::store::funding::last_closed_year(tx).await?;
     let links: HashMap<String, i64> =
         sqlx::query_as::<_, (String, i64)>("SELECT creditor_number, provider_id FROM creditor_link")
             .fetch_all(&mut **tx)
@@ -291,7 +291,7 @@ async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Res
         if r.source.as_deref() == Some("manual") {
             continue;
         }
-        if closed.contains(&(r.booking_date.year() as i64)) {
+        if last_closed.is_some_and(|last| r.booking_date.year() <= last) {
             outcome.skipped_closed += 1;
             continue;
         }
@@ -377,11 +377,7 @@ pub async fn assign_manually(
         .fetch_optional(&mut *tx)
         .await?;
     let date = date.ok_or(AssignError::NotFound)?;
-    let closed: Option<i64> = sqlx::query_scalar("SELECT year FROM year_close WHERE year = ?")
-        .bind(date.year())
-        .fetch_optional(&mut *tx)
-        .await?;
-    if closed.is_some() {
+    if crate::store::funding::last_closed_year(&mut tx).await?.is_some_and(|last| date.year() <= last) {
         return Err(AssignError::ClosedYear(date.year()));
     }
     let before: Option<(i64, String)> =

@@ -68,6 +68,10 @@ pub enum FundingError {
     Stale,
     #[error("jaar {0} is afgesloten; vraag een beheerder het jaar te heropenen")]
     ClosedYear(i32),
+    #[error("heropen eerst {0}: dat jaar bouwt voort op dit jaar")]
+    NextYearClosed(i32),
+    #[error("jaar {0} is niet afgesloten")]
+    NotClosed(i32),
     #[error("niet gevonden")]
     NotFound,
     #[error(transparent)]
@@ -191,13 +195,18 @@ pub async fn allocations(db: &Db, stream_id: Option<i64>) -> sqlx::Result<Vec<Al
         .collect())
 }
 
+/// The last closed year. Closing a year closes every year before it too: a year's available money
+/// includes what the year before carries over, so an open earlier year could still move a closed one.
+pub async fn last_closed_year(tx: &mut Tx) -> sqlx::Result<Option<i32>> {
+    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(&mut **tx).await?;
+    Ok(y.map(|y| y as i32))
+}
+
 /// Refuses changes to a closed year, inside the caller's transaction.
 pub async fn ensure_open(tx: &mut Tx, year: i32) -> Result<(), FundingError> {
-    let closed: Option<i64> =
-        sqlx::query_scalar("SELECT year FROM year_close WHERE year = ?").bind(year).fetch_optional(&mut **tx).await?;
-    match closed {
-        Some(_) => Err(FundingError::ClosedYear(year)),
-        None => Ok(()),
+    match last_closed_year(tx).await? {
+        Some(last) if year <= last => Err(FundingError::ClosedYear(year)),
+        _ => Ok(()),
     }
 }
 
@@ -355,6 +364,7 @@ pub async fn closed_years(db: &Db) -> sqlx::Result<Vec<(i32, String, String)>> {
     Ok(rows.into_iter().map(|(y, b, a)| (y as i32, b, a)).collect())
 }
 
+/// Closes a year, and with it every year before it (see [`last_closed_year`]).
 pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
     ensure_open(&mut tx, year).await?;
@@ -369,12 +379,15 @@ pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingEr
     Ok(())
 }
 
+/// Reopens the last closed year; a later closed year must be reopened first (it builds on this one).
 pub async fn reopen_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
-    let done = sqlx::query("DELETE FROM year_close WHERE year = ?").bind(year).execute(&mut *tx).await?;
-    if done.rows_affected() == 0 {
-        return Err(FundingError::NotFound);
+    match last_closed_year(&mut tx).await? {
+        Some(last) if last > year => return Err(FundingError::NextYearClosed(last)),
+        Some(last) if last == year => {}
+        _ => return Err(FundingError::NotClosed(year)),
     }
+    sqlx::query("DELETE FROM year_close WHERE year = ?").bind(year).execute(&mut *tx).await?;
     audit::record(
         &mut tx,
         actor,

@@ -170,13 +170,13 @@ pub enum UndoError {
 
 /// The first closed year among the booking years of a batch's lines: such a batch cannot change.
 pub async fn closed_year_in_batch(tx: &mut Tx, batch: i64) -> sqlx::Result<Option<i32>> {
+    // Closing a year closes every year before it (see store::funding::last_closed_year).
     let year: Option<i64> = sqlx::query_scalar(
-        "SELECT y.year FROM year_close y
-         WHERE EXISTS (SELECT 1 FROM ledger_entry e WHERE e.batch_id = ? AND substr(e.booking_date, 1, 4) = printf('%04d', y.year))
-         ORDER BY y.year LIMIT 1",
+        "SELECT MIN(CAST(substr(e.booking_date, 1, 4) AS INTEGER)) FROM ledger_entry e
+         WHERE e.batch_id = ? AND CAST(substr(e.booking_date, 1, 4) AS INTEGER) <= (SELECT MAX(year) FROM year_close)",
     )
     .bind(batch)
-    .fetch_optional(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
     Ok(year.map(|y| y as i32))
 }

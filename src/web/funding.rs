@@ -57,7 +57,9 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
     let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
     let rows = figures(&state, year..=year).await?;
     let closed = store::funding::closed_years(&state.db).await?;
-    let closed_this = closed.iter().find(|(y, _, _)| *y == year);
+    let last_closed = closed.iter().map(|(y, _, _)| *y).max();
+    // Closing a year closes the years before it as well.
+    let closed_this = closed.iter().filter(|(y, _, _)| *y >= year).min_by_key(|(y, _, _)| *y);
     Ok(chrome.page(
         "Financiering",
         html! {
@@ -68,7 +70,11 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
             }
             p {
                 @match closed_this {
-                    Some((_, by, at)) => { span.status.status-warn { "Afgesloten" } " door " (by) " op " (at.get(..10).unwrap_or(at)) ". Wijzigingen in dit jaar worden geweigerd." }
+                    Some((y, by, at)) => {
+                        span.status.status-warn { "Afgesloten" }
+                        @if *y != year { " samen met " (y) }
+                        " door " (by) " op " (at.get(..10).unwrap_or(at)) ". Wijzigingen in dit jaar worden geweigerd."
+                    }
                     None => { span.status.status-ok { "Open" } " Dit jaar kan nog worden gewijzigd." }
                 }
             }
@@ -84,7 +90,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                     }
                 }
             }
-            @if closed_this.is_some() && chrome.may(Permission::Admin) {
+            @if last_closed == Some(year) && chrome.may(Permission::Admin) {
                 form method="post" action={"/financiering/jaren/" (year) "/heropenen"} {
                     (chrome.csrf_field())
                     button.secondary type="submit" { "Jaar " (year) " heropenen" }
