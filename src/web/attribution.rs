@@ -47,6 +47,7 @@ struct RuleForm {
     date_from: String,
     date_until: String,
     stream_id: String,
+    budget_line_id: String,
     contract: String,
     actie: String,
 }
@@ -56,7 +57,8 @@ struct Preview {
     total: Money,
 }
 
-fn validate_rule(form: &RuleForm, streams: &[i64]) -> Result<NewRule, FieldErrors> {
+/// `lines`: (budget line id, stream id) of every budget line.
+fn validate_rule(form: &RuleForm, streams: &[i64], lines: &[(i64, i64)]) -> Result<NewRule, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = text(&mut e, "name", "Naam", &form.name, 100, true);
     let mut field = |f: &'static str, label: &str, v: &str| text(&mut e, f, label, v, 200, false);
@@ -87,8 +89,22 @@ fn validate_rule(form: &RuleForm, streams: &[i64]) -> Result<NewRule, FieldError
             }
         },
     };
+    let budget_line_id = match form.budget_line_id.parse::<i64>().ok() {
+        None => None,
+        Some(id) => match lines.iter().find(|(l, _)| *l == id) {
+            Some((_, s)) if Some(*s) == stream_id => Some(id),
+            Some(_) => {
+                e.add("budget_line_id", "Deze begrotingspost hoort bij een andere financieringsbron.");
+                None
+            }
+            None => {
+                e.add("budget_line_id", "Kies een begrotingspost uit de lijst.");
+                None
+            }
+        },
+    };
     match stream_id {
-        Some(stream_id) if e.is_empty() => Ok(NewRule { name, criteria, stream_id, budget_line_id: None, contract }),
+        Some(stream_id) if e.is_empty() => Ok(NewRule { name, criteria, stream_id, budget_line_id, contract }),
         _ => Err(e),
     }
 }
@@ -114,6 +130,15 @@ async fn render_rules(
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
     let stream_name =
         |id: i64| streams.iter().find(|(s, _)| s.id == id).map(|(s, _)| s.code.clone()).unwrap_or_default();
+    let budget_lines = store::funding::budget_lines(&state.db, None).await?;
+    let line_options: Vec<(String, String)> = std::iter::once((String::new(), "Geen begrotingspost".to_string()))
+        .chain(
+            budget_lines
+                .iter()
+                .map(|l| (l.id.to_string(), format!("{} {} · {}", stream_name(l.stream_id), l.year, l.category))),
+        )
+        .collect();
+    let line_options: Vec<(&str, &str)> = line_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let stream_options: Vec<(String, String)> = std::iter::once((String::new(), "Kies een bron".to_string()))
         .chain(streams.iter().map(|(s, _)| (s.id.to_string(), format!("{} {}", s.code, s.name))))
         .collect();
@@ -188,6 +213,7 @@ async fn render_rules(
                     (Field::new("date_until", "Boekdatum tot en met", &form.date_until, errors).date())
                 }
                 (Field::new("stream_id", "Financieringsbron", &form.stream_id, errors).required().select(&stream_options))
+                (Field::new("budget_line_id", "Begrotingspost", &form.budget_line_id, errors).select(&line_options))
                 (Field::new("contract", "Contract", &form.contract, errors).select(&contract_options))
                 div.actions {
                     button.secondary type="submit" name="actie" value="voorvertoning" { "Voorvertoning" }
@@ -245,7 +271,9 @@ async fn add_rule(
     Form(form): Form<RuleForm>,
 ) -> AppResult<Response> {
     let streams: Vec<i64> = store::funding::streams(&state.db).await?.iter().map(|(s, _)| s.id).collect();
-    let rule = match validate_rule(&form, &streams) {
+    let lines: Vec<(i64, i64)> =
+        store::funding::budget_lines(&state.db, None).await?.iter().map(|l| (l.id, l.stream_id)).collect();
+    let rule = match validate_rule(&form, &streams, &lines) {
         Ok(r) => r,
         Err(e) => {
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_rules(&chrome, &state, &form, &e, None).await?)
@@ -261,7 +289,7 @@ async fn add_rule(
             name: rule.name.clone(),
             criteria: rule.criteria.clone(),
             stream_id: rule.stream_id,
-            budget_line_id: None,
+            budget_line_id: rule.budget_line_id,
             contract: rule.contract.clone(),
         };
         let (count, total) = effect(&candidate, &existing, lines.iter().map(|(l, _)| l), |id| {
