@@ -5,6 +5,7 @@ pub mod certifications;
 pub mod contracts;
 pub mod placements;
 pub mod providers;
+pub mod quality;
 pub mod users;
 
 use std::path::Path;

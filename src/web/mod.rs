@@ -9,6 +9,8 @@ pub mod marks;
 pub mod middleware;
 pub mod placements;
 pub mod providers;
+pub mod quality;
+pub mod quality_plans;
 pub mod views;
 
 use std::sync::Arc;
@@ -112,4 +114,5 @@ pub fn routes() -> RouteTable {
         .merge(marks::routes())
         .merge(contracts::routes())
         .merge(placements::routes())
+        .merge(quality::routes())
 }

@@ -6,4 +6,5 @@ mod contracts;
 mod helpers;
 mod marks;
 mod providers;
+mod quality;
 mod roles;
