@@ -558,3 +558,42 @@ async fn the_quality_report_downloads_as_a_workbook_with_a_sheet_per_part() {
     let r = adviser.post_form(&format!("/kwaliteit/aanbieders/{provider}/resultaten"), &[("year", "2024")]).await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_demo_data_fills_every_quality_screen() {
+    let app = spawn_app().await;
+    taalbudget::demo::fill(&app.db).await.unwrap();
+    app.login_as(Role::ContractManager).await;
+    let plans = store::quality::all_plans(&app.db).await.unwrap();
+    let mut statuses: Vec<&str> = plans.iter().map(|p| p.status.code()).collect();
+    statuses.sort();
+    statuses.dedup();
+    assert_eq!(statuses, ["approved", "in_review", "rejected", "revision_requested", "submitted"]);
+    let today = dates::today();
+    let actions = store::quality::actions(&app.db, None).await.unwrap();
+    assert!(
+        actions.iter().filter(|a| taalbudget::domain::quality::is_overdue(a.status, a.due_date, today)).count() >= 2
+    );
+    let years: std::collections::BTreeSet<i32> =
+        store::quality::results(&app.db, None).await.unwrap().iter().map(|r| r.result.year).collect();
+    assert_eq!(years.len(), 2);
+
+    let (status, dash) = app.get_html("/kwaliteit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(dash.contains("Spreekvaardig Opleidingen (fictief)") && dash.contains("Geschorst"));
+    assert!(dash.contains("voldoet niet"));
+    for path in ["/kwaliteit/acties", "/kwaliteit/eisen", "/kwaliteit/eisen/1"] {
+        assert_eq!(app.get_html(path).await.0, StatusCode::OK, "{path}");
+    }
+    for p in &plans {
+        assert_eq!(app.get_html(&format!("/kwaliteit/plannen/{}", p.id)).await.0, StatusCode::OK);
+        assert_eq!(app.get(&format!("/kwaliteit/plannen/{}/document", p.id)).await.status(), StatusCode::OK);
+    }
+    for id in 1..=14 {
+        assert_eq!(app.get_html(&format!("/kwaliteit/aanbieders/{id}")).await.0, StatusCode::OK);
+        assert_eq!(app.get(&format!("/kwaliteit/aanbieders/{id}/rapport.xlsx")).await.status(), StatusCode::OK);
+    }
+    for id in 1..=6 {
+        assert_eq!(app.get_html(&format!("/kwaliteit/contracten/{id}")).await.0, StatusCode::OK);
+    }
+}
