@@ -237,7 +237,7 @@ fn action_table(
                 @if with_provider { th scope="col" { "Taalaanbieder" } }
                 th scope="col" { "Bron" } th scope="col" { "Eigenaar" } th scope="col" { "Aangemaakt" } th scope="col" { "Streefdatum" }
                 th scope="col" { "Status" } th scope="col" { "Reactie aanbieder" }
-                @if manage { th scope="col" { "Bijwerken" } }
+                @if manage { th.no-print scope="col" { "Bijwerken" } }
             } }
             tbody {
                 @for a in actions {
@@ -252,7 +252,7 @@ fn action_table(
                         td { (a.status.label()) }
                         td.pre { (a.provider_response) }
                         @if manage {
-                            td {
+                            td.no-print {
                                 form.stacked method="post" action={"/kwaliteit/acties/" (a.id)} {
                                     (chrome.csrf_field())
                                     input type="hidden" name="version" value=(a.version);

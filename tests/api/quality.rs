@@ -597,3 +597,30 @@ async fn the_demo_data_fills_every_quality_screen() {
         assert_eq!(app.get_html(&format!("/kwaliteit/contracten/{id}")).await.0, StatusCode::OK);
     }
 }
+
+#[tokio::test]
+async fn a_save_over_a_newer_version_is_refused_and_says_what_changed() {
+    let app = spawn_app().await;
+    let (_, _, set, [k1, k2], plan) = uploaded_plan(&app).await;
+    let edit =
+        |title: &'static str| vec![("version", "1"), ("code", "K-02"), ("title", title), ("scoring", "scale_1_5")];
+    let path = format!("/kwaliteit/eisen/{set}/eisen/{k2}");
+    assert_eq!(app.post_form(&path, &edit("Groepsgrootte")).await.status(), StatusCode::SEE_OTHER);
+    let r = app.post_form(&path, &edit("Kleine groepen, hoogstens 14")).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Iemand anders heeft deze eis intussen gewijzigd (nu: K-02 Groepsgrootte"), "{page}");
+    assert!(page.contains("name=\"version\" value=\"2\""), "saving again is a conscious overwrite");
+
+    // Two reviewers on one plan version: the second save is refused, their scores stay in the form.
+    let s1 = format!("score_{k1}");
+    let beoordeling = format!("/kwaliteit/plannen/{plan}/beoordeling");
+    assert_eq!(app.post_form(&beoordeling, &[("version", "1"), (&s1, "met")]).await.status(), StatusCode::SEE_OTHER);
+    let r = app.post_form(&beoordeling, &[("version", "1"), (&s1, "partly")]).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let page = r.text().await.unwrap();
+    assert!(page
+        .contains("Iemand anders heeft deze versie intussen beoordeeld of van status veranderd (nu: in beoordeling)."));
+    assert!(page.contains("<option value=\"partly\" selected>"));
+    assert_eq!(assessment_rows(&app).await, [(plan, k1, "met".to_string(), false)]);
+}
