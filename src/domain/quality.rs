@@ -776,6 +776,14 @@ impl ExamComponent {
         }
     }
 
+    /// The name inside a sentence: `lezen`, `KNM`.
+    pub fn in_sentence(self) -> &'static str {
+        match self {
+            ExamComponent::Knm => "KNM",
+            other => other.code(),
+        }
+    }
+
     /// The form and import field name: `pass_lezen`.
     pub fn field(self) -> &'static str {
         match self {
@@ -922,7 +930,7 @@ pub fn validate_result(input: &ResultInput, today: Date) -> Result<QualityResult
     }
     let mut pass_rates = BTreeMap::new();
     for c in ExamComponent::ALL {
-        let label = format!("Slagingspercentage {}", c.label().to_lowercase());
+        let label = format!("Slagingspercentage {}", c.in_sentence());
         if let Some(v) =
             optional_number(&mut e, c.field(), &label, input.pass_rate(c), Decimal::ZERO, Decimal::ONE_HUNDRED, "%")
         {
@@ -983,7 +991,7 @@ impl QualityResult {
                 .pass_rates
                 .iter()
                 .min_by_key(|(_, v)| **v)
-                .map(|(c, v)| (*v, format!("laagste: {}", c.label().to_lowercase()))),
+                .map(|(c, v)| (*v, format!("laagste: {}", c.in_sentence()))),
             Metric::CompletionRate => {
                 rate(self.completed).map(|v| (v, format!("{} van {}", self.completed, self.started)))
             }

@@ -547,6 +547,10 @@ pub async fn submit_plan(db: &Db, p: &NewPlan<'_>, actor: &str) -> Result<i64, Q
         .await?
         .rows_affected();
     }
+    if carried > 0 {
+        // Carried-over scores are assessments against this set too.
+        freeze_set(&mut tx, p.criteria_set_id, id, actor).await?;
+    }
     let after = serde_json::json!({
         "contract_id": p.contract_id, "version_no": version_no, "criteria_set_id": p.criteria_set_id,
         "submitted_on": dates::iso(p.submitted_on), "file_name": p.file_name, "document_kind": p.kind.code(),
@@ -569,6 +573,21 @@ fn frozen_plan(p: &PlanVersion) -> QualityError {
         p.version_no,
         p.status.label().to_lowercase()
     ))
+}
+
+/// Freezes a criteria set the first time an assessment uses it (audited once).
+async fn freeze_set(tx: &mut Tx, set_id: i64, plan_id: i64, actor: &str) -> sqlx::Result<()> {
+    let frozen = sqlx::query("UPDATE quality_criteria_set SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL")
+        .bind(dates::now_timestamp())
+        .bind(set_id)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if frozen > 0 {
+        let a = serde_json::json!({"frozen_by_plan_version": plan_id});
+        audit::record(tx, actor, "freeze", "quality_criteria_set", set_id, None, Some(&a)).await?;
+    }
+    Ok(())
 }
 
 /// Saves scores on a plan version that is not yet decided; the version goes into review and the
@@ -622,15 +641,12 @@ pub async fn save_assessment(
             "finding": d.finding, "assessor": actor, "assessed_on": dates::iso(assessed_on)});
         audit::record(&mut tx, actor, "assess", "quality_assessment", plan_id, b.as_ref(), Some(&a)).await?;
     }
-    let frozen = sqlx::query("UPDATE quality_criteria_set SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL")
-        .bind(dates::now_timestamp())
-        .bind(plan.criteria_set_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if frozen > 0 {
-        let a = serde_json::json!({"frozen_by_plan_version": plan_id});
-        audit::record(&mut tx, actor, "freeze", "quality_criteria_set", plan.criteria_set_id, None, Some(&a)).await?;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quality_assessment WHERE plan_version_id = ?")
+        .bind(plan_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if rows > 0 {
+        freeze_set(&mut tx, plan.criteria_set_id, plan_id, actor).await?;
     }
     sqlx::query(
         "UPDATE quality_plan_version SET status = 'in_review', version = version + 1, updated_at = ? WHERE id = ?",

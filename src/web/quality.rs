@@ -141,6 +141,18 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             provider: p,
         });
     }
+    // Who needs a conversation first: no valid mark, then overdue actions, then results below the norm.
+    let urgency = |r: &DashboardRow| {
+        let worst = r.checks.iter().map(|(_, c)| c.outcome).max();
+        (
+            !matches!(r.standing, Standing::Valid { .. }),
+            r.overdue,
+            worst == Some(NormOutcome::Red),
+            worst == Some(NormOutcome::Amber),
+            r.open,
+        )
+    };
+    rows.sort_by(|a, b| urgency(b).cmp(&urgency(a)).then_with(|| a.provider.name.cmp(&b.provider.name)));
     let overdue_total: usize = rows.iter().map(|r| r.overdue).sum();
     let red_total = rows.iter().filter(|r| r.checks.iter().any(|(_, c)| c.outcome == NormOutcome::Red)).count();
     let no_mark = rows.iter().filter(|r| !matches!(r.standing, Standing::Valid { .. })).count();
@@ -161,7 +173,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             p.hint { "Normuitkomst: " (outcome_tag(NormOutcome::Green)) " haalt de norm; " (outcome_tag(NormOutcome::Amber))
                 " mist de norm met hoogstens 10% van de normwaarde; " (outcome_tag(NormOutcome::Red)) " mist de norm met meer dan 10%." }
             table #aanbieders {
-                caption { "Kwaliteit per actieve taalaanbieder" }
+                caption { "Kwaliteit per actieve taalaanbieder, wie het meest aandacht vraagt bovenaan" }
                 thead { tr {
                     th scope="col" { "Taalaanbieder" } th scope="col" { "Keurmerk" } th scope="col" { "Laatste kwaliteitsplan" }
                     th.num scope="col" { "Open verbeterpunten" } th.num scope="col" { "Te laat" } th scope="col" { "Resultaten tegen de normen" }
@@ -546,7 +558,7 @@ async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &Rep
                 caption { "Resultaten per meetjaar en leerroute" }
                 thead { tr {
                     th scope="col" { "Meetjaar" } th scope="col" { "Route" } th.num scope="col" { "Gestart" } th.num scope="col" { "Afgerond" } th.num scope="col" { "Uitgevallen" }
-                    @for c in ExamComponent::ALL { th.num scope="col" { "Geslaagd " (c.label().to_lowercase()) } }
+                    @for c in ExamComponent::ALL { th.num scope="col" { "Geslaagd " (c.in_sentence()) } }
                     th.num scope="col" { "Tevredenheid" } th.num scope="col" { "NT2-docenten" } th.num scope="col" { "Groepsgrootte" }
                 } }
                 tbody {
@@ -777,7 +789,7 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         ("Afgerond".into(), 10.0),
         ("Uitgevallen".into(), 12.0),
     ];
-    headers.extend(ExamComponent::ALL.iter().map(|c| (format!("Geslaagd {} (%)", c.label().to_lowercase()), 16.0)));
+    headers.extend(ExamComponent::ALL.iter().map(|c| (format!("Geslaagd {} (%)", c.in_sentence()), 16.0)));
     headers.extend([("Tevredenheid".into(), 13.0), ("NT2-docenten (%)".into(), 16.0), ("Groepsgrootte".into(), 14.0)]);
     let header_refs: Vec<(&str, f64)> = headers.iter().map(|(h, w)| (h.as_str(), *w)).collect();
     let opt = |v: Option<rust_decimal::Decimal>| v.map(display_decimal).unwrap_or_default();

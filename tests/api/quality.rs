@@ -265,9 +265,15 @@ async fn a_frozen_criteria_set_cannot_be_edited_but_a_new_version_of_it_can() {
     let r = app.post_form(&format!("/kwaliteit/eisen/{set}/eisen/{k1}"), &edit).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
 
-    // The first assessment freezes the set.
+    // Taking the plan into review without a score does not freeze the set yet.
+    let r = app.post_form(&format!("/kwaliteit/plannen/{plan}/beoordeling"), &[("version", "1")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(store::quality::plan(&app.db, plan).await.unwrap().unwrap().status.code(), "in_review");
+    assert!(!store::quality::get_set(&app.db, set).await.unwrap().unwrap().is_frozen());
+
+    // The first score freezes it.
     let s2 = format!("score_{k2}");
-    let r = app.post_form(&format!("/kwaliteit/plannen/{plan}/beoordeling"), &[("version", "1"), (&s2, "3")]).await;
+    let r = app.post_form(&format!("/kwaliteit/plannen/{plan}/beoordeling"), &[("version", "2"), (&s2, "3")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let frozen = store::quality::get_set(&app.db, set).await.unwrap().unwrap();
     assert!(frozen.is_frozen());
