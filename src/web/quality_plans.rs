@@ -595,6 +595,61 @@ fn plan_page(
         ("revision_requested", "Aanpassing vragen"),
         ("rejected", "Afwijzen"),
     ];
+    let assessment_table = html! {
+        table {
+            caption { "Eisen uit " (set.label()) @if let Some(p) = previous { ", met de beoordeling van versie " (p.version_no) " ernaast" } }
+            thead { tr {
+                th scope="col" { "Eis" } th scope="col" { "Norm" }
+                @if previous.is_some() { th scope="col" { "Vorige versie" } }
+                th scope="col" { "Score" } th scope="col" { "Bevinding" } th scope="col" { "Beoordelaar" }
+            } }
+            tbody {
+                @for c in items {
+                    @let a = current.iter().find(|a| a.criterion_id == c.id);
+                    @let typed = forms.typed.get(&c.id);
+                    @let score_value = typed.map(|t| t.0.clone()).or_else(|| a.map(|a| a.score.code())).unwrap_or_default();
+                    @let finding_value = typed.map(|t| t.1.clone()).or_else(|| a.map(|a| a.finding.clone())).unwrap_or_default();
+                    @let err = forms.errors.get(&c.id);
+                    tr class=[err.map(|_| "has-error")] {
+                        th scope="row" { (c.code) " " (c.title) @if c.knock_out { " " span.tag { "knock-out" } } }
+                        td { (norm_text(c)) }
+                        @if previous.is_some() {
+                            td {
+                                @match before.get(&c.code) {
+                                    Some(b) => {
+                                        (b.score.label()) @if !b.finding.is_empty() { br; span.muted { (b.finding) } }
+                                        @if let Some(a) = a { @if !a.carried_over && (a.score != b.score || a.finding != b.finding) { br; strong { "Gewijzigd in deze versie" } } }
+                                    }
+                                    None => { "Niet beoordeeld" }
+                                }
+                            }
+                        }
+                        td {
+                            @if let Some(m) = err { p.error-message id={"score_" (c.id) "-error"} { span.visually-hidden { "Fout: " } (m) } }
+                            @if editable {
+                                label.visually-hidden for={"score_" (c.id)} { "Score " (c.code) }
+                                select id={"score_" (c.id)} name={"score_" (c.id)} aria-invalid=[err.map(|_| "true")] {
+                                    option value="" { "Nog niet beoordeeld" }
+                                    @for (v, l) in c.scoring.options() { option value=(v) selected[v == score_value] { (l) } }
+                                }
+                            } @else {
+                                (a.map(|a| a.score.label()).unwrap_or_else(|| "Niet beoordeeld".into()))
+                            }
+                            @if a.is_some_and(|a| a.carried_over) { br; span.status.status-warn { "Overgenomen uit vorige versie" } }
+                        }
+                        td {
+                            @if editable {
+                                label.visually-hidden for={"finding_" (c.id)} { "Bevinding " (c.code) }
+                                textarea id={"finding_" (c.id)} name={"finding_" (c.id)} rows="2" { (finding_value) }
+                            } @else { span.pre { (finding_value) } }
+                        }
+                        td { @if let Some(a) = a { (a.assessor) br; (dates::display(a.assessed_on)) } @else { "—" } }
+                    }
+                }
+                @if items.is_empty() { tr { td colspan="6" { "Dit toetsingskader heeft nog geen eisen." } } }
+            }
+        }
+    };
     let scored = current.len();
     let carried = current.iter().filter(|a| a.carried_over).count();
     html! {
@@ -603,6 +658,7 @@ fn plan_page(
             html! {
                 p.breadcrumb { a href="/kwaliteit" { "Kwaliteit" } " › " a href={"/kwaliteit/contracten/" (plan.contract_id)} { "Kwaliteitsplan " (plan.contract_reference) } }
                 h1 { "Kwaliteitsplan " (plan.contract_reference) ", versie " (plan.version_no) }
+                p { a href={"/historie/quality_plan_version/" (plan.id)} { "Geschiedenis van deze versie" } }
                 dl.facts {
                     dt { "Taalaanbieder" } dd { a href={"/kwaliteit/aanbieders/" (plan.provider_id)} { (plan.provider_name) } }
                     dt { "Ingediend op" } dd { (dates::display(plan.submitted_on)) }
@@ -623,63 +679,15 @@ fn plan_page(
                         ul { @for (cid, m) in &forms.errors { li { a href={"#score_" (cid)} { (m) } } } }
                     }
                 }
-                form method="post" action={"/kwaliteit/plannen/" (plan.id) "/beoordeling"} novalidate {
-                    (chrome.csrf_field())
-                    input type="hidden" name="version" value=(plan.version);
-                    table {
-                        caption { "Eisen uit " (set.label()) @if let Some(p) = previous { ", met de beoordeling van versie " (p.version_no) " ernaast" } }
-                        thead { tr {
-                            th scope="col" { "Eis" } th scope="col" { "Norm" }
-                            @if previous.is_some() { th scope="col" { "Vorige versie" } }
-                            th scope="col" { "Score" } th scope="col" { "Bevinding" } th scope="col" { "Beoordelaar" }
-                        } }
-                        tbody {
-                            @for c in items {
-                                @let a = current.iter().find(|a| a.criterion_id == c.id);
-                                @let typed = forms.typed.get(&c.id);
-                                @let score_value = typed.map(|t| t.0.clone()).or_else(|| a.map(|a| a.score.code())).unwrap_or_default();
-                                @let finding_value = typed.map(|t| t.1.clone()).or_else(|| a.map(|a| a.finding.clone())).unwrap_or_default();
-                                @let err = forms.errors.get(&c.id);
-                                tr.has-error[err.is_some()] {
-                                    th scope="row" { (c.code) " " (c.title) @if c.knock_out { " " span.tag { "knock-out" } } }
-                                    td { (norm_text(c)) }
-                                    @if previous.is_some() {
-                                        td {
-                                            @match before.get(&c.code) {
-                                                Some(b) => {
-                                                    (b.score.label()) @if !b.finding.is_empty() { br; span.muted { (b.finding) } }
-                                                    @if let Some(a) = a { @if !a.carried_over && (a.score != b.score || a.finding != b.finding) { br; strong { "Gewijzigd in deze versie" } } }
-                                                }
-                                                None => { "Niet beoordeeld" }
-                                            }
-                                        }
-                                    }
-                                    td {
-                                        @if let Some(m) = err { p.error-message id={"score_" (c.id) "-error"} { span.visually-hidden { "Fout: " } (m) } }
-                                        @if editable {
-                                            label.visually-hidden for={"score_" (c.id)} { "Score " (c.code) }
-                                            select id={"score_" (c.id)} name={"score_" (c.id)} aria-invalid=[err.map(|_| "true")] {
-                                                option value="" { "Nog niet beoordeeld" }
-                                                @for (v, l) in c.scoring.options() { option value=(v) selected[v == score_value] { (l) } }
-                                            }
-                                        } @else {
-                                            (a.map(|a| a.score.label()).unwrap_or_else(|| "Niet beoordeeld".into()))
-                                        }
-                                        @if a.is_some_and(|a| a.carried_over) { br; span.status.status-warn { "Overgenomen uit vorige versie" } }
-                                    }
-                                    td {
-                                        @if editable {
-                                            label.visually-hidden for={"finding_" (c.id)} { "Bevinding " (c.code) }
-                                            textarea id={"finding_" (c.id)} name={"finding_" (c.id)} rows="2" { (finding_value) }
-                                        } @else { span.pre { (finding_value) } }
-                                    }
-                                    td { @if let Some(a) = a { (a.assessor) br; (dates::display(a.assessed_on)) } @else { "—" } }
-                                }
-                            }
-                            @if items.is_empty() { tr { td colspan="6" { "Dit toetsingskader heeft nog geen eisen." } } }
-                        }
+                @if editable {
+                    form method="post" action={"/kwaliteit/plannen/" (plan.id) "/beoordeling"} novalidate {
+                        (chrome.csrf_field())
+                        input type="hidden" name="version" value=(plan.version);
+                        (assessment_table)
+                        button type="submit" { "Beoordeling opslaan" }
                     }
-                    @if editable { button type="submit" { "Beoordeling opslaan" } }
+                } @else {
+                    (assessment_table)
                 }
                 h2 #besluit { "Besluit over deze versie" }
                 @if plan.status.is_frozen() {
