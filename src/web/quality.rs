@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -459,8 +459,24 @@ struct ReportForms {
     update: Option<(i64, FieldErrors)>,
 }
 
-async fn provider_page(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    render_provider(&chrome, &state, id, &ReportForms::default()).await
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct ReportQuery {
+    /// A plan version to start a new follow-up action from (link on the plan page).
+    plan: String,
+}
+
+async fn provider_page(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> AppResult<Markup> {
+    let mut forms = ReportForms::default();
+    if !q.plan.is_empty() {
+        forms.action.0 = ActionForm { source: "assessment".into(), plan_version_id: q.plan, ..Default::default() };
+    }
+    render_provider(&chrome, &state, id, &forms).await
 }
 
 async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &ReportForms) -> AppResult<Markup> {

@@ -689,6 +689,9 @@ fn plan_page(
                 } @else {
                     (assessment_table)
                 }
+                @if chrome.may(Permission::ManageContracts) {
+                    p { a href={"/kwaliteit/aanbieders/" (plan.provider_id) "?plan=" (plan.id) "#nieuw-verbeterpunt"} { "Verbeterpunt uit deze beoordeling vastleggen" } }
+                }
                 h2 #besluit { "Besluit over deze versie" }
                 @if plan.status.is_frozen() {
                     (error_summary(&forms.decision_errors, &[("decision", "Besluit"), ("reasoning", "Onderbouwing")]))
