@@ -383,8 +383,7 @@ pub fn validate_criterion(form: &CriterionForm) -> Result<CriterionDraft, FieldE
             }
             let value = match parse_number(v) {
                 Ok(value) => Some(value),
-                Err(m) if v.is_empty() => {
-                    let _ = m;
+                Err(_) if v.is_empty() => {
                     e.add("norm_value", "Geef de normwaarde, of laat de hele norm leeg.");
                     None
                 }
