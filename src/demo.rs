@@ -283,6 +283,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
     contracts(db, today).await?;
     let streams = funding(db).await?;
     ledger(db, today, &streams).await?;
+    quality(db, today).await?;
     Ok(())
 }
 
@@ -807,6 +808,271 @@ async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
                     schedule: PlacementSchedule { start_date, planned_end, status, status_date },
                 };
                 store::placements::create(db, &draft, DEMO_ACTOR).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A small, valid PDF standing in for a provider's quality plan.
+fn demo_pdf(reference: &str, version: i64) -> Vec<u8> {
+    format!(
+        "%PDF-1.4\n% Demogegevens: fictief kwaliteitsplan {reference} versie {version}\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    .into_bytes()
+}
+
+/// A measurable norm as the criterion form takes it: (metric, comparison, value).
+type DemoNorm = Option<(&'static str, &'static str, &'static str)>;
+
+/// The demo's quality requirements: (code, title, scoring, knock-out, norm).
+const CRITERIA: &[(&str, &str, &str, bool, DemoNorm)] = &[
+    (
+        "K-01",
+        "Lessen door geregistreerde NT2-docenten (BVNT2 of register)",
+        "met_partly",
+        true,
+        Some(("nt2_share", "at_least", "80")),
+    ),
+    ("K-02", "Groepen van hoogstens 16 deelnemers", "scale_1_5", false, Some(("group_size", "at_most", "16"))),
+    ("K-03", "Slagingspercentage per examenonderdeel", "scale_1_5", false, Some(("pass_rate", "at_least", "60"))),
+    ("K-04", "Tevredenheid van deelnemers", "scale_1_5", false, Some(("satisfaction", "at_least", "7"))),
+    ("K-05", "Beperkte uitval", "met_partly", false, Some(("dropout_rate", "at_most", "15"))),
+    ("K-06", "Doorlopende leerlijn en voortgangsbewaking in het kwaliteitsplan", "met_partly", true, None),
+    ("K-07", "Praktijkopdrachten (circa 100 uur) in de Z-route", "met_partly", false, None),
+];
+
+async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
+    use crate::domain::document::DocumentKind;
+    use crate::domain::quality::{
+        validate_action, validate_criterion, validate_result, ActionForm, AssessmentDraft, CriterionForm, PlanStatus,
+        ResultInput, Score,
+    };
+    use crate::store::quality as q;
+
+    let set = q::create_set(
+        db,
+        "Taalonderwijs Wi2021 regio Utrecht 2022",
+        "Extra kwaliteitseisen gemeente Utrecht (bovenop het Blik op Werk-keurmerk)",
+        DEMO_ACTOR,
+    )
+    .await?;
+    for (code, title, scoring, knock_out, norm) in CRITERIA {
+        let (m, c, v) = norm.unwrap_or(("", "", ""));
+        let form = CriterionForm {
+            code: code.to_string(),
+            title: title.to_string(),
+            description: String::new(),
+            scoring: scoring.to_string(),
+            knock_out: knock_out.then(|| "on".into()),
+            norm_metric: m.into(),
+            norm_comparison: c.into(),
+            norm_value: v.into(),
+            version: None,
+        };
+        let draft = validate_criterion(&form).map_err(|e| anyhow::anyhow!("demo-eis {code}: {e:?}"))?;
+        q::add_criterion(db, set, &draft, DEMO_ACTOR).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let criteria = q::criteria(db, set).await?;
+    let scores = |pattern: &[&str]| -> Vec<AssessmentDraft> {
+        criteria
+            .iter()
+            .zip(pattern)
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(c, s)| AssessmentDraft {
+                criterion_id: c.id,
+                score: Score::from_stored(s).expect("demo score"),
+                finding: match *s {
+                    "not_met" | "1" | "2" => "Onvoldoende onderbouwd in het plan; zie verbeterpunt.".into(),
+                    "partly" | "3" => "Grotendeels in orde, enkele punten aanscherpen.".into(),
+                    _ => "In orde.".into(),
+                },
+            })
+            .collect()
+    };
+    const GOOD: [&str; 7] = ["met", "4", "4", "4", "met", "met", "met"];
+    const WEAK: [&str; 7] = ["partly", "3", "2", "3", "partly", "not_met", "partly"];
+    const POOR: [&str; 7] = ["not_met", "2", "2", "3", "not_met", "not_met", "partly"];
+    // Per contract id: versions of (months ago submitted, scores, decision, reasoning).
+    type Version = (i64, &'static [&'static str], Option<PlanStatus>, &'static str);
+    let plans: [(i64, Vec<Version>); 6] = [
+        (
+            1,
+            vec![
+                (
+                    30,
+                    &WEAK,
+                    Some(PlanStatus::RevisionRequested),
+                    "Leerlijn en voortgangsbewaking ontbreken; graag aanvullen.",
+                ),
+                (27, &GOOD, Some(PlanStatus::Approved), "Aangevuld plan voldoet aan alle eisen."),
+            ],
+        ),
+        (2, vec![(26, &GOOD, Some(PlanStatus::Approved), "Voldoet; aandacht voor groepsgrootte blijft.")]),
+        (
+            3,
+            vec![
+                (20, &POOR, Some(PlanStatus::Rejected), "Knock-outeisen K-01 en K-06 niet voldaan."),
+                (2, &["met", "3", "", "", "", "", ""], None, ""),
+            ],
+        ),
+        (4, vec![(1, &[], None, "")]),
+        (5, vec![(28, &GOOD, Some(PlanStatus::Approved), "Voldoet aan alle eisen."), (0, &[], None, "")]),
+        (6, vec![(10, &WEAK, Some(PlanStatus::RevisionRequested), "Voortgangsbewaking alfabetisering uitwerken.")]),
+    ];
+    let contracts = store::contracts::list(db).await?;
+    let mut plan_ids = Vec::new();
+    for (contract_id, versions) in &plans {
+        let contract = contracts.iter().find(|c| c.id == *contract_id).expect("demo contract");
+        for (n, (months_ago, pattern, decision, reasoning)) in versions.iter().enumerate() {
+            let submitted_on = dates::add_months(today, -(*months_ago as i32)) - Duration::days(3);
+            let bytes = demo_pdf(&contract.reference, n as i64 + 1);
+            let name = format!("Kwaliteitsplan {} v{}.pdf", contract.reference, n + 1);
+            let plan = q::NewPlan {
+                contract_id: *contract_id,
+                criteria_set_id: set,
+                submitted_on,
+                file_name: &name,
+                kind: DocumentKind::Pdf,
+                bytes: &bytes,
+            };
+            let id = q::submit_plan(db, &plan, DEMO_ACTOR).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut version = 1;
+            let drafts = scores(pattern);
+            let assessed_on = (submitted_on + Duration::days(21)).min(today);
+            if !drafts.is_empty() {
+                q::save_assessment(db, id, version, &drafts, assessed_on, "contractmanager")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                version += 1;
+            }
+            if let Some(status) = decision {
+                q::decide_plan(db, id, version, *status, reasoning, assessed_on + Duration::days(7), "contractmanager")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            plan_ids.push((contract.provider_id, id));
+        }
+    }
+
+    // Follow-up actions: (provider id, from a plan?, description, owner, created days ago, due in days from
+    // creation, status, provider response).
+    type DemoAction = (i64, bool, &'static str, &'static str, i64, i64, &'static str, &'static str);
+    let actions: &[DemoAction] = &[
+        (
+            1,
+            true,
+            "Voortgangsbewaking per deelnemer vastleggen in het volgsysteem",
+            "A. de Vries",
+            900,
+            60,
+            "done",
+            "Ingevoerd per 1 maart.",
+        ),
+        (
+            4,
+            true,
+            "Inzet geregistreerde NT2-docenten naar minstens 80% van de lessen",
+            "S. Bakker",
+            120,
+            90,
+            "in_progress",
+            "Twee docenten in registratietraject.",
+        ),
+        (4, false, "Plan van aanpak slagingspercentages schrijven en spreken", "S. Bakker", 75, 30, "open", ""),
+        (4, false, "Klassenbezoek inplannen met de contractmanager", "Contractmanager", 20, 40, "open", ""),
+        (
+            2,
+            false,
+            "Groepsgrootte B1-groepen terugbrengen naar 16",
+            "M. el Amrani",
+            200,
+            120,
+            "open",
+            "Extra groep start na de zomer.",
+        ),
+        (9, true, "Uitwerking voortgangsbewaking alfabetisering", "E. de Boer", 280, 60, "in_progress", ""),
+        (
+            6,
+            false,
+            "Tevredenheidsonderzoek onder deelnemers herhalen",
+            "L. Smit",
+            400,
+            90,
+            "done",
+            "Uitgevoerd, rapport gedeeld.",
+        ),
+        (
+            8,
+            false,
+            "Informatie over praktijkopdrachten Z-route aan deelnemers verbeteren",
+            "F. Yilmaz",
+            60,
+            120,
+            "open",
+            "",
+        ),
+        (
+            6,
+            false,
+            "Afspraken over verzuimregistratie vastleggen",
+            "L. Smit",
+            150,
+            30,
+            "cancelled",
+            "Vervangen door landelijke afspraak.",
+        ),
+    ];
+    for (provider, from_plan, description, owner, ago, due_after, status, response) in actions {
+        let created_on = today - Duration::days(*ago);
+        let form = ActionForm {
+            source: if *from_plan { "assessment" } else { "meeting" }.into(),
+            plan_version_id: String::new(),
+            description: description.to_string(),
+            owner: owner.to_string(),
+            due_date: dates::iso(created_on + Duration::days(*due_after)),
+            status: status.to_string(),
+            provider_response: response.to_string(),
+            version: None,
+        };
+        let draft = validate_action(&form, created_on).map_err(|e| anyhow::anyhow!("demo-actie: {e:?}"))?;
+        let plan = plan_ids.iter().filter(|(p, _)| p == provider).map(|(_, id)| *id).next_back().filter(|_| *from_plan);
+        q::create_action(db, *provider, plan, &draft, created_on, DEMO_ACTOR).await?;
+    }
+
+    // Two measurement years of results for every contracted provider and route.
+    let mut dice = Dice(0x0051_7A11_2024);
+    for c in &contracts {
+        // Provider 4 (suspended) scores poorly; the rest vary around the norms.
+        let weak = c.provider_id == 4;
+        for route in &c.terms.routes {
+            for year in [today.year() - 2, today.year() - 1] {
+                let started = 20 + dice.next(40) as i64;
+                let dropped = (started * (if weak { 18 } else { 5 } + dice.next(10) as i64) / 100).min(started);
+                let completed = ((started - dropped) * (60 + dice.next(30) as i64) / 100).min(started - dropped);
+                let mut pct = |base: u64| (base + dice.next(25)).min(100).to_string();
+                let pass_base = if weak { 45 } else { 55 };
+                let (lezen, luisteren, schrijven, spreken) =
+                    (pct(pass_base + 5), pct(pass_base + 8), pct(pass_base), pct(pass_base));
+                let knm = if *route == Route::B1 { pct(pass_base + 10) } else { String::new() };
+                let nt2_share = pct(if weak { 58 } else { 72 });
+                let input = ResultInput {
+                    year: year.to_string(),
+                    route: route.code().into(),
+                    started: started.to_string(),
+                    completed: completed.to_string(),
+                    dropped_out: dropped.to_string(),
+                    pass_lezen: lezen,
+                    pass_luisteren: luisteren,
+                    pass_schrijven: schrijven,
+                    pass_spreken: spreken,
+                    pass_knm: knm,
+                    satisfaction: format!("{},{}", 6 + dice.next(3), dice.next(10)),
+                    nt2_share,
+                    group_size: (12 + dice.next(7)).to_string(),
+                };
+                let result = validate_result(&input, today).map_err(|e| anyhow::anyhow!("demo-resultaat: {e:?}"))?;
+                q::save_result(db, c.provider_id, &result, DEMO_ACTOR).await?;
             }
         }
     }

@@ -10,6 +10,7 @@ pub mod imports;
 pub mod lock;
 pub mod placements;
 pub mod providers;
+pub mod quality;
 pub mod retention;
 pub mod users;
 

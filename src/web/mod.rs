@@ -13,6 +13,8 @@ pub mod middleware;
 pub mod placements;
 pub mod providers;
 pub mod proxy;
+pub mod quality;
+pub mod quality_plans;
 pub mod views;
 
 use std::sync::Arc;
@@ -119,4 +121,5 @@ pub fn routes() -> RouteTable {
         .merge(placements::routes())
         .merge(funding::routes())
         .merge(attribution::routes())
+        .merge(quality::routes())
 }

@@ -13,6 +13,7 @@ mod lifecycle;
 mod marks;
 mod providers;
 mod proxy;
+mod quality;
 mod reports;
 mod retention;
 mod roles;

@@ -77,6 +77,26 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/toerekening/crediteuren", ManageFinance),
     ("GET", "/aansluiting", Read),
     ("GET", "/aansluiting/regels", ManageFinance),
+    ("GET", "/kwaliteit", Read),
+    ("GET", "/kwaliteit/acties", Read),
+    ("POST", "/kwaliteit/acties/{id}", ManageContracts),
+    ("GET", "/kwaliteit/aanbieders/{id}", Read),
+    ("GET", "/kwaliteit/aanbieders/{id}/rapport.xlsx", Read),
+    ("POST", "/kwaliteit/aanbieders/{id}/acties", ManageContracts),
+    ("POST", "/kwaliteit/aanbieders/{id}/resultaten", ManageContracts),
+    ("GET", "/kwaliteit/eisen", Read),
+    ("POST", "/kwaliteit/eisen", ManageContracts),
+    ("GET", "/kwaliteit/eisen/{id}", Read),
+    ("POST", "/kwaliteit/eisen/{id}/eisen", ManageContracts),
+    ("GET", "/kwaliteit/eisen/{id}/eisen/{criterion_id}", ManageContracts),
+    ("POST", "/kwaliteit/eisen/{id}/eisen/{criterion_id}", ManageContracts),
+    ("POST", "/kwaliteit/eisen/{id}/nieuwe-versie", ManageContracts),
+    ("GET", "/kwaliteit/contracten/{id}", Read),
+    ("POST", "/kwaliteit/contracten/{id}/plannen", ManageContracts),
+    ("GET", "/kwaliteit/plannen/{id}", Read),
+    ("GET", "/kwaliteit/plannen/{id}/document", Read),
+    ("POST", "/kwaliteit/plannen/{id}/beoordeling", ManageContracts),
+    ("POST", "/kwaliteit/plannen/{id}/besluit", ManageContracts),
 ];
 
 #[test]
@@ -91,7 +111,11 @@ fn every_route_declares_the_permission_this_table_expects() {
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{entity}", "provider").replace("{option_id}", "1").replace("{year}", "2031")
+    path.replace("{id}", "1")
+        .replace("{entity}", "provider")
+        .replace("{option_id}", "1")
+        .replace("{year}", "2031")
+        .replace("{criterion_id}", "1")
 }
 
 async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {

@@ -12,6 +12,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/aanbieders", "Taalaanbieders", Permission::Read),
     ("/keurmerken", "Keurmerken", Permission::Read),
     ("/contracten", "Contracten", Permission::Read),
+    ("/kwaliteit", "Kwaliteit", Permission::Read),
     ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
     ("/financiering", "Financiering", Permission::Read),
     ("/aansluiting", "Aansluiting", Permission::Read),
