@@ -16,8 +16,10 @@ use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::auth::{csrf, session};
 use crate::config::Config;
+use crate::store::lock::{self, DbLock};
 use crate::store::{self, Db};
 use crate::web::middleware::{self, MakeUuid};
+use crate::web::proxy::{self, ClientAddr, ClientScheme};
 use crate::web::views::DemoMode;
 use crate::web::{self, AppState};
 
@@ -38,18 +40,31 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     if state.config.demo {
         app = app.layer(Extension(DemoMode));
     }
-    Ok(app.layer(
-        TraceLayer::new_for_http()
-            .make_span_with(|req: &Request| {
-                let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
-                let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
-                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id)
-            })
-            .on_request(())
-            .on_response(DefaultOnResponse::new().level(Level::INFO)),
-    )
-    .layer(PropagateRequestIdLayer::x_request_id())
-    .layer(SetRequestIdLayer::x_request_id(MakeUuid)))
+    let app = app
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let path = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str).unwrap_or("-");
+                    let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
+                    let client = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
+                    let scheme = req.extensions().get::<ClientScheme>().map(|s| s.0.as_str()).unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id, client, scheme)
+                })
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeUuid))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(state.config.trusted_proxies.clone()), proxy::forwarded));
+    // The prefix layer wraps the whole router as a service: a `Router::layer` runs after routing, too
+    // late to change the path the routes are matched on (see web::proxy for why it rewrites at all).
+    Ok(if state.config.path_prefix.is_empty() {
+        app
+    } else {
+        let prefix: Arc<str> = Arc::from(state.config.path_prefix.as_str());
+        let wrapped = tower::Layer::layer(&axum::middleware::from_fn_with_state(prefix, proxy::prefix), app);
+        Router::new().fallback_service(wrapped)
+    })
 }
 
 /// A bound, not yet serving application.
@@ -57,13 +72,19 @@ pub struct App {
     pub addr: SocketAddr,
     pub state: AppState,
     listener: tokio::net::TcpListener,
+    /// The claim on the database that makes `restore` refuse while this server runs.
+    claim: Option<DbLock>,
 }
 
 impl App {
-    /// Opens the database (creating and migrating it) and binds the listen address.
+    /// Claims the database (one server per database), opens it (creating and migrating it) and binds
+    /// the listen address.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        let claim = lock::acquire(&config.db_path)?;
         let db = store::connect(&config.db_path).await?;
-        App::with_db(config, db).await
+        let mut app = App::with_db(config, db).await?;
+        app.claim = Some(claim);
+        Ok(app)
     }
 
     pub async fn with_db(config: Config, db: Db) -> anyhow::Result<App> {
@@ -71,7 +92,7 @@ impl App {
             .await
             .map_err(|e| anyhow::anyhow!("kan niet luisteren op {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
-        Ok(App { addr, state: AppState { db, config: Arc::new(config) }, listener })
+        Ok(App { addr, state: AppState { db, config: Arc::new(config) }, listener, claim: None })
     }
 
     /// Serves until the process receives Ctrl-C or SIGTERM.
@@ -85,6 +106,7 @@ impl App {
             .await?;
         cleaner.abort();
         self.state.db.close().await;
+        drop(self.claim);
         Ok(())
     }
 }

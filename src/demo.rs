@@ -7,6 +7,7 @@ use crate::auth::roles::Role;
 use crate::domain::certification::{CertificationStatus, Decision};
 use crate::domain::contract::{ContractDraft, Due, ExtensionOption, Milestone, OptionStatus, Share, Tariff};
 use crate::domain::dates;
+use crate::domain::funding::{Allocation, AllocationKind, BudgetLine, FundingStream, StreamKind};
 use crate::domain::placement::{ClientNumber, PlacementDraft, PlacementSchedule, PlacementStatus};
 use crate::domain::provider::{KvkNumber, ProviderDraft};
 use crate::domain::route::{Cohort, Route};
@@ -280,7 +281,314 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
         }
     }
     contracts(db, today).await?;
+    let streams = funding(db).await?;
+    ledger(db, today, &streams).await?;
+    quality(db, today).await?;
     Ok(())
+}
+
+/// Creditor number of a demo provider in the financial system.
+fn creditor_of(provider_id: i64) -> String {
+    format!("2{:05}", provider_id)
+}
+
+/// Attribution rules, creditor links and three years of invoices (imported through the real engine), with
+/// a few lines no rule matches and one creditor without a contract.
+async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<()> {
+    use crate::domain::attribution::{ContractChoice, Criteria};
+    use crate::import::ledger::LedgerLine;
+    use crate::store::attribution::NewRule;
+    for provider_id in 1..=PROVIDERS.len() as i64 {
+        store::attribution::link_creditor(db, &creditor_of(provider_id), provider_id, DEMO_ACTOR).await?;
+    }
+    let rule = |name: &str, criteria: Criteria, stream_id: i64, contract: ContractChoice| NewRule {
+        name: name.into(),
+        criteria,
+        stream_id,
+        budget_line_id: None,
+        contract,
+    };
+    let rules = [
+        rule(
+            "ELIP-maatwerk",
+            Criteria { description_contains: "ELIP".into(), ..Default::default() },
+            streams.elip,
+            ContractChoice::ViaCreditor,
+        ),
+        rule(
+            "Ondertussengroep (Wi2013)",
+            Criteria { description_contains: "Wi2013".into(), ..Default::default() },
+            streams.eno,
+            ContractChoice::ViaCreditor,
+        ),
+        rule(
+            "Taalonderwijs inburgering",
+            Criteria { cost_centre: "KP6100-INB".into(), gl_account: "4301".into(), ..Default::default() },
+            streams.spuk,
+            ContractChoice::ViaCreditor,
+        ),
+        rule(
+            "Eigen middelen",
+            Criteria { cost_centre: "KP6100-EIGEN".into(), ..Default::default() },
+            streams.own,
+            ContractChoice::ViaCreditor,
+        ),
+    ];
+    for r in &rules {
+        store::attribution::add_rule(db, r, DEMO_ACTOR).await?;
+    }
+
+    // One invoice per contract, month and cohort group for the milestones that fell due, up to last month.
+    let contracts = store::contracts::list(db).await?;
+    let placements = store::placements::list(db, None).await?;
+    let mut invoices: std::collections::BTreeMap<(i64, i32, u8, Cohort), Money> = std::collections::BTreeMap::new();
+    let last_day = d(today.year(), today.month() as u8, 1) - Duration::days(1);
+    for p in &placements {
+        let Some(c) = contracts.iter().find(|c| c.id == p.contract_id) else { continue };
+        for pay in crate::domain::commitment::placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default() {
+            if pay.due_date <= last_day && pay.due_date.year() <= 2025 {
+                *invoices.entry((c.id, pay.due_date.year(), pay.due_date.month() as u8, p.cohort)).or_default() +=
+                    pay.amount;
+            }
+        }
+    }
+    let mut lines = Vec::new();
+    let mut doc = 700_000;
+    let mut line = |date: Date, cost_centre: &str, creditor: String, name: &str, description: String, amount: Money| {
+        doc += 1;
+        LedgerLine {
+            booking_date: date,
+            fiscal_year: Some(date.year() as i64),
+            period: Some(date.month() as i64),
+            document: format!("IK{doc}"),
+            line: "1".into(),
+            gl_account: "4301".into(),
+            cost_centre: cost_centre.into(),
+            task_field: "6.1".into(),
+            creditor_number: creditor,
+            creditor_name: name.into(),
+            invoice_number: format!("F{}-{doc}", date.year()),
+            description,
+            amount,
+        }
+    };
+    for ((contract_id, year, month, cohort), amount) in &invoices {
+        let c = contracts.iter().find(|c| c.id == *contract_id).expect("contract exists");
+        let date = (d(*year, *month, 1) + Duration::days(40)).min(last_day);
+        let (cost_centre, label) = match cohort {
+            Cohort::Wi2021 => ("KP6100-INB", "Taalonderwijs Wi2021"),
+            Cohort::Wi2013 => ("KP6100-INB", "Taalonderwijs Wi2013"),
+            Cohort::Elip => ("KP6100-INB", "ELIP maatwerk"),
+            Cohort::Other => ("KP6100-EIGEN", "Taalonderwijs statushouders overig"),
+        };
+        let description = format!("{label} {} {month:02}-{year}", c.reference);
+        lines.push(line(date, cost_centre, creditor_of(c.provider_id), &c.provider_name, description, *amount));
+    }
+    // Spend no rule knows, a credit note, and a creditor without any contract (procurement legality risk).
+    lines.push(line(
+        d(2023, 3, 14),
+        "KP6100-ALG",
+        "400120".into(),
+        "Tolkendienst Midden (fictief)",
+        "Tolkkosten intakegesprekken".into(),
+        Money::from_cents(184_250),
+    ));
+    lines.push(line(
+        d(2023, 9, 5),
+        "KP6100-ALG",
+        "400377".into(),
+        "Zaalverhuur Centrum (fictief)",
+        "Zaalhuur informatiebijeenkomst".into(),
+        Money::from_cents(62_500),
+    ));
+    lines.push(line(
+        d(2024, 2, 20),
+        "KP6100-INB",
+        "299999".into(),
+        "Taalcafé De Ontmoeting (fictief)",
+        "Taalonderwijs Wi2021 taalcafé extra lessen".into(),
+        Money::from_cents(1_250_000),
+    ));
+    lines.push(line(
+        d(2024, 4, 2),
+        "KP6100-INB",
+        creditor_of(1),
+        PROVIDERS[0].name,
+        "Creditnota te veel gefactureerd Taalonderwijs Wi2021".into(),
+        Money::from_cents(-415_000),
+    ));
+
+    let template = crate::import::template::find("standaard-grootboek").map_err(anyhow::Error::msg)?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("demo-grootboek.xlsx");
+    std::fs::write(&path, crate::import::example::workbook(&template, &lines).map_err(anyhow::Error::msg)?)?;
+    let req = crate::import::engine::ImportRequest {
+        path,
+        file_name: "demo-grootboek.xlsx".into(),
+        template,
+        actor: DEMO_ACTOR.into(),
+    };
+    let outcome = crate::import::engine::run(db, crate::import::ledger::Ledger, req, Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("demogrootboek: {e}"))?;
+    if outcome.summary.batch.is_none() {
+        anyhow::bail!("demogrootboek niet geïmporteerd: {:?}", outcome.summary.errors.first());
+    }
+    Ok(())
+}
+
+/// The ids of the demo funding streams.
+struct DemoStreams {
+    spuk: i64,
+    eno: i64,
+    elip: i64,
+    own: i64,
+}
+
+/// Streams for SPUK (advances in twelfths, final settlement with a reclaim), the Ondertussengroep money
+/// ('En ondertussen' and ELIP) and own funds; each cohort's default stream; budget lines.
+async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
+    let stream = |code: &str, name: &str, kind, cohorts: Vec<Cohort>, until: Option<Date>, carry_over, notes: &str| {
+        FundingStream {
+            id: 0,
+            code: code.into(),
+            name: name.into(),
+            kind,
+            cohorts,
+            spend_from: d(2022, 1, 1),
+            spend_until: until,
+            carry_over,
+            notes: notes.into(),
+        }
+    };
+    let spuk = store::funding::create_stream(
+        db,
+        &stream("SPUK", "SPUK inburgering", StreamKind::SpecificGrant, vec![Cohort::Wi2021], None, false,
+            "Voorschot in maandelijkse twaalfden; vaststelling in mei van het volgende jaar op basis van de telling per 31 december."),
+        DEMO_ACTOR,
+    )
+    .await?;
+    let eno = store::funding::create_stream(
+        db,
+        &stream(
+            "ENO",
+            "'En ondertussen' (Ondertussengroep)",
+            StreamKind::MunicipalityFund,
+            vec![Cohort::Wi2013, Cohort::Elip],
+            Some(d(2025, 12, 31)),
+            true,
+            "Via het gemeentefonds (meicirculaires 2019 en 2020); besteding en restant zelf verantwoorden.",
+        ),
+        DEMO_ACTOR,
+    )
+    .await?;
+    let elip = store::funding::create_stream(
+        db,
+        &stream(
+            "ELIP",
+            "Decentralisatie-uitkering ELIP",
+            StreamKind::MunicipalityFund,
+            vec![Cohort::Elip],
+            Some(d(2025, 12, 31)),
+            true,
+            "Maatwerk voor inburgeraars die hun DUO-lening hebben opgebruikt.",
+        ),
+        DEMO_ACTOR,
+    )
+    .await?;
+    let own = store::funding::create_stream(
+        db,
+        &stream(
+            "EIGEN",
+            "Eigen middelen inburgering",
+            StreamKind::OwnFunds,
+            vec![],
+            None,
+            false,
+            "Gemeentelijke begroting, programma 6.1.",
+        ),
+        DEMO_ACTOR,
+    )
+    .await?;
+    let alloc = |stream_id, year, kind, euros: i64, cents: i64, reference: &str, date| Allocation {
+        id: 0,
+        stream_id,
+        year,
+        kind,
+        amount: Money::from_cents(euros * 100 + cents),
+        reference: reference.into(),
+        date,
+    };
+    for month in 1..=12u8 {
+        let a = alloc(
+            spuk,
+            2022,
+            AllocationKind::Advance,
+            200_000,
+            0,
+            &format!("Beschikking SPUK 2022, voorschot {month}/12"),
+            d(2022, month, 15),
+        );
+        store::funding::add_allocation(db, &a, DEMO_ACTOR).await?;
+    }
+    let rest = [
+        alloc(
+            spuk,
+            2022,
+            AllocationKind::FinalSettlement,
+            2_187_512,
+            50,
+            "Vaststelling SPUK 2022 (mei 2023)",
+            d(2023, 5, 26),
+        ),
+        alloc(spuk, 2023, AllocationKind::Advance, 2_950_000, 0, "Beschikking SPUK 2023", d(2023, 1, 10)),
+        alloc(
+            spuk,
+            2023,
+            AllocationKind::FinalSettlement,
+            3_021_404,
+            17,
+            "Vaststelling SPUK 2023 (mei 2024)",
+            d(2024, 5, 24),
+        ),
+        alloc(spuk, 2024, AllocationKind::Advance, 3_300_000, 0, "Beschikking SPUK 2024", d(2024, 1, 12)),
+        alloc(spuk, 2025, AllocationKind::Advance, 3_450_000, 0, "Beschikking SPUK 2025", d(2025, 1, 14)),
+        alloc(spuk, 2026, AllocationKind::Advance, 3_500_000, 0, "Beschikking SPUK 2026", d(2026, 1, 13)),
+        alloc(
+            eno,
+            2022,
+            AllocationKind::Advance,
+            412_000,
+            0,
+            "Meicirculaire 2019 en 2020, bijlage 'En ondertussen'",
+            d(2022, 1, 1),
+        ),
+        alloc(elip, 2023, AllocationKind::Advance, 42_874, 0, "Meicirculaire 2023, bijlage 3.2-9", d(2023, 6, 1)),
+        alloc(elip, 2024, AllocationKind::Advance, 21_840, 0, "Meicirculaire 2024, bijlage 3.2-9", d(2024, 6, 1)),
+        alloc(own, 2022, AllocationKind::Advance, 250_000, 0, "Begroting 2022, programma 6.1", d(2021, 11, 10)),
+        alloc(own, 2023, AllocationKind::Advance, 250_000, 0, "Begroting 2023, programma 6.1", d(2022, 11, 9)),
+        alloc(own, 2024, AllocationKind::Advance, 275_000, 0, "Begroting 2024, programma 6.1", d(2023, 11, 8)),
+    ];
+    for a in &rest {
+        store::funding::add_allocation(db, a, DEMO_ACTOR).await?;
+    }
+    for (stream_id, category, year, euros) in [
+        (spuk, "Taalonderwijs B1-route", 2023, 2_100_000),
+        (spuk, "Taalonderwijs Z-route", 2023, 650_000),
+        (spuk, "Begeleiding en MAP", 2023, 300_000),
+        (eno, "Taalonderwijs Ondertussengroep", 2022, 300_000),
+        (elip, "ELIP maatwerk", 2023, 42_874),
+    ] {
+        let line =
+            BudgetLine { id: 0, stream_id, category: category.into(), year, amount: Money::from_cents(euros * 100) };
+        store::funding::set_budget_line(db, &line, DEMO_ACTOR).await?;
+    }
+    for (cohort, stream_id) in
+        [(Cohort::Wi2021, spuk), (Cohort::Wi2013, eno), (Cohort::Elip, elip), (Cohort::Other, own)]
+    {
+        store::funding::set_cohort_stream(db, cohort, stream_id, DEMO_ACTOR).await?;
+    }
+    Ok(DemoStreams { spuk, eno, elip, own })
 }
 
 struct DemoContract {
@@ -500,6 +808,271 @@ async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
                     schedule: PlacementSchedule { start_date, planned_end, status, status_date },
                 };
                 store::placements::create(db, &draft, DEMO_ACTOR).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A small, valid PDF standing in for a provider's quality plan.
+fn demo_pdf(reference: &str, version: i64) -> Vec<u8> {
+    format!(
+        "%PDF-1.4\n% Demogegevens: fictief kwaliteitsplan {reference} versie {version}\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+    .into_bytes()
+}
+
+/// A measurable norm as the criterion form takes it: (metric, comparison, value).
+type DemoNorm = Option<(&'static str, &'static str, &'static str)>;
+
+/// The demo's quality requirements: (code, title, scoring, knock-out, norm).
+const CRITERIA: &[(&str, &str, &str, bool, DemoNorm)] = &[
+    (
+        "K-01",
+        "Lessen door geregistreerde NT2-docenten (BVNT2 of register)",
+        "met_partly",
+        true,
+        Some(("nt2_share", "at_least", "80")),
+    ),
+    ("K-02", "Groepen van hoogstens 16 deelnemers", "scale_1_5", false, Some(("group_size", "at_most", "16"))),
+    ("K-03", "Slagingspercentage per examenonderdeel", "scale_1_5", false, Some(("pass_rate", "at_least", "60"))),
+    ("K-04", "Tevredenheid van deelnemers", "scale_1_5", false, Some(("satisfaction", "at_least", "7"))),
+    ("K-05", "Beperkte uitval", "met_partly", false, Some(("dropout_rate", "at_most", "15"))),
+    ("K-06", "Doorlopende leerlijn en voortgangsbewaking in het kwaliteitsplan", "met_partly", true, None),
+    ("K-07", "Praktijkopdrachten (circa 100 uur) in de Z-route", "met_partly", false, None),
+];
+
+async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
+    use crate::domain::document::DocumentKind;
+    use crate::domain::quality::{
+        validate_action, validate_criterion, validate_result, ActionForm, AssessmentDraft, CriterionForm, PlanStatus,
+        ResultInput, Score,
+    };
+    use crate::store::quality as q;
+
+    let set = q::create_set(
+        db,
+        "Taalonderwijs Wi2021 regio Utrecht 2022",
+        "Extra kwaliteitseisen gemeente Utrecht (bovenop het Blik op Werk-keurmerk)",
+        DEMO_ACTOR,
+    )
+    .await?;
+    for (code, title, scoring, knock_out, norm) in CRITERIA {
+        let (m, c, v) = norm.unwrap_or(("", "", ""));
+        let form = CriterionForm {
+            code: code.to_string(),
+            title: title.to_string(),
+            description: String::new(),
+            scoring: scoring.to_string(),
+            knock_out: knock_out.then(|| "on".into()),
+            norm_metric: m.into(),
+            norm_comparison: c.into(),
+            norm_value: v.into(),
+            version: None,
+        };
+        let draft = validate_criterion(&form).map_err(|e| anyhow::anyhow!("demo-eis {code}: {e:?}"))?;
+        q::add_criterion(db, set, &draft, DEMO_ACTOR).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
+    let criteria = q::criteria(db, set).await?;
+    let scores = |pattern: &[&str]| -> Vec<AssessmentDraft> {
+        criteria
+            .iter()
+            .zip(pattern)
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(c, s)| AssessmentDraft {
+                criterion_id: c.id,
+                score: Score::from_stored(s).expect("demo score"),
+                finding: match *s {
+                    "not_met" | "1" | "2" => "Onvoldoende onderbouwd in het plan; zie verbeterpunt.".into(),
+                    "partly" | "3" => "Grotendeels in orde, enkele punten aanscherpen.".into(),
+                    _ => "In orde.".into(),
+                },
+            })
+            .collect()
+    };
+    const GOOD: [&str; 7] = ["met", "4", "4", "4", "met", "met", "met"];
+    const WEAK: [&str; 7] = ["partly", "3", "2", "3", "partly", "not_met", "partly"];
+    const POOR: [&str; 7] = ["not_met", "2", "2", "3", "not_met", "not_met", "partly"];
+    // Per contract id: versions of (months ago submitted, scores, decision, reasoning).
+    type Version = (i64, &'static [&'static str], Option<PlanStatus>, &'static str);
+    let plans: [(i64, Vec<Version>); 6] = [
+        (
+            1,
+            vec![
+                (
+                    30,
+                    &WEAK,
+                    Some(PlanStatus::RevisionRequested),
+                    "Leerlijn en voortgangsbewaking ontbreken; graag aanvullen.",
+                ),
+                (27, &GOOD, Some(PlanStatus::Approved), "Aangevuld plan voldoet aan alle eisen."),
+            ],
+        ),
+        (2, vec![(26, &GOOD, Some(PlanStatus::Approved), "Voldoet; aandacht voor groepsgrootte blijft.")]),
+        (
+            3,
+            vec![
+                (20, &POOR, Some(PlanStatus::Rejected), "Knock-outeisen K-01 en K-06 niet voldaan."),
+                (2, &["met", "3", "", "", "", "", ""], None, ""),
+            ],
+        ),
+        (4, vec![(1, &[], None, "")]),
+        (5, vec![(28, &GOOD, Some(PlanStatus::Approved), "Voldoet aan alle eisen."), (0, &[], None, "")]),
+        (6, vec![(10, &WEAK, Some(PlanStatus::RevisionRequested), "Voortgangsbewaking alfabetisering uitwerken.")]),
+    ];
+    let contracts = store::contracts::list(db).await?;
+    let mut plan_ids = Vec::new();
+    for (contract_id, versions) in &plans {
+        let contract = contracts.iter().find(|c| c.id == *contract_id).expect("demo contract");
+        for (n, (months_ago, pattern, decision, reasoning)) in versions.iter().enumerate() {
+            let submitted_on = dates::add_months(today, -(*months_ago as i32)) - Duration::days(3);
+            let bytes = demo_pdf(&contract.reference, n as i64 + 1);
+            let name = format!("Kwaliteitsplan {} v{}.pdf", contract.reference, n + 1);
+            let plan = q::NewPlan {
+                contract_id: *contract_id,
+                criteria_set_id: set,
+                submitted_on,
+                file_name: &name,
+                kind: DocumentKind::Pdf,
+                bytes: &bytes,
+            };
+            let id = q::submit_plan(db, &plan, DEMO_ACTOR).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut version = 1;
+            let drafts = scores(pattern);
+            let assessed_on = (submitted_on + Duration::days(21)).min(today);
+            if !drafts.is_empty() {
+                q::save_assessment(db, id, version, &drafts, assessed_on, "contractmanager")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                version += 1;
+            }
+            if let Some(status) = decision {
+                q::decide_plan(db, id, version, *status, reasoning, assessed_on + Duration::days(7), "contractmanager")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            plan_ids.push((contract.provider_id, id));
+        }
+    }
+
+    // Follow-up actions: (provider id, from a plan?, description, owner, created days ago, due in days from
+    // creation, status, provider response).
+    type DemoAction = (i64, bool, &'static str, &'static str, i64, i64, &'static str, &'static str);
+    let actions: &[DemoAction] = &[
+        (
+            1,
+            true,
+            "Voortgangsbewaking per deelnemer vastleggen in het volgsysteem",
+            "A. de Vries",
+            900,
+            60,
+            "done",
+            "Ingevoerd per 1 maart.",
+        ),
+        (
+            4,
+            true,
+            "Inzet geregistreerde NT2-docenten naar minstens 80% van de lessen",
+            "S. Bakker",
+            120,
+            90,
+            "in_progress",
+            "Twee docenten in registratietraject.",
+        ),
+        (4, false, "Plan van aanpak slagingspercentages schrijven en spreken", "S. Bakker", 75, 30, "open", ""),
+        (4, false, "Klassenbezoek inplannen met de contractmanager", "Contractmanager", 20, 40, "open", ""),
+        (
+            2,
+            false,
+            "Groepsgrootte B1-groepen terugbrengen naar 16",
+            "M. el Amrani",
+            200,
+            120,
+            "open",
+            "Extra groep start na de zomer.",
+        ),
+        (9, true, "Uitwerking voortgangsbewaking alfabetisering", "E. de Boer", 280, 60, "in_progress", ""),
+        (
+            6,
+            false,
+            "Tevredenheidsonderzoek onder deelnemers herhalen",
+            "L. Smit",
+            400,
+            90,
+            "done",
+            "Uitgevoerd, rapport gedeeld.",
+        ),
+        (
+            8,
+            false,
+            "Informatie over praktijkopdrachten Z-route aan deelnemers verbeteren",
+            "F. Yilmaz",
+            60,
+            120,
+            "open",
+            "",
+        ),
+        (
+            6,
+            false,
+            "Afspraken over verzuimregistratie vastleggen",
+            "L. Smit",
+            150,
+            30,
+            "cancelled",
+            "Vervangen door landelijke afspraak.",
+        ),
+    ];
+    for (provider, from_plan, description, owner, ago, due_after, status, response) in actions {
+        let created_on = today - Duration::days(*ago);
+        let form = ActionForm {
+            source: if *from_plan { "assessment" } else { "meeting" }.into(),
+            plan_version_id: String::new(),
+            description: description.to_string(),
+            owner: owner.to_string(),
+            due_date: dates::iso(created_on + Duration::days(*due_after)),
+            status: status.to_string(),
+            provider_response: response.to_string(),
+            version: None,
+        };
+        let draft = validate_action(&form, created_on).map_err(|e| anyhow::anyhow!("demo-actie: {e:?}"))?;
+        let plan = plan_ids.iter().filter(|(p, _)| p == provider).map(|(_, id)| *id).next_back().filter(|_| *from_plan);
+        q::create_action(db, *provider, plan, &draft, created_on, DEMO_ACTOR).await?;
+    }
+
+    // Two measurement years of results for every contracted provider and route.
+    let mut dice = Dice(0x0051_7A11_2024);
+    for c in &contracts {
+        // Provider 4 (suspended) scores poorly; the rest vary around the norms.
+        let weak = c.provider_id == 4;
+        for route in &c.terms.routes {
+            for year in [today.year() - 2, today.year() - 1] {
+                let started = 20 + dice.next(40) as i64;
+                let dropped = (started * (if weak { 18 } else { 5 } + dice.next(10) as i64) / 100).min(started);
+                let completed = ((started - dropped) * (60 + dice.next(30) as i64) / 100).min(started - dropped);
+                let mut pct = |base: u64| (base + dice.next(25)).min(100).to_string();
+                let pass_base = if weak { 45 } else { 55 };
+                let (lezen, luisteren, schrijven, spreken) =
+                    (pct(pass_base + 5), pct(pass_base + 8), pct(pass_base), pct(pass_base));
+                let knm = if *route == Route::B1 { pct(pass_base + 10) } else { String::new() };
+                let nt2_share = pct(if weak { 58 } else { 72 });
+                let input = ResultInput {
+                    year: year.to_string(),
+                    route: route.code().into(),
+                    started: started.to_string(),
+                    completed: completed.to_string(),
+                    dropped_out: dropped.to_string(),
+                    pass_lezen: lezen,
+                    pass_luisteren: luisteren,
+                    pass_schrijven: schrijven,
+                    pass_spreken: spreken,
+                    pass_knm: knm,
+                    satisfaction: format!("{},{}", 6 + dice.next(3), dice.next(10)),
+                    nt2_share,
+                    group_size: (12 + dice.next(7)).to_string(),
+                };
+                let result = validate_result(&input, today).map_err(|e| anyhow::anyhow!("demo-resultaat: {e:?}"))?;
+                q::save_result(db, c.provider_id, &result, DEMO_ACTOR).await?;
             }
         }
     }

@@ -1,8 +1,7 @@
-//! The `taalbudget` command line: serve the web app, fill demo data, manage users, and (in later
-//! commands) import, report and administer.
+//! The `taalbudget` command line: serve the web app, fill demo data, manage users, back up and restore,
+//! show the configuration and apply the retention period.
 
 use std::io::{BufRead, IsTerminal};
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,38 +9,93 @@ use clap::{Parser, Subcommand};
 use taalbudget::app::App;
 use taalbudget::auth::roles::Role;
 use taalbudget::auth::{password, password_problem};
-use taalbudget::config::Config;
+use taalbudget::config::{self, Config, Flags, LogFormat, Resolved, Source};
 use taalbudget::import::cli as import_cli;
+use taalbudget::report::export::{self, ExportFormat};
 use taalbudget::web::admin::username_problem;
-use taalbudget::{demo, store};
+use taalbudget::{demo, ops, store};
 
 #[derive(Parser)]
 #[command(
     name = "taalbudget",
-    version,
-    about = "Inkoop, budgetten en uitgaven voor taalonderwijs onder de Wet inburgering"
+    version = VERSION,
+    about = "Inkoop, budgetten en uitgaven voor taalonderwijs onder de Wet inburgering",
+    after_help = "Instellingen: vlag > omgeving (TAALBUDGET_*) > configuratiebestand (--config) > standaard; zie 'taalbudget config'."
 )]
 struct Cli {
-    /// The SQLite database file; created and migrated when missing.
-    #[arg(long, global = true, env = "TAALBUDGET_DB", default_value = "taalbudget.db")]
-    db: PathBuf,
+    /// TOML file with settings (keys as `taalbudget config` shows them).
+    #[arg(long, global = true, env = "TAALBUDGET_CONFIG")]
+    config: Option<PathBuf>,
+    /// The SQLite database file; created and migrated when missing [env TAALBUDGET_DB; default taalbudget.db].
+    #[arg(long, global = true)]
+    db: Option<String>,
+    /// Address to listen on [env TAALBUDGET_LISTEN; default 127.0.0.1:8080].
+    #[arg(long, global = true)]
+    listen: Option<String>,
+    /// Public address, e.g. https://intern.gemeente.nl/taalbudget [env TAALBUDGET_BASE_URL].
+    #[arg(long, global = true)]
+    base_url: Option<String>,
+    /// Path the app lives under behind a reverse proxy, e.g. /taalbudget [env TAALBUDGET_PATH_PREFIX].
+    #[arg(long, global = true)]
+    path_prefix: Option<String>,
+    /// Proxies whose X-Forwarded-For/-Proto are believed: comma-separated IPs or ranges (10.0.0.0/24) [env TAALBUDGET_TRUSTED_PROXIES].
+    #[arg(long, global = true)]
+    trusted_proxies: Option<String>,
+    /// Send the session cookie only over HTTPS: true or false [env TAALBUDGET_SECURE_COOKIES; default true, false with --demo].
+    #[arg(long, global = true)]
+    secure_cookies: Option<String>,
+    /// Largest upload in MB [env TAALBUDGET_UPLOAD_LIMIT_MB; default 50].
+    #[arg(long, global = true)]
+    upload_limit_mb: Option<String>,
+    /// Session ends after this many idle minutes [env TAALBUDGET_SESSION_IDLE_MINUTES; default 30].
+    #[arg(long, global = true)]
+    session_idle_minutes: Option<String>,
+    /// Session ends this many hours after login [env TAALBUDGET_SESSION_ABSOLUTE_HOURS; default 10].
+    #[arg(long, global = true)]
+    session_absolute_hours: Option<String>,
+    /// Log format: text or json [env TAALBUDGET_LOG_FORMAT; default text].
+    #[arg(long, global = true)]
+    log_format: Option<String>,
+    /// Directory for backups made from the web page [env TAALBUDGET_BACKUP_DIR; default backups/ beside the database].
+    #[arg(long, global = true)]
+    backup_dir: Option<String>,
+    /// Retention period for participant data, in years [env TAALBUDGET_RETENTION_YEARS; default 7].
+    #[arg(long, global = true, allow_hyphen_values = true)]
+    retention_years: Option<String>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The program version and the database schema version it carries (its newest migration).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (schemaversie ", env!("TAALBUDGET_SCHEMA_VERSION"), ")");
+
+impl Cli {
+    fn flags(&self) -> Flags {
+        let given = [
+            ("db", &self.db),
+            ("listen", &self.listen),
+            ("base_url", &self.base_url),
+            ("path_prefix", &self.path_prefix),
+            ("trusted_proxies", &self.trusted_proxies),
+            ("secure_cookies", &self.secure_cookies),
+            ("upload_limit_mb", &self.upload_limit_mb),
+            ("session_idle_minutes", &self.session_idle_minutes),
+            ("session_absolute_hours", &self.session_absolute_hours),
+            ("log_format", &self.log_format),
+            ("backup_dir", &self.backup_dir),
+            ("retention_years", &self.retention_years),
+        ];
+        given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
+    }
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Start the web application.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "TAALBUDGET_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: SocketAddr,
         /// Serve a fresh, throw-away database filled with demo data (ignores --db).
         #[arg(long)]
         demo: bool,
-        /// Send the session cookie only over HTTPS (default on; off with --demo).
-        #[arg(long, env = "TAALBUDGET_SECURE_COOKIES")]
-        secure_cookies: Option<bool>,
     },
     /// Fill an empty database (the one --db names) with the demo data and exit.
     Demo,
@@ -70,10 +124,30 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesAction,
     },
+    /// Reports: `report reconciliation --year Y [--stream CODE] --format json|csv|xlsx [--out FILE]`.
+    Report {
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Write a consistent, verified copy of the database to FILE (also while the server runs).
+    Backup {
+        /// The new file; an existing file is never overwritten.
+        file: PathBuf,
+    },
+    /// Replace the database by the backup FILE (the server must be stopped), then apply pending migrations.
+    Restore { file: PathBuf },
+    /// Print the effective settings and where each comes from (secrets masked).
+    Config,
+    /// Anonymise client numbers of participants whose last placement ended before the retention period.
+    Retention {
+        /// Only list what would be anonymised.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -90,6 +164,23 @@ enum TemplatesAction {
 }
 
 #[derive(Subcommand)]
+enum ReportCommand {
+    /// Per funding stream: available, actual, committed, remaining, budget lines; plus the unattributed queue.
+    Reconciliation {
+        #[arg(long)]
+        year: i32,
+        /// Only this stream (its code, e.g. SPUK).
+        #[arg(long)]
+        stream: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output (required for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Add a user. The password comes from TAALBUDGET_PASSWORD, else from standard input.
     Add {
@@ -102,6 +193,7 @@ enum UserCommand {
 }
 
 fn main() -> ExitCode {
+    // Bad usage exits with 2 (the documented code for the import command), help and version with 0.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -110,14 +202,23 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TAALBUDGET_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let env = |name: &str| std::env::var(name).ok();
+    let resolved = match config::resolve(&cli.flags(), &env, cli.config.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("fout: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("TAALBUDGET_LOG").unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logger = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match resolved.config.log_format {
+        LogFormat::Json => logger.json().init(),
+        LogFormat::Text => logger.init(),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli.command, resolved)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("fout: {e:#}");
@@ -126,50 +227,69 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        Command::Serve { listen, demo: with_demo, secure_cookies } => {
-            serve(cli.db, listen, with_demo, secure_cookies).await
+async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
+    let config = resolved.config.clone();
+    let db_path = config.db_path.clone();
+    match command {
+        Command::Serve { demo: with_demo } => {
+            let explicit_cookies =
+                resolved.effective.iter().any(|e| e.key == "secure_cookies" && e.source != Source::Default);
+            serve(config, with_demo, explicit_cookies).await
         }
         Command::Demo => {
-            let db = store::connect(&cli.db).await?;
+            let db = store::connect(&db_path).await?;
             demo::fill(&db).await?;
-            println!("Demogegevens geladen in {}", cli.db.display());
+            println!("Demogegevens geladen in {}", db_path.display());
             print_demo_logins();
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, template, dry_run, skip_invalid, json } => {
             let args = import_cli::ImportArgs { kind, file, template, dry_run, skip_invalid, json };
-            Ok(import_cli::import(&cli.db, args).await)
+            Ok(import_cli::import(&db_path, args).await)
         }
         Command::Templates { action: TemplatesAction::List } => Ok(import_cli::list_templates()),
         Command::Templates { action: TemplatesAction::Example { name, out } } => {
             Ok(import_cli::write_example(&name, &out))
         }
-        Command::User { command: UserCommand::Add { username, role } } => add_user(&cli.db, &username, &role).await,
+        Command::Report { report: ReportCommand::Reconciliation { year, stream, format, out } } => {
+            reconciliation_report(&db_path, year, stream.as_deref(), format, out.as_deref()).await
+        }
+        Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
+        Command::Backup { file } => ops::backup(&db_path, &file).await,
+        Command::Restore { file } => ops::restore(&db_path, &file).await,
+        Command::Config => {
+            print!("{}", resolved.render(&|name: &str| std::env::var(name).ok()));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retention { dry_run } => ops::retention(&db_path, config.retention_years, dry_run).await,
     }
 }
 
-async fn serve(
-    db: PathBuf,
-    listen: SocketAddr,
-    with_demo: bool,
-    secure_cookies: Option<bool>,
-) -> anyhow::Result<ExitCode> {
+async fn serve(mut config: Config, with_demo: bool, explicit_cookies: bool) -> anyhow::Result<ExitCode> {
     // The demo database lives in a temporary directory that is removed when the server stops.
     let temp = if with_demo { Some(tempfile::tempdir()?) } else { None };
-    let db_path = match &temp {
-        Some(dir) => dir.path().join("demo.db"),
-        None => db,
+    if let Some(dir) = &temp {
+        config.db_path = dir.path().join("demo.db");
+        config.backup_dir = dir.path().join("backups");
+        config.demo = true;
+        if !explicit_cookies {
+            config.secure_cookies = false;
+        }
+    }
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("fout: {e:#}");
+            return Ok(ExitCode::from(1));
+        }
     };
-    let mut config = Config::new(listen, db_path);
-    config.demo = with_demo;
-    config.secure_cookies = secure_cookies.unwrap_or(!with_demo);
-    let app = App::build(config).await?;
     if with_demo {
         demo::fill(&app.state.db).await?;
     }
-    println!("taalbudget draait op http://{}/", app.addr);
+    println!("taalbudget draait op http://{}{}/", app.addr, app.state.config.path_prefix);
+    if let Some(url) = &app.state.config.base_url {
+        println!("Publiek adres: {url}/");
+    }
     if with_demo {
         println!("Demodatabase (wordt bij afsluiten verwijderd): {}", app.state.config.db_path.display());
         print_demo_logins();
@@ -182,6 +302,45 @@ async fn serve(
     }
     app.serve().await?;
     drop(temp);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn reconciliation_report(
+    db: &std::path::Path,
+    year: i32,
+    stream: Option<&str>,
+    format: ExportFormat,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    if !(2000..=2100).contains(&year) {
+        eprintln!("fout: {year} is geen geldig jaar");
+        return Ok(ExitCode::from(2));
+    }
+    if format == ExportFormat::Xlsx && out.is_none() {
+        eprintln!("fout: geef bij --format xlsx een bestand op met --out");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let mut report = taalbudget::report::reconciliation::for_year(&pool, year).await?;
+    if let Some(code) = stream {
+        report.streams.retain(|s| s.code.eq_ignore_ascii_case(code));
+        if report.streams.is_empty() {
+            eprintln!("fout: onbekende financieringsbron '{code}'");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let bytes = match format {
+        ExportFormat::Json => (export::reconciliation_json(&report) + "\n").into_bytes(),
+        ExportFormat::Csv => export::reconciliation_csv(&report)?,
+        ExportFormat::Xlsx => export::reconciliation_xlsx(&report)?,
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
+            eprintln!("Aansluiting {year} geschreven naar {} ({} bytes)", path.display(), bytes.len());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 

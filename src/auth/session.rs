@@ -26,6 +26,7 @@ pub async fn layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<Sqlit
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies)
+        .with_path(if state.config.path_prefix.is_empty() { "/".to_string() } else { state.config.path_prefix.clone() })
         .with_expiry(Expiry::OnInactivity(state.config.session_idle)))
 }
 

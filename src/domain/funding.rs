@@ -327,3 +327,204 @@ mod tests {
         assert!(s.covers_year(2022) && !s.covers_year(2021));
     }
 }
+
+/// Key of a contract's money from one stream in one year: (stream id, contract id, year).
+pub type ContractYear = (i64, i64, i32);
+
+/// committed(S,Y): per contract, the payments expected in Y from placements funded by S, less what was
+/// already invoiced to that contract from S in Y (never below zero), summed per stream and year.
+pub fn committed_by_stream_year(
+    expected: &BTreeMap<ContractYear, Money>,
+    invoiced: &BTreeMap<ContractYear, Money>,
+) -> BTreeMap<(i64, i32), Money> {
+    let mut out: BTreeMap<(i64, i32), Money> = BTreeMap::new();
+    for (&(stream, contract, year), &amount) in expected {
+        let done = invoiced.get(&(stream, contract, year)).copied().unwrap_or_default();
+        let open = if amount > done { amount - done } else { Money::ZERO };
+        *out.entry((stream, year)).or_default() += open;
+    }
+    out
+}
+
+#[cfg(test)]
+mod committed_tests {
+    use super::*;
+
+    #[test]
+    fn what_was_invoiced_is_no_longer_committed_and_overbilling_does_not_go_negative() {
+        let m = Money::from_cents;
+        let expected = BTreeMap::from([((1, 10, 2023), m(10_000)), ((1, 11, 2023), m(5_000)), ((2, 10, 2023), m(700))]);
+        let invoiced = BTreeMap::from([((1, 10, 2023), m(4_000)), ((1, 11, 2023), m(9_000))]);
+        let c = committed_by_stream_year(&expected, &invoiced);
+        assert_eq!(c[&(1, 2023)], m(6_000));
+        assert_eq!(c[&(2, 2023)], m(700));
+    }
+}
+
+/// What a user typed into the stream form (cohorts gathered from one checkbox each).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct StreamForm {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub cohorts: String,
+    pub spend_from: String,
+    pub spend_until: String,
+    pub carry_over: Option<String>,
+    pub notes: String,
+    pub version: Option<i64>,
+}
+
+fn required_date(
+    e: &mut super::validation::FieldErrors,
+    field: &'static str,
+    label: &str,
+    value: &str,
+) -> Option<Date> {
+    match super::dates::parse_form(value) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            e.add(field, format!("{label} is verplicht."));
+            None
+        }
+        Err(m) => {
+            e.add(field, m);
+            None
+        }
+    }
+}
+
+pub fn validate_stream(form: &StreamForm) -> Result<FundingStream, super::validation::FieldErrors> {
+    use super::validation::{text, FieldErrors};
+    let mut e = FieldErrors::new();
+    let code = text(&mut e, "code", "Code", &form.code, 30, true).to_uppercase();
+    if !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        e.add("code", "Een code bevat alleen letters, cijfers, - en _.");
+    }
+    let name = text(&mut e, "name", "Naam", &form.name, 200, true);
+    let notes = text(&mut e, "notes", "Verantwoording en notities", &form.notes, 5000, false);
+    let kind = StreamKind::parse(&form.kind);
+    if kind.is_none() {
+        e.add("kind", "Kies een soort financiering.");
+    }
+    let mut cohorts = Vec::new();
+    for c in form.cohorts.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        match Cohort::parse(c) {
+            Some(c) if !cohorts.contains(&c) => cohorts.push(c),
+            Some(_) => {}
+            None => e.add("cohorts", format!("Onbekende doelgroep '{c}'.")),
+        }
+    }
+    let spend_from = required_date(&mut e, "spend_from", "Besteden vanaf", &form.spend_from);
+    let spend_until = super::dates::parse_form(&form.spend_until).map_err(|m| e.add("spend_until", m)).ok().flatten();
+    if let (Some(f), Some(u)) = (spend_from, spend_until) {
+        if u < f {
+            e.add("spend_until", "Het einde van de bestedingsperiode ligt vóór het begin.");
+        }
+    }
+    match (kind, spend_from) {
+        (Some(kind), Some(spend_from)) if e.is_empty() => Ok(FundingStream {
+            id: 0,
+            code,
+            name,
+            kind,
+            cohorts,
+            spend_from,
+            spend_until,
+            carry_over: form.carry_over.is_some(),
+            notes,
+        }),
+        _ => Err(e),
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AllocationForm {
+    pub year: String,
+    pub kind: String,
+    pub amount: String,
+    pub reference: String,
+    pub decided_on: String,
+}
+
+/// An allocation belongs to a year within the stream's spending period; its amount may be negative only
+/// as a correction.
+pub fn validate_allocation(
+    form: &AllocationForm,
+    stream: &FundingStream,
+) -> Result<Allocation, super::validation::FieldErrors> {
+    use super::validation::{text, FieldErrors};
+    let mut e = FieldErrors::new();
+    let year = form.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y));
+    match year {
+        None => e.add("year", format!("'{}' is geen jaartal.", form.year.trim())),
+        Some(y) if !stream.covers_year(y) => e.add(
+            "year",
+            format!(
+                "{y} valt buiten de bestedingsperiode van {} ({} tot en met {}).",
+                stream.code,
+                super::dates::display(stream.spend_from),
+                stream.spend_until.map(super::dates::display).unwrap_or_else(|| "onbepaald".into())
+            ),
+        ),
+        _ => {}
+    }
+    let kind = AllocationKind::parse(&form.kind);
+    if kind.is_none() {
+        e.add("kind", "Kies voorschot, vaststelling of correctie.");
+    }
+    let amount = Money::parse(&form.amount).map_err(|m| e.add("amount", format!("Bedrag: {m}."))).ok();
+    if let (Some(a), Some(k)) = (amount, kind) {
+        if a.is_negative() && k != AllocationKind::Correction {
+            e.add("amount", "Alleen een correctie kan negatief zijn.");
+        }
+    }
+    let reference = text(&mut e, "reference", "Kenmerk (beschikking of circulaire)", &form.reference, 200, true);
+    let date = required_date(&mut e, "decided_on", "Datum", &form.decided_on);
+    match (year, kind, amount, date) {
+        (Some(year), Some(kind), Some(amount), Some(date)) if e.is_empty() => {
+            Ok(Allocation { id: 0, stream_id: stream.id, year, kind, amount, reference, date })
+        }
+        _ => Err(e),
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BudgetLineForm {
+    pub category: String,
+    pub year: String,
+    pub amount: String,
+}
+
+pub fn validate_budget_line(
+    form: &BudgetLineForm,
+    stream: &FundingStream,
+) -> Result<BudgetLine, super::validation::FieldErrors> {
+    use super::validation::{text, FieldErrors};
+    let mut e = FieldErrors::new();
+    let category = text(&mut e, "category", "Categorie", &form.category, 100, true);
+    let year = form.year.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y));
+    if year.is_none() {
+        e.add("year", format!("'{}' is geen jaartal.", form.year.trim()));
+    }
+    let amount = match Money::parse(&form.amount) {
+        Ok(m) if m.is_negative() => {
+            e.add("amount", "Een begrotingspost kan niet negatief zijn.");
+            None
+        }
+        Ok(m) => Some(m),
+        Err(m) => {
+            e.add("amount", format!("Bedrag: {m}."));
+            None
+        }
+    };
+    match (year, amount) {
+        (Some(year), Some(amount)) if e.is_empty() => {
+            Ok(BudgetLine { id: 0, stream_id: stream.id, category, year, amount })
+        }
+        _ => Err(e),
+    }
+}

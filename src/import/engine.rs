@@ -186,8 +186,21 @@ pub async fn run<K: ImportKind>(
             || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected
     );
 
-    let commit =
+    let mut commit =
         !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid) && new_rows > 0;
+    if commit {
+        match kind.finish(&mut tx, batch_id, &req.actor).await {
+            Ok(()) => {}
+            Err(super::FinishError::Refused(message)) => {
+                summary
+                    .errors
+                    .insert(0, RowError { sheet: sheet.clone(), row: None, column: None, value: None, message });
+                summary.errors_total += 1;
+                commit = false;
+            }
+            Err(super::FinishError::Db(e)) => return Err(e.into()),
+        }
+    }
     if commit {
         store::imports::finish_batch(&mut tx, batch_id, &summary, &req.actor).await?;
         if let Some(pause) = opts.pause_before_commit {

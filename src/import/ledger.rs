@@ -256,4 +256,17 @@ impl ImportKind for Ledger {
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         crate::store::imports::insert_ledger_lines(tx, batch, rows).await
     }
+
+    /// A batch may not add spend to a closed year; new lines go through the attribution rules at once, so
+    /// attributed + unattributed = imported holds the moment the batch is committed.
+    async fn finish(&self, tx: &mut crate::store::Tx, batch: i64, actor: &str) -> Result<(), super::FinishError> {
+        if let Some(year) = crate::store::imports::closed_year_in_batch(tx, batch).await? {
+            return Err(super::FinishError::Refused(format!(
+                "Het bestand bevat boekingen in {year}, en dat jaar is afgesloten. Er is niets geïmporteerd; \
+                 vraag een beheerder het jaar te heropenen of laat de regels van {year} weg."
+            )));
+        }
+        crate::store::attribution::apply_to_batch(tx, batch, actor).await?;
+        Ok(())
+    }
 }

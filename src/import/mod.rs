@@ -250,4 +250,24 @@ pub trait ImportKind: Send + Sync + 'static {
         batch: i64,
         rows: &[Prepared<Self::Record>],
     ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send;
+
+    /// Runs inside the batch's transaction after every record is inserted, before the commit: a kind may
+    /// refuse the whole batch (Err with a Dutch message) or bring derived data up to date.
+    fn finish(
+        &self,
+        _tx: &mut crate::store::Tx,
+        _batch: i64,
+        _actor: &str,
+    ) -> impl std::future::Future<Output = Result<(), FinishError>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// Why `ImportKind::finish` refused a batch.
+#[derive(Debug, thiserror::Error)]
+pub enum FinishError {
+    #[error("{0}")]
+    Refused(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
 }

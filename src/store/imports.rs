@@ -164,8 +164,23 @@ pub enum UndoError {
     NotFound(i64),
     #[error("importbatch {0} is al ongedaan gemaakt")]
     AlreadyUndone(i64),
+    #[error("importbatch {0} bevat regels in het afgesloten jaar {1}; vraag een beheerder het jaar te heropenen")]
+    ClosedYear(i64, i32),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
+}
+
+/// The first closed year among the booking years of a batch's lines: such a batch cannot change.
+pub async fn closed_year_in_batch(tx: &mut Tx, batch: i64) -> sqlx::Result<Option<i32>> {
+    // Closing a year closes every year before it (see store::funding::last_closed_year).
+    let year: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(CAST(substr(e.booking_date, 1, 4) AS INTEGER)) FROM ledger_entry e
+         WHERE e.batch_id = ? AND CAST(substr(e.booking_date, 1, 4) AS INTEGER) <= (SELECT MAX(year) FROM year_close)",
+    )
+    .bind(batch)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(year.map(|y| y as i32))
 }
 
 /// Removes a batch's lines and marks it undone, audited, in one transaction. Returns the lines removed.
@@ -178,6 +193,9 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     let before = before.ok_or(UndoError::NotFound(id))?;
     if before.status == "undone" {
         return Err(UndoError::AlreadyUndone(id));
+    }
+    if let Some(year) = closed_year_in_batch(&mut tx, id).await? {
+        return Err(UndoError::ClosedYear(id, year));
     }
     let removed =
         sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected();

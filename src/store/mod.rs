@@ -1,11 +1,17 @@
 //! All SQL lives below this module; nothing else talks to the database.
 
+pub mod attribution;
 pub mod audit;
+pub mod backup;
 pub mod certifications;
 pub mod contracts;
+pub mod funding;
 pub mod imports;
+pub mod lock;
 pub mod placements;
 pub mod providers;
+pub mod quality;
+pub mod retention;
 pub mod users;
 
 use std::path::Path;
@@ -35,8 +41,78 @@ pub async fn connect(path: &Path) -> anyhow::Result<Db> {
         .connect_with(options)
         .await
         .map_err(|e| anyhow::anyhow!("kan de database {} niet openen: {e}", path.display()))?;
+    if let Err(e) = refuse_newer_schema(&pool, path).await {
+        pool.close().await;
+        return Err(e.into());
+    }
     MIGRATOR.run(&pool).await?;
     Ok(pool)
+}
+
+/// Opens an existing database as it is: no creating, no migrating. For commands that may run beside a
+/// server of another version (a backup must never migrate the database under a running server).
+pub async fn open_existing(path: &Path) -> anyhow::Result<Db> {
+    let options = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .create_if_missing(false)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("kan de database {} niet openen: {e}", path.display()))
+}
+
+/// Whether a table exists.
+pub async fn has_table(db: &Db, name: &str) -> sqlx::Result<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?")
+        .bind(name)
+        .fetch_one(db)
+        .await?;
+    Ok(n > 0)
+}
+
+/// The schema version this binary carries: its newest migration.
+pub fn binary_schema_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// A database that a newer taalbudget migrated further than this binary knows.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "de database {path} heeft schemaversie {found} en is bijgewerkt door een nieuwere taalbudget; deze versie kent schemaversie {known}. Er is niets gewijzigd: installeer de nieuwere versie, of zet een back-up terug die bij deze versie past"
+)]
+pub struct SchemaTooNew {
+    pub path: String,
+    pub found: i64,
+    pub known: i64,
+}
+
+/// Refuses, before migrating, a database with a migration this binary does not have: running on it could
+/// misread or damage data that a newer version wrote.
+pub async fn refuse_newer_schema(db: &Db, path: &Path) -> Result<(), SchemaTooNew> {
+    let unknown = unknown_migrations(db).await.unwrap_or_default();
+    match unknown.into_iter().max() {
+        Some(found) => Err(SchemaTooNew { path: path.display().to_string(), found, known: binary_schema_version() }),
+        None => Ok(()),
+    }
+}
+
+/// Applied migration versions this binary does not know (none for a fresh database).
+pub async fn unknown_migrations<'c, E>(conn: E) -> sqlx::Result<Vec<i64>>
+where
+    E: sqlx::Executor<'c, Database = Sqlite> + Copy,
+{
+    let has_table: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = '_sqlx_migrations'")
+            .fetch_one(conn)
+            .await?;
+    if has_table == 0 {
+        return Ok(Vec::new());
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations").fetch_all(conn).await?;
+    Ok(applied.into_iter().filter(|v| !MIGRATOR.iter().any(|m| m.version == *v)).collect())
 }
 
 /// Starts a write transaction that takes the write lock at once, so it waits on the busy timeout

@@ -166,6 +166,8 @@ pub enum Removal {
 const REFERENCES: &[&str] = &[
     "SELECT COUNT(*) FROM certification WHERE provider_id = ?",
     "SELECT COUNT(*) FROM contract WHERE provider_id = ?",
+    "SELECT COUNT(*) FROM follow_up_action WHERE provider_id = ?",
+    "SELECT COUNT(*) FROM quality_result WHERE provider_id = ?",
 ];
 
 pub async fn remove(db: &Db, id: i64, actor: &str) -> Result<Removal, ChangeError> {

@@ -1,8 +1,6 @@
 //! Login and logout.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -10,6 +8,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::proxy::ClientAddr;
 use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
@@ -89,12 +88,12 @@ fn login_page(chrome: &Chrome, username: &str, next: &str, error: Option<&str>) 
 async fn login(
     chrome: Chrome,
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> AppResult<Response> {
     let username = form.username.trim();
-    let address = peer.ip().to_string();
+    let address = client.0.to_string();
     let next = safe_next(&form.volgende).to_string();
     let (by_user, by_address) =
         store::users::recent_failures(&state.db, username, &address, FAILURE_WINDOW_SECS).await?;

@@ -38,6 +38,7 @@ async fn index(chrome: Chrome) -> Markup {
             ul {
                 li { a href="/beheer/gebruikers" { "Gebruikers en rollen" } }
                 li { a href="/beheer/audit" { "Auditlog: wie wijzigde wat en wanneer" } }
+                li { a href="/beheer/backups" { "Back-ups: maken, downloaden en de laatste back-up" } }
             }
         },
     )

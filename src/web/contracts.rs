@@ -387,7 +387,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
             @if manage {
                 div.actions { a.button href={"/contracten/" (c.id) "/bewerken"} { "Contract bewerken" } }
             }
-            p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } }
+            p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } " · " a href={"/kwaliteit/contracten/" (c.id)} { "Kwaliteitsplan bij dit contract" } }
 
             h2 #plafond { "Plafond en verplichtingen" }
             (ceiling_meter(f.ceiling_pct, f.level, "plafond"))

@@ -307,8 +307,11 @@ async fn job_page(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) ->
                 html! {
                     h1 { "Niets geïmporteerd" }
                     p role="status" {
-                        @if summary.has_errors() { "Bij het opslaan bleek het bestand fouten te bevatten; er is niets opgeslagen." }
+                        @if summary.has_errors() { "Bij het opslaan is het bestand geweigerd; er is niets opgeslagen." }
                         @else { "Alle regels van dit bestand staan al in taalbudget; er was niets nieuws." }
+                    }
+                    @if !summary.errors.is_empty() {
+                        ul { @for e in summary.errors.iter().take(50) { li { @if let Some(r) = e.row { "Rij " (r) ": " } (e.message) } } }
                     }
                     (counts(&summary))
                     p { a href="/import" { "Terug naar importeren" } }
@@ -582,7 +585,9 @@ async fn undo(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i
     match store::undo_batch(&state.db, id, user.actor()).await {
         Ok(_) => Ok(Redirect::to(&format!("/import/batches/{id}?melding=ongedaan")).into_response()),
         Err(store::UndoError::NotFound(_)) => Err(AppError::NotFound),
-        Err(e @ store::UndoError::AlreadyUndone(_)) => Err(AppError::Conflict(e.to_string())),
+        Err(e @ (store::UndoError::AlreadyUndone(_) | store::UndoError::ClosedYear(..))) => {
+            Err(AppError::Conflict(e.to_string()))
+        }
         Err(store::UndoError::Db(e)) => Err(e.into()),
     }
 }

@@ -2,14 +2,20 @@
 
 pub mod account;
 pub mod admin;
+pub mod attribution;
+pub mod backups;
 pub mod contracts;
 pub mod forms;
+pub mod funding;
 pub mod health;
 pub mod imports;
 pub mod marks;
 pub mod middleware;
 pub mod placements;
 pub mod providers;
+pub mod proxy;
+pub mod quality;
+pub mod quality_plans;
 pub mod views;
 
 use std::sync::Arc;
@@ -108,10 +114,14 @@ pub fn routes() -> RouteTable {
         .merge(health::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(backups::routes())
         .merge(views::routes())
         .merge(providers::routes())
         .merge(marks::routes())
         .merge(contracts::routes())
         .merge(placements::routes())
+        .merge(funding::routes())
+        .merge(attribution::routes())
+        .merge(quality::routes())
         .merge(imports::routes())
 }

@@ -211,7 +211,7 @@ pub fn detail_page(
                     }
                 }
             }
-            p { a href={"/historie/provider/" (p.id)} { "Geschiedenis van deze aanbieder" } }
+            p { a href={"/historie/provider/" (p.id)} { "Geschiedenis van deze aanbieder" } " · " a href={"/kwaliteit/aanbieders/" (p.id)} { "Kwaliteitsrapport" } }
             (marks::history_section(chrome, p.id, decisions, decision_form, errors))
         },
     )

@@ -14,6 +14,8 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
     pub client: reqwest::Client,
+    /// The path prefix the app is served under ("" for the root); `url()` puts it in front of every path.
+    pub prefix: String,
     _dir: tempfile::TempDir,
 }
 
@@ -28,11 +30,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = Config::new("127.0.0.1:0".parse().unwrap(), dir.path().join("test.db"));
     config.secure_cookies = false;
     adjust(&mut config);
+    let prefix = config.path_prefix.clone();
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr;
     let db = app.state.db.clone();
     tokio::spawn(app.serve());
-    TestApp { addr, db, client: client(), _dir: dir }
+    TestApp { addr, db, client: client(), prefix, _dir: dir }
 }
 
 pub fn client() -> reqwest::Client {
@@ -41,7 +44,7 @@ pub fn client() -> reqwest::Client {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("http://{}{}{}", self.addr, self.prefix, path)
     }
 
     pub async fn get(&self, path: &str) -> Response {
@@ -90,7 +93,13 @@ impl TestApp {
 
     /// Another browser on the same server: its own cookies.
     pub fn other_browser(&self) -> TestApp {
-        TestApp { addr: self.addr, db: self.db.clone(), client: client(), _dir: tempfile::tempdir().unwrap() }
+        TestApp {
+            addr: self.addr,
+            db: self.db.clone(),
+            client: client(),
+            prefix: self.prefix.clone(),
+            _dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub async fn audit_count(&self, entity: &str) -> i64 {
@@ -109,4 +118,45 @@ pub fn extract_csrf(body: &str) -> Option<String> {
 
 pub fn location(r: &Response) -> String {
     r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+/// Imports ledger lines through the real engine (an xlsx in the standard layout), as `actor`.
+pub async fn import_ledger(
+    app: &TestApp,
+    lines: &[taalbudget::import::ledger::LedgerLine],
+) -> taalbudget::import::engine::Outcome {
+    use taalbudget::import::{engine, example, ledger, template};
+    let t = template::find("standaard-grootboek").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("grootboek.xlsx");
+    std::fs::write(&path, example::workbook(&t, lines).unwrap()).unwrap();
+    let req =
+        engine::ImportRequest { path, file_name: "grootboek.xlsx".into(), template: t, actor: "test-finance".into() };
+    engine::run(&app.db, ledger::Ledger, req, engine::ImportOptions::default()).await.unwrap()
+}
+
+/// A ledger line for tests: booked on `date` (ISO), with cost centre, creditor, description and cents.
+pub fn ledger_line(
+    date: &str,
+    cost_centre: &str,
+    creditor: &str,
+    description: &str,
+    cents: i64,
+) -> taalbudget::import::ledger::LedgerLine {
+    let booking_date = taalbudget::domain::dates::parse_iso(date).unwrap();
+    taalbudget::import::ledger::LedgerLine {
+        booking_date,
+        fiscal_year: Some(booking_date.year() as i64),
+        period: Some(booking_date.month() as i64),
+        document: format!("BS-{date}-{cents}"),
+        line: "1".into(),
+        gl_account: "4301".into(),
+        cost_centre: cost_centre.into(),
+        task_field: "6.1".into(),
+        creditor_number: creditor.into(),
+        creditor_name: format!("Crediteur {creditor}"),
+        invoice_number: format!("F-{cents}"),
+        description: description.into(),
+        amount: taalbudget::money::Money::from_cents(cents),
+    }
 }

@@ -1,10 +1,20 @@
 //! HTTP tests: the app runs on port 0 with its own temporary database, driven like a browser would.
 
+mod attribution;
 mod audit;
 mod auth;
+mod backup;
+mod config;
 mod contracts;
+mod funding;
 mod helpers;
 mod imports;
+mod invariants;
+mod lifecycle;
 mod marks;
 mod providers;
+mod proxy;
+mod quality;
+mod reports;
+mod retention;
 mod roles;

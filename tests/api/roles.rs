@@ -34,6 +34,9 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/beheer/gebruikers/{id}/wachtwoord", Admin),
     ("GET", "/beheer/audit", Admin),
     ("GET", "/beheer/audit.csv", Admin),
+    ("GET", "/beheer/backups", Admin),
+    ("POST", "/beheer/backups", Admin),
+    ("GET", "/beheer/backups/{id}/download", Admin),
     ("GET", "/historie/{entity}/{id}", Read),
     ("GET", "/contracten", Read),
     ("GET", "/contracten/nieuw", ManageContracts),
@@ -52,6 +55,48 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/plaatsingen/{id}", ParticipantData),
     ("GET", "/plaatsingen/{id}/bewerken", ManageContracts),
     ("POST", "/plaatsingen/{id}", ManageContracts),
+    ("GET", "/financiering", Read),
+    ("GET", "/financiering/nieuw", ManageFinance),
+    ("POST", "/financiering", ManageFinance),
+    ("GET", "/financiering/doelgroepen", Read),
+    ("POST", "/financiering/doelgroepen", ManageFinance),
+    ("POST", "/financiering/jaren/{year}/afsluiten", ManageFinance),
+    ("POST", "/financiering/jaren/{year}/heropenen", Admin),
+    ("GET", "/financiering/{id}", Read),
+    ("GET", "/financiering/{id}/bewerken", ManageFinance),
+    ("POST", "/financiering/{id}", ManageFinance),
+    ("POST", "/financiering/{id}/toekenningen", ManageFinance),
+    ("POST", "/financiering/{id}/begrotingsposten", ManageFinance),
+    ("GET", "/toerekening", ManageFinance),
+    ("POST", "/toerekening/regels", ManageFinance),
+    ("POST", "/toerekening/regels/{id}/verwijderen", ManageFinance),
+    ("POST", "/toerekening/regels/{id}/omhoog", ManageFinance),
+    ("GET", "/toerekening/wachtrij", ManageFinance),
+    ("POST", "/toerekening/regels-toepassen", ManageFinance),
+    ("POST", "/grootboek/{id}/toerekenen", ManageFinance),
+    ("POST", "/toerekening/crediteuren", ManageFinance),
+    ("GET", "/aansluiting", Read),
+    ("GET", "/aansluiting/regels", ManageFinance),
+    ("GET", "/kwaliteit", Read),
+    ("GET", "/kwaliteit/acties", Read),
+    ("POST", "/kwaliteit/acties/{id}", ManageContracts),
+    ("GET", "/kwaliteit/aanbieders/{id}", Read),
+    ("GET", "/kwaliteit/aanbieders/{id}/rapport.xlsx", Read),
+    ("POST", "/kwaliteit/aanbieders/{id}/acties", ManageContracts),
+    ("POST", "/kwaliteit/aanbieders/{id}/resultaten", ManageContracts),
+    ("GET", "/kwaliteit/eisen", Read),
+    ("POST", "/kwaliteit/eisen", ManageContracts),
+    ("GET", "/kwaliteit/eisen/{id}", Read),
+    ("POST", "/kwaliteit/eisen/{id}/eisen", ManageContracts),
+    ("GET", "/kwaliteit/eisen/{id}/eisen/{criterion_id}", ManageContracts),
+    ("POST", "/kwaliteit/eisen/{id}/eisen/{criterion_id}", ManageContracts),
+    ("POST", "/kwaliteit/eisen/{id}/nieuwe-versie", ManageContracts),
+    ("GET", "/kwaliteit/contracten/{id}", Read),
+    ("POST", "/kwaliteit/contracten/{id}/plannen", ManageContracts),
+    ("GET", "/kwaliteit/plannen/{id}", Read),
+    ("GET", "/kwaliteit/plannen/{id}/document", Read),
+    ("POST", "/kwaliteit/plannen/{id}/beoordeling", ManageContracts),
+    ("POST", "/kwaliteit/plannen/{id}/besluit", ManageContracts),
     ("GET", "/import", ManageFinance),
     ("POST", "/import", ManageFinance),
     ("GET", "/import/taken/{job}", ManageFinance),
@@ -74,7 +119,11 @@ fn every_route_declares_the_permission_this_table_expects() {
 }
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "1").replace("{entity}", "provider").replace("{option_id}", "1")
+    path.replace("{id}", "1")
+        .replace("{entity}", "provider")
+        .replace("{option_id}", "1")
+        .replace("{year}", "2031")
+        .replace("{criterion_id}", "1")
 }
 
 async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {

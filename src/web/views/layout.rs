@@ -12,7 +12,11 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/aanbieders", "Taalaanbieders", Permission::Read),
     ("/keurmerken", "Keurmerken", Permission::Read),
     ("/contracten", "Contracten", Permission::Read),
+    ("/kwaliteit", "Kwaliteit", Permission::Read),
     ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
+    ("/financiering", "Financiering", Permission::Read),
+    ("/aansluiting", "Aansluiting", Permission::Read),
+    ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/import", "Import", Permission::ManageFinance),
     ("/beheer", "Beheer", Permission::Admin),
 ];

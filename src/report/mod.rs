@@ -1,0 +1,4 @@
+//! Reports: figures assembled from the store and the domain rules, for screens, the command line and exports.
+
+pub mod export;
+pub mod reconciliation;

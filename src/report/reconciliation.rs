@@ -1,0 +1,260 @@
+//! The reconciliation (aansluiting) per funding stream and year: available, actual, committed, remaining.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::domain::commitment::placement_payments;
+use crate::domain::funding::{
+    budget_overrun, granted_by_year, year_figures, BudgetLine, ContractYear, FundingStream, YearFigures,
+};
+use crate::money::Money;
+use crate::store::{self, Db};
+
+/// One stream with its figures for the requested years and its budget lines.
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamReconciliation {
+    pub stream: FundingStream,
+    pub years: Vec<YearFigures>,
+    pub budget_lines: Vec<BudgetLine>,
+    /// Per year, how much the budget lines exceed what is available.
+    pub overruns: BTreeMap<i32, Money>,
+}
+
+/// Expected payments per (stream, contract, year) from placements, through each cohort's default stream.
+pub async fn expected_by_stream(db: &Db) -> sqlx::Result<BTreeMap<ContractYear, Money>> {
+    let contracts = store::contracts::list(db).await?;
+    let placements = store::placements::list(db, None).await?;
+    let cohort_streams = store::funding::cohort_streams(db).await?;
+    let mut out: BTreeMap<ContractYear, Money> = BTreeMap::new();
+    for p in &placements {
+        let (Some(stream), Some(contract)) =
+            (cohort_streams.get(&p.cohort), contracts.iter().find(|c| c.id == p.contract_id))
+        else {
+            continue;
+        };
+        for payment in placement_payments(&contract.terms, p.route, &p.schedule).unwrap_or_default() {
+            *out.entry((*stream, contract.id, payment.due_date.year())).or_default() += payment.amount;
+        }
+    }
+    Ok(out)
+}
+
+/// Figures for every stream over `years`. Actual spend per stream and contract comes from attributed
+/// ledger lines (`invoiced`), keyed like the expected payments.
+pub async fn build(
+    db: &Db,
+    years: std::ops::RangeInclusive<i32>,
+    actual_by_stream: &BTreeMap<(i64, i32), Money>,
+    invoiced: &BTreeMap<ContractYear, Money>,
+) -> sqlx::Result<Vec<StreamReconciliation>> {
+    let streams = store::funding::streams(db).await?;
+    let allocations = store::funding::allocations(db, None).await?;
+    let lines = store::funding::budget_lines(db, None).await?;
+    let committed = crate::domain::funding::committed_by_stream_year(&expected_by_stream(db).await?, invoiced);
+    Ok(streams
+        .into_iter()
+        .map(|(stream, _)| {
+            let own: Vec<_> = allocations.iter().filter(|a| a.stream_id == stream.id).cloned().collect();
+            let granted = granted_by_year(&own);
+            let pick = |m: &BTreeMap<(i64, i32), Money>| -> BTreeMap<i32, Money> {
+                m.iter().filter(|((s, _), _)| *s == stream.id).map(|((_, y), v)| (*y, *v)).collect()
+            };
+            let figures = year_figures(&stream, &granted, &pick(actual_by_stream), &pick(&committed), years.clone());
+            let budget_lines: Vec<BudgetLine> =
+                lines.iter().filter(|l| l.stream_id == stream.id && years.contains(&l.year)).cloned().collect();
+            let overruns = figures
+                .iter()
+                .filter_map(|f| {
+                    let of_year: Vec<BudgetLine> = budget_lines.iter().filter(|l| l.year == f.year).cloned().collect();
+                    budget_overrun(&of_year, f.available).map(|o| (f.year, o))
+                })
+                .collect();
+            StreamReconciliation { stream, years: figures, budget_lines, overruns }
+        })
+        .collect())
+}
+
+/// One stream in the year report (the JSON of `report reconciliation`).
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamYear {
+    #[serde(skip)]
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub available: Money,
+    pub actual: Money,
+    pub committed: Money,
+    pub remaining: Money,
+    pub budget_lines: Vec<BudgetLineYear>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct BudgetLineYear {
+    pub category: String,
+    pub amount: Money,
+    pub actual: Money,
+}
+
+/// A signal with the lines behind it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Flag {
+    pub code: &'static str,
+    pub title: &'static str,
+    pub count: usize,
+    pub total: Money,
+    /// Ledger line ids, or placement ids for `placement_without_mark`.
+    pub ids: Vec<i64>,
+}
+
+/// The reconciliation of one year: every stream, the unattributed queue and the signals.
+#[derive(Clone, Debug, Serialize)]
+pub struct YearReport {
+    pub year: i32,
+    pub imported_total: Money,
+    pub unattributed: Money,
+    pub streams: Vec<StreamYear>,
+    pub flags: Vec<Flag>,
+}
+
+impl YearReport {
+    pub fn attributed_total(&self) -> Money {
+        self.streams.iter().map(|s| s.actual).sum()
+    }
+}
+
+pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
+    let sums = store::attribution::sums(db).await?;
+    let streams = build(db, year..=year, &sums.actual_by_stream, &sums.invoiced).await?;
+    let streams_out = streams
+        .iter()
+        .map(|r| {
+            let f = r.years.first().cloned().unwrap_or_default();
+            StreamYear {
+                id: r.stream.id,
+                code: r.stream.code.clone(),
+                name: r.stream.name.clone(),
+                available: f.available,
+                actual: f.actual,
+                committed: f.committed,
+                remaining: f.remaining,
+                budget_lines: r
+                    .budget_lines
+                    .iter()
+                    .filter(|l| l.year == year)
+                    .map(|l| BudgetLineYear {
+                        category: l.category.clone(),
+                        amount: l.amount,
+                        actual: sums.by_budget_line.get(&(l.id, year)).copied().unwrap_or_default(),
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let flags = flags(db, year, &streams, &sums).await?;
+    Ok(YearReport {
+        year,
+        imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
+        unattributed: sums.unattributed.get(&year).copied().unwrap_or_default(),
+        streams: streams_out,
+        flags,
+    })
+}
+
+async fn flags(
+    db: &Db,
+    year: i32,
+    streams: &[StreamReconciliation],
+    sums: &store::attribution::LedgerSums,
+) -> sqlx::Result<Vec<Flag>> {
+    use crate::domain::certification::holds_valid_mark;
+    let lines =
+        store::attribution::lines(db, &store::attribution::LineFilter { year: Some(year), ..Default::default() })
+            .await?;
+    let contracts = store::contracts::list(db).await?;
+    let links: BTreeMap<String, i64> =
+        store::attribution::creditor_links(db).await?.into_iter().map(|(c, p, _)| (c, p)).collect();
+    let placements = store::placements::list(db, None).await?;
+    let decisions = store::certifications::all_by_provider(db).await?;
+    let stream_by_code = |code: &Option<String>| streams.iter().find(|s| Some(&s.stream.code) == code.as_ref());
+    let mut out = Vec::new();
+    let mut push = |code, title, picked: Vec<(i64, Money)>| {
+        if !picked.is_empty() {
+            out.push(Flag {
+                code,
+                title,
+                count: picked.len(),
+                total: picked.iter().map(|(_, m)| *m).sum(),
+                ids: picked.iter().map(|(i, _)| *i).collect(),
+            });
+        }
+    };
+    // Procurement legality: spend on a creditor without a contract covering the booking date.
+    let no_contract: Vec<(i64, Money)> = lines
+        .iter()
+        .filter(|l| !l.creditor_number.trim().is_empty())
+        .filter(|l| {
+            let provider = links.get(l.creditor_number.trim());
+            !contracts.iter().any(|c| {
+                Some(&c.provider_id) == provider
+                    && c.terms.period.current_end() >= l.booking_date
+                    && c.terms.period.start_date <= l.booking_date
+            })
+        })
+        .map(|l| (l.id, l.amount()))
+        .collect();
+    push(
+        "creditor_without_contract",
+        "Uitgaven bij een crediteur zonder contract op de boekdatum (rechtmatigheidsrisico)",
+        no_contract,
+    );
+    let outside: Vec<(i64, Money)> = lines
+        .iter()
+        .filter(|l| stream_by_code(&l.stream_code).is_some_and(|s| !s.stream.in_spending_period(l.booking_date)))
+        .map(|l| (l.id, l.amount()))
+        .collect();
+    push("outside_spending_period", "Uitgaven buiten de bestedingsperiode van de bron", outside);
+    let cohort_mismatch: Vec<(i64, Money)> = lines
+        .iter()
+        .filter(|l| {
+            let (Some(s), Some(reference)) = (stream_by_code(&l.stream_code), &l.contract_reference) else {
+                return false;
+            };
+            let Some(c) = contracts.iter().find(|c| &c.reference == reference) else { return false };
+            let cohorts: Vec<_> = placements.iter().filter(|p| p.contract_id == c.id).map(|p| p.cohort).collect();
+            !cohorts.is_empty() && !cohorts.iter().any(|co| s.stream.allows_cohort(*co))
+        })
+        .map(|l| (l.id, l.amount()))
+        .collect();
+    push("cohort_mismatch", "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen", cohort_mismatch);
+    let none = Vec::new();
+    let without_mark: Vec<(i64, Money)> = placements
+        .iter()
+        .filter(|p| p.schedule.start_date.year() == year)
+        .filter(|p| {
+            contracts.iter().find(|c| c.id == p.contract_id).is_some_and(|c| {
+                p.route.needs_mark()
+                    && !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), p.schedule.start_date)
+            })
+        })
+        .map(|p| (p.id, Money::ZERO))
+        .collect();
+    push(
+        "placement_without_mark",
+        "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
+        without_mark,
+    );
+    let expected = expected_by_stream(db).await?;
+    let over: Vec<(i64, Money)> = contracts
+        .iter()
+        .filter_map(|c| {
+            let invoiced: Money =
+                sums.invoiced.iter().filter(|((_, cid, y), _)| *cid == c.id && *y == year).map(|(_, m)| *m).sum();
+            let expect: Money =
+                expected.iter().filter(|((_, cid, y), _)| *cid == c.id && *y == year).map(|(_, m)| *m).sum();
+            (invoiced > expect).then(|| (c.id, invoiced - expect))
+        })
+        .collect();
+    push("contract_above_expected", "Contracten met meer gefactureerd dan verwacht (id's zijn contracten)", over);
+    Ok(out)
+}

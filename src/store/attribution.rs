@@ -1,0 +1,549 @@
+//! Attribution of ledger lines to funding streams: the ordered rules, applying them, manual
+//! assignments, the unattributed queue, and the sums the reconciliation needs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+use time::Date;
+
+use super::{audit, begin, Db, Tx};
+use crate::domain::attribution::{first_match, ContractChoice, Criteria, LedgerView, Rule};
+use crate::domain::contract::ContractPeriod;
+use crate::domain::dates;
+use crate::domain::funding::ContractYear;
+use crate::money::Money;
+
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: i64,
+    position: i64,
+    name: String,
+    cost_centre: String,
+    gl_account: String,
+    task_field: String,
+    creditor_number: String,
+    description_contains: String,
+    date_from: Option<Date>,
+    date_until: Option<Date>,
+    stream_id: i64,
+    budget_line_id: Option<i64>,
+    contract_id: Option<i64>,
+    contract_via_creditor: bool,
+}
+
+impl From<RuleRow> for Rule {
+    fn from(r: RuleRow) -> Rule {
+        Rule {
+            id: r.id,
+            position: r.position,
+            name: r.name,
+            criteria: Criteria {
+                cost_centre: r.cost_centre,
+                gl_account: r.gl_account,
+                task_field: r.task_field,
+                creditor_number: r.creditor_number,
+                description_contains: r.description_contains,
+                date_from: r.date_from,
+                date_until: r.date_until,
+            },
+            stream_id: r.stream_id,
+            budget_line_id: r.budget_line_id,
+            contract: match (r.contract_id, r.contract_via_creditor) {
+                (Some(c), _) => ContractChoice::Direct(c),
+                (None, true) => ContractChoice::ViaCreditor,
+                (None, false) => ContractChoice::None,
+            },
+        }
+    }
+}
+
+pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
+    let rows: Vec<RuleRow> = sqlx::query_as(
+        "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number, description_contains, date_from,
+                date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
+         FROM attribution_rule ORDER BY position, id",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Rule::from).collect())
+}
+
+/// Every ledger line as rules see it, with whether someone assigned it by hand.
+pub async fn ledger_views(db: &Db) -> sqlx::Result<Vec<(LedgerView, bool)>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        booking_date: Date,
+        gl_account: String,
+        cost_centre: String,
+        task_field: String,
+        creditor_number: String,
+        description: String,
+        amount_cents: i64,
+        manual: bool,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description,
+                e.amount_cents, COALESCE(a.source = 'manual', 0) AS manual
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id ORDER BY e.id",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                LedgerView {
+                    id: r.id,
+                    booking_date: r.booking_date,
+                    gl_account: r.gl_account,
+                    cost_centre: r.cost_centre,
+                    task_field: r.task_field,
+                    creditor_number: r.creditor_number,
+                    description: r.description,
+                    amount: Money::from_cents(r.amount_cents),
+                },
+                r.manual,
+            )
+        })
+        .collect())
+}
+
+/// A rule to save (validated by the caller).
+#[derive(Clone, Debug, Serialize)]
+pub struct NewRule {
+    pub name: String,
+    pub criteria: Criteria,
+    pub stream_id: i64,
+    pub budget_line_id: Option<i64>,
+    pub contract: ContractChoice,
+}
+
+/// Saves a rule at the end of the list, then re-applies all rules, in one transaction.
+pub async fn add_rule(db: &Db, rule: &NewRule, actor: &str) -> sqlx::Result<(i64, ApplyOutcome)> {
+    let mut tx = begin(db).await?;
+    let position: i64 =
+        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM attribution_rule").fetch_one(&mut *tx).await?;
+    let c = &rule.criteria;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO attribution_rule (position, name, cost_centre, gl_account, task_field, creditor_number,
+             description_contains, date_from, date_until, stream_id, budget_line_id, contract_id, contract_via_creditor, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(position)
+    .bind(&rule.name)
+    .bind(c.cost_centre.trim())
+    .bind(c.gl_account.trim())
+    .bind(c.task_field.trim())
+    .bind(c.creditor_number.trim())
+    .bind(c.description_contains.trim())
+    .bind(c.date_from)
+    .bind(c.date_until)
+    .bind(rule.stream_id)
+    .bind(rule.budget_line_id)
+    .bind(match rule.contract {
+        ContractChoice::Direct(id) => Some(id),
+        _ => None,
+    })
+    .bind(rule.contract == ContractChoice::ViaCreditor)
+    .bind(dates::now_timestamp())
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(&mut tx, actor, "create", "attribution_rule", id, None, Some(&audit::snapshot(rule))).await?;
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok((id, outcome))
+}
+
+/// Removes a rule and re-applies the others.
+pub async fn delete_rule(db: &Db, id: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    let mut tx = begin(db).await?;
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM attribution_rule WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
+    sqlx::query("DELETE FROM attribution_rule WHERE id = ?").bind(id).execute(&mut *tx).await?;
+    audit::record(&mut tx, actor, "delete", "attribution_rule", id, Some(&serde_json::json!({"name": name})), None)
+        .await?;
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Moves a rule one place up (earlier) in the order, then re-applies.
+pub async fn move_up(db: &Db, id: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    let mut tx = begin(db).await?;
+    let order: Vec<(i64, i64)> =
+        sqlx::query_as("SELECT id, position FROM attribution_rule ORDER BY position, id").fetch_all(&mut *tx).await?;
+    if let Some(i) = order.iter().position(|(r, _)| *r == id).filter(|i| *i > 0) {
+        let mut ids: Vec<i64> = order.iter().map(|(r, _)| *r).collect();
+        ids.swap(i, i - 1);
+        for (pos, rid) in ids.iter().enumerate() {
+            sqlx::query("UPDATE attribution_rule SET position = ? WHERE id = ?")
+                .bind(pos as i64 + 1)
+                .bind(rid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::record(&mut tx, actor, "move_up", "attribution_rule", id, None, None).await?;
+    }
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// What re-applying the rules changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ApplyOutcome {
+    pub examined: usize,
+    pub changed: usize,
+    /// Lines in closed years, left exactly as they were.
+    pub skipped_closed: usize,
+}
+
+/// Re-applies the rules to every line not assigned by hand and not in a closed year.
+pub async fn apply(db: &Db, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    let mut tx = begin(db).await?;
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+type Target = (i64, Option<i64>, Option<i64>, Option<i64>);
+
+pub async fn apply_in(tx: &mut Tx, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    apply_scoped(tx, actor, None).await
+}
+
+/// Applies the rules to one batch's new lines only: the rules did not change, so older lines keep theirs.
+pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    let any_rule: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM attribution_rule LIMIT 1").fetch_optional(&mut **tx).await?;
+    if any_rule.is_none() {
+        // Without rules every new line simply waits in the queue; nothing to write.
+        return Ok(ApplyOutcome::default());
+    }
+    apply_scoped(tx, actor, Some(batch)).await
+}
+
+async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
+    let rule_rows: Vec<RuleRow> = sqlx::query_as(
+        "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number, description_contains, date_from,
+                date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
+         FROM attribution_rule ORDER BY position, id",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    let rules: Vec<Rule> = rule_rows.into_iter().map(Rule::from).collect();
+    let last_closed = crate::store::funding::last_closed_year(tx).await?;
+    let links: HashMap<String, i64> =
+        sqlx::query_as::<_, (String, i64)>("SELECT creditor_number, provider_id FROM creditor_link")
+            .fetch_all(&mut **tx)
+            .await?
+            .into_iter()
+            .collect();
+    let contracts: Vec<(i64, i64, Date, Date)> =
+        sqlx::query_as("SELECT id, provider_id, start_date, initial_end_date FROM contract")
+            .fetch_all(&mut **tx)
+            .await?;
+    let options: Vec<(i64, Date)> =
+        sqlx::query_as("SELECT contract_id, new_end_date FROM extension_option WHERE status = 'exercised'")
+            .fetch_all(&mut **tx)
+            .await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        booking_date: Date,
+        gl_account: String,
+        cost_centre: String,
+        task_field: String,
+        creditor_number: String,
+        description: String,
+        amount_cents: i64,
+        source: Option<String>,
+        stream_id: Option<i64>,
+        budget_line_id: Option<i64>,
+        contract_id: Option<i64>,
+        rule_id: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
+                a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         WHERE ?1 IS NULL OR e.batch_id = ?1",
+    )
+    .bind(batch)
+    .fetch_all(&mut **tx)
+    .await?;
+    // The contract of a creditor's provider that runs on the booking date (exercised options included).
+    let contract_for = |creditor: &str, day: Date| -> Option<i64> {
+        let provider = links.get(creditor.trim())?;
+        let mut found = contracts.iter().filter(|(id, p, start, end)| {
+            let current_end = options.iter().filter(|(c, _)| c == id).map(|(_, e)| *e).fold(*end, Date::max);
+            let period = ContractPeriod { start_date: *start, initial_end_date: current_end, options: vec![] };
+            p == provider && period.covers(day)
+        });
+        let first = found.next()?;
+        // Two contracts with one provider on one day: do not guess.
+        found.next().is_none().then_some(first.0)
+    };
+    let now = dates::now_timestamp();
+    let mut outcome = ApplyOutcome::default();
+    for r in rows {
+        if r.source.as_deref() == Some("manual") {
+            continue;
+        }
+        if last_closed.is_some_and(|last| r.booking_date.year() <= last) {
+            outcome.skipped_closed += 1;
+            continue;
+        }
+        outcome.examined += 1;
+        let view = LedgerView {
+            id: r.id,
+            booking_date: r.booking_date,
+            gl_account: r.gl_account,
+            cost_centre: r.cost_centre,
+            task_field: r.task_field,
+            creditor_number: r.creditor_number,
+            description: r.description,
+            amount: Money::from_cents(r.amount_cents),
+        };
+        let target: Option<(Target, i64)> = first_match(&rules, &view).map(|rule| {
+            let contract = match rule.contract {
+                ContractChoice::Direct(c) => Some(c),
+                ContractChoice::ViaCreditor => contract_for(&view.creditor_number, view.booking_date),
+                ContractChoice::None => None,
+            };
+            ((rule.stream_id, rule.budget_line_id, contract, Some(rule.id)), rule.id)
+        });
+        let current: Option<Target> = r.stream_id.map(|s| (s, r.budget_line_id, r.contract_id, r.rule_id));
+        if current == target.map(|(t, _)| t) {
+            continue;
+        }
+        outcome.changed += 1;
+        match target {
+            Some(((stream, line, contract, _), rule_id)) => {
+                sqlx::query(
+                    "INSERT INTO ledger_attribution (ledger_entry_id, stream_id, budget_line_id, contract_id, source, rule_id, assigned_at)
+                     VALUES (?, ?, ?, ?, 'rule', ?, ?)
+                     ON CONFLICT (ledger_entry_id) DO UPDATE SET stream_id = excluded.stream_id, budget_line_id = excluded.budget_line_id,
+                         contract_id = excluded.contract_id, source = 'rule', rule_id = excluded.rule_id, assigned_by = NULL,
+                         reason = NULL, assigned_at = excluded.assigned_at",
+                )
+                .bind(r.id)
+                .bind(stream)
+                .bind(line)
+                .bind(contract)
+                .bind(rule_id)
+                .bind(&now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM ledger_attribution WHERE ledger_entry_id = ?")
+                    .bind(r.id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    }
+    if outcome.changed > 0 {
+        audit::record(tx, actor, "apply_rules", "ledger_attribution", "*", None, Some(&audit::snapshot(&outcome)))
+            .await?;
+    }
+    Ok(outcome)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssignError {
+    #[error("jaar {0} is afgesloten; vraag een beheerder het jaar te heropenen")]
+    ClosedYear(i32),
+    #[error("niet gevonden")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Assigns a line by hand (beats every rule), with the reason, audited.
+pub async fn assign_manually(
+    db: &Db,
+    entry_id: i64,
+    stream_id: i64,
+    contract_id: Option<i64>,
+    reason: &str,
+    actor: &str,
+) -> Result<(), AssignError> {
+    let mut tx = begin(db).await?;
+    let date: Option<Date> = sqlx::query_scalar("SELECT booking_date FROM ledger_entry WHERE id = ?")
+        .bind(entry_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let date = date.ok_or(AssignError::NotFound)?;
+    if crate::store::funding::last_closed_year(&mut tx).await?.is_some_and(|last| date.year() <= last) {
+        return Err(AssignError::ClosedYear(date.year()));
+    }
+    let before: Option<(i64, String)> =
+        sqlx::query_as("SELECT stream_id, source FROM ledger_attribution WHERE ledger_entry_id = ?")
+            .bind(entry_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO ledger_attribution (ledger_entry_id, stream_id, budget_line_id, contract_id, source, rule_id, assigned_by, reason, assigned_at)
+         VALUES (?, ?, NULL, ?, 'manual', NULL, ?, ?, ?)
+         ON CONFLICT (ledger_entry_id) DO UPDATE SET stream_id = excluded.stream_id, budget_line_id = NULL,
+             contract_id = excluded.contract_id, source = 'manual', rule_id = NULL, assigned_by = excluded.assigned_by,
+             reason = excluded.reason, assigned_at = excluded.assigned_at",
+    )
+    .bind(entry_id)
+    .bind(stream_id)
+    .bind(contract_id)
+    .bind(actor)
+    .bind(reason)
+    .bind(dates::now_timestamp())
+    .execute(&mut *tx)
+    .await?;
+    let b = before.map(|(s, src)| serde_json::json!({"stream_id": s, "source": src}));
+    let a =
+        serde_json::json!({"stream_id": stream_id, "contract_id": contract_id, "source": "manual", "reason": reason});
+    audit::record(&mut tx, actor, "assign", "ledger_entry", entry_id, b.as_ref(), Some(&a)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A ledger line with where it is attributed and why.
+#[derive(Clone, Debug, sqlx::FromRow, Serialize)]
+pub struct AttributedLine {
+    pub id: i64,
+    pub booking_date: Date,
+    pub gl_account: String,
+    pub cost_centre: String,
+    pub creditor_number: String,
+    pub creditor_name: String,
+    pub description: String,
+    pub amount_cents: i64,
+    pub stream_code: Option<String>,
+    pub contract_reference: Option<String>,
+    pub source: Option<String>,
+    pub rule_name: Option<String>,
+    pub assigned_by: Option<String>,
+    pub reason: Option<String>,
+}
+
+impl AttributedLine {
+    /// Why the line is where it is, in words.
+    pub fn why(&self) -> String {
+        match (self.source.as_deref(), &self.rule_name, &self.assigned_by, &self.reason) {
+            (Some("rule"), Some(rule), _, _) => format!("regel '{rule}'"),
+            (Some("manual"), _, Some(by), Some(reason)) => format!("handmatig door {by}: {reason}"),
+            _ => "geen regel past: wacht op toerekening".to_string(),
+        }
+    }
+
+    pub fn amount(&self) -> Money {
+        Money::from_cents(self.amount_cents)
+    }
+}
+
+/// Lines by filter: `unattributed_only`, a stream, a contract, a year; newest first, capped.
+#[derive(Clone, Debug, Default)]
+pub struct LineFilter {
+    pub unattributed_only: bool,
+    pub stream_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub year: Option<i32>,
+    pub limit: i64,
+}
+
+pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
+    sqlx::query_as(
+        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name, e.description, e.amount_cents,
+                s.code AS stream_code, c.reference AS contract_reference, a.source, r.name AS rule_name, a.assigned_by, a.reason
+         FROM ledger_entry e
+         LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         LEFT JOIN funding_stream s ON s.id = a.stream_id
+         LEFT JOIN contract c ON c.id = a.contract_id
+         LEFT JOIN attribution_rule r ON r.id = a.rule_id
+         WHERE (?1 = 0 OR a.ledger_entry_id IS NULL) AND (?2 IS NULL OR a.stream_id = ?2) AND (?3 IS NULL OR a.contract_id = ?3)
+           AND (?4 IS NULL OR substr(e.booking_date, 1, 4) = printf('%04d', ?4))
+         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5",
+    )
+    .bind(f.unattributed_only)
+    .bind(f.stream_id)
+    .bind(f.contract_id)
+    .bind(f.year)
+    .bind(if f.limit > 0 { f.limit } else { i64::MAX })
+    .fetch_all(db)
+    .await
+}
+
+/// Totals the reconciliation needs, per booking year.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct LedgerSums {
+    pub imported: BTreeMap<i32, Money>,
+    pub unattributed: BTreeMap<i32, Money>,
+    pub actual_by_stream: BTreeMap<(i64, i32), Money>,
+    pub invoiced: BTreeMap<ContractYear, Money>,
+    /// Attributed spend per (budget line, booking year).
+    pub by_budget_line: BTreeMap<(i64, i32), Money>,
+}
+
+/// year, stream, contract, budget line, cents
+type SumRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
+
+pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
+    let rows: Vec<SumRow> = sqlx::query_as(
+        "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, a.budget_line_id,
+                SUM(e.amount_cents)
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         GROUP BY year, a.stream_id, a.contract_id, a.budget_line_id",
+    )
+    .fetch_all(db)
+    .await?;
+    let mut s = LedgerSums::default();
+    for (year, stream, contract, line, cents) in rows {
+        let (year, m) = (year as i32, Money::from_cents(cents));
+        *s.imported.entry(year).or_default() += m;
+        match stream {
+            None => *s.unattributed.entry(year).or_default() += m,
+            Some(stream) => {
+                *s.actual_by_stream.entry((stream, year)).or_default() += m;
+                if let Some(c) = contract {
+                    *s.invoiced.entry((stream, c, year)).or_default() += m;
+                }
+                if let Some(l) = line {
+                    *s.by_budget_line.entry((l, year)).or_default() += m;
+                }
+            }
+        }
+    }
+    Ok(s)
+}
+
+/// Creditor numbers linked to providers.
+pub async fn creditor_links(db: &Db) -> sqlx::Result<Vec<(String, i64, String)>> {
+    sqlx::query_as(
+        "SELECT l.creditor_number, l.provider_id, p.name FROM creditor_link l JOIN provider p ON p.id = l.provider_id ORDER BY l.creditor_number",
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn link_creditor(
+    db: &Db,
+    creditor_number: &str,
+    provider_id: i64,
+    actor: &str,
+) -> sqlx::Result<ApplyOutcome> {
+    let mut tx = begin(db).await?;
+    sqlx::query(
+        "INSERT INTO creditor_link (creditor_number, provider_id) VALUES (?, ?)
+         ON CONFLICT (creditor_number) DO UPDATE SET provider_id = excluded.provider_id",
+    )
+    .bind(creditor_number.trim())
+    .bind(provider_id)
+    .execute(&mut *tx)
+    .await?;
+    let after = serde_json::json!({"provider_id": provider_id});
+    audit::record(&mut tx, actor, "link", "creditor", creditor_number.trim(), None, Some(&after)).await?;
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok(outcome)
+}

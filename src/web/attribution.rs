@@ -1,0 +1,581 @@
+//! Attribution screens: the ordered rules with their effect, a preview before saving, the
+//! unattributed queue with manual assignment, creditor links, and the reconciliation with drill-down.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::forms::{error_summary, Field};
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::attribution::{effect, ContractChoice, Criteria, Rule};
+use crate::domain::dates;
+use crate::domain::validation::{text, FieldErrors};
+use crate::error::{AppError, AppResult};
+use crate::money::Money;
+use crate::store;
+use crate::store::attribution::{AssignError, LineFilter, NewRule};
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/toerekening", Permission::ManageFinance, rules_page)
+        .post("/toerekening/regels", Permission::ManageFinance, add_rule)
+        .post("/toerekening/regels/{id}/verwijderen", Permission::ManageFinance, delete_rule)
+        .post("/toerekening/regels/{id}/omhoog", Permission::ManageFinance, move_up)
+        .get("/toerekening/wachtrij", Permission::ManageFinance, queue)
+        .post("/toerekening/regels-toepassen", Permission::ManageFinance, reapply)
+        .post("/grootboek/{id}/toerekenen", Permission::ManageFinance, assign)
+        .post("/toerekening/crediteuren", Permission::ManageFinance, link_creditor)
+        .get("/aansluiting", Permission::Read, reconciliation)
+        .get("/aansluiting/regels", Permission::ManageFinance, drill_lines)
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct RuleForm {
+    name: String,
+    cost_centre: String,
+    gl_account: String,
+    task_field: String,
+    creditor_number: String,
+    description_contains: String,
+    date_from: String,
+    date_until: String,
+    stream_id: String,
+    budget_line_id: String,
+    contract: String,
+    actie: String,
+}
+
+struct Preview {
+    count: usize,
+    total: Money,
+}
+
+/// `lines`: (budget line id, stream id) of every budget line.
+fn validate_rule(form: &RuleForm, streams: &[i64], lines: &[(i64, i64)]) -> Result<NewRule, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let name = text(&mut e, "name", "Naam", &form.name, 100, true);
+    let mut field = |f: &'static str, label: &str, v: &str| text(&mut e, f, label, v, 200, false);
+    let criteria = Criteria {
+        cost_centre: field("cost_centre", "Kostenplaats", &form.cost_centre),
+        gl_account: field("gl_account", "Grootboekrekening", &form.gl_account),
+        task_field: field("task_field", "Taakveld", &form.task_field),
+        creditor_number: field("creditor_number", "Crediteurnummer", &form.creditor_number),
+        description_contains: field("description_contains", "Omschrijving bevat", &form.description_contains),
+        date_from: dates::parse_form(&form.date_from).map_err(|m| e.add("date_from", m)).ok().flatten(),
+        date_until: dates::parse_form(&form.date_until).map_err(|m| e.add("date_until", m)).ok().flatten(),
+    };
+    if criteria.is_empty() && e.is_empty() {
+        e.add("cost_centre", "Geef minstens één kenmerk op; een regel zonder kenmerken zou het hele grootboek nemen.");
+    }
+    let stream_id = form.stream_id.parse::<i64>().ok().filter(|s| streams.contains(s));
+    if stream_id.is_none() {
+        e.add("stream_id", "Kies een financieringsbron.");
+    }
+    let contract = match form.contract.as_str() {
+        "" => ContractChoice::None,
+        "crediteur" => ContractChoice::ViaCreditor,
+        other => match other.parse() {
+            Ok(id) => ContractChoice::Direct(id),
+            Err(_) => {
+                e.add("contract", "Kies een contract uit de lijst.");
+                ContractChoice::None
+            }
+        },
+    };
+    let budget_line_id = match form.budget_line_id.parse::<i64>().ok() {
+        None => None,
+        Some(id) => match lines.iter().find(|(l, _)| *l == id) {
+            Some((_, s)) if Some(*s) == stream_id => Some(id),
+            Some(_) => {
+                e.add("budget_line_id", "Deze begrotingspost hoort bij een andere financieringsbron.");
+                None
+            }
+            None => {
+                e.add("budget_line_id", "Kies een begrotingspost uit de lijst.");
+                None
+            }
+        },
+    };
+    match stream_id {
+        Some(stream_id) if e.is_empty() => Ok(NewRule { name, criteria, stream_id, budget_line_id, contract }),
+        _ => Err(e),
+    }
+}
+
+async fn rules_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    render_rules(&chrome, &state, &RuleForm::default(), &FieldErrors::new(), None).await
+}
+
+async fn render_rules(
+    chrome: &Chrome,
+    state: &AppState,
+    form: &RuleForm,
+    errors: &FieldErrors,
+    preview: Option<Preview>,
+) -> AppResult<Markup> {
+    let rules = store::attribution::rules(&state.db).await?;
+    let lines = store::attribution::ledger_views(&state.db).await?;
+    let manual: std::collections::HashSet<i64> = lines.iter().filter(|(_, m)| *m).map(|(l, _)| l.id).collect();
+    let views: Vec<_> = lines.iter().map(|(l, _)| l.clone()).collect();
+    let streams = store::funding::streams(&state.db).await?;
+    let contracts = store::contracts::list(&state.db).await?;
+    let links = store::attribution::creditor_links(&state.db).await?;
+    let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
+    let stream_name =
+        |id: i64| streams.iter().find(|(s, _)| s.id == id).map(|(s, _)| s.code.clone()).unwrap_or_default();
+    let budget_lines = store::funding::budget_lines(&state.db, None).await?;
+    let line_options: Vec<(String, String)> = std::iter::once((String::new(), "Geen begrotingspost".to_string()))
+        .chain(
+            budget_lines
+                .iter()
+                .map(|l| (l.id.to_string(), format!("{} {} · {}", stream_name(l.stream_id), l.year, l.category))),
+        )
+        .collect();
+    let line_options: Vec<(&str, &str)> = line_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let stream_options: Vec<(String, String)> = std::iter::once((String::new(), "Kies een bron".to_string()))
+        .chain(streams.iter().map(|(s, _)| (s.id.to_string(), format!("{} {}", s.code, s.name))))
+        .collect();
+    let stream_options: Vec<(&str, &str)> = stream_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let contract_options: Vec<(String, String)> = [
+        (String::new(), "Geen contract".to_string()),
+        ("crediteur".into(), "Via de crediteur (contract van de gekoppelde aanbieder)".into()),
+    ]
+    .into_iter()
+    .chain(contracts.iter().map(|c| (c.id.to_string(), format!("{} · {}", c.reference, c.provider_name))))
+    .collect();
+    let contract_options: Vec<(&str, &str)> = contract_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let contract_label = |r: &Rule| match r.contract {
+        ContractChoice::None => "—".to_string(),
+        ContractChoice::ViaCreditor => "via crediteur".to_string(),
+        ContractChoice::Direct(id) => {
+            contracts.iter().find(|c| c.id == id).map(|c| c.reference.clone()).unwrap_or_default()
+        }
+    };
+    Ok(chrome.page(
+        "Toerekening",
+        html! {
+            h1 { "Toerekeningsregels" }
+            p { "Regels wijzen grootboekregels toe aan een financieringsbron (en eventueel een contract). De eerste regel die past, wint. Handmatige toewijzingen gaan altijd voor. "
+                a href="/toerekening/wachtrij" { "Naar de wachtrij met niet-toegerekende regels" } "." }
+            table {
+                caption { (rules.len()) " regels, in volgorde van toepassing" }
+                thead { tr {
+                    th scope="col" { "Nr." } th scope="col" { "Naam" } th scope="col" { "Kenmerken" } th scope="col" { "Bron" }
+                    th scope="col" { "Contract" } th.num scope="col" { "Neemt regels" } th.num scope="col" { "Neemt bedrag" } th scope="col" { "Acties" }
+                } }
+                tbody {
+                    @for (i, r) in rules.iter().enumerate() {
+                        @let (n, total) = effect(r, &rules, &views, |id| manual.contains(&id));
+                        tr {
+                            th scope="row" { (i + 1) }
+                            td { (r.name) }
+                            td { (criteria_text(&r.criteria)) }
+                            td { (stream_name(r.stream_id)) }
+                            td { (contract_label(r)) }
+                            td.num { (n) @if n == 0 { br; small.status.status-warn { "past op niets" } } }
+                            td.num { (total) }
+                            td {
+                                form.inline method="post" action={"/toerekening/regels/" (r.id) "/omhoog"} { (chrome.csrf_field()) button.secondary type="submit" aria-label={"Regel " (r.name) " omhoog"} { "Omhoog" } }
+                                form.inline method="post" action={"/toerekening/regels/" (r.id) "/verwijderen"} { (chrome.csrf_field()) button.secondary type="submit" aria-label={"Regel " (r.name) " verwijderen"} { "Verwijderen" } }
+                            }
+                        }
+                    }
+                    @if rules.is_empty() { tr { td colspan="8" { "Nog geen regels: alle geïmporteerde regels staan in de wachtrij." } } }
+                }
+            }
+            form method="post" action="/toerekening/regels-toepassen" { (chrome.csrf_field()) button.secondary type="submit" { "Regels opnieuw toepassen" } }
+            h2 #nieuwe-regel { "Nieuwe regel" }
+            (error_summary(errors, &[("name", "Naam"), ("cost_centre", "Kostenplaats"), ("stream_id", "Financieringsbron"), ("contract", "Contract"), ("date_from", "Vanaf"), ("date_until", "Tot en met")]))
+            @if let Some(p) = &preview {
+                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (p.count) " regels" } " nemen, samen " strong { (p.total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
+            }
+            form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
+                (chrome.csrf_field())
+                (Field::new("name", "Naam", &form.name, errors).required().text())
+                div.field-row {
+                    (Field::new("cost_centre", "Kostenplaats", &form.cost_centre, errors).text())
+                    (Field::new("gl_account", "Grootboekrekening", &form.gl_account, errors).text())
+                    (Field::new("task_field", "Taakveld", &form.task_field, errors).hint("Bijvoorbeeld 6.1").text())
+                }
+                div.field-row {
+                    (Field::new("creditor_number", "Crediteurnummer", &form.creditor_number, errors).text())
+                    (Field::new("description_contains", "Omschrijving bevat", &form.description_contains, errors).text())
+                }
+                div.field-row {
+                    (Field::new("date_from", "Boekdatum vanaf", &form.date_from, errors).date())
+                    (Field::new("date_until", "Boekdatum tot en met", &form.date_until, errors).date())
+                }
+                (Field::new("stream_id", "Financieringsbron", &form.stream_id, errors).required().select(&stream_options))
+                (Field::new("budget_line_id", "Begrotingspost", &form.budget_line_id, errors).select(&line_options))
+                (Field::new("contract", "Contract", &form.contract, errors).select(&contract_options))
+                div.actions {
+                    button.secondary type="submit" name="actie" value="voorvertoning" { "Voorvertoning" }
+                    button type="submit" name="actie" value="opslaan" { "Opslaan" }
+                }
+            }
+            h2 #crediteuren { "Crediteuren gekoppeld aan taalaanbieders" }
+            table {
+                caption { "Koppelingen voor 'contract via de crediteur'" }
+                thead { tr { th scope="col" { "Crediteurnummer" } th scope="col" { "Taalaanbieder" } } }
+                tbody {
+                    @for (number, id, name) in &links { tr { th scope="row" { (number) } td { a href={"/aanbieders/" (id)} { (name) } } } }
+                    @if links.is_empty() { tr { td colspan="2" { "Nog geen koppelingen." } } }
+                }
+            }
+            form.inline method="post" action="/toerekening/crediteuren" {
+                (chrome.csrf_field())
+                label for="link-creditor" { "Crediteurnummer" }
+                input #link-creditor type="text" name="creditor_number" required;
+                label for="link-provider" { "Taalaanbieder" }
+                select #link-provider name="provider_id" { @for p in &providers { option value=(p.id) { (p.name) } } }
+                button type="submit" { "Koppelen" }
+            }
+        },
+    ))
+}
+
+fn criteria_text(c: &Criteria) -> String {
+    let mut parts = Vec::new();
+    let mut add = |label: &str, v: &str| {
+        if !v.trim().is_empty() {
+            parts.push(format!("{label} {v}"));
+        }
+    };
+    add("kostenplaats", &c.cost_centre);
+    add("rekening", &c.gl_account);
+    add("taakveld", &c.task_field);
+    add("crediteur", &c.creditor_number);
+    if !c.description_contains.trim().is_empty() {
+        parts.push(format!("omschrijving bevat '{}'", c.description_contains));
+    }
+    if let Some(f) = c.date_from {
+        parts.push(format!("vanaf {}", dates::display(f)));
+    }
+    if let Some(u) = c.date_until {
+        parts.push(format!("tot en met {}", dates::display(u)));
+    }
+    parts.join(", ")
+}
+
+async fn add_rule(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(form): Form<RuleForm>,
+) -> AppResult<Response> {
+    let streams: Vec<i64> = store::funding::streams(&state.db).await?.iter().map(|(s, _)| s.id).collect();
+    let lines: Vec<(i64, i64)> =
+        store::funding::budget_lines(&state.db, None).await?.iter().map(|l| (l.id, l.stream_id)).collect();
+    let rule = match validate_rule(&form, &streams, &lines) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_rules(&chrome, &state, &form, &e, None).await?)
+                .into_response())
+        }
+    };
+    if form.actie != "opslaan" {
+        let existing = store::attribution::rules(&state.db).await?;
+        let lines = store::attribution::ledger_views(&state.db).await?;
+        let candidate = Rule {
+            id: i64::MAX,
+            position: existing.iter().map(|r| r.position).max().unwrap_or(0) + 1,
+            name: rule.name.clone(),
+            criteria: rule.criteria.clone(),
+            stream_id: rule.stream_id,
+            budget_line_id: rule.budget_line_id,
+            contract: rule.contract.clone(),
+        };
+        let (count, total) = effect(&candidate, &existing, lines.iter().map(|(l, _)| l), |id| {
+            lines.iter().any(|(l, m)| l.id == id && *m)
+        });
+        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(Preview { count, total })).await?;
+        return Ok(page.into_response());
+    }
+    store::attribution::add_rule(&state.db, &rule, user.actor()).await?;
+    Ok(Redirect::to("/toerekening?melding=opgeslagen").into_response())
+}
+
+async fn delete_rule(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+    store::attribution::delete_rule(&state.db, id, user.actor()).await?;
+    Ok(Redirect::to("/toerekening?melding=opgeslagen"))
+}
+
+async fn move_up(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+    store::attribution::move_up(&state.db, id, user.actor()).await?;
+    Ok(Redirect::to("/toerekening?melding=opgeslagen"))
+}
+
+async fn reapply(user: CurrentUser, State(state): State<AppState>) -> AppResult<Redirect> {
+    store::attribution::apply(&state.db, user.actor()).await?;
+    Ok(Redirect::to("/toerekening?melding=opgeslagen"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LinkForm {
+    creditor_number: String,
+    provider_id: String,
+}
+
+async fn link_creditor(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(form): Form<LinkForm>,
+) -> AppResult<Redirect> {
+    let number = form.creditor_number.trim();
+    if number.is_empty() || number.chars().count() > 50 {
+        return Err(AppError::BadRequest("geef een crediteurnummer op (hoogstens 50 tekens)".into()));
+    }
+    let provider =
+        form.provider_id.parse::<i64>().map_err(|_| AppError::BadRequest("kies een taalaanbieder".into()))?;
+    store::providers::get(&state.db, provider)
+        .await?
+        .ok_or_else(|| AppError::BadRequest("onbekende taalaanbieder".into()))?;
+    store::attribution::link_creditor(&state.db, number, provider, user.actor()).await?;
+    Ok(Redirect::to("/toerekening?melding=opgeslagen#crediteuren"))
+}
+
+async fn queue(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    render_queue(&chrome, &state, None).await
+}
+
+const QUEUE_LIMIT: i64 = 200;
+
+async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, String)>) -> AppResult<Markup> {
+    let lines = store::attribution::lines(
+        &state.db,
+        &LineFilter { unattributed_only: true, limit: QUEUE_LIMIT, ..Default::default() },
+    )
+    .await?;
+    let sums = store::attribution::sums(&state.db).await?;
+    let waiting: Money = sums.unattributed.values().copied().sum();
+    let streams = store::funding::streams(&state.db).await?;
+    let contracts = store::contracts::list(&state.db).await?;
+    Ok(chrome.page(
+        "Wachtrij toerekening",
+        html! {
+            p.breadcrumb { a href="/toerekening" { "Toerekening" } }
+            h1 { "Niet-toegerekende regels" }
+            p { "Samen " strong { (waiting) } ". Wijs een regel handmatig toe met een reden; dat gaat voor elke regel." }
+            @if let Some((_, message)) = &error { div.error-summary role="alert" { h2 { "Toewijzen is niet gelukt" } p { (message) } } }
+            table {
+                caption { (lines.len()) " regels" @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
+                thead { tr {
+                    th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Kostenplaats" } th scope="col" { "Rekening" }
+                    th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" } th scope="col" { "Toewijzen" }
+                } }
+                tbody {
+                    @for l in &lines {
+                        tr {
+                            th scope="row" { (dates::display(l.booking_date)) }
+                            td { (l.description) }
+                            td { (l.cost_centre) }
+                            td { (l.gl_account) }
+                            td { (l.creditor_number) " " (l.creditor_name) }
+                            td.num { (l.amount()) }
+                            td {
+                                form.inline method="post" action={"/grootboek/" (l.id) "/toerekenen"} {
+                                    (chrome.csrf_field())
+                                    label for={"bron-" (l.id)} { "Bron" }
+                                    select id={"bron-" (l.id)} name="stream_id" { @for (s, _) in &streams { option value=(s.id) { (s.code) } } }
+                                    label for={"contract-" (l.id)} { "Contract" }
+                                    select id={"contract-" (l.id)} name="contract_id" {
+                                        option value="" { "geen" }
+                                        @for c in &contracts { option value=(c.id) { (c.reference) } }
+                                    }
+                                    label for={"reden-" (l.id)} { "Reden" }
+                                    input id={"reden-" (l.id)} type="text" name="reason" required;
+                                    button type="submit" { "Toewijzen" }
+                                }
+                            }
+                        }
+                    }
+                    @if lines.is_empty() { tr { td colspan="7" { "Alle regels zijn toegerekend." } } }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AssignForm {
+    stream_id: String,
+    contract_id: String,
+    reason: String,
+}
+
+async fn assign(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<AssignForm>,
+) -> AppResult<Response> {
+    let problem = match assign_checked(&state, &user, id, &form).await? {
+        None => return Ok(Redirect::to("/toerekening/wachtrij?melding=opgeslagen").into_response()),
+        Some(problem) => problem,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some((id, problem))).await?).into_response())
+}
+
+/// Assigns the line, or says in Dutch why not.
+async fn assign_checked(state: &AppState, user: &CurrentUser, id: i64, form: &AssignForm) -> AppResult<Option<String>> {
+    let reason = form.reason.trim();
+    if reason.is_empty() {
+        return Ok(Some("Geef een reden op: elke handmatige toewijzing moet later te verklaren zijn.".into()));
+    }
+    if reason.chars().count() > 500 {
+        return Ok(Some("De reden is te lang (hoogstens 500 tekens).".into()));
+    }
+    let streams = store::funding::streams(&state.db).await?;
+    let Some(stream) = form.stream_id.parse::<i64>().ok().filter(|s| streams.iter().any(|(x, _)| x.id == *s)) else {
+        return Ok(Some("Kies een financieringsbron.".into()));
+    };
+    let contract = form.contract_id.parse::<i64>().ok();
+    match store::attribution::assign_manually(&state.db, id, stream, contract, reason, user.actor()).await {
+        Ok(()) => Ok(None),
+        Err(AssignError::ClosedYear(y)) => {
+            Ok(Some(format!("Jaar {y} is afgesloten; een beheerder kan het heropenen.")))
+        }
+        Err(AssignError::NotFound) => Err(AppError::NotFound),
+        Err(AssignError::Db(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct YearQuery {
+    jaar: String,
+}
+
+async fn reconciliation(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Query(q): Query<YearQuery>,
+) -> AppResult<Markup> {
+    let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
+    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let finance = chrome.may(Permission::ManageFinance);
+    let drill = |stream: Option<i64>, label: Markup| -> Markup {
+        if finance {
+            let href = match stream {
+                Some(s) => format!("/aansluiting/regels?jaar={year}&bron={s}"),
+                None => format!("/aansluiting/regels?jaar={year}&bron=geen"),
+            };
+            html! { a href=(href) { (label) } }
+        } else {
+            label
+        }
+    };
+    Ok(chrome.page(
+        "Aansluiting",
+        html! {
+            h1 { "Aansluiting " (year) }
+            form.filters method="get" action="/aansluiting" {
+                div.field { label for="jaar" { "Jaar" } input #jaar type="number" name="jaar" min="2000" max="2100" value=(year); }
+                button type="submit" { "Tonen" }
+            }
+            dl.facts {
+                dt { "Geïmporteerd (boekjaar " (year) ")" } dd { (report.imported_total) }
+                dt { "Toegerekend aan een bron" } dd { (report.attributed_total()) }
+                dt { "Niet toegerekend (wachtrij)" } dd { (drill(None, maud::html! { (report.unattributed) })) }
+                dt { "Controle" } dd {
+                    @if report.attributed_total() + report.unattributed == report.imported_total {
+                        span.status.status-ok { "Sluit op de cent" }
+                    } @else {
+                        span.status.status-bad { "Sluit niet" }
+                    }
+                }
+            }
+            table {
+                caption { "Per financieringsbron: resterend = beschikbaar − realisatie − verplichtingen" }
+                thead { tr {
+                    th scope="col" { "Bron" } th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" }
+                    th.num scope="col" { "Verplichtingen" } th.num scope="col" { "Resterend" }
+                } }
+                tbody {
+                    @for s in &report.streams {
+                        tr {
+                            th scope="row" { a href={"/financiering/" (s.id)} { (s.code) } " " (s.name) }
+                            td.num { a href={"/financiering/" (s.id) "#toekenningen"} { (s.available) } }
+                            td.num { (drill(Some(s.id), maud::html! { (s.actual) })) }
+                            td.num { (s.committed) }
+                            td.num { (s.remaining) }
+                        }
+                    }
+                }
+            }
+            @for s in &report.streams {
+                @if !s.budget_lines.is_empty() {
+                    table {
+                        caption { "Begrotingsposten " (s.code) " " (year) }
+                        thead { tr { th scope="col" { "Categorie" } th.num scope="col" { "Begroot" } th.num scope="col" { "Realisatie" } } }
+                        tbody { @for l in &s.budget_lines { tr { th scope="row" { (l.category) } td.num { (l.amount) } td.num { (l.actual) } } } }
+                    }
+                }
+            }
+            h2 { "Signalen" }
+            ul {
+                @for f in &report.flags { li { strong { (f.title) } ": " (f.count) " regels, " (f.total) } }
+                @if report.flags.is_empty() { li { "Geen signalen." } }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DrillQuery {
+    jaar: String,
+    bron: String,
+    contract: String,
+}
+
+async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Query<DrillQuery>) -> AppResult<Markup> {
+    let year = q.jaar.parse::<i32>().ok();
+    let filter = LineFilter {
+        unattributed_only: q.bron == "geen",
+        stream_id: q.bron.parse().ok(),
+        contract_id: q.contract.parse().ok(),
+        year,
+        limit: 1000,
+    };
+    let lines = store::attribution::lines(&state.db, &filter).await?;
+    let total: Money = lines.iter().map(|l| l.amount()).sum();
+    Ok(chrome.page(
+        "Grootboekregels",
+        html! {
+            p.breadcrumb { a href={"/aansluiting?jaar=" (q.jaar)} { "Aansluiting" } }
+            h1 { "Grootboekregels achter het bedrag" }
+            p { (lines.len()) " regels, samen " strong { (total) } "." }
+            table {
+                caption { "Regels met hun toerekening en de reden ervan" }
+                thead { tr {
+                    th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" }
+                    th scope="col" { "Bron" } th scope="col" { "Contract" } th scope="col" { "Waarom hier" }
+                } }
+                tbody {
+                    @for l in &lines {
+                        tr {
+                            th scope="row" { (dates::display(l.booking_date)) }
+                            td { (l.description) }
+                            td { (l.creditor_number) " " (l.creditor_name) }
+                            td.num { (l.amount()) }
+                            td { (l.stream_code.as_deref().unwrap_or("—")) }
+                            td { (l.contract_reference.as_deref().unwrap_or("—")) }
+                            td { (l.why()) }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}

@@ -1,0 +1,524 @@
+//! Funding screens: streams with their figures per year, allocations, budget lines, the default stream
+//! per cohort, and closing a year.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::forms::{checkbox, error_summary, Field};
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::dates;
+use crate::domain::funding::{
+    validate_allocation, validate_budget_line, validate_stream, AllocationForm, AllocationKind, BudgetLineForm,
+    FundingStream, StreamForm, StreamKind,
+};
+use crate::domain::route::Cohort;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::report::reconciliation::{self, StreamReconciliation};
+use crate::store;
+use crate::store::funding::FundingError;
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/financiering", Permission::Read, overview)
+        .get("/financiering/nieuw", Permission::ManageFinance, new_form)
+        .post("/financiering", Permission::ManageFinance, create)
+        .get("/financiering/doelgroepen", Permission::Read, cohorts_page)
+        .post("/financiering/doelgroepen", Permission::ManageFinance, set_cohorts)
+        .post("/financiering/jaren/{year}/afsluiten", Permission::ManageFinance, close_year)
+        .post("/financiering/jaren/{year}/heropenen", Permission::Admin, reopen_year)
+        .get("/financiering/{id}", Permission::Read, detail)
+        .get("/financiering/{id}/bewerken", Permission::ManageFinance, edit_form)
+        .post("/financiering/{id}", Permission::ManageFinance, update)
+        .post("/financiering/{id}/toekenningen", Permission::ManageFinance, add_allocation)
+        .post("/financiering/{id}/begrotingsposten", Permission::ManageFinance, add_budget_line)
+}
+
+/// Figures for `years`, with actual spend from attributed ledger lines.
+pub async fn figures(state: &AppState, years: std::ops::RangeInclusive<i32>) -> AppResult<Vec<StreamReconciliation>> {
+    let sums = store::attribution::sums(&state.db).await?;
+    Ok(reconciliation::build(&state.db, years, &sums.actual_by_stream, &sums.invoiced).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct YearQuery {
+    jaar: String,
+}
+
+async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Markup> {
+    let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
+    let rows = figures(&state, year..=year).await?;
+    let closed = store::funding::closed_years(&state.db).await?;
+    let last_closed = closed.iter().map(|(y, _, _)| *y).max();
+    // Closing a year closes the years before it as well.
+    let closed_this = closed.iter().filter(|(y, _, _)| *y >= year).min_by_key(|(y, _, _)| *y);
+    Ok(chrome.page(
+        "Financiering",
+        html! {
+            h1 { "Financiering " (year) }
+            form.filters method="get" action="/financiering" {
+                div.field { label for="jaar" { "Jaar" } input #jaar type="number" name="jaar" min="2000" max="2100" value=(year); }
+                button type="submit" { "Tonen" }
+            }
+            p {
+                @match closed_this {
+                    Some((y, by, at)) => {
+                        span.status.status-warn { "Afgesloten" }
+                        @if *y != year { " samen met " (y) }
+                        " door " (by) " op " (at.get(..10).unwrap_or(at)) ". Wijzigingen in dit jaar worden geweigerd."
+                    }
+                    None => { span.status.status-ok { "Open" } " Dit jaar kan nog worden gewijzigd." }
+                }
+            }
+            @if chrome.may(Permission::ManageFinance) {
+                div.actions {
+                    a.button href="/financiering/nieuw" { "Nieuwe financieringsbron" }
+                    a.button.secondary href="/financiering/doelgroepen" { "Financiering per doelgroep" }
+                    @if closed_this.is_none() {
+                        form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
+                            (chrome.csrf_field())
+                            button.secondary type="submit" { "Jaar " (year) " afsluiten" }
+                        }
+                    }
+                }
+            }
+            @if last_closed == Some(year) && chrome.may(Permission::Admin) {
+                form method="post" action={"/financiering/jaren/" (year) "/heropenen"} {
+                    (chrome.csrf_field())
+                    button.secondary type="submit" { "Jaar " (year) " heropenen" }
+                }
+            }
+            table {
+                caption { "Per financieringsbron: beschikbaar = toegekend + overgeheveld; resterend = beschikbaar − realisatie − verplichtingen" }
+                thead { tr {
+                    th scope="col" { "Bron" } th scope="col" { "Soort" } th.num scope="col" { "Toegekend" } th.num scope="col" { "Overgeheveld" }
+                    th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" } th.num scope="col" { "Verplichtingen" } th.num scope="col" { "Resterend" }
+                } }
+                tbody {
+                    @for r in &rows {
+                        @for f in &r.years {
+                            tr {
+                                th scope="row" { a href={"/financiering/" (r.stream.id)} { (r.stream.code) } " " (r.stream.name) }
+                                td { (r.stream.kind.label()) }
+                                td.num { (f.granted) @if let Some(d) = f.settlement_difference { br; small { @if d.is_negative() { "terugvordering " (d.abs()) } @else { "nabetaling " (d) } } } }
+                                td.num { (f.carried_over) }
+                                td.num { (f.available) }
+                                td.num { (f.actual) }
+                                td.num { (f.committed) }
+                                td.num { (f.remaining) }
+                            }
+                        }
+                    }
+                    @if rows.is_empty() { tr { td colspan="8" { "Nog geen financieringsbronnen." } } }
+                }
+            }
+        },
+    ))
+}
+
+fn stream_form_from(fields: Vec<(String, String)>) -> StreamForm {
+    let mut f = StreamForm::default();
+    let mut cohorts = Vec::new();
+    for (k, v) in fields {
+        match k.as_str() {
+            "code" => f.code = v,
+            "name" => f.name = v,
+            "kind" => f.kind = v,
+            "cohorts" => cohorts.push(v),
+            "spend_from" => f.spend_from = v,
+            "spend_until" => f.spend_until = v,
+            "carry_over" => f.carry_over = Some(v),
+            "notes" => f.notes = v,
+            "version" => f.version = v.parse().ok(),
+            _ => {}
+        }
+    }
+    f.cohorts = cohorts.join(",");
+    f
+}
+
+fn form_of(s: &FundingStream, version: i64) -> StreamForm {
+    StreamForm {
+        code: s.code.clone(),
+        name: s.name.clone(),
+        kind: s.kind.code().into(),
+        cohorts: s.cohorts.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
+        spend_from: dates::iso(s.spend_from),
+        spend_until: s.spend_until.map(dates::iso).unwrap_or_default(),
+        carry_over: s.carry_over.then(|| "on".into()),
+        notes: s.notes.clone(),
+        version: Some(version),
+    }
+}
+
+const STREAM_LABELS: &[(&str, &str)] = &[
+    ("code", "Code"),
+    ("name", "Naam"),
+    ("kind", "Soort"),
+    ("cohorts", "Doelgroepen"),
+    ("spend_from", "Besteden vanaf"),
+    ("spend_until", "Besteden tot en met"),
+    ("notes", "Verantwoording en notities"),
+];
+
+fn stream_form_page(chrome: &Chrome, existing: Option<i64>, form: &StreamForm, errors: &FieldErrors) -> Markup {
+    let kinds: Vec<(&str, &str)> =
+        std::iter::once(("", "Kies een soort")).chain(StreamKind::ALL.iter().map(|k| (k.code(), k.label()))).collect();
+    let chosen: Vec<&str> = form.cohorts.split(',').collect();
+    let (title, action) = match existing {
+        Some(id) => ("Financieringsbron bewerken".to_string(), format!("/financiering/{id}")),
+        None => ("Nieuwe financieringsbron".to_string(), "/financiering".to_string()),
+    };
+    chrome.page(
+        &title,
+        html! {
+            p.breadcrumb { a href="/financiering" { "Financiering" } }
+            h1 { (title) }
+            (error_summary(errors, STREAM_LABELS))
+            form method="post" action=(action) novalidate {
+                (chrome.csrf_field())
+                @if let Some(v) = form.version { input type="hidden" name="version" value=(v); }
+                (Field::new("code", "Code", &form.code, errors).required().hint("Kort en uniek, bijvoorbeeld SPUK, ELIP, ENO, EIGEN").text())
+                (Field::new("name", "Naam", &form.name, errors).required().text())
+                (Field::new("kind", "Soort", &form.kind, errors).required().select(&kinds))
+                fieldset.field id="cohorts" {
+                    legend { "Doelgroepen die deze bron mag betalen (geen keuze: alle)" }
+                    @if let Some(e) = errors.get("cohorts") { p.error-message { (e) } }
+                    @for c in Cohort::ALL {
+                        div.checkbox {
+                            input type="checkbox" id={"cohort-" (c.code())} name="cohorts" value=(c.code()) checked[chosen.contains(&c.code())];
+                            label for={"cohort-" (c.code())} { (c.label()) }
+                        }
+                    }
+                }
+                div.field-row {
+                    (Field::new("spend_from", "Besteden vanaf", &form.spend_from, errors).required().date())
+                    (Field::new("spend_until", "Besteden tot en met", &form.spend_until, errors).hint("Leeg: geen einddatum.").date())
+                }
+                (checkbox("carry_over", "Onderbesteding mag naar het volgende jaar", form.carry_over.is_some()))
+                (Field::new("notes", "Verantwoording en notities", &form.notes, errors).textarea())
+                button type="submit" { "Opslaan" }
+            }
+        },
+    )
+}
+
+async fn new_form(chrome: Chrome) -> Markup {
+    stream_form_page(&chrome, None, &StreamForm::default(), &FieldErrors::new())
+}
+
+fn funding_error(e: FundingError) -> AppError {
+    match e {
+        FundingError::NotFound => AppError::NotFound,
+        FundingError::Db(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
+
+async fn create(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let form = stream_form_from(fields);
+    let errors = match validate_stream(&form) {
+        Ok(s) => match store::funding::create_stream(&state.db, &s, user.actor()).await {
+            Ok(id) => return Ok(Redirect::to(&format!("/financiering/{id}?melding=aangemaakt")).into_response()),
+            Err(FundingError::DuplicateCode(c)) => {
+                let mut e = FieldErrors::new();
+                e.add("code", format!("De code {c} is al in gebruik."));
+                e
+            }
+            Err(e) => return Err(funding_error(e)),
+        },
+        Err(e) => e,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, None, &form, &errors)).into_response())
+}
+
+async fn edit_form(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let (s, version) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(stream_form_page(&chrome, Some(id), &form_of(&s, version), &FieldErrors::new()))
+}
+
+async fn update(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Response> {
+    let form = stream_form_from(fields);
+    let s = match validate_stream(&form) {
+        Ok(s) => s,
+        Err(e) => {
+            return Ok(
+                (StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, Some(id), &form, &e)).into_response()
+            )
+        }
+    };
+    let version = form.version.ok_or_else(|| AppError::BadRequest("het formulier mist de versie".into()))?;
+    match store::funding::update_stream(&state.db, id, version, &s, user.actor()).await {
+        Ok(()) => Ok(Redirect::to(&format!("/financiering/{id}?melding=opgeslagen")).into_response()),
+        Err(FundingError::Stale) => {
+            let (now, v) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
+            let mut e = FieldErrors::new();
+            e.add(
+                "code",
+                format!(
+                    "Iemand anders heeft deze bron intussen gewijzigd (nu: {} {}, {}). Uw wijzigingen zijn niet opgeslagen; controleer ze en sla opnieuw op.",
+                    now.code,
+                    now.name,
+                    now.kind.label()
+                ),
+            );
+            let again = StreamForm { version: Some(v), ..form };
+            Ok((StatusCode::CONFLICT, stream_form_page(&chrome, Some(id), &again, &e)).into_response())
+        }
+        Err(FundingError::DuplicateCode(c)) => {
+            let mut e = FieldErrors::new();
+            e.add("code", format!("De code {c} is al in gebruik."));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, Some(id), &form, &e)).into_response())
+        }
+        Err(e) => Err(funding_error(e)),
+    }
+}
+
+#[derive(Default)]
+struct DetailForms {
+    allocation: (AllocationForm, FieldErrors),
+    budget: (BudgetLineForm, FieldErrors),
+}
+
+async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    render_detail(&chrome, &state, id, &DetailForms::default()).await
+}
+
+async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &DetailForms) -> AppResult<Markup> {
+    let (stream, _) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let first = stream.spend_from.year();
+    let last = stream.spend_until.map(|u| u.year()).unwrap_or(dates::today().year() + 1).max(first);
+    let recon =
+        figures(state, first..=last).await?.into_iter().find(|r| r.stream.id == id).ok_or(AppError::NotFound)?;
+    let allocations = store::funding::allocations(&state.db, Some(id)).await?;
+    let manage = chrome.may(Permission::ManageFinance);
+    let kinds: Vec<(&str, &str)> = std::iter::once(("", "Kies een soort"))
+        .chain(AllocationKind::ALL.iter().map(|k| (k.code(), k.label())))
+        .collect();
+    let (af, ae) = &forms.allocation;
+    let (bf, be) = &forms.budget;
+    Ok(chrome.page(
+        &stream.name,
+        html! {
+            p.breadcrumb { a href="/financiering" { "Financiering" } }
+            h1 { (stream.code) ": " (stream.name) }
+            dl.facts {
+                dt { "Soort" } dd { (stream.kind.label()) }
+                dt { "Doelgroepen" } dd { @if stream.cohorts.is_empty() { "alle" } @else { (stream.cohorts.iter().map(|c| c.label()).collect::<Vec<_>>().join(", ")) } }
+                dt { "Bestedingsperiode" } dd { (dates::display(stream.spend_from)) " tot en met " (stream.spend_until.map(dates::display).unwrap_or_else(|| "onbepaald".into())) }
+                dt { "Overheveling" } dd { @if stream.carry_over { "onderbesteding gaat mee naar het volgende jaar" } @else { "geen" } }
+                dt { "Verantwoording" } dd.pre { (stream.notes) }
+            }
+            @if manage { div.actions { a.button href={"/financiering/" (id) "/bewerken"} { "Bron bewerken" } } }
+            p { a href={"/historie/funding_stream/" (id)} { "Geschiedenis van deze bron" } }
+            h2 { "Per jaar" }
+            table {
+                caption { "Beschikbaar, realisatie, verplichtingen en resterend per jaar" }
+                thead { tr {
+                    th scope="col" { "Jaar" } th.num scope="col" { "Toegekend" } th.num scope="col" { "Vaststelling t.o.v. voorschot" } th.num scope="col" { "Overgeheveld" }
+                    th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" } th.num scope="col" { "Verplichtingen" } th.num scope="col" { "Resterend" }
+                } }
+                tbody {
+                    @for f in &recon.years {
+                        tr {
+                            th scope="row" { (f.year) }
+                            td.num { (f.granted) }
+                            td.num { @match f.settlement_difference { Some(d) if d.is_negative() => { "terugvordering " (d.abs()) } Some(d) => { "nabetaling " (d) } None => { "—" } } }
+                            td.num { (f.carried_over) }
+                            td.num { (f.available) }
+                            td.num { (f.actual) }
+                            td.num { (f.committed) }
+                            td.num { (f.remaining) }
+                        }
+                    }
+                }
+            }
+            h2 #toekenningen { "Toekenningen" }
+            table {
+                caption { "Beschikkingen en circulaires" }
+                thead { tr { th scope="col" { "Jaar" } th scope="col" { "Soort" } th.num scope="col" { "Bedrag" } th scope="col" { "Kenmerk" } th scope="col" { "Datum" } } }
+                tbody {
+                    @for a in &allocations {
+                        tr { th scope="row" { (a.year) } td { (a.kind.label()) } td.num { (a.amount) } td { (a.reference) } td { (dates::display(a.date)) } }
+                    }
+                    @if allocations.is_empty() { tr { td colspan="5" { "Nog geen toekenningen." } } }
+                }
+            }
+            @if manage {
+                h3 #nieuwe-toekenning { "Toekenning vastleggen" }
+                (error_summary(ae, &[("year", "Jaar"), ("kind", "Soort"), ("amount", "Bedrag"), ("reference", "Kenmerk"), ("decided_on", "Datum")]))
+                form method="post" action={"/financiering/" (id) "/toekenningen#nieuwe-toekenning"} novalidate {
+                    (chrome.csrf_field())
+                    div.field-row {
+                        (Field::new("year", "Jaar", &af.year, ae).required().input("number"))
+                        (Field::new("kind", "Soort", &af.kind, ae).required().select(&kinds))
+                        (Field::new("amount", "Bedrag", &af.amount, ae).required().hint("Een terugvordering als correctie met een minteken").text())
+                    }
+                    div.field-row {
+                        (Field::new("reference", "Kenmerk (beschikking of circulaire)", &af.reference, ae).required().hint("Bijvoorbeeld Meicirculaire 2022, bijlage 3.2-9").text())
+                        (Field::new("decided_on", "Datum", &af.decided_on, ae).required().date())
+                    }
+                    button type="submit" { "Toekenning opslaan" }
+                }
+            }
+            h2 #begroting { "Begrotingsposten" }
+            @for (year, over) in &recon.overruns {
+                p.status.status-warn role="status" { "Let op: de begrotingsposten van " (year) " zijn " (over) " hoger dan wat beschikbaar is." }
+            }
+            table {
+                caption { "Begrotingsposten per jaar en categorie" }
+                thead { tr { th scope="col" { "Jaar" } th scope="col" { "Categorie" } th.num scope="col" { "Bedrag" } } }
+                tbody {
+                    @for l in &recon.budget_lines { tr { th scope="row" { (l.year) } td { (l.category) } td.num { (l.amount) } } }
+                    @if recon.budget_lines.is_empty() { tr { td colspan="3" { "Nog geen begrotingsposten." } } }
+                }
+            }
+            @if manage {
+                h3 #nieuwe-post { "Begrotingspost vastleggen" }
+                (error_summary(be, &[("category", "Categorie"), ("year", "Jaar"), ("amount", "Bedrag")]))
+                form method="post" action={"/financiering/" (id) "/begrotingsposten#nieuwe-post"} novalidate {
+                    (chrome.csrf_field())
+                    div.field-row {
+                        (Field::new("category", "Categorie", &bf.category, be).required().hint("Bijvoorbeeld Taalonderwijs B1, Z-route, ELIP maatwerk, Begeleiding").text())
+                        (Field::new("year", "Jaar", &bf.year, be).required().input("number"))
+                        (Field::new("amount", "Bedrag", &bf.amount, be).required().text())
+                    }
+                    button type="submit" { "Begrotingspost opslaan" }
+                }
+            }
+        },
+    ))
+}
+
+async fn add_allocation(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<AllocationForm>,
+) -> AppResult<Response> {
+    let (stream, _) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let errors = match validate_allocation(&form, &stream) {
+        Ok(a) => match store::funding::add_allocation(&state.db, &a, user.actor()).await {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!("/financiering/{id}?melding=opgeslagen#toekenningen")).into_response())
+            }
+            Err(FundingError::ClosedYear(y)) => {
+                let mut e = FieldErrors::new();
+                e.add("year", format!("Jaar {y} is afgesloten; een beheerder kan het heropenen."));
+                e
+            }
+            Err(e) => return Err(funding_error(e)),
+        },
+        Err(e) => e,
+    };
+    let forms = DetailForms { allocation: (form, errors), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+}
+
+async fn add_budget_line(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<BudgetLineForm>,
+) -> AppResult<Response> {
+    let (stream, _) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let errors = match validate_budget_line(&form, &stream) {
+        Ok(l) => match store::funding::set_budget_line(&state.db, &l, user.actor()).await {
+            Ok(_) => {
+                return Ok(Redirect::to(&format!("/financiering/{id}?melding=opgeslagen#begroting")).into_response())
+            }
+            Err(FundingError::ClosedYear(y)) => {
+                let mut e = FieldErrors::new();
+                e.add("year", format!("Jaar {y} is afgesloten; een beheerder kan het heropenen."));
+                e
+            }
+            Err(e) => return Err(funding_error(e)),
+        },
+        Err(e) => e,
+    };
+    let forms = DetailForms { budget: (form, errors), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+}
+
+async fn cohorts_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    let streams = store::funding::streams(&state.db).await?;
+    let current = store::funding::cohort_streams(&state.db).await?;
+    let options: Vec<(String, String)> =
+        std::iter::once((String::new(), "Geen (verplichtingen niet toegerekend)".to_string()))
+            .chain(streams.iter().map(|(s, _)| (s.id.to_string(), format!("{} {}", s.code, s.name))))
+            .collect();
+    let none = FieldErrors::new();
+    Ok(chrome.page(
+        "Financiering per doelgroep",
+        html! {
+            p.breadcrumb { a href="/financiering" { "Financiering" } }
+            h1 { "Financiering per doelgroep" }
+            p { "De bron die de verplichtingen van plaatsingen draagt, per doelgroep van de deelnemer." }
+            form method="post" action="/financiering/doelgroepen" {
+                (chrome.csrf_field())
+                @for c in Cohort::ALL {
+                    @let value = current.get(&c).map(|s| s.to_string()).unwrap_or_default();
+                    @let opts: Vec<(&str, &str)> = options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                    (Field::new(cohort_field(c), c.label(), &value, &none).select(&opts))
+                }
+                @if chrome.may(Permission::ManageFinance) { button type="submit" { "Opslaan" } }
+            }
+        },
+    ))
+}
+
+fn cohort_field(c: Cohort) -> &'static str {
+    match c {
+        Cohort::Wi2021 => "wi2021",
+        Cohort::Wi2013 => "wi2013",
+        Cohort::Elip => "elip",
+        Cohort::Other => "other",
+    }
+}
+
+async fn set_cohorts(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> AppResult<Redirect> {
+    let streams = store::funding::streams(&state.db).await?;
+    for (k, v) in fields {
+        let (Some(cohort), Ok(stream_id)) = (Cohort::parse(&k), v.parse::<i64>()) else { continue };
+        if !streams.iter().any(|(s, _)| s.id == stream_id) {
+            return Err(AppError::BadRequest(format!("onbekende financieringsbron {stream_id}")));
+        }
+        store::funding::set_cohort_stream(&state.db, cohort, stream_id, user.actor()).await?;
+    }
+    Ok(Redirect::to("/financiering/doelgroepen?melding=opgeslagen"))
+}
+
+async fn close_year(user: CurrentUser, State(state): State<AppState>, Path(year): Path<i32>) -> AppResult<Redirect> {
+    store::funding::close_year(&state.db, year, user.actor()).await.map_err(funding_error)?;
+    Ok(Redirect::to(&format!("/financiering?jaar={year}&melding=opgeslagen")))
+}
+
+async fn reopen_year(user: CurrentUser, State(state): State<AppState>, Path(year): Path<i32>) -> AppResult<Redirect> {
+    store::funding::reopen_year(&state.db, year, user.actor()).await.map_err(funding_error)?;
+    Ok(Redirect::to(&format!("/financiering?jaar={year}&melding=opgeslagen")))
+}

@@ -1,0 +1,178 @@
+//! Attribution of imported spend to funding streams, the unattributed queue, year close, and the
+//! reconciliation adding up to the cent.
+
+// Amounts are written as euros_cents (1_234_56 is € 1.234,56) on purpose.
+#![allow(clippy::inconsistent_digit_grouping)]
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::domain::funding::{FundingStream, StreamKind};
+use taalbudget::report::reconciliation;
+use taalbudget::store;
+
+use crate::helpers::{import_ledger, ledger_line, spawn_app, TestApp};
+
+async fn stream(app: &TestApp, code: &str) -> i64 {
+    let s = FundingStream {
+        id: 0,
+        code: code.into(),
+        name: format!("Bron {code}"),
+        kind: StreamKind::Other,
+        cohorts: vec![],
+        spend_from: taalbudget::domain::dates::parse_iso("2022-01-01").unwrap(),
+        spend_until: Some(taalbudget::domain::dates::parse_iso("2024-12-31").unwrap()),
+        carry_over: false,
+        notes: String::new(),
+    };
+    store::funding::create_stream(&app.db, &s, "test").await.unwrap()
+}
+
+fn ledger() -> Vec<taalbudget::import::ledger::LedgerLine> {
+    vec![
+        ledger_line("2023-01-15", "KP-INB", "2001", "B1-route januari", 1_234_56),
+        ledger_line("2023-02-15", "KP-INB", "2001", "ELIP maatwerk februari", 500_00),
+        ledger_line("2023-03-15", "KP-INB", "2002", "B1-route maart", 99_99),
+        ledger_line("2023-04-01", "KP-OVERIG", "3003", "Catering", 45_10),
+        ledger_line("2023-05-01", "KP-INB", "2001", "Creditnota B1", -100_00),
+    ]
+}
+
+#[tokio::test]
+async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_cent() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let spuk = stream(&app, "SPUK").await;
+    let elip = stream(&app, "ELIP").await;
+    let outcome = import_ledger(&app, &ledger()).await;
+    assert_eq!(outcome.summary.rows_imported, 5);
+
+    // Preview first: the ELIP rule would take one line of 500,00; nothing is saved yet.
+    let elip_id = elip.to_string();
+    let spuk_id = spuk.to_string();
+    let preview = [
+        ("name", "ELIP maatwerk"),
+        ("description_contains", "elip"),
+        ("stream_id", elip_id.as_str()),
+        ("actie", "voorvertoning"),
+    ];
+    let r = app.post_form("/toerekening/regels", &preview).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("deze regel zou <strong>1 regels</strong> nemen, samen <strong>€ 500,00</strong>"));
+    assert!(store::attribution::rules(&app.db).await.unwrap().is_empty());
+
+    for (name, key, value, stream) in [
+        ("ELIP maatwerk", "description_contains", "elip", &elip_id),
+        ("Inburgering", "cost_centre", "KP-INB", &spuk_id),
+    ] {
+        let r = app
+            .post_form(
+                "/toerekening/regels",
+                &[("name", name), (key, value), ("stream_id", stream), ("actie", "opslaan")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let sums = store::attribution::sums(&app.db).await.unwrap();
+    assert_eq!(sums.imported[&2023].cents(), 1_234_56 + 500_00 + 99_99 + 45_10 - 100_00);
+    assert_eq!(sums.actual_by_stream[&(elip, 2023)].cents(), 500_00);
+    assert_eq!(sums.actual_by_stream[&(spuk, 2023)].cents(), 1_234_56 + 99_99 - 100_00);
+    assert_eq!(sums.unattributed[&2023].cents(), 45_10);
+
+    let (_, rules) = app.get_html("/toerekening").await;
+    assert!(rules.contains("<td class=\"num\">1</td><td class=\"num\">€ 500,00</td>"), "ELIP rule effect");
+    assert!(
+        rules.contains("<td class=\"num\">3</td><td class=\"num\">€ 1.234,55</td>"),
+        "cost-centre rule takes the rest"
+    );
+
+    // The queue holds the catering line; assigning it needs a reason.
+    let (_, queue) = app.get_html("/toerekening/wachtrij").await;
+    assert!(queue.contains("Catering") && queue.contains("Samen <strong>€ 45,10</strong>"));
+    let line_id: i64 = sqlx::query_scalar("SELECT id FROM ledger_entry WHERE description = 'Catering'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let r =
+        app.post_form(&format!("/grootboek/{line_id}/toerekenen"), &[("stream_id", &spuk_id), ("reason", " ")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Geef een reden op"));
+    let r = app
+        .post_form(
+            &format!("/grootboek/{line_id}/toerekenen"),
+            &[("stream_id", &spuk_id), ("reason", "Lunch bij intakedag, afspraak met controller")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let report = reconciliation::for_year(&app.db, 2023).await.unwrap();
+    assert_eq!(report.unattributed.cents(), 0);
+    assert_eq!(report.attributed_total() + report.unattributed, report.imported_total);
+    let spuk_row = report.streams.iter().find(|s| s.code == "SPUK").unwrap();
+    assert_eq!(spuk_row.actual.cents(), 1_234_56 + 99_99 - 100_00 + 45_10);
+    assert_eq!(spuk_row.remaining, spuk_row.available - spuk_row.actual - spuk_row.committed);
+
+    // Every line says why it is where it is.
+    let (_, drill) = app.get_html(&format!("/aansluiting/regels?jaar=2023&bron={spuk}")).await;
+    assert!(drill.contains("regel &#39;Inburgering&#39;") || drill.contains("regel 'Inburgering'"), "{drill}");
+    assert!(drill.contains("handmatig door test-finance: Lunch bij intakedag, afspraak met controller"));
+
+    // A manual assignment survives re-applying the rules; deleting the ELIP rule moves its line to SPUK.
+    let elip_rule_id = store::attribution::rules(&app.db).await.unwrap()[0].id;
+    app.post_form(&format!("/toerekening/regels/{elip_rule_id}/verwijderen"), &[]).await;
+    let sums = store::attribution::sums(&app.db).await.unwrap();
+    assert_eq!(sums.actual_by_stream[&(spuk, 2023)].cents(), 1_234_56 + 500_00 + 99_99 - 100_00 + 45_10);
+    assert!(!sums.actual_by_stream.contains_key(&(elip, 2023)));
+}
+
+#[tokio::test]
+async fn a_closed_year_refuses_imports_undos_and_assignments_and_its_figures_do_not_change() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let spuk = stream(&app, "SPUK").await;
+    let first = import_ledger(&app, &ledger()).await;
+    let batch = first.summary.batch.unwrap();
+    app.post_form(
+        "/toerekening/regels",
+        &[("name", "Alles INB"), ("cost_centre", "KP-INB"), ("stream_id", &spuk.to_string()), ("actie", "opslaan")],
+    )
+    .await;
+    let before = reconciliation::for_year(&app.db, 2023).await.unwrap();
+    assert_eq!(app.post_form("/financiering/jaren/2023/afsluiten", &[]).await.status(), StatusCode::SEE_OTHER);
+
+    // Importing more 2023 spend is refused as a whole.
+    let more = import_ledger(&app, &[ledger_line("2023-12-31", "KP-INB", "2001", "Nagekomen", 10_00)]).await;
+    assert_eq!(more.summary.batch, None);
+    assert!(more.summary.errors[0].message.contains("Het bestand bevat boekingen in 2023, en dat jaar is afgesloten."));
+    // Undoing the batch is refused.
+    let undo = store::imports::undo_batch(&app.db, batch, "test").await.unwrap_err();
+    assert!(undo.to_string().contains("afgesloten jaar 2023"));
+    // A manual assignment is refused; a new rule does not move 2023 lines.
+    let line_id: i64 = sqlx::query_scalar("SELECT id FROM ledger_entry WHERE description = 'Catering'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let r = app
+        .post_form(
+            &format!("/grootboek/{line_id}/toerekenen"),
+            &[("stream_id", &spuk.to_string()), ("reason", "te laat")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("Jaar 2023 is afgesloten"));
+    app.post_form(
+        "/toerekening/regels",
+        &[
+            ("name", "Catering"),
+            ("description_contains", "Catering"),
+            ("stream_id", &spuk.to_string()),
+            ("actie", "opslaan"),
+        ],
+    )
+    .await;
+    let after = reconciliation::for_year(&app.db, 2023).await.unwrap();
+    assert_eq!(serde_json::to_value(&before.streams).unwrap(), serde_json::to_value(&after.streams).unwrap());
+    assert_eq!((before.unattributed, before.imported_total), (after.unattributed, after.imported_total));
+}

@@ -1,0 +1,157 @@
+//! Funding streams, allocations, budget lines, cohort defaults and year close over HTTP.
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::store;
+
+use crate::helpers::{location, spawn_app, TestApp};
+
+async fn spuk(app: &TestApp) -> i64 {
+    let r = app
+        .post_form(
+            "/financiering",
+            &[
+                ("code", "spuk"),
+                ("name", "SPUK inburgering"),
+                ("kind", "specific_grant"),
+                ("cohorts", "wi2021"),
+                ("spend_from", "2022-01-01"),
+                ("spend_until", "2024-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    location(&r).trim_start_matches("/financiering/").split('?').next().unwrap().parse().unwrap()
+}
+
+async fn allocate(app: &TestApp, id: i64, year: &str, kind: &str, amount: &str) -> reqwest::Response {
+    app.post_form(
+        &format!("/financiering/{id}/toekenningen"),
+        &[
+            ("year", year),
+            ("kind", kind),
+            ("amount", amount),
+            ("reference", "Beschikking"),
+            ("decided_on", "2022-01-15"),
+        ],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_final_settlement_replaces_the_advances_and_the_reclaim_is_shown() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let id = spuk(&app).await;
+    for _ in 0..12 {
+        assert_eq!(allocate(&app, id, "2022", "advance", "200.000,00").await.status(), StatusCode::SEE_OTHER);
+    }
+    let (_, page) = app.get_html("/financiering?jaar=2022").await;
+    assert!(page.contains("€ 2.400.000,00"), "twelve advances");
+    allocate(&app, id, "2022", "final_settlement", "2.187.512,50").await;
+    let (_, page) = app.get_html("/financiering?jaar=2022").await;
+    assert!(page.contains("€ 2.187.512,50") && page.contains("terugvordering € 212.487,50"), "{page}");
+    let (_, page) = app.get_html(&format!("/financiering/{id}")).await;
+    assert!(page.contains("<th scope=\"row\">2022</th><td class=\"num\">€ 2.187.512,50</td><td class=\"num\">terugvordering € 212.487,50</td>"));
+}
+
+#[tokio::test]
+async fn bad_funding_input_is_refused_and_nothing_changes() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let id = spuk(&app).await;
+    let r = allocate(&app, id, "2025", "advance", "100,00").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("2025 valt buiten de bestedingsperiode van SPUK (01-01-2022 tot en met 31-12-2024)."));
+    let r = allocate(&app, id, "2022", "advance", "-100,00").await;
+    assert!(r.text().await.unwrap().contains("Alleen een correctie kan negatief zijn."));
+    let r = app
+        .post_form(
+            &format!("/financiering/{id}/begrotingsposten"),
+            &[("category", "B1"), ("year", "2022"), ("amount", "-5,00")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Een begrotingspost kan niet negatief zijn."));
+    let r = app
+        .post_form(
+            "/financiering",
+            &[("code", "SPUK"), ("name", "Dubbel"), ("kind", "other"), ("spend_from", "2022-01-01")],
+        )
+        .await;
+    assert!(r.text().await.unwrap().contains("De code SPUK is al in gebruik."));
+    assert!(store::funding::allocations(&app.db, None).await.unwrap().is_empty());
+    assert!(store::funding::budget_lines(&app.db, None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn budget_lines_above_what_is_available_show_a_warning() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let id = spuk(&app).await;
+    allocate(&app, id, "2023", "advance", "1.000,00").await;
+    app.post_form(
+        &format!("/financiering/{id}/begrotingsposten"),
+        &[("category", "B1"), ("year", "2023"), ("amount", "800,00")],
+    )
+    .await;
+    app.post_form(
+        &format!("/financiering/{id}/begrotingsposten"),
+        &[("category", "Z"), ("year", "2023"), ("amount", "300,01")],
+    )
+    .await;
+    let (_, page) = app.get_html(&format!("/financiering/{id}")).await;
+    assert!(
+        page.contains("Let op: de begrotingsposten van 2023 zijn € 100,01 hoger dan wat beschikbaar is."),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_closed_year_refuses_changes_until_an_admin_reopens_it() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let id = spuk(&app).await;
+    assert_eq!(app.post_form("/financiering/jaren/2022/afsluiten", &[]).await.status(), StatusCode::SEE_OTHER);
+    let r = allocate(&app, id, "2022", "correction", "10,00").await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Jaar 2022 is afgesloten; een beheerder kan het heropenen."));
+    assert_eq!(app.post_form("/financiering/jaren/2022/heropenen", &[]).await.status(), StatusCode::FORBIDDEN);
+    let admin = app.other_browser();
+    admin.login_as(Role::Admin).await;
+    assert_eq!(admin.post_form("/financiering/jaren/2022/heropenen", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(allocate(&app, id, "2022", "correction", "10,00").await.status(), StatusCode::SEE_OTHER);
+    let actions: Vec<String> = sqlx::query_scalar("SELECT action FROM audit_log WHERE entity = 'year' ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(actions, ["close", "reopen"]);
+}
+
+#[tokio::test]
+async fn the_demo_reconciles_commitments_through_each_cohorts_stream() {
+    let app = spawn_app().await;
+    taalbudget::demo::fill(&app.db).await.unwrap();
+    let rows =
+        taalbudget::report::reconciliation::build(&app.db, 2022..=2026, &Default::default(), &Default::default())
+            .await
+            .unwrap();
+    let expected = taalbudget::report::reconciliation::expected_by_stream(&app.db).await.unwrap();
+    let total_expected: i64 = expected.values().map(|m| m.cents()).sum();
+    let total_committed: i64 = rows.iter().flat_map(|r| &r.years).map(|y| y.committed.cents()).sum();
+    let outside: i64 =
+        expected.iter().filter(|((_, _, y), _)| !(2022..=2026).contains(y)).map(|(_, m)| m.cents()).sum();
+    assert_eq!(total_committed, total_expected - outside, "every expected euro is committed to exactly one stream");
+    for r in &rows {
+        for y in &r.years {
+            assert_eq!(y.remaining, y.available - y.actual - y.committed);
+        }
+    }
+    let spuk = rows.iter().find(|r| r.stream.code == "SPUK").unwrap();
+    assert_eq!(spuk.years[0].available.cents(), 218_751_250);
+    assert_eq!(spuk.years[0].settlement_difference.unwrap().cents(), -21_248_750);
+}
