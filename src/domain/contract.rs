@@ -629,19 +629,9 @@ pub fn validate_contract(
             Vec::new()
         }
     };
-    let mut date = |field: &'static str, label: &str, value: &str| match dates::parse_form(value) {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            e.add(field, format!("{label} is verplicht."));
-            None
-        }
-        Err(m) => {
-            e.add(field, m);
-            None
-        }
-    };
-    let start_date = date("start_date", "Startdatum", &form.start_date);
-    let initial_end_date = date("initial_end_date", "Einddatum", &form.initial_end_date);
+    let start_date = super::validation::required_date(&mut e, "start_date", "Startdatum", &form.start_date);
+    let initial_end_date =
+        super::validation::required_date(&mut e, "initial_end_date", "Einddatum", &form.initial_end_date);
     if let (Some(s), Some(end)) = (start_date, initial_end_date) {
         if end < s {
             e.add("initial_end_date", "De einddatum ligt vóór de startdatum.");

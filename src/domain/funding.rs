@@ -376,25 +376,6 @@ pub struct StreamForm {
     pub version: Option<i64>,
 }
 
-fn required_date(
-    e: &mut super::validation::FieldErrors,
-    field: &'static str,
-    label: &str,
-    value: &str,
-) -> Option<Date> {
-    match super::dates::parse_form(value) {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            e.add(field, format!("{label} is verplicht."));
-            None
-        }
-        Err(m) => {
-            e.add(field, m);
-            None
-        }
-    }
-}
-
 pub fn validate_stream(form: &StreamForm) -> Result<FundingStream, super::validation::FieldErrors> {
     use super::validation::{text, FieldErrors};
     let mut e = FieldErrors::new();
@@ -416,7 +397,7 @@ pub fn validate_stream(form: &StreamForm) -> Result<FundingStream, super::valida
             None => e.add("cohorts", format!("Onbekende doelgroep '{c}'.")),
         }
     }
-    let spend_from = required_date(&mut e, "spend_from", "Besteden vanaf", &form.spend_from);
+    let spend_from = super::validation::required_date(&mut e, "spend_from", "Besteden vanaf", &form.spend_from);
     let spend_until = super::dates::parse_form(&form.spend_until).map_err(|m| e.add("spend_until", m)).ok().flatten();
     if let (Some(f), Some(u)) = (spend_from, spend_until) {
         if u < f {
@@ -482,7 +463,7 @@ pub fn validate_allocation(
         }
     }
     let reference = text(&mut e, "reference", "Kenmerk (beschikking of circulaire)", &form.reference, 200, true);
-    let date = required_date(&mut e, "decided_on", "Datum", &form.decided_on);
+    let date = super::validation::required_date(&mut e, "decided_on", "Datum", &form.decided_on);
     match (year, kind, amount, date) {
         (Some(year), Some(kind), Some(amount), Some(date)) if e.is_empty() => {
             Ok(Allocation { id: 0, stream_id: stream.id, year, kind, amount, reference, date })

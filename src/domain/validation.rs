@@ -59,3 +59,18 @@ pub fn text(
     }
     v.to_string()
 }
+
+/// Checks a required date field (ISO from the browser's date field, or dd-mm-jjjj typed by hand).
+pub fn required_date(errors: &mut FieldErrors, field: &'static str, label: &str, value: &str) -> Option<time::Date> {
+    match super::dates::parse_form(value) {
+        Ok(Some(d)) => Some(d),
+        Ok(None) => {
+            errors.add(field, format!("{label} is verplicht."));
+            None
+        }
+        Err(m) => {
+            errors.add(field, m);
+            None
+        }
+    }
+}

@@ -57,14 +57,12 @@ impl From<RuleRow> for Rule {
     }
 }
 
+const RULE_SELECT: &str = "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number,
+        description_contains, date_from, date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
+     FROM attribution_rule ORDER BY position, id";
+
 pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
-    let rows: Vec<RuleRow> = sqlx::query_as(
-        "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number, description_contains, date_from,
-                date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
-         FROM attribution_rule ORDER BY position, id",
-    )
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(db).await?;
     Ok(rows.into_iter().map(Rule::from).collect())
 }
 
@@ -225,13 +223,7 @@ pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Resul
 }
 
 async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
-    let rule_rows: Vec<RuleRow> = sqlx::query_as(
-        "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number, description_contains, date_from,
-                date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
-         FROM attribution_rule ORDER BY position, id",
-    )
-    .fetch_all(&mut **tx)
-    .await?;
+    let rule_rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&mut **tx).await?;
     let rules: Vec<Rule> = rule_rows.into_iter().map(Rule::from).collect();
     let last_closed = crate::store::funding::last_closed_year(tx).await?;
     let links: HashMap<String, i64> =

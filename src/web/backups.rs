@@ -83,7 +83,11 @@ fn file_name(path: &str) -> String {
 
 fn human_bytes(bytes: i64) -> String {
     match bytes {
-        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)).replace('.', ","),
+        // Tenths of a megabyte in integer arithmetic, rounded half up.
+        b if b >= 1024 * 1024 => {
+            let tenths = (b * 10 + 512 * 1024) / (1024 * 1024);
+            format!("{},{} MB", tenths / 10, tenths % 10)
+        }
         b if b >= 1024 => format!("{} kB", b / 1024),
         b => format!("{b} bytes"),
     }

@@ -24,7 +24,7 @@ use crate::domain::contract::{
 };
 use crate::domain::dates;
 use crate::domain::route::{routes_code, Route};
-use crate::domain::validation::{text, FieldErrors};
+use crate::domain::validation::{required_date, text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
@@ -552,20 +552,6 @@ async fn add_tariff(
     }
     let forms = Forms { tariff: (form, e), ..Default::default() };
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
-}
-
-fn required_date(e: &mut FieldErrors, field: &'static str, label: &str, value: &str) -> Option<Date> {
-    match dates::parse_form(value) {
-        Ok(Some(d)) => Some(d),
-        Ok(None) => {
-            e.add(field, format!("{label} is verplicht."));
-            None
-        }
-        Err(m) => {
-            e.add(field, m);
-            None
-        }
-    }
 }
 
 /// Up to five milestone rows: name_N, share_N, due_N, months_N.

@@ -684,7 +684,7 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         Format::new().set_bold().set_background_color("D9D9D9").set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
     let sheet = |wb: &mut Workbook,
                  name: &str,
-                 headers: &[(&str, f64)],
+                 headers: &[(&str, u16)],
                  rows: Vec<Vec<String>>|
      -> Result<(), rust_xlsxwriter::XlsxError> {
         let ws = wb.add_worksheet();
@@ -697,9 +697,9 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         for (ri, row) in rows.iter().enumerate() {
             for (ci, v) in row.iter().enumerate() {
                 // Counts as numbers so they add up in Excel; everything else as shown on screen.
-                match v.parse::<i64>() {
+                match v.parse::<i32>() {
                     Ok(n) if !v.starts_with('0') || v == "0" => {
-                        ws.write_number(ri as u32 + 1, ci as u16, n as f64)?;
+                        ws.write_number(ri as u32 + 1, ci as u16, n)?;
                     }
                     _ => {
                         ws.write_string(ri as u32 + 1, ci as u16, v)?;
@@ -744,14 +744,14 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         &mut wb,
         "Kwaliteitsplannen",
         &[
-            ("Contract", 20.0),
-            ("Versie", 8.0),
-            ("Ingediend", 12.0),
-            ("Status", 22.0),
-            ("Besloten op", 12.0),
-            ("Besluit door", 18.0),
-            ("Onderbouwing", 60.0),
-            ("Bestand", 36.0),
+            ("Contract", 20),
+            ("Versie", 8),
+            ("Ingediend", 12),
+            ("Status", 22),
+            ("Besloten op", 12),
+            ("Besluit door", 18),
+            ("Onderbouwing", 60),
+            ("Bestand", 36),
         ],
         r.plans
             .iter()
@@ -773,14 +773,14 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         &mut wb,
         "Verbeterpunten",
         &[
-            ("Omschrijving", 60.0),
-            ("Bron", 26.0),
-            ("Eigenaar", 20.0),
-            ("Aangemaakt", 12.0),
-            ("Streefdatum", 12.0),
-            ("Status", 16.0),
-            ("Te laat", 9.0),
-            ("Reactie aanbieder", 50.0),
+            ("Omschrijving", 60),
+            ("Bron", 26),
+            ("Eigenaar", 20),
+            ("Aangemaakt", 12),
+            ("Streefdatum", 12),
+            ("Status", 16),
+            ("Te laat", 9),
+            ("Reactie aanbieder", 50),
         ],
         r.actions
             .iter()
@@ -798,16 +798,16 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
             })
             .collect(),
     )?;
-    let mut headers: Vec<(String, f64)> = vec![
-        ("Meetjaar".into(), 10.0),
-        ("Route".into(), 10.0),
-        ("Gestart".into(), 10.0),
-        ("Afgerond".into(), 10.0),
-        ("Uitgevallen".into(), 12.0),
+    let mut headers: Vec<(String, u16)> = vec![
+        ("Meetjaar".into(), 10),
+        ("Route".into(), 10),
+        ("Gestart".into(), 10),
+        ("Afgerond".into(), 10),
+        ("Uitgevallen".into(), 12),
     ];
-    headers.extend(ExamComponent::ALL.iter().map(|c| (format!("Geslaagd {} (%)", c.in_sentence()), 16.0)));
-    headers.extend([("Tevredenheid".into(), 13.0), ("NT2-docenten (%)".into(), 16.0), ("Groepsgrootte".into(), 14.0)]);
-    let header_refs: Vec<(&str, f64)> = headers.iter().map(|(h, w)| (h.as_str(), *w)).collect();
+    headers.extend(ExamComponent::ALL.iter().map(|c| (format!("Geslaagd {} (%)", c.in_sentence()), 16)));
+    headers.extend([("Tevredenheid".into(), 13), ("NT2-docenten (%)".into(), 16), ("Groepsgrootte".into(), 14)]);
+    let header_refs: Vec<(&str, u16)> = headers.iter().map(|(h, w)| (h.as_str(), *w)).collect();
     let opt = |v: Option<rust_decimal::Decimal>| v.map(display_decimal).unwrap_or_default();
     sheet(
         &mut wb,
@@ -834,15 +834,15 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         &mut wb,
         "Normen",
         &[
-            ("Meetjaar", 10.0),
-            ("Route", 10.0),
-            ("Eis", 10.0),
-            ("Meet", 44.0),
-            ("Norm", 18.0),
-            ("Resultaat", 14.0),
-            ("Toelichting", 24.0),
-            ("Uitkomst", 20.0),
-            ("Kleur", 10.0),
+            ("Meetjaar", 10),
+            ("Route", 10),
+            ("Eis", 10),
+            ("Meet", 44),
+            ("Norm", 18),
+            ("Resultaat", 14),
+            ("Toelichting", 24),
+            ("Uitkomst", 20),
+            ("Kleur", 10),
         ],
         r.results
             .iter()
