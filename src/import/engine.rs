@@ -152,7 +152,12 @@ pub async fn run<K: ImportKind>(
             if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
                 summary.rows_duplicate += 1;
                 if summary.duplicates.len() < MAX_LISTED {
-                    summary.duplicates.push(Duplicate { sheet: sheet.clone(), row: p.row, batch: *b });
+                    summary.duplicates.push(Duplicate {
+                        sheet: sheet.clone(),
+                        row: p.row,
+                        batch: *b,
+                        note: kind.duplicate_note(p.row),
+                    });
                 }
                 continue;
             }
@@ -549,7 +554,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         self.rows_read += 1;
         let layout = self.layout.as_ref().expect("header found");
         let fields = self.t.fields;
-        let mut values = RowValues { values: vec![None; fields.len()] };
+        let mut values = RowValues { values: vec![None; fields.len()], row: row.number };
         let mut problems: Vec<(usize, String)> = Vec::new();
         for (i, col) in self.t.columns.iter().enumerate() {
             let Some(c) = layout.columns[i] else { continue };
