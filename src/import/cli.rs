@@ -65,11 +65,7 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
     if !kind.supported() {
         return usage(
             args.json,
-            &format!(
-                "importeren van {} ({}) wordt nog niet ondersteund; dat komt in een volgende versie. Nu kan alleen 'ledger'.",
-                kind.label(),
-                kind.as_str()
-            ),
+            &format!("importeren van {} ({}) wordt niet ondersteund", kind.label(), kind.as_str()),
         );
     }
     let Some(file) = args.file.as_deref() else {
