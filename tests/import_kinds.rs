@@ -665,6 +665,9 @@ fn funding_imports_allocations_and_budget_lines_and_refuses_closed_years() {
         ],
     );
     let before = count(&ctx, "SELECT COUNT(*) FROM audit_log");
+    let dry = import(&ctx, "funding", &closed, "standaard-financiering", &["--dry-run"]);
+    assert_eq!(dry.code, 1, "a dry run shows the refusal too");
+    assert!(dry.messages()[0].starts_with("Het bestand bevat financiering voor 2025"), "{:?}", dry.messages());
     let r = import(&ctx, "funding", &closed, "standaard-financiering", &[]);
     assert_eq!(r.code, 1);
     assert!(r.json["batch"].is_null());

@@ -183,6 +183,12 @@ pub async fn run<K: ImportKind>(
 
     let mut commit =
         !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid) && new_rows > 0;
+    if opts.dry_run && !mapped.structural && new_rows > 0 {
+        if let Some(message) = kind.dry_run_refusal() {
+            summary.errors.insert(0, RowError { sheet: sheet.clone(), row: None, column: None, value: None, message });
+            summary.errors_total += 1;
+        }
+    }
     if commit {
         match kind.finish(&mut tx, batch_id, &req.actor).await {
             Ok(()) => {}

@@ -332,16 +332,30 @@ impl ImportKind for Funding {
         Ok(dups)
     }
 
+    fn dry_run_refusal(&self) -> Option<String> {
+        self.refusal()
+    }
+
     async fn finish(&self, _tx: &mut store::Tx, _batch: i64, _actor: &str) -> Result<(), FinishError> {
+        match self.refusal() {
+            Some(m) => Err(FinishError::Refused(m)),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Funding {
+    /// The refusal for new rows in closed years, if there are any.
+    fn refusal(&self) -> Option<String> {
         let closed: Vec<String> = self.closed.lock().expect("closed lock").iter().map(|y| y.to_string()).collect();
         if closed.is_empty() {
-            return Ok(());
+            return None;
         }
-        Err(FinishError::Refused(format!(
+        Some(format!(
             "Het bestand bevat financiering voor {}, en {} afgesloten. Er is niets geïmporteerd; vraag een beheerder \
              het jaar te heropenen of laat die regels weg.",
             closed.join(" en "),
             if closed.len() == 1 { "dat jaar is" } else { "die jaren zijn" }
-        )))
+        ))
     }
 }

@@ -273,6 +273,12 @@ pub trait ImportKind: Send + Sync + 'static {
         None
     }
 
+    /// In a dry run `finish` does not run; a kind that can tell from the rows already that it would refuse the
+    /// batch says so here, so the preview shows it.
+    fn dry_run_refusal(&self) -> Option<String> {
+        None
+    }
+
     /// Runs inside the batch's transaction after every record is inserted, before the commit: a kind may
     /// refuse the whole batch (Err with a Dutch message) or bring derived data up to date.
     fn finish(
