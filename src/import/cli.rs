@@ -65,15 +65,14 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
     if !kind.supported() {
         return usage(
             args.json,
-            &format!(
-                "importeren van {} ({}) wordt nog niet ondersteund; dat komt in een volgende versie. Nu kan alleen 'ledger'.",
-                kind.label(),
-                kind.as_str()
-            ),
+            &format!("importeren van {} ({}) wordt niet ondersteund", kind.label(), kind.as_str()),
         );
     }
     let Some(file) = args.file.as_deref() else {
-        return usage(args.json, "geef het bestand op: taalbudget import ledger BESTAND --template NAAM");
+        return usage(
+            args.json,
+            &format!("geef het bestand op: taalbudget import {} BESTAND --template NAAM", kind.as_str()),
+        );
     };
     let Some(template_name) = args.template.as_deref() else {
         return usage(args.json, "geef het sjabloon op met --template NAAM (zie: taalbudget templates list)");
@@ -105,7 +104,7 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
     };
     let req =
         ImportRequest { path: path.clone(), file_name: file.to_string(), template: template.clone(), actor: actor() };
-    let result = super::run(&db, ledger::Ledger, req, opts).await;
+    let result = run_kind(&db, kind, req, opts).await;
     db.close().await;
     match result {
         Ok(outcome) => {
@@ -123,6 +122,27 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
             ExitCode::from(EXIT_USAGE)
         }
         Err(e) => usage(args.json, &e.to_string()),
+    }
+}
+
+/// Runs the import with the kind's row mapper; register kinds first read what their rows refer to.
+pub async fn run_kind(
+    db: &store::Db,
+    kind: Kind,
+    req: ImportRequest,
+    opts: ImportOptions,
+) -> Result<super::engine::Outcome, ImportError> {
+    use super::{certifications, contracts, funding, placements, providers};
+    match kind {
+        Kind::Ledger => super::run(db, ledger::Ledger, req, opts).await,
+        Kind::Providers => super::run(db, providers::Providers::new(), req, opts).await,
+        Kind::Certifications => super::run(db, certifications::Certifications::load(db).await?, req, opts).await,
+        Kind::Contracts => {
+            let k = contracts::Contracts::load(db, &req.template).await?;
+            super::run(db, k, req, opts).await
+        }
+        Kind::Placements => super::run(db, placements::Placements::load(db).await?, req, opts).await,
+        Kind::Funding => super::run(db, funding::Funding::load(db).await?, req, opts).await,
     }
 }
 
@@ -163,9 +183,21 @@ fn print_summary(s: &Summary, json: bool) {
         "Regels gelezen: {}, nieuw: {}, al eerder geïmporteerd: {}, afgewezen: {}, overgeslagen (leeg/totaal): {}",
         s.rows_read, s.rows_imported, s.rows_duplicate, s.rows_rejected, s.rows_skipped
     );
-    println!("Totaal nieuwe regels: {}", s.amount_total);
+    if s.kind == Kind::Ledger {
+        println!("Totaal nieuwe regels: {}", s.amount_total);
+    }
+    let changed = s.duplicates.iter().filter(|d| d.note.is_some()).count();
+    if changed > 0 {
+        println!(
+            "Let op: {changed} al bekende regel(s) wijken af van wat is opgeslagen; die zijn NIET bijgewerkt (zie 'dubbel' hieronder)."
+        );
+    }
     for d in s.duplicates.iter().take(50) {
-        println!("  dubbel: {} rij {} staat al in batch {}", d.sheet, d.row, d.batch);
+        let place = if d.batch > 0 { format!("staat al in batch {}", d.batch) } else { "bestaat al".to_string() };
+        match &d.note {
+            Some(note) => println!("  dubbel: {} rij {} {place}. {note}", d.sheet, d.row),
+            None => println!("  dubbel: {} rij {} {place}", d.sheet, d.row),
+        }
     }
     if s.duplicates.len() > 50 {
         println!("  ... en nog {} dubbele regels", s.rows_duplicate - 50);

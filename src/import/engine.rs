@@ -156,7 +156,12 @@ pub async fn run<K: ImportKind>(
             if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
                 summary.rows_duplicate += 1;
                 if summary.duplicates.len() < MAX_LISTED {
-                    summary.duplicates.push(Duplicate { sheet: sheet.clone(), row: p.row, batch: *b });
+                    summary.duplicates.push(Duplicate {
+                        sheet: sheet.clone(),
+                        row: p.row,
+                        batch: *b,
+                        note: kind.duplicate_note(p.row),
+                    });
                 }
                 continue;
             }
@@ -188,6 +193,12 @@ pub async fn run<K: ImportKind>(
 
     let mut commit =
         !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid) && new_rows > 0;
+    if opts.dry_run && !mapped.structural && new_rows > 0 {
+        if let Some(message) = kind.dry_run_refusal() {
+            summary.errors.insert(0, RowError { sheet: sheet.clone(), row: None, column: None, value: None, message });
+            summary.errors_total += 1;
+        }
+    }
     if commit {
         match kind.finish(&mut tx, batch_id, &req.actor).await {
             Ok(()) => {}
@@ -575,7 +586,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         self.rows_read += 1;
         let layout = self.layout.as_ref().expect("header found");
         let fields = self.t.fields;
-        let mut values = RowValues { values: vec![None; fields.len()] };
+        let mut values = RowValues { values: vec![None; fields.len()], row: row.number };
         let mut problems: Vec<(usize, String)> = Vec::new();
         for (i, col) in self.t.columns.iter().enumerate() {
             let Some(c) = layout.columns[i] else { continue };

@@ -81,6 +81,29 @@ fn field_cents(t: &CheckedTemplate, field: &str, l: &LedgerLine) -> Option<i64> 
 
 /// An xlsx in the template's layout with the given lines (none for a ready-to-fill file).
 pub fn workbook(t: &CheckedTemplate, lines: &[LedgerLine]) -> Result<Vec<u8>, String> {
+    build(t, lines, &[])
+}
+
+/// An xlsx in the template's layout with rows of text, one string per template column in the template's order
+/// (empty: cell left empty). For register templates, whose rows are not ledger lines.
+pub fn workbook_text(t: &CheckedTemplate, rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
+    build(t, &[], rows)
+}
+
+/// The sheet an example is written to when the template does not name one.
+fn default_sheet(t: &CheckedTemplate) -> &'static str {
+    match t.template.kind {
+        super::Kind::Ledger => "Grootboek",
+        super::Kind::Providers => "Aanbieders",
+        super::Kind::Certifications => "Keurmerken",
+        super::Kind::Contracts if t.column_for("tariff").is_some() => "Tarieven",
+        super::Kind::Contracts => "Contracten",
+        super::Kind::Placements => "Plaatsingen",
+        super::Kind::Funding => "Financiering",
+    }
+}
+
+fn build(t: &CheckedTemplate, lines: &[LedgerLine], text_rows: &[Vec<String>]) -> Result<Vec<u8>, String> {
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
     let date_fmt = Format::new().set_num_format("dd-mm-yyyy");
@@ -89,7 +112,7 @@ pub fn workbook(t: &CheckedTemplate, lines: &[LedgerLine]) -> Result<Vec<u8>, St
     let hr = header_row(t);
     let sheet_name = match &t.template.sheet {
         Some(SheetRef::Name(n)) => n.clone(),
-        _ => "Grootboek".to_string(),
+        _ => default_sheet(t).to_string(),
     };
     {
         let ws = wb.add_worksheet().set_name(&sheet_name).map_err(xlsx_err)?;
@@ -137,6 +160,14 @@ pub fn workbook(t: &CheckedTemplate, lines: &[LedgerLine]) -> Result<Vec<u8>, St
                 }
             }
         }
+        for (i, row) in text_rows.iter().enumerate() {
+            let r = hr + 1 + i as u32;
+            for (value, (col, _)) in row.iter().zip(&cols) {
+                if !value.is_empty() {
+                    ws.write_string(r, *col, value).map_err(xlsx_err)?;
+                }
+            }
+        }
         if !lines.is_empty() && !t.template.skip.first_cell_starts_with.is_empty() {
             let r = hr + 1 + lines.len() as u32;
             let first_col = cols.iter().map(|(c, _)| *c).min().unwrap_or(0);
@@ -178,14 +209,24 @@ pub fn workbook(t: &CheckedTemplate, lines: &[LedgerLine]) -> Result<Vec<u8>, St
         ws.write_string(r, 4, notation).map_err(xlsx_err)?;
     }
     let r = t.columns.len() as u32 + 2;
-    let sign = match t.template.sign {
-        SignConvention::Signed => "Eén bedragkolom: een uitgave is positief, een creditering negatief.",
-        SignConvention::DebitCredit => "Kolommen Debet en Credit: het bedrag is debet min credit.",
-        SignConvention::Indicator => "Bedrag zonder teken plus een kolom die zegt of het debet of credit is.",
-    };
-    ws.write_string(r, 0, sign).map_err(xlsx_err)?;
-    ws.write_string(r + 1, 0, "Lege regels en regels waarvan de eerste cel met 'Totaal' begint worden overgeslagen.")
+    if t.template.kind == super::Kind::Ledger {
+        let sign = match t.template.sign {
+            SignConvention::Signed => "Eén bedragkolom: een uitgave is positief, een creditering negatief.",
+            SignConvention::DebitCredit => "Kolommen Debet en Credit: het bedrag is debet min credit.",
+            SignConvention::Indicator => "Bedrag zonder teken plus een kolom die zegt of het debet of credit is.",
+        };
+        ws.write_string(r, 0, sign).map_err(xlsx_err)?;
+        ws.write_string(
+            r + 1,
+            0,
+            "Lege regels en regels waarvan de eerste cel met 'Totaal' begint worden overgeslagen.",
+        )
         .map_err(xlsx_err)?;
+    } else {
+        ws.write_string(r, 0, t.template.description.as_str()).map_err(xlsx_err)?;
+        ws.write_string(r + 1, 0, "Lege regels worden overgeslagen. Een regel die al bekend is, wordt niet gewijzigd.")
+            .map_err(xlsx_err)?;
+    }
     ws.set_column_width(3, 90).map_err(xlsx_err)?;
     wb.save_to_buffer().map_err(xlsx_err)
 }

@@ -1,11 +1,18 @@
 //! The one import engine: read (calamine / csv) -> map (template) -> parse cells -> validate -> dedupe ->
-//! commit in one transaction. Each entity kind plugs in through [`ImportKind`]; only `ledger` exists so far.
+//! commit in one transaction. Each entity kind plugs in through [`ImportKind`]: the ledger, and the registers
+//! (providers, certifications, contracts with tariffs and milestones, placements, funding).
 
 pub mod cells;
+pub mod certifications;
 pub mod cli;
+pub mod contracts;
 pub mod engine;
 pub mod example;
+pub mod funding;
 pub mod ledger;
+pub mod placements;
+pub mod providers;
+pub mod registers;
 pub mod rejects;
 pub mod source;
 pub mod template;
@@ -60,16 +67,20 @@ impl Kind {
         }
     }
 
-    /// The fields a template for this kind may map. Kinds that have no importer yet have none.
+    /// The fields a template for this kind may map.
     pub fn fields(self) -> &'static [FieldDef] {
         match self {
             Kind::Ledger => ledger::FIELDS,
-            _ => &[],
+            Kind::Providers => providers::FIELDS,
+            Kind::Certifications => certifications::FIELDS,
+            Kind::Contracts => contracts::FIELDS,
+            Kind::Placements => placements::FIELDS,
+            Kind::Funding => funding::FIELDS,
         }
     }
 
     pub fn supported(self) -> bool {
-        self == Kind::Ledger
+        !self.fields().is_empty()
     }
 }
 
@@ -124,6 +135,8 @@ impl Value {
 #[derive(Debug, Default)]
 pub struct RowValues {
     pub values: Vec<Option<Value>>,
+    /// The row number as the spreadsheet shows it, for messages that point at another row.
+    pub row: u32,
 }
 
 impl RowValues {
@@ -174,7 +187,11 @@ pub struct RowError {
 pub struct Duplicate {
     pub sheet: String,
     pub row: u32,
+    /// The batch that brought the existing record; 0 when it was entered on a screen.
     pub batch: i64,
+    /// What differs between the file and the stored record, which the import did not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The outcome of an import or a dry run. Counts classify every data row of the file:
@@ -250,6 +267,17 @@ pub trait ImportKind: Send + Sync + 'static {
         batch: i64,
         rows: &[Prepared<Self::Record>],
     ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send;
+
+    /// For a row `insert` found to exist already: what differs from the stored record (nothing is updated).
+    fn duplicate_note(&self, _row: u32) -> Option<String> {
+        None
+    }
+
+    /// In a dry run `finish` does not run; a kind that can tell from the rows already that it would refuse the
+    /// batch says so here, so the preview shows it.
+    fn dry_run_refusal(&self) -> Option<String> {
+        None
+    }
 
     /// Runs inside the batch's transaction after every record is inserted, before the commit: a kind may
     /// refuse the whole batch (Err with a Dutch message) or bring derived data up to date.

@@ -10,6 +10,12 @@ const SHIPPED: &[(&str, &str)] = &[
     ("standaard-grootboek", include_str!("../../import-templates/standaard-grootboek.toml")),
     ("grootboek-debet-credit", include_str!("../../import-templates/grootboek-debet-credit.toml")),
     ("grootboek-csv-1252", include_str!("../../import-templates/grootboek-csv-1252.toml")),
+    ("standaard-aanbieders", include_str!("../../import-templates/standaard-aanbieders.toml")),
+    ("standaard-keurmerken", include_str!("../../import-templates/standaard-keurmerken.toml")),
+    ("standaard-contracten", include_str!("../../import-templates/standaard-contracten.toml")),
+    ("standaard-tarieven", include_str!("../../import-templates/standaard-tarieven.toml")),
+    ("standaard-plaatsingen", include_str!("../../import-templates/standaard-plaatsingen.toml")),
+    ("standaard-financiering", include_str!("../../import-templates/standaard-financiering.toml")),
 ];
 
 /// A file type a template accepts; the actual type is recognised from the file's content.
@@ -407,6 +413,9 @@ fn check(template: Template) -> Result<CheckedTemplate, String> {
             }
         }
     }
+    if template.kind == Kind::Contracts {
+        super::contracts::check_layout(&has).map_err(|e| format!("sjabloon {name}: {e}"))?;
+    }
     for f in fields.iter().filter(|f| f.required) {
         need(has(f.name), &format!("verplicht veld '{}' ({}) ontbreekt", f.name, f.label))?;
     }
@@ -484,7 +493,7 @@ mod tests {
     #[test]
     fn every_shipped_template_is_valid() {
         let all = shipped();
-        assert_eq!(all.len(), 3);
+        assert_eq!(all.len(), 9);
         for t in &all {
             assert_eq!(find(t.name()).unwrap().name(), t.name());
         }

@@ -69,6 +69,13 @@ pub async fn all_by_provider(db: &Db) -> sqlx::Result<std::collections::HashMap<
 
 pub async fn insert(db: &Db, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
     let mut tx = begin(db).await?;
+    let id = insert_in(&mut tx, provider_id, d, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts a decision inside a caller's transaction (the import engine commits many in one), audited.
+pub async fn insert_in(tx: &mut super::Tx, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO certification (provider_id, status, decision_date, valid_from, valid_until, suspended_from,
              suspended_until, registration_number, note, created_at)
@@ -84,13 +91,12 @@ pub async fn insert(db: &Db, provider_id: i64, d: &Decision, actor: &str) -> sql
     .bind(&d.registration_number)
     .bind(&d.note)
     .bind(dates::now_timestamp())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     let mut stored = d.clone();
     stored.id = id;
     let mut after = audit::snapshot(&stored);
     after["provider_id"] = provider_id.into();
-    audit::record(&mut tx, actor, "create", "certification", id, None, Some(&after)).await?;
-    tx.commit().await?;
+    audit::record(tx, actor, "create", "certification", id, None, Some(&after)).await?;
     Ok(id)
 }

@@ -166,6 +166,9 @@ pub enum UndoError {
     AlreadyUndone(i64),
     #[error("importbatch {0} bevat regels in het afgesloten jaar {1}; vraag een beheerder het jaar te heropenen")]
     ClosedYear(i64, i32),
+    /// Records of the batch are used by data that came later; carries the Dutch explanation.
+    #[error("importbatch {0} kan niet ongedaan worden gemaakt: {1}. Er is niets veranderd.")]
+    Referenced(i64, String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -197,8 +200,12 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     if let Some(year) = closed_year_in_batch(&mut tx, id).await? {
         return Err(UndoError::ClosedYear(id, year));
     }
-    let removed =
-        sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected();
+    let removed = match before.kind.as_str() {
+        "ledger" => {
+            sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected()
+        }
+        other => undo_register(&mut tx, id, other, actor).await?,
+    };
     let now = dates::now_timestamp();
     sqlx::query("UPDATE import_batch SET status = 'undone', undone_by = ?, undone_at = ? WHERE id = ?")
         .bind(actor)
@@ -249,4 +256,128 @@ pub async fn batch_lines(db: &Db, batch: i64, limit: i64, offset: i64) -> sqlx::
 /// Number of ledger lines and their total in cents: for tests and the overview.
 pub async fn ledger_totals(db: &Db) -> sqlx::Result<(i64, i64)> {
     sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger_entry").fetch_one(db).await
+}
+
+/// Checks that run before a register batch is removed: each query returns a description of the first record of
+/// the batch that later data uses, or nothing. `?1` is the batch.
+const REFERENCE_CHECKS: &[(&str, &str)] = &[
+    (
+        "providers",
+        "SELECT 'taalaanbieder ' || p.name || ' (KvK ' || p.kvk || ') heeft inmiddels keurmerken, contracten of een crediteurkoppeling'
+         FROM provider p WHERE p.batch_id = ?1 AND (
+             EXISTS (SELECT 1 FROM certification c WHERE c.provider_id = p.id)
+             OR EXISTS (SELECT 1 FROM contract k WHERE k.provider_id = p.id)
+             OR EXISTS (SELECT 1 FROM creditor_link l WHERE l.provider_id = p.id))
+         ORDER BY p.id LIMIT 1",
+    ),
+    (
+        "contracts",
+        "SELECT 'contract ' || k.reference || ' heeft inmiddels plaatsingen, tarieven of betaalmomenten uit een andere batch, \
+         opties, documenten of toegerekende boekingen; maak die eerst ongedaan of verwijder ze'
+         FROM contract k WHERE k.batch_id = ?1 AND (
+             EXISTS (SELECT 1 FROM placement x WHERE x.contract_id = k.id)
+             OR EXISTS (SELECT 1 FROM tariff x WHERE x.contract_id = k.id AND x.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM payment_milestone x WHERE x.contract_id = k.id AND x.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM extension_option x WHERE x.contract_id = k.id)
+             OR EXISTS (SELECT 1 FROM contract_document x WHERE x.contract_id = k.id)
+             OR EXISTS (SELECT 1 FROM attribution_rule x WHERE x.contract_id = k.id)
+             OR EXISTS (SELECT 1 FROM ledger_attribution x WHERE x.contract_id = k.id))
+         ORDER BY k.id LIMIT 1",
+    ),
+    (
+        "contracts",
+        "SELECT 'het tarief van contract ' || k.reference || ' voor route ' || t.route || ' vanaf ' || t.valid_from
+             || ' geldt voor plaatsingen die inmiddels zijn vastgelegd'
+         FROM tariff t JOIN contract k ON k.id = t.contract_id
+         WHERE t.batch_id = ?1 AND EXISTS (SELECT 1 FROM placement x WHERE x.contract_id = t.contract_id AND x.route = t.route
+             AND x.start_date >= t.valid_from AND (t.valid_until IS NULL OR x.start_date <= t.valid_until))
+         ORDER BY t.id LIMIT 1",
+    ),
+    (
+        "contracts",
+        "SELECT 'de betaalmomenten van contract ' || k.reference || ' voor route ' || m.route
+             || ' gelden voor plaatsingen die inmiddels zijn vastgelegd'
+         FROM payment_milestone m JOIN contract k ON k.id = m.contract_id
+         WHERE m.batch_id = ?1 AND EXISTS (SELECT 1 FROM placement x WHERE x.contract_id = m.contract_id AND x.route = m.route)
+         ORDER BY m.id LIMIT 1",
+    ),
+    (
+        "funding",
+        "SELECT 'begrotingspost ' || b.category || ' ' || b.year || ' wordt inmiddels gebruikt door een toerekenregel of toegerekende boekingen'
+         FROM budget_line b WHERE b.batch_id = ?1 AND (
+             EXISTS (SELECT 1 FROM attribution_rule r WHERE r.budget_line_id = b.id)
+             OR EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.budget_line_id = b.id))
+         ORDER BY b.id LIMIT 1",
+    ),
+    (
+        "funding",
+        "SELECT 'het jaar ' || y.year || ' is afgesloten; vraag een beheerder het jaar te heropenen'
+         FROM year_close y WHERE EXISTS (SELECT 1 FROM allocation a WHERE a.batch_id = ?1 AND a.year = y.year)
+             OR EXISTS (SELECT 1 FROM budget_line b WHERE b.batch_id = ?1 AND b.year = y.year)
+         ORDER BY y.year LIMIT 1",
+    ),
+];
+
+/// The tables each register kind writes, in the order their rows are removed (dependents first).
+fn register_tables(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "providers" => &["provider"],
+        "certifications" => &["certification"],
+        "contracts" => &["payment_milestone", "tariff", "contract"],
+        "placements" => &["placement"],
+        "funding" => &["allocation", "budget_line"],
+        _ => &[],
+    }
+}
+
+/// Removes the records a register batch created, after checking nothing later depends on them. Each removed
+/// record is audited with its values before.
+async fn undo_register(tx: &mut Tx, id: i64, kind: &str, actor: &str) -> Result<u64, UndoError> {
+    for (_, sql) in REFERENCE_CHECKS.iter().filter(|(k, _)| *k == kind) {
+        let found: Option<String> = sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **tx).await?;
+        if let Some(why) = found {
+            return Err(UndoError::Referenced(id, why));
+        }
+    }
+    let mut removed = 0;
+    for table in register_tables(kind) {
+        // Audit each record with its values before it goes.
+        for before in row_snapshots(tx, table, id).await? {
+            let rid = before["id"].as_i64().unwrap_or_default();
+            audit::record(tx, actor, "delete", table, rid, Some(&before), None).await?;
+        }
+        removed += sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = ?"))
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+    }
+    Ok(removed)
+}
+
+/// Every row of `table` that `batch` created, as JSON objects (column name -> value), ordered by id.
+async fn row_snapshots(tx: &mut Tx, table: &str, batch: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+    use sqlx::{Column, Row, ValueRef};
+    let rows = sqlx::query(&format!("SELECT * FROM {table} WHERE batch_id = ? ORDER BY id"))
+        .bind(batch)
+        .fetch_all(&mut **tx)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let mut m = serde_json::Map::new();
+            for (i, c) in r.columns().iter().enumerate() {
+                let raw = r.try_get_raw(i).ok();
+                let v = match raw {
+                    Some(v) if v.is_null() => serde_json::Value::Null,
+                    _ => match r.try_get::<i64, _>(i) {
+                        Ok(n) => n.into(),
+                        Err(_) => r.try_get::<String, _>(i).map(Into::into).unwrap_or(serde_json::Value::Null),
+                    },
+                };
+                m.insert(c.name().to_string(), v);
+            }
+            serde_json::Value::Object(m)
+        })
+        .collect())
 }

@@ -77,7 +77,14 @@ async fn kvk_owner(tx: &mut super::Tx, kvk: &str, except: i64) -> sqlx::Result<O
 
 pub async fn create(db: &Db, draft: &ProviderDraft, actor: &str) -> Result<i64, ChangeError> {
     let mut tx = begin(db).await?;
-    if let Some(owner) = kvk_owner(&mut tx, draft.kvk.as_str(), 0).await? {
+    let id = insert_in(&mut tx, draft, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Inserts a provider inside a caller's transaction (the import engine commits many in one), audited.
+pub async fn insert_in(tx: &mut super::Tx, draft: &ProviderDraft, actor: &str) -> Result<i64, ChangeError> {
+    if let Some(owner) = kvk_owner(tx, draft.kvk.as_str(), 0).await? {
         return Err(ChangeError::DuplicateKvk(draft.kvk.as_str().into(), owner));
     }
     let now = dates::now_timestamp();
@@ -95,12 +102,16 @@ pub async fn create(db: &Db, draft: &ProviderDraft, actor: &str) -> Result<i64, 
     .bind(draft.active)
     .bind(&now)
     .bind(&now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let after = fetch(&mut tx, id).await?;
-    audit::record(&mut tx, actor, "create", "provider", id, None, Some(&audit::snapshot(&after))).await?;
-    tx.commit().await?;
+    let after = fetch(tx, id).await?;
+    audit::record(tx, actor, "create", "provider", id, None, Some(&audit::snapshot(&after))).await?;
     Ok(id)
+}
+
+/// A provider by KvK number inside a transaction.
+pub async fn by_kvk_in(tx: &mut super::Tx, kvk: &str) -> sqlx::Result<Option<Provider>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM provider WHERE kvk = ?")).bind(kvk).fetch_optional(&mut **tx).await
 }
 
 async fn fetch(tx: &mut super::Tx, id: i64) -> sqlx::Result<Provider> {

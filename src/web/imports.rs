@@ -585,9 +585,11 @@ async fn undo(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i
     match store::undo_batch(&state.db, id, user.actor()).await {
         Ok(_) => Ok(Redirect::to(&format!("/import/batches/{id}?melding=ongedaan")).into_response()),
         Err(store::UndoError::NotFound(_)) => Err(AppError::NotFound),
-        Err(e @ (store::UndoError::AlreadyUndone(_) | store::UndoError::ClosedYear(..))) => {
-            Err(AppError::Conflict(e.to_string()))
-        }
+        Err(
+            e @ (store::UndoError::AlreadyUndone(_)
+            | store::UndoError::ClosedYear(..)
+            | store::UndoError::Referenced(..)),
+        ) => Err(AppError::Conflict(e.to_string())),
         Err(store::UndoError::Db(e)) => Err(e.into()),
     }
 }

@@ -1,0 +1,720 @@
+//! The register imports through the command line: providers, certifications, contracts and tariffs,
+//! placements and funding. Exact counts, re-imports that add nothing, bad rows with their Dutch message and
+//! place, --skip-invalid, undo (and its refusals), closed years, and every new template's example file.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+fn import(ctx: &Ctx, kind: &str, file: &Path, template: &str, extra: &[&str]) -> Run {
+    let mut c = ctx.cmd();
+    c.args(["import", kind]).arg(file).args(["--template", template, "--json"]).args(extra);
+    run(c)
+}
+
+/// Writes rows (one string per template column, in the template's order) through the example writer, so
+/// every fixture is also a round trip of `templates example`.
+fn write(path: &Path, template: &str, rows: &[&[&str]]) {
+    let t = taalbudget::import::template::find(template).unwrap();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect();
+    std::fs::write(path, taalbudget::import::example::workbook_text(&t, &rows).unwrap()).unwrap();
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+}
+
+fn count(ctx: &Ctx, sql: &str) -> i64 {
+    let db = ctx.db.clone();
+    let sql = sql.to_string();
+    block_on(async move {
+        let pool = taalbudget::store::connect(&db).await.unwrap();
+        let n: i64 = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    })
+}
+
+fn counts(r: &Run) -> (u64, u64, u64, u64) {
+    (r.n("rows_read"), r.n("rows_imported"), r.n("rows_duplicate"), r.n("rows_rejected"))
+}
+
+/// (sheet, row, column, value, message) of the first error.
+fn first(r: &Run) -> (String, u64, String, String, String) {
+    let e = r.first_error();
+    let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+    (s("sheet"), e["row"].as_u64().unwrap_or(0), s("column"), s("value"), s("message"))
+}
+
+const PROVIDERS: &[&[&str]] = &[
+    &[
+        "Taalschool Utrecht BV",
+        "12345678",
+        "Oudegracht 1, Utrecht",
+        "Anna de Vries",
+        "anna@taalschool.nl",
+        "030-1234567",
+        "",
+    ],
+    &["Inburgering Oost", "23456789", "Markt 2, Zwolle", "", "", "", "Alleen Z-route"],
+    &["Taalhuis Noord", "34567890", "", "", "", "", ""],
+];
+
+fn providers(ctx: &Ctx) -> i64 {
+    let file = ctx.path("aanbieders.xlsx");
+    write(&file, "standaard-aanbieders", PROVIDERS);
+    let r = import(ctx, "providers", &file, "standaard-aanbieders", &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.json["batch"].as_i64().unwrap()
+}
+
+/// 12345678 holds a fixed-term mark for 2021-06-01..2025-05-31; 23456789 one for 2022 only.
+fn marks(ctx: &Ctx) -> i64 {
+    let file = ctx.path("keurmerken.xlsx");
+    write(
+        &file,
+        "standaard-keurmerken",
+        &[
+            &["12345678", "voor bepaalde tijd", "01-06-2021", "01-06-2021", "31-05-2025", "", "", "BOW-1", ""],
+            &["23456789", "Voor bepaalde tijd", "2022-01-01", "2022-01-01", "2022-12-31", "", "", "BOW-2", ""],
+        ],
+    );
+    let r = import(ctx, "certifications", &file, "standaard-keurmerken", &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    r.json["batch"].as_i64().unwrap()
+}
+
+fn contracts(ctx: &Ctx) -> i64 {
+    let file = ctx.path("contracten.xlsx");
+    write(
+        &file,
+        "standaard-contracten",
+        &[
+            &[
+                "C-2022-01",
+                "B1-route Utrecht",
+                "12345678",
+                "Perceel 1",
+                "b1, z",
+                "01-01-2022",
+                "31-12-2025",
+                "1.500.000,00",
+                "",
+            ],
+            &["C-2022-02", "B1-route Oost", "23456789", "", "b1", "01-01-2022", "31-12-2025", "250000", ""],
+        ],
+    );
+    let r = import(ctx, "contracts", &file, "standaard-contracten", &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(counts(&r), (2, 2, 0, 0));
+    r.json["batch"].as_i64().unwrap()
+}
+
+const MOMENTS: &str = "Start 40% bij start; Tussentijds 30% na 12 maanden; Afronding 30% bij afronding";
+
+fn tariffs(ctx: &Ctx) -> i64 {
+    let file = ctx.path("tarieven.xlsx");
+    write(
+        &file,
+        "standaard-tarieven",
+        &[
+            &["C-2022-01", "b1", "01-01-2022", "31-12-2022", "10.000,00", MOMENTS],
+            &["C-2022-01", "b1", "01-01-2023", "", "10.500,00", ""],
+            &["C-2022-01", "z", "01-01-2022", "", "7.000,00", "Start 50% bij start; Afronding 50% bij afronding"],
+            &["C-2022-02", "B1", "01-01-2022", "", "9.000,00", MOMENTS],
+        ],
+    );
+    let r = import(ctx, "contracts", &file, "standaard-tarieven", &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(counts(&r), (4, 4, 0, 0));
+    r.json["batch"].as_i64().unwrap()
+}
+
+#[test]
+fn providers_import_once_and_a_changed_reimport_is_reported_not_applied() {
+    let ctx = Ctx::new();
+    let file = ctx.path("aanbieders.xlsx");
+    write(&file, "standaard-aanbieders", PROVIDERS);
+    let r = import(&ctx, "providers", &file, "standaard-aanbieders", &[]);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(counts(&r), (3, 3, 0, 0));
+    assert_eq!(r.json["kind"], "providers");
+    let batch = r.json["batch"].as_i64().unwrap();
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 3);
+    assert_eq!(count(&ctx, &format!("SELECT COUNT(*) FROM provider WHERE batch_id = {batch}")), 3);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'provider' AND action = 'create'"), 3);
+
+    let again = import(&ctx, "providers", &file, "standaard-aanbieders", &[]);
+    assert_eq!(again.code, 0);
+    assert_eq!(counts(&again), (3, 0, 3, 0));
+    assert!(again.json["batch"].is_null());
+    assert_eq!(again.json["duplicates"][0]["batch"], batch);
+    assert!(again.json["duplicates"][0]["note"].is_null());
+
+    let changed = ctx.path("gewijzigd.xlsx");
+    write(
+        &changed,
+        "standaard-aanbieders",
+        &[&[
+            "Taalschool Utrecht B.V.",
+            "1234 5678",
+            "Oudegracht 1, Utrecht",
+            "Bert Jansen",
+            "anna@taalschool.nl",
+            "030-1234567",
+            "",
+        ]],
+    );
+    let mut c = ctx.cmd();
+    c.args(["import", "providers"]).arg(&changed).args(["--template", "standaard-aanbieders"]);
+    let text = run(c);
+    assert_eq!(text.code, 0);
+    assert!(text.stdout.contains("wijken af van wat is opgeslagen; die zijn NIET bijgewerkt"), "{}", text.stdout);
+    let r = import(&ctx, "providers", &changed, "standaard-aanbieders", &[]);
+    assert_eq!(counts(&r), (1, 0, 1, 0));
+    assert_eq!(
+        r.json["duplicates"][0]["note"],
+        "Taalaanbieder met KvK-nummer 12345678 (Taalschool Utrecht BV) bestaat al; afwijkend in het bestand: Naam, \
+         Contactpersoon. Niet bijgewerkt: pas dit aan op het scherm als het bestand gelijk heeft"
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider WHERE name = 'Taalschool Utrecht BV'"), 1);
+}
+
+#[test]
+fn an_invalid_kvk_number_rejects_the_file_and_skip_invalid_keeps_the_good_rows() {
+    let ctx = Ctx::new();
+    let file = ctx.path("aanbieders.xlsx");
+    write(
+        &file,
+        "standaard-aanbieders",
+        &[&["Goed BV", "12345678", "", "", "", "", ""], &["Fout BV", "1234567", "", "", "geen-mail", "", ""]],
+    );
+    let r = import(&ctx, "providers", &file, "standaard-aanbieders", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (2, 1, 0, 1));
+    assert!(r.json["batch"].is_null());
+    assert_eq!(
+        first(&r),
+        (
+            "Aanbieders".into(),
+            3,
+            "E".into(),
+            "geen-mail".into(),
+            "E-mail: 'geen-mail' is geen geldig e-mailadres (naam@domein.nl).".into()
+        )
+    );
+    assert_eq!(r.messages()[1], "KvK-nummer: Een KvK-nummer bestaat uit precies 8 cijfers; '1234567' is dat niet.");
+    assert_eq!(r.json["errors"][1]["column"], "B");
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 0);
+
+    let r = import(&ctx, "providers", &file, "standaard-aanbieders", &["--skip-invalid"]);
+    assert_eq!(r.code, 1, "rejected rows are never a green success");
+    assert_eq!(counts(&r), (2, 1, 0, 1));
+    assert!(r.json["batch"].as_i64().is_some());
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 1);
+}
+
+#[test]
+fn certifications_need_a_known_provider_and_pass_the_mark_rules_against_the_file_too() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    let file = ctx.path("keurmerken.xlsx");
+    write(
+        &file,
+        "standaard-keurmerken",
+        &[
+            &["12345678", "voor bepaalde tijd", "01-06-2021", "01-06-2021", "31-05-2025", "", "", "BOW-1", ""],
+            &["12345678", "Geschorst", "01-03-2023", "01-03-2023", "", "01-03-2023", "31-05-2023", "", "Klacht"],
+            &["23456789", "fixed_term", "01-01-2022", "01-01-2022", "31-12-2022", "", "", "", ""],
+            &["23456789", "voor bepaalde tijd", "01-06-2022", "01-06-2022", "31-12-2023", "", "", "", ""],
+            &["99999999", "voor onbepaalde tijd", "01-01-2022", "01-01-2022", "", "", "", "", ""],
+            &["34567890", "goedgekeurd", "01-01-2022", "01-01-2022", "", "", "", "", ""],
+        ],
+    );
+    let r = import(&ctx, "certifications", &file, "standaard-keurmerken", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (6, 3, 0, 3));
+    let m = r.messages();
+    assert_eq!(m.len(), 3, "{m:?}");
+    assert_eq!((r.json["errors"][0]["row"].as_u64(), r.json["errors"][0]["column"].as_str()), (Some(5), Some("D")));
+    assert_eq!(
+        m[0],
+        "Geldig vanaf: Deze periode overlapt met het keurmerk voor bepaalde tijd van 01-01-2022 tot en met 31-12-2022."
+    );
+    assert_eq!(
+        first_at(&r, 1),
+        (
+            "Keurmerken".into(),
+            6,
+            "A".into(),
+            "99999999".into(),
+            "KvK-nummer: Onbekend KvK-nummer 99999999: importeer eerst de taalaanbieder".into()
+        )
+    );
+    assert!(m[2].starts_with("Status: onbekende status 'goedgekeurd'; gebruik voor bepaalde tijd"), "{}", m[2]);
+
+    let r = import(&ctx, "certifications", &file, "standaard-keurmerken", &["--skip-invalid"]);
+    assert_eq!(counts(&r), (6, 3, 0, 3));
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM certification"), 3);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM certification WHERE status = 'suspended'"), 1);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'certification'"), 3);
+
+    let again = import(&ctx, "certifications", &file, "standaard-keurmerken", &["--skip-invalid"]);
+    assert_eq!(counts(&again), (6, 0, 3, 3), "{:?}", again.messages());
+}
+
+fn first_at(r: &Run, i: usize) -> (String, u64, String, String, String) {
+    let e = &r.json["errors"][i];
+    let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+    (s("sheet"), e["row"].as_u64().unwrap_or(0), s("column"), s("value"), s("message"))
+}
+
+#[test]
+fn the_certification_preview_shows_the_current_status_next_to_the_new_one() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    marks(&ctx);
+    let file = ctx.path("schorsing.xlsx");
+    write(
+        &file,
+        "standaard-keurmerken",
+        &[&["12345678", "ingetrokken", "01-02-2024", "01-02-2024", "", "", "", "", ""]],
+    );
+    let db = ctx.db.clone();
+    let outcome = block_on(async move {
+        let pool = taalbudget::store::connect(&db).await.unwrap();
+        let t = taalbudget::import::template::find("standaard-keurmerken").unwrap();
+        let req = taalbudget::import::ImportRequest {
+            path: file.clone(),
+            file_name: "schorsing.xlsx".into(),
+            template: t,
+            actor: "test".into(),
+        };
+        let opts = taalbudget::import::ImportOptions { dry_run: true, ..Default::default() };
+        let o = taalbudget::import::cli::run_kind(&pool, taalbudget::import::Kind::Certifications, req, opts)
+            .await
+            .unwrap();
+        pool.close().await;
+        o
+    });
+    assert_eq!(outcome.preview_headers[2..4], ["Huidige status".to_string(), "Nieuwe status".to_string()]);
+    let row = &outcome.preview[0];
+    assert_eq!(row[1], "Taalschool Utrecht BV");
+    assert!(row[2].starts_with("Voor bepaalde tijd") || row[2].starts_with("Geen geldig keurmerk"), "{row:?}");
+    assert_eq!(row[3], "Ingetrokken");
+    assert_eq!(row[7], "statuswijziging: Voor bepaalde tijd → Ingetrokken");
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM certification"), 2, "a dry run writes nothing");
+}
+
+#[test]
+fn contracts_and_tariffs_import_with_milestones_and_refuse_bad_rows() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    marks(&ctx);
+    contracts(&ctx);
+    let bad = ctx.path("contracten-fout.xlsx");
+    write(
+        &bad,
+        "standaard-contracten",
+        &[
+            &["C-X", "Onbekend", "99999999", "", "b1", "01-01-2022", "31-12-2025", "1000", ""],
+            &["C-Y", "Zonder keurmerk", "34567890", "", "b1", "01-01-2022", "31-12-2025", "1000", ""],
+            &[
+                "C-2022-01",
+                "B1-route Utrecht",
+                "12345678",
+                "Perceel 1",
+                "b1, z",
+                "01-01-2022",
+                "31-12-2025",
+                "1.500.000,00",
+                "",
+            ],
+        ],
+    );
+    let r = import(&ctx, "contracts", &bad, "standaard-contracten", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (3, 0, 1, 2));
+    assert_eq!(
+        first(&r),
+        (
+            "Contracten".into(),
+            2,
+            "C".into(),
+            "99999999".into(),
+            "KvK aanbieder: Onbekend KvK-nummer 99999999: importeer eerst de taalaanbieder".into()
+        )
+    );
+    assert_eq!(
+        r.messages()[1],
+        "KvK aanbieder: Deze aanbieder heeft op de startdatum (01-01-2022) geen geldig Blik op Werk-keurmerk; voor de B1- en Z-route is dat verplicht."
+    );
+
+    tariffs(&ctx);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM tariff"), 4);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM payment_milestone"), 3 + 2 + 3);
+    assert_eq!(count(&ctx, "SELECT SUM(share_bp) FROM payment_milestone WHERE route = 'z'"), 10_000);
+    assert_eq!(
+        count(&ctx, "SELECT due_months FROM payment_milestone WHERE name = 'Tussentijds' AND contract_id = 1"),
+        12
+    );
+    let file = ctx.path("tarieven.xlsx");
+    let again = import(&ctx, "contracts", &file, "standaard-tarieven", &[]);
+    assert_eq!((again.code, counts(&again)), (0, (4, 0, 4, 0)), "{:?}", again.messages());
+
+    let bad = ctx.path("tarieven-fout.xlsx");
+    write(
+        &bad,
+        "standaard-tarieven",
+        &[
+            &["C-2022-01", "b1", "01-07-2022", "31-12-2022", "10.200,00", ""],
+            &["C-2022-02", "z", "01-01-2022", "", "7.000,00", MOMENTS],
+            &["C-2022-03", "b1", "01-01-2022", "", "7.000,00", MOMENTS],
+            &["C-2022-01", "knm", "01-01-2022", "", "700,00", MOMENTS],
+        ],
+    );
+    let r = import(&ctx, "contracts", &bad, "standaard-tarieven", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (4, 0, 0, 4));
+    assert_eq!(
+        first(&r),
+        (
+            "Tarieven".into(),
+            2,
+            "C".into(),
+            "01-07-2022".into(),
+            "Geldig vanaf: Deze periode overlapt met het tarief van € 10.000,00 voor de B1-route (01-01-2022 tot en met 31-12-2022).".into()
+        )
+    );
+    let m = r.messages();
+    assert_eq!(m[1], "Route: Contract C-2022-02 dekt de Z-route niet.");
+    assert_eq!(m[2], "Kenmerk: Onbekend contract met kenmerk C-2022-03: importeer eerst het contract");
+    assert_eq!(m[3], "Route: Contract C-2022-01 dekt de Kennis van de Nederlandse Maatschappij (KNM) niet.");
+
+    write(
+        &bad,
+        "standaard-tarieven",
+        &[&["C-2022-02", "b1", "01-01-2030", "", "9.500,00", "Start 40% bij start; Afronding 50% bij afronding"]],
+    );
+    let r = import(&ctx, "contracts", &bad, "standaard-tarieven", &[]);
+    assert_eq!(
+        first(&r),
+        (
+            "Tarieven".into(),
+            2,
+            "F".into(),
+            "Start 40% bij start; Afronding 50% bij afronding".into(),
+            "Betaalmomenten: De aandelen tellen op tot 90%; dat moet precies 100% zijn.".into()
+        )
+    );
+    write(
+        &bad,
+        "standaard-tarieven",
+        &[&["C-2022-02", "b1", "01-01-2022", "", "9.000,00", "Start 50% bij start; Afronding 50% bij afronding"]],
+    );
+    let r = import(&ctx, "contracts", &bad, "standaard-tarieven", &[]);
+    assert!(
+        r.messages()[0]
+            .starts_with("Betaalmomenten: Contract C-2022-02 heeft voor de B1-route al andere betaalmomenten"),
+        "{:?}",
+        r.messages()
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM tariff"), 4);
+}
+
+#[test]
+fn placements_import_and_refuse_bsn_dates_outside_the_contract_and_providers_without_a_mark() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    marks(&ctx);
+    contracts(&ctx);
+    tariffs(&ctx);
+    let file = ctx.path("plaatsingen.xlsx");
+    write(
+        &file,
+        "standaard-plaatsingen",
+        &[
+            &["K-1001", "wi2021", "C-2022-01", "b1", "01-03-2022", "01-03-2025", "", ""],
+            &[
+                "K-1002",
+                "Wet inburgering 2021",
+                "C-2022-01",
+                "z",
+                "15-09-2023",
+                "15-09-2026",
+                "Uitgevallen",
+                "01-02-2024",
+            ],
+            &["K-1003", "elip", "C-2022-02", "b1", "01-05-2022", "01-05-2025", "loopt", ""],
+        ],
+    );
+    let r = import(&ctx, "placements", &file, "standaard-plaatsingen", &[]);
+    assert_eq!(r.code, 0, "{:?}", r.messages());
+    assert_eq!(counts(&r), (3, 3, 0, 0));
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement WHERE status = 'dropped_out'"), 1);
+    let again = import(&ctx, "placements", &file, "standaard-plaatsingen", &[]);
+    assert_eq!((again.code, counts(&again)), (0, (3, 0, 3, 0)));
+
+    let bad = ctx.path("plaatsingen-fout.xlsx");
+    write(
+        &bad,
+        "standaard-plaatsingen",
+        &[
+            &["123456782", "wi2021", "C-2022-01", "b1", "01-03-2022", "01-03-2025", "", ""],
+            &["K-2001", "wi2021", "C-2022-01", "b1", "01-03-2027", "01-03-2029", "", ""],
+            &["K-2002", "wi2021", "C-2022-02", "b1", "01-03-2023", "01-03-2026", "", ""],
+            &["K-2003", "wi2021", "C-9999", "b1", "01-03-2023", "01-03-2026", "", ""],
+            &["K-2004", "wi2021", "C-2022-01", "b1", "01-04-2022", "01-04-2025", "", ""],
+        ],
+    );
+    let r = import(&ctx, "placements", &bad, "standaard-plaatsingen", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (5, 1, 0, 4));
+    assert_eq!(
+        first(&r),
+        (
+            "Plaatsingen".into(),
+            2,
+            "A".into(),
+            "123456782".into(),
+            "Klantnummer: Dit lijkt een BSN (9 cijfers die de elfproef doorstaan). taalbudget bewaart geen BSN; gebruik het klantnummer van de gemeente.".into()
+        )
+    );
+    let m = r.messages();
+    assert_eq!(first_at(&r, 1).1, 3);
+    assert!(m.contains(
+        &"Startdatum: De startdatum valt buiten de contractperiode (01-01-2022 tot en met 31-12-2025, opties inbegrepen)."
+            .to_string()
+    ), "{m:?}");
+    assert!(m.contains(&"Contract: De aanbieder van dit contract heeft op 01-03-2023 geen geldig Blik op Werk-keurmerk; plaatsen is dan niet toegestaan.".to_string()), "{m:?}");
+    assert!(
+        m.contains(&"Contract: Onbekend contract met kenmerk C-9999: importeer eerst het contract".to_string()),
+        "{m:?}"
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 3);
+
+    let r = import(&ctx, "placements", &bad, "standaard-plaatsingen", &["--skip-invalid"]);
+    assert_eq!((r.code, counts(&r)), (1, (5, 1, 0, 4)));
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 4);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement WHERE client_number = '123456782'"), 0);
+}
+
+#[test]
+fn undo_removes_exactly_the_batch_and_refuses_while_later_data_uses_it() {
+    let ctx = Ctx::new();
+    let pb = providers(&ctx);
+    let extra = ctx.path("extra.xlsx");
+    write(&extra, "standaard-aanbieders", &[&["Los BV", "45678901", "", "", "", "", ""]]);
+    let eb = import(&ctx, "providers", &extra, "standaard-aanbieders", &[]).json["batch"].as_i64().unwrap();
+    let mb = marks(&ctx);
+
+    let r = ctx.undo(pb);
+    assert_eq!(r.code, 2);
+    let msg = r.json["errors"][0]["message"].as_str().unwrap().to_string();
+    assert_eq!(
+        msg,
+        format!(
+            "importbatch {pb} kan niet ongedaan worden gemaakt: taalaanbieder Taalschool Utrecht BV (KvK 12345678) heeft \
+             inmiddels keurmerken, contracten of een crediteurkoppeling. Er is niets veranderd."
+        )
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 4);
+
+    let cb = contracts(&ctx);
+    let tb = tariffs(&ctx);
+    let file = ctx.path("plaatsingen.xlsx");
+    write(&file, "standaard-plaatsingen", &[&["K-1", "wi2021", "C-2022-01", "b1", "01-03-2022", "01-03-2025", "", ""]]);
+    let plb = import(&ctx, "placements", &file, "standaard-plaatsingen", &[]).json["batch"].as_i64().unwrap();
+
+    let r = ctx.undo(cb);
+    assert_eq!(r.code, 2);
+    assert!(r.json["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("contract C-2022-01 heeft inmiddels plaatsingen"));
+    let r = ctx.undo(tb);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.json["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("het tarief van contract C-2022-01 voor route b1 vanaf 2022-01-01"),
+        "{}",
+        r.json
+    );
+
+    let audit_before = count(&ctx, "SELECT COUNT(*) FROM audit_log");
+    assert_eq!(ctx.undo(plb).code, 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 0);
+    assert_eq!(ctx.undo(tb).code, 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM tariff"), 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM payment_milestone"), 0);
+    assert_eq!(ctx.undo(cb).code, 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM contract"), 0);
+    assert_eq!(ctx.undo(mb).code, 0);
+    assert_eq!(ctx.undo(eb).code, 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 3, "only the provider of the undone batch is gone");
+    assert_eq!(ctx.undo(pb).code, 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 0);
+    // 1 placement + 4 tariffs + 8 milestones + 2 contracts + 2 marks + 1 + 3 providers deleted, plus 6 batch undos.
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log") - audit_before, 21 + 6);
+    let r = ctx.undo(pb);
+    assert_eq!(r.code, 2, "a batch is undone once");
+
+    // After the undo the same file imports again.
+    providers(&ctx);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 3);
+}
+
+fn stream(ctx: &Ctx) {
+    let db = ctx.db.clone();
+    block_on(async move {
+        use taalbudget::domain::funding::{FundingStream, StreamKind};
+        let pool = taalbudget::store::connect(&db).await.unwrap();
+        let s = FundingStream {
+            id: 0,
+            code: "SPUK".into(),
+            name: "SPUK inburgering".into(),
+            kind: StreamKind::parse("specific_grant").unwrap(),
+            cohorts: vec![],
+            spend_from: date(2022, 1, 1),
+            spend_until: Some(date(2026, 12, 31)),
+            carry_over: false,
+            notes: String::new(),
+        };
+        taalbudget::store::funding::create_stream(&pool, &s, "test").await.unwrap();
+        pool.close().await;
+    });
+}
+
+#[test]
+fn funding_imports_allocations_and_budget_lines_and_refuses_closed_years() {
+    let ctx = Ctx::new();
+    stream(&ctx);
+    let file = ctx.path("financiering.xlsx");
+    write(
+        &file,
+        "standaard-financiering",
+        &[
+            &["SPUK", "2022", "voorschot", "1.200.000,00", "SPUK-2022-01", "15-01-2022", ""],
+            &["SPUK", "2022", "Vaststelling", "1.150.000,00", "Vaststelling 2022", "15-05-2023", ""],
+            &["SPUK", "2023", "correctie", "-25.000,00", "Meicirculaire 2023", "01-06-2023", ""],
+            &["SPUK", "2023", "begrotingspost", "800.000,00", "", "", "Taalonderwijs B1"],
+            &["SPUK", "2024", "begrotingspost", "850.000,00", "", "", "Taalonderwijs B1"],
+        ],
+    );
+    let r = import(&ctx, "funding", &file, "standaard-financiering", &[]);
+    assert_eq!(r.code, 0, "{:?}", r.messages());
+    assert_eq!(counts(&r), (5, 5, 0, 0));
+    let batch = r.json["batch"].as_i64().unwrap();
+    assert_eq!(count(&ctx, &format!("SELECT COUNT(*) FROM allocation WHERE batch_id = {batch}")), 3);
+    assert_eq!(count(&ctx, "SELECT SUM(amount_cents) FROM allocation"), 232_500_000);
+    assert_eq!(count(&ctx, "SELECT SUM(amount_cents) FROM budget_line"), 165_000_000);
+    let again = import(&ctx, "funding", &file, "standaard-financiering", &[]);
+    assert_eq!((again.code, counts(&again)), (0, (5, 0, 5, 0)));
+
+    let bad = ctx.path("financiering-fout.xlsx");
+    write(
+        &bad,
+        "standaard-financiering",
+        &[
+            &["SPUK", "2030", "voorschot", "100.000,00", "SPUK-2030", "15-01-2030", ""],
+            &["SPUK", "2025", "begrotingspost", "-5.000,00", "", "", "Begeleiding"],
+            &["ELIP", "2025", "voorschot", "100,00", "X", "01-01-2025", ""],
+            &["SPUK", "2025", "subsidie", "100,00", "X", "01-01-2025", ""],
+            &["SPUK", "2025", "voorschot", "-100,00", "X", "01-01-2025", ""],
+            &["SPUK", "2025", "begrotingspost", "5.000,00", "", "", "Begeleiding"],
+        ],
+    );
+    let r = import(&ctx, "funding", &bad, "standaard-financiering", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (6, 1, 0, 5));
+    assert_eq!(
+        first(&r),
+        (
+            "Financiering".into(),
+            2,
+            "B".into(),
+            "2030".into(),
+            "Jaar: 2030 valt buiten de bestedingsperiode van SPUK (01-01-2022 tot en met 31-12-2026).".into()
+        )
+    );
+    let m = r.messages();
+    assert_eq!(first_at(&r, 1).2, "D");
+    assert_eq!(m[1], "Bedrag: Een begrotingspost kan niet negatief zijn.");
+    assert_eq!(m[2], "Bron: Onbekende financieringsbron 'ELIP': leg de bron eerst vast");
+    assert_eq!(m[3], "Soort: onbekende soort 'subsidie'; gebruik voorschot, vaststelling, correctie of begrotingspost");
+    assert_eq!(m[4], "Bedrag: Alleen een correctie kan negatief zijn.");
+
+    // A closed year refuses the whole batch, even the rows of open years.
+    let db = ctx.db.clone();
+    block_on(async move {
+        let pool = taalbudget::store::connect(&db).await.unwrap();
+        taalbudget::store::funding::close_year(&pool, 2025, "test").await.unwrap();
+        pool.close().await;
+    });
+    let closed = ctx.path("gesloten.xlsx");
+    write(
+        &closed,
+        "standaard-financiering",
+        &[
+            &["SPUK", "2026", "voorschot", "100.000,00", "SPUK-2026", "15-01-2026", ""],
+            &["SPUK", "2025", "begrotingspost", "5.000,00", "", "", "Begeleiding"],
+        ],
+    );
+    let before = count(&ctx, "SELECT COUNT(*) FROM audit_log");
+    let dry = import(&ctx, "funding", &closed, "standaard-financiering", &["--dry-run"]);
+    assert_eq!(dry.code, 1, "a dry run shows the refusal too");
+    assert!(dry.messages()[0].starts_with("Het bestand bevat financiering voor 2025"), "{:?}", dry.messages());
+    let r = import(&ctx, "funding", &closed, "standaard-financiering", &[]);
+    assert_eq!(r.code, 1);
+    assert!(r.json["batch"].is_null());
+    assert_eq!(
+        r.messages()[0],
+        "Het bestand bevat financiering voor 2025, en dat jaar is afgesloten. Er is niets geïmporteerd; vraag een \
+         beheerder het jaar te heropenen of laat die regels weg."
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation"), 3);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log"), before);
+}
+
+#[test]
+fn every_register_template_writes_an_example_that_reads_back() {
+    let ctx = Ctx::new();
+    for (name, sheet, first_header) in [
+        ("standaard-aanbieders", "Aanbieders", "Naam"),
+        ("standaard-keurmerken", "Keurmerken", "KvK-nummer"),
+        ("standaard-contracten", "Contracten", "Kenmerk"),
+        ("standaard-tarieven", "Tarieven", "Kenmerk"),
+        ("standaard-plaatsingen", "Plaatsingen", "Klantnummer"),
+        ("standaard-financiering", "Financiering", "Bron"),
+    ] {
+        let out = ctx.path(&format!("{name}.xlsx"));
+        let mut c = ctx.cmd();
+        c.args(["templates", "example", name, "--out"]).arg(&out);
+        let r = run(c);
+        assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+        use calamine::Reader;
+        let mut wb = calamine::open_workbook_auto(&out).unwrap();
+        assert_eq!(wb.sheet_names()[0], sheet);
+        let range = wb.worksheet_range(sheet).unwrap();
+        let t = taalbudget::import::template::find(name).unwrap();
+        let headers: Vec<String> = range.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        let expected: Vec<String> = t.columns.iter().map(|c| c.column.header.clone().unwrap()).collect();
+        assert_eq!(headers, expected, "{name}");
+        assert_eq!(headers[0], first_header);
+        // The empty example is understood: the header is found, and there is nothing to import.
+        let kind = t.template.kind.as_str();
+        let r = import(&ctx, kind, &out, name, &[]);
+        assert_eq!(r.code, 1, "{name}");
+        assert!(r.messages()[0].contains("staan geen gegevensregels"), "{name}: {:?}", r.messages());
+    }
+    let mut c = ctx.cmd();
+    c.args(["templates", "list"]);
+    let r = run(c);
+    for name in ["standaard-aanbieders", "standaard-keurmerken", "standaard-tarieven", "standaard-financiering"] {
+        assert!(r.stdout.contains(name), "{}", r.stdout);
+    }
+}
