@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use super::bsn::looks_like_bsn;
 use super::contract::{split_tariff, ContractTerms, Due, Milestone};
 use super::dates;
 use super::route::{Cohort, Route};
@@ -40,16 +41,6 @@ impl ClientNumber {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Nine digits passing the BSN eleven-test (9·d1 + 8·d2 + … + 2·d8 − 1·d9 divisible by 11, not all zero).
-pub fn looks_like_bsn(value: &str) -> bool {
-    let digits: Vec<i64> = value.chars().filter_map(|c| c.to_digit(10).map(i64::from)).collect();
-    if value.len() != 9 || digits.len() != 9 || digits.iter().all(|d| *d == 0) {
-        return false;
-    }
-    let sum: i64 = digits[..8].iter().zip((2..=9).rev()).map(|(d, w)| d * w).sum::<i64>() - digits[8];
-    sum % 11 == 0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
