@@ -1,5 +1,5 @@
 //! Parsing one cell by its field's rule: dates (date cells always, text only in declared formats), amounts
-//! (number cells via `Money::from_f64`, text in the declared style), text and whole numbers. Never guesses.
+//! (number cells via `money_from_number`, text in the declared style), text and whole numbers. Never guesses.
 
 use crate::domain::bsn;
 use crate::money::Money;
@@ -107,10 +107,18 @@ fn formats_text(col: &ResolvedColumn) -> String {
     col.date_formats.iter().map(|f| f.text.as_str()).collect::<Vec<_>>().join(" of ")
 }
 
+/// The one place a spreadsheet number (which arrives as f64) becomes money: through `Decimal::from_f64`, then
+/// rounded to cents half away from zero, so 1.005 typed in Excel is 1,01. Past this point money is exact.
+pub fn money_from_number(value: f64) -> Option<Money> {
+    use rust_decimal::prelude::FromPrimitive;
+    let d = rust_decimal::Decimal::from_f64(value).filter(|_| value.is_finite())?;
+    Money::in_range(d).then(|| Money::from_decimal(d))
+}
+
 fn parse_amount(raw: &RawValue, col: &ResolvedColumn) -> Result<Money, String> {
     match raw {
         RawValue::Number(f) => {
-            Money::from_f64(*f).ok_or_else(|| format!("bedrag {} is te groot of geen getal", number_text(*f)))
+            money_from_number(*f).ok_or_else(|| format!("bedrag {} is te groot of geen getal", number_text(*f)))
         }
         RawValue::Int(i) => i
             .checked_mul(100)
@@ -119,5 +127,21 @@ fn parse_amount(raw: &RawValue, col: &ResolvedColumn) -> Result<Money, String> {
             .ok_or_else(|| format!("bedrag {i} is te groot")),
         RawValue::Text(s) => Money::parse_with(s, col.amount_style).map_err(|e| e.to_string()),
         other => Err(format!("'{}' is geen bedrag", other.display())),
+    }
+}
+
+#[cfg(test)]
+mod number_tests {
+    use super::money_from_number;
+
+    #[test]
+    fn spreadsheet_numbers_become_the_cents_people_typed() {
+        assert_eq!(money_from_number(1.005).unwrap().cents(), 101);
+        assert_eq!(money_from_number(0.1 + 0.2).unwrap().cents(), 30);
+        assert_eq!(money_from_number(-1234.565).unwrap().cents(), -123457);
+        assert_eq!(money_from_number(13.75).unwrap().cents(), 1375);
+        assert_eq!(money_from_number(1e20), None);
+        assert_eq!(money_from_number(f64::NAN), None);
+        assert_eq!(money_from_number(f64::INFINITY), None);
     }
 }
