@@ -110,6 +110,33 @@ fn undo_removes_the_batch_lines_is_audited_and_allows_a_new_import() {
     assert_eq!(again.total(), total_plain(&ls));
 }
 
+/// A batch's lines are found by their id range (no index on batch_id): undoing a batch that sits between two others
+/// removes exactly its own lines, and an import after an undo gets a range of its own.
+#[test]
+fn undoing_a_batch_between_others_removes_exactly_its_own_lines() {
+    let ctx = Ctx::new();
+    let all = lines(90);
+    let files: Vec<_> = (0..3).map(|i| ctx.path(&format!("deel-{i}.xlsx"))).collect();
+    for (i, f) in files.iter().enumerate() {
+        write_template_file(f, "standaard-grootboek", &all[i * 30..(i + 1) * 30]);
+    }
+    let batches: Vec<i64> =
+        files.iter().map(|f| ctx.import(f, "standaard-grootboek", &[]).json["batch"].as_i64().unwrap()).collect();
+    let u = ctx.undo(batches[1]);
+    assert_eq!((u.code, u.json["lines_removed"].as_i64()), (0, Some(30)), "{}", u.stderr);
+    let kept: i64 = all[..30].iter().chain(&all[60..]).map(|l| l.amount.cents()).sum();
+    let (n, cents, ..) = ctx.snapshot();
+    assert_eq!((n, cents), (60, kept));
+    // The middle part again: a new batch with the newest ids; undoing the last batch leaves the first and this one.
+    let again = ctx.import(&files[1], "standaard-grootboek", &[]);
+    assert_eq!(again.n("rows_imported"), 30);
+    assert_eq!(ctx.undo(batches[2]).json["lines_removed"].as_i64(), Some(30));
+    assert_eq!(ctx.snapshot().0, 60);
+    assert_eq!(ctx.undo(again.json["batch"].as_i64().unwrap()).json["lines_removed"].as_i64(), Some(30));
+    let (n, cents, ..) = ctx.snapshot();
+    assert_eq!((n, cents), (30, all[..30].iter().map(|l| l.amount.cents()).sum::<i64>()));
+}
+
 fn file_with_two_bad_rows(ctx: &Ctx) -> std::path::PathBuf {
     let file = ctx.path("mixed.xlsx");
     xlsx(&file, |ws| {

@@ -223,6 +223,10 @@ pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Resul
 }
 
 async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
+    let (first, last) = match batch {
+        Some(b) => crate::store::imports::entry_range(tx, b).await?,
+        None => (i64::MIN, i64::MAX),
+    };
     let rule_rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&mut **tx).await?;
     let rules: Vec<Rule> = rule_rows.into_iter().map(Rule::from).collect();
     let last_closed = crate::store::funding::last_closed_year(tx).await?;
@@ -260,8 +264,10 @@ async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Res
         "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
                 a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
          FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-         WHERE ?1 IS NULL OR e.batch_id = ?1",
+         WHERE e.id BETWEEN ?1 AND ?2 AND (?3 IS NULL OR e.batch_id = ?3)",
     )
+    .bind(first)
+    .bind(last)
     .bind(batch)
     .fetch_all(&mut **tx)
     .await?;

@@ -40,9 +40,11 @@ const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, importe
 pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result<i64> {
     // A bulk insert touches the identity index all over; a 16 MB page cache keeps it in memory (the default is 2 MB).
     sqlx::query("PRAGMA cache_size = -16000").execute(&mut **tx).await?;
+    // The first id this batch's ledger lines will get (see `entry_range`); the write lock is held from here on.
     sqlx::query_scalar(
-        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
-         VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id)
+         VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ?7 = 'ledger' THEN (SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entry) END)
+         RETURNING id",
     )
     .bind(s.kind.as_str())
     .bind(&s.template)
@@ -50,15 +52,32 @@ pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result
     .bind(&s.file_sha256)
     .bind(actor)
     .bind(dates::now_timestamp())
+    .bind(s.kind.as_str())
     .fetch_one(&mut **tx)
     .await
+}
+
+/// The ids of a ledger batch's lines, first and last inclusive. While the batch is being imported its lines are
+/// the newest, so the range is open above until `finish_batch` closes it.
+pub async fn entry_range(tx: &mut Tx, batch: i64) -> sqlx::Result<(i64, i64)> {
+    let range: Option<(Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT first_entry_id, last_entry_id FROM import_batch WHERE id = ?")
+            .bind(batch)
+            .fetch_optional(&mut **tx)
+            .await?;
+    Ok(match range {
+        Some((Some(first), last)) => (first, last.unwrap_or(i64::MAX)),
+        _ => (1, 0),
+    })
 }
 
 /// Writes the final counts and the audit row, in the import's transaction.
 pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE import_batch SET rows_read = ?, rows_imported = ?, rows_duplicate = ?, rows_rejected = ?,
-         amount_total_cents = ? WHERE id = ?",
+         amount_total_cents = ?,
+         last_entry_id = CASE WHEN kind = 'ledger' THEN (SELECT MAX(id) FROM ledger_entry) END
+         WHERE id = ?",
     )
     .bind(s.rows_read as i64)
     .bind(s.rows_imported as i64)
@@ -176,10 +195,14 @@ pub enum UndoError {
 /// The first closed year among the booking years of a batch's lines: such a batch cannot change.
 pub async fn closed_year_in_batch(tx: &mut Tx, batch: i64) -> sqlx::Result<Option<i32>> {
     // Closing a year closes every year before it (see store::funding::last_closed_year).
+    let (first, last) = entry_range(tx, batch).await?;
     let year: Option<i64> = sqlx::query_scalar(
         "SELECT MIN(CAST(substr(e.booking_date, 1, 4) AS INTEGER)) FROM ledger_entry e
-         WHERE e.batch_id = ? AND CAST(substr(e.booking_date, 1, 4) AS INTEGER) <= (SELECT MAX(year) FROM year_close)",
+         WHERE e.id BETWEEN ? AND ? AND e.batch_id = ?
+           AND CAST(substr(e.booking_date, 1, 4) AS INTEGER) <= (SELECT MAX(year) FROM year_close)",
     )
+    .bind(first)
+    .bind(last)
     .bind(batch)
     .fetch_one(&mut **tx)
     .await?;
@@ -202,7 +225,14 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     }
     let removed = match before.kind.as_str() {
         "ledger" => {
-            sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected()
+            let (first, last) = entry_range(&mut tx, id).await?;
+            sqlx::query("DELETE FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ?")
+                .bind(first)
+                .bind(last)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
         }
         other => undo_register(&mut tx, id, other, actor).await?,
     };
@@ -241,10 +271,13 @@ pub struct LedgerEntryRow {
 }
 
 pub async fn batch_lines(db: &Db, batch: i64, limit: i64, offset: i64) -> sqlx::Result<Vec<LedgerEntryRow>> {
+    // Lines are inserted in source-row order, so id order is the file's order.
     sqlx::query_as(
-        "SELECT id, source_row, booking_date, fiscal_year, period, document, line, gl_account, cost_centre, task_field,
-                creditor_number, creditor_name, invoice_number, description, amount_cents
-         FROM ledger_entry WHERE batch_id = ? ORDER BY source_row, id LIMIT ? OFFSET ?",
+        "SELECT e.id, e.source_row, e.booking_date, e.fiscal_year, e.period, e.document, e.line, e.gl_account,
+                e.cost_centre, e.task_field, e.creditor_number, e.creditor_name, e.invoice_number, e.description,
+                e.amount_cents
+         FROM import_batch b JOIN ledger_entry e ON e.id BETWEEN b.first_entry_id AND b.last_entry_id
+         WHERE b.id = ?1 AND e.batch_id = ?1 ORDER BY e.id LIMIT ?2 OFFSET ?3",
     )
     .bind(batch)
     .bind(limit)

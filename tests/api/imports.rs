@@ -89,7 +89,7 @@ async fn upload_preview_confirm_batch_page_and_undo() {
     }
     let (status, list) = app.get_html(&format!("{batch}/regels")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(list.contains("Cursus 29"));
+    assert!(list.contains("Cursus 29"), "{list}");
 
     let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
