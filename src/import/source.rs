@@ -320,11 +320,13 @@ impl Source {
                     let (r, c) = cell.get_position();
                     let Some(value) = convert_ref(cell.get_value()) else { continue };
                     if r + 1 != row.number {
-                        if !row.cells.is_empty() && !emit(std::mem::take(&mut row)) {
+                        // The next row is about as wide as this one: reserve that much once.
+                        let width = row.cells.len().max(4);
+                        let full = std::mem::replace(&mut row.cells, Vec::with_capacity(width));
+                        if !full.is_empty() && !emit(RawRow { number: row.number, cells: full }) {
                             return Ok(());
                         }
                         row.number = r + 1;
-                        row.cells.clear();
                     }
                     row.cells.push((c, value));
                 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::bulk::{self, Value};
 use super::{audit, Db, Tx};
 use crate::domain::dates;
 use crate::import::ledger::LedgerLine;
@@ -95,74 +96,58 @@ pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sql
     audit::record(tx, actor, "import", "import_batch", id, None, Some(&after)).await
 }
 
-fn ledger_insert_sql(n: usize) -> String {
-    let mut sql = String::with_capacity(120 + n * 40);
-    sql.push_str(
-        "INSERT INTO ledger_entry (batch_id, source_row, identity, booking_date, fiscal_year, period, document, line, \
-         gl_account, cost_centre, task_field, creditor_number, creditor_name, invoice_number, description, amount_cents) VALUES ",
-    );
-    for i in 0..n {
-        if i > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-    }
-    sql.push_str(" ON CONFLICT (identity) DO NOTHING");
-    sql
-}
-
-/// Rows per INSERT statement: 16 columns x 500 rows stays well under SQLite's 32766 parameters.
+/// Rows the import engine hands the writer at a time.
 pub const INSERT_CHUNK: usize = 500;
 
 /// Inserts the lines that are new; returns `(index into rows, batch that already holds it)` for the others.
+/// Runs on the transaction's own connection through `store::bulk` (see there why not through sqlx).
 pub async fn insert_ledger_lines(
     tx: &mut Tx,
     batch: i64,
     rows: &[Prepared<LedgerLine>],
 ) -> sqlx::Result<Vec<(usize, i64)>> {
+    let mut handle = (**tx).lock_handle().await?;
+    let mut insert = bulk::Statement::prepare(
+        &mut handle,
+        "INSERT INTO ledger_entry (batch_id, source_row, identity, booking_date, fiscal_year, period, document, line,
+         gl_account, cost_centre, task_field, creditor_number, creditor_name, invoice_number, description, amount_cents)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+         ON CONFLICT (identity) DO NOTHING",
+    )?;
     let mut duplicates = Vec::new();
-    for (chunk_no, chunk) in rows.chunks(INSERT_CHUNK).enumerate() {
-        let sql = ledger_insert_sql(chunk.len());
-        let mut q = sqlx::query(&sql);
-        for p in chunk {
-            let r = &p.record;
-            q = q
-                .bind(batch)
-                .bind(p.row as i64)
-                .bind(&p.identity[..])
-                .bind(dates::iso(r.booking_date))
-                .bind(r.fiscal_year)
-                .bind(r.period)
-                .bind(&r.document)
-                .bind(&r.line)
-                .bind(&r.gl_account)
-                .bind(&r.cost_centre)
-                .bind(&r.task_field)
-                .bind(&r.creditor_number)
-                .bind(&r.creditor_name)
-                .bind(&r.invoice_number)
-                .bind(&r.description)
-                .bind(r.amount.cents());
-        }
-        let inserted = q.execute(&mut **tx).await?.rows_affected() as usize;
-        if inserted < chunk.len() {
-            let placeholders = vec!["?"; chunk.len()].join(",");
-            let sql = format!(
-                "SELECT identity, batch_id FROM ledger_entry WHERE batch_id <> ? AND identity IN ({placeholders})"
-            );
-            let mut q = sqlx::query_as::<_, (Vec<u8>, i64)>(&sql).bind(batch);
-            for p in chunk {
-                q = q.bind(&p.identity[..]);
-            }
-            let existing = q.fetch_all(&mut **tx).await?;
-            for (i, p) in chunk.iter().enumerate() {
-                if let Some((_, b)) = existing.iter().find(|(id, _)| id.as_slice() == p.identity) {
-                    duplicates.push((chunk_no * INSERT_CHUNK + i, *b));
-                }
-            }
+    let mut date = String::with_capacity(10);
+    for (i, p) in rows.iter().enumerate() {
+        let r = &p.record;
+        date.clear();
+        date.push_str(&dates::iso(r.booking_date));
+        let (_, changed) = insert.execute(&[
+            Value::Int(batch),
+            Value::Int(p.row as i64),
+            Value::Blob(&p.identity),
+            Value::Text(&date),
+            r.fiscal_year.into(),
+            r.period.into(),
+            Value::Text(&r.document),
+            Value::Text(&r.line),
+            Value::Text(&r.gl_account),
+            Value::Text(&r.cost_centre),
+            Value::Text(&r.task_field),
+            Value::Text(&r.creditor_number),
+            Value::Text(&r.creditor_name),
+            Value::Text(&r.invoice_number),
+            Value::Text(&r.description),
+            Value::Int(r.amount.cents()),
+        ])?;
+        if changed == 0 {
+            duplicates.push(i);
         }
     }
-    Ok(duplicates)
+    drop(insert);
+    if duplicates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut holder = bulk::Statement::prepare(&mut handle, "SELECT batch_id FROM ledger_entry WHERE identity = ?1")?;
+    duplicates.into_iter().map(|i| Ok((i, holder.execute(&[Value::Blob(&rows[i].identity)])?.0.unwrap_or(0)))).collect()
 }
 
 pub async fn get_batch(db: &Db, id: i64) -> sqlx::Result<Option<BatchRow>> {

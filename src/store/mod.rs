@@ -3,6 +3,7 @@
 pub mod attribution;
 pub mod audit;
 pub mod backup;
+pub mod bulk;
 pub mod certifications;
 pub mod contracts;
 pub mod funding;
