@@ -316,6 +316,14 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
              OR EXISTS (SELECT 1 FROM budget_line b WHERE b.batch_id = ?1 AND b.year = y.year)
          ORDER BY y.year LIMIT 1",
     ),
+    (
+        "results",
+        "SELECT 'de resultaten van ' || p.name || ', route ' || r.route || ', meetjaar ' || r.year
+             || ' zijn na de import op het scherm gewijzigd; pas ze daar aan'
+         FROM quality_result r JOIN provider p ON p.id = r.provider_id
+         WHERE r.batch_id = ?1 AND r.version > 1
+         ORDER BY r.id LIMIT 1",
+    ),
 ];
 
 /// The tables each register kind writes, in the order their rows are removed (dependents first).
@@ -326,6 +334,7 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
         "contracts" => &["payment_milestone", "tariff", "contract"],
         "placements" => &["placement"],
         "funding" => &["allocation", "budget_line"],
+        "results" => &["quality_result"],
         _ => &[],
     }
 }
