@@ -157,6 +157,18 @@ pub async fn list_batches(db: &Db, limit: i64) -> sqlx::Result<Vec<BatchRow>> {
         .await
 }
 
+/// The newest batches of the given kinds.
+pub async fn list_batches_of(db: &Db, kinds: &[crate::import::Kind], limit: i64) -> sqlx::Result<Vec<BatchRow>> {
+    let placeholders = vec!["?"; kinds.len()].join(",");
+    let sql =
+        format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE kind IN ({placeholders}) ORDER BY id DESC LIMIT ?");
+    let mut q = sqlx::query_as(&sql);
+    for k in kinds {
+        q = q.bind(k.as_str());
+    }
+    q.bind(limit).fetch_all(db).await
+}
+
 /// Why an undo was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UndoError {
