@@ -365,3 +365,37 @@ impl ImportKind for Results {
         Ok(dups)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+    use std::collections::BTreeMap;
+
+    fn result(started: i64, lezen: Option<Decimal>) -> QualityResult {
+        let mut pass_rates = BTreeMap::new();
+        if let Some(l) = lezen {
+            pass_rates.insert(ExamComponent::Lezen, l);
+        }
+        QualityResult {
+            year: 2024,
+            route: Route::B1,
+            started,
+            completed: 10,
+            dropped_out: 2,
+            pass_rates,
+            satisfaction: Some(dec!(7.5)),
+            nt2_share: None,
+            group_size: Some(dec!(14)),
+        }
+    }
+
+    #[test]
+    fn changes_list_every_differing_figure_old_to_new_and_nothing_for_equal_values() {
+        assert!(changes(&result(40, Some(dec!(80))), &result(40, Some(dec!(80.00)))).is_empty());
+        assert_eq!(
+            changes(&result(40, Some(dec!(80))), &result(42, None)),
+            vec![(STARTED, "gestart 40 → 42".to_string()), (PASS_LEZEN, "geslaagd lezen 80 → leeg".to_string())]
+        );
+    }
+}

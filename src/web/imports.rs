@@ -98,7 +98,7 @@ impl Area {
 
     fn title(self) -> &'static str {
         match self {
-            Area::Finance => "Grootboek importeren",
+            Area::Finance => "Grootboek en financiering importeren",
             Area::Registers => "Registers importeren",
         }
     }
@@ -205,7 +205,8 @@ fn upload_page(
             h1 { (area.title()) }
             @match area {
                 Area::Finance => p { "Kies het exportbestand uit het financieel systeem (xlsx, xls, ods of csv, hoogstens "
-                    (mb) " MB) en het sjabloon dat bij de indeling past. U ziet eerst een voorbeeld; er wordt pas iets opgeslagen als u bevestigt." },
+                    (mb) " MB), of een bestand met toekenningen en begrotingsposten, en het sjabloon dat bij de indeling past. "
+                    "U ziet eerst een voorbeeld; er wordt pas iets opgeslagen als u bevestigt." },
                 Area::Registers => p { "Taalaanbieders, Blik op Werk-keurmerkbesluiten (bijvoorbeeld een export uit het register), contracten en tarieven, "
                     "plaatsingen of resultaten per meetjaar (xlsx, xls of ods, hoogstens " (mb) " MB). U ziet eerst per regel wat er verandert: "
                     "een nieuw besluit, een statuswijziging of een regel die al bekend is; er wordt pas iets opgeslagen als u bevestigt." },
