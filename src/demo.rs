@@ -1040,9 +1040,16 @@ async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
         q::create_action(db, *provider, plan, &draft, created_on, DEMO_ACTOR).await?;
     }
 
-    // Two measurement years of results for every contracted provider and route.
+    // Two measurement years of results for every contracted provider and route: the older year entered on the
+    // screen, the latest one imported as a batch through the engine (template standaard-resultaten), so the
+    // demo shows an import of results that can be looked at and undone.
     let mut dice = Dice(0x0051_7A11_2024);
+    let mut imported: Vec<Vec<String>> = Vec::new();
     for c in &contracts {
+        let kvk = crate::store::providers::get(db, c.provider_id)
+            .await?
+            .map(|p| p.kvk)
+            .ok_or_else(|| anyhow::anyhow!("demo-aanbieder {} ontbreekt", c.provider_id))?;
         // Provider 4 (suspended) scores poorly; the rest vary around the norms.
         let weak = c.provider_id == 4;
         for route in &c.terms.routes {
@@ -1072,9 +1079,50 @@ async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
                     group_size: (12 + dice.next(7)).to_string(),
                 };
                 let result = validate_result(&input, today).map_err(|e| anyhow::anyhow!("demo-resultaat: {e:?}"))?;
-                q::save_result(db, c.provider_id, &result, DEMO_ACTOR).await?;
+                if year == today.year() - 1 {
+                    imported.push(vec![
+                        kvk.clone(),
+                        input.year,
+                        input.route,
+                        input.started,
+                        input.completed,
+                        input.dropped_out,
+                        input.pass_lezen,
+                        input.pass_luisteren,
+                        input.pass_schrijven,
+                        input.pass_spreken,
+                        input.pass_knm,
+                        input.satisfaction,
+                        input.nt2_share,
+                        input.group_size,
+                    ]);
+                } else {
+                    q::save_result(db, c.provider_id, &result, DEMO_ACTOR).await?;
+                }
             }
         }
+    }
+    import_results(db, &imported).await
+}
+
+/// Imports results rows (in the template's column order) as one batch through the import engine.
+async fn import_results(db: &Db, rows: &[Vec<String>]) -> anyhow::Result<()> {
+    let template = crate::import::template::find("standaard-resultaten").map_err(anyhow::Error::msg)?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("demo-resultaten.xlsx");
+    std::fs::write(&path, crate::import::example::workbook_text(&template, rows).map_err(anyhow::Error::msg)?)?;
+    let req = crate::import::engine::ImportRequest {
+        path,
+        file_name: "resultaten-blik-op-werk.xlsx".into(),
+        template,
+        actor: DEMO_ACTOR.into(),
+    };
+    let kind = crate::import::results::Results::load(db).await?;
+    let outcome = crate::import::engine::run(db, kind, req, Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("demoresultaten: {e}"))?;
+    if outcome.summary.batch.is_none() {
+        anyhow::bail!("demoresultaten niet geïmporteerd: {:?}", outcome.summary.errors.first());
     }
     Ok(())
 }

@@ -101,7 +101,7 @@ enum Command {
     Demo,
     /// Import a spreadsheet: `import ledger FILE --template NAME`, or undo a batch: `import undo BATCH`.
     Import {
-        /// What the file holds: ledger (providers, certifications, contracts, placements, funding follow later),
+        /// What the file holds: ledger, providers, certifications, contracts, placements, funding or results,
         /// or `undo` to undo a batch.
         kind: String,
         /// The file to import (or, after `undo`, the batch number).

@@ -304,7 +304,9 @@ fn the_certification_preview_shows_the_current_status_next_to_the_new_one() {
     assert_eq!(row[1], "Taalschool Utrecht BV");
     assert!(row[2].starts_with("Voor bepaalde tijd") || row[2].starts_with("Geen geldig keurmerk"), "{row:?}");
     assert_eq!(row[3], "Ingetrokken");
-    assert_eq!(row[7], "statuswijziging: Voor bepaalde tijd → Ingetrokken");
+    assert_eq!(outcome.changes.len(), 1);
+    assert_eq!((outcome.changes[0].row, outcome.changes[0].duplicate), (2, false));
+    assert_eq!(outcome.changes[0].change, "statuswijziging van Voor bepaalde tijd naar Ingetrokken");
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM certification"), 2, "a dry run writes nothing");
 }
 
@@ -690,6 +692,7 @@ fn every_register_template_writes_an_example_that_reads_back() {
         ("standaard-tarieven", "Tarieven", "Kenmerk"),
         ("standaard-plaatsingen", "Plaatsingen", "Klantnummer"),
         ("standaard-financiering", "Financiering", "Bron"),
+        ("standaard-resultaten", "Resultaten", "KvK-nummer"),
     ] {
         let out = ctx.path(&format!("{name}.xlsx"));
         let mut c = ctx.cmd();
@@ -717,4 +720,181 @@ fn every_register_template_writes_an_example_that_reads_back() {
     for name in ["standaard-aanbieders", "standaard-keurmerken", "standaard-tarieven", "standaard-financiering"] {
         assert!(r.stdout.contains(name), "{}", r.stdout);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Results per measurement year (standaard-resultaten)
+
+/// One results row in the template's column order: KvK, year, route, started, completed, dropped out, pass rates
+/// lezen/luisteren/schrijven/spreken/KNM, satisfaction, NT2 share, group size.
+const RESULTS: &[&[&str]] = &[
+    &["12345678", "2024", "b1", "40", "30", "5", "80", "85", "75", "90", "", "7,5", "85", "14"],
+    &["12345678", "2025", "B1-route", "42", "20", "3", "82,5", "", "", "", "", "8", "90", "15"],
+    &["23456789", "2024", "Z", "20", "10", "2", "", "", "", "", "", "", "78", "12"],
+];
+
+fn results(ctx: &Ctx) -> i64 {
+    let file = ctx.path("resultaten.xlsx");
+    write(&file, "standaard-resultaten", RESULTS);
+    let r = import(ctx, "results", &file, "standaard-resultaten", &[]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert_eq!(counts(&r), (3, 3, 0, 0));
+    r.json["batch"].as_i64().unwrap()
+}
+
+#[test]
+fn results_import_once_and_a_reimport_adds_nothing() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    let batch = results(&ctx);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 3);
+    assert_eq!(count(&ctx, &format!("SELECT COUNT(*) FROM quality_result WHERE batch_id = {batch}")), 3);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'quality_result' AND action = 'create'"), 3);
+    // Stored exactly: hundredths for percentages and scores, the route by its code.
+    assert_eq!(
+        count(
+            &ctx,
+            "SELECT COUNT(*) FROM quality_result r JOIN provider p ON p.id = r.provider_id WHERE p.kvk = '12345678'
+             AND r.year = 2025 AND r.route = 'b1' AND r.started = 42 AND r.completed = 20 AND r.dropped_out = 3
+             AND r.pass_lezen = 8250 AND r.pass_luisteren IS NULL AND r.satisfaction = 800 AND r.nt2_share = 9000
+             AND r.group_size = 1500"
+        ),
+        1
+    );
+
+    let file = ctx.path("resultaten.xlsx");
+    let again = import(&ctx, "results", &file, "standaard-resultaten", &[]);
+    assert_eq!(again.code, 0);
+    assert_eq!(counts(&again), (3, 0, 3, 0));
+    assert!(again.json["batch"].is_null());
+    assert_eq!(again.json["duplicates"][0]["batch"], batch);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 3);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM import_batch WHERE kind = 'results'"), 1);
+}
+
+#[test]
+fn results_that_differ_from_stored_ones_are_a_conflict_and_never_overwrite() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    results(&ctx);
+    let changed = ctx.path("gecorrigeerd.xlsx");
+    write(
+        &changed,
+        "standaard-resultaten",
+        &[
+            &["12345678", "2024", "b1", "42", "30", "5", "82", "85", "75", "90", "", "7,5", "85", "14"],
+            &["34567890", "2024", "b1", "12", "6", "1", "", "", "", "", "", "", "", ""],
+        ],
+    );
+    let r = import(&ctx, "results", &changed, "standaard-resultaten", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (2, 1, 0, 1));
+    assert!(r.json["batch"].is_null(), "nothing is written while a row conflicts");
+    assert_eq!(
+        first(&r),
+        (
+            "Resultaten".into(),
+            2,
+            "D".into(),
+            "42".into(),
+            "Gestart: voor Taalschool Utrecht BV, B1, meetjaar 2024 zijn al andere resultaten vastgelegd (gestart 40 → \
+             42; geslaagd lezen 80 → 82). Niet overschreven: pas ze aan op het kwaliteitsscherm van de aanbieder, of \
+             maak de eerdere importbatch ongedaan en importeer opnieuw"
+                .into()
+        )
+    );
+    // Only the new row goes in with --skip-invalid; the stored figures stay as they were.
+    let r = import(&ctx, "results", &changed, "standaard-resultaten", &["--skip-invalid"]);
+    assert_eq!(counts(&r), (2, 1, 0, 1));
+    assert!(r.json["batch"].as_i64().is_some());
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 4);
+    assert_eq!(
+        count(&ctx, "SELECT started FROM quality_result WHERE year = 2024 AND route = 'b1' AND pass_lezen = 8000"),
+        40
+    );
+}
+
+#[test]
+fn bad_results_rows_name_sheet_row_column_and_value() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    let file = ctx.path("fout.xlsx");
+    write(
+        &file,
+        "standaard-resultaten",
+        &[
+            &["12345678", "2024", "b1", "10", "12", "0", "", "", "", "", "", "", "", ""],
+            &["12345678", "2023", "z", "10", "5", "1", "101", "", "", "", "", "", "", ""],
+            &["99999999", "2024", "b1", "10", "5", "1", "", "", "", "", "", "", "", ""],
+            &["23456789", "2024", "c2", "10", "5", "1", "", "", "", "", "", "", "", ""],
+            &["23456789", "2023", "b1", "10", "5", "1", "", "", "", "", "", "", "0,805", ""],
+            &["23456789", "2022", "b1", "10", "5", "1", "", "", "", "", "", "11", "", ""],
+            &["34567890", "2024", "b1", "10", "5", "1", "", "", "", "", "", "", "", ""],
+        ],
+    );
+    let r = import(&ctx, "results", &file, "standaard-resultaten", &[]);
+    assert_eq!(r.code, 1);
+    assert_eq!(counts(&r), (7, 1, 0, 6));
+    let all: Vec<_> = (0..6).map(|i| first_at(&r, i)).collect();
+    let e = |row: u64, col: &str, value: &str, message: &str| {
+        ("Resultaten".to_string(), row, col.to_string(), value.to_string(), message.to_string())
+    };
+    assert_eq!(
+        all,
+        vec![
+            e(2, "E", "12", "Afgerond: Er zijn meer deelnemers afgerond (12) dan gestart (10); dat kan niet."),
+            e(3, "G", "101", "Geslaagd lezen %: Slagingspercentage lezen ligt tussen 0% en 100%; '101' niet."),
+            e(4, "A", "99999999", "KvK-nummer: Onbekend KvK-nummer 99999999: importeer eerst de taalaanbieder"),
+            e(5, "C", "c2", "Route: onbekende route 'c2'; gebruik b1, z, education, map, knm of alfa"),
+            e(
+                6,
+                "M",
+                "0,805",
+                "Lessen door NT2-docenten %: '0,805' lijkt een cel met percentage-opmaak (80,5% staat dan als 0,805 in \
+                 de cel); schrijf het percentage als getal van 0 tot en met 100"
+            ),
+            e(7, "L", "11", "Tevredenheid: Tevredenheid ligt tussen 1 en 10; '11' niet."),
+        ]
+    );
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 0, "a file with errors writes nothing");
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM import_batch"), 1, "only the providers batch");
+
+    let twice = ctx.path("dubbel.xlsx");
+    write(&twice, "standaard-resultaten", &[RESULTS[0], RESULTS[0]]);
+    let r = import(&ctx, "results", &twice, "standaard-resultaten", &[]);
+    assert_eq!(counts(&r), (2, 1, 0, 1));
+    assert_eq!(
+        r.messages(),
+        vec!["KvK-nummer: dezelfde sleutel (KvK-nummer + Meetjaar + Route) staat ook op rij 2".to_string()]
+    );
+}
+
+#[test]
+fn undoing_a_results_batch_removes_its_rows_unless_they_were_changed_on_screen() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    let batch = results(&ctx);
+    let audit_before = count(&ctx, "SELECT COUNT(*) FROM audit_log");
+    let r = ctx.undo(batch);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    assert_eq!(r.json["lines_removed"], 3);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log") - audit_before, 3 + 1, "3 deletions and the undo");
+
+    // Imported again, then one row corrected on the screen: undo refuses and changes nothing.
+    let batch = results(&ctx);
+    let db = ctx.db.clone();
+    block_on(async move {
+        let pool = taalbudget::store::connect(&db).await.unwrap();
+        let mut all = taalbudget::store::quality::results(&pool, None).await.unwrap();
+        let mut first = all.remove(0);
+        first.result.started += 1;
+        taalbudget::store::quality::save_result(&pool, first.provider_id, &first.result, "test").await.unwrap();
+        pool.close().await;
+    });
+    let r = ctx.undo(batch);
+    assert_eq!(r.code, 2);
+    let msg = r.json["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("zijn na de import op het scherm gewijzigd"), "{msg}");
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 3);
 }

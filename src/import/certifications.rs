@@ -105,7 +105,7 @@ pub struct CertificationRow {
     pub decision: Decision,
     /// The provider's status today, before this file.
     pub current: String,
-    /// "nieuw keurmerk", "statuswijziging: X → Y" or "nieuw besluit, zelfde status".
+    /// "nieuw besluit (eerste keurmerk)", "statuswijziging van X naar Y" or "nieuw besluit, zelfde status".
     pub change: String,
 }
 
@@ -202,9 +202,9 @@ impl ImportKind for Certifications {
         let current = standing_text(&standing(&provider.decisions, today));
         let last = provider.decisions.iter().chain(mine.iter()).max_by_key(|d| (d.decision_date, d.id));
         let change = match last {
-            None => "nieuw keurmerk".to_string(),
+            None => "nieuw besluit (eerste keurmerk)".to_string(),
             Some(l) if l.status != decision.status => {
-                format!("statuswijziging: {} → {}", l.status.label(), decision.status.label())
+                format!("statuswijziging van {} naar {}", l.status.label(), decision.status.label())
             }
             Some(_) => "nieuw besluit, zelfde status".to_string(),
         };
@@ -232,16 +232,7 @@ impl ImportKind for Certifications {
     }
 
     fn preview_headers(&self) -> &'static [&'static str] {
-        &[
-            "KvK-nummer",
-            "Aanbieder",
-            "Huidige status",
-            "Nieuwe status",
-            "Besluitdatum",
-            "Geldig vanaf",
-            "Geldig tot",
-            "Wijziging",
-        ]
+        &["KvK-nummer", "Aanbieder", "Huidige status", "Nieuwe status", "Besluitdatum", "Geldig vanaf", "Geldig tot"]
     }
 
     fn preview(&self, r: &CertificationRow) -> Vec<String> {
@@ -254,8 +245,15 @@ impl ImportKind for Certifications {
             dates::display(d.decision_date),
             dates::display(d.valid_from),
             d.valid_until.map(dates::display).unwrap_or_default(),
-            r.change.clone(),
         ]
+    }
+
+    fn change(&self, r: &CertificationRow) -> Option<String> {
+        Some(r.change.clone())
+    }
+
+    fn preview_limit(&self) -> usize {
+        super::engine::REGISTER_PREVIEW_ROWS
     }
 
     fn duplicate_note(&self, row: u32) -> Option<String> {

@@ -19,6 +19,10 @@ use crate::store::{self, Db};
 pub const MAX_LISTED: usize = 10_000;
 /// Rows shown in the preview as they will be stored.
 pub const PREVIEW_ROWS: usize = 20;
+/// Rows listed with their change in the preview of a register kind.
+pub const REGISTER_PREVIEW_ROWS: usize = 2_000;
+/// What the preview says about a row that is already stored.
+pub const UNCHANGED: &str = "ongewijzigd (dubbel)";
 const RAW_CHUNK: usize = 512;
 const RECORD_CHUNK: usize = store::imports::INSERT_CHUNK;
 
@@ -45,6 +49,17 @@ pub struct ImportOptions {
     pub progress: Option<Arc<AtomicU64>>,
 }
 
+/// One row of the change preview: the values as they will be stored and what storing them changes.
+#[derive(Clone, Debug)]
+pub struct RowChange {
+    /// The row number as the spreadsheet shows it.
+    pub row: u32,
+    pub values: Vec<String>,
+    /// "nieuw besluit", "statuswijziging van X naar Y", or [`UNCHANGED`] (with what differs, if anything).
+    pub change: String,
+    pub duplicate: bool,
+}
+
 /// A rejected row as read, with why, for the download of rejected rows.
 #[derive(Clone, Debug)]
 pub struct RejectedRow {
@@ -58,6 +73,8 @@ pub struct Outcome {
     pub summary: Summary,
     pub preview_headers: Vec<String>,
     pub preview: Vec<Vec<String>>,
+    /// For kinds that describe their changes: every valid row (new and duplicate) in file order, with its change.
+    pub changes: Vec<RowChange>,
     pub sheet: String,
     pub header: Option<RawRow>,
     pub rejected: Vec<RejectedRow>,
@@ -145,6 +162,8 @@ pub async fn run<K: ImportKind>(
     let mut tx = store::begin(db).await?;
     let batch_id = store::imports::create_batch(&mut tx, &summary, &req.actor).await?;
     let mut preview = Vec::new();
+    let mut changes = Vec::new();
+    let preview_limit = kind.preview_limit();
     let mut new_rows: u64 = 0;
     let mut total = Money::ZERO;
     while let Some(chunk) = records.recv().await {
@@ -155,20 +174,28 @@ pub async fn run<K: ImportKind>(
         for (i, p) in chunk.iter().enumerate() {
             if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
                 summary.rows_duplicate += 1;
+                let note = kind.duplicate_note(p.row);
+                if changes.len() < preview_limit && kind.change(&p.record).is_some() {
+                    let change = match &note {
+                        Some(n) => format!("{UNCHANGED}; {n}"),
+                        None => UNCHANGED.to_string(),
+                    };
+                    changes.push(RowChange { row: p.row, values: kind.preview(&p.record), change, duplicate: true });
+                }
                 if summary.duplicates.len() < MAX_LISTED {
-                    summary.duplicates.push(Duplicate {
-                        sheet: sheet.clone(),
-                        row: p.row,
-                        batch: *b,
-                        note: kind.duplicate_note(p.row),
-                    });
+                    summary.duplicates.push(Duplicate { sheet: sheet.clone(), row: p.row, batch: *b, note });
                 }
                 continue;
             }
             new_rows += 1;
             total += kind.amount(&p.record);
-            if preview.len() < PREVIEW_ROWS {
+            if preview.len() < preview_limit {
                 preview.push(kind.preview(&p.record));
+            }
+            if changes.len() < preview_limit {
+                if let Some(change) = kind.change(&p.record) {
+                    changes.push(RowChange { row: p.row, values: kind.preview(&p.record), change, duplicate: false });
+                }
             }
         }
     }
@@ -227,6 +254,7 @@ pub async fn run<K: ImportKind>(
         summary,
         preview_headers: kind.preview_headers().iter().map(|s| s.to_string()).collect(),
         preview,
+        changes,
         sheet,
         header: mapped.header,
         rejected: mapped.rejected,

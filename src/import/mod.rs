@@ -14,6 +14,7 @@ pub mod placements;
 pub mod providers;
 pub mod registers;
 pub mod rejects;
+pub mod results;
 pub mod source;
 pub mod template;
 
@@ -34,11 +35,19 @@ pub enum Kind {
     Contracts,
     Placements,
     Funding,
+    Results,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] =
-        [Kind::Ledger, Kind::Providers, Kind::Certifications, Kind::Contracts, Kind::Placements, Kind::Funding];
+    pub const ALL: [Kind; 7] = [
+        Kind::Ledger,
+        Kind::Providers,
+        Kind::Certifications,
+        Kind::Contracts,
+        Kind::Placements,
+        Kind::Funding,
+        Kind::Results,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +57,7 @@ impl Kind {
             Kind::Contracts => "contracts",
             Kind::Placements => "placements",
             Kind::Funding => "funding",
+            Kind::Results => "results",
         }
     }
 
@@ -64,6 +74,7 @@ impl Kind {
             Kind::Contracts => "contracten",
             Kind::Placements => "plaatsingen",
             Kind::Funding => "financiering",
+            Kind::Results => "resultaten",
         }
     }
 
@@ -76,6 +87,7 @@ impl Kind {
             Kind::Contracts => contracts::FIELDS,
             Kind::Placements => placements::FIELDS,
             Kind::Funding => funding::FIELDS,
+            Kind::Results => results::FIELDS,
         }
     }
 
@@ -259,6 +271,18 @@ pub trait ImportKind: Send + Sync + 'static {
     /// Column headings and values of a record as it will be stored, for the preview.
     fn preview_headers(&self) -> &'static [&'static str];
     fn preview(&self, record: &Self::Record) -> Vec<String>;
+
+    /// What storing this record changes, in words ("statuswijziging van X naar Y"), for kinds whose preview lists
+    /// every row with its change; None for kinds that only show their first new rows.
+    fn change(&self, _record: &Self::Record) -> Option<String> {
+        None
+    }
+
+    /// How many rows the preview lists. Register kinds that show a change per row list them all (up to
+    /// [`engine::REGISTER_PREVIEW_ROWS`]): nobody should confirm changes they could not see.
+    fn preview_limit(&self) -> usize {
+        engine::PREVIEW_ROWS
+    }
 
     /// Inserts the records that are new; returns the indexes (into `rows`) of those that already existed.
     fn insert(

@@ -16,6 +16,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("standaard-tarieven", include_str!("../../import-templates/standaard-tarieven.toml")),
     ("standaard-plaatsingen", include_str!("../../import-templates/standaard-plaatsingen.toml")),
     ("standaard-financiering", include_str!("../../import-templates/standaard-financiering.toml")),
+    ("standaard-resultaten", include_str!("../../import-templates/standaard-resultaten.toml")),
 ];
 
 /// A file type a template accepts; the actual type is recognised from the file's content.
@@ -493,7 +494,7 @@ mod tests {
     #[test]
     fn every_shipped_template_is_valid() {
         let all = shipped();
-        assert_eq!(all.len(), 9);
+        assert_eq!(all.len(), 10);
         for t in &all {
             assert_eq!(find(t.name()).unwrap().name(), t.name());
         }

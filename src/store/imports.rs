@@ -161,6 +161,18 @@ pub async fn list_batches(db: &Db, limit: i64) -> sqlx::Result<Vec<BatchRow>> {
         .await
 }
 
+/// The newest batches of the given kinds.
+pub async fn list_batches_of(db: &Db, kinds: &[crate::import::Kind], limit: i64) -> sqlx::Result<Vec<BatchRow>> {
+    let placeholders = vec!["?"; kinds.len()].join(",");
+    let sql =
+        format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE kind IN ({placeholders}) ORDER BY id DESC LIMIT ?");
+    let mut q = sqlx::query_as(&sql);
+    for k in kinds {
+        q = q.bind(k.as_str());
+    }
+    q.bind(limit).fetch_all(db).await
+}
+
 /// Why an undo was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UndoError {
@@ -334,6 +346,14 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
              OR EXISTS (SELECT 1 FROM budget_line b WHERE b.batch_id = ?1 AND b.year = y.year)
          ORDER BY y.year LIMIT 1",
     ),
+    (
+        "results",
+        "SELECT 'de resultaten van ' || p.name || ', route ' || r.route || ', meetjaar ' || r.year
+             || ' zijn na de import op het scherm gewijzigd; pas ze daar aan'
+         FROM quality_result r JOIN provider p ON p.id = r.provider_id
+         WHERE r.batch_id = ?1 AND r.version > 1
+         ORDER BY r.id LIMIT 1",
+    ),
 ];
 
 /// The tables each register kind writes, in the order their rows are removed (dependents first).
@@ -344,6 +364,7 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
         "contracts" => &["payment_milestone", "tariff", "contract"],
         "placements" => &["placement"],
         "funding" => &["allocation", "budget_line"],
+        "results" => &["quality_result"],
         _ => &[],
     }
 }

@@ -925,6 +925,29 @@ pub async fn results(db: &Db, provider_id: Option<i64>) -> sqlx::Result<Vec<Stor
     Ok(rows.into_iter().map(ResultRow::into_result).collect())
 }
 
+/// The results stored for a provider, year and route, inside a caller's transaction (for the import engine).
+pub async fn result_in(
+    tx: &mut Tx,
+    provider_id: i64,
+    year: i32,
+    route: Route,
+) -> sqlx::Result<Option<(i64, QualityResult)>> {
+    let row: Option<ResultRow> = sqlx::query_as(
+        "SELECT id, provider_id, year, route, started, completed, dropped_out, pass_lezen, pass_luisteren, pass_schrijven,
+             pass_spreken, pass_knm, satisfaction, nt2_share, group_size
+         FROM quality_result WHERE provider_id = ? AND year = ? AND route = ?",
+    )
+    .bind(provider_id)
+    .bind(year)
+    .bind(route.code())
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(row.map(|r| {
+        let s = r.into_result();
+        (s.id, s.result)
+    }))
+}
+
 /// Stores one provider's results for a year and route, replacing what was there (the audit keeps both).
 pub async fn save_result(db: &Db, provider_id: i64, r: &QualityResult, actor: &str) -> sqlx::Result<i64> {
     let mut tx = begin(db).await?;

@@ -1,5 +1,11 @@
 //! Import screens: upload -> check off the request thread with a progress page -> preview with every error and
-//! the rejected rows as xlsx -> confirm -> commit -> the batch page with its lines and undo.
+//! the rejected rows as xlsx -> confirm -> commit -> the batch page (with its lines, for the ledger) and undo.
+//!
+//! One flow, two areas with their own routes and permission: finance imports the ledger and funding under
+//! `/import`; contract managers import the registers they keep (providers, Blik op Werk marks, contracts and
+//! tariffs, placements, results per measurement year) under `/registers/import`, where the preview lists every
+//! row with what it changes ("statuswijziging van X naar Y", "ongewijzigd (dubbel)"). A job or batch of the other
+//! area is not found, so neither role can commit or undo the other's imports.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -22,21 +28,91 @@ use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::dates;
 use crate::error::{AppError, AppResult};
+use crate::import::cli::run_kind;
 use crate::import::engine::{ImportError, Outcome};
-use crate::import::{ledger, rejects, template, ImportOptions, ImportRequest, Kind, Summary};
+use crate::import::{rejects, template, ImportOptions, ImportRequest, Kind, Summary};
 use crate::money::Money;
 use crate::store::imports::{self as store, BatchRow, LedgerEntryRow};
 
 pub fn routes() -> RouteTable {
+    const F: Permission = Permission::ManageFinance;
+    const R: Permission = Permission::ManageContracts;
     RouteTable::default()
-        .get("/import", Permission::ManageFinance, upload_form)
-        .post("/import", Permission::ManageFinance, upload)
-        .get("/import/taken/{job}", Permission::ManageFinance, job_page)
-        .get("/import/taken/{job}/afgewezen.xlsx", Permission::ManageFinance, rejected_xlsx)
-        .post("/import/taken/{job}/bevestigen", Permission::ManageFinance, confirm)
-        .get("/import/batches/{id}", Permission::ManageFinance, batch_page)
-        .get("/import/batches/{id}/regels", Permission::ManageFinance, batch_lines)
-        .post("/import/batches/{id}/ongedaan", Permission::ManageFinance, undo)
+        .get("/import", F, upload_form::<FINANCE>)
+        .post("/import", F, upload::<FINANCE>)
+        .get("/import/taken/{job}", F, job_page::<FINANCE>)
+        .get("/import/taken/{job}/afgewezen.xlsx", F, rejected_xlsx::<FINANCE>)
+        .post("/import/taken/{job}/bevestigen", F, confirm::<FINANCE>)
+        .get("/import/batches/{id}", F, batch_page::<FINANCE>)
+        .get("/import/batches/{id}/regels", F, batch_lines)
+        .post("/import/batches/{id}/ongedaan", F, undo::<FINANCE>)
+        .get("/registers/import", R, upload_form::<REGISTERS>)
+        .post("/registers/import", R, upload::<REGISTERS>)
+        .get("/registers/import/taken/{job}", R, job_page::<REGISTERS>)
+        .get("/registers/import/taken/{job}/afgewezen.xlsx", R, rejected_xlsx::<REGISTERS>)
+        .post("/registers/import/taken/{job}/bevestigen", R, confirm::<REGISTERS>)
+        .get("/registers/import/batches/{id}", R, batch_page::<REGISTERS>)
+        .post("/registers/import/batches/{id}/ongedaan", R, undo::<REGISTERS>)
+}
+
+const FINANCE: u8 = 0;
+const REGISTERS: u8 = 1;
+
+/// Who imports what, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Area {
+    /// The ledger and funding: finance staff (`/import`).
+    Finance,
+    /// Providers, marks, contracts, placements and results: contract managers (`/registers/import`).
+    Registers,
+}
+
+impl Area {
+    fn of<const A: u8>() -> Area {
+        if A == REGISTERS {
+            Area::Registers
+        } else {
+            Area::Finance
+        }
+    }
+
+    pub fn base(self) -> &'static str {
+        match self {
+            Area::Finance => "/import",
+            Area::Registers => "/registers/import",
+        }
+    }
+
+    pub fn kinds(self) -> &'static [Kind] {
+        match self {
+            Area::Finance => &[Kind::Ledger, Kind::Funding],
+            Area::Registers => {
+                &[Kind::Providers, Kind::Certifications, Kind::Contracts, Kind::Placements, Kind::Results]
+            }
+        }
+    }
+
+    fn holds(self, kind: &str) -> bool {
+        self.kinds().iter().any(|k| k.as_str() == kind)
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            Area::Finance => "Grootboek en financiering importeren",
+            Area::Registers => "Registers importeren",
+        }
+    }
+
+    /// The shipped templates for this area's kinds, in the order of the kinds.
+    fn templates(self) -> Vec<template::CheckedTemplate> {
+        let all = template::shipped();
+        self.kinds().iter().flat_map(|k| all.iter().filter(move |t| t.template.kind == *k).cloned()).collect()
+    }
+
+    /// Whether amounts mean anything for this area's imports.
+    fn has_amounts(self) -> bool {
+        self == Area::Finance
+    }
 }
 
 /// Where an upload is in its life.
@@ -55,6 +131,7 @@ enum JobState {
 /// One uploaded file, kept on disk until its job expires.
 struct Job {
     owner: i64,
+    area: Area,
     file_name: String,
     template: String,
     file: Arc<tempfile::TempPath>,
@@ -78,11 +155,13 @@ fn set_state(id: Uuid, state: JobState) {
     }
 }
 
-/// A snapshot of the job for this user, or 404 (also for someone else's job: ids are not for sharing).
-fn job_for(id: &str, user: &CurrentUser) -> AppResult<(Uuid, String, String, Arc<tempfile::TempPath>, u64, JobState)> {
+/// A snapshot of the job for this user in this area, or 404 (also for someone else's job: ids are not for
+/// sharing; and for a job of the other area, whose permission this route does not check).
+type JobView = (Uuid, String, String, Arc<tempfile::TempPath>, u64, JobState);
+fn job_for(id: &str, user: &CurrentUser, area: Area) -> AppResult<JobView> {
     let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
     let jobs = jobs();
-    let job = jobs.get(&id).filter(|j| j.owner == user.id).ok_or(AppError::NotFound)?;
+    let job = jobs.get(&id).filter(|j| j.owner == user.id && j.area == area).ok_or(AppError::NotFound)?;
     Ok((
         id,
         job.file_name.clone(),
@@ -93,41 +172,59 @@ fn job_for(id: &str, user: &CurrentUser) -> AppResult<(Uuid, String, String, Arc
     ))
 }
 
-fn ledger_templates() -> Vec<template::CheckedTemplate> {
-    template::shipped().into_iter().filter(|t| t.template.kind == Kind::Ledger).collect()
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FormQuery {
+    /// The template to preselect (links from the quality dashboard and the marks page).
+    sjabloon: String,
 }
 
-async fn upload_form(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    let batches = store::list_batches(&state.db, 20).await?;
-    Ok(upload_page(&chrome, &ledger_templates(), &batches, None, state.config.upload_limit))
+async fn upload_form<const A: u8>(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Query(q): Query<FormQuery>,
+) -> AppResult<Markup> {
+    let area = Area::of::<A>();
+    let batches = store::list_batches_of(&state.db, area.kinds(), 20).await?;
+    Ok(upload_page(&chrome, area, &area.templates(), &q.sjabloon, &batches, None, state.config.upload_limit))
 }
 
 fn upload_page(
     chrome: &Chrome,
+    area: Area,
     templates: &[template::CheckedTemplate],
+    selected: &str,
     batches: &[BatchRow],
     error: Option<&str>,
     limit: usize,
 ) -> Markup {
+    let mb = limit / (1024 * 1024);
     chrome.page(
-        "Grootboek importeren",
+        area.title(),
         html! {
-            h1 { "Grootboek importeren" }
-            p { "Kies het exportbestand uit het financieel systeem (xlsx, xls, ods of csv, hoogstens "
-                (limit / (1024 * 1024)) " MB) en het sjabloon dat bij de indeling past. U ziet eerst een voorbeeld; er wordt pas iets opgeslagen als u bevestigt." }
+            h1 { (area.title()) }
+            @match area {
+                Area::Finance => p { "Kies het exportbestand uit het financieel systeem (xlsx, xls, ods of csv, hoogstens "
+                    (mb) " MB), of een bestand met toekenningen en begrotingsposten, en het sjabloon dat bij de indeling past. "
+                    "U ziet eerst een voorbeeld; er wordt pas iets opgeslagen als u bevestigt." },
+                Area::Registers => p { "Taalaanbieders, Blik op Werk-keurmerkbesluiten (bijvoorbeeld een export uit het register), contracten en tarieven, "
+                    "plaatsingen of resultaten per meetjaar (xlsx, xls of ods, hoogstens " (mb) " MB). U ziet eerst per regel wat er verandert: "
+                    "een nieuw besluit, een statuswijziging of een regel die al bekend is; er wordt pas iets opgeslagen als u bevestigt." },
+            }
             @if let Some(e) = error {
                 div.error-summary role="alert" tabindex="-1" { h2 { "Het bestand kon niet worden gecontroleerd" } p { (e) } }
             }
-            form method="post" action={"/import?_csrf=" (chrome.csrf)} enctype="multipart/form-data" {
+            form method="post" action={(area.base()) "?_csrf=" (chrome.csrf)} enctype="multipart/form-data" {
                 (chrome.csrf_field())
                 div.field {
                     label for="sjabloon" { "Sjabloon" }
                     select id="sjabloon" name="sjabloon" aria-describedby="sjabloon-hint" {
                         @for t in templates {
-                            option value=(t.name()) { (t.name()) " — " (t.template.description) }
+                            option value=(t.name()) selected[t.name() == selected] { (t.template.kind.label()) ": " (t.name()) " — " (t.template.description) }
                         }
                     }
-                    p.hint id="sjabloon-hint" { "De sjablonen staan in de map import-templates; elk beschrijft één indeling." }
+                    p.hint id="sjabloon-hint" { "De sjablonen staan in de map import-templates; elk beschrijft één indeling. "
+                        "Een leeg voorbeeld: " code { "taalbudget templates example NAAM --out voorbeeld.xlsx" } "." }
                 }
                 div.field {
                     label for="bestand" { "Bestand" }
@@ -136,41 +233,48 @@ fn upload_page(
                 button type="submit" { "Bestand controleren" }
             }
             h2 { "Eerdere imports" }
-            (batch_table(batches))
+            (batch_table(area, batches))
         },
     )
 }
 
-fn batch_table(batches: &[BatchRow]) -> Markup {
+fn kind_label(kind: &str) -> &'static str {
+    Kind::parse(kind).map(Kind::label).unwrap_or("onbekend")
+}
+
+fn batch_table(area: Area, batches: &[BatchRow]) -> Markup {
+    let amounts = area.has_amounts();
     html! {
         table {
             caption { "De laatste " (batches.len()) " importbatches" }
             thead { tr {
-                th scope="col" { "Batch" } th scope="col" { "Bestand" } th scope="col" { "Door" } th scope="col" { "Tijdstip" }
-                th scope="col" class="num" { "Regels" } th scope="col" class="num" { "Totaal" } th scope="col" { "Status" }
+                th scope="col" { "Batch" } th scope="col" { "Soort" } th scope="col" { "Bestand" } th scope="col" { "Door" } th scope="col" { "Tijdstip" }
+                th scope="col" class="num" { "Regels" } @if amounts { th scope="col" class="num" { "Totaal" } } th scope="col" { "Status" }
             } }
             tbody {
                 @for b in batches {
                     tr {
-                        th scope="row" { a href={"/import/batches/" (b.id)} { (b.id) } }
+                        th scope="row" { a href={(area.base()) "/batches/" (b.id)} { (b.id) } }
+                        td { (kind_label(&b.kind)) }
                         td { (b.file_name) } td { (b.imported_by) } td { (b.imported_at) }
-                        td.num { (b.rows_imported) } td.num { (b.amount_total()) }
+                        td.num { (b.rows_imported) } @if amounts { td.num { (b.amount_total()) } }
                         td { @if b.status == "undone" { "ongedaan gemaakt" } @else { "actief" } }
                     }
                 }
-                @if batches.is_empty() { tr { td colspan="7" { "Nog geen imports." } } }
+                @if batches.is_empty() { tr { td colspan="8" { "Nog geen imports." } } }
             }
         }
     }
 }
 
 /// Receives the file into a temporary file (within the upload limit) and starts the check in the background.
-async fn upload(
+async fn upload<const A: u8>(
     chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
     mut multipart: Multipart,
 ) -> AppResult<Response> {
+    let area = Area::of::<A>();
     let limit = state.config.upload_limit as u64;
     let mut template_name = String::new();
     let mut file_name = String::new();
@@ -201,7 +305,7 @@ async fn upload(
             _ => {}
         }
     }
-    let templates = ledger_templates();
+    let templates = area.templates();
     let problem = match (&stored, templates.iter().find(|t| t.name() == template_name)) {
         (None, _) => Some("Kies een bestand.".to_string()),
         (_, None) => Some("Kies een sjabloon uit de lijst.".to_string()),
@@ -209,8 +313,9 @@ async fn upload(
         _ => None,
     };
     if let Some(p) = problem {
-        let batches = store::list_batches(&state.db, 20).await?;
-        let page = upload_page(&chrome, &templates, &batches, Some(&p), state.config.upload_limit);
+        let batches = store::list_batches_of(&state.db, area.kinds(), 20).await?;
+        let page =
+            upload_page(&chrome, area, &templates, &template_name, &batches, Some(&p), state.config.upload_limit);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let template = templates.into_iter().find(|t| t.name() == template_name).expect("checked above");
@@ -230,6 +335,7 @@ async fn upload(
             id,
             Job {
                 owner: user.id,
+                area,
                 file_name: file_name.clone(),
                 template: template_name,
                 file: file.clone(),
@@ -242,9 +348,10 @@ async fn upload(
     let db = state.db.clone();
     let actor = user.actor().to_string();
     tokio::spawn(async move {
+        let kind = template.template.kind;
         let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
         let opts = ImportOptions { dry_run: true, progress: Some(progress), ..Default::default() };
-        let next = match crate::import::run(&db, ledger::Ledger, req, opts).await {
+        let next = match run_kind(&db, kind, req, opts).await {
             Ok(outcome) => JobState::Checked(Arc::new(outcome)),
             Err(ImportError::File(e)) => JobState::CheckFailed(capitalize(&e.0)),
             Err(e) => {
@@ -254,7 +361,7 @@ async fn upload(
         };
         set_state(id, next);
     });
-    Ok(Redirect::to(&format!("/import/taken/{id}")).into_response())
+    Ok(Redirect::to(&format!("{}/taken/{id}", area.base())).into_response())
 }
 
 fn capitalize(s: &str) -> String {
@@ -280,12 +387,13 @@ fn progress_page(chrome: &Chrome, title: &str, file_name: &str, rows: u64) -> Re
     ([(header::REFRESH, HeaderValue::from_static("1"))], body).into_response()
 }
 
-async fn job_page(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
-    let (id, file_name, template, _, rows, state) = job_for(&job, &user)?;
+async fn job_page<const A: u8>(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
+    let area = Area::of::<A>();
+    let (id, file_name, template, _, rows, state) = job_for(&job, &user, area)?;
     Ok(match state {
         JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &file_name, rows),
         JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &file_name, rows),
-        JobState::Committed(batch) => Redirect::to(&format!("/import/batches/{batch}")).into_response(),
+        JobState::Committed(batch) => Redirect::to(&format!("{}/batches/{batch}", area.base())).into_response(),
         JobState::CheckFailed(message) | JobState::CommitFailed(message) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             chrome.page(
@@ -296,7 +404,7 @@ async fn job_page(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) ->
                         h2 { "Bestand " (file_name) " (sjabloon " (template) ")" }
                         p { (message) }
                     }
-                    p { "Er is niets opgeslagen. " a href="/import" { "Kies een ander bestand of sjabloon" } "." }
+                    p { "Er is niets opgeslagen. " a href=(area.base()) { "Kies een ander bestand of sjabloon" } "." }
                 },
             ),
         )
@@ -313,16 +421,16 @@ async fn job_page(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) ->
                     @if !summary.errors.is_empty() {
                         ul { @for e in summary.errors.iter().take(50) { li { @if let Some(r) = e.row { "Rij " (r) ": " } (e.message) } } }
                     }
-                    (counts(&summary))
-                    p { a href="/import" { "Terug naar importeren" } }
+                    (counts(area, &summary))
+                    p { a href=(area.base()) { "Terug naar importeren" } }
                 },
             )
             .into_response(),
-        JobState::Checked(outcome) => preview(&chrome, id, &outcome).into_response(),
+        JobState::Checked(outcome) => preview(&chrome, area, id, &outcome).into_response(),
     })
 }
 
-fn counts(s: &Summary) -> Markup {
+fn counts(area: Area, s: &Summary) -> Markup {
     html! {
         table {
             caption { "Regels in het bestand" }
@@ -331,16 +439,17 @@ fn counts(s: &Summary) -> Markup {
                 tr { th scope="row" { "Nieuw" } td.num { (s.rows_imported) } }
                 tr { th scope="row" { "Al eerder geïmporteerd (dubbel)" } td.num { (s.rows_duplicate) } }
                 tr { th scope="row" { "Afgewezen" } td.num { (s.rows_rejected) } }
-                tr { th scope="row" { "Overgeslagen (totaalregels)" } td.num { (s.rows_skipped) } }
-                tr { th scope="row" { "Totaal van de nieuwe regels" } td.num { (s.amount_total) } }
+                tr { th scope="row" { "Overgeslagen (lege en totaalregels)" } td.num { (s.rows_skipped) } }
+                @if area.has_amounts() { tr { th scope="row" { "Totaal van de nieuwe regels" } td.num { (s.amount_total) } } }
             }
         }
     }
 }
 
-fn preview(chrome: &Chrome, id: Uuid, o: &Outcome) -> Markup {
+fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
     let s = &o.summary;
     let errors = s.has_errors();
+    let job = format!("{}/taken/{id}", area.base());
     chrome.page(
         "Voorbeeld van de import",
         html! {
@@ -353,14 +462,17 @@ fn preview(chrome: &Chrome, id: Uuid, o: &Outcome) -> Markup {
                     p { "Standaard wordt een bestand met fouten niet geïmporteerd. Corrigeer de bron en upload opnieuw, of importeer alleen de goede regels." }
                 }
             }
-            (counts(s))
-            @if s.rows_duplicate > 0 {
+            (counts(area, s))
+            @if !o.changes.is_empty() {
+                (changes_table(o))
+            } @else if s.rows_duplicate > 0 {
                 details {
                     summary { (s.rows_duplicate) " regel(s) staan al in taalbudget en worden overgeslagen" }
-                    ul { @for d in s.duplicates.iter().take(500) { li { "Rij " (d.row) " staat al in " a href={"/import/batches/" (d.batch)} { "batch " (d.batch) } } } }
+                    ul { @for d in s.duplicates.iter().take(500) { li { "Rij " (d.row) " staat al in "
+                        @if d.batch > 0 { a href={(area.base()) "/batches/" (d.batch)} { "batch " (d.batch) } } @else { "taalbudget (op het scherm ingevoerd)" } } } }
                 }
             }
-            @if !o.preview.is_empty() {
+            @if o.changes.is_empty() && !o.preview.is_empty() {
                 table {
                     caption { "De eerste " (o.preview.len()) " nieuwe regels zoals ze worden opgeslagen" }
                     thead { tr { @for h in &o.preview_headers { th scope="col" { (h) } } } }
@@ -384,11 +496,11 @@ fn preview(chrome: &Chrome, id: Uuid, o: &Outcome) -> Markup {
                     }
                 }
                 @if !o.rejected.is_empty() {
-                    p { a href={"/import/taken/" (id) "/afgewezen.xlsx"} { "Download de afgewezen regels (xlsx, met een kolom Fout)" } }
+                    p { a href={(job) "/afgewezen.xlsx"} { "Download de afgewezen regels (xlsx, met een kolom Fout)" } }
                 }
             }
             @if s.rows_imported > 0 {
-                form method="post" action={"/import/taken/" (id) "/bevestigen"} {
+                form method="post" action={(job) "/bevestigen"} {
                     (chrome.csrf_field())
                     @if errors {
                         div.field.checkbox {
@@ -396,20 +508,50 @@ fn preview(chrome: &Chrome, id: Uuid, o: &Outcome) -> Markup {
                             label for="alleen_goede" { "Ik wil alleen de " (s.rows_imported) " goede nieuwe regels importeren; de " (s.rows_rejected) " afgewezen regels blijven achter" }
                         }
                         button type="submit" { "Alleen de goede regels importeren" }
-                    } @else {
+                    } @else if area.has_amounts() {
                         button type="submit" { "Importeren: " (s.rows_imported) " regels, " (s.amount_total) }
+                    } @else {
+                        button type="submit" { "Importeren: " (s.rows_imported) " nieuwe regels" }
                     }
                 }
             } @else {
                 p role="status" { "Er is niets nieuws om te importeren." }
             }
-            p { a href="/import" { "Annuleren en een ander bestand kiezen" } }
+            p { a href=(area.base()) { "Annuleren en een ander bestand kiezen" } }
         },
     )
 }
 
-async fn rejected_xlsx(user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
-    let (_, file_name, _, _, _, state) = job_for(&job, &user)?;
+/// Every valid row of a register file with what storing it changes; rejected rows are in the error table.
+fn changes_table(o: &Outcome) -> Markup {
+    let listed = o.changes.len() as u64;
+    let valid = o.summary.rows_imported + o.summary.rows_duplicate;
+    html! {
+        table.changes {
+            caption {
+                "Wat er per regel verandert"
+                @if listed < valid { " (de eerste " (listed) " van " (valid) " regels)" }
+            }
+            thead { tr {
+                th scope="col" class="num" { "Rij" }
+                @for h in &o.preview_headers { th scope="col" { (h) } }
+                th scope="col" { "Wijziging" }
+            } }
+            tbody {
+                @for c in &o.changes {
+                    tr {
+                        th scope="row" class="num" { (c.row) }
+                        @for v in &c.values { td { (v) } }
+                        td { @if c.duplicate { (c.change) } @else { strong { (c.change) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn rejected_xlsx<const A: u8>(user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
+    let (_, file_name, _, _, _, state) = job_for(&job, &user, Area::of::<A>())?;
     let JobState::Checked(outcome) = state else { return Err(AppError::NotFound) };
     let bytes =
         rejects::workbook(outcome.header.as_ref(), &outcome.rejected).map_err(|e| AppError::Internal(e.into()))?;
@@ -437,15 +579,17 @@ struct ConfirmForm {
     alleen_goede: String,
 }
 
-async fn confirm(
+async fn confirm<const A: u8>(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(job): Path<String>,
     Form(form): Form<ConfirmForm>,
 ) -> AppResult<Response> {
-    let (id, file_name, template_name, file, _, job_state) = job_for(&job, &user)?;
+    let area = Area::of::<A>();
+    let (id, file_name, template_name, file, _, job_state) = job_for(&job, &user, area)?;
+    let job_page = format!("{}/taken/{id}", area.base());
     let JobState::Checked(outcome) = job_state else {
-        return Ok(Redirect::to(&format!("/import/taken/{id}")).into_response());
+        return Ok(Redirect::to(&job_page).into_response());
     };
     let skip_invalid = form.alleen_goede == "on";
     if outcome.summary.has_errors() && !skip_invalid {
@@ -462,9 +606,10 @@ async fn confirm(
         j.progress = progress.clone();
     }
     tokio::spawn(async move {
+        let kind = template.template.kind;
         let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
         let opts = ImportOptions { skip_invalid, progress: Some(progress), ..Default::default() };
-        let next = match crate::import::run(&db, ledger::Ledger, req, opts).await {
+        let next = match run_kind(&db, kind, req, opts).await {
             Ok(o) => match o.summary.batch {
                 Some(batch) => JobState::Committed(batch),
                 None => JobState::CommitRefused(Box::new(o.summary)),
@@ -479,16 +624,27 @@ async fn confirm(
         };
         set_state(id, next);
     });
-    Ok(Redirect::to(&format!("/import/taken/{id}")).into_response())
+    Ok(Redirect::to(&job_page).into_response())
 }
 
-async fn batch_page(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    let b = store::get_batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(batch_view(&chrome, &b))
+/// A batch of this area's kinds, or 404.
+async fn area_batch(state: &AppState, area: Area, id: i64) -> AppResult<BatchRow> {
+    store::get_batch(&state.db, id).await?.filter(|b| area.holds(&b.kind)).ok_or(AppError::NotFound)
 }
 
-fn batch_view(chrome: &Chrome, b: &BatchRow) -> Markup {
+async fn batch_page<const A: u8>(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<Markup> {
+    let area = Area::of::<A>();
+    let b = area_batch(&state, area, id).await?;
+    Ok(batch_view(&chrome, area, &b))
+}
+
+fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
     let undone = b.status == "undone";
+    let ledger = b.kind == Kind::Ledger.as_str();
     chrome.page(
         &format!("Importbatch {}", b.id),
         html! {
@@ -499,6 +655,7 @@ fn batch_view(chrome: &Chrome, b: &BatchRow) -> Markup {
             table {
                 caption { "Gegevens van de batch" }
                 tbody {
+                    tr { th scope="row" { "Soort" } td { (kind_label(&b.kind)) } }
                     tr { th scope="row" { "Bestand" } td { (b.file_name) } }
                     tr { th scope="row" { "SHA-256" } td { code { (b.file_sha256) } } }
                     tr { th scope="row" { "Sjabloon" } td { (b.template) } }
@@ -508,12 +665,16 @@ fn batch_view(chrome: &Chrome, b: &BatchRow) -> Markup {
                     tr { th scope="row" { "Geïmporteerd" } td.num { (b.rows_imported) } }
                     tr { th scope="row" { "Dubbel (overgeslagen)" } td.num { (b.rows_duplicate) } }
                     tr { th scope="row" { "Afgewezen" } td.num { (b.rows_rejected) } }
-                    tr { th scope="row" { "Totaal geïmporteerd" } td.num { (b.amount_total()) } }
+                    @if area.has_amounts() { tr { th scope="row" { "Totaal geïmporteerd" } td.num { (b.amount_total()) } } }
                 }
             }
             @if !undone {
-                p { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de " (b.rows_imported) " regels van deze batch" } }
-                form method="post" action={"/import/batches/" (b.id) "/ongedaan"} {
+                @if ledger {
+                    p { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de " (b.rows_imported) " regels van deze batch" } }
+                }
+                @if b.kind == Kind::Certifications.as_str() { p { a href="/keurmerken" { "Naar de keurmerken" } } }
+                @if b.kind == Kind::Results.as_str() { p { a href="/kwaliteit" { "Naar het kwaliteitsdashboard" } } }
+                form method="post" action={(area.base()) "/batches/" (b.id) "/ongedaan"} {
                     (chrome.csrf_field())
                     div.field.checkbox {
                         input type="checkbox" id="zeker" name="zeker" value="on" required;
@@ -522,7 +683,7 @@ fn batch_view(chrome: &Chrome, b: &BatchRow) -> Markup {
                     button.danger type="submit" { "Import ongedaan maken" }
                 }
             }
-            p { a href="/import" { "Naar importeren" } }
+            p { a href=(area.base()) { "Naar importeren" } }
         },
     )
 }
@@ -541,7 +702,7 @@ async fn batch_lines(
     Path(id): Path<i64>,
     Query(q): Query<LinesQuery>,
 ) -> AppResult<Markup> {
-    let b = store::get_batch(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let b = area_batch(&state, Area::Finance, id).await?;
     let page = q.pagina.max(1);
     let lines = store::batch_lines(&state.db, id, LINES_PER_PAGE, (page - 1) * LINES_PER_PAGE).await?;
     Ok(lines_view(&chrome, &b, &lines, page))
@@ -581,9 +742,15 @@ fn lines_view(chrome: &Chrome, b: &BatchRow, lines: &[LedgerEntryRow], page: i64
     )
 }
 
-async fn undo(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Response> {
+async fn undo<const A: u8>(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    let area = Area::of::<A>();
+    area_batch(&state, area, id).await?;
     match store::undo_batch(&state.db, id, user.actor()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/import/batches/{id}?melding=ongedaan")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("{}/batches/{id}?melding=ongedaan", area.base())).into_response()),
         Err(store::UndoError::NotFound(_)) => Err(AppError::NotFound),
         Err(
             e @ (store::UndoError::AlreadyUndone(_)

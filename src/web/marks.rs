@@ -115,6 +115,12 @@ async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Ma
             h1 { "Blik op Werk-keurmerken" }
             p { "Actieve taalaanbieders zonder geldig keurmerk op " (dates::display(today)) ", geschorste aanbieders, en keurmerken die binnen "
                 (certification::LAPSE_WARNING_DAYS) " dagen verlopen. De meest urgente staan bovenaan." }
+            @if chrome.may(Permission::ManageContracts) {
+                p.actions {
+                    a href="/registers/import?sjabloon=standaard-keurmerken" { "Besluiten uit het Blik op Werk-register importeren" }
+                    " (u ziet eerst per aanbieder de huidige en de nieuwe status)"
+                }
+            }
             table {
                 caption { (rows.len()) " aanbieders vragen aandacht" }
                 thead { tr {

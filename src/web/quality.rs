@@ -169,6 +169,10 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             p.actions {
                 a href="/kwaliteit/eisen" { "Toetsingskaders en eisen" }
                 a href="/kwaliteit/acties" { "Alle openstaande verbeterpunten" }
+                @if chrome.may(Permission::ManageContracts) {
+                    a href="/registers/import?sjabloon=standaard-resultaten" { "Resultaten importeren" }
+                    a href="/registers/import?sjabloon=standaard-keurmerken" { "Keurmerkbesluiten importeren (Blik op Werk-register)" }
+                }
             }
             p.hint { "Normuitkomst: " (outcome_tag(NormOutcome::Green)) " haalt de norm; " (outcome_tag(NormOutcome::Amber))
                 " mist de norm met hoogstens 10% van de normwaarde; " (outcome_tag(NormOutcome::Red)) " mist de norm met meer dan 10%." }
@@ -612,7 +616,8 @@ async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &Rep
             }
             @if manage {
                 h3 #nieuwe-resultaten { "Resultaten vastleggen" }
-                p.hint { "Een meetjaar en route die al bestaan worden vervangen; de vorige waarden blijven in de geschiedenis." }
+                p.hint { "Een meetjaar en route die al bestaan worden vervangen; de vorige waarden blijven in de geschiedenis. "
+                    "Resultaten van meerdere aanbieders tegelijk: " a href="/registers/import?sjabloon=standaard-resultaten" { "importeer een spreadsheet" } "." }
                 (error_summary(re, RESULT_LABELS))
                 form method="post" action={"/kwaliteit/aanbieders/" (p.id) "/resultaten#nieuwe-resultaten"} novalidate {
                     (chrome.csrf_field())

@@ -15,6 +15,7 @@ mod marks;
 mod providers;
 mod proxy;
 mod quality;
+mod register_imports;
 mod reports;
 mod retention;
 mod roles;

@@ -583,6 +583,24 @@ async fn the_demo_data_fills_every_quality_screen() {
     let years: std::collections::BTreeSet<i32> =
         store::quality::results(&app.db, None).await.unwrap().iter().map(|r| r.result.year).collect();
     assert_eq!(years.len(), 2);
+    // The latest year came in as one import batch of results, visible on the register import screen.
+    let latest = *years.iter().next_back().unwrap();
+    let (batch, imported): (i64, i64) =
+        sqlx::query_as("SELECT id, rows_imported FROM import_batch WHERE kind = 'results' AND status = 'active'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let in_batch: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quality_result WHERE batch_id = ? AND year = ?")
+        .bind(batch)
+        .bind(latest)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(imported > 0);
+    assert_eq!(in_batch, imported);
+    let (_, import_page) = app.get_html("/registers/import").await;
+    assert!(import_page.contains("resultaten-blik-op-werk.xlsx"), "{import_page}");
+    assert_eq!(app.get_html(&format!("/registers/import/batches/{batch}")).await.0, StatusCode::OK);
 
     let (status, dash) = app.get_html("/kwaliteit").await;
     assert_eq!(status, StatusCode::OK);

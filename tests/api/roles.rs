@@ -105,6 +105,13 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/import/batches/{id}", ManageFinance),
     ("GET", "/import/batches/{id}/regels", ManageFinance),
     ("POST", "/import/batches/{id}/ongedaan", ManageFinance),
+    ("GET", "/registers/import", ManageContracts),
+    ("POST", "/registers/import", ManageContracts),
+    ("GET", "/registers/import/taken/{job}", ManageContracts),
+    ("GET", "/registers/import/taken/{job}/afgewezen.xlsx", ManageContracts),
+    ("POST", "/registers/import/taken/{job}/bevestigen", ManageContracts),
+    ("GET", "/registers/import/batches/{id}", ManageContracts),
+    ("POST", "/registers/import/batches/{id}/ongedaan", ManageContracts),
 ];
 
 #[test]

@@ -18,6 +18,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/aansluiting", "Aansluiting", Permission::Read),
     ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/import", "Import", Permission::ManageFinance),
+    ("/registers/import", "Registerimport", Permission::ManageContracts),
     ("/beheer", "Beheer", Permission::Admin),
 ];
 
