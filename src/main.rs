@@ -218,12 +218,27 @@ fn main() -> ExitCode {
         LogFormat::Text => logger.init(),
     }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
-    match runtime.block_on(run(cli.command, resolved)) {
+    let code = match runtime.block_on(run(cli.command, resolved)) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("fout: {e:#}");
             ExitCode::from(2)
         }
+    };
+    if std::env::var("TAALBUDGET_REPORT_PEAK_MEMORY").is_ok_and(|v| v == "1") {
+        report_peak_memory();
+    }
+    code
+}
+
+/// Prints this process's peak resident memory (Linux VmHWM) to stderr: for capacity planning and for the tests
+/// that hold imports of hostile files to a memory bound. A parent's rusage cannot say this: Linux counts the
+/// memory of the forking process before exec in the child's maximum.
+fn report_peak_memory() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    match status.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
+        Some(v) => eprintln!("piekgeheugen: {}", v.trim()),
+        None => eprintln!("piekgeheugen: onbekend op dit platform"),
     }
 }
 

@@ -15,7 +15,16 @@ fn refused(ctx: &Ctx, file: &Path, template: &str, code: i32, needle: &str) -> R
     let messages = r.messages();
     assert!(messages.iter().any(|m| m.contains(needle)), "expected '{needle}' in {messages:#?}");
     assert_eq!(ctx.snapshot(), (0, 0, 0, 0), "database unchanged");
+    assert_bounded_memory(&r, file);
     r
+}
+
+/// Bad input must never make the process grow with what the file declares (a bomb, a far-away cell, a huge
+/// cell): the whole command stays within the memory of a 100,000-row import (64 MB).
+fn assert_bounded_memory(r: &Run, file: &Path) {
+    assert!(r.peak_kb < 64 * 1024, "peak memory {} kB for {}", r.peak_kb, file.display());
+    #[cfg(target_os = "linux")]
+    assert!(r.peak_kb > 0, "the binary reports its peak memory on Linux");
 }
 
 fn standard_with(ctx: &Ctx, name: &str, fill: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> PathBuf {
@@ -370,6 +379,27 @@ fn a_100000_character_cell_is_refused_and_not_echoed_whole() {
     });
     let r = refused(&ctx, &file, "standaard-grootboek", 1, "hoogstens 500 zijn toegestaan");
     assert!(r.first_error()["value"].as_str().unwrap().chars().count() <= 101);
+}
+
+/// One 30,000-character shared string in the amount cell of 5,000 rows: a small file that would unpack to
+/// 150 MB of cell text. Every row is rejected and counted; memory stays bounded (`refused` checks the peak).
+#[test]
+fn one_huge_shared_string_repeated_in_5000_rows_keeps_memory_bounded() {
+    let ctx = Ctx::new();
+    let huge = "9".repeat(30_000) + "x";
+    let file = standard_with(&ctx, "herhaald.xlsx", |ws| {
+        headers(ws, 0);
+        for r in 1..=5_000u32 {
+            good_row(ws, r, r as usize, 1.0);
+            ws.write_string(r, 12, &huge).unwrap();
+        }
+    });
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size < 3_000_000, "the file itself is small: {size} bytes");
+    let r = refused(&ctx, &file, "standaard-grootboek", 1, "Bedrag");
+    assert_eq!((r.n("rows_read"), r.n("rows_rejected"), r.n("rows_imported")), (5_000, 5_000, 0));
+    let shown = r.first_error()["value"].as_str().unwrap().chars().count();
+    assert!(shown <= 101, "a value in a message is shortened, not echoed whole ({shown} characters)");
 }
 
 #[test]

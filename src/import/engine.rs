@@ -17,6 +17,9 @@ use crate::store::{self, Db};
 
 /// At most this many errors, duplicates and rejected rows are listed; the counts stay exact.
 pub const MAX_LISTED: usize = 10_000;
+/// Rejected rows are kept for the download up to this many bytes of cell text: a hostile file can repeat one
+/// 32,767-character shared string in every cell, which would otherwise cost gigabytes for 10,000 rows.
+pub const MAX_REJECTED_BYTES: usize = 8 << 20;
 /// Rows shown in the preview as they will be stored.
 pub const PREVIEW_ROWS: usize = 20;
 /// Rows listed with their change in the preview of a register kind.
@@ -24,6 +27,11 @@ pub const REGISTER_PREVIEW_ROWS: usize = 2_000;
 /// What the preview says about a row that is already stored.
 pub const UNCHANGED: &str = "ongewijzigd (dubbel)";
 const RAW_CHUNK: usize = 512;
+/// A chunk of raw rows is also sent once it holds this much cell text, so rows of huge cells cannot pile up
+/// in the channel between reader and mapper.
+const RAW_CHUNK_BYTES: usize = 1 << 20;
+/// Messages longer than this are cut: some quote the cell, and a cell may hold 32,767 characters.
+const MAX_MESSAGE_CHARS: usize = 300;
 const RECORD_CHUNK: usize = store::imports::INSERT_CHUNK;
 
 /// One file to import.
@@ -289,9 +297,12 @@ fn produce<K: ImportKind>(
         let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(8);
         let reader = s.spawn(move || {
             let mut buf = Vec::with_capacity(RAW_CHUNK);
+            let mut bytes = 0;
             let result = source.for_each_row(|row| {
+                bytes += row.cells.iter().map(|(_, v)| v.text_len()).sum::<usize>();
                 buf.push(row);
-                if buf.len() >= RAW_CHUNK {
+                if buf.len() >= RAW_CHUNK || bytes >= RAW_CHUNK_BYTES {
+                    bytes = 0;
                     return raw_tx.send(std::mem::replace(&mut buf, Vec::with_capacity(RAW_CHUNK))).is_ok();
                 }
                 true
@@ -371,17 +382,21 @@ struct Mapper<'a, K: ImportKind> {
     errors: Vec<RowError>,
     errors_total: u64,
     rejected: Vec<RejectedRow>,
+    /// Cell text held in `rejected`, against [`MAX_REJECTED_BYTES`].
+    rejected_bytes: usize,
     structural: bool,
     totals_prefixes: Vec<String>,
 }
 
 fn shorten(s: &str) -> String {
-    if s.chars().count() > 100 {
-        let mut t: String = s.chars().take(100).collect();
-        t.push('…');
-        t
-    } else {
-        s.to_string()
+    cut(s, 100)
+}
+
+/// `s` up to `max` characters, with an ellipsis when it was longer.
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &s[..end]),
+        None => s.to_string(),
     }
 }
 
@@ -403,6 +418,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             errors: Vec::new(),
             errors_total: 0,
             rejected: Vec::new(),
+            rejected_bytes: 0,
             structural: false,
             totals_prefixes: t.template.skip.first_cell_starts_with.iter().map(|p| p.to_lowercase()).collect(),
         }
@@ -689,7 +705,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             let col = ti.and_then(|i| layout.columns[i]);
             let name = ti.map(|i| layout.names[i].clone()).unwrap_or_else(|| self.t.fields[field].label.to_string());
             let value = col.and_then(|c| row.get(c)).map(|v| shorten(&v.display()));
-            let message = format!("{name}: {msg}");
+            let message = format!("{name}: {}", cut(&msg, MAX_MESSAGE_CHARS));
             messages.push(message.clone());
             located.push((col.map(column_letter), value, message));
         }
@@ -705,7 +721,9 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         for (col, value, message) in located {
             self.error(Some(row.number), col, value, message);
         }
-        if self.rejected.len() < MAX_LISTED {
+        let bytes = row.cells.iter().map(|(_, v)| v.text_len()).sum::<usize>();
+        if self.rejected.len() < MAX_LISTED && self.rejected_bytes + bytes <= MAX_REJECTED_BYTES {
+            self.rejected_bytes += bytes;
             self.rejected.push(RejectedRow { row, messages });
         }
     }

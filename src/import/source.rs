@@ -34,6 +34,14 @@ pub enum RawValue {
 }
 
 impl RawValue {
+    /// Bytes of text the value holds (0 for numbers), for memory budgets.
+    pub fn text_len(&self) -> usize {
+        match self {
+            RawValue::Text(s) | RawValue::DateIso(s) | RawValue::Error(s) => s.len(),
+            _ => 0,
+        }
+    }
+
     /// The cell as a person would read it, for error messages and the rejected-rows download.
     pub fn display(&self) -> String {
         match self {

@@ -496,7 +496,13 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
                     }
                 }
                 @if !o.rejected.is_empty() {
-                    p { a href={(job) "/afgewezen.xlsx"} { "Download de afgewezen regels (xlsx, met een kolom Fout)" } }
+                    p {
+                        a href={(job) "/afgewezen.xlsx"} { "Download de afgewezen regels (xlsx, met een kolom Fout)" }
+                        @if (o.rejected.len() as u64) < s.rows_rejected {
+                            " — de eerste " (o.rejected.len()) " van " (s.rows_rejected) "; de foutenlijst hierboven noemt ze allemaal (tot "
+                            (crate::import::engine::MAX_LISTED) " meldingen)."
+                        }
+                    }
                 }
             }
             @if s.rows_imported > 0 {

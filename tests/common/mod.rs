@@ -36,6 +36,8 @@ pub struct Run {
     pub json: Value,
     pub stdout: String,
     pub stderr: String,
+    /// Peak resident memory of the process in kB (Linux VmHWM), 0 where the platform does not say.
+    pub peak_kb: u64,
 }
 
 impl Ctx {
@@ -87,11 +89,17 @@ impl Ctx {
 }
 
 pub fn run(mut c: Command) -> Run {
-    let out = c.output().expect("taalbudget runs");
+    let out = c.env("TAALBUDGET_REPORT_PEAK_MEMORY", "1").output().expect("taalbudget runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
     let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
-    Run { code: out.status.code().unwrap_or(-1), json, stdout, stderr }
+    // "piekgeheugen: 12345 kB", printed by the binary itself on Linux.
+    let peak_kb = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("piekgeheugen: "))
+        .and_then(|v| v.trim_end_matches(" kB").trim().parse().ok())
+        .unwrap_or(0);
+    Run { code: out.status.code().unwrap_or(-1), json, stdout, stderr, peak_kb }
 }
 
 impl Run {
