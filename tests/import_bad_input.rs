@@ -402,6 +402,27 @@ fn one_huge_shared_string_repeated_in_5000_rows_keeps_memory_bounded() {
     assert!(shown <= 101, "a value in a message is shortened, not echoed whole ({shown} characters)");
 }
 
+/// calamine reads .ods sheets into a dense grid: one filled cell at row 1,000,003, column 90 of a 2 kB file would
+/// cost about 3 GB. Such a sheet is measured first and refused, naming how far it runs; a normal .ods still imports.
+#[test]
+fn an_ods_with_one_far_away_cell_is_refused_before_the_grid_is_built() {
+    let ctx = Ctx::new();
+    let rows = vec![
+        vec!["Boekdatum", "Grootboekrekening", "Kostenplaats", "Omschrijving", "Bedrag"],
+        vec!["01-02-2023", "4301", "KP100", "Cursus B1", "1.234,56"],
+        vec!["02-02-2023", "4301", "KP100", "Cursus Z", "-34,56"],
+    ];
+    let good = ctx.path("goed.ods");
+    ods(&good, &rows, None);
+    let r = ctx.import(&good, "standaard-grootboek", &["--dry-run"]);
+    assert_eq!((r.code, r.n("rows_imported"), r.total()), (0, 2, "1200.00".to_string()), "{:?}", r.messages());
+
+    let far = ctx.path("ver.ods");
+    ods(&far, &rows, Some((1_000_003, 90)));
+    assert!(std::fs::metadata(&far).unwrap().len() < 5_000);
+    refused(&ctx, &far, "standaard-grootboek", 2, "loopt tot cel CL1000003 terwijl er maar 16 cellen gevuld zijn");
+}
+
 #[test]
 fn csv_with_the_wrong_delimiter() {
     let ctx = Ctx::new();

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod contracts;
 pub mod engine;
 pub mod example;
+pub mod extent;
 pub mod funding;
 pub mod ledger;
 pub mod placements;

@@ -290,6 +290,9 @@ impl Source {
                     let sheet = pick_sheet(&names, wanted)?;
                     (vec![sheet.clone()], book.worksheet_range(&sheet).map_err(open_error)?)
                 } else {
+                    let mut file = file;
+                    super::extent::check_ods(&mut file)?;
+                    file.seek(SeekFrom::Start(0)).map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
                     let mut book = Ods::new(BufReader::new(file)).map_err(open_error)?;
                     let names = book.sheet_names();
                     let sheet = pick_sheet(&names, wanted)?;

@@ -228,3 +228,46 @@ pub fn rewrite_zip(path: &Path, mut edit: impl FnMut(&str, Vec<u8>) -> Vec<u8>) 
     let out = zout.finish().unwrap().into_inner();
     std::fs::write(path, out).unwrap();
 }
+
+/// Writes a minimal OpenDocument spreadsheet with one sheet `Grootboek` holding `rows` as text cells, and, when
+/// `far_cell` is given as (row, column) counted from 1, one more text cell there with empty space before it.
+pub fn ods(path: &Path, rows: &[Vec<&str>], far_cell: Option<(u32, u32)>) {
+    let cell =
+        |v: &str| format!("<table:table-cell office:value-type=\"string\"><text:p>{v}</text:p></table:table-cell>");
+    let mut body = String::new();
+    for r in rows {
+        body.push_str("<table:table-row>");
+        r.iter().for_each(|v| body.push_str(&cell(v)));
+        body.push_str("</table:table-row>");
+    }
+    if let Some((row, col)) = far_cell {
+        let gap = row - rows.len() as u32 - 1;
+        body.push_str(&format!(
+            "<table:table-row table:number-rows-repeated=\"{gap}\"><table:table-cell/></table:table-row>\
+             <table:table-row><table:table-cell table:number-columns-repeated=\"{}\"/>{}</table:table-row>",
+            col - 1,
+            cell("verdwaald")
+        ));
+    }
+    let content = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><office:document-content \
+         xmlns:office=\"urn:oasis:names:tc:opendocument:xmlns:office:1.0\" \
+         xmlns:table=\"urn:oasis:names:tc:opendocument:xmlns:table:1.0\" \
+         xmlns:text=\"urn:oasis:names:tc:opendocument:xmlns:text:1.0\" office:version=\"1.2\"><office:body>\
+         <office:spreadsheet><table:table table:name=\"Grootboek\">{body}</table:table></office:spreadsheet>\
+         </office:body></office:document-content>"
+    );
+    let manifest = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><manifest:manifest \
+         xmlns:manifest=\"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0\" manifest:version=\"1.2\">\
+         <manifest:file-entry manifest:full-path=\"/\" manifest:media-type=\"application/vnd.oasis.opendocument.spreadsheet\"/>\
+         <manifest:file-entry manifest:full-path=\"content.xml\" manifest:media-type=\"text/xml\"/></manifest:manifest>";
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    zip.start_file("mimetype", stored).unwrap();
+    zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet").unwrap();
+    for (name, text) in [("META-INF/manifest.xml", manifest), ("content.xml", content.as_str())] {
+        zip.start_file(name, zip::write::SimpleFileOptions::default()).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    std::fs::write(path, zip.finish().unwrap().into_inner()).unwrap();
+}
