@@ -805,7 +805,10 @@ async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
                     cohort,
                     route,
                     contract_id: id,
-                    schedule: PlacementSchedule { start_date, planned_end, status, status_date },
+                    schedule: PlacementSchedule { start_date, planned_end, status, status_date, changes: Vec::new() },
+                    // The PIP was set two to eight weeks before the placement (from the client number, so the
+                    // dice sequence, and with it the rest of the demo, stays as it was).
+                    pip_date: Some(start_date - Duration::days(14 + (client % 43))),
                 };
                 store::placements::create(db, &draft, DEMO_ACTOR).await?;
             }

@@ -169,6 +169,7 @@ const LABELS: &[(&str, &str)] = &[
     ("planned_end", "Geplande einddatum"),
     ("status", "Status"),
     ("status_date", "Datum afronding of uitval"),
+    ("pip_date", "PIP-datum"),
 ];
 
 async fn form_page(
@@ -209,6 +210,7 @@ async fn form_page(
                 (Field::new("cohort", "Doelgroep", &form.cohort, errors).required().select(&cohorts))
                 (Field::new("contract_id", "Contract", &form.contract_id, errors).required().select(&contract_options))
                 (Field::new("route", "Leerroute", &form.route, errors).required().select(&routes))
+                (Field::new("pip_date", "PIP-datum", &form.pip_date, errors).hint("Datum waarop het PIP is vastgesteld; de lessen moeten binnen 3 maanden beginnen.").date())
                 div.field-row {
                     (Field::new("start_date", "Startdatum", &form.start_date, errors).required().date())
                     (Field::new("planned_end", "Geplande einddatum", &form.planned_end, errors).required().date())
@@ -272,6 +274,7 @@ fn form_of(p: &Placement) -> PlacementForm {
         planned_end: dates::iso(p.schedule.planned_end),
         status: p.schedule.status.code().into(),
         status_date: p.schedule.status_date.map(dates::iso).unwrap_or_default(),
+        pip_date: p.pip_date.map(dates::iso).unwrap_or_default(),
         version: Some(p.version),
     }
 }
