@@ -100,6 +100,7 @@ fn default_sheet(t: &CheckedTemplate) -> &'static str {
         super::Kind::Contracts => "Contracten",
         super::Kind::Placements => "Plaatsingen",
         super::Kind::Funding => "Financiering",
+        super::Kind::Progress => "Voortgang",
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one import engine: read (calamine / csv) -> map (template) -> parse cells -> validate -> dedupe ->
 //! commit in one transaction. Each entity kind plugs in through [`ImportKind`]: the ledger, and the registers
-//! (providers, certifications, contracts with tariffs and milestones, placements, funding).
+//! (providers, certifications, contracts with tariffs and milestones, placements, funding) and the providers'
+//! progress reports.
 
 pub mod cells;
 pub mod certifications;
@@ -11,6 +12,7 @@ pub mod example;
 pub mod funding;
 pub mod ledger;
 pub mod placements;
+pub mod progress;
 pub mod providers;
 pub mod registers;
 pub mod rejects;
@@ -34,11 +36,19 @@ pub enum Kind {
     Contracts,
     Placements,
     Funding,
+    Progress,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] =
-        [Kind::Ledger, Kind::Providers, Kind::Certifications, Kind::Contracts, Kind::Placements, Kind::Funding];
+    pub const ALL: [Kind; 7] = [
+        Kind::Ledger,
+        Kind::Providers,
+        Kind::Certifications,
+        Kind::Contracts,
+        Kind::Placements,
+        Kind::Funding,
+        Kind::Progress,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,6 +58,7 @@ impl Kind {
             Kind::Contracts => "contracts",
             Kind::Placements => "placements",
             Kind::Funding => "funding",
+            Kind::Progress => "progress",
         }
     }
 
@@ -64,6 +75,7 @@ impl Kind {
             Kind::Contracts => "contracten",
             Kind::Placements => "plaatsingen",
             Kind::Funding => "financiering",
+            Kind::Progress => "voortgangsrapportages",
         }
     }
 
@@ -76,6 +88,7 @@ impl Kind {
             Kind::Contracts => contracts::FIELDS,
             Kind::Placements => placements::FIELDS,
             Kind::Funding => funding::FIELDS,
+            Kind::Progress => progress::FIELDS,
         }
     }
 

@@ -16,6 +16,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("standaard-tarieven", include_str!("../../import-templates/standaard-tarieven.toml")),
     ("standaard-plaatsingen", include_str!("../../import-templates/standaard-plaatsingen.toml")),
     ("standaard-financiering", include_str!("../../import-templates/standaard-financiering.toml")),
+    ("standaard-voortgang", include_str!("../../import-templates/standaard-voortgang.toml")),
 ];
 
 /// A file type a template accepts; the actual type is recognised from the file's content.
