@@ -12,6 +12,7 @@ pub mod imports;
 pub mod marks;
 pub mod middleware;
 pub mod placements;
+pub mod progress;
 pub mod providers;
 pub mod proxy;
 pub mod quality;
@@ -120,6 +121,7 @@ pub fn routes() -> RouteTable {
         .merge(marks::routes())
         .merge(contracts::routes())
         .merge(placements::routes())
+        .merge(progress::routes())
         .merge(funding::routes())
         .merge(attribution::routes())
         .merge(quality::routes())
