@@ -433,3 +433,73 @@ pub async fn decide_difference(db: &Db, d: &NewDecision, actor: &str) -> sqlx::R
     tx.commit().await?;
     Ok(id)
 }
+
+/// Reports to store in bulk: (placement, provider, report).
+pub type BulkReport = (i64, i64, ReportDraft);
+
+/// Inserts many new reports in one transaction with multi-row statements (the demo's years of monthly reports),
+/// each with its exam attempts and its audit row. The caller guarantees they are valid and new.
+pub async fn insert_reports_bulk(db: &Db, rows: &[BulkReport], actor: &str) -> sqlx::Result<()> {
+    const CHUNK: usize = 400; // 19 parameters a row, well under SQLite's limit
+    let mut tx = begin(db).await?;
+    let now = dates::now_timestamp();
+    for chunk in rows.chunks(CHUNK) {
+        let mut sql = String::from(
+            "INSERT INTO progress_report (placement_id, provider_id, period, period_start, period_end, first_lesson,
+             offered_x100, attended_x100, absence_x100, absence_reason, catch_up_x100, level_reading, level_listening,
+             level_speaking, level_writing, remarks, batch_id, created_by, created_at) VALUES ",
+        );
+        sql.push_str(&vec!["(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,NULL,?,?)"; chunk.len()].join(","));
+        sql.push_str(" RETURNING id");
+        let mut q = sqlx::query_scalar::<_, i64>(&sql);
+        for (placement, provider, d) in chunk {
+            q = q
+                .bind(placement)
+                .bind(provider)
+                .bind(d.period.code())
+                .bind(d.period.start())
+                .bind(d.period.end())
+                .bind(d.first_lesson)
+                .bind(d.offered.x100())
+                .bind(d.attended.x100())
+                .bind(d.absence.x100())
+                .bind(d.absence_reason.map(|r| r.code()).unwrap_or_default())
+                .bind(d.catch_up.x100())
+                .bind(&d.levels[0])
+                .bind(&d.levels[1])
+                .bind(&d.levels[2])
+                .bind(&d.levels[3])
+                .bind(&d.remarks)
+                .bind(actor)
+                .bind(&now);
+        }
+        // New rowids are the table's maximum plus one, row after row, so the ids sorted are the rows in order
+        // (SQLite does not promise RETURNING's own order).
+        let mut ids = q.fetch_all(&mut *tx).await?;
+        ids.sort_unstable();
+        let mut audit_sql = String::from(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json) VALUES ",
+        );
+        audit_sql.push_str(&vec!["(?, ?, 'create', 'progress_report', ?, NULL, ?)"; chunk.len()].join(","));
+        let mut a = sqlx::query(&audit_sql);
+        let mut exams = Vec::new();
+        for (id, (placement, provider, d)) in ids.iter().zip(chunk) {
+            let after = serde_json::json!({ "placement_id": placement, "provider_id": provider, "report": d });
+            a = a.bind(&now).bind(actor).bind(id.to_string()).bind(after.to_string());
+            exams.extend(d.exams.iter().map(|x| (*id, *placement, x)));
+        }
+        a.execute(&mut *tx).await?;
+        for part in exams.chunks(CHUNK) {
+            let sql = format!(
+                "INSERT INTO exam_attempt (report_id, placement_id, part, exam_date, passed) VALUES {}",
+                vec!["(?, ?, ?, ?, ?)"; part.len()].join(",")
+            );
+            let mut q = sqlx::query(&sql);
+            for (id, placement, x) in part {
+                q = q.bind(id).bind(placement).bind(x.part.code()).bind(x.date).bind(x.passed);
+            }
+            q.execute(&mut *tx).await?;
+        }
+    }
+    tx.commit().await
+}

@@ -377,3 +377,59 @@ async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() 
     assert_eq!(rows[1][..6], ["2023", "B1", "Taal Noord BV", "1", "30", "90"]);
     assert_eq!(rows[2][2..6], ["Taal Zuid BV", "1", "58", "50"]);
 }
+
+/// The demo: reports for its placements, both route changes, third attempts, one provider below the norm, and
+/// exactly one month in which an invoiced milestone has no attendance behind it (besides the demo's credit note).
+#[tokio::test]
+async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_support() {
+    use taalbudget::domain::commitment::placement_payments;
+    use taalbudget::domain::invoice_check::{check, PlacementInput};
+    use taalbudget::domain::progress::{low_attendance, unfunded_attempts, Period};
+    let app = spawn_app().await;
+    taalbudget::demo::fill(&app.db).await.unwrap();
+    let contracts = store::contracts::list(&app.db).await.unwrap();
+    let all = store::progress::all_reports(&app.db).await.unwrap();
+    assert!(all.len() > 5_000, "{}", all.len());
+    let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM route_change").fetch_one(&app.db).await.unwrap();
+    assert_eq!(changes, 3, "a switch, and a pause with its resume");
+    let by_placement = store::progress::by_placement(all);
+    let placements = store::placements::list(&app.db, None).await.unwrap();
+    let third = by_placement.values().filter(|r| !unfunded_attempts(r).is_empty()).count();
+    assert!(third >= 3, "{third}");
+    let low: std::collections::BTreeSet<i64> = placements
+        .iter()
+        .filter(|p| by_placement.get(&p.id).is_some_and(|r| !low_attendance(r, 8000).is_empty()))
+        .map(|p| p.contract_id)
+        .collect();
+    let low_refs: Vec<&str> = contracts.iter().filter(|c| low.contains(&c.id)).map(|c| c.reference.as_str()).collect();
+    assert_eq!(low_refs, ["UTR-TAAL-2022-02"]);
+
+    let mut found = Vec::new();
+    let empty = Vec::new();
+    for c in &contracts {
+        let ps: Vec<_> = placements.iter().filter(|p| p.contract_id == c.id).collect();
+        let pays: Vec<_> =
+            ps.iter().map(|p| placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default()).collect();
+        let mut period = Period::parse("2022-01").unwrap();
+        while period <= Period::parse("2025-12").unwrap() && period.end() < taalbudget::domain::dates::today() {
+            let inputs = ps.iter().zip(&pays).map(|(p, pay)| PlacementInput {
+                placement_id: p.id,
+                client_number: p.client_number.as_str(),
+                payments: pay,
+                reports: by_placement.get(&p.id).unwrap_or(&empty),
+            });
+            let invoiced = store::progress::invoiced(&app.db, c.id, period).await.unwrap();
+            let ch = check(period, inputs, None, invoiced);
+            for d in ch.differences() {
+                found.push(format!("{} {} {} {}", c.reference, period.code(), d.client_number, d.unsupported()));
+            }
+            if !ch.over_payable().is_zero() {
+                found.push(format!("{} {} factuur {}", c.reference, period.code(), ch.over_payable()));
+            }
+            period = period.next();
+        }
+    }
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("UTR-TAAL-2022-01 2024-04 factuur € -4.150,00"), "{found:?}");
+    assert!(found[1].starts_with("UTR-TAAL-2022-02 2023-04 K"), "{found:?}");
+}
