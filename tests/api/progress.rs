@@ -433,3 +433,54 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
     assert!(found[0].starts_with("UTR-TAAL-2022-01 2024-04 factuur € -4.150,00"), "{found:?}");
     assert!(found[1].starts_with("UTR-TAAL-2022-02 2023-04 K"), "{found:?}");
 }
+
+/// Migration 0010 rebuilds import_batch (for its kind list) on a database that has batches other tables refer
+/// to: every batch stays, every reference still resolves and is still enforced, and 'progress' is accepted.
+#[tokio::test]
+async fn migration_0010_rebuilds_import_batch_keeping_every_batch_and_reference() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("oud.db");
+    let opts = SqliteConnectOptions::new().filename(&path).create_if_missing(true).foreign_keys(true);
+    let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await.unwrap();
+    let up_to_8 = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(store::MIGRATOR.iter().filter(|m| m.version <= 8).cloned().collect()),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    up_to_8.run(&pool).await.unwrap();
+    let sha = "a".repeat(64);
+    sqlx::raw_sql(&format!(
+        "INSERT INTO import_batch (id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read)
+             VALUES (7, 'ledger', 'standaard-grootboek', 'g.xlsx', '{sha}', 'f', '2024-01-01', 1),
+                    (8, 'providers', 'standaard-aanbieders', 'a.xlsx', '{sha}', 'f', '2024-01-02', 1);
+         INSERT INTO ledger_entry (batch_id, source_row, identity, booking_date, gl_account, cost_centre, description, amount_cents)
+             VALUES (7, 2, zeroblob(16), '2023-01-01', '4301', 'KP', 'x', 12345);
+         INSERT INTO provider (name, kvk, created_at, updated_at, batch_id) VALUES ('Taal BV', '12345678', 'x', 'x', 8);"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    store::MIGRATOR.run(&pool).await.unwrap();
+    let batches: Vec<(i64, String, i64)> =
+        sqlx::query_as("SELECT id, kind, rows_read FROM import_batch ORDER BY id").fetch_all(&pool).await.unwrap();
+    assert_eq!(batches, [(7, "ledger".to_string(), 1), (8, "providers".to_string(), 1)]);
+    let problems: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pragma_foreign_key_check").fetch_one(&pool).await.unwrap();
+    assert_eq!(problems, 0);
+    // The references still point at import_batch and are enforced.
+    assert!(sqlx::query("DELETE FROM import_batch WHERE id = 7").execute(&pool).await.is_err());
+    sqlx::query(&format!(
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
+         VALUES ('progress', 'standaard-voortgang', 'v.xlsx', '{sha}', 'f', '2024-01-03')"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(sqlx::query(&format!(
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
+         VALUES ('iets', 't', 'v.xlsx', '{sha}', 'f', '2024-01-03')"
+    ))
+    .execute(&pool)
+    .await
+    .is_err());
+}
