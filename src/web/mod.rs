@@ -9,6 +9,7 @@ pub mod forms;
 pub mod funding;
 pub mod health;
 pub mod imports;
+pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
 pub mod placements;
@@ -17,6 +18,7 @@ pub mod providers;
 pub mod proxy;
 pub mod quality;
 pub mod quality_plans;
+pub mod scorecard;
 pub mod views;
 
 use std::sync::Arc;
@@ -122,6 +124,8 @@ pub fn routes() -> RouteTable {
         .merge(contracts::routes())
         .merge(placements::routes())
         .merge(progress::routes())
+        .merge(invoice_check::routes())
+        .merge(scorecard::routes())
         .merge(funding::routes())
         .merge(attribution::routes())
         .merge(quality::routes())
