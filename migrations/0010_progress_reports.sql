@@ -45,6 +45,8 @@ CREATE INDEX import_batch_sha ON import_batch (file_sha256);
 ALTER TABLE contract ADD COLUMN attendance_norm_bp INTEGER NOT NULL DEFAULT 8000
     CHECK (attendance_norm_bp BETWEEN 0 AND 10000);
 ALTER TABLE contract ADD COLUMN catch_up_rate_cents INTEGER CHECK (catch_up_rate_cents IS NULL OR catch_up_rate_cents >= 0);
+-- An optional payment per attended hour (on top of, or instead of, the milestones).
+ALTER TABLE contract ADD COLUMN hourly_rate_cents INTEGER CHECK (hourly_rate_cents IS NULL OR hourly_rate_cents >= 0);
 
 -- The date the participant's PIP was set: lessons must start within 3 months of it.
 ALTER TABLE placement ADD COLUMN pip_date TEXT;

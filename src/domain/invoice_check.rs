@@ -1,5 +1,5 @@
 //! The invoice check (factuurcontrole) per contract and period: what the contract makes payable (milestones that
-//! fell due in the period, plus catch-up hours at the contract's rate), what the ledger shows was invoiced
+//! fell due in the period, plus attended hours and catch-up hours at the contract's rates where it has them), what the ledger shows was invoiced
 //! (attributed ledger lines of the contract booked in the period), and what the progress reports support.
 //! A milestone is supported when the placement's reports show attended hours in a period that began on or
 //! before the milestone's due date: no lessons attended, no payment. Pure arithmetic.
@@ -20,6 +20,9 @@ pub struct PlacementCheck {
     pub milestones: Vec<(ExpectedPayment, bool)>,
     pub catch_up_hours: Hours,
     pub catch_up: Money,
+    /// Attended hours in the period and what they cost under a per-hour arrangement.
+    pub attended_hours: Hours,
+    pub per_hour: Money,
     pub payable: Money,
     pub supported: Money,
 }
@@ -71,7 +74,16 @@ pub fn attendance_by(reports: &[Report], day: Date) -> bool {
     reports.iter().any(|r| r.draft.attended > Hours::ZERO && r.draft.period.start() <= day)
 }
 
-/// Catch-up hours times the rate, rounded to the cent.
+/// The per-hour arrangements of a contract.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Rates {
+    /// Paid per attended hour.
+    pub hourly: Option<Money>,
+    /// Paid per catch-up hour.
+    pub catch_up: Option<Money>,
+}
+
+/// Hours times a rate, rounded to the cent (nothing without a rate).
 pub fn catch_up_amount(hours: Hours, rate: Option<Money>) -> Money {
     match rate {
         Some(r) => Money::from_decimal(r.decimal() * hours.decimal()),
@@ -82,7 +94,7 @@ pub fn catch_up_amount(hours: Hours, rate: Option<Money>) -> Money {
 pub fn check<'a>(
     period: Period,
     placements: impl IntoIterator<Item = PlacementInput<'a>>,
-    catch_up_rate: Option<Money>,
+    rates: Rates,
     invoiced: Money,
 ) -> InvoiceCheck {
     let mut out = Vec::new();
@@ -93,26 +105,32 @@ pub fn check<'a>(
             .filter(|x| period.contains(x.due_date))
             .map(|x| (x.clone(), attendance_by(p.reports, x.due_date)))
             .collect();
-        // Catch-up hours of reports whose period lies within the checked period (a quarter holds its months).
-        let catch_up_hours: Hours = p
-            .reports
-            .iter()
-            .filter(|r| period.start() <= r.draft.period.start() && r.draft.period.end() <= period.end())
-            .map(|r| r.draft.catch_up)
-            .sum();
-        let catch_up = catch_up_amount(catch_up_hours, catch_up_rate);
-        if milestones.is_empty() && catch_up.is_zero() {
+        // Hours of reports whose period lies within the checked period (a quarter holds its months). Hours are
+        // paid as reported, so they are supported by definition.
+        let within = || {
+            p.reports
+                .iter()
+                .filter(|r| period.start() <= r.draft.period.start() && r.draft.period.end() <= period.end())
+        };
+        let catch_up_hours: Hours = within().map(|r| r.draft.catch_up).sum();
+        let attended_hours: Hours = within().map(|r| r.draft.attended).sum();
+        let catch_up = catch_up_amount(catch_up_hours, rates.catch_up);
+        let per_hour = catch_up_amount(attended_hours, rates.hourly);
+        if milestones.is_empty() && catch_up.is_zero() && per_hour.is_zero() {
             continue;
         }
         let due: Money = milestones.iter().map(|(x, _)| x.amount).sum();
-        let supported: Money = milestones.iter().filter(|(_, ok)| *ok).map(|(x, _)| x.amount).sum::<Money>() + catch_up;
+        let supported: Money =
+            milestones.iter().filter(|(_, ok)| *ok).map(|(x, _)| x.amount).sum::<Money>() + catch_up + per_hour;
         out.push(PlacementCheck {
             placement_id: p.placement_id,
             client_number: p.client_number.to_string(),
             milestones,
             catch_up_hours,
             catch_up,
-            payable: due + catch_up,
+            attended_hours,
+            per_hour,
+            payable: due + catch_up + per_hour,
             supported,
         });
     }
@@ -166,7 +184,7 @@ mod tests {
                 PlacementInput { placement_id: 2, client_number: "K2", payments: &b_pay, reports: &b_rep },
                 PlacementInput { placement_id: 3, client_number: "K3", payments: &c_pay, reports: &[] },
             ],
-            Some(Money::from_cents(6_533)),
+            Rates { hourly: None, catch_up: Some(Money::from_cents(6_533)) },
             Money::from_cents(900_000),
         );
         // K1: start 4,060.00 supported, 2.5 catch-up hours x 65.33 = 163.325 -> 163.33. K2: nothing attended by 31-03.
@@ -186,5 +204,14 @@ mod tests {
         assert!(!attendance_by(&b_rep, date!(2023 - 03 - 31)));
         // Without a catch-up arrangement catch-up hours cost nothing.
         assert_eq!(catch_up_amount(Hours::whole(3), None), Money::ZERO);
+        // Paid per attended hour: 30 hours x 12.35 = 370.50 on top of K1's start, supported as reported.
+        let per_hour = check(
+            march,
+            [PlacementInput { placement_id: 1, client_number: "K1", payments: &a_pay, reports: &a_rep }],
+            Rates { hourly: Some(Money::from_cents(1_235)), catch_up: None },
+            Money::ZERO,
+        );
+        assert_eq!(per_hour.placements[0].per_hour.cents(), 37_050);
+        assert_eq!((per_hour.payable.cents(), per_hour.supported.cents()), (443_050, 443_050));
     }
 }

@@ -8,6 +8,7 @@ use time::Date;
 
 use super::{audit, begin, Db, Tx};
 use crate::domain::dates;
+use crate::domain::invoice_check::Rates;
 use crate::domain::placement::PlacementStatus;
 use crate::domain::progress::{AbsenceReason, ExamPart, ExamResult, Hours, Period, Report, ReportDraft};
 use crate::domain::route_change::{ChangeKind, RouteChange};
@@ -292,45 +293,46 @@ pub async fn add_route_change_in(tx: &mut Tx, placement_id: i64, c: &RouteChange
     Ok(id)
 }
 
-/// What a contract agrees about progress: the attendance norm and an optional rate per catch-up hour.
+/// What a contract agrees about progress: the attendance norm, and optional rates per attended hour and per
+/// catch-up hour.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct ProgressTerms {
     pub attendance_norm_bp: i64,
-    pub catch_up_rate: Option<Money>,
+    pub rates: Rates,
+}
+
+type TermsRow = (i64, Option<i64>, Option<i64>);
+
+fn terms_of((norm, catch_up, hourly): TermsRow) -> ProgressTerms {
+    ProgressTerms {
+        attendance_norm_bp: norm,
+        rates: Rates { hourly: hourly.map(Money::from_cents), catch_up: catch_up.map(Money::from_cents) },
+    }
 }
 
 pub async fn progress_terms(db: &Db, contract_id: i64) -> sqlx::Result<Option<ProgressTerms>> {
-    let row: Option<(i64, Option<i64>)> =
-        sqlx::query_as("SELECT attendance_norm_bp, catch_up_rate_cents FROM contract WHERE id = ?")
+    let row: Option<TermsRow> =
+        sqlx::query_as("SELECT attendance_norm_bp, catch_up_rate_cents, hourly_rate_cents FROM contract WHERE id = ?")
             .bind(contract_id)
             .fetch_optional(db)
             .await?;
-    Ok(row.map(|(n, r)| ProgressTerms { attendance_norm_bp: n, catch_up_rate: r.map(Money::from_cents) }))
-}
-
-/// Norms of every contract, by id.
-pub async fn all_progress_terms(db: &Db) -> sqlx::Result<HashMap<i64, ProgressTerms>> {
-    let rows: Vec<(i64, i64, Option<i64>)> =
-        sqlx::query_as("SELECT id, attendance_norm_bp, catch_up_rate_cents FROM contract").fetch_all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, n, r)| (id, ProgressTerms { attendance_norm_bp: n, catch_up_rate: r.map(Money::from_cents) }))
-        .collect())
+    Ok(row.map(terms_of))
 }
 
 pub async fn set_progress_terms(db: &Db, contract_id: i64, t: &ProgressTerms, actor: &str) -> sqlx::Result<()> {
     let mut tx = begin(db).await?;
-    let before: (i64, Option<i64>) =
-        sqlx::query_as("SELECT attendance_norm_bp, catch_up_rate_cents FROM contract WHERE id = ?")
+    let before: TermsRow =
+        sqlx::query_as("SELECT attendance_norm_bp, catch_up_rate_cents, hourly_rate_cents FROM contract WHERE id = ?")
             .bind(contract_id)
             .fetch_one(&mut *tx)
             .await?;
     sqlx::query(
-        "UPDATE contract SET attendance_norm_bp = ?, catch_up_rate_cents = ?, version = version + 1, updated_at = ?
-         WHERE id = ?",
+        "UPDATE contract SET attendance_norm_bp = ?, catch_up_rate_cents = ?, hourly_rate_cents = ?,
+             version = version + 1, updated_at = ? WHERE id = ?",
     )
     .bind(t.attendance_norm_bp)
-    .bind(t.catch_up_rate.map(|m| m.cents()))
+    .bind(t.rates.catch_up.map(|m| m.cents()))
+    .bind(t.rates.hourly.map(|m| m.cents()))
     .bind(dates::now_timestamp())
     .bind(contract_id)
     .execute(&mut *tx)
@@ -341,8 +343,14 @@ pub async fn set_progress_terms(db: &Db, contract_id: i64, t: &ProgressTerms, ac
         "update",
         "contract",
         contract_id,
-        Some(&serde_json::json!({ "attendance_norm_bp": before.0, "catch_up_rate_cents": before.1 })),
-        Some(&serde_json::json!({ "attendance_norm_bp": t.attendance_norm_bp, "catch_up_rate_cents": t.catch_up_rate.map(|m| m.cents()) })),
+        Some(&serde_json::json!({
+            "attendance_norm_bp": before.0, "catch_up_rate_cents": before.1, "hourly_rate_cents": before.2,
+        })),
+        Some(&serde_json::json!({
+            "attendance_norm_bp": t.attendance_norm_bp,
+            "catch_up_rate_cents": t.rates.catch_up.map(|m| m.cents()),
+            "hourly_rate_cents": t.rates.hourly.map(|m| m.cents()),
+        })),
     )
     .await?;
     tx.commit().await

@@ -61,7 +61,7 @@ async fn load_check(state: &AppState, contract_id: i64, period: Period) -> AppRe
         reports: if rep.is_empty() { &empty } else { rep },
     });
     let invoiced = store::progress::invoiced(&state.db, contract_id, period).await?;
-    Ok(check(period, inputs, terms.catch_up_rate, invoiced))
+    Ok(check(period, inputs, terms.rates, invoiced))
 }
 
 async fn render_check(
@@ -160,6 +160,7 @@ async fn render_check(
                                         @for (x, ok) in &pc.milestones {
                                             (x.milestone) " " (x.amount) ": " (if *ok { "onderbouwd" } else { "niet onderbouwd (geen aanwezigheid gerapporteerd)" }) br;
                                         }
+                                        @if !pc.per_hour.is_zero() { "Aanwezige uren " (pc.attended_hours.dutch()) ": " (pc.per_hour) br; }
                                         @if !pc.catch_up.is_zero() { "Inhaaluren " (pc.catch_up_hours.dutch()) ": " (pc.catch_up) }
                                     }
                                     td.num { (pc.payable) }

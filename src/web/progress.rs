@@ -18,6 +18,7 @@ use crate::auth::CurrentUser;
 use crate::domain::commitment::placement_payments;
 use crate::domain::contract::Share;
 use crate::domain::dates;
+use crate::domain::invoice_check::Rates;
 use crate::domain::progress::{
     actual_start, attendance_pct, below_norm, numbered_attempts, start_deadline, validate_report, warnings,
     AbsenceReason, Hours, ReportForm,
@@ -314,12 +315,14 @@ async fn add_change(
 pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Markup {
     let norm = Share::from_basis_points(t.attendance_norm_bp).display();
     let norm_value = norm.trim_end_matches('%').to_string();
-    let rate_value = t.catch_up_rate.map(|m| m.dutch()).unwrap_or_default();
+    let rate_value = t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default();
+    let hourly_value = t.rates.hourly.map(|m| m.dutch()).unwrap_or_default();
     html! {
         h2 #voortgang { "Voortgang en factuurcontrole" }
         dl.facts {
             dt { "Aanwezigheidsnorm" } dd { (norm) }
-            dt { "Inhaalregeling" } dd { @match t.catch_up_rate { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
+            dt { "Inhaalregeling" } dd { @match t.rates.catch_up { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
+            dt { "Betaling per uur" } dd { @match t.rates.hourly { Some(r) => { (r) " per aanwezig uur, naast de betaalmomenten" } None => { "geen: alleen de betaalmomenten" } } }
         }
         p { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " a href="/scorecard" { "Scorecard aanbieders" } }
         @if chrome.may(Permission::ManageContracts) {
@@ -328,6 +331,7 @@ pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Ma
                 div.field-row {
                     div.field { label for="attendance_norm" { "Aanwezigheidsnorm (%)" } input #attendance_norm type="text" name="attendance_norm" value=(norm_value); }
                     div.field { label for="catch_up_rate" { "Tarief per inhaaluur (leeg: geen)" } input #catch_up_rate type="text" name="catch_up_rate" value=(rate_value); }
+                    div.field { label for="hourly_rate" { "Tarief per aanwezig uur (leeg: geen)" } input #hourly_rate type="text" name="hourly_rate" value=(hourly_value); }
                 }
                 button type="submit" { "Afspraken opslaan" }
             }
@@ -335,11 +339,24 @@ pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Ma
     }
 }
 
+/// An optional rate: empty is none; otherwise an amount that is not negative.
+fn rate(text: &str, label: &str) -> AppResult<Option<Money>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let m = Money::parse(text).map_err(|e| AppError::BadRequest(format!("{label}: {e}")))?;
+    if m.is_negative() {
+        return Err(AppError::BadRequest(format!("{label}: een tarief kan niet negatief zijn.")));
+    }
+    Ok(Some(m))
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct TermsForm {
     attendance_norm: String,
     catch_up_rate: String,
+    hourly_rate: String,
 }
 
 async fn set_terms(
@@ -350,17 +367,9 @@ async fn set_terms(
 ) -> AppResult<Response> {
     store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let norm = Share::parse(&f.attendance_norm).map_err(|m| AppError::BadRequest(format!("Aanwezigheidsnorm: {m}")))?;
-    let rate = if f.catch_up_rate.trim().is_empty() {
-        None
-    } else {
-        let m =
-            Money::parse(&f.catch_up_rate).map_err(|e| AppError::BadRequest(format!("Tarief per inhaaluur: {e}")))?;
-        if m.is_negative() {
-            return Err(AppError::BadRequest("Tarief per inhaaluur: een tarief kan niet negatief zijn.".into()));
-        }
-        Some(m)
-    };
-    let t = ProgressTerms { attendance_norm_bp: norm.basis_points(), catch_up_rate: rate };
+    let catch_up = rate(&f.catch_up_rate, "Tarief per inhaaluur")?;
+    let hourly = rate(&f.hourly_rate, "Tarief per aanwezig uur")?;
+    let t = ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } };
     store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
     Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#voortgang")).into_response())
 }

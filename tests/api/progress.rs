@@ -178,7 +178,10 @@ async fn the_timeline_shows_attendance_exams_and_each_warning_and_refuses_bad_re
 
     // A lower norm on the contract removes the attendance warning (78,8% is above 75%).
     let r = app
-        .post_form(&format!("/contracten/{c}/voortgangsafspraken"), &[("attendance_norm", "75"), ("catch_up_rate", "")])
+        .post_form(
+            &format!("/contracten/{c}/voortgangsafspraken"),
+            &[("attendance_norm", "75"), ("catch_up_rate", ""), ("hourly_rate", "")],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, page) = app.get_html(&format!("/plaatsingen/{p}/tijdlijn")).await;
@@ -324,6 +327,18 @@ async fn the_invoice_check_finds_an_invoice_the_attendance_does_not_support_and_
     assert_eq!((amount, decision.as_str()), (400_000, "claim_back"));
     let (_, page) = finance.get_html(&url).await;
     assert!(page.contains("Terugvordering: Geen lessen gevolgd in maart"), "{page}");
+
+    // A per-hour arrangement on the contract: K-4's 8 attended hours at 12,50 are payable and supported.
+    let terms = format!("/contracten/{c}/voortgangsafspraken");
+    let r = app.post_form(&terms, &[("attendance_norm", "120"), ("catch_up_rate", ""), ("hourly_rate", "")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("Een aandeel ligt tussen 0 en 100 procent"));
+    let r = app.post_form(&terms, &[("attendance_norm", "80"), ("catch_up_rate", ""), ("hourly_rate", "12,50")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = finance.get_html(&url).await;
+    assert!(page.contains("Aanwezige uren 8: € 100,00"), "{page}");
+    assert!(page.contains("Te betalen volgens het contract</th><td class=\"num\">€ 8.100,00"));
+    assert!(page.contains("Onderbouwd door de voortgang</th><td class=\"num\">€ 4.100,00"));
 }
 
 #[tokio::test]
@@ -419,7 +434,7 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
                 reports: by_placement.get(&p.id).unwrap_or(&empty),
             });
             let invoiced = store::progress::invoiced(&app.db, c.id, period).await.unwrap();
-            let ch = check(period, inputs, None, invoiced);
+            let ch = check(period, inputs, Default::default(), invoiced);
             for d in ch.differences() {
                 found.push(format!("{} {} {} {}", c.reference, period.code(), d.client_number, d.unsupported()));
             }
