@@ -52,13 +52,12 @@ async fn load_check(state: &AppState, contract_id: i64, period: Period) -> AppRe
         store::progress::by_placement(store::progress::reports_for_contract(&state.db, contract_id).await?);
     let payments: Vec<_> =
         placements.iter().map(|p| placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default()).collect();
-    let empty = Vec::new();
     let reports: Vec<Vec<Report>> = placements.iter().map(|p| reports.remove(&p.id).unwrap_or_default()).collect();
     let inputs = placements.iter().zip(&payments).zip(&reports).map(|((p, pay), rep)| PlacementInput {
         placement_id: p.id,
         client_number: p.client_number.as_str(),
         payments: pay,
-        reports: if rep.is_empty() { &empty } else { rep },
+        reports: rep,
     });
     let invoiced = store::progress::invoiced(&state.db, contract_id, period).await?;
     Ok(check(period, inputs, terms.rates, invoiced))

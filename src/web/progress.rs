@@ -324,7 +324,10 @@ pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Ma
             dt { "Inhaalregeling" } dd { @match t.rates.catch_up { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
             dt { "Betaling per uur" } dd { @match t.rates.hourly { Some(r) => { (r) " per aanwezig uur, naast de betaalmomenten" } None => { "geen: alleen de betaalmomenten" } } }
         }
-        p { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " a href="/scorecard" { "Scorecard aanbieders" } }
+        p {
+            @if chrome.may(Permission::ParticipantData) { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " }
+            a href="/scorecard" { "Scorecard aanbieders" }
+        }
         @if chrome.may(Permission::ManageContracts) {
             form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} {
                 (chrome.csrf_field())
