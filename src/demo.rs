@@ -281,6 +281,7 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
         }
     }
     contracts(db, today).await?;
+    progress(db, today).await?;
     let streams = funding(db).await?;
     ledger(db, today, &streams).await?;
     quality(db, today).await?;
@@ -374,7 +375,8 @@ async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<(
     };
     for ((contract_id, year, month, cohort), amount) in &invoices {
         let c = contracts.iter().find(|c| c.id == *contract_id).expect("contract exists");
-        let date = (d(*year, *month, 1) + Duration::days(40)).min(last_day);
+        // Booked on the last day of the month the milestones fell due, so the invoice check of that month sees it.
+        let date = (dates::add_months(d(*year, *month, 1), 1) - Duration::days(1)).min(last_day);
         let (cost_centre, label) = match cohort {
             Cohort::Wi2021 => ("KP6100-INB", "Taalonderwijs Wi2021"),
             Cohort::Wi2013 => ("KP6100-INB", "Taalonderwijs Wi2013"),
@@ -805,12 +807,187 @@ async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
                     cohort,
                     route,
                     contract_id: id,
-                    schedule: PlacementSchedule { start_date, planned_end, status, status_date },
+                    schedule: PlacementSchedule { start_date, planned_end, status, status_date, changes: Vec::new() },
+                    // The PIP was set two to eight weeks before the placement (from the client number, so the
+                    // dice sequence, and with it the rest of the demo, stays as it was).
+                    // Every 29th client waited longer than 3 months for lessons (a late start).
+                    pip_date: Some(if client % 29 == 3 {
+                        dates::add_months(start_date, -3) - Duration::days(5 + client % 30)
+                    } else {
+                        start_date - Duration::days(14 + (client % 43))
+                    }),
                 };
                 store::placements::create(db, &draft, DEMO_ACTOR).await?;
             }
         }
     }
+    Ok(())
+}
+
+/// Monthly progress reports from each placement's start to last month, with levels, exams and absence; one
+/// provider (UTR-TAAL-2022-02) with low attendance, some third exam attempts, a B1 -> Z switch and a pause,
+/// and one participant who never came while the start was invoiced. Inserted in bulk (the demo stays fast).
+async fn progress(db: &Db, today: Date) -> anyhow::Result<()> {
+    use crate::domain::progress::{AbsenceReason, ExamPart, ExamResult, Hours, Period, ReportDraft};
+    use crate::domain::route_change::{ChangeKind, RouteChange};
+    let contracts = store::contracts::list(db).await?;
+    let mut placements = store::placements::list(db, None).await?;
+    placements.sort_by_key(|p| p.id);
+    let mut dice = Dice(0x0060_7247_2024_0101);
+    let last = Period::month_of(dates::add_months(today, -1));
+    let reference = |id: i64| contracts.iter().find(|c| c.id == id).map(|c| c.reference.as_str()).unwrap_or("");
+    let provider = |id: i64| contracts.iter().find(|c| c.id == id).map(|c| c.provider_id).unwrap_or(0);
+    // Two route changes: a slow B1 learner on the B1+Z contract moves to Z; a participant pauses and resumes.
+    let switch = placements.iter().find(|p| {
+        reference(p.contract_id) == "UTR-TAAL-2022-05"
+            && p.route == Route::B1
+            && p.id % 3 == 0
+            && p.schedule.start_date.year() == 2022
+            && p.schedule.status != PlacementStatus::DroppedOut
+    });
+    let pause = placements.iter().find(|p| {
+        reference(p.contract_id) == "UTR-TAAL-2022-01"
+            && p.schedule.start_date.year() == 2023
+            && p.schedule.status != PlacementStatus::DroppedOut
+    });
+    let no_show = placements
+        .iter()
+        .find(|p| {
+            reference(p.contract_id) == "UTR-TAAL-2022-02"
+                && p.schedule.start_date.year() == 2023
+                && p.schedule.status != PlacementStatus::DroppedOut
+        })
+        .map(|p| p.id);
+    let mut changes: std::collections::HashMap<i64, Vec<RouteChange>> = std::collections::HashMap::new();
+    if let Some(p) = switch {
+        let day = dates::add_months(p.schedule.start_date, 17);
+        let c = RouteChange {
+            kind: ChangeKind::Switch(Route::Z),
+            decision_date: day,
+            reason: "Ruim 600 uur aanwezig zonder vooruitgang naar B1; na gesprek en nieuwe leerbaarheidstoets naar de Z-route."
+                .into(),
+        };
+        store::progress::add_route_change(db, p.id, &c, DEMO_ACTOR).await?;
+        changes.entry(p.id).or_default().push(c);
+    }
+    if let Some(p) = pause {
+        let from = dates::add_months(p.schedule.start_date, 4);
+        let until = dates::add_months(p.schedule.start_date, 7);
+        for (kind, day, reason) in
+            [(ChangeKind::Pause, from, "Zwangerschapsverlof"), (ChangeKind::Resume, until, "Lessen hervat na verlof")]
+        {
+            let c = RouteChange { kind, decision_date: day, reason: reason.into() };
+            store::progress::add_route_change(db, p.id, &c, DEMO_ACTOR).await?;
+            changes.entry(p.id).or_default().push(c);
+        }
+    }
+    let mut rows = Vec::new();
+    for p in &placements {
+        let start = p.schedule.start_date;
+        let end = match p.schedule.status_date {
+            Some(d) => d,
+            None => p.schedule.planned_end,
+        };
+        let low = reference(p.contract_id) == "UTR-TAAL-2022-02";
+        let slow = p.id % 3 == 0;
+        // Every 11th B1 learner fails reading twice and needs a third (unfunded) attempt.
+        let third_attempt = p.id % 11 == 4;
+        let my_changes = changes.get(&p.id).map(Vec::as_slice).unwrap_or_default();
+        let mut period = Period::month_of(start);
+        let mut month = 0;
+        while period.start() <= end && period <= last {
+            let paused = {
+                let mut on = false;
+                for c in my_changes {
+                    match c.kind {
+                        ChangeKind::Pause if c.decision_date <= period.start() => on = true,
+                        ChangeKind::Resume if c.decision_date <= period.start() => on = false,
+                        _ => {}
+                    }
+                }
+                on
+            };
+            if paused {
+                period = period.next();
+                month += 1;
+                continue;
+            }
+            let route = crate::domain::route_change::route_on(p.route, my_changes, period.start());
+            let full: i64 = match route {
+                Route::B1 => 36,
+                Route::Z => 30,
+                _ => 24,
+            };
+            let offered = if month == 0 && start.day() > 15 { full / 2 } else { full };
+            let rate = if low { 58 + dice.next(22) as i64 } else { 81 + dice.next(18) as i64 };
+            let rate = if Some(p.id) == no_show && month < 3 { 0 } else { rate };
+            // Attended hours rounded up to half an hour (never below the rate, never above what was offered).
+            let attended_x100 = ((offered * rate + 49) / 50 * 50).min(offered * 100);
+            let absence_x100 = offered * 100 - attended_x100;
+            let absence_reason = (absence_x100 > 0).then(|| match (Some(p.id) == no_show, dice.next(10)) {
+                (true, _) => AbsenceReason::OwnFault,
+                (_, 0..=4) => AbsenceReason::Illness,
+                (_, 5..=6) => AbsenceReason::Appointment,
+                (_, 7..=8) => AbsenceReason::OwnFault,
+                _ => AbsenceReason::Other,
+            });
+            let catch_up = if absence_reason == Some(AbsenceReason::Illness) { Hours::whole(2) } else { Hours::ZERO };
+            let level = match (route, slow, month) {
+                (Route::B1, _, 0..=5) => "A1",
+                (Route::B1, true, _) => "A2",
+                (Route::B1, false, 6..=13) => "A2",
+                (Route::B1, false, _) => "B1",
+                (Route::Z, _, 0..=9) => "A0",
+                (Route::Z, _, _) => "A1",
+                _ => "",
+            };
+            let levels: [String; 4] =
+                if month % 3 == 2 { std::array::from_fn(|_| level.to_string()) } else { Default::default() };
+            let exam_day = period.start() + Duration::days(9);
+            let mut exams = Vec::new();
+            if route == Route::B1 && !slow {
+                let x = |part, passed| ExamResult { part, date: exam_day, passed };
+                match month {
+                    15 => {
+                        exams.push(x(ExamPart::Reading, !third_attempt && dice.next(10) < 8));
+                        exams.push(x(ExamPart::Listening, dice.next(10) < 8));
+                        exams.push(x(ExamPart::Speaking, dice.next(10) < 7));
+                        exams.push(x(ExamPart::Writing, dice.next(10) < 7));
+                    }
+                    17 if third_attempt => exams.push(x(ExamPart::Reading, false)),
+                    19 if third_attempt => exams.push(x(ExamPart::Reading, true)),
+                    _ => {}
+                }
+            }
+            if route == Route::Z && month == 12 {
+                exams.push(ExamResult { part: ExamPart::Knm, date: exam_day, passed: dice.next(10) < 8 });
+            }
+            let remarks = if Some(p.id) == no_show && month < 3 {
+                "Deelnemer niet verschenen; aanbieder heeft contact gezocht.".to_string()
+            } else {
+                String::new()
+            };
+            rows.push((
+                p.id,
+                provider(p.contract_id),
+                ReportDraft {
+                    period,
+                    first_lesson: (month == 0 && Some(p.id) != no_show).then_some(start),
+                    offered: Hours::whole(offered),
+                    attended: Hours::from_x100(attended_x100),
+                    absence: Hours::from_x100(absence_x100),
+                    absence_reason,
+                    catch_up,
+                    levels,
+                    exams,
+                    remarks,
+                },
+            ));
+            period = period.next();
+            month += 1;
+        }
+    }
+    store::progress::insert_reports_bulk(db, &rows, DEMO_ACTOR).await?;
     Ok(())
 }
 

@@ -101,8 +101,8 @@ enum Command {
     Demo,
     /// Import a spreadsheet: `import ledger FILE --template NAME`, or undo a batch: `import undo BATCH`.
     Import {
-        /// What the file holds: ledger, providers, certifications, contracts, placements, funding or results,
-        /// or `undo` to undo a batch.
+        /// What the file holds: ledger, providers, certifications, contracts, placements, funding, results
+        /// (quality results) or progress (provider progress reports), or `undo` to undo a batch.
         kind: String,
         /// The file to import (or, after `undo`, the batch number).
         file: Option<String>,

@@ -693,6 +693,7 @@ fn every_register_template_writes_an_example_that_reads_back() {
         ("standaard-plaatsingen", "Plaatsingen", "Klantnummer"),
         ("standaard-financiering", "Financiering", "Bron"),
         ("standaard-resultaten", "Resultaten", "KvK-nummer"),
+        ("standaard-voortgang", "Voortgang", "KvK-nummer"),
     ] {
         let out = ctx.path(&format!("{name}.xlsx"));
         let mut c = ctx.cmd();
@@ -717,7 +718,13 @@ fn every_register_template_writes_an_example_that_reads_back() {
     let mut c = ctx.cmd();
     c.args(["templates", "list"]);
     let r = run(c);
-    for name in ["standaard-aanbieders", "standaard-keurmerken", "standaard-tarieven", "standaard-financiering"] {
+    for name in [
+        "standaard-aanbieders",
+        "standaard-keurmerken",
+        "standaard-tarieven",
+        "standaard-financiering",
+        "standaard-voortgang",
+    ] {
         assert!(r.stdout.contains(name), "{}", r.stdout);
     }
 }
@@ -897,4 +904,214 @@ fn undoing_a_results_batch_removes_its_rows_unless_they_were_changed_on_screen()
     let msg = r.json["errors"][0]["message"].as_str().unwrap();
     assert!(msg.contains("zijn na de import op het scherm gewijzigd"), "{msg}");
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM quality_result"), 3);
+}
+
+/// Providers, marks, contracts, tariffs and three placements: K-1001 (C-2022-01, B1, from 01-03-2022) and K-1002
+/// (C-2022-01, Z) at 12345678; K-1003 (C-2022-02, B1, from 01-05-2022) at 23456789.
+fn progress_setup(ctx: &Ctx) {
+    providers(ctx);
+    marks(ctx);
+    contracts(ctx);
+    tariffs(ctx);
+    let file = ctx.path("plaatsingen.xlsx");
+    write(
+        &file,
+        "standaard-plaatsingen",
+        &[
+            &["K-1001", "wi2021", "C-2022-01", "b1", "01-03-2022", "01-03-2025", "", "", "01-02-2022"],
+            &["K-1002", "wi2021", "C-2022-01", "z", "01-04-2022", "01-04-2025", "", "", ""],
+            &["K-1003", "elip", "C-2022-02", "b1", "01-05-2022", "01-05-2025", "", "", ""],
+        ],
+    );
+    let r = import(ctx, "placements", &file, "standaard-plaatsingen", &[]);
+    assert_eq!((r.code, counts(&r)), (0, (3, 3, 0, 0)), "{:?}", r.messages());
+    assert_eq!(count(ctx, "SELECT COUNT(*) FROM placement WHERE pip_date = '2022-02-01'"), 1);
+}
+
+// KvK, client, route, period, first lesson, offered, attended, absence, reason, catch-up, 4 levels, exams, remarks.
+const REPORTS: &[&[&str]] = &[
+    &[
+        "12345678",
+        "K-1001",
+        "",
+        "2022-03",
+        "01-03-2022",
+        "40",
+        "36",
+        "4",
+        "ziekte",
+        "",
+        "A1",
+        "",
+        "",
+        "",
+        "lezen 28-03-2022 gezakt",
+        "",
+    ],
+    &[
+        "12345678",
+        "K-1001",
+        "b1",
+        "2022-04",
+        "",
+        "40",
+        "30,5",
+        "9,5",
+        "verwijtbaar",
+        "2",
+        "A2",
+        "",
+        "",
+        "",
+        "",
+        "te laat",
+    ],
+    &["23456789", "K-1003", "", "2022-K3", "", "120", "110", "", "", "", "", "", "", "", "", ""],
+];
+
+#[test]
+fn progress_reports_import_once_a_reimport_adds_nothing_and_undo_removes_them() {
+    let ctx = Ctx::new();
+    progress_setup(&ctx);
+    let file = ctx.path("voortgang.xlsx");
+    write(&file, "standaard-voortgang", REPORTS);
+    let dry = import(&ctx, "progress", &file, "standaard-voortgang", &["--dry-run"]);
+    assert_eq!((dry.code, counts(&dry)), (0, (3, 3, 0, 0)), "{:?}", dry.messages());
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM progress_report"), 0);
+    let r = import(&ctx, "progress", &file, "standaard-voortgang", &[]);
+    assert_eq!((r.code, counts(&r)), (0, (3, 3, 0, 0)), "{:?}", r.messages());
+    assert_eq!(r.json["kind"], "progress");
+    let batch = r.json["batch"].as_i64().unwrap();
+    assert_eq!(count(&ctx, &format!("SELECT COUNT(*) FROM progress_report WHERE batch_id = {batch}")), 3);
+    assert_eq!(count(&ctx, "SELECT attended_x100 FROM progress_report WHERE period = '2022-04'"), 3050);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM exam_attempt WHERE part = 'reading' AND passed = 0"), 1);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'progress_report' AND action = 'create'"), 3);
+
+    let again = import(&ctx, "progress", &file, "standaard-voortgang", &[]);
+    assert_eq!((again.code, counts(&again)), (0, (3, 0, 3, 0)));
+    assert_eq!(again.json["duplicates"][0]["batch"], batch);
+
+    let u = ctx.undo(batch);
+    assert_eq!(u.code, 0, "{}{}", u.stdout, u.stderr);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM progress_report"), 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM exam_attempt"), 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log WHERE entity = 'progress_report' AND action = 'delete'"), 3);
+}
+
+#[test]
+fn conflicting_progress_reports_are_shown_and_never_merged() {
+    let ctx = Ctx::new();
+    progress_setup(&ctx);
+    let file = ctx.path("voortgang.xlsx");
+    write(&file, "standaard-voortgang", REPORTS);
+    assert_eq!(import(&ctx, "progress", &file, "standaard-voortgang", &[]).code, 0);
+
+    // The same placement and period with other figures than stored: a conflict, nothing changes.
+    let changed = ctx.path("gewijzigd.xlsx");
+    write(
+        &changed,
+        "standaard-voortgang",
+        &[&[
+            "12345678",
+            "K-1001",
+            "",
+            "2022-03",
+            "01-03-2022",
+            "40",
+            "35",
+            "4",
+            "ziekte",
+            "",
+            "A1",
+            "",
+            "",
+            "",
+            "lezen 28-03-2022 gezakt",
+            "",
+        ]],
+    );
+    for extra in [&[][..], &["--skip-invalid"][..]] {
+        let r = import(&ctx, "progress", &changed, "standaard-voortgang", extra);
+        assert_eq!((r.code, counts(&r)), (1, (1, 0, 0, 1)));
+        assert!(r.json["batch"].is_null());
+        let (_, row, column, _, message) = first(&r);
+        assert_eq!((row, column.as_str()), (2, "D"));
+        assert!(message.starts_with("Periode: Conflict: voor klant K-1001 is over maart 2022 al een rapportage opgeslagen met andere cijfers (uren aanwezig)"), "{message}");
+    }
+    assert_eq!(count(&ctx, "SELECT attended_x100 FROM progress_report WHERE period = '2022-03'"), 3600);
+
+    // Two rows in one file for the same placement and period: the second is a conflict, and even with
+    // --skip-invalid the first is not imported on its own.
+    let twice = ctx.path("dubbel.xlsx");
+    write(
+        &twice,
+        "standaard-voortgang",
+        &[
+            &["12345678", "K-1001", "", "2022-05", "", "40", "40", "", "", "", "", "", "", "", "", ""],
+            &["12345678", "K-1002", "", "2022-05", "", "20", "20", "", "", "", "", "", "", "", "", ""],
+            &["12345678", "K-1001", "", "2022-05", "", "40", "38", "2", "afspraak", "", "", "", "", "", "", ""],
+        ],
+    );
+    let dry = import(&ctx, "progress", &twice, "standaard-voortgang", &["--dry-run"]);
+    assert!(
+        dry.messages()[0].contains("tegenstrijdige rapportages voor dezelfde plaatsing en periode (rij 2 en rij 4)"),
+        "{:?}",
+        dry.messages()
+    );
+    let r = import(&ctx, "progress", &twice, "standaard-voortgang", &["--skip-invalid"]);
+    assert_eq!(r.code, 1);
+    assert!(r.json["batch"].is_null());
+    let m = r.messages();
+    assert!(m.iter().any(|m| m.contains("Conflict met rij 2: dezelfde klant en periode met andere cijfers (uren aanwezig, uren verzuim, reden verzuim)")), "{m:?}");
+    assert!(m[0].contains("er is niets geïmporteerd"), "{m:?}");
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM progress_report WHERE period = '2022-05'"), 0);
+}
+
+#[test]
+fn bad_progress_rows_get_a_dutch_message_and_nothing_is_saved() {
+    let ctx = Ctx::new();
+    progress_setup(&ctx);
+    let bad = ctx.path("fout.xlsx");
+    write(
+        &bad,
+        "standaard-voortgang",
+        &[
+            &["12345678", "K-1001", "", "2022-06", "", "40", "41", "", "", "", "", "", "", "", "", ""],
+            &["12345678", "K-1001", "", "2022-07", "", "-4", "0", "", "", "", "", "", "", "", "", ""],
+            &["12345678", "K-1001", "", "2022-02", "", "40", "30", "", "", "", "", "", "", "", "", ""],
+            &[
+                "12345678",
+                "K-1001",
+                "",
+                "2022-08",
+                "",
+                "40",
+                "30",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "rekenen 10-08-2022 geslaagd",
+                "",
+            ],
+            &["12345678", "K-9999", "", "2022-08", "", "40", "30", "", "", "", "", "", "", "", "", ""],
+            &["23456789", "K-1001", "", "2022-08", "", "40", "30", "", "", "", "", "", "", "", "", ""],
+            &["12345678", "K-1001", "", "2022-09", "", "40", "30", "", "", "", "", "", "", "", "", ""],
+        ],
+    );
+    let r = import(&ctx, "progress", &bad, "standaard-voortgang", &[]);
+    assert_eq!((r.code, counts(&r)), (1, (7, 1, 0, 6)), "{:?}", r.messages());
+    assert!(r.json["batch"].is_null());
+    let m = r.messages();
+    let has = |s: &str| assert!(m.iter().any(|m| m.contains(s)), "{s} not in {m:?}");
+    has("Uren aanwezig: Er zijn meer uren aanwezig (41) dan aangeboden (40); dat kan niet.");
+    has("Uren aangeboden: Uren aangeboden: een aantal uren kan niet negatief zijn (-4.00).");
+    has("Periode: De periode februari 2022 ligt vóór de start van de plaatsing (01-03-2022).");
+    has("Examens: Examens: onbekend examenonderdeel 'rekenen'");
+    has("Klantnummer: Onbekend klantnummer K-9999: er is geen plaatsing met dit klantnummer");
+    has("Klantnummer: Klant K-1001 heeft geen plaatsing bij Inburgering Oost, maar bij Taalschool Utrecht BV");
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM progress_report"), 0);
 }

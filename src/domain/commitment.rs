@@ -31,14 +31,14 @@ pub struct ContractFigures {
     pub unpriced: usize,
 }
 
-/// Expected payments of one placement under the contract's terms (empty when it cannot be priced).
+/// Expected payments of one placement under the contract's terms, after its route changes (None when it
+/// cannot be priced).
 pub fn placement_payments(
     terms: &ContractTerms,
     route: Route,
     schedule: &PlacementSchedule,
 ) -> Option<Vec<ExpectedPayment>> {
-    let (tariff, milestones) = terms.pricing(route, schedule.start_date).ok()?;
-    Some(schedule.expected_payments(tariff, milestones))
+    super::route_change::payments_with_changes(terms, route, schedule)
 }
 
 pub fn contract_figures<'a>(
@@ -126,7 +126,13 @@ mod tests {
     }
 
     fn placement(start: Date, end: Date) -> PlacementSchedule {
-        PlacementSchedule { start_date: start, planned_end: end, status: PlacementStatus::Ongoing, status_date: None }
+        PlacementSchedule {
+            start_date: start,
+            planned_end: end,
+            status: PlacementStatus::Ongoing,
+            status_date: None,
+            changes: vec![],
+        }
     }
 
     #[test]

@@ -91,6 +91,9 @@ pub struct PlacementSchedule {
     pub planned_end: Date,
     pub status: PlacementStatus,
     pub status_date: Option<Date>,
+    /// Route changes in decision-date order (kept in their own table; empty for a new placement).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<super::route_change::RouteChange>,
 }
 
 /// One payment a placement is expected to cause.
@@ -171,7 +174,13 @@ mod tests {
     }
 
     fn schedule(status: PlacementStatus, status_date: Option<Date>) -> PlacementSchedule {
-        PlacementSchedule { start_date: date!(2022 - 09 - 01), planned_end: date!(2024 - 08 - 31), status, status_date }
+        PlacementSchedule {
+            start_date: date!(2022 - 09 - 01),
+            planned_end: date!(2024 - 08 - 31),
+            status,
+            status_date,
+            changes: vec![],
+        }
     }
 
     #[test]
@@ -219,6 +228,9 @@ pub struct PlacementDraft {
     pub route: Route,
     pub contract_id: i64,
     pub schedule: PlacementSchedule,
+    /// The day the participant's PIP was set: lessons must start within 3 months of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pip_date: Option<Date>,
 }
 
 /// What a user typed into the placement form.
@@ -233,6 +245,7 @@ pub struct PlacementForm {
     pub planned_end: String,
     pub status: String,
     pub status_date: String,
+    pub pip_date: String,
     pub version: Option<i64>,
 }
 
@@ -279,6 +292,12 @@ pub fn validate_placement(
     let planned_end = date("planned_end", "Geplande einddatum", &form.planned_end, true);
     let needs_status_date = status.is_some_and(|s| s.needs_date());
     let status_date = date("status_date", "Datum van afronding of uitval", &form.status_date, needs_status_date);
+    let pip_date = date("pip_date", "PIP-datum", &form.pip_date, false);
+    if let (Some(s), Some(p)) = (start_date, pip_date) {
+        if p > s {
+            e.add("pip_date", "De PIP-datum ligt na de startdatum; een plaatsing volgt op het PIP.");
+        }
+    }
     if let (Some(s), Some(p)) = (start_date, planned_end) {
         if p < s {
             e.add("planned_end", "De geplande einddatum ligt vóór de startdatum.");
@@ -331,7 +350,8 @@ pub fn validate_placement(
             cohort,
             route,
             contract_id,
-            schedule: PlacementSchedule { start_date, planned_end, status, status_date },
+            schedule: PlacementSchedule { start_date, planned_end, status, status_date, changes: Vec::new() },
+            pip_date,
         }),
         _ => Err(e),
     }

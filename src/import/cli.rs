@@ -132,7 +132,7 @@ pub async fn run_kind(
     req: ImportRequest,
     opts: ImportOptions,
 ) -> Result<super::engine::Outcome, ImportError> {
-    use super::{certifications, contracts, funding, placements, providers, results};
+    use super::{certifications, contracts, funding, placements, progress, providers, results};
     match kind {
         Kind::Ledger => super::run(db, ledger::Ledger, req, opts).await,
         Kind::Providers => super::run(db, providers::Providers::new(), req, opts).await,
@@ -144,6 +144,7 @@ pub async fn run_kind(
         Kind::Placements => super::run(db, placements::Placements::load(db).await?, req, opts).await,
         Kind::Funding => super::run(db, funding::Funding::load(db).await?, req, opts).await,
         Kind::Results => super::run(db, results::Results::load(db).await?, req, opts).await,
+        Kind::Progress => super::run(db, progress::Progress::load(db).await?, req, opts).await,
     }
 }
 

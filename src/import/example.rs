@@ -101,6 +101,7 @@ fn default_sheet(t: &CheckedTemplate) -> &'static str {
         super::Kind::Placements => "Plaatsingen",
         super::Kind::Funding => "Financiering",
         super::Kind::Results => "Resultaten",
+        super::Kind::Progress => "Voortgang",
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one import engine: read (calamine / csv) -> map (template) -> parse cells -> validate -> dedupe ->
 //! commit in one transaction. Each entity kind plugs in through [`ImportKind`]: the ledger, and the registers
-//! (providers, certifications, contracts with tariffs and milestones, placements, funding).
+//! (providers, certifications, contracts with tariffs and milestones, placements, funding) and the providers'
+//! progress reports.
 
 pub mod cells;
 pub mod certifications;
@@ -12,6 +13,7 @@ pub mod extent;
 pub mod funding;
 pub mod ledger;
 pub mod placements;
+pub mod progress;
 pub mod providers;
 pub mod registers;
 pub mod rejects;
@@ -37,10 +39,11 @@ pub enum Kind {
     Placements,
     Funding,
     Results,
+    Progress,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Ledger,
         Kind::Providers,
         Kind::Certifications,
@@ -48,6 +51,7 @@ impl Kind {
         Kind::Placements,
         Kind::Funding,
         Kind::Results,
+        Kind::Progress,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +63,7 @@ impl Kind {
             Kind::Placements => "placements",
             Kind::Funding => "funding",
             Kind::Results => "results",
+            Kind::Progress => "progress",
         }
     }
 
@@ -76,6 +81,7 @@ impl Kind {
             Kind::Placements => "plaatsingen",
             Kind::Funding => "financiering",
             Kind::Results => "resultaten",
+            Kind::Progress => "voortgangsrapportages",
         }
     }
 
@@ -89,6 +95,7 @@ impl Kind {
             Kind::Placements => placements::FIELDS,
             Kind::Funding => funding::FIELDS,
             Kind::Results => results::FIELDS,
+            Kind::Progress => progress::FIELDS,
         }
     }
 

@@ -26,6 +26,7 @@ pub const START: usize = 4;
 pub const PLANNED_END: usize = 5;
 pub const STATUS: usize = 6;
 pub const STATUS_DATE: usize = 7;
+pub const PIP_DATE: usize = 8;
 
 const fn field(name: &'static str, label: &'static str, ty: FieldType, req: bool, explain: &'static str) -> FieldDef {
     FieldDef { name, label, ty, required: req, explain }
@@ -58,6 +59,13 @@ pub const FIELDS: &[FieldDef] = &[
         "Gestart, loopt, afgerond of uitgevallen (of started, ongoing, completed, dropped_out); leeg is gestart.",
     ),
     field("status_date", "Statusdatum", FieldType::Date, false, "Datum van afronding of uitval; alleen bij die twee."),
+    field(
+        "pip_date",
+        "PIP-datum",
+        FieldType::Date,
+        false,
+        "Datum waarop het PIP is vastgesteld; de lessen moeten binnen 3 maanden daarna beginnen.",
+    ),
 ];
 
 const FORM_FIELDS: &[(&str, usize)] = &[
@@ -69,6 +77,7 @@ const FORM_FIELDS: &[(&str, usize)] = &[
     ("planned_end", PLANNED_END),
     ("status", STATUS),
     ("status_date", STATUS_DATE),
+    ("pip_date", PIP_DATE),
 ];
 
 struct ContractRef {
@@ -148,6 +157,7 @@ impl ImportKind for Placements {
             planned_end: form_date(v.date(PLANNED_END)),
             status,
             status_date: form_date(v.date(STATUS_DATE)),
+            pip_date: form_date(v.date(PIP_DATE)),
             version: None,
         };
         match validate_placement(&form, Some(&contract.terms), |day| holds_valid_mark(&contract.decisions, day)) {

@@ -17,6 +17,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("standaard-plaatsingen", include_str!("../../import-templates/standaard-plaatsingen.toml")),
     ("standaard-financiering", include_str!("../../import-templates/standaard-financiering.toml")),
     ("standaard-resultaten", include_str!("../../import-templates/standaard-resultaten.toml")),
+    ("standaard-voortgang", include_str!("../../import-templates/standaard-voortgang.toml")),
 ];
 
 /// A file type a template accepts; the actual type is recognised from the file's content.
@@ -494,7 +495,7 @@ mod tests {
     #[test]
     fn every_shipped_template_is_valid() {
         let all = shipped();
-        assert_eq!(all.len(), 10);
+        assert_eq!(all.len(), 11);
         for t in &all {
             assert_eq!(find(t.name()).unwrap().name(), t.name());
         }

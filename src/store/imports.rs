@@ -332,6 +332,15 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY m.id LIMIT 1",
     ),
     (
+        "placements",
+        "SELECT 'plaatsing van klant ' || p.client_number || ' heeft inmiddels voortgangsrapportages, routewijzigingen of besluiten uit de factuurcontrole'
+         FROM placement p WHERE p.batch_id = ?1 AND (
+             EXISTS (SELECT 1 FROM progress_report x WHERE x.placement_id = p.id)
+             OR EXISTS (SELECT 1 FROM route_change x WHERE x.placement_id = p.id)
+             OR EXISTS (SELECT 1 FROM invoice_difference x WHERE x.placement_id = p.id))
+         ORDER BY p.id LIMIT 1",
+    ),
+    (
         "funding",
         "SELECT 'begrotingspost ' || b.category || ' ' || b.year || ' wordt inmiddels gebruikt door een toerekenregel of toegerekende boekingen'
          FROM budget_line b WHERE b.batch_id = ?1 AND (
@@ -365,6 +374,8 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
         "placements" => &["placement"],
         "funding" => &["allocation", "budget_line"],
         "results" => &["quality_result"],
+        // Exam attempts go with their report (ON DELETE CASCADE).
+        "progress" => &["progress_report"],
         _ => &[],
     }
 }

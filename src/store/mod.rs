@@ -10,6 +10,7 @@ pub mod funding;
 pub mod imports;
 pub mod lock;
 pub mod placements;
+pub mod progress;
 pub mod providers;
 pub mod quality;
 pub mod retention;

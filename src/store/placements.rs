@@ -16,6 +16,7 @@ pub struct Placement {
     pub route: Route,
     pub contract_id: i64,
     pub schedule: PlacementSchedule,
+    pub pip_date: Option<Date>,
     pub version: i64,
 }
 
@@ -30,6 +31,7 @@ struct Row {
     planned_end: Date,
     status: String,
     status_date: Option<Date>,
+    pip_date: Option<Date>,
     version: i64,
 }
 
@@ -46,14 +48,16 @@ impl From<Row> for Placement {
                 planned_end: r.planned_end,
                 status: PlacementStatus::parse(&r.status).expect("CHECK constraint"),
                 status_date: r.status_date,
+                changes: Vec::new(),
             },
+            pip_date: r.pip_date,
             version: r.version,
         }
     }
 }
 
 const COLUMNS: &str =
-    "id, client_number, cohort, route, contract_id, start_date, planned_end, status, status_date, version";
+    "id, client_number, cohort, route, contract_id, start_date, planned_end, status, status_date, pip_date, version";
 
 /// Placements, optionally of one contract, newest first.
 pub async fn list(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<Placement>> {
@@ -63,13 +67,23 @@ pub async fn list(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<Placeme
     .bind(contract_id)
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(Placement::from).collect())
+    let mut changes = super::progress::route_changes(db, None).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mut p = Placement::from(r);
+            p.schedule.changes = changes.remove(&p.id).unwrap_or_default();
+            p
+        })
+        .collect())
 }
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Placement>> {
     let row: Option<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM placement WHERE id = ?")).bind(id).fetch_optional(db).await?;
-    Ok(row.map(Placement::from))
+    let Some(mut p) = row.map(Placement::from) else { return Ok(None) };
+    p.schedule.changes = super::progress::route_changes(db, Some(id)).await?.remove(&id).unwrap_or_default();
+    Ok(Some(p))
 }
 
 pub async fn create(db: &Db, d: &PlacementDraft, actor: &str) -> sqlx::Result<i64> {
@@ -83,8 +97,8 @@ pub async fn insert_in(tx: &mut Tx, d: &PlacementDraft, actor: &str) -> sqlx::Re
     let now = dates::now_timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO placement (client_number, cohort, route, contract_id, start_date, planned_end, status, status_date,
-             created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             pip_date, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(d.client_number.as_str())
     .bind(d.cohort.code())
@@ -94,6 +108,7 @@ pub async fn insert_in(tx: &mut Tx, d: &PlacementDraft, actor: &str) -> sqlx::Re
     .bind(d.schedule.planned_end)
     .bind(d.schedule.status.code())
     .bind(d.schedule.status_date)
+    .bind(d.pip_date)
     .bind(&now)
     .bind(&now)
     .fetch_one(&mut **tx)
@@ -126,7 +141,7 @@ pub async fn update(db: &Db, id: i64, version: i64, d: &PlacementDraft, actor: &
     }
     sqlx::query(
         "UPDATE placement SET client_number = ?, cohort = ?, route = ?, contract_id = ?, start_date = ?, planned_end = ?,
-             status = ?, status_date = ?, version = version + 1, updated_at = ? WHERE id = ?",
+             status = ?, status_date = ?, pip_date = ?, version = version + 1, updated_at = ? WHERE id = ?",
     )
     .bind(d.client_number.as_str())
     .bind(d.cohort.code())
@@ -136,6 +151,7 @@ pub async fn update(db: &Db, id: i64, version: i64, d: &PlacementDraft, actor: &
     .bind(d.schedule.planned_end)
     .bind(d.schedule.status.code())
     .bind(d.schedule.status_date)
+    .bind(d.pip_date)
     .bind(dates::now_timestamp())
     .bind(id)
     .execute(&mut *tx)

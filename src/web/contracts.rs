@@ -369,6 +369,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
     let f = contract_figures(&c.terms, placements.iter().map(|p| (p.route, &p.schedule)), Money::ZERO, today);
     let manage = chrome.may(Permission::ManageContracts);
     let period = &c.terms.period;
+    let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
     Ok(chrome.page(
         &format!("Contract {}", c.reference),
         html! {
@@ -388,6 +389,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                 div.actions { a.button href={"/contracten/" (c.id) "/bewerken"} { "Contract bewerken" } }
             }
             p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } " · " a href={"/kwaliteit/contracten/" (c.id)} { "Kwaliteitsplan bij dit contract" } }
+            (super::progress::terms_section(chrome, c.id, &progress_terms))
 
             h2 #plafond { "Plafond en verplichtingen" }
             (ceiling_meter(f.ceiling_pct, f.level, "plafond"))

@@ -86,9 +86,14 @@ impl Area {
     pub fn kinds(self) -> &'static [Kind] {
         match self {
             Area::Finance => &[Kind::Ledger, Kind::Funding],
-            Area::Registers => {
-                &[Kind::Providers, Kind::Certifications, Kind::Contracts, Kind::Placements, Kind::Results]
-            }
+            Area::Registers => &[
+                Kind::Providers,
+                Kind::Certifications,
+                Kind::Contracts,
+                Kind::Placements,
+                Kind::Results,
+                Kind::Progress,
+            ],
         }
     }
 

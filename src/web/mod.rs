@@ -9,13 +9,16 @@ pub mod forms;
 pub mod funding;
 pub mod health;
 pub mod imports;
+pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
 pub mod placements;
+pub mod progress;
 pub mod providers;
 pub mod proxy;
 pub mod quality;
 pub mod quality_plans;
+pub mod scorecard;
 pub mod views;
 
 use std::sync::Arc;
@@ -120,6 +123,9 @@ pub fn routes() -> RouteTable {
         .merge(marks::routes())
         .merge(contracts::routes())
         .merge(placements::routes())
+        .merge(progress::routes())
+        .merge(invoice_check::routes())
+        .merge(scorecard::routes())
         .merge(funding::routes())
         .merge(attribution::routes())
         .merge(quality::routes())

@@ -139,12 +139,13 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
                 dt { "Contract" } dd { a href={"/contracten/" (c.id)} { (c.reference) } " (" (c.provider_name) ")" }
                 dt { "Doelgroep" } dd { (p.cohort.label()) }
                 dt { "Leerroute" } dd { (p.route.label()) }
+                dt { "PIP vastgesteld" } dd { (p.pip_date.map(dates::display).unwrap_or_else(|| "onbekend".into())) }
                 dt { "Start" } dd { (dates::display(p.schedule.start_date)) }
                 dt { "Gepland einde" } dd { (dates::display(p.schedule.planned_end)) }
                 dt { "Status" } dd { (p.schedule.status.label()) @if let Some(d) = p.schedule.status_date { " op " (dates::display(d)) } }
             }
             @if chrome.may(Permission::ManageContracts) { div.actions { a.button href={"/plaatsingen/" (p.id) "/bewerken"} { "Bewerken of status wijzigen" } } }
-            p { a href={"/historie/placement/" (p.id)} { "Geschiedenis van deze plaatsing" } }
+            p { a href={"/plaatsingen/" (p.id) "/tijdlijn"} { "Tijdlijn: voortgang, signalen en routewijzigingen" } " · " a href={"/historie/placement/" (p.id)} { "Geschiedenis van deze plaatsing" } }
             table {
                 caption { "Verwachte betalingen" }
                 thead { tr { th scope="col" { "Moment" } th scope="col" { "Verschuldigd op" } th.num scope="col" { "Bedrag" } } }
@@ -155,6 +156,9 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
             }
             @if p.schedule.status == PlacementStatus::DroppedOut {
                 p { "Uitgevallen: betaalmomenten die op de uitvaldatum nog niet verschuldigd waren, vervallen." }
+            }
+            @if !p.schedule.changes.is_empty() {
+                p { "Na routewijzigingen: wat op de besluitdatum verschuldigd was, blijft staan; de rest volgt de nieuwe situatie (zie de tijdlijn)." }
             }
         },
     ))
@@ -169,6 +173,7 @@ const LABELS: &[(&str, &str)] = &[
     ("planned_end", "Geplande einddatum"),
     ("status", "Status"),
     ("status_date", "Datum afronding of uitval"),
+    ("pip_date", "PIP-datum"),
 ];
 
 async fn form_page(
@@ -209,6 +214,7 @@ async fn form_page(
                 (Field::new("cohort", "Doelgroep", &form.cohort, errors).required().select(&cohorts))
                 (Field::new("contract_id", "Contract", &form.contract_id, errors).required().select(&contract_options))
                 (Field::new("route", "Leerroute", &form.route, errors).required().select(&routes))
+                (Field::new("pip_date", "PIP-datum", &form.pip_date, errors).hint("Datum waarop het PIP is vastgesteld; de lessen moeten binnen 3 maanden beginnen.").date())
                 div.field-row {
                     (Field::new("start_date", "Startdatum", &form.start_date, errors).required().date())
                     (Field::new("planned_end", "Geplande einddatum", &form.planned_end, errors).required().date())
@@ -272,6 +278,7 @@ fn form_of(p: &Placement) -> PlacementForm {
         planned_end: dates::iso(p.schedule.planned_end),
         status: p.schedule.status.code().into(),
         status_date: p.schedule.status_date.map(dates::iso).unwrap_or_default(),
+        pip_date: p.pip_date.map(dates::iso).unwrap_or_default(),
         version: Some(p.version),
     }
 }

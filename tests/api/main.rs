@@ -12,6 +12,7 @@ mod imports;
 mod invariants;
 mod lifecycle;
 mod marks;
+mod progress;
 mod providers;
 mod proxy;
 mod quality;

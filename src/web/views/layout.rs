@@ -14,6 +14,8 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/contracten", "Contracten", Permission::Read),
     ("/kwaliteit", "Kwaliteit", Permission::Read),
     ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
+    ("/factuurcontrole", "Factuurcontrole", Permission::ParticipantData),
+    ("/scorecard", "Scorecard", Permission::Read),
     ("/financiering", "Financiering", Permission::Read),
     ("/aansluiting", "Aansluiting", Permission::Read),
     ("/toerekening", "Toerekening", Permission::ManageFinance),

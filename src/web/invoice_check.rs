@@ -1,0 +1,259 @@
+//! The invoice check (factuurcontrole) per contract and period: payable, invoiced and supported by the progress
+//! reports, the differences per placement, and a contract manager's decision on each (explained or claim back).
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::commitment::placement_payments;
+use crate::domain::invoice_check::{check, InvoiceCheck, PlacementInput};
+use crate::domain::progress::{Period, Report};
+use crate::error::{AppError, AppResult};
+use crate::money::Money;
+use crate::store;
+use crate::store::progress::NewDecision;
+
+pub fn routes() -> RouteTable {
+    RouteTable::default().get("/factuurcontrole", Permission::ParticipantData, invoice_check).post(
+        "/factuurcontrole/besluiten",
+        Permission::ManageContracts,
+        decide,
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CheckQuery {
+    contract: String,
+    periode: String,
+}
+
+async fn invoice_check(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Query(q): Query<CheckQuery>,
+) -> AppResult<Response> {
+    Ok(render_check(&chrome, &state, &q, None).await?.into_response())
+}
+
+/// The check for one contract and period, from the store.
+async fn load_check(state: &AppState, contract_id: i64, period: Period) -> AppResult<InvoiceCheck> {
+    let c = store::contracts::get(&state.db, contract_id).await?.ok_or(AppError::NotFound)?;
+    let terms = store::progress::progress_terms(&state.db, contract_id).await?.ok_or(AppError::NotFound)?;
+    let placements = store::placements::list(&state.db, Some(contract_id)).await?;
+    let mut reports =
+        store::progress::by_placement(store::progress::reports_for_contract(&state.db, contract_id).await?);
+    let payments: Vec<_> =
+        placements.iter().map(|p| placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default()).collect();
+    let reports: Vec<Vec<Report>> = placements.iter().map(|p| reports.remove(&p.id).unwrap_or_default()).collect();
+    let inputs = placements.iter().zip(&payments).zip(&reports).map(|((p, pay), rep)| PlacementInput {
+        placement_id: p.id,
+        client_number: p.client_number.as_str(),
+        payments: pay,
+        reports: rep,
+    });
+    let invoiced = store::progress::invoiced(&state.db, contract_id, period).await?;
+    Ok(check(period, inputs, terms.rates, invoiced))
+}
+
+async fn render_check(
+    chrome: &Chrome,
+    state: &AppState,
+    q: &CheckQuery,
+    error: Option<String>,
+) -> AppResult<(StatusCode, Markup)> {
+    let contracts = store::contracts::list(&state.db).await?;
+    let contract = q.contract.trim().parse::<i64>().ok().and_then(|id| contracts.iter().find(|c| c.id == id));
+    let period = Period::parse(&q.periode);
+    let mut result = None;
+    if let (Some(c), Ok(p)) = (contract, period.as_ref()) {
+        let ch = load_check(state, c.id, *p).await?;
+        let decisions = store::progress::decisions(&state.db, c.id, *p).await?;
+        result = Some((c, ch, decisions));
+    }
+    let manage = chrome.may(Permission::ManageContracts);
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let decision_form = |contract_id: i64, period: Period, placement: Option<i64>| {
+        let suffix = placement.map(|p| p.to_string()).unwrap_or_else(|| "contract".into());
+        html! {
+            form method="post" action="/factuurcontrole/besluiten" {
+                (chrome.csrf_field())
+                input type="hidden" name="contract" value=(contract_id);
+                input type="hidden" name="periode" value=(period.code());
+                @if let Some(p) = placement { input type="hidden" name="placement" value=(p); }
+                div.field {
+                    label for={"besluit-" (suffix)} { "Besluit" }
+                    select id={"besluit-" (suffix)} name="decision" {
+                        option value="explained" { "Verklaard" }
+                        option value="claim_back" { "Terugvorderen bij de aanbieder" }
+                    }
+                }
+                div.field {
+                    label for={"reden-" (suffix)} { "Reden" }
+                    input id={"reden-" (suffix)} type="text" name="reason" maxlength="2000";
+                }
+                button type="submit" { "Besluit vastleggen" }
+            }
+        }
+    };
+    Ok((
+        status,
+        chrome.page(
+            "Factuurcontrole",
+            html! {
+                h1 { "Factuurcontrole" }
+                p.lead { "Per contract en periode: wat het contract verschuldigd maakt, wat er is gefactureerd (toegerekende grootboekregels) en wat de voortgangsrapportages onderbouwen." }
+                @if let Some(e) = &error {
+                    div.error-summary role="alert" { h2 { "Het besluit is niet opgeslagen" } p { (e) } }
+                }
+                form.filters method="get" action="/factuurcontrole" {
+                    div.field {
+                        label for="contract" { "Contract" }
+                        select #contract name="contract" {
+                            option value="" { "Kies een contract" }
+                            @for c in &contracts { option value=(c.id) selected[Some(c.id) == contract.map(|x| x.id)] { (c.reference) " · " (c.provider_name) } }
+                        }
+                    }
+                    div.field {
+                        label for="periode" { "Periode" }
+                        input #periode type="text" name="periode" value=(q.periode) aria-describedby="periode-hint";
+                        p.hint #periode-hint { "Maand als 2023-03 of kwartaal als 2023-K1." }
+                    }
+                    button type="submit" { "Controleren" }
+                }
+                @if let (false, Err(m)) = (q.periode.trim().is_empty(), &period) { p.error-message { (m) } }
+                @if let Some((c, ch, decisions)) = &result {
+                    h2 { (c.reference) ", " (ch.period.label()) }
+                    table {
+                        caption { "Totalen" }
+                        tbody {
+                            tr { th scope="row" { "Te betalen volgens het contract" } td.num { (ch.payable) } }
+                            tr { th scope="row" { "Gefactureerd (grootboek)" } td.num { (ch.invoiced) } }
+                            tr { th scope="row" { "Onderbouwd door de voortgang" } td.num { (ch.supported) } }
+                            tr { th scope="row" { "Gefactureerd min te betalen" } td.num { (ch.over_payable()) } }
+                            tr { th scope="row" { "Gefactureerd min onderbouwd" } td.num { (ch.over_supported()) } }
+                        }
+                    }
+                    @if !ch.over_payable().is_zero() {
+                        p { strong { "Verschil: " } "er is " (ch.over_payable().abs()) (if ch.over_payable().is_negative() { " minder" } else { " meer" }) " gefactureerd dan het contract verschuldigd maakt." }
+                        @if manage && !decisions.iter().any(|d| d.placement_id.is_none()) { (decision_form(c.id, ch.period, None)) }
+                    }
+                    table {
+                        caption { "Per plaatsing (" (ch.placements.len()) ")" }
+                        thead { tr {
+                            th scope="col" { "Klantnummer" } th scope="col" { "Betaalmomenten" } th.num scope="col" { "Te betalen" }
+                            th.num scope="col" { "Onderbouwd" } th.num scope="col" { "Verschil" } th scope="col" { "Besluit" }
+                        } }
+                        tbody {
+                            @for pc in &ch.placements {
+                                tr {
+                                    th scope="row" { a href={"/plaatsingen/" (pc.placement_id) "/tijdlijn"} { (pc.client_number) } }
+                                    td {
+                                        @for (x, ok) in &pc.milestones {
+                                            (x.milestone) " " (x.amount) ": " (if *ok { "onderbouwd" } else { "niet onderbouwd (geen aanwezigheid gerapporteerd)" }) br;
+                                        }
+                                        @if !pc.per_hour.is_zero() { "Aanwezige uren " (pc.attended_hours.dutch()) ": " (pc.per_hour) br; }
+                                        @if !pc.catch_up.is_zero() { "Inhaaluren " (pc.catch_up_hours.dutch()) ": " (pc.catch_up) }
+                                    }
+                                    td.num { (pc.payable) }
+                                    td.num { (pc.supported) }
+                                    td.num { (pc.unsupported()) }
+                                    td {
+                                        @if let Some(d) = decisions.iter().find(|d| d.placement_id == Some(pc.placement_id)) {
+                                            (d.label()) ": " (d.reason) " (" (d.decided_by) ")"
+                                        } @else if !pc.unsupported().is_zero() {
+                                            "Open verschil"
+                                            @if manage { (decision_form(c.id, ch.period, Some(pc.placement_id))) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if !decisions.is_empty() {
+                        h2 { "Besluiten" }
+                        ul {
+                            @for d in decisions {
+                                li { (d.label()) " " (Money::from_cents(d.amount_cents)) @if d.placement_id.is_none() { " (contract)" } ": " (d.reason) " — " (d.decided_by) ", " (d.decided_at.get(..10).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            },
+        ),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DecisionForm {
+    contract: String,
+    periode: String,
+    placement: String,
+    decision: String,
+    reason: String,
+}
+
+async fn decide(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(f): Form<DecisionForm>,
+) -> AppResult<Response> {
+    let q = CheckQuery { contract: f.contract.clone(), periode: f.periode.clone() };
+    let contract_id =
+        f.contract.trim().parse::<i64>().map_err(|_| AppError::BadRequest("geen contract gekozen".into()))?;
+    let period = Period::parse(&f.periode).map_err(AppError::BadRequest)?;
+    let placement_id = f.placement.trim().parse::<i64>().ok();
+    let fail = |m: &str| m.to_string();
+    let reason = f.reason.trim();
+    let error = if reason.is_empty() {
+        Some(fail("Geef een reden voor het besluit."))
+    } else if reason.chars().count() > 2000 {
+        Some(fail("De reden is langer dan 2000 tekens."))
+    } else if !matches!(f.decision.as_str(), "explained" | "claim_back") {
+        Some(fail("Kies verklaard of terugvorderen."))
+    } else {
+        None
+    };
+    if let Some(e) = error {
+        return Ok(render_check(&chrome, &state, &q, Some(e)).await?.into_response());
+    }
+    // The amount comes from the check as it is now, not from the form.
+    let ch = load_check(&state, contract_id, period).await?;
+    let amount = match placement_id {
+        Some(pid) => {
+            ch.placements.iter().find(|p| p.placement_id == pid).map(|p| p.unsupported()).unwrap_or(Money::ZERO)
+        }
+        None => ch.over_payable(),
+    };
+    if amount.is_zero() {
+        return Ok(render_check(&chrome, &state, &q, Some("Hier is (nu) geen verschil om over te besluiten.".into()))
+            .await?
+            .into_response());
+    }
+    let existing = store::progress::decisions(&state.db, contract_id, period).await?;
+    if existing.iter().any(|d| d.placement_id == placement_id) {
+        return Ok(render_check(&chrome, &state, &q, Some("Over dit verschil is al besloten.".into()))
+            .await?
+            .into_response());
+    }
+    let d = NewDecision {
+        contract_id,
+        period,
+        placement_id,
+        amount,
+        claim_back: f.decision == "claim_back",
+        reason: reason.to_string(),
+    };
+    store::progress::decide_difference(&state.db, &d, user.actor()).await?;
+    Ok(Redirect::to(&format!("/factuurcontrole?contract={contract_id}&periode={}&melding=opgeslagen", period.code()))
+        .into_response())
+}

@@ -1,0 +1,378 @@
+//! Progress screens: a placement's timeline with its warnings (and the forms for a report and a route change),
+//! and a contract's progress terms (attendance norm, catch-up rate). The invoice check and the scorecard have
+//! their own modules.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
+use super::forms::{error_summary, Field};
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
+use crate::domain::commitment::placement_payments;
+use crate::domain::contract::Share;
+use crate::domain::dates;
+use crate::domain::invoice_check::Rates;
+use crate::domain::progress::{
+    actual_start, attendance_pct, below_norm, numbered_attempts, start_deadline, validate_report, warnings,
+    AbsenceReason, Hours, ReportForm,
+};
+use crate::domain::route_change::{paused, route_on, stopped, validate_change, ChangeForm};
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::money::Money;
+use crate::store;
+use crate::store::progress::{ProgressTerms, ReportError};
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/plaatsingen/{id}/tijdlijn", Permission::ParticipantData, timeline)
+        .post("/plaatsingen/{id}/voortgang", Permission::ManageContracts, add_report)
+        .post("/plaatsingen/{id}/routewijzigingen", Permission::ManageContracts, add_change)
+        .post("/contracten/{id}/voortgangsafspraken", Permission::ManageContracts, set_terms)
+}
+
+pub fn pct_text(p: Option<Decimal>) -> String {
+    p.map(|p| format!("{}%", p.normalize().to_string().replace('.', ","))).unwrap_or_else(|| "–".into())
+}
+
+const REPORT_LABELS: &[(&str, &str)] = &[
+    ("period", "Periode"),
+    ("first_lesson", "Eerste lesdag"),
+    ("offered", "Uren aangeboden"),
+    ("attended", "Uren aanwezig"),
+    ("absence", "Uren verzuim"),
+    ("absence_reason", "Reden verzuim"),
+    ("catch_up", "Inhaaluren"),
+    ("level_reading", "Niveau lezen"),
+    ("level_listening", "Niveau luisteren"),
+    ("level_speaking", "Niveau spreken"),
+    ("level_writing", "Niveau schrijven"),
+    ("exams", "Examens"),
+    ("remarks", "Opmerkingen"),
+];
+
+const CHANGE_LABELS: &[(&str, &str)] = &[
+    ("kind", "Soort wijziging"),
+    ("new_route", "Nieuwe leerroute"),
+    ("decision_date", "Besluitdatum"),
+    ("reason", "Reden"),
+];
+
+#[derive(Default)]
+struct TimelineForms {
+    report: (ReportForm, FieldErrors),
+    change: (ChangeForm, FieldErrors),
+}
+
+async fn timeline(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    render_timeline(&chrome, &state, id, &TimelineForms::default()).await
+}
+
+async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &TimelineForms) -> AppResult<Markup> {
+    let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let c = store::contracts::get(&state.db, p.contract_id).await?.ok_or(AppError::NotFound)?;
+    let terms = store::progress::progress_terms(&state.db, c.id).await?.ok_or(AppError::NotFound)?;
+    let reports = store::progress::reports_for_placement(&state.db, id).await?;
+    let today = dates::today();
+    let current = route_on(p.route, &p.schedule.changes, today);
+    let warns = warnings(p.pip_date, current, &reports, terms.attendance_norm_bp, today);
+    let started = actual_start(&reports);
+    let attempts = numbered_attempts(&reports);
+    let payments = placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default();
+    let total: Money = payments.iter().map(|x| x.amount).sum();
+    let norm = Share::from_basis_points(terms.attendance_norm_bp).display();
+    let manage = chrome.may(Permission::ManageContracts);
+    let state_text = if stopped(&p.schedule.changes) {
+        " (gestopt)"
+    } else if paused(&p.schedule.changes) {
+        " (gepauzeerd)"
+    } else {
+        ""
+    };
+    let cumulative: Vec<Hours> = reports
+        .iter()
+        .scan(Hours::ZERO, |sum, r| {
+            *sum = *sum + r.draft.attended;
+            Some(*sum)
+        })
+        .collect();
+    let (rf, re) = &forms.report;
+    let (cf, ce) = &forms.change;
+    let reasons: Vec<(&str, &str)> =
+        std::iter::once(("", "Geen verzuim")).chain(AbsenceReason::ALL.iter().map(|r| (r.code(), r.label()))).collect();
+    let kinds: Vec<(&str, &str)> = vec![
+        ("", "Kies een wijziging"),
+        ("switch", "Overstap naar een andere leerroute"),
+        ("pause", "Pauze"),
+        ("resume", "Hervatten na een pauze"),
+        ("stop", "Stoppen"),
+    ];
+    let routes: Vec<(&str, &str)> = std::iter::once(("", "Alleen bij een overstap"))
+        .chain(c.terms.routes.iter().map(|r| (r.code(), r.label())))
+        .collect();
+    Ok(chrome.page(
+        &format!("Tijdlijn {}", p.client_number.as_str()),
+        html! {
+            p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } " › " a href={"/plaatsingen/" (p.id)} { "Plaatsing " (p.client_number.as_str()) } }
+            h1 { "Tijdlijn van plaatsing " (p.client_number.as_str()) }
+            dl.facts {
+                dt { "Contract" } dd { a href={"/contracten/" (c.id)} { (c.reference) } " (" (c.provider_name) ")" }
+                dt { "Leerroute bij de start" } dd { (p.route.label()) }
+                dt { "Huidige leerroute" } dd { (current.label()) (state_text) }
+                dt { "PIP vastgesteld" } dd { @match p.pip_date { Some(d) => { (dates::display(d)) " (lessen uiterlijk " (dates::display(start_deadline(d))) ")" } None => { "onbekend" } } }
+                dt { "Geplande start" } dd { (dates::display(p.schedule.start_date)) }
+                dt { "Werkelijke start" } dd { @match started { Some(d) => { (dates::display(d)) } None => { "nog geen lessen gevolgd" } } }
+                dt { "Aanwezigheidsnorm van het contract" } dd { (norm) }
+                dt { "Status" } dd { (p.schedule.status.label()) @if let Some(d) = p.schedule.status_date { " op " (dates::display(d)) } }
+            }
+            h2 { "Signalen" }
+            @if warns.is_empty() {
+                p { "Geen signalen." }
+            } @else {
+                ul.warnings {
+                    @for w in &warns { li { strong { "Let op: " } (w.message()) } }
+                }
+            }
+            h2 { "Voortgang per periode" }
+            @if reports.is_empty() {
+                p { "Er zijn nog geen voortgangsrapportages voor deze plaatsing." }
+            } @else {
+                table {
+                    caption { "Rapportages van de aanbieder (" (reports.len()) ")" }
+                    thead { tr {
+                        th scope="col" { "Periode" } th.num scope="col" { "Aangeboden" } th.num scope="col" { "Aanwezig" }
+                        th.num scope="col" { "Aanwezigheid" } th.num scope="col" { "Totaal aanwezig" } th scope="col" { "Verzuim" }
+                        th.num scope="col" { "Inhaaluren" } th scope="col" { "Niveaus (L/Lu/S/Sc)" } th scope="col" { "Examens" } th scope="col" { "Opmerkingen" }
+                    } }
+                    tbody {
+                        @for (r, total_attended) in reports.iter().zip(&cumulative) {
+                            @let d = &r.draft;
+                            tr {
+                                th scope="row" { (d.period.label()) }
+                                td.num { (d.offered.dutch()) }
+                                td.num { (d.attended.dutch()) }
+                                td.num {
+                                    (pct_text(attendance_pct(d.offered, d.attended)))
+                                    @if below_norm(d.offered, d.attended, terms.attendance_norm_bp) { " (onder de norm)" }
+                                }
+                                td.num { (total_attended.dutch()) }
+                                td { (d.absence.dutch()) " uur" @if let Some(reason) = d.absence_reason { " (" (reason.label()) ")" } }
+                                td.num { (d.catch_up.dutch()) }
+                                td { (d.levels.iter().map(|l| if l.is_empty() { "–" } else { l.as_str() }).collect::<Vec<_>>().join(" / ")) }
+                                td {
+                                    @for (n, x) in attempts.iter().filter(|(_, x)| d.period.contains(x.date) && d.exams.contains(x)) {
+                                        (x.part.label()) " " (dates::display(x.date)) ": " (if x.passed { "geslaagd" } else { "gezakt" }) " (poging " (n) ")" br;
+                                    }
+                                }
+                                td { (d.remarks) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Routewijzigingen" }
+            @if p.schedule.changes.is_empty() {
+                p { "Geen routewijzigingen." }
+            } @else {
+                table {
+                    caption { "Besluiten over de route" }
+                    thead { tr { th scope="col" { "Besluitdatum" } th scope="col" { "Wijziging" } th scope="col" { "Reden" } } }
+                    tbody {
+                        @for ch in &p.schedule.changes {
+                            tr { th scope="row" { (dates::display(ch.decision_date)) } td { (ch.kind.label()) } td { (ch.reason) } }
+                        }
+                    }
+                }
+            }
+            h2 { "Verwachte betalingen" }
+            table {
+                caption { "Betaalmomenten volgens het contract, na routewijzigingen" }
+                thead { tr { th scope="col" { "Moment" } th scope="col" { "Verschuldigd op" } th.num scope="col" { "Bedrag" } } }
+                tbody {
+                    @for x in &payments { tr { th scope="row" { (x.milestone) } td { (dates::display(x.due_date)) } td.num { (x.amount) } } }
+                    tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
+                }
+            }
+            @if manage {
+                h2 #rapportage { "Rapportage invoeren" }
+                (error_summary(re, REPORT_LABELS))
+                form method="post" action={"/plaatsingen/" (p.id) "/voortgang"} novalidate {
+                    (chrome.csrf_field())
+                    div.field-row {
+                        (Field::new("period", "Periode", &rf.period, re).required().hint("Maand als 2023-03 of kwartaal als 2023-K1.").text())
+                        (Field::new("first_lesson", "Eerste lesdag", &rf.first_lesson, re).date())
+                    }
+                    div.field-row {
+                        (Field::new("offered", "Uren aangeboden", &rf.offered, re).required().text())
+                        (Field::new("attended", "Uren aanwezig", &rf.attended, re).required().text())
+                        (Field::new("catch_up", "Inhaaluren", &rf.catch_up, re).text())
+                    }
+                    div.field-row {
+                        (Field::new("absence", "Uren verzuim", &rf.absence, re).text())
+                        (Field::new("absence_reason", "Reden verzuim", &rf.absence_reason, re).select(&reasons))
+                    }
+                    div.field-row {
+                        (Field::new("level_reading", "Niveau lezen", &rf.level_reading, re).text())
+                        (Field::new("level_listening", "Niveau luisteren", &rf.level_listening, re).text())
+                        (Field::new("level_speaking", "Niveau spreken", &rf.level_speaking, re).text())
+                        (Field::new("level_writing", "Niveau schrijven", &rf.level_writing, re).text())
+                    }
+                    (Field::new("exams", "Examens", &rf.exams, re).hint("Bijvoorbeeld: lezen 12-03-2023 geslaagd; spreken 14-03-2023 gezakt. Onderdelen: lezen, luisteren, spreken, schrijven, KNM, ONA.").text())
+                    (Field::new("remarks", "Opmerkingen", &rf.remarks, re).textarea())
+                    button type="submit" { "Rapportage opslaan" }
+                }
+                h2 #routewijziging { "Routewijziging vastleggen" }
+                (error_summary(ce, CHANGE_LABELS))
+                form method="post" action={"/plaatsingen/" (p.id) "/routewijzigingen"} novalidate {
+                    (chrome.csrf_field())
+                    div.field-row {
+                        (Field::new("kind", "Soort wijziging", &cf.kind, ce).required().select(&kinds))
+                        (Field::new("new_route", "Nieuwe leerroute", &cf.new_route, ce).select(&routes))
+                        (Field::new("decision_date", "Besluitdatum", &cf.decision_date, ce).required().date())
+                    }
+                    (Field::new("reason", "Reden", &cf.reason, ce).required().textarea())
+                    p.hint { "Wat op de besluitdatum verschuldigd was, blijft verschuldigd; betaalmomenten daarna volgen de nieuwe situatie." }
+                    button type="submit" { "Wijziging vastleggen" }
+                }
+            }
+        },
+    ))
+}
+
+async fn add_report(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<ReportForm>,
+) -> AppResult<Response> {
+    let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let c = store::contracts::get(&state.db, p.contract_id).await?.ok_or(AppError::NotFound)?;
+    let mut errors = match validate_report(&form, p.schedule.start_date) {
+        Ok(draft) => {
+            let stored = store::progress::reports_for_placement(&state.db, id).await?;
+            let mut e = FieldErrors::new();
+            if let Some(o) =
+                stored.iter().find(|r| r.draft.period != draft.period && r.draft.period.overlaps(draft.period))
+            {
+                e.add("period", format!("Deze periode overlapt met de rapportage over {}.", o.draft.period.label()));
+            } else {
+                match store::progress::create_report(&state.db, id, c.provider_id, &draft, user.actor()).await {
+                    Ok(_) => return Ok(Redirect::to(&format!("/plaatsingen/{id}/tijdlijn?melding=opgeslagen")).into_response()),
+                    Err(ReportError::Exists(diff)) if diff.is_empty() => {
+                        e.add("period", "Deze rapportage is al opgeslagen (dezelfde cijfers); er is niets veranderd.")
+                    }
+                    Err(ReportError::Exists(diff)) => e.add(
+                        "period",
+                        format!(
+                            "Conflict: voor deze periode is al een rapportage opgeslagen met andere cijfers ({}). Er is niets samengevoegd of overschreven.",
+                            diff.join(", ")
+                        ),
+                    ),
+                    Err(ReportError::Db(e)) => return Err(e.into()),
+                }
+            }
+            e
+        }
+        Err(e) => e,
+    };
+    if errors.is_empty() {
+        errors.add("period", "De rapportage is niet opgeslagen.");
+    }
+    let forms = TimelineForms { report: (form, errors), ..Default::default() };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_timeline(&chrome, &state, id, &forms).await?).into_response())
+}
+
+async fn add_change(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<ChangeForm>,
+) -> AppResult<Response> {
+    let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let c = store::contracts::get(&state.db, p.contract_id).await?.ok_or(AppError::NotFound)?;
+    match validate_change(&form, p.route, &p.schedule, &c.terms) {
+        Ok(change) => {
+            store::progress::add_route_change(&state.db, id, &change, user.actor()).await?;
+            Ok(Redirect::to(&format!("/plaatsingen/{id}/tijdlijn?melding=opgeslagen")).into_response())
+        }
+        Err(errors) => {
+            let forms = TimelineForms { change: (form, errors), ..Default::default() };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_timeline(&chrome, &state, id, &forms).await?).into_response())
+        }
+    }
+}
+
+/// The progress terms on a contract's page: the attendance norm and the catch-up rate, with a form for managers.
+pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Markup {
+    let norm = Share::from_basis_points(t.attendance_norm_bp).display();
+    let norm_value = norm.trim_end_matches('%').to_string();
+    let rate_value = t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default();
+    let hourly_value = t.rates.hourly.map(|m| m.dutch()).unwrap_or_default();
+    html! {
+        h2 #voortgang { "Voortgang en factuurcontrole" }
+        dl.facts {
+            dt { "Aanwezigheidsnorm" } dd { (norm) }
+            dt { "Inhaalregeling" } dd { @match t.rates.catch_up { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
+            dt { "Betaling per uur" } dd { @match t.rates.hourly { Some(r) => { (r) " per aanwezig uur, naast de betaalmomenten" } None => { "geen: alleen de betaalmomenten" } } }
+        }
+        p {
+            @if chrome.may(Permission::ParticipantData) { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " }
+            a href="/scorecard" { "Scorecard aanbieders" }
+        }
+        @if chrome.may(Permission::ManageContracts) {
+            form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} {
+                (chrome.csrf_field())
+                div.field-row {
+                    div.field { label for="attendance_norm" { "Aanwezigheidsnorm (%)" } input #attendance_norm type="text" name="attendance_norm" value=(norm_value); }
+                    div.field { label for="catch_up_rate" { "Tarief per inhaaluur (leeg: geen)" } input #catch_up_rate type="text" name="catch_up_rate" value=(rate_value); }
+                    div.field { label for="hourly_rate" { "Tarief per aanwezig uur (leeg: geen)" } input #hourly_rate type="text" name="hourly_rate" value=(hourly_value); }
+                }
+                button type="submit" { "Afspraken opslaan" }
+            }
+        }
+    }
+}
+
+/// An optional rate: empty is none; otherwise an amount that is not negative.
+fn rate(text: &str, label: &str) -> AppResult<Option<Money>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let m = Money::parse(text).map_err(|e| AppError::BadRequest(format!("{label}: {e}")))?;
+    if m.is_negative() {
+        return Err(AppError::BadRequest(format!("{label}: een tarief kan niet negatief zijn.")));
+    }
+    Ok(Some(m))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct TermsForm {
+    attendance_norm: String,
+    catch_up_rate: String,
+    hourly_rate: String,
+}
+
+async fn set_terms(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<TermsForm>,
+) -> AppResult<Response> {
+    store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let norm = Share::parse(&f.attendance_norm).map_err(|m| AppError::BadRequest(format!("Aanwezigheidsnorm: {m}")))?;
+    let catch_up = rate(&f.catch_up_rate, "Tarief per inhaaluur")?;
+    let hourly = rate(&f.hourly_rate, "Tarief per aanwezig uur")?;
+    let t = ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } };
+    store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
+    Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#voortgang")).into_response())
+}
