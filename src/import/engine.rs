@@ -125,6 +125,7 @@ pub async fn run<K: ImportKind>(
 ) -> Result<Outcome, ImportError> {
     let template = Arc::new(req.template);
     let kind = Arc::new(kind);
+    let t = std::time::Instant::now();
     let opened = {
         let template = template.clone();
         let path = req.path.clone();
@@ -140,6 +141,7 @@ pub async fn run<K: ImportKind>(
         .map_err(|e| ImportError::Internal(e.to_string()))??
     };
     let (sha, source) = opened;
+    tracing::debug!(open_ms = t.elapsed().as_millis() as u64, "import open");
     let sheet = source.sheet().to_string();
     let mut summary = Summary {
         batch: None,
@@ -235,7 +237,10 @@ pub async fn run<K: ImportKind>(
         }
     }
     if commit {
-        match kind.finish(&mut tx, batch_id, &req.actor).await {
+        let t = std::time::Instant::now();
+        let finished = kind.finish(&mut tx, batch_id, &req.actor).await;
+        tracing::debug!(finish_ms = t.elapsed().as_millis() as u64, "import finish");
+        match finished {
             Ok(()) => {}
             Err(super::FinishError::Refused(message)) => {
                 summary
@@ -253,7 +258,9 @@ pub async fn run<K: ImportKind>(
             eprintln!("PAUZE VOOR COMMIT");
             tokio::time::sleep(pause).await;
         }
+        let t = std::time::Instant::now();
         tx.commit().await?;
+        tracing::debug!(commit_ms = t.elapsed().as_millis() as u64, "import commit");
         summary.batch = Some(batch_id);
     } else {
         tx.rollback().await?;

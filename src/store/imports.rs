@@ -191,19 +191,22 @@ pub enum UndoError {
 
 /// The first closed year among the booking years of a batch's lines: such a batch cannot change.
 pub async fn closed_year_in_batch(tx: &mut Tx, batch: i64) -> sqlx::Result<Option<i32>> {
-    // Closing a year closes every year before it (see store::funding::last_closed_year).
+    // Closing a year closes every year before it (see store::funding::last_closed_year), so only the last closed
+    // year matters, and with none closed there is nothing to scan.
+    let Some(last_closed) = crate::store::funding::last_closed_year(tx).await? else { return Ok(None) };
     let (first, last) = entry_range(tx, batch).await?;
-    let year: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(CAST(substr(e.booking_date, 1, 4) AS INTEGER)) FROM ledger_entry e
-         WHERE e.id BETWEEN ? AND ? AND e.batch_id = ?
-           AND CAST(substr(e.booking_date, 1, 4) AS INTEGER) <= (SELECT MAX(year) FROM year_close)",
+    // ISO dates compare as text: every date up to the end of the last closed year sorts before the next year.
+    let earliest: Option<String> = sqlx::query_scalar(
+        "SELECT MIN(e.booking_date) FROM ledger_entry e
+         WHERE e.id BETWEEN ? AND ? AND e.batch_id = ? AND e.booking_date < ?",
     )
     .bind(first)
     .bind(last)
     .bind(batch)
+    .bind(format!("{:04}-01-01", last_closed + 1))
     .fetch_one(&mut **tx)
     .await?;
-    Ok(year.map(|y| y as i32))
+    Ok(earliest.and_then(|d| d.get(..4).and_then(|y| y.parse().ok())))
 }
 
 /// Removes a batch's lines and marks it undone, audited, in one transaction. Returns the lines removed.
