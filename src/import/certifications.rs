@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use super::registers::{
-    batch_actor, batch_of, differs, form_date, lookup, mark_batch, providers_by_kvk, push_errors, unknown_kvk, Notes,
-    ProviderRef,
+    batch_actor, batch_of, differs, form_date, lookup, mark_batch, provider_named, providers_by_kvk, push_errors,
+    Notes, ProviderRef,
 };
 use super::template::CheckedTemplate;
 use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
@@ -18,7 +18,6 @@ use crate::domain::certification::{
     standing, validate_decision, CertificationStatus, Decision, DecisionForm, Standing,
 };
 use crate::domain::dates;
-use crate::domain::provider::KvkNumber;
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -150,17 +149,7 @@ impl ImportKind for Certifications {
         v: &mut RowValues,
         problems: &mut Vec<(usize, String)>,
     ) -> Option<CertificationRow> {
-        let kvk = match KvkNumber::parse(&v.take_text(KVK)) {
-            Ok(k) => k,
-            Err(m) => {
-                problems.push((KVK, m));
-                return None;
-            }
-        };
-        let Some(provider) = self.providers.get(kvk.as_str()) else {
-            problems.push((KVK, unknown_kvk(kvk.as_str())));
-            return None;
-        };
+        let (kvk, provider) = provider_named(&self.providers, v, KVK, problems)?;
         let status_text = v.take_text(STATUS);
         let Some(status) = lookup(&status_text, &status_words()) else {
             problems.push((

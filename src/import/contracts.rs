@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use super::registers::{
-    batch_actor, batch_of, differs, form_date, mark_batch, providers_by_kvk, push_errors, unknown_kvk, Notes,
+    batch_actor, batch_of, differs, form_date, mark_batch, provider_named, providers_by_kvk, push_errors, Notes,
     ProviderRef,
 };
 use super::template::CheckedTemplate;
@@ -29,7 +29,6 @@ use crate::domain::contract::{
     Milestone, Share, Tariff,
 };
 use crate::domain::dates;
-use crate::domain::provider::KvkNumber;
 use crate::domain::route::{routes_code, Route};
 use crate::money::Money;
 use crate::store::{self, Db};
@@ -218,17 +217,7 @@ impl Contracts {
     }
 
     fn build_contract(&self, v: &mut RowValues, problems: &mut Vec<(usize, String)>) -> Option<ContractRow> {
-        let kvk = match KvkNumber::parse(&v.take_text(PROVIDER_KVK)) {
-            Ok(k) => k,
-            Err(m) => {
-                problems.push((PROVIDER_KVK, m));
-                return None;
-            }
-        };
-        let Some(provider) = self.providers.get(kvk.as_str()) else {
-            problems.push((PROVIDER_KVK, unknown_kvk(kvk.as_str())));
-            return None;
-        };
+        let (kvk, provider) = provider_named(&self.providers, v, PROVIDER_KVK, problems)?;
         let form = ContractForm {
             reference: v.take_text(REFERENCE),
             title: v.take_text(TITLE),

@@ -9,13 +9,12 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use super::registers::{batch_actor, providers_by_kvk, push_errors, unknown_kvk, ProviderRef};
+use super::registers::{batch_actor, provider_named, providers_by_kvk, push_errors, ProviderRef};
 use super::template::CheckedTemplate;
 use super::{FieldDef, FieldType, FinishError, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::dates;
 use crate::domain::placement::ClientNumber;
 use crate::domain::progress::{attendance_pct, exams_text, validate_report, Period, ReportDraft, ReportForm};
-use crate::domain::provider::KvkNumber;
 use crate::domain::route::Route;
 use crate::money::Money;
 use crate::store::{self, Db};
@@ -243,17 +242,7 @@ impl ImportKind for Progress {
         v: &mut RowValues,
         problems: &mut Vec<(usize, String)>,
     ) -> Option<ProgressRow> {
-        let kvk = match KvkNumber::parse(&v.take_text(KVK)) {
-            Ok(k) => k,
-            Err(m) => {
-                problems.push((KVK, m));
-                return None;
-            }
-        };
-        let Some(provider) = self.providers.get(kvk.as_str()) else {
-            problems.push((KVK, unknown_kvk(kvk.as_str())));
-            return None;
-        };
+        let (_, provider) = provider_named(&self.providers, v, KVK, problems)?;
         let client = match ClientNumber::parse(&v.take_text(CLIENT)) {
             Ok(c) => c,
             Err(m) => {

@@ -12,8 +12,10 @@ use std::sync::Mutex;
 
 use time::Date;
 
+use super::RowValues;
 use crate::domain::certification::Decision;
 use crate::domain::dates;
+use crate::domain::provider::KvkNumber;
 use crate::domain::validation::FieldErrors;
 use crate::store::{self, Db};
 
@@ -41,6 +43,30 @@ pub async fn providers_by_kvk(db: &Db) -> sqlx::Result<HashMap<String, ProviderR
 /// The message for a KvK number that no provider has.
 pub fn unknown_kvk(kvk: &str) -> String {
     format!("Onbekend KvK-nummer {kvk}: importeer eerst de taalaanbieder")
+}
+
+/// The KvK number in `field` and the entry of `by_kvk` it names (in `field`) names; a malformed or unknown number is a problem
+/// on that field.
+pub fn provider_named<'a, T>(
+    by_kvk: &'a HashMap<String, T>,
+    v: &mut RowValues,
+    field: usize,
+    problems: &mut Vec<(usize, String)>,
+) -> Option<(KvkNumber, &'a T)> {
+    let kvk = match KvkNumber::parse(&v.take_text(field)) {
+        Ok(k) => k,
+        Err(m) => {
+            problems.push((field, m));
+            return None;
+        }
+    };
+    match by_kvk.get(kvk.as_str()) {
+        Some(found) => Some((kvk, found)),
+        None => {
+            problems.push((field, unknown_kvk(kvk.as_str())));
+            None
+        }
+    }
 }
 
 /// Hands a domain validation's field errors to the engine: `map` links the domain's field names to the kind's

@@ -13,11 +13,12 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::registers::{batch_actor, batch_of, lookup, mark_batch, providers_by_kvk, push_errors, unknown_kvk, Notes};
+use super::registers::{
+    batch_actor, batch_of, lookup, mark_batch, provider_named, providers_by_kvk, push_errors, Notes,
+};
 use super::template::CheckedTemplate;
 use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::dates;
-use crate::domain::provider::KvkNumber;
 use crate::domain::quality::{display_decimal, validate_result, ExamComponent, QualityResult, ResultInput};
 use crate::domain::route::Route;
 use crate::money::Money;
@@ -189,17 +190,8 @@ impl ImportKind for Results {
     }
 
     fn build(&self, _t: &CheckedTemplate, v: &mut RowValues, problems: &mut Vec<(usize, String)>) -> Option<ResultRow> {
-        let kvk = match KvkNumber::parse(&v.take_text(KVK)) {
-            Ok(k) => k,
-            Err(m) => {
-                problems.push((KVK, m));
-                return None;
-            }
-        };
-        let Some((provider_id, provider_name)) = self.providers.get(kvk.as_str()).cloned() else {
-            problems.push((KVK, unknown_kvk(kvk.as_str())));
-            return None;
-        };
+        let (kvk, (provider_id, provider_name)) =
+            provider_named(&self.providers, v, KVK, problems).map(|(k, p)| (k, p.clone()))?;
         let route_text = v.take_text(ROUTE);
         let Some(route) = lookup(&route_text, &route_words()) else {
             problems
