@@ -202,6 +202,14 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     }
     let removed = match before.kind.as_str() {
         "ledger" => {
+            // Attributions first, while their lines still exist: the spend_aggregate triggers read the amount
+            // and booking date of the line (the ON DELETE CASCADE would run after the line is gone).
+            sqlx::query(
+                "DELETE FROM ledger_attribution WHERE ledger_entry_id IN (SELECT id FROM ledger_entry WHERE batch_id = ?)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM ledger_entry WHERE batch_id = ?").bind(id).execute(&mut *tx).await?.rows_affected()
         }
         other => undo_register(&mut tx, id, other, actor).await?,

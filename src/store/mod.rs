@@ -8,6 +8,7 @@ pub mod contracts;
 pub mod funding;
 pub mod imports;
 pub mod lock;
+pub mod overview;
 pub mod placements;
 pub mod providers;
 pub mod quality;
