@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod attribution;
 pub mod backups;
+pub mod charts;
 pub mod contracts;
 pub mod forms;
 pub mod funding;
@@ -11,11 +12,13 @@ pub mod health;
 pub mod imports;
 pub mod marks;
 pub mod middleware;
+pub mod overview;
 pub mod placements;
 pub mod providers;
 pub mod proxy;
 pub mod quality;
 pub mod quality_plans;
+pub mod scenarios;
 pub mod views;
 
 use std::sync::Arc;
@@ -124,4 +127,6 @@ pub fn routes() -> RouteTable {
         .merge(attribution::routes())
         .merge(quality::routes())
         .merge(imports::routes())
+        .merge(overview::routes())
+        .merge(scenarios::routes())
 }

@@ -105,6 +105,21 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/import/batches/{id}", ManageFinance),
     ("GET", "/import/batches/{id}/regels", ManageFinance),
     ("POST", "/import/batches/{id}/ongedaan", ManageFinance),
+    ("GET", "/meerjarenoverzicht", Read),
+    ("GET", "/meerjarenoverzicht/detail", Read),
+    ("GET", "/meerjarenoverzicht/afdrukken", Read),
+    ("GET", "/meerjarenoverzicht/export.csv", Read),
+    ("GET", "/meerjarenoverzicht/export.xlsx", Read),
+    ("GET", "/meerjarenoverzicht/export.json", Read),
+    ("GET", "/snapshots", Read),
+    ("POST", "/snapshots", ManageForecasts),
+    ("GET", "/static/print.css", Public),
+    ("GET", "/scenarios", Read),
+    ("GET", "/scenarios/nieuw", ManageForecasts),
+    ("POST", "/scenarios", ManageForecasts),
+    ("GET", "/scenarios/{id}", Read),
+    ("POST", "/scenarios/{id}", ManageForecasts),
+    ("POST", "/scenarios/{id}/kopie", ManageForecasts),
 ];
 
 #[test]

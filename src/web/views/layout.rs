@@ -16,6 +16,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/plaatsingen", "Plaatsingen", Permission::ParticipantData),
     ("/financiering", "Financiering", Permission::Read),
     ("/aansluiting", "Aansluiting", Permission::Read),
+    ("/meerjarenoverzicht", "Meerjarenoverzicht", Permission::Read),
     ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/import", "Import", Permission::ManageFinance),
     ("/beheer", "Beheer", Permission::Admin),
