@@ -121,3 +121,49 @@ CREATE TABLE overview_snapshot_row (
     remaining_cents INTEGER,
     PRIMARY KEY (snapshot_id, view, key, year)
 ) STRICT;
+
+-- A counter that moves with every change to what overviews are computed from besides the ledger (providers, contracts,
+-- placements, funding, scenarios), so a server may keep those inputs in memory until it moves.
+CREATE TABLE overview_inputs_version (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    n  INTEGER NOT NULL
+) STRICT;
+
+INSERT INTO overview_inputs_version (id, n) VALUES (1, 0);
+
+CREATE TRIGGER placement_overview_insert AFTER INSERT ON placement BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER placement_overview_update AFTER UPDATE ON placement BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER placement_overview_delete AFTER DELETE ON placement BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER contract_overview_insert AFTER INSERT ON contract BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER contract_overview_update AFTER UPDATE ON contract BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER contract_overview_delete AFTER DELETE ON contract BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER tariff_overview_insert AFTER INSERT ON tariff BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER tariff_overview_update AFTER UPDATE ON tariff BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER tariff_overview_delete AFTER DELETE ON tariff BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER payment_milestone_overview_insert AFTER INSERT ON payment_milestone BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER payment_milestone_overview_update AFTER UPDATE ON payment_milestone BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER payment_milestone_overview_delete AFTER DELETE ON payment_milestone BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER extension_option_overview_insert AFTER INSERT ON extension_option BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER extension_option_overview_update AFTER UPDATE ON extension_option BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER extension_option_overview_delete AFTER DELETE ON extension_option BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER cohort_stream_overview_insert AFTER INSERT ON cohort_stream BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER cohort_stream_overview_update AFTER UPDATE ON cohort_stream BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER cohort_stream_overview_delete AFTER DELETE ON cohort_stream BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER funding_stream_overview_insert AFTER INSERT ON funding_stream BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER funding_stream_overview_update AFTER UPDATE ON funding_stream BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER funding_stream_overview_delete AFTER DELETE ON funding_stream BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER allocation_overview_insert AFTER INSERT ON allocation BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER allocation_overview_update AFTER UPDATE ON allocation BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER allocation_overview_delete AFTER DELETE ON allocation BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER budget_line_overview_insert AFTER INSERT ON budget_line BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER budget_line_overview_update AFTER UPDATE ON budget_line BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER budget_line_overview_delete AFTER DELETE ON budget_line BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER scenario_overview_insert AFTER INSERT ON scenario BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER scenario_overview_update AFTER UPDATE ON scenario BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER scenario_overview_delete AFTER DELETE ON scenario BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER scenario_inflow_overview_insert AFTER INSERT ON scenario_inflow BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER scenario_inflow_overview_update AFTER UPDATE ON scenario_inflow BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER scenario_inflow_overview_delete AFTER DELETE ON scenario_inflow BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER provider_overview_insert AFTER INSERT ON provider BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER provider_overview_update AFTER UPDATE ON provider BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;
+CREATE TRIGGER provider_overview_delete AFTER DELETE ON provider BEGIN UPDATE overview_inputs_version SET n = n + 1 WHERE id = 1; END;

@@ -352,7 +352,7 @@ async fn overview(db: &Db, today: Date) -> anyhow::Result<()> {
         stream: None,
         snapshot_id: None,
     };
-    let (o, _) = overview::build(db, &params).await?;
+    let (o, _) = overview::build(db, &params, None).await?;
     let scenario = o.scenario.as_ref().map(|s| format!("{} ({})", s.name, s.variant.label()));
     store::overview::create_snapshot(
         db,

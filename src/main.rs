@@ -444,7 +444,7 @@ async fn overview_report(db: &std::path::Path, a: OverviewArgs) -> anyhow::Resul
         stream: a.stream.clone(),
         snapshot_id,
     };
-    let (o, _) = overview::build(&pool, &params).await?;
+    let (o, _) = overview::build(&pool, &params, None).await?;
     let bytes = match a.format {
         ExportFormat::Json => (export::overview_json(&o) + "\n").into_bytes(),
         ExportFormat::Csv => export::overview_csv(&o)?,

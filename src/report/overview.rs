@@ -217,13 +217,31 @@ pub struct Inputs {
     pub scenario: Option<Scenario>,
 }
 
-/// Loads the inputs. Placements are read for their expected payments only (no participant leaves here).
-pub async fn load(db: &Db, scenario_id: Option<i64>) -> sqlx::Result<Inputs> {
+/// Everything but the ledger aggregates and the chosen scenario: what changes rarely, so a server keeps it.
+#[derive(Clone)]
+struct Fixed {
+    streams: Vec<FundingStream>,
+    allocations: Vec<crate::domain::funding::Allocation>,
+    contracts: Vec<store::contracts::Contract>,
+    expected: BTreeMap<(i64, i64, Route, i32), Money>,
+    cohort_streams: HashMap<Cohort, i64>,
+    budget_lines: HashMap<i64, String>,
+    scenarios: Vec<Scenario>,
+}
+
+/// The fixed inputs of the last overview with the `overview_inputs_version` they were read at; triggers
+/// move that counter on every change to providers, contracts, placements, funding and scenarios.
+#[derive(Default)]
+pub struct InputsCache {
+    inner: std::sync::Mutex<Option<(i64, std::sync::Arc<Fixed>)>>,
+}
+
+async fn load_fixed(db: &Db) -> sqlx::Result<Fixed> {
     let streams = store::funding::streams(db).await?.into_iter().map(|(s, _)| s).collect();
     let allocations = store::funding::allocations(db, None).await?;
-    let spend = store::overview::spend(db).await?;
     let contracts = store::contracts::list(db).await?;
     let cohort_streams = store::funding::cohort_streams(db).await?;
+    // Placements are read for their expected payments only: no participant leaves this function.
     let placements = store::placements::list(db, None).await?;
     let by_id: HashMap<i64, &store::contracts::Contract> = contracts.iter().map(|c| (c.id, c)).collect();
     let mut expected: BTreeMap<(i64, i64, Route, i32), Money> = BTreeMap::new();
@@ -240,11 +258,44 @@ pub async fn load(db: &Db, scenario_id: Option<i64>) -> sqlx::Result<Inputs> {
         .into_iter()
         .map(|l| (l.id, format!("{} {}", l.category, l.year)))
         .collect();
-    let scenario = match scenario_id {
-        Some(id) => store::overview::scenario(db, id).await?.map(|(s, _)| s),
-        None => None,
+    let scenarios = store::overview::scenarios(db).await?.into_iter().map(|(s, _)| s).collect();
+    Ok(Fixed { streams, allocations, contracts, expected, cohort_streams, budget_lines, scenarios })
+}
+
+/// Loads the inputs; with a cache, the fixed part is read again only when the version counter moved.
+pub async fn load(db: &Db, scenario_id: Option<i64>, cache: Option<&InputsCache>) -> sqlx::Result<Inputs> {
+    let fixed = match cache {
+        None => std::sync::Arc::new(load_fixed(db).await?),
+        Some(cache) => {
+            // Read the counter before the data: data changed meanwhile is then stored under the older
+            // number and read again next time, never the other way round.
+            let version: i64 =
+                sqlx::query_scalar("SELECT n FROM overview_inputs_version WHERE id = 1").fetch_one(db).await?;
+            let hit =
+                cache.inner.lock().expect("cache lock").as_ref().filter(|(v, _)| *v == version).map(|(_, f)| f.clone());
+            match hit {
+                Some(f) => f,
+                None => {
+                    let f = std::sync::Arc::new(load_fixed(db).await?);
+                    *cache.inner.lock().expect("cache lock") = Some((version, f.clone()));
+                    f
+                }
+            }
+        }
     };
-    Ok(Inputs { streams, allocations, spend, contracts, expected, cohort_streams, budget_lines, scenario })
+    let spend = store::overview::spend(db).await?;
+    let f = (*fixed).clone();
+    let scenario = scenario_id.and_then(|id| f.scenarios.iter().find(|s| s.id == id).cloned());
+    Ok(Inputs {
+        streams: f.streams,
+        allocations: f.allocations,
+        spend,
+        contracts: f.contracts,
+        expected: f.expected,
+        cohort_streams: f.cohort_streams,
+        budget_lines: f.budget_lines,
+        scenario,
+    })
 }
 
 /// The known tariff per route and year (the average of the contracts' tariffs valid on 1 July, rounded to
@@ -643,8 +694,8 @@ pub fn compare_with(o: &mut Overview, id: i64, name: &str, rows: &[SnapshotRow])
 }
 
 /// Loads, assembles and (when asked) compares with a snapshot.
-pub async fn build(db: &Db, params: &OverviewParams) -> sqlx::Result<(Overview, Inputs)> {
-    let inputs = load(db, params.scenario_id).await?;
+pub async fn build(db: &Db, params: &OverviewParams, cache: Option<&InputsCache>) -> sqlx::Result<(Overview, Inputs)> {
+    let inputs = load(db, params.scenario_id, cache).await?;
     let mut o = assemble(&inputs, params);
     if let Some(id) = params.snapshot_id {
         if let Some((s, rows)) = store::overview::snapshot(db, id).await? {

@@ -37,6 +37,8 @@ use crate::store::Db;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    /// What overview pages are computed from besides the ledger, kept until it changes.
+    pub overview_cache: Arc<crate::report::overview::InputsCache>,
 }
 
 /// One registered route and what it requires.

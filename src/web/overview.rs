@@ -339,7 +339,7 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
             return Ok((StatusCode::BAD_REQUEST, chrome.page("Meerjarenoverzicht", body)).into_response());
         }
     };
-    let (o, _) = overview::build(&state.db, &p).await?;
+    let (o, _) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
     let link = permalink(&p);
     let may_freeze = chrome.may(Permission::ManageForecasts);
     let body = html! {
@@ -390,7 +390,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
     let p = q.params().map_err(AppError::BadRequest)?;
     let kind = ViewKind::parse(&q.weergave).ok_or_else(|| AppError::BadRequest("onbekende weergave".into()))?;
     let year = q.jaar.trim().parse::<i32>().ok();
-    let (o, inputs) = overview::build(&state.db, &p).await?;
+    let (o, inputs) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
     let atoms = overview::behind(&inputs, &o, kind, &q.sleutel, year);
     let label = o
         .view(kind)
@@ -436,7 +436,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
 
 async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Markup> {
     let p = q.params().map_err(AppError::BadRequest)?;
-    let (o, _) = overview::build(&state.db, &p).await?;
+    let (o, _) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
     let title = format!("Meerjarenoverzicht inburgering {}–{}", o.from, o.to);
     Ok(html! {
         (maud::DOCTYPE)
@@ -469,7 +469,7 @@ async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ov
 
 async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<Overview> {
     let p = q.params().map_err(AppError::BadRequest)?;
-    Ok(overview::build(&state.db, &p).await?.0)
+    Ok(overview::build(&state.db, &p, Some(&state.overview_cache)).await?.0)
 }
 
 fn file_name(o: &Overview, ext: &str) -> String {
@@ -570,7 +570,7 @@ async fn create_snapshot(
     }
     // The snapshot freezes the figures themselves, never a comparison with another snapshot.
     let params = OverviewParams { snapshot_id: None, ..p.clone() };
-    let (o, _) = overview::build(&state.db, &params).await?;
+    let (o, _) = overview::build(&state.db, &params, Some(&state.overview_cache)).await?;
     let rows = overview::snapshot_rows(&o);
     let scenario = o.scenario.as_ref().map(|s| format!("{} ({})", s.name, s.variant.label()));
     match store::overview::create_snapshot(&state.db, &name, p.years.clone(), scenario.as_deref(), &rows, user.actor())
