@@ -204,29 +204,31 @@ impl Overview {
     }
 }
 
-/// Everything the overview is computed from, loaded once.
+/// Everything the overview is computed from: the kept fixed part (shared), the aggregates and the scenario.
 pub struct Inputs {
+    fixed: std::sync::Arc<Fixed>,
+    pub spend: Vec<SpendRow>,
+    pub scenario: Option<Scenario>,
+}
+
+impl std::ops::Deref for Inputs {
+    type Target = Fixed;
+
+    fn deref(&self) -> &Fixed {
+        &self.fixed
+    }
+}
+
+/// Everything but the ledger aggregates and the chosen scenario: what changes rarely, so a server keeps it.
+pub struct Fixed {
     pub streams: Vec<FundingStream>,
     pub allocations: Vec<crate::domain::funding::Allocation>,
-    pub spend: Vec<SpendRow>,
     pub contracts: Vec<store::contracts::Contract>,
     /// Expected payments per (stream, contract, route, year).
     pub expected: BTreeMap<(i64, i64, Route, i32), Money>,
     pub cohort_streams: HashMap<Cohort, i64>,
     pub budget_lines: HashMap<i64, String>,
-    pub scenario: Option<Scenario>,
-}
-
-/// Everything but the ledger aggregates and the chosen scenario: what changes rarely, so a server keeps it.
-#[derive(Clone)]
-struct Fixed {
-    streams: Vec<FundingStream>,
-    allocations: Vec<crate::domain::funding::Allocation>,
-    contracts: Vec<store::contracts::Contract>,
-    expected: BTreeMap<(i64, i64, Route, i32), Money>,
-    cohort_streams: HashMap<Cohort, i64>,
-    budget_lines: HashMap<i64, String>,
-    scenarios: Vec<Scenario>,
+    pub scenarios: Vec<Scenario>,
 }
 
 /// The fixed inputs of the last overview with the `overview_inputs_version` they were read at; triggers
@@ -284,18 +286,8 @@ pub async fn load(db: &Db, scenario_id: Option<i64>, cache: Option<&InputsCache>
         }
     };
     let spend = store::overview::spend(db).await?;
-    let f = (*fixed).clone();
-    let scenario = scenario_id.and_then(|id| f.scenarios.iter().find(|s| s.id == id).cloned());
-    Ok(Inputs {
-        streams: f.streams,
-        allocations: f.allocations,
-        spend,
-        contracts: f.contracts,
-        expected: f.expected,
-        cohort_streams: f.cohort_streams,
-        budget_lines: f.budget_lines,
-        scenario,
-    })
+    let scenario = scenario_id.and_then(|id| fixed.scenarios.iter().find(|s| s.id == id).cloned());
+    Ok(Inputs { fixed, spend, scenario })
 }
 
 /// The known tariff per route and year (the average of the contracts' tariffs valid on 1 July, rounded to
@@ -455,6 +447,34 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
 
 /// The key and label of an atom in a view.
 pub fn key_of(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) {
+    let key = key_only(inputs, view, a);
+    let label = label_of(inputs, view, a);
+    (key, label)
+}
+
+/// The key of an atom in a view (cheap: no label).
+pub fn key_only(inputs: &Inputs, view: ViewKind, a: &Atom) -> String {
+    let contract = a.contract_id.and_then(|id| inputs.contracts.iter().find(|c| c.id == id));
+    match view {
+        ViewKind::Stream => match a.stream_id.and_then(|id| inputs.streams.iter().find(|s| s.id == id)) {
+            Some(s) => s.code.clone(),
+            None => "geen-bron".into(),
+        },
+        ViewKind::Route => a.route.map(|r| r.code()).unwrap_or("geen-route").into(),
+        ViewKind::Provider | ViewKind::Contract => match (contract, a.kind) {
+            (Some(c), _) if view == ViewKind::Provider => format!("aanbieder-{}", c.provider_id),
+            (Some(c), _) => c.reference.clone(),
+            (None, AtomKind::Forecast) => "prognose".into(),
+            (None, _) => "geen-contract".into(),
+        },
+    }
+}
+
+fn label_of(inputs: &Inputs, view: ViewKind, a: &Atom) -> String {
+    key_and_label(inputs, view, a).1
+}
+
+fn key_and_label(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) {
     let contract = a.contract_id.and_then(|id| inputs.contracts.iter().find(|c| c.id == id));
     let outside = || match a.kind {
         AtomKind::Forecast => ("prognose".to_string(), "Prognose: nog niet geplaatste instroom".to_string()),
@@ -483,6 +503,19 @@ pub fn key_of(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) {
     }
 }
 
+fn ensure(
+    rows: &mut Vec<Row>,
+    index: &mut HashMap<String, usize>,
+    years: &std::ops::RangeInclusive<i32>,
+    key: String,
+    label: String,
+) -> usize {
+    *index.entry(key.clone()).or_insert_with(|| {
+        rows.push(Row { key, label, years: empty_cells(years), total: Figures::default() });
+        rows.len() - 1
+    })
+}
+
 fn empty_cells(years: &std::ops::RangeInclusive<i32>) -> Vec<YearCell> {
     years.clone().map(|year| YearCell { year, figures: Figures::default() }).collect()
 }
@@ -495,31 +528,31 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
     for kind in ViewKind::ALL {
         let mut rows: Vec<Row> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
-        let mut ensure = |rows: &mut Vec<Row>, key: String, label: String| -> usize {
-            *index.entry(key.clone()).or_insert_with(|| {
-                rows.push(Row { key, label, years: empty_cells(&years), total: Figures::default() });
-                rows.len() - 1
-            })
-        };
         // Every stream and contract gets a row, also without figures: an empty row is information too.
         match kind {
             ViewKind::Stream => {
                 for s in &inputs.streams {
                     if params.stream.as_ref().is_none_or(|c| c.eq_ignore_ascii_case(&s.code)) {
-                        ensure(&mut rows, s.code.clone(), format!("{} {}", s.code, s.name));
+                        ensure(&mut rows, &mut index, &years, s.code.clone(), format!("{} {}", s.code, s.name));
                     }
                 }
             }
             ViewKind::Contract if params.stream.is_none() => {
                 for c in &inputs.contracts {
-                    ensure(&mut rows, c.reference.clone(), format!("{} {}", c.reference, c.title));
+                    ensure(&mut rows, &mut index, &years, c.reference.clone(), format!("{} {}", c.reference, c.title));
                 }
             }
             _ => {}
         }
         for a in atoms.iter().filter(|a| years.contains(&a.year)) {
-            let (key, label) = key_of(inputs, kind, a);
-            let i = ensure(&mut rows, key, label);
+            let key = key_only(inputs, kind, a);
+            let i = match index.get(&key) {
+                Some(i) => *i,
+                None => {
+                    let label = label_of(inputs, kind, a);
+                    ensure(&mut rows, &mut index, &years, key, label)
+                }
+            };
             let f = &mut rows[i].years[(a.year - years.start()) as usize].figures;
             match a.kind {
                 AtomKind::Actual => f.actual += a.amount,
@@ -641,7 +674,7 @@ pub fn behind<'a>(
         .atoms
         .iter()
         .filter(|a| years.contains(&a.year) && year.is_none_or(|y| a.year == y))
-        .filter(|a| key == "totaal" || key_of(inputs, view, a).0 == key)
+        .filter(|a| key == "totaal" || key_only(inputs, view, a) == key)
         .collect()
 }
 

@@ -182,15 +182,10 @@ fn money_or_dash(m: Option<Money>) -> Markup {
     }
 }
 
-/// A figure that links to what is behind it.
-fn drill(p: &OverviewParams, view: ViewKind, key: &str, year: Option<i32>, m: Money) -> Markup {
-    let href = format!(
-        "/meerjarenoverzicht/detail?{}&weergave={}&sleutel={}&jaar={}",
-        permalink(p),
-        view.code(),
-        urlencoding::encode(key),
-        year.map(|y| y.to_string()).unwrap_or_default()
-    );
+/// A figure that links to what is behind it; `base` is the detail URL of the view (built once per table).
+fn drill(base: &str, key: &str, year: Option<i32>, m: Money) -> Markup {
+    let href =
+        format!("{base}&sleutel={}&jaar={}", urlencoding::encode(key), year.map(|y| y.to_string()).unwrap_or_default());
     html! { a href=(href) { (m) } }
 }
 
@@ -208,10 +203,11 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
     let v = o.view(kind);
     let compared = o.snapshot.is_some();
     let stream = kind == ViewKind::Stream;
+    let base = format!("/meerjarenoverzicht/detail?{}&weergave={}", permalink(p), kind.code());
     let cell = |key: &str, year: Option<i32>, f: &Figures| -> Markup {
         let link = |m: Money| {
             if links && !m.is_zero() {
-                drill(p, kind, key, year, m)
+                drill(&base, key, year, m)
             } else {
                 html! { (m) }
             }
@@ -341,6 +337,11 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
     };
     let (o, _) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
     let link = permalink(&p);
+    // One view's table at a time keeps the page readable (and light); the print view and exports hold all.
+    let shown = match q.weergave.trim() {
+        "alle" => "alle",
+        w => ViewKind::parse(w).unwrap_or(ViewKind::Stream).code(),
+    };
     let may_freeze = chrome.may(Permission::ManageForecasts);
     let body = html! {
         h1 { "Meerjarenoverzicht " (o.from) "–" (o.to) }
@@ -360,9 +361,19 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
         }
         h2 { "Grafieken" }
         (charts_of(&o))
+        h2 #cijfers { "Cijfers" }
+        nav.view-tabs aria-label="Weergave van de cijfers" {
+            ul {
+                @for (code, label) in ViewKind::ALL.iter().map(|k| (k.code(), k.title())).chain(std::iter::once(("alle", "Alle weergaven"))) {
+                    li { a href={"/meerjarenoverzicht?" (link) "&weergave=" (code) "#cijfers"} aria-current=[(code == shown).then_some("page")] { (label) } }
+                }
+            }
+        }
         @for kind in ViewKind::ALL {
-            h2 #(kind.code()) { (kind.title()) }
-            (view_table(&o, &p, kind, true))
+            @if shown == "alle" || shown == kind.code() {
+                h3 #(kind.code()) { (kind.title()) }
+                (view_table(&o, &p, kind, true))
+            }
         }
     };
     Ok(chrome.page("Meerjarenoverzicht", body).into_response())
