@@ -13,7 +13,7 @@ CREATE TABLE spend_aggregate (
     amount_cents   INTEGER NOT NULL,
     lines          INTEGER NOT NULL,
     PRIMARY KEY (year, stream_id, contract_id, budget_line_id)
-) STRICT, WITHOUT ROWID;
+) STRICT;
 
 CREATE TRIGGER ledger_attribution_aggregate_insert AFTER INSERT ON ledger_attribution
 BEGIN
