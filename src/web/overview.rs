@@ -327,15 +327,21 @@ fn scenario_line(o: &Overview) -> Markup {
 }
 
 async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
-    let c = choices(&state).await?;
     let p = match q.params() {
         Ok(p) => p,
         Err(e) => {
+            let c = choices(&state).await?;
             let body = html! { h1 { "Meerjarenoverzicht" } (filters(&q, None, &c, Some(&e))) };
             return Ok((StatusCode::BAD_REQUEST, chrome.page("Meerjarenoverzicht", body)).into_response());
         }
     };
-    let (o, _) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
+    let (o, inputs) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
+    // The choices come from the kept inputs; only the (small) snapshot list is read.
+    let c = Choices {
+        scenarios: inputs.scenarios.iter().map(|s| (s.id, s.name.clone())).collect(),
+        streams: inputs.streams.iter().map(|s| s.code.clone()).collect(),
+        snapshots: store::overview::snapshots(&state.db).await?.into_iter().map(|s| (s.id, s.name)).collect(),
+    };
     let link = permalink(&p);
     // One view's table at a time keeps the page readable (and light); the print view and exports hold all.
     let shown = match q.weergave.trim() {
