@@ -92,7 +92,12 @@ impl App {
             .await
             .map_err(|e| anyhow::anyhow!("kan niet luisteren op {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
-        Ok(App { addr, state: AppState { db, config: Arc::new(config) }, listener, claim: None })
+        Ok(App {
+            addr,
+            state: AppState { db, config: Arc::new(config), overview_cache: Default::default() },
+            listener,
+            claim: None,
+        })
     }
 
     /// Serves until the process receives Ctrl-C or SIGTERM.

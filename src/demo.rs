@@ -285,6 +285,85 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
     let streams = funding(db).await?;
     ledger(db, today, &streams).await?;
     quality(db, today).await?;
+    overview(db, today).await?;
+    Ok(())
+}
+
+/// Two forecast scenarios built on DOMAIN's Utrecht figures (2022: about 300 asylum migrants and 375-550
+/// family and other migrants) and one snapshot of this year's overview.
+async fn overview(db: &Db, today: Date) -> anyhow::Result<()> {
+    use crate::domain::forecast::{InflowGroup, InflowLine, Scenario, Variant};
+    use crate::report::overview::{self, OverviewParams};
+    let this_year = today.year();
+    let lines = |growth_pct: i64| -> Vec<InflowLine> {
+        let mut out = Vec::new();
+        for year in 2022..=this_year + 4 {
+            // 2022 as in the spring 2022 expectation; later years grow by `growth_pct` a year on it.
+            let factor = 100 + growth_pct * i64::from(year - 2022);
+            let scale = |n: i64| n * factor / 100;
+            out.push(InflowLine {
+                year,
+                group: InflowGroup::Asylum,
+                low: scale(250),
+                expected: scale(300),
+                high: scale(350),
+                share_b1: 4000,
+                share_z: 4500,
+                share_education: 1500,
+                dropout: 1200,
+            });
+            out.push(InflowLine {
+                year,
+                group: InflowGroup::Family,
+                low: scale(375),
+                expected: scale(460),
+                high: scale(550),
+                share_b1: 5500,
+                share_z: 3000,
+                share_education: 1500,
+                dropout: 1000,
+            });
+        }
+        out
+    };
+    let base = Scenario {
+        id: 0,
+        name: "Basis".into(),
+        description: "Instroom 2022 volgens de verwachting van voorjaar 2022 (300 asielmigranten, 375-550 gezins- en overige migranten), daarna gelijk.".into(),
+        tariff_index: 250,
+        duration_b1_months: 30,
+        duration_z_months: 24,
+        duration_education_months: 36,
+        lines: lines(0),
+    };
+    let high = Scenario {
+        name: "Hoge instroom".into(),
+        description: "Als Basis, maar de instroom groeit elk jaar met 15% van het niveau van 2022 (landelijk: 26,2 duizend nieuwe inburgeringsplichtigen in 2022, 36,1 duizend in 2023).".into(),
+        tariff_index: 350,
+        lines: lines(15),
+        ..base.clone()
+    };
+    let base_id = store::overview::create_scenario(db, &base, DEMO_ACTOR).await?;
+    store::overview::create_scenario(db, &high, DEMO_ACTOR).await?;
+    let params = OverviewParams {
+        years: (this_year - 2)..=(this_year + 3),
+        scenario_id: Some(base_id),
+        variant: Variant::Expected,
+        forecast_from: this_year + 1,
+        stream: None,
+        snapshot_id: None,
+    };
+    let (o, _) = overview::build(db, &params, None).await?;
+    let scenario = o.scenario.as_ref().map(|s| format!("{} ({})", s.name, s.variant.label()));
+    store::overview::create_snapshot(
+        db,
+        &format!("Begroting {}", this_year + 1),
+        params.years.clone(),
+        scenario.as_deref(),
+        &overview::snapshot_rows(&o),
+        DEMO_ACTOR,
+    )
+    .await?;
     Ok(())
 }
 

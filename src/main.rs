@@ -124,7 +124,7 @@ enum Command {
         #[command(subcommand)]
         action: TemplatesAction,
     },
-    /// Reports: `report reconciliation --year Y [--stream CODE] --format json|csv|xlsx [--out FILE]`.
+    /// Reports: `report reconciliation --year Y ...` and `report overview --from Y --to Y ...`.
     Report {
         #[command(subcommand)]
         report: ReportCommand,
@@ -172,6 +172,33 @@ enum ReportCommand {
         /// Only this stream (its code, e.g. SPUK).
         #[arg(long)]
         stream: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: ExportFormat,
+        /// Write to this file instead of standard output (required for xlsx).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Multi-year overview per stream, route, provider and contract: available, actual, committed, forecast, remaining.
+    Overview {
+        #[arg(long)]
+        from: i32,
+        #[arg(long)]
+        to: i32,
+        /// Forecast with this scenario (its name).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Which inflow figure the forecast uses: laag, verwacht or hoog.
+        #[arg(long, default_value = "verwacht")]
+        variant: String,
+        /// First inflow year the forecast counts (default: next year).
+        #[arg(long)]
+        forecast_from: Option<i32>,
+        /// Only this stream (its code, e.g. SPUK).
+        #[arg(long)]
+        stream: Option<String>,
+        /// Add the change since this snapshot (its name).
+        #[arg(long)]
+        snapshot: Option<String>,
         #[arg(long, value_enum, default_value = "json")]
         format: ExportFormat,
         /// Write to this file instead of standard output (required for xlsx).
@@ -269,6 +296,13 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
         Command::Report { report: ReportCommand::Reconciliation { year, stream, format, out } } => {
             reconciliation_report(&db_path, year, stream.as_deref(), format, out.as_deref()).await
         }
+        Command::Report {
+            report:
+                ReportCommand::Overview { from, to, scenario, variant, forecast_from, stream, snapshot, format, out },
+        } => {
+            let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
+            overview_report(&db_path, args).await
+        }
         Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,
         Command::Restore { file } => ops::restore(&db_path, &file).await,
@@ -353,6 +387,94 @@ async fn reconciliation_report(
         Some(path) => {
             std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
             eprintln!("Aansluiting {year} geschreven naar {} ({} bytes)", path.display(), bytes.len());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+struct OverviewArgs {
+    from: i32,
+    to: i32,
+    scenario: Option<String>,
+    variant: String,
+    forecast_from: Option<i32>,
+    stream: Option<String>,
+    snapshot: Option<String>,
+    format: ExportFormat,
+    out: Option<PathBuf>,
+}
+
+async fn overview_report(db: &std::path::Path, a: OverviewArgs) -> anyhow::Result<ExitCode> {
+    use taalbudget::domain::forecast::{validate_years, Variant};
+    use taalbudget::report::overview::{self, OverviewParams};
+    let years = match validate_years(a.from, a.to) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("fout: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let Some(variant) = Variant::parse(&a.variant) else {
+        eprintln!("fout: onbekende variant '{}'; kies laag, verwacht of hoog", a.variant);
+        return Ok(ExitCode::from(2));
+    };
+    if a.format == ExportFormat::Xlsx && a.out.is_none() {
+        eprintln!("fout: geef bij --format xlsx een bestand op met --out");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let scenario_id = match &a.scenario {
+        Some(name) => match store::overview::scenarios(&pool).await?.into_iter().find(|(s, _)| &s.name == name) {
+            Some((s, _)) => Some(s.id),
+            None => {
+                eprintln!("fout: onbekend scenario '{name}'");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    let snapshot_id = match &a.snapshot {
+        Some(name) => match store::overview::snapshots(&pool).await?.into_iter().find(|s| &s.name == name) {
+            Some(s) => Some(s.id),
+            None => {
+                eprintln!("fout: onbekende snapshot '{name}'");
+                return Ok(ExitCode::from(2));
+            }
+        },
+        None => None,
+    };
+    if let Some(code) = &a.stream {
+        let known = store::funding::streams(&pool).await?;
+        if !known.iter().any(|(s, _)| s.code.eq_ignore_ascii_case(code)) {
+            eprintln!("fout: onbekende financieringsbron '{code}'");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    let params = OverviewParams {
+        years,
+        scenario_id,
+        variant,
+        forecast_from: a.forecast_from.unwrap_or(taalbudget::domain::dates::today().year() + 1),
+        stream: a.stream.clone(),
+        snapshot_id,
+    };
+    let (o, _) = overview::build(&pool, &params, None).await?;
+    let bytes = match a.format {
+        ExportFormat::Json => (export::overview_json(&o) + "\n").into_bytes(),
+        ExportFormat::Csv => export::overview_csv(&o)?,
+        ExportFormat::Xlsx => export::overview_xlsx(&o)?,
+    };
+    match &a.out {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
+            eprintln!(
+                "Meerjarenoverzicht {}-{} geschreven naar {} ({} bytes)",
+                a.from,
+                a.to,
+                path.display(),
+                bytes.len()
+            );
         }
         None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
     }

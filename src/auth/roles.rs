@@ -44,6 +44,7 @@ impl Role {
             ParticipantData => self != Role::PolicyAdviser,
             ManageContracts => matches!(self, Role::Admin | Role::ContractManager),
             ManageFinance => matches!(self, Role::Admin | Role::Finance),
+            ManageForecasts => matches!(self, Role::Admin | Role::Finance | Role::PolicyAdviser),
             Admin => self == Role::Admin,
         }
     }
@@ -64,18 +65,21 @@ pub enum Permission {
     ManageContracts,
     /// Imports, funding, attribution, reconciliation, year close.
     ManageFinance,
+    /// Forecast scenarios and overview snapshots (the policy adviser's work; finance too).
+    ManageForecasts,
     /// Users, settings, audit log.
     Admin,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::Read,
         Permission::ParticipantData,
         Permission::ManageContracts,
         Permission::ManageFinance,
+        Permission::ManageForecasts,
         Permission::Admin,
     ];
 
@@ -87,6 +91,7 @@ impl Permission {
             Permission::ParticipantData => "deelnemergegevens lezen",
             Permission::ManageContracts => "contracten beheren",
             Permission::ManageFinance => "financiën beheren",
+            Permission::ManageForecasts => "scenario's en snapshots beheren",
             Permission::Admin => "beheer",
         }
     }
@@ -106,7 +111,7 @@ mod tests {
         };
         expect(Role::Admin, &Permission::ALL);
         expect(Role::ContractManager, &[Public, SignedIn, Read, ParticipantData, ManageContracts]);
-        expect(Role::Finance, &[Public, SignedIn, Read, ParticipantData, ManageFinance]);
-        expect(Role::PolicyAdviser, &[Public, SignedIn, Read]);
+        expect(Role::Finance, &[Public, SignedIn, Read, ParticipantData, ManageFinance, ManageForecasts]);
+        expect(Role::PolicyAdviser, &[Public, SignedIn, Read, ManageForecasts]);
     }
 }

@@ -3,7 +3,9 @@
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
+use super::overview::{Figures, Overview, Row as OverviewRow};
 use super::reconciliation::YearReport;
+use crate::domain::forecast::percent_display;
 use crate::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -146,5 +148,173 @@ pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
     for c in 4..=7 {
         ws.set_column_width(c, 18)?;
     }
+    wb.save_to_buffer()
+}
+
+/// Columns of the overview in CSV and xlsx (the change columns only when a snapshot is compared).
+const OVERVIEW_COLUMNS: [&str; 9] = [
+    "weergave",
+    "sleutel",
+    "omschrijving",
+    "jaar",
+    "beschikbaar",
+    "realisatie",
+    "verplichtingen",
+    "prognose",
+    "resterend",
+];
+const CHANGE_COLUMNS: [&str; 2] = ["verschil uitgaven sinds snapshot", "verschil resterend sinds snapshot"];
+
+/// The overview's lines in order: per view, per row its years then its total, then the view's totals.
+fn overview_lines(o: &Overview) -> Vec<(&'static str, &OverviewRow, Option<i32>, &Figures)> {
+    let mut out = Vec::new();
+    for v in &o.views {
+        for r in v.rows.iter().chain(std::iter::once(&v.totals)) {
+            for c in &r.years {
+                out.push((v.view.code(), r, Some(c.year), &c.figures));
+            }
+            out.push((v.view.code(), r, None, &r.total));
+        }
+    }
+    out
+}
+
+pub fn overview_json(o: &Overview) -> String {
+    serde_json::to_string_pretty(o).expect("overview serializes")
+}
+
+pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let compared = o.snapshot.is_some();
+    let mut header: Vec<&str> = OVERVIEW_COLUMNS.to_vec();
+    if compared {
+        header.extend(CHANGE_COLUMNS);
+    }
+    w.write_record(&header)?;
+    let opt = |m: Option<Money>| m.map(|m| m.plain()).unwrap_or_default();
+    for (view, row, year, f) in overview_lines(o) {
+        let mut record = vec![
+            view.to_string(),
+            row.key.clone(),
+            row.label.clone(),
+            year.map(|y| y.to_string()).unwrap_or_else(|| "totaal".into()),
+            opt(f.available),
+            f.actual.plain(),
+            f.committed.plain(),
+            f.forecast.plain(),
+            opt(f.remaining),
+        ];
+        if compared {
+            record.push(opt(f.change_spend));
+            record.push(opt(f.change_remaining));
+        }
+        w.write_record(&record)?;
+    }
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    out.extend(w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?);
+    Ok(out)
+}
+
+/// One sheet per view (bold totals, frozen header, euro format) and the scenario's assumptions.
+pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    let (euro, head, bold, bold_euro) =
+        (euro_format(), header_format(), Format::new().set_bold(), euro_format().set_bold());
+    let compared = o.snapshot.is_some();
+    for v in &o.views {
+        let ws = wb.add_worksheet();
+        ws.set_name(v.view.sheet())?;
+        let mut header: Vec<&str> = vec!["omschrijving", "jaar"];
+        header.extend(&OVERVIEW_COLUMNS[4..]);
+        if compared {
+            header.extend(CHANGE_COLUMNS);
+        }
+        for (c, h) in header.iter().enumerate() {
+            ws.write_string_with_format(0, c as u16, *h, &head)?;
+        }
+        ws.set_freeze_panes(1, 0)?;
+        let mut row = 1u32;
+        for r in v.rows.iter().chain(std::iter::once(&v.totals)) {
+            let is_total_row = r.key == "totaal";
+            let cells = r.years.iter().map(|c| (Some(c.year), &c.figures)).chain(std::iter::once((None, &r.total)));
+            for (year, f) in cells {
+                let strong = is_total_row || year.is_none();
+                let (text, money) = if strong { (&bold, &bold_euro) } else { (&Format::new(), &euro) };
+                ws.write_string_with_format(row, 0, &r.label, text)?;
+                match year {
+                    Some(y) => ws.write_number_with_format(row, 1, y, text)?,
+                    None => ws.write_string_with_format(row, 1, "totaal", text)?,
+                };
+                let mut values = vec![f.available, Some(f.actual), Some(f.committed), Some(f.forecast), f.remaining];
+                if compared {
+                    values.push(f.change_spend);
+                    values.push(f.change_remaining);
+                }
+                for (i, m) in values.into_iter().enumerate() {
+                    if let Some(m) = m {
+                        write_money(ws, row, 2 + i as u16, m, money)?;
+                    }
+                }
+                row += 1;
+            }
+        }
+        ws.set_column_width(0, 50)?;
+        ws.set_column_width(1, 8)?;
+        for c in 2..=(header.len() as u16) {
+            ws.set_column_width(c, 18)?;
+        }
+    }
+    let ws = wb.add_worksheet();
+    ws.set_name("Uitgangspunten")?;
+    let mut row = 0u32;
+    let mut pair = |ws: &mut Worksheet, label: &str, value: String| -> Result<(), XlsxError> {
+        ws.write_string_with_format(row, 0, label, &bold)?;
+        ws.write_string(row, 1, value)?;
+        row += 1;
+        Ok(())
+    };
+    pair(ws, "Jaren", format!("{} tot en met {}", o.from, o.to))?;
+    pair(ws, "Financieringsbron", o.stream.clone().unwrap_or_else(|| "alle".into()))?;
+    if let Some(s) = &o.snapshot {
+        pair(ws, "Vergeleken met snapshot", s.name.clone())?;
+    }
+    match (&o.scenario, &o.assumptions) {
+        (Some(used), Some(s)) => {
+            pair(ws, "Scenario", s.name.clone())?;
+            pair(ws, "Toelichting", s.description.clone())?;
+            pair(ws, "Instroomvariant", used.variant.label().into())?;
+            pair(ws, "Prognose voor instroom vanaf", used.forecast_from.to_string())?;
+            pair(ws, "Tariefindexatie per jaar", percent_display(s.tariff_index))?;
+            pair(ws, "Duur B1-route (maanden)", s.duration_b1_months.to_string())?;
+            pair(ws, "Duur Z-route (maanden)", s.duration_z_months.to_string())?;
+            pair(ws, "Duur onderwijsroute (maanden)", s.duration_education_months.to_string())?;
+            if !used.unpriced_routes.is_empty() {
+                let routes: Vec<&str> = used.unpriced_routes.iter().map(|r| r.label()).collect();
+                pair(ws, "Niet geprijsd (geen tarief in een contract)", routes.join(", "))?;
+            }
+            pair(ws, "Startmoment", "instroom start gemiddeld op 1 juli van het jaar".into())?;
+            row += 1;
+            let columns =
+                ["jaar", "groep", "instroom laag", "verwacht", "hoog", "% B1", "% Z", "% onderwijs", "% uitval"];
+            for (c, h) in columns.iter().enumerate() {
+                ws.write_string_with_format(row, c as u16, *h, &head)?;
+            }
+            row += 1;
+            for l in &s.lines {
+                ws.write_number(row, 0, l.year)?;
+                ws.write_string(row, 1, l.group.label())?;
+                for (c, n) in [(2u16, l.low), (3, l.expected), (4, l.high)] {
+                    ws.write_number(row, c, n as u32)?;
+                }
+                for (c, bp) in [(5u16, l.share_b1), (6, l.share_z), (7, l.share_education), (8, l.dropout)] {
+                    ws.write_string(row, c, percent_display(bp))?;
+                }
+                row += 1;
+            }
+        }
+        _ => pair(ws, "Scenario", "geen: het overzicht bevat geen prognose".into())?,
+    }
+    ws.set_column_width(0, 40)?;
+    ws.set_column_width(1, 40)?;
     wb.save_to_buffer()
 }

@@ -1,4 +1,5 @@
 //! Reports: figures assembled from the store and the domain rules, for screens, the command line and exports.
 
 pub mod export;
+pub mod overview;
 pub mod reconciliation;

@@ -225,7 +225,18 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
     }
     let removed = match before.kind.as_str() {
         "ledger" => {
+            // Attributions first, while their lines still exist: the spend_aggregate triggers read the amount
+            // and booking date of the line (the ON DELETE CASCADE would run after the line is gone).
             let (first, last) = entry_range(&mut tx, id).await?;
+            sqlx::query(
+                "DELETE FROM ledger_attribution WHERE ledger_entry_id IN
+                 (SELECT id FROM ledger_entry WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3)",
+            )
+            .bind(first)
+            .bind(last)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("DELETE FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ?")
                 .bind(first)
                 .bind(last)

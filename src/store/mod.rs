@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod funding;
 pub mod imports;
 pub mod lock;
+pub mod overview;
 pub mod placements;
 pub mod progress;
 pub mod providers;

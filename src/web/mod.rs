@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod attribution;
 pub mod backups;
+pub mod charts;
 pub mod contracts;
 pub mod forms;
 pub mod funding;
@@ -12,12 +13,14 @@ pub mod imports;
 pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
+pub mod overview;
 pub mod placements;
 pub mod progress;
 pub mod providers;
 pub mod proxy;
 pub mod quality;
 pub mod quality_plans;
+pub mod scenarios;
 pub mod scorecard;
 pub mod views;
 
@@ -37,6 +40,8 @@ use crate::store::Db;
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    /// What overview pages are computed from besides the ledger, kept until it changes.
+    pub overview_cache: Arc<crate::report::overview::InputsCache>,
 }
 
 /// One registered route and what it requires.
@@ -130,4 +135,6 @@ pub fn routes() -> RouteTable {
         .merge(attribution::routes())
         .merge(quality::routes())
         .merge(imports::routes())
+        .merge(overview::routes())
+        .merge(scenarios::routes())
 }

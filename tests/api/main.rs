@@ -1,5 +1,6 @@
 //! HTTP tests: the app runs on port 0 with its own temporary database, driven like a browser would.
 
+mod aggregates;
 mod attribution;
 mod audit;
 mod auth;
@@ -12,6 +13,7 @@ mod imports;
 mod invariants;
 mod lifecycle;
 mod marks;
+mod overview;
 mod progress;
 mod providers;
 mod proxy;

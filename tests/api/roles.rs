@@ -120,6 +120,21 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/registers/import/taken/{job}/bevestigen", ManageContracts),
     ("GET", "/registers/import/batches/{id}", ManageContracts),
     ("POST", "/registers/import/batches/{id}/ongedaan", ManageContracts),
+    ("GET", "/meerjarenoverzicht", Read),
+    ("GET", "/meerjarenoverzicht/detail", Read),
+    ("GET", "/meerjarenoverzicht/afdrukken", Read),
+    ("GET", "/meerjarenoverzicht/export.csv", Read),
+    ("GET", "/meerjarenoverzicht/export.xlsx", Read),
+    ("GET", "/meerjarenoverzicht/export.json", Read),
+    ("GET", "/snapshots", Read),
+    ("POST", "/snapshots", ManageForecasts),
+    ("GET", "/static/print.css", Public),
+    ("GET", "/scenarios", Read),
+    ("GET", "/scenarios/nieuw", ManageForecasts),
+    ("POST", "/scenarios", ManageForecasts),
+    ("GET", "/scenarios/{id}", Read),
+    ("POST", "/scenarios/{id}", ManageForecasts),
+    ("POST", "/scenarios/{id}/kopie", ManageForecasts),
 ];
 
 #[test]

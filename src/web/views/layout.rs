@@ -18,6 +18,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/scorecard", "Scorecard", Permission::Read),
     ("/financiering", "Financiering", Permission::Read),
     ("/aansluiting", "Aansluiting", Permission::Read),
+    ("/meerjarenoverzicht", "Meerjarenoverzicht", Permission::Read),
     ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/import", "Import", Permission::ManageFinance),
     ("/registers/import", "Registerimport", Permission::ManageContracts),

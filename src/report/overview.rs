@@ -1,0 +1,739 @@
+//! The multi-year overview: per funding stream, route, provider and contract, per year: available, actual,
+//! committed, forecast and remaining, with totals; the drill-down behind every figure; and the comparison
+//! with a frozen snapshot. Actual spend comes from the kept aggregates, never from the ledger itself.
+//!
+//! Every amount is first laid out as an [`Atom`] (one kind of money for one year, stream, contract and
+//! route); each view groups the same atoms by its own key, so all views add up to the same totals and a
+//! drill-down lists exactly the atoms behind a figure.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::domain::commitment::placement_payments;
+use crate::domain::forecast::{self, InflowGroup, RoutePricing, Scenario, Variant, FORECAST_ROUTES};
+use crate::domain::funding::{granted_by_year, year_figures, FundingStream};
+use crate::domain::route::{Cohort, Route};
+use crate::money::Money;
+use crate::store::overview::{SnapshotRow, SpendRow};
+use crate::store::{self, Db};
+
+/// What an overview shows (the URL's filters).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OverviewParams {
+    pub years: std::ops::RangeInclusive<i32>,
+    pub scenario_id: Option<i64>,
+    pub variant: Variant,
+    /// First inflow year the forecast counts (earlier inflow is placed already: commitments).
+    pub forecast_from: i32,
+    /// Only this stream (its code).
+    pub stream: Option<String>,
+    pub snapshot_id: Option<i64>,
+}
+
+/// The views an overview has, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViewKind {
+    Stream,
+    Route,
+    Provider,
+    Contract,
+}
+
+impl ViewKind {
+    pub const ALL: [ViewKind; 4] = [ViewKind::Stream, ViewKind::Route, ViewKind::Provider, ViewKind::Contract];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            ViewKind::Stream => "stream",
+            ViewKind::Route => "route",
+            ViewKind::Provider => "provider",
+            ViewKind::Contract => "contract",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<ViewKind> {
+        ViewKind::ALL.into_iter().find(|v| v.code() == code.trim())
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            ViewKind::Stream => "Per financieringsbron",
+            ViewKind::Route => "Per leerroute",
+            ViewKind::Provider => "Per taalaanbieder",
+            ViewKind::Contract => "Per contract",
+        }
+    }
+
+    pub fn sheet(self) -> &'static str {
+        match self {
+            ViewKind::Stream => "Per bron",
+            ViewKind::Route => "Per route",
+            ViewKind::Provider => "Per aanbieder",
+            ViewKind::Contract => "Per contract",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AtomKind {
+    Actual,
+    Committed,
+    Forecast,
+}
+
+impl AtomKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            AtomKind::Actual => "Realisatie",
+            AtomKind::Committed => "Verplichting",
+            AtomKind::Forecast => "Prognose",
+        }
+    }
+}
+
+/// One amount with everything it can be grouped by.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Atom {
+    pub kind: AtomKind,
+    pub year: i32,
+    pub stream_id: Option<i64>,
+    pub contract_id: Option<i64>,
+    pub route: Option<Route>,
+    pub amount: Money,
+    /// What it is, in words (aggregates only: never a participant).
+    pub description: String,
+}
+
+/// The figures of one cell (a year, or the total of a row).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Figures {
+    /// Only for streams (money is made available per stream) and, in the total, the ceiling of a contract.
+    pub available: Option<Money>,
+    pub actual: Money,
+    pub committed: Money,
+    pub forecast: Money,
+    pub remaining: Option<Money>,
+    /// Change since the chosen snapshot of actual + committed + forecast.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_spend: Option<Money>,
+    /// Change since the chosen snapshot of the remaining amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_remaining: Option<Money>,
+}
+
+impl Figures {
+    /// actual + committed + forecast.
+    pub fn spend(&self) -> Money {
+        self.actual + self.committed + self.forecast
+    }
+
+    fn add(&mut self, other: &Figures) {
+        self.actual += other.actual;
+        self.committed += other.committed;
+        self.forecast += other.forecast;
+        if let Some(a) = other.available {
+            *self.available.get_or_insert(Money::ZERO) += a;
+        }
+        if let Some(r) = other.remaining {
+            *self.remaining.get_or_insert(Money::ZERO) += r;
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct YearCell {
+    pub year: i32,
+    #[serde(flatten)]
+    pub figures: Figures,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub key: String,
+    pub label: String,
+    pub years: Vec<YearCell>,
+    pub total: Figures,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct View {
+    pub view: ViewKind,
+    pub title: String,
+    pub rows: Vec<Row>,
+    /// The sum of the rows.
+    pub totals: Row,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScenarioUsed {
+    pub id: i64,
+    pub name: String,
+    pub variant: Variant,
+    pub forecast_from: i32,
+    /// Routes with inflow that no contract prices (left out of the forecast).
+    pub unpriced_routes: Vec<Route>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SnapshotUsed {
+    pub id: i64,
+    pub name: String,
+}
+
+/// The whole overview: what the page, the exports and `report overview` show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Overview {
+    pub from: i32,
+    pub to: i32,
+    pub stream: Option<String>,
+    pub scenario: Option<ScenarioUsed>,
+    pub snapshot: Option<SnapshotUsed>,
+    pub views: Vec<View>,
+    #[serde(skip)]
+    pub atoms: Vec<Atom>,
+    #[serde(skip)]
+    pub assumptions: Option<Scenario>,
+}
+
+impl Overview {
+    pub fn view(&self, kind: ViewKind) -> &View {
+        self.views.iter().find(|v| v.view == kind).expect("every view is built")
+    }
+}
+
+/// Everything the overview is computed from: the kept fixed part (shared), the aggregates and the scenario.
+pub struct Inputs {
+    fixed: std::sync::Arc<Fixed>,
+    pub spend: Vec<SpendRow>,
+    pub scenario: Option<Scenario>,
+}
+
+impl std::ops::Deref for Inputs {
+    type Target = Fixed;
+
+    fn deref(&self) -> &Fixed {
+        &self.fixed
+    }
+}
+
+/// Everything but the ledger aggregates and the chosen scenario: what changes rarely, so a server keeps it.
+pub struct Fixed {
+    pub streams: Vec<FundingStream>,
+    pub allocations: Vec<crate::domain::funding::Allocation>,
+    pub contracts: Vec<store::contracts::Contract>,
+    /// Expected payments per (stream, contract, route, year).
+    pub expected: BTreeMap<(i64, i64, Route, i32), Money>,
+    pub cohort_streams: HashMap<Cohort, i64>,
+    pub budget_lines: HashMap<i64, String>,
+    pub scenarios: Vec<Scenario>,
+}
+
+/// The fixed inputs of the last overview with the `overview_inputs_version` they were read at; triggers
+/// move that counter on every change to providers, contracts, placements, funding and scenarios.
+#[derive(Default)]
+pub struct InputsCache {
+    inner: std::sync::Mutex<Option<(i64, std::sync::Arc<Fixed>)>>,
+}
+
+async fn load_fixed(db: &Db) -> sqlx::Result<Fixed> {
+    let streams = store::funding::streams(db).await?.into_iter().map(|(s, _)| s).collect();
+    let allocations = store::funding::allocations(db, None).await?;
+    let contracts = store::contracts::list(db).await?;
+    let cohort_streams = store::funding::cohort_streams(db).await?;
+    // Placements are read for their expected payments only: no participant leaves this function.
+    let placements = store::placements::list(db, None).await?;
+    let by_id: HashMap<i64, &store::contracts::Contract> = contracts.iter().map(|c| (c.id, c)).collect();
+    let mut expected: BTreeMap<(i64, i64, Route, i32), Money> = BTreeMap::new();
+    for p in &placements {
+        let (Some(stream), Some(contract)) = (cohort_streams.get(&p.cohort), by_id.get(&p.contract_id)) else {
+            continue;
+        };
+        for payment in placement_payments(&contract.terms, p.route, &p.schedule).unwrap_or_default() {
+            *expected.entry((*stream, contract.id, p.route, payment.due_date.year())).or_default() += payment.amount;
+        }
+    }
+    let budget_lines = store::funding::budget_lines(db, None)
+        .await?
+        .into_iter()
+        .map(|l| (l.id, format!("{} {}", l.category, l.year)))
+        .collect();
+    let scenarios = store::overview::scenarios(db).await?.into_iter().map(|(s, _)| s).collect();
+    Ok(Fixed { streams, allocations, contracts, expected, cohort_streams, budget_lines, scenarios })
+}
+
+/// Loads the inputs; with a cache, the fixed part is read again only when the version counter moved.
+pub async fn load(db: &Db, scenario_id: Option<i64>, cache: Option<&InputsCache>) -> sqlx::Result<Inputs> {
+    let fixed = match cache {
+        None => std::sync::Arc::new(load_fixed(db).await?),
+        Some(cache) => {
+            // Read the counter before the data: data changed meanwhile is then stored under the older
+            // number and read again next time, never the other way round.
+            let version: i64 =
+                sqlx::query_scalar("SELECT n FROM overview_inputs_version WHERE id = 1").fetch_one(db).await?;
+            let hit =
+                cache.inner.lock().expect("cache lock").as_ref().filter(|(v, _)| *v == version).map(|(_, f)| f.clone());
+            match hit {
+                Some(f) => f,
+                None => {
+                    let f = std::sync::Arc::new(load_fixed(db).await?);
+                    *cache.inner.lock().expect("cache lock") = Some((version, f.clone()));
+                    f
+                }
+            }
+        }
+    };
+    let spend = store::overview::spend(db).await?;
+    let scenario = scenario_id.and_then(|id| fixed.scenarios.iter().find(|s| s.id == id).cloned());
+    Ok(Inputs { fixed, spend, scenario })
+}
+
+/// The known tariff per route and year (the average of the contracts' tariffs valid on 1 July, rounded to
+/// the cent) and the payment milestones of the first contract that has them for the route.
+pub fn route_pricing(
+    contracts: &[store::contracts::Contract],
+    years: std::ops::RangeInclusive<i32>,
+) -> BTreeMap<Route, RoutePricing> {
+    let mut out = BTreeMap::new();
+    for route in FORECAST_ROUTES {
+        let mut known = BTreeMap::new();
+        for year in years.clone() {
+            let day = forecast::assumed_start(year);
+            let valid: Vec<Money> = contracts
+                .iter()
+                .filter_map(|c| crate::domain::contract::tariff_on(&c.terms.tariffs, route, day).map(|t| t.amount))
+                .collect();
+            if !valid.is_empty() {
+                let sum: Money = valid.iter().copied().sum();
+                known.insert(year, Money::from_decimal(sum.decimal() / rust_decimal::Decimal::from(valid.len())));
+            }
+        }
+        let milestones = contracts
+            .iter()
+            .find_map(|c| c.terms.milestones.get(&route).filter(|m| !m.is_empty()).cloned())
+            .unwrap_or_default();
+        out.insert(route, RoutePricing { known_tariffs: known, milestones });
+    }
+    out
+}
+
+/// Splits `amount` over `weights` in proportion, to the cent, the remainder on the last part.
+fn split_by(amount: Money, weights: &[(Route, Money)]) -> Vec<(Route, Money)> {
+    let total: Money = weights.iter().map(|(_, w)| *w).sum();
+    if total.is_zero() || weights.is_empty() {
+        return vec![];
+    }
+    let mut given = Money::ZERO;
+    let mut out = Vec::new();
+    for (i, (r, w)) in weights.iter().enumerate() {
+        let part = if i + 1 == weights.len() {
+            amount - given
+        } else {
+            Money::from_decimal(amount.decimal() * w.decimal() / total.decimal())
+        };
+        given += part;
+        out.push((*r, part));
+    }
+    out
+}
+
+/// Lays out every amount as an atom.
+pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<ScenarioUsed>) {
+    let contract = |id: Option<i64>| id.and_then(|id| inputs.contracts.iter().find(|c| c.id == id));
+    let stream_code =
+        |id: i64| inputs.streams.iter().find(|s| s.id == id).map(|s| s.code.clone()).unwrap_or_else(|| id.to_string());
+    let mut out = Vec::new();
+    let mut invoiced: BTreeMap<(i64, i64, i32), Money> = BTreeMap::new();
+    for s in &inputs.spend {
+        let c = contract(s.contract_id);
+        // A contract for one route only tells which route the money was for; otherwise it cannot be split.
+        let route = c.and_then(|c| (c.terms.routes.len() == 1).then(|| c.terms.routes[0]));
+        if let Some(cid) = s.contract_id {
+            *invoiced.entry((s.stream_id, cid, s.year)).or_default() += s.amount;
+        }
+        let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
+        out.push(Atom {
+            kind: AtomKind::Actual,
+            year: s.year,
+            stream_id: Some(s.stream_id),
+            contract_id: s.contract_id,
+            route,
+            amount: s.amount,
+            description: format!(
+                "{} geboekte regels op {}, {}{}",
+                s.lines,
+                stream_code(s.stream_id),
+                c.map(|c| format!("contract {}", c.reference)).unwrap_or_else(|| "zonder contract".into()),
+                line.unwrap_or_default()
+            ),
+        });
+    }
+    // committed = expected - invoiced per (stream, contract, year), never below zero; split over the routes
+    // of the expected payments in proportion.
+    let mut per_contract_year: BTreeMap<(i64, i64, i32), Vec<(Route, Money)>> = BTreeMap::new();
+    for (&(s, c, r, y), &m) in &inputs.expected {
+        per_contract_year.entry((s, c, y)).or_default().push((r, m));
+    }
+    for ((s, cid, y), parts) in per_contract_year {
+        let expected: Money = parts.iter().map(|(_, m)| *m).sum();
+        let done = invoiced.get(&(s, cid, y)).copied().unwrap_or_default();
+        let open = if expected > done { expected - done } else { Money::ZERO };
+        if open.is_zero() {
+            continue;
+        }
+        let reference = contract(Some(cid)).map(|c| c.reference.clone()).unwrap_or_default();
+        for (route, amount) in split_by(open, &parts) {
+            out.push(Atom {
+                kind: AtomKind::Committed,
+                year: y,
+                stream_id: Some(s),
+                contract_id: Some(cid),
+                route: Some(route),
+                amount,
+                description: format!(
+                    "Verwachte betalingen van plaatsingen op contract {reference} via {}, {}: verwacht {}, al gefactureerd {}",
+                    stream_code(s),
+                    route.short_label(),
+                    expected,
+                    done
+                ),
+            });
+        }
+    }
+    let mut used = None;
+    if let Some(scenario) = &inputs.scenario {
+        let first = params.forecast_from.min(*params.years.start());
+        let last = *params.years.end();
+        let pricing = route_pricing(&inputs.contracts, (first - 10)..=last);
+        let f = forecast::forecast(scenario, &pricing, params.variant, params.forecast_from);
+        // New inflow falls under the Wet inburgering 2021: its stream pays.
+        let stream = inputs.cohort_streams.get(&Cohort::Wi2021).copied();
+        for (&(year, inflow_year, group, route), &amount) in &f.amounts {
+            out.push(Atom {
+                kind: AtomKind::Forecast,
+                year,
+                stream_id: stream,
+                contract_id: None,
+                route: Some(route),
+                amount,
+                description: format!(
+                    "Prognose '{}' ({}): instroom {inflow_year}, {}, {}",
+                    scenario.name,
+                    params.variant.label(),
+                    match group {
+                        InflowGroup::Asylum => "asielmigranten",
+                        InflowGroup::Family => "gezins- en overige migranten",
+                    },
+                    route.label()
+                ),
+            });
+        }
+        used = Some(ScenarioUsed {
+            id: scenario.id,
+            name: scenario.name.clone(),
+            variant: params.variant,
+            forecast_from: params.forecast_from,
+            unpriced_routes: f.unpriced,
+        });
+    }
+    if let Some(code) = &params.stream {
+        let id = inputs.streams.iter().find(|s| s.code.eq_ignore_ascii_case(code)).map(|s| s.id);
+        out.retain(|a| a.stream_id.is_some() && a.stream_id == id);
+    }
+    (out, used)
+}
+
+/// The key and label of an atom in a view.
+pub fn key_of(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) {
+    let key = key_only(inputs, view, a);
+    let label = label_of(inputs, view, a);
+    (key, label)
+}
+
+/// The key of an atom in a view (cheap: no label).
+pub fn key_only(inputs: &Inputs, view: ViewKind, a: &Atom) -> String {
+    let contract = a.contract_id.and_then(|id| inputs.contracts.iter().find(|c| c.id == id));
+    match view {
+        ViewKind::Stream => match a.stream_id.and_then(|id| inputs.streams.iter().find(|s| s.id == id)) {
+            Some(s) => s.code.clone(),
+            None => "geen-bron".into(),
+        },
+        ViewKind::Route => a.route.map(|r| r.code()).unwrap_or("geen-route").into(),
+        ViewKind::Provider | ViewKind::Contract => match (contract, a.kind) {
+            (Some(c), _) if view == ViewKind::Provider => format!("aanbieder-{}", c.provider_id),
+            (Some(c), _) => c.reference.clone(),
+            (None, AtomKind::Forecast) => "prognose".into(),
+            (None, _) => "geen-contract".into(),
+        },
+    }
+}
+
+fn label_of(inputs: &Inputs, view: ViewKind, a: &Atom) -> String {
+    key_and_label(inputs, view, a).1
+}
+
+fn key_and_label(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) {
+    let contract = a.contract_id.and_then(|id| inputs.contracts.iter().find(|c| c.id == id));
+    let outside = || match a.kind {
+        AtomKind::Forecast => ("prognose".to_string(), "Prognose: nog niet geplaatste instroom".to_string()),
+        _ => ("geen-contract".to_string(), "Zonder contract".to_string()),
+    };
+    match view {
+        ViewKind::Stream => match a.stream_id.and_then(|id| inputs.streams.iter().find(|s| s.id == id)) {
+            Some(s) => (s.code.clone(), format!("{} {}", s.code, s.name)),
+            None => ("geen-bron".into(), "Geen bron (stel de bron voor Wet inburgering 2021 in)".into()),
+        },
+        ViewKind::Route => match a.route {
+            Some(r) => (r.code().into(), r.label().into()),
+            None => (
+                "geen-route".into(),
+                "Niet aan één route toe te wijzen (geen contract, of een contract voor meerdere routes)".into(),
+            ),
+        },
+        ViewKind::Provider => match contract {
+            Some(c) => (format!("aanbieder-{}", c.provider_id), c.provider_name.clone()),
+            None => outside(),
+        },
+        ViewKind::Contract => match contract {
+            Some(c) => (c.reference.clone(), format!("{} {}", c.reference, c.title)),
+            None => outside(),
+        },
+    }
+}
+
+fn ensure(
+    rows: &mut Vec<Row>,
+    index: &mut HashMap<String, usize>,
+    years: &std::ops::RangeInclusive<i32>,
+    key: String,
+    label: String,
+) -> usize {
+    *index.entry(key.clone()).or_insert_with(|| {
+        rows.push(Row { key, label, years: empty_cells(years), total: Figures::default() });
+        rows.len() - 1
+    })
+}
+
+fn empty_cells(years: &std::ops::RangeInclusive<i32>) -> Vec<YearCell> {
+    years.clone().map(|year| YearCell { year, figures: Figures::default() }).collect()
+}
+
+/// Builds the overview from the inputs (pure).
+pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
+    let (atoms, scenario) = atoms(inputs, params);
+    let years = params.years.clone();
+    let mut views = Vec::new();
+    for kind in ViewKind::ALL {
+        let mut rows: Vec<Row> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        // Every stream and contract gets a row, also without figures: an empty row is information too.
+        match kind {
+            ViewKind::Stream => {
+                for s in &inputs.streams {
+                    if params.stream.as_ref().is_none_or(|c| c.eq_ignore_ascii_case(&s.code)) {
+                        ensure(&mut rows, &mut index, &years, s.code.clone(), format!("{} {}", s.code, s.name));
+                    }
+                }
+            }
+            ViewKind::Contract if params.stream.is_none() => {
+                for c in &inputs.contracts {
+                    ensure(&mut rows, &mut index, &years, c.reference.clone(), format!("{} {}", c.reference, c.title));
+                }
+            }
+            _ => {}
+        }
+        for a in atoms.iter().filter(|a| years.contains(&a.year)) {
+            let key = key_only(inputs, kind, a);
+            let i = match index.get(&key) {
+                Some(i) => *i,
+                None => {
+                    let label = label_of(inputs, kind, a);
+                    ensure(&mut rows, &mut index, &years, key, label)
+                }
+            };
+            let f = &mut rows[i].years[(a.year - years.start()) as usize].figures;
+            match a.kind {
+                AtomKind::Actual => f.actual += a.amount,
+                AtomKind::Committed => f.committed += a.amount,
+                AtomKind::Forecast => f.forecast += a.amount,
+            }
+        }
+        if kind == ViewKind::Stream {
+            fill_available(inputs, &atoms, &years, &mut rows);
+        }
+        for r in &mut rows {
+            let mut total = Figures::default();
+            for c in &r.years {
+                total.actual += c.figures.actual;
+                total.committed += c.figures.committed;
+                total.forecast += c.figures.forecast;
+            }
+            if kind == ViewKind::Stream {
+                // Granted in the range plus what the year before carried in; remaining follows from it.
+                let available = match inputs.streams.iter().find(|s| s.code == r.key) {
+                    Some(stream) => {
+                        let f = figures_of(inputs, stream, &atoms, years.clone());
+                        f.iter().map(|y| y.granted).sum::<Money>()
+                            + f.first().map(|y| y.carried_over).unwrap_or_default()
+                    }
+                    None => Money::ZERO,
+                };
+                total.available = Some(available);
+                total.remaining = Some(available - total.spend());
+            }
+            if kind == ViewKind::Contract {
+                if let Some(c) = inputs.contracts.iter().find(|c| c.reference == r.key) {
+                    // Ceiling room over the contract's whole life, not only the years shown.
+                    let all: Money = atoms
+                        .iter()
+                        .filter(|a| a.contract_id == Some(c.id) && a.kind != AtomKind::Forecast)
+                        .map(|a| a.amount)
+                        .sum();
+                    total.available = Some(c.terms.ceiling);
+                    total.remaining = Some(c.terms.ceiling - all);
+                }
+            }
+            r.total = total;
+        }
+        if kind != ViewKind::Stream && kind != ViewKind::Contract {
+            rows.sort_by(|a, b| extra_last(&a.key).cmp(&extra_last(&b.key)).then(a.label.cmp(&b.label)));
+        }
+        if kind == ViewKind::Contract {
+            rows.sort_by(|a, b| extra_last(&a.key).cmp(&extra_last(&b.key)).then(a.key.cmp(&b.key)));
+        }
+        let mut totals =
+            Row { key: "totaal".into(), label: "Totaal".into(), years: empty_cells(&years), total: Figures::default() };
+        for r in &rows {
+            for (t, c) in totals.years.iter_mut().zip(&r.years) {
+                t.figures.add(&c.figures);
+            }
+            totals.total.add(&r.total);
+        }
+        views.push(View { view: kind, title: kind.title().into(), rows, totals });
+    }
+    Overview {
+        from: *years.start(),
+        to: *years.end(),
+        stream: params.stream.clone(),
+        scenario,
+        snapshot: None,
+        views,
+        atoms,
+        assumptions: inputs.scenario.clone(),
+    }
+}
+
+/// Rows such as "zonder contract" and "prognose" go below the named ones.
+fn extra_last(key: &str) -> bool {
+    matches!(key, "geen-contract" | "prognose" | "geen-route" | "geen-bron")
+}
+
+fn figures_of(
+    inputs: &Inputs,
+    stream: &FundingStream,
+    atoms: &[Atom],
+    years: std::ops::RangeInclusive<i32>,
+) -> Vec<crate::domain::funding::YearFigures> {
+    let own: Vec<_> = inputs.allocations.iter().filter(|a| a.stream_id == stream.id).cloned().collect();
+    let granted = granted_by_year(&own);
+    let mut actual: BTreeMap<i32, Money> = BTreeMap::new();
+    let mut planned: BTreeMap<i32, Money> = BTreeMap::new();
+    for a in atoms.iter().filter(|a| a.stream_id == Some(stream.id)) {
+        match a.kind {
+            AtomKind::Actual => *actual.entry(a.year).or_default() += a.amount,
+            _ => *planned.entry(a.year).or_default() += a.amount,
+        }
+    }
+    // Committed and forecast together reduce what is left, so the carry-over chain sees both.
+    year_figures(stream, &granted, &actual, &planned, years)
+}
+
+fn fill_available(inputs: &Inputs, atoms: &[Atom], years: &std::ops::RangeInclusive<i32>, rows: &mut [Row]) {
+    for r in rows.iter_mut() {
+        let Some(stream) = inputs.streams.iter().find(|s| s.code == r.key) else { continue };
+        for f in figures_of(inputs, stream, atoms, years.clone()) {
+            let cell = &mut r.years[(f.year - years.start()) as usize].figures;
+            cell.available = Some(f.available);
+            cell.remaining = Some(f.remaining);
+        }
+    }
+}
+
+/// The atoms behind one figure (a view's row, in one year or all years shown), for the drill-down.
+pub fn behind<'a>(
+    inputs: &Inputs,
+    overview: &'a Overview,
+    view: ViewKind,
+    key: &str,
+    year: Option<i32>,
+) -> Vec<&'a Atom> {
+    let years = overview.from..=overview.to;
+    overview
+        .atoms
+        .iter()
+        .filter(|a| years.contains(&a.year) && year.is_none_or(|y| a.year == y))
+        .filter(|a| key == "totaal" || key_only(inputs, view, a) == key)
+        .collect()
+}
+
+/// The overview's figures as rows to freeze (per year, plus the row total as year 0).
+pub fn snapshot_rows(o: &Overview) -> Vec<SnapshotRow> {
+    let mut out = Vec::new();
+    for v in &o.views {
+        for r in v.rows.iter().chain(std::iter::once(&v.totals)) {
+            let cells = r.years.iter().map(|c| (c.year, &c.figures)).chain(std::iter::once((0, &r.total)));
+            for (year, f) in cells {
+                out.push(SnapshotRow {
+                    view: v.view.code().into(),
+                    key: r.key.clone(),
+                    label: r.label.clone(),
+                    year,
+                    available: f.available,
+                    actual: f.actual,
+                    committed: f.committed,
+                    forecast: f.forecast,
+                    remaining: f.remaining,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Fills the "change since snapshot" of every cell (a figure the snapshot did not have counts from zero).
+pub fn compare_with(o: &mut Overview, id: i64, name: &str, rows: &[SnapshotRow]) {
+    let frozen: HashMap<(&str, &str, i32), &SnapshotRow> =
+        rows.iter().map(|r| ((r.view.as_str(), r.key.as_str(), r.year), r)).collect();
+    let set = |view: &str, key: &str, year: i32, f: &mut Figures| {
+        let before = frozen.get(&(view, key, year));
+        let spend_before = before.map(|b| b.actual + b.committed + b.forecast).unwrap_or_default();
+        f.change_spend = Some(f.spend() - spend_before);
+        if let Some(now) = f.remaining {
+            f.change_remaining = Some(now - before.and_then(|b| b.remaining).unwrap_or_default());
+        }
+    };
+    for v in &mut o.views {
+        let code = v.view.code();
+        for r in v.rows.iter_mut().chain(std::iter::once(&mut v.totals)) {
+            for c in &mut r.years {
+                set(code, &r.key, c.year, &mut c.figures);
+            }
+            set(code, &r.key, 0, &mut r.total);
+        }
+    }
+    o.snapshot = Some(SnapshotUsed { id, name: name.to_string() });
+}
+
+/// Loads, assembles and (when asked) compares with a snapshot.
+pub async fn build(db: &Db, params: &OverviewParams, cache: Option<&InputsCache>) -> sqlx::Result<(Overview, Inputs)> {
+    let inputs = load(db, params.scenario_id, cache).await?;
+    let mut o = assemble(&inputs, params);
+    if let Some(id) = params.snapshot_id {
+        if let Some((s, rows)) = store::overview::snapshot(db, id).await? {
+            compare_with(&mut o, s.id, &s.name, &rows);
+        }
+    }
+    Ok((o, inputs))
+}
