@@ -393,6 +393,61 @@ async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() 
     assert_eq!(rows[2][2..6], ["Taal Zuid BV", "1", "58", "50"]);
 }
 
+/// The quarter view: a start on the last day of Q1 and the April report in Q2, each in its own table; the
+/// export follows the choice (a Kwartaal column with 2023-K1 / 2023-K2, a file name that says per quarter).
+#[tokio::test]
+async fn the_scorecard_per_quarter_splits_at_the_quarter_boundary_and_the_export_follows() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let a = contract(&app, "Taal Noord BV", "12345678", "UTR-A").await;
+    let pa = placement(&app, a, "K-10", "2023-02-01", "2025-01-31", "2023-01-02").await;
+    for fields in [
+        [("period", "2023-03"), ("first_lesson", "2023-03-31"), ("offered", "4"), ("attended", "4"), ("absence", "0")],
+        [("period", "2023-04"), ("first_lesson", ""), ("offered", "40"), ("attended", "30"), ("absence", "10")],
+    ] {
+        let mut f = fields.to_vec();
+        f.push(("absence_reason", "illness"));
+        let r = report(&app, pa, &f).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    let (status, page) = adviser.get_html("/scorecard?periode=kwartaal&jaar=2023").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<option value=\"kwartaal\" selected>Per kwartaal</option>"), "{page}");
+    let q1 = page.find("<h2>1e kwartaal 2023, B1-route</h2>").expect("a table for Q1");
+    let q2 = page.find("<h2>2e kwartaal 2023, B1-route</h2>").expect("a table for Q2");
+    assert!(!page.contains("3e kwartaal 2023"), "no table for a quarter without figures");
+    // Q1: the start (88 days after the PIP date), 4 of 4 hours; Q2: no start, 30 of 40 hours.
+    assert!(page[q1..q2].contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">1</td><td class=\"num\">88</td><td class=\"num\">100%</td><td class=\"num\">0</td>"), "{page}");
+    assert!(page[q2..].contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">75%</td><td class=\"num\">10</td>"), "{page}");
+    assert!(page.contains("href=\"/scorecard.xlsx?periode=kwartaal&amp;van=2023&amp;tot=2023\""), "{page}");
+
+    // The year view of the same data has one line with both.
+    let (_, page) = adviser.get_html("/scorecard?jaar=2023").await;
+    assert!(page.contains("<h2>2023, B1-route</h2>"), "{page}");
+    assert!(
+        page.contains(
+            "<td class=\"num\">1</td><td class=\"num\">88</td><td class=\"num\">77,3%</td><td class=\"num\">10</td>"
+        ),
+        "{page}"
+    );
+
+    let r = adviser.get("/scorecard.xlsx?periode=kwartaal&van=2023&tot=2023").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("scorecard-aanbieders-per-kwartaal-2023-2023.xlsx"), "{disposition}");
+    let bytes = r.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range("Scorecard").unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0][..4], ["Kwartaal", "Route", "Aanbieder", "Starts"]);
+    assert_eq!(rows[1][..6], ["2023-K1", "B1", "Taal Noord BV", "1", "88", "100"]);
+    assert_eq!(rows[2][..6], ["2023-K2", "B1", "Taal Noord BV", "0", "", "75"]);
+}
+
 /// The demo: reports for its placements, both route changes, third attempts, one provider below the norm, and
 /// exactly one month in which an invoiced milestone has no attendance behind it (besides the demo's credit note).
 #[tokio::test]
