@@ -331,7 +331,7 @@ async fn the_invoice_check_finds_an_invoice_the_attendance_does_not_support_and_
     // A per-hour arrangement on the contract: K-4's 8 attended hours at 12,50 are payable and supported.
     let terms = format!("/contracten/{c}/voortgangsafspraken");
     let r = app.post_form(&terms, &[("attendance_norm", "120"), ("catch_up_rate", ""), ("hourly_rate", "")]).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Een aandeel ligt tussen 0 en 100 procent"));
     let r = app.post_form(&terms, &[("attendance_norm", "80"), ("catch_up_rate", ""), ("hourly_rate", "12,50")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -391,6 +391,67 @@ async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() 
     assert_eq!(rows[0][..6], ["Jaar", "Route", "Aanbieder", "Starts", "Gem. wachttijd (dagen)", "Aanwezigheid (%)"]);
     assert_eq!(rows[1][..6], ["2023", "B1", "Taal Noord BV", "1", "30", "90"]);
     assert_eq!(rows[2][2..6], ["Taal Zuid BV", "1", "58", "50"]);
+}
+
+/// A bad norm or rate on the progress terms form: the contract page again (422) with the Dutch message next to
+/// each field, the values as typed, and nothing saved or audited.
+#[tokio::test]
+async fn a_bad_norm_or_rate_shows_the_terms_form_again_with_the_message_next_to_the_field() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let c = contract(&app, "Taal Noord BV", "12345678", "UTR-A").await;
+    let terms = format!("/contracten/{c}/voortgangsafspraken");
+    let stored = || async {
+        let row: (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT attendance_norm_bp, catch_up_rate_cents, hourly_rate_cents FROM contract WHERE id = ?",
+        )
+        .bind(c)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        let audits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.db).await.unwrap();
+        (row, audits)
+    };
+    let before = stored().await;
+    assert_eq!(before.0, (8000, None, None));
+
+    let r =
+        app.post_form(&terms, &[("attendance_norm", "120"), ("catch_up_rate", "-5"), ("hourly_rate", "12,50")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<h1>UTR-A: "), "the contract page, not a bare error page: {page}");
+    assert!(page.contains("Er is iets niet goed ingevuld"), "{page}");
+    let norm_error = page.find("id=\"attendance_norm-error\"").expect("the norm's message next to it");
+    assert!(page[norm_error..].starts_with("id=\"attendance_norm-error\"><span class=\"visually-hidden\">Fout: </span>Een aandeel ligt tussen 0 en 100 procent; '120' niet. De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."), "{}", &page[norm_error..]);
+    assert!(page.contains("id=\"catch_up_rate-error\"><span class=\"visually-hidden\">Fout: </span>Een tarief kan niet negatief zijn."), "{page}");
+    assert!(!page.contains("id=\"hourly_rate-error\""), "a good field has no message");
+    assert!(page.contains("name=\"attendance_norm\" value=\"120\""), "entered values kept: {page}");
+    assert!(page.contains("name=\"catch_up_rate\" value=\"-5\""));
+    assert!(page.contains("name=\"hourly_rate\" value=\"12,50\""));
+    assert!(page.contains("aria-invalid=\"true\""));
+    assert_eq!(stored().await, before, "nothing saved, nothing audited");
+
+    // An empty norm and a rate that is no amount.
+    let r = app.post_form(&terms, &[("attendance_norm", " "), ("catch_up_rate", "veel"), ("hourly_rate", "")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Vul een aanwezigheidsnorm in"), "{page}");
+    assert!(
+        page.contains("id=\"catch_up_rate-error\"><span class=\"visually-hidden\">Fout: </span>Tarief: "),
+        "{page}"
+    );
+    assert!(page.contains("name=\"catch_up_rate\" value=\"veel\""));
+    assert_eq!(stored().await, before);
+
+    // Corrected: saved, one audit row.
+    let r =
+        app.post_form(&terms, &[("attendance_norm", "75,5"), ("catch_up_rate", "45"), ("hourly_rate", "12,50")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = stored().await;
+    assert_eq!(after.0, (7550, Some(4500), Some(1250)));
+    assert_eq!(after.1, before.1 + 1);
+    let (_, page) = app.get_html(&format!("/contracten/{c}")).await;
+    assert!(page.contains("name=\"attendance_norm\" value=\"75,50\""), "{page}");
 }
 
 /// The quarter view: a start on the last day of Q1 and the April report in Q2, each in its own table; the
