@@ -12,7 +12,7 @@ fn id_from(loc: &str, prefix: &str) -> i64 {
 }
 
 /// A certified provider with a contract for B1 (10.000,00; 40/30/30) and Z (8.000,00; 50/50).
-async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 {
+pub(crate) async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 {
     let r = app.post_form("/aanbieders", &[("name", name), ("kvk", kvk), ("active", "on")]).await;
     let provider = id_from(&location(&r), "/aanbieders/");
     let r = app
@@ -78,7 +78,7 @@ async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 
     id
 }
 
-async fn placement(app: &TestApp, contract: i64, client: &str, start: &str, end: &str, pip: &str) -> i64 {
+pub(crate) async fn placement(app: &TestApp, contract: i64, client: &str, start: &str, end: &str, pip: &str) -> i64 {
     let c = contract.to_string();
     let r = app
         .post_form(
@@ -99,7 +99,7 @@ async fn placement(app: &TestApp, contract: i64, client: &str, start: &str, end:
     id_from(&location(&r), "/plaatsingen/")
 }
 
-async fn report(app: &TestApp, placement: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn report(app: &TestApp, placement: i64, fields: &[(&str, &str)]) -> reqwest::Response {
     app.post_form(&format!("/plaatsingen/{placement}/voortgang"), fields).await
 }
 
