@@ -261,6 +261,10 @@ async fn progress_reports_are_imported_on_the_web_with_a_conflict_shown_and_undo
         page.contains("Conflict: voor klant K-10 is over februari 2023 al een rapportage opgeslagen met andere cijfers (uren aanwezig"),
         "the conflict is an error row: {page}"
     );
+    assert!(
+        page.contains("Er wordt niets samengevoegd; de opgeslagen rapportage is op het scherm ingevoerd;"),
+        "no advice to undo an import that never happened: {page}"
+    );
     assert!(page.contains("maart 2023"), "the good rows are previewed: {page}");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM progress_report").await, 1, "the preview writes nothing");
 
