@@ -903,7 +903,8 @@ async fn contracts(db: &Db, today: Date) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Monthly progress reports from each placement's start to last month, with levels, exams and absence; one
+/// Monthly progress reports for 2022-2024 (as the issue asks; never past last month), from each placement's
+/// start, with levels, exams and absence; one
 /// provider (UTR-TAAL-2022-02) with low attendance, some third exam attempts, a B1 -> Z switch and a pause,
 /// and one participant who never came while the start was invoiced. Inserted in bulk (the demo stays fast).
 async fn progress(db: &Db, today: Date) -> anyhow::Result<()> {
@@ -913,7 +914,8 @@ async fn progress(db: &Db, today: Date) -> anyhow::Result<()> {
     let mut placements = store::placements::list(db, None).await?;
     placements.sort_by_key(|p| p.id);
     let mut dice = Dice(0x0060_7247_2024_0101);
-    let last = Period::month_of(dates::add_months(today, -1));
+    // Reports stop at December 2024 whatever today is, so the demo's progress is the same on every run.
+    let last = Period::month_of(dates::add_months(today, -1)).min(Period::Month { year: 2024, month: 12 });
     let reference = |id: i64| contracts.iter().find(|c| c.id == id).map(|c| c.reference.as_str()).unwrap_or("");
     let provider = |id: i64| contracts.iter().find(|c| c.id == id).map(|c| c.provider_id).unwrap_or(0);
     // Two route changes: a slow B1 learner on the B1+Z contract moves to Z; a participant pauses and resumes.

@@ -1037,6 +1037,10 @@ fn conflicting_progress_reports_are_shown_and_never_merged() {
         let (_, row, column, _, message) = first(&r);
         assert_eq!((row, column.as_str()), (2, "D"));
         assert!(message.starts_with("Periode: Conflict: voor klant K-1001 is over maart 2022 al een rapportage opgeslagen met andere cijfers (uren aanwezig)"), "{message}");
+        assert!(
+            message.ends_with("maak de eerdere import ongedaan als dit bestand de juiste cijfers heeft"),
+            "{message}"
+        );
     }
     assert_eq!(count(&ctx, "SELECT attended_x100 FROM progress_report WHERE period = '2022-03'"), 3600);
 

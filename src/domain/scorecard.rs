@@ -1,6 +1,7 @@
-//! The provider scorecard per provider, route (the route a placement started on) and year: starts, average
-//! waiting time from PIP to the first lesson, attendance rate, absence, first-attempt pass rate per exam part,
-//! route changes and dropouts. Pure arithmetic over placements and their reports.
+//! The provider scorecard per provider, route (the route a placement started on) and period (a year, quarter or
+//! month, the user's choice): starts, average waiting time from PIP to the first lesson, attendance rate,
+//! absence, first-attempt pass rate per exam part, route changes and dropouts. Pure arithmetic over placements
+//! and their reports.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use time::Date;
 
-use super::progress::{actual_start, attendance_pct, numbered_attempts, ExamPart, Hours, Report};
+use super::progress::{actual_start, attendance_pct, numbered_attempts, ExamPart, Hours, Period, Report};
 use super::route::Route;
 
 /// What the scorecard needs of one placement.
@@ -36,7 +37,7 @@ impl FirstAttempts {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ScoreLine {
-    /// Placements whose lessons started in the year.
+    /// Placements whose lessons started in the period.
     pub starts: u32,
     /// Of those, the ones with a PIP date: total days waited, for the average.
     pub waited_days: i64,
@@ -61,25 +62,114 @@ impl ScoreLine {
     }
 }
 
-/// Key of a scorecard line.
-pub type ScoreKey = (i64, Route, i32);
+/// How finely the scorecard splits time: per year, quarter or month (`?periode=` on the page).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Grain {
+    #[default]
+    Year,
+    Quarter,
+    Month,
+}
 
-/// Lines per (provider, route, year), for the years in `years`.
-pub fn scorecard(inputs: &[ScoreInput], years: std::ops::RangeInclusive<i32>) -> BTreeMap<ScoreKey, ScoreLine> {
+impl Grain {
+    /// The URL value: `jaar`, `kwartaal`, `maand`; anything else is `None`.
+    pub fn parse(text: &str) -> Option<Grain> {
+        match text.trim().to_lowercase().as_str() {
+            "jaar" => Some(Grain::Year),
+            "kwartaal" => Some(Grain::Quarter),
+            "maand" => Some(Grain::Month),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Grain::Year => "jaar",
+            Grain::Quarter => "kwartaal",
+            Grain::Month => "maand",
+        }
+    }
+
+    /// The column heading of the period in the export.
+    pub fn label(self) -> &'static str {
+        match self {
+            Grain::Year => "Jaar",
+            Grain::Quarter => "Kwartaal",
+            Grain::Month => "Maand",
+        }
+    }
+
+    /// The scorecard period a day falls in.
+    pub fn period_of(self, day: Date) -> ScorePeriod {
+        match self {
+            Grain::Year => ScorePeriod::Year(day.year()),
+            Grain::Quarter => {
+                ScorePeriod::Part(Period::Quarter { year: day.year(), quarter: (day.month() as u8 - 1) / 3 + 1 })
+            }
+            Grain::Month => ScorePeriod::Part(Period::month_of(day)),
+        }
+    }
+}
+
+/// One scorecard period: a whole year, or a quarter or month of one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScorePeriod {
+    Year(i32),
+    Part(Period),
+}
+
+impl ScorePeriod {
+    pub fn year(self) -> i32 {
+        match self {
+            ScorePeriod::Year(y) => y,
+            ScorePeriod::Part(p) => p.start().year(),
+        }
+    }
+
+    /// `2023`, `2023-K1` or `2023-03`, as in the export.
+    pub fn code(self) -> String {
+        match self {
+            ScorePeriod::Year(y) => y.to_string(),
+            ScorePeriod::Part(p) => p.code(),
+        }
+    }
+
+    /// `2023`, `1e kwartaal 2023` or `maart 2023`, as on screen.
+    pub fn label(self) -> String {
+        match self {
+            ScorePeriod::Year(y) => y.to_string(),
+            ScorePeriod::Part(p) => p.label(),
+        }
+    }
+}
+
+/// Key of a scorecard line.
+pub type ScoreKey = (i64, Route, ScorePeriod);
+
+/// Lines per (provider, route, period of `grain`), for the periods within the years in `years`. Each figure
+/// counts in the period of its own date: a start on its first lesson, hours on the first day of the reported
+/// period (so a quarterly report counts in full in the first month of its quarter on the monthly view; hours
+/// are not split over months the provider did not report), an exam on its date, a route change on its
+/// decision date and a dropout on its status date.
+pub fn scorecard(
+    inputs: &[ScoreInput],
+    grain: Grain,
+    years: std::ops::RangeInclusive<i32>,
+) -> BTreeMap<ScoreKey, ScoreLine> {
+    // A function, not a closure: a closure cannot hand out a borrow of the map it captured.
+    fn line<'m>(
+        out: &'m mut BTreeMap<ScoreKey, ScoreLine>,
+        (p, grain, years): (&ScoreInput, Grain, &std::ops::RangeInclusive<i32>),
+        day: Date,
+    ) -> Option<&'m mut ScoreLine> {
+        let period = grain.period_of(day);
+        years.contains(&period.year()).then(|| out.entry((p.provider_id, p.route, period)).or_default())
+    }
     let mut out: BTreeMap<ScoreKey, ScoreLine> = BTreeMap::new();
     for p in inputs {
-        macro_rules! score_line {
-            ($year:expr) => {{
-                let year: i32 = $year;
-                if years.contains(&year) {
-                    Some(out.entry((p.provider_id, p.route, year)).or_default())
-                } else {
-                    None
-                }
-            }};
-        }
+        let at = (p, grain, &years);
         if let Some(start) = actual_start(p.reports) {
-            if let Some(l) = score_line!(start.year()) {
+            if let Some(l) = line(&mut out, at, start) {
                 l.starts += 1;
                 if let Some(pip) = p.pip_date {
                     l.waited_days += (start - pip).whole_days().max(0);
@@ -88,7 +178,7 @@ pub fn scorecard(inputs: &[ScoreInput], years: std::ops::RangeInclusive<i32>) ->
             }
         }
         for r in p.reports {
-            if let Some(l) = score_line!(r.draft.period.start().year()) {
+            if let Some(l) = line(&mut out, at, r.draft.period.start()) {
                 l.offered = l.offered + r.draft.offered;
                 l.attended = l.attended + r.draft.attended;
                 l.absence = l.absence + r.draft.absence;
@@ -98,19 +188,19 @@ pub fn scorecard(inputs: &[ScoreInput], years: std::ops::RangeInclusive<i32>) ->
             if n != 1 {
                 continue;
             }
-            if let Some(l) = score_line!(x.date.year()) {
+            if let Some(l) = line(&mut out, at, x.date) {
                 let f = l.first_attempts.entry(x.part).or_default();
                 f.taken += 1;
                 f.passed += u32::from(x.passed);
             }
         }
         for d in &p.change_dates {
-            if let Some(l) = score_line!(d.year()) {
+            if let Some(l) = line(&mut out, at, *d) {
                 l.route_changes += 1;
             }
         }
         if let Some(d) = p.dropped_out_on {
-            if let Some(l) = score_line!(d.year()) {
+            if let Some(l) = line(&mut out, at, d) {
                 l.dropouts += 1;
             }
         }
@@ -170,8 +260,8 @@ mod tests {
                 reports: &b,
             },
         ];
-        let s = scorecard(&inputs, 2022..=2024);
-        let l = &s[&(1, Route::B1, 2023)];
+        let s = scorecard(&inputs, Grain::Year, 2022..=2024);
+        let l = &s[&(1, Route::B1, ScorePeriod::Year(2023))];
         assert_eq!(l.starts, 2);
         // 41 days (01-01 -> 11-02) and 30 days (01-04 -> first attended period 01-05): 35.5 on average.
         assert_eq!(l.avg_wait_days(), Some(Decimal::new(355, 1)));
@@ -179,10 +269,79 @@ mod tests {
         assert_eq!(l.attendance_pct(), Some(Decimal::new(890, 1)));
         assert_eq!(l.first_attempts[&ExamPart::Reading], FirstAttempts { taken: 2, passed: 1 });
         assert_eq!(l.dropouts, 1);
-        let l24 = &s[&(1, Route::B1, 2024)];
+        let l24 = &s[&(1, Route::B1, ScorePeriod::Year(2024))];
         // The second reading attempt in 2024 is not a first attempt.
         assert!(l24.first_attempts.is_empty());
         assert_eq!((l24.route_changes, l24.starts), (1, 0));
-        assert!(!s.contains_key(&(1, Route::B1, 2022)));
+        assert!(!s.contains_key(&(1, Route::B1, ScorePeriod::Year(2022))));
+    }
+
+    #[test]
+    fn periods_split_at_the_last_and_first_day_of_quarters_and_months() {
+        let q = |y, n| ScorePeriod::Part(Period::Quarter { year: y, quarter: n });
+        let m = |y, n| ScorePeriod::Part(Period::Month { year: y, month: n });
+        assert_eq!(Grain::Quarter.period_of(date!(2023 - 03 - 31)), q(2023, 1));
+        assert_eq!(Grain::Quarter.period_of(date!(2023 - 04 - 01)), q(2023, 2));
+        assert_eq!(Grain::Quarter.period_of(date!(2023 - 12 - 31)), q(2023, 4));
+        assert_eq!(Grain::Quarter.period_of(date!(2024 - 01 - 01)), q(2024, 1));
+        assert_eq!(Grain::Month.period_of(date!(2023 - 01 - 31)), m(2023, 1));
+        assert_eq!(Grain::Month.period_of(date!(2023 - 02 - 01)), m(2023, 2));
+        assert_eq!(Grain::Year.period_of(date!(2023 - 12 - 31)), ScorePeriod::Year(2023));
+        assert_eq!(Grain::Year.period_of(date!(2024 - 01 - 01)), ScorePeriod::Year(2024));
+        assert_eq!((q(2023, 1).code(), q(2023, 1).label()), ("2023-K1".to_string(), "1e kwartaal 2023".to_string()));
+        assert_eq!(m(2023, 3).code(), "2023-03");
+        assert_eq!(Grain::parse(" Kwartaal "), Some(Grain::Quarter));
+        assert_eq!(Grain::parse("week"), None);
+    }
+
+    #[test]
+    fn quarters_and_months_group_each_figure_by_its_own_date_and_add_up_to_the_year() {
+        let x = |part, date, passed| ExamResult { part, date, passed };
+        // First lesson on the last day of Q1; the April report is Q2; exams on the last day of Q2 and the first
+        // of Q3; a quarterly report for Q4; a dropout on the last day of the year and a change on the first of
+        // the next, which is outside the years asked for.
+        let a = [
+            report("2023-03", 10, 8, Some(date!(2023 - 03 - 31)), vec![]),
+            report("2023-04", 40, 30, None, vec![x(ExamPart::Reading, date!(2023 - 06 - 30), true)]),
+            report("2023-07", 40, 40, None, vec![x(ExamPart::Writing, date!(2023 - 07 - 01), false)]),
+            report("2023-K4", 120, 90, None, vec![]),
+            report("2024-01", 40, 40, None, vec![]),
+        ];
+        let inputs = [ScoreInput {
+            provider_id: 7,
+            route: Route::B1,
+            pip_date: Some(date!(2023 - 01 - 01)),
+            dropped_out_on: Some(date!(2023 - 12 - 31)),
+            change_dates: vec![date!(2024 - 01 - 01)],
+            reports: &a,
+        }];
+        let q = |n| (7, Route::B1, ScorePeriod::Part(Period::Quarter { year: 2023, quarter: n }));
+        let s = scorecard(&inputs, Grain::Quarter, 2023..=2023);
+        assert_eq!(s.len(), 4, "{:?}", s.keys().collect::<Vec<_>>());
+        assert_eq!((s[&q(1)].starts, s[&q(1)].avg_wait_days()), (1, Some(Decimal::from(89))));
+        assert_eq!((s[&q(1)].offered, s[&q(1)].attended), (Hours::whole(10), Hours::whole(8)));
+        assert_eq!(s[&q(2)].starts, 0);
+        assert_eq!((s[&q(2)].offered, s[&q(2)].attended), (Hours::whole(40), Hours::whole(30)));
+        assert_eq!(s[&q(2)].first_attempts[&ExamPart::Reading], FirstAttempts { taken: 1, passed: 1 });
+        assert_eq!(s[&q(3)].first_attempts[&ExamPart::Writing], FirstAttempts { taken: 1, passed: 0 });
+        assert!(!s[&q(3)].first_attempts.contains_key(&ExamPart::Reading));
+        assert_eq!((s[&q(4)].offered, s[&q(4)].dropouts, s[&q(4)].route_changes), (Hours::whole(120), 1, 0));
+
+        let year = &scorecard(&inputs, Grain::Year, 2023..=2023)[&(7, Route::B1, ScorePeriod::Year(2023))];
+        let sum = s.values().fold(Hours::ZERO, |h, l| h + l.attended);
+        assert_eq!((year.attended, sum), (Hours::whole(168), Hours::whole(168)));
+        assert_eq!(year.route_changes, 0, "the change on 2024-01-01 is not in 2023");
+
+        // Monthly: the quarterly report counts in full in October, nothing in November or December except the
+        // dropout on 31 December.
+        let m = |n| (7, Route::B1, ScorePeriod::Part(Period::Month { year: 2023, month: n }));
+        let s = scorecard(&inputs, Grain::Month, 2023..=2024);
+        assert_eq!(s[&m(10)].offered, Hours::whole(120));
+        assert!(!s.contains_key(&m(11)));
+        assert_eq!((s[&m(12)].offered, s[&m(12)].dropouts), (Hours::ZERO, 1));
+        assert_eq!(s[&m(3)].starts, 1);
+        assert_eq!(s[&m(6)].first_attempts[&ExamPart::Reading].taken, 1);
+        let jan = (7, Route::B1, ScorePeriod::Part(Period::Month { year: 2024, month: 1 }));
+        assert_eq!((s[&jan].route_changes, s[&jan].attended), (1, Hours::whole(40)));
     }
 }

@@ -134,6 +134,8 @@ pub struct Progress {
     placements: HashMap<String, Vec<PlacementRef>>,
     /// Stored reports per placement: period -> figures.
     stored: HashMap<i64, Vec<ReportDraft>>,
+    /// (placement, period code) of stored reports entered on a screen, for the conflict message.
+    on_screen: std::collections::HashSet<(i64, String)>,
     /// Valid rows of this file so far: (placement, period code) -> (row, figures).
     earlier: Mutex<HashMap<(i64, String), (u32, ReportDraft)>>,
     /// Conflicting rows within the file: they refuse the whole batch.
@@ -164,6 +166,7 @@ impl Progress {
             providers: providers_by_kvk(db).await?,
             placements,
             stored,
+            on_screen: store::progress::entered_on_screen(db).await?,
             earlier: Mutex::new(HashMap::new()),
             conflicts: Mutex::new(Vec::new()),
         })
@@ -305,11 +308,17 @@ impl ImportKind for Progress {
         if let Some(same) = stored.iter().find(|s| s.period == draft.period) {
             let diff = same.differences(&draft);
             if !diff.is_empty() {
+                // Undoing an import only helps when the stored report came from one.
+                let remedy = if self.on_screen.contains(&(placement.id, code.clone())) {
+                    "de opgeslagen rapportage is op het scherm ingevoerd; overleg met de aanbieder welke cijfers kloppen"
+                } else {
+                    "maak de eerdere import ongedaan als dit bestand de juiste cijfers heeft"
+                };
                 problems.push((
                     PERIOD,
                     format!(
                         "Conflict: voor klant {} is over {} al een rapportage opgeslagen met andere cijfers ({}). \
-                         Er wordt niets samengevoegd; maak de eerdere import ongedaan als dit bestand de juiste cijfers heeft",
+                         Er wordt niets samengevoegd; {remedy}",
                         client.as_str(),
                         draft.period.label(),
                         diff.join(", ")

@@ -176,6 +176,14 @@ pub async fn existing_in(tx: &mut Tx, placement_id: i64, period: Period) -> sqlx
         .await
 }
 
+/// (placement, period code) of the reports entered on a screen rather than imported: an import conflict with
+/// one of them cannot be solved by undoing an import.
+pub async fn entered_on_screen(db: &Db) -> sqlx::Result<std::collections::HashSet<(i64, String)>> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT placement_id, period FROM progress_report WHERE batch_id IS NULL").fetch_all(db).await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// Stored periods per placement, for overlap and conflict checks before a file or form is written.
 pub async fn stored_periods(db: &Db) -> sqlx::Result<HashMap<i64, Vec<Report>>> {
     Ok(by_placement(all_reports(db).await?))

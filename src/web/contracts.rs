@@ -360,6 +360,18 @@ struct Forms {
     milestones: (MilestoneForm, FieldErrors),
     option: (OptionForm, FieldErrors),
     document: (DocumentForm, FieldErrors),
+    /// The progress terms form (its section lives in web/progress.rs).
+    progress_terms: Option<(super::progress::TermsForm, FieldErrors)>,
+}
+
+/// The contract page with the progress terms form returned with errors.
+pub(super) async fn render_detail_with_terms(
+    chrome: &Chrome,
+    state: &AppState,
+    id: i64,
+    terms: (super::progress::TermsForm, FieldErrors),
+) -> AppResult<Markup> {
+    render_detail(chrome, state, id, &Forms { progress_terms: Some(terms), ..Default::default() }).await
 }
 
 async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
@@ -389,7 +401,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                 div.actions { a.button href={"/contracten/" (c.id) "/bewerken"} { "Contract bewerken" } }
             }
             p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } " · " a href={"/kwaliteit/contracten/" (c.id)} { "Kwaliteitsplan bij dit contract" } }
-            (super::progress::terms_section(chrome, c.id, &progress_terms))
+            (super::progress::terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
 
             h2 #plafond { "Plafond en verplichtingen" }
             (ceiling_meter(f.ceiling_pct, f.level, "plafond"))

@@ -685,6 +685,9 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
                 }
                 @if b.kind == Kind::Certifications.as_str() { p { a href="/keurmerken" { "Naar de keurmerken" } } }
                 @if b.kind == Kind::Results.as_str() { p { a href="/kwaliteit" { "Naar het kwaliteitsdashboard" } } }
+                @if b.kind == Kind::Progress.as_str() {
+                    p { a href="/plaatsingen" { "Naar de plaatsingen" } " (elke plaatsing heeft een tijdlijn met de geïmporteerde voortgang en de signalen)" }
+                }
                 form method="post" action={(area.base()) "/batches/" (b.id) "/ongedaan"} {
                     (chrome.csrf_field())
                     div.field.checkbox {

@@ -311,12 +311,24 @@ async fn add_change(
     }
 }
 
+const TERMS_LABELS: &[(&str, &str)] = &[
+    ("attendance_norm", "Aanwezigheidsnorm (%)"),
+    ("catch_up_rate", "Tarief per inhaaluur"),
+    ("hourly_rate", "Tarief per aanwezig uur"),
+];
+
 /// The progress terms on a contract's page: the attendance norm and the catch-up rate, with a form for managers.
-pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Markup {
+/// `returned` is a form that came back with errors: its entered values and messages are shown instead of the
+/// stored terms.
+pub fn terms_section(
+    chrome: &Chrome,
+    contract_id: i64,
+    t: &ProgressTerms,
+    returned: Option<&(TermsForm, FieldErrors)>,
+) -> Markup {
     let norm = Share::from_basis_points(t.attendance_norm_bp).display();
-    let norm_value = norm.trim_end_matches('%').to_string();
-    let rate_value = t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default();
-    let hourly_value = t.rates.hourly.map(|m| m.dutch()).unwrap_or_default();
+    let stored = (TermsForm::of(t), FieldErrors::new());
+    let (form, errors) = returned.unwrap_or(&stored);
     html! {
         h2 #voortgang { "Voortgang en factuurcontrole" }
         dl.facts {
@@ -329,12 +341,13 @@ pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Ma
             a href="/scorecard" { "Scorecard aanbieders" }
         }
         @if chrome.may(Permission::ManageContracts) {
-            form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} {
+            (error_summary(errors, TERMS_LABELS))
+            form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} novalidate {
                 (chrome.csrf_field())
                 div.field-row {
-                    div.field { label for="attendance_norm" { "Aanwezigheidsnorm (%)" } input #attendance_norm type="text" name="attendance_norm" value=(norm_value); }
-                    div.field { label for="catch_up_rate" { "Tarief per inhaaluur (leeg: geen)" } input #catch_up_rate type="text" name="catch_up_rate" value=(rate_value); }
-                    div.field { label for="hourly_rate" { "Tarief per aanwezig uur (leeg: geen)" } input #hourly_rate type="text" name="hourly_rate" value=(hourly_value); }
+                    (Field::new("attendance_norm", "Aanwezigheidsnorm (%)", &form.attendance_norm, errors).required().hint("Bijvoorbeeld 80").text())
+                    (Field::new("catch_up_rate", "Tarief per inhaaluur (leeg: geen)", &form.catch_up_rate, errors).hint("Bijvoorbeeld 45,00").text())
+                    (Field::new("hourly_rate", "Tarief per aanwezig uur (leeg: geen)", &form.hourly_rate, errors).hint("Bijvoorbeeld 12,50").text())
                 }
                 button type="submit" { "Afspraken opslaan" }
             }
@@ -343,36 +356,82 @@ pub fn terms_section(chrome: &Chrome, contract_id: i64, t: &ProgressTerms) -> Ma
 }
 
 /// An optional rate: empty is none; otherwise an amount that is not negative.
-fn rate(text: &str, label: &str) -> AppResult<Option<Money>> {
+fn rate(errors: &mut FieldErrors, field: &'static str, text: &str) -> Option<Money> {
     if text.trim().is_empty() {
-        return Ok(None);
+        return None;
     }
-    let m = Money::parse(text).map_err(|e| AppError::BadRequest(format!("{label}: {e}")))?;
-    if m.is_negative() {
-        return Err(AppError::BadRequest(format!("{label}: een tarief kan niet negatief zijn.")));
+    match Money::parse(text) {
+        Ok(m) if m.is_negative() => {
+            errors.add(field, "Een tarief kan niet negatief zijn.");
+            None
+        }
+        Ok(m) => Some(m),
+        Err(m) => {
+            errors.add(field, format!("Tarief: {m}."));
+            None
+        }
     }
-    Ok(Some(m))
 }
 
-#[derive(Deserialize, Default)]
+/// The progress terms form as entered (kept as text, so a form with errors comes back as typed).
+#[derive(Deserialize, Default, Clone, Debug)]
 #[serde(default)]
-struct TermsForm {
-    attendance_norm: String,
-    catch_up_rate: String,
-    hourly_rate: String,
+pub struct TermsForm {
+    pub attendance_norm: String,
+    pub catch_up_rate: String,
+    pub hourly_rate: String,
+}
+
+impl TermsForm {
+    /// The stored terms as the form shows them.
+    fn of(t: &ProgressTerms) -> TermsForm {
+        TermsForm {
+            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
+            catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
+            hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Every field checked before anything is saved; each problem next to its own field.
+fn validate_terms(f: &TermsForm) -> Result<ProgressTerms, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let norm = if f.attendance_norm.trim().is_empty() {
+        e.add("attendance_norm", "Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.");
+        None
+    } else {
+        Share::parse(&f.attendance_norm)
+            .map_err(|m| {
+                e.add("attendance_norm", format!("{m} De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."))
+            })
+            .ok()
+    };
+    let catch_up = rate(&mut e, "catch_up_rate", &f.catch_up_rate);
+    let hourly = rate(&mut e, "hourly_rate", &f.hourly_rate);
+    match norm {
+        Some(norm) if e.is_empty() => {
+            Ok(ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } })
+        }
+        _ => Err(e),
+    }
 }
 
 async fn set_terms(
+    chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Form(f): Form<TermsForm>,
 ) -> AppResult<Response> {
     store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let norm = Share::parse(&f.attendance_norm).map_err(|m| AppError::BadRequest(format!("Aanwezigheidsnorm: {m}")))?;
-    let catch_up = rate(&f.catch_up_rate, "Tarief per inhaaluur")?;
-    let hourly = rate(&f.hourly_rate, "Tarief per aanwezig uur")?;
-    let t = ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } };
-    store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
-    Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#voortgang")).into_response())
+    match validate_terms(&f) {
+        Ok(t) => {
+            store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
+            Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#voortgang")).into_response())
+        }
+        Err(errors) => {
+            let page = super::contracts::render_detail_with_terms(&chrome, &state, id, (f, errors)).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! The provider scorecard: per year and route the providers side by side, on screen and as xlsx.
+//! The provider scorecard: per period (year, quarter or month) and route the providers side by side, on screen
+//! and as xlsx.
 
 use std::collections::HashMap;
 
@@ -15,7 +16,7 @@ use crate::auth::roles::Permission;
 use crate::domain::dates;
 use crate::domain::progress::{ExamPart, Report};
 use crate::domain::route::Route;
-use crate::domain::scorecard::{scorecard, ScoreInput, ScoreKey, ScoreLine};
+use crate::domain::scorecard::{scorecard, Grain, ScoreInput, ScoreKey, ScoreLine, ScorePeriod};
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -30,13 +31,43 @@ pub fn routes() -> RouteTable {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ScoreQuery {
+    /// `jaar` (default), `kwartaal` or `maand`.
+    periode: String,
+    /// One year: shorthand for `van` = `tot` = this year.
+    jaar: String,
     van: String,
     tot: String,
 }
 
+/// What the page shows: the grain and the years, read leniently from the URL (a bad value falls back to the
+/// default, as the year fields always did).
+struct Choice {
+    grain: Grain,
+    from: i32,
+    until: i32,
+}
+
+impl Choice {
+    fn from_query(q: &ScoreQuery) -> Choice {
+        let year = |t: &str| t.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y));
+        let grain = Grain::parse(&q.periode).unwrap_or_default();
+        if let Some(y) = year(&q.jaar) {
+            return Choice { grain, from: y, until: y };
+        }
+        let from = year(&q.van).unwrap_or(2022);
+        let until = year(&q.tot).filter(|y| *y >= from).unwrap_or(dates::today().year().max(from));
+        Choice { grain, from, until }
+    }
+
+    /// The query string that asks for this choice again (for the export link).
+    fn query(&self) -> String {
+        format!("periode={}&van={}&tot={}", self.grain.code(), self.from, self.until)
+    }
+}
+
 /// One scorecard row as shown and exported.
 struct ScoreRow {
-    year: i32,
+    period: ScorePeriod,
     route: Route,
     provider: String,
     line: ScoreLine,
@@ -45,10 +76,7 @@ struct ScoreRow {
 const PARTS: [ExamPart; 5] =
     [ExamPart::Reading, ExamPart::Listening, ExamPart::Speaking, ExamPart::Writing, ExamPart::Knm];
 
-async fn load_scorecard(state: &AppState, q: &ScoreQuery) -> AppResult<(i32, i32, Vec<ScoreRow>)> {
-    let this_year = dates::today().year();
-    let from = q.van.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(2022);
-    let until = q.tot.trim().parse::<i32>().ok().filter(|y| (from..=2100).contains(y)).unwrap_or(this_year.max(from));
+async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<ScoreRow>> {
     let contracts = store::contracts::list(&state.db).await?;
     let providers: HashMap<i64, (i64, String)> =
         contracts.iter().map(|c| (c.id, (c.provider_id, c.provider_name.clone()))).collect();
@@ -70,18 +98,18 @@ async fn load_scorecard(state: &AppState, q: &ScoreQuery) -> AppResult<(i32, i32
         })
         .collect();
     let names: HashMap<i64, String> = providers.values().cloned().collect();
-    let lines = scorecard(&inputs, from..=until);
+    let lines = scorecard(&inputs, choice.grain, choice.from..=choice.until);
     let mut rows: Vec<ScoreRow> = lines
         .into_iter()
-        .map(|((pid, route, year), line): (ScoreKey, ScoreLine)| ScoreRow {
-            year,
+        .map(|((pid, route, period), line): (ScoreKey, ScoreLine)| ScoreRow {
+            period,
             route,
             provider: names.get(&pid).cloned().unwrap_or_default(),
             line,
         })
         .collect();
-    rows.sort_by(|a, b| (a.year, a.route, &a.provider).cmp(&(b.year, b.route, &b.provider)));
-    Ok((from, until, rows))
+    rows.sort_by(|a, b| (a.period, a.route, &a.provider).cmp(&(b.period, b.route, &b.provider)));
+    Ok(rows)
 }
 
 fn first_attempt_text(line: &ScoreLine, part: ExamPart) -> String {
@@ -96,30 +124,41 @@ async fn scorecard_page(
     State(state): State<AppState>,
     Query(q): Query<ScoreQuery>,
 ) -> AppResult<Markup> {
-    let (from, until, rows) = load_scorecard(&state, &q).await?;
-    let mut groups: Vec<((i32, Route), Vec<&ScoreRow>)> = Vec::new();
+    let choice = Choice::from_query(&q);
+    let rows = load_scorecard(&state, &choice).await?;
+    let mut groups: Vec<((ScorePeriod, Route), Vec<&ScoreRow>)> = Vec::new();
     for r in &rows {
         match groups.last_mut() {
-            Some((k, v)) if *k == (r.year, r.route) => v.push(r),
-            _ => groups.push(((r.year, r.route), vec![r])),
+            Some((k, v)) if *k == (r.period, r.route) => v.push(r),
+            _ => groups.push(((r.period, r.route), vec![r])),
         }
     }
+    let (from, until) = (choice.from, choice.until);
+    let grains = [(Grain::Year, "Per jaar"), (Grain::Quarter, "Per kwartaal"), (Grain::Month, "Per maand")];
     Ok(chrome.page(
         "Scorecard aanbieders",
         html! {
             h1 { "Scorecard aanbieders" }
-            p.lead { "Per jaar en leerroute (de route bij de start) de aanbieders naast elkaar: starts, wachttijd van PIP tot eerste les, aanwezigheid, verzuim, geslaagd bij de eerste examenpoging, routewijzigingen en uitval." }
+            p.lead { "Per periode (jaar, kwartaal of maand) en leerroute (de route bij de start) de aanbieders naast elkaar: starts, wachttijd van PIP tot eerste les, aanwezigheid, verzuim, geslaagd bij de eerste examenpoging, routewijzigingen en uitval. Elk gegeven telt in de periode van zijn eigen datum; de uren van een kwartaalrapportage tellen in de maandweergave in de eerste maand van het kwartaal." }
             form.filters method="get" action="/scorecard" {
+                div.field {
+                    label for="periode" { "Periode" }
+                    select #periode name="periode" {
+                        @for (g, label) in grains {
+                            option value=(g.code()) selected[g == choice.grain] { (label) }
+                        }
+                    }
+                }
                 div.field { label for="van" { "Van jaar" } input #van type="number" name="van" value=(from); }
                 div.field { label for="tot" { "Tot en met jaar" } input #tot type="number" name="tot" value=(until); }
                 button type="submit" { "Tonen" }
             }
-            p { a href={"/scorecard.xlsx?van=" (from) "&tot=" (until)} { "Download als Excel (xlsx)" } }
+            p { a href={"/scorecard.xlsx?" (choice.query())} { "Download als Excel (xlsx)" } }
             @if groups.is_empty() { p { "Geen voortgangsgegevens in deze jaren." } }
-            @for ((year, route), lines) in &groups {
-                h2 { (year) ", " (route.label()) }
+            @for ((period, route), lines) in &groups {
+                h2 { (period.label()) ", " (route.label()) }
                 table {
-                    caption { "Aanbieders vergeleken, " (route.short_label()) " " (year) }
+                    caption { "Aanbieders vergeleken, " (route.short_label()) " " (period.label()) }
                     thead { tr {
                         th scope="col" { "Aanbieder" } th.num scope="col" { "Starts" } th.num scope="col" { "Gem. wachttijd (dagen)" }
                         th.num scope="col" { "Aanwezigheid" } th.num scope="col" { "Verzuim (uren)" }
@@ -146,14 +185,14 @@ async fn scorecard_page(
     ))
 }
 
-fn scorecard_book(rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     use crate::report::export::header_format;
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet().set_name("Scorecard")?;
     let head = header_format();
     let pct = rust_xlsxwriter::Format::new().set_num_format("0.0");
     let mut headers: Vec<String> =
-        ["Jaar", "Route", "Aanbieder", "Starts", "Gem. wachttijd (dagen)", "Aanwezigheid (%)", "Verzuim (uren)"]
+        [grain.label(), "Route", "Aanbieder", "Starts", "Gem. wachttijd (dagen)", "Aanwezigheid (%)", "Verzuim (uren)"]
             .iter()
             .map(|s| s.to_string())
             .collect();
@@ -168,7 +207,11 @@ fn scorecard_book(rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
     }
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
-        ws.write_number(row, 0, r.year)?;
+        match r.period {
+            ScorePeriod::Year(y) => ws.write_number(row, 0, y)?,
+            // `2023-K1` / `2023-03`: sorts as text and reads the same as the report periods.
+            ScorePeriod::Part(p) => ws.write_string(row, 0, p.code())?,
+        };
         ws.write_string(row, 1, r.route.short_label())?;
         ws.write_string(row, 2, &r.provider)?;
         ws.write_number(row, 3, r.line.starts)?;
@@ -196,9 +239,15 @@ fn scorecard_book(rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErr
 }
 
 async fn scorecard_xlsx(State(state): State<AppState>, Query(q): Query<ScoreQuery>) -> AppResult<Response> {
-    let (from, until, rows) = load_scorecard(&state, &q).await?;
-    let bytes = scorecard_book(&rows).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
-    let name = format!("scorecard-aanbieders-{from}-{until}.xlsx");
+    let choice = Choice::from_query(&q);
+    let rows = load_scorecard(&state, &choice).await?;
+    let bytes = scorecard_book(choice.grain, &rows).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+    let (from, until) = (choice.from, choice.until);
+    // The year view keeps its old file name; a finer view says so in the name.
+    let name = match choice.grain {
+        Grain::Year => format!("scorecard-aanbieders-{from}-{until}.xlsx"),
+        g => format!("scorecard-aanbieders-per-{}-{from}-{until}.xlsx", g.code()),
+    };
     Ok((
         [
             (header::CONTENT_TYPE, crate::domain::document::DocumentKind::Xlsx.content_type().to_string()),

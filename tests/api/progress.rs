@@ -12,7 +12,7 @@ fn id_from(loc: &str, prefix: &str) -> i64 {
 }
 
 /// A certified provider with a contract for B1 (10.000,00; 40/30/30) and Z (8.000,00; 50/50).
-async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 {
+pub(crate) async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 {
     let r = app.post_form("/aanbieders", &[("name", name), ("kvk", kvk), ("active", "on")]).await;
     let provider = id_from(&location(&r), "/aanbieders/");
     let r = app
@@ -78,7 +78,7 @@ async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 
     id
 }
 
-async fn placement(app: &TestApp, contract: i64, client: &str, start: &str, end: &str, pip: &str) -> i64 {
+pub(crate) async fn placement(app: &TestApp, contract: i64, client: &str, start: &str, end: &str, pip: &str) -> i64 {
     let c = contract.to_string();
     let r = app
         .post_form(
@@ -99,7 +99,7 @@ async fn placement(app: &TestApp, contract: i64, client: &str, start: &str, end:
     id_from(&location(&r), "/plaatsingen/")
 }
 
-async fn report(app: &TestApp, placement: i64, fields: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn report(app: &TestApp, placement: i64, fields: &[(&str, &str)]) -> reqwest::Response {
     app.post_form(&format!("/plaatsingen/{placement}/voortgang"), fields).await
 }
 
@@ -331,7 +331,7 @@ async fn the_invoice_check_finds_an_invoice_the_attendance_does_not_support_and_
     // A per-hour arrangement on the contract: K-4's 8 attended hours at 12,50 are payable and supported.
     let terms = format!("/contracten/{c}/voortgangsafspraken");
     let r = app.post_form(&terms, &[("attendance_norm", "120"), ("catch_up_rate", ""), ("hourly_rate", "")]).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Een aandeel ligt tussen 0 en 100 procent"));
     let r = app.post_form(&terms, &[("attendance_norm", "80"), ("catch_up_rate", ""), ("hourly_rate", "12,50")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -393,18 +393,138 @@ async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() 
     assert_eq!(rows[2][2..6], ["Taal Zuid BV", "1", "58", "50"]);
 }
 
-/// The demo: reports for its placements, both route changes, third attempts, one provider below the norm, and
-/// exactly one month in which an invoiced milestone has no attendance behind it (besides the demo's credit note).
+/// A bad norm or rate on the progress terms form: the contract page again (422) with the Dutch message next to
+/// each field, the values as typed, and nothing saved or audited.
+#[tokio::test]
+async fn a_bad_norm_or_rate_shows_the_terms_form_again_with_the_message_next_to_the_field() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let c = contract(&app, "Taal Noord BV", "12345678", "UTR-A").await;
+    let terms = format!("/contracten/{c}/voortgangsafspraken");
+    let stored = || async {
+        let row: (i64, Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT attendance_norm_bp, catch_up_rate_cents, hourly_rate_cents FROM contract WHERE id = ?",
+        )
+        .bind(c)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        let audits: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.db).await.unwrap();
+        (row, audits)
+    };
+    let before = stored().await;
+    assert_eq!(before.0, (8000, None, None));
+
+    let r =
+        app.post_form(&terms, &[("attendance_norm", "120"), ("catch_up_rate", "-5"), ("hourly_rate", "12,50")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<h1>UTR-A: "), "the contract page, not a bare error page: {page}");
+    assert!(page.contains("Er is iets niet goed ingevuld"), "{page}");
+    let norm_error = page.find("id=\"attendance_norm-error\"").expect("the norm's message next to it");
+    assert!(page[norm_error..].starts_with("id=\"attendance_norm-error\"><span class=\"visually-hidden\">Fout: </span>Een aandeel ligt tussen 0 en 100 procent; '120' niet. De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."), "{}", &page[norm_error..]);
+    assert!(page.contains("id=\"catch_up_rate-error\"><span class=\"visually-hidden\">Fout: </span>Een tarief kan niet negatief zijn."), "{page}");
+    assert!(!page.contains("id=\"hourly_rate-error\""), "a good field has no message");
+    assert!(page.contains("name=\"attendance_norm\" value=\"120\""), "entered values kept: {page}");
+    assert!(page.contains("name=\"catch_up_rate\" value=\"-5\""));
+    assert!(page.contains("name=\"hourly_rate\" value=\"12,50\""));
+    assert!(page.contains("aria-invalid=\"true\""));
+    assert_eq!(stored().await, before, "nothing saved, nothing audited");
+
+    // An empty norm and a rate that is no amount.
+    let r = app.post_form(&terms, &[("attendance_norm", " "), ("catch_up_rate", "veel"), ("hourly_rate", "")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Vul een aanwezigheidsnorm in"), "{page}");
+    assert!(
+        page.contains("id=\"catch_up_rate-error\"><span class=\"visually-hidden\">Fout: </span>Tarief: "),
+        "{page}"
+    );
+    assert!(page.contains("name=\"catch_up_rate\" value=\"veel\""));
+    assert_eq!(stored().await, before);
+
+    // Corrected: saved, one audit row.
+    let r =
+        app.post_form(&terms, &[("attendance_norm", "75,5"), ("catch_up_rate", "45"), ("hourly_rate", "12,50")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = stored().await;
+    assert_eq!(after.0, (7550, Some(4500), Some(1250)));
+    assert_eq!(after.1, before.1 + 1);
+    let (_, page) = app.get_html(&format!("/contracten/{c}")).await;
+    assert!(page.contains("name=\"attendance_norm\" value=\"75,50\""), "{page}");
+}
+
+/// The quarter view: a start on the last day of Q1 and the April report in Q2, each in its own table; the
+/// export follows the choice (a Kwartaal column with 2023-K1 / 2023-K2, a file name that says per quarter).
+#[tokio::test]
+async fn the_scorecard_per_quarter_splits_at_the_quarter_boundary_and_the_export_follows() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let a = contract(&app, "Taal Noord BV", "12345678", "UTR-A").await;
+    let pa = placement(&app, a, "K-10", "2023-02-01", "2025-01-31", "2023-01-02").await;
+    for fields in [
+        [("period", "2023-03"), ("first_lesson", "2023-03-31"), ("offered", "4"), ("attended", "4"), ("absence", "0")],
+        [("period", "2023-04"), ("first_lesson", ""), ("offered", "40"), ("attended", "30"), ("absence", "10")],
+    ] {
+        let mut f = fields.to_vec();
+        f.push(("absence_reason", "illness"));
+        let r = report(&app, pa, &f).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    let (status, page) = adviser.get_html("/scorecard?periode=kwartaal&jaar=2023").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<option value=\"kwartaal\" selected>Per kwartaal</option>"), "{page}");
+    let q1 = page.find("<h2>1e kwartaal 2023, B1-route</h2>").expect("a table for Q1");
+    let q2 = page.find("<h2>2e kwartaal 2023, B1-route</h2>").expect("a table for Q2");
+    assert!(!page.contains("3e kwartaal 2023"), "no table for a quarter without figures");
+    // Q1: the start (88 days after the PIP date), 4 of 4 hours; Q2: no start, 30 of 40 hours.
+    assert!(page[q1..q2].contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">1</td><td class=\"num\">88</td><td class=\"num\">100%</td><td class=\"num\">0</td>"), "{page}");
+    assert!(page[q2..].contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">0</td><td class=\"num\">–</td><td class=\"num\">75%</td><td class=\"num\">10</td>"), "{page}");
+    assert!(page.contains("href=\"/scorecard.xlsx?periode=kwartaal&amp;van=2023&amp;tot=2023\""), "{page}");
+
+    // The year view of the same data has one line with both.
+    let (_, page) = adviser.get_html("/scorecard?jaar=2023").await;
+    assert!(page.contains("<h2>2023, B1-route</h2>"), "{page}");
+    assert!(
+        page.contains(
+            "<td class=\"num\">1</td><td class=\"num\">88</td><td class=\"num\">77,3%</td><td class=\"num\">10</td>"
+        ),
+        "{page}"
+    );
+
+    let r = adviser.get("/scorecard.xlsx?periode=kwartaal&van=2023&tot=2023").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("scorecard-aanbieders-per-kwartaal-2023-2023.xlsx"), "{disposition}");
+    let bytes = r.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut wb = calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let range = wb.worksheet_range("Scorecard").unwrap();
+    let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows[0][..4], ["Kwartaal", "Route", "Aanbieder", "Starts"]);
+    assert_eq!(rows[1][..6], ["2023-K1", "B1", "Taal Noord BV", "1", "88", "100"]);
+    assert_eq!(rows[2][..6], ["2023-K2", "B1", "Taal Noord BV", "0", "", "75"]);
+}
+
+/// The demo: monthly reports for 2022-2024 only (the same whatever today is), late starts, both route changes,
+/// third attempts, one provider below the norm, and exactly one month in those years in which an invoiced
+/// milestone has no attendance behind it (besides the demo's credit note).
 #[tokio::test]
 async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_support() {
     use taalbudget::domain::commitment::placement_payments;
     use taalbudget::domain::invoice_check::{check, PlacementInput};
-    use taalbudget::domain::progress::{low_attendance, unfunded_attempts, Period};
+    use taalbudget::domain::progress::{actual_start, late_start, low_attendance, unfunded_attempts, Period};
     let app = spawn_app().await;
     taalbudget::demo::fill(&app.db).await.unwrap();
     let contracts = store::contracts::list(&app.db).await.unwrap();
     let all = store::progress::all_reports(&app.db).await.unwrap();
     assert!(all.len() > 5_000, "{}", all.len());
+    let first = all.iter().map(|r| r.draft.period).min().unwrap();
+    let last = all.iter().map(|r| r.draft.period).max().unwrap();
+    assert_eq!((first.code(), last.code()), ("2022-01".to_string(), "2024-12".to_string()));
     let changes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM route_change").fetch_one(&app.db).await.unwrap();
     assert_eq!(changes, 3, "a switch, and a pause with its resume");
     let by_placement = store::progress::by_placement(all);
@@ -418,6 +538,15 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
         .collect();
     let low_refs: Vec<&str> = contracts.iter().filter(|c| low.contains(&c.id)).map(|c| c.reference.as_str()).collect();
     assert_eq!(low_refs, ["UTR-TAAL-2022-02"]);
+    let today = taalbudget::domain::dates::today();
+    let late = placements
+        .iter()
+        .filter(|p| {
+            let started = by_placement.get(&p.id).and_then(|r| actual_start(r));
+            started.is_some_and(|s| s.year() <= 2024) && late_start(p.pip_date, started, today).is_some()
+        })
+        .count();
+    assert!(late >= 3, "a few late starts: {late}");
 
     let mut found = Vec::new();
     let empty = Vec::new();
@@ -426,7 +555,8 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
         let pays: Vec<_> =
             ps.iter().map(|p| placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default()).collect();
         let mut period = Period::parse("2022-01").unwrap();
-        while period <= Period::parse("2025-12").unwrap() && period.end() < taalbudget::domain::dates::today() {
+        // The years the demo has reports for; later invoices have no report to check against.
+        while period <= Period::parse("2024-12").unwrap() && period.end() < today {
             let inputs = ps.iter().zip(&pays).map(|(p, pay)| PlacementInput {
                 placement_id: p.id,
                 client_number: p.client_number.as_str(),

@@ -193,3 +193,107 @@ async fn the_quality_dashboard_and_the_marks_page_lead_to_the_register_import_fo
     let (_, dashboard) = policy.get_html("/kwaliteit").await;
     assert!(!dashboard.contains("/registers/import"), "no link to what this role may not do");
 }
+
+/// Progress reports under Registerimport: the preview counts the rows and shows a report that conflicts with the
+/// stored one as an error; confirming the good rows makes a batch that leads to the timeline; undo removes
+/// exactly the batch's reports and keeps the one entered on screen.
+#[tokio::test]
+async fn progress_reports_are_imported_on_the_web_with_a_conflict_shown_and_undone() {
+    use crate::progress::{contract, placement, report};
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let c = contract(&app, "Taal Noord BV", "12345678", "UTR-A").await;
+    let p = placement(&app, c, "K-10", "2023-02-01", "2025-01-31", "2023-01-02").await;
+    let r = report(
+        &app,
+        p,
+        &[
+            ("period", "2023-02"),
+            ("first_lesson", "2023-02-01"),
+            ("offered", "40"),
+            ("attended", "36"),
+            ("absence", "4"),
+            ("absence_reason", "illness"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (form_status, form) = app.get_html("/registers/import?sjabloon=standaard-voortgang").await;
+    assert_eq!(form_status, StatusCode::OK);
+    assert!(form.contains("<option value=\"standaard-voortgang\" selected>"), "{form}");
+
+    // KvK, client, route, period, first lesson, offered, attended, absence, reason, catch-up, 4 levels, exams, remarks.
+    let bytes = file(
+        "standaard-voortgang",
+        &[
+            &["12345678", "K-10", "", "2023-02", "01-02-2023", "40", "30", "10", "ziekte", "", "", "", "", "", "", ""],
+            &["12345678", "K-10", "", "2023-03", "", "40", "38", "2", "ziekte", "", "A2", "", "", "", "", ""],
+            &[
+                "12345678",
+                "K-10",
+                "b1",
+                "2023-04",
+                "",
+                "40",
+                "32",
+                "8",
+                "ziekte",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "lezen 20-04-2023 geslaagd",
+                "",
+            ],
+        ],
+    );
+    let r = upload(&app, bytes, "standaard-voortgang").await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let job = location(&r);
+    let (status, _, page) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("<th scope=\"row\">Gelezen</th><td class=\"num\">3</td>"), "{page}");
+    assert!(page.contains("<th scope=\"row\">Nieuw</th><td class=\"num\">2</td>"), "{page}");
+    assert!(page.contains("<th scope=\"row\">Afgewezen</th><td class=\"num\">1</td>"), "{page}");
+    assert!(page.contains("Het bestand bevat 1 fout(en)"), "{page}");
+    assert!(
+        page.contains("Conflict: voor klant K-10 is over februari 2023 al een rapportage opgeslagen met andere cijfers (uren aanwezig"),
+        "the conflict is an error row: {page}"
+    );
+    assert!(
+        page.contains("Er wordt niets samengevoegd; de opgeslagen rapportage is op het scherm ingevoerd;"),
+        "no advice to undo an import that never happened: {page}"
+    );
+    assert!(page.contains("maart 2023"), "the good rows are previewed: {page}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM progress_report").await, 1, "the preview writes nothing");
+
+    let r = app.post_form(&format!("{job}/bevestigen"), &[("alleen_goede", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, batch, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+    assert!(batch.starts_with("/registers/import/batches/"), "{batch}");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM progress_report").await, 3);
+    assert_eq!(
+        count(&app, "SELECT attended_x100 FROM progress_report WHERE period = '2023-02'").await,
+        3600,
+        "not merged"
+    );
+    let (status, page) = app.get_html(&batch).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<th scope=\"row\">Soort</th><td>voortgangsrapportages</td>"), "{page}");
+    assert!(page.contains("<th scope=\"row\">Geïmporteerd</th><td class=\"num\">2</td>"), "{page}");
+    assert!(
+        page.contains("<p><a href=\"/plaatsingen\">Naar de plaatsingen</a> (elke plaatsing heeft een tijdlijn"),
+        "a way to the placements and their timelines: {page}"
+    );
+    let (_, timeline) = app.get_html(&format!("/plaatsingen/{p}/tijdlijn")).await;
+    assert!(timeline.contains("lezen 20-04-2023: geslaagd"), "{timeline}");
+
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM progress_report").await, 1, "undo keeps the report entered on screen");
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM exam_attempt").await, 0);
+    let (_, page) = app.get_html(&batch).await;
+    assert!(page.contains("ongedaan gemaakt door test-contract_manager"), "{page}");
+}
