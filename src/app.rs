@@ -106,10 +106,22 @@ impl App {
         // Expired sessions are removed hourly so the session table does not grow without bound.
         let cleanup = SqliteStore::new(self.state.db.clone());
         let cleaner = tokio::spawn(cleanup.continuously_delete_expired(tokio::time::Duration::from_secs(3600)));
+        // Connections do not checkpoint on their own (see store::connect): once a minute keeps the log short.
+        let db = self.state.db.clone();
+        let checkpointer = tokio::spawn(async move {
+            let mut every = tokio::time::interval(tokio::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                if let Err(e) = store::checkpoint(&db).await {
+                    tracing::warn!(error = %e, "het write-ahead log kon niet in de database worden overgenomen");
+                }
+            }
+        });
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         cleaner.abort();
+        checkpointer.abort();
         self.state.db.close().await;
         drop(self.claim);
         Ok(())

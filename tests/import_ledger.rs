@@ -137,6 +137,40 @@ fn undoing_a_batch_between_others_removes_exactly_its_own_lines() {
     assert_eq!((n, cents), (30, all[..30].iter().map(|l| l.amount.cents()).sum::<i64>()));
 }
 
+/// Connections do not checkpoint automatically (store::connect); an import hands the copy of the write-ahead log
+/// into the database file to a background task. With the pool still open, the lines reach the main file.
+#[test]
+fn an_import_moves_the_write_ahead_log_into_the_database_file_in_the_background() {
+    use taalbudget::import::{self, ledger, template, ImportOptions, ImportRequest};
+    let ctx = Ctx::new();
+    let file = ctx.path("groot.xlsx");
+    let ls = lines(3_000);
+    write_template_file(&file, "standaard-grootboek", &ls);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let db = taalbudget::store::connect(&ctx.db).await.unwrap();
+        let before = std::fs::metadata(&ctx.db).unwrap().len();
+        let req = ImportRequest {
+            path: file.clone(),
+            file_name: "groot.xlsx".into(),
+            template: template::find("standaard-grootboek").unwrap(),
+            actor: "test".into(),
+        };
+        let out = import::run(&db, ledger::Ledger, req, ImportOptions::default()).await.unwrap();
+        assert_eq!(out.summary.rows_imported, 3_000);
+        let mut grown = false;
+        for _ in 0..100 {
+            if std::fs::metadata(&ctx.db).unwrap().len() > before + 200_000 {
+                grown = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(grown, "the database file stayed near {before} bytes: the log was not checkpointed");
+        db.close().await;
+    });
+}
+
 fn file_with_two_bad_rows(ctx: &Ctx) -> std::path::PathBuf {
     let file = ctx.path("mixed.xlsx");
     xlsx(&file, |ws| {

@@ -261,6 +261,7 @@ pub async fn run<K: ImportKind>(
         let t = std::time::Instant::now();
         tx.commit().await?;
         tracing::debug!(commit_ms = t.elapsed().as_millis() as u64, "import commit");
+        store::checkpoint_in_background(db);
         summary.batch = Some(batch_id);
     } else {
         tx.rollback().await?;
