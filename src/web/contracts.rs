@@ -11,7 +11,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use time::Date;
 
-use super::forms::{error_summary, Field};
+use super::forms::{error_summary, error_summary_for, Field};
 use super::views::{ceiling_meter, Chrome};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
@@ -404,7 +404,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
             (super::progress::terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
 
             h2 #plafond { "Plafond en verplichtingen" }
-            (ceiling_meter(f.ceiling_pct, f.level, "plafond"))
+            (ceiling_meter(f.ceiling_pct, f.level, "plafond-meter"))
             @if f.level == CeilingLevel::Exceeded {
                 p.status.status-bad { "Het plafond is bereikt of overschreden: plaats geen nieuwe cursisten zonder besluit." }
             } @else if f.level == CeilingLevel::Warning {
@@ -524,15 +524,15 @@ struct TariffForm {
 fn tariff_form(chrome: &Chrome, c: &Contract, form: &TariffForm, errors: &FieldErrors) -> Markup {
     html! {
         h3 #nieuw-tarief { "Tarief toevoegen" }
-        (error_summary(errors, &[("route", "Leerroute"), ("valid_from", "Geldig vanaf"), ("valid_until", "Geldig tot en met"), ("amount", "Tarief")]))
+        (error_summary_for("tarief", errors, &[("route", "Leerroute"), ("valid_from", "Geldig vanaf"), ("valid_until", "Geldig tot en met"), ("amount", "Tarief")]))
         form method="post" action={"/contracten/" (c.id) "/tarieven#nieuw-tarief"} novalidate {
             (chrome.csrf_field())
-            (Field::new("route", "Leerroute", &form.route, errors).required().select(&route_options(c)))
+            (Field::new("route", "Leerroute", &form.route, errors).in_form("tarief").required().select(&route_options(c)))
             div.field-row {
-                (Field::new("valid_from", "Geldig vanaf", &form.valid_from, errors).required().hint("Indexatie: een nieuw tarief per 1 januari.").date())
-                (Field::new("valid_until", "Geldig tot en met", &form.valid_until, errors).hint("Leeg: tot een volgend tarief.").date())
+                (Field::new("valid_from", "Geldig vanaf", &form.valid_from, errors).in_form("tarief").required().hint("Indexatie: een nieuw tarief per 1 januari.").date())
+                (Field::new("valid_until", "Geldig tot en met", &form.valid_until, errors).in_form("tarief").hint("Leeg: tot een volgend tarief.").date())
             }
-            (Field::new("amount", "Tarief per cursist", &form.amount, errors).required().hint("Bijvoorbeeld 10.250,00").text())
+            (Field::new("amount", "Tarief per cursist", &form.amount, errors).in_form("tarief").required().hint("Bijvoorbeeld 10.250,00").text())
             button type="submit" { "Tarief toevoegen" }
         }
     }
@@ -604,10 +604,10 @@ fn milestone_form(chrome: &Chrome, c: &Contract, form: &MilestoneForm, errors: &
     html! {
         h3 #nieuwe-betaalmomenten { "Betaalmomenten vastleggen voor een leerroute" }
         p.hint { "Vervangt de betaalmomenten van de gekozen route. De aandelen tellen op tot precies 100%; het bedrag per moment wordt op de cent berekend, het restant valt op het laatste moment." }
-        (error_summary(errors, &[("route", "Leerroute"), ("shares", "Aandelen")]))
+        (error_summary_for("betaalmoment", errors, &[("route", "Leerroute"), ("shares", "Aandelen")]))
         form method="post" action={"/contracten/" (c.id) "/betaalmomenten#nieuwe-betaalmomenten"} novalidate {
             (chrome.csrf_field())
-            (Field::new("route", "Leerroute", &form.route, errors).required().select(&route_options(c)))
+            (Field::new("route", "Leerroute", &form.route, errors).in_form("betaalmoment").required().select(&route_options(c)))
             @if let Some(e) = errors.get("shares") { p.error-message #shares { span.visually-hidden { "Fout: " } (e) } }
             table {
                 caption { "Betaalmomenten (laat rijen leeg die u niet nodig heeft)" }

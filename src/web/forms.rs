@@ -13,11 +13,24 @@ pub struct Field<'a> {
     pub errors: &'a FieldErrors,
     pub hint: Option<&'a str>,
     pub required: bool,
+    /// Prefix for the element ids, for a page with several forms that share field names.
+    pub form: &'static str,
 }
 
 impl<'a> Field<'a> {
     pub fn new(name: &'static str, label: &'a str, value: &'a str, errors: &'a FieldErrors) -> Self {
-        Field { name, label, value, errors, hint: None, required: false }
+        Field { name, label, value, errors, hint: None, required: false, form: "" }
+    }
+
+    /// Gives the field's elements ids of their own (`{form}-{name}`) where another form on the page has a field
+    /// of the same name; pair with `error_summary_for(form, ..)`.
+    pub fn in_form(mut self, form: &'static str) -> Self {
+        self.form = form;
+        self
+    }
+
+    fn id(&self) -> String {
+        field_id(self.form, self.name)
     }
 
     pub fn hint(mut self, hint: &'a str) -> Self {
@@ -33,10 +46,10 @@ impl<'a> Field<'a> {
     fn described_by(&self) -> Option<String> {
         let mut ids = Vec::new();
         if self.hint.is_some() {
-            ids.push(format!("{}-hint", self.name));
+            ids.push(format!("{}-hint", self.id()));
         }
         if self.errors.get(self.name).is_some() {
-            ids.push(format!("{}-error", self.name));
+            ids.push(format!("{}-error", self.id()));
         }
         (!ids.is_empty()).then(|| ids.join(" "))
     }
@@ -45,12 +58,12 @@ impl<'a> Field<'a> {
         let error = self.errors.get(self.name);
         html! {
             div.field.has-error[error.is_some()] {
-                label for=(self.name) {
+                label for=(self.id()) {
                     (self.label)
                     @if self.required { span.required aria-hidden="true" { " *" } }
                 }
-                @if let Some(h) = self.hint { p.hint id={(self.name) "-hint"} { (h) } }
-                @if let Some(e) = error { p.error-message id={(self.name) "-error"} { span.visually-hidden { "Fout: " } (e) } }
+                @if let Some(h) = self.hint { p.hint id={(self.id()) "-hint"} { (h) } }
+                @if let Some(e) = error { p.error-message id={(self.id()) "-error"} { span.visually-hidden { "Fout: " } (e) } }
                 (control)
             }
         }
@@ -58,7 +71,7 @@ impl<'a> Field<'a> {
 
     pub fn input(&self, kind: &str) -> Markup {
         self.wrap(html! {
-            input type=(kind) id=(self.name) name=(self.name) value=(self.value)
+            input type=(kind) id=(self.id()) name=(self.name) value=(self.value)
                 required[self.required] aria-invalid=[self.errors.get(self.name).map(|_| "true")]
                 aria-describedby=[self.described_by()];
         })
@@ -74,7 +87,7 @@ impl<'a> Field<'a> {
 
     pub fn textarea(&self) -> Markup {
         self.wrap(html! {
-            textarea id=(self.name) name=(self.name) rows="4"
+            textarea id=(self.id()) name=(self.name) rows="4"
                 aria-invalid=[self.errors.get(self.name).map(|_| "true")]
                 aria-describedby=[self.described_by()] { (self.value) }
         })
@@ -83,7 +96,7 @@ impl<'a> Field<'a> {
     /// A select with (value, label) options; the current value is selected.
     pub fn select(&self, options: &[(&str, &str)]) -> Markup {
         self.wrap(html! {
-            select id=(self.name) name=(self.name) required[self.required]
+            select id=(self.id()) name=(self.name) required[self.required]
                 aria-invalid=[self.errors.get(self.name).map(|_| "true")]
                 aria-describedby=[self.described_by()] {
                 @for (value, label) in options {
@@ -103,8 +116,21 @@ pub fn checkbox(name: &str, label: &str, checked: bool) -> Markup {
     }
 }
 
+fn field_id(form: &str, name: &str) -> String {
+    if form.is_empty() {
+        name.to_string()
+    } else {
+        format!("{form}-{name}")
+    }
+}
+
 /// The list of problems at the top of a form, each linking to its field.
 pub fn error_summary(errors: &FieldErrors, labels: &[(&str, &str)]) -> Markup {
+    error_summary_for("", errors, labels)
+}
+
+/// `error_summary` for a form whose fields use `Field::in_form(form)`.
+pub fn error_summary_for(form: &str, errors: &FieldErrors, labels: &[(&str, &str)]) -> Markup {
     html! {
         @if !errors.is_empty() {
             div.error-summary role="alert" aria-labelledby="error-summary-title" tabindex="-1" {
@@ -112,7 +138,7 @@ pub fn error_summary(errors: &FieldErrors, labels: &[(&str, &str)]) -> Markup {
                 ul {
                     @for (field, message) in errors.iter() {
                         @let label = labels.iter().find(|(f, _)| *f == field).map(|(_, l)| *l).unwrap_or(field);
-                        li { a href={"#" (field)} { (label) ": " (message) } }
+                        li { a href={"#" (field_id(form, field))} { (label) ": " (message) } }
                     }
                 }
             }

@@ -103,6 +103,11 @@ async fn a_contract_with_tariffs_and_milestones_commits_its_placements_per_year_
     }
     let (status, page) = app.get_html(&format!("/contracten/{id}")).await;
     assert_eq!(status, StatusCode::OK);
+    // The page holds several forms; every label must point at exactly one element.
+    let ids: Vec<&str> = page.split(" id=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+    let mut seen = std::collections::HashSet::new();
+    let doubled: Vec<&&str> = ids.iter().filter(|id| !seen.insert(**id)).collect();
+    assert!(doubled.is_empty(), "ids used twice on the contract page: {doubled:?}");
     // K-1: 4.000 (2022), 3.000 (2023), 3.000 (2024); K-2: 4.200 (2023), 3.150 (2024), 3.150 (2024).
     assert!(page.contains("<th scope=\"row\">2022</th><td class=\"num\">€ 4.000,00</td>"), "{page}");
     assert!(page.contains("<th scope=\"row\">2023</th><td class=\"num\">€ 7.200,00</td>"));
