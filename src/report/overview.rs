@@ -271,8 +271,7 @@ pub async fn load(db: &Db, scenario_id: Option<i64>, cache: Option<&InputsCache>
         Some(cache) => {
             // Read the counter before the data: data changed meanwhile is then stored under the older
             // number and read again next time, never the other way round.
-            let version: i64 =
-                sqlx::query_scalar("SELECT n FROM overview_inputs_version WHERE id = 1").fetch_one(db).await?;
+            let version = crate::store::overview::inputs_version(db).await?;
             let hit =
                 cache.inner.lock().expect("cache lock").as_ref().filter(|(v, _)| *v == version).map(|(_, f)| f.clone());
             match hit {

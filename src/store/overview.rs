@@ -34,6 +34,12 @@ fn spend_rows(raw: Vec<RawSpend>) -> Vec<SpendRow> {
         .collect()
 }
 
+/// The counter that triggers move on every change to the overview's fixed inputs (providers, contracts,
+/// placements, funding, scenarios): a cache of those inputs is current while it stays the same.
+pub async fn inputs_version(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM overview_inputs_version WHERE id = 1").fetch_one(db).await
+}
+
 /// The kept aggregates (a few hundred rows at most, whatever the size of the ledger).
 pub async fn spend(db: &Db) -> sqlx::Result<Vec<SpendRow>> {
     let raw: Vec<RawSpend> = sqlx::query_as(
