@@ -123,28 +123,17 @@ pub async fn insert_report_in(
     batch: Option<i64>,
     actor: &str,
 ) -> sqlx::Result<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO progress_report (placement_id, provider_id, period, period_start, period_end, first_lesson,
-             offered_x100, attended_x100, absence_x100, absence_reason, catch_up_x100, level_reading, level_listening,
-             level_speaking, level_writing, remarks, batch_id, created_by, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    let id: i64 = bind_report(
+        sqlx::query_scalar(
+            "INSERT INTO progress_report (placement_id, provider_id, period, period_start, period_end, first_lesson,
+                 offered_x100, attended_x100, absence_x100, absence_reason, catch_up_x100, level_reading, level_listening,
+                 level_speaking, level_writing, remarks, batch_id, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        ),
+        placement_id,
+        provider_id,
+        d,
     )
-    .bind(placement_id)
-    .bind(provider_id)
-    .bind(d.period.code())
-    .bind(d.period.start())
-    .bind(d.period.end())
-    .bind(d.first_lesson)
-    .bind(d.offered.x100())
-    .bind(d.attended.x100())
-    .bind(d.absence.x100())
-    .bind(d.absence_reason.map(|r| r.code()).unwrap_or_default())
-    .bind(d.catch_up.x100())
-    .bind(&d.levels[0])
-    .bind(&d.levels[1])
-    .bind(&d.levels[2])
-    .bind(&d.levels[3])
-    .bind(&d.remarks)
     .bind(batch)
     .bind(actor)
     .bind(dates::now_timestamp())
@@ -450,6 +439,28 @@ pub async fn decide_difference(db: &Db, d: &NewDecision, actor: &str) -> sqlx::R
     Ok(id)
 }
 
+type ReportInsert<'q> = sqlx::query::QueryScalar<'q, sqlx::Sqlite, i64, sqlx::sqlite::SqliteArguments<'q>>;
+
+/// Binds a report's columns from placement_id up to remarks, in the order of both INSERT statements.
+fn bind_report<'q>(q: ReportInsert<'q>, placement: i64, provider: i64, d: &'q ReportDraft) -> ReportInsert<'q> {
+    q.bind(placement)
+        .bind(provider)
+        .bind(d.period.code())
+        .bind(d.period.start())
+        .bind(d.period.end())
+        .bind(d.first_lesson)
+        .bind(d.offered.x100())
+        .bind(d.attended.x100())
+        .bind(d.absence.x100())
+        .bind(d.absence_reason.map(|r| r.code()).unwrap_or_default())
+        .bind(d.catch_up.x100())
+        .bind(&d.levels[0])
+        .bind(&d.levels[1])
+        .bind(&d.levels[2])
+        .bind(&d.levels[3])
+        .bind(&d.remarks)
+}
+
 /// Reports to store in bulk: (placement, provider, report).
 pub type BulkReport = (i64, i64, ReportDraft);
 
@@ -469,25 +480,7 @@ pub async fn insert_reports_bulk(db: &Db, rows: &[BulkReport], actor: &str) -> s
         sql.push_str(" RETURNING id");
         let mut q = sqlx::query_scalar::<_, i64>(&sql);
         for (placement, provider, d) in chunk {
-            q = q
-                .bind(placement)
-                .bind(provider)
-                .bind(d.period.code())
-                .bind(d.period.start())
-                .bind(d.period.end())
-                .bind(d.first_lesson)
-                .bind(d.offered.x100())
-                .bind(d.attended.x100())
-                .bind(d.absence.x100())
-                .bind(d.absence_reason.map(|r| r.code()).unwrap_or_default())
-                .bind(d.catch_up.x100())
-                .bind(&d.levels[0])
-                .bind(&d.levels[1])
-                .bind(&d.levels[2])
-                .bind(&d.levels[3])
-                .bind(&d.remarks)
-                .bind(actor)
-                .bind(&now);
+            q = bind_report(q, *placement, *provider, d).bind(actor).bind(&now);
         }
         // New rowids are the table's maximum plus one, row after row, so the ids sorted are the rows in order
         // (SQLite does not promise RETURNING's own order).
