@@ -4,28 +4,10 @@ use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::store;
 
-use crate::helpers::{location, spawn_app, TestApp};
+use crate::helpers::{certified_provider, id_from, location, spawn_app, TestApp};
 
 /// A form post and the message it must come back with: (path, fields, message).
 type Case<'a> = (String, Vec<(&'a str, &'a str)>, &'a str);
-
-fn id_from(loc: &str, prefix: &str) -> i64 {
-    loc.trim_start_matches(prefix).split(['?', '#']).next().unwrap().parse().unwrap()
-}
-
-/// A provider with an indefinite mark since 2021.
-async fn certified_provider(app: &TestApp, name: &str, kvk: &str) -> i64 {
-    let r = app.post_form("/aanbieders", &[("name", name), ("kvk", kvk), ("active", "on")]).await;
-    let id = id_from(&location(&r), "/aanbieders/");
-    let r = app
-        .post_form(
-            &format!("/aanbieders/{id}/keurmerken"),
-            &[("status", "indefinite"), ("decision_date", "2021-01-01"), ("valid_from", "2021-01-01")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    id
-}
 
 fn contract_fields<'a>(provider: &'a str, reference: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![

@@ -116,6 +116,25 @@ pub fn extract_csrf(body: &str) -> Option<String> {
     Some(body[at..].split('"').next()?.to_string())
 }
 
+/// The id at the end of a redirect location such as `/aanbieders/7?melding=...`.
+pub fn id_from(loc: &str, prefix: &str) -> i64 {
+    loc.trim_start_matches(prefix).split(['?', '#']).next().unwrap().parse().unwrap()
+}
+
+/// A provider with an indefinite Blik op Werk mark since 2021.
+pub async fn certified_provider(app: &TestApp, name: &str, kvk: &str) -> i64 {
+    let r = app.post_form("/aanbieders", &[("name", name), ("kvk", kvk), ("active", "on")]).await;
+    let id = id_from(&location(&r), "/aanbieders/");
+    let r = app
+        .post_form(
+            &format!("/aanbieders/{id}/keurmerken"),
+            &[("status", "indefinite"), ("decision_date", "2021-01-01"), ("valid_from", "2021-01-01")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    id
+}
+
 pub fn location(r: &Response) -> String {
     r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }

@@ -5,23 +5,11 @@ use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::store;
 
-use crate::helpers::{import_ledger, ledger_line, location, spawn_app, TestApp};
-
-fn id_from(loc: &str, prefix: &str) -> i64 {
-    loc.trim_start_matches(prefix).split(['?', '#']).next().unwrap().parse().unwrap()
-}
+use crate::helpers::{certified_provider, id_from, import_ledger, ledger_line, location, spawn_app, TestApp};
 
 /// A certified provider with a contract for B1 (10.000,00; 40/30/30) and Z (8.000,00; 50/50).
 pub(crate) async fn contract(app: &TestApp, name: &str, kvk: &str, reference: &str) -> i64 {
-    let r = app.post_form("/aanbieders", &[("name", name), ("kvk", kvk), ("active", "on")]).await;
-    let provider = id_from(&location(&r), "/aanbieders/");
-    let r = app
-        .post_form(
-            &format!("/aanbieders/{provider}/keurmerken"),
-            &[("status", "indefinite"), ("decision_date", "2021-01-01"), ("valid_from", "2021-01-01")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let provider = certified_provider(app, name, kvk).await;
     let p = provider.to_string();
     let r = app
         .post_form(

@@ -12,23 +12,11 @@ use taalbudget::domain::quality::{ActionDraft, ActionSource, ActionStatus};
 use taalbudget::store;
 use time::Duration;
 
-use crate::helpers::{location, spawn_app, TestApp};
-
-fn id_from(loc: &str, prefix: &str) -> i64 {
-    loc.trim_start_matches(prefix).split(['?', '#']).next().unwrap().parse().unwrap()
-}
+use crate::helpers::{certified_provider, id_from, location, spawn_app, TestApp};
 
 /// A certified provider with one contract; returns (provider id, contract id).
 async fn provider_with_contract(app: &TestApp) -> (i64, i64) {
-    let r = app.post_form("/aanbieders", &[("name", "Taal BV"), ("kvk", "12345678"), ("active", "on")]).await;
-    let provider = id_from(&location(&r), "/aanbieders/");
-    let r = app
-        .post_form(
-            &format!("/aanbieders/{provider}/keurmerken"),
-            &[("status", "indefinite"), ("decision_date", "2021-01-01"), ("valid_from", "2021-01-01")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let provider = certified_provider(app, "Taal BV", "12345678").await;
     let p = provider.to_string();
     let r = app
         .post_form(
