@@ -10,8 +10,46 @@ pub fn display(date: Date) -> String {
 
 /// `2022-12-31`, for storage, JSON, CSV and `<input type=date>`.
 pub fn iso(date: Date) -> String {
-    // Formatted directly: imports call this for every line, and the format is fixed.
-    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+    iso_text(date).to_string()
+}
+
+/// The ISO text of a date without allocating, for the import's per-line work (storage and fingerprint).
+pub enum IsoText {
+    Digits([u8; 10]),
+    /// Years before 0 or after 9999, which no spreadsheet date reaches but `Date` allows.
+    Other(String),
+}
+
+impl std::ops::Deref for IsoText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            IsoText::Digits(d) => std::str::from_utf8(d).expect("ASCII digits"),
+            IsoText::Other(s) => s,
+        }
+    }
+}
+
+pub fn iso_text(date: Date) -> IsoText {
+    let (y, m, d) = (date.year(), u8::from(date.month()), date.day());
+    if !(0..=9999).contains(&y) {
+        return IsoText::Other(format!("{y:04}-{m:02}-{d:02}"));
+    }
+    let y = y as u16;
+    let digit = |n: u16| b'0' + (n % 10) as u8;
+    IsoText::Digits([
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        b'0' + m / 10,
+        b'0' + m % 10,
+        b'-',
+        b'0' + d / 10,
+        b'0' + d % 10,
+    ])
 }
 
 pub fn parse_iso(text: &str) -> Option<Date> {
@@ -59,6 +97,21 @@ mod tests {
         assert!(parse_form("04/03/2022").is_err());
         assert_eq!(display(date!(2022 - 12 - 31)), "31-12-2022");
         assert_eq!(iso(date!(2022 - 01 - 05)), "2022-01-05");
+    }
+
+    /// Stored identities hash the ISO text: the fast form must be byte for byte the formatted one.
+    #[test]
+    fn iso_text_is_the_formatted_date_for_every_year() {
+        for d in [date!(0000 - 01 - 01), date!(0999 - 12 - 31), date!(1900 - 02 - 28), date!(9999 - 12 - 31)] {
+            let formatted = format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day());
+            assert_eq!(&*iso_text(d), formatted);
+        }
+        assert_eq!(&*iso_text(date!(-0005 - 03 - 04)), "-005-03-04");
+        let mut d = date!(2022 - 01 - 01);
+        while d.year() == 2022 {
+            assert_eq!(&*iso_text(d), format!("2022-{:02}-{:02}", u8::from(d.month()), d.day()));
+            d = d.next_day().unwrap();
+        }
     }
 }
 

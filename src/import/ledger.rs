@@ -195,11 +195,23 @@ impl ImportKind for Ledger {
     /// The fingerprint's byte form is part of every stored identity: changing it would let a re-import of an
     /// old file through as new lines. Keep it as it is.
     fn fingerprint(&self, r: &LedgerLine, h: &mut Sha256) {
-        let opt = |o: Option<i64>| o.map(|v| v.to_string()).unwrap_or_default();
+        // Numbers as `to_string` writes them and the date as `dates::iso` does, without allocating: this runs
+        // for every line.
+        let (mut year_buf, mut period_buf, mut cents_buf) =
+            (itoa::Buffer::new(), itoa::Buffer::new(), itoa::Buffer::new());
+        let year = match r.fiscal_year {
+            Some(v) => year_buf.format(v),
+            None => "",
+        };
+        let period = match r.period {
+            Some(v) => period_buf.format(v),
+            None => "",
+        };
+        let date = crate::domain::dates::iso_text(r.booking_date);
         for part in [
-            crate::domain::dates::iso(r.booking_date).as_str(),
-            &opt(r.fiscal_year),
-            &opt(r.period),
+            &*date,
+            year,
+            period,
             &r.document,
             &r.line,
             &r.gl_account,
@@ -209,7 +221,7 @@ impl ImportKind for Ledger {
             &r.creditor_name,
             &r.invoice_number,
             &r.description,
-            &r.amount.cents().to_string(),
+            cents_buf.format(r.amount.cents()),
         ] {
             h.update(part.as_bytes());
             h.update([0x1f]);
@@ -269,4 +281,66 @@ impl ImportKind for Ledger {
         crate::store::attribution::apply_to_batch(tx, batch, actor).await?;
         Ok(())
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sha2::Digest;
+
+    /// The fingerprint as the first release wrote it (every part through `to_string`). Stored identities come
+    /// from it, so the allocation-free version must hash exactly the same bytes.
+    fn first_release_fingerprint(r: &LedgerLine) -> Vec<u8> {
+        let opt = |o: Option<i64>| o.map(|v| v.to_string()).unwrap_or_default();
+        let mut h = Sha256::new();
+        for part in [
+            crate::domain::dates::iso(r.booking_date).as_str(),
+            &opt(r.fiscal_year),
+            &opt(r.period),
+            &r.document,
+            &r.line,
+            &r.gl_account,
+            &r.cost_centre,
+            &r.task_field,
+            &r.creditor_number,
+            &r.creditor_name,
+            &r.invoice_number,
+            &r.description,
+            &r.amount.cents().to_string(),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        h.finalize().to_vec()
+    }
+
+    #[test]
+    fn fingerprint_bytes_are_those_of_the_first_release() {
+        let line = |year, period, cents| LedgerLine {
+            booking_date: time::macros::date!(2023 - 02 - 28),
+            fiscal_year: year,
+            period,
+            document: "BS0000001".into(),
+            line: "2".into(),
+            gl_account: "4301".into(),
+            cost_centre: "KP6100".into(),
+            task_field: "6.1".into(),
+            creditor_number: "100004".into(),
+            creditor_name: "Taalschool Utrecht BV".into(),
+            invoice_number: "F00000001".into(),
+            description: "Taalonderwijs B1-route".into(),
+            amount: Money::from_cents(cents),
+        };
+        for r in [line(Some(2023), Some(13), 123_456), line(None, None, -5), line(Some(-1), Some(0), 0)] {
+            let mut h = Sha256::new();
+            Ledger.fingerprint(&r, &mut h);
+            assert_eq!(h.finalize().to_vec(), first_release_fingerprint(&r));
+        }
+        // And one fixed value, so a change to both at once is caught too.
+        let mut h = Sha256::new();
+        Ledger.fingerprint(&line(Some(2023), Some(2), 123_456), &mut h);
+        assert_eq!(hex::encode(h.finalize()), FIXED);
+    }
+
+    const FIXED: &str = "c9b1d4388f88bddfbe4fb0938683a520753cd65630ae19e376c32b3d0c5de71f";
 }

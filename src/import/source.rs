@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, Xls, Xlsx};
+use compact_str::CompactString;
 
 use super::template::{CheckedTemplate, Encoding, FileType, SheetRef};
 
@@ -21,7 +22,9 @@ pub const MAX_CELL_CHARS: usize = 32_767;
 /// A cell value as read, before any template rule applies. Only the reader holds f64s.
 #[derive(Clone, Debug, PartialEq)]
 pub enum RawValue {
-    Text(String),
+    /// Inline up to 24 bytes: most ledger cells (codes, numbers, names) then cost the reader no allocation,
+    /// and the reader thread is the import's critical path (benches/import.rs).
+    Text(CompactString),
     Number(f64),
     Int(i64),
     /// A number cell formatted as a date.
@@ -37,7 +40,8 @@ impl RawValue {
     /// Bytes of text the value holds (0 for numbers), for memory budgets.
     pub fn text_len(&self) -> usize {
         match self {
-            RawValue::Text(s) | RawValue::DateIso(s) | RawValue::Error(s) => s.len(),
+            RawValue::Text(s) => s.len(),
+            RawValue::DateIso(s) | RawValue::Error(s) => s.len(),
             _ => 0,
         }
     }
@@ -45,7 +49,7 @@ impl RawValue {
     /// The cell as a person would read it, for error messages and the rejected-rows download.
     pub fn display(&self) -> String {
         match self {
-            RawValue::Text(s) => s.clone(),
+            RawValue::Text(s) => s.to_string(),
             RawValue::Number(f) => number_text(*f),
             RawValue::Int(i) => i.to_string(),
             RawValue::Date(d) => {
@@ -62,7 +66,8 @@ impl RawValue {
 /// A number as text without a spurious `.0`: codes like 4301 arrive as floats.
 pub fn number_text(f: f64) -> String {
     if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
+        // Without the formatting machinery: line and creditor numbers pass through here for every row.
+        itoa::Buffer::new().format(f as i64).to_string()
     } else {
         format!("{f}")
     }
@@ -374,7 +379,7 @@ fn text(s: &str) -> Option<RawValue> {
     if s.len() > MAX_CELL_CHARS && s.chars().count() > MAX_CELL_CHARS {
         return Some(RawValue::Text(s.chars().take(MAX_CELL_CHARS + 1).collect()));
     }
-    Some(RawValue::Text(s.to_string()))
+    Some(RawValue::Text(CompactString::from(s)))
 }
 
 fn convert_ref(v: &DataRef<'_>) -> Option<RawValue> {

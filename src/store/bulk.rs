@@ -4,8 +4,9 @@
 //! Here one prepared statement is bound with borrowed values and stepped once per row.
 //!
 //! The unsafe code is confined to this module: the statement borrows the locked handle, so the connection
-//! cannot be used through sqlx while it lives, and every binding is cleared before `execute` returns, so
-//! borrowed values never outlive the call that bound them.
+//! cannot be used through sqlx while it lives, and `execute` binds every parameter of the statement before each
+//! step, so a value borrowed by an earlier call is never read after that call returned. (Clearing the bindings
+//! after each row instead cost about 2% of an import's writing time.)
 
 use std::borrow::Cow;
 use std::ffi::{c_int, CStr};
@@ -35,6 +36,8 @@ impl From<Option<i64>> for Value<'_> {
 pub struct Statement<'h> {
     db: *mut ffi::sqlite3,
     stmt: *mut ffi::sqlite3_stmt,
+    /// The number of parameters: `execute` must be given exactly this many values.
+    params: usize,
     _handle: PhantomData<&'h mut ()>,
 }
 
@@ -57,17 +60,26 @@ impl<'h> Statement<'h> {
         if rc != ffi::SQLITE_OK {
             return Err(error(db, rc));
         }
-        Ok(Statement { db, stmt, _handle: PhantomData })
+        // SAFETY: `stmt` was just prepared successfully.
+        let params = unsafe { ffi::sqlite3_bind_parameter_count(stmt) } as usize;
+        Ok(Statement { db, stmt, params, _handle: PhantomData })
     }
 
-    /// Binds `values` to ?1, ?2, ... and steps once. Returns the first column of the first result row, if the
-    /// statement returns rows, and the number of rows changed.
+    /// Binds `values` to ?1, ?2, ... (one for every parameter) and steps once. Returns the first column of the
+    /// first result row, if the statement returns rows, and the number of rows changed.
     pub fn execute(&mut self, values: &[Value<'_>]) -> sqlx::Result<(Option<i64>, u64)> {
+        if values.len() != self.params {
+            return Err(sqlx::Error::Protocol(format!(
+                "de opdracht heeft {} parameters, maar kreeg {} waarden",
+                self.params,
+                values.len()
+            )));
+        }
         let result = self.bind_and_step(values);
-        // SAFETY: `stmt` is a live statement; resetting and clearing the bindings ends every borrow of `values`.
+        // SAFETY: `stmt` is a live statement. Reset does not read the bound values; they stay bound (pointing at
+        // memory that may be gone) until the next `execute` binds every parameter again, before its step.
         unsafe {
             ffi::sqlite3_reset(self.stmt);
-            ffi::sqlite3_clear_bindings(self.stmt);
         }
         result
     }
@@ -75,8 +87,8 @@ impl<'h> Statement<'h> {
     fn bind_and_step(&mut self, values: &[Value<'_>]) -> sqlx::Result<(Option<i64>, u64)> {
         for (i, v) in values.iter().enumerate() {
             let at = (i + 1) as c_int;
-            // SAFETY: `stmt` is live; SQLITE_STATIC is sound because `execute` clears the bindings before the
-            // borrowed text or blob can go away.
+            // SAFETY: `stmt` is live; SQLITE_STATIC is sound because SQLite reads a bound value only while
+            // stepping, and every step follows the binding of all parameters in the same `execute`.
             let rc = unsafe {
                 match *v {
                     Value::Int(n) => ffi::sqlite3_bind_int64(self.stmt, at, n),
@@ -177,4 +189,27 @@ fn error(db: *mut ffi::sqlite3, rc: c_int) -> sqlx::Error {
         (if code == 0 { rc } else { code }, text)
     };
     sqlx::Error::Database(Box::new(SqliteFailure { code, message }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Statement, Value};
+    use sqlx::Connection;
+
+    #[tokio::test]
+    async fn every_parameter_is_bound_on_every_row_or_the_row_is_refused() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE t (a INTEGER, b TEXT)").execute(&mut conn).await.unwrap();
+        let mut handle = conn.lock_handle().await.unwrap();
+        let mut insert = Statement::prepare(&mut handle, "INSERT INTO t (a, b) VALUES (?1, ?2)").unwrap();
+        for i in 0..3 {
+            let text = format!("rij {i}");
+            assert_eq!(insert.execute(&[Value::Int(i), Value::Text(&text)]).unwrap(), (None, 1));
+        }
+        // One value short: refused before anything is bound, so the previous row's text is never read again.
+        assert!(insert.execute(&[Value::Int(9)]).is_err());
+        drop(insert);
+        let mut count = Statement::prepare(&mut handle, "SELECT count(*) FROM t WHERE b LIKE 'rij %'").unwrap();
+        assert_eq!(count.execute(&[]).unwrap(), (Some(3), 0));
+    }
 }

@@ -115,11 +115,9 @@ pub async fn insert_ledger_lines(
          ON CONFLICT (identity) DO NOTHING",
     )?;
     let mut duplicates = Vec::new();
-    let mut date = String::with_capacity(10);
     for (i, p) in rows.iter().enumerate() {
         let r = &p.record;
-        date.clear();
-        date.push_str(&dates::iso(r.booking_date));
+        let date = dates::iso_text(r.booking_date);
         let (_, changed) = insert.execute(&[
             Value::Int(batch),
             Value::Int(p.row as i64),
