@@ -29,6 +29,8 @@ pub const UNCHANGED: &str = "ongewijzigd (dubbel)";
 const RAW_CHUNK: usize = 512;
 /// Chunks of raw rows that may wait for the mapper; the reader only blocks when all are full.
 const RAW_QUEUE: usize = 8;
+/// Chunks of records that may wait for the writer.
+const RECORD_QUEUE: usize = 4;
 /// A chunk of raw rows is also sent once it holds this much cell text, so rows of huge cells cannot pile up
 /// in the channel between reader and mapper.
 const RAW_CHUNK_BYTES: usize = 1 << 20;
@@ -175,7 +177,7 @@ pub async fn run<K: ImportKind>(
     tracing::debug!(
         total_ms = started.elapsed().as_millis() as u64,
         writing_ms = written.busy.as_millis() as u64,
-        mapping_ms = mapped.busy.saturating_sub(written.busy).as_millis() as u64,
+        mapping_ms = mapped.busy.as_millis() as u64,
         "import pipeline"
     );
     let Writer { mut tx, new_rows, total, preview, changes, rows_duplicate, duplicates, .. } = written;
@@ -253,7 +255,7 @@ struct Mapped {
     structural: bool,
     header: Option<RawRow>,
     rejected: Vec<RejectedRow>,
-    /// Time the mapper thread spent working (not waiting), its writing included, for the debug log.
+    /// Time the mapper spent on rows (waiting for room in the writer's queue included), for the debug log.
     busy: Duration,
 }
 
@@ -290,7 +292,7 @@ impl<R> Writer<R> {
         }
     }
 
-    /// Inserts one chunk of records and counts what was new and what was a duplicate. Called on the mapper's
+    /// Inserts one chunk of records and counts what was new and what was a duplicate. Runs on the writer's
     /// thread, which drives the kind's (async) insert to completion on the runtime `rt`.
     fn write<K: ImportKind<Record = R>>(
         &mut self,
@@ -344,41 +346,56 @@ impl<R> Writer<R> {
     }
 }
 
-/// Runs the reader on this thread, and the mapper and the writer together on one thread of their own: two
-/// busy threads for two cores. Reading the file is the critical path (the mapper and writer together need less
-/// time than the reader), so nothing the others do should take a core from it.
+/// Runs the reader on this thread, the mapper and the writer on threads of their own. Reading the file is the
+/// critical path, so the other two run at a lower priority: on a machine with two cores the three compete,
+/// and a reader that waits for a core delays everything, while the queues between the threads absorb the
+/// others' late starts.
 fn produce<K: ImportKind>(
     source: Source,
     kind: &K,
     template: &CheckedTemplate,
     sheet: String,
-    mut writer: Writer<K::Record>,
+    writer: Writer<K::Record>,
     progress: Option<Arc<AtomicU64>>,
 ) -> Result<(Mapped, Writer<K::Record>), ImportError> {
     let rt = tokio::runtime::Handle::current();
     let started = std::time::Instant::now();
+    let thread = |name: &str| std::thread::Builder::new().name(format!("import-{name}"));
+    let failed = |e: std::io::Error| ImportError::Internal(format!("kan het importeren niet starten: {e}"));
     std::thread::scope(|s| {
         let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(RAW_QUEUE);
-        let mapper = std::thread::Builder::new()
-            .name("import-mapper".into())
+        let (records_tx, records_rx) = std::sync::mpsc::sync_channel::<Vec<Prepared<K::Record>>>(RECORD_QUEUE);
+        let writer = thread("writer")
+            .spawn_scoped(s, move || {
+                yield_to_reader();
+                let mut writer = writer;
+                let mut stored = Ok(());
+                for chunk in records_rx.iter() {
+                    stored = writer.write(kind, &rt, &chunk);
+                    if stored.is_err() {
+                        // Dropping the receiver stops the mapper, and so the reader.
+                        break;
+                    }
+                }
+                (writer, stored)
+            })
+            .map_err(failed)?;
+        let mapper = thread("mapper")
             .spawn_scoped(s, move || {
                 yield_to_reader();
                 let mut m = Mapper::new(kind, template, sheet);
                 let mut batch = Vec::with_capacity(RECORD_CHUNK);
                 let mut busy = Duration::ZERO;
-                let mut stored = Ok(());
                 'rows: for chunk in raw_rx.iter() {
                     let t = std::time::Instant::now();
                     for row in chunk {
                         if !m.row(row, &mut batch) {
                             break 'rows;
                         }
-                        if batch.len() >= RECORD_CHUNK {
-                            stored = writer.write(kind, &rt, &batch);
-                            batch.clear();
-                            if stored.is_err() {
-                                break 'rows;
-                            }
+                        if batch.len() >= RECORD_CHUNK
+                            && records_tx.send(std::mem::replace(&mut batch, Vec::with_capacity(RECORD_CHUNK))).is_err()
+                        {
+                            break 'rows;
                         }
                     }
                     busy += t.elapsed();
@@ -388,12 +405,12 @@ fn produce<K: ImportKind>(
                 }
                 // Dropping the receiver stops the reader when the mapper gave up early (a layout problem).
                 drop(raw_rx);
-                if stored.is_ok() && !batch.is_empty() && !m.structural {
-                    stored = writer.write(kind, &rt, &batch);
+                if !batch.is_empty() && !m.structural {
+                    let _ = records_tx.send(batch);
                 }
-                (m, writer, stored, busy)
+                (m, busy)
             })
-            .map_err(|e| ImportError::Internal(format!("kan het importeren niet starten: {e}")))?;
+            .map_err(failed)?;
         let mut buf = Vec::with_capacity(RAW_CHUNK);
         let mut bytes = 0;
         let read = source.for_each_row(|row| {
@@ -410,8 +427,10 @@ fn produce<K: ImportKind>(
         }
         drop(raw_tx);
         tracing::debug!(reading_ms = started.elapsed().as_millis() as u64, "import file read");
-        let (mut m, writer, stored, busy) =
+        let (mut m, busy) =
             mapper.join().map_err(|_| ImportError::Internal("het importeren is onverwacht afgebroken".into()))?;
+        let (writer, stored) =
+            writer.join().map_err(|_| ImportError::Internal("het importeren is onverwacht afgebroken".into()))?;
         stored?;
         if !m.structural {
             read?;
