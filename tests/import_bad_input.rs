@@ -524,3 +524,93 @@ fn a_bsn_in_a_field_that_refuses_them() {
     });
     refused(&ctx, &file, tpath.to_str().unwrap(), 1, "lijkt een BSN");
 }
+
+/// A BIFF8 workbook (.xls) with one sheet "Grootboek" holding `cells` as (row, column, text or number), in a
+/// compound file as Excel writes it.
+fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
+    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut r = typ.to_le_bytes().to_vec();
+        r.extend((data.len() as u16).to_le_bytes());
+        r.extend(data);
+        r
+    }
+    let bof = |kind: u16| {
+        let mut d = 0x0600u16.to_le_bytes().to_vec();
+        d.extend(kind.to_le_bytes());
+        d.extend([0u8; 12]);
+        record(0x0809, &d)
+    };
+    let boundsheet = |at: u32| {
+        let mut d = at.to_le_bytes().to_vec();
+        d.extend([0, 0, 9, 0]);
+        d.extend(b"Grootboek");
+        record(0x0085, &d)
+    };
+    let mut globals = bof(0x0005);
+    // CODEPAGE 1200: BIFF8 text is UTF-16, as Excel writes it.
+    globals.extend(record(0x0042, &1200u16.to_le_bytes()));
+    let sheet_at = (globals.len() + boundsheet(0).len() + 4) as u32;
+    globals.extend(boundsheet(sheet_at));
+    globals.extend(record(0x000A, &[]));
+    let mut sheet = bof(0x0010);
+    for &(row, col, value) in cells {
+        let mut d = row.to_le_bytes().to_vec();
+        d.extend(col.to_le_bytes());
+        d.extend(0u16.to_le_bytes());
+        match value.parse::<f64>() {
+            Ok(n) => {
+                d.extend(n.to_le_bytes());
+                sheet.extend(record(0x0203, &d));
+            }
+            Err(_) => {
+                let units: Vec<u16> = value.encode_utf16().collect();
+                d.extend((units.len() as u16).to_le_bytes());
+                d.push(1);
+                d.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+                sheet.extend(record(0x0204, &d));
+            }
+        }
+    }
+    sheet.extend(record(0x000A, &[]));
+    globals.extend(sheet);
+    let mut book =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, std::fs::File::create(path).unwrap()).unwrap();
+    std::io::Write::write_all(&mut book.create_stream("/Workbook").unwrap(), &globals).unwrap();
+    book.flush().unwrap();
+}
+
+/// calamine reads every sheet of an .xls into a dense grid when it opens the file: one filled cell at IV65536
+/// would cost about 1 GB. The sheets are measured first and such a file is refused; a normal .xls still imports.
+#[test]
+fn an_xls_with_one_far_away_cell_is_refused_before_the_grid_is_built() {
+    let ctx = Ctx::new();
+    let mut cells = vec![
+        (0, 0, "Boekdatum"),
+        (0, 1, "Grootboekrekening"),
+        (0, 2, "Kostenplaats"),
+        (0, 3, "Omschrijving"),
+        (0, 4, "Bedrag"),
+        (1, 0, "01-02-2023"),
+        (1, 1, "4301"),
+        (1, 2, "KP100"),
+        (1, 3, "Cursus B1"),
+        (1, 4, "1234.56"),
+    ];
+    let good = ctx.path("goed.xls");
+    xls(&good, &cells);
+    let r = ctx.import(&good, "standaard-grootboek", &["--dry-run"]);
+    assert_eq!((r.code, r.n("rows_imported"), r.total()), (0, 1, "1234.56".to_string()), "{:?}", r.messages());
+
+    cells.push((65535, 255, "ver weg"));
+    let far = ctx.path("ver.xls");
+    xls(&far, &cells);
+    let size = std::fs::metadata(&far).unwrap().len();
+    assert!(size < 20_000, "a small file: {size} bytes");
+    refused(
+        &ctx,
+        &far,
+        "standaard-grootboek",
+        2,
+        "werkblad 'Grootboek' loopt tot cel IV65536 terwijl er maar 11 cellen gevuld zijn",
+    );
+}

@@ -290,6 +290,9 @@ impl Source {
             }
             Detected::Xls | Detected::Ods => {
                 let (names, range) = if detected == Detected::Xls {
+                    let mut file = file;
+                    super::extent::check_xls(&mut file)?;
+                    file.seek(SeekFrom::Start(0)).map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
                     let mut book = Xls::new(BufReader::new(file)).map_err(open_error)?;
                     let names = book.sheet_names();
                     let sheet = pick_sheet(&names, wanted)?;

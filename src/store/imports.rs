@@ -39,8 +39,10 @@ const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, importe
      rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at";
 
 pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result<i64> {
-    // A bulk insert touches the identity index all over; a 16 MB page cache keeps it in memory (the default is 2 MB).
-    sqlx::query("PRAGMA cache_size = -16000").execute(&mut **tx).await?;
+    // A bulk insert touches the identity index all over; a 64 MB page cache keeps it in memory up to about a
+    // million lines (the default is 2 MB). Measured at 1,000,000 rows: the writer took 4.9-5.2 s instead of
+    // 6.0-7.0 s with 16 MB, for a peak of 149 MB instead of 98 MB (benches/import.rs).
+    sqlx::query("PRAGMA cache_size = -65536").execute(&mut **tx).await?;
     // The first id this batch's ledger lines will get (see `entry_range`); the write lock is held from here on.
     sqlx::query_scalar(
         "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id)
