@@ -453,8 +453,8 @@ fn produce<K: ImportKind>(
 
 /// Lowers this thread's scheduling priority a little. Reading the file is the import's critical path: on a
 /// machine with two cores the reader, the mapper and the writer compete, and a reader that waits for a core
-/// delays everything, while the mapper has slack (its queue absorbs a late start). Only for threads that end
-/// with the import: a thread cannot raise its priority again.
+/// delays everything, while the mapper and the writer have slack (their queues absorb a late start). Only for
+/// threads that end with the import: a thread cannot raise its priority again.
 fn yield_to_reader() {
     #[cfg(target_os = "linux")]
     // SAFETY: gettid and setpriority have no memory effects; a failure only leaves the priority as it was.
@@ -517,8 +517,8 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             layout: None,
             header_raw: None,
             best: None,
-            seen_keys: HashMap::default(),
-            occurrences: HashMap::default(),
+            seen_keys: HashMap::new(),
+            occurrences: HashMap::new(),
             rows_seen: 0,
             rows_read: 0,
             rows_skipped: 0,
