@@ -34,6 +34,7 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_user))
         .with_state(state.clone())
         .layer(sessions)
+        .layer(axum::middleware::from_fn(session::busy_as_unavailable))
         .layer(axum::middleware::from_fn(middleware::render_errors))
         .layer(axum::middleware::from_fn(middleware::security_headers))
         .layer(DefaultBodyLimit::max(state.config.upload_limit));

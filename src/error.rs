@@ -1,5 +1,7 @@
 //! One error type for every handler. 4xx errors explain themselves in Dutch; 5xx errors are logged
-//! with their cause and shown as a short apology with the request id, never a stack trace.
+//! with their cause and shown as a short apology with the request id, never a stack trace. A database that
+//! stays busy (another connection holds SQLite's write lock past the busy timeout) is not a bug: it answers 503
+//! with `Retry-After`, wherever the error comes from.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,12 +24,23 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The database stayed locked by other work for longer than the busy timeout; the statement that met it
+    /// failed, so its transaction wrote nothing.
+    #[error("een ander werk slaat nu gegevens op; probeer het over enkele seconden opnieuw")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
+/// Seconds a client is asked to wait before trying a busy database again.
+pub const BUSY_RETRY_AFTER_SECS: u32 = 5;
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
+        if crate::store::is_busy(&e) {
+            tracing::warn!(error = %e, "database bezet; 503");
+            return AppError::Busy;
+        }
         AppError::Internal(e.into())
     }
 }
@@ -49,6 +62,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,12 +83,23 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        if let AppError::Internal(cause) = &self {
+        let this = match self {
+            // An error passed on with context (anyhow) may still be a busy database underneath.
+            AppError::Internal(cause) if cause.chain().any(crate::store::is_busy_cause) => {
+                tracing::warn!(error = ?cause, "database bezet; 503");
+                AppError::Busy
+            }
+            other => other,
+        };
+        let status = this.status();
+        if let AppError::Internal(cause) = &this {
             tracing::error!(error = ?cause, "interne fout");
         }
         let mut response = status.into_response();
-        response.extensions_mut().insert(ErrorInfo { status, message: self.public_message() });
+        if matches!(this, AppError::Busy) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, BUSY_RETRY_AFTER_SECS.into());
+        }
+        response.extensions_mut().insert(ErrorInfo { status, message: this.public_message() });
         response
     }
 }

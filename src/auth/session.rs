@@ -1,15 +1,21 @@
 //! Sessions: stored in SQLite, `HttpOnly` + `SameSite=Lax` cookie, idle and absolute timeouts,
 //! and the layer that puts the signed-in user into each request.
 
+use std::cell::Cell;
+
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use tower_sessions::cookie::SameSite;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::session_store::{self, SessionStore};
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::SqliteStore;
 
 use super::CurrentUser;
+use crate::error::AppError;
 use crate::store;
 use crate::web::AppState;
 
@@ -18,10 +24,10 @@ const USER_ID: &str = "user_id";
 const LOGIN_AT: &str = "login_at";
 
 /// Creates the session table if needed and returns the session layer for the configured timeouts.
-pub async fn layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<SqliteStore>> {
+pub async fn layer(state: &AppState) -> anyhow::Result<SessionManagerLayer<BusyAwareStore>> {
     let store = SqliteStore::new(state.db.clone());
     store.migrate().await?;
-    Ok(SessionManagerLayer::new(store)
+    Ok(SessionManagerLayer::new(BusyAwareStore(store))
         .with_name(COOKIE_NAME)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -70,4 +76,59 @@ pub async fn load_user(State(state): State<AppState>, session: Session, mut req:
         }
     }
     next.run(req).await
+}
+
+tokio::task_local! {
+    /// Set when the session store met a busy database during this request (see [`busy_as_unavailable`]).
+    static SESSION_STORE_BUSY: Cell<bool>;
+}
+
+/// The SQLite session store, noting when it meets a busy database. tower-sessions answers a failed save with a
+/// bare 500 after the handler ran, and the store hands on its errors as text only, so the failure is noted here
+/// and [`busy_as_unavailable`] turns that 500 into a 503.
+#[derive(Clone, Debug)]
+pub struct BusyAwareStore(SqliteStore);
+
+fn noted<T>(result: session_store::Result<T>) -> session_store::Result<T> {
+    if let Err(session_store::Error::Backend(message)) = &result {
+        if store::is_busy_message(message) {
+            // Outside a request (none in scope) there is nobody to answer.
+            let _ = SESSION_STORE_BUSY.try_with(|busy| busy.set(true));
+        }
+    }
+    result
+}
+
+#[async_trait::async_trait]
+impl SessionStore for BusyAwareStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        noted(self.0.create(record).await)
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        noted(self.0.save(record).await)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        noted(self.0.load(id).await)
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        noted(self.0.delete(id).await)
+    }
+}
+
+/// Wraps the session layer: a request whose session could not be read or stored because the database stayed
+/// busy answers 503 with `Retry-After` (the Dutch page says to try again in a few seconds) instead of 500.
+pub async fn busy_as_unavailable(req: Request, next: Next) -> Response {
+    let (response, busy) = SESSION_STORE_BUSY
+        .scope(Cell::new(false), async move {
+            let response = next.run(req).await;
+            (response, SESSION_STORE_BUSY.with(Cell::get))
+        })
+        .await;
+    if busy && response.status() == StatusCode::INTERNAL_SERVER_ERROR {
+        return AppError::Busy.into_response();
+    }
+    response
 }

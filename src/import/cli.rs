@@ -100,6 +100,7 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
         dry_run: args.dry_run,
         skip_invalid: args.skip_invalid,
         pause_before_commit: pause,
+        gate_before_write: None,
         progress: None,
     };
     let req =

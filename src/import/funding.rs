@@ -100,8 +100,10 @@ pub struct Funding {
     streams: HashMap<String, FundingStream>,
     /// Budget-line keys of earlier rows of this file, with their row, to refuse a second line for the same key.
     earlier: Mutex<HashMap<(i64, String, i32), u32>>,
-    /// Closed years that new rows of this batch fall in.
+    /// Closed years that new rows of this batch fall in, as the write phase found them.
     closed: Mutex<BTreeSet<i32>>,
+    /// The same as the read phase found them, for the preview.
+    closed_seen: Mutex<BTreeSet<i32>>,
     notes: Notes,
 }
 
@@ -112,6 +114,7 @@ impl Funding {
             streams: streams.into_iter().map(|(s, _)| (s.code.clone(), s)).collect(),
             earlier: Mutex::new(HashMap::new()),
             closed: Mutex::new(BTreeSet::new()),
+            closed_seen: Mutex::new(BTreeSet::new()),
             notes: Notes::default(),
         })
     }
@@ -251,66 +254,74 @@ impl ImportKind for Funding {
         self.notes.get(row)
     }
 
+    /// A new row in a closed year is noted for the preview's refusal (`dry_run_refusal`).
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<FundingRow>) -> sqlx::Result<Option<i64>> {
+        let existing: Option<(&'static str, i64, i64)> = match &p.record {
+            FundingRow::Allocation { allocation: a, .. } => sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, amount_cents FROM allocation
+                 WHERE stream_id = ? AND year = ? AND kind = ? AND reference = ? AND decided_on = ? ORDER BY id LIMIT 1",
+            )
+            .bind(a.stream_id)
+            .bind(a.year)
+            .bind(a.kind.code())
+            .bind(&a.reference)
+            .bind(a.date)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|(id, c)| ("allocation", id, c)),
+            FundingRow::Budget { line, .. } => sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, amount_cents FROM budget_line WHERE stream_id = ? AND category = ? AND year = ?",
+            )
+            .bind(line.stream_id)
+            .bind(&line.category)
+            .bind(line.year)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|(id, c)| ("budget_line", id, c)),
+        };
+        let Some((table, id, cents)) = existing else {
+            let year = p.record.year();
+            if store::funding::is_closed(conn, year).await? {
+                self.closed_seen.lock().expect("closed lock").insert(year);
+            }
+            return Ok(None);
+        };
+        let (what, amount) = match &p.record {
+            FundingRow::Allocation { code, allocation: a } => (
+                format!(
+                    "De {} {} van {code} voor {} ({})",
+                    a.kind.label().to_lowercase(),
+                    a.reference,
+                    a.year,
+                    dates::display(a.date)
+                ),
+                a.amount,
+            ),
+            FundingRow::Budget { code, line } => {
+                (format!("De begrotingspost {} van {code} voor {}", line.category, line.year), line.amount)
+            }
+        };
+        if let Some(n) = differs(&what, &[("Bedrag", cents == amount.cents())]) {
+            self.notes.set(p.row, format!("{n} (opgeslagen {}, bestand {amount})", Money::from_cents(cents)));
+        }
+        Ok(Some(batch_of(conn, table, id).await?))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<FundingRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = super::registers::batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
-            let existing: Option<(&'static str, i64, i64)> = match &p.record {
-                FundingRow::Allocation { allocation: a, .. } => sqlx::query_as::<_, (i64, i64)>(
-                    "SELECT id, amount_cents FROM allocation
-                     WHERE stream_id = ? AND year = ? AND kind = ? AND reference = ? AND decided_on = ? ORDER BY id LIMIT 1",
-                )
-                .bind(a.stream_id)
-                .bind(a.year)
-                .bind(a.kind.code())
-                .bind(&a.reference)
-                .bind(a.date)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|(id, c)| ("allocation", id, c)),
-                FundingRow::Budget { line, .. } => sqlx::query_as::<_, (i64, i64)>(
-                    "SELECT id, amount_cents FROM budget_line WHERE stream_id = ? AND category = ? AND year = ?",
-                )
-                .bind(line.stream_id)
-                .bind(&line.category)
-                .bind(line.year)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|(id, c)| ("budget_line", id, c)),
-            };
-            if let Some((table, id, cents)) = existing {
-                let (what, amount) = match &p.record {
-                    FundingRow::Allocation { code, allocation: a } => (
-                        format!(
-                            "De {} {} van {code} voor {} ({})",
-                            a.kind.label().to_lowercase(),
-                            a.reference,
-                            a.year,
-                            dates::display(a.date)
-                        ),
-                        a.amount,
-                    ),
-                    FundingRow::Budget { code, line } => {
-                        (format!("De begrotingspost {} van {code} voor {}", line.category, line.year), line.amount)
-                    }
-                };
-                if let Some(n) = differs(&what, &[("Bedrag", cents == amount.cents())]) {
-                    self.notes.set(p.row, format!("{n} (opgeslagen {}, bestand {amount})", Money::from_cents(cents)));
-                }
-                dups.push((i, batch_of(tx, table, id).await?));
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
                 continue;
             }
             let year = p.record.year();
-            let closed: Option<i64> = sqlx::query_scalar("SELECT year FROM year_close WHERE year = ?")
-                .bind(year)
-                .fetch_optional(&mut **tx)
-                .await?;
-            if closed.is_some() {
+            if store::funding::is_closed(tx, year).await? {
                 // Not written; `finish` refuses the batch, naming the year.
                 self.closed.lock().expect("closed lock").insert(year);
                 continue;
@@ -333,29 +344,27 @@ impl ImportKind for Funding {
     }
 
     fn dry_run_refusal(&self) -> Option<String> {
-        self.refusal()
+        refusal(&self.closed_seen)
     }
 
-    async fn finish(&self, _tx: &mut store::Tx, _batch: i64, _actor: &str) -> Result<(), FinishError> {
-        match self.refusal() {
+    async fn finish(&self, _tx: &mut store::Tx<'_>, _batch: i64, _actor: &str) -> Result<(), FinishError> {
+        match refusal(&self.closed) {
             Some(m) => Err(FinishError::Refused(m)),
             None => Ok(()),
         }
     }
 }
 
-impl Funding {
-    /// The refusal for new rows in closed years, if there are any.
-    fn refusal(&self) -> Option<String> {
-        let closed: Vec<String> = self.closed.lock().expect("closed lock").iter().map(|y| y.to_string()).collect();
-        if closed.is_empty() {
-            return None;
-        }
-        Some(format!(
-            "Het bestand bevat financiering voor {}, en {} afgesloten. Er is niets geïmporteerd; vraag een beheerder \
-             het jaar te heropenen of laat die regels weg.",
-            closed.join(" en "),
-            if closed.len() == 1 { "dat jaar is" } else { "die jaren zijn" }
-        ))
+/// The refusal for new rows in the closed years `closed`, if there are any.
+fn refusal(closed: &Mutex<BTreeSet<i32>>) -> Option<String> {
+    let closed: Vec<String> = closed.lock().expect("closed lock").iter().map(|y| y.to_string()).collect();
+    if closed.is_empty() {
+        return None;
     }
+    Some(format!(
+        "Het bestand bevat financiering voor {}, en {} afgesloten. Er is niets geïmporteerd; vraag een beheerder \
+         het jaar te heropenen of laat die regels weg.",
+        closed.join(" en "),
+        if closed.len() == 1 { "dat jaar is" } else { "die jaren zijn" }
+    ))
 }

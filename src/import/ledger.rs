@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 use super::template::{CheckedTemplate, SignConvention};
 use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
 use crate::money::Money;
+use crate::store;
 
 pub const BOOKING_DATE: usize = 0;
 pub const FISCAL_YEAR: usize = 1;
@@ -260,25 +261,60 @@ impl ImportKind for Ledger {
         ]
     }
 
+    async fn stored(&self, conn: &mut store::Conn, row: &Prepared<LedgerLine>) -> sqlx::Result<Option<i64>> {
+        Ok(store::imports::ledger_holders(conn, std::slice::from_ref(row)).await?.first().map(|(_, batch)| *batch))
+    }
+
+    async fn existing(&self, conn: &mut store::Conn, rows: &[Prepared<LedgerLine>]) -> sqlx::Result<Vec<(usize, i64)>> {
+        store::imports::ledger_holders(conn, rows).await
+    }
+
     async fn insert(
         &self,
-        tx: &mut crate::store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<LedgerLine>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
-        crate::store::imports::insert_ledger_lines(tx, batch, rows).await
+        store::imports::insert_ledger_lines(tx, batch, rows).await
+    }
+
+    /// A ledger export may hold a million lines: they wait in the staging database, not in memory.
+    fn staged(&self) -> bool {
+        true
+    }
+
+    async fn stage(
+        &self,
+        conn: &mut store::Conn,
+        rows: &[Prepared<LedgerLine>],
+        existing: &[(usize, i64)],
+    ) -> sqlx::Result<()> {
+        store::staging::stage_ledger_lines(conn, rows, existing).await
+    }
+
+    async fn staged_rows(
+        &self,
+        conn: &mut store::Conn,
+        after: u32,
+        limit: usize,
+    ) -> sqlx::Result<Vec<Prepared<LedgerLine>>> {
+        store::staging::staged_ledger_lines(conn, after, limit).await
+    }
+
+    async fn insert_staged(&self, tx: &mut store::Tx<'_>, batch: i64, only_new: bool) -> sqlx::Result<u64> {
+        store::staging::insert_staged_ledger_lines(tx, batch, only_new).await
     }
 
     /// A batch may not add spend to a closed year; new lines go through the attribution rules at once, so
     /// attributed + unattributed = imported holds the moment the batch is committed.
-    async fn finish(&self, tx: &mut crate::store::Tx, batch: i64, actor: &str) -> Result<(), super::FinishError> {
-        if let Some(year) = crate::store::imports::closed_year_in_batch(tx, batch).await? {
+    async fn finish(&self, tx: &mut store::Tx<'_>, batch: i64, actor: &str) -> Result<(), super::FinishError> {
+        if let Some(year) = store::imports::closed_year_in_batch(tx, batch).await? {
             return Err(super::FinishError::Refused(format!(
                 "Het bestand bevat boekingen in {year}, en dat jaar is afgesloten. Er is niets geïmporteerd; \
                  vraag een beheerder het jaar te heropenen of laat de regels van {year} weg."
             )));
         }
-        crate::store::attribution::apply_to_batch(tx, batch, actor).await?;
+        store::attribution::apply_to_batch(tx, batch, actor).await?;
         Ok(())
     }
 }

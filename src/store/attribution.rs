@@ -207,12 +207,12 @@ pub async fn apply(db: &Db, actor: &str) -> sqlx::Result<ApplyOutcome> {
 
 type Target = (i64, Option<i64>, Option<i64>, Option<i64>);
 
-pub async fn apply_in(tx: &mut Tx, actor: &str) -> sqlx::Result<ApplyOutcome> {
+pub async fn apply_in(tx: &mut Tx<'_>, actor: &str) -> sqlx::Result<ApplyOutcome> {
     apply_scoped(tx, actor, None).await
 }
 
 /// Applies the rules to one batch's new lines only: the rules did not change, so older lines keep theirs.
-pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+pub async fn apply_to_batch(tx: &mut Tx<'_>, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
     let any_rule: Option<i64> =
         sqlx::query_scalar("SELECT id FROM attribution_rule LIMIT 1").fetch_optional(&mut **tx).await?;
     if any_rule.is_none() {
@@ -222,7 +222,7 @@ pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Resul
     apply_scoped(tx, actor, Some(batch)).await
 }
 
-async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
+async fn apply_scoped(tx: &mut Tx<'_>, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
     let (first, last) = match batch {
         Some(b) => crate::store::imports::entry_range(tx, b).await?,
         None => (i64::MIN, i64::MAX),

@@ -8,7 +8,7 @@ use crate::domain::dates;
 
 /// Records who changed what. `before`/`after` are the entity's values as JSON (None for create/delete).
 pub async fn record(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     action: &str,
     entity: &str,

@@ -75,7 +75,7 @@ pub async fn insert(db: &Db, provider_id: i64, d: &Decision, actor: &str) -> sql
 }
 
 /// Inserts a decision inside a caller's transaction (the import engine commits many in one), audited.
-pub async fn insert_in(tx: &mut super::Tx, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
+pub async fn insert_in(tx: &mut super::Tx<'_>, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO certification (provider_id, status, decision_date, valid_from, valid_until, suspended_from,
              suspended_until, registration_number, note, created_at)

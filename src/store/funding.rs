@@ -197,13 +197,20 @@ pub async fn allocations(db: &Db, stream_id: Option<i64>) -> sqlx::Result<Vec<Al
 
 /// The last closed year. Closing a year closes every year before it too: a year's available money
 /// includes what the year before carries over, so an open earlier year could still move a closed one.
-pub async fn last_closed_year(tx: &mut Tx) -> sqlx::Result<Option<i32>> {
+/// Whether `year` is closed, on a caller's connection (for the import engine).
+pub async fn is_closed(conn: &mut super::Conn, year: i32) -> sqlx::Result<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT year FROM year_close WHERE year = ?").bind(year).fetch_optional(conn).await?;
+    Ok(found.is_some())
+}
+
+pub async fn last_closed_year(tx: &mut Tx<'_>) -> sqlx::Result<Option<i32>> {
     let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(&mut **tx).await?;
     Ok(y.map(|y| y as i32))
 }
 
 /// Refuses changes to a closed year, inside the caller's transaction.
-pub async fn ensure_open(tx: &mut Tx, year: i32) -> Result<(), FundingError> {
+pub async fn ensure_open(tx: &mut Tx<'_>, year: i32) -> Result<(), FundingError> {
     match last_closed_year(tx).await? {
         Some(last) if year <= last => Err(FundingError::ClosedYear(year)),
         _ => Ok(()),
@@ -218,7 +225,7 @@ pub async fn add_allocation(db: &Db, a: &Allocation, actor: &str) -> Result<i64,
 }
 
 pub async fn add_allocation_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     a: &Allocation,
     batch: Option<i64>,
     actor: &str,
@@ -280,7 +287,7 @@ pub async fn set_budget_line(db: &Db, l: &BudgetLine, actor: &str) -> Result<i64
 }
 
 pub async fn set_budget_line_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     l: &BudgetLine,
     batch: Option<i64>,
     actor: &str,

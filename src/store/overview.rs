@@ -65,7 +65,7 @@ pub async fn spend_fresh(db: &Db) -> sqlx::Result<Vec<SpendRow>> {
 
 /// Recomputes the aggregates from the ledger in the caller's transaction. The triggers keep them current;
 /// this is for bulk loads that bypass them (the benchmark) and for repair. Proven equal by the property test.
-pub async fn rebuild_aggregates(tx: &mut Tx) -> sqlx::Result<()> {
+pub async fn rebuild_aggregates(tx: &mut Tx<'_>) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM spend_aggregate").execute(&mut **tx).await?;
     sqlx::query(&format!(
         "INSERT INTO spend_aggregate (year, stream_id, contract_id, budget_line_id, amount_cents, lines) {FRESH}"
@@ -166,7 +166,7 @@ pub async fn scenario(db: &Db, id: i64) -> sqlx::Result<Option<(Scenario, i64)>>
     Ok(scenarios(db).await?.into_iter().find(|(s, _)| s.id == id))
 }
 
-async fn name_taken(tx: &mut Tx, name: &str, except: Option<i64>) -> sqlx::Result<bool> {
+async fn name_taken(tx: &mut Tx<'_>, name: &str, except: Option<i64>) -> sqlx::Result<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM scenario WHERE name = ? AND id IS NOT ?")
         .bind(name)
         .bind(except)
@@ -175,7 +175,7 @@ async fn name_taken(tx: &mut Tx, name: &str, except: Option<i64>) -> sqlx::Resul
     Ok(found.is_some())
 }
 
-async fn write_lines(tx: &mut Tx, id: i64, s: &Scenario) -> sqlx::Result<()> {
+async fn write_lines(tx: &mut Tx<'_>, id: i64, s: &Scenario) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM scenario_inflow WHERE scenario_id = ?").bind(id).execute(&mut **tx).await?;
     for l in &s.lines {
         sqlx::query(

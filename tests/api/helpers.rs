@@ -38,6 +38,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     TestApp { addr, db, client: client(), prefix, _dir: dir }
 }
 
+impl TestApp {
+    /// A test app for a server a test started itself (with database options of its own); `dir` holds the
+    /// database and lives as long as the app.
+    pub fn serving(addr: SocketAddr, db: Db, dir: tempfile::TempDir) -> TestApp {
+        TestApp { addr, db, client: client(), prefix: String::new(), _dir: dir }
+    }
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().unwrap()
 }

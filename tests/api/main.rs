@@ -22,3 +22,4 @@ mod register_imports;
 mod reports;
 mod retention;
 mod roles;
+mod write_lock;
