@@ -255,27 +255,87 @@ async fn a_session_ends_at_the_absolute_timeout_however_active() {
 }
 
 fn session_cookie(r: &reqwest::Response) -> Option<String> {
+    cookie_named(r, "taalbudget_sessie")
+}
+
+fn cookie_named(r: &reqwest::Response, name: &str) -> Option<String> {
     r.headers()
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_string())
-        .find(|c| c.starts_with("taalbudget_sessie="))
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+async fn session_rows(app: &TestApp) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM tower_sessions").fetch_one(&app.db).await.unwrap()
 }
 
 #[tokio::test]
-async fn the_session_cookie_is_httponly_lax_and_renewed_at_login() {
+async fn looking_at_the_login_page_writes_no_session() {
     let app = spawn_app().await;
     app.add_user("kees", Role::PolicyAdviser).await;
-    let before = session_cookie(&app.get("/login").await).expect("a session for the login form's token");
-    assert!(before.contains("HttpOnly") && before.contains("SameSite=Lax") && !before.contains("Secure"), "{before}");
-    let r = app.login("kees", PASSWORD).await;
-    let after = session_cookie(&r).expect("a new cookie at login");
-    let id = |c: &str| c.split(';').next().unwrap().to_string();
-    assert_ne!(id(&before), id(&after), "the session id changes at login");
+    assert_eq!(session_rows(&app).await, 0);
+    for _ in 0..3 {
+        let r = client().get(app.url("/login")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(session_cookie(&r), None);
+    }
+    // A failed login writes none either; only signing in does.
+    assert_eq!(app.login("kees", "verkeerd-wachtwoord").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(session_rows(&app).await, 0);
+    assert_eq!(app.login("kees", PASSWORD).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(session_rows(&app).await, 1);
+}
 
+#[tokio::test]
+async fn the_login_forms_token_lives_in_a_signed_cookie_and_the_session_cookie_is_httponly_lax_and_renewed() {
+    let app = spawn_app().await;
+    app.add_user("kees", Role::PolicyAdviser).await;
+    let r = app.get("/login").await;
+    assert_eq!(session_cookie(&r), None);
+    let csrf = cookie_named(&r, "taalbudget_csrf").expect("the login form's token cookie");
+    assert!(csrf.ends_with("; Path=/; HttpOnly; SameSite=Strict"), "{csrf}");
+    // The stylesheet needs no token.
+    assert_eq!(
+        cookie_named(&client().get(app.url("/static/style.css")).send().await.unwrap(), "taalbudget_csrf"),
+        None
+    );
+
+    // Without the cookie, or with a cookie of our own making, the token in the form is refused.
+    let token = crate::helpers::extract_csrf(&r.text().await.unwrap()).unwrap();
+    let fields = [("username", "kees"), ("password", PASSWORD), ("_csrf", token.as_str())];
+    let r = client().post(app.url("/login")).form(&fields).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let forged = format!("taalbudget_csrf={token}.{}", "0".repeat(64));
+    let r = client().post(app.url("/login")).header("cookie", forged).form(&fields).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A session id planted before login is not the one the signed-in session gets.
+    let plain = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let planted = "taalbudget_sessie=AAAAAAAAAAAAAAAAAAAAAA";
+    let r = plain.get(app.url("/login")).header("cookie", planted).send().await.unwrap();
+    let pair = cookie_named(&r, "taalbudget_csrf").unwrap().split(';').next().unwrap().to_string();
+    let token = crate::helpers::extract_csrf(&r.text().await.unwrap()).unwrap();
+    let r = plain
+        .post(app.url("/login"))
+        .header("cookie", format!("{planted}; {pair}"))
+        .form(&[("username", "kees"), ("password", PASSWORD), ("_csrf", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let after = session_cookie(&r).expect("a session cookie at login");
+    assert!(after.contains("HttpOnly") && after.contains("SameSite=Lax") && !after.contains("Secure"), "{after}");
+    assert!(!after.starts_with(&format!("{planted};")), "{after}");
+    let session = after.split(';').next().unwrap().to_string();
+    assert_eq!(plain.get(app.url("/")).header("cookie", session).send().await.unwrap().status(), StatusCode::OK);
+
+    // Behind HTTPS both cookies are Secure, and the browser is told to use HTTPS only.
     let secure = spawn_app_with(|c| c.secure_cookies = true).await;
-    let cookie = session_cookie(&secure.get("/login").await).unwrap();
-    assert!(cookie.contains("Secure"), "{cookie}");
+    let r = secure.get("/login").await;
+    assert!(cookie_named(&r, "taalbudget_csrf").unwrap().ends_with("; HttpOnly; SameSite=Strict; Secure"));
+    assert_eq!(r.headers()["strict-transport-security"], "max-age=31536000");
+    assert_eq!(app.get("/login").await.headers().get("strict-transport-security"), None, "not over plain HTTP");
 }
 
 #[tokio::test]
@@ -361,6 +421,72 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(h.get("referrer-policy").unwrap(), "same-origin", "{path}");
         assert!(h.get("x-request-id").is_some(), "{path}");
     }
+}
+
+#[tokio::test]
+async fn upload_forms_send_their_token_in_the_body_never_in_the_address() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    for page in ["/import", "/registers/import"] {
+        let (_, html) = app.get_html(page).await;
+        assert!(html.contains(&format!(r#"action="{page}" enctype="multipart/form-data""#)), "{page}");
+        assert!(!html.contains("_csrf="), "{page}");
+    }
+    let token = app.csrf().await;
+    let file = || reqwest::multipart::Part::bytes(b"Datum;Bedrag\n".to_vec()).file_name("a.csv");
+    // The token in the address only: refused, nothing read.
+    let form = reqwest::multipart::Form::new().text("sjabloon", "standaard-grootboek").part("bestand", file());
+    let r = app.client.post(app.url(&format!("/import?_csrf={token}"))).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The token as the form's first field: accepted (the check of the file follows).
+    let form = app.multipart_form().await.text("sjabloon", "standaard-grootboek").part("bestand", file());
+    let r = app.client.post(app.url("/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(location(&r).starts_with("/import/taken/"), "{}", location(&r));
+}
+
+#[tokio::test]
+async fn forms_take_at_most_one_megabyte_and_uploads_up_to_the_upload_limit() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let token = app.csrf().await;
+    let big = "x".repeat(1024 * 1024 + 1);
+    let message = "Het formulier is te groot: een formulier zonder bestand mag hoogstens 1 MB zijn. \
+                   Maak de ingevulde tekst korter en verstuur het opnieuw.";
+    // An ordinary form, its token first and then a description of over 1 MB.
+    let r = app
+        .client
+        .post(app.url("/scenarios"))
+        .form(&[("_csrf", token.as_str()), ("name", "Groot"), ("description", &big)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains(message));
+    // The same bytes as a file to a route that takes no files, token in the header.
+    let form = reqwest::multipart::Form::new().part("bestand", reqwest::multipart::Part::text(big.clone()));
+    let r =
+        app.client.post(app.url("/aanbieders")).header("x-csrf-token", &token).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(r.text().await.unwrap().contains(message));
+    // A body just under the limit is read as usual.
+    let r = app
+        .client
+        .post(app.url("/scenarios"))
+        .form(&[("_csrf", token.as_str()), ("name", ""), ("description", &big[..1000])])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(store::overview::scenarios(&app.db).await.unwrap().is_empty());
+    // An upload route takes a larger file.
+    let form = app
+        .multipart_form()
+        .await
+        .text("sjabloon", "standaard-grootboek")
+        .part("bestand", reqwest::multipart::Part::bytes(vec![b'x'; 3 * 1024 * 1024]).file_name("groot.csv"));
+    let r = app.client.post(app.url("/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
 }
 
 #[tokio::test]
