@@ -72,10 +72,26 @@ pub fn parse_form(text: &str) -> Result<Option<Date>, String> {
     Err(format!("'{t}' is geen geldige datum; gebruik dd-mm-jjjj, bijvoorbeeld 31-12-2022."))
 }
 
-/// Today's date in the Netherlands (server clock; CET/CEST offset is not needed for a date-level view
-/// except around midnight, where UTC is at most two hours behind).
+/// Today's date in the Netherlands (Europe/Amsterdam), whatever time zone the server runs in: from 1 January
+/// 00:00 Dutch time it is the new year, also for deciding which years may be closed.
 pub fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
+    in_amsterdam(time::OffsetDateTime::now_utc()).date()
+}
+
+/// The Dutch wall-clock time of an instant: CET (UTC+1), and CEST (UTC+2) from the last Sunday of March
+/// 01:00 UTC until the last Sunday of October 01:00 UTC, the EU rule since 1996. Written out because the
+/// server need not have a time-zone database.
+pub fn in_amsterdam(instant: time::OffsetDateTime) -> time::OffsetDateTime {
+    let utc = instant.to_offset(time::UtcOffset::UTC);
+    let year = utc.year();
+    let switch = |month: time::Month| {
+        let last = Date::from_calendar_date(year, month, 31).expect("March and October have 31 days");
+        let back = last.weekday().number_days_from_sunday() as i64;
+        (last - time::Duration::days(back)).with_hms(1, 0, 0).expect("01:00 exists").assume_utc()
+    };
+    let summer = utc >= switch(time::Month::March) && utc < switch(time::Month::October);
+    let hours = if summer { 2 } else { 1 };
+    utc.to_offset(time::UtcOffset::from_hms(hours, 0, 0).expect("a whole hour is a valid offset"))
 }
 
 /// Now as an ISO timestamp, for created/updated/audit columns.
@@ -97,6 +113,28 @@ mod tests {
         assert!(parse_form("04/03/2022").is_err());
         assert_eq!(display(date!(2022 - 12 - 31)), "31-12-2022");
         assert_eq!(iso(date!(2022 - 01 - 05)), "2022-01-05");
+    }
+
+    #[test]
+    fn dutch_time_follows_cet_and_cest_and_starts_the_year_at_dutch_midnight() {
+        use time::macros::datetime;
+        let nl = |utc: time::OffsetDateTime| {
+            let t = in_amsterdam(utc);
+            (t.date(), t.hour(), t.offset().whole_hours())
+        };
+        // New Year's Eve 23:30 UTC is already 1 January in the Netherlands.
+        assert_eq!(nl(datetime!(2026-12-31 23:30 UTC)), (date!(2027 - 01 - 01), 0, 1));
+        assert_eq!(nl(datetime!(2026-12-31 22:59 UTC)), (date!(2026 - 12 - 31), 23, 1));
+        // Summer time starts on the last Sunday of March (29 March 2026) at 01:00 UTC ...
+        assert_eq!(nl(datetime!(2026-03-29 00:59 UTC)), (date!(2026 - 03 - 29), 1, 1));
+        assert_eq!(nl(datetime!(2026-03-29 01:00 UTC)), (date!(2026 - 03 - 29), 3, 2));
+        // ... and ends on the last Sunday of October (25 October 2026) at 01:00 UTC.
+        assert_eq!(nl(datetime!(2026-10-25 00:59 UTC)), (date!(2026 - 10 - 25), 2, 2));
+        assert_eq!(nl(datetime!(2026-10-25 01:00 UTC)), (date!(2026 - 10 - 25), 2, 1));
+        // A last day of the month that is itself a Sunday (31 March 2024).
+        assert_eq!(nl(datetime!(2024-03-31 01:00 UTC)).2, 2);
+        assert_eq!(nl(datetime!(2024-03-30 12:00 UTC)).2, 1);
+        assert_eq!(nl(datetime!(2026-07-01 22:30 UTC)), (date!(2026 - 07 - 02), 0, 2));
     }
 
     /// Stored identities hash the ISO text: the fast form must be byte for byte the formatted one.

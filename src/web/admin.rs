@@ -242,6 +242,7 @@ struct PasswordForm {
 async fn reset_password(
     chrome: Chrome,
     admin: CurrentUser,
+    session: tower_sessions::Session,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Form(form): Form<PasswordForm>,
@@ -258,7 +259,14 @@ async fn reset_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &edit, &errors, None)).into_response());
     }
     let hash = password::hash(form.password).await?;
+    // Every session opened with the old password ends at its next request (see auth::session::load_user),
+    // except this one when admins set their own password.
     users::set_password(&state.db, id, &hash, admin.actor()).await.map_err(user_error)?;
+    if id == admin.id {
+        crate::auth::session::restamp(&session, &hash)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("sessie: {e}")))?;
+    }
     Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=wachtwoord")).into_response())
 }
 

@@ -39,7 +39,7 @@ pub fn routes() -> RouteTable {
     const R: Permission = Permission::ManageContracts;
     RouteTable::default()
         .get("/import", F, upload_form::<FINANCE>)
-        .post("/import", F, upload::<FINANCE>)
+        .upload("/import", F, upload::<FINANCE>)
         .get("/import/taken/{job}", F, job_page::<FINANCE>)
         .get("/import/taken/{job}/afgewezen.xlsx", F, rejected_xlsx::<FINANCE>)
         .post("/import/taken/{job}/bevestigen", F, confirm::<FINANCE>)
@@ -47,7 +47,7 @@ pub fn routes() -> RouteTable {
         .get("/import/batches/{id}/regels", F, batch_lines)
         .post("/import/batches/{id}/ongedaan", F, undo::<FINANCE>)
         .get("/registers/import", R, upload_form::<REGISTERS>)
-        .post("/registers/import", R, upload::<REGISTERS>)
+        .upload("/registers/import", R, upload::<REGISTERS>)
         .get("/registers/import/taken/{job}", R, job_page::<REGISTERS>)
         .get("/registers/import/taken/{job}/afgewezen.xlsx", R, rejected_xlsx::<REGISTERS>)
         .post("/registers/import/taken/{job}/bevestigen", R, confirm::<REGISTERS>)
@@ -219,7 +219,7 @@ fn upload_page(
             @if let Some(e) = error {
                 div.error-summary role="alert" tabindex="-1" { h2 { "Het bestand kon niet worden gecontroleerd" } p { (e) } }
             }
-            form method="post" action={(area.base()) "?_csrf=" (chrome.csrf)} enctype="multipart/form-data" {
+            form method="post" action=(area.base()) enctype="multipart/form-data" {
                 (chrome.csrf_field())
                 div.field {
                     label for="sjabloon" { "Sjabloon" }

@@ -141,7 +141,10 @@ async fn a_closed_year_refuses_imports_undos_and_assignments_and_its_figures_do_
     )
     .await;
     let before = reconciliation::for_year(&app.db, 2023).await.unwrap();
-    assert_eq!(app.post_form("/financiering/jaren/2023/afsluiten", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_form("/financiering/jaren/2023/afsluiten", &[("bevestigd", "ja")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
 
     // Importing more 2023 spend is refused as a whole.
     let more = import_ledger(&app, &[ledger_line("2023-12-31", "KP-INB", "2001", "Nagekomen", 10_00)]).await;

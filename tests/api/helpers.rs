@@ -72,6 +72,11 @@ impl TestApp {
         extract_csrf(&body).expect("a page with a CSRF field")
     }
 
+    /// A multipart form that starts with the CSRF token, as the upload forms do.
+    pub async fn multipart_form(&self) -> reqwest::multipart::Form {
+        reqwest::multipart::Form::new().text("_csrf", self.csrf().await)
+    }
+
     /// Posts a form as a browser would, with the session's CSRF token.
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let token = self.csrf().await;

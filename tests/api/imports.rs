@@ -31,11 +31,12 @@ fn workbook(lines: &[LedgerLine]) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> reqwest::Response {
-    let token = app.csrf().await;
-    let form = reqwest::multipart::Form::new()
+    let form = app
+        .multipart_form()
+        .await
         .text("sjabloon", template.to_string())
         .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    app.client.post(app.url(&format!("/import?_csrf={token}"))).multipart(form).send().await.unwrap()
+    app.client.post(app.url("/import")).multipart(form).send().await.unwrap()
 }
 
 /// Follows a job page until it stops refreshing; returns the final response's status, location and body.
