@@ -7,6 +7,7 @@ use super::ledger::LedgerLine;
 use super::template::{column_index, CheckedTemplate, HeaderRow, SheetRef, SignConvention};
 use super::FieldType;
 use crate::domain::dates;
+use crate::report::safe_csv::{Cell, CsvWriter};
 
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> String {
     format!("kan het voorbeeldbestand niet maken: {e}")
@@ -233,25 +234,35 @@ fn build(t: &CheckedTemplate, lines: &[LedgerLine], text_rows: &[Vec<String>]) -
     wb.save_to_buffer().map_err(xlsx_err)
 }
 
-/// A CSV in the template's delimiter and encoding with the given lines.
+/// A CSV in the template's delimiter and encoding with the given lines, through the export writer: amounts and
+/// whole numbers are numbers, text that would start a formula is neutralised.
 pub fn csv(t: &CheckedTemplate, lines: &[LedgerLine]) -> Result<Vec<u8>, String> {
     let settings = t.csv();
-    let mut w = csv::WriterBuilder::new().delimiter(settings.delimiter as u8).from_writer(Vec::new());
+    let mut w = CsvWriter::with_delimiter(settings.delimiter as u8, false);
     let cols = placement(t);
     let width = cols.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
-    let mut header = vec![String::new(); width];
+    let mut header = vec![""; width];
     for (col, h) in &cols {
-        header[*col as usize] = h.clone();
+        header[*col as usize] = h;
     }
-    w.write_record(&header).map_err(|e| e.to_string())?;
+    w.header(header).map_err(|e| e.to_string())?;
     for line in lines {
-        let mut rec = vec![String::new(); width];
+        let mut rec = vec![Cell::Empty; width];
         for (c, (col, _)) in t.columns.iter().zip(&cols) {
-            rec[*col as usize] = field_text(t, t.fields[c.field].name, line);
+            let field = t.fields[c.field];
+            rec[*col as usize] = match field.ty {
+                FieldType::Amount => field_cents(t, field.name, line)
+                    .map_or(Cell::Empty, |cents| Cell::DutchMoney(crate::money::Money::from_cents(cents))),
+                FieldType::Integer { .. } => {
+                    let v = field_text(t, field.name, line);
+                    v.parse::<i64>().map_or(Cell::from(v), Cell::Int)
+                }
+                FieldType::Date | FieldType::Text { .. } => Cell::from(field_text(t, field.name, line)),
+            };
         }
-        w.write_record(&rec).map_err(|e| e.to_string())?;
+        w.row(rec).map_err(|e| e.to_string())?;
     }
-    let text = String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(w.finish().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     Ok(match settings.encoding {
         super::template::Encoding::Utf8 => text.into_bytes(),
         super::template::Encoding::Windows1252 => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),

@@ -3,3 +3,4 @@
 pub mod export;
 pub mod overview;
 pub mod reconciliation;
+pub mod safe_csv;

@@ -14,6 +14,7 @@ use crate::auth::roles::{Permission, Role};
 use crate::auth::{password, password_problem, CurrentUser};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
+use crate::report::safe_csv::{Cell, CsvWriter};
 use crate::store::audit::{self, AuditFilter, AuditRow};
 use crate::store::users::{self, User, UserError};
 
@@ -333,24 +334,23 @@ fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
 
 async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilter>) -> AppResult<Response> {
     let rows = audit::list(&state.db, &filter, i64::MAX).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(e.into());
-    out.write_record(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"]).map_err(fail)?;
+    let mut out = CsvWriter::new();
+    out.header(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"]).map_err(fail)?;
     for r in &rows {
-        out.write_record([
-            r.id.to_string().as_str(),
-            &r.at,
-            &r.actor,
-            &r.action,
-            &r.entity,
-            &r.entity_id,
-            r.before_json.as_deref().unwrap_or(""),
-            r.after_json.as_deref().unwrap_or(""),
+        out.row([
+            Cell::from(r.id),
+            (&r.at).into(),
+            (&r.actor).into(),
+            (&r.action).into(),
+            (&r.entity).into(),
+            (&r.entity_id).into(),
+            r.before_json.as_deref().unwrap_or("").into(),
+            r.after_json.as_deref().unwrap_or("").into(),
         ])
         .map_err(fail)?;
     }
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?);
+    let body = out.finish().map_err(fail)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),

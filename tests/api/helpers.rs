@@ -16,6 +16,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     /// The path prefix the app is served under ("" for the root); `url()` puts it in front of every path.
     pub prefix: String,
+    /// The database file, for running the command line against the same data.
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -31,11 +33,12 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.secure_cookies = false;
     adjust(&mut config);
     let prefix = config.path_prefix.clone();
+    let db_path = config.db_path.clone();
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr;
     let db = app.state.db.clone();
     tokio::spawn(app.serve());
-    TestApp { addr, db, client: client(), prefix, _dir: dir }
+    TestApp { addr, db, client: client(), prefix, db_path, _dir: dir }
 }
 
 impl TestApp {
@@ -111,6 +114,7 @@ impl TestApp {
             db: self.db.clone(),
             client: client(),
             prefix: self.prefix.clone(),
+            db_path: self.db_path.clone(),
             _dir: tempfile::tempdir().unwrap(),
         }
     }
