@@ -7,6 +7,7 @@ mod auth;
 mod backup;
 mod config;
 mod contracts;
+mod figures;
 mod funding;
 mod helpers;
 mod imports;
