@@ -91,6 +91,17 @@ pub fn ceiling_meter(pct: rust_decimal::Decimal, level: CeilingLevel, id: &str) 
     }
 }
 
+/// A provider's Blik op Werk mark in its one set of words (the class adds colour, the words carry the meaning).
+pub fn mark_status(m: &crate::domain::certification::MarkStatus) -> Markup {
+    use crate::domain::certification::Tone;
+    let class = match m.tone() {
+        Tone::Ok => "status-ok",
+        Tone::Warn => "status-warn",
+        Tone::Bad => "status-bad",
+    };
+    html! { span.status.(class) { (m.words()) } }
+}
+
 impl Chrome {
     pub fn page(&self, title: &str, body: Markup) -> Markup {
         layout::page(self, title, body)
