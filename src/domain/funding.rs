@@ -359,36 +359,6 @@ mod tests {
 /// Key of a contract's money from one stream in one year: (stream id, contract id, year).
 pub type ContractYear = (i64, i64, i32);
 
-/// committed(S,Y): per contract, the payments expected in Y from placements funded by S, less what was
-/// already invoiced to that contract from S in Y (never below zero), summed per stream and year.
-pub fn committed_by_stream_year(
-    expected: &BTreeMap<ContractYear, Money>,
-    invoiced: &BTreeMap<ContractYear, Money>,
-) -> BTreeMap<(i64, i32), Money> {
-    let mut out: BTreeMap<(i64, i32), Money> = BTreeMap::new();
-    for (&(stream, contract, year), &amount) in expected {
-        let done = invoiced.get(&(stream, contract, year)).copied().unwrap_or_default();
-        let open = if amount > done { amount - done } else { Money::ZERO };
-        *out.entry((stream, year)).or_default() += open;
-    }
-    out
-}
-
-#[cfg(test)]
-mod committed_tests {
-    use super::*;
-
-    #[test]
-    fn what_was_invoiced_is_no_longer_committed_and_overbilling_does_not_go_negative() {
-        let m = Money::from_cents;
-        let expected = BTreeMap::from([((1, 10, 2023), m(10_000)), ((1, 11, 2023), m(5_000)), ((2, 10, 2023), m(700))]);
-        let invoiced = BTreeMap::from([((1, 10, 2023), m(4_000)), ((1, 11, 2023), m(9_000))]);
-        let c = committed_by_stream_year(&expected, &invoiced);
-        assert_eq!(c[&(1, 2023)], m(6_000));
-        assert_eq!(c[&(2, 2023)], m(700));
-    }
-}
-
 /// What a user typed into the stream form (cohorts gathered from one checkbox each).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]

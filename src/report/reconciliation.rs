@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::domain::commitment::placement_payments;
-use crate::domain::funding::{
-    budget_overrun, granted_by_year, year_figures, BudgetLine, ContractYear, FundingStream, YearFigures,
-};
+use crate::domain::commitment::Commitments;
+use crate::domain::dates;
+use crate::domain::funding::{budget_overrun, granted_by_year, year_figures, BudgetLine, FundingStream, YearFigures};
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -21,37 +20,19 @@ pub struct StreamReconciliation {
     pub overruns: BTreeMap<i32, Money>,
 }
 
-/// Expected payments per (stream, contract, year) from placements, through each cohort's default stream.
-pub async fn expected_by_stream(db: &Db) -> sqlx::Result<BTreeMap<ContractYear, Money>> {
-    let contracts = store::contracts::list(db).await?;
-    let placements = store::placements::list(db, None).await?;
-    let cohort_streams = store::funding::cohort_streams(db).await?;
-    let mut out: BTreeMap<ContractYear, Money> = BTreeMap::new();
-    for p in &placements {
-        let (Some(stream), Some(contract)) =
-            (cohort_streams.get(&p.cohort), contracts.iter().find(|c| c.id == p.contract_id))
-        else {
-            continue;
-        };
-        for payment in placement_payments(&contract.terms, p.route, &p.schedule).unwrap_or_default() {
-            *out.entry((*stream, contract.id, payment.due_date.year())).or_default() += payment.amount;
-        }
-    }
-    Ok(out)
-}
-
-/// Figures for every stream over `years`. Actual spend per stream and contract comes from attributed
-/// ledger lines (`invoiced`), keyed like the expected payments.
+/// Figures for every stream over `years`: actual spend per stream from attributed ledger lines, committed from
+/// the commitments (see `domain::commitment`).
 pub async fn build(
     db: &Db,
     years: std::ops::RangeInclusive<i32>,
     actual_by_stream: &BTreeMap<(i64, i32), Money>,
-    invoiced: &BTreeMap<ContractYear, Money>,
+    commitments: &Commitments,
 ) -> sqlx::Result<Vec<StreamReconciliation>> {
     let streams = store::funding::streams(db).await?;
     let allocations = store::funding::allocations(db, None).await?;
     let lines = store::funding::budget_lines(db, None).await?;
-    let committed = crate::domain::funding::committed_by_stream_year(&expected_by_stream(db).await?, invoiced);
+    let committed: BTreeMap<(i64, i32), Money> =
+        commitments.per_stream_year().into_iter().filter_map(|((s, y), c)| s.map(|s| ((s, y), c.open()))).collect();
     Ok(streams
         .into_iter()
         .map(|(stream, _)| {
@@ -125,7 +106,8 @@ impl YearReport {
 
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
     let sums = store::attribution::sums(db).await?;
-    let streams = build(db, year..=year, &sums.actual_by_stream, &sums.invoiced).await?;
+    let commitments = super::commitments::load(db, None, dates::today()).await?.commitments;
+    let streams = build(db, year..=year, &sums.actual_by_stream, &commitments).await?;
     let streams_out = streams
         .iter()
         .map(|r| {
@@ -151,7 +133,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
             }
         })
         .collect();
-    let flags = flags(db, year, &streams, &sums).await?;
+    let flags = flags(db, year, &streams, &commitments).await?;
     Ok(YearReport {
         year,
         imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
@@ -165,7 +147,7 @@ async fn flags(
     db: &Db,
     year: i32,
     streams: &[StreamReconciliation],
-    sums: &store::attribution::LedgerSums,
+    commitments: &Commitments,
 ) -> sqlx::Result<Vec<Flag>> {
     use crate::domain::certification::holds_valid_mark;
     let lines =
@@ -244,15 +226,13 @@ async fn flags(
         "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
         without_mark,
     );
-    let expected = expected_by_stream(db).await?;
+    // Per stream: an invoice on one stream does not pay for a payment another stream (or none) was to fund.
     let over: Vec<(i64, Money)> = contracts
         .iter()
         .filter_map(|c| {
-            let invoiced: Money =
-                sums.invoiced.iter().filter(|((_, cid, y), _)| *cid == c.id && *y == year).map(|(_, m)| *m).sum();
-            let expect: Money =
-                expected.iter().filter(|((_, cid, y), _)| *cid == c.id && *y == year).map(|(_, m)| *m).sum();
-            (invoiced > expect).then(|| (c.id, invoiced - expect))
+            let above: Money =
+                commitments.of_contract(c.id).filter(|((_, _, y), _)| *y == year).map(|(_, x)| x.over_invoiced()).sum();
+            (!above.is_zero()).then_some((c.id, above))
         })
         .collect();
     push("contract_above_expected", "Contracten met meer gefactureerd dan verwacht (id's zijn contracten)", over);

@@ -515,6 +515,20 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
     Ok(s)
 }
 
+/// A contract's attributed ledger lines summed per (stream, booking date), oldest first (for the day its
+/// ceiling was reached).
+pub async fn contract_invoices(db: &Db, contract_id: i64) -> sqlx::Result<Vec<(i64, Date, Money)>> {
+    let rows: Vec<(i64, Date, i64)> = sqlx::query_as(
+        "SELECT a.stream_id, e.booking_date, SUM(e.amount_cents)
+         FROM ledger_attribution a JOIN ledger_entry e ON e.id = a.ledger_entry_id
+         WHERE a.contract_id = ? GROUP BY 1, 2 ORDER BY 2, 1",
+    )
+    .bind(contract_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|(s, d, c)| (s, d, Money::from_cents(c))).collect())
+}
+
 /// Creditor numbers linked to providers.
 pub async fn creditor_links(db: &Db) -> sqlx::Result<Vec<(String, i64, String)>> {
     sqlx::query_as(

@@ -11,11 +11,11 @@ use maud::{html, Markup};
 use time::Date;
 
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{mark_status, Chrome};
 use super::{quality_plans, AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::certification::{self, Standing};
+use crate::domain::certification::MarkStatus;
 use crate::domain::dates;
 use crate::domain::quality::{
     check_norms, display_decimal, is_overdue, validate_action, validate_result, ActionForm, ActionSource, ActionStatus,
@@ -101,7 +101,7 @@ fn compare(results: Vec<StoredResult>, norms: &[(String, Norm)]) -> Vec<ResultCh
 
 struct DashboardRow {
     provider: Provider,
-    standing: Standing,
+    mark: MarkStatus,
     latest_plan: Option<PlanVersion>,
     open: usize,
     overdue: usize,
@@ -132,7 +132,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             .collect();
         checks.sort_by(|a, b| b.1.outcome.cmp(&a.1.outcome).then(a.0.cmp(&b.0)));
         rows.push(DashboardRow {
-            standing: certification::standing(decisions.get(&p.id).unwrap_or(&none), today),
+            mark: MarkStatus::of(decisions.get(&p.id).unwrap_or(&none), today),
             latest_plan: own_plans.iter().max_by_key(|v| (v.submitted_on, v.id)).cloned(),
             open: own_actions.iter().filter(|a| !a.status.is_closed()).count(),
             overdue: own_actions.iter().filter(|a| is_overdue(a.status, a.due_date, today)).count(),
@@ -144,18 +144,12 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
     // Who needs a conversation first: no valid mark, then overdue actions, then results below the norm.
     let urgency = |r: &DashboardRow| {
         let worst = r.checks.iter().map(|(_, c)| c.outcome).max();
-        (
-            !matches!(r.standing, Standing::Valid { .. }),
-            r.overdue,
-            worst == Some(NormOutcome::Red),
-            worst == Some(NormOutcome::Amber),
-            r.open,
-        )
+        (!r.mark.is_valid(), r.overdue, worst == Some(NormOutcome::Red), worst == Some(NormOutcome::Amber), r.open)
     };
     rows.sort_by(|a, b| urgency(b).cmp(&urgency(a)).then_with(|| a.provider.name.cmp(&b.provider.name)));
     let overdue_total: usize = rows.iter().map(|r| r.overdue).sum();
     let red_total = rows.iter().filter(|r| r.checks.iter().any(|(_, c)| c.outcome == NormOutcome::Red)).count();
-    let no_mark = rows.iter().filter(|r| !matches!(r.standing, Standing::Valid { .. })).count();
+    let no_mark = rows.iter().filter(|r| !r.mark.is_valid()).count();
     Ok(chrome.page(
         "Kwaliteit",
         html! {
@@ -186,7 +180,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                     @for r in &rows {
                         tr {
                             th scope="row" { a href={"/kwaliteit/aanbieders/" (r.provider.id)} { (r.provider.name) } }
-                            td { (standing_text(&r.standing)) }
+                            td { (mark_status(&r.mark)) }
                             td {
                                 @match &r.latest_plan {
                                     Some(p) => {
@@ -220,17 +214,6 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             }
         },
     ))
-}
-
-fn standing_text(s: &Standing) -> Markup {
-    html! {
-        @match s {
-            Standing::Valid { until: Some(u), .. } => { span.status.status-ok { "Geldig" } " t/m " (dates::display(*u)) }
-            Standing::Valid { until: None, .. } => { span.status.status-ok { "Geldig" } " onbepaalde tijd" }
-            Standing::Suspended { until } => { span.status.status-bad { "Geschorst" } @if let Some(u) = until { " t/m " (dates::display(*u)) } }
-            Standing::NotValid { .. } => { span.status.status-bad { "Geen geldig keurmerk" } }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -429,7 +412,7 @@ async fn save_result(
 /// Everything the report shows, for the screen and the xlsx alike.
 pub struct ProviderReport {
     pub provider: Provider,
-    pub standing: Standing,
+    pub mark: MarkStatus,
     pub plans: Vec<PlanVersion>,
     pub actions: Vec<FollowUpAction>,
     pub norms_from: Option<CriteriaSet>,
@@ -445,7 +428,7 @@ async fn load_report(state: &AppState, id: i64) -> AppResult<ProviderReport> {
     let (norms_from, norms) = norms_for(state, &plans, &mut HashMap::new()).await?;
     let results = compare(store::quality::results(&state.db, Some(id)).await?, &norms);
     Ok(ProviderReport {
-        standing: certification::standing(&decisions, today),
+        mark: MarkStatus::of(&decisions, today),
         actions: store::quality::actions(&state.db, Some(id)).await?,
         provider,
         plans,
@@ -521,7 +504,7 @@ async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &Rep
             }
 
             h2 #keurmerk { "Blik op Werk-keurmerk" }
-            p { (standing_text(&r.standing)) }
+            p { (mark_status(&r.mark)) }
 
             h2 #plannen { "Kwaliteitsplannen" }
             table {
@@ -667,18 +650,6 @@ async fn provider_xlsx(State(state): State<AppState>, Path(id): Path<i64>) -> Ap
         .into_response())
 }
 
-fn standing_plain(s: &Standing) -> String {
-    match s {
-        Standing::Valid { until: Some(u), .. } => format!("Geldig tot en met {}", dates::display(*u)),
-        Standing::Valid { until: None, .. } => "Geldig voor onbepaalde tijd".into(),
-        Standing::Suspended { until } => match until {
-            Some(u) => format!("Geschorst tot en met {}", dates::display(*u)),
-            None => "Geschorst".into(),
-        },
-        Standing::NotValid { .. } => "Geen geldig keurmerk".into(),
-    }
-}
-
 /// The report as a workbook: a summary sheet and one sheet each for plans, actions, results and norms,
 /// each with a bold, frozen header row and readable column widths.
 pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
@@ -728,7 +699,7 @@ pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         let lines = [
             ("Stand van", dates::display(r.today)),
             ("KvK-nummer", r.provider.kvk.clone()),
-            ("Keurmerk", standing_plain(&r.standing)),
+            ("Keurmerk", r.mark.words()),
             (
                 "Laatste kwaliteitsplan",
                 latest

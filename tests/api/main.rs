@@ -8,6 +8,7 @@ mod backup;
 mod config;
 mod contracts;
 mod csv_exports;
+mod figures;
 mod funding;
 mod helpers;
 mod imports;

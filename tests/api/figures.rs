@@ -1,0 +1,210 @@
+//! Figures that agree on every screen: a small data set built by hand, and the same euros asserted on each screen
+//! that shows them (contract page, contracts list, start page, invoice check, overview, reconciliation).
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::domain::funding::{FundingStream, StreamKind};
+use taalbudget::domain::route::Cohort;
+use taalbudget::store;
+
+use crate::helpers::{certified_provider, id_from, import_ledger, ledger_line, location, spawn_app, TestApp};
+
+/// A stream spending from 2022 to 2026 for any cohort.
+pub async fn stream(app: &TestApp, code: &str) -> i64 {
+    let day = taalbudget::domain::dates::parse_iso;
+    let s = FundingStream {
+        id: 0,
+        code: code.into(),
+        name: format!("Bron {code}"),
+        kind: StreamKind::Other,
+        cohorts: vec![],
+        spend_from: day("2022-01-01").unwrap(),
+        spend_until: Some(day("2026-12-31").unwrap()),
+        carry_over: false,
+        notes: String::new(),
+    };
+    store::funding::create_stream(&app.db, &s, "test").await.unwrap()
+}
+
+/// Contract `reference` at a certified provider for B1, 2022-2025, with one tariff of 10.000,00 from 2022 and
+/// milestones 50% at the start and 50% at completion. Returns (provider id, contract id).
+pub async fn contract(app: &TestApp, provider: &str, kvk: &str, reference: &str, ceiling: &str) -> (i64, i64) {
+    let provider = certified_provider(app, provider, kvk).await;
+    let pid = provider.to_string();
+    let r = app
+        .post_form(
+            "/contracten",
+            &[
+                ("reference", reference),
+                ("title", "B1-route"),
+                ("provider_id", &pid),
+                ("lot", "1"),
+                ("routes", "b1"),
+                ("start_date", "2022-01-01"),
+                ("initial_end_date", "2025-12-31"),
+                ("ceiling", ceiling),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let id = id_from(&location(&r), "/contracten/");
+    let r = app
+        .post_form(
+            &format!("/contracten/{id}/tarieven"),
+            &[("route", "b1"), ("valid_from", "2022-01-01"), ("valid_until", ""), ("amount", "10.000,00")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = app
+        .post_form(
+            &format!("/contracten/{id}/betaalmomenten"),
+            &[
+                ("route", "b1"),
+                ("name_1", "Start"),
+                ("share_1", "50"),
+                ("due_1", "start"),
+                ("name_2", "Afronding"),
+                ("share_2", "50"),
+                ("due_2", "completion"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    (provider, id)
+}
+
+/// A placement of `cohort` on the contract's B1-route.
+pub async fn place(app: &TestApp, contract: i64, client: &str, cohort: &str, start: &str, end: &str) -> i64 {
+    let cid = contract.to_string();
+    let r = app
+        .post_form(
+            "/plaatsingen",
+            &[
+                ("client_number", client),
+                ("cohort", cohort),
+                ("contract_id", &cid),
+                ("route", "b1"),
+                ("start_date", start),
+                ("planned_end", end),
+                ("status", "started"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    id_from(&location(&r), "/plaatsingen/")
+}
+
+/// Links a creditor to a provider and attributes its lines to `stream` and the provider's contract on the
+/// booking date.
+pub async fn attribute_creditor(app: &TestApp, creditor: &str, provider: i64, stream: i64) {
+    let pid = provider.to_string();
+    let r = app.post_form("/toerekening/crediteuren", &[("creditor_number", creditor), ("provider_id", &pid)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let sid = stream.to_string();
+    let r = app
+        .post_form(
+            "/toerekening/regels",
+            &[
+                ("name", &format!("Crediteur {creditor}")),
+                ("creditor_number", creditor),
+                ("stream_id", &sid),
+                ("contract", "crediteur"),
+                ("actie", "opslaan"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+}
+
+fn json_cents(v: &serde_json::Value) -> i64 {
+    taalbudget::money::Money::parse_with(v.as_str().unwrap(), taalbudget::money::AmountStyle::Plain).unwrap().cents()
+}
+
+/// One contract, ceiling 19.000,00; placements K-1 (01-03-2023 to 29-02-2024) and K-2 (01-06-2023 to 31-05-2024),
+/// each 5.000,00 at the start and 5.000,00 at completion; invoices of 5.000,00 (31-03-2023) and 7.500,00
+/// (30-06-2023), so 2.500,00 more than expected in 2023 and nothing of the 10.000,00 due in 2024.
+///
+/// - actual (invoiced) = 5.000 + 7.500 = 12.500,00
+/// - open commitment = 2023: 10.000 expected - 12.500 invoiced -> 0 (never negative); 2024: 10.000 - 0 = 10.000,00
+/// - ceiling use = 12.500 + 10.000 = 22.500,00 of 19.000,00 = 118,42...% -> 118,4%, 3.500,00 over
+/// - reached on 01-06-2023: K-1 counts 10.000,00 from 01-03-2023 (its 5.000,00 invoice on 31-03 changes nothing,
+///   the larger of expected and invoiced counts); K-2's start adds 10.000,00: 20.000,00 >= 19.000,00.
+#[tokio::test]
+async fn contract_spend_and_ceiling_use_are_the_same_on_every_screen() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let (provider, id) = contract(&app, "Taal BV", "12345678", "UTR-1", "19.000,00").await;
+    let spuk = stream(&app, "SPUK").await;
+    store::funding::set_cohort_stream(&app.db, Cohort::Wi2021, spuk, "test").await.unwrap();
+    place(&app, id, "K-1", "wi2021", "2023-03-01", "2024-02-29").await;
+    place(&app, id, "K-2", "wi2021", "2023-06-01", "2024-05-31").await;
+    import_ledger(
+        &app,
+        &[
+            ledger_line("2023-03-31", "KP-INB", "2001", "Taal BV start K-1", 500_000),
+            ledger_line("2023-06-30", "KP-INB", "2001", "Taal BV start K-2 en meer", 750_000),
+        ],
+    )
+    .await;
+    attribute_creditor(&app, "2001", provider, spuk).await;
+
+    let (status, page) = app.get_html(&format!("/contracten/{id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<dt>Verwachte betalingen (alle plaatsingen)</dt><dd>€ 20.000,00</dd>"), "{page}");
+    assert!(page.contains(&format!(
+        "<dt>Gefactureerd (realisatie)</dt><dd><a href=\"/aansluiting/regels?contract={id}\">€ 12.500,00</a></dd>"
+    )));
+    assert!(page.contains("<dt>Openstaande verplichting</dt><dd>€ 10.000,00</dd>"));
+    assert!(page.contains("<dd>€ 22.500,00 van € 19.000,00</dd>"));
+    assert!(page.contains("118,4% "));
+    assert!(page.contains(
+        "Het plafond is bereikt sinds 01-06-2023 en nu met € 3.500,00 overschreden: plaats geen nieuwe cursisten zonder besluit."
+    ));
+    assert!(!page.contains("Plafond bereikt op"), "never 'reached on <today>'");
+
+    let (_, list) = app.get_html("/contracten").await;
+    assert!(list.contains("<td>€ 22.500,00 van € 19.000,00 <span class=\"ceiling\">"), "{list}");
+    assert!(list.contains("118,4% "));
+
+    let (_, home) = app.get_html("/").await;
+    assert!(home.contains("<td class=\"num\">€ 22.500,00</td><td class=\"num\">€ 19.000,00</td>"), "{home}");
+    assert!(home.contains("<td>bereikt sinds 01-06-2023 en nu met € 3.500,00 overschreden</td>"));
+
+    // The invoice check per quarter: 5.000,00 in the first, 7.500,00 in the second; together the 12.500,00.
+    let (_, q1) = app.get_html(&format!("/factuurcontrole?contract={id}&periode=2023-K1")).await;
+    assert!(q1.contains("<th scope=\"row\">Gefactureerd (grootboek)</th><td class=\"num\">€ 5.000,00</td>"), "{q1}");
+    let (_, q2) = app.get_html(&format!("/factuurcontrole?contract={id}&periode=2023-K2")).await;
+    assert!(q2.contains("<th scope=\"row\">Gefactureerd (grootboek)</th><td class=\"num\">€ 7.500,00</td>"));
+    assert!(q2.contains("<th scope=\"row\">Te betalen volgens het contract</th><td class=\"num\">€ 5.000,00</td>"));
+
+    // The overview per contract: the same actual and commitment, the ceiling room is the ceiling minus their sum.
+    let json: serde_json::Value =
+        app.get("/meerjarenoverzicht/export.json?van=2023&tot=2024").await.json().await.unwrap();
+    let view = json["views"].as_array().unwrap().iter().find(|v| v["view"] == "contract").unwrap();
+    let row = view["rows"].as_array().unwrap().iter().find(|r| r["key"] == "UTR-1").unwrap();
+    let figures = |f: &serde_json::Value| {
+        (
+            json_cents(&f["actual"]),
+            json_cents(&f["committed"]),
+            f["available"].as_str().map(|_| json_cents(&f["available"])),
+        )
+    };
+    assert_eq!(figures(&row["years"][0]), (1_250_000, 0, None));
+    assert_eq!(figures(&row["years"][1]), (0, 1_000_000, None));
+    assert_eq!(figures(&row["total"]), (1_250_000, 1_000_000, Some(1_900_000)));
+    assert_eq!(json_cents(&row["total"]["remaining"]), -350_000);
+    let (_, overview) = app.get_html("/meerjarenoverzicht?van=2023&tot=2024&weergave=contract").await;
+    assert!(overview.contains("€ 12.500,00") && overview.contains("€ 10.000,00"));
+
+    // The reconciliation: SPUK's actual in 2023, its commitment in 2024, and the 2.500,00 invoiced above expected.
+    let r2023 = taalbudget::report::reconciliation::for_year(&app.db, 2023).await.unwrap();
+    let s = r2023.streams.iter().find(|s| s.code == "SPUK").unwrap();
+    assert_eq!((s.actual.cents(), s.committed.cents()), (1_250_000, 0));
+    let above = r2023.flags.iter().find(|f| f.code == "contract_above_expected").unwrap();
+    assert_eq!((above.count, above.total.cents(), above.ids.clone()), (1, 250_000, vec![id]));
+    let r2024 = taalbudget::report::reconciliation::for_year(&app.db, 2024).await.unwrap();
+    let s = r2024.streams.iter().find(|s| s.code == "SPUK").unwrap();
+    assert_eq!((s.actual.cents(), s.committed.cents()), (0, 1_000_000));
+    let (_, recon) = app.get_html("/aansluiting?jaar=2024").await;
+    assert!(recon.contains("<td class=\"num\">€ 10.000,00</td>"), "{recon}");
+}
