@@ -190,12 +190,12 @@ async fn app_with_busy_timeout(busy_timeout: Duration) -> (TestApp, PathBuf) {
         .foreign_keys(true)
         .busy_timeout(busy_timeout);
     let db = SqlitePoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
-    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), path);
+    let mut config = Config::new("127.0.0.1:0".parse().unwrap(), path.clone());
     config.secure_cookies = false;
     let app = App::with_db(config, db.clone()).await.unwrap();
     let addr = app.addr;
     tokio::spawn(app.serve());
-    (TestApp::serving(addr, db, dir), dir_path)
+    (TestApp::serving(addr, db, path, dir), dir_path)
 }
 
 #[tokio::test]
