@@ -230,11 +230,10 @@ async fn a_busy_database_answers_503_with_retry_after_and_saves_nothing() {
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!((body["status"].as_u64(), body["error"].as_str()), (Some(503), Some(BUSY_PAGE)));
 
-    // A fresh browser's first page: storing its new session (tower-sessions answers a bare 500 when that fails).
+    // A fresh browser's first page stores no session (its login form's token sits in a signed cookie), so it
+    // is served while another job holds the write lock.
     let r = client().get(app.url("/login")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(r.headers()["retry-after"], "5");
-    assert!(r.text().await.unwrap().contains(BUSY_PAGE));
+    assert_eq!(r.status(), StatusCode::OK);
 
     release(lock).await;
     let providers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM provider").fetch_one(&app.db).await.unwrap();
