@@ -55,14 +55,18 @@ fn ledger_file(dir: &Path, name: &str, range: std::ops::Range<usize>) -> PathBuf
     path
 }
 
-async fn import(db: &store::Db, path: &Path, opts: ImportOptions) -> Outcome {
+async fn try_import(db: &store::Db, path: &Path, opts: ImportOptions) -> Result<Outcome, engine::ImportError> {
     let req = engine::ImportRequest {
         path: path.to_path_buf(),
         file_name: "grootboek.xlsx".into(),
         template: template::find("standaard-grootboek").unwrap(),
         actor: "test-finance".into(),
     };
-    engine::run(db, ledger::Ledger, req, opts).await.unwrap()
+    engine::run(db, ledger::Ledger, req, opts).await
+}
+
+async fn import(db: &store::Db, path: &Path, opts: ImportOptions) -> Outcome {
+    try_import(db, path, opts).await.unwrap()
 }
 
 /// Another connection to the same database file, holding its write lock until dropped or rolled back.
@@ -260,6 +264,24 @@ async fn submit(me: &TestApp, seen: &mut Seen, form: &str, to: &str, fields: &[(
     let r = me.client.post(me.url(to)).form(&all).send().await.unwrap();
     seen.push(("opslaan", r.status()));
     (r.status() == StatusCode::SEE_OTHER).then(|| location(&r))
+}
+
+#[tokio::test]
+async fn an_import_that_cannot_get_the_write_lock_in_time_says_so_and_writes_nothing() {
+    let (app, dir) = app_with_busy_timeout(Duration::from_millis(300)).await;
+    let file = ledger_file(&dir, "grootboek.xlsx", 0..50);
+    let lock = hold_write_lock(&app.db).await;
+    let err = try_import(&app.db, &file, ImportOptions::default()).await.unwrap_err();
+    release(lock).await;
+    assert!(matches!(err, engine::ImportError::Busy), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "een ander werk slaat nu gegevens op en de import kon niet langer wachten; er is niets geïmporteerd. \
+         Probeer het over enkele seconden opnieuw"
+    );
+    assert_eq!(store::imports::ledger_totals(&app.db).await.unwrap(), (0, 0));
+    let batches: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_batch").fetch_one(&app.db).await.unwrap();
+    assert_eq!(batches, 0);
 }
 
 /// One of the concurrent clients: logs in, creates its provider, then until `done` reads pages, saves its
