@@ -1,7 +1,8 @@
 //! Import speed: generates ledger workbooks in the standard layout (100,000 rows; 1,000,000 with
 //! `TAALBUDGET_BENCH_1M=1`) and measures, on the same file, (a) calamine's own streaming read touching every cell
-//! and (b) taalbudget's full import into a fresh database. Each measurement runs in a child process so its peak
-//! memory (VmHWM) is its own. Run with `cargo bench --bench import`.
+//! and (b) taalbudget's full import into a fresh database, with how long (b) held SQLite's write lock (the time
+//! other users' saves may have to wait). Each measurement runs in a child process so its peak memory (VmHWM) is
+//! its own. Run with `cargo bench --bench import`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -48,6 +49,8 @@ fn main() {
         let (c, c_median, c_mem, _) = best_and_median(&reader);
         let (b, b_median, b_mem, b_note) = best_and_median(&full);
         let peak_b = full.iter().map(|r| r.1).max().unwrap_or(0);
+        let mut locks: Vec<f64> = full.iter().map(|r| lock_held(&r.2)).collect();
+        locks.sort_by(f64::total_cmp);
         let mb = |kb: u64| kb as f64 / 1024.0;
         println!("                                                    best     median");
         println!(
@@ -68,7 +71,21 @@ fn main() {
             b_median / a_median,
             mb(peak_b)
         );
+        let longest = locks.last().copied().unwrap_or(0.0);
+        println!(
+            "  write lock held by (b): longest {longest:.3} s, median {:.3} s; longest per 100,000 rows {:.3} s",
+            locks[locks.len() / 2],
+            longest * 100_000.0 / rows as f64
+        );
     }
+}
+
+/// The seconds an import child held the write lock, from its note (`lock=0.1234 ...`).
+fn lock_held(note: &str) -> f64 {
+    note.split_whitespace()
+        .find_map(|w| w.strip_prefix("lock="))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no write-lock time in {note:?}"))
 }
 
 /// The fastest run (seconds, its peak memory, its note) and the median seconds.
@@ -179,8 +196,9 @@ fn child(mode: &str) {
                 let s = out.summary;
                 assert!(s.batch.is_some() && s.rows_rejected == 0, "import failed: {:?}", s.errors.first());
                 println!(
-                    "{secs:.4} {} imported {} rows, total {}; WAL checkpoint afterwards, off the import's path: {checkpoint:.3} s",
+                    "{secs:.4} {} lock={:.4} s; imported {} rows, total {}; WAL checkpoint afterwards, off the import's path: {checkpoint:.3} s",
                     vm_hwm_kb(),
+                    out.lock_held.as_secs_f64(),
                     s.rows_imported,
                     s.amount_total.plain()
                 );

@@ -120,10 +120,24 @@ pub enum ImportError {
     /// The file cannot be read as the template expects (exit code 2).
     #[error("{0}")]
     File(#[from] FileError),
+    /// Other work held the write lock for longer than the busy timeout; nothing was written.
+    #[error(
+        "een ander werk slaat nu gegevens op en de import kon niet langer wachten; er is niets geïmporteerd. Probeer het over enkele seconden opnieuw"
+    )]
+    Busy,
     #[error("databasefout tijdens het importeren: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("interne fout tijdens het importeren: {0}")]
     Internal(String),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        if store::is_busy(&e) {
+            return ImportError::Busy;
+        }
+        ImportError::Db(e)
+    }
 }
 
 /// SHA-256 of a file, hex.

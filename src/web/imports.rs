@@ -359,6 +359,7 @@ async fn upload<const A: u8>(
         let next = match run_kind(&db, kind, req, opts).await {
             Ok(outcome) => JobState::Checked(Arc::new(outcome)),
             Err(ImportError::File(e)) => JobState::CheckFailed(capitalize(&e.0)),
+            Err(e @ ImportError::Busy) => JobState::CheckFailed(capitalize(&e.to_string())),
             Err(e) => {
                 tracing::error!(error = %e, "controle van een import mislukt");
                 JobState::CheckFailed("Er ging iets mis bij het controleren. Probeer het opnieuw.".into())
@@ -626,6 +627,7 @@ async fn confirm<const A: u8>(
                 None => JobState::CommitRefused(Box::new(o.summary)),
             },
             Err(ImportError::File(e)) => JobState::CommitFailed(capitalize(&e.0)),
+            Err(e @ ImportError::Busy) => JobState::CommitFailed(capitalize(&e.to_string())),
             Err(e) => {
                 tracing::error!(error = %e, "import mislukt");
                 JobState::CommitFailed(
