@@ -10,6 +10,7 @@ mod contracts;
 mod csv_exports;
 mod funding;
 mod helpers;
+mod history;
 mod imports;
 mod invariants;
 mod lifecycle;
