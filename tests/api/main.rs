@@ -5,6 +5,7 @@ mod attribution;
 mod audit;
 mod auth;
 mod backup;
+mod bsn;
 mod config;
 mod contracts;
 mod csv_exports;
