@@ -481,7 +481,7 @@ fn placements_import_and_refuse_bsn_dates_outside_the_contract_and_providers_wit
             2,
             "A".into(),
             "123456782".into(),
-            "Klantnummer: Dit lijkt een BSN (9 cijfers die de elfproef doorstaan). taalbudget bewaart geen BSN; gebruik het klantnummer van de gemeente.".into()
+            format!("Klantnummer: {}", taalbudget::domain::placement::CLIENT_NUMBER_BSN)
         )
     );
     let m = r.messages();
@@ -501,6 +501,41 @@ fn placements_import_and_refuse_bsn_dates_outside_the_contract_and_providers_wit
     assert_eq!((r.code, counts(&r)), (1, (5, 1, 0, 4)));
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 4);
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement WHERE client_number = '123456782'"), 0);
+}
+
+/// A BSN whose leading zero a number cell dropped (012345672 arrives as the number 12345672) and a BSN inside a
+/// client number (K111222333) are refused like a plain one; a client number with digits that are no BSN is not.
+#[test]
+fn placements_refuse_a_bsn_without_its_leading_zero_in_a_number_cell_and_inside_a_client_number() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    marks(&ctx);
+    contracts(&ctx);
+    tariffs(&ctx);
+    let file = ctx.path("plaatsingen-bsn.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("Plaatsingen").unwrap();
+    let header = ["Klantnummer", "Doelgroep", "Contract", "Route", "Startdatum", "Gepland einde", "Status"];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, client) in [Some("K111222333"), None, Some("K12345678")].iter().enumerate() {
+        let r = r as u32 + 1;
+        match client {
+            Some(text) => ws.write_string(r, 0, *text).unwrap(),
+            None => ws.write_number(r, 0, 12_345_672.0).unwrap(),
+        };
+        for (c, v) in ["wi2021", "C-2022-01", "b1", "01-03-2022", "01-03-2025", ""].iter().enumerate() {
+            ws.write_string(r, c as u16 + 1, *v).unwrap();
+        }
+    }
+    wb.save(&file).unwrap();
+    let r = import(&ctx, "placements", &file, "standaard-plaatsingen", &[]);
+    assert_eq!((r.code, counts(&r)), (1, (3, 1, 0, 2)), "{:?}", r.messages());
+    let message = format!("Klantnummer: {}", taalbudget::domain::placement::CLIENT_NUMBER_BSN);
+    assert_eq!(first(&r), ("Plaatsingen".into(), 2, "A".into(), "K111222333".into(), message.clone()));
+    assert_eq!(first_at(&r, 1), ("Plaatsingen".into(), 3, "A".into(), "12345672".into(), message));
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 0, "a file with errors imports nothing");
 }
 
 #[test]

@@ -4,6 +4,7 @@ use sha2::{Digest, Sha256};
 
 use super::template::{CheckedTemplate, SignConvention};
 use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use crate::domain::bsn;
 use crate::money::Money;
 use crate::store;
 
@@ -123,6 +124,16 @@ pub struct LedgerLine {
 
 pub struct Ledger;
 
+/// A ledger export's description sometimes names the participant an invoice is for, BSN and all: a number
+/// labelled as a BSN is masked before anything (the line, its fingerprint, the preview) sees it. Invoice and
+/// document numbers live in their own fields and are never touched.
+fn masked_description(description: String) -> String {
+    bsn::mask_labelled(&description).unwrap_or(description)
+}
+
+/// The preview's note on a line whose description had a BSN masked.
+pub const MASKED_NOTE: &str = "BSN in de omschrijving verwijderd";
+
 impl ImportKind for Ledger {
     type Record = LedgerLine;
 
@@ -187,7 +198,7 @@ impl ImportKind for Ledger {
             creditor_number: v.take_text(CREDITOR_NUMBER),
             creditor_name: v.take_text(CREDITOR_NAME),
             invoice_number: v.take_text(INVOICE_NUMBER),
-            description: v.take_text(DESCRIPTION),
+            description: masked_description(v.take_text(DESCRIPTION)),
             amount: amount?,
         };
         Some(line)
@@ -244,6 +255,7 @@ impl ImportKind for Ledger {
             "Crediteur",
             "Omschrijving",
             "Bedrag",
+            "Opmerking",
         ]
     }
 
@@ -258,6 +270,7 @@ impl ImportKind for Ledger {
             r.creditor_name.clone(),
             r.description.clone(),
             r.amount.to_string(),
+            if r.description.contains(bsn::MASK) { MASKED_NOTE.to_string() } else { String::new() },
         ]
     }
 

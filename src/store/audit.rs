@@ -16,6 +16,11 @@ pub async fn record(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> sqlx::Result<()> {
+    // A kind without an entry there would have no history page: every test that writes one catches it.
+    debug_assert!(
+        crate::auth::history::history_kind(entity).is_some(),
+        "audit kind '{entity}' is missing from auth::history::HISTORY_KINDS"
+    );
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::forms::{checkbox, error_summary, Field};
 use super::views::Chrome;
 use super::{AppState, RouteTable};
+use crate::auth::history::history_kind;
 use crate::auth::roles::{Permission, Role};
 use crate::auth::{password, password_problem, CurrentUser};
 use crate::domain::validation::FieldErrors;
@@ -361,19 +362,18 @@ async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilt
         .into_response())
 }
 
-/// Entity kinds whose history holds participant-level data, hidden from roles without that permission.
-const PARTICIPANT_ENTITIES: &[&str] = &["placement", "participant", "progress_report"];
-
+/// The history of one record. Deny by default: only kinds in [`HISTORY_KINDS`] have a history page, each
+/// behind its own permission (the route itself only asks for a signed-in reader).
+///
+/// [`HISTORY_KINDS`]: crate::auth::history::HISTORY_KINDS
 async fn entity_history(
     chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
     Path((entity, id)): Path<(String, String)>,
 ) -> AppResult<Markup> {
-    if PARTICIPANT_ENTITIES.contains(&entity.as_str()) && !user.role.may(Permission::ParticipantData) {
-        return Err(AppError::Forbidden);
-    }
-    if entity == "user" && !user.role.may(Permission::Admin) {
+    let (label, permission) = history_kind(&entity).ok_or(AppError::NotFound)?;
+    if !user.role.may(permission) {
         return Err(AppError::Forbidden);
     }
     let filter = AuditFilter { entity: entity.clone(), entity_id: id.clone(), ..Default::default() };
@@ -381,7 +381,7 @@ async fn entity_history(
     Ok(chrome.page(
         "Geschiedenis",
         html! {
-            h1 { "Geschiedenis van " (entity) " " (id) }
+            h1 { "Geschiedenis van " (label) " " (id) }
             (audit_table(&rows, AUDIT_PAGE_LIMIT))
         },
     ))

@@ -171,3 +171,56 @@ async fn uploads_over_the_size_limit_are_refused() {
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(totals(&app).await, (0, 0));
 }
+
+/// A ledger description that names a participant's BSN (`BSN:`, `burgerservicenummer`, `sofinummer`) has the
+/// number masked before it is stored, and the preview says so on the row; invoice and document numbers, and
+/// numbers without such a label, are kept as they are.
+#[tokio::test]
+async fn a_labelled_bsn_in_a_ledger_description_is_masked_and_the_preview_says_so() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let mut lines = vec![line(1, 10_000), line(2, 20_000), line(3, 30_000)];
+    lines[0].description = "Cursus B1 BSN: 123456782 maart".into();
+    lines[0].invoice_number = "123456782".into();
+    lines[0].document = "111222333".into();
+    lines[1].description = "Intake sofinummer 1234.56.782".into();
+    lines[2].description = "Cursus Z, factuur 111222333".into();
+    let r = upload(&app, "grootboek.xlsx", workbook(&lines), "standaard-grootboek").await;
+    let job = location(&r);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("<th scope=\"col\">Opmerking</th>"), "{body}");
+    assert!(
+        body.contains(
+            "<td>Cursus B1 [BSN verwijderd] maart</td><td>€ 100,00</td><td>BSN in de omschrijving verwijderd</td>"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("<td>Intake [BSN verwijderd]</td><td>€ 200,00</td><td>BSN in de omschrijving verwijderd</td>"),
+        "{body}"
+    );
+    assert!(body.contains("<td>Cursus Z, factuur 111222333</td><td>€ 300,00</td><td></td>"), "{body}");
+    assert!(!body.contains("123456782") && !body.contains("1234.56.782"), "the BSN is not in the preview");
+
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, batch, _) = settle(&app, &job).await;
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    let stored: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT description, invoice_number, document FROM ledger_entry ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("Cursus B1 [BSN verwijderd] maart".to_string(), "123456782".to_string(), "111222333".to_string()),
+            ("Intake [BSN verwijderd]".into(), "F2".into(), "BS2".into()),
+            ("Cursus Z, factuur 111222333".into(), "F3".into(), "BS3".into()),
+        ]
+    );
+    // The same file again adds nothing: the masked line is its own duplicate.
+    let r = upload(&app, "grootboek.xlsx", workbook(&lines), "standaard-grootboek").await;
+    let (_, _, body) = settle(&app, &location(&r)).await;
+    assert!(body.contains("Er is niets nieuws om te importeren."), "{body}");
+}
