@@ -77,15 +77,41 @@ pub struct BudgetLineYear {
     pub actual: Money,
 }
 
-/// A signal with the lines behind it.
+/// What the ids of a signal point at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagSubject {
+    LedgerLines,
+    Placements,
+    Contracts,
+    Streams,
+}
+
+impl FlagSubject {
+    /// "1 regel", "3 plaatsingen".
+    pub fn count(self, n: usize) -> String {
+        let (one, many) = match self {
+            FlagSubject::LedgerLines => ("grootboekregel", "grootboekregels"),
+            FlagSubject::Placements => ("plaatsing", "plaatsingen"),
+            FlagSubject::Contracts => ("contract", "contracten"),
+            FlagSubject::Streams => ("bron", "bronnen"),
+        };
+        crate::domain::words::count(n, one, many)
+    }
+}
+
+/// A signal with what is behind it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Flag {
     pub code: &'static str,
     pub title: &'static str,
+    pub subject: FlagSubject,
     pub count: usize,
     pub total: Money,
-    /// Ledger line ids, or placement ids for `placement_without_mark`.
+    /// Ids of the ledger lines, placements, contracts or streams behind the signal (see `subject`).
     pub ids: Vec<i64>,
+    /// The amount of each, in the order of `ids`.
+    pub amounts: Vec<Money>,
 }
 
 /// The reconciliation of one year: every stream, the unattributed queue and the signals.
@@ -160,17 +186,36 @@ async fn flags(
     let decisions = store::certifications::all_by_provider(db).await?;
     let stream_by_code = |code: &Option<String>| streams.iter().find(|s| Some(&s.stream.code) == code.as_ref());
     let mut out = Vec::new();
-    let mut push = |code, title, picked: Vec<(i64, Money)>| {
+    let mut push = |code, title, subject, picked: Vec<(i64, Money)>| {
         if !picked.is_empty() {
             out.push(Flag {
                 code,
                 title,
+                subject,
                 count: picked.len(),
                 total: picked.iter().map(|(_, m)| *m).sum(),
                 ids: picked.iter().map(|(i, _)| *i).collect(),
+                amounts: picked.iter().map(|(_, m)| *m).collect(),
             });
         }
     };
+    // Overspending: more spent than available, or less than nothing left once commitments count.
+    let overspent: Vec<(i64, Money)> = streams
+        .iter()
+        .filter_map(|r| {
+            let f = r.years.iter().find(|f| f.year == year)?;
+            let above = f.actual - f.available;
+            let short = -f.remaining;
+            let worst = if above > short { above } else { short };
+            (worst > Money::ZERO).then_some((r.stream.id, worst))
+        })
+        .collect();
+    push(
+        "stream_overspent",
+        "Bronnen met meer realisatie dan beschikbaar of een negatief resterend bedrag (overbesteding)",
+        FlagSubject::Streams,
+        overspent,
+    );
     // Procurement legality: spend on a creditor without a contract covering the booking date.
     let no_contract: Vec<(i64, Money)> = lines
         .iter()
@@ -188,6 +233,7 @@ async fn flags(
     push(
         "creditor_without_contract",
         "Uitgaven bij een crediteur zonder contract op de boekdatum (rechtmatigheidsrisico)",
+        FlagSubject::LedgerLines,
         no_contract,
     );
     let outside: Vec<(i64, Money)> = lines
@@ -195,7 +241,12 @@ async fn flags(
         .filter(|l| stream_by_code(&l.stream_code).is_some_and(|s| !s.stream.in_spending_period(l.booking_date)))
         .map(|l| (l.id, l.amount()))
         .collect();
-    push("outside_spending_period", "Uitgaven buiten de bestedingsperiode van de bron", outside);
+    push(
+        "outside_spending_period",
+        "Uitgaven buiten de bestedingsperiode van de bron",
+        FlagSubject::LedgerLines,
+        outside,
+    );
     let cohort_mismatch: Vec<(i64, Money)> = lines
         .iter()
         .filter(|l| {
@@ -208,7 +259,12 @@ async fn flags(
         })
         .map(|l| (l.id, l.amount()))
         .collect();
-    push("cohort_mismatch", "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen", cohort_mismatch);
+    push(
+        "cohort_mismatch",
+        "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen",
+        FlagSubject::LedgerLines,
+        cohort_mismatch,
+    );
     let none = Vec::new();
     let without_mark: Vec<(i64, Money)> = placements
         .iter()
@@ -224,6 +280,7 @@ async fn flags(
     push(
         "placement_without_mark",
         "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
+        FlagSubject::Placements,
         without_mark,
     );
     // Per stream: an invoice on one stream does not pay for a payment another stream (or none) was to fund.
@@ -235,6 +292,11 @@ async fn flags(
             (!above.is_zero()).then_some((c.id, above))
         })
         .collect();
-    push("contract_above_expected", "Contracten met meer gefactureerd dan verwacht (id's zijn contracten)", over);
+    push(
+        "contract_above_expected",
+        "Contracten met meer gefactureerd dan verwacht (per bron en jaar)",
+        FlagSubject::Contracts,
+        over,
+    );
     Ok(out)
 }

@@ -450,19 +450,24 @@ pub struct LineFilter {
     pub limit: i64,
 }
 
+/// A ledger line with its attribution (the FROM and joins every line query shares).
+const LINE_SELECT: &str =
+    "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
+        e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
+        r.name AS rule_name, a.assigned_by, a.reason
+     FROM ledger_entry e
+     LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+     LEFT JOIN funding_stream s ON s.id = a.stream_id
+     LEFT JOIN contract c ON c.id = a.contract_id
+     LEFT JOIN attribution_rule r ON r.id = a.rule_id";
+
 pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
-    sqlx::query_as(
-        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name, e.description, e.amount_cents,
-                s.code AS stream_code, c.reference AS contract_reference, a.source, r.name AS rule_name, a.assigned_by, a.reason
-         FROM ledger_entry e
-         LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-         LEFT JOIN funding_stream s ON s.id = a.stream_id
-         LEFT JOIN contract c ON c.id = a.contract_id
-         LEFT JOIN attribution_rule r ON r.id = a.rule_id
+    sqlx::query_as(&format!(
+        "{LINE_SELECT}
          WHERE (?1 = 0 OR a.ledger_entry_id IS NULL) AND (?2 IS NULL OR a.stream_id = ?2) AND (?3 IS NULL OR a.contract_id = ?3)
            AND (?4 IS NULL OR substr(e.booking_date, 1, 4) = printf('%04d', ?4))
-         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5",
-    )
+         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5"
+    ))
     .bind(f.unattributed_only)
     .bind(f.stream_id)
     .bind(f.contract_id)
@@ -470,6 +475,23 @@ pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>>
     .bind(if f.limit > 0 { f.limit } else { i64::MAX })
     .fetch_all(db)
     .await
+}
+
+/// The lines with these ids (those behind a signal), oldest first.
+pub async fn lines_by_id(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AttributedLine>> {
+    let list = serde_json::to_string(ids).expect("ids serialize");
+    sqlx::query_as(&format!(
+        "{LINE_SELECT} WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id"
+    ))
+    .bind(list)
+    .fetch_all(db)
+    .await
+}
+
+/// The latest booking year in the ledger (None when it is empty); the index on the booking date answers it.
+pub async fn latest_ledger_year(db: &Db) -> sqlx::Result<Option<i32>> {
+    let day: Option<Date> = sqlx::query_scalar("SELECT MAX(booking_date) FROM ledger_entry").fetch_one(db).await?;
+    Ok(day.map(|d| d.year()))
 }
 
 /// Totals the reconciliation needs, per booking year.

@@ -33,6 +33,7 @@ pub fn routes() -> RouteTable {
         .post("/toerekening/crediteuren", Permission::ManageFinance, link_creditor)
         .get("/aansluiting", Permission::Read, reconciliation)
         .get("/aansluiting/regels", Permission::ManageFinance, drill_lines)
+        .get("/aansluiting/signalen", Permission::Read, signal)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -487,12 +488,28 @@ struct YearQuery {
     jaar: String,
 }
 
+/// The year asked for, else the latest year with ledger lines (an empty year would show a green "sluit op de
+/// cent" over zeros), else this year.
+async fn reconciliation_year(state: &AppState, asked: &str) -> AppResult<i32> {
+    if let Some(y) = asked.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)) {
+        return Ok(y);
+    }
+    Ok(store::attribution::latest_ledger_year(&state.db).await?.unwrap_or(dates::today().year()))
+}
+
+/// An amount that is below zero says so in words as well as in colour.
+fn marked(m: Money, word: &str) -> Markup {
+    html! {
+        @if m.is_negative() { span.negative { (m) " " span.negative-word { "(" (word) ")" } } } @else { (m) }
+    }
+}
+
 async fn reconciliation(
     chrome: Chrome,
     State(state): State<AppState>,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Markup> {
-    let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
+    let year = reconciliation_year(&state, &q.jaar).await?;
     let report = crate::report::reconciliation::for_year(&state.db, year).await?;
     let finance = chrome.may(Permission::ManageFinance);
     let drill = |stream: Option<i64>, label: Markup| -> Markup {
@@ -506,6 +523,9 @@ async fn reconciliation(
             label
         }
     };
+    let overspent: Vec<i64> =
+        report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
+    let empty = report.imported_total.is_zero() && report.unattributed.is_zero() && report.attributed_total().is_zero();
     Ok(chrome.page(
         "Aansluiting",
         html! {
@@ -519,7 +539,9 @@ async fn reconciliation(
                 dt { "Toegerekend aan een bron" } dd { (report.attributed_total()) }
                 dt { "Niet toegerekend (wachtrij)" } dd { (drill(None, maud::html! { (report.unattributed) })) }
                 dt { "Controle" } dd {
-                    @if report.attributed_total() + report.unattributed == report.imported_total {
+                    @if empty {
+                        "Geen geboekte bedragen in " (year) "."
+                    } @else if report.attributed_total() + report.unattributed == report.imported_total {
                         span.status.status-ok { "Sluit op de cent" }
                     } @else {
                         span.status.status-bad { "Sluit niet" }
@@ -535,11 +557,14 @@ async fn reconciliation(
                 tbody {
                     @for s in &report.streams {
                         tr {
-                            th scope="row" { a href={"/financiering/" (s.id)} { (s.code) } " " (s.name) }
+                            th scope="row" {
+                                a href={"/financiering/" (s.id)} { (s.code) } " " (s.name)
+                                @if overspent.contains(&s.id) { " " span.status.status-bad { "overbesteding" } }
+                            }
                             td.num { a href={"/financiering/" (s.id) "#toekenningen"} { (s.available) } }
-                            td.num { (drill(Some(s.id), maud::html! { (s.actual) })) }
+                            td.num { (drill(Some(s.id), marked(s.actual, "negatief"))) }
                             td.num { (s.committed) }
-                            td.num { (s.remaining) }
+                            td.num { (marked(s.remaining, "tekort")) }
                         }
                     }
                 }
@@ -553,13 +578,105 @@ async fn reconciliation(
                     }
                 }
             }
-            h2 { "Signalen" }
+            h2 #signalen { "Signalen" }
             ul {
-                @for f in &report.flags { li { strong { (f.title) } ": " (f.count) " regels, " (f.total) } }
+                @for f in &report.flags {
+                    li {
+                        strong { (f.title) } ": "
+                        a href={"/aansluiting/signalen?jaar=" (year) "&soort=" (f.code)} { (f.subject.count(f.count)) }
+                        @if !f.total.is_zero() { ", " (f.total) }
+                    }
+                }
                 @if report.flags.is_empty() { li { "Geen signalen." } }
             }
         },
     ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignalQuery {
+    jaar: String,
+    soort: String,
+}
+
+/// What is behind one signal: the ledger lines (finance staff), placements (roles that see participants),
+/// contracts or streams; other roles get the totals only.
+async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<SignalQuery>) -> AppResult<Markup> {
+    use crate::report::reconciliation::FlagSubject;
+    let year = reconciliation_year(&state, &q.jaar).await?;
+    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
+        return Ok(chrome.page(
+            "Signaal",
+            html! {
+                p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
+                h1 { "Geen signaal" }
+                p { "Dit signaal is er in " (year) " niet (meer)." }
+            },
+        ));
+    };
+    let pairs: Vec<(i64, Money)> = f.ids.iter().copied().zip(f.amounts.iter().copied()).collect();
+    let body = match f.subject {
+        FlagSubject::LedgerLines if chrome.may(Permission::ManageFinance) => {
+            let lines = store::attribution::lines_by_id(&state.db, &f.ids).await?;
+            line_table(&lines)
+        }
+        FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
+            let placements = store::placements::list(&state.db, None).await?;
+            html! { ul { @for p in placements.iter().filter(|p| f.ids.contains(&p.id)) {
+                li { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date)) }
+            } } }
+        }
+        FlagSubject::Contracts => {
+            let contracts = store::contracts::list(&state.db).await?;
+            html! { ul { @for (id, m) in &pairs {
+                li { a href={"/contracten/" (id)} { (contracts.iter().find(|c| c.id == *id).map(|c| c.reference.as_str()).unwrap_or("?")) } ": " (m) " meer gefactureerd dan verwacht" }
+            } } }
+        }
+        FlagSubject::Streams => html! { ul { @for s in report.streams.iter().filter(|s| f.ids.contains(&s.id)) {
+            li { a href={"/financiering/" (s.id)} { (s.code) " " (s.name) } ": beschikbaar " (s.available) ", realisatie " (s.actual)
+                ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort")) }
+        } } },
+        _ => {
+            html! { p { "De gegevens per regel of deelnemer zijn niet zichtbaar voor uw rol; hierboven staan de totalen." } }
+        }
+    };
+    Ok(chrome.page(
+        "Signaal",
+        html! {
+            p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
+            h1 { (f.title) }
+            p { (f.subject.count(f.count)) @if !f.total.is_zero() { ", samen " strong { (f.total) } } " in " (year) "." }
+            (body)
+        },
+    ))
+}
+
+/// Ledger lines with their attribution and the reason for it.
+fn line_table(lines: &[store::attribution::AttributedLine]) -> Markup {
+    html! {
+        table {
+            caption { "Regels met hun toerekening en de reden ervan" }
+            thead { tr {
+                th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" }
+                th scope="col" { "Bron" } th scope="col" { "Contract" } th scope="col" { "Waarom hier" }
+            } }
+            tbody {
+                @for l in lines {
+                    tr {
+                        th scope="row" { (dates::display(l.booking_date)) }
+                        td { (l.description) }
+                        td { (l.creditor_number) " " (l.creditor_name) }
+                        td.num { (l.amount()) }
+                        td { (l.stream_code.as_deref().unwrap_or("—")) }
+                        td { (l.contract_reference.as_deref().unwrap_or("—")) }
+                        td { (l.why()) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -586,27 +703,8 @@ async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Qu
         html! {
             p.breadcrumb { a href={"/aansluiting?jaar=" (q.jaar)} { "Aansluiting" } }
             h1 { "Grootboekregels achter het bedrag" }
-            p { (lines.len()) " regels, samen " strong { (total) } "." }
-            table {
-                caption { "Regels met hun toerekening en de reden ervan" }
-                thead { tr {
-                    th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" }
-                    th scope="col" { "Bron" } th scope="col" { "Contract" } th scope="col" { "Waarom hier" }
-                } }
-                tbody {
-                    @for l in &lines {
-                        tr {
-                            th scope="row" { (dates::display(l.booking_date)) }
-                            td { (l.description) }
-                            td { (l.creditor_number) " " (l.creditor_name) }
-                            td.num { (l.amount()) }
-                            td { (l.stream_code.as_deref().unwrap_or("—")) }
-                            td { (l.contract_reference.as_deref().unwrap_or("—")) }
-                            td { (l.why()) }
-                        }
-                    }
-                }
-            }
+            p { (crate::domain::words::count(lines.len(), "regel", "regels")) ", samen " strong { (total) } "." }
+            (line_table(&lines))
         },
     ))
 }

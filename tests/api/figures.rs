@@ -11,15 +11,20 @@ use crate::helpers::{certified_provider, id_from, import_ledger, ledger_line, lo
 
 /// A stream spending from 2022 to 2026 for any cohort.
 pub async fn stream(app: &TestApp, code: &str) -> i64 {
+    stream_for(app, code, vec![], "2026-12-31").await
+}
+
+/// A stream for these cohorts (empty: any), spending from 2022 until `until`.
+pub async fn stream_for(app: &TestApp, code: &str, cohorts: Vec<Cohort>, until: &str) -> i64 {
     let day = taalbudget::domain::dates::parse_iso;
     let s = FundingStream {
         id: 0,
         code: code.into(),
         name: format!("Bron {code}"),
         kind: StreamKind::Other,
-        cohorts: vec![],
+        cohorts,
         spend_from: day("2022-01-01").unwrap(),
-        spend_until: Some(day("2026-12-31").unwrap()),
+        spend_until: Some(day(until).unwrap()),
         carry_over: false,
         notes: String::new(),
     };
@@ -100,6 +105,11 @@ pub async fn attribute_creditor(app: &TestApp, creditor: &str, provider: i64, st
     let pid = provider.to_string();
     let r = app.post_form("/toerekening/crediteuren", &[("creditor_number", creditor), ("provider_id", &pid)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    rule(app, creditor, stream, "crediteur").await;
+}
+
+/// A rule: the creditor's lines go to `stream`, with `contract` ("crediteur", a contract id or "" for none).
+pub async fn rule(app: &TestApp, creditor: &str, stream: i64, contract: &str) {
     let sid = stream.to_string();
     let r = app
         .post_form(
@@ -108,13 +118,16 @@ pub async fn attribute_creditor(app: &TestApp, creditor: &str, provider: i64, st
                 ("name", &format!("Crediteur {creditor}")),
                 ("creditor_number", creditor),
                 ("stream_id", &sid),
-                ("contract", "crediteur"),
+                ("contract", contract),
                 ("actie", "opslaan"),
             ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
 }
+
+/// A signal as (code, count, total cents, ids, cents per id).
+type FlagFigures = (&'static str, usize, i64, Vec<i64>, Vec<i64>);
 
 fn json_cents(v: &serde_json::Value) -> i64 {
     taalbudget::money::Money::parse_with(v.as_str().unwrap(), taalbudget::money::AmountStyle::Plain).unwrap().cents()
@@ -207,4 +220,129 @@ async fn contract_spend_and_ceiling_use_are_the_same_on_every_screen() {
     assert_eq!((s.actual.cents(), s.committed.cents()), (0, 1_000_000));
     let (_, recon) = app.get_html("/aansluiting?jaar=2024").await;
     assert!(recon.contains("<td class=\"num\">€ 10.000,00</td>"), "{recon}");
+}
+
+/// The five reconciliation signals and overspending, for 2024, on a data set built for them:
+///
+/// - contract UTR-1 at Taal BV (creditor 2001) and UTR-2 at Merkloos BV (creditor 2002), both 2022-2025;
+/// - SPUK pays for Wi2021 only and may be spent until 30-06-2024 (20.000,00 granted for 2024); EIGEN for anyone,
+///   nothing granted; Wi2021 is funded by SPUK, ELIP by no stream;
+/// - K-1 (Wi2021) on UTR-1 from 15-01-2024: 5.000,00 due that day, 5.000,00 on 14-01-2025;
+///   K-9 (ELIP) on UTR-2 from 01-03-2024, after which Blik op Werk withdraws Merkloos BV's mark from 01-02-2024;
+/// - ledger 2024: L1 31-01 creditor 2001 5.000,00 and L2 31-08 creditor 2001 3.000,00 (SPUK, UTR-1);
+///   L3 15-05 creditor 9999 1.234,56 (EIGEN, no contract, creditor linked to nobody);
+///   L4 30-04 creditor 2002 2.000,00 (SPUK, UTR-2).
+///
+/// Worked out by hand:
+/// - spend without contract: L3 only (2001 and 2002 have a contract on the booking date): 1 line, 1.234,56;
+/// - outside the spending period: L2 (31-08-2024 after SPUK's 30-06-2024): 1 line, 3.000,00;
+/// - stream versus cohort: L4 (SPUK on UTR-2, whose only placement is ELIP): 1 line, 2.000,00;
+/// - placement without a valid mark: K-9 (started 01-03-2024, mark withdrawn from 01-02-2024): 1 placement;
+/// - invoiced above expected, per stream: UTR-1 on SPUK 2024 expected 5.000,00, invoiced 8.000,00 -> 3.000,00;
+///   UTR-2 on SPUK 2024 expected 0 (K-9 has no stream), invoiced 2.000,00 -> 2.000,00; together 5.000,00;
+/// - overspending: EIGEN available 0,00, actual 1.234,56, remaining -1.234,56 -> 1 stream, 1.234,56; SPUK has
+///   20.000,00 - 10.000,00 actual - 0,00 committed (2024's 5.000,00 is invoiced) = 10.000,00 left.
+#[tokio::test]
+async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behind_them() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let (taal, utr1) = contract(&app, "Taal BV", "12345678", "UTR-1", "100.000,00").await;
+    let (merkloos, utr2) = contract(&app, "Merkloos BV", "23456789", "UTR-2", "100.000,00").await;
+    let spuk = stream_for(&app, "SPUK", vec![Cohort::Wi2021], "2024-06-30").await;
+    let eigen = stream(&app, "EIGEN").await;
+    store::funding::set_cohort_stream(&app.db, Cohort::Wi2021, spuk, "test").await.unwrap();
+    let r = app
+        .post_form(
+            &format!("/financiering/{spuk}/toekenningen"),
+            &[
+                ("year", "2024"),
+                ("kind", "advance"),
+                ("amount", "20.000,00"),
+                ("reference", "B"),
+                ("decided_on", "2024-01-02"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    place(&app, utr1, "K-1", "wi2021", "2024-01-15", "2025-01-14").await;
+    let k9 = place(&app, utr2, "K-9", "elip", "2024-03-01", "2025-02-28").await;
+    let r = app
+        .post_form(
+            &format!("/aanbieders/{merkloos}/keurmerken"),
+            &[("status", "withdrawn"), ("decision_date", "2024-06-01"), ("valid_from", "2024-02-01")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    import_ledger(
+        &app,
+        &[
+            ledger_line("2024-01-31", "KP-INB", "2001", "L1 start K-1", 500_000),
+            ledger_line("2024-08-31", "KP-INB", "2001", "L2 na de bestedingsperiode", 300_000),
+            ledger_line("2024-05-15", "KP-INB", "9999", "L3 onbekende aanbieder", 123_456),
+            ledger_line("2024-04-30", "KP-INB", "2002", "L4 ELIP op SPUK", 200_000),
+        ],
+    )
+    .await;
+    attribute_creditor(&app, "2001", taal, spuk).await;
+    attribute_creditor(&app, "2002", merkloos, spuk).await;
+    rule(&app, "9999", eigen, "").await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM ledger_entry ORDER BY substr(description, 1, 2)")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let (l2, l3, l4) = (ids[1], ids[2], ids[3]);
+
+    let report = taalbudget::report::reconciliation::for_year(&app.db, 2024).await.unwrap();
+    let flags: Vec<FlagFigures> = report
+        .flags
+        .iter()
+        .map(|f| (f.code, f.count, f.total.cents(), f.ids.clone(), f.amounts.iter().map(|m| m.cents()).collect()))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("stream_overspent", 1, 123_456, vec![eigen], vec![123_456]),
+            ("creditor_without_contract", 1, 123_456, vec![l3], vec![123_456]),
+            ("outside_spending_period", 1, 300_000, vec![l2], vec![300_000]),
+            ("cohort_mismatch", 1, 200_000, vec![l4], vec![200_000]),
+            ("placement_without_mark", 1, 0, vec![k9], vec![0]),
+            ("contract_above_expected", 2, 500_000, vec![utr1, utr2], vec![300_000, 200_000]),
+        ]
+    );
+    let s = report.streams.iter().find(|s| s.code == "SPUK").unwrap();
+    assert_eq!(
+        (s.available.cents(), s.actual.cents(), s.committed.cents(), s.remaining.cents()),
+        (2_000_000, 1_000_000, 0, 1_000_000)
+    );
+
+    // The page opens on 2024, the latest year with ledger lines, marks EIGEN's shortfall in words and links each
+    // signal to what is behind it.
+    let (_, page) = app.get_html("/aansluiting").await;
+    assert!(page.contains("<h1>Aansluiting 2024</h1>"), "{page}");
+    assert!(page.contains("Bron EIGEN <span class=\"status status-bad\">overbesteding</span>"), "{page}");
+    assert!(page.contains("<span class=\"negative\">€ -1.234,56 <span class=\"negative-word\">(tekort)</span></span>"));
+    assert!(page.contains("<a href=\"/aansluiting/signalen?jaar=2024&amp;soort=creditor_without_contract\">1 grootboekregel</a>, € 1.234,56"));
+    assert!(page.contains(
+        "<a href=\"/aansluiting/signalen?jaar=2024&amp;soort=contract_above_expected\">2 contracten</a>, € 5.000,00"
+    ));
+    assert!(
+        page.contains("<a href=\"/aansluiting/signalen?jaar=2024&amp;soort=placement_without_mark\">1 plaatsing</a>")
+    );
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=outside_spending_period").await;
+    assert!(behind.contains("L2 na de bestedingsperiode") && behind.contains("€ 3.000,00"), "{behind}");
+    assert!(!behind.contains("L1 start K-1"));
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=placement_without_mark").await;
+    assert!(behind.contains(&format!("<a href=\"/plaatsingen/{k9}\">K-9</a>, start 01-03-2024")), "{behind}");
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=contract_above_expected").await;
+    assert!(behind
+        .contains(&format!("<a href=\"/contracten/{utr1}\">UTR-1</a>: € 3.000,00 meer gefactureerd dan verwacht")));
+    // A policy adviser gets the totals, never the lines or the participants.
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    for soort in ["outside_spending_period", "placement_without_mark"] {
+        let (status, behind) = adviser.get_html(&format!("/aansluiting/signalen?jaar=2024&soort={soort}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!behind.contains("L2 na") && !behind.contains("K-9"), "{behind}");
+        assert!(behind.contains("niet zichtbaar voor uw rol"));
+    }
 }
