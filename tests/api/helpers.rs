@@ -43,9 +43,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 
 impl TestApp {
     /// A test app for a server a test started itself (with database options of its own); `dir` holds the
-    /// database and lives as long as the app.
+    /// database (`test.db`) and lives as long as the app.
     pub fn serving(addr: SocketAddr, db: Db, dir: tempfile::TempDir) -> TestApp {
-        TestApp { addr, db, client: client(), prefix: String::new(), _dir: dir }
+        let db_path = dir.path().join("test.db");
+        TestApp { addr, db, client: client(), prefix: String::new(), db_path, _dir: dir }
     }
 }
 
