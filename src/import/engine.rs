@@ -674,6 +674,8 @@ struct Mapper<'a, K: ImportKind> {
     rows_seen: u64,
     rows_read: u64,
     rows_skipped: u64,
+    /// Of `rows_skipped`: rows with values only outside the template's columns.
+    blank_skipped: u64,
     rows_rejected: u64,
     errors: Vec<RowError>,
     errors_total: u64,
@@ -710,6 +712,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             rows_seen: 0,
             rows_read: 0,
             rows_skipped: 0,
+            blank_skipped: 0,
             rows_rejected: 0,
             errors: Vec::new(),
             errors_total: 0,
@@ -923,19 +926,29 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             self.rows_skipped += 1;
             return;
         }
-        self.rows_read += 1;
         let layout = self.layout.as_ref().expect("header found");
         let fields = self.t.fields;
         let mut values = RowValues { values: vec![None; fields.len()], row: row.number };
         let mut problems: Vec<(usize, String)> = Vec::new();
+        let mut filled = false;
         for (i, col) in self.t.columns.iter().enumerate() {
             let Some(c) = layout.columns[i] else { continue };
+            let cell = row.get(c);
+            filled |= cell.is_some();
             let field = &fields[col.field];
-            match cells::parse(row.get(c), field.ty, col) {
+            match cells::parse(cell, field.ty, col) {
                 Ok(v) => values.values[col.field] = v,
                 Err(msg) => problems.push((col.field, msg)),
             }
         }
+        if !filled {
+            // Only cells outside the template's columns (notes in column Z, a stray value at XFD1048576): for
+            // the import this row is as blank as an empty one, not a row with every required field missing.
+            self.rows_skipped += 1;
+            self.blank_skipped += 1;
+            return;
+        }
+        self.rows_read += 1;
         for (i, f) in fields.iter().enumerate() {
             let key = self.t.key_fields.contains(&i);
             if (f.required || key) && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
@@ -1041,7 +1054,12 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         }
         if self.rows_read == 0 {
             let header_row = self.header_raw.as_ref().map(|r| r.number);
-            let extra = if self.rows_skipped > 0 { " (alleen totaalregels)" } else { "" };
+            let extra = match (self.rows_skipped, self.blank_skipped) {
+                (0, _) => "",
+                (all, blank) if all == blank => " (alleen regels zonder waarden in de kolommen van het sjabloon)",
+                (_, 0) => " (alleen totaalregels)",
+                _ => " (alleen totaalregels en regels zonder waarden in de kolommen van het sjabloon)",
+            };
             self.structural(
                 header_row,
                 format!(
