@@ -132,6 +132,40 @@ fn tariffs(ctx: &Ctx) -> i64 {
     r.json["batch"].as_i64().unwrap()
 }
 
+/// Register kinds keep their checked rows in memory until the write phase (outside the write lock); a file of
+/// more than 100,000 rows is refused at the first row too many, before its records cost more memory.
+#[test]
+fn a_register_file_of_more_than_100_000_rows_is_refused_and_writes_nothing() {
+    let ctx = Ctx::new();
+    let file = ctx.path("aanbieders.xlsx");
+    let rows: Vec<Vec<String>> = (0..100_001)
+        .map(|i| {
+            let mut row = vec![String::new(); 7];
+            row[0] = format!("Aanbieder {i}");
+            row[1] = format!("{}", 10_000_000 + i);
+            row
+        })
+        .collect();
+    let t = taalbudget::import::template::find("standaard-aanbieders").unwrap();
+    std::fs::write(&file, taalbudget::import::example::workbook_text(&t, &rows).unwrap()).unwrap();
+    let r = import(&ctx, "providers", &file, "standaard-aanbieders", &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.json["batch"].is_null());
+    // 100,000 providers held for the write phase: measured 64 MB for the whole process.
+    assert!(r.peak_kb < 100 * 1024, "peak {} kB", r.peak_kb);
+    // Row 1 is the header, so the 100,001st data row is row 100,002.
+    let (_, row, column, value, message) = first(&r);
+    assert_eq!((row, column.as_str(), value.as_str()), (100_002, "", ""));
+    assert_eq!(
+        message,
+        "het bestand heeft meer dan 100.000 regels; een import van taalaanbieders neemt er ten hoogste 100.000 \
+         tegelijk. Splits het bestand en importeer de delen na elkaar"
+    );
+    assert_eq!(r.n("errors_total"), 1);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM import_batch"), 0);
+}
+
 #[test]
 fn providers_import_once_and_a_changed_reimport_is_reported_not_applied() {
     let ctx = Ctx::new();

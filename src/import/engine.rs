@@ -43,6 +43,9 @@ const RAW_CHUNK_BYTES: usize = 1 << 20;
 /// Messages longer than this are cut: some quote the cell, and a cell may hold 32,767 characters.
 const MAX_MESSAGE_CHARS: usize = 300;
 const RECORD_CHUNK: usize = store::imports::INSERT_CHUNK;
+/// Data rows a file of a kind that keeps its records in memory until the write phase (the registers) may hold:
+/// they are a few thousand in practice, and this keeps a hostile file's records to some tens of megabytes.
+pub const MAX_MEMORY_ROWS: u64 = 100_000;
 /// Write phases a staged import tries before it gives up: the first moves the records as the read phase found
 /// them; when another import or an undo changed the stored lines meanwhile, they are counted again outside the
 /// lock for the second, and inside it (where nothing can change them) for the third.
@@ -684,6 +687,21 @@ struct Mapper<'a, K: ImportKind> {
     rejected_bytes: usize,
     structural: bool,
     totals_prefixes: Vec<String>,
+    /// Data rows the file may hold ([`MAX_MEMORY_ROWS`] for kinds that keep their records in memory).
+    max_rows: u64,
+}
+
+/// A count as Dutch text shows it: 100.000.
+fn dutch_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn shorten(s: &str) -> String {
@@ -720,6 +738,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             rejected_bytes: 0,
             structural: false,
             totals_prefixes: t.template.skip.first_cell_starts_with.iter().map(|p| p.to_lowercase()).collect(),
+            max_rows: if kind.staged() { u64::MAX } else { MAX_MEMORY_ROWS },
         }
     }
 
@@ -741,6 +760,17 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         self.rows_seen += 1;
         if self.layout.is_none() {
             return self.header(row);
+        }
+        if self.rows_read == self.max_rows {
+            let label = self.kind.kind().label();
+            let max = dutch_count(self.max_rows);
+            return self.structural(
+                Some(row.number),
+                format!(
+                    "het bestand heeft meer dan {max} regels; een import van {label} neemt er ten hoogste {max} \
+                     tegelijk. Splits het bestand en importeer de delen na elkaar"
+                ),
+            );
         }
         self.data(row, out);
         true
