@@ -18,6 +18,7 @@ mod progress;
 mod providers;
 mod proxy;
 mod quality;
+mod races;
 mod register_imports;
 mod reports;
 mod retention;
