@@ -131,6 +131,18 @@ async fn create_bodies(app: &TestApp) -> Vec<(String, Body)> {
             form(&[("route", "b1"), ("valid_from", "2022-01-01"), ("valid_until", ""), ("amount", "10.000,00")]),
         ),
         (
+            format!("/contracten/{contract_id}/betaalmomenten"),
+            form(&[
+                ("route", "b1"),
+                ("name_1", "Start"),
+                ("share_1", "40"),
+                ("due_1", "start"),
+                ("name_2", "Afronding"),
+                ("share_2", "60"),
+                ("due_2", "completion"),
+            ]),
+        ),
+        (
             format!("/contracten/{contract_id}/opties"),
             form(&[("new_end_date", "2027-12-31"), ("notice_deadline", "2025-06-30")]),
         ),
