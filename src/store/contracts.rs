@@ -205,6 +205,8 @@ pub enum ContractError {
     Stale(Box<Contract>),
     #[error("niet gevonden")]
     NotFound,
+    #[error("over deze optie is al besloten")]
+    OptionDecided,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -433,6 +435,10 @@ pub async fn decide_option(
             .fetch_optional(&mut *tx)
             .await?;
     let Some(before) = before else { return Err(ContractError::NotFound) };
+    // Checked again under the write lock: of two decisions sent at once, the second finds the first.
+    if before.0 != OptionStatus::Pending.code() {
+        return Err(ContractError::OptionDecided);
+    }
     sqlx::query("UPDATE extension_option SET status = ?, decision_reference = ?, decision_date = ? WHERE id = ?")
         .bind(status.code())
         .bind(reference)

@@ -204,6 +204,12 @@ pub async fn create_scenario(db: &Db, s: &Scenario, actor: &str) -> Result<i64, 
     if name_taken(&mut tx, &s.name, None).await? {
         return Err(OverviewError::DuplicateName(s.name.clone()));
     }
+    let id = insert_scenario(&mut tx, s, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_scenario(tx: &mut Tx, s: &Scenario, actor: &str) -> sqlx::Result<i64> {
     let now = dates::now_timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO scenario (name, description, tariff_index_bp, duration_b1_months, duration_z_months,
@@ -217,11 +223,10 @@ pub async fn create_scenario(db: &Db, s: &Scenario, actor: &str) -> Result<i64, 
     .bind(s.duration_education_months)
     .bind(&now)
     .bind(&now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    write_lines(&mut tx, id, s).await?;
-    audit::record(&mut tx, actor, "create", "scenario", id, None, Some(&audit::snapshot(s))).await?;
-    tx.commit().await?;
+    write_lines(tx, id, s).await?;
+    audit::record(tx, actor, "create", "scenario", id, None, Some(&audit::snapshot(s))).await?;
     Ok(id)
 }
 
@@ -266,16 +271,23 @@ pub async fn update_scenario(db: &Db, id: i64, version: i64, s: &Scenario, actor
     Ok(())
 }
 
-/// Copies a scenario under the first free name "<name> (kopie)", "<name> (kopie 2)", ...
+/// Copies a scenario under the first free name "<name> (kopie)", "<name> (kopie 2)", ... The name is
+/// chosen inside the write transaction, so copies made at the same moment each get their own name.
 pub async fn copy_scenario(db: &Db, id: i64, actor: &str) -> Result<i64, OverviewError> {
     let (mut s, _) = scenario(db, id).await?.ok_or(OverviewError::NotFound)?;
-    let all = scenarios(db).await?;
     let base = format!("{} (kopie", s.name.chars().take(80).collect::<String>());
-    s.name = (1..)
-        .map(|n| if n == 1 { format!("{base})") } else { format!("{base} {n})") })
-        .find(|candidate| !all.iter().any(|(o, _)| &o.name == candidate))
-        .expect("a free name exists");
-    create_scenario(db, &s, actor).await
+    let mut tx = begin(db).await?;
+    let mut n = 1;
+    s.name = loop {
+        let candidate = if n == 1 { format!("{base})") } else { format!("{base} {n})") };
+        if !name_taken(&mut tx, &candidate, None).await? {
+            break candidate;
+        }
+        n += 1;
+    };
+    let id = insert_scenario(&mut tx, &s, actor).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// A stored snapshot of an overview.

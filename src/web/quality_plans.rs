@@ -258,7 +258,7 @@ async fn add_criterion(
                 return Ok((StatusCode::CONFLICT, page).into_response());
             }
             Err(QualityError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(AppError::Internal(e.into())),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => e,
     };
@@ -350,7 +350,7 @@ async fn update_criterion(
                 .into_response())
         }
         Err(QualityError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -358,7 +358,7 @@ async fn new_set_version(user: CurrentUser, State(state): State<AppState>, Path(
     match store::quality::new_set_version(&state.db, id, user.actor()).await {
         Ok(new) => Ok(Redirect::to(&format!("/kwaliteit/eisen/{new}?melding=aangemaakt")).into_response()),
         Err(QualityError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -766,7 +766,7 @@ async fn assess(
                     StatusCode::CONFLICT
                 }
                 Err(QualityError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => return Err(AppError::Internal(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(errors) => {
@@ -825,7 +825,7 @@ async fn decide(
                     StatusCode::CONFLICT
                 }
                 Err(QualityError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => return Err(AppError::Internal(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(e) => {

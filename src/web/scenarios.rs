@@ -218,7 +218,7 @@ async fn create(
             e.add("name", format!("Er is al een scenario met de naam ‘{n}’; kies een andere naam."));
             Ok(refused(&chrome, None, &form, &e, StatusCode::CONFLICT))
         }
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -293,7 +293,7 @@ async fn update(
             Ok(refused(&chrome, Some(id), &form, &e, StatusCode::CONFLICT))
         }
         Err(OverviewError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -301,6 +301,6 @@ async fn copy(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i
     match store::overview::copy_scenario(&state.db, id, user.actor()).await {
         Ok(new) => Ok(Redirect::to(&format!("/scenarios/{new}?melding=aangemaakt")).into_response()),
         Err(OverviewError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }

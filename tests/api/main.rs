@@ -22,6 +22,7 @@ mod progress;
 mod providers;
 mod proxy;
 mod quality;
+mod races;
 mod register_imports;
 mod reports;
 mod retention;
