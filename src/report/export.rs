@@ -288,6 +288,25 @@ pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
                 pair(ws, "Niet geprijsd (geen tarief in een contract)", routes.join(", "))?;
             }
             pair(ws, "Startmoment", "instroom start gemiddeld op 1 juli van het jaar".into())?;
+            pair(
+                ws,
+                "Al geplaatst",
+                "telt als verplichting; de prognose telt per instroomjaar alleen de instroom die nog niet geplaatst is"
+                    .into(),
+            )?;
+            for c in used.counted.iter().filter(|c| c.placed > 0) {
+                pair(
+                    ws,
+                    &format!("Instroom {}", c.year),
+                    format!(
+                        "instroom {} ({}), {} al geplaatst, {} in de prognose",
+                        c.inflow,
+                        used.variant.label(),
+                        c.placed,
+                        c.counted
+                    ),
+                )?;
+            }
             row += 1;
             let columns =
                 ["jaar", "groep", "instroom laag", "verwacht", "hoog", "% B1", "% Z", "% onderwijs", "% uitval"];

@@ -175,6 +175,8 @@ pub struct ScenarioUsed {
     pub forecast_from: i32,
     /// Routes with inflow that no contract prices (left out of the forecast).
     pub unpriced_routes: Vec<Route>,
+    /// Per inflow year: the inflow, how much of it is placed already (a commitment) and what the forecast counts.
+    pub counted: Vec<forecast::InflowCounted>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -228,6 +230,8 @@ pub struct Fixed {
     pub contracts: Vec<store::contracts::Contract>,
     /// Every placement's expected payments with its stream (see `report::commitments`).
     pub payments: std::sync::Arc<[FundedPayment]>,
+    /// Placements under the Wet inburgering 2021 per start year: inflow that is placed already.
+    pub placed: BTreeMap<i32, i64>,
     pub cohort_streams: HashMap<Cohort, i64>,
     pub budget_lines: HashMap<i64, String>,
     pub scenarios: Vec<Scenario>,
@@ -248,13 +252,17 @@ async fn load_fixed(db: &Db) -> sqlx::Result<Fixed> {
     // Placements are read for their expected payments only: no participant leaves this function.
     let placements = store::placements::list(db, None).await?;
     let payments = super::commitments::payments_of(&contracts, &placements, &cohort_streams).into();
+    let mut placed: BTreeMap<i32, i64> = BTreeMap::new();
+    for p in placements.iter().filter(|p| p.cohort == Cohort::Wi2021) {
+        *placed.entry(p.schedule.start_date.year()).or_default() += 1;
+    }
     let budget_lines = store::funding::budget_lines(db, None)
         .await?
         .into_iter()
         .map(|l| (l.id, format!("{} {}", l.category, l.year)))
         .collect();
     let scenarios = store::overview::scenarios(db).await?.into_iter().map(|(s, _)| s).collect();
-    Ok(Fixed { streams, allocations, contracts, payments, cohort_streams, budget_lines, scenarios })
+    Ok(Fixed { streams, allocations, contracts, payments, placed, cohort_streams, budget_lines, scenarios })
 }
 
 /// Loads the inputs; with a cache, the fixed part is read again only when the version counter moved.
@@ -371,7 +379,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
         let first = params.forecast_from.min(*params.years.start());
         let last = *params.years.end();
         let pricing = route_pricing(&inputs.contracts, (first - 10)..=last);
-        let f = forecast::forecast(scenario, &pricing, params.variant, params.forecast_from);
+        let f = forecast::forecast(scenario, &pricing, params.variant, params.forecast_from, &inputs.placed);
         // New inflow falls under the Wet inburgering 2021: its stream pays.
         let stream = inputs.cohort_streams.get(&Cohort::Wi2021).copied();
         for (&(year, inflow_year, group, route), &amount) in &f.amounts {
@@ -400,6 +408,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
             variant: params.variant,
             forecast_from: params.forecast_from,
             unpriced_routes: f.unpriced,
+            counted: f.counted,
         });
     }
     if let Some(code) = &params.stream {

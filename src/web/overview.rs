@@ -323,6 +323,14 @@ fn scenario_line(o: &Overview) -> Markup {
             @if let Some(s) = &o.snapshot { " Vergeleken met snapshot ‘" (s.name) "’." }
             @if let Some(b) = &o.stream { " Alleen bron " (b) "." }
         }
+        @if let Some(s) = &o.scenario {
+            p #prognoseregel {
+                "Wie al geplaatst is, telt als verplichting en niet nog eens als prognose: per instroomjaar telt de prognose alleen de instroom die nog niet geplaatst is (instroom − plaatsingen Wet inburgering 2021 met een start in dat jaar, nooit onder nul)."
+                @for c in s.counted.iter().filter(|c| c.placed > 0) {
+                    " " (c.year) ": instroom " (c.inflow) " (" (s.variant.label()) "), al geplaatst " (c.placed) ", in de prognose " (c.counted) "."
+                }
+            }
+        }
     }
 }
 

@@ -40,7 +40,10 @@ async fn totals(state: &AppState, s: &Scenario) -> AppResult<BTreeMap<Variant, B
     let first = s.lines.iter().map(|l| l.year).min().unwrap_or(2022);
     let last = s.lines.iter().map(|l| l.year).max().unwrap_or(first);
     let pricing = route_pricing(&contracts, (first - 10)..=last);
-    Ok(Variant::ALL.into_iter().map(|v| (v, forecast::forecast(s, &pricing, v, first).by_payment_year())).collect())
+    Ok(Variant::ALL
+        .into_iter()
+        .map(|v| (v, forecast::forecast(s, &pricing, v, first, &BTreeMap::new()).by_payment_year()))
+        .collect())
 }
 
 #[derive(Debug)]

@@ -31,55 +31,95 @@ pub async fn stream_for(app: &TestApp, code: &str, cohorts: Vec<Cohort>, until: 
     store::funding::create_stream(&app.db, &s, "test").await.unwrap()
 }
 
-/// Contract `reference` at a certified provider for B1, 2022-2025, with one tariff of 10.000,00 from 2022 and
+/// Contract `reference` at a certified provider for B1, 2022-2027, with one tariff of 10.000,00 from 2022 and
 /// milestones 50% at the start and 50% at completion. Returns (provider id, contract id).
 pub async fn contract(app: &TestApp, provider: &str, kvk: &str, reference: &str, ceiling: &str) -> (i64, i64) {
+    contract_for(app, provider, kvk, reference, ceiling, &[("b1", "10.000,00")]).await
+}
+
+/// As [`contract`], for these routes with their tariffs (each with milestones 50% at the start, 50% at completion).
+pub async fn contract_for(
+    app: &TestApp,
+    provider: &str,
+    kvk: &str,
+    reference: &str,
+    ceiling: &str,
+    routes: &[(&str, &str)],
+) -> (i64, i64) {
     let provider = certified_provider(app, provider, kvk).await;
     let pid = provider.to_string();
+    let mut fields = vec![
+        ("reference", reference),
+        ("title", "Taalroutes"),
+        ("provider_id", &pid),
+        ("lot", "1"),
+        ("start_date", "2022-01-01"),
+        ("initial_end_date", "2027-12-31"),
+        ("ceiling", ceiling),
+    ];
+    fields.extend(routes.iter().map(|(r, _)| ("routes", *r)));
+    let r = app.post_form("/contracten", &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let id = id_from(&location(&r), "/contracten/");
+    for (route, tariff) in routes {
+        let r = app
+            .post_form(
+                &format!("/contracten/{id}/tarieven"),
+                &[("route", route), ("valid_from", "2022-01-01"), ("valid_until", ""), ("amount", tariff)],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        let r = app
+            .post_form(
+                &format!("/contracten/{id}/betaalmomenten"),
+                &[
+                    ("route", route),
+                    ("name_1", "Start"),
+                    ("share_1", "50"),
+                    ("due_1", "start"),
+                    ("name_2", "Afronding"),
+                    ("share_2", "50"),
+                    ("due_2", "completion"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    (provider, id)
+}
+
+/// Grants `amount` to a stream for a year (an advance).
+pub async fn grant(app: &TestApp, stream: i64, year: &str, amount: &str) {
     let r = app
         .post_form(
-            "/contracten",
+            &format!("/financiering/{stream}/toekenningen"),
             &[
-                ("reference", reference),
-                ("title", "B1-route"),
-                ("provider_id", &pid),
-                ("lot", "1"),
-                ("routes", "b1"),
-                ("start_date", "2022-01-01"),
-                ("initial_end_date", "2025-12-31"),
-                ("ceiling", ceiling),
+                ("year", year),
+                ("kind", "advance"),
+                ("amount", amount),
+                ("reference", "B"),
+                ("decided_on", "2022-01-03"),
             ],
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
-    let id = id_from(&location(&r), "/contracten/");
-    let r = app
-        .post_form(
-            &format!("/contracten/{id}/tarieven"),
-            &[("route", "b1"), ("valid_from", "2022-01-01"), ("valid_until", ""), ("amount", "10.000,00")],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = app
-        .post_form(
-            &format!("/contracten/{id}/betaalmomenten"),
-            &[
-                ("route", "b1"),
-                ("name_1", "Start"),
-                ("share_1", "50"),
-                ("due_1", "start"),
-                ("name_2", "Afronding"),
-                ("share_2", "50"),
-                ("due_2", "completion"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    (provider, id)
 }
 
 /// A placement of `cohort` on the contract's B1-route.
 pub async fn place(app: &TestApp, contract: i64, client: &str, cohort: &str, start: &str, end: &str) -> i64 {
+    place_on(app, contract, "b1", client, cohort, start, end).await
+}
+
+/// A placement of `cohort` on `route`.
+pub async fn place_on(
+    app: &TestApp,
+    contract: i64,
+    route: &str,
+    client: &str,
+    cohort: &str,
+    start: &str,
+    end: &str,
+) -> i64 {
     let cid = contract.to_string();
     let r = app
         .post_form(
@@ -88,7 +128,7 @@ pub async fn place(app: &TestApp, contract: i64, client: &str, cohort: &str, sta
                 ("client_number", client),
                 ("cohort", cohort),
                 ("contract_id", &cid),
-                ("route", "b1"),
+                ("route", route),
                 ("start_date", start),
                 ("planned_end", end),
                 ("status", "started"),
@@ -110,13 +150,18 @@ pub async fn attribute_creditor(app: &TestApp, creditor: &str, provider: i64, st
 
 /// A rule: the creditor's lines go to `stream`, with `contract` ("crediteur", a contract id or "" for none).
 pub async fn rule(app: &TestApp, creditor: &str, stream: i64, contract: &str) {
+    rule_on(app, ("creditor_number", creditor), stream, contract).await
+}
+
+/// A rule on one criterion (field, value), e.g. ("description_contains", "ELIP").
+pub async fn rule_on(app: &TestApp, (field, value): (&str, &str), stream: i64, contract: &str) {
     let sid = stream.to_string();
     let r = app
         .post_form(
             "/toerekening/regels",
             &[
-                ("name", &format!("Crediteur {creditor}")),
-                ("creditor_number", creditor),
+                ("name", &format!("Regel {value}")),
+                (field, value),
                 ("stream_id", &sid),
                 ("contract", contract),
                 ("actie", "opslaan"),
@@ -125,6 +170,9 @@ pub async fn rule(app: &TestApp, creditor: &str, stream: i64, contract: &str) {
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
 }
+
+/// An overview cell as (available, actual, committed, forecast, remaining) in cents.
+type Cell = (Option<i64>, i64, i64, i64, Option<i64>);
 
 /// A signal as (code, count, total cents, ids, cents per id).
 type FlagFigures = (&'static str, usize, i64, Vec<i64>, Vec<i64>);
@@ -345,4 +393,161 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
         assert!(!behind.contains("L2 na") && !behind.contains("K-9"), "{behind}");
         assert!(behind.contains("niet zichtbaar voor uw rol"));
     }
+}
+
+/// The overview's four views, years 2024-2026, forecast from 2026, on a data set worked out by hand:
+///
+/// - UTR-1 (Taal BV, B1 only, ceiling 50.000,00): K-1 Wi2021 from 01-03-2024 (5.000,00 in 2024 and in 2025) and
+///   K-4 Wi2021 from 01-02-2026 (5.000,00 in 2026, 5.000,00 in 2027); invoiced 5.000,00 on 31-03-2024 (SPUK);
+/// - UTR-2 (Zuid BV, B1 at 10.000,00 and Z at 8.000,00, ceiling 60.000,00): K-2 Wi2021 B1 from 15-01-2025
+///   (5.000,00 in 2025 and 2026) and K-3 ELIP Z from 01-06-2025 (4.000,00 in 2025 and 2026); invoiced 5.000,00 on
+///   31-01-2025 (SPUK) and 4.000,00 on 30-06-2025 (ELIP);
+/// - SPUK (Wi2021) 30.000,00 granted each year 2024-2026; ELIP (ELIP) 10.000,00 in 2025;
+/// - scenario: 2026 inflow 3 asylum migrants, all B1, no dropout, B1 takes 12 months; 1 Wi2021 placement (K-4)
+///   starts in 2026, so the forecast counts 3 - 1 = 2 at the 2026 B1 tariff (average of 10.000,00 and 10.000,00):
+///   start 2 x 5.000,00 = 10.000,00 in 2026 (completion in 2027 is outside the view).
+///
+/// Atoms: actual 2024 SPUK UTR-1 B1 5.000; 2025 SPUK UTR-2 (two routes: no route) 5.000; 2025 ELIP UTR-2 (no
+/// route) 4.000. Committed (expected not invoiced): 2025 SPUK UTR-1 B1 5.000 (K-1 completion); 2026 SPUK UTR-1 B1
+/// 5.000 (K-4 start); 2026 SPUK UTR-2 B1 5.000 (K-2 completion); 2026 ELIP UTR-2 Z 4.000 (K-3 completion).
+/// Forecast 2026 SPUK B1 10.000.
+#[tokio::test]
+async fn each_view_of_the_overview_adds_up_to_figures_worked_out_by_hand() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let (taal, utr1) = contract(&app, "Taal BV", "12345678", "UTR-1", "50.000,00").await;
+    let (zuid, utr2) =
+        contract_for(&app, "Zuid BV", "23456789", "UTR-2", "60.000,00", &[("b1", "10.000,00"), ("z", "8.000,00")])
+            .await;
+    let spuk = stream_for(&app, "SPUK", vec![Cohort::Wi2021], "2026-12-31").await;
+    let elip = stream_for(&app, "ELIP", vec![Cohort::Elip], "2026-12-31").await;
+    store::funding::set_cohort_stream(&app.db, Cohort::Wi2021, spuk, "test").await.unwrap();
+    store::funding::set_cohort_stream(&app.db, Cohort::Elip, elip, "test").await.unwrap();
+    for year in ["2024", "2025", "2026"] {
+        grant(&app, spuk, year, "30.000,00").await;
+    }
+    grant(&app, elip, "2025", "10.000,00").await;
+    place(&app, utr1, "K-1", "wi2021", "2024-03-01", "2025-02-28").await;
+    place(&app, utr1, "K-4", "wi2021", "2026-02-01", "2027-01-31").await;
+    place_on(&app, utr2, "b1", "K-2", "wi2021", "2025-01-15", "2026-01-14").await;
+    place_on(&app, utr2, "z", "K-3", "elip", "2025-06-01", "2026-05-31").await;
+    import_ledger(
+        &app,
+        &[
+            ledger_line("2024-03-31", "KP-INB", "2001", "Start K-1", 500_000),
+            ledger_line("2025-01-31", "KP-INB", "2002", "Start K-2", 500_000),
+            ledger_line("2025-06-30", "KP-INB", "2002", "ELIP start K-3", 400_000),
+        ],
+    )
+    .await;
+    rule_on(&app, ("description_contains", "ELIP"), elip, "crediteur").await;
+    attribute_creditor(&app, "2001", taal, spuk).await;
+    attribute_creditor(&app, "2002", zuid, spuk).await;
+    let r = app
+        .post_form(
+            "/scenarios",
+            &[
+                ("name", "Basis"),
+                ("tariff_index", "0"),
+                ("duration_b1", "12"),
+                ("duration_z", "12"),
+                ("duration_education", "12"),
+                ("inflow", "2026; asiel; 1; 3; 5; 100; 0; 0; 0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let scenario = id_from(&location(&r), "/scenarios/");
+
+    let link = format!("van=2024&tot=2026&scenario={scenario}&variant=verwacht&prognose_vanaf=2026");
+    let json: serde_json::Value =
+        app.get(&format!("/meerjarenoverzicht/export.json?{link}")).await.json().await.unwrap();
+    let view = |name: &str| json["views"].as_array().unwrap().iter().find(|v| v["view"] == name).unwrap().clone();
+    let opt = |v: &serde_json::Value| v.as_str().map(|_| json_cents(v));
+    // Per cell: (available, actual, committed, forecast, remaining) in cents.
+    let cell = |f: &serde_json::Value| {
+        (
+            opt(&f["available"]),
+            json_cents(&f["actual"]),
+            json_cents(&f["committed"]),
+            json_cents(&f["forecast"]),
+            opt(&f["remaining"]),
+        )
+    };
+    let row = |v: &serde_json::Value, key: &str| -> Vec<Cell> {
+        let r =
+            v["rows"].as_array().unwrap().iter().find(|r| r["key"] == key).unwrap_or_else(|| panic!("{key} in {v}"));
+        r["years"].as_array().unwrap().iter().chain(std::iter::once(&r["total"])).map(cell).collect()
+    };
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        v["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap().to_string()).collect()
+    };
+
+    // Per stream: SPUK 2024 30.000 - 5.000 = 25.000; 2025 30.000 - 5.000 - 5.000 = 20.000;
+    // 2026 30.000 - 10.000 committed - 10.000 forecast = 10.000; total 90.000 - 35.000 = 55.000.
+    // ELIP 2025 10.000 - 4.000 = 6.000; 2026 0 - 4.000 = -4.000; total 10.000 - 8.000 = 2.000.
+    let streams = view("stream");
+    assert_eq!(keys(&streams), ["ELIP", "SPUK"], "streams in code order");
+    assert_eq!(
+        row(&streams, "SPUK"),
+        [
+            (Some(3_000_000), 500_000, 0, 0, Some(2_500_000)),
+            (Some(3_000_000), 500_000, 500_000, 0, Some(2_000_000)),
+            (Some(3_000_000), 0, 1_000_000, 1_000_000, Some(1_000_000)),
+            (Some(9_000_000), 1_000_000, 1_500_000, 1_000_000, Some(5_500_000)),
+        ]
+    );
+    assert_eq!(
+        row(&streams, "ELIP"),
+        [
+            (Some(0), 0, 0, 0, Some(0)),
+            (Some(1_000_000), 400_000, 0, 0, Some(600_000)),
+            (Some(0), 0, 400_000, 0, Some(-400_000)),
+            (Some(1_000_000), 400_000, 400_000, 0, Some(200_000)),
+        ]
+    );
+    assert_eq!(cell(&streams["totals"]["total"]), (Some(10_000_000), 1_400_000, 1_900_000, 1_000_000, Some(5_700_000)));
+
+    // Per route: UTR-1 has one route, so its invoice is B1; UTR-2 has two, so its invoices have no route.
+    let routes = view("route");
+    assert_eq!(keys(&routes), ["b1", "z", "geen-route"]);
+    assert_eq!(
+        row(&routes, "b1"),
+        [
+            (None, 500_000, 0, 0, None),
+            (None, 0, 500_000, 0, None),
+            (None, 0, 1_000_000, 1_000_000, None),
+            (None, 500_000, 1_500_000, 1_000_000, None),
+        ]
+    );
+    assert_eq!(row(&routes, "z")[3], (None, 0, 400_000, 0, None));
+    assert_eq!(row(&routes, "geen-route")[3], (None, 900_000, 0, 0, None));
+
+    // Per provider and per contract: the forecast is nobody's yet; the contract total shows the ceiling room over
+    // the contract's whole life, so K-4's completion in 2027 counts too: UTR-1 50.000 - (5.000 actual + 5.000 +
+    // 5.000 + 5.000 committed) = 30.000; UTR-2 60.000 - (9.000 + 9.000) = 42.000.
+    let providers = view("provider");
+    let (pt, pz) = (format!("aanbieder-{taal}"), format!("aanbieder-{zuid}"));
+    assert_eq!(keys(&providers), [pt.as_str(), pz.as_str(), "prognose"]);
+    assert_eq!(row(&providers, &pt)[3], (None, 500_000, 1_000_000, 0, None));
+    assert_eq!(row(&providers, &pz)[3], (None, 900_000, 900_000, 0, None));
+    assert_eq!(row(&providers, "prognose")[3], (None, 0, 0, 1_000_000, None));
+    let contracts = view("contract");
+    assert_eq!(keys(&contracts), ["UTR-1", "UTR-2", "prognose"]);
+    assert_eq!(row(&contracts, "UTR-1")[1], (None, 0, 500_000, 0, None));
+    assert_eq!(row(&contracts, "UTR-1")[3], (Some(5_000_000), 500_000, 1_000_000, 0, Some(3_000_000)));
+    assert_eq!(row(&contracts, "UTR-2")[3], (Some(6_000_000), 900_000, 900_000, 0, Some(4_200_000)));
+    // Every view adds up to the same spend.
+    for v in ["stream", "route", "provider", "contract"] {
+        let t = cell(&view(v)["totals"]["total"]);
+        assert_eq!((t.1, t.2, t.3), (1_400_000, 1_900_000, 1_000_000), "{v}");
+    }
+    assert_eq!(json["scenario"]["counted"][0]["placed"], 1);
+    assert_eq!(json["scenario"]["counted"][0]["counted"], 2);
+
+    // The page says the forecast rule and the numbers behind it, and shows the same euros.
+    let (_, page) = app.get_html(&format!("/meerjarenoverzicht?{link}&weergave=alle")).await;
+    assert!(page.contains("2026: instroom 3 (verwacht), al geplaatst 1, in de prognose 2."), "{page}");
+    assert!(page.contains("€ 55.000,00") && page.contains("€ 30.000,00") && page.contains("€ 42.000,00"));
+    assert!(page.contains("€ -4.000,00"));
 }
