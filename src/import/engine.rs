@@ -670,6 +670,8 @@ struct Mapper<'a, K: ImportKind> {
     rejected_bytes: usize,
     structural: bool,
     totals_prefixes: Vec<String>,
+    /// Per field: every row must fill it.
+    must_fill: Vec<bool>,
 }
 
 fn shorten(s: &str) -> String {
@@ -706,6 +708,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             rejected_bytes: 0,
             structural: false,
             totals_prefixes: t.template.skip.first_cell_starts_with.iter().map(|p| p.to_lowercase()).collect(),
+            must_fill: t.fields_every_row_fills(),
         }
     }
 
@@ -935,9 +938,9 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             return;
         }
         self.rows_read += 1;
-        for (i, f) in fields.iter().enumerate() {
+        for i in 0..fields.len() {
             let key = self.t.key_fields.contains(&i);
-            if (f.required || key) && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
+            if self.must_fill[i] && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
                 let why = if key { "; het is deel van de sleutel die een regel herkent" } else { "" };
                 problems.push((i, format!("is leeg{why}")));
             }
