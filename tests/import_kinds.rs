@@ -1188,3 +1188,140 @@ fn bad_progress_rows_get_a_dutch_message_and_nothing_is_saved() {
     has("Klantnummer: Klant K-1001 heeft geen plaatsing bij Inburgering Oost, maar bij Taalschool Utrecht BV");
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM progress_report"), 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Every shipped template: its explanation sheet tells the truth, and its filled example imports.
+
+/// The shipped templates in an order in which their filled examples can be imported one after the other.
+const TEMPLATES_IN_ORDER: [&str; 11] = [
+    "standaard-grootboek",
+    "grootboek-debet-credit",
+    "grootboek-csv-1252",
+    "standaard-aanbieders",
+    "standaard-keurmerken",
+    "standaard-contracten",
+    "standaard-tarieven",
+    "standaard-plaatsingen",
+    "standaard-financiering",
+    "standaard-resultaten",
+    "standaard-voortgang",
+];
+
+/// (column, "Verplicht") of each row of the explanation sheet of an xlsx example.
+fn explanation(file: &Path) -> Vec<(String, String)> {
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(file).unwrap();
+    let range = wb.worksheet_range(taalbudget::import::example::EXPLANATION_SHEET).unwrap();
+    let mut rows = range.rows();
+    let head: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(head, taalbudget::import::example::EXPLANATION_HEADERS);
+    rows.take_while(|r| !r[1].to_string().is_empty()).map(|r| (r[0].to_string(), r[2].to_string())).collect()
+}
+
+fn example_file(ctx: &Ctx, name: &str, ext: &str) -> std::path::PathBuf {
+    let out = ctx.path(&format!("{name}-ingevuld.{ext}"));
+    let mut c = ctx.cmd();
+    c.args(["templates", "example", name, "--filled", "--out"]).arg(&out);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+    out
+}
+
+#[test]
+fn every_template_explains_its_required_columns_truthfully_and_its_filled_example_imports() {
+    use taalbudget::import::Requirement;
+    let mut shipped: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/import-templates"))
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".toml").map(str::to_string))
+        .collect();
+    shipped.sort();
+    let mut ordered: Vec<String> = TEMPLATES_IN_ORDER.iter().map(|s| s.to_string()).collect();
+    ordered.sort();
+    assert_eq!(shipped, ordered, "every shipped template is in the test");
+
+    let ctx = Ctx::new();
+    stream(&ctx);
+    for name in TEMPLATES_IN_ORDER {
+        let t = taalbudget::import::template::find(name).unwrap();
+        let kind = t.template.kind.as_str();
+        let xlsx = example_file(&ctx, name, "xlsx");
+        let expected: Vec<(String, String)> =
+            t.columns.iter().map(|c| (c.column.header.clone().unwrap(), t.requirement(c).label())).collect();
+        assert_eq!(explanation(&xlsx), expected, "{name}");
+
+        let file = if t.is_csv() { example_file(&ctx, name, "csv") } else { xlsx };
+        let rows = taalbudget::import::example::sample_rows(&t);
+        let dry = import(&ctx, kind, &file, name, &["--dry-run"]);
+        assert_eq!((dry.code, dry.messages()), (0, vec![]), "{name}");
+        assert_eq!(counts(&dry), (rows.len() as u64, rows.len() as u64, 0, 0), "{name}");
+
+        // What "Verplicht" says is what the import does: without a column's values, a row is refused ("ja"),
+        // some rows are ("ja, bij ..."), or none is ("nee").
+        if !t.is_csv() {
+            for (i, c) in t.columns.iter().enumerate() {
+                let header = c.column.header.clone().unwrap();
+                let blanked: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        r.iter().enumerate().map(|(j, v)| if j == i { String::new() } else { v.clone() }).collect()
+                    })
+                    .collect();
+                let refs: Vec<Vec<&str>> = blanked.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+                let refs: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+                let without = ctx.path(&format!("{name}-zonder-{i}.xlsx"));
+                write(&without, name, &refs);
+                let r = import(&ctx, kind, &without, name, &["--dry-run"]);
+                let on_column: Vec<String> = r.json["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["message"].as_str().unwrap().starts_with(&format!("{header}:")))
+                    .map(|e| e["message"].as_str().unwrap().to_string())
+                    .collect();
+                match t.requirement(c) {
+                    Requirement::Always => {
+                        assert_eq!(r.n("rows_rejected"), rows.len() as u64, "{name}, {header}: {:?}", r.messages());
+                        assert_eq!(on_column.len(), rows.len(), "{name}, {header}: {:?}", r.messages());
+                    }
+                    Requirement::When(_) => {
+                        assert!(r.n("rows_rejected") > 0, "{name}, {header}: {:?}", r.messages());
+                        // The message may sit on the column's partner (Debet en Credit), but names this one.
+                        assert!(
+                            r.messages().iter().any(|m| m.contains(&header)),
+                            "{name}, {header}: {:?}",
+                            r.messages()
+                        );
+                    }
+                    Requirement::Never => {
+                        assert_eq!((r.code, r.messages()), (0, vec![]), "{name}, {header} may be empty");
+                    }
+                }
+            }
+        }
+        let r = import(&ctx, kind, &file, name, &[]);
+        assert_eq!(
+            (r.code, counts(&r)),
+            (0, (rows.len() as u64, rows.len() as u64, 0, 0)),
+            "{name}: {:?}",
+            r.messages()
+        );
+    }
+    // The funding template's sheet, as a user reads it.
+    let t = taalbudget::import::template::find("standaard-financiering").unwrap();
+    let xlsx = example_file(&ctx, "standaard-financiering", "xlsx");
+    let said: Vec<(String, String)> = explanation(&xlsx);
+    assert_eq!(
+        said,
+        [
+            ("Bron", "ja"),
+            ("Jaar", "ja"),
+            ("Soort", "ja"),
+            ("Bedrag", "ja"),
+            ("Kenmerk", "ja, bij een voorschot, vaststelling of correctie"),
+            ("Datum", "ja, bij een voorschot, vaststelling of correctie"),
+            ("Categorie", "ja, bij een begrotingspost"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(t.columns.len(), 7);
+}

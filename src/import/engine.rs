@@ -689,6 +689,8 @@ struct Mapper<'a, K: ImportKind> {
     totals_prefixes: Vec<String>,
     /// Data rows the file may hold ([`MAX_MEMORY_ROWS`] for kinds that keep their records in memory).
     max_rows: u64,
+    /// Per field: every row must fill it.
+    must_fill: Vec<bool>,
 }
 
 /// A count as Dutch text shows it: 100.000.
@@ -739,6 +741,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             structural: false,
             totals_prefixes: t.template.skip.first_cell_starts_with.iter().map(|p| p.to_lowercase()).collect(),
             max_rows: if kind.staged() { u64::MAX } else { MAX_MEMORY_ROWS },
+            must_fill: t.fields_every_row_fills(),
         }
     }
 
@@ -979,9 +982,9 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             return;
         }
         self.rows_read += 1;
-        for (i, f) in fields.iter().enumerate() {
+        for i in 0..fields.len() {
             let key = self.t.key_fields.contains(&i);
-            if (f.required || key) && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
+            if self.must_fill[i] && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
                 let why = if key { "; het is deel van de sleutel die een regel herkent" } else { "" };
                 problems.push((i, format!("is leeg{why}")));
             }

@@ -102,6 +102,42 @@ impl Kind {
     pub fn supported(self) -> bool {
         !self.fields().is_empty()
     }
+
+    /// Fields a row must fill only in some cases, and when: the kind's `build` refuses such a row without them.
+    /// The explanation sheet says so, and the test over every shipped template checks it against the import.
+    pub fn required_when(self, field: &str) -> Option<&'static str> {
+        match (self, field) {
+            (Kind::Funding, "reference" | "date") => Some("bij een voorschot, vaststelling of correctie"),
+            (Kind::Funding, "category") => Some("bij een begrotingspost"),
+            (Kind::Certifications, "valid_until") => Some("bij een keurmerk voor bepaalde tijd"),
+            (Kind::Contracts, "milestones") => Some("bij het eerste tarief van een route in een contract"),
+            (Kind::Progress, "absence_reason") => Some("als er verzuim is"),
+            (Kind::Ledger, "debit") => Some("als Credit leeg is"),
+            (Kind::Ledger, "credit") => Some("als Debet leeg is"),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a row must fill a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// Every row: an empty cell rejects the row.
+    Always,
+    /// Only in the case named.
+    When(&'static str),
+    Never,
+}
+
+impl Requirement {
+    /// The words of the explanation sheet's "Verplicht" column.
+    pub fn label(self) -> String {
+        match self {
+            Requirement::Always => "ja".into(),
+            Requirement::When(case) => format!("ja, {case}"),
+            Requirement::Never => "nee".into(),
+        }
+    }
 }
 
 /// How a field's cells are parsed.
