@@ -209,7 +209,7 @@ pub async fn create_scenario(db: &Db, s: &Scenario, actor: &str) -> Result<i64, 
     Ok(id)
 }
 
-async fn insert_scenario(tx: &mut Tx, s: &Scenario, actor: &str) -> sqlx::Result<i64> {
+async fn insert_scenario(tx: &mut Tx<'_>, s: &Scenario, actor: &str) -> sqlx::Result<i64> {
     let now = dates::now_timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO scenario (name, description, tariff_index_bp, duration_b1_months, duration_z_months,
