@@ -59,6 +59,8 @@ pub struct ImportOptions {
     pub pause_before_commit: Option<Duration>,
     /// Data rows processed so far, for a progress page.
     pub progress: Option<Arc<AtomicU64>>,
+    /// What reading the file may hold in memory; a file that needs more is refused before it is read.
+    pub read_budget: source::ReadBudget,
 }
 
 /// One row of the change preview: the values as they will be stored and what storing them changes.
@@ -134,11 +136,12 @@ pub async fn run<K: ImportKind>(
         let template = template.clone();
         let path = req.path.clone();
         let file_name = req.file_name.clone();
+        let budget = opts.read_budget;
         tokio::task::spawn_blocking(move || -> Result<(String, Source), FileError> {
             let detected = source::detect(&path)?;
             source::check_type(detected, &template, &file_name)?;
             let sha = file_sha256(&path)?;
-            let source = Source::open(&path, detected, &template, &file_name)?;
+            let source = Source::open(&path, detected, &template, &file_name, budget)?;
             Ok((sha, source))
         })
         .await
