@@ -150,7 +150,7 @@ fn child(mode: &str) {
             // taalbudget's reader alone: type detection, calamine, and the conversion into raw rows.
             let t = template::find("standaard-grootboek").expect("template");
             let detected = import::source::detect(&file).expect("detect");
-            let source = import::source::Source::open(&file, detected, &t, "bench").expect("open");
+            let source = import::source::Source::open(&file, detected, &t, "bench", Default::default()).expect("open");
             let mut cells = 0u64;
             source
                 .for_each_row(|r| {

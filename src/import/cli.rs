@@ -25,6 +25,8 @@ pub struct ImportArgs {
     pub dry_run: bool,
     pub skip_invalid: bool,
     pub json: bool,
+    /// The `read_memory_mb` setting.
+    pub read_budget: super::source::ReadBudget,
 }
 
 fn actor() -> String {
@@ -102,6 +104,7 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
         pause_before_commit: pause,
         gate_before_write: None,
         progress: None,
+        read_budget: args.read_budget,
     };
     let req =
         ImportRequest { path: path.clone(), file_name: file.to_string(), template: template.clone(), actor: actor() };

@@ -74,6 +74,8 @@ pub struct ImportOptions {
     pub gate_before_write: Option<WriteGate>,
     /// Data rows processed so far, for a progress page.
     pub progress: Option<Arc<AtomicU64>>,
+    /// What reading the file may hold in memory; a file that needs more is refused before it is read.
+    pub read_budget: source::ReadBudget,
 }
 
 /// A test hook: the import notifies `reached` when its read phase is done and waits for `resume` before it
@@ -174,11 +176,12 @@ pub async fn run<K: ImportKind>(
         let template = template.clone();
         let path = req.path.clone();
         let file_name = req.file_name.clone();
+        let budget = opts.read_budget;
         tokio::task::spawn_blocking(move || -> Result<(String, Source), FileError> {
             let detected = source::detect(&path)?;
             source::check_type(detected, &template, &file_name)?;
             let sha = file_sha256(&path)?;
-            let source = Source::open(&path, detected, &template, &file_name)?;
+            let source = Source::open(&path, detected, &template, &file_name, budget)?;
             Ok((sha, source))
         })
         .await

@@ -3,6 +3,7 @@
 //! [`ImportKind`]: the ledger, and the registers (providers, certifications, contracts with tariffs and
 //! milestones, placements, funding) and the providers' progress reports.
 
+pub mod budget;
 pub mod cells;
 pub mod certifications;
 pub mod cli;
