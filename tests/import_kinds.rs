@@ -719,7 +719,9 @@ fn funding_imports_allocations_and_budget_lines_and_refuses_closed_years() {
     assert_eq!(m[3], "Soort: onbekende soort 'subsidie'; gebruik voorschot, vaststelling, correctie of begrotingspost");
     assert_eq!(m[4], "Bedrag: Alleen een correctie kan negatief zijn.");
 
-    // A closed year refuses the whole batch, even the rows of open years.
+    // A row in a closed year is a row error on Jaar, in the preview and in the import alike; without
+    // --skip-invalid nothing is written, not even the rows of open years. Closing 2025 closes 2024 too, so a 2024
+    // row is refused as well (it used to pass the import's own check and end as "databasefout").
     let db = ctx.db.clone();
     block_on(async move {
         let pool = taalbudget::store::connect(&db).await.unwrap();
@@ -733,22 +735,42 @@ fn funding_imports_allocations_and_budget_lines_and_refuses_closed_years() {
         &[
             &["SPUK", "2026", "voorschot", "100.000,00", "SPUK-2026", "15-01-2026", ""],
             &["SPUK", "2025", "begrotingspost", "5.000,00", "", "", "Begeleiding"],
+            &["SPUK", "2024", "correctie", "-1.000,00", "Decembercirculaire 2024", "15-12-2024", ""],
         ],
     );
     let before = count(&ctx, "SELECT COUNT(*) FROM audit_log");
-    let dry = import(&ctx, "funding", &closed, "standaard-financiering", &["--dry-run"]);
-    assert_eq!(dry.code, 1, "a dry run shows the refusal too");
-    assert!(dry.messages()[0].starts_with("Het bestand bevat financiering voor 2025"), "{:?}", dry.messages());
-    let r = import(&ctx, "funding", &closed, "standaard-financiering", &[]);
-    assert_eq!(r.code, 1);
-    assert!(r.json["batch"].is_null());
-    assert_eq!(
-        r.messages()[0],
-        "Het bestand bevat financiering voor 2025, en dat jaar is afgesloten. Er is niets geïmporteerd; vraag een \
-         beheerder het jaar te heropenen of laat die regels weg."
+    let in_2025 = (
+        "Financiering".to_string(),
+        3,
+        "B".to_string(),
+        "2025".to_string(),
+        "Jaar: 2025 is afgesloten. Vraag een beheerder het jaar te heropenen of laat deze regel weg.".to_string(),
     );
+    let in_2024 = (
+        "Financiering".to_string(),
+        4,
+        "B".to_string(),
+        "2024".to_string(),
+        "Jaar: 2024 is afgesloten, want 2025 is afgesloten en daarmee elk jaar ervoor. Vraag een beheerder het jaar \
+         te heropenen of laat deze regel weg."
+            .to_string(),
+    );
+    for extra in [&["--dry-run"][..], &[]] {
+        let r = import(&ctx, "funding", &closed, "standaard-financiering", extra);
+        assert_eq!(r.code, 1, "{extra:?}: {:?}", r.messages());
+        assert!(r.json["batch"].is_null());
+        assert_eq!(counts(&r), (3, 1, 0, 2), "{extra:?}");
+        assert_eq!((first_at(&r, 0), first_at(&r, 1)), (in_2025.clone(), in_2024.clone()), "{extra:?}");
+        assert_eq!(r.messages().len(), 2, "{extra:?}");
+    }
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation"), 3);
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log"), before);
+    // With --skip-invalid the 2026 row goes in and the closed years stay as they were.
+    let r = import(&ctx, "funding", &closed, "standaard-financiering", &["--skip-invalid"]);
+    assert_eq!((r.code, counts(&r)), (1, (3, 1, 0, 2)), "{:?}", r.messages());
+    assert!(r.json["batch"].is_i64());
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation"), 4);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation WHERE year <= 2025"), 3);
 }
 
 #[test]

@@ -195,26 +195,31 @@ pub async fn allocations(db: &Db, stream_id: Option<i64>) -> sqlx::Result<Vec<Al
         .collect())
 }
 
-/// The last closed year. Closing a year closes every year before it too: a year's available money
-/// includes what the year before carries over, so an open earlier year could still move a closed one.
-/// Whether `year` is closed, on a caller's connection (for the import engine).
-pub async fn is_closed(conn: &mut super::Conn, year: i32) -> sqlx::Result<bool> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT year FROM year_close WHERE year = ?").bind(year).fetch_optional(conn).await?;
-    Ok(found.is_some())
+/// The last closed year, on any connection (the import reads it before the file, and again in its write phase).
+/// Closing a year closes every year before it too: a year's available money includes what the year before
+/// carries over, so an open earlier year could still move a closed one.
+pub async fn last_closed(conn: &mut super::Conn) -> sqlx::Result<Option<i32>> {
+    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(conn).await?;
+    Ok(y.map(|y| y as i32))
 }
 
+/// [`last_closed`] inside the caller's transaction.
 pub async fn last_closed_year(tx: &mut Tx<'_>) -> sqlx::Result<Option<i32>> {
-    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(&mut **tx).await?;
-    Ok(y.map(|y| y as i32))
+    last_closed(tx).await
+}
+
+/// Whether `year` falls in the closed years when `last` is the last closed year: the one rule for screens,
+/// the store and the import.
+pub fn year_is_closed(year: i32, last: Option<i32>) -> bool {
+    last.is_some_and(|last| year <= last)
 }
 
 /// Refuses changes to a closed year, inside the caller's transaction.
 pub async fn ensure_open(tx: &mut Tx<'_>, year: i32) -> Result<(), FundingError> {
-    match last_closed_year(tx).await? {
-        Some(last) if year <= last => Err(FundingError::ClosedYear(year)),
-        _ => Ok(()),
+    if year_is_closed(year, last_closed_year(tx).await?) {
+        return Err(FundingError::ClosedYear(year));
     }
+    Ok(())
 }
 
 pub async fn add_allocation(db: &Db, a: &Allocation, actor: &str) -> Result<i64, FundingError> {
