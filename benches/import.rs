@@ -178,7 +178,7 @@ fn child(mode: &str) {
                     template: template::find("standaard-grootboek").expect("template"),
                     actor: "bench".into(),
                 };
-                let out = import::run(&db, ledger::Ledger, req, ImportOptions::default()).await.expect("import runs");
+                let out = import::run(&db, ledger::Ledger::new(), req, ImportOptions::default()).await.expect("import runs");
                 let secs = start.elapsed().as_secs_f64();
                 // The import leaves copying the write-ahead log into the database file to a background task;
                 // timed here on its own so the figure above hides nothing.

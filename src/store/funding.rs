@@ -204,8 +204,8 @@ pub async fn is_closed(conn: &mut super::Conn, year: i32) -> sqlx::Result<bool> 
     Ok(found.is_some())
 }
 
-pub async fn last_closed_year(tx: &mut Tx<'_>) -> sqlx::Result<Option<i32>> {
-    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(&mut **tx).await?;
+pub async fn last_closed_year(conn: &mut super::Conn) -> sqlx::Result<Option<i32>> {
+    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(conn).await?;
     Ok(y.map(|y| y as i32))
 }
 
