@@ -2,7 +2,8 @@
 //! `TAALBUDGET_BENCH_1M=1`) and measures, on the same file, (a) calamine's own streaming read touching every cell
 //! and (b) taalbudget's full import into a fresh database, with how long (b) held SQLite's write lock (the time
 //! other users' saves may have to wait). Each measurement runs in a child process so its peak memory (VmHWM) is
-//! its own. Run with `cargo bench --bench import`.
+//! its own. Run with `cargo bench --bench import`; with `TAALBUDGET_BENCH_RULES=1` the database has an
+//! attribution rule that takes half the lines, as a real installation has rules.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,6 +31,9 @@ fn main() {
     // On a shared virtual machine one run can be 30% slower than the next; more runs give a steadier best.
     let runs: usize = std::env::var("TAALBUDGET_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     println!("import benchmark ({runs} interleaved runs of each measurement, each in its own process)");
+    if with_rules() {
+        println!("(b) imports into a database with an attribution rule that takes half the lines");
+    }
     for rows in sizes {
         let file = dir_path.join(format!("ledger-{rows}.xlsx"));
         let t = Instant::now();
@@ -117,6 +121,36 @@ fn run_child(mode: &str, file: &Path, db: Option<&PathBuf>) -> (f64, u64, String
     (secs, mem, parts.next().unwrap_or_default().to_string())
 }
 
+fn with_rules() -> bool {
+    std::env::var("TAALBUDGET_BENCH_RULES").is_ok_and(|v| v == "1")
+}
+
+/// A funding stream and a rule that takes the lines on cost centre KP6100: every other line of the generated file.
+async fn add_rule(db: &taalbudget::store::Db) {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::funding::{FundingStream, StreamKind};
+    let stream = FundingStream {
+        id: 0,
+        code: "SPUK".into(),
+        name: "Specifieke uitkering".into(),
+        kind: StreamKind::Other,
+        cohorts: vec![],
+        spend_from: taalbudget::domain::dates::parse_iso("2022-01-01").expect("date"),
+        spend_until: None,
+        carry_over: false,
+        notes: String::new(),
+    };
+    let stream_id = taalbudget::store::funding::create_stream(db, &stream, "bench").await.expect("stream");
+    let rule = taalbudget::store::attribution::NewRule {
+        name: "Inburgering".into(),
+        criteria: Criteria { cost_centre: "KP6100".into(), ..Default::default() },
+        stream_id,
+        budget_line_id: None,
+        contract: ContractChoice::None,
+    };
+    taalbudget::store::attribution::add_rule(db, &rule, "bench").await.expect("rule");
+}
+
 fn vm_hwm_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -171,6 +205,9 @@ fn child(mode: &str) {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 let db = taalbudget::store::connect(&db_path).await.expect("db");
+                if with_rules() {
+                    add_rule(&db).await;
+                }
                 let start = Instant::now();
                 let req = ImportRequest {
                     path: file.clone(),
@@ -178,7 +215,7 @@ fn child(mode: &str) {
                     template: template::find("standaard-grootboek").expect("template"),
                     actor: "bench".into(),
                 };
-                let out = import::run(&db, ledger::Ledger, req, ImportOptions::default()).await.expect("import runs");
+                let out = import::run(&db, ledger::Ledger::new(), req, ImportOptions::default()).await.expect("import runs");
                 let secs = start.elapsed().as_secs_f64();
                 // The import leaves copying the write-ahead log into the database file to a background task;
                 // timed here on its own so the figure above hides nothing.

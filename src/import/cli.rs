@@ -138,7 +138,7 @@ pub async fn run_kind(
 ) -> Result<super::engine::Outcome, ImportError> {
     use super::{certifications, contracts, funding, placements, progress, providers, results};
     match kind {
-        Kind::Ledger => super::run(db, ledger::Ledger, req, opts).await,
+        Kind::Ledger => super::run(db, ledger::Ledger::new(), req, opts).await,
         Kind::Providers => super::run(db, providers::Providers::new(), req, opts).await,
         Kind::Certifications => super::run(db, certifications::Certifications::load(db).await?, req, opts).await,
         Kind::Contracts => {

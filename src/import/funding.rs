@@ -318,7 +318,7 @@ impl ImportKind for Funding {
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = super::registers::batch_actor(tx, batch).await?;
-        let last_closed = store::funding::last_closed_year(tx).await?;
+        let last_closed = store::funding::last_closed(tx).await?;
         for (i, p) in rows.iter().enumerate() {
             if let Some(from) = self.stored(tx, p).await? {
                 dups.push((i, from));

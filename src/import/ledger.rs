@@ -1,5 +1,7 @@
 //! The ledger kind: rows of a ledger export become [`LedgerLine`]s, signed by the template's sign convention.
 
+use std::sync::OnceLock;
+
 use sha2::{Digest, Sha256};
 
 use super::template::{CheckedTemplate, SignConvention};
@@ -7,6 +9,7 @@ use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::bsn;
 use crate::money::Money;
 use crate::store;
+use crate::store::attribution::RuleBook;
 
 pub const BOOKING_DATE: usize = 0;
 pub const FISCAL_YEAR: usize = 1;
@@ -122,7 +125,17 @@ pub struct LedgerLine {
     pub amount: Money,
 }
 
-pub struct Ledger;
+/// The ledger kind. Holds the attribution rule book its lines were attributed by while they were staged.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    book: OnceLock<RuleBook>,
+}
+
+impl Ledger {
+    pub fn new() -> Ledger {
+        Ledger::default()
+    }
+}
 
 /// A ledger export's description sometimes names the participant an invoice is for, BSN and all: a number
 /// labelled as a BSN is masked before anything (the line, its fingerprint, the preview) sees it. Invoice and
@@ -302,7 +315,15 @@ impl ImportKind for Ledger {
         rows: &[Prepared<LedgerLine>],
         existing: &[(usize, i64)],
     ) -> sqlx::Result<()> {
-        store::staging::stage_ledger_lines(conn, rows, existing).await
+        let book = match self.book.get() {
+            Some(book) => book,
+            // Read once, with the first chunk: every line of the file is attributed by the same book.
+            None => {
+                let book = RuleBook::load(conn).await?;
+                self.book.get_or_init(|| book)
+            }
+        };
+        store::staging::stage_ledger_lines(conn, rows, existing, book).await
     }
 
     async fn staged_rows(
@@ -319,7 +340,8 @@ impl ImportKind for Ledger {
     }
 
     /// A batch may not add spend to a closed year; new lines go through the attribution rules at once, so
-    /// attributed + unattributed = imported holds the moment the batch is committed.
+    /// attributed + unattributed = imported holds the moment the batch is committed. The lines were attributed
+    /// when they were staged; unless the rule book changed since, only storing that is left.
     async fn finish(&self, tx: &mut store::Tx<'_>, batch: i64, actor: &str) -> Result<(), super::FinishError> {
         if let Some(year) = store::imports::closed_year_in_batch(tx, batch).await? {
             return Err(super::FinishError::Refused(format!(
@@ -327,7 +349,16 @@ impl ImportKind for Ledger {
                  vraag een beheerder het jaar te heropenen of laat de regels van {year} weg."
             )));
         }
-        store::attribution::apply_to_batch(tx, batch, actor).await?;
+        let now = RuleBook::load(tx).await?;
+        match self.book.get() {
+            _ if !now.has_rules() => {}
+            Some(staged) if *staged == now => {
+                store::attribution::apply_staged(tx, batch, actor).await?;
+            }
+            _ => {
+                store::attribution::apply_to_batch(tx, batch, actor).await?;
+            }
+        }
         Ok(())
     }
 }
@@ -382,12 +413,12 @@ mod tests {
         };
         for r in [line(Some(2023), Some(13), 123_456), line(None, None, -5), line(Some(-1), Some(0), 0)] {
             let mut h = Sha256::new();
-            Ledger.fingerprint(&r, &mut h);
+            Ledger::new().fingerprint(&r, &mut h);
             assert_eq!(h.finalize().to_vec(), first_release_fingerprint(&r));
         }
         // And one fixed value, so a change to both at once is caught too.
         let mut h = Sha256::new();
-        Ledger.fingerprint(&line(Some(2023), Some(2), 123_456), &mut h);
+        Ledger::new().fingerprint(&line(Some(2023), Some(2), 123_456), &mut h);
         assert_eq!(hex::encode(h.finalize()), FIXED);
     }
 

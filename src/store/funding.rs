@@ -203,11 +203,6 @@ pub async fn last_closed(conn: &mut super::Conn) -> sqlx::Result<Option<i32>> {
     Ok(y.map(|y| y as i32))
 }
 
-/// [`last_closed`] inside the caller's transaction.
-pub async fn last_closed_year(tx: &mut Tx<'_>) -> sqlx::Result<Option<i32>> {
-    last_closed(tx).await
-}
-
 /// Whether `year` falls in the closed years when `last` is the last closed year: the one rule for screens,
 /// the store and the import.
 pub fn year_is_closed(year: i32, last: Option<i32>) -> bool {
@@ -216,7 +211,7 @@ pub fn year_is_closed(year: i32, last: Option<i32>) -> bool {
 
 /// Refuses changes to a closed year, inside the caller's transaction.
 pub async fn ensure_open(tx: &mut Tx<'_>, year: i32) -> Result<(), FundingError> {
-    if year_is_closed(year, last_closed_year(tx).await?) {
+    if year_is_closed(year, last_closed(tx).await?) {
         return Err(FundingError::ClosedYear(year));
     }
     Ok(())
@@ -376,7 +371,7 @@ pub async fn closed_years(db: &Db) -> sqlx::Result<Vec<(i32, String, String)>> {
     Ok(rows.into_iter().map(|(y, b, a)| (y as i32, b, a)).collect())
 }
 
-/// Closes a year, and with it every year before it (see [`last_closed_year`]).
+/// Closes a year, and with it every year before it (see [`last_closed`]).
 pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
     ensure_open(&mut tx, year).await?;
@@ -394,7 +389,7 @@ pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingEr
 /// Reopens the last closed year; a later closed year must be reopened first (it builds on this one).
 pub async fn reopen_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
-    match last_closed_year(&mut tx).await? {
+    match last_closed(&mut tx).await? {
         Some(last) if last > year => return Err(FundingError::NextYearClosed(last)),
         Some(last) if last == year => {}
         _ => return Err(FundingError::NotClosed(year)),

@@ -218,9 +218,9 @@ pub enum UndoError {
 
 /// The first closed year among the booking years of a batch's lines: such a batch cannot change.
 pub async fn closed_year_in_batch(tx: &mut Tx<'_>, batch: i64) -> sqlx::Result<Option<i32>> {
-    // Closing a year closes every year before it (see store::funding::last_closed_year), so only the last closed
+    // Closing a year closes every year before it (see store::funding::last_closed), so only the last closed
     // year matters, and with none closed there is nothing to scan.
-    let Some(last_closed) = crate::store::funding::last_closed_year(tx).await? else { return Ok(None) };
+    let Some(last_closed) = crate::store::funding::last_closed(tx).await? else { return Ok(None) };
     let (first, last) = entry_range(tx, batch).await?;
     // ISO dates compare as text: every date up to the end of the last closed year sorts before the next year.
     let earliest: Option<String> = sqlx::query_scalar(

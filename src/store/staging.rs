@@ -1,6 +1,6 @@
 //! The import's staging database: a private, temporary SQLite database attached to the import's own connection,
-//! where the read phase keeps the checked ledger lines, so the main database's write lock is taken only to move
-//! them in with one INSERT ... SELECT.
+//! where the read phase keeps the checked ledger lines with where the attribution rules put them, so the main
+//! database's write lock is taken only to move them in with one INSERT ... SELECT each.
 //!
 //! Why a database and not memory: a ledger of 1,000,000 lines would cost hundreds of megabytes held as records;
 //! SQLite keeps the staging database's pages in a small cache and spills the rest to a temporary file that is
@@ -9,8 +9,10 @@
 
 use sqlx::Row;
 
+use super::attribution::RuleBook;
 use super::bulk::{self, Value};
 use super::{Conn, Tx};
+use crate::domain::attribution::LedgerView;
 use crate::domain::dates;
 use crate::import::ledger::LedgerLine;
 use crate::import::Prepared;
@@ -52,7 +54,12 @@ pub async fn prepare(conn: &mut Conn, staged: bool) -> sqlx::Result<()> {
             creditor_name   TEXT    NOT NULL,
             invoice_number  TEXT    NOT NULL,
             description     TEXT    NOT NULL,
-            amount_cents    INTEGER NOT NULL
+            amount_cents    INTEGER NOT NULL,
+            -- where the rules put the line (attribution::RuleBook::target); NULL when no rule takes it
+            stream_id       INTEGER,
+            budget_line_id  INTEGER,
+            contract_id     INTEGER,
+            rule_id         INTEGER
         )",
     )
     .execute(&mut *conn)
@@ -61,24 +68,33 @@ pub async fn prepare(conn: &mut Conn, staged: bool) -> sqlx::Result<()> {
 }
 
 /// Keeps checked ledger lines in the staging database; `found` are the indexes (into `rows`) of those stored
-/// already. Through `store::bulk`, as the main insert used to be: this runs for every line.
+/// already, and `book` says where the rules put each line. Through `store::bulk`, as the main insert used to be:
+/// this runs for every line.
 pub async fn stage_ledger_lines(
     conn: &mut Conn,
     rows: &[Prepared<LedgerLine>],
     found: &[(usize, i64)],
+    book: &RuleBook,
 ) -> sqlx::Result<()> {
     let mut handle = conn.lock_handle().await?;
     let mut insert = bulk::Statement::prepare(
         &mut handle,
         "INSERT INTO staging.ledger (source_row, found, identity, booking_date, fiscal_year, period, document, line,
-         gl_account, cost_centre, task_field, creditor_number, creditor_name, invoice_number, description, amount_cents)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+         gl_account, cost_centre, task_field, creditor_number, creditor_name, invoice_number, description, amount_cents,
+         stream_id, budget_line_id, contract_id, rule_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
     )?;
     let mut found = found.iter().map(|(i, _)| *i).peekable();
     for (i, p) in rows.iter().enumerate() {
         let r = &p.record;
         let date = dates::iso_text(r.booking_date);
         let stored = found.next_if_eq(&i).is_some();
+        // Also for a line found stored: should its batch be undone before the write phase, it is new after all.
+        let target = if book.has_rules() { book.target(&view(r)) } else { None };
+        let (stream, budget_line, contract, rule) = match target {
+            Some(((stream, budget_line, contract, _), rule)) => (Some(stream), budget_line, contract, Some(rule)),
+            None => (None, None, None, None),
+        };
         insert.execute(&[
             Value::Int(p.row as i64),
             Value::Int(stored as i64),
@@ -96,9 +112,27 @@ pub async fn stage_ledger_lines(
             Value::Text(&r.invoice_number),
             Value::Text(&r.description),
             Value::Int(r.amount.cents()),
+            stream.into(),
+            budget_line.into(),
+            contract.into(),
+            rule.into(),
         ])?;
     }
     Ok(())
+}
+
+/// A ledger line as the attribution rules see it (before it has an id).
+fn view(r: &LedgerLine) -> LedgerView {
+    LedgerView {
+        id: 0,
+        booking_date: r.booking_date,
+        gl_account: r.gl_account.clone(),
+        cost_centre: r.cost_centre.clone(),
+        task_field: r.task_field.clone(),
+        creditor_number: r.creditor_number.clone(),
+        description: r.description.clone(),
+        amount: r.amount,
+    }
 }
 
 /// The staged lines after source row `after`, at most `limit`, in file order.

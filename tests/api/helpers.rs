@@ -168,7 +168,7 @@ pub async fn import_ledger(
     std::fs::write(&path, example::workbook(&t, lines).unwrap()).unwrap();
     let req =
         engine::ImportRequest { path, file_name: "grootboek.xlsx".into(), template: t, actor: "test-finance".into() };
-    engine::run(&app.db, ledger::Ledger, req, engine::ImportOptions::default()).await.unwrap()
+    engine::run(&app.db, ledger::Ledger::new(), req, engine::ImportOptions::default()).await.unwrap()
 }
 
 /// A ledger line for tests: booked on `date` (ISO), with cost centre, creditor, description and cents.

@@ -62,7 +62,7 @@ async fn try_import(db: &store::Db, path: &Path, opts: ImportOptions) -> Result<
         template: template::find("standaard-grootboek").unwrap(),
         actor: "test-finance".into(),
     };
-    engine::run(db, ledger::Ledger, req, opts).await
+    engine::run(db, ledger::Ledger::new(), req, opts).await
 }
 
 async fn import(db: &store::Db, path: &Path, opts: ImportOptions) -> Outcome {
@@ -179,6 +179,55 @@ async fn lines_whose_batch_was_undone_between_the_phases_are_imported_after_all(
     assert!(s.duplicates.is_empty());
     assert_eq!(s.amount_total, Money::from_cents(cents(0..100)));
     assert_eq!(store::imports::ledger_totals(&app.db).await.unwrap(), (100, cents(0..100)));
+}
+
+#[tokio::test]
+async fn lines_are_attributed_by_the_rules_as_they_are_when_the_import_writes() {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::funding::{FundingStream, StreamKind};
+    let (app, dir) = app_and_dir().await;
+    let mut streams = Vec::new();
+    for code in ["OUD", "NIEUW"] {
+        let s = FundingStream {
+            id: 0,
+            code: code.into(),
+            name: format!("Bron {code}"),
+            kind: StreamKind::Other,
+            cohorts: vec![],
+            spend_from: taalbudget::domain::dates::parse_iso("2024-01-01").unwrap(),
+            spend_until: None,
+            carry_over: false,
+            notes: String::new(),
+        };
+        streams.push(store::funding::create_stream(&app.db, &s, "test").await.unwrap());
+    }
+    let rule = |stream_id| store::attribution::NewRule {
+        name: format!("Regel {stream_id}"),
+        criteria: Criteria { cost_centre: "KP6100".into(), ..Default::default() },
+        stream_id,
+        budget_line_id: None,
+        contract: ContractChoice::None,
+    };
+    let (old_rule, _) = store::attribution::add_rule(&app.db, &rule(streams[0]), "test").await.unwrap();
+    let file = ledger_file(&dir, "grootboek.xlsx", 0..100);
+    let gate = WriteGate::default();
+    let opts = ImportOptions { gate_before_write: Some(gate.clone()), ..Default::default() };
+    let db = app.db.clone();
+    let running = tokio::spawn(async move { import(&db, &file, opts).await });
+    gate.reached.notified().await;
+    // The lines were attributed to OUD as they were read; now the rule sends them to NIEUW.
+    store::attribution::delete_rule(&app.db, old_rule, "test").await.unwrap();
+    let (new_rule, _) = store::attribution::add_rule(&app.db, &rule(streams[1]), "test").await.unwrap();
+    gate.resume.notify_one();
+    assert_eq!(running.await.unwrap().summary.rows_imported, 100);
+    let by_stream: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT a.stream_id, a.rule_id, COUNT(*), SUM(e.amount_cents) FROM ledger_attribution a
+         JOIN ledger_entry e ON e.id = a.ledger_entry_id GROUP BY a.stream_id, a.rule_id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(by_stream, vec![(streams[1], new_rule, 100, cents(0..100))]);
 }
 
 /// An app whose database gives up after `busy_timeout` of waiting for the write lock instead of 10 s, so a test
