@@ -250,7 +250,7 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
                         }
                     }
                     tr.subtotal {
-                        th scope="row" { "Totaal " (r.label) }
+                        th scope="row" { @if r.key == "totaal" { "Totaal" } @else { "Totaal " (r.label) } }
                         td { (o.from) "–" (o.to) }
                         (cell(&r.key, None, &r.total))
                     }

@@ -550,4 +550,5 @@ async fn each_view_of_the_overview_adds_up_to_figures_worked_out_by_hand() {
     assert!(page.contains("2026: instroom 3 (verwacht), al geplaatst 1, in de prognose 2."), "{page}");
     assert!(page.contains("€ 55.000,00") && page.contains("€ 30.000,00") && page.contains("€ 42.000,00"));
     assert!(page.contains("€ -4.000,00"));
+    assert!(!page.contains("Totaal Totaal") && page.contains("<th scope=\"row\">Totaal</th>"), "{page}");
 }
