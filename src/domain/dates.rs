@@ -72,10 +72,38 @@ pub fn parse_form(text: &str) -> Result<Option<Date>, String> {
     Err(format!("'{t}' is geen geldige datum; gebruik dd-mm-jjjj, bijvoorbeeld 31-12-2022."))
 }
 
-/// Today's date in the Netherlands (server clock; CET/CEST offset is not needed for a date-level view
-/// except around midnight, where UTC is at most two hours behind).
+/// Today's date in the Netherlands (server clock, Amsterdam time).
 pub fn today() -> Date {
-    time::OffsetDateTime::now_utc().date()
+    amsterdam(time::OffsetDateTime::now_utc()).date()
+}
+
+/// The last Sunday of a month.
+fn last_sunday(year: i32, month: time::Month) -> Date {
+    let last = Date::from_calendar_date(year, month, month.length(year)).expect("last day of the month");
+    last - time::Duration::days(last.weekday().number_days_from_sunday().into())
+}
+
+/// Wall-clock time in Europe/Amsterdam. The `time` crate has no time-zone database, so this is the EU rule
+/// itself: CET (UTC+1), and CEST (UTC+2) from 01:00 UTC on the last Sunday of March until 01:00 UTC on the
+/// last Sunday of October.
+pub fn amsterdam(moment: time::OffsetDateTime) -> time::PrimitiveDateTime {
+    let utc = moment.to_offset(time::UtcOffset::UTC);
+    let switch =
+        |month| time::PrimitiveDateTime::new(last_sunday(utc.year(), month), time::macros::time!(01:00)).assume_utc();
+    let summer = utc >= switch(time::Month::March) && utc < switch(time::Month::October);
+    let local = utc + time::Duration::hours(if summer { 2 } else { 1 });
+    time::PrimitiveDateTime::new(local.date(), local.time())
+}
+
+/// A stored timestamp (RFC 3339, as [`now_timestamp`] writes them) as the screens show it: Amsterdam time,
+/// `06-12-2026 20:36`. Text that is no timestamp is shown as it is rather than hidden.
+pub fn display_timestamp(stored: &str) -> String {
+    match time::OffsetDateTime::parse(stored.trim(), &time::format_description::well_known::Rfc3339) {
+        Ok(t) => {
+            amsterdam(t).format(format_description!("[day]-[month]-[year] [hour]:[minute]")).expect("date-time formats")
+        }
+        Err(_) => stored.to_string(),
+    }
 }
 
 /// Now as an ISO timestamp, for created/updated/audit columns.
@@ -97,6 +125,30 @@ mod tests {
         assert!(parse_form("04/03/2022").is_err());
         assert_eq!(display(date!(2022 - 12 - 31)), "31-12-2022");
         assert_eq!(iso(date!(2022 - 01 - 05)), "2022-01-05");
+    }
+
+    #[test]
+    fn amsterdam_time_follows_the_eu_summer_time_rule() {
+        use time::macros::datetime;
+        let local = |t: time::OffsetDateTime| {
+            amsterdam(t).format(format_description!("[year]-[month]-[day] [hour]:[minute]")).unwrap()
+        };
+        // Winter: UTC+1. The example, with its nanoseconds.
+        assert_eq!(display_timestamp("2026-12-06T19:36:56.039352888Z"), "06-12-2026 20:36");
+        // 29 March 2026 is the last Sunday of March: at 01:00 UTC the clock jumps from 02:00 to 03:00.
+        assert_eq!(local(datetime!(2026-03-29 00:59 UTC)), "2026-03-29 01:59");
+        assert_eq!(local(datetime!(2026-03-29 01:00 UTC)), "2026-03-29 03:00");
+        // 25 October 2026 is the last Sunday of October: at 01:00 UTC it goes back from 03:00 to 02:00.
+        assert_eq!(local(datetime!(2026-10-25 00:59 UTC)), "2026-10-25 02:59");
+        assert_eq!(local(datetime!(2026-10-25 01:00 UTC)), "2026-10-25 02:00");
+        // A month whose last day is a Sunday (March 2024): the switch is that very day.
+        assert_eq!(last_sunday(2024, time::Month::March), date!(2024 - 03 - 31));
+        assert_eq!(local(datetime!(2024-03-31 01:00 UTC)), "2024-03-31 03:00");
+        // New Year's Eve late in UTC is already the next year in Amsterdam.
+        assert_eq!(display_timestamp("2025-12-31T23:30:00Z"), "01-01-2026 00:30");
+        // Another offset is converted first; text that is no timestamp stays as it is.
+        assert_eq!(display_timestamp("2026-07-01T12:00:00+02:00"), "01-07-2026 12:00");
+        assert_eq!(display_timestamp("onbekend"), "onbekend");
     }
 
     /// Stored identities hash the ISO text: the fast form must be byte for byte the formatted one.

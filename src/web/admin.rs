@@ -310,7 +310,7 @@ fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
             tbody {
                 @for r in rows {
                     tr {
-                        th scope="row" { (r.at) }
+                        th scope="row" { (crate::domain::dates::display_timestamp(&r.at)) }
                         td { (r.actor) }
                         td { (r.action) }
                         td { a href={"/historie/" (r.entity) "/" (r.entity_id)} { (r.entity) " " (r.entity_id) } }

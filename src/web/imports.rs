@@ -261,7 +261,7 @@ fn batch_table(area: Area, batches: &[BatchRow]) -> Markup {
                     tr {
                         th scope="row" { a href={(area.base()) "/batches/" (b.id)} { (b.id) } }
                         td { (kind_label(&b.kind)) }
-                        td { (b.file_name) } td { (b.imported_by) } td { (b.imported_at) }
+                        td { (b.file_name) } td { (b.imported_by) } td { (dates::display_timestamp(&b.imported_at)) }
                         td.num { (b.rows_imported) } @if amounts { td.num { (b.amount_total()) } }
                         td { @if b.status == "undone" { "ongedaan gemaakt" } @else { "actief" } }
                     }
@@ -661,7 +661,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
         html! {
             h1 { "Importbatch " (b.id) }
             @if undone {
-                p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (b.undone_at.clone().unwrap_or_default()) "; de regels zijn verwijderd." }
+                p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (dates::display_timestamp(b.undone_at.as_deref().unwrap_or_default())) "; de regels zijn verwijderd." }
             }
             table {
                 caption { "Gegevens van de batch" }
@@ -671,7 +671,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
                     tr { th scope="row" { "SHA-256" } td { code { (b.file_sha256) } } }
                     tr { th scope="row" { "Sjabloon" } td { (b.template) } }
                     tr { th scope="row" { "Geïmporteerd door" } td { (b.imported_by) } }
-                    tr { th scope="row" { "Tijdstip" } td { (b.imported_at) } }
+                    tr { th scope="row" { "Tijdstip" } td { (dates::display_timestamp(&b.imported_at)) } }
                     tr { th scope="row" { "Regels gelezen" } td.num { (b.rows_read) } }
                     tr { th scope="row" { "Geïmporteerd" } td.num { (b.rows_imported) } }
                     tr { th scope="row" { "Dubbel (overgeslagen)" } td.num { (b.rows_duplicate) } }

@@ -551,7 +551,7 @@ async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppRes
                             td { (s.from_year) "–" (s.to_year) }
                             td { (s.scenario_name.clone().unwrap_or_else(|| "geen".into())) }
                             td { (s.created_by) }
-                            td { (s.created_at.get(..10).unwrap_or(&s.created_at)) }
+                            td { (dates::display_timestamp(&s.created_at)) }
                         }
                     }
                     @if list.is_empty() { tr { td colspan="5" { "Nog geen snapshots." } } }

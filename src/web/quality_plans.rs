@@ -192,7 +192,7 @@ async fn render_set(
             p { (set.title) " " (frozen_tag(&set)) }
             @if let Some(m) = refusal { div.error-summary role="alert" { h2 { "Niet opgeslagen" } p #weigering { (m) } } }
             @if set.is_frozen() {
-                p { "Dit kader is bevroren sinds " (set.frozen_at.as_deref().unwrap_or("").get(..10).unwrap_or("")) ": er is een kwaliteitsplan mee beoordeeld, dus de eisen liggen vast." }
+                p { "Dit kader is bevroren sinds " (dates::display_timestamp(set.frozen_at.as_deref().unwrap_or(""))) ": er is een kwaliteitsplan mee beoordeeld, dus de eisen liggen vast." }
             }
             table {
                 caption { (items.len()) " eisen" }
