@@ -198,7 +198,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                                     Some(y) => {
                                         a href={"/kwaliteit/aanbieders/" (r.provider.id) "#resultaten"} { "Meetjaar " (y) } ": "
                                         @let green = r.checks.iter().filter(|(_, c)| c.outcome == NormOutcome::Green).count();
-                                        (green) " van " (r.checks.len()) " normen gehaald"
+                                        (green) " van " (crate::domain::words::count(r.checks.len(), "norm", "normen")) " gehaald"
                                         ul.compact {
                                             @for (route, c) in r.checks.iter().filter(|(_, c)| c.outcome != NormOutcome::Green) {
                                                 li { (route.short_label()) " · " (check_line(c)) }
@@ -247,7 +247,7 @@ fn action_table(
                         td { (a.owner) }
                         td { (dates::display(a.created_on)) }
                         td { (dates::display(a.due_date))
-                            @if is_overdue(a.status, a.due_date, today) { " " span.status.status-bad { "te laat: " ((today - a.due_date).whole_days()) " dagen" } } }
+                            @if is_overdue(a.status, a.due_date, today) { " " span.status.status-bad { "te laat: " (crate::domain::words::count((today - a.due_date).whole_days(), "dag", "dagen")) } } }
                         td { (a.status.label()) }
                         td.pre { (a.provider_response) }
                         @if manage {
