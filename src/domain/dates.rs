@@ -94,6 +94,17 @@ pub fn in_amsterdam(instant: time::OffsetDateTime) -> time::OffsetDateTime {
     utc.to_offset(time::UtcOffset::from_hms(hours, 0, 0).expect("a whole hour is a valid offset"))
 }
 
+/// A stored timestamp (RFC 3339, as [`now_timestamp`] writes them) as the screens show it: Amsterdam time,
+/// `06-12-2026 20:36`. Text that is no timestamp is shown as it is rather than hidden.
+pub fn display_timestamp(stored: &str) -> String {
+    match time::OffsetDateTime::parse(stored.trim(), &time::format_description::well_known::Rfc3339) {
+        Ok(t) => in_amsterdam(t)
+            .format(format_description!("[day]-[month]-[year] [hour]:[minute]"))
+            .expect("date-time formats"),
+        Err(_) => stored.to_string(),
+    }
+}
+
 /// Now as an ISO timestamp, for created/updated/audit columns.
 pub fn now_timestamp() -> String {
     time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("timestamp formats")
@@ -135,6 +146,29 @@ mod tests {
         assert_eq!(nl(datetime!(2024-03-31 01:00 UTC)).2, 2);
         assert_eq!(nl(datetime!(2024-03-30 12:00 UTC)).2, 1);
         assert_eq!(nl(datetime!(2026-07-01 22:30 UTC)), (date!(2026 - 07 - 02), 0, 2));
+    }
+
+    #[test]
+    fn amsterdam_time_follows_the_eu_summer_time_rule() {
+        use time::macros::datetime;
+        let local = |t: time::OffsetDateTime| {
+            in_amsterdam(t).format(format_description!("[year]-[month]-[day] [hour]:[minute]")).unwrap()
+        };
+        // Winter: UTC+1. The example, with its nanoseconds.
+        assert_eq!(display_timestamp("2026-12-06T19:36:56.039352888Z"), "06-12-2026 20:36");
+        // 29 March 2026 is the last Sunday of March: at 01:00 UTC the clock jumps from 02:00 to 03:00.
+        assert_eq!(local(datetime!(2026-03-29 00:59 UTC)), "2026-03-29 01:59");
+        assert_eq!(local(datetime!(2026-03-29 01:00 UTC)), "2026-03-29 03:00");
+        // 25 October 2026 is the last Sunday of October: at 01:00 UTC it goes back from 03:00 to 02:00.
+        assert_eq!(local(datetime!(2026-10-25 00:59 UTC)), "2026-10-25 02:59");
+        assert_eq!(local(datetime!(2026-10-25 01:00 UTC)), "2026-10-25 02:00");
+        // A month whose last day is a Sunday (March 2024): the switch is that very day.
+        assert_eq!(local(datetime!(2024-03-31 01:00 UTC)), "2024-03-31 03:00");
+        // New Year's Eve late in UTC is already the next year in Amsterdam.
+        assert_eq!(display_timestamp("2025-12-31T23:30:00Z"), "01-01-2026 00:30");
+        // Another offset is converted first; text that is no timestamp stays as it is.
+        assert_eq!(display_timestamp("2026-07-01T12:00:00+02:00"), "01-07-2026 12:00");
+        assert_eq!(display_timestamp("onbekend"), "onbekend");
     }
 
     /// Stored identities hash the ISO text: the fast form must be byte for byte the formatted one.

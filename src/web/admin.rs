@@ -70,7 +70,7 @@ fn user_list_page(chrome: &Chrome, all: &[User], form: &NewUserForm, errors: &Fi
             p.breadcrumb { a href="/beheer" { "Beheer" } }
             h1 { "Gebruikers" }
             table {
-                caption { (all.len()) " gebruikers" }
+                caption { (crate::domain::words::count(all.len(), "gebruiker", "gebruikers")) }
                 thead { tr { th scope="col" { "Gebruikersnaam" } th scope="col" { "Rol" } th scope="col" { "Status" } } }
                 tbody {
                     @for u in all {
@@ -312,7 +312,7 @@ async fn audit_page(
 fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
     html! {
         table {
-            caption { (rows.len()) " wijzigingen" @if rows.len() as i64 >= limit { " (de nieuwste " (limit) "; verfijn het filter voor oudere)" } }
+            caption { (crate::domain::words::count(rows.len(), "wijziging", "wijzigingen")) @if rows.len() as i64 >= limit { " (de nieuwste " (limit) "; verfijn het filter voor oudere)" } }
             thead { tr {
                 th scope="col" { "Tijdstip (UTC)" } th scope="col" { "Gebruiker" } th scope="col" { "Actie" }
                 th scope="col" { "Record" } th scope="col" { "Ervoor" } th scope="col" { "Erna" }
@@ -320,7 +320,7 @@ fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
             tbody {
                 @for r in rows {
                     tr {
-                        th scope="row" { (r.at) }
+                        th scope="row" { (crate::domain::dates::display_timestamp(&r.at)) }
                         td { (r.actor) }
                         td { (r.action) }
                         td { a href={"/historie/" (r.entity) "/" (r.entity_id)} { (r.entity) " " (r.entity_id) } }

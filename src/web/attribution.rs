@@ -166,7 +166,7 @@ async fn render_rules(
             p { "Regels wijzen grootboekregels toe aan een financieringsbron (en eventueel een contract). De eerste regel die past, wint. Handmatige toewijzingen gaan altijd voor. "
                 a href="/toerekening/wachtrij" { "Naar de wachtrij met niet-toegerekende regels" } "." }
             table {
-                caption { (rules.len()) " regels, in volgorde van toepassing" }
+                caption { (crate::domain::words::count(rules.len(), "regel", "regels")) ", in volgorde van toepassing" }
                 thead { tr {
                     th scope="col" { "Nr." } th scope="col" { "Naam" } th scope="col" { "Kenmerken" } th scope="col" { "Bron" }
                     th scope="col" { "Contract" } th.num scope="col" { "Neemt regels" } th.num scope="col" { "Neemt bedrag" } th scope="col" { "Acties" }
@@ -195,7 +195,7 @@ async fn render_rules(
             h2 #nieuwe-regel { "Nieuwe regel" }
             (error_summary(errors, &[("name", "Naam"), ("cost_centre", "Kostenplaats"), ("stream_id", "Financieringsbron"), ("contract", "Contract"), ("date_from", "Vanaf"), ("date_until", "Tot en met")]))
             @if let Some(p) = &preview {
-                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (p.count) " regels" } " nemen, samen " strong { (p.total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
+                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (crate::domain::words::count(p.count, "regel", "regels")) } " nemen, samen " strong { (p.total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
             }
             form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
                 (chrome.csrf_field())
@@ -391,7 +391,7 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                 }
             }
             table {
-                caption { (lines.len()) " regels" @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
+                caption { (crate::domain::words::count(lines.len(), "regel", "regels")) @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
                 thead { tr {
                     th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Kostenplaats" } th scope="col" { "Rekening" }
                     th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" } th scope="col" { "Toewijzen" }

@@ -130,7 +130,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                 button type="submit" { "Filteren" }
             }
             table {
-                caption { (rows.len()) " contracten" }
+                caption { (crate::domain::words::count(rows.len(), "contract", "contracten")) }
                 thead { tr {
                     th scope="col" { "Kenmerk" } th scope="col" { "Titel" } th scope="col" { "Taalaanbieder" } th scope="col" { "Routes" }
                     th scope="col" { "Status" } th scope="col" { "Einddatum (met opties)" } th scope="col" { "Plafondgebruik (gefactureerd + verplichting)" }
@@ -479,7 +479,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                             th scope="row" { (dates::display(o.new_end_date)) }
                             td { (dates::display(o.notice_deadline))
                                 @if o.status == OptionStatus::Pending && o.notice_deadline >= today {
-                                    " (" ((o.notice_deadline - today).whole_days()) " dagen)"
+                                    " (" (crate::domain::words::count((o.notice_deadline - today).whole_days(), "dag", "dagen")) ")"
                                 } }
                             td { (o.status.label()) }
                             td { (o.decision_reference) @if let Some(d) = o.decision_date { " (" (dates::display(d)) ")" } }
@@ -499,7 +499,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
             @if chrome.may(Permission::ParticipantData) {
                 (super::placements::placement_table(placements, &c.terms, "Plaatsingen op dit contract"))
             } @else {
-                p { (placements.len()) " plaatsingen (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+                p { (crate::domain::words::count(placements.len(), "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
             }
         },
     ))

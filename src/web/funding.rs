@@ -74,7 +74,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                     Some((y, by, at)) => {
                         span.status.status-warn { "Afgesloten" }
                         @if *y != year { " samen met " (y) }
-                        " door " (by) " op " (at.get(..10).unwrap_or(at)) ". Wijzigingen in dit jaar worden geweigerd."
+                        " door " (by) " op " (dates::display_timestamp(at)) ". Wijzigingen in dit jaar worden geweigerd."
                     }
                     None => {
                         span.status.status-ok { "Open" } " Dit jaar kan nog worden gewijzigd."

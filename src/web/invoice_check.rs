@@ -211,7 +211,7 @@ async fn render_check(
                         h2 { "Besluiten" }
                         ul {
                             @for d in decisions {
-                                li { (d.label()) " " (Money::from_cents(d.amount_cents)) @if d.placement_id.is_none() { " (contract)" } ": " (d.reason) " — " (d.decided_by) ", " (d.decided_at.get(..10).unwrap_or_default()) }
+                                li { (d.label()) " " (Money::from_cents(d.amount_cents)) @if d.placement_id.is_none() { " (contract)" } ": " (d.reason) " — " (d.decided_by) ", " (crate::domain::dates::display_timestamp(&d.decided_at)) }
                             }
                         }
                     }

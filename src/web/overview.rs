@@ -250,7 +250,7 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
                         }
                     }
                     tr.subtotal {
-                        th scope="row" { "Totaal " (r.label) }
+                        th scope="row" { @if r.key == "totaal" { "Totaal" } @else { "Totaal " (r.label) } }
                         td { (o.from) "–" (o.to) }
                         (cell(&r.key, None, &r.total))
                     }
@@ -551,7 +551,7 @@ async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppRes
                             td { (s.from_year) "–" (s.to_year) }
                             td { (s.scenario_name.clone().unwrap_or_else(|| "geen".into())) }
                             td { (s.created_by) }
-                            td { (s.created_at.get(..10).unwrap_or(&s.created_at)) }
+                            td { (dates::display_timestamp(&s.created_at)) }
                         }
                     }
                     @if list.is_empty() { tr { td colspan="5" { "Nog geen snapshots." } } }

@@ -103,7 +103,7 @@ async fn list(
                     tbody {
                         tr { th scope="row" { "Tariefindexatie per jaar" } @for c in &compared { td { (percent_display(c.scenario.tariff_index)) } } }
                         tr { th scope="row" { "Duur B1 / Z / onderwijs (maanden)" } @for c in &compared { td { (c.scenario.duration_b1_months) " / " (c.scenario.duration_z_months) " / " (c.scenario.duration_education_months) } } }
-                        tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &compared { td { (c.scenario.lines.iter().map(|l| l.expected).sum::<i64>()) " personen" } } }
+                        tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &compared { td { (crate::domain::words::count(c.scenario.lines.iter().map(|l| l.expected).sum::<i64>(), "persoon", "personen")) } } }
                     }
                 }
                 table {

@@ -194,10 +194,8 @@ async fn scorecard_page(
 }
 
 fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use crate::report::export::header_format;
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet().set_name("Scorecard")?;
-    let head = header_format();
     let pct = rust_xlsxwriter::Format::new().set_num_format("0.0");
     let mut headers: Vec<String> = [
         grain.label(),
@@ -218,10 +216,9 @@ fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxw
         headers.push(format!("1e poging {} geslaagd (%)", part.label()));
     }
     headers.extend(["Routewijzigingen".to_string(), "Uitval".to_string()]);
-    for (i, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, i as u16, h, &head)?;
-        ws.set_column_width(i as u16, (h.chars().count() as u16 + 2).max(10))?;
-    }
+    let columns: Vec<(&str, f64)> =
+        headers.iter().map(|h| (h.as_str(), (h.chars().count() as f64 + 2.0).max(10.0))).collect();
+    crate::report::export::write_header(ws, 0, &columns)?;
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
         match r.period {
@@ -255,7 +252,6 @@ fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxw
         ws.write_number(row, col, r.line.route_changes)?;
         ws.write_number(row, col + 1, r.line.dropouts)?;
     }
-    ws.set_freeze_panes(1, 0)?;
     wb.save_to_buffer()
 }
 

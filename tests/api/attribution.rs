@@ -61,7 +61,7 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
         .text()
         .await
         .unwrap()
-        .contains("deze regel zou <strong>1 regels</strong> nemen, samen <strong>€ 500,00</strong>"));
+        .contains("deze regel zou <strong>1 regel</strong> nemen, samen <strong>€ 500,00</strong>"));
     assert!(store::attribution::rules(&app.db).await.unwrap().is_empty());
 
     for (name, key, value, stream) in [

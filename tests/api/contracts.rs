@@ -299,7 +299,7 @@ async fn a_policy_adviser_sees_contracts_but_no_participant_rows() {
     adviser.login_as(Role::PolicyAdviser).await;
     let (status, page) = adviser.get_html(&format!("/contracten/{id}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("1 plaatsingen (gegevens per deelnemer zijn niet zichtbaar voor uw rol)."));
+    assert!(page.contains("1 plaatsing (gegevens per deelnemer zijn niet zichtbaar voor uw rol)."));
     assert!(!page.contains("K-12345"));
     assert_eq!(adviser.get("/plaatsingen").await.status(), StatusCode::FORBIDDEN);
 }

@@ -225,10 +225,24 @@ async fn contract_spend_and_ceiling_use_are_the_same_on_every_screen() {
 
     let (_, list) = app.get_html("/contracten").await;
     assert!(list.contains("<td>€ 22.500,00 van € 19.000,00 <span class=\"ceiling\">"), "{list}");
+    assert!(list.contains("<caption>1 contract</caption>"), "Dutch singular: {list}");
     assert!(list.contains("118,4% "));
 
     let (_, home) = app.get_html("/").await;
     assert!(home.contains("<td class=\"num\">€ 22.500,00</td><td class=\"num\">€ 19.000,00</td>"), "{home}");
+    assert!(home.contains("<strong>1</strong> contract op 80% of meer van het plafond"), "{home}");
+    assert!(home.contains("<strong>0</strong> optiebesluiten binnen 60 dagen"));
+    let deadline = taalbudget::domain::dates::iso(taalbudget::domain::dates::today() + time::Duration::days(30));
+    let r = app
+        .post_form(
+            &format!("/contracten/{id}/opties"),
+            &[("new_end_date", "2029-12-31"), ("notice_deadline", &deadline)],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (_, home) = app.get_html("/").await;
+    assert!(home.contains("<strong>1</strong> optiebesluit binnen 60 dagen"), "{home}");
+    assert!(home.contains("<td class=\"num\">30</td>"), "30 days left");
     assert!(home.contains("<td>bereikt sinds 01-06-2023 en nu met € 3.500,00 overschreden</td>"));
 
     // The invoice check per quarter: 5.000,00 in the first, 7.500,00 in the second; together the 12.500,00.
@@ -550,4 +564,5 @@ async fn each_view_of_the_overview_adds_up_to_figures_worked_out_by_hand() {
     assert!(page.contains("2026: instroom 3 (verwacht), al geplaatst 1, in de prognose 2."), "{page}");
     assert!(page.contains("€ 55.000,00") && page.contains("€ 30.000,00") && page.contains("€ 42.000,00"));
     assert!(page.contains("€ -4.000,00"));
+    assert!(!page.contains("Totaal Totaal") && page.contains("<th scope=\"row\">Totaal</th>"), "{page}");
 }

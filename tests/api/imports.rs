@@ -98,6 +98,23 @@ async fn upload_preview_confirm_batch_page_and_undo() {
     assert_eq!(app.audit_count("import_batch").await, 2, "import and undo are audited");
     let (_, page) = app.get_html(&batch).await;
     assert!(page.contains("ongedaan gemaakt door test-finance"));
+
+    // Times are shown in Amsterdam time, `dd-mm-jjjj uu:mm`: winter is UTC+1, summer UTC+2.
+    sqlx::query(
+        "UPDATE import_batch SET imported_at = '2026-12-06T19:36:56.039352888Z', undone_at = '2026-07-01T10:05:00Z'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let (_, page) = app.get_html(&batch).await;
+    assert!(page.contains("<th scope=\"row\">Tijdstip</th><td>06-12-2026 20:36</td>"), "{page}");
+    assert!(page.contains("ongedaan gemaakt door test-finance op 01-07-2026 12:05;"), "{page}");
+    let (_, list) = app.get_html("/import").await;
+    assert!(list.contains("<td>06-12-2026 20:36</td>"), "{list}");
+    assert!(list.contains("<caption>De laatste importbatch</caption>"), "one batch, singular: {list}");
+    for body in [&page, &list] {
+        assert!(!body.contains("T19:36") && !body.contains("Z</td>"), "no raw timestamps");
+    }
 }
 
 #[tokio::test]

@@ -175,10 +175,10 @@ async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup
             h1 { "Vandaag aandacht nodig" }
             p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(today)) "." }
             ul.cards {
-                li.card { a href="/keurmerken" { strong { (attention.len()) } " aanbieders zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen" } }
-                li.card { a href="#opties" { strong { (deadlines.len()) } " optiebesluiten binnen " (OPTION_DEADLINE_DAYS) " dagen" } }
-                li.card { a href="#plafonds" { strong { (ceilings.len()) } " contracten op 80% of meer van het plafond" } }
-                li.card { a href="/contracten" { strong { (at_risk) } " lopende plaatsingen bij een aanbieder zonder geldig keurmerk" } }
+                li.card { a href="/keurmerken" { strong { (attention.len()) } " " (crate::domain::words::noun(attention.len(), "aanbieder", "aanbieders")) " zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen" } }
+                li.card { a href="#opties" { strong { (deadlines.len()) } " " (crate::domain::words::noun(deadlines.len(), "optiebesluit", "optiebesluiten")) " binnen " (OPTION_DEADLINE_DAYS) " dagen" } }
+                li.card { a href="#plafonds" { strong { (ceilings.len()) } " " (crate::domain::words::noun(ceilings.len(), "contract", "contracten")) " op 80% of meer van het plafond" } }
+                li.card { a href="/contracten" { strong { (at_risk) } " " (crate::domain::words::noun(at_risk, "lopende plaatsing", "lopende plaatsingen")) " bij een aanbieder zonder geldig keurmerk" } }
             }
             h2 #opties { "Verlengingsopties: besluit nodig" }
             table {
