@@ -9,10 +9,13 @@ use taalbudget::auth::password;
 use taalbudget::auth::roles::Role;
 use taalbudget::config::Config;
 use taalbudget::store::{self, Db};
+use taalbudget::web::AppState;
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
+    /// The server's state, for what a test must reach behind the HTTP interface (the import queue, expiry).
+    pub state: AppState,
     pub client: reqwest::Client,
     /// The path prefix the app is served under ("" for the root); `url()` puts it in front of every path.
     pub prefix: String,
@@ -34,8 +37,9 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr;
     let db = app.state.db.clone();
+    let state = app.state.clone();
     tokio::spawn(app.serve());
-    TestApp { addr, db, client: client(), prefix, _dir: dir }
+    TestApp { addr, db, state, client: client(), prefix, _dir: dir }
 }
 
 pub fn client() -> reqwest::Client {
@@ -96,6 +100,7 @@ impl TestApp {
         TestApp {
             addr: self.addr,
             db: self.db.clone(),
+            state: self.state.clone(),
             client: client(),
             prefix: self.prefix.clone(),
             _dir: tempfile::tempdir().unwrap(),
