@@ -20,8 +20,10 @@ pub mod providers;
 pub mod proxy;
 pub mod quality;
 pub mod quality_plans;
+pub mod queue;
 pub mod scenarios;
 pub mod scorecard;
+pub mod uploads;
 pub mod views;
 
 use std::sync::Arc;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// What overview pages are computed from besides the ledger, kept until it changes.
     pub overview_cache: Arc<crate::report::overview::InputsCache>,
+    /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).
+    pub imports: Arc<imports::ImportJobs>,
 }
 
 /// The largest body a route without a file upload accepts: far more than any form needs, far less than an

@@ -9,10 +9,13 @@ use taalbudget::auth::password;
 use taalbudget::auth::roles::Role;
 use taalbudget::config::Config;
 use taalbudget::store::{self, Db};
+use taalbudget::web::AppState;
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
+    /// The server's state, for what a test must reach behind the HTTP interface (the import queue, expiry).
+    pub state: AppState,
     pub client: reqwest::Client,
     /// The path prefix the app is served under ("" for the root); `url()` puts it in front of every path.
     pub prefix: String,
@@ -37,15 +40,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr;
     let db = app.state.db.clone();
+    let state = app.state.clone();
     tokio::spawn(app.serve());
-    TestApp { addr, db, client: client(), prefix, db_path, _dir: dir }
+    TestApp { addr, db, state, client: client(), prefix, db_path, _dir: dir }
 }
 
 impl TestApp {
     /// A test app for a server a test started itself (with database options of its own); `dir` holds the
     /// database (`db_path`) and lives as long as the app.
-    pub fn serving(addr: SocketAddr, db: Db, db_path: std::path::PathBuf, dir: tempfile::TempDir) -> TestApp {
-        TestApp { addr, db, client: client(), prefix: String::new(), db_path, _dir: dir }
+    pub fn serving(addr: SocketAddr, db: Db, state: AppState, db_path: std::path::PathBuf, dir: tempfile::TempDir) -> TestApp {
+        TestApp { addr, db, state, client: client(), prefix: String::new(), db_path, _dir: dir }
     }
 }
 
@@ -112,6 +116,7 @@ impl TestApp {
         TestApp {
             addr: self.addr,
             db: self.db.clone(),
+            state: self.state.clone(),
             client: client(),
             prefix: self.prefix.clone(),
             db_path: self.db_path.clone(),

@@ -241,3 +241,86 @@ async fn a_labelled_bsn_in_a_ledger_description_is_masked_and_the_preview_says_s
     let (_, _, body) = settle(&app, &location(&r)).await;
     assert!(body.contains("Er is niets nieuws om te importeren."), "{body}");
 }
+
+/// The files in the server's upload directory.
+fn uploads(app: &TestApp) -> Vec<String> {
+    std::fs::read_dir(app.state.imports.upload_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_cancelled_or_expired() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let lines: Vec<_> = (0..5).map(|i| line(i, 1_000 + i as i64)).collect();
+
+    // Committed: the preview keeps the file (the commit reads it again); the commit deletes it.
+    let job = location(&upload(&app, "a.xlsx", workbook(&lines), "standaard-grootboek").await);
+    let (status, _, _) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(uploads(&app).len(), 1, "the preview waits for a decision on the file");
+    app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    let (_, batch, _) = settle(&app, &job).await;
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted after the commit");
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(uploads(&app), Vec::<String>::new(), "and after the undo");
+
+    // Failed: a file that cannot be read ends its job at once.
+    let job = location(&upload(&app, "b.xlsx", b"geen werkmap".to_vec(), "standaard-grootboek").await);
+    assert_eq!(settle(&app, &job).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted after a failed check");
+
+    // Cancelled from the preview ("Annuleren en een ander bestand kiezen").
+    let job = location(&upload(&app, "c.xlsx", workbook(&lines), "standaard-grootboek").await);
+    settle(&app, &job).await;
+    assert_eq!(uploads(&app).len(), 1);
+    let r = app.post_form(&format!("{job}/annuleren"), &[]).await;
+    assert_eq!((r.status(), location(&r)), (StatusCode::SEE_OTHER, "/import".to_string()));
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted when the user cancels");
+    assert_eq!(app.get(&job).await.status(), StatusCode::NOT_FOUND);
+
+    // Expired: a preview nobody confirms goes with its file (the server checks every minute for an hour's age).
+    let job = location(&upload(&app, "d.xlsx", workbook(&lines), "standaard-grootboek").await);
+    settle(&app, &job).await;
+    assert_eq!(app.state.imports.expire(std::time::Duration::from_secs(3600)), 0, "not an hour old yet");
+    assert_eq!(uploads(&app).len(), 1);
+    // The committed, the failed and this preview's job (the cancelled one is gone already).
+    assert_eq!(app.state.imports.expire(std::time::Duration::ZERO), 3);
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted when the job expires");
+    assert_eq!(app.get(&job).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(totals(&app).await, (0, 0), "only the undone batch was ever written");
+}
+
+#[tokio::test]
+async fn beyond_the_import_limits_a_file_waits_its_turn_and_its_page_says_how_many_files_are_before_it() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.imports_at_once = 1;
+        c.imports_per_user = 1;
+    })
+    .await;
+    app.login_as(Role::Finance).await;
+    // Someone else's import holds the only place.
+    let busy = app.state.imports.queue().enqueue(-1);
+    busy.ready().await;
+    let first = location(&upload(&app, "eerste.xlsx", workbook(&[line(1, 100)]), "standaard-grootboek").await);
+    let second = location(&upload(&app, "tweede.xlsx", workbook(&[line(2, 200)]), "standaard-grootboek").await);
+    for (job, waiting) in [(&first, "1 bestand voor u"), (&second, "2 bestanden voor u")] {
+        let r = app.get(job).await;
+        assert_eq!(r.status(), StatusCode::OK, "waiting is no error");
+        assert!(r.headers().get("refresh").is_some(), "the page keeps refreshing");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&format!("Wacht op een vrije plek: {waiting}.")), "{body}");
+        assert!(!body.contains("regels verwerkt"), "{body}");
+    }
+    drop(busy);
+    // In order, one at a time: both checks finish and show their preview.
+    for job in [&first, &second] {
+        let (status, _, body) = settle(&app, job).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("Voorbeeld van de import"), "{body}");
+    }
+}

@@ -248,8 +248,9 @@ async fn app_with_busy_timeout(busy_timeout: Duration) -> (TestApp, PathBuf) {
     config.secure_cookies = false;
     let app = App::with_db(config, db.clone()).await.unwrap();
     let addr = app.addr;
+    let state = app.state.clone();
     tokio::spawn(app.serve());
-    (TestApp::serving(addr, db, path, dir), dir_path)
+    (TestApp::serving(addr, db, state, path, dir), dir_path)
 }
 
 #[tokio::test]
