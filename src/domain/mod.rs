@@ -17,5 +17,6 @@ pub mod quality;
 pub mod route;
 pub mod route_change;
 pub mod scorecard;
+pub mod small_cell;
 pub mod validation;
 pub mod words;

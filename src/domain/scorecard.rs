@@ -46,6 +46,9 @@ pub struct ScoreLine {
     pub running: u32,
     /// Of those, the ones with a progress report counted in the period.
     pub reporting: u32,
+    /// Placements that count in the line for anything (running, a report, an exam, a change, a dropout): the
+    /// group the line is about, for the small-cell rule.
+    pub participants: u32,
     /// Of those, the ones with a PIP date: total days waited, for the average.
     pub waited_days: i64,
     pub waited_count: u32,
@@ -193,27 +196,36 @@ pub fn scorecard(
     years: std::ops::RangeInclusive<i32>,
     today: Date,
 ) -> BTreeMap<ScoreKey, ScoreLine> {
-    // A function, not a closure: a closure cannot hand out a borrow of the map it captured.
+    // A function, not a closure: a closure cannot hand out a borrow of the map it captured. It notes each
+    // period the placement counts in, so every line knows how many participants it is about.
     fn line<'m>(
         out: &'m mut BTreeMap<ScoreKey, ScoreLine>,
         (p, grain, years): (&ScoreInput, Grain, &std::ops::RangeInclusive<i32>),
+        touched: &mut Vec<ScorePeriod>,
         day: Date,
     ) -> Option<&'m mut ScoreLine> {
         let period = grain.period_of(day);
-        years.contains(&period.year()).then(|| out.entry((p.provider_id, p.route, period)).or_default())
+        if !years.contains(&period.year()) {
+            return None;
+        }
+        if !touched.contains(&period) {
+            touched.push(period);
+        }
+        Some(out.entry((p.provider_id, p.route, period)).or_default())
     }
     let mut out: BTreeMap<ScoreKey, ScoreLine> = BTreeMap::new();
     for p in inputs {
         let at = (p, grain, &years);
+        let mut touched: Vec<ScorePeriod> = Vec::new();
         let reported: Vec<ScorePeriod> = p.reports.iter().map(|r| grain.period_of(r.draft.period.start())).collect();
         for period in grain.periods(p.start_date, p.end_date.min(today)) {
-            if let Some(l) = line(&mut out, at, period.end().min(today).max(p.start_date)) {
+            if let Some(l) = line(&mut out, at, &mut touched, period.end().min(today).max(p.start_date)) {
                 l.running += 1;
                 l.reporting += u32::from(reported.contains(&period));
             }
         }
         if let Some(start) = actual_start(p.reports) {
-            if let Some(l) = line(&mut out, at, start) {
+            if let Some(l) = line(&mut out, at, &mut touched, start) {
                 l.starts += 1;
                 if let Some(pip) = p.pip_date {
                     l.waited_days += (start - pip).whole_days().max(0);
@@ -222,7 +234,7 @@ pub fn scorecard(
             }
         }
         for r in p.reports {
-            if let Some(l) = line(&mut out, at, r.draft.period.start()) {
+            if let Some(l) = line(&mut out, at, &mut touched, r.draft.period.start()) {
                 l.offered = l.offered + r.draft.offered;
                 l.attended = l.attended + r.draft.attended;
                 l.absence = l.absence + r.draft.absence;
@@ -232,21 +244,24 @@ pub fn scorecard(
             if n != 1 {
                 continue;
             }
-            if let Some(l) = line(&mut out, at, x.date) {
+            if let Some(l) = line(&mut out, at, &mut touched, x.date) {
                 let f = l.first_attempts.entry(x.part).or_default();
                 f.taken += 1;
                 f.passed += u32::from(x.passed);
             }
         }
         for d in &p.change_dates {
-            if let Some(l) = line(&mut out, at, *d) {
+            if let Some(l) = line(&mut out, at, &mut touched, *d) {
                 l.route_changes += 1;
             }
         }
         if let Some(d) = p.dropped_out_on {
-            if let Some(l) = line(&mut out, at, d) {
+            if let Some(l) = line(&mut out, at, &mut touched, d) {
                 l.dropouts += 1;
             }
+        }
+        for period in touched {
+            out.get_mut(&(p.provider_id, p.route, period)).expect("line made above").participants += 1;
         }
     }
     out
@@ -319,7 +334,9 @@ mod tests {
         assert_eq!(l.attendance_pct(), Some(Decimal::new(890, 1)));
         assert_eq!(l.first_attempts[&ExamPart::Reading], FirstAttempts { taken: 2, passed: 1 });
         assert_eq!(l.dropouts, 1);
+        assert_eq!(l.participants, 2, "two placements, each counted once");
         let l24 = &s[&(1, Route::B1, ScorePeriod::Year(2024))];
+        assert_eq!(l24.participants, 1);
         // The second reading attempt in 2024 is not a first attempt.
         assert!(l24.first_attempts.is_empty());
         assert_eq!((l24.route_changes, l24.starts, l24.running, l24.reporting), (1, 0, 1, 1));
@@ -383,6 +400,7 @@ mod tests {
         let sum = s.values().fold(Hours::ZERO, |h, l| h + l.attended);
         assert_eq!((year.attended, sum), (Hours::whole(168), Hours::whole(168)));
         assert_eq!(year.route_changes, 0, "the change on 2024-01-01 is not in 2023");
+        assert_eq!(year.participants, 1, "five reports of one placement");
 
         // Monthly: the quarterly report counts in full in October, nothing in November or December except the
         // dropout on 31 December; November runs without a report.

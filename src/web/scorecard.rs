@@ -17,8 +17,10 @@ use crate::domain::dates;
 use crate::domain::progress::{ExamPart, Report};
 use crate::domain::route::Route;
 use crate::domain::scorecard::{scorecard, Grain, ScoreInput, ScoreKey, ScoreLine, ScorePeriod};
+use crate::domain::small_cell::{SmallCells, HIDDEN};
 use crate::domain::words;
 use crate::error::{AppError, AppResult};
+use crate::report::export::{table_sheet, Cell};
 use crate::store;
 
 pub fn routes() -> RouteTable {
@@ -118,6 +120,74 @@ async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<Scor
     Ok(rows)
 }
 
+/// The group a scorecard figure is about: the whole line (counts), or the part of it an average or rate is
+/// taken over.
+#[derive(Clone, Copy)]
+enum Group {
+    Line,
+    Waiting,
+    Reporting,
+    Exam(ExamPart),
+}
+
+/// Whether the small-cell rule hides a figure from this viewer: its line is about fewer than 5 participants,
+/// or the figure is taken over fewer than 5 of them.
+fn hidden(cells: SmallCells, line: &ScoreLine, group: Group) -> bool {
+    let size = match group {
+        Group::Line => line.participants,
+        Group::Waiting => line.waited_count,
+        Group::Reporting => line.reporting,
+        Group::Exam(part) => line.first_attempts.get(&part).map_or(0, |f| f.taken),
+    };
+    cells.hides(line.participants) || cells.hides(size)
+}
+
+/// The figures of a line on the page, after the provider, in column order: each with its group, and whether it
+/// is a number (right-aligned).
+fn page_figures(l: &ScoreLine) -> Vec<(Group, bool, String)> {
+    let mut figures = vec![
+        (Group::Line, true, l.reported_starts().map_or_else(|| "geen rapportages".into(), |n| n.to_string())),
+        (
+            Group::Line,
+            false,
+            format!("{} van {}", l.reporting, words::count(l.running, "lopende plaatsing", "lopende plaatsingen")),
+        ),
+        (
+            Group::Waiting,
+            true,
+            l.avg_wait_days().map(|d| d.normalize().to_string().replace('.', ",")).unwrap_or_else(|| "–".into()),
+        ),
+        (Group::Reporting, true, pct_text(l.attendance_pct())),
+        (Group::Reporting, true, l.absence.dutch()),
+    ];
+    figures.extend(PARTS.iter().map(|&part| (Group::Exam(part), false, first_attempt_text(l, part))));
+    figures.push((Group::Line, true, l.route_changes.to_string()));
+    figures.push((Group::Line, true, l.dropouts.to_string()));
+    figures
+}
+
+/// The figures of a line in the xlsx, after period, route and provider: numbers as numbers, a figure the
+/// small-cell rule hides as the text "minder dan 5" in its cell, so the columns keep their meaning.
+fn book_figures(l: &ScoreLine, cells: SmallCells) -> Vec<Cell> {
+    let number = |d: Option<rust_decimal::Decimal>| d.map_or(Cell::Empty, Cell::Number);
+    let mut figures = vec![
+        (Group::Line, l.reported_starts().map_or(Cell::Empty, |n| Cell::Count(n.into()))),
+        (Group::Line, Cell::Count(l.running.into())),
+        (Group::Line, Cell::Count(l.reporting.into())),
+        (Group::Waiting, number(l.avg_wait_days())),
+        (Group::Reporting, number(l.attendance_pct())),
+        (Group::Reporting, Cell::Number(l.absence.decimal())),
+    ];
+    for part in PARTS {
+        let f = l.first_attempts.get(&part).copied().unwrap_or_default();
+        figures.push((Group::Exam(part), Cell::Count(f.taken.into())));
+        figures.push((Group::Exam(part), number(f.pct())));
+    }
+    figures.push((Group::Line, Cell::Count(l.route_changes.into())));
+    figures.push((Group::Line, Cell::Count(l.dropouts.into())));
+    figures.into_iter().map(|(group, cell)| if hidden(cells, l, group) { Cell::text(HIDDEN) } else { cell }).collect()
+}
+
 fn first_attempt_text(line: &ScoreLine, part: ExamPart) -> String {
     match line.first_attempts.get(&part) {
         Some(f) if f.taken > 0 => format!("{} van {} ({})", f.passed, f.taken, pct_text(f.pct())),
@@ -132,6 +202,7 @@ async fn scorecard_page(
 ) -> AppResult<Markup> {
     let choice = Choice::from_query(&q);
     let rows = load_scorecard(&state, &choice).await?;
+    let cells = chrome.small_cells();
     let mut groups: Vec<((ScorePeriod, Route), Vec<&ScoreRow>)> = Vec::new();
     for r in &rows {
         match groups.last_mut() {
@@ -176,14 +247,10 @@ async fn scorecard_page(
                         @for r in lines {
                             tr {
                                 th scope="row" { (r.provider) }
-                                td.num { @match r.line.reported_starts() { Some(n) => { (n) } None => { "geen rapportages" } } }
-                                td { (r.line.reporting) " van " (words::count(r.line.running, "lopende plaatsing", "lopende plaatsingen")) }
-                                td.num { (r.line.avg_wait_days().map(|d| d.normalize().to_string().replace('.', ",")).unwrap_or_else(|| "–".into())) }
-                                td.num { (pct_text(r.line.attendance_pct())) }
-                                td.num { (r.line.absence.dutch()) }
-                                @for part in PARTS { td { (first_attempt_text(&r.line, part)) } }
-                                td.num { (r.line.route_changes) }
-                                td.num { (r.line.dropouts) }
+                                @for (group, num, text) in page_figures(&r.line) {
+                                    @let text = if hidden(cells, &r.line, group) { HIDDEN.to_string() } else { text };
+                                    @if num { td.num { (text) } } @else { td { (text) } }
+                                }
                             }
                         }
                     }
@@ -193,10 +260,7 @@ async fn scorecard_page(
     ))
 }
 
-fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet().set_name("Scorecard")?;
-    let pct = rust_xlsxwriter::Format::new().set_num_format("0.0");
+fn scorecard_book(grain: Grain, rows: &[ScoreRow], cells: SmallCells) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut headers: Vec<String> = [
         grain.label(),
         "Route",
@@ -218,47 +282,30 @@ fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxw
     headers.extend(["Routewijzigingen".to_string(), "Uitval".to_string()]);
     let columns: Vec<(&str, f64)> =
         headers.iter().map(|h| (h.as_str(), (h.chars().count() as f64 + 2.0).max(10.0))).collect();
-    crate::report::export::write_header(ws, 0, &columns)?;
-    for (i, r) in rows.iter().enumerate() {
-        let row = i as u32 + 1;
-        match r.period {
-            ScorePeriod::Year(y) => ws.write_number(row, 0, y)?,
+    let lines = rows.iter().map(|r| {
+        let period = match r.period {
+            ScorePeriod::Year(y) => Cell::Count(y.into()),
             // `2023-K1` / `2023-03`: sorts as text and reads the same as the report periods.
-            ScorePeriod::Part(p) => ws.write_string(row, 0, p.code())?,
+            ScorePeriod::Part(p) => Cell::text(p.code()),
         };
-        ws.write_string(row, 1, r.route.short_label())?;
-        ws.write_string(row, 2, &r.provider)?;
-        if let Some(n) = r.line.reported_starts() {
-            ws.write_number(row, 3, n)?;
-        }
-        ws.write_number(row, 4, r.line.running)?;
-        ws.write_number(row, 5, r.line.reporting)?;
-        if let Some(d) = r.line.avg_wait_days() {
-            ws.write_with_format(row, 6, d, &pct)?;
-        }
-        if let Some(p) = r.line.attendance_pct() {
-            ws.write_with_format(row, 7, p, &pct)?;
-        }
-        ws.write_with_format(row, 8, r.line.absence.decimal(), &pct)?;
-        let mut col = 9u16;
-        for part in PARTS {
-            let f = r.line.first_attempts.get(&part).copied().unwrap_or_default();
-            ws.write_number(row, col, f.taken)?;
-            if let Some(p) = f.pct() {
-                ws.write_with_format(row, col + 1, p, &pct)?;
-            }
-            col += 2;
-        }
-        ws.write_number(row, col, r.line.route_changes)?;
-        ws.write_number(row, col + 1, r.line.dropouts)?;
-    }
+        let mut line = vec![period, Cell::text(r.route.short_label()), Cell::text(&r.provider)];
+        line.extend(book_figures(&r.line, cells));
+        line
+    });
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    table_sheet(&mut wb, "Scorecard", &columns, lines)?;
     wb.save_to_buffer()
 }
 
-async fn scorecard_xlsx(State(state): State<AppState>, Query(q): Query<ScoreQuery>) -> AppResult<Response> {
+async fn scorecard_xlsx(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Query(q): Query<ScoreQuery>,
+) -> AppResult<Response> {
     let choice = Choice::from_query(&q);
     let rows = load_scorecard(&state, &choice).await?;
-    let bytes = scorecard_book(choice.grain, &rows).map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
+    let bytes = scorecard_book(choice.grain, &rows, chrome.small_cells())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("xlsx: {e}")))?;
     let (from, until) = (choice.from, choice.until);
     // The year view keeps its old file name; a finer view says so in the name.
     let name = match choice.grain {

@@ -27,4 +27,5 @@ mod register_imports;
 mod reports;
 mod retention;
 mod roles;
+mod small_cells;
 mod write_lock;

@@ -356,9 +356,17 @@ async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() 
         .await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     }
+    // One participant per provider: the policy adviser sees "minder dan 5" (tests/api/small_cells.rs), finance
+    // the figures.
     let adviser = app.other_browser();
     adviser.login_as(Role::PolicyAdviser).await;
     let (status, page) = adviser.get_html("/scorecard?van=2023&tot=2023").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">minder dan 5</td>"), "{page}");
+    assert!(!page.contains("K-10"), "no participant data on the scorecard");
+    let finance = app.other_browser();
+    finance.login_as(Role::Finance).await;
+    let (status, page) = finance.get_html("/scorecard?van=2023&tot=2023").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<h2>2023, B1-route</h2>"), "{page}");
     assert!(page.contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">30</td><td class=\"num\">90%</td>"), "{page}");
@@ -367,7 +375,7 @@ async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() 
     assert!(page.contains("0 van 1 (0%)"));
     assert!(!page.contains("K-10"), "no participant data on the scorecard");
 
-    let r = adviser.get("/scorecard.xlsx?van=2023&tot=2023").await;
+    let r = finance.get("/scorecard.xlsx?van=2023&tot=2023").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(r.headers()["content-disposition"].to_str().unwrap().contains("scorecard-aanbieders-2023-2023.xlsx"));
     let bytes = r.bytes().await.unwrap();
@@ -471,9 +479,9 @@ async fn the_scorecard_per_quarter_splits_at_the_quarter_boundary_and_the_export
         let r = report(&app, pa, &f).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     }
-    let adviser = app.other_browser();
-    adviser.login_as(Role::PolicyAdviser).await;
-    let (status, page) = adviser.get_html("/scorecard?periode=kwartaal&jaar=2023").await;
+    let finance = app.other_browser();
+    finance.login_as(Role::Finance).await;
+    let (status, page) = finance.get_html("/scorecard?periode=kwartaal&jaar=2023").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("<option value=\"kwartaal\" selected>Per kwartaal</option>"), "{page}");
     let q1 = page.find("<h2>1e kwartaal 2023, B1-route</h2>").expect("a table for Q1");
@@ -486,7 +494,7 @@ async fn the_scorecard_per_quarter_splits_at_the_quarter_boundary_and_the_export
     assert!(page.contains("href=\"/scorecard.xlsx?periode=kwartaal&amp;van=2023&amp;tot=2023\""), "{page}");
 
     // The year view of the same data has one line with both.
-    let (_, page) = adviser.get_html("/scorecard?jaar=2023").await;
+    let (_, page) = finance.get_html("/scorecard?jaar=2023").await;
     assert!(page.contains("<h2>2023, B1-route</h2>"), "{page}");
     assert!(
         page.contains(
@@ -495,7 +503,7 @@ async fn the_scorecard_per_quarter_splits_at_the_quarter_boundary_and_the_export
         "{page}"
     );
 
-    let r = adviser.get("/scorecard.xlsx?periode=kwartaal&van=2023&tot=2023").await;
+    let r = finance.get("/scorecard.xlsx?periode=kwartaal&van=2023&tot=2023").await;
     assert_eq!(r.status(), StatusCode::OK);
     let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
     assert!(disposition.contains("scorecard-aanbieders-per-kwartaal-2023-2023.xlsx"), "{disposition}");

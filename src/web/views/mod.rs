@@ -116,6 +116,12 @@ impl Chrome {
     pub fn may(&self, permission: Permission) -> bool {
         self.user.as_ref().is_some_and(|u| u.role.may(permission))
     }
+
+    /// The small-cell rule for this viewer: it hides figures of small groups from whoever may not read
+    /// participant-level data.
+    pub fn small_cells(&self) -> crate::domain::small_cell::SmallCells {
+        crate::domain::small_cell::SmallCells::new(!self.may(Permission::ParticipantData))
+    }
 }
 
 pub fn routes() -> RouteTable {
