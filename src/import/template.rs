@@ -170,7 +170,7 @@ pub struct Column {
     pub date_formats: Option<Vec<String>>,
     #[serde(default)]
     pub amount_style: Option<AmountStyle>,
-    /// Refuse a value that looks like a BSN (9 digits passing the 11-test).
+    /// Refuse a value that looks like a BSN (9 digits passing the 11-test, or 8 with the leading zero dropped).
     #[serde(default)]
     pub refuse_bsn: bool,
 }
