@@ -67,6 +67,19 @@ pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
     Ok(rows.into_iter().map(Rule::from).collect())
 }
 
+/// How many ledger lines a rule attributes now, and their total: what deleting it would send back through the
+/// other rules (or to the queue).
+pub async fn rule_usage(db: &Db, rule: i64) -> sqlx::Result<(i64, Money)> {
+    let (n, cents): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) FROM ledger_attribution a
+         JOIN ledger_entry e ON e.id = a.ledger_entry_id WHERE a.source = 'rule' AND a.rule_id = ?",
+    )
+    .bind(rule)
+    .fetch_one(db)
+    .await?;
+    Ok((n, Money::from_cents(cents)))
+}
+
 /// Every ledger line as rules see it, with whether someone assigned it by hand.
 pub async fn ledger_views(db: &Db) -> sqlx::Result<Vec<(LedgerView, bool)>> {
     #[derive(sqlx::FromRow)]

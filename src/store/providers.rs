@@ -164,58 +164,37 @@ pub async fn update(db: &Db, id: i64, version: i64, draft: &ProviderDraft, actor
     Ok(())
 }
 
-/// What happened to a provider that was removed.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Removal {
-    /// Nothing referred to it, so it is gone.
-    Deleted,
-    /// Other records refer to it: kept, but archived (inactive).
-    Archived,
-}
-
-/// Tables whose rows point at a provider; a provider they mention is archived, never deleted.
-const REFERENCES: &[&str] = &[
-    "SELECT COUNT(*) FROM certification WHERE provider_id = ?",
-    "SELECT COUNT(*) FROM contract WHERE provider_id = ?",
-    "SELECT COUNT(*) FROM follow_up_action WHERE provider_id = ?",
-    "SELECT COUNT(*) FROM quality_result WHERE provider_id = ?",
-];
-
-pub async fn remove(db: &Db, id: i64, actor: &str) -> Result<Removal, ChangeError> {
+/// Archives a provider (`active = false`: gone from lists and choices, every record that refers to it kept) or
+/// restores an archived one. A provider is never deleted from the screens: archiving can always be taken back.
+/// Returns false when it already was in that state (nothing changed, nothing logged).
+pub async fn set_active(db: &Db, id: i64, active: bool, actor: &str) -> Result<bool, ChangeError> {
     let mut tx = begin(db).await?;
     let before = sqlx::query_as::<_, Provider>(&format!("SELECT {COLUMNS} FROM provider WHERE id = ?"))
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(ChangeError::NotFound)?;
-    let mut referenced = false;
-    for q in REFERENCES {
-        let n: i64 = sqlx::query_scalar(q).bind(id).fetch_one(&mut *tx).await?;
-        referenced |= n > 0;
+    if before.active == active {
+        return Ok(false);
     }
-    let outcome = if referenced {
-        sqlx::query("UPDATE provider SET active = 0, version = version + 1, updated_at = ? WHERE id = ?")
-            .bind(dates::now_timestamp())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        let after = fetch(&mut tx, id).await?;
-        audit::record(
-            &mut tx,
-            actor,
-            "archive",
-            "provider",
-            id,
-            Some(&audit::snapshot(&before)),
-            Some(&audit::snapshot(&after)),
-        )
+    sqlx::query("UPDATE provider SET active = ?, version = version + 1, updated_at = ? WHERE id = ?")
+        .bind(active)
+        .bind(dates::now_timestamp())
+        .bind(id)
+        .execute(&mut *tx)
         .await?;
-        Removal::Archived
-    } else {
-        sqlx::query("DELETE FROM provider WHERE id = ?").bind(id).execute(&mut *tx).await?;
-        audit::record(&mut tx, actor, "delete", "provider", id, Some(&audit::snapshot(&before)), None).await?;
-        Removal::Deleted
-    };
+    let after = fetch(&mut tx, id).await?;
+    let action = if active { "restore" } else { "archive" };
+    audit::record(
+        &mut tx,
+        actor,
+        action,
+        "provider",
+        id,
+        Some(&audit::snapshot(&before)),
+        Some(&audit::snapshot(&after)),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(outcome)
+    Ok(true)
 }

@@ -9,13 +9,14 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{Chrome, Confirmation, Confirmed};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::attribution::{effect, ContractChoice, Criteria, Rule};
 use crate::domain::dates;
 use crate::domain::validation::{text, FieldErrors};
+use crate::domain::words;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
@@ -184,7 +185,7 @@ async fn render_rules(
                             td.num { (total) }
                             td {
                                 form.inline method="post" action={"/toerekening/regels/" (r.id) "/omhoog"} { (chrome.csrf_field()) button.secondary type="submit" aria-label={"Regel " (r.name) " omhoog"} { "Omhoog" } }
-                                form.inline method="post" action={"/toerekening/regels/" (r.id) "/verwijderen"} { (chrome.csrf_field()) button.secondary type="submit" aria-label={"Regel " (r.name) " verwijderen"} { "Verwijderen" } }
+                                form.inline method="post" action={"/toerekening/regels/" (r.id) "/verwijderen"} { (chrome.csrf_field()) button.danger type="submit" aria-label={"Regel " (r.name) " verwijderen"} { "Verwijderen…" } }
                             }
                         }
                     }
@@ -303,9 +304,40 @@ async fn add_rule(
     Ok(Redirect::to("/toerekening?melding=opgeslagen").into_response())
 }
 
-async fn delete_rule(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+/// Deletes a rule after a confirmation page that says how many lines it attributes now and what becomes of them.
+async fn delete_rule(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(confirmed): Form<Confirmed>,
+) -> AppResult<Response> {
+    let rule =
+        store::attribution::rules(&state.db).await?.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound)?;
+    if !confirmed.yes() {
+        let (lines, total) = store::attribution::rule_usage(&state.db, id).await?;
+        return Ok(chrome
+            .confirmation(Confirmation {
+                title: format!("Toerekenregel {} verwijderen?", rule.name),
+                back: ("/toerekening", "Toerekening"),
+                consequences: html! {
+                    p { "Deze regel rekent nu " (words::count(lines, "grootboekregel", "grootboekregels")) " toe, samen " (total) "." }
+                    ul {
+                        li { "Na verwijderen worden alle grootboekregels opnieuw toegerekend met de overige regels; wat geen regel meer vindt, komt in de wachtrij van niet-toegerekende regels." }
+                        li { "Regels die iemand met de hand heeft toegewezen, blijven zoals ze zijn." }
+                        li { "Boekingen in een afgesloten jaar veranderen niet." }
+                        li { "De regel is weg; wilt u hem terug, dan maakt u hem opnieuw aan." }
+                    }
+                },
+                action: &format!("/toerekening/regels/{id}/verwijderen"),
+                confirm: "Ja, regel verwijderen",
+                cancel: "Niet verwijderen",
+                danger: true,
+            })
+            .into_response());
+    }
     store::attribution::delete_rule(&state.db, id, user.actor()).await?;
-    Ok(Redirect::to("/toerekening?melding=opgeslagen"))
+    Ok(Redirect::to("/toerekening?melding=regel-verwijderd").into_response())
 }
 
 async fn move_up(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
@@ -409,7 +441,11 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                                 form.inline method="post" action={"/grootboek/" (l.id) "/toerekenen"} {
                                     (chrome.csrf_field())
                                     label for={"bron-" (l.id)} { "Bron" }
-                                    select id={"bron-" (l.id)} name="stream_id" { @for (s, _) in &streams { option value=(s.id) { (s.code) } } }
+                                    select id={"bron-" (l.id)} name="stream_id" {
+                                        // No preselected stream: one click must not charge a line to the first one.
+                                        option value="" selected { "Kies een bron" }
+                                        @for (s, _) in &streams { option value=(s.id) { (s.code) } }
+                                    }
                                     label for={"contract-" (l.id)} { "Contract" }
                                     select id={"contract-" (l.id)} name="contract_id" {
                                         option value="" { "geen" }

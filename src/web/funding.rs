@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{checkbox, error_summary, Field};
-use super::views::Chrome;
+use super::views::{Chrome, Confirmation, Confirmed};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -517,12 +517,6 @@ async fn set_cohorts(
     Ok(Redirect::to("/financiering/doelgroepen?melding=opgeslagen"))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct CloseForm {
-    bevestigd: String,
-}
-
 /// Closes a year that is over, once the user has read what that means and confirmed (`bevestigd=ja`);
 /// without the confirmation it shows the confirmation page.
 async fn close_year(
@@ -530,7 +524,7 @@ async fn close_year(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(raw): Path<String>,
-    Form(form): Form<CloseForm>,
+    Form(confirmed): Form<Confirmed>,
 ) -> AppResult<Response> {
     let year = match crate::domain::funding::closable_year(&raw, dates::today()) {
         Ok(year) => year,
@@ -538,7 +532,7 @@ async fn close_year(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, close_refused_page(&chrome, &problem)).into_response())
         }
     };
-    if form.bevestigd != "ja" {
+    if !confirmed.yes() {
         return Ok(close_confirm_page(&chrome, year).into_response());
     }
     store::funding::close_year(&state.db, year, user.actor()).await.map_err(funding_error)?;
@@ -546,27 +540,22 @@ async fn close_year(
 }
 
 fn close_confirm_page(chrome: &Chrome, year: i32) -> Markup {
-    chrome.page(
-        &format!("Jaar {year} afsluiten"),
-        html! {
-            p.breadcrumb { a href={"/financiering?jaar=" (year)} { "Financiering " (year) } }
-            h1 { "Jaar " (year) " afsluiten?" }
+    chrome.confirmation(Confirmation {
+        title: format!("Jaar {year} afsluiten?"),
+        back: (&format!("/financiering?jaar={year}"), &format!("Financiering {year}")),
+        consequences: html! {
             p { "Afsluiten legt de cijfers van " (year) " en van alle jaren ervoor vast voor de verantwoording:" }
             ul {
                 li { "toekenningen, begrotingsposten en toerekeningen in " (year) " en eerder kunnen niet meer worden gewijzigd;" }
                 li { "een grootboekimport met boekingen in " (year) " of eerder wordt geweigerd, en een eerdere import met zulke boekingen kan niet meer ongedaan worden gemaakt;" }
                 li { "alleen een beheerder kan het jaar heropenen." }
             }
-            form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
-                (chrome.csrf_field())
-                input type="hidden" name="bevestigd" value="ja";
-                div.actions {
-                    button type="submit" { "Ja, jaar " (year) " afsluiten" }
-                    a.button.secondary href={"/financiering?jaar=" (year)} { "Niet afsluiten" }
-                }
-            }
         },
-    )
+        action: &format!("/financiering/jaren/{year}/afsluiten"),
+        confirm: &format!("Ja, jaar {year} afsluiten"),
+        cancel: "Niet afsluiten",
+        danger: false,
+    })
 }
 
 fn close_refused_page(chrome: &Chrome, problem: &str) -> Markup {

@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use super::queue::Queue;
 use super::uploads::UploadDir;
-use super::views::Chrome;
+use super::views::{Chrome, Confirmation, Confirmed};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -851,11 +851,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
                 }
                 form method="post" action={(area.base()) "/batches/" (b.id) "/ongedaan"} {
                     (chrome.csrf_field())
-                    div.field.checkbox {
-                        input type="checkbox" id="zeker" name="zeker" value="on" required;
-                        label for="zeker" { "Ik wil " @if b.rows_imported == 1 { "de enige regel" } @else { "alle " (b.rows_imported) " regels" } " van deze batch verwijderen" }
-                    }
-                    button.danger type="submit" { "Import ongedaan maken" }
+                    button.danger type="submit" { "Import ongedaan maken…" }
                 }
             }
             p { a href=(area.base()) { "Naar importeren" } }
@@ -918,12 +914,41 @@ fn lines_view(chrome: &Chrome, b: &BatchRow, lines: &[LedgerEntryRow], page: i64
 }
 
 async fn undo<const A: u8>(
+    chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    Form(confirmed): Form<Confirmed>,
 ) -> AppResult<Response> {
     let area = Area::of::<A>();
-    area_batch(&state, area, id).await?;
+    let b = area_batch(&state, area, id).await?;
+    if !confirmed.yes() {
+        let page = format!("{}/batches/{id}", area.base());
+        let rows = crate::domain::words::count(b.rows_imported, "geïmporteerde regel", "geïmporteerde regels");
+        return Ok(chrome
+            .confirmation(Confirmation {
+                title: format!("Import van {} ongedaan maken?", b.file_name),
+                back: (&page, &format!("Importbatch {id}")),
+                consequences: html! {
+                    p { "Ongedaan maken verwijdert " @if b.rows_imported == 1 { "de enige" } @else { "alle" } " " (rows) " van deze batch"
+                        @if area.has_amounts() { " (samen " (b.amount_total()) ")" } ":" }
+                    ul {
+                        @if area.has_amounts() {
+                            li { "de boekingen verdwijnen uit de realisatie, de aansluiting en de wachtrij, met hun toerekening;" }
+                        } @else {
+                            li { "de records die deze import heeft toegevoegd verdwijnen; wat al bestond blijft zoals het was;" }
+                        }
+                        li { "de batch blijft in de lijst staan als ongedaan gemaakt, met wie en wanneer, in het logboek;" }
+                        li { "wilt u de regels terug, dan importeert u hetzelfde bestand opnieuw." }
+                    }
+                },
+                action: &format!("{page}/ongedaan"),
+                confirm: "Ja, import ongedaan maken",
+                cancel: "Niet ongedaan maken",
+                danger: true,
+            })
+            .into_response());
+    }
     match store::undo_batch(&state.db, id, user.actor()).await {
         Ok(_) => Ok(Redirect::to(&format!("{}/batches/{id}?melding=ongedaan", area.base())).into_response()),
         Err(store::UndoError::NotFound(_)) => Err(AppError::NotFound),

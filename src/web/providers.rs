@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{checkbox, error_summary, Field};
-use super::views::Chrome;
+use super::views::{Chrome, Confirmation, Confirmed};
 use super::{marks, AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -17,7 +17,7 @@ use crate::domain::provider::ProviderForm;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::store::certifications;
-use crate::store::providers::{self, ChangeError, Filter, Provider, Removal};
+use crate::store::providers::{self, ChangeError, Filter, Provider};
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -28,6 +28,7 @@ pub fn routes() -> RouteTable {
         .get("/aanbieders/{id}/bewerken", Permission::ManageContracts, edit_form)
         .post("/aanbieders/{id}", Permission::ManageContracts, update)
         .post("/aanbieders/{id}/archiveren", Permission::ManageContracts, archive)
+        .post("/aanbieders/{id}/terugzetten", Permission::ManageContracts, restore)
 }
 
 const LABELS: &[(&str, &str)] = &[
@@ -165,12 +166,47 @@ async fn update(
     }
 }
 
-async fn archive(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
-    match providers::remove(&state.db, id, user.actor()).await {
-        Ok(Removal::Archived) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=gearchiveerd"))),
-        Ok(Removal::Deleted) => Ok(Redirect::to("/aanbieders?melding=verwijderd")),
-        Err(e) => Err(change_error(e)),
+/// Archives a provider after a confirmation page that says what archiving does (and that it can be undone).
+async fn archive(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(confirmed): Form<Confirmed>,
+) -> AppResult<Response> {
+    let p = providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let page = format!("/aanbieders/{id}");
+    if !p.active {
+        return Ok(Redirect::to(&page).into_response());
     }
+    if !confirmed.yes() {
+        return Ok(chrome
+            .confirmation(Confirmation {
+                title: format!("{} archiveren?", p.name),
+                back: (&page, &p.name),
+                consequences: html! {
+                    p { "Na archiveren:" }
+                    ul {
+                        li { "staat de aanbieder niet meer in de lijst van actieve aanbieders en niet meer in de keuzelijsten voor nieuwe contracten;" }
+                        li { "blijven alle contracten, plaatsingen, keurmerkbesluiten en kwaliteitsresultaten bewaard en zichtbaar;" }
+                        li { "kunt u de aanbieder op zijn pagina weer terugzetten." }
+                    }
+                },
+                action: &format!("/aanbieders/{id}/archiveren"),
+                confirm: "Ja, archiveren",
+                cancel: "Niet archiveren",
+                danger: false,
+            })
+            .into_response());
+    }
+    providers::set_active(&state.db, id, false, user.actor()).await.map_err(change_error)?;
+    Ok(Redirect::to(&format!("{page}?melding=gearchiveerd")).into_response())
+}
+
+/// Makes an archived provider active again.
+async fn restore(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+    providers::set_active(&state.db, id, true, user.actor()).await.map_err(change_error)?;
+    Ok(Redirect::to(&format!("/aanbieders/{id}?melding=teruggezet")))
 }
 
 async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
@@ -206,7 +242,12 @@ pub fn detail_page(
                     @if p.active {
                         form method="post" action={"/aanbieders/" (p.id) "/archiveren"} {
                             (chrome.csrf_field())
-                            button.secondary type="submit" { "Archiveren" }
+                            button.secondary type="submit" { "Archiveren…" }
+                        }
+                    } @else {
+                        form method="post" action={"/aanbieders/" (p.id) "/terugzetten"} {
+                            (chrome.csrf_field())
+                            button.secondary type="submit" { "Terugzetten" }
                         }
                     }
                 }

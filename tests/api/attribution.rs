@@ -10,7 +10,7 @@ use taalbudget::domain::funding::{FundingStream, StreamKind};
 use taalbudget::report::reconciliation;
 use taalbudget::store;
 
-use crate::helpers::{import_ledger, ledger_line, spawn_app, TestApp};
+use crate::helpers::{import_ledger, ledger_line, location, spawn_app, TestApp};
 
 async fn stream(app: &TestApp, code: &str) -> i64 {
     let s = FundingStream {
@@ -100,6 +100,18 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
         app.post_form(&format!("/grootboek/{line_id}/toerekenen"), &[("stream_id", &spuk_id), ("reason", " ")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Geef een reden op"));
+    // The stream choice starts on "Kies een bron", and leaving it there is a Dutch error, not the first stream.
+    assert!(
+        queue.contains(&format!(
+            "<select id=\"bron-{line_id}\" name=\"stream_id\"><option value=\"\" selected>Kies een bron</option>"
+        )),
+        "{queue}"
+    );
+    let r = app
+        .post_form(&format!("/grootboek/{line_id}/toerekenen"), &[("stream_id", ""), ("reason", "Lunch bij intakedag")])
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Kies een financieringsbron."));
     let r = app
         .post_form(
             &format!("/grootboek/{line_id}/toerekenen"),
@@ -121,8 +133,15 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
     assert!(drill.contains("handmatig door test-finance: Lunch bij intakedag, afspraak met controller"));
 
     // A manual assignment survives re-applying the rules; deleting the ELIP rule moves its line to SPUK.
+    // Deleting asks first, with what the rule attributes now.
     let elip_rule_id = store::attribution::rules(&app.db).await.unwrap()[0].id;
-    app.post_form(&format!("/toerekening/regels/{elip_rule_id}/verwijderen"), &[]).await;
+    let r = app.post_form(&format!("/toerekening/regels/{elip_rule_id}/verwijderen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let confirm = r.text().await.unwrap();
+    assert!(confirm.contains("Deze regel rekent nu 1 grootboekregel toe, samen € 500,00."), "{confirm}");
+    assert_eq!(store::attribution::rules(&app.db).await.unwrap()[0].id, elip_rule_id, "not deleted yet");
+    let r = app.post_form(&format!("/toerekening/regels/{elip_rule_id}/verwijderen"), &[("bevestigd", "ja")]).await;
+    assert_eq!(location(&r), "/toerekening?melding=regel-verwijderd");
     let sums = store::attribution::sums(&app.db).await.unwrap();
     assert_eq!(sums.actual_by_stream[&(spuk, 2023)].cents(), 1_234_56 + 500_00 + 99_99 - 100_00 + 45_10);
     assert!(!sums.actual_by_stream.contains_key(&(elip, 2023)));

@@ -24,7 +24,7 @@ async fn every_kind_of_change_writes_one_audit_row_with_before_and_after() {
         &[("status", "indefinite"), ("decision_date", "2022-01-01"), ("valid_from", "2022-01-01")],
     )
     .await;
-    app.post_form(&format!("/aanbieders/{id}/archiveren"), &[]).await;
+    app.post_form(&format!("/aanbieders/{id}/archiveren"), &[("bevestigd", "ja")]).await;
     app.post_form(
         "/beheer/gebruikers",
         &[("username", "nieuw"), ("role", "finance"), ("password", "lang-genoeg-wachtwoord")],

@@ -92,7 +92,23 @@ async fn upload_preview_confirm_batch_page_and_undo() {
     assert_eq!(status, StatusCode::OK);
     assert!(list.contains("Cursus 29"), "{list}");
 
-    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    // The undo button leads to a page that says what undoing removes; only its confirmation undoes.
+    assert!(page.contains("<button class=\"danger\" type=\"submit\">Import ongedaan maken…</button>"), "{page}");
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let confirm = r.text().await.unwrap();
+    assert!(confirm.contains("<h1>Import van januari.xlsx ongedaan maken?</h1>"), "{confirm}");
+    let what = format!(
+        "Ongedaan maken verwijdert alle 30 geïmporteerde regels van deze batch (samen {}):",
+        Money::from_cents(expected)
+    );
+    assert!(confirm.contains(&what), "{confirm}");
+    assert!(
+        confirm.contains("<button class=\"danger\" type=\"submit\">Ja, import ongedaan maken</button>"),
+        "{confirm}"
+    );
+    assert_eq!(totals(&app).await, (30, expected), "nothing undone before the confirmation");
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("bevestigd", "ja")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(totals(&app).await, (0, 0));
     assert_eq!(app.audit_count("import_batch").await, 2, "import and undo are audited");
@@ -265,7 +281,7 @@ async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_ca
     let (_, batch, _) = settle(&app, &job).await;
     assert!(batch.starts_with("/import/batches/"), "{batch}");
     assert_eq!(uploads(&app), Vec::<String>::new(), "deleted after the commit");
-    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("bevestigd", "ja")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(uploads(&app), Vec::<String>::new(), "and after the undo");
 

@@ -48,7 +48,7 @@ async fn a_contract_manager_creates_edits_and_archives_a_provider() {
     assert_eq!(stored.name, "Taalschool De Nieuwe Brug");
     assert_eq!(stored.version, 2);
 
-    // Without references the provider is deleted outright; with a mark decision it is archived.
+    // With a mark decision it is archived, after the confirmation step.
     let decision = [
         ("status", "indefinite"),
         ("decision_date", "2022-02-14"),
@@ -57,7 +57,7 @@ async fn a_contract_manager_creates_edits_and_archives_a_provider() {
     ];
     let r = app.post_form(&format!("/aanbieders/{id}/keurmerken"), &decision).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let r = app.post_form(&format!("/aanbieders/{id}/archiveren"), &[]).await;
+    let r = app.post_form(&format!("/aanbieders/{id}/archiveren"), &[("bevestigd", "ja")]).await;
     assert_eq!(location(&r), format!("/aanbieders/{id}?melding=gearchiveerd"));
     let stored = store::providers::get(&app.db, id).await.unwrap().unwrap();
     assert!(!stored.active);
@@ -68,15 +68,55 @@ async fn a_contract_manager_creates_edits_and_archives_a_provider() {
     assert!(archived.contains("De Nieuwe Brug"));
 }
 
+/// Archiving asks first and says what it does; nothing is ever deleted (also a provider nothing refers to), and
+/// an archived provider can be restored. Another role cannot do either.
 #[tokio::test]
-async fn an_unreferenced_provider_is_deleted() {
+async fn archiving_asks_first_never_deletes_and_can_be_undone() {
     let app = spawn_app().await;
     app.login_as(Role::Admin).await;
     let id = create_brug(&app).await;
-    let r = app.post_form(&format!("/aanbieders/{id}/archiveren"), &[]).await;
-    assert_eq!(location(&r), "/aanbieders?melding=verwijderd");
-    assert!(store::providers::get(&app.db, id).await.unwrap().is_none());
-    assert_eq!(app.get(&format!("/aanbieders/{id}")).await.status(), StatusCode::NOT_FOUND);
+    let action = format!("/aanbieders/{id}/archiveren");
+
+    // The button on the provider page leads to the confirmation page; nothing has changed yet.
+    let (_, page) = app.get_html(&format!("/aanbieders/{id}")).await;
+    assert!(page.contains(&format!("action=\"{action}\"")), "{page}");
+    let r = app.post_form(&action, &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<h1>Taalschool De Brug archiveren?</h1>"), "{page}");
+    assert!(page.contains("kunt u de aanbieder op zijn pagina weer terugzetten"), "{page}");
+    assert!(page.contains("<input type=\"hidden\" name=\"bevestigd\" value=\"ja\">"), "{page}");
+    assert!(
+        page.contains(&format!("<a class=\"button secondary\" href=\"/aanbieders/{id}\">Niet archiveren</a>")),
+        "{page}"
+    );
+    assert!(store::providers::get(&app.db, id).await.unwrap().unwrap().active, "not archived without confirmation");
+
+    // Confirmed: archived, not deleted, though nothing refers to it.
+    let r = app.post_form(&action, &[("bevestigd", "ja")]).await;
+    assert_eq!(location(&r), format!("/aanbieders/{id}?melding=gearchiveerd"));
+    let stored = store::providers::get(&app.db, id).await.unwrap().unwrap();
+    assert!(!stored.active);
+    let (_, page) = app.get_html(&format!("/aanbieders/{id}?melding=gearchiveerd")).await;
+    assert!(page.contains("alle gegevens zijn bewaard en u kunt hem terugzetten"), "{page}");
+    assert!(page.contains(&format!("action=\"/aanbieders/{id}/terugzetten\"")), "{page}");
+
+    // A policy adviser may do neither.
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    assert_eq!(adviser.post_form(&format!("/aanbieders/{id}/terugzetten"), &[]).await.status(), StatusCode::FORBIDDEN);
+
+    // Restored: active again, with both steps in the audit log.
+    let r = app.post_form(&format!("/aanbieders/{id}/terugzetten"), &[]).await;
+    assert_eq!(location(&r), format!("/aanbieders/{id}?melding=teruggezet"));
+    assert!(store::providers::get(&app.db, id).await.unwrap().unwrap().active);
+    let actions: Vec<String> =
+        sqlx::query_scalar("SELECT action FROM audit_log WHERE entity = 'provider' AND entity_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(actions, ["create", "archive", "restore"]);
 }
 
 #[tokio::test]

@@ -126,11 +126,11 @@ async fn mark_decisions_preview_each_change_then_import_and_undo() {
     assert_eq!(finance.get(&job).await.status(), StatusCode::FORBIDDEN);
     let id = batch.trim_start_matches("/registers/import/batches/");
     assert_eq!(finance.get(&format!("/import/batches/{id}")).await.status(), StatusCode::NOT_FOUND);
-    let r = finance.post_form(&format!("/import/batches/{id}/ongedaan"), &[("zeker", "on")]).await;
+    let r = finance.post_form(&format!("/import/batches/{id}/ongedaan"), &[("bevestigd", "ja")]).await;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM certification").await, 3);
 
-    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("bevestigd", "ja")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM certification").await, 1, "undo removes exactly the batch");
     let (_, page) = app.get_html(&batch).await;
@@ -291,7 +291,7 @@ async fn progress_reports_are_imported_on_the_web_with_a_conflict_shown_and_undo
     let (_, timeline) = app.get_html(&format!("/plaatsingen/{p}/tijdlijn")).await;
     assert!(timeline.contains("lezen 20-04-2023: geslaagd"), "{timeline}");
 
-    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("bevestigd", "ja")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(count(&app, "SELECT COUNT(*) FROM progress_report").await, 1, "undo keeps the report entered on screen");
     assert_eq!(count(&app, "SELECT COUNT(*) FROM exam_attempt").await, 0);

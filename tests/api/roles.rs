@@ -24,6 +24,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/aanbieders/{id}/bewerken", ManageContracts),
     ("POST", "/aanbieders/{id}", ManageContracts),
     ("POST", "/aanbieders/{id}/archiveren", ManageContracts),
+    ("POST", "/aanbieders/{id}/terugzetten", ManageContracts),
     ("POST", "/aanbieders/{id}/keurmerken", ManageContracts),
     ("GET", "/keurmerken", Read),
     ("GET", "/beheer", Admin),

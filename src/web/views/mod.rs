@@ -60,9 +60,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "aangemaakt" => "Opgeslagen: het nieuwe record is aangemaakt.",
         "opgeslagen" => "Opgeslagen: uw wijzigingen zijn bewaard.",
         "gearchiveerd" => {
-            "Gearchiveerd: de aanbieder wordt nog gebruikt en is daarom niet verwijderd maar gearchiveerd."
+            "Gearchiveerd: de aanbieder staat niet meer in de lijsten; alle gegevens zijn bewaard en u kunt hem terugzetten."
         }
-        "verwijderd" => "Verwijderd: de aanbieder had geen gekoppelde gegevens en is verwijderd.",
+        "teruggezet" => "Teruggezet: de aanbieder is weer actief.",
+        "regel-verwijderd" => "De toerekenregel is verwijderd en de regels zijn opnieuw toegerekend.",
         "besluit" => "Opgeslagen: het keurmerkbesluit is toegevoegd.",
         "uitgelogd" => "U bent uitgelogd.",
         "ongedaan" => "De import is ongedaan gemaakt: de regels van de batch zijn verwijderd.",
@@ -117,10 +118,63 @@ impl Chrome {
         self.user.as_ref().is_some_and(|u| u.role.may(permission))
     }
 
+    /// A confirmation step before something that changes a lot or cannot simply be taken back: a page (not a
+    /// script dialog) that says what will happen, a button that posts the same form again with `bevestigd=ja`
+    /// (see [`Confirmed`]), and a way back that changes nothing.
+    pub fn confirmation(&self, step: Confirmation<'_>) -> Markup {
+        self.page(
+            &step.title,
+            html! {
+                p.breadcrumb { a href=(step.back.0) { (step.back.1) } }
+                h1 { (step.title) }
+                (step.consequences)
+                form method="post" action=(step.action) {
+                    (self.csrf_field())
+                    input type="hidden" name="bevestigd" value="ja";
+                    div.actions {
+                        @if step.danger { button.danger type="submit" { (step.confirm) } } @else { button type="submit" { (step.confirm) } }
+                        a.button.secondary href=(step.back.0) { (step.cancel) }
+                    }
+                }
+            },
+        )
+    }
+
     /// The small-cell rule for this viewer: it hides figures of small groups from whoever may not read
     /// participant-level data.
     pub fn small_cells(&self) -> crate::domain::small_cell::SmallCells {
         crate::domain::small_cell::SmallCells::new(!self.may(Permission::ParticipantData))
+    }
+}
+
+/// What a confirmation page says and does (see [`Chrome::confirmation`]).
+pub struct Confirmation<'a> {
+    /// The question, as page title and heading: "Aanbieder X archiveren?".
+    pub title: String,
+    /// Where the user came from (href, label): the breadcrumb, and where "no" leads.
+    pub back: (&'a str, &'a str),
+    /// What will happen, in a few sentences or a list.
+    pub consequences: Markup,
+    /// The form's action: the same route that asked for the confirmation.
+    pub action: &'a str,
+    /// The button that goes ahead ("Ja, archiveren").
+    pub confirm: &'a str,
+    /// The way out ("Niet archiveren").
+    pub cancel: &'a str,
+    /// Whether going ahead destroys something (the button then looks dangerous).
+    pub danger: bool,
+}
+
+/// The field a confirmation page posts: a form without `bevestigd=ja` gets the confirmation page first.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Confirmed {
+    bevestigd: String,
+}
+
+impl Confirmed {
+    pub fn yes(&self) -> bool {
+        self.bevestigd == "ja"
     }
 }
 
