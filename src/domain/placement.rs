@@ -55,6 +55,11 @@ pub enum PlacementStatus {
 }
 
 impl PlacementStatus {
+    /// Started or ongoing: lessons are (or should be) taking place.
+    pub fn running(self) -> bool {
+        matches!(self, PlacementStatus::Started | PlacementStatus::Ongoing)
+    }
+
     pub const ALL: [PlacementStatus; 4] =
         [PlacementStatus::Started, PlacementStatus::Ongoing, PlacementStatus::Completed, PlacementStatus::DroppedOut];
 

@@ -67,6 +67,17 @@ pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
     Ok(rows.into_iter().map(Rule::from).collect())
 }
 
+/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total.
+pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
+    let (n, cents): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id)",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((n, Money::from_cents(cents)))
+}
+
 /// How many ledger lines a rule attributes now, and their total: what deleting it would send back through the
 /// other rules (or to the queue).
 pub async fn rule_usage(db: &Db, rule: i64) -> sqlx::Result<(i64, Money)> {

@@ -9,6 +9,7 @@ pub mod contracts;
 pub mod forms;
 pub mod funding;
 pub mod health;
+pub mod home;
 pub mod imports;
 pub mod invoice_check;
 pub mod marks;
@@ -158,6 +159,7 @@ pub fn routes() -> RouteTable {
         .merge(admin::routes())
         .merge(backups::routes())
         .merge(views::routes())
+        .merge(home::routes())
         .merge(providers::routes())
         .merge(marks::routes())
         .merge(contracts::routes())

@@ -18,6 +18,7 @@ use crate::domain::commitment::placement_payments;
 use crate::domain::contract::ContractTerms;
 use crate::domain::dates;
 use crate::domain::placement::{validate_placement, PlacementForm, PlacementStatus};
+use crate::domain::progress::{actual_start, late_start, unfunded_attempts};
 use crate::domain::route::{Cohort, Route};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -66,58 +67,146 @@ pub fn placement_table(placements: &[Placement], terms: &ContractTerms, caption:
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ListQuery {
+    aanbieder: String,
     contract: String,
+    route: String,
+    /// A status code, or `lopend` for started and ongoing.
     status: String,
+    /// `geldig` or `ongeldig`: whether the provider holds a valid Blik op Werk mark today.
+    keurmerk: String,
+    /// `late-start` or `derde-poging`: placements with that progress warning.
+    signaal: String,
     klantnummer: String,
+    pagina: usize,
 }
 
+impl ListQuery {
+    /// This filter as a query string, for the paging links.
+    fn query(&self) -> String {
+        let pairs = [
+            ("aanbieder", &self.aanbieder),
+            ("contract", &self.contract),
+            ("route", &self.route),
+            ("status", &self.status),
+            ("keurmerk", &self.keurmerk),
+            ("signaal", &self.signaal),
+            ("klantnummer", &self.klantnummer),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencoding::encode(v.trim())))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+const PLACEMENTS_PER_PAGE: usize = 50;
+
 async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+    let today = dates::today();
     let contracts = store::contracts::list(&state.db).await?;
+    let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
+    let decisions = store::certifications::all_by_provider(&state.db).await?;
     let all = store::placements::list(&state.db, q.contract.parse().ok()).await?;
+    let contract_of = |p: &Placement| contracts.iter().find(|c| c.id == p.contract_id);
+    let none = Vec::new();
+    let valid_mark = |p: &Placement| {
+        contract_of(p).is_some_and(|c| holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
+    };
+    // Progress warnings are read only when the filter asks for one.
+    let reports = if q.signaal.is_empty() {
+        Default::default()
+    } else {
+        store::progress::by_placement(store::progress::all_reports(&state.db).await?)
+    };
+    let reports_of = |id: i64| reports.get(&id).map(Vec::as_slice).unwrap_or_default();
     let rows: Vec<&Placement> = all
         .iter()
-        .filter(|p| q.status.is_empty() || p.schedule.status.code() == q.status)
+        .filter(|p| q.aanbieder.is_empty() || contract_of(p).is_some_and(|c| c.provider_id.to_string() == q.aanbieder))
+        .filter(|p| q.route.is_empty() || p.route.code() == q.route)
+        .filter(|p| match q.status.as_str() {
+            "" => true,
+            "lopend" => p.schedule.status.running(),
+            code => p.schedule.status.code() == code,
+        })
+        .filter(|p| match q.keurmerk.as_str() {
+            "geldig" => valid_mark(p),
+            "ongeldig" => !valid_mark(p),
+            _ => true,
+        })
+        .filter(|p| match q.signaal.as_str() {
+            "late-start" => late_start(p.pip_date, actual_start(reports_of(p.id)), today).is_some(),
+            "derde-poging" => !unfunded_attempts(reports_of(p.id)).is_empty(),
+            _ => true,
+        })
         .filter(|p| q.klantnummer.trim().is_empty() || p.client_number.as_str().contains(q.klantnummer.trim()))
         .collect();
+    let pages = rows.len().div_ceil(PLACEMENTS_PER_PAGE).max(1);
+    let page = q.pagina.clamp(1, pages);
+    let shown = &rows[(page - 1) * PLACEMENTS_PER_PAGE..(page * PLACEMENTS_PER_PAGE).min(rows.len())];
+    let link = |n: usize| {
+        let filter = q.query();
+        format!("/plaatsingen?{filter}{}pagina={n}", if filter.is_empty() { "" } else { "&" })
+    };
+    let select = |id: &str, label: &str, current: &str, options: Vec<(String, String)>| {
+        html! {
+            div.field {
+                label for=(id) { (label) }
+                select id=(id) name=(id) {
+                    option value="" { "Alle" }
+                    @for (v, text) in &options { option value=(v) selected[v == current] { (text) } }
+                }
+            }
+        }
+    };
     Ok(chrome.page(
         "Plaatsingen",
         html! {
             h1 { "Plaatsingen" }
             @if chrome.may(Permission::ManageContracts) { p { a.button href="/plaatsingen/nieuw" { "Nieuwe plaatsing" } } }
             form.filters method="get" action="/plaatsingen" {
-                div.field {
-                    label for="contract" { "Contract" }
-                    select #contract name="contract" {
-                        option value="" { "Alle" }
-                        @for c in &contracts { option value=(c.id) selected[c.id.to_string() == q.contract] { (c.reference) } }
-                    }
-                }
-                div.field {
-                    label for="status" { "Status" }
-                    select #status name="status" {
-                        option value="" { "Alle" }
-                        @for s in PlacementStatus::ALL { option value=(s.code()) selected[s.code() == q.status] { (s.label()) } }
-                    }
-                }
+                (select("aanbieder", "Aanbieder", &q.aanbieder, providers.iter().map(|p| (p.id.to_string(), p.name.clone())).collect()))
+                (select("contract", "Contract", &q.contract, contracts.iter().map(|c| (c.id.to_string(), c.reference.clone())).collect()))
+                (select("route", "Route", &q.route, Route::ALL.iter().map(|r| (r.code().to_string(), r.short_label().to_string())).collect()))
+                (select("status", "Status", &q.status, std::iter::once(("lopend".to_string(), "Lopend (gestart of loopt)".to_string()))
+                    .chain(PlacementStatus::ALL.iter().map(|s| (s.code().to_string(), s.label().to_string()))).collect()))
+                (select("keurmerk", "Keurmerk aanbieder", &q.keurmerk, vec![("geldig".into(), "Geldig".into()), ("ongeldig".into(), "Geen geldig keurmerk".into())]))
+                (select("signaal", "Signaal", &q.signaal, vec![("late-start".into(), "Late start".into()), ("derde-poging".into(), "Derde examenpoging".into())]))
                 div.field { label for="klantnummer" { "Klantnummer bevat" } input #klantnummer type="search" name="klantnummer" value=(q.klantnummer); }
                 button type="submit" { "Filteren" }
             }
             table {
-                caption { (crate::domain::words::count(rows.len(), "plaatsing", "plaatsingen")) }
+                caption {
+                    (crate::domain::words::count(rows.len(), "plaatsing", "plaatsingen"))
+                    @if pages > 1 { ", pagina " (page) " van " (pages) }
+                }
                 thead { tr {
-                    th scope="col" { "Klantnummer" } th scope="col" { "Contract" } th scope="col" { "Doelgroep" } th scope="col" { "Route" }
-                    th scope="col" { "Start" } th scope="col" { "Status" }
+                    th scope="col" { "Klantnummer" } th scope="col" { "Aanbieder" } th scope="col" { "Contract" } th scope="col" { "Doelgroep" }
+                    th scope="col" { "Route" } th scope="col" { "Start" } th scope="col" { "Status" }
                 } }
                 tbody {
-                    @for p in &rows {
+                    @for p in shown {
+                        @let c = contract_of(p);
                         tr {
                             th scope="row" { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } }
-                            td { (contracts.iter().find(|c| c.id == p.contract_id).map(|c| c.reference.as_str()).unwrap_or("?")) }
+                            td { (c.map(|c| c.provider_name.as_str()).unwrap_or("?")) }
+                            td { (c.map(|c| c.reference.as_str()).unwrap_or("?")) }
                             td { (p.cohort.label()) }
                             td { (p.route.short_label()) }
                             td { (dates::display(p.schedule.start_date)) }
                             td { (p.schedule.status.label()) }
                         }
+                    }
+                    @if rows.is_empty() { tr { td colspan="7" { "Geen plaatsingen met dit filter." } } }
+                }
+            }
+            @if pages > 1 {
+                nav aria-label="Paginering" {
+                    ul.pagination {
+                        @if page > 1 { li { a href=(link(page - 1)) rel="prev" { "Vorige pagina" } } }
+                        li { "Pagina " (page) " van " (pages) }
+                        @if page < pages { li { a href=(link(page + 1)) rel="next" { "Volgende pagina" } } }
                     }
                 }
             }

@@ -180,7 +180,7 @@ async fn wrong_passwords_lock_out_only_the_guessing_address_and_slow_down_the_ot
     let colleague = app.other_browser();
     let r = login_from(&colleague, "203.0.113.66", "kees", PASSWORD).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(colleague.get("/").await.status(), StatusCode::OK);
+    assert_eq!(colleague.get("/aanbieders").await.status(), StatusCode::OK);
 
     // Wrong passwords from the office address count for the office only: five more lock that pair as well.
     for _ in 0..5 {
@@ -328,7 +328,10 @@ async fn the_login_forms_token_lives_in_a_signed_cookie_and_the_session_cookie_i
     assert!(after.contains("HttpOnly") && after.contains("SameSite=Lax") && !after.contains("Secure"), "{after}");
     assert!(!after.starts_with(&format!("{planted};")), "{after}");
     let session = after.split(';').next().unwrap().to_string();
-    assert_eq!(plain.get(app.url("/")).header("cookie", session).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        plain.get(app.url("/aanbieders")).header("cookie", session).send().await.unwrap().status(),
+        StatusCode::OK
+    );
 
     // Behind HTTPS both cookies are Secure, and the browser is told to use HTTPS only.
     let secure = spawn_app_with(|c| c.secure_cookies = true).await;

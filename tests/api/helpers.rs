@@ -81,7 +81,8 @@ impl TestApp {
     /// The CSRF token the server put in this client's session, read from a page's form.
     pub async fn csrf(&self) -> String {
         let (_, body) = self.get_html("/login").await;
-        let body = if body.contains("name=\"_csrf\"") { body } else { self.get_html("/").await.1 };
+        // Every signed-in page carries the logout form; the start page may redirect (the policy adviser's does).
+        let body = if body.contains("name=\"_csrf\"") { body } else { self.get_html("/aanbieders").await.1 };
         extract_csrf(&body).expect("a page with a CSRF field")
     }
 

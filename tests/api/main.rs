@@ -13,6 +13,7 @@ mod figures;
 mod funding;
 mod helpers;
 mod history;
+mod home;
 mod imports;
 mod invariants;
 mod lifecycle;

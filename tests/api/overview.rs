@@ -28,7 +28,10 @@ async fn count(app: &TestApp, table: &str) -> i64 {
 async fn the_policy_adviser_sees_the_overview_by_permalink_with_aggregates_only() {
     let app = demo_app().await;
     app.login_as(Role::PolicyAdviser).await;
-    let (status, home) = app.get_html("/").await;
+    // The policy adviser starts on the overview.
+    let r = app.get("/").await;
+    assert_eq!((r.status(), location(&r)), (StatusCode::SEE_OTHER, "/meerjarenoverzicht".to_string()));
+    let (status, home) = app.get_html("/meerjarenoverzicht").await;
     assert_eq!(status, StatusCode::OK);
     assert!(home.contains("href=\"/meerjarenoverzicht\""), "navigation entry");
 

@@ -2,22 +2,17 @@
 
 pub mod layout;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::IntoResponse;
 use maud::{html, Markup};
 
-use super::{AppState, RouteTable};
+use super::RouteTable;
 use crate::auth::csrf::CsrfToken;
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::certification::holds_valid_mark;
 use crate::domain::contract::CeilingLevel;
-use crate::domain::dates;
-use crate::domain::placement::PlacementStatus;
-use crate::error::AppResult;
-use crate::store;
 
 /// What every page needs around its content: where we are and who is looking.
 #[derive(Clone, Debug, Default)]
@@ -179,7 +174,7 @@ impl Confirmed {
 }
 
 pub fn routes() -> RouteTable {
-    RouteTable::default().get("/", Permission::Read, home).get("/static/style.css", Permission::Public, stylesheet)
+    RouteTable::default().get("/static/style.css", Permission::Public, stylesheet)
 }
 
 const STYLESHEET: &str = include_str!("../../../assets/style.css");
@@ -192,88 +187,4 @@ async fn stylesheet() -> impl IntoResponse {
         ],
         STYLESHEET,
     )
-}
-
-/// How far ahead the start page looks for option deadlines.
-const OPTION_DEADLINE_DAYS: i64 = 60;
-
-/// The start page: what needs attention today (option deadlines, ceilings, marks, placements at risk).
-async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
-    let decisions = store::certifications::all_by_provider(&state.db).await?;
-    let today = dates::today();
-    let attention = super::marks::needing_attention(&providers, &decisions, today);
-    let all = crate::report::commitments::load(&state.db, None, today).await?;
-    let portfolio: Vec<_> = all.contracts.iter().map(|c| (c, all.figures(c))).collect();
-    let deadlines: Vec<_> = portfolio
-        .iter()
-        .flat_map(|(c, _)| {
-            c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS).into_iter().map(move |o| (*c, o))
-        })
-        .collect();
-    let mut ceilings = Vec::new();
-    for (c, f) in portfolio.iter().filter(|(_, f)| f.level != CeilingLevel::Ok) {
-        let since = super::contracts::reached_since(&state, c, f, &all.commitments.payments, today).await?;
-        ceilings.push((c, f, since));
-    }
-    let placements = &all.placements;
-    let none = Vec::new();
-    // Running placements at a provider that has no valid mark today.
-    let at_risk = placements
-        .iter()
-        .filter(|p| matches!(p.schedule.status, PlacementStatus::Started | PlacementStatus::Ongoing))
-        .filter(|p| {
-            portfolio
-                .iter()
-                .find(|(c, _)| c.id == p.contract_id)
-                .is_some_and(|(c, _)| !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
-        })
-        .count();
-    Ok(chrome.page(
-        "Overzicht",
-        html! {
-            h1 { "Vandaag aandacht nodig" }
-            p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(today)) "." }
-            ul.cards {
-                li.card { a href="/keurmerken" { strong { (attention.len()) } " " (crate::domain::words::noun(attention.len(), "aanbieder", "aanbieders")) " zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen" } }
-                li.card { a href="#opties" { strong { (deadlines.len()) } " " (crate::domain::words::noun(deadlines.len(), "optiebesluit", "optiebesluiten")) " binnen " (OPTION_DEADLINE_DAYS) " dagen" } }
-                li.card { a href="#plafonds" { strong { (ceilings.len()) } " " (crate::domain::words::noun(ceilings.len(), "contract", "contracten")) " op 80% of meer van het plafond" } }
-                li.card { a href="/contracten" { strong { (at_risk) } " " (crate::domain::words::noun(at_risk, "lopende plaatsing", "lopende plaatsingen")) " bij een aanbieder zonder geldig keurmerk" } }
-            }
-            h2 #opties { "Verlengingsopties: besluit nodig" }
-            table {
-                caption { "Opties met een besluitdatum binnen " (OPTION_DEADLINE_DAYS) " dagen" }
-                thead { tr { th scope="col" { "Contract" } th scope="col" { "Taalaanbieder" } th scope="col" { "Uiterlijk besluiten op" } th.num scope="col" { "Dagen" } th scope="col" { "Verlenging tot" } } }
-                tbody {
-                    @for (c, o) in &deadlines {
-                        tr {
-                            th scope="row" { a href={"/contracten/" (c.id) "#opties"} { (c.reference) } }
-                            td { (c.provider_name) }
-                            td { (dates::display(o.notice_deadline)) }
-                            td.num { ((o.notice_deadline - today).whole_days()) }
-                            td { (dates::display(o.new_end_date)) }
-                        }
-                    }
-                    @if deadlines.is_empty() { tr { td colspan="5" { "Geen optiebesluiten op korte termijn." } } }
-                }
-            }
-            h2 #plafonds { "Contractplafonds" }
-            table {
-                caption { "Contracten op 80% of meer van het plafond" }
-                thead { tr { th scope="col" { "Contract" } th scope="col" { "Gebruik" } th.num scope="col" { "Gefactureerd + verplichting" } th.num scope="col" { "Plafond" } th scope="col" { "Plafond bereikt" } } }
-                tbody {
-                    @for (c, f, since) in &ceilings {
-                        tr {
-                            th scope="row" { a href={"/contracten/" (c.id) "#plafond"} { (c.reference) } }
-                            td { (ceiling_meter(f.ceiling_pct, f.level, &format!("start-plafond-{}", c.id))) }
-                            td.num { (f.ceiling_use) }
-                            td.num { (c.terms.ceiling) }
-                            td { (super::contracts::ceiling_words(f, *since)) }
-                        }
-                    }
-                    @if ceilings.is_empty() { tr { td colspan="5" { "Alle contracten zitten onder 80% van hun plafond." } } }
-                }
-            }
-        },
-    ))
 }

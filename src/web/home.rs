@@ -1,0 +1,251 @@
+//! The start page: each role starts where its work is. A contract manager sees what needs a decision or a
+//! follow-up, finance the queue, the signals of the open years, the last imports and the year close, and the
+//! policy adviser goes straight to the multi-year overview. An admin sees both working lists. Every card links
+//! to the filtered list behind its number.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{html, Markup};
+use time::Date;
+
+use super::views::{ceiling_meter, Chrome};
+use super::{AppState, RouteTable};
+use crate::auth::roles::{Permission, Role};
+use crate::domain::certification::holds_valid_mark;
+use crate::domain::commitment::ContractFigures;
+use crate::domain::contract::{CeilingLevel, ExtensionOption};
+use crate::domain::dates;
+use crate::domain::progress::{actual_start, late_start, unfunded_attempts};
+use crate::domain::words::noun;
+use crate::error::AppResult;
+use crate::money::Money;
+use crate::report::reconciliation::{self, Flag};
+use crate::store;
+use crate::store::contracts::Contract;
+use crate::store::imports::BatchRow;
+
+pub fn routes() -> RouteTable {
+    RouteTable::default().get("/", Permission::Read, home)
+}
+
+/// How far ahead the start page looks for option deadlines.
+const OPTION_DEADLINE_DAYS: i64 = 60;
+
+/// How many recent imports finance sees.
+const RECENT_IMPORTS: i64 = 5;
+
+async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Response> {
+    if chrome.user.as_ref().is_some_and(|u| u.role == Role::PolicyAdviser) {
+        return Ok(Redirect::to("/meerjarenoverzicht").into_response());
+    }
+    let today = dates::today();
+    let contract_work =
+        if chrome.may(Permission::ManageContracts) { Some(ContractWork::load(&state, today).await?) } else { None };
+    let finance_work =
+        if chrome.may(Permission::ManageFinance) { Some(FinanceWork::load(&state, today).await?) } else { None };
+    Ok(chrome
+        .page(
+            "Overzicht",
+            html! {
+                h1 { "Vandaag aandacht nodig" }
+                p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(today)) "." }
+                @if let Some(w) = &contract_work { (w.view(today)) }
+                @if let Some(w) = &finance_work { (w.view()) }
+            },
+        )
+        .into_response())
+}
+
+/// What a contract manager needs to act on today.
+struct ContractWork {
+    marks: usize,
+    deadlines: Vec<(Contract, ExtensionOption)>,
+    ceilings: Vec<(Contract, ContractFigures, Option<Date>)>,
+    at_risk: usize,
+    overdue_actions: usize,
+    late_starts: usize,
+    third_attempts: usize,
+}
+
+impl ContractWork {
+    async fn load(state: &AppState, today: Date) -> AppResult<ContractWork> {
+        let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
+        let decisions = store::certifications::all_by_provider(&state.db).await?;
+        let marks = super::marks::needing_attention(&providers, &decisions, today).len();
+        let all = crate::report::commitments::load(&state.db, None, today).await?;
+        let mut deadlines = Vec::new();
+        let mut ceilings = Vec::new();
+        for c in &all.contracts {
+            for o in c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS) {
+                deadlines.push((c.clone(), o.clone()));
+            }
+            let f = all.figures(c);
+            if f.level != CeilingLevel::Ok {
+                let since = super::contracts::reached_since(state, c, &f, &all.commitments.payments, today).await?;
+                ceilings.push((c.clone(), f, since));
+            }
+        }
+        let none = Vec::new();
+        let running: Vec<_> = all.placements.iter().filter(|p| p.schedule.status.running()).collect();
+        let at_risk = running
+            .iter()
+            .filter(|p| {
+                all.contracts
+                    .iter()
+                    .find(|c| c.id == p.contract_id)
+                    .is_some_and(|c| !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
+            })
+            .count();
+        let reports = store::progress::by_placement(store::progress::all_reports(&state.db).await?);
+        let of = |id: i64| reports.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let late_starts =
+            running.iter().filter(|p| late_start(p.pip_date, actual_start(of(p.id)), today).is_some()).count();
+        let third_attempts = running.iter().filter(|p| !unfunded_attempts(of(p.id)).is_empty()).count();
+        let overdue_actions = store::quality::actions(&state.db, None)
+            .await?
+            .iter()
+            .filter(|a| crate::domain::quality::is_overdue(a.status, a.due_date, today))
+            .count();
+        Ok(ContractWork { marks, deadlines, ceilings, at_risk, overdue_actions, late_starts, third_attempts })
+    }
+
+    fn view(&self, today: Date) -> Markup {
+        let card = |href: &str, n: usize, one: &str, many: &str, rest: &str| {
+            html! { li.card { a href=(href) { strong { (n) } " " (noun(n, one, many)) " " (rest) } } }
+        };
+        html! {
+            h2 { "Contracten en kwaliteit" }
+            ul.cards {
+                (card("/keurmerken", self.marks, "aanbieder", "aanbieders", "zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen"))
+                (card("#opties", self.deadlines.len(), "optiebesluit", "optiebesluiten", &format!("binnen {OPTION_DEADLINE_DAYS} dagen")))
+                (card("#plafonds", self.ceilings.len(), "contract", "contracten", "op 80% of meer van het plafond"))
+                (card("/plaatsingen?status=lopend&keurmerk=ongeldig", self.at_risk, "lopende plaatsing", "lopende plaatsingen", "bij een aanbieder zonder geldig keurmerk"))
+                (card("/kwaliteit/acties#te-laat", self.overdue_actions, "verbeterpunt", "verbeterpunten", "over de streefdatum"))
+                (card("/plaatsingen?status=lopend&signaal=late-start", self.late_starts, "lopende plaatsing", "lopende plaatsingen", "met een late start (meer dan 3 maanden na het PIP)"))
+                (card("/plaatsingen?status=lopend&signaal=derde-poging", self.third_attempts, "lopende plaatsing", "lopende plaatsingen", "met een derde examenpoging (niet gefinancierd)"))
+            }
+            h3 #opties { "Verlengingsopties: besluit nodig" }
+            table {
+                caption { "Opties met een besluitdatum binnen " (OPTION_DEADLINE_DAYS) " dagen" }
+                thead { tr { th scope="col" { "Contract" } th scope="col" { "Taalaanbieder" } th scope="col" { "Uiterlijk besluiten op" } th.num scope="col" { "Dagen" } th scope="col" { "Verlenging tot" } } }
+                tbody {
+                    @for (c, o) in &self.deadlines {
+                        tr {
+                            th scope="row" { a href={"/contracten/" (c.id) "#opties"} { (c.reference) } }
+                            td { (c.provider_name) }
+                            td { (dates::display(o.notice_deadline)) }
+                            td.num { ((o.notice_deadline - today).whole_days()) }
+                            td { (dates::display(o.new_end_date)) }
+                        }
+                    }
+                    @if self.deadlines.is_empty() { tr { td colspan="5" { "Geen optiebesluiten op korte termijn." } } }
+                }
+            }
+            h3 #plafonds { "Contractplafonds" }
+            table {
+                caption { "Contracten op 80% of meer van het plafond" }
+                thead { tr { th scope="col" { "Contract" } th scope="col" { "Gebruik" } th.num scope="col" { "Gefactureerd + verplichting" } th.num scope="col" { "Plafond" } th scope="col" { "Plafond bereikt" } } }
+                tbody {
+                    @for (c, f, since) in &self.ceilings {
+                        tr {
+                            th scope="row" { a href={"/contracten/" (c.id) "#plafond"} { (c.reference) } }
+                            td { (ceiling_meter(f.ceiling_pct, f.level, &format!("start-plafond-{}", c.id))) }
+                            td.num { (f.ceiling_use) }
+                            td.num { (c.terms.ceiling) }
+                            td { (super::contracts::ceiling_words(f, *since)) }
+                        }
+                    }
+                    @if self.ceilings.is_empty() { tr { td colspan="5" { "Alle contracten zitten onder 80% van hun plafond." } } }
+                }
+            }
+        }
+    }
+}
+
+/// What finance needs to act on today.
+struct FinanceWork {
+    /// Ledger lines no rule or person has attributed yet, and their total.
+    queue: (i64, Money),
+    /// Per open year with ledger lines: the reconciliation signals that have something behind them.
+    signals: Vec<(i32, Vec<Flag>)>,
+    imports: Vec<BatchRow>,
+    last_closed: Option<i32>,
+    /// Years that are over, not closed yet, and have ledger lines: ready for the year close.
+    closable: Vec<i32>,
+}
+
+impl FinanceWork {
+    async fn load(state: &AppState, today: Date) -> AppResult<FinanceWork> {
+        let queue = store::attribution::queue_size(&state.db).await?;
+        let last_closed = store::funding::last_closed(&mut *state.db.acquire().await?).await?;
+        let years: Vec<i32> = store::attribution::sums(&state.db)
+            .await?
+            .imported
+            .into_keys()
+            .filter(|y| !store::funding::year_is_closed(*y, last_closed))
+            .collect();
+        let mut signals = Vec::new();
+        for &year in years.iter().rev() {
+            let flags: Vec<Flag> =
+                reconciliation::for_year(&state.db, year).await?.flags.into_iter().filter(|f| f.count > 0).collect();
+            signals.push((year, flags));
+        }
+        let closable = years.into_iter().filter(|y| *y < today.year()).collect();
+        let imports =
+            store::imports::list_batches_of(&state.db, super::imports::Area::Finance.kinds(), RECENT_IMPORTS).await?;
+        Ok(FinanceWork { queue, signals, imports, last_closed, closable })
+    }
+
+    fn view(&self) -> Markup {
+        let (lines, amount) = self.queue;
+        let signal_count: usize = self.signals.iter().map(|(_, f)| f.len()).sum();
+        html! {
+            h2 { "Financiën" }
+            ul.cards {
+                li.card { a href="/toerekening/wachtrij" { strong { (lines) } " " (noun(lines, "grootboekregel", "grootboekregels")) " nog niet toegerekend, samen " (amount) } }
+                li.card { a href="#signalen" { strong { (signal_count) } " " (noun(signal_count, "signaal", "signalen")) " in de aansluiting van de open jaren" } }
+                li.card { a href="#jaarafsluiting" {
+                    @match self.closable.as_slice() {
+                        [] => { "Geen jaar klaar om af te sluiten" }
+                        years => { strong { (years.len()) } " " (noun(years.len(), "jaar", "jaren")) " voorbij en nog niet afgesloten" }
+                    }
+                } }
+            }
+            h3 #signalen { "Signalen in de aansluiting" }
+            @if self.signals.is_empty() { p { "Geen open jaren met grootboekregels." } }
+            @for (year, flags) in &self.signals {
+                h4 { a href={"/aansluiting?jaar=" (year)} { "Aansluiting " (year) } }
+                @if flags.is_empty() { p { "Geen signalen." } } @else {
+                    ul {
+                        @for f in flags {
+                            li { a href={"/aansluiting/signalen?jaar=" (year) "&soort=" (f.code)} { (f.title) } ": " (f.subject.count(f.count)) ", " (f.total) }
+                        }
+                    }
+                }
+            }
+            h3 #imports { "Laatste imports" }
+            table {
+                caption { "De laatste imports, nieuwste eerst" }
+                thead { tr { th scope="col" { "Batch" } th scope="col" { "Bestand" } th scope="col" { "Tijdstip" } th.num scope="col" { "Geïmporteerd" } th scope="col" { "Stand" } } }
+                tbody {
+                    @for b in &self.imports {
+                        tr {
+                            th scope="row" { a href={"/import/batches/" (b.id)} { (b.id) } }
+                            td { (b.file_name) }
+                            td { (dates::display_timestamp(&b.imported_at)) }
+                            td.num { (b.rows_imported) }
+                            td { @if b.undone_at.is_some() { "ongedaan gemaakt" } @else { "geïmporteerd" } }
+                        }
+                    }
+                    @if self.imports.is_empty() { tr { td colspan="5" { "Nog geen imports." } } }
+                }
+            }
+            p { a href="/import" { "Naar importeren" } }
+            h3 #jaarafsluiting { "Jaarafsluiting" }
+            p {
+                @match self.last_closed { Some(y) => { "Afgesloten tot en met " (y) "." } None => { "Nog geen jaar afgesloten." } }
+                @for y in &self.closable { " " a href={"/financiering?jaar=" (y)} { "Jaar " (y) " afsluiten" } }
+            }
+        }
+    }
+}
