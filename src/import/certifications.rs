@@ -113,8 +113,8 @@ pub struct CertificationRow {
 
 pub struct Certifications {
     providers: HashMap<String, ProviderRef>,
-    /// Valid decisions from earlier rows of this file, per provider id.
-    earlier: Mutex<HashMap<i64, Vec<Decision>>>,
+    /// Valid new decisions from earlier rows of this file, with their row number, per provider id.
+    earlier: Mutex<HashMap<i64, Vec<(u32, Decision)>>>,
     notes: Notes,
 }
 
@@ -182,7 +182,7 @@ impl ImportKind for Certifications {
         let twin = |d: &Decision| Some(d.decision_date) == decision_date && d.status == status;
         let stored_twin = provider.decisions.iter().any(twin);
         let existing: Vec<Decision> =
-            provider.decisions.iter().filter(|d| !twin(d)).chain(mine.iter()).cloned().collect();
+            provider.decisions.iter().filter(|d| !twin(d)).chain(mine.iter().map(|(_, d)| d)).cloned().collect();
         let decision = match validate_decision(&form, &existing) {
             Ok(d) => d,
             Err(e) => {
@@ -192,7 +192,7 @@ impl ImportKind for Certifications {
         };
         let today = dates::today();
         let current = standing_text(&standing(&provider.decisions, today));
-        let last = provider.decisions.iter().chain(mine.iter()).max_by_key(|d| (d.decision_date, d.id));
+        let last = provider.decisions.iter().chain(mine.iter().map(|(_, d)| d)).max_by_key(|d| (d.decision_date, d.id));
         let change = match last {
             None => "nieuw besluit (eerste keurmerk)".to_string(),
             Some(l) if l.status != decision.status => {
@@ -203,7 +203,7 @@ impl ImportKind for Certifications {
         if !stored_twin {
             let mut kept = decision.clone();
             kept.id = i64::MAX - mine.len() as i64;
-            mine.push(kept);
+            mine.push((v.row, kept));
         }
         Some(CertificationRow {
             provider_id: provider.id,
@@ -277,9 +277,11 @@ impl RegisterKind for Certifications {
         let d = &r.decision;
         let twin = store::certifications::twin_in(conn, r.provider_id, d.decision_date, d.status).await?;
         let Some((stored, batch)) = twin else {
-            // The row was checked against the decisions stored when the file was read; a decision saved on a
-            // screen since (two on one day, an overlapping term) refuses it now, in the preview and the import.
-            let now = store::certifications::for_provider(&mut *conn, r.provider_id).await?;
+            // The row was checked against the decisions stored when the file was read and the file's earlier
+            // rows; a decision saved on a screen since (two on one day, an overlapping term) refuses it now, in
+            // the preview and the import.
+            let mut now = store::certifications::for_provider(&mut *conn, r.provider_id).await?;
+            now.extend(self.earlier_rows(r.provider_id, p.row, &now));
             return Ok(match validate_decision(&r.form, &now) {
                 Ok(_) => Lookup::New,
                 Err(e) => Lookup::Refused(refused_by(&e, FORM_FIELDS, STATUS, |f| self.value(r, f))),
@@ -318,6 +320,15 @@ impl RegisterKind for Certifications {
 }
 
 impl Certifications {
+    /// The provider's new decisions from the file's rows before `row` that are not among `stored` (in the write
+    /// phase they are: earlier rows are written first).
+    fn earlier_rows(&self, provider: i64, row: u32, stored: &[Decision]) -> Vec<Decision> {
+        let earlier = self.earlier.lock().expect("earlier rows lock");
+        let same = |a: &Decision, b: &Decision| a.decision_date == b.decision_date && a.status == b.status;
+        let mine = earlier.get(&provider).map(Vec::as_slice).unwrap_or_default();
+        mine.iter().filter(|(r, d)| *r < row && !stored.iter().any(|s| same(s, d))).map(|(_, d)| d.clone()).collect()
+    }
+
     /// The value of `field` in the row, as the form read it.
     fn value(&self, r: &CertificationRow, field: usize) -> String {
         let f = &r.form;
