@@ -9,16 +9,17 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use super::registers::{
-    batch_actor, batch_of, differs, form_date, lookup, mark_batch, provider_named, providers_by_kvk, push_errors,
-    Notes, ProviderRef,
+    self, differs, form_date, lookup, provider_named, providers_by_kvk, push_errors, refused_by, Lookup, Notes,
+    ProviderRef, RegisterKind, WriteError,
 };
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::certification::{
     standing, validate_decision, CertificationStatus, Decision, DecisionForm, Standing,
 };
 use crate::domain::dates;
 use crate::money::Money;
+use crate::store::imports::RegisterTable;
 use crate::store::{self, Db};
 
 pub const KVK: usize = 0;
@@ -102,6 +103,8 @@ pub struct CertificationRow {
     pub kvk: String,
     pub provider_name: String,
     pub decision: Decision,
+    /// The row as the domain form read it: checked again against the decisions stored when it is written.
+    pub form: DecisionForm,
     /// The provider's status today, before this file.
     pub current: String,
     /// "nieuw besluit (eerste keurmerk)", "statuswijziging van X naar Y" or "nieuw besluit, zelfde status".
@@ -110,8 +113,8 @@ pub struct CertificationRow {
 
 pub struct Certifications {
     providers: HashMap<String, ProviderRef>,
-    /// Valid decisions from earlier rows of this file, per provider id.
-    earlier: Mutex<HashMap<i64, Vec<Decision>>>,
+    /// Valid new decisions from earlier rows of this file, with their row number, per provider id.
+    earlier: Mutex<HashMap<i64, Vec<(u32, Decision)>>>,
     notes: Notes,
 }
 
@@ -179,7 +182,7 @@ impl ImportKind for Certifications {
         let twin = |d: &Decision| Some(d.decision_date) == decision_date && d.status == status;
         let stored_twin = provider.decisions.iter().any(twin);
         let existing: Vec<Decision> =
-            provider.decisions.iter().filter(|d| !twin(d)).chain(mine.iter()).cloned().collect();
+            provider.decisions.iter().filter(|d| !twin(d)).chain(mine.iter().map(|(_, d)| d)).cloned().collect();
         let decision = match validate_decision(&form, &existing) {
             Ok(d) => d,
             Err(e) => {
@@ -189,7 +192,7 @@ impl ImportKind for Certifications {
         };
         let today = dates::today();
         let current = standing_text(&standing(&provider.decisions, today));
-        let last = provider.decisions.iter().chain(mine.iter()).max_by_key(|d| (d.decision_date, d.id));
+        let last = provider.decisions.iter().chain(mine.iter().map(|(_, d)| d)).max_by_key(|d| (d.decision_date, d.id));
         let change = match last {
             None => "nieuw besluit (eerste keurmerk)".to_string(),
             Some(l) if l.status != decision.status => {
@@ -200,13 +203,14 @@ impl ImportKind for Certifications {
         if !stored_twin {
             let mut kept = decision.clone();
             kept.id = i64::MAX - mine.len() as i64;
-            mine.push(kept);
+            mine.push((v.row, kept));
         }
         Some(CertificationRow {
             provider_id: provider.id,
             kvk: kvk.as_str().to_string(),
             provider_name: provider.name.clone(),
             decision,
+            form,
             current,
             change,
         })
@@ -249,40 +253,8 @@ impl ImportKind for Certifications {
         self.notes.get(row)
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<CertificationRow>) -> sqlx::Result<Option<i64>> {
-        let r = &p.record;
-        let d = &r.decision;
-        type Same = (i64, Option<time::Date>, time::Date, Option<time::Date>, Option<time::Date>, String, String);
-        let twin: Option<Same> = sqlx::query_as(
-            "SELECT id, valid_until, valid_from, suspended_from, suspended_until, registration_number, note
-             FROM certification WHERE provider_id = ? AND decision_date = ? AND status = ? ORDER BY id LIMIT 1",
-        )
-        .bind(r.provider_id)
-        .bind(d.decision_date)
-        .bind(d.status.code())
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((id, until, from, sfrom, suntil, reg, note)) = twin else { return Ok(None) };
-        let what = format!(
-            "Het besluit '{}' van {} voor KvK-nummer {}",
-            d.status.label().to_lowercase(),
-            dates::display(d.decision_date),
-            r.kvk
-        );
-        if let Some(n) = differs(
-            &what,
-            &[
-                ("Geldig vanaf", from == d.valid_from),
-                ("Geldig tot", until == d.valid_until),
-                ("Geschorst vanaf", sfrom == d.suspended_from),
-                ("Geschorst tot", suntil == d.suspended_until),
-                ("Registratienummer", reg == d.registration_number),
-                ("Toelichting", note == d.note),
-            ],
-        ) {
-            self.notes.set(p.row, n);
-        }
-        Ok(Some(batch_of(conn, "certification", id).await?))
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<CertificationRow>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
     }
 
     async fn insert(
@@ -290,19 +262,86 @@ impl ImportKind for Certifications {
         tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<CertificationRow>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = batch_actor(tx, batch).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
-            }
-            let r = &p.record;
-            let d = &r.decision;
-            let id = store::certifications::insert_in(tx, r.provider_id, d, &actor).await?;
-            mark_batch(tx, "certification", id, batch).await?;
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
+    }
+}
+
+impl RegisterKind for Certifications {
+    fn notes(&self) -> Option<&Notes> {
+        Some(&self.notes)
+    }
+
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<CertificationRow>) -> sqlx::Result<Lookup> {
+        let r = &p.record;
+        let d = &r.decision;
+        let twin = store::certifications::twin_in(conn, r.provider_id, d.decision_date, d.status).await?;
+        let Some((stored, batch)) = twin else {
+            // The row was checked against the decisions stored when the file was read and the file's earlier
+            // rows; a decision saved on a screen since (two on one day, an overlapping term) refuses it now, in
+            // the preview and the import.
+            let mut now = store::certifications::for_provider(&mut *conn, r.provider_id).await?;
+            now.extend(self.earlier_rows(r.provider_id, p.row, &now));
+            return Ok(match validate_decision(&r.form, &now) {
+                Ok(_) => Lookup::New,
+                Err(e) => Lookup::Refused(refused_by(&e, FORM_FIELDS, STATUS, |f| self.value(r, f))),
+            });
+        };
+        let what = format!(
+            "Het besluit '{}' van {} voor KvK-nummer {}",
+            d.status.label().to_lowercase(),
+            dates::display(d.decision_date),
+            r.kvk
+        );
+        let note = differs(
+            &what,
+            &[
+                ("Geldig vanaf", stored.valid_from == d.valid_from),
+                ("Geldig tot", stored.valid_until == d.valid_until),
+                ("Geschorst vanaf", stored.suspended_from == d.suspended_from),
+                ("Geschorst tot", stored.suspended_until == d.suspended_until),
+                ("Registratienummer", stored.registration_number == d.registration_number),
+                ("Toelichting", stored.note == d.note),
+            ],
+        );
+        Ok(Lookup::Stored { batch, note })
+    }
+
+    async fn write(
+        &self,
+        tx: &mut store::Tx<'_>,
+        p: &Prepared<CertificationRow>,
+        _batch: i64,
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        let id = store::certifications::insert_in(tx, p.record.provider_id, &p.record.decision, actor).await?;
+        Ok(Some((RegisterTable::Certification, id)))
+    }
+}
+
+impl Certifications {
+    /// The provider's new decisions from the file's rows before `row` that are not among `stored` (in the write
+    /// phase they are: earlier rows are written first).
+    fn earlier_rows(&self, provider: i64, row: u32, stored: &[Decision]) -> Vec<Decision> {
+        let earlier = self.earlier.lock().expect("earlier rows lock");
+        let same = |a: &Decision, b: &Decision| a.decision_date == b.decision_date && a.status == b.status;
+        let mine = earlier.get(&provider).map(Vec::as_slice).unwrap_or_default();
+        mine.iter().filter(|(r, d)| *r < row && !stored.iter().any(|s| same(s, d))).map(|(_, d)| d.clone()).collect()
+    }
+
+    /// The value of `field` in the row, as the form read it.
+    fn value(&self, r: &CertificationRow, field: usize) -> String {
+        let f = &r.form;
+        match field {
+            KVK => r.kvk.clone(),
+            DECISION_DATE => f.decision_date.clone(),
+            VALID_FROM => f.valid_from.clone(),
+            VALID_UNTIL => f.valid_until.clone(),
+            SUSPENDED_FROM => f.suspended_from.clone(),
+            SUSPENDED_UNTIL => f.suspended_until.clone(),
+            REGISTRATION => f.registration_number.clone(),
+            NOTE => f.note.clone(),
+            _ => r.decision.status.label().to_string(),
         }
-        Ok(dups)
     }
 }

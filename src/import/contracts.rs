@@ -18,11 +18,11 @@ use std::sync::Mutex;
 use sha2::{Digest, Sha256};
 
 use super::registers::{
-    batch_actor, batch_of, differs, form_date, mark_batch, provider_named, providers_by_kvk, push_errors, Notes,
-    ProviderRef,
+    self, differs, form_date, provider_named, providers_by_kvk, push_errors, Lookup, Notes, ProviderRef, Refusal,
+    RegisterKind, WriteError,
 };
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::certification::holds_valid_mark;
 use crate::domain::contract::{
     validate_contract, validate_milestones, validate_tariff, ContractDraft, ContractForm, ContractTerms, Due,
@@ -31,6 +31,7 @@ use crate::domain::contract::{
 use crate::domain::dates;
 use crate::domain::route::{routes_code, Route};
 use crate::money::Money;
+use crate::store::imports::RegisterTable;
 use crate::store::{self, Db};
 
 pub const REFERENCE: usize = 0;
@@ -419,55 +420,8 @@ impl ImportKind for Contracts {
         self.notes.get(row)
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ContractRow>) -> sqlx::Result<Option<i64>> {
-        match &p.record {
-            ContractRow::Contract { draft: d, .. } => {
-                type Stored = (i64, String, i64, String, String, time::Date, time::Date, i64, String);
-                let existing: Option<Stored> = sqlx::query_as(
-                    "SELECT id, title, provider_id, lot, routes, start_date, initial_end_date, ceiling_cents, notes
-                     FROM contract WHERE reference = ?",
-                )
-                .bind(&d.reference)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let Some((id, title, provider, lot, routes, start, end, ceiling, notes)) = existing else {
-                    return Ok(None);
-                };
-                if let Some(n) = differs(
-                    &format!("Contract {}", d.reference),
-                    &[
-                        ("Titel", title == d.title),
-                        ("KvK aanbieder", provider == d.provider_id),
-                        ("Perceel", lot == d.lot),
-                        ("Routes", routes == routes_code(&d.routes)),
-                        ("Start", start == d.start_date),
-                        ("Einde", end == d.initial_end_date),
-                        ("Plafond", ceiling == d.ceiling.cents()),
-                        ("Notities", notes == d.notes),
-                    ],
-                ) {
-                    self.notes.set(p.row, n);
-                }
-                Ok(Some(batch_of(conn, "contract", id).await?))
-            }
-            ContractRow::Tariff { contract_id, tariff: t, .. } => {
-                let existing: Option<i64> = sqlx::query_scalar(
-                    "SELECT id FROM tariff WHERE contract_id = ? AND route = ? AND valid_from = ?
-                         AND valid_until IS ? AND amount_cents = ?",
-                )
-                .bind(contract_id)
-                .bind(t.route.code())
-                .bind(t.valid_from)
-                .bind(t.valid_until)
-                .bind(t.amount.cents())
-                .fetch_optional(&mut *conn)
-                .await?;
-                match existing {
-                    Some(id) => Ok(Some(batch_of(conn, "tariff", id).await?)),
-                    None => Ok(None),
-                }
-            }
-        }
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ContractRow>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
     }
 
     async fn insert(
@@ -475,38 +429,100 @@ impl ImportKind for Contracts {
         tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ContractRow>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = batch_actor(tx, batch).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
+    }
+}
+
+impl RegisterKind for Contracts {
+    fn notes(&self) -> Option<&Notes> {
+        Some(&self.notes)
+    }
+
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<ContractRow>) -> sqlx::Result<Lookup> {
+        match &p.record {
+            ContractRow::Contract { draft: d, .. } => {
+                let Some(c) = store::contracts::twin_in(conn, &d.reference).await? else { return Ok(Lookup::New) };
+                let note = differs(
+                    &format!("Contract {}", d.reference),
+                    &[
+                        ("Titel", c.title == d.title),
+                        ("KvK aanbieder", c.provider_id == d.provider_id),
+                        ("Perceel", c.lot == d.lot),
+                        ("Routes", c.routes == routes_code(&d.routes)),
+                        ("Start", c.start_date == d.start_date),
+                        ("Einde", c.initial_end_date == d.initial_end_date),
+                        ("Plafond", c.ceiling_cents == d.ceiling.cents()),
+                        ("Notities", c.notes == d.notes),
+                    ],
+                );
+                let batch = store::imports::batch_of(conn, RegisterTable::Contract, c.id).await?;
+                Ok(Lookup::Stored { batch, note })
             }
-            match &p.record {
-                ContractRow::Contract { draft: d, .. } => {
-                    let id = match store::contracts::insert_in(tx, d, &actor).await {
-                        Ok(id) => id,
-                        Err(store::contracts::ContractError::Db(e)) => return Err(e),
-                        Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
-                    };
-                    mark_batch(tx, "contract", id, batch).await?;
+            ContractRow::Tariff { contract_id, reference, tariff: t, milestones } => {
+                if let Some(id) = store::contracts::tariff_twin_in(conn, *contract_id, t).await? {
+                    let batch = store::imports::batch_of(conn, RegisterTable::Tariff, id).await?;
+                    return Ok(Lookup::Stored { batch, note: None });
                 }
-                ContractRow::Tariff { contract_id, tariff: t, milestones, .. } => {
-                    let id = store::contracts::add_tariff_in(tx, *contract_id, t, &actor).await?;
-                    mark_batch(tx, "tariff", id, batch).await?;
-                    if let Some(ms) = milestones {
-                        store::contracts::set_milestones_in(tx, *contract_id, t.route, ms, &actor).await?;
-                        sqlx::query("UPDATE payment_milestone SET batch_id = ? WHERE contract_id = ? AND route = ?")
-                            .bind(batch)
-                            .bind(contract_id)
-                            .bind(t.route.code())
-                            .execute(&mut **tx)
-                            .await?;
+                // The row was checked against the contract as it was when the file was read; a tariff or
+                // payment milestones saved on a screen since refuse it now, in the preview and the import.
+                let (tariffs, stored_moments) = store::contracts::route_terms_in(conn, *contract_id, t.route).await?;
+                if let Err((field, m)) = validate_tariff(t.route, t.valid_from, t.valid_until, t.amount, &tariffs) {
+                    let (field, value) = match field {
+                        "valid_until" => (VALID_UNTIL, t.valid_until.map(dates::iso).unwrap_or_default()),
+                        "amount" => (TARIFF, t.amount.plain()),
+                        _ => (VALID_FROM, dates::iso(t.valid_from)),
+                    };
+                    return Ok(Lookup::Refused(Refusal::StoredSince(m).on(field, value)));
+                }
+                match milestones {
+                    Some(ms) if !stored_moments.is_empty() && stored_moments != *ms => {
+                        let refusal = Refusal::MilestonesDiffer {
+                            reference: reference.clone(),
+                            route: t.route.label(),
+                            stored: milestones_text(&stored_moments),
+                        };
+                        Ok(Lookup::Refused(refusal.on(MILESTONES, milestones_text(ms))))
                     }
+                    _ => Ok(Lookup::New),
                 }
             }
         }
-        Ok(dups)
+    }
+
+    async fn write(
+        &self,
+        tx: &mut store::Tx<'_>,
+        p: &Prepared<ContractRow>,
+        batch: i64,
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        use store::contracts::ContractError;
+        match &p.record {
+            ContractRow::Contract { draft: d, .. } => {
+                let refusal = match store::contracts::insert_in(tx, d, actor).await {
+                    Ok(id) => return Ok(Some((RegisterTable::Contract, id))),
+                    Err(ContractError::Db(e)) => return Err(e.into()),
+                    // `find` saw no contract with this reference in this transaction, so the store cannot either;
+                    // kept typed all the same, so it would reach the user as a row error.
+                    Err(ContractError::DuplicateReference(r)) => Refusal::ReferenceTaken(r),
+                    Err(e @ (ContractError::Stale(_) | ContractError::NotFound | ContractError::OptionDecided)) => {
+                        Refusal::Store(e.to_string())
+                    }
+                };
+                Err(WriteError::Refused(refusal.on(REFERENCE, d.reference.clone())))
+            }
+            ContractRow::Tariff { contract_id, tariff: t, milestones, .. } => {
+                let id = store::contracts::add_tariff_in(tx, *contract_id, t, actor).await?;
+                // `find` let the row through: the route has no milestones, or these same ones.
+                if let Some(ms) = milestones {
+                    if store::contracts::route_terms_in(tx, *contract_id, t.route).await?.1.is_empty() {
+                        store::contracts::set_milestones_in(tx, *contract_id, t.route, ms, actor).await?;
+                        store::contracts::mark_milestones_batch(tx, *contract_id, t.route, batch).await?;
+                    }
+                }
+                Ok(Some((RegisterTable::Tariff, id)))
+            }
+        }
     }
 }

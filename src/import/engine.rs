@@ -17,7 +17,7 @@ use sqlx::{Connection, Sqlite};
 
 use super::source::{self, FileError, RawRow, RawValue, Source};
 use super::template::{column_letter, normalize_header, CheckedTemplate, HeaderRow, HEADER_SEARCH_ROWS};
-use super::{cells, Duplicate, ImportKind, Prepared, RowError, RowValues, Summary};
+use super::{cells, Duplicate, Found, ImportKind, Prepared, Refused, RowError, RowValues, Summary};
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -234,11 +234,14 @@ pub async fn run<K: ImportKind>(
     );
     let Checker { mut conn, mut tally, kept, .. } = checked;
     summary.rows_read = mapped.rows_read;
-    summary.rows_rejected = mapped.rows_rejected;
     summary.rows_skipped = mapped.rows_skipped;
-    summary.errors = mapped.errors;
-    summary.errors_total = mapped.errors_total;
-    tally.fill(&mut summary);
+    let base = Base {
+        rows_rejected: mapped.rows_rejected,
+        errors: mapped.errors,
+        errors_total: mapped.errors_total,
+        fields: mapped.fields,
+    };
+    tally.fill(&mut summary, &base);
     debug_assert!(
         mapped.structural
             || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected
@@ -257,7 +260,7 @@ pub async fn run<K: ImportKind>(
             gate.reached.notify_one();
             gate.resume.notified().await;
         }
-        let write = Write { kind: &*kind, actor: &req.actor, opts: &opts, sheet: &sheet };
+        let write = Write { kind: &*kind, actor: &req.actor, opts: &opts, sheet: &sheet, base: &base };
         let (batch, held) = write.run(&mut conn, kept, &mut tally, &mut summary).await?;
         lock_held = held;
         if batch.is_some() {
@@ -283,6 +286,7 @@ struct Write<'a, K> {
     actor: &'a str,
     opts: &'a ImportOptions,
     sheet: &'a str,
+    base: &'a Base,
 }
 
 impl<K: ImportKind> Write<'_, K> {
@@ -324,12 +328,15 @@ impl<K: ImportKind> Write<'_, K> {
                 // holds.
                 tally.reset();
                 for chunk in &kept {
-                    let dups = kind.insert(&mut tx, batch, chunk).await?;
-                    tally.add(kind, chunk, &dups);
+                    let found = kind.insert(&mut tx, batch, chunk).await?;
+                    tally.add(kind, chunk, &found);
                 }
             }
-            tally.fill(summary);
-            if tally.new_rows == 0 {
+            tally.fill(summary, self.base);
+            // Rows the stored data refuses now (it changed since the read phase) are row errors like any other:
+            // without --skip-invalid nothing is written.
+            let refused = tally.rows_refused > 0 && !self.opts.skip_invalid;
+            if tally.new_rows == 0 || refused {
                 tx.rollback().await?;
                 return Ok((None, longest.max(locked.elapsed())));
             }
@@ -381,8 +388,18 @@ struct Mapped {
     structural: bool,
     header: Option<RawRow>,
     rejected: Vec<RejectedRow>,
+    /// Per field of the kind: the column it was read from and its name in messages, to place the store's refusals.
+    fields: Vec<(Option<String>, String)>,
     /// Time the mapper spent on rows (waiting for room in the checker's queue included), for the debug log.
     busy: Duration,
+}
+
+/// The mapper's share of the summary, which the store's refusals (counted by [`Tally`]) add to.
+struct Base {
+    rows_rejected: u64,
+    errors: Vec<RowError>,
+    errors_total: u64,
+    fields: Vec<(Option<String>, String)>,
 }
 
 /// What the valid rows come to, counted from the records and which of them are stored already: the new rows
@@ -397,6 +414,9 @@ struct Tally {
     changes: Vec<RowChange>,
     /// The batches that hold the duplicates: while none of them is undone, the duplicates stay duplicates.
     holders: BTreeSet<i64>,
+    /// Rows the stored data refuses (by row number, the first [`MAX_LISTED`]), and how many there were.
+    refused: Vec<(u32, Refused)>,
+    rows_refused: u64,
 }
 
 impl Tally {
@@ -410,6 +430,8 @@ impl Tally {
             preview: Vec::new(),
             changes: Vec::new(),
             holders: BTreeSet::new(),
+            refused: Vec::new(),
+            rows_refused: 0,
         }
     }
 
@@ -417,12 +439,21 @@ impl Tally {
         *self = Tally::new(std::mem::take(&mut self.sheet));
     }
 
-    /// Counts one chunk of records, of which `dups` (index into `chunk`, holding batch) are stored already.
-    fn add<K: ImportKind>(&mut self, kind: &K, chunk: &[Prepared<K::Record>], dups: &[(usize, i64)]) {
+    /// Counts one chunk of records, of which `found` (index into `chunk`, what the store holds) are not simply
+    /// new: stored already (with the holding batch), or refused.
+    fn add<K: ImportKind>(&mut self, kind: &K, chunk: &[Prepared<K::Record>], found: &[(usize, Found)]) {
         let preview_limit = kind.preview_limit();
-        let mut dup_iter = dups.iter().peekable();
+        let mut found_iter = found.iter().peekable();
         for (i, p) in chunk.iter().enumerate() {
-            if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
+            let found = found_iter.next_if(|(f, _)| *f == i).map(|(_, f)| f);
+            if let Some(Found::Refused(r)) = found {
+                self.rows_refused += 1;
+                if self.refused.len() < MAX_LISTED {
+                    self.refused.push((p.row, r.clone()));
+                }
+                continue;
+            }
+            if let Some(Found::Stored(b)) = found {
                 self.rows_duplicate += 1;
                 self.holders.insert(*b);
                 let note = kind.duplicate_note(p.row);
@@ -475,11 +506,29 @@ impl Tally {
         Ok(())
     }
 
-    fn fill(&self, summary: &mut Summary) {
+    /// Puts the counts in the summary, the store's refusals among the mapper's row errors (`base`) in row order.
+    fn fill(&self, summary: &mut Summary, base: &Base) {
         summary.rows_imported = self.new_rows;
         summary.rows_duplicate = self.rows_duplicate;
         summary.duplicates = self.duplicates.clone();
         summary.amount_total = self.total;
+        summary.rows_rejected = base.rows_rejected + self.rows_refused;
+        summary.errors_total = base.errors_total + self.rows_refused;
+        let mut errors = base.errors.clone();
+        errors.extend(self.refused.iter().map(|(row, r)| {
+            let (column, name) = base.fields.get(r.field).cloned().unwrap_or_default();
+            RowError {
+                sheet: self.sheet.clone(),
+                row: Some(*row),
+                column,
+                value: Some(shorten(&r.value)),
+                message: format!("{name}: {}", cut(&r.message, MAX_MESSAGE_CHARS)),
+            }
+        }));
+        // Stable: a row's own errors keep their order; file-level errors (no row) stay first.
+        errors.sort_by_key(|e| e.row.unwrap_or(0));
+        errors.truncate(MAX_LISTED);
+        summary.errors = errors;
     }
 }
 
@@ -520,19 +569,27 @@ impl<R> Checker<R> {
     ) -> sqlx::Result<()> {
         let t = Instant::now();
         let keep = self.keep;
-        let dups = rt.block_on(async {
+        let found = rt.block_on(async {
             // One read transaction per chunk (BEGIN is deferred): a consistent view for its lookups, without
             // holding a snapshot of the main database for the whole file. Staging writes only the staging database.
             let mut tx = self.conn.begin().await?;
-            let dups = kind.existing(&mut tx, &chunk).await?;
+            let found = kind.existing(&mut tx, &chunk).await?;
             if keep == Keep::Staged {
-                kind.stage(&mut tx, &chunk, &dups).await?;
+                // Only the ledger is staged, and its store refuses no line: all it finds are stored lines.
+                let held: Vec<(usize, i64)> = found
+                    .iter()
+                    .filter_map(|(i, f)| match f {
+                        Found::Stored(b) => Some((*i, *b)),
+                        Found::Refused(_) => None,
+                    })
+                    .collect();
+                kind.stage(&mut tx, &chunk, &held).await?;
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(dups)
+            Ok::<_, sqlx::Error>(found)
         })?;
         self.busy += t.elapsed();
-        self.tally.add(kind, &chunk, &dups);
+        self.tally.add(kind, &chunk, &found);
         if keep == Keep::Memory {
             self.kept.push(chunk);
         }
@@ -630,6 +687,7 @@ fn produce<K: ImportKind>(
             read?;
             m.finish();
         }
+        let fields = m.located_fields();
         let mapped = Mapped {
             rows_read: m.rows_read,
             rows_skipped: m.rows_skipped,
@@ -637,6 +695,7 @@ fn produce<K: ImportKind>(
             errors: m.errors,
             errors_total: m.errors_total,
             structural: m.structural,
+            fields,
             header: m.header_raw,
             rejected: m.rejected,
             busy,
@@ -1036,6 +1095,25 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         }
     }
 
+    /// The file column a field was read from (if the template maps it) and its name in messages.
+    fn locate(&self, layout: &Layout, field: usize) -> (Option<u32>, String) {
+        let ti = self.t.columns.iter().position(|c| c.field == field);
+        let col = ti.and_then(|i| layout.columns[i]);
+        let name = ti.map(|i| layout.names[i].clone()).unwrap_or_else(|| self.t.fields[field].label.to_string());
+        (col, name)
+    }
+
+    /// `locate` for every field of the kind, with column letters, for the store's refusals after the read phase.
+    fn located_fields(&self) -> Vec<(Option<String>, String)> {
+        let Some(layout) = &self.layout else { return Vec::new() };
+        (0..self.t.fields.len())
+            .map(|field| {
+                let (col, name) = self.locate(layout, field);
+                (col.map(column_letter), name)
+            })
+            .collect()
+    }
+
     fn reject(&mut self, row: RawRow, problems: Vec<(usize, String)>) {
         self.rows_rejected += 1;
         let layout = self.layout.as_ref().expect("header found");
@@ -1046,9 +1124,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         let mut messages = Vec::new();
         let mut located = Vec::new();
         for (field, msg) in problems {
-            let ti = self.t.columns.iter().position(|c| c.field == field);
-            let col = ti.and_then(|i| layout.columns[i]);
-            let name = ti.map(|i| layout.names[i].clone()).unwrap_or_else(|| self.t.fields[field].label.to_string());
+            let (col, name) = self.locate(layout, field);
             let value = col.and_then(|c| row.get(c)).map(|v| shorten(&v.display()));
             let message = format!("{name}: {}", cut(&msg, MAX_MESSAGE_CHARS));
             messages.push(message.clone());

@@ -3,22 +3,25 @@
 //! (`validate_allocation`: year within the stream's spending period, only a correction negative;
 //! `validate_budget_line`: never negative). An allocation is identified by stream + year + kind + reference +
 //! date, a budget line by stream + category + year. A row in a closed year (the last closed year or any before
-//! it) is a row error on Jaar; a year closed while the file was read refuses the batch whole.
+//! it) is a row error on Jaar, also when the year was closed while the file was read (the store's refusal).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use super::registers::{batch_of, differs, form_date, push_errors, Notes};
+use super::registers::{
+    self, closed_year, differs, form_date, push_errors, Lookup, Notes, Refusal, RegisterKind, WriteError,
+};
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, FinishError, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::dates;
 use crate::domain::funding::{
     validate_allocation, validate_budget_line, Allocation, AllocationForm, AllocationKind, BudgetLine, BudgetLineForm,
     FundingStream,
 };
 use crate::money::Money;
+use crate::store::imports::RegisterTable;
 use crate::store::{self, Db};
 
 pub const STREAM: usize = 0;
@@ -104,9 +107,6 @@ pub struct Funding {
     /// The last closed year when the import started: a row in it or before it is refused in the read phase, as
     /// a row error on Jaar (in the preview too).
     last_closed: Option<i32>,
-    /// Closed years that new rows of this batch fall in, as the write phase found them: a year closed while the
-    /// file was read refuses the batch.
-    closed: Mutex<BTreeSet<i32>>,
     notes: Notes,
 }
 
@@ -118,7 +118,6 @@ impl Funding {
             streams: streams.into_iter().map(|(s, _)| (s.code.clone(), s)).collect(),
             earlier: Mutex::new(HashMap::new()),
             last_closed,
-            closed: Mutex::new(BTreeSet::new()),
             notes: Notes::default(),
         })
     }
@@ -152,7 +151,7 @@ impl ImportKind for Funding {
         };
         if let Some(year) = v.int(YEAR).and_then(|y| i32::try_from(y).ok()) {
             if let (true, Some(last)) = (store::funding::year_is_closed(year, self.last_closed), self.last_closed) {
-                problems.push((YEAR, closed_row(year, last)));
+                problems.push((YEAR, closed_year(year, last)));
                 return None;
             }
         }
@@ -264,33 +263,29 @@ impl ImportKind for Funding {
         self.notes.get(row)
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<FundingRow>) -> sqlx::Result<Option<i64>> {
-        let existing: Option<(&'static str, i64, i64)> = match &p.record {
-            FundingRow::Allocation { allocation: a, .. } => sqlx::query_as::<_, (i64, i64)>(
-                "SELECT id, amount_cents FROM allocation
-                 WHERE stream_id = ? AND year = ? AND kind = ? AND reference = ? AND decided_on = ? ORDER BY id LIMIT 1",
-            )
-            .bind(a.stream_id)
-            .bind(a.year)
-            .bind(a.kind.code())
-            .bind(&a.reference)
-            .bind(a.date)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|(id, c)| ("allocation", id, c)),
-            FundingRow::Budget { line, .. } => sqlx::query_as::<_, (i64, i64)>(
-                "SELECT id, amount_cents FROM budget_line WHERE stream_id = ? AND category = ? AND year = ?",
-            )
-            .bind(line.stream_id)
-            .bind(&line.category)
-            .bind(line.year)
-            .fetch_optional(&mut *conn)
-            .await?
-            .map(|(id, c)| ("budget_line", id, c)),
-        };
-        let Some((table, id, cents)) = existing else { return Ok(None) };
-        let (what, amount) = match &p.record {
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<FundingRow>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
+    }
+
+    async fn insert(
+        &self,
+        tx: &mut store::Tx<'_>,
+        batch: i64,
+        rows: &[Prepared<FundingRow>],
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
+    }
+}
+
+impl RegisterKind for Funding {
+    fn notes(&self) -> Option<&Notes> {
+        Some(&self.notes)
+    }
+
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<FundingRow>) -> sqlx::Result<Lookup> {
+        let (twin, what, amount) = match &p.record {
             FundingRow::Allocation { code, allocation: a } => (
+                store::funding::allocation_twin_in(conn, a).await?,
                 format!(
                     "De {} {} van {code} voor {} ({})",
                     a.kind.label().to_lowercase(),
@@ -300,84 +295,57 @@ impl ImportKind for Funding {
                 ),
                 a.amount,
             ),
-            FundingRow::Budget { code, line } => {
-                (format!("De begrotingspost {} van {code} voor {}", line.category, line.year), line.amount)
-            }
+            FundingRow::Budget { code, line } => (
+                store::funding::budget_line_twin_in(conn, line).await?,
+                format!("De begrotingspost {} van {code} voor {}", line.category, line.year),
+                line.amount,
+            ),
         };
-        if let Some(n) = differs(&what, &[("Bedrag", cents == amount.cents())]) {
-            self.notes.set(p.row, format!("{n} (opgeslagen {}, bestand {amount})", Money::from_cents(cents)));
+        if let Some(twin) = twin {
+            let note = differs(&what, &[("Bedrag", twin.amount == amount)])
+                .map(|n| format!("{n} (opgeslagen {}, bestand {amount})", twin.amount));
+            return Ok(Lookup::Stored { batch: twin.batch, note });
         }
-        Ok(Some(batch_of(conn, table, id).await?))
+        // `build` refused the years closed when the file was read; one closed since is refused here, in the
+        // preview and in the write phase alike.
+        let year = p.record.year();
+        match store::funding::last_closed(conn).await? {
+            Some(last) if store::funding::year_is_closed(year, Some(last)) => {
+                Ok(Lookup::Refused(Refusal::ClosedYear { year, last }.on(YEAR, year.to_string())))
+            }
+            _ => Ok(Lookup::New),
+        }
     }
 
-    async fn insert(
+    async fn write(
         &self,
         tx: &mut store::Tx<'_>,
+        p: &Prepared<FundingRow>,
         batch: i64,
-        rows: &[Prepared<FundingRow>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = super::registers::batch_actor(tx, batch).await?;
-        let last_closed = store::funding::last_closed(tx).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        use store::funding::FundingError;
+        let written = match &p.record {
+            FundingRow::Allocation { allocation, .. } => {
+                store::funding::add_allocation_in(tx, allocation, Some(batch), actor).await
             }
-            let year = p.record.year();
-            if store::funding::year_is_closed(year, last_closed) {
-                // Not written; `finish` refuses the batch, naming the year.
-                self.closed.lock().expect("closed lock").insert(year);
-                continue;
-            }
-            let result = match &p.record {
-                FundingRow::Allocation { allocation, .. } => {
-                    store::funding::add_allocation_in(tx, allocation, Some(batch), &actor).await
-                }
-                FundingRow::Budget { line, .. } => {
-                    store::funding::set_budget_line_in(tx, line, Some(batch), &actor).await
-                }
-            };
-            match result {
-                Ok(_) => {}
-                Err(store::funding::FundingError::ClosedYear(year)) => {
-                    self.closed.lock().expect("closed lock").insert(year);
-                }
-                Err(store::funding::FundingError::Db(e)) => return Err(e),
-                Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
-            }
-        }
-        Ok(dups)
+            FundingRow::Budget { line, .. } => store::funding::set_budget_line_in(tx, line, Some(batch), actor).await,
+        };
+        // `find` checked the year in this transaction, so the store refuses nothing here; its refusals stay typed
+        // all the same, so one would reach the user as a row error, not a database error.
+        let refusal = match written {
+            Ok(_) => return Ok(None),
+            Err(FundingError::Db(e)) => return Err(e.into()),
+            Err(FundingError::ClosedYear(year)) => Refusal::ClosedYear { year, last: year },
+            Err(
+                e @ (FundingError::DuplicateCode(_)
+                | FundingError::Stale
+                | FundingError::NextYearClosed(_)
+                | FundingError::NotClosed(_)
+                | FundingError::NotFound),
+            ) => Refusal::Store(e.to_string()),
+        };
+        let year = p.record.year();
+        Err(WriteError::Refused(refusal.on(YEAR, year.to_string())))
     }
-
-    async fn finish(&self, _tx: &mut store::Tx<'_>, _batch: i64, _actor: &str) -> Result<(), FinishError> {
-        match refusal(&self.closed) {
-            Some(m) => Err(FinishError::Refused(m)),
-            None => Ok(()),
-        }
-    }
-}
-
-/// A row in `year` while the years up to `last` are closed.
-fn closed_row(year: i32, last: i32) -> String {
-    let closed = if year == last {
-        format!("{year} is afgesloten")
-    } else {
-        format!("{year} is afgesloten, want {last} is afgesloten en daarmee elk jaar ervoor")
-    };
-    format!("{closed}. Vraag een beheerder het jaar te heropenen of laat deze regel weg.")
-}
-
-/// The refusal for new rows in the closed years `closed` (closed while the file was read), if there are any.
-fn refusal(closed: &Mutex<BTreeSet<i32>>) -> Option<String> {
-    let closed: Vec<String> = closed.lock().expect("closed lock").iter().map(|y| y.to_string()).collect();
-    if closed.is_empty() {
-        return None;
-    }
-    Some(format!(
-        "Het bestand bevat financiering voor {}, en {} afgesloten. Er is niets geïmporteerd; vraag een beheerder \
-         het jaar te heropenen of laat die regels weg.",
-        closed.join(" en "),
-        if closed.len() == 1 { "dat jaar is" } else { "die jaren zijn" }
-    ))
 }

@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 use super::template::{CheckedTemplate, SignConvention};
-use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::bsn;
 use crate::money::Money;
 use crate::store;
@@ -287,12 +287,17 @@ impl ImportKind for Ledger {
         ]
     }
 
-    async fn stored(&self, conn: &mut store::Conn, row: &Prepared<LedgerLine>) -> sqlx::Result<Option<i64>> {
-        Ok(store::imports::ledger_holders(conn, std::slice::from_ref(row)).await?.first().map(|(_, batch)| *batch))
+    async fn stored(&self, conn: &mut store::Conn, row: &Prepared<LedgerLine>) -> sqlx::Result<Option<Found>> {
+        Ok(self.existing(conn, std::slice::from_ref(row)).await?.pop().map(|(_, found)| found))
     }
 
-    async fn existing(&self, conn: &mut store::Conn, rows: &[Prepared<LedgerLine>]) -> sqlx::Result<Vec<(usize, i64)>> {
-        store::imports::ledger_holders(conn, rows).await
+    /// The ledger's store refuses nothing line by line (a closed year refuses the batch, in `finish`).
+    async fn existing(
+        &self,
+        conn: &mut store::Conn,
+        rows: &[Prepared<LedgerLine>],
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        Ok(held(store::imports::ledger_holders(conn, rows).await?))
     }
 
     async fn insert(
@@ -300,8 +305,8 @@ impl ImportKind for Ledger {
         tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<LedgerLine>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        store::imports::insert_ledger_lines(tx, batch, rows).await
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        Ok(held(store::imports::insert_ledger_lines(tx, batch, rows).await?))
     }
 
     /// A ledger export may hold a million lines: they wait in the staging database, not in memory.
@@ -361,6 +366,11 @@ impl ImportKind for Ledger {
         }
         Ok(())
     }
+}
+
+/// Lines stored already, with their batch, as the engine counts them.
+fn held(holders: Vec<(usize, i64)>) -> Vec<(usize, Found)> {
+    holders.into_iter().map(|(i, batch)| (i, Found::Stored(batch))).collect()
 }
 
 #[cfg(test)]

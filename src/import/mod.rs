@@ -283,6 +283,26 @@ impl Summary {
     }
 }
 
+/// What the stored data says about a record a row would write, when it is not simply new.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// Stored already, by this batch (0: entered on a screen): the row is a duplicate.
+    Stored(i64),
+    /// The stored data refuses the record: the row is rejected with this row error.
+    Refused(Refused),
+}
+
+/// A row the stored data refuses although the file alone allowed it (a year closed, a decision or tariff stored
+/// since the file was read): which of the kind's fields it concerns, the value, and a Dutch message that says
+/// what to fix. The engine places it in the sheet's row and column, like the mapper's own row errors.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub field: usize,
+    pub value: String,
+    pub message: String,
+}
+
 /// A validated record with its identity, ready for the store.
 #[derive(Debug)]
 pub struct Prepared<R> {
@@ -329,27 +349,28 @@ pub trait ImportKind: Send + Sync + 'static {
         engine::PREVIEW_ROWS
     }
 
-    /// The batch that holds the stored record this row would repeat (0 for one entered on a screen), or None
-    /// when the row is new. Only reads: the read phase asks it outside the write lock (for the preview too), and
-    /// `insert` asks it again inside. A kind may note here what differs, for `duplicate_note`.
+    /// Whether the row repeats a stored record (with the batch that holds it, 0 for one entered on a screen) or
+    /// the stored data refuses it; None when the row is new. Only reads: the read phase asks it outside the write
+    /// lock (for the preview too), and `insert` asks it again inside. A kind may note here what differs, for
+    /// `duplicate_note`.
     fn stored(
         &self,
         conn: &mut crate::store::Conn,
         row: &Prepared<Self::Record>,
-    ) -> impl std::future::Future<Output = sqlx::Result<Option<i64>>> + Send;
+    ) -> impl std::future::Future<Output = sqlx::Result<Option<Found>>> + Send;
 
-    /// `stored` for a chunk of rows: `(index into rows, holding batch)` of those stored already. A kind with
-    /// millions of rows (the ledger) looks them up in bulk instead.
+    /// `stored` for a chunk of rows: `(index into rows, what was found)` of those that are not simply new. A kind
+    /// with millions of rows (the ledger) looks them up in bulk instead.
     fn existing(
         &self,
         conn: &mut crate::store::Conn,
         rows: &[Prepared<Self::Record>],
-    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send {
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, Found)>>> + Send {
         async move {
             let mut found = Vec::new();
             for (i, p) in rows.iter().enumerate() {
-                if let Some(batch) = self.stored(conn, p).await? {
-                    found.push((i, batch));
+                if let Some(f) = self.stored(conn, p).await? {
+                    found.push((i, f));
                 }
             }
             Ok(found)
@@ -357,13 +378,13 @@ pub trait ImportKind: Send + Sync + 'static {
     }
 
     /// Inserts the records that are new, in the write phase; returns the indexes (into `rows`) of those that
-    /// already existed (by `stored`, asked again now that nothing else can write), with their batch.
+    /// were not (by `stored`, asked again now that nothing else can write): stored already, or refused.
     fn insert(
         &self,
         tx: &mut crate::store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<Self::Record>],
-    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send;
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, Found)>>> + Send;
 
     /// Whether the records wait for the write phase in the import's staging database (`store::staging`) instead
     /// of memory: for kinds whose files may hold millions of rows (the ledger). Such a kind implements `stage`,

@@ -7,15 +7,16 @@ use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
 
-use super::registers::{batch_actor, batch_of, differs, form_date, lookup, mark_batch, push_errors, Notes};
+use super::registers::{self, differs, form_date, lookup, push_errors, Lookup, Notes, RegisterKind, WriteError};
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::certification::{holds_valid_mark, Decision};
 use crate::domain::contract::ContractTerms;
 use crate::domain::dates;
 use crate::domain::placement::{validate_placement, PlacementDraft, PlacementForm, PlacementStatus};
 use crate::domain::route::Cohort;
 use crate::money::Money;
+use crate::store::imports::RegisterTable;
 use crate::store::{self, Db};
 
 pub const CLIENT: usize = 0;
@@ -206,39 +207,8 @@ impl ImportKind for Placements {
         self.notes.get(row)
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<PlacementRow>) -> sqlx::Result<Option<i64>> {
-        let d = &p.record.draft;
-        type Stored = (i64, String, time::Date, String, Option<time::Date>);
-        let existing: Option<Stored> = sqlx::query_as(
-            "SELECT id, cohort, planned_end, status, status_date FROM placement
-             WHERE client_number = ? AND contract_id = ? AND route = ? AND start_date = ? ORDER BY id LIMIT 1",
-        )
-        .bind(d.client_number.as_str())
-        .bind(d.contract_id)
-        .bind(d.route.code())
-        .bind(d.schedule.start_date)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some((id, cohort, end, status, status_date)) = existing else { return Ok(None) };
-        let what = format!(
-            "De plaatsing van klant {} op {} ({}, start {})",
-            d.client_number.as_str(),
-            p.record.reference,
-            d.route.short_label(),
-            dates::display(d.schedule.start_date)
-        );
-        if let Some(n) = differs(
-            &what,
-            &[
-                ("Doelgroep", cohort == d.cohort.code()),
-                ("Gepland einde", end == d.schedule.planned_end),
-                ("Status", status == d.schedule.status.code()),
-                ("Statusdatum", status_date == d.schedule.status_date),
-            ],
-        ) {
-            self.notes.set(p.row, n);
-        }
-        Ok(Some(batch_of(conn, "placement", id).await?))
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<PlacementRow>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
     }
 
     async fn insert(
@@ -246,18 +216,46 @@ impl ImportKind for Placements {
         tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<PlacementRow>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = batch_actor(tx, batch).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
-            }
-            let d = &p.record.draft;
-            let id = store::placements::insert_in(tx, d, &actor).await?;
-            mark_batch(tx, "placement", id, batch).await?;
-        }
-        Ok(dups)
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
+    }
+}
+
+impl RegisterKind for Placements {
+    fn notes(&self) -> Option<&Notes> {
+        Some(&self.notes)
+    }
+
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<PlacementRow>) -> sqlx::Result<Lookup> {
+        let d = &p.record.draft;
+        let Some(stored) = store::placements::twin_in(conn, d).await? else { return Ok(Lookup::New) };
+        let what = format!(
+            "De plaatsing van klant {} op {} ({}, start {})",
+            d.client_number.as_str(),
+            p.record.reference,
+            d.route.short_label(),
+            dates::display(d.schedule.start_date)
+        );
+        let note = differs(
+            &what,
+            &[
+                ("Doelgroep", stored.cohort == d.cohort.code()),
+                ("Gepland einde", stored.planned_end == d.schedule.planned_end),
+                ("Status", stored.status == d.schedule.status.code()),
+                ("Statusdatum", stored.status_date == d.schedule.status_date),
+            ],
+        );
+        Ok(Lookup::Stored { batch: stored.batch, note })
+    }
+
+    async fn write(
+        &self,
+        tx: &mut store::Tx<'_>,
+        p: &Prepared<PlacementRow>,
+        _batch: i64,
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        let id = store::placements::insert_in(tx, &p.record.draft, actor).await?;
+        Ok(Some((RegisterTable::Placement, id)))
     }
 }

@@ -9,14 +9,17 @@ use std::sync::Mutex;
 
 use sha2::{Digest, Sha256};
 
-use super::registers::{batch_actor, provider_named, providers_by_kvk, push_errors, ProviderRef};
+use super::registers::{
+    self, provider_named, providers_by_kvk, push_errors, Lookup, ProviderRef, RegisterKind, WriteError,
+};
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, FinishError, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, FinishError, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::dates;
 use crate::domain::placement::ClientNumber;
 use crate::domain::progress::{attendance_pct, exams_text, validate_report, Period, ReportDraft, ReportForm};
 use crate::domain::route::Route;
 use crate::money::Money;
+use crate::store::imports::RegisterTable;
 use crate::store::{self, Db};
 
 pub const KVK: usize = 0;
@@ -408,9 +411,8 @@ impl ImportKind for Progress {
         self.conflict_message()
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ProgressRow>) -> sqlx::Result<Option<i64>> {
-        let r = &p.record;
-        Ok(store::progress::existing_in(conn, r.placement_id, r.draft.period).await?.map(|(_, batch)| batch))
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ProgressRow>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
     }
 
     async fn insert(
@@ -418,18 +420,8 @@ impl ImportKind for Progress {
         tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ProgressRow>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = batch_actor(tx, batch).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
-            }
-            let r = &p.record;
-            store::progress::insert_report_in(tx, r.placement_id, r.provider_id, &r.draft, Some(batch), &actor).await?;
-        }
-        Ok(dups)
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
     }
 
     async fn finish(&self, _tx: &mut store::Tx<'_>, _batch: i64, _actor: &str) -> Result<(), FinishError> {
@@ -437,5 +429,27 @@ impl ImportKind for Progress {
             Some(m) => Err(FinishError::Refused(m)),
             None => Ok(()),
         }
+    }
+}
+
+impl RegisterKind for Progress {
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<ProgressRow>) -> sqlx::Result<Lookup> {
+        let r = &p.record;
+        Ok(match store::progress::existing_in(conn, r.placement_id, r.draft.period).await? {
+            Some((_, batch)) => Lookup::Stored { batch, note: None },
+            None => Lookup::New,
+        })
+    }
+
+    async fn write(
+        &self,
+        tx: &mut store::Tx<'_>,
+        p: &Prepared<ProgressRow>,
+        batch: i64,
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        let r = &p.record;
+        store::progress::insert_report_in(tx, r.placement_id, r.provider_id, &r.draft, Some(batch), actor).await?;
+        Ok(None)
     }
 }

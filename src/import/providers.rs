@@ -3,12 +3,13 @@
 
 use sha2::{Digest, Sha256};
 
-use super::registers::{batch_actor, batch_of, differs, mark_batch, push_errors, Notes};
+use super::registers::{self, differs, push_errors, Lookup, Notes, Refusal, RegisterKind, WriteError};
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::provider::{ProviderDraft, ProviderForm};
 use crate::money::Money;
 use crate::store;
+use crate::store::imports::RegisterTable;
 
 pub const NAME: usize = 0;
 pub const KVK: usize = 1;
@@ -114,11 +115,30 @@ impl ImportKind for Providers {
         self.notes.get(row)
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ProviderDraft>) -> sqlx::Result<Option<i64>> {
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ProviderDraft>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
+    }
+
+    async fn insert(
+        &self,
+        tx: &mut store::Tx<'_>,
+        batch: i64,
+        rows: &[Prepared<ProviderDraft>],
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
+    }
+}
+
+impl RegisterKind for Providers {
+    fn notes(&self) -> Option<&Notes> {
+        Some(&self.notes)
+    }
+
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<ProviderDraft>) -> sqlx::Result<Lookup> {
         let d = &p.record;
-        let Some(existing) = store::providers::by_kvk_in(conn, d.kvk.as_str()).await? else { return Ok(None) };
+        let Some(existing) = store::providers::by_kvk_in(conn, d.kvk.as_str()).await? else { return Ok(Lookup::New) };
         let what = format!("Taalaanbieder met KvK-nummer {} ({})", d.kvk.as_str(), existing.name);
-        if let Some(note) = differs(
+        let note = differs(
             &what,
             &[
                 ("Naam", existing.name == d.name),
@@ -128,33 +148,28 @@ impl ImportKind for Providers {
                 ("Telefoon", existing.phone == d.phone),
                 ("Notities", existing.notes == d.notes),
             ],
-        ) {
-            self.notes.set(p.row, note);
-        }
-        Ok(Some(batch_of(conn, "provider", existing.id).await?))
+        );
+        let batch = store::imports::batch_of(conn, RegisterTable::Provider, existing.id).await?;
+        Ok(Lookup::Stored { batch, note })
     }
 
-    async fn insert(
+    async fn write(
         &self,
         tx: &mut store::Tx<'_>,
-        batch: i64,
-        rows: &[Prepared<ProviderDraft>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = batch_actor(tx, batch).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
-            }
-            let d = &p.record;
-            let id = match store::providers::insert_in(tx, d, &actor).await {
-                Ok(id) => id,
-                Err(store::providers::ChangeError::Db(e)) => return Err(e),
-                Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
-            };
-            mark_batch(tx, "provider", id, batch).await?;
-        }
-        Ok(dups)
+        p: &Prepared<ProviderDraft>,
+        _batch: i64,
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        use store::providers::ChangeError;
+        let kvk = p.record.kvk.as_str();
+        let refusal = match store::providers::insert_in(tx, &p.record, actor).await {
+            Ok(id) => return Ok(Some((RegisterTable::Provider, id))),
+            Err(ChangeError::Db(e)) => return Err(e.into()),
+            // `find` saw no provider with this KvK number in this transaction, so the store cannot find one
+            // either; kept typed all the same, so it would reach the user as a row error, not a database error.
+            Err(ChangeError::DuplicateKvk(kvk, owner)) => Refusal::KvkTaken { kvk, owner },
+            Err(e @ (ChangeError::Stale(_) | ChangeError::NotFound)) => Refusal::Store(e.to_string()),
+        };
+        Err(WriteError::Refused(refusal.on(KVK, kvk)))
     }
 }

@@ -14,14 +14,15 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::registers::{
-    batch_actor, batch_of, lookup, mark_batch, provider_named, providers_by_kvk, push_errors, Notes,
+    self, lookup, provider_named, providers_by_kvk, push_errors, Lookup, Notes, RegisterKind, WriteError,
 };
 use super::template::CheckedTemplate;
-use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::dates;
 use crate::domain::quality::{display_decimal, validate_result, ExamComponent, QualityResult, ResultInput};
 use crate::domain::route::Route;
 use crate::money::Money;
+use crate::store::imports::RegisterTable;
 use crate::store::{self, Db};
 
 pub const KVK: usize = 0;
@@ -329,17 +330,8 @@ impl ImportKind for Results {
         self.notes.get(row)
     }
 
-    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ResultRow>) -> sqlx::Result<Option<i64>> {
-        let r = &p.record;
-        let existing = store::quality::result_in(conn, r.provider_id, r.result.year, r.result.route).await?;
-        let Some((id, old)) = existing else { return Ok(None) };
-        // Stored between the check and this write (or identical): never overwritten by an import.
-        let diff = changes(&old, &r.result);
-        if !diff.is_empty() {
-            let list: Vec<&str> = diff.iter().map(|(_, m)| m.as_str()).collect();
-            self.notes.set(p.row, format!("Afwijkend van wat is opgeslagen ({}); niet bijgewerkt", list.join("; ")));
-        }
-        Ok(Some(batch_of(conn, "quality_result", id).await?))
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ResultRow>) -> sqlx::Result<Option<Found>> {
+        registers::stored(self, conn, p).await
     }
 
     async fn insert(
@@ -347,19 +339,39 @@ impl ImportKind for Results {
         tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ResultRow>],
-    ) -> sqlx::Result<Vec<(usize, i64)>> {
-        let mut dups = Vec::new();
-        let actor = batch_actor(tx, batch).await?;
-        for (i, p) in rows.iter().enumerate() {
-            if let Some(from) = self.stored(tx, p).await? {
-                dups.push((i, from));
-                continue;
-            }
-            let r = &p.record;
-            let id = store::quality::save_result_in(tx, r.provider_id, &r.result, &actor).await?;
-            mark_batch(tx, "quality_result", id, batch).await?;
-        }
-        Ok(dups)
+    ) -> sqlx::Result<Vec<(usize, Found)>> {
+        registers::insert(self, tx, batch, rows).await
+    }
+}
+
+impl RegisterKind for Results {
+    fn notes(&self) -> Option<&Notes> {
+        Some(&self.notes)
+    }
+
+    async fn find(&self, conn: &mut store::Conn, p: &Prepared<ResultRow>) -> sqlx::Result<Lookup> {
+        let r = &p.record;
+        let existing = store::quality::result_in(conn, r.provider_id, r.result.year, r.result.route).await?;
+        let Some((id, old)) = existing else { return Ok(Lookup::New) };
+        // Stored between the check and this write (or identical): never overwritten by an import.
+        let diff = changes(&old, &r.result);
+        let note = (!diff.is_empty()).then(|| {
+            let list: Vec<&str> = diff.iter().map(|(_, m)| m.as_str()).collect();
+            format!("Afwijkend van wat is opgeslagen ({}); niet bijgewerkt", list.join("; "))
+        });
+        let batch = store::imports::batch_of(conn, RegisterTable::QualityResult, id).await?;
+        Ok(Lookup::Stored { batch, note })
+    }
+
+    async fn write(
+        &self,
+        tx: &mut store::Tx<'_>,
+        p: &Prepared<ResultRow>,
+        _batch: i64,
+        actor: &str,
+    ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
+        let id = store::quality::save_result_in(tx, p.record.provider_id, &p.record.result, actor).await?;
+        Ok(Some((RegisterTable::QualityResult, id)))
     }
 }
 

@@ -56,6 +56,33 @@ pub async fn for_provider<'e>(
     Ok(rows.into_iter().map(|r| r.into_decision().1).collect())
 }
 
+/// A stored row with the batch that brought it (0: entered on a screen).
+#[derive(sqlx::FromRow)]
+struct HeldRow {
+    #[sqlx(flatten)]
+    row: DecisionRow,
+    batch: i64,
+}
+
+/// The provider's stored decision of `decision_date` with `status`, and its batch, on the caller's connection.
+pub async fn twin_in(
+    conn: &mut super::Conn,
+    provider_id: i64,
+    decision_date: Date,
+    status: CertificationStatus,
+) -> sqlx::Result<Option<(Decision, i64)>> {
+    let held: Option<HeldRow> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, COALESCE(batch_id, 0) AS batch FROM certification
+         WHERE provider_id = ? AND decision_date = ? AND status = ? ORDER BY id LIMIT 1"
+    ))
+    .bind(provider_id)
+    .bind(decision_date)
+    .bind(status.code())
+    .fetch_optional(conn)
+    .await?;
+    Ok(held.map(|h| (h.row.into_decision().1, h.batch)))
+}
+
 /// Every provider's decisions, grouped by provider id, for overviews.
 pub async fn all_by_provider(db: &Db) -> sqlx::Result<std::collections::HashMap<i64, Vec<Decision>>> {
     let rows: Vec<DecisionRow> =

@@ -82,6 +82,28 @@ struct MilestoneRow {
     due_months: Option<i64>,
 }
 
+impl TariffRow {
+    fn tariff(&self) -> Tariff {
+        Tariff {
+            id: self.id,
+            route: route(&self.route),
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            amount: Money::from_cents(self.amount_cents),
+        }
+    }
+}
+
+impl MilestoneRow {
+    fn milestone(&self) -> Milestone {
+        Milestone {
+            name: self.name.clone(),
+            share: Share::from_basis_points(self.share_bp),
+            due: Due::from_parts(&self.due_kind, self.due_months).expect("CHECK constraint"),
+        }
+    }
+}
+
 const SELECT: &str = "SELECT c.id, c.reference, c.title, c.provider_id, p.name AS provider_name, c.lot, c.routes,
         c.start_date, c.initial_end_date, c.ceiling_cents, c.notes, c.version
      FROM contract c JOIN provider p ON p.id = c.provider_id";
@@ -140,24 +162,10 @@ async fn load(db: &Db, only: Option<i64>) -> sqlx::Result<Vec<Contract>> {
                     decision_date: o.decision_date,
                 })
                 .collect();
-            let tariffs = tariffs
-                .iter()
-                .filter(|t| t.contract_id == r.id)
-                .map(|t| Tariff {
-                    id: t.id,
-                    route: route(&t.route),
-                    valid_from: t.valid_from,
-                    valid_until: t.valid_until,
-                    amount: Money::from_cents(t.amount_cents),
-                })
-                .collect();
+            let tariffs = tariffs.iter().filter(|t| t.contract_id == r.id).map(TariffRow::tariff).collect();
             let mut per_route: BTreeMap<Route, Vec<Milestone>> = BTreeMap::new();
             for m in milestones.iter().filter(|m| m.contract_id == r.id) {
-                per_route.entry(route(&m.route)).or_default().push(Milestone {
-                    name: m.name.clone(),
-                    share: Share::from_basis_points(m.share_bp),
-                    due: Due::from_parts(&m.due_kind, m.due_months).expect("CHECK constraint"),
-                });
+                per_route.entry(route(&m.route)).or_default().push(m.milestone());
             }
             Contract {
                 id: r.id,
@@ -183,6 +191,82 @@ async fn load(db: &Db, only: Option<i64>) -> sqlx::Result<Vec<Contract>> {
             }
         })
         .collect())
+}
+
+/// The stored fields an import compares a repeated contract with.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContractTwin {
+    pub id: i64,
+    pub title: String,
+    pub provider_id: i64,
+    pub lot: String,
+    pub routes: String,
+    pub start_date: Date,
+    pub initial_end_date: Date,
+    pub ceiling_cents: i64,
+    pub notes: String,
+}
+
+/// The stored contract with this reference, on the caller's connection.
+pub async fn twin_in(conn: &mut super::Conn, reference: &str) -> sqlx::Result<Option<ContractTwin>> {
+    sqlx::query_as(
+        "SELECT id, title, provider_id, lot, routes, start_date, initial_end_date, ceiling_cents, notes
+         FROM contract WHERE reference = ?",
+    )
+    .bind(reference)
+    .fetch_optional(conn)
+    .await
+}
+
+/// The id of the stored tariff equal to `t` (route, period and amount) on the contract, on the caller's connection.
+pub async fn tariff_twin_in(conn: &mut super::Conn, contract_id: i64, t: &Tariff) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT id FROM tariff WHERE contract_id = ? AND route = ? AND valid_from = ? AND valid_until IS ?
+             AND amount_cents = ?",
+    )
+    .bind(contract_id)
+    .bind(t.route.code())
+    .bind(t.valid_from)
+    .bind(t.valid_until)
+    .bind(t.amount.cents())
+    .fetch_optional(conn)
+    .await
+}
+
+/// A contract's tariffs and one route's payment milestones as stored now, on the caller's connection: the import
+/// checks a tariff row against them again, since a screen may have changed them after the file was read.
+pub async fn route_terms_in(
+    conn: &mut super::Conn,
+    contract_id: i64,
+    r: Route,
+) -> sqlx::Result<(Vec<Tariff>, Vec<Milestone>)> {
+    let tariffs: Vec<TariffRow> = sqlx::query_as(
+        "SELECT id, contract_id, route, valid_from, valid_until, amount_cents FROM tariff WHERE contract_id = ?
+         ORDER BY route, valid_from",
+    )
+    .bind(contract_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let milestones: Vec<MilestoneRow> = sqlx::query_as(
+        "SELECT contract_id, route, name, share_bp, due_kind, due_months FROM payment_milestone
+         WHERE contract_id = ? AND route = ? ORDER BY seq",
+    )
+    .bind(contract_id)
+    .bind(r.code())
+    .fetch_all(conn)
+    .await?;
+    Ok((tariffs.iter().map(TariffRow::tariff).collect(), milestones.iter().map(MilestoneRow::milestone).collect()))
+}
+
+/// Links one route's payment milestones to the import batch that set them, so undo can find them.
+pub async fn mark_milestones_batch(tx: &mut Tx<'_>, contract_id: i64, r: Route, batch: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE payment_milestone SET batch_id = ? WHERE contract_id = ? AND route = ?")
+        .bind(batch)
+        .bind(contract_id)
+        .bind(r.code())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 pub async fn list(db: &Db) -> sqlx::Result<Vec<Contract>> {

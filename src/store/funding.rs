@@ -249,6 +249,42 @@ pub async fn add_allocation_in(
     Ok(id)
 }
 
+/// A stored record an import row repeats: its amount and the batch that brought it (0: entered on a screen).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Twin {
+    pub amount: Money,
+    pub batch: i64,
+}
+
+/// The stored allocation with the same stream, year, kind, reference and date as `a`, on the caller's connection.
+pub async fn allocation_twin_in(conn: &mut super::Conn, a: &Allocation) -> sqlx::Result<Option<Twin>> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT amount_cents, COALESCE(batch_id, 0) FROM allocation
+         WHERE stream_id = ? AND year = ? AND kind = ? AND reference = ? AND decided_on = ? ORDER BY id LIMIT 1",
+    )
+    .bind(a.stream_id)
+    .bind(a.year)
+    .bind(a.kind.code())
+    .bind(&a.reference)
+    .bind(a.date)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(cents, batch)| Twin { amount: Money::from_cents(cents), batch }))
+}
+
+/// The stored budget line for the same stream, category and year as `l`, on the caller's connection.
+pub async fn budget_line_twin_in(conn: &mut super::Conn, l: &BudgetLine) -> sqlx::Result<Option<Twin>> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT amount_cents, COALESCE(batch_id, 0) FROM budget_line WHERE stream_id = ? AND category = ? AND year = ?",
+    )
+    .bind(l.stream_id)
+    .bind(&l.category)
+    .bind(l.year)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|(cents, batch)| Twin { amount: Money::from_cents(cents), batch }))
+}
+
 #[derive(sqlx::FromRow)]
 struct BudgetRow {
     id: i64,

@@ -58,6 +58,54 @@ pub async fn create_batch(tx: &mut Tx<'_>, s: &Summary, actor: &str) -> sqlx::Re
     .await
 }
 
+/// The register tables whose rows an import links to its batch, so undo can find them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegisterTable {
+    Provider,
+    Certification,
+    Contract,
+    Tariff,
+    Placement,
+    QualityResult,
+}
+
+impl RegisterTable {
+    fn table(self) -> &'static str {
+        match self {
+            RegisterTable::Provider => "provider",
+            RegisterTable::Certification => "certification",
+            RegisterTable::Contract => "contract",
+            RegisterTable::Tariff => "tariff",
+            RegisterTable::Placement => "placement",
+            RegisterTable::QualityResult => "quality_result",
+        }
+    }
+}
+
+/// Who runs the batch, as recorded on it: the audit rows of imported records name the importer.
+pub async fn batch_actor(tx: &mut Tx<'_>, batch: i64) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT imported_by FROM import_batch WHERE id = ?").bind(batch).fetch_one(&mut **tx).await
+}
+
+/// Links a record the import created to its batch, so undo can find it.
+pub async fn mark_batch(tx: &mut Tx<'_>, table: RegisterTable, id: i64, batch: i64) -> sqlx::Result<()> {
+    sqlx::query(&format!("UPDATE {} SET batch_id = ? WHERE id = ?", table.table()))
+        .bind(batch)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The batch that brought an existing record (0 when it was entered on a screen).
+pub async fn batch_of(conn: &mut Conn, table: RegisterTable, id: i64) -> sqlx::Result<i64> {
+    let b: Option<i64> = sqlx::query_scalar(&format!("SELECT batch_id FROM {} WHERE id = ?", table.table()))
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
+    Ok(b.unwrap_or(0))
+}
+
 /// The ids of a ledger batch's lines, first and last inclusive. While the batch is being imported its lines are
 /// the newest, so the range is open above until `finish_batch` closes it.
 pub async fn entry_range(tx: &mut Tx<'_>, batch: i64) -> sqlx::Result<(i64, i64)> {

@@ -117,6 +117,30 @@ pub async fn insert_in(tx: &mut Tx<'_>, d: &PlacementDraft, actor: &str) -> sqlx
     Ok(id)
 }
 
+/// The stored fields an import compares a repeated placement with, and the batch that brought it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PlacementTwin {
+    pub cohort: String,
+    pub planned_end: Date,
+    pub status: String,
+    pub status_date: Option<Date>,
+    pub batch: i64,
+}
+
+/// The stored placement of the same client, contract, route and start date as `d`, on the caller's connection.
+pub async fn twin_in(conn: &mut super::Conn, d: &PlacementDraft) -> sqlx::Result<Option<PlacementTwin>> {
+    sqlx::query_as(
+        "SELECT cohort, planned_end, status, status_date, COALESCE(batch_id, 0) AS batch FROM placement
+         WHERE client_number = ? AND contract_id = ? AND route = ? AND start_date = ? ORDER BY id LIMIT 1",
+    )
+    .bind(d.client_number.as_str())
+    .bind(d.contract_id)
+    .bind(d.route.code())
+    .bind(d.schedule.start_date)
+    .fetch_optional(conn)
+    .await
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlacementError {
     #[error("het record is intussen gewijzigd")]

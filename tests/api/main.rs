@@ -25,6 +25,7 @@ mod proxy;
 mod quality;
 mod races;
 mod register_imports;
+mod register_refusals;
 mod reports;
 mod retention;
 mod roles;
