@@ -609,6 +609,46 @@ impl Warning {
     }
 }
 
+/// One message per kind of warning: a placement with low attendance in many periods, or several unfunded exam
+/// attempts, gets one line that lists them rather than a banner each. Consecutive low-attendance pairs merge
+/// into runs ("jan 2023 tot en met apr 2023").
+pub fn merged_messages(warnings: &[Warning]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut runs: Vec<(Period, Period)> = Vec::new();
+    let mut norm = None;
+    let mut attempts = Vec::new();
+    for w in warnings {
+        match w {
+            Warning::LowAttendance { first, second, norm_bp } => {
+                norm = Some(*norm_bp);
+                match runs.last_mut() {
+                    Some((_, end)) if end == first => *end = *second,
+                    _ => runs.push((*first, *second)),
+                }
+            }
+            Warning::ThirdAttempt { part, date, attempt } => {
+                attempts.push(format!("{attempt}e poging {} op {}", part.label(), dates::display(*date)))
+            }
+            other => out.push(other.message()),
+        }
+    }
+    if let Some(norm_bp) = norm {
+        let runs: Vec<String> = runs.iter().map(|(a, b)| format!("{} tot en met {}", a.label(), b.label())).collect();
+        out.push(format!(
+            "Aanwezigheid onder de norm van {} in twee of meer perioden na elkaar: {}.",
+            super::contract::Share::from_basis_points(norm_bp).display(),
+            runs.join("; ")
+        ));
+    }
+    if !attempts.is_empty() {
+        out.push(format!(
+            "Examenpogingen na de eerste twee per onderdeel, die de gemeente niet betaalt (niet gefinancierd): {}.",
+            attempts.join("; ")
+        ));
+    }
+    out
+}
+
 /// No start within 3 months of the PIP date. Starting exactly on the deadline is in time.
 pub fn late_start(pip_date: Option<Date>, started: Option<Date>, today: Date) -> Option<Warning> {
     let pip_date = pip_date?;
@@ -709,6 +749,39 @@ mod tests {
             remarks: String::new(),
         };
         Report { id: 0, placement_id: 1, draft }
+    }
+
+    #[test]
+    fn warnings_of_one_kind_merge_into_one_message_with_runs_of_periods() {
+        let low = |a: &str, b: &str| Warning::LowAttendance {
+            first: Period::parse(a).unwrap(),
+            second: Period::parse(b).unwrap(),
+            norm_bp: 8000,
+        };
+        let third = |attempt, day| Warning::ThirdAttempt { part: ExamPart::Reading, date: day, attempt };
+        let warnings = [
+            low("2023-01", "2023-02"),
+            low("2023-02", "2023-03"),
+            low("2023-03", "2023-04"),
+            low("2023-06", "2023-07"),
+            third(3, date!(2023 - 05 - 01)),
+            third(4, date!(2023 - 09 - 01)),
+        ];
+        let m = merged_messages(&warnings);
+        assert_eq!(m.len(), 2, "{m:?}");
+        let [jan, apr, jun, jul] =
+            ["2023-01", "2023-04", "2023-06", "2023-07"].map(|p| Period::parse(p).unwrap().label());
+        assert_eq!(
+            m[0],
+            format!("Aanwezigheid onder de norm van 80% in twee of meer perioden na elkaar: {jan} tot en met {apr}; {jun} tot en met {jul}.")
+        );
+        assert_eq!(
+            m[1],
+            "Examenpogingen na de eerste twee per onderdeel, die de gemeente niet betaalt (niet gefinancierd): 3e poging lezen op 01-05-2023; 4e poging lezen op 01-09-2023."
+        );
+        let late =
+            Warning::LateStart { pip_date: date!(2023 - 01 - 01), deadline: date!(2023 - 04 - 01), started: None };
+        assert_eq!(merged_messages(std::slice::from_ref(&late)), [late.message()]);
     }
 
     #[test]

@@ -50,7 +50,7 @@ async fn add_decision(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> AppResult<Response> {
-    let provider = store::providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    store::providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     match store::certifications::insert_checked(&state.db, id, user.actor(), |existing| {
         validate_decision(&form, existing)
     })
@@ -58,8 +58,7 @@ async fn add_decision(
     {
         Ok(_) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response()),
         Err(errors) => {
-            let existing = store::certifications::for_provider(&state.db, id).await?;
-            let page = providers::detail_page(&chrome, &provider, &existing, &form, &errors);
+            let page = providers::detail_page(&state, &chrome, id, &form, &errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }

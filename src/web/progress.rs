@@ -20,8 +20,8 @@ use crate::domain::contract::Share;
 use crate::domain::dates;
 use crate::domain::invoice_check::Rates;
 use crate::domain::progress::{
-    actual_start, attendance_pct, below_norm, numbered_attempts, start_deadline, validate_report, warnings,
-    AbsenceReason, Hours, ReportForm,
+    actual_start, attendance_pct, below_norm, merged_messages, numbered_attempts, start_deadline, validate_report,
+    warnings, AbsenceReason, Hours, ReportForm,
 };
 use crate::domain::route_change::{paused, route_on, stopped, validate_change, ChangeForm};
 use crate::domain::validation::FieldErrors;
@@ -137,7 +137,7 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
                 p { "Geen signalen." }
             } @else {
                 ul.warnings {
-                    @for w in &warns { li { strong { "Let op: " } (w.message()) } }
+                    @for message in merged_messages(&warns) { li { strong { "Let op: " } (message) } }
                 }
             }
             h2 { "Voortgang per periode" }

@@ -8,11 +8,11 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{checkbox, error_summary, Field};
-use super::views::{Chrome, Confirmation, Confirmed};
+use super::views::{mark_status, Chrome, Confirmation, Confirmed};
 use super::{marks, AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::certification::DecisionForm;
+use crate::domain::certification::{DecisionForm, MarkStatus};
 use crate::domain::provider::ProviderForm;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -46,6 +46,8 @@ const LABELS: &[(&str, &str)] = &[
 struct ListQuery {
     q: String,
     status: String,
+    /// `geldig`, `aandacht` (no valid mark, suspended or lapsing soon) or empty for every provider.
+    keurmerk: String,
 }
 
 async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query<ListQuery>) -> AppResult<Markup> {
@@ -54,7 +56,27 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
         "alle" => Filter::All,
         _ => Filter::Active,
     };
-    let rows = providers::list(&state.db, &query.q, filter).await?;
+    let today = crate::domain::dates::today();
+    let decisions = certifications::all_by_provider(&state.db).await?;
+    let none = Vec::new();
+    let rows: Vec<(Provider, MarkStatus)> = providers::list(&state.db, &query.q, filter)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let mark = MarkStatus::of(decisions.get(&p.id).unwrap_or(&none), today);
+            (p, mark)
+        })
+        .filter(|(_, m)| match query.keurmerk.as_str() {
+            "geldig" => m.is_valid(),
+            "aandacht" => m.needs_attention(),
+            _ => true,
+        })
+        .collect();
+    let mark_options = [
+        ("", "Alle"),
+        ("geldig", "Geldig"),
+        ("aandacht", "Aandacht nodig (geen geldig keurmerk, geschorst of verloopt binnenkort)"),
+    ];
     let status_options = [("actief", "Actief"), ("gearchiveerd", "Gearchiveerd"), ("alle", "Alle")];
     let current_status = if query.status.is_empty() { "actief" } else { query.status.as_str() };
     Ok(chrome.page(
@@ -77,21 +99,30 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
                         }
                     }
                 }
+                div.field {
+                    label for="keurmerk" { "Keurmerk" }
+                    select id="keurmerk" name="keurmerk" {
+                        @for (v, l) in mark_options {
+                            option value=(v) selected[v == query.keurmerk] { (l) }
+                        }
+                    }
+                }
                 button type="submit" { "Zoeken" }
             }
             table {
                 caption { (crate::domain::words::count(rows.len(), "taalaanbieder", "taalaanbieders")) }
-                thead { tr { th scope="col" { "Naam" } th scope="col" { "KvK-nummer" } th scope="col" { "Contactpersoon" } th scope="col" { "Status" } } }
+                thead { tr { th scope="col" { "Naam" } th scope="col" { "KvK-nummer" } th scope="col" { "Contactpersoon" } th scope="col" { "Blik op Werk-keurmerk" } th scope="col" { "Status" } } }
                 tbody {
-                    @for p in &rows {
+                    @for (p, mark) in &rows {
                         tr {
                             th scope="row" { a href={"/aanbieders/" (p.id)} { (p.name) } }
                             td { (p.kvk) }
                             td { (p.contact_person) }
+                            td { (mark_status(mark)) }
                             td { @if p.active { "Actief" } @else { "Gearchiveerd" } }
                         }
                     }
-                    @if rows.is_empty() { tr { td colspan="4" { "Geen taalaanbieders gevonden." } } }
+                    @if rows.is_empty() { tr { td colspan="5" { "Geen taalaanbieders gevonden." } } }
                 }
             }
         },
@@ -210,19 +241,47 @@ async fn restore(user: CurrentUser, State(state): State<AppState>, Path(id): Pat
 }
 
 async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    let p = providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let decisions = certifications::for_provider(&state.db, id).await?;
-    Ok(detail_page(&chrome, &p, &decisions, &DecisionForm::default(), &FieldErrors::new()))
+    detail_page(&state, &chrome, id, &DecisionForm::default(), &FieldErrors::new()).await
+}
+
+/// The provider's contracts and their placements, for its page.
+struct ProviderWork {
+    contracts: Vec<crate::store::contracts::Contract>,
+    placements: Vec<crate::store::placements::Placement>,
 }
 
 /// The provider page; also shown again (with errors) when a mark decision is refused.
-pub fn detail_page(
+pub async fn detail_page(
+    state: &AppState,
+    chrome: &Chrome,
+    id: i64,
+    decision_form: &DecisionForm,
+    errors: &FieldErrors,
+) -> AppResult<Markup> {
+    let p = providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let decisions = certifications::for_provider(&state.db, id).await?;
+    let contracts: Vec<_> =
+        crate::store::contracts::list(&state.db).await?.into_iter().filter(|c| c.provider_id == id).collect();
+    let mut placements = Vec::new();
+    for c in &contracts {
+        placements.extend(crate::store::placements::list(&state.db, Some(c.id)).await?);
+    }
+    let work = ProviderWork { contracts, placements };
+    Ok(detail_view(chrome, &p, &decisions, &work, decision_form, errors))
+}
+
+fn detail_view(
     chrome: &Chrome,
     p: &Provider,
     decisions: &[crate::domain::certification::Decision],
+    work: &ProviderWork,
     decision_form: &DecisionForm,
     errors: &FieldErrors,
 ) -> Markup {
+    let participants = chrome.may(Permission::ParticipantData);
+    let running = |contract: i64| {
+        work.placements.iter().filter(|x| x.contract_id == contract && x.schedule.status.running()).count()
+    };
     chrome.page(
         &p.name,
         html! {
@@ -253,6 +312,26 @@ pub fn detail_page(
                 }
             }
             p { a href={"/historie/provider/" (p.id)} { "Geschiedenis van deze aanbieder" } " · " a href={"/kwaliteit/aanbieders/" (p.id)} { "Kwaliteitsrapport" } }
+            h2 #contracten { "Contracten" }
+            table {
+                caption { (crate::domain::words::count(work.contracts.len(), "contract", "contracten")) " met deze aanbieder" }
+                thead { tr { th scope="col" { "Contract" } th scope="col" { "Omschrijving" } th scope="col" { "Looptijd" } th.num scope="col" { "Plaatsingen" } th.num scope="col" { "Lopend" } } }
+                tbody {
+                    @for c in &work.contracts {
+                        tr {
+                            th scope="row" { a href={"/contracten/" (c.id)} { (c.reference) } }
+                            td { (c.title) }
+                            td { (crate::domain::dates::display(c.terms.period.start_date)) " – " (crate::domain::dates::display(c.terms.period.current_end())) }
+                            td.num { (work.placements.iter().filter(|x| x.contract_id == c.id).count()) }
+                            td.num { (running(c.id)) }
+                        }
+                    }
+                    @if work.contracts.is_empty() { tr { td colspan="5" { "Geen contracten." } } }
+                }
+            }
+            @if participants && !work.placements.is_empty() {
+                p { a href={"/plaatsingen?aanbieder=" (p.id)} { "Alle " (crate::domain::words::count(work.placements.len(), "plaatsing", "plaatsingen")) " bij deze aanbieder" } }
+            }
             (marks::history_section(chrome, p.id, decisions, decision_form, errors))
         },
     )

@@ -118,3 +118,37 @@ async fn the_placements_list_is_paged_filtered_and_shows_the_provider() {
     let (_, none) = app.get_html("/plaatsingen?klantnummer=bestaat-niet").await;
     assert!(none.contains("Geen plaatsingen met dit filter."), "{none}");
 }
+
+#[tokio::test]
+async fn the_providers_list_shows_and_filters_the_mark_and_a_provider_page_lists_its_contracts_and_placements() {
+    let app = demo_app().await;
+    app.login_as(Role::ContractManager).await;
+    let (_, list) = app.get_html("/aanbieders").await;
+    assert!(list.contains("<th scope=\"col\">Blik op Werk-keurmerk</th>"), "{list}");
+    let providers =
+        |page: &str| page.split("<caption>").nth(1).unwrap().split(' ').next().unwrap().parse::<usize>().unwrap();
+    let all = providers(&list);
+    let valid = providers(&app.get_html("/aanbieders?keurmerk=geldig").await.1);
+    let (_, attention) = app.get_html("/aanbieders?keurmerk=aandacht").await;
+    assert!(valid < all && providers(&attention) > 0, "the demo has providers with and without a valid mark");
+    // The start page's marks card counts the same providers as the list's "aandacht" filter.
+    let (_, home) = app.get_html("/").await;
+    assert_eq!(card(&home, "/keurmerken").0, providers(&attention), "{attention}");
+
+    // A provider's page: its contracts, and a link to its placements that holds as many as it says.
+    let id: i64 =
+        sqlx::query_scalar("SELECT provider_id FROM contract ORDER BY id LIMIT 1").fetch_one(&app.db).await.unwrap();
+    let (_, page) = app.get_html(&format!("/aanbieders/{id}")).await;
+    assert!(page.contains("<h2 id=\"contracten\">Contracten</h2>"), "{page}");
+    let reference: String =
+        sqlx::query_scalar("SELECT reference FROM contract WHERE provider_id = ? ORDER BY id LIMIT 1")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(page.contains(&format!(">{reference}</a></th>")), "{page}");
+    let link = format!("<a href=\"/plaatsingen?aanbieder={id}\">Alle ");
+    let n: usize =
+        page.split(&link).nth(1).expect("a link to the placements").split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(listed(&app.get_html(&format!("/plaatsingen?aanbieder={id}")).await.1), n);
+}
