@@ -325,3 +325,79 @@ pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
     std::io::Write::write_all(&mut book.create_stream("/Workbook").unwrap(), &globals).unwrap();
     book.flush().unwrap();
 }
+
+/// One entry of a zip written by hand: its name, method (0 stored, 8 deflate), CRC-32 and size of the content,
+/// and the bytes as stored.
+pub struct RawEntry {
+    pub name: String,
+    pub method: u16,
+    pub crc: u32,
+    pub size: u32,
+    pub data: Vec<u8>,
+}
+
+impl RawEntry {
+    pub fn stored(name: &str, data: Vec<u8>) -> RawEntry {
+        let mut crc = flate2::Crc::new();
+        crc.update(&data);
+        RawEntry { name: name.to_string(), method: 0, crc: crc.sum(), size: data.len() as u32, data }
+    }
+}
+
+/// A zip written byte by byte, as the zip crate would not: duplicate names, entries compressed elsewhere.
+pub fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for e in entries {
+        let offset = out.len() as u32;
+        let header = |sig: u32, central: bool| {
+            let mut h = sig.to_le_bytes().to_vec();
+            if central {
+                h.extend(20u16.to_le_bytes());
+            }
+            h.extend(20u16.to_le_bytes());
+            h.extend(0u16.to_le_bytes());
+            h.extend(e.method.to_le_bytes());
+            h.extend([0u8; 4]);
+            h.extend(e.crc.to_le_bytes());
+            h.extend((e.data.len() as u32).to_le_bytes());
+            h.extend(e.size.to_le_bytes());
+            h.extend((e.name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes());
+            if central {
+                // Comment length, disk, internal and external attributes; then where the local header is.
+                h.extend([0u8; 10]);
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(e.name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend_from_slice(&e.data);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let start = out.len() as u32;
+    let central_len = central.len() as u32;
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend(central_len.to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// The entries of a zip, unpacked, in order.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (f.name().unwrap().to_string(), data)
+        })
+        .collect()
+}
