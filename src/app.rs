@@ -30,12 +30,13 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let mut app = routes
         .fallback(|| async { crate::error::AppError::NotFound })
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(csrf::CookieSigner::new(&state.config), csrf::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_user))
         .with_state(state.clone())
         .layer(sessions)
+        .layer(axum::middleware::from_fn(session::busy_as_unavailable))
         .layer(axum::middleware::from_fn(middleware::render_errors))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.config.secure_cookies, middleware::security_headers))
         .layer(DefaultBodyLimit::max(state.config.upload_limit));
     if state.config.demo {
         app = app.layer(Extension(DemoMode));

@@ -30,6 +30,11 @@ pub struct Config {
     pub backup_dir: PathBuf,
     /// Participant-level data is anonymised this many years after the participant's last placement ended.
     pub retention_years: u32,
+    /// The first login delay once a username or an address has had too many recent failures; each further
+    /// failure doubles it, up to `login_delay_max` (see `web::account::login_delay`). Not a setting: tests
+    /// shorten it.
+    pub login_delay_step: std::time::Duration,
+    pub login_delay_max: std::time::Duration,
     /// What reading one file may hold in memory (calamine's shared strings, styles and grids, one CSV row), in
     /// bytes; a file that would need more is refused before it is read.
     pub read_budget: u64,
@@ -70,6 +75,8 @@ impl Config {
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             retention_years: Self::DEFAULT_RETENTION_YEARS,
+            login_delay_step: std::time::Duration::from_secs(1),
+            login_delay_max: std::time::Duration::from_secs(10),
             read_budget: Self::DEFAULT_READ_BUDGET,
             imports_at_once: Self::DEFAULT_IMPORTS_AT_ONCE,
             imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,

@@ -176,6 +176,10 @@ enum TemplatesAction {
         name: String,
         #[arg(long)]
         out: PathBuf,
+        /// Fill the example with rows that import as they are (they refer to each other: import the providers,
+        /// marks, contracts and tariffs before the placements, progress and results).
+        #[arg(long)]
+        filled: bool,
     },
 }
 
@@ -307,8 +311,8 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             Ok(import_cli::import(&db_path, args).await)
         }
         Command::Templates { action: TemplatesAction::List } => Ok(import_cli::list_templates()),
-        Command::Templates { action: TemplatesAction::Example { name, out } } => {
-            Ok(import_cli::write_example(&name, &out))
+        Command::Templates { action: TemplatesAction::Example { name, out, filled } } => {
+            Ok(import_cli::write_example(&name, &out, filled))
         }
         Command::Report { report: ReportCommand::Reconciliation { year, stream, format, out } } => {
             reconciliation_report(&db_path, year, stream.as_deref(), format, out.as_deref()).await

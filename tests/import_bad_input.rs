@@ -179,17 +179,48 @@ fn zip_bomb_with_a_huge_declared_size_is_not_unpacked() {
     refused(&ctx, &file, "standaard-grootboek", 2, "zip-bom");
 }
 
+/// Imports `file` (which must be accepted) and returns the run.
+fn accepted(ctx: &Ctx, file: &Path, template: &str) -> Run {
+    let r = ctx.import(file, template, &[]);
+    assert_eq!(r.code, 0, "exit code for {}: {}", file.display(), r.json);
+    assert!(r.json["batch"].is_i64(), "a batch was written: {}", r.json);
+    assert!(r.messages().is_empty(), "no errors: {:#?}", r.messages());
+    r
+}
+
 #[test]
-fn a_stray_cell_at_xfd1048576_is_one_bad_row_not_a_dense_range() {
+fn a_stray_cell_at_xfd1048576_is_a_skipped_blank_row_not_a_dense_range() {
     let ctx = Ctx::new();
     let file = standard_with(&ctx, "ver.xlsx", |ws| {
         headers(ws, 0);
         good_row(ws, 1, 1, 10.0);
         ws.write_string(1_048_575, 16_383, "verdwaald").unwrap();
     });
-    let r = refused(&ctx, &file, "standaard-grootboek", 1, "Boekdatum: is leeg");
-    assert_eq!(r.first_error()["row"], 1_048_576);
-    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected")), (2, 1, 1));
+    let r = accepted(&ctx, &file, "standaard-grootboek");
+    assert_bounded_memory(&r, &file);
+    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected"), r.n("rows_skipped")), (1, 1, 0, 1));
+    assert_eq!(r.total(), "10.00");
+}
+
+#[test]
+fn notes_in_column_z_import_the_real_rows_and_skip_a_row_with_only_a_note() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "notities.xlsx", |ws| {
+        headers(ws, 0);
+        ws.write_string(0, 25, "Notities").unwrap();
+        good_row(ws, 1, 1, 100.25);
+        ws.write_string(1, 25, "nagekeken").unwrap();
+        good_row(ws, 2, 2, -40.10);
+        // Row 4: a note and nothing in the template's columns.
+        ws.write_string(3, 25, "controle door team Financien, 12-03").unwrap();
+        good_row(ws, 4, 3, 0.05);
+    });
+    let r = accepted(&ctx, &file, "standaard-grootboek");
+    // 100.25 - 40.10 + 0.05 = 60.20
+    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected"), r.n("rows_skipped")), (3, 3, 0, 1));
+    assert_eq!(r.total(), "60.20");
+    let (lines, cents, ..) = ctx.snapshot();
+    assert_eq!((lines, cents), (3, 6020), "three ledger lines stored, € 60,20");
 }
 
 #[test]
@@ -228,6 +259,23 @@ fn header_only() {
     let ctx = Ctx::new();
     let file = standard_with(&ctx, "kop.xlsx", |ws| headers(ws, 0));
     refused(&ctx, &file, "standaard-grootboek", 1, "onder de kopregel (rij 1) staan geen gegevensregels");
+}
+
+#[test]
+fn zero_data_rows_only_a_note_outside_the_template_columns() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "alleen-notitie.xlsx", |ws| {
+        headers(ws, 0);
+        ws.write_string(1, 25, "nog aanvullen").unwrap();
+    });
+    let r = refused(
+        &ctx,
+        &file,
+        "standaard-grootboek",
+        1,
+        "onder de kopregel (rij 1) staan geen gegevensregels (alleen regels zonder waarden in de kolommen van het sjabloon)",
+    );
+    assert_eq!((r.n("rows_read"), r.n("rows_skipped")), (0, 1));
 }
 
 #[test]

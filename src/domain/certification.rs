@@ -170,6 +170,76 @@ pub fn days_left(until: Date, today: Date) -> i64 {
     (until - today).whole_days()
 }
 
+/// How a mark status should strike the reader (the words say it too: never colour alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Ok,
+    Warn,
+    Bad,
+}
+
+/// A provider's mark today, with the one set of words every screen (provider page, /kwaliteit, /keurmerken,
+/// the quality report) uses for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MarkStatus {
+    pub standing: Standing,
+    /// Days until a valid mark or a suspension ends, when an end is known.
+    pub days: Option<i64>,
+}
+
+impl MarkStatus {
+    pub fn of(decisions: &[Decision], today: Date) -> MarkStatus {
+        let standing = standing(decisions, today);
+        let days = match &standing {
+            Standing::Valid { until, .. } | Standing::Suspended { until } => until.map(|u| days_left(u, today)),
+            Standing::NotValid { .. } => None,
+        };
+        MarkStatus { standing, days }
+    }
+
+    /// A valid mark that ends within [`LAPSE_WARNING_DAYS`].
+    pub fn lapsing(&self) -> bool {
+        matches!(self.standing, Standing::Valid { .. }) && self.days.is_some_and(|d| d <= LAPSE_WARNING_DAYS)
+    }
+
+    pub fn is_valid(&self) -> bool {
+        matches!(self.standing, Standing::Valid { .. })
+    }
+
+    /// No valid mark, suspended, or lapsing soon.
+    pub fn needs_attention(&self) -> bool {
+        !self.is_valid() || self.lapsing()
+    }
+
+    pub fn tone(&self) -> Tone {
+        match self.standing {
+            Standing::Valid { .. } if self.lapsing() => Tone::Warn,
+            Standing::Valid { .. } => Tone::Ok,
+            _ => Tone::Bad,
+        }
+    }
+
+    /// The status in words, e.g. "Verloopt binnenkort: geldig tot en met 20-01-2027 (nog 45 dagen)".
+    pub fn words(&self) -> String {
+        let left = |d: i64| super::words::count(d, "dag", "dagen");
+        match &self.standing {
+            Standing::Valid { until: None, .. } => "Geldig voor onbepaalde tijd".into(),
+            Standing::Valid { until: Some(u), .. } if self.lapsing() => format!(
+                "Verloopt binnenkort: geldig tot en met {} (nog {})",
+                dates::display(*u),
+                left(self.days.unwrap_or_default())
+            ),
+            Standing::Valid { until: Some(u), .. } => format!("Geldig tot en met {}", dates::display(*u)),
+            Standing::Suspended { until: Some(u) } => format!("Geschorst tot en met {}", dates::display(*u)),
+            Standing::Suspended { until: None } => "Geschorst, einde onbekend".into(),
+            Standing::NotValid { last: Some(s) } => {
+                format!("Geen geldig keurmerk (laatste besluit: {})", s.label().to_lowercase())
+            }
+            Standing::NotValid { last: None } => "Geen geldig keurmerk (nog geen besluit)".into(),
+        }
+    }
+}
+
 /// What a user typed into the decision form.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -332,6 +402,39 @@ mod tests {
             suspended_until: Some(until),
             ..decision(id, CertificationStatus::Suspended, decided, from, None)
         }
+    }
+
+    #[test]
+    fn the_mark_status_has_one_set_of_words_and_warns_90_days_ahead() {
+        let today = date!(2026 - 12 - 06);
+        let words = |d: &[Decision]| {
+            let m = MarkStatus::of(d, today);
+            (m.words(), m.tone(), m.needs_attention())
+        };
+        // Ends 20-01-2027: 45 days left, within the 90-day warning.
+        let soon = [fixed(1, date!(2025 - 01 - 21), date!(2027 - 01 - 20))];
+        assert_eq!(
+            words(&soon),
+            ("Verloopt binnenkort: geldig tot en met 20-01-2027 (nog 45 dagen)".to_string(), Tone::Warn, true)
+        );
+        // 91 days left is not "soon"; 1 day left is "1 dag".
+        let later = [fixed(1, date!(2025 - 01 - 01), date!(2027 - 03 - 07))];
+        assert_eq!(words(&later), ("Geldig tot en met 07-03-2027".to_string(), Tone::Ok, false));
+        let tomorrow = [fixed(1, date!(2025 - 01 - 01), date!(2026 - 12 - 07))];
+        assert_eq!(words(&tomorrow).0, "Verloopt binnenkort: geldig tot en met 07-12-2026 (nog 1 dag)");
+        let indefinite =
+            [decision(1, CertificationStatus::Indefinite, date!(2022 - 01 - 01), date!(2022 - 01 - 01), None)];
+        assert_eq!(words(&indefinite), ("Geldig voor onbepaalde tijd".to_string(), Tone::Ok, false));
+        let mut suspended = indefinite.to_vec();
+        suspended.push(suspension(2, date!(2026 - 11 - 01), date!(2026 - 11 - 01), date!(2027 - 02 - 28)));
+        assert_eq!(words(&suspended), ("Geschorst tot en met 28-02-2027".to_string(), Tone::Bad, true));
+        let mut withdrawn = indefinite.to_vec();
+        withdrawn.push(decision(3, CertificationStatus::Withdrawn, date!(2026 - 06 - 01), date!(2026 - 06 - 01), None));
+        assert_eq!(
+            words(&withdrawn),
+            ("Geen geldig keurmerk (laatste besluit: ingetrokken)".to_string(), Tone::Bad, true)
+        );
+        assert_eq!(words(&[]).0, "Geen geldig keurmerk (nog geen besluit)");
     }
 
     #[test]

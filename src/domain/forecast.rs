@@ -428,6 +428,20 @@ pub struct Forecast {
     pub amounts: BTreeMap<(i32, i32, InflowGroup, Route), Money>,
     /// Routes with inflow but no tariff or milestones in any contract (not priced).
     pub unpriced: Vec<Route>,
+    /// Per inflow year: the scenario's inflow, how many are placed already, and how many the forecast counts.
+    pub counted: Vec<InflowCounted>,
+}
+
+/// How much of a year's inflow the forecast counts: what is placed already is a commitment, not a forecast.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct InflowCounted {
+    pub year: i32,
+    /// The scenario's inflow for the variant, both groups together.
+    pub inflow: i64,
+    /// Placements (Wet inburgering 2021) with a start date in the year.
+    pub placed: i64,
+    /// inflow - placed, never below zero.
+    pub counted: i64,
 }
 
 impl Forecast {
@@ -453,19 +467,34 @@ impl Forecast {
 }
 
 /// The forecast of a scenario for inflow years from `from_year` on (earlier inflow is already placed and
-/// counts as commitments). Per line and route: participants = inflow x route share (fractions kept exact);
-/// each milestone pays its part of the tariff (split as for a placement) for every participant, except that
-/// milestones after the start are paid only for those who do not drop out. Each (line, route, milestone)
-/// amount is rounded to the cent.
+/// counts as commitments). Within those years, too, whoever is placed already counts as a commitment: the
+/// forecast counts only the inflow not yet placed, inflow - `placed` of the year (never below zero), every line of
+/// the year reduced in the same proportion. Per line and route: participants = inflow x route share (fractions
+/// kept exact); each milestone pays its part of the tariff (split as for a placement) for every participant,
+/// except that milestones after the start are paid only for those who do not drop out. Each (line, route,
+/// milestone) amount is rounded to the cent.
 pub fn forecast(
     scenario: &Scenario,
     pricing: &BTreeMap<Route, RoutePricing>,
     variant: Variant,
     from_year: i32,
+    placed: &BTreeMap<i32, i64>,
 ) -> Forecast {
     let mut out = Forecast::default();
+    let mut per_year: BTreeMap<i32, i64> = BTreeMap::new();
     for line in scenario.lines.iter().filter(|l| l.year >= from_year) {
-        let inflow = Decimal::from(line.inflow(variant));
+        *per_year.entry(line.year).or_default() += line.inflow(variant);
+    }
+    let mut share_counted: BTreeMap<i32, Decimal> = BTreeMap::new();
+    for (&year, &inflow) in &per_year {
+        let already = placed.get(&year).copied().unwrap_or_default();
+        let counted = (inflow - already).max(0);
+        out.counted.push(InflowCounted { year, inflow, placed: already, counted });
+        let share = if inflow == 0 { Decimal::ZERO } else { Decimal::from(counted) / Decimal::from(inflow) };
+        share_counted.insert(year, share);
+    }
+    for line in scenario.lines.iter().filter(|l| l.year >= from_year) {
+        let inflow = Decimal::from(line.inflow(variant)) * share_counted[&line.year];
         let staying = Decimal::ONE - Decimal::new(line.dropout, 4);
         for route in FORECAST_ROUTES {
             let share = line.share(route);
@@ -575,7 +604,8 @@ mod tests {
             ),
             (Route::Z, RoutePricing { known_tariffs: BTreeMap::from([(2026, m(800_000))]), milestones: milestones() }),
         ]);
-        let f = forecast(&scenario(vec![line(2026, 10, 6000, 4000, 0, 2000)]), &pricing, Variant::Expected, 2026);
+        let f =
+            forecast(&scenario(vec![line(2026, 10, 6000, 4000, 0, 2000)]), &pricing, Variant::Expected, 2026, &none());
         assert_eq!(
             f.by_payment_year(),
             BTreeMap::from([
@@ -601,7 +631,7 @@ mod tests {
         )]);
         let mut l = line(2027, 7, 3333, 3334, 3333, 1500);
         l.group = InflowGroup::Family;
-        let f = forecast(&scenario(vec![l]), &pricing, Variant::Expected, 2026);
+        let f = forecast(&scenario(vec![l]), &pricing, Variant::Expected, 2026, &none());
         assert_eq!(f.amounts[&(2027, 2027, InflowGroup::Family, Route::B1)], m(961_237));
         assert_eq!(f.amounts[&(2028, 2027, InflowGroup::Family, Route::B1)], m(612_789));
         assert_eq!(f.amounts[&(2030, 2027, InflowGroup::Family, Route::B1)], m(612_789));
@@ -619,10 +649,42 @@ mod tests {
         )]);
         let s = scenario(vec![line(2025, 10, 10_000, 0, 0, 0), line(2026, 10, 10_000, 0, 0, 0)]);
         // 2026: 1,000.00 x 1.03 = 1,030.00 per participant.
-        assert_eq!(forecast(&s, &pricing, Variant::Expected, 2026).total(), m(1_030_000));
-        assert_eq!(forecast(&s, &pricing, Variant::Low, 2026).total(), m(515_000));
-        assert_eq!(forecast(&s, &pricing, Variant::High, 2026).total(), m(2_060_000));
-        assert_eq!(forecast(&s, &pricing, Variant::Expected, 2025).total(), m(1_000_000 + 1_030_000));
+        assert_eq!(forecast(&s, &pricing, Variant::Expected, 2026, &none()).total(), m(1_030_000));
+        assert_eq!(forecast(&s, &pricing, Variant::Low, 2026, &none()).total(), m(515_000));
+        assert_eq!(forecast(&s, &pricing, Variant::High, 2026, &none()).total(), m(2_060_000));
+        assert_eq!(forecast(&s, &pricing, Variant::Expected, 2025, &none()).total(), m(1_000_000 + 1_030_000));
+    }
+
+    #[test]
+    fn inflow_already_placed_counts_as_a_commitment_not_again_as_a_forecast() {
+        let pricing = BTreeMap::from([(
+            Route::B1,
+            RoutePricing {
+                known_tariffs: BTreeMap::from([(2026, m(100_000))]),
+                milestones: vec![Milestone { name: "Start".into(), share: Share::WHOLE, due: Due::AtStart }],
+            },
+        )]);
+        // 2026: asylum 10 and family 6 expected (16), 4 placed already: 12 counted, each line x 12/16 = 0.75:
+        // asylum 7.5 x 1,000.00 = 7,500.00, family 4.5 x 1,000.00 = 4,500.00. 2027: 8 expected, 9 placed: none.
+        let mut family = line(2026, 6, 10_000, 0, 0, 0);
+        family.group = InflowGroup::Family;
+        let s = scenario(vec![line(2026, 10, 10_000, 0, 0, 0), family, line(2027, 8, 10_000, 0, 0, 0)]);
+        let placed = BTreeMap::from([(2025, 50), (2026, 4), (2027, 9)]);
+        let f = forecast(&s, &pricing, Variant::Expected, 2026, &placed);
+        assert_eq!(f.amounts[&(2026, 2026, InflowGroup::Asylum, Route::B1)], m(750_000));
+        assert_eq!(f.amounts[&(2026, 2026, InflowGroup::Family, Route::B1)], m(450_000));
+        assert_eq!(f.total(), m(1_200_000));
+        assert_eq!(
+            f.counted,
+            [
+                InflowCounted { year: 2026, inflow: 16, placed: 4, counted: 12 },
+                InflowCounted { year: 2027, inflow: 8, placed: 9, counted: 0 }
+            ]
+        );
+    }
+
+    fn none() -> BTreeMap<i32, i64> {
+        BTreeMap::new()
     }
 
     fn form(inflow: &str) -> ScenarioForm {

@@ -18,3 +18,4 @@ pub mod route;
 pub mod route_change;
 pub mod scorecard;
 pub mod validation;
+pub mod words;

@@ -16,6 +16,9 @@ use super::route::Route;
 pub struct ScoreInput<'a> {
     pub provider_id: i64,
     pub route: Route,
+    /// The placement's planned start and the last day it runs (completion, dropout, else the planned end).
+    pub start_date: Date,
+    pub end_date: Date,
     pub pip_date: Option<Date>,
     pub dropped_out_on: Option<Date>,
     pub change_dates: Vec<Date>,
@@ -37,8 +40,12 @@ impl FirstAttempts {
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ScoreLine {
-    /// Placements whose lessons started in the period.
+    /// Placements whose lessons started in the period (by the reports: only meaningful with `reporting` > 0).
     pub starts: u32,
+    /// Placements running in the period (up to today).
+    pub running: u32,
+    /// Of those, the ones with a progress report counted in the period.
+    pub reporting: u32,
     /// Of those, the ones with a PIP date: total days waited, for the average.
     pub waited_days: i64,
     pub waited_count: u32,
@@ -59,6 +66,12 @@ impl ScoreLine {
 
     pub fn attendance_pct(&self) -> Option<Decimal> {
         attendance_pct(self.offered, self.attended)
+    }
+
+    /// Starts, or None when no running placement has a report in the period: then a zero would say "nobody
+    /// started" where the truth is "nothing reported yet".
+    pub fn reported_starts(&self) -> Option<u32> {
+        (self.reporting > 0).then_some(self.starts)
     }
 }
 
@@ -99,6 +112,21 @@ impl Grain {
         }
     }
 
+    /// The periods that touch `from..=to`, in order.
+    pub fn periods(self, from: Date, to: Date) -> Vec<ScorePeriod> {
+        let mut out = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let p = self.period_of(day);
+            out.push(p);
+            match p.end().next_day() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        out
+    }
+
     /// The scorecard period a day falls in.
     pub fn period_of(self, day: Date) -> ScorePeriod {
         match self {
@@ -126,6 +154,13 @@ impl ScorePeriod {
         }
     }
 
+    pub fn end(self) -> Date {
+        match self {
+            ScorePeriod::Year(y) => Date::from_calendar_date(y, time::Month::December, 31).expect("31 December"),
+            ScorePeriod::Part(p) => p.end(),
+        }
+    }
+
     /// `2023`, `2023-K1` or `2023-03`, as in the export.
     pub fn code(self) -> String {
         match self {
@@ -150,11 +185,13 @@ pub type ScoreKey = (i64, Route, ScorePeriod);
 /// counts in the period of its own date: a start on its first lesson, hours on the first day of the reported
 /// period (so a quarterly report counts in full in the first month of its quarter on the monthly view; hours
 /// are not split over months the provider did not report), an exam on its date, a route change on its
-/// decision date and a dropout on its status date.
+/// decision date and a dropout on its status date. Every period in which a placement runs (up to `today`) counts
+/// it as running, and as reporting when one of its reports counts in that period.
 pub fn scorecard(
     inputs: &[ScoreInput],
     grain: Grain,
     years: std::ops::RangeInclusive<i32>,
+    today: Date,
 ) -> BTreeMap<ScoreKey, ScoreLine> {
     // A function, not a closure: a closure cannot hand out a borrow of the map it captured.
     fn line<'m>(
@@ -168,6 +205,13 @@ pub fn scorecard(
     let mut out: BTreeMap<ScoreKey, ScoreLine> = BTreeMap::new();
     for p in inputs {
         let at = (p, grain, &years);
+        let reported: Vec<ScorePeriod> = p.reports.iter().map(|r| grain.period_of(r.draft.period.start())).collect();
+        for period in grain.periods(p.start_date, p.end_date.min(today)) {
+            if let Some(l) = line(&mut out, at, period.end().min(today).max(p.start_date)) {
+                l.running += 1;
+                l.reporting += u32::from(reported.contains(&period));
+            }
+        }
         if let Some(start) = actual_start(p.reports) {
             if let Some(l) = line(&mut out, at, start) {
                 l.starts += 1;
@@ -214,6 +258,8 @@ mod tests {
     use crate::domain::progress::{ExamResult, Period, ReportDraft};
     use time::macros::date;
 
+    const TODAY: Date = date!(2026 - 12 - 06);
+
     fn report(period: &str, offered: i64, attended: i64, first: Option<Date>, exams: Vec<ExamResult>) -> Report {
         Report {
             id: 0,
@@ -246,6 +292,8 @@ mod tests {
             ScoreInput {
                 provider_id: 1,
                 route: Route::B1,
+                start_date: date!(2023 - 02 - 01),
+                end_date: date!(2024 - 12 - 31),
                 pip_date: Some(date!(2023 - 01 - 01)),
                 dropped_out_on: None,
                 change_dates: vec![date!(2024 - 02 - 01)],
@@ -254,15 +302,17 @@ mod tests {
             ScoreInput {
                 provider_id: 1,
                 route: Route::B1,
+                start_date: date!(2023 - 04 - 15),
+                end_date: date!(2023 - 06 - 30),
                 pip_date: Some(date!(2023 - 04 - 01)),
                 dropped_out_on: Some(date!(2023 - 06 - 30)),
                 change_dates: vec![],
                 reports: &b,
             },
         ];
-        let s = scorecard(&inputs, Grain::Year, 2022..=2024);
+        let s = scorecard(&inputs, Grain::Year, 2022..=2024, TODAY);
         let l = &s[&(1, Route::B1, ScorePeriod::Year(2023))];
-        assert_eq!(l.starts, 2);
+        assert_eq!((l.starts, l.running, l.reporting, l.reported_starts()), (2, 2, 2, Some(2)));
         // 41 days (01-01 -> 11-02) and 30 days (01-04 -> first attended period 01-05): 35.5 on average.
         assert_eq!(l.avg_wait_days(), Some(Decimal::new(355, 1)));
         assert_eq!((l.offered, l.attended), (Hours::whole(100), Hours::whole(89)));
@@ -272,7 +322,7 @@ mod tests {
         let l24 = &s[&(1, Route::B1, ScorePeriod::Year(2024))];
         // The second reading attempt in 2024 is not a first attempt.
         assert!(l24.first_attempts.is_empty());
-        assert_eq!((l24.route_changes, l24.starts), (1, 0));
+        assert_eq!((l24.route_changes, l24.starts, l24.running, l24.reporting), (1, 0, 1, 1));
         assert!(!s.contains_key(&(1, Route::B1, ScorePeriod::Year(2022))));
     }
 
@@ -310,13 +360,15 @@ mod tests {
         let inputs = [ScoreInput {
             provider_id: 7,
             route: Route::B1,
+            start_date: date!(2023 - 03 - 01),
+            end_date: date!(2023 - 12 - 31),
             pip_date: Some(date!(2023 - 01 - 01)),
             dropped_out_on: Some(date!(2023 - 12 - 31)),
             change_dates: vec![date!(2024 - 01 - 01)],
             reports: &a,
         }];
         let q = |n| (7, Route::B1, ScorePeriod::Part(Period::Quarter { year: 2023, quarter: n }));
-        let s = scorecard(&inputs, Grain::Quarter, 2023..=2023);
+        let s = scorecard(&inputs, Grain::Quarter, 2023..=2023, TODAY);
         assert_eq!(s.len(), 4, "{:?}", s.keys().collect::<Vec<_>>());
         assert_eq!((s[&q(1)].starts, s[&q(1)].avg_wait_days()), (1, Some(Decimal::from(89))));
         assert_eq!((s[&q(1)].offered, s[&q(1)].attended), (Hours::whole(10), Hours::whole(8)));
@@ -327,21 +379,53 @@ mod tests {
         assert!(!s[&q(3)].first_attempts.contains_key(&ExamPart::Reading));
         assert_eq!((s[&q(4)].offered, s[&q(4)].dropouts, s[&q(4)].route_changes), (Hours::whole(120), 1, 0));
 
-        let year = &scorecard(&inputs, Grain::Year, 2023..=2023)[&(7, Route::B1, ScorePeriod::Year(2023))];
+        let year = &scorecard(&inputs, Grain::Year, 2023..=2023, TODAY)[&(7, Route::B1, ScorePeriod::Year(2023))];
         let sum = s.values().fold(Hours::ZERO, |h, l| h + l.attended);
         assert_eq!((year.attended, sum), (Hours::whole(168), Hours::whole(168)));
         assert_eq!(year.route_changes, 0, "the change on 2024-01-01 is not in 2023");
 
         // Monthly: the quarterly report counts in full in October, nothing in November or December except the
-        // dropout on 31 December.
+        // dropout on 31 December; November runs without a report.
         let m = |n| (7, Route::B1, ScorePeriod::Part(Period::Month { year: 2023, month: n }));
-        let s = scorecard(&inputs, Grain::Month, 2023..=2024);
-        assert_eq!(s[&m(10)].offered, Hours::whole(120));
-        assert!(!s.contains_key(&m(11)));
+        let s = scorecard(&inputs, Grain::Month, 2023..=2024, TODAY);
+        assert_eq!((s[&m(10)].offered, s[&m(10)].reporting), (Hours::whole(120), 1));
+        assert_eq!((s[&m(11)].offered, s[&m(11)].running, s[&m(11)].reporting), (Hours::ZERO, 1, 0));
+        assert_eq!(s[&m(11)].reported_starts(), None);
+        assert!(!s.contains_key(&m(2)), "not running before its start");
         assert_eq!((s[&m(12)].offered, s[&m(12)].dropouts), (Hours::ZERO, 1));
         assert_eq!(s[&m(3)].starts, 1);
         assert_eq!(s[&m(6)].first_attempts[&ExamPart::Reading].taken, 1);
         let jan = (7, Route::B1, ScorePeriod::Part(Period::Month { year: 2024, month: 1 }));
         assert_eq!((s[&jan].route_changes, s[&jan].attended), (1, Hours::whole(40)));
+    }
+
+    #[test]
+    fn a_period_without_reports_has_no_starts_figure_only_its_coverage() {
+        let none: [Report; 0] = [];
+        let one = [report("2025-03", 40, 36, Some(date!(2025 - 03 - 03)), vec![])];
+        let input = |start, end, reports| ScoreInput {
+            provider_id: 3,
+            route: Route::Z,
+            start_date: start,
+            end_date: end,
+            pip_date: None,
+            dropped_out_on: None,
+            change_dates: vec![],
+            reports,
+        };
+        // Two placements start in 2025 and one runs into 2026; today is 06-12-2026, so nothing runs in 2027.
+        let inputs = [
+            input(date!(2025 - 02 - 01), date!(2026 - 01 - 31), &none[..]),
+            input(date!(2025 - 03 - 01), date!(2025 - 12 - 31), &one[..]),
+        ];
+        let s = scorecard(&inputs, Grain::Year, 2025..=2027, TODAY);
+        let y = |y| &s[&(3, Route::Z, ScorePeriod::Year(y))];
+        // 2025: reports for 1 of 2 running placements; that one started in March.
+        assert_eq!((y(2025).running, y(2025).reporting, y(2025).reported_starts()), (2, 1, Some(1)));
+        // 2026: one placement runs in January and nothing is reported: no starts figure, never a 0.
+        assert_eq!((y(2026).running, y(2026).reporting, y(2026).reported_starts()), (1, 0, None));
+        assert!(!s.contains_key(&(3, Route::Z, ScorePeriod::Year(2027))));
+        let later = [input(date!(2027 - 01 - 01), date!(2027 - 12 - 31), &none[..])];
+        assert!(scorecard(&later, Grain::Year, 2027..=2027, TODAY).is_empty(), "a future start runs nowhere yet");
     }
 }

@@ -5,7 +5,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::overview::{Figures, Overview, Row as OverviewRow};
 use super::reconciliation::YearReport;
-use crate::domain::forecast::percent_display;
+use super::safe_csv::{Cell as CsvCell, CsvWriter};
 use crate::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -30,9 +30,93 @@ pub fn write_money(ws: &mut Worksheet, row: u32, col: u16, m: Money, format: &Fo
     Ok(())
 }
 
-/// Columns of the reconciliation in CSV and xlsx.
+/// The header every export uses: bold on grey with a rule below, each column its width; a header on the first
+/// row is frozen so it stays in view.
+pub fn write_header<S: AsRef<str>>(ws: &mut Worksheet, row: u32, columns: &[(S, f64)]) -> Result<(), XlsxError> {
+    let head = header_format();
+    for (i, (title, width)) in columns.iter().enumerate() {
+        ws.write_string_with_format(row, i as u16, title.as_ref(), &head)?;
+        ws.set_column_width(i as u16, *width)?;
+    }
+    if row == 0 {
+        ws.set_freeze_panes(1, 0)?;
+    }
+    Ok(())
+}
+
+/// One cell of an export. Its type, set by the column it belongs to, decides how it is written: a code or a
+/// KvK number is text even when it is all digits, a count is a number.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Count(i64),
+    /// A measured value (a pass rate, a score) with one or two decimals.
+    Number(rust_decimal::Decimal),
+    /// Hundredths of a percent (basis points), written as a number in a percentage format.
+    Percent(i64),
+    Date(time::Date),
+    Empty,
+}
+
+impl Cell {
+    pub fn text(s: impl Into<String>) -> Cell {
+        Cell::Text(s.into())
+    }
+}
+
+pub fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Text(t) if t.is_empty() => {}
+        Cell::Text(t) => {
+            ws.write_string(row, col, t)?;
+        }
+        Cell::Count(n) => {
+            ws.write_number(row, col, *n as f64)?;
+        }
+        Cell::Number(d) => {
+            ws.write_number_with_format(
+                row,
+                col,
+                f64::try_from(*d).unwrap_or(0.0),
+                &Format::new().set_num_format("0.0#"),
+            )?;
+        }
+        Cell::Percent(bp) => {
+            ws.write_number_with_format(row, col, *bp as f64 / 10_000.0, &Format::new().set_num_format("0.0#%"))?;
+        }
+        Cell::Date(d) => {
+            let day = rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day())?;
+            ws.write_datetime_with_format(row, col, &day, &Format::new().set_num_format("dd-mm-yyyy"))?;
+        }
+        Cell::Empty => {}
+    }
+    Ok(())
+}
+
+/// A sheet of typed rows under [`write_header`].
+pub fn table_sheet<S: AsRef<str>>(
+    wb: &mut Workbook,
+    name: &str,
+    columns: &[(S, f64)],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+) -> Result<(), XlsxError> {
+    let ws = wb.add_worksheet();
+    ws.set_name(name)?;
+    write_header(ws, 0, columns)?;
+    for (ri, row) in rows.into_iter().enumerate() {
+        for (ci, cell) in row.iter().enumerate() {
+            write_cell(ws, ri as u32 + 1, ci as u16, cell)?;
+        }
+    }
+    Ok(())
+}
+
+/// Columns of the reconciliation in CSV (machine-readable names, kept stable for scripts).
 const COLUMNS: [&str; 8] =
     ["jaar", "bron", "naam", "begrotingspost", "beschikbaar of begroot", "realisatie", "verplichtingen", "resterend"];
+/// The same columns in the xlsx, for people.
+const RECONCILIATION_HEADERS: [&str; 8] =
+    ["Jaar", "Bron", "Naam", "Begrotingspost", "Beschikbaar of begroot", "Realisatie", "Verplichtingen", "Resterend"];
 
 /// One line of the exported reconciliation.
 struct Row {
@@ -87,45 +171,41 @@ pub fn reconciliation_json(r: &YearReport) -> String {
 }
 
 pub fn reconciliation_csv(r: &YearReport) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
-    let opt = |m: Option<Money>| m.map(|m| m.plain()).unwrap_or_default();
+    let mut w = CsvWriter::new();
+    w.header(COLUMNS)?;
     for x in rows(r) {
-        w.write_record([
-            r.year.to_string(),
-            x.code,
-            x.name,
-            x.budget_line,
-            opt(x.available),
-            x.actual.plain(),
-            opt(x.committed),
-            opt(x.remaining),
+        w.row([
+            CsvCell::from(r.year),
+            x.code.into(),
+            x.name.into(),
+            x.budget_line.into(),
+            x.available.into(),
+            x.actual.into(),
+            x.committed.into(),
+            x.remaining.into(),
         ])?;
     }
-    w.write_record([
-        r.year.to_string(),
-        String::new(),
+    w.row([
+        CsvCell::from(r.year),
+        CsvCell::Empty,
         "Geïmporteerd totaal".into(),
-        String::new(),
-        String::new(),
-        r.imported_total.plain(),
-        String::new(),
-        String::new(),
+        CsvCell::Empty,
+        CsvCell::Empty,
+        r.imported_total.into(),
+        CsvCell::Empty,
+        CsvCell::Empty,
     ])?;
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?);
-    Ok(out)
+    w.finish()
 }
 
 pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let (euro, head, bold_euro) = (euro_format(), header_format(), euro_format().set_bold());
+    let (euro, bold_euro) = (euro_format(), euro_format().set_bold());
     let ws = wb.add_worksheet();
     ws.set_name(format!("Aansluiting {}", r.year))?;
-    for (c, h) in COLUMNS.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, *h, &head)?;
-    }
-    ws.set_freeze_panes(1, 0)?;
+    let widths = [8.0, 10.0, 40.0, 30.0, 18.0, 18.0, 18.0, 18.0];
+    let columns: Vec<(&str, f64)> = RECONCILIATION_HEADERS.iter().copied().zip(widths).collect();
+    write_header(ws, 0, &columns)?;
     let mut row = 1;
     for x in rows(r) {
         ws.write_number(row, 0, r.year)?;
@@ -141,13 +221,6 @@ pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
     }
     ws.write_string_with_format(row, 2, "Geïmporteerd totaal", &Format::new().set_bold())?;
     write_money(ws, row, 5, r.imported_total, &bold_euro)?;
-    ws.set_column_width(0, 8)?;
-    ws.set_column_width(1, 10)?;
-    ws.set_column_width(2, 40)?;
-    ws.set_column_width(3, 30)?;
-    for c in 4..=7 {
-        ws.set_column_width(c, 18)?;
-    }
     wb.save_to_buffer()
 }
 
@@ -184,55 +257,55 @@ pub fn overview_json(o: &Overview) -> String {
 }
 
 pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = CsvWriter::new();
     let compared = o.snapshot.is_some();
     let mut header: Vec<&str> = OVERVIEW_COLUMNS.to_vec();
     if compared {
         header.extend(CHANGE_COLUMNS);
     }
-    w.write_record(&header)?;
-    let opt = |m: Option<Money>| m.map(|m| m.plain()).unwrap_or_default();
+    w.header(header)?;
     for (view, row, year, f) in overview_lines(o) {
         let mut record = vec![
-            view.to_string(),
-            row.key.clone(),
-            row.label.clone(),
-            year.map(|y| y.to_string()).unwrap_or_else(|| "totaal".into()),
-            opt(f.available),
-            f.actual.plain(),
-            f.committed.plain(),
-            f.forecast.plain(),
-            opt(f.remaining),
+            CsvCell::from(view),
+            (&row.key).into(),
+            (&row.label).into(),
+            year.map_or_else(|| "totaal".into(), CsvCell::from),
+            f.available.into(),
+            f.actual.into(),
+            f.committed.into(),
+            f.forecast.into(),
+            f.remaining.into(),
         ];
         if compared {
-            record.push(opt(f.change_spend));
-            record.push(opt(f.change_remaining));
+            record.push(f.change_spend.into());
+            record.push(f.change_remaining.into());
         }
-        w.write_record(&record)?;
+        w.row(record)?;
     }
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?);
-    Ok(out)
+    w.finish()
 }
+
+/// The overview's columns in the xlsx, for people (the change columns only when a snapshot is compared).
+const OVERVIEW_HEADERS: [&str; 7] =
+    ["Omschrijving", "Jaar", "Beschikbaar", "Realisatie", "Verplichtingen", "Prognose", "Resterend"];
+const CHANGE_HEADERS: [&str; 2] = ["Verschil uitgaven sinds snapshot", "Verschil resterend sinds snapshot"];
 
 /// One sheet per view (bold totals, frozen header, euro format) and the scenario's assumptions.
 pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let (euro, head, bold, bold_euro) =
-        (euro_format(), header_format(), Format::new().set_bold(), euro_format().set_bold());
+    let (euro, bold, bold_euro) = (euro_format(), Format::new().set_bold(), euro_format().set_bold());
     let compared = o.snapshot.is_some();
+    let years = format!("{}–{}", o.from, o.to);
     for v in &o.views {
         let ws = wb.add_worksheet();
         ws.set_name(v.view.sheet())?;
-        let mut header: Vec<&str> = vec!["omschrijving", "jaar"];
-        header.extend(&OVERVIEW_COLUMNS[4..]);
+        let mut header: Vec<(&str, f64)> = OVERVIEW_HEADERS.iter().map(|h| (*h, 18.0)).collect();
+        header[0].1 = 50.0;
+        header[1].1 = 11.0;
         if compared {
-            header.extend(CHANGE_COLUMNS);
+            header.extend(CHANGE_HEADERS.iter().map(|h| (*h, 18.0)));
         }
-        for (c, h) in header.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, *h, &head)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
+        write_header(ws, 0, &header)?;
         let mut row = 1u32;
         for r in v.rows.iter().chain(std::iter::once(&v.totals)) {
             let is_total_row = r.key == "totaal";
@@ -243,7 +316,8 @@ pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
                 ws.write_string_with_format(row, 0, &r.label, text)?;
                 match year {
                     Some(y) => ws.write_number_with_format(row, 1, y, text)?,
-                    None => ws.write_string_with_format(row, 1, "totaal", text)?,
+                    // The row's total over the years shown: the years, never a second "Totaal".
+                    None => ws.write_string_with_format(row, 1, &years, text)?,
                 };
                 let mut values = vec![f.available, Some(f.actual), Some(f.committed), Some(f.forecast), f.remaining];
                 if compared {
@@ -258,63 +332,94 @@ pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
                 row += 1;
             }
         }
-        ws.set_column_width(0, 50)?;
-        ws.set_column_width(1, 8)?;
-        for c in 2..=(header.len() as u16) {
-            ws.set_column_width(c, 18)?;
-        }
     }
     let ws = wb.add_worksheet();
     ws.set_name("Uitgangspunten")?;
+    ws.set_column_width(0, 40)?;
+    ws.set_column_width(1, 40)?;
     let mut row = 0u32;
-    let mut pair = |ws: &mut Worksheet, label: &str, value: String| -> Result<(), XlsxError> {
+    let mut pair = |ws: &mut Worksheet, label: &str, value: Cell| -> Result<(), XlsxError> {
         ws.write_string_with_format(row, 0, label, &bold)?;
-        ws.write_string(row, 1, value)?;
+        write_cell(ws, row, 1, &value)?;
         row += 1;
         Ok(())
     };
-    pair(ws, "Jaren", format!("{} tot en met {}", o.from, o.to))?;
-    pair(ws, "Financieringsbron", o.stream.clone().unwrap_or_else(|| "alle".into()))?;
+    pair(ws, "Jaren", Cell::Text(format!("{} tot en met {}", o.from, o.to)))?;
+    pair(ws, "Financieringsbron", Cell::Text(o.stream.clone().unwrap_or_else(|| "alle".into())))?;
     if let Some(s) = &o.snapshot {
-        pair(ws, "Vergeleken met snapshot", s.name.clone())?;
+        pair(ws, "Vergeleken met snapshot", Cell::text(&s.name))?;
     }
     match (&o.scenario, &o.assumptions) {
         (Some(used), Some(s)) => {
-            pair(ws, "Scenario", s.name.clone())?;
-            pair(ws, "Toelichting", s.description.clone())?;
-            pair(ws, "Instroomvariant", used.variant.label().into())?;
-            pair(ws, "Prognose voor instroom vanaf", used.forecast_from.to_string())?;
-            pair(ws, "Tariefindexatie per jaar", percent_display(s.tariff_index))?;
-            pair(ws, "Duur B1-route (maanden)", s.duration_b1_months.to_string())?;
-            pair(ws, "Duur Z-route (maanden)", s.duration_z_months.to_string())?;
-            pair(ws, "Duur onderwijsroute (maanden)", s.duration_education_months.to_string())?;
+            pair(ws, "Scenario", Cell::text(&s.name))?;
+            pair(ws, "Toelichting", Cell::text(&s.description))?;
+            pair(ws, "Instroomvariant", Cell::text(used.variant.label()))?;
+            pair(ws, "Prognose voor instroom vanaf", Cell::Count(used.forecast_from.into()))?;
+            pair(ws, "Tariefindexatie per jaar", Cell::Percent(s.tariff_index))?;
+            pair(ws, "Duur B1-route (maanden)", Cell::Count(s.duration_b1_months.into()))?;
+            pair(ws, "Duur Z-route (maanden)", Cell::Count(s.duration_z_months.into()))?;
+            pair(ws, "Duur onderwijsroute (maanden)", Cell::Count(s.duration_education_months.into()))?;
             if !used.unpriced_routes.is_empty() {
                 let routes: Vec<&str> = used.unpriced_routes.iter().map(|r| r.label()).collect();
-                pair(ws, "Niet geprijsd (geen tarief in een contract)", routes.join(", "))?;
+                pair(ws, "Niet geprijsd (geen tarief in een contract)", Cell::Text(routes.join(", ")))?;
             }
-            pair(ws, "Startmoment", "instroom start gemiddeld op 1 juli van het jaar".into())?;
+            pair(ws, "Startmoment", Cell::text("instroom start gemiddeld op 1 juli van het jaar"))?;
+            pair(
+                ws,
+                "Al geplaatst",
+                Cell::text(
+                    "telt als verplichting; de prognose telt per instroomjaar alleen de instroom die nog niet geplaatst is",
+                ),
+            )?;
+            for c in used.counted.iter().filter(|c| c.placed > 0) {
+                pair(
+                    ws,
+                    &format!("Instroom {}", c.year),
+                    Cell::Text(format!(
+                        "instroom {} ({}), {} al geplaatst, {} in de prognose",
+                        c.inflow,
+                        used.variant.label(),
+                        c.placed,
+                        c.counted
+                    )),
+                )?;
+            }
             row += 1;
-            let columns =
-                ["jaar", "groep", "instroom laag", "verwacht", "hoog", "% B1", "% Z", "% onderwijs", "% uitval"];
-            for (c, h) in columns.iter().enumerate() {
-                ws.write_string_with_format(row, c as u16, *h, &head)?;
-            }
+            let columns = [
+                "Jaar",
+                "Groep",
+                "Instroom laag",
+                "Instroom verwacht",
+                "Instroom hoog",
+                "B1-route",
+                "Z-route",
+                "Onderwijsroute",
+                "Uitval",
+            ];
+            // The first two columns are the labels and values above, so they keep their width.
+            let columns: Vec<(&str, f64)> =
+                columns.iter().enumerate().map(|(i, c)| (*c, if i < 2 { 40.0 } else { 16.0 })).collect();
+            write_header(ws, row, &columns)?;
             row += 1;
             for l in &s.lines {
-                ws.write_number(row, 0, l.year)?;
-                ws.write_string(row, 1, l.group.label())?;
-                for (c, n) in [(2u16, l.low), (3, l.expected), (4, l.high)] {
-                    ws.write_number(row, c, n as u32)?;
-                }
-                for (c, bp) in [(5u16, l.share_b1), (6, l.share_z), (7, l.share_education), (8, l.dropout)] {
-                    ws.write_string(row, c, percent_display(bp))?;
+                let cells = [
+                    Cell::Count(l.year.into()),
+                    Cell::text(l.group.label()),
+                    Cell::Count(l.low),
+                    Cell::Count(l.expected),
+                    Cell::Count(l.high),
+                    Cell::Percent(l.share_b1),
+                    Cell::Percent(l.share_z),
+                    Cell::Percent(l.share_education),
+                    Cell::Percent(l.dropout),
+                ];
+                for (c, cell) in cells.iter().enumerate() {
+                    write_cell(ws, row, c as u16, cell)?;
                 }
                 row += 1;
             }
         }
-        _ => pair(ws, "Scenario", "geen: het overzicht bevat geen prognose".into())?,
+        _ => pair(ws, "Scenario", Cell::text("geen: het overzicht bevat geen prognose"))?,
     }
-    ws.set_column_width(0, 40)?;
-    ws.set_column_width(1, 40)?;
     wb.save_to_buffer()
 }

@@ -1,5 +1,7 @@
 //! Reports: figures assembled from the store and the domain rules, for screens, the command line and exports.
 
+pub mod commitments;
 pub mod export;
 pub mod overview;
 pub mod reconciliation;
+pub mod safe_csv;

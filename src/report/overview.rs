@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::domain::commitment::placement_payments;
+use crate::domain::commitment::{commitments, FundedPayment};
 use crate::domain::forecast::{self, InflowGroup, RoutePricing, Scenario, Variant, FORECAST_ROUTES};
 use crate::domain::funding::{granted_by_year, year_figures, FundingStream};
 use crate::domain::route::{Cohort, Route};
@@ -175,6 +175,8 @@ pub struct ScenarioUsed {
     pub forecast_from: i32,
     /// Routes with inflow that no contract prices (left out of the forecast).
     pub unpriced_routes: Vec<Route>,
+    /// Per inflow year: the inflow, how much of it is placed already (a commitment) and what the forecast counts.
+    pub counted: Vec<forecast::InflowCounted>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -209,6 +211,8 @@ pub struct Inputs {
     fixed: std::sync::Arc<Fixed>,
     pub spend: Vec<SpendRow>,
     pub scenario: Option<Scenario>,
+    /// The day commitments are split into overdue and still to come.
+    pub today: time::Date,
 }
 
 impl std::ops::Deref for Inputs {
@@ -224,8 +228,10 @@ pub struct Fixed {
     pub streams: Vec<FundingStream>,
     pub allocations: Vec<crate::domain::funding::Allocation>,
     pub contracts: Vec<store::contracts::Contract>,
-    /// Expected payments per (stream, contract, route, year).
-    pub expected: BTreeMap<(i64, i64, Route, i32), Money>,
+    /// Every placement's expected payments with its stream (see `report::commitments`).
+    pub payments: std::sync::Arc<[FundedPayment]>,
+    /// Placements under the Wet inburgering 2021 per start year: inflow that is placed already.
+    pub placed: BTreeMap<i32, i64>,
     pub cohort_streams: HashMap<Cohort, i64>,
     pub budget_lines: HashMap<i64, String>,
     pub scenarios: Vec<Scenario>,
@@ -245,15 +251,10 @@ async fn load_fixed(db: &Db) -> sqlx::Result<Fixed> {
     let cohort_streams = store::funding::cohort_streams(db).await?;
     // Placements are read for their expected payments only: no participant leaves this function.
     let placements = store::placements::list(db, None).await?;
-    let by_id: HashMap<i64, &store::contracts::Contract> = contracts.iter().map(|c| (c.id, c)).collect();
-    let mut expected: BTreeMap<(i64, i64, Route, i32), Money> = BTreeMap::new();
-    for p in &placements {
-        let (Some(stream), Some(contract)) = (cohort_streams.get(&p.cohort), by_id.get(&p.contract_id)) else {
-            continue;
-        };
-        for payment in placement_payments(&contract.terms, p.route, &p.schedule).unwrap_or_default() {
-            *expected.entry((*stream, contract.id, p.route, payment.due_date.year())).or_default() += payment.amount;
-        }
+    let payments = super::commitments::payments_of(&contracts, &placements, &cohort_streams).into();
+    let mut placed: BTreeMap<i32, i64> = BTreeMap::new();
+    for p in placements.iter().filter(|p| p.cohort == Cohort::Wi2021) {
+        *placed.entry(p.schedule.start_date.year()).or_default() += 1;
     }
     let budget_lines = store::funding::budget_lines(db, None)
         .await?
@@ -261,7 +262,7 @@ async fn load_fixed(db: &Db) -> sqlx::Result<Fixed> {
         .map(|l| (l.id, format!("{} {}", l.category, l.year)))
         .collect();
     let scenarios = store::overview::scenarios(db).await?.into_iter().map(|(s, _)| s).collect();
-    Ok(Fixed { streams, allocations, contracts, expected, cohort_streams, budget_lines, scenarios })
+    Ok(Fixed { streams, allocations, contracts, payments, placed, cohort_streams, budget_lines, scenarios })
 }
 
 /// Loads the inputs; with a cache, the fixed part is read again only when the version counter moved.
@@ -286,7 +287,7 @@ pub async fn load(db: &Db, scenario_id: Option<i64>, cache: Option<&InputsCache>
     };
     let spend = store::overview::spend(db).await?;
     let scenario = scenario_id.and_then(|id| fixed.scenarios.iter().find(|s| s.id == id).cloned());
-    Ok(Inputs { fixed, spend, scenario })
+    Ok(Inputs { fixed, spend, scenario, today: crate::domain::dates::today() })
 }
 
 /// The known tariff per route and year (the average of the contracts' tariffs valid on 1 July, rounded to
@@ -318,40 +319,16 @@ pub fn route_pricing(
     out
 }
 
-/// Splits `amount` over `weights` in proportion, to the cent, the remainder on the last part.
-fn split_by(amount: Money, weights: &[(Route, Money)]) -> Vec<(Route, Money)> {
-    let total: Money = weights.iter().map(|(_, w)| *w).sum();
-    if total.is_zero() || weights.is_empty() {
-        return vec![];
-    }
-    let mut given = Money::ZERO;
-    let mut out = Vec::new();
-    for (i, (r, w)) in weights.iter().enumerate() {
-        let part = if i + 1 == weights.len() {
-            amount - given
-        } else {
-            Money::from_decimal(amount.decimal() * w.decimal() / total.decimal())
-        };
-        given += part;
-        out.push((*r, part));
-    }
-    out
-}
-
 /// Lays out every amount as an atom.
 pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<ScenarioUsed>) {
     let contract = |id: Option<i64>| id.and_then(|id| inputs.contracts.iter().find(|c| c.id == id));
     let stream_code =
         |id: i64| inputs.streams.iter().find(|s| s.id == id).map(|s| s.code.clone()).unwrap_or_else(|| id.to_string());
     let mut out = Vec::new();
-    let mut invoiced: BTreeMap<(i64, i64, i32), Money> = BTreeMap::new();
     for s in &inputs.spend {
         let c = contract(s.contract_id);
         // A contract for one route only tells which route the money was for; otherwise it cannot be split.
         let route = c.and_then(|c| (c.terms.routes.len() == 1).then(|| c.terms.routes[0]));
-        if let Some(cid) = s.contract_id {
-            *invoiced.entry((s.stream_id, cid, s.year)).or_default() += s.amount;
-        }
         let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
         out.push(Atom {
             kind: AtomKind::Actual,
@@ -369,34 +346,30 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
             ),
         });
     }
-    // committed = expected - invoiced per (stream, contract, year), never below zero; split over the routes
-    // of the expected payments in proportion.
-    let mut per_contract_year: BTreeMap<(i64, i64, i32), Vec<(Route, Money)>> = BTreeMap::new();
-    for (&(s, c, r, y), &m) in &inputs.expected {
-        per_contract_year.entry((s, c, y)).or_default().push((r, m));
-    }
-    for ((s, cid, y), parts) in per_contract_year {
-        let expected: Money = parts.iter().map(|(_, m)| *m).sum();
-        let done = invoiced.get(&(s, cid, y)).copied().unwrap_or_default();
-        let open = if expected > done { expected - done } else { Money::ZERO };
-        if open.is_zero() {
-            continue;
+    // Committed: what no invoice matches (domain::commitment), per route of the payments left open.
+    let invoiced = super::commitments::invoiced_of(&inputs.spend);
+    let all = commitments(inputs.payments.clone(), &invoiced, inputs.today);
+    for (&(s, cid, y), open) in &all.open {
+        let c = &all.by_key[&(s, cid, y)];
+        let mut per_route: BTreeMap<Route, Money> = BTreeMap::new();
+        for &(i, m) in open {
+            *per_route.entry(all.payments[i].route).or_default() += m;
         }
         let reference = contract(Some(cid)).map(|c| c.reference.clone()).unwrap_or_default();
-        for (route, amount) in split_by(open, &parts) {
+        let funded_by = s.map(stream_code).unwrap_or_else(|| "geen financieringsbron".into());
+        for (route, amount) in per_route {
             out.push(Atom {
                 kind: AtomKind::Committed,
                 year: y,
-                stream_id: Some(s),
+                stream_id: s,
                 contract_id: Some(cid),
                 route: Some(route),
                 amount,
                 description: format!(
-                    "Verwachte betalingen van plaatsingen op contract {reference} via {}, {}: verwacht {}, al gefactureerd {}",
-                    stream_code(s),
+                    "Verwachte betalingen van plaatsingen op contract {reference} via {funded_by}, {}: verwacht in {y} {}, al gefactureerd {}",
                     route.short_label(),
-                    expected,
-                    done
+                    c.expected,
+                    c.invoiced
                 ),
             });
         }
@@ -406,7 +379,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
         let first = params.forecast_from.min(*params.years.start());
         let last = *params.years.end();
         let pricing = route_pricing(&inputs.contracts, (first - 10)..=last);
-        let f = forecast::forecast(scenario, &pricing, params.variant, params.forecast_from);
+        let f = forecast::forecast(scenario, &pricing, params.variant, params.forecast_from, &inputs.placed);
         // New inflow falls under the Wet inburgering 2021: its stream pays.
         let stream = inputs.cohort_streams.get(&Cohort::Wi2021).copied();
         for (&(year, inflow_year, group, route), &amount) in &f.amounts {
@@ -435,6 +408,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
             variant: params.variant,
             forecast_from: params.forecast_from,
             unpriced_routes: f.unpriced,
+            counted: f.counted,
         });
     }
     if let Some(code) = &params.stream {
@@ -482,7 +456,10 @@ fn key_and_label(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) 
     match view {
         ViewKind::Stream => match a.stream_id.and_then(|id| inputs.streams.iter().find(|s| s.id == id)) {
             Some(s) => (s.code.clone(), format!("{} {}", s.code, s.name)),
-            None => ("geen-bron".into(), "Geen bron (stel de bron voor Wet inburgering 2021 in)".into()),
+            None => (
+                "geen-bron".into(),
+                "Zonder financieringsbron (stel onder Financiering › Doelgroepen een bron in)".into(),
+            ),
         },
         ViewKind::Route => match a.route {
             Some(r) => (r.code().into(), r.label().into()),

@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::domain::commitment::placement_payments;
-use crate::domain::funding::{
-    budget_overrun, granted_by_year, year_figures, BudgetLine, ContractYear, FundingStream, YearFigures,
-};
+use crate::domain::commitment::Commitments;
+use crate::domain::dates;
+use crate::domain::funding::{budget_overrun, granted_by_year, year_figures, BudgetLine, FundingStream, YearFigures};
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -21,37 +20,19 @@ pub struct StreamReconciliation {
     pub overruns: BTreeMap<i32, Money>,
 }
 
-/// Expected payments per (stream, contract, year) from placements, through each cohort's default stream.
-pub async fn expected_by_stream(db: &Db) -> sqlx::Result<BTreeMap<ContractYear, Money>> {
-    let contracts = store::contracts::list(db).await?;
-    let placements = store::placements::list(db, None).await?;
-    let cohort_streams = store::funding::cohort_streams(db).await?;
-    let mut out: BTreeMap<ContractYear, Money> = BTreeMap::new();
-    for p in &placements {
-        let (Some(stream), Some(contract)) =
-            (cohort_streams.get(&p.cohort), contracts.iter().find(|c| c.id == p.contract_id))
-        else {
-            continue;
-        };
-        for payment in placement_payments(&contract.terms, p.route, &p.schedule).unwrap_or_default() {
-            *out.entry((*stream, contract.id, payment.due_date.year())).or_default() += payment.amount;
-        }
-    }
-    Ok(out)
-}
-
-/// Figures for every stream over `years`. Actual spend per stream and contract comes from attributed
-/// ledger lines (`invoiced`), keyed like the expected payments.
+/// Figures for every stream over `years`: actual spend per stream from attributed ledger lines, committed from
+/// the commitments (see `domain::commitment`).
 pub async fn build(
     db: &Db,
     years: std::ops::RangeInclusive<i32>,
     actual_by_stream: &BTreeMap<(i64, i32), Money>,
-    invoiced: &BTreeMap<ContractYear, Money>,
+    commitments: &Commitments,
 ) -> sqlx::Result<Vec<StreamReconciliation>> {
     let streams = store::funding::streams(db).await?;
     let allocations = store::funding::allocations(db, None).await?;
     let lines = store::funding::budget_lines(db, None).await?;
-    let committed = crate::domain::funding::committed_by_stream_year(&expected_by_stream(db).await?, invoiced);
+    let committed: BTreeMap<(i64, i32), Money> =
+        commitments.per_stream_year().into_iter().filter_map(|((s, y), c)| s.map(|s| ((s, y), c.open()))).collect();
     Ok(streams
         .into_iter()
         .map(|(stream, _)| {
@@ -96,15 +77,41 @@ pub struct BudgetLineYear {
     pub actual: Money,
 }
 
-/// A signal with the lines behind it.
+/// What the ids of a signal point at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagSubject {
+    LedgerLines,
+    Placements,
+    Contracts,
+    Streams,
+}
+
+impl FlagSubject {
+    /// "1 regel", "3 plaatsingen".
+    pub fn count(self, n: usize) -> String {
+        let (one, many) = match self {
+            FlagSubject::LedgerLines => ("grootboekregel", "grootboekregels"),
+            FlagSubject::Placements => ("plaatsing", "plaatsingen"),
+            FlagSubject::Contracts => ("contract", "contracten"),
+            FlagSubject::Streams => ("bron", "bronnen"),
+        };
+        crate::domain::words::count(n, one, many)
+    }
+}
+
+/// A signal with what is behind it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Flag {
     pub code: &'static str,
     pub title: &'static str,
+    pub subject: FlagSubject,
     pub count: usize,
     pub total: Money,
-    /// Ledger line ids, or placement ids for `placement_without_mark`.
+    /// Ids of the ledger lines, placements, contracts or streams behind the signal (see `subject`).
     pub ids: Vec<i64>,
+    /// The amount of each, in the order of `ids`.
+    pub amounts: Vec<Money>,
 }
 
 /// The reconciliation of one year: every stream, the unattributed queue and the signals.
@@ -125,7 +132,8 @@ impl YearReport {
 
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
     let sums = store::attribution::sums(db).await?;
-    let streams = build(db, year..=year, &sums.actual_by_stream, &sums.invoiced).await?;
+    let commitments = super::commitments::load(db, None, dates::today()).await?.commitments;
+    let streams = build(db, year..=year, &sums.actual_by_stream, &commitments).await?;
     let streams_out = streams
         .iter()
         .map(|r| {
@@ -151,7 +159,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
             }
         })
         .collect();
-    let flags = flags(db, year, &streams, &sums).await?;
+    let flags = flags(db, year, &streams, &commitments).await?;
     Ok(YearReport {
         year,
         imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
@@ -165,7 +173,7 @@ async fn flags(
     db: &Db,
     year: i32,
     streams: &[StreamReconciliation],
-    sums: &store::attribution::LedgerSums,
+    commitments: &Commitments,
 ) -> sqlx::Result<Vec<Flag>> {
     use crate::domain::certification::holds_valid_mark;
     let lines =
@@ -178,17 +186,36 @@ async fn flags(
     let decisions = store::certifications::all_by_provider(db).await?;
     let stream_by_code = |code: &Option<String>| streams.iter().find(|s| Some(&s.stream.code) == code.as_ref());
     let mut out = Vec::new();
-    let mut push = |code, title, picked: Vec<(i64, Money)>| {
+    let mut push = |code, title, subject, picked: Vec<(i64, Money)>| {
         if !picked.is_empty() {
             out.push(Flag {
                 code,
                 title,
+                subject,
                 count: picked.len(),
                 total: picked.iter().map(|(_, m)| *m).sum(),
                 ids: picked.iter().map(|(i, _)| *i).collect(),
+                amounts: picked.iter().map(|(_, m)| *m).collect(),
             });
         }
     };
+    // Overspending: more spent than available, or less than nothing left once commitments count.
+    let overspent: Vec<(i64, Money)> = streams
+        .iter()
+        .filter_map(|r| {
+            let f = r.years.iter().find(|f| f.year == year)?;
+            let above = f.actual - f.available;
+            let short = -f.remaining;
+            let worst = if above > short { above } else { short };
+            (worst > Money::ZERO).then_some((r.stream.id, worst))
+        })
+        .collect();
+    push(
+        "stream_overspent",
+        "Bronnen met meer realisatie dan beschikbaar of een negatief resterend bedrag (overbesteding)",
+        FlagSubject::Streams,
+        overspent,
+    );
     // Procurement legality: spend on a creditor without a contract covering the booking date.
     let no_contract: Vec<(i64, Money)> = lines
         .iter()
@@ -206,6 +233,7 @@ async fn flags(
     push(
         "creditor_without_contract",
         "Uitgaven bij een crediteur zonder contract op de boekdatum (rechtmatigheidsrisico)",
+        FlagSubject::LedgerLines,
         no_contract,
     );
     let outside: Vec<(i64, Money)> = lines
@@ -213,7 +241,12 @@ async fn flags(
         .filter(|l| stream_by_code(&l.stream_code).is_some_and(|s| !s.stream.in_spending_period(l.booking_date)))
         .map(|l| (l.id, l.amount()))
         .collect();
-    push("outside_spending_period", "Uitgaven buiten de bestedingsperiode van de bron", outside);
+    push(
+        "outside_spending_period",
+        "Uitgaven buiten de bestedingsperiode van de bron",
+        FlagSubject::LedgerLines,
+        outside,
+    );
     let cohort_mismatch: Vec<(i64, Money)> = lines
         .iter()
         .filter(|l| {
@@ -226,7 +259,12 @@ async fn flags(
         })
         .map(|l| (l.id, l.amount()))
         .collect();
-    push("cohort_mismatch", "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen", cohort_mismatch);
+    push(
+        "cohort_mismatch",
+        "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen",
+        FlagSubject::LedgerLines,
+        cohort_mismatch,
+    );
     let none = Vec::new();
     let without_mark: Vec<(i64, Money)> = placements
         .iter()
@@ -242,19 +280,23 @@ async fn flags(
     push(
         "placement_without_mark",
         "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
+        FlagSubject::Placements,
         without_mark,
     );
-    let expected = expected_by_stream(db).await?;
+    // Per stream: an invoice on one stream does not pay for a payment another stream (or none) was to fund.
     let over: Vec<(i64, Money)> = contracts
         .iter()
         .filter_map(|c| {
-            let invoiced: Money =
-                sums.invoiced.iter().filter(|((_, cid, y), _)| *cid == c.id && *y == year).map(|(_, m)| *m).sum();
-            let expect: Money =
-                expected.iter().filter(|((_, cid, y), _)| *cid == c.id && *y == year).map(|(_, m)| *m).sum();
-            (invoiced > expect).then(|| (c.id, invoiced - expect))
+            let above: Money =
+                commitments.of_contract(c.id).filter(|((_, _, y), _)| *y == year).map(|(_, x)| x.over_invoiced()).sum();
+            (!above.is_zero()).then_some((c.id, above))
         })
         .collect();
-    push("contract_above_expected", "Contracten met meer gefactureerd dan verwacht (id's zijn contracten)", over);
+    push(
+        "contract_above_expected",
+        "Contracten met meer gefactureerd dan verwacht (per bron en jaar)",
+        FlagSubject::Contracts,
+        over,
+    );
     Ok(out)
 }

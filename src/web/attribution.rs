@@ -33,6 +33,7 @@ pub fn routes() -> RouteTable {
         .post("/toerekening/crediteuren", Permission::ManageFinance, link_creditor)
         .get("/aansluiting", Permission::Read, reconciliation)
         .get("/aansluiting/regels", Permission::ManageFinance, drill_lines)
+        .get("/aansluiting/signalen", Permission::Read, signal)
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -165,7 +166,7 @@ async fn render_rules(
             p { "Regels wijzen grootboekregels toe aan een financieringsbron (en eventueel een contract). De eerste regel die past, wint. Handmatige toewijzingen gaan altijd voor. "
                 a href="/toerekening/wachtrij" { "Naar de wachtrij met niet-toegerekende regels" } "." }
             table {
-                caption { (rules.len()) " regels, in volgorde van toepassing" }
+                caption { (crate::domain::words::count(rules.len(), "regel", "regels")) ", in volgorde van toepassing" }
                 thead { tr {
                     th scope="col" { "Nr." } th scope="col" { "Naam" } th scope="col" { "Kenmerken" } th scope="col" { "Bron" }
                     th scope="col" { "Contract" } th.num scope="col" { "Neemt regels" } th.num scope="col" { "Neemt bedrag" } th scope="col" { "Acties" }
@@ -194,7 +195,7 @@ async fn render_rules(
             h2 #nieuwe-regel { "Nieuwe regel" }
             (error_summary(errors, &[("name", "Naam"), ("cost_centre", "Kostenplaats"), ("stream_id", "Financieringsbron"), ("contract", "Contract"), ("date_from", "Vanaf"), ("date_until", "Tot en met")]))
             @if let Some(p) = &preview {
-                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (p.count) " regels" } " nemen, samen " strong { (p.total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
+                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (crate::domain::words::count(p.count, "regel", "regels")) } " nemen, samen " strong { (p.total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
             }
             form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
                 (chrome.csrf_field())
@@ -348,7 +349,16 @@ async fn queue(chrome: Chrome, State(state): State<AppState>) -> AppResult<Marku
 
 const QUEUE_LIMIT: i64 = 200;
 
-async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, String)>) -> AppResult<Markup> {
+/// Why an assignment was not saved: the line, the field the problem is about (`reason`, or `form` for the
+/// assignment as a whole), the message and the reason as typed.
+struct Refusal {
+    line: i64,
+    field: &'static str,
+    message: String,
+    reason: String,
+}
+
+async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>) -> AppResult<Markup> {
     let lines = store::attribution::lines(
         &state.db,
         &LineFilter { unattributed_only: true, limit: QUEUE_LIMIT, ..Default::default() },
@@ -358,15 +368,30 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, Str
     let waiting: Money = sums.unattributed.values().copied().sum();
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
+    // The refused line keeps its reason and shows the problem next to it.
+    let mut refused = FieldErrors::new();
+    if let Some(r) = error.as_ref().filter(|r| r.field == "reason") {
+        refused.add("reason", r.message.clone());
+    }
+    let none = FieldErrors::new();
+    let mine = |id: i64| error.as_ref().filter(|r| r.line == id);
+    let reason_of = |id: i64| mine(id).map_or("", |r| r.reason.as_str());
+    let errors_of = |id: i64| if mine(id).is_some() { &refused } else { &none };
     Ok(chrome.page(
         "Wachtrij toerekening",
         html! {
             p.breadcrumb { a href="/toerekening" { "Toerekening" } }
             h1 { "Niet-toegerekende regels" }
             p { "Samen " strong { (waiting) } ". Wijs een regel handmatig toe met een reden; dat gaat voor elke regel." }
-            @if let Some((_, message)) = &error { div.error-summary role="alert" { h2 { "Toewijzen is niet gelukt" } p { (message) } } }
+            @if let Some(r) = &error {
+                div.error-summary role="alert" {
+                    h2 { "Toewijzen is niet gelukt" }
+                    @if r.field == "reason" { p { a href={"#regel-" (r.line) "-reason"} { "Reden" } ": " (r.message) } }
+                    @else { p { (r.message) } }
+                }
+            }
             table {
-                caption { (lines.len()) " regels" @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
+                caption { (crate::domain::words::count(lines.len(), "regel", "regels")) @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
                 thead { tr {
                     th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Kostenplaats" } th scope="col" { "Rekening" }
                     th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" } th scope="col" { "Toewijzen" }
@@ -390,8 +415,8 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, Str
                                         option value="" { "geen" }
                                         @for c in &contracts { option value=(c.id) { (c.reference) } }
                                     }
-                                    label for={"reden-" (l.id)} { "Reden" }
-                                    input id={"reden-" (l.id)} type="text" name="reason" required;
+                                    @let form_id = format!("regel-{}", l.id);
+                                    (Field::new("reason", "Reden", reason_of(l.id), errors_of(l.id)).in_form(&form_id).required().text())
                                     button type="submit" { "Toewijzen" }
                                 }
                             }
@@ -419,31 +444,38 @@ async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
-    let problem = match assign_checked(&state, &user, id, &form).await? {
+    let (field, message) = match assign_checked(&state, &user, id, &form).await? {
         None => return Ok(Redirect::to("/toerekening/wachtrij?melding=opgeslagen").into_response()),
         Some(problem) => problem,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some((id, problem))).await?).into_response())
+    let refusal = Refusal { line: id, field, message, reason: form.reason };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some(refusal)).await?).into_response())
 }
 
-/// Assigns the line, or says in Dutch why not.
-async fn assign_checked(state: &AppState, user: &CurrentUser, id: i64, form: &AssignForm) -> AppResult<Option<String>> {
-    let reason = form.reason.trim();
+/// Assigns the line, or says in Dutch why not and which field it is about.
+async fn assign_checked(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    form: &AssignForm,
+) -> AppResult<Option<(&'static str, String)>> {
+    let mut errors = FieldErrors::new();
+    let reason = text(&mut errors, "reason", "Reden", &form.reason, 500, false);
     if reason.is_empty() {
-        return Ok(Some("Geef een reden op: elke handmatige toewijzing moet later te verklaren zijn.".into()));
+        errors.add("reason", "Geef een reden op: elke handmatige toewijzing moet later te verklaren zijn.");
     }
-    if reason.chars().count() > 500 {
-        return Ok(Some("De reden is te lang (hoogstens 500 tekens).".into()));
+    if let Some(message) = errors.get("reason") {
+        return Ok(Some(("reason", message.to_string())));
     }
     let streams = store::funding::streams(&state.db).await?;
     let Some(stream) = form.stream_id.parse::<i64>().ok().filter(|s| streams.iter().any(|(x, _)| x.id == *s)) else {
-        return Ok(Some("Kies een financieringsbron.".into()));
+        return Ok(Some(("form", "Kies een financieringsbron.".into())));
     };
     let contract = form.contract_id.parse::<i64>().ok();
-    match store::attribution::assign_manually(&state.db, id, stream, contract, reason, user.actor()).await {
+    match store::attribution::assign_manually(&state.db, id, stream, contract, &reason, user.actor()).await {
         Ok(()) => Ok(None),
         Err(AssignError::ClosedYear(y)) => {
-            Ok(Some(format!("Jaar {y} is afgesloten; een beheerder kan het heropenen.")))
+            Ok(Some(("form", format!("Jaar {y} is afgesloten; een beheerder kan het heropenen."))))
         }
         Err(AssignError::NotFound) => Err(AppError::NotFound),
         Err(AssignError::Db(e)) => Err(e.into()),
@@ -456,12 +488,28 @@ struct YearQuery {
     jaar: String,
 }
 
+/// The year asked for, else the latest year with ledger lines (an empty year would show a green "sluit op de
+/// cent" over zeros), else this year.
+async fn reconciliation_year(state: &AppState, asked: &str) -> AppResult<i32> {
+    if let Some(y) = asked.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)) {
+        return Ok(y);
+    }
+    Ok(store::attribution::latest_ledger_year(&state.db).await?.unwrap_or(dates::today().year()))
+}
+
+/// An amount that is below zero says so in words as well as in colour.
+fn marked(m: Money, word: &str) -> Markup {
+    html! {
+        @if m.is_negative() { span.negative { (m) " " span.negative-word { "(" (word) ")" } } } @else { (m) }
+    }
+}
+
 async fn reconciliation(
     chrome: Chrome,
     State(state): State<AppState>,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Markup> {
-    let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
+    let year = reconciliation_year(&state, &q.jaar).await?;
     let report = crate::report::reconciliation::for_year(&state.db, year).await?;
     let finance = chrome.may(Permission::ManageFinance);
     let drill = |stream: Option<i64>, label: Markup| -> Markup {
@@ -475,6 +523,9 @@ async fn reconciliation(
             label
         }
     };
+    let overspent: Vec<i64> =
+        report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
+    let empty = report.imported_total.is_zero() && report.unattributed.is_zero() && report.attributed_total().is_zero();
     Ok(chrome.page(
         "Aansluiting",
         html! {
@@ -488,7 +539,9 @@ async fn reconciliation(
                 dt { "Toegerekend aan een bron" } dd { (report.attributed_total()) }
                 dt { "Niet toegerekend (wachtrij)" } dd { (drill(None, maud::html! { (report.unattributed) })) }
                 dt { "Controle" } dd {
-                    @if report.attributed_total() + report.unattributed == report.imported_total {
+                    @if empty {
+                        "Geen geboekte bedragen in " (year) "."
+                    } @else if report.attributed_total() + report.unattributed == report.imported_total {
                         span.status.status-ok { "Sluit op de cent" }
                     } @else {
                         span.status.status-bad { "Sluit niet" }
@@ -504,11 +557,14 @@ async fn reconciliation(
                 tbody {
                     @for s in &report.streams {
                         tr {
-                            th scope="row" { a href={"/financiering/" (s.id)} { (s.code) } " " (s.name) }
+                            th scope="row" {
+                                a href={"/financiering/" (s.id)} { (s.code) } " " (s.name)
+                                @if overspent.contains(&s.id) { " " span.status.status-bad { "overbesteding" } }
+                            }
                             td.num { a href={"/financiering/" (s.id) "#toekenningen"} { (s.available) } }
-                            td.num { (drill(Some(s.id), maud::html! { (s.actual) })) }
+                            td.num { (drill(Some(s.id), marked(s.actual, "negatief"))) }
                             td.num { (s.committed) }
-                            td.num { (s.remaining) }
+                            td.num { (marked(s.remaining, "tekort")) }
                         }
                     }
                 }
@@ -522,13 +578,105 @@ async fn reconciliation(
                     }
                 }
             }
-            h2 { "Signalen" }
+            h2 #signalen { "Signalen" }
             ul {
-                @for f in &report.flags { li { strong { (f.title) } ": " (f.count) " regels, " (f.total) } }
+                @for f in &report.flags {
+                    li {
+                        strong { (f.title) } ": "
+                        a href={"/aansluiting/signalen?jaar=" (year) "&soort=" (f.code)} { (f.subject.count(f.count)) }
+                        @if !f.total.is_zero() { ", " (f.total) }
+                    }
+                }
                 @if report.flags.is_empty() { li { "Geen signalen." } }
             }
         },
     ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignalQuery {
+    jaar: String,
+    soort: String,
+}
+
+/// What is behind one signal: the ledger lines (finance staff), placements (roles that see participants),
+/// contracts or streams; other roles get the totals only.
+async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<SignalQuery>) -> AppResult<Markup> {
+    use crate::report::reconciliation::FlagSubject;
+    let year = reconciliation_year(&state, &q.jaar).await?;
+    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
+        return Ok(chrome.page(
+            "Signaal",
+            html! {
+                p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
+                h1 { "Geen signaal" }
+                p { "Dit signaal is er in " (year) " niet (meer)." }
+            },
+        ));
+    };
+    let pairs: Vec<(i64, Money)> = f.ids.iter().copied().zip(f.amounts.iter().copied()).collect();
+    let body = match f.subject {
+        FlagSubject::LedgerLines if chrome.may(Permission::ManageFinance) => {
+            let lines = store::attribution::lines_by_id(&state.db, &f.ids).await?;
+            line_table(&lines)
+        }
+        FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
+            let placements = store::placements::list(&state.db, None).await?;
+            html! { ul { @for p in placements.iter().filter(|p| f.ids.contains(&p.id)) {
+                li { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date)) }
+            } } }
+        }
+        FlagSubject::Contracts => {
+            let contracts = store::contracts::list(&state.db).await?;
+            html! { ul { @for (id, m) in &pairs {
+                li { a href={"/contracten/" (id)} { (contracts.iter().find(|c| c.id == *id).map(|c| c.reference.as_str()).unwrap_or("?")) } ": " (m) " meer gefactureerd dan verwacht" }
+            } } }
+        }
+        FlagSubject::Streams => html! { ul { @for s in report.streams.iter().filter(|s| f.ids.contains(&s.id)) {
+            li { a href={"/financiering/" (s.id)} { (s.code) " " (s.name) } ": beschikbaar " (s.available) ", realisatie " (s.actual)
+                ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort")) }
+        } } },
+        _ => {
+            html! { p { "De gegevens per regel of deelnemer zijn niet zichtbaar voor uw rol; hierboven staan de totalen." } }
+        }
+    };
+    Ok(chrome.page(
+        "Signaal",
+        html! {
+            p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
+            h1 { (f.title) }
+            p { (f.subject.count(f.count)) @if !f.total.is_zero() { ", samen " strong { (f.total) } } " in " (year) "." }
+            (body)
+        },
+    ))
+}
+
+/// Ledger lines with their attribution and the reason for it.
+fn line_table(lines: &[store::attribution::AttributedLine]) -> Markup {
+    html! {
+        table {
+            caption { "Regels met hun toerekening en de reden ervan" }
+            thead { tr {
+                th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" }
+                th scope="col" { "Bron" } th scope="col" { "Contract" } th scope="col" { "Waarom hier" }
+            } }
+            tbody {
+                @for l in lines {
+                    tr {
+                        th scope="row" { (dates::display(l.booking_date)) }
+                        td { (l.description) }
+                        td { (l.creditor_number) " " (l.creditor_name) }
+                        td.num { (l.amount()) }
+                        td { (l.stream_code.as_deref().unwrap_or("—")) }
+                        td { (l.contract_reference.as_deref().unwrap_or("—")) }
+                        td { (l.why()) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -555,27 +703,8 @@ async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Qu
         html! {
             p.breadcrumb { a href={"/aansluiting?jaar=" (q.jaar)} { "Aansluiting" } }
             h1 { "Grootboekregels achter het bedrag" }
-            p { (lines.len()) " regels, samen " strong { (total) } "." }
-            table {
-                caption { "Regels met hun toerekening en de reden ervan" }
-                thead { tr {
-                    th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" }
-                    th scope="col" { "Bron" } th scope="col" { "Contract" } th scope="col" { "Waarom hier" }
-                } }
-                tbody {
-                    @for l in &lines {
-                        tr {
-                            th scope="row" { (dates::display(l.booking_date)) }
-                            td { (l.description) }
-                            td { (l.creditor_number) " " (l.creditor_name) }
-                            td.num { (l.amount()) }
-                            td { (l.stream_code.as_deref().unwrap_or("—")) }
-                            td { (l.contract_reference.as_deref().unwrap_or("—")) }
-                            td { (l.why()) }
-                        }
-                    }
-                }
-            }
+            p { (crate::domain::words::count(lines.len(), "regel", "regels")) ", samen " strong { (total) } "." }
+            (line_table(&lines))
         },
     ))
 }

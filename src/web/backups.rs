@@ -36,7 +36,7 @@ fn page(chrome: &Chrome, state: &AppState, rows: &[LoggedBackup], error: Option<
             p.breadcrumb { a href="/beheer" { "Beheer" } }
             h1 { "Back-ups" }
             @match rows.first() {
-                Some(last) => p.lead { "Laatste back-up: " strong { (last.made_at) } " (UTC), door " (last.made_by) "." },
+                Some(last) => p.lead { "Laatste back-up: " strong { (crate::domain::dates::display_timestamp(&last.made_at)) } ", door " (last.made_by) "." },
                 None => p.lead { "Er is nog geen back-up gemaakt." },
             }
             @if let Some(e) = error {
@@ -59,7 +59,7 @@ fn page(chrome: &Chrome, state: &AppState, rows: &[LoggedBackup], error: Option<
                 tbody {
                     @for b in rows {
                         tr {
-                            th scope="row" { (b.made_at) }
+                            th scope="row" { (crate::domain::dates::display_timestamp(&b.made_at)) }
                             td { (b.made_by) }
                             td { @if b.origin == "web" { "scherm" } @else { "opdrachtregel" } }
                             td { code { (file_name(&b.path)) } }

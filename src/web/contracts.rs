@@ -1,8 +1,6 @@
 //! Contract screens: the list with ceiling use, a contract's terms, tariffs, milestones, options,
 //! documents, placements and expected payments per year.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -17,7 +15,7 @@ use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::certification::holds_valid_mark;
-use crate::domain::commitment::{contract_figures, ContractFigures};
+use crate::domain::commitment::{ceiling_reached_since, ContractFigures};
 use crate::domain::contract::{
     validate_contract, validate_milestones, validate_tariff, CeilingLevel, ContractForm, ContractStatus, Due,
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
@@ -29,7 +27,6 @@ use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
-use crate::store::placements::Placement;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -46,23 +43,42 @@ pub fn routes() -> RouteTable {
         .post("/contracten/{id}/documenten", Permission::ManageContracts, add_document)
 }
 
-/// Every contract with its figures as of `today`. Spend per contract comes from the ledger once it is
-/// attributed (funding issue); until then actual is zero and ceiling use is the open commitment.
+/// Every contract with its figures as of `today` (the one commitment definition, `report::commitments`).
 pub async fn portfolio(state: &AppState, today: Date) -> AppResult<Vec<(Contract, ContractFigures)>> {
-    let contracts = store::contracts::list(&state.db).await?;
-    let placements = store::placements::list(&state.db, None).await?;
-    let mut per_contract: HashMap<i64, Vec<&Placement>> = HashMap::new();
-    for p in &placements {
-        per_contract.entry(p.contract_id).or_default().push(p);
+    let p = crate::report::commitments::load(&state.db, None, today).await?;
+    let figures: Vec<ContractFigures> = p.contracts.iter().map(|c| p.figures(c)).collect();
+    Ok(p.contracts.into_iter().zip(figures).collect())
+}
+
+/// Since when a reached ceiling has been reached (None while it is not).
+pub async fn reached_since(
+    state: &AppState,
+    c: &Contract,
+    f: &ContractFigures,
+    payments: &[crate::domain::commitment::FundedPayment],
+    today: Date,
+) -> AppResult<Option<Date>> {
+    if f.level != CeilingLevel::Exceeded {
+        return Ok(None);
     }
-    Ok(contracts
-        .into_iter()
-        .map(|c| {
-            let ps = per_contract.get(&c.id).map(Vec::as_slice).unwrap_or_default();
-            let figures = contract_figures(&c.terms, ps.iter().map(|p| (p.route, &p.schedule)), Money::ZERO, today);
-            (c, figures)
-        })
-        .collect())
+    let invoices = store::attribution::contract_invoices(&state.db, c.id).await?;
+    Ok(ceiling_reached_since(c.terms.ceiling, c.id, payments, &invoices, today))
+}
+
+/// The ceiling in words: since when and by how much it is exceeded, or when it will be reached.
+pub fn ceiling_words(f: &ContractFigures, since: Option<Date>) -> Markup {
+    html! {
+        @if f.level == CeilingLevel::Exceeded {
+            "bereikt"
+            @if let Some(d) = since { " sinds " (dates::display(d)) }
+            @if !f.over_by.is_zero() { " en nu met " (f.over_by) " overschreden" }
+        } @else {
+            @match f.reached_on {
+                Some(d) => { "naar verwachting bereikt op " (dates::display(d)) " (plaatsingstempo van de laatste zes maanden)" }
+                None => { "niet te voorspellen: geen plaatsingen in de laatste zes maanden" }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -114,10 +130,10 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                 button type="submit" { "Filteren" }
             }
             table {
-                caption { (rows.len()) " contracten" }
+                caption { (crate::domain::words::count(rows.len(), "contract", "contracten")) }
                 thead { tr {
                     th scope="col" { "Kenmerk" } th scope="col" { "Titel" } th scope="col" { "Taalaanbieder" } th scope="col" { "Routes" }
-                    th scope="col" { "Status" } th scope="col" { "Einddatum (met opties)" } th scope="col" { "Plafondgebruik" }
+                    th scope="col" { "Status" } th scope="col" { "Einddatum (met opties)" } th scope="col" { "Plafondgebruik (gefactureerd + verplichting)" }
                 } }
                 tbody {
                     @for (c, f) in &rows {
@@ -131,7 +147,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                                 @if c.terms.period.furthest_end() != c.terms.period.current_end() {
                                     " (" (dates::display(c.terms.period.furthest_end())) ")"
                                 } }
-                            td { (ceiling_meter(f.ceiling_pct, f.level, &format!("plafond-{}", c.id))) }
+                            td { (f.ceiling_use) " van " (c.terms.ceiling) " " (ceiling_meter(f.ceiling_pct, f.level, &format!("plafond-{}", c.id))) }
                         }
                     }
                     @if rows.is_empty() { tr { td colspan="7" { "Geen contracten gevonden." } } }
@@ -375,10 +391,12 @@ pub(super) async fn render_detail_with_terms(
 }
 
 async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
-    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let placements = store::placements::list(&state.db, Some(id)).await?;
     let today = dates::today();
-    let f = contract_figures(&c.terms, placements.iter().map(|p| (p.route, &p.schedule)), Money::ZERO, today);
+    let portfolio = crate::report::commitments::load(&state.db, Some(id), today).await?;
+    let c = portfolio.contracts.first().ok_or(AppError::NotFound)?;
+    let placements = &portfolio.placements;
+    let f = portfolio.figures(c);
+    let since = reached_since(state, c, &f, &portfolio.commitments.payments, today).await?;
     let manage = chrome.may(Permission::ManageContracts);
     let period = &c.terms.period;
     let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -406,21 +424,20 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
             h2 #plafond { "Plafond en verplichtingen" }
             (ceiling_meter(f.ceiling_pct, f.level, "plafond-meter"))
             @if f.level == CeilingLevel::Exceeded {
-                p.status.status-bad { "Het plafond is bereikt of overschreden: plaats geen nieuwe cursisten zonder besluit." }
+                p.status.status-bad { "Het plafond is " (ceiling_words(&f, since)) ": plaats geen nieuwe cursisten zonder besluit." }
             } @else if f.level == CeilingLevel::Warning {
                 p.status.status-warn { "Let op: 80% of meer van het plafond is in gebruik." }
             }
             dl.facts {
                 dt { "Verwachte betalingen (alle plaatsingen)" } dd { (f.expected_total) }
-                dt { "Gefactureerd (realisatie)" } dd { (f.actual) }
-                dt { "Openstaande verplichting" } dd { (f.open_commitment) }
-                dt { "Plafondgebruik" } dd { (f.ceiling_use) " van " (c.terms.ceiling) }
-                dt { "Plafond bereikt op" } dd {
-                    @match f.reached_on {
-                        Some(d) => { (dates::display(d)) " bij het plaatsingstempo van de laatste zes maanden" }
-                        None => { "niet te voorspellen: geen plaatsingen in de laatste zes maanden" }
-                    }
+                dt { "Gefactureerd (realisatie)" } dd {
+                    @if chrome.may(Permission::ManageFinance) {
+                        a href={"/aansluiting/regels?contract=" (c.id)} { (f.actual) }
+                    } @else { (f.actual) }
                 }
+                dt { "Openstaande verplichting" } dd { (f.open_commitment) }
+                dt { "Plafondgebruik (gefactureerd + openstaande verplichting)" } dd { (f.ceiling_use) " van " (c.terms.ceiling) }
+                dt { "Plafond" } dd { (ceiling_words(&f, since)) }
             }
             table {
                 caption { "Verwachte betalingen per jaar" }
@@ -433,7 +450,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
 
             h2 #tarieven { "Tarieven (vast budget per cursist)" }
             (tariff_table(&c.terms.tariffs))
-            @if manage { (tariff_form(chrome, &c, &forms.tariff.0, &forms.tariff.1)) }
+            @if manage { (tariff_form(chrome, c, &forms.tariff.0, &forms.tariff.1)) }
 
             h2 #betaalmomenten { "Betaalmomenten" }
             @for r in &c.terms.routes {
@@ -447,7 +464,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                     }
                 }
             }
-            @if manage { (milestone_form(chrome, &c, &forms.milestones.0, &forms.milestones.1)) }
+            @if manage { (milestone_form(chrome, c, &forms.milestones.0, &forms.milestones.1)) }
 
             h2 #opties { "Verlengingsopties" }
             table {
@@ -462,7 +479,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                             th scope="row" { (dates::display(o.new_end_date)) }
                             td { (dates::display(o.notice_deadline))
                                 @if o.status == OptionStatus::Pending && o.notice_deadline >= today {
-                                    " (" ((o.notice_deadline - today).whole_days()) " dagen)"
+                                    " (" (crate::domain::words::count((o.notice_deadline - today).whole_days(), "dag", "dagen")) ")"
                                 } }
                             td { (o.status.label()) }
                             td { (o.decision_reference) @if let Some(d) = o.decision_date { " (" (dates::display(d)) ")" } }
@@ -472,17 +489,17 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                     @if period.options.is_empty() { tr { td colspan="5" { "Geen opties." } } }
                 }
             }
-            @if manage { (option_form(chrome, &c, &forms.option.0, &forms.option.1)) }
+            @if manage { (option_form(chrome, c, &forms.option.0, &forms.option.1)) }
 
             h2 #documenten { "Documenten" }
             ul { @for d in &c.documents { li { (d.title) ": " code { (d.location) } } } @if c.documents.is_empty() { li { "Geen documenten vastgelegd." } } }
-            @if manage { (document_form(chrome, &c, &forms.document.0, &forms.document.1)) }
+            @if manage { (document_form(chrome, c, &forms.document.0, &forms.document.1)) }
 
             h2 #plaatsingen { "Plaatsingen" }
             @if chrome.may(Permission::ParticipantData) {
-                (super::placements::placement_table(&placements, &c.terms, "Plaatsingen op dit contract"))
+                (super::placements::placement_table(placements, &c.terms, "Plaatsingen op dit contract"))
             } @else {
-                p { (placements.len()) " plaatsingen (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+                p { (crate::domain::words::count(placements.len(), "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
             }
         },
     ))
@@ -772,6 +789,9 @@ async fn decide_option(
     let reference = form.decision_reference.trim();
     if reference.is_empty() || reference.chars().count() > 100 {
         return Err(AppError::BadRequest("geef het kenmerk van het besluit op (hoogstens 100 tekens)".into()));
+    }
+    if crate::domain::bsn::contains_bsn(reference) {
+        return Err(AppError::BadRequest(crate::domain::bsn::free_text_refusal("Het kenmerk van het besluit")));
     }
     store::contracts::decide_option(&state.db, id, option_id, status, reference, dates::today(), user.actor())
         .await

@@ -42,7 +42,7 @@ pub fn routes() -> RouteTable {
     const R: Permission = Permission::ManageContracts;
     RouteTable::default()
         .get("/import", F, upload_form::<FINANCE>)
-        .post("/import", F, upload::<FINANCE>)
+        .upload("/import", F, upload::<FINANCE>)
         .get("/import/taken/{job}", F, job_page::<FINANCE>)
         .get("/import/taken/{job}/afgewezen.xlsx", F, rejected_xlsx::<FINANCE>)
         .post("/import/taken/{job}/bevestigen", F, confirm::<FINANCE>)
@@ -51,7 +51,7 @@ pub fn routes() -> RouteTable {
         .get("/import/batches/{id}/regels", F, batch_lines)
         .post("/import/batches/{id}/ongedaan", F, undo::<FINANCE>)
         .get("/registers/import", R, upload_form::<REGISTERS>)
-        .post("/registers/import", R, upload::<REGISTERS>)
+        .upload("/registers/import", R, upload::<REGISTERS>)
         .get("/registers/import/taken/{job}", R, job_page::<REGISTERS>)
         .get("/registers/import/taken/{job}/afgewezen.xlsx", R, rejected_xlsx::<REGISTERS>)
         .post("/registers/import/taken/{job}/bevestigen", R, confirm::<REGISTERS>)
@@ -331,7 +331,7 @@ fn upload_page(
             @if let Some(e) = error {
                 div.error-summary role="alert" tabindex="-1" { h2 { "Het bestand kon niet worden gecontroleerd" } p { (e) } }
             }
-            form method="post" action={(area.base()) "?_csrf=" (chrome.csrf)} enctype="multipart/form-data" {
+            form method="post" action=(area.base()) enctype="multipart/form-data" {
                 (chrome.csrf_field())
                 div.field {
                     label for="sjabloon" { "Sjabloon" }
@@ -363,7 +363,7 @@ fn batch_table(area: Area, batches: &[BatchRow]) -> Markup {
     let amounts = area.has_amounts();
     html! {
         table {
-            caption { "De laatste " (batches.len()) " importbatches" }
+            caption { @if batches.len() == 1 { "De laatste importbatch" } @else { "De laatste " (batches.len()) " importbatches" } }
             thead { tr {
                 th scope="col" { "Batch" } th scope="col" { "Soort" } th scope="col" { "Bestand" } th scope="col" { "Door" } th scope="col" { "Tijdstip" }
                 th scope="col" class="num" { "Regels" } @if amounts { th scope="col" class="num" { "Totaal" } } th scope="col" { "Status" }
@@ -373,7 +373,7 @@ fn batch_table(area: Area, batches: &[BatchRow]) -> Markup {
                     tr {
                         th scope="row" { a href={(area.base()) "/batches/" (b.id)} { (b.id) } }
                         td { (kind_label(&b.kind)) }
-                        td { (b.file_name) } td { (b.imported_by) } td { (b.imported_at) }
+                        td { (b.file_name) } td { (b.imported_by) } td { (dates::display_timestamp(&b.imported_at)) }
                         td.num { (b.rows_imported) } @if amounts { td.num { (b.amount_total()) } }
                         td { @if b.status == "undone" { "ongedaan gemaakt" } @else { "actief" } }
                     }
@@ -486,6 +486,7 @@ async fn upload<const A: u8>(
 fn failure(e: ImportError, apology: &str) -> String {
     match e {
         ImportError::File(e) => capitalize(&e.0),
+        e @ ImportError::Busy => capitalize(&e.to_string()),
         e => {
             tracing::error!(error = %e, "import mislukt");
             apology.to_string()
@@ -508,13 +509,13 @@ fn progress_page(chrome: &Chrome, title: &str, job: &JobView) -> Response {
             p { "Bestand: " strong { (job.file_name) } }
             @if let Some(ahead) = job.ahead {
                 p role="status" aria-live="polite" {
-                    "Wacht op een vrije plek: " (ahead) @if ahead == 1 { " bestand" } @else { " bestanden" } " voor u."
+                    "Wacht op een vrije plek: " (crate::domain::words::count(ahead, "bestand", "bestanden")) " voor u."
                 }
                 p { "Er worden maar enkele bestanden tegelijk verwerkt, zodat de server voor iedereen snel blijft. "
                     "Uw bestand komt vanzelf aan de beurt." }
             } @else {
                 p role="status" aria-live="polite" {
-                    label for="voortgang" { (job.rows) " regels verwerkt" }
+                    label for="voortgang" { (crate::domain::words::count(job.rows, "regel", "regels")) " verwerkt" }
                     " "
                     progress id="voortgang" {}
                 }
@@ -655,13 +656,13 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
                     @if errors {
                         div.field.checkbox {
                             input type="checkbox" id="alleen_goede" name="alleen_goede" value="on" required;
-                            label for="alleen_goede" { "Ik wil alleen de " (s.rows_imported) " goede nieuwe regels importeren; de " (s.rows_rejected) " afgewezen regels blijven achter" }
+                            label for="alleen_goede" { "Ik wil alleen de " (crate::domain::words::count(s.rows_imported, "goede nieuwe regel", "goede nieuwe regels")) " importeren; de " (crate::domain::words::count(s.rows_rejected, "afgewezen regel blijft", "afgewezen regels blijven")) " achter" }
                         }
                         button type="submit" { "Alleen de goede regels importeren" }
                     } @else if area.has_amounts() {
-                        button type="submit" { "Importeren: " (s.rows_imported) " regels, " (s.amount_total) }
+                        button type="submit" { "Importeren: " (crate::domain::words::count(s.rows_imported, "regel", "regels")) ", " (s.amount_total) }
                     } @else {
-                        button type="submit" { "Importeren: " (s.rows_imported) " nieuwe regels" }
+                        button type="submit" { "Importeren: " (crate::domain::words::count(s.rows_imported, "nieuwe regel", "nieuwe regels")) }
                     }
                 }
             } @else {
@@ -683,7 +684,7 @@ fn changes_table(o: &Outcome) -> Markup {
         table.changes {
             caption {
                 "Wat er per regel verandert"
-                @if listed < valid { " (de eerste " (listed) " van " (valid) " regels)" }
+                @if listed < valid { " (de eerste " (listed) " van " (crate::domain::words::count(valid, "regel", "regels")) ")" }
             }
             thead { tr {
                 th scope="col" class="num" { "Rij" }
@@ -821,7 +822,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
         html! {
             h1 { "Importbatch " (b.id) }
             @if undone {
-                p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (b.undone_at.clone().unwrap_or_default()) "; de regels zijn verwijderd." }
+                p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (dates::display_timestamp(b.undone_at.as_deref().unwrap_or_default())) "; de regels zijn verwijderd." }
             }
             table {
                 caption { "Gegevens van de batch" }
@@ -831,7 +832,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
                     tr { th scope="row" { "SHA-256" } td { code { (b.file_sha256) } } }
                     tr { th scope="row" { "Sjabloon" } td { (b.template) } }
                     tr { th scope="row" { "Geïmporteerd door" } td { (b.imported_by) } }
-                    tr { th scope="row" { "Tijdstip" } td { (b.imported_at) } }
+                    tr { th scope="row" { "Tijdstip" } td { (dates::display_timestamp(&b.imported_at)) } }
                     tr { th scope="row" { "Regels gelezen" } td.num { (b.rows_read) } }
                     tr { th scope="row" { "Geïmporteerd" } td.num { (b.rows_imported) } }
                     tr { th scope="row" { "Dubbel (overgeslagen)" } td.num { (b.rows_duplicate) } }
@@ -841,7 +842,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
             }
             @if !undone {
                 @if ledger {
-                    p { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de " (b.rows_imported) " regels van deze batch" } }
+                    p { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de " (crate::domain::words::count(b.rows_imported, "regel", "regels")) " van deze batch" } }
                 }
                 @if b.kind == Kind::Certifications.as_str() { p { a href="/keurmerken" { "Naar de keurmerken" } } }
                 @if b.kind == Kind::Results.as_str() { p { a href="/kwaliteit" { "Naar het kwaliteitsdashboard" } } }
@@ -852,7 +853,7 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
                     (chrome.csrf_field())
                     div.field.checkbox {
                         input type="checkbox" id="zeker" name="zeker" value="on" required;
-                        label for="zeker" { "Ik wil alle " (b.rows_imported) " regels van deze batch verwijderen" }
+                        label for="zeker" { "Ik wil " @if b.rows_imported == 1 { "de enige regel" } @else { "alle " (b.rows_imported) " regels" } " van deze batch verwijderen" }
                     }
                     button.danger type="submit" { "Import ongedaan maken" }
                 }
@@ -890,7 +891,7 @@ fn lines_view(chrome: &Chrome, b: &BatchRow, lines: &[LedgerEntryRow], page: i64
             h1 { "Regels van importbatch " (b.id) }
             p { a href={"/import/batches/" (b.id)} { "Terug naar de batch" } }
             table {
-                caption { "Pagina " (page) " van " (pages.max(1)) " (" (b.rows_imported) " regels)" }
+                caption { "Pagina " (page) " van " (pages.max(1)) " (" (crate::domain::words::count(b.rows_imported, "regel", "regels")) ")" }
                 thead { tr {
                     th scope="col" { "Rij" } th scope="col" { "Boekdatum" } th scope="col" { "Boekstuk" } th scope="col" { "Grootboekrekening" }
                     th scope="col" { "Kostenplaats" } th scope="col" { "Taakveld" } th scope="col" { "Crediteur" } th scope="col" { "Omschrijving" }

@@ -11,11 +11,13 @@ use maud::{html, Markup};
 use time::Date;
 
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{mark_status, Chrome};
 use super::{providers, AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::certification::{self, validate_decision, CertificationStatus, Decision, DecisionForm, Standing};
+use crate::domain::certification::{
+    self, validate_decision, CertificationStatus, Decision, DecisionForm, MarkStatus, Standing,
+};
 use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -49,13 +51,14 @@ async fn add_decision(
     Form(form): Form<DecisionForm>,
 ) -> AppResult<Response> {
     let provider = store::providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let existing = store::certifications::for_provider(&state.db, id).await?;
-    match validate_decision(&form, &existing) {
-        Ok(decision) => {
-            store::certifications::insert(&state.db, id, &decision, user.actor()).await?;
-            Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response())
-        }
+    match store::certifications::insert_checked(&state.db, id, user.actor(), |existing| {
+        validate_decision(&form, existing)
+    })
+    .await?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response()),
         Err(errors) => {
+            let existing = store::certifications::for_provider(&state.db, id).await?;
             let page = providers::detail_page(&chrome, &provider, &existing, &form, &errors);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
@@ -65,9 +68,7 @@ async fn add_decision(
 /// A provider whose mark needs attention today, and why.
 pub struct Attention<'a> {
     pub provider: &'a Provider,
-    pub standing: Standing,
-    /// Days until the mark ends (lapsing) or the suspension ends; None when no end is known.
-    pub days: Option<i64>,
+    pub mark: MarkStatus,
 }
 
 /// Providers without a valid mark, suspended, or lapsing within 90 days: most urgent first
@@ -80,27 +81,17 @@ pub fn needing_attention<'a>(
     let none = Vec::new();
     let mut out: Vec<Attention> = providers
         .iter()
-        .filter_map(|p| {
-            let standing = certification::standing(decisions.get(&p.id).unwrap_or(&none), today);
-            let days = match &standing {
-                Standing::Valid { until: Some(u), .. } => Some(certification::days_left(*u, today)),
-                Standing::Valid { until: None, .. } => return None,
-                Standing::Suspended { until } => until.map(|u| certification::days_left(u, today)),
-                Standing::NotValid { .. } => None,
-            };
-            if matches!(standing, Standing::Valid { .. }) && days.is_some_and(|d| d > certification::LAPSE_WARNING_DAYS)
-            {
-                return None;
-            }
-            Some(Attention { provider: p, standing, days })
-        })
+        .map(|p| Attention { provider: p, mark: MarkStatus::of(decisions.get(&p.id).unwrap_or(&none), today) })
+        .filter(|a| a.mark.needs_attention())
         .collect();
-    let rank = |a: &Attention| match a.standing {
+    let rank = |a: &Attention| match a.mark.standing {
         Standing::NotValid { .. } => 0,
         Standing::Suspended { .. } => 1,
         Standing::Valid { .. } => 2,
     };
-    out.sort_by(|a, b| rank(a).cmp(&rank(b)).then(a.days.cmp(&b.days)).then(a.provider.name.cmp(&b.provider.name)));
+    out.sort_by(|a, b| {
+        rank(a).cmp(&rank(b)).then(a.mark.days.cmp(&b.mark.days)).then(a.provider.name.cmp(&b.provider.name))
+    });
     out
 }
 
@@ -122,7 +113,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Ma
                 }
             }
             table {
-                caption { (rows.len()) " aanbieders vragen aandacht" }
+                caption { (crate::domain::words::count(rows.len(), "aanbieder vraagt", "aanbieders vragen")) " aandacht" }
                 thead { tr {
                     th scope="col" { "Taalaanbieder" } th scope="col" { "Situatie" } th scope="col" { "Tot en met" } th scope="col" { "Dagen over" }
                 } }
@@ -130,22 +121,9 @@ async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Ma
                     @for a in &rows {
                         tr {
                             th scope="row" { a href={"/aanbieders/" (a.provider.id) "#keurmerk"} { (a.provider.name) } }
-                            @match &a.standing {
-                                Standing::NotValid { last } => {
-                                    td { span.status.status-bad { "Geen geldig keurmerk" } @if let Some(s) = last { " (laatste besluit: " (s.label().to_lowercase()) ")" } }
-                                    td { "—" } td { "—" }
-                                }
-                                Standing::Suspended { until } => {
-                                    td { span.status.status-bad { "Geschorst" } }
-                                    td { (until.map(dates::display).unwrap_or_else(|| "onbekend".into())) }
-                                    td { (a.days.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) }
-                                }
-                                Standing::Valid { until, .. } => {
-                                    td { span.status.status-warn { "Verloopt binnenkort" } }
-                                    td { (until.map(dates::display).unwrap_or_default()) }
-                                    td { (a.days.unwrap_or_default()) }
-                                }
-                            }
+                            td { (mark_status(&a.mark)) }
+                            td { (until_of(&a.mark.standing)) }
+                            td { (a.mark.days.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) }
                         }
                     }
                     @if rows.is_empty() { tr { td colspan="4" { "Alle actieve aanbieders hebben een geldig keurmerk dat de komende 90 dagen niet verloopt." } } }
@@ -153,6 +131,14 @@ async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Ma
             }
         },
     ))
+}
+
+/// The last day of a valid mark or a suspension, when known.
+fn until_of(s: &Standing) -> String {
+    match s {
+        Standing::Valid { until: Some(u), .. } | Standing::Suspended { until: Some(u) } => dates::display(*u),
+        _ => "—".into(),
+    }
 }
 
 /// The mark history on a provider's page, with the form to record a new decision.
@@ -163,23 +149,14 @@ pub fn history_section(
     form: &DecisionForm,
     errors: &FieldErrors,
 ) -> Markup {
-    let today = dates::today();
-    let standing = certification::standing(decisions, today);
+    let mark = MarkStatus::of(decisions, dates::today());
     let statuses: Vec<(&str, &str)> = std::iter::once(("", "Kies een status"))
         .chain(CertificationStatus::ALL.iter().map(|s| (s.code(), s.label())))
         .collect();
     html! {
         section aria-labelledby="keurmerk" {
             h2 #keurmerk { "Blik op Werk-keurmerk" }
-            p {
-                "Vandaag: "
-                @match standing {
-                    Standing::Valid { until: Some(u), .. } => { span.status.status-ok { "Geldig" } " tot en met " (dates::display(u)) }
-                    Standing::Valid { until: None, .. } => { span.status.status-ok { "Geldig" } " voor onbepaalde tijd" }
-                    Standing::Suspended { until } => { span.status.status-bad { "Geschorst" } @if let Some(u) = until { " tot en met " (dates::display(u)) } }
-                    Standing::NotValid { .. } => { span.status.status-bad { "Geen geldig keurmerk" } }
-                }
-            }
+            p { "Vandaag: " (mark_status(&mark)) }
             table {
                 caption { "Besluiten, nieuwste eerst" }
                 thead { tr {

@@ -250,7 +250,7 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
                         }
                     }
                     tr.subtotal {
-                        th scope="row" { "Totaal " (r.label) }
+                        th scope="row" { @if r.key == "totaal" { "Totaal" } @else { "Totaal " (r.label) } }
                         td { (o.from) "–" (o.to) }
                         (cell(&r.key, None, &r.total))
                     }
@@ -322,6 +322,14 @@ fn scenario_line(o: &Overview) -> Markup {
             }
             @if let Some(s) = &o.snapshot { " Vergeleken met snapshot ‘" (s.name) "’." }
             @if let Some(b) = &o.stream { " Alleen bron " (b) "." }
+        }
+        @if let Some(s) = &o.scenario {
+            p #prognoseregel {
+                "Wie al geplaatst is, telt als verplichting en niet nog eens als prognose: per instroomjaar telt de prognose alleen de instroom die nog niet geplaatst is (instroom − plaatsingen Wet inburgering 2021 met een start in dat jaar, nooit onder nul)."
+                @for c in s.counted.iter().filter(|c| c.placed > 0) {
+                    " " (c.year) ": instroom " (c.inflow) " (" (s.variant.label()) "), al geplaatst " (c.placed) ", in de prognose " (c.counted) "."
+                }
+            }
         }
     }
 }
@@ -543,7 +551,7 @@ async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppRes
                             td { (s.from_year) "–" (s.to_year) }
                             td { (s.scenario_name.clone().unwrap_or_else(|| "geen".into())) }
                             td { (s.created_by) }
-                            td { (s.created_at.get(..10).unwrap_or(&s.created_at)) }
+                            td { (dates::display_timestamp(&s.created_at)) }
                         }
                     }
                     @if list.is_empty() { tr { td colspan="5" { "Nog geen snapshots." } } }
@@ -602,7 +610,6 @@ async fn create_snapshot(
             e.add("name", format!("Er is al een snapshot met de naam ‘{n}’; kies een andere naam."));
             Ok(refuse(StatusCode::CONFLICT, e))
         }
-        Err(OverviewError::Db(e)) => Err(e.into()),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }

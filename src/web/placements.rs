@@ -103,7 +103,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                 button type="submit" { "Filteren" }
             }
             table {
-                caption { (rows.len()) " plaatsingen" }
+                caption { (crate::domain::words::count(rows.len(), "plaatsing", "plaatsingen")) }
                 thead { tr {
                     th scope="col" { "Klantnummer" } th scope="col" { "Contract" } th scope="col" { "Doelgroep" } th scope="col" { "Route" }
                     th scope="col" { "Start" } th scope="col" { "Status" }

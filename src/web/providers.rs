@@ -79,7 +79,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
                 button type="submit" { "Zoeken" }
             }
             table {
-                caption { (rows.len()) " taalaanbieders" }
+                caption { (crate::domain::words::count(rows.len(), "taalaanbieder", "taalaanbieders")) }
                 thead { tr { th scope="col" { "Naam" } th scope="col" { "KvK-nummer" } th scope="col" { "Contactpersoon" } th scope="col" { "Status" } } }
                 tbody {
                     @for p in &rows {

@@ -11,11 +11,11 @@ use maud::{html, Markup};
 use time::Date;
 
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{mark_status, Chrome};
 use super::{quality_plans, AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::certification::{self, Standing};
+use crate::domain::certification::MarkStatus;
 use crate::domain::dates;
 use crate::domain::quality::{
     check_norms, display_decimal, is_overdue, validate_action, validate_result, ActionForm, ActionSource, ActionStatus,
@@ -101,7 +101,7 @@ fn compare(results: Vec<StoredResult>, norms: &[(String, Norm)]) -> Vec<ResultCh
 
 struct DashboardRow {
     provider: Provider,
-    standing: Standing,
+    mark: MarkStatus,
     latest_plan: Option<PlanVersion>,
     open: usize,
     overdue: usize,
@@ -132,7 +132,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             .collect();
         checks.sort_by(|a, b| b.1.outcome.cmp(&a.1.outcome).then(a.0.cmp(&b.0)));
         rows.push(DashboardRow {
-            standing: certification::standing(decisions.get(&p.id).unwrap_or(&none), today),
+            mark: MarkStatus::of(decisions.get(&p.id).unwrap_or(&none), today),
             latest_plan: own_plans.iter().max_by_key(|v| (v.submitted_on, v.id)).cloned(),
             open: own_actions.iter().filter(|a| !a.status.is_closed()).count(),
             overdue: own_actions.iter().filter(|a| is_overdue(a.status, a.due_date, today)).count(),
@@ -144,18 +144,12 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
     // Who needs a conversation first: no valid mark, then overdue actions, then results below the norm.
     let urgency = |r: &DashboardRow| {
         let worst = r.checks.iter().map(|(_, c)| c.outcome).max();
-        (
-            !matches!(r.standing, Standing::Valid { .. }),
-            r.overdue,
-            worst == Some(NormOutcome::Red),
-            worst == Some(NormOutcome::Amber),
-            r.open,
-        )
+        (!r.mark.is_valid(), r.overdue, worst == Some(NormOutcome::Red), worst == Some(NormOutcome::Amber), r.open)
     };
     rows.sort_by(|a, b| urgency(b).cmp(&urgency(a)).then_with(|| a.provider.name.cmp(&b.provider.name)));
     let overdue_total: usize = rows.iter().map(|r| r.overdue).sum();
     let red_total = rows.iter().filter(|r| r.checks.iter().any(|(_, c)| c.outcome == NormOutcome::Red)).count();
-    let no_mark = rows.iter().filter(|r| !matches!(r.standing, Standing::Valid { .. })).count();
+    let no_mark = rows.iter().filter(|r| !r.mark.is_valid()).count();
     Ok(chrome.page(
         "Kwaliteit",
         html! {
@@ -186,7 +180,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                     @for r in &rows {
                         tr {
                             th scope="row" { a href={"/kwaliteit/aanbieders/" (r.provider.id)} { (r.provider.name) } }
-                            td { (standing_text(&r.standing)) }
+                            td { (mark_status(&r.mark)) }
                             td {
                                 @match &r.latest_plan {
                                     Some(p) => {
@@ -204,7 +198,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                                     Some(y) => {
                                         a href={"/kwaliteit/aanbieders/" (r.provider.id) "#resultaten"} { "Meetjaar " (y) } ": "
                                         @let green = r.checks.iter().filter(|(_, c)| c.outcome == NormOutcome::Green).count();
-                                        (green) " van " (r.checks.len()) " normen gehaald"
+                                        (green) " van " (crate::domain::words::count(r.checks.len(), "norm", "normen")) " gehaald"
                                         ul.compact {
                                             @for (route, c) in r.checks.iter().filter(|(_, c)| c.outcome != NormOutcome::Green) {
                                                 li { (route.short_label()) " · " (check_line(c)) }
@@ -220,17 +214,6 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             }
         },
     ))
-}
-
-fn standing_text(s: &Standing) -> Markup {
-    html! {
-        @match s {
-            Standing::Valid { until: Some(u), .. } => { span.status.status-ok { "Geldig" } " t/m " (dates::display(*u)) }
-            Standing::Valid { until: None, .. } => { span.status.status-ok { "Geldig" } " onbepaalde tijd" }
-            Standing::Suspended { until } => { span.status.status-bad { "Geschorst" } @if let Some(u) = until { " t/m " (dates::display(*u)) } }
-            Standing::NotValid { .. } => { span.status.status-bad { "Geen geldig keurmerk" } }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -264,7 +247,7 @@ fn action_table(
                         td { (a.owner) }
                         td { (dates::display(a.created_on)) }
                         td { (dates::display(a.due_date))
-                            @if is_overdue(a.status, a.due_date, today) { " " span.status.status-bad { "te laat: " ((today - a.due_date).whole_days()) " dagen" } } }
+                            @if is_overdue(a.status, a.due_date, today) { " " span.status.status-bad { "te laat: " (crate::domain::words::count((today - a.due_date).whole_days(), "dag", "dagen")) } } }
                         td { (a.status.label()) }
                         td.pre { (a.provider_response) }
                         @if manage {
@@ -375,7 +358,7 @@ async fn update_action(
                 (StatusCode::CONFLICT, e)
             }
             Err(QualityError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(AppError::Internal(e.into())),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e),
     };
@@ -429,7 +412,7 @@ async fn save_result(
 /// Everything the report shows, for the screen and the xlsx alike.
 pub struct ProviderReport {
     pub provider: Provider,
-    pub standing: Standing,
+    pub mark: MarkStatus,
     pub plans: Vec<PlanVersion>,
     pub actions: Vec<FollowUpAction>,
     pub norms_from: Option<CriteriaSet>,
@@ -445,7 +428,7 @@ async fn load_report(state: &AppState, id: i64) -> AppResult<ProviderReport> {
     let (norms_from, norms) = norms_for(state, &plans, &mut HashMap::new()).await?;
     let results = compare(store::quality::results(&state.db, Some(id)).await?, &norms);
     Ok(ProviderReport {
-        standing: certification::standing(&decisions, today),
+        mark: MarkStatus::of(&decisions, today),
         actions: store::quality::actions(&state.db, Some(id)).await?,
         provider,
         plans,
@@ -521,7 +504,7 @@ async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &Rep
             }
 
             h2 #keurmerk { "Blik op Werk-keurmerk" }
-            p { (standing_text(&r.standing)) }
+            p { (mark_status(&r.mark)) }
 
             h2 #plannen { "Kwaliteitsplannen" }
             table {
@@ -667,206 +650,157 @@ async fn provider_xlsx(State(state): State<AppState>, Path(id): Path<i64>) -> Ap
         .into_response())
 }
 
-fn standing_plain(s: &Standing) -> String {
-    match s {
-        Standing::Valid { until: Some(u), .. } => format!("Geldig tot en met {}", dates::display(*u)),
-        Standing::Valid { until: None, .. } => "Geldig voor onbepaalde tijd".into(),
-        Standing::Suspended { until } => match until {
-            Some(u) => format!("Geschorst tot en met {}", dates::display(*u)),
-            None => "Geschorst".into(),
-        },
-        Standing::NotValid { .. } => "Geen geldig keurmerk".into(),
-    }
-}
-
 /// The report as a workbook: a summary sheet and one sheet each for plans, actions, results and norms,
 /// each with a bold, frozen header row and readable column widths.
 pub fn report_xlsx(r: &ProviderReport) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::report::export::{table_sheet, write_cell, write_header, Cell};
     use rust_xlsxwriter::{Format, Workbook};
     let mut wb = Workbook::new();
     let bold = Format::new().set_bold();
-    let head =
-        Format::new().set_bold().set_background_color("D9D9D9").set_border_bottom(rust_xlsxwriter::FormatBorder::Thin);
-    let sheet = |wb: &mut Workbook,
-                 name: &str,
-                 headers: &[(&str, u16)],
-                 rows: Vec<Vec<String>>|
-     -> Result<(), rust_xlsxwriter::XlsxError> {
-        let ws = wb.add_worksheet();
-        ws.set_name(name)?;
-        for (i, (h, w)) in headers.iter().enumerate() {
-            ws.write_string_with_format(0, i as u16, *h, &head)?;
-            ws.set_column_width(i as u16, *w)?;
-        }
-        ws.set_freeze_panes(1, 0)?;
-        for (ri, row) in rows.iter().enumerate() {
-            for (ci, v) in row.iter().enumerate() {
-                // Counts as numbers so they add up in Excel; everything else as shown on screen.
-                match v.parse::<i32>() {
-                    Ok(n) if !v.starts_with('0') || v == "0" => {
-                        ws.write_number(ri as u32 + 1, ci as u16, n)?;
-                    }
-                    _ => {
-                        ws.write_string(ri as u32 + 1, ci as u16, v)?;
-                    }
-                }
-            }
-        }
-        Ok(())
-    };
+    let date = |d: Option<Date>| d.map(Cell::Date).unwrap_or(Cell::Empty);
+    let decimal = |d: Option<rust_decimal::Decimal>| d.map(Cell::Number).unwrap_or(Cell::Empty);
     {
         let ws = wb.add_worksheet();
         ws.set_name("Samenvatting")?;
-        ws.write_string_with_format(0, 0, "Kwaliteitsrapport", &head)?;
-        ws.write_string_with_format(0, 1, &r.provider.name, &head)?;
-        ws.set_freeze_panes(1, 0)?;
-        ws.set_column_width(0, 34)?;
-        ws.set_column_width(1, 60)?;
+        write_header(ws, 0, &[("Kwaliteitsrapport", 34.0), (r.provider.name.as_str(), 60.0)])?;
         let open = r.actions.iter().filter(|a| !a.status.is_closed()).count();
         let overdue = r.actions.iter().filter(|a| is_overdue(a.status, a.due_date, r.today)).count();
         let latest = r.plans.iter().max_by_key(|p| (p.submitted_on, p.id));
         let lines = [
-            ("Stand van", dates::display(r.today)),
-            ("KvK-nummer", r.provider.kvk.clone()),
-            ("Keurmerk", standing_plain(&r.standing)),
+            ("Stand van", Cell::Date(r.today)),
+            ("KvK-nummer", Cell::text(&r.provider.kvk)),
+            ("Keurmerk", Cell::Text(r.mark.words())),
             (
                 "Laatste kwaliteitsplan",
-                latest
-                    .map(|p| format!("{} versie {}: {}", p.contract_reference, p.version_no, p.status.label()))
-                    .unwrap_or_else(|| "Geen plan ingediend".into()),
+                Cell::Text(
+                    latest
+                        .map(|p| format!("{} versie {}: {}", p.contract_reference, p.version_no, p.status.label()))
+                        .unwrap_or_else(|| "Geen plan ingediend".into()),
+                ),
             ),
-            ("Open verbeterpunten", open.to_string()),
-            ("Verbeterpunten te laat", overdue.to_string()),
-            ("Normen uit toetsingskader", r.norms_from.as_ref().map(|s| s.label()).unwrap_or_else(|| "—".into())),
-            ("Oranje betekent", "de norm gemist met hoogstens 10% van de normwaarde".into()),
+            ("Open verbeterpunten", Cell::Count(open as i64)),
+            ("Verbeterpunten te laat", Cell::Count(overdue as i64)),
+            (
+                "Normen uit toetsingskader",
+                Cell::Text(r.norms_from.as_ref().map(|s| s.label()).unwrap_or_else(|| "—".into())),
+            ),
+            ("Oranje betekent", Cell::text("de norm gemist met hoogstens 10% van de normwaarde")),
         ];
         for (i, (k, v)) in lines.iter().enumerate() {
             ws.write_string_with_format(i as u32 + 1, 0, *k, &bold)?;
-            ws.write_string(i as u32 + 1, 1, v)?;
+            write_cell(ws, i as u32 + 1, 1, v)?;
         }
     }
-    sheet(
+    table_sheet(
         &mut wb,
         "Kwaliteitsplannen",
         &[
-            ("Contract", 20),
-            ("Versie", 8),
-            ("Ingediend", 12),
-            ("Status", 22),
-            ("Besloten op", 12),
-            ("Besluit door", 18),
-            ("Onderbouwing", 60),
-            ("Bestand", 36),
+            ("Contract", 20.0),
+            ("Versie", 8.0),
+            ("Ingediend", 12.0),
+            ("Status", 22.0),
+            ("Besloten op", 12.0),
+            ("Besluit door", 18.0),
+            ("Onderbouwing", 60.0),
+            ("Bestand", 36.0),
         ],
-        r.plans
-            .iter()
-            .map(|p| {
-                vec![
-                    p.contract_reference.clone(),
-                    p.version_no.to_string(),
-                    dates::display(p.submitted_on),
-                    p.status.label().into(),
-                    p.decided_on.map(dates::display).unwrap_or_default(),
-                    p.decided_by.clone().unwrap_or_default(),
-                    p.decision_reasoning.clone(),
-                    p.file_name.clone(),
-                ]
-            })
-            .collect(),
+        r.plans.iter().map(|p| {
+            vec![
+                Cell::text(&p.contract_reference),
+                Cell::Count(p.version_no),
+                Cell::Date(p.submitted_on),
+                Cell::text(p.status.label()),
+                date(p.decided_on),
+                Cell::Text(p.decided_by.clone().unwrap_or_default()),
+                Cell::text(&p.decision_reasoning),
+                Cell::text(&p.file_name),
+            ]
+        }),
     )?;
-    sheet(
+    table_sheet(
         &mut wb,
         "Verbeterpunten",
         &[
-            ("Omschrijving", 60),
-            ("Bron", 26),
-            ("Eigenaar", 20),
-            ("Aangemaakt", 12),
-            ("Streefdatum", 12),
-            ("Status", 16),
-            ("Te laat", 9),
-            ("Reactie aanbieder", 50),
+            ("Omschrijving", 60.0),
+            ("Bron", 26.0),
+            ("Eigenaar", 20.0),
+            ("Aangemaakt", 12.0),
+            ("Streefdatum", 12.0),
+            ("Status", 16.0),
+            ("Te laat", 9.0),
+            ("Reactie aanbieder", 50.0),
         ],
-        r.actions
-            .iter()
-            .map(|a| {
-                vec![
-                    a.description.clone(),
-                    a.source.label().into(),
-                    a.owner.clone(),
-                    dates::display(a.created_on),
-                    dates::display(a.due_date),
-                    a.status.label().into(),
-                    if is_overdue(a.status, a.due_date, r.today) { "ja" } else { "nee" }.into(),
-                    a.provider_response.clone(),
-                ]
-            })
-            .collect(),
+        r.actions.iter().map(|a| {
+            vec![
+                Cell::text(&a.description),
+                Cell::text(a.source.label()),
+                Cell::text(&a.owner),
+                Cell::Date(a.created_on),
+                Cell::Date(a.due_date),
+                Cell::text(a.status.label()),
+                Cell::text(if is_overdue(a.status, a.due_date, r.today) { "ja" } else { "nee" }),
+                Cell::text(&a.provider_response),
+            ]
+        }),
     )?;
-    let mut headers: Vec<(String, u16)> = vec![
-        ("Meetjaar".into(), 10),
-        ("Route".into(), 10),
-        ("Gestart".into(), 10),
-        ("Afgerond".into(), 10),
-        ("Uitgevallen".into(), 12),
+    let mut headers: Vec<(String, f64)> = vec![
+        ("Meetjaar".into(), 10.0),
+        ("Route".into(), 10.0),
+        ("Gestart".into(), 10.0),
+        ("Afgerond".into(), 10.0),
+        ("Uitgevallen".into(), 12.0),
     ];
-    headers.extend(ExamComponent::ALL.iter().map(|c| (format!("Geslaagd {} (%)", c.in_sentence()), 16)));
-    headers.extend([("Tevredenheid".into(), 13), ("NT2-docenten (%)".into(), 16), ("Groepsgrootte".into(), 14)]);
-    let header_refs: Vec<(&str, u16)> = headers.iter().map(|(h, w)| (h.as_str(), *w)).collect();
-    let opt = |v: Option<rust_decimal::Decimal>| v.map(display_decimal).unwrap_or_default();
-    sheet(
+    headers.extend(ExamComponent::ALL.iter().map(|c| (format!("Geslaagd {} (%)", c.in_sentence()), 16.0)));
+    headers.extend([("Tevredenheid".into(), 13.0), ("NT2-docenten (%)".into(), 16.0), ("Groepsgrootte".into(), 14.0)]);
+    table_sheet(
         &mut wb,
         "Resultaten",
-        &header_refs,
-        r.results
-            .iter()
-            .map(|rc| {
-                let x = &rc.result.result;
-                let mut row = vec![
-                    x.year.to_string(),
-                    x.route.short_label().into(),
-                    x.started.to_string(),
-                    x.completed.to_string(),
-                    x.dropped_out.to_string(),
-                ];
-                row.extend(ExamComponent::ALL.iter().map(|c| opt(x.pass_rates.get(c).copied())));
-                row.extend([opt(x.satisfaction), opt(x.nt2_share), opt(x.group_size)]);
-                row
-            })
-            .collect(),
+        &headers,
+        r.results.iter().map(|rc| {
+            let x = &rc.result.result;
+            let mut row = vec![
+                Cell::Count(x.year.into()),
+                Cell::text(x.route.short_label()),
+                Cell::Count(x.started),
+                Cell::Count(x.completed),
+                Cell::Count(x.dropped_out),
+            ];
+            row.extend(ExamComponent::ALL.iter().map(|c| decimal(x.pass_rates.get(c).copied())));
+            row.extend([decimal(x.satisfaction), decimal(x.nt2_share), decimal(x.group_size)]);
+            row
+        }),
     )?;
-    sheet(
+    table_sheet(
         &mut wb,
         "Normen",
         &[
-            ("Meetjaar", 10),
-            ("Route", 10),
-            ("Eis", 10),
-            ("Meet", 44),
-            ("Norm", 18),
-            ("Resultaat", 14),
-            ("Toelichting", 24),
-            ("Uitkomst", 20),
-            ("Kleur", 10),
+            ("Meetjaar", 10.0),
+            ("Route", 10.0),
+            ("Eis", 10.0),
+            ("Meet", 44.0),
+            ("Norm", 18.0),
+            ("Resultaat", 14.0),
+            ("Toelichting", 24.0),
+            ("Uitkomst", 20.0),
+            ("Kleur", 10.0),
         ],
-        r.results
-            .iter()
-            .flat_map(|rc| {
-                rc.checks.iter().map(move |c| {
-                    vec![
-                        rc.result.result.year.to_string(),
-                        rc.result.result.route.short_label().into(),
-                        c.criterion_code.clone(),
-                        c.norm.metric.label().into(),
-                        c.norm.describe(),
-                        c.norm.metric.format(c.value),
-                        c.note.clone(),
-                        c.outcome.label().into(),
-                        c.outcome.colour().into(),
-                    ]
-                })
+        r.results.iter().flat_map(|rc| {
+            rc.checks.iter().map(move |c| {
+                vec![
+                    Cell::Count(rc.result.result.year.into()),
+                    Cell::text(rc.result.result.route.short_label()),
+                    // A criterion code such as "12" stays the code it is.
+                    Cell::text(&c.criterion_code),
+                    Cell::text(c.norm.metric.label()),
+                    Cell::Text(c.norm.describe()),
+                    // As on screen, with its unit, next to the norm it is compared with.
+                    Cell::Text(c.norm.metric.format(c.value)),
+                    Cell::text(&c.note),
+                    Cell::text(c.outcome.label()),
+                    Cell::text(c.outcome.colour()),
+                ]
             })
-            .collect(),
+        }),
     )?;
     wb.save_to_buffer()
 }

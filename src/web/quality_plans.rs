@@ -36,7 +36,7 @@ pub fn routes() -> RouteTable {
         .post("/kwaliteit/eisen/{id}/eisen/{criterion_id}", Permission::ManageContracts, update_criterion)
         .post("/kwaliteit/eisen/{id}/nieuwe-versie", Permission::ManageContracts, new_set_version)
         .get("/kwaliteit/contracten/{id}", Permission::Read, contract_plans)
-        .post("/kwaliteit/contracten/{id}/plannen", Permission::ManageContracts, upload_plan)
+        .upload("/kwaliteit/contracten/{id}/plannen", Permission::ManageContracts, upload_plan)
         .get("/kwaliteit/plannen/{id}", Permission::Read, plan_detail)
         .get("/kwaliteit/plannen/{id}/document", Permission::Read, download)
         .post("/kwaliteit/plannen/{id}/beoordeling", Permission::ManageContracts, assess)
@@ -72,7 +72,7 @@ async fn set_list_page(chrome: &Chrome, state: &AppState, form: &SetForm, errors
             h1 { "Toetsingskaders: de extra kwaliteitseisen van de gemeente" }
             p { "Een toetsingskader hoort bij een aanbesteding en heeft versies. Zodra een kwaliteitsplan met een versie is beoordeeld, is die versie bevroren; wijzigen kan dan alleen in een nieuwe versie." }
             table {
-                caption { (sets.len()) " toetsingskaders" }
+                caption { (crate::domain::words::count(sets.len(), "toetsingskader", "toetsingskaders")) }
                 thead { tr { th scope="col" { "Aanbesteding" } th scope="col" { "Versie" } th scope="col" { "Titel" } th.num scope="col" { "Eisen" } th scope="col" { "Status" } } }
                 tbody {
                     @for s in &sets {
@@ -192,10 +192,10 @@ async fn render_set(
             p { (set.title) " " (frozen_tag(&set)) }
             @if let Some(m) = refusal { div.error-summary role="alert" { h2 { "Niet opgeslagen" } p #weigering { (m) } } }
             @if set.is_frozen() {
-                p { "Dit kader is bevroren sinds " (set.frozen_at.as_deref().unwrap_or("").get(..10).unwrap_or("")) ": er is een kwaliteitsplan mee beoordeeld, dus de eisen liggen vast." }
+                p { "Dit kader is bevroren sinds " (dates::display_timestamp(set.frozen_at.as_deref().unwrap_or(""))) ": er is een kwaliteitsplan mee beoordeeld, dus de eisen liggen vast." }
             }
             table {
-                caption { (items.len()) " eisen" }
+                caption { (crate::domain::words::count(items.len(), "eis", "eisen")) }
                 thead { tr { th scope="col" { "Code" } th scope="col" { "Eis" } th scope="col" { "Beoordeling" } th scope="col" { "Knock-out" } th scope="col" { "Norm" } @if manage && !set.is_frozen() { th scope="col" { "Actie" } } } }
                 tbody {
                     @for c in &items {
@@ -258,7 +258,7 @@ async fn add_criterion(
                 return Ok((StatusCode::CONFLICT, page).into_response());
             }
             Err(QualityError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(AppError::Internal(e.into())),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => e,
     };
@@ -350,7 +350,7 @@ async fn update_criterion(
                 .into_response())
         }
         Err(QualityError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -358,7 +358,7 @@ async fn new_set_version(user: CurrentUser, State(state): State<AppState>, Path(
     match store::quality::new_set_version(&state.db, id, user.actor()).await {
         Ok(new) => Ok(Redirect::to(&format!("/kwaliteit/eisen/{new}?melding=aangemaakt")).into_response()),
         Err(QualityError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -398,7 +398,7 @@ async fn render_contract(
             h1 { "Kwaliteitsplan bij contract " (c.reference) }
             p { (c.title) " · " a href={"/contracten/" (c.id)} { "Contractgegevens" } }
             table {
-                caption { (plans.len()) " versies van het kwaliteitsplan" }
+                caption { (crate::domain::words::count(plans.len(), "versie", "versies")) " van het kwaliteitsplan" }
                 thead { tr { th scope="col" { "Versie" } th scope="col" { "Ingediend" } th scope="col" { "Status" } th scope="col" { "Document" } } }
                 tbody {
                     @for p in plans.iter().rev() {
@@ -419,7 +419,9 @@ async fn render_contract(
                 @if sets.is_empty() {
                     p { "Maak eerst een " a href="/kwaliteit/eisen" { "toetsingskader" } " aan." }
                 } @else {
-                    form method="post" enctype="multipart/form-data" action={"/kwaliteit/contracten/" (c.id) "/plannen?_csrf=" (chrome.csrf)} novalidate {
+                    form method="post" enctype="multipart/form-data" action={"/kwaliteit/contracten/" (c.id) "/plannen"} novalidate {
+                        // First, before the file: the token is read from the start of the body.
+                        (chrome.csrf_field())
                         div.field-row {
                             (Field::new("submitted_on", "Ingediend op", &form.submitted_on, errors).required().date())
                             (Field::new("criteria_set_id", "Toetsingskader", &chosen, errors).required().select(&set_options))
@@ -665,7 +667,7 @@ fn plan_page(
                     dt { "Status" } dd { span.status.(plan.status.css_class()) { (plan.status.label()) } @if plan.status.is_frozen() { " (bevroren)" } }
                     dt { "Document" } dd { a href={"/kwaliteit/plannen/" (plan.id) "/document"} { (plan.file_name) } " (" (plan.document_kind.label()) ", " (size_text(plan.size_bytes)) ")" }
                     dt { "Toetsingskader" } dd { a href={"/kwaliteit/eisen/" (set.id)} { (set.label()) } }
-                    dt { "Beoordeeld" } dd { (scored) " van " (items.len()) " eisen" @if carried > 0 { ", waarvan " (carried) " overgenomen uit versie " (previous.map(|p| p.version_no).unwrap_or_default()) " en nog niet opnieuw bekeken" } }
+                    dt { "Beoordeeld" } dd { (scored) " van " (crate::domain::words::count(items.len(), "eis", "eisen")) @if carried > 0 { ", waarvan " (carried) " overgenomen uit versie " (previous.map(|p| p.version_no).unwrap_or_default()) " en nog niet opnieuw bekeken" } }
                     @if let Some(d) = plan.decided_on {
                         dt { "Besluit" } dd { (plan.status.label()) " op " (dates::display(d)) " door " (plan.decided_by.as_deref().unwrap_or("")) }
                         dt { "Onderbouwing" } dd.pre { (plan.decision_reasoning) }
@@ -764,7 +766,7 @@ async fn assess(
                     StatusCode::CONFLICT
                 }
                 Err(QualityError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => return Err(AppError::Internal(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(errors) => {
@@ -823,7 +825,7 @@ async fn decide(
                     StatusCode::CONFLICT
                 }
                 Err(QualityError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => return Err(AppError::Internal(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(e) => {

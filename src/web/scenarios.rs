@@ -40,7 +40,10 @@ async fn totals(state: &AppState, s: &Scenario) -> AppResult<BTreeMap<Variant, B
     let first = s.lines.iter().map(|l| l.year).min().unwrap_or(2022);
     let last = s.lines.iter().map(|l| l.year).max().unwrap_or(first);
     let pricing = route_pricing(&contracts, (first - 10)..=last);
-    Ok(Variant::ALL.into_iter().map(|v| (v, forecast::forecast(s, &pricing, v, first).by_payment_year())).collect())
+    Ok(Variant::ALL
+        .into_iter()
+        .map(|v| (v, forecast::forecast(s, &pricing, v, first, &BTreeMap::new()).by_payment_year()))
+        .collect())
 }
 
 #[derive(Debug)]
@@ -100,7 +103,7 @@ async fn list(
                     tbody {
                         tr { th scope="row" { "Tariefindexatie per jaar" } @for c in &compared { td { (percent_display(c.scenario.tariff_index)) } } }
                         tr { th scope="row" { "Duur B1 / Z / onderwijs (maanden)" } @for c in &compared { td { (c.scenario.duration_b1_months) " / " (c.scenario.duration_z_months) " / " (c.scenario.duration_education_months) } } }
-                        tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &compared { td { (c.scenario.lines.iter().map(|l| l.expected).sum::<i64>()) " personen" } } }
+                        tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &compared { td { (crate::domain::words::count(c.scenario.lines.iter().map(|l| l.expected).sum::<i64>(), "persoon", "personen")) } } }
                     }
                 }
                 table {
@@ -218,7 +221,7 @@ async fn create(
             e.add("name", format!("Er is al een scenario met de naam ‘{n}’; kies een andere naam."));
             Ok(refused(&chrome, None, &form, &e, StatusCode::CONFLICT))
         }
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -293,7 +296,7 @@ async fn update(
             Ok(refused(&chrome, Some(id), &form, &e, StatusCode::CONFLICT))
         }
         Err(OverviewError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -301,6 +304,6 @@ async fn copy(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i
     match store::overview::copy_scenario(&state.db, id, user.actor()).await {
         Ok(new) => Ok(Redirect::to(&format!("/scenarios/{new}?melding=aangemaakt")).into_response()),
         Err(OverviewError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }

@@ -17,6 +17,7 @@ use crate::domain::dates;
 use crate::domain::progress::{ExamPart, Report};
 use crate::domain::route::Route;
 use crate::domain::scorecard::{scorecard, Grain, ScoreInput, ScoreKey, ScoreLine, ScorePeriod};
+use crate::domain::words;
 use crate::error::{AppError, AppResult};
 use crate::store;
 
@@ -89,6 +90,11 @@ async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<Scor
         .map(|(p, r)| ScoreInput {
             provider_id: providers.get(&p.contract_id).map(|x| x.0).unwrap_or_default(),
             route: p.route,
+            start_date: p.schedule.start_date,
+            end_date: match (p.schedule.status.needs_date(), p.schedule.status_date) {
+                (true, Some(d)) => d,
+                _ => p.schedule.planned_end,
+            },
             pip_date: p.pip_date,
             dropped_out_on: (p.schedule.status == crate::domain::placement::PlacementStatus::DroppedOut)
                 .then_some(p.schedule.status_date)
@@ -98,7 +104,7 @@ async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<Scor
         })
         .collect();
     let names: HashMap<i64, String> = providers.values().cloned().collect();
-    let lines = scorecard(&inputs, choice.grain, choice.from..=choice.until);
+    let lines = scorecard(&inputs, choice.grain, choice.from..=choice.until, dates::today());
     let mut rows: Vec<ScoreRow> = lines
         .into_iter()
         .map(|((pid, route, period), line): (ScoreKey, ScoreLine)| ScoreRow {
@@ -140,6 +146,7 @@ async fn scorecard_page(
         html! {
             h1 { "Scorecard aanbieders" }
             p.lead { "Per periode (jaar, kwartaal of maand) en leerroute (de route bij de start) de aanbieders naast elkaar: starts, wachttijd van PIP tot eerste les, aanwezigheid, verzuim, geslaagd bij de eerste examenpoging, routewijzigingen en uitval. Elk gegeven telt in de periode van zijn eigen datum; de uren van een kwartaalrapportage tellen in de maandweergave in de eerste maand van het kwartaal." }
+            p { "Starts, wachttijd en aanwezigheid komen uit de voortgangsrapportages van de aanbieders. Zonder rapportage in een periode staat er ‘geen rapportages’ in plaats van 0; de kolom Rapportages zegt voor hoeveel van de lopende plaatsingen er een rapportage is." }
             form.filters method="get" action="/scorecard" {
                 div.field {
                     label for="periode" { "Periode" }
@@ -160,7 +167,7 @@ async fn scorecard_page(
                 table {
                     caption { "Aanbieders vergeleken, " (route.short_label()) " " (period.label()) }
                     thead { tr {
-                        th scope="col" { "Aanbieder" } th.num scope="col" { "Starts" } th.num scope="col" { "Gem. wachttijd (dagen)" }
+                        th scope="col" { "Aanbieder" } th.num scope="col" { "Starts" } th scope="col" { "Rapportages" } th.num scope="col" { "Gem. wachttijd (dagen)" }
                         th.num scope="col" { "Aanwezigheid" } th.num scope="col" { "Verzuim (uren)" }
                         @for part in PARTS { th scope="col" { "1e poging " (part.label()) } }
                         th.num scope="col" { "Routewijzigingen" } th.num scope="col" { "Uitval" }
@@ -169,7 +176,8 @@ async fn scorecard_page(
                         @for r in lines {
                             tr {
                                 th scope="row" { (r.provider) }
-                                td.num { (r.line.starts) }
+                                td.num { @match r.line.reported_starts() { Some(n) => { (n) } None => { "geen rapportages" } } }
+                                td { (r.line.reporting) " van " (words::count(r.line.running, "lopende plaatsing", "lopende plaatsingen")) }
                                 td.num { (r.line.avg_wait_days().map(|d| d.normalize().to_string().replace('.', ",")).unwrap_or_else(|| "–".into())) }
                                 td.num { (pct_text(r.line.attendance_pct())) }
                                 td.num { (r.line.absence.dutch()) }
@@ -186,25 +194,31 @@ async fn scorecard_page(
 }
 
 fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use crate::report::export::header_format;
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet().set_name("Scorecard")?;
-    let head = header_format();
     let pct = rust_xlsxwriter::Format::new().set_num_format("0.0");
-    let mut headers: Vec<String> =
-        [grain.label(), "Route", "Aanbieder", "Starts", "Gem. wachttijd (dagen)", "Aanwezigheid (%)", "Verzuim (uren)"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+    let mut headers: Vec<String> = [
+        grain.label(),
+        "Route",
+        "Aanbieder",
+        "Starts (leeg: geen rapportages)",
+        "Lopende plaatsingen",
+        "Met rapportage",
+        "Gem. wachttijd (dagen)",
+        "Aanwezigheid (%)",
+        "Verzuim (uren)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for part in PARTS {
         headers.push(format!("1e poging {} afgelegd", part.label()));
         headers.push(format!("1e poging {} geslaagd (%)", part.label()));
     }
     headers.extend(["Routewijzigingen".to_string(), "Uitval".to_string()]);
-    for (i, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(0, i as u16, h, &head)?;
-        ws.set_column_width(i as u16, (h.chars().count() as u16 + 2).max(10))?;
-    }
+    let columns: Vec<(&str, f64)> =
+        headers.iter().map(|h| (h.as_str(), (h.chars().count() as f64 + 2.0).max(10.0))).collect();
+    crate::report::export::write_header(ws, 0, &columns)?;
     for (i, r) in rows.iter().enumerate() {
         let row = i as u32 + 1;
         match r.period {
@@ -214,15 +228,19 @@ fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxw
         };
         ws.write_string(row, 1, r.route.short_label())?;
         ws.write_string(row, 2, &r.provider)?;
-        ws.write_number(row, 3, r.line.starts)?;
+        if let Some(n) = r.line.reported_starts() {
+            ws.write_number(row, 3, n)?;
+        }
+        ws.write_number(row, 4, r.line.running)?;
+        ws.write_number(row, 5, r.line.reporting)?;
         if let Some(d) = r.line.avg_wait_days() {
-            ws.write_with_format(row, 4, d, &pct)?;
+            ws.write_with_format(row, 6, d, &pct)?;
         }
         if let Some(p) = r.line.attendance_pct() {
-            ws.write_with_format(row, 5, p, &pct)?;
+            ws.write_with_format(row, 7, p, &pct)?;
         }
-        ws.write_with_format(row, 6, r.line.absence.decimal(), &pct)?;
-        let mut col = 7u16;
+        ws.write_with_format(row, 8, r.line.absence.decimal(), &pct)?;
+        let mut col = 9u16;
         for part in PARTS {
             let f = r.line.first_attempts.get(&part).copied().unwrap_or_default();
             ws.write_number(row, col, f.taken)?;
@@ -234,7 +252,6 @@ fn scorecard_book(grain: Grain, rows: &[ScoreRow]) -> Result<Vec<u8>, rust_xlsxw
         ws.write_number(row, col, r.line.route_changes)?;
         ws.write_number(row, col + 1, r.line.dropouts)?;
     }
-    ws.set_freeze_panes(1, 0)?;
     wb.save_to_buffer()
 }
 

@@ -31,11 +31,12 @@ fn workbook(lines: &[LedgerLine]) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> reqwest::Response {
-    let token = app.csrf().await;
-    let form = reqwest::multipart::Form::new()
+    let form = app
+        .multipart_form()
+        .await
         .text("sjabloon", template.to_string())
         .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    app.client.post(app.url(&format!("/import?_csrf={token}"))).multipart(form).send().await.unwrap()
+    app.client.post(app.url("/import")).multipart(form).send().await.unwrap()
 }
 
 /// Follows a job page until it stops refreshing; returns the final response's status, location and body.
@@ -97,6 +98,23 @@ async fn upload_preview_confirm_batch_page_and_undo() {
     assert_eq!(app.audit_count("import_batch").await, 2, "import and undo are audited");
     let (_, page) = app.get_html(&batch).await;
     assert!(page.contains("ongedaan gemaakt door test-finance"));
+
+    // Times are shown in Amsterdam time, `dd-mm-jjjj uu:mm`: winter is UTC+1, summer UTC+2.
+    sqlx::query(
+        "UPDATE import_batch SET imported_at = '2026-12-06T19:36:56.039352888Z', undone_at = '2026-07-01T10:05:00Z'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let (_, page) = app.get_html(&batch).await;
+    assert!(page.contains("<th scope=\"row\">Tijdstip</th><td>06-12-2026 20:36</td>"), "{page}");
+    assert!(page.contains("ongedaan gemaakt door test-finance op 01-07-2026 12:05;"), "{page}");
+    let (_, list) = app.get_html("/import").await;
+    assert!(list.contains("<td>06-12-2026 20:36</td>"), "{list}");
+    assert!(list.contains("<caption>De laatste importbatch</caption>"), "one batch, singular: {list}");
+    for body in [&page, &list] {
+        assert!(!body.contains("T19:36") && !body.contains("Z</td>"), "no raw timestamps");
+    }
 }
 
 #[tokio::test]
@@ -169,6 +187,59 @@ async fn uploads_over_the_size_limit_are_refused() {
     let r = upload(&app, "groot.csv", vec![b'a'; 200 * 1024], "grootboek-csv-1252").await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(totals(&app).await, (0, 0));
+}
+
+/// A ledger description that names a participant's BSN (`BSN:`, `burgerservicenummer`, `sofinummer`) has the
+/// number masked before it is stored, and the preview says so on the row; invoice and document numbers, and
+/// numbers without such a label, are kept as they are.
+#[tokio::test]
+async fn a_labelled_bsn_in_a_ledger_description_is_masked_and_the_preview_says_so() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let mut lines = vec![line(1, 10_000), line(2, 20_000), line(3, 30_000)];
+    lines[0].description = "Cursus B1 BSN: 123456782 maart".into();
+    lines[0].invoice_number = "123456782".into();
+    lines[0].document = "111222333".into();
+    lines[1].description = "Intake sofinummer 1234.56.782".into();
+    lines[2].description = "Cursus Z, factuur 111222333".into();
+    let r = upload(&app, "grootboek.xlsx", workbook(&lines), "standaard-grootboek").await;
+    let job = location(&r);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("<th scope=\"col\">Opmerking</th>"), "{body}");
+    assert!(
+        body.contains(
+            "<td>Cursus B1 [BSN verwijderd] maart</td><td>€ 100,00</td><td>BSN in de omschrijving verwijderd</td>"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("<td>Intake [BSN verwijderd]</td><td>€ 200,00</td><td>BSN in de omschrijving verwijderd</td>"),
+        "{body}"
+    );
+    assert!(body.contains("<td>Cursus Z, factuur 111222333</td><td>€ 300,00</td><td></td>"), "{body}");
+    assert!(!body.contains("123456782") && !body.contains("1234.56.782"), "the BSN is not in the preview");
+
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, batch, _) = settle(&app, &job).await;
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    let stored: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT description, invoice_number, document FROM ledger_entry ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("Cursus B1 [BSN verwijderd] maart".to_string(), "123456782".to_string(), "111222333".to_string()),
+            ("Intake [BSN verwijderd]".into(), "F2".into(), "BS2".into()),
+            ("Cursus Z, factuur 111222333".into(), "F3".into(), "BS3".into()),
+        ]
+    );
+    // The same file again adds nothing: the masked line is its own duplicate.
+    let r = upload(&app, "grootboek.xlsx", workbook(&lines), "standaard-grootboek").await;
+    let (_, _, body) = settle(&app, &location(&r)).await;
+    assert!(body.contains("Er is niets nieuws om te importeren."), "{body}");
 }
 
 /// The files in the server's upload directory.

@@ -80,7 +80,48 @@ async fn recording_decisions_changes_the_overview_most_urgent_first() {
     assert!(!rows.iter().any(|r| r.contains("Bijna Verlopen")));
 
     let (_, page) = app.get_html(&format!("/aanbieders/{suspended}")).await;
-    assert!(page.contains("Geschorst</span> tot en met"));
+    assert!(page
+        .contains(&format!("Vandaag: <span class=\"status status-bad\">Geschorst tot en met {}</span>", display(55))));
+}
+
+fn display(offset: i64) -> String {
+    dates::display(dates::today() + Duration::days(offset))
+}
+
+/// A fixed-term mark ending in 45 days reads the same on the provider page, /keurmerken, /kwaliteit and the
+/// provider's quality report (page and xlsx): one function, one set of words.
+#[tokio::test]
+async fn a_mark_status_reads_the_same_on_every_screen() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = provider(&app, "Bijna Verlopen", "22222222").await;
+    let r = decide(
+        &app,
+        id,
+        &[
+            ("status", "fixed_term"),
+            ("decision_date", &day(-300)),
+            ("valid_from", &day(-300)),
+            ("valid_until", &day(45)),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let words = format!("Verloopt binnenkort: geldig tot en met {} (nog 45 dagen)", display(45));
+    let shown = format!("<span class=\"status status-warn\">{words}</span>");
+    for path in
+        [format!("/aanbieders/{id}"), "/keurmerken".into(), "/kwaliteit".into(), format!("/kwaliteit/aanbieders/{id}")]
+    {
+        let (status, page) = app.get_html(&path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&shown), "{path}: {page}");
+        assert!(!page.contains("status-ok\">Geldig"), "{path} must not call it plainly valid");
+    }
+    let bytes = app.get(&format!("/kwaliteit/aanbieders/{id}/rapport.xlsx")).await.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let summary = book.worksheet_range("Samenvatting").unwrap();
+    assert_eq!(summary.get_value((3, 1)).unwrap().to_string(), words);
 }
 
 #[tokio::test]

@@ -220,6 +220,28 @@ fn report_overview_json_csv_and_xlsx_agree_to_the_cent() {
     assert!(wb.sheet_names().contains(&"Uitgangspunten".to_string()), "the assumptions have their own sheet");
     let assumptions = wb.worksheet_range("Uitgangspunten").unwrap();
     assert!(assumptions.rows().any(|r| r[1] == Data::String("Basis".into())));
+    // Numbers are numbers: the indexation a fraction (shown with a % format), the route mix too, years whole.
+    let index = assumptions.rows().find(|r| r[0] == Data::String("Tariefindexatie per jaar".into())).unwrap();
+    assert!(matches!(index[1], Data::Float(f) if f > 0.0 && f < 0.2), "{:?}", index[1]);
+    let mix = assumptions.rows().position(|r| r[0] == Data::String("Jaar".into())).expect("the inflow table");
+    let header: Vec<String> = assumptions.rows().nth(mix).unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(header[..6], ["Jaar", "Groep", "Instroom laag", "Instroom verwacht", "Instroom hoog", "B1-route"]);
+    let first = assumptions.rows().nth(mix + 1).unwrap();
+    assert!(matches!(first[0], Data::Float(y) if y == 2022.0), "{:?}", first[0]);
+    assert!(matches!(first[5], Data::Float(f) if f > 0.0 && f <= 1.0), "share as a fraction: {:?}", first[5]);
+    for sheet in ["Per bron", "Per route", "Per aanbieder", "Per contract"] {
+        let range = wb.worksheet_range(sheet).unwrap();
+        let header: Vec<String> = range.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!(
+            header,
+            ["Omschrijving", "Jaar", "Beschikbaar", "Realisatie", "Verplichtingen", "Prognose", "Resterend"],
+            "{sheet}"
+        );
+        assert!(
+            !range.rows().any(|r| r[0] == "Totaal" && r[1].to_string().eq_ignore_ascii_case("totaal")),
+            "no 'Totaal Totaal' on {sheet}"
+        );
+    }
 
     let mut checked = 0;
     for view in json["views"].as_array().unwrap() {
@@ -240,11 +262,13 @@ fn report_overview_json_csv_and_xlsx_agree_to_the_cent() {
             cells.push(("totaal".into(), &row["total"]));
             for (year, cell) in cells {
                 let csv_row = rows.iter().find(|r| &r[0] == code && &r[1] == key && r[3] == year).unwrap();
+                // A row's total is on the line with the years shown ("2022–2027") instead of a year.
+                let xlsx_year = if year == "totaal" { "2022–2027".to_string() } else { year.clone() };
                 let xlsx_row = sheet_rows
                     .iter()
                     .find(|r| {
                         r[0] == Data::String(label.into())
-                            && (r[1] == Data::String(year.clone()) || r[1].to_string() == year)
+                            && (r[1] == Data::String(xlsx_year.clone()) || r[1].to_string() == xlsx_year)
                     })
                     .unwrap_or_else(|| panic!("{sheet} {label} {year}"));
                 for (i, field) in ["available", "actual", "committed", "forecast", "remaining"].iter().enumerate() {

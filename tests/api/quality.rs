@@ -4,7 +4,7 @@
 use std::io::{Cursor, Write};
 
 use calamine::{Reader, Xlsx};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Part;
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::domain::dates;
@@ -82,17 +82,13 @@ fn docx() -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, contract: i64, set: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let token = app.csrf().await;
-    let form = Form::new()
+    let form = app
+        .multipart_form()
+        .await
         .text("submitted_on", "2024-03-01")
         .text("criteria_set_id", set.to_string())
         .part("document", Part::bytes(bytes).file_name(name.to_string()));
-    app.client
-        .post(app.url(&format!("/kwaliteit/contracten/{contract}/plannen?_csrf={token}")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.client.post(app.url(&format!("/kwaliteit/contracten/{contract}/plannen"))).multipart(form).send().await.unwrap()
 }
 
 async fn plan_count(app: &TestApp) -> i64 {
@@ -525,6 +521,13 @@ async fn the_quality_report_downloads_as_a_workbook_with_a_sheet_per_part() {
     assert_eq!(summary.get_value((0, 1)).unwrap().to_string(), "Taal BV");
     assert_eq!(summary.get_value((3, 1)).unwrap().to_string(), "Geldig voor onbepaalde tijd");
     assert_eq!(summary.get_value((4, 1)).unwrap().to_string(), "UTR-Q-1 versie 1: Ingediend");
+    // Decided by the column, not by trying to parse: a KvK number is text, a count a number.
+    assert_eq!(summary.get_value((2, 1)), Some(&calamine::Data::String("12345678".into())));
+    assert_eq!(summary.get_value((5, 1)), Some(&calamine::Data::Float(0.0)));
+    let plans = wb.worksheet_range("Kwaliteitsplannen").unwrap();
+    assert_eq!(plans.get_value((1, 0)), Some(&calamine::Data::String("UTR-Q-1".into())));
+    assert_eq!(plans.get_value((1, 1)), Some(&calamine::Data::Float(1.0)));
+    assert!(matches!(plans.get_value((1, 2)), Some(calamine::Data::DateTime(_))), "{:?}", plans.get_value((1, 2)));
     let norms = wb.worksheet_range("Normen").unwrap();
     let row: Vec<String> = norms.rows().nth(1).unwrap().iter().map(|c| c.to_string()).collect();
     assert_eq!(

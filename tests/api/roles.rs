@@ -85,6 +85,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/toerekening/crediteuren", ManageFinance),
     ("GET", "/aansluiting", Read),
     ("GET", "/aansluiting/regels", ManageFinance),
+    ("GET", "/aansluiting/signalen", Read),
     ("GET", "/kwaliteit", Read),
     ("GET", "/kwaliteit/acties", Read),
     ("POST", "/kwaliteit/acties/{id}", ManageContracts),

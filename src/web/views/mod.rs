@@ -91,6 +91,17 @@ pub fn ceiling_meter(pct: rust_decimal::Decimal, level: CeilingLevel, id: &str) 
     }
 }
 
+/// A provider's Blik op Werk mark in its one set of words (the class adds colour, the words carry the meaning).
+pub fn mark_status(m: &crate::domain::certification::MarkStatus) -> Markup {
+    use crate::domain::certification::Tone;
+    let class = match m.tone() {
+        Tone::Ok => "status-ok",
+        Tone::Warn => "status-warn",
+        Tone::Bad => "status-bad",
+    };
+    html! { span.status.(class) { (m.words()) } }
+}
+
 impl Chrome {
     pub fn page(&self, title: &str, body: Markup) -> Markup {
         layout::page(self, title, body)
@@ -132,15 +143,20 @@ async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup
     let decisions = store::certifications::all_by_provider(&state.db).await?;
     let today = dates::today();
     let attention = super::marks::needing_attention(&providers, &decisions, today);
-    let portfolio = super::contracts::portfolio(&state, today).await?;
+    let all = crate::report::commitments::load(&state.db, None, today).await?;
+    let portfolio: Vec<_> = all.contracts.iter().map(|c| (c, all.figures(c))).collect();
     let deadlines: Vec<_> = portfolio
         .iter()
         .flat_map(|(c, _)| {
-            c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS).into_iter().map(move |o| (c, o))
+            c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS).into_iter().map(move |o| (*c, o))
         })
         .collect();
-    let ceilings: Vec<_> = portfolio.iter().filter(|(_, f)| f.level != CeilingLevel::Ok).collect();
-    let placements = store::placements::list(&state.db, None).await?;
+    let mut ceilings = Vec::new();
+    for (c, f) in portfolio.iter().filter(|(_, f)| f.level != CeilingLevel::Ok) {
+        let since = super::contracts::reached_since(&state, c, f, &all.commitments.payments, today).await?;
+        ceilings.push((c, f, since));
+    }
+    let placements = &all.placements;
     let none = Vec::new();
     // Running placements at a provider that has no valid mark today.
     let at_risk = placements
@@ -159,10 +175,10 @@ async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup
             h1 { "Vandaag aandacht nodig" }
             p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(today)) "." }
             ul.cards {
-                li.card { a href="/keurmerken" { strong { (attention.len()) } " aanbieders zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen" } }
-                li.card { a href="#opties" { strong { (deadlines.len()) } " optiebesluiten binnen " (OPTION_DEADLINE_DAYS) " dagen" } }
-                li.card { a href="#plafonds" { strong { (ceilings.len()) } " contracten op 80% of meer van het plafond" } }
-                li.card { a href="/contracten" { strong { (at_risk) } " lopende plaatsingen bij een aanbieder zonder geldig keurmerk" } }
+                li.card { a href="/keurmerken" { strong { (attention.len()) } " " (crate::domain::words::noun(attention.len(), "aanbieder", "aanbieders")) " zonder geldig keurmerk, geschorst of verlopend binnen 90 dagen" } }
+                li.card { a href="#opties" { strong { (deadlines.len()) } " " (crate::domain::words::noun(deadlines.len(), "optiebesluit", "optiebesluiten")) " binnen " (OPTION_DEADLINE_DAYS) " dagen" } }
+                li.card { a href="#plafonds" { strong { (ceilings.len()) } " " (crate::domain::words::noun(ceilings.len(), "contract", "contracten")) " op 80% of meer van het plafond" } }
+                li.card { a href="/contracten" { strong { (at_risk) } " " (crate::domain::words::noun(at_risk, "lopende plaatsing", "lopende plaatsingen")) " bij een aanbieder zonder geldig keurmerk" } }
             }
             h2 #opties { "Verlengingsopties: besluit nodig" }
             table {
@@ -184,17 +200,18 @@ async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup
             h2 #plafonds { "Contractplafonds" }
             table {
                 caption { "Contracten op 80% of meer van het plafond" }
-                thead { tr { th scope="col" { "Contract" } th scope="col" { "Gebruik" } th.num scope="col" { "Plafond" } th scope="col" { "Bereikt op" } } }
+                thead { tr { th scope="col" { "Contract" } th scope="col" { "Gebruik" } th.num scope="col" { "Gefactureerd + verplichting" } th.num scope="col" { "Plafond" } th scope="col" { "Plafond bereikt" } } }
                 tbody {
-                    @for (c, f) in &ceilings {
+                    @for (c, f, since) in &ceilings {
                         tr {
                             th scope="row" { a href={"/contracten/" (c.id) "#plafond"} { (c.reference) } }
                             td { (ceiling_meter(f.ceiling_pct, f.level, &format!("start-plafond-{}", c.id))) }
+                            td.num { (f.ceiling_use) }
                             td.num { (c.terms.ceiling) }
-                            td { (f.reached_on.map(dates::display).unwrap_or_else(|| "—".into())) }
+                            td { (super::contracts::ceiling_words(f, *since)) }
                         }
                     }
-                    @if ceilings.is_empty() { tr { td colspan="4" { "Alle contracten zitten onder 80% van hun plafond." } } }
+                    @if ceilings.is_empty() { tr { td colspan="5" { "Alle contracten zitten onder 80% van hun plafond." } } }
                 }
             }
         },
