@@ -110,6 +110,8 @@ fn fixtures(dir: &Path) -> Vec<Fixture> {
     {
         if samples.join(name).is_file() {
             add(name, "standaard-grootboek", samples.join(name));
+        } else {
+            eprintln!("note: {} not found; its mutants are left out", samples.join(name).display());
         }
     }
     out
@@ -239,22 +241,35 @@ struct Tally {
     mutants: usize,
     refused: usize,
     imported: usize,
+    panics: usize,
     peak_kb: u64,
     failures: Vec<String>,
+}
+
+/// The database as a mutant's import may change it: whether anything was committed, and the ledger.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    version: i64,
+    lines: i64,
+    cents: i64,
 }
 
 /// Imports each mutant `i` with `i % workers == worker` into this worker's own database.
 fn work(worker: usize, workers: usize, fixtures: &[Fixture], total: usize) -> Tally {
     let ctx = Ctx::new();
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    // The pool's connection goes back to the pool when the worker ends, which needs the runtime.
+    let _inside = rt.enter();
     // The database exists (migrated) before the first mutant, so "unchanged" compares like with like.
     let pool = rt.block_on(taalbudget::store::connect(&ctx.db)).unwrap();
-    let snapshot = || {
+    // One connection for every look: SQLite's data_version, read again on the same connection, differs exactly
+    // when another connection (the import) has committed something, to any table.
+    let mut conn = rt.block_on(pool.acquire()).unwrap();
+    let mut snapshot = || {
         rt.block_on(async {
-            let (n, sum) = taalbudget::store::imports::ledger_totals(&pool).await.unwrap();
-            let batches: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_batch").fetch_one(&pool).await.unwrap();
-            let audit: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&pool).await.unwrap();
-            (n, sum, batches, audit)
+            let version: i64 = sqlx::query_scalar("PRAGMA data_version").fetch_one(&mut *conn).await.unwrap();
+            let (lines, cents) = taalbudget::store::imports::ledger_totals(&mut *conn).await.unwrap();
+            Snapshot { version, lines, cents }
         })
     };
     let mut t = Tally::default();
@@ -281,6 +296,7 @@ fn work(worker: usize, workers: usize, fixtures: &[Fixture], total: usize) -> Ta
         let mut fail = |why: String| t.failures.push(format!("{id}: {why}"));
         // A panic inside calamine is caught and logged ("liep vast"); it still counts: none may happen.
         if r.stderr.contains("panicked") || r.stderr.contains("liep vast") || r.code == 101 {
+            t.panics += 1;
             fail(format!("panic: {}", r.stderr.lines().take(3).collect::<Vec<_>>().join(" | ")));
         }
         if r.peak_kb >= PEAK_LIMIT_KB || r.peak_kb == 0 && cfg!(target_os = "linux") {
@@ -294,9 +310,13 @@ fn work(worker: usize, workers: usize, fixtures: &[Fixture], total: usize) -> Ta
                     fail(format!("counts do not add up: {}", r.json));
                 }
                 let cents = r.json["amount_total"].as_str().and_then(|a| a.replace('.', "").parse::<i64>().ok());
-                let stored = (after.0 - before.0, after.1 - before.1);
+                let stored = (after.lines - before.lines, after.cents - before.cents);
                 if stored != (n("rows_imported"), cents.unwrap_or(i64::MIN)) {
                     fail(format!("reported {} rows {:?} cents, stored {stored:?}", n("rows_imported"), cents));
+                }
+                // The check below has teeth: an import that stores lines is seen as a change.
+                if n("rows_imported") > 0 && after.version == before.version {
+                    fail("lines stored but the database reads as unchanged".into());
                 }
             }
             1 | 2 => {
@@ -343,14 +363,18 @@ fn a_thousand_damaged_files_are_refused_in_dutch_or_imported_correctly_never_a_p
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     let sum = |f: fn(&Tally) -> usize| tallies.iter().map(f).sum::<usize>();
-    let (mutants, refused, imported) = (sum(|t| t.mutants), sum(|t| t.refused), sum(|t| t.imported));
+    let (mutants, refused, imported, panics) =
+        (sum(|t| t.mutants), sum(|t| t.refused), sum(|t| t.imported), sum(|t| t.panics));
     let peak = tallies.iter().map(|t| t.peak_kb).max().unwrap_or(0);
     let failures: Vec<&String> = tallies.iter().flat_map(|t| &t.failures).collect();
+    // The counts the closing note of issue #18 quotes.
     eprintln!(
-        "{mutants} mutants of {} fixtures: {refused} refused, {imported} imported, {} failures; highest peak \
-         {peak} kB; {:.1} s on {workers} workers",
+        "mutation test: {mutants} mutants of {} fixtures ({}), {refused} refused, {imported} imported, panics={panics}, \
+         {} failures; max VmHWM {peak} kB ({:.1} MB); {:.1} s on {workers} workers",
         fixtures.len(),
+        fixtures.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", "),
         failures.len(),
+        peak as f64 / 1024.0,
         started.elapsed().as_secs_f64()
     );
     if std::env::var("TAALBUDGET_MUTANT").is_err() {
@@ -363,4 +387,5 @@ fn a_thousand_damaged_files_are_refused_in_dutch_or_imported_correctly_never_a_p
         failures.len(),
         failures.iter().take(30).map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
+    assert_eq!(panics, 0);
 }

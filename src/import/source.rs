@@ -299,8 +299,10 @@ fn guarded<T>(read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileErro
             .unwrap_or_default();
         let at = PANIC_AT.with(|p| std::mem::take(&mut *p.borrow_mut()));
         tracing::error!(panic = %what, at = %at, "calamine liep vast op een beschadigd bestand");
-        fail("de werkmap is beschadigd: taalbudget kan haar niet lezen. Open haar in Excel of LibreOffice, sla haar \
-              opnieuw op en probeer het opnieuw")
+        fail(
+            "de werkmap is beschadigd: taalbudget kan haar niet lezen. Open haar in Excel of LibreOffice, sla haar \
+              opnieuw op en probeer het opnieuw",
+        )
     })
 }
 

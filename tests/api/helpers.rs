@@ -48,7 +48,13 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
 impl TestApp {
     /// A test app for a server a test started itself (with database options of its own); `dir` holds the
     /// database (`db_path`) and lives as long as the app.
-    pub fn serving(addr: SocketAddr, db: Db, state: AppState, db_path: std::path::PathBuf, dir: tempfile::TempDir) -> TestApp {
+    pub fn serving(
+        addr: SocketAddr,
+        db: Db,
+        state: AppState,
+        db_path: std::path::PathBuf,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
         TestApp { addr, db, state, client: client(), prefix: String::new(), db_path, _dir: dir }
     }
 }
