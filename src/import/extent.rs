@@ -526,7 +526,13 @@ mod xls_tests {
 
     /// A workbook: globals, then one sheet with `body`, in a compound file as Excel writes it.
     fn workbook(body: &[Vec<u8>]) -> std::io::Cursor<Vec<u8>> {
+        workbook_with(&[], body)
+    }
+
+    /// A workbook whose globals hold `globals` besides the BOF, the sheet list and the EOF.
+    fn workbook_with(globals: &[Vec<u8>], body: &[Vec<u8>]) -> std::io::Cursor<Vec<u8>> {
         let mut stream = record(0x0809, &[0, 6, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        stream.extend(globals.concat());
         // The sheet list: one sheet without a name, starting after this record and the globals' EOF.
         let starts = (stream.len() + 12 + 4) as u32;
         let mut boundsheet = starts.to_le_bytes().to_vec();
@@ -588,5 +594,37 @@ mod xls_tests {
         mulrk.extend([0u8; 6]);
         mulrk.extend(300u16.to_le_bytes());
         assert!(check_xls(workbook(&[record(0x00BD, &mulrk)]), budget).is_ok(), "a run of 301 cells in row 6 is dense");
+    }
+
+    /// Damage the mutation test (tests/import_mutants.rs) found: records calamine indexes without checking their
+    /// length, so it panics on them when it opens the file. Each is refused before calamine sees it; the test
+    /// also shows calamine still panics, so the check is still needed.
+    #[test]
+    fn records_too_short_for_what_they_announce_are_refused_before_calamine_panics_on_them() {
+        // A defined name (Lbl) with an empty name announcing a 100-byte formula in a 15-byte record.
+        let mut lbl = vec![0u8; 15];
+        lbl[4..6].copy_from_slice(&100u16.to_le_bytes());
+        // A formula cell announcing 50 bytes of formula after its 22 bytes.
+        let mut formula = vec![0u8; 22];
+        formula[20..22].copy_from_slice(&50u16.to_le_bytes());
+        // Merged areas: 3 announced, none there.
+        let merge = 3u16.to_le_bytes().to_vec();
+        let cases = [
+            ("Lbl", workbook_with(&[record(0x0018, &lbl)], &[])),
+            ("CodePage", workbook_with(&[record(0x0042, &[])], &[])),
+            ("Formula", workbook(&[record(0x0006, &formula)])),
+            ("MergeCells", workbook(&[record(0x00E5, &merge)])),
+        ];
+        for (what, file) in cases {
+            let refused = check_xls(file.clone(), ReadBudget::DEFAULT).unwrap_err();
+            assert_eq!(refused, xls_damaged(), "{what}");
+            let calamine = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                use calamine::Reader;
+                calamine::Xls::new(file).map(|mut book: calamine::Xls<_>| {
+                    book.sheet_names().iter().for_each(|n| drop(book.worksheet_range(n)));
+                })
+            }));
+            assert!(calamine.is_err(), "{what}: calamine no longer panics; the check may go");
+        }
     }
 }

@@ -628,3 +628,23 @@ fn read_csv(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The net under the checks: a panic inside calamine becomes the Dutch refusal, and a later panic outside
+    /// it is still reported as a panic (the hook only keeps quiet while calamine runs).
+    #[test]
+    fn a_panic_inside_calamine_is_a_dutch_refusal_and_only_there() {
+        let refused = guarded::<()>(|| panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            refused.0,
+            "de werkmap is beschadigd: taalbudget kan haar niet lezen. Open haar in Excel of LibreOffice, sla haar \
+             opnieuw op en probeer het opnieuw"
+        );
+        assert_eq!(guarded(|| Ok(7)), Ok(7));
+        assert!(!IN_CALAMINE.with(std::cell::Cell::get));
+        assert!(std::panic::catch_unwind(|| panic!("elsewhere")).is_err());
+    }
+}
