@@ -213,12 +213,18 @@ pub fn check_xls<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), File
     held.add(bytes.len() as u64, 0);
 
     let mut sheets: Vec<(usize, String)> = Vec::new();
+    // The format version, as calamine takes it: from the last BOF of the globals.
+    let mut biff8 = true;
     for record in Records(&bytes) {
         let Some(r) = record else { break };
         match r.typ {
             0x000A => break,
-            // FilePass, CodePage, DateMode, BOF, ExternSheet: calamine reads a number at the start.
-            0x002F | 0x0042 | 0x0022 | 0x0809 | 0x0017 => r.at_least(2)?,
+            0x0809 => {
+                r.at_least(2)?;
+                biff8 = is_biff8(r.data);
+            }
+            // FilePass, CodePage, DateMode, ExternSheet: calamine reads a number at the start.
+            0x002F | 0x0042 | 0x0022 | 0x0017 => r.at_least(2)?,
             // BoundSheet8: where the sheet starts, its state and type, then its name.
             0x0085 => {
                 r.at_least(6)?;
@@ -232,7 +238,7 @@ pub fn check_xls<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), File
             0x0018 => {
                 r.at_least(14)?;
                 let cce = u16::from_le_bytes([r.data[4], r.data[5]]) as usize;
-                if cce > r.data.len() - 14 {
+                if cce > r.data.len() - 14 || name_overruns(&r.data[r.data.len() - cce..], biff8) {
                     return Err(xls_damaged());
                 }
             }
@@ -284,9 +290,10 @@ pub fn check_xls<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), File
                 // NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST, FORMULA: one cell at (row, column).
                 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
                     if r.typ == 0x0006 {
-                        // calamine decodes the formula: its length (after 20 bytes of value) must fit.
+                        // calamine decodes the formula: its length (after 20 bytes of value) must fit, and
+                        // so must each of its tokens.
                         let cce = u16_at(20).ok_or_else(xls_damaged)? as usize;
-                        if 22 + cce > r.data.len() {
+                        if 22 + cce > r.data.len() || formula_overruns(&r.data[22..22 + cce], biff8) {
                             return Err(xls_damaged());
                         }
                     }
@@ -313,6 +320,135 @@ pub fn check_xls<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), File
         held.check(budget)?;
     }
     Ok(())
+}
+
+/// Whether a BOF record announces BIFF8 (Excel 97 and later), as calamine decides it.
+fn is_biff8(bof: &[u8]) -> bool {
+    match u16::from_le_bytes([bof[0], bof[1]]) {
+        0x0200 | 0x0002 | 0x0007 | 0x0300 | 0x0400 | 0x0500 => false,
+        0 => bof.get(2..4) != Some(&[0x00, 0x10]),
+        _ => true,
+    }
+}
+
+/// Whether calamine's formula decoder (`parse_formula`) would read past the end of a cell formula's tokens:
+/// it checks the length of few of them. The tokens are walked as it walks them, with its count of operands;
+/// where it stops with an error of its own (an unknown token, too few operands) the walk stops too, as the
+/// cell's value is read all the same. A function of fixed arity counts as taking none (calamine's table of
+/// arities is private), which can only make the walk go on where calamine stopped.
+fn formula_overruns(tokens: &[u8], biff8: bool) -> bool {
+    let mut rest = tokens;
+    let mut operands = 0usize;
+    while let Some((&ptg, after)) = rest.split_first() {
+        rest = after;
+        let (width, pushes) = match ptg {
+            0x01 if rest.len() < 4 => return false,
+            0x01 => (4, true),
+            0x03..=0x11 | 0x12 | 0x13 | 0x15 if operands == 0 => return false,
+            0x03..=0x11 => {
+                operands -= 1;
+                (0, false)
+            }
+            0x12..=0x15 => (0, false),
+            0x16 => (0, true),
+            0x17 => {
+                // A string: its length, then (BIFF8) a flags byte and the characters; calamine checks these.
+                let Some(&chars) = rest.first() else { return false };
+                let chars = chars as usize;
+                let width = match rest.get(1) {
+                    Some(flags) if biff8 => 2 + if flags & 1 == 1 { 2 * chars } else { chars },
+                    None if biff8 => return false,
+                    _ => 1 + chars,
+                };
+                if rest.len() < width {
+                    return false;
+                }
+                (width, true)
+            }
+            0x18 => (5, false),
+            0x19 => {
+                let Some((&kind, after)) = rest.split_first() else { return true };
+                rest = after;
+                match kind {
+                    0x01 | 0x02 | 0x08 | 0x20 | 0x21 => (2, false),
+                    0x04 => match rest.get(..2) {
+                        Some(n) => (2 + 2 * (u16::from_le_bytes([n[0], n[1]]) as usize + 1), false),
+                        None => return true,
+                    },
+                    0x10 if rest.len() < 2 => return true,
+                    0x10 if operands == 0 => return false,
+                    0x10 => (2, false),
+                    0x40 | 0x41 if operands == 0 => return false,
+                    0x40 | 0x41 => match rest.first() {
+                        Some(0..=6) => (2, false),
+                        Some(_) => return false,
+                        None => return true,
+                    },
+                    _ => return false,
+                }
+            }
+            0x1C => match rest.first() {
+                Some(0x00 | 0x07 | 0x0F | 0x17 | 0x1D | 0x24 | 0x2A | 0x2B) => (1, true),
+                Some(_) => return false,
+                None => return true,
+            },
+            0x1D => (1, true),
+            0x1E => (2, true),
+            0x1F => (8, true),
+            0x20 | 0x40 | 0x60 => (7, true),
+            0x21 | 0x41 | 0x61 => (2, true),
+            // A function with its number of arguments: calamine reads all three bytes before it counts.
+            0x22 | 0x42 | 0x62 if rest.len() < 3 => return true,
+            0x22 | 0x42 | 0x62 => {
+                let args = rest[0];
+                if operands < args as usize {
+                    return false;
+                }
+                operands -= args as usize;
+                (3, true)
+            }
+            0x23 | 0x43 | 0x63 => (4, true),
+            0x24 | 0x44 | 0x64 | 0x2A | 0x4A | 0x6A => (if biff8 { 4 } else { 3 }, true),
+            0x25 | 0x45 | 0x65 | 0x2B | 0x4B | 0x6B => (if biff8 { 8 } else { 6 }, true),
+            0x39 | 0x59 | 0x3A | 0x5A | 0x7A | 0x3C | 0x5C | 0x7C => (6, true),
+            0x3B | 0x5B | 0x7B | 0x3D | 0x5D | 0x7D => (10, true),
+            _ => return false,
+        };
+        let Some(after) = rest.get(width..) else { return true };
+        rest = after;
+        operands += usize::from(pushes);
+    }
+    false
+}
+
+/// Whether calamine's decoder of a defined name's formula (`parse_defined_names`, its first token only) would
+/// read past its end.
+fn name_overruns(tokens: &[u8], biff8: bool) -> bool {
+    let needs = match tokens.first() {
+        Some(0x3A | 0x5A | 0x7A) => {
+            if biff8 {
+                7
+            } else {
+                18
+            }
+        }
+        Some(0x3B | 0x5B | 0x7B) => {
+            if biff8 {
+                11
+            } else {
+                21
+            }
+        }
+        Some(0x3C | 0x5C | 0x7C | 0x3D | 0x5D | 0x7D) => {
+            if biff8 {
+                3
+            } else {
+                13
+            }
+        }
+        _ => 0,
+    };
+    tokens.len() < needs
 }
 
 fn xls_damaged() -> FileError {
@@ -609,22 +745,51 @@ mod xls_tests {
         formula[20..22].copy_from_slice(&50u16.to_le_bytes());
         // Merged areas: 3 announced, none there.
         let merge = 3u16.to_le_bytes().to_vec();
+        // A defined name whose formula is a reference to another sheet cut after 3 of its 7 bytes.
+        let mut name_cut = vec![0u8; 15];
+        name_cut[4..6].copy_from_slice(&3u16.to_le_bytes());
+        name_cut.extend([0x3A, 0, 0]);
         let cases = [
             ("Lbl", workbook_with(&[record(0x0018, &lbl)], &[])),
+            ("Lbl token", workbook_with(&[record(0x0018, &name_cut)], &[])),
             ("CodePage", workbook_with(&[record(0x0042, &[])], &[])),
             ("Formula", workbook(&[record(0x0006, &formula)])),
+            // =5+A? : the cell reference cut after one of its four bytes.
+            ("Formula token", workbook(&[formula_cell(&[0x1E, 5, 0, 0x24, 0])])),
+            // =SUM(5) by the attribute token, cut before its operand.
+            ("Formula attribute", workbook(&[formula_cell(&[0x1E, 5, 0, 0x19, 0x10, 0])])),
             ("MergeCells", workbook(&[record(0x00E5, &merge)])),
         ];
         for (what, file) in cases {
             let refused = check_xls(file.clone(), ReadBudget::DEFAULT).unwrap_err();
             assert_eq!(refused, xls_damaged(), "{what}");
-            let calamine = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                use calamine::Reader;
-                calamine::Xls::new(file).map(|mut book: calamine::Xls<_>| {
-                    book.sheet_names().iter().for_each(|n| drop(book.worksheet_range(n)));
-                })
-            }));
-            assert!(calamine.is_err(), "{what}: calamine no longer panics; the check may go");
+            assert!(calamine_panics(file), "{what}: calamine no longer panics; the check may go");
         }
+        // What calamine survives passes: =5+7, and a formula it stops decoding with an error of its own (an
+        // operator without operands, then a cut reference it never reaches); the cell's value is read.
+        for (what, tokens) in [("5+7", &[0x1E, 5, 0, 0x1E, 7, 0, 0x03][..]), ("+A?", &[0x03, 0x24, 0])] {
+            let file = workbook(&[formula_cell(tokens)]);
+            assert_eq!(check_xls(file.clone(), ReadBudget::DEFAULT), Ok(()), "{what}");
+            assert!(!calamine_panics(file), "{what}");
+        }
+    }
+
+    /// A formula cell in A1 with these tokens and the value 0.
+    fn formula_cell(tokens: &[u8]) -> Vec<u8> {
+        let mut data = vec![0u8; 20];
+        data.extend((tokens.len() as u16).to_le_bytes());
+        data.extend(tokens);
+        record(0x0006, &data)
+    }
+
+    /// Whether calamine panics opening the workbook (it reads every sheet then).
+    fn calamine_panics(file: std::io::Cursor<Vec<u8>>) -> bool {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            use calamine::Reader;
+            calamine::Xls::new(file).map(|mut book: calamine::Xls<_>| {
+                book.sheet_names().iter().for_each(|n| drop(book.worksheet_range(n)));
+            })
+        }))
+        .is_err()
     }
 }

@@ -273,7 +273,7 @@ pub fn ods(path: &Path, rows: &[Vec<&str>], far_cell: Option<(u32, u32)>) {
 }
 
 /// A BIFF8 workbook (.xls) with one sheet "Grootboek" holding `cells` as (row, column, text or number), in a
-/// compound file as Excel writes it.
+/// compound file as Excel writes it. A value `=A+B` of two whole numbers is a formula with its result.
 pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
     fn record(typ: u16, data: &[u8]) -> Vec<u8> {
         let mut r = typ.to_le_bytes().to_vec();
@@ -304,6 +304,21 @@ pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
         let mut d = row.to_le_bytes().to_vec();
         d.extend(col.to_le_bytes());
         d.extend(0u16.to_le_bytes());
+        let sum = value.strip_prefix('=').and_then(|f| f.split_once('+'));
+        if let Some((a, b)) = sum.and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?))) {
+            // The result, flags and cache, then the tokens: PtgInt a, PtgInt b, PtgAdd.
+            d.extend((a as f64 + b as f64).to_le_bytes());
+            d.extend([0u8; 6]);
+            let mut tokens = vec![0x1E];
+            tokens.extend(a.to_le_bytes());
+            tokens.push(0x1E);
+            tokens.extend(b.to_le_bytes());
+            tokens.push(0x03);
+            d.extend((tokens.len() as u16).to_le_bytes());
+            d.extend(tokens);
+            sheet.extend(record(0x0006, &d));
+            continue;
+        }
         match value.parse::<f64>() {
             Ok(n) => {
                 d.extend(n.to_le_bytes());
