@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{lines, write_template_file};
+use common::{lines, raw_zip, write_template_file, RawEntry};
 
 const PASSWORD: &str = "correct-paard-batterij-nietje";
 
@@ -157,9 +157,9 @@ impl Drop for Server {
     }
 }
 
-/// A zip written by hand, so one entry can be a deflate stream made of one compressed block repeated: the
-/// block is compressed once and ends with a full flush (byte-aligned, nothing carried over), so a thousand
-/// copies are a valid stream of a thousand times the block. Other entries are stored.
+/// A zip whose entry `big` is a deflate stream made of one compressed block repeated: the block is compressed
+/// once and ends with a full flush (byte-aligned, nothing carried over), so a thousand copies are a valid stream
+/// of a thousand times the block, made in a moment. The other entries are stored.
 fn zip_with_repeated_entry(
     entries: &[(String, Vec<u8>)],
     big: &str,
@@ -169,17 +169,17 @@ fn zip_with_repeated_entry(
     after: &[u8],
 ) -> Vec<u8> {
     use flate2::{Compress, Compression, FlushCompress};
-    let deflate = |data: &[u8], flush: FlushCompress, c: &mut Compress| {
+    let deflate = |data: &[u8], flush: FlushCompress| {
         let mut out = Vec::with_capacity(data.len() + 1024);
-        c.compress_vec(data, &mut out, flush).unwrap();
+        Compress::new(Compression::default(), false).compress_vec(data, &mut out, flush).unwrap();
         out
     };
-    let mut c = Compress::new(Compression::default(), false);
-    let head = deflate(before, FlushCompress::Full, &mut c);
-    let mut c = Compress::new(Compression::default(), false);
-    let body = deflate(block, FlushCompress::Full, &mut c);
-    let mut c = Compress::new(Compression::default(), false);
-    let tail = deflate(after, FlushCompress::Finish, &mut c);
+    let body = deflate(block, FlushCompress::Full);
+    let mut packed = deflate(before, FlushCompress::Full);
+    for _ in 0..copies {
+        packed.extend_from_slice(&body);
+    }
+    packed.extend(deflate(after, FlushCompress::Finish));
     let mut crc = flate2::Crc::new();
     crc.update(before);
     for _ in 0..copies {
@@ -187,61 +187,9 @@ fn zip_with_repeated_entry(
     }
     crc.update(after);
     let size = (before.len() + block.len() * copies + after.len()) as u32;
-    let mut packed = head;
-    for _ in 0..copies {
-        packed.extend_from_slice(&body);
-    }
-    packed.extend_from_slice(&tail);
-
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    let mut count = 0u16;
-    let mut add = |out: &mut Vec<u8>, name: &str, method: u16, crc: u32, packed: &[u8], size: u32| {
-        let offset = out.len() as u32;
-        let header = |sig: u32, central: bool| {
-            let mut h = sig.to_le_bytes().to_vec();
-            if central {
-                h.extend(20u16.to_le_bytes());
-            }
-            h.extend(20u16.to_le_bytes());
-            h.extend(0u16.to_le_bytes());
-            h.extend(method.to_le_bytes());
-            h.extend([0u8; 4]);
-            h.extend(crc.to_le_bytes());
-            h.extend((packed.len() as u32).to_le_bytes());
-            h.extend(size.to_le_bytes());
-            h.extend((name.len() as u16).to_le_bytes());
-            h.extend(0u16.to_le_bytes());
-            if central {
-                // Comment length, disk, internal and external attributes; then where the local header is.
-                h.extend([0u8; 10]);
-                h.extend(offset.to_le_bytes());
-            }
-            h.extend(name.as_bytes());
-            h
-        };
-        out.extend(header(0x0403_4b50, false));
-        out.extend_from_slice(packed);
-        central.extend(header(0x0201_4b50, true));
-        count += 1;
-    };
-    for (name, data) in entries {
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        add(&mut out, name, 0, crc.sum(), data, data.len() as u32);
-    }
-    add(&mut out, big, 8, crc.sum(), &packed, size);
-    let start = out.len() as u32;
-    let central_len = central.len() as u32;
-    out.extend(central);
-    out.extend(0x0605_4b50u32.to_le_bytes());
-    out.extend([0u8; 4]);
-    out.extend(count.to_le_bytes());
-    out.extend(count.to_le_bytes());
-    out.extend(central_len.to_le_bytes());
-    out.extend(start.to_le_bytes());
-    out.extend(0u16.to_le_bytes());
-    out
+    let mut raw: Vec<RawEntry> = entries.iter().map(|(name, data)| RawEntry::stored(name, data.clone())).collect();
+    raw.push(RawEntry { name: big.to_string(), method: 8, crc: crc.sum(), size, data: packed });
+    raw_zip(&raw)
 }
 
 /// The bomb: a valid ledger workbook whose sharedStrings.xml unpacks to 1,000 MB (its own strings,
@@ -250,20 +198,9 @@ fn zip_with_repeated_entry(
 fn shared_strings_bomb(dir: &Path) -> Vec<u8> {
     let file = dir.join("gewoon.xlsx");
     write_template_file(&file, "standaard-grootboek", &lines(3));
-    let mut zip = zip::ZipArchive::new(std::fs::File::open(&file).unwrap()).unwrap();
-    let mut entries = Vec::new();
-    let mut sst = String::new();
-    for i in 0..zip.len() {
-        let mut e = zip.by_index(i).unwrap();
-        let mut data = Vec::new();
-        std::io::Read::read_to_end(&mut e, &mut data).unwrap();
-        let name = e.name().unwrap().to_string();
-        if name == "xl/sharedStrings.xml" {
-            sst = String::from_utf8(data).unwrap();
-        } else {
-            entries.push((name, data));
-        }
-    }
+    let mut entries = common::unzip(&std::fs::read(&file).unwrap());
+    let at = entries.iter().position(|(name, _)| name == "xl/sharedStrings.xml").unwrap();
+    let sst = String::from_utf8(entries.remove(at).1).unwrap();
     let end = sst.rfind("</sst>").unwrap();
     // One MiB of strings of 30 digits with a random digit every 40 bytes (about 40 times compressible).
     let mut block = Vec::with_capacity(1 << 20);

@@ -772,6 +772,22 @@ fn shorten(s: &str) -> String {
     cut(s, 100)
 }
 
+/// A row's message, at most [`MAX_MESSAGE_CHARS`]: a quoted value (`'…'`) is shortened first, so a long cell
+/// does not push out what the message says about it ("'0.000…' is geen geheel getal").
+fn message_text(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len().min(MAX_MESSAGE_CHARS + 8));
+    let mut rest = msg;
+    while let Some(open) = rest.find('\'') {
+        let Some(close) = rest[open + 1..].find('\'') else { break };
+        out.push_str(&rest[..=open]);
+        out.push_str(&cut(&rest[open + 1..open + 1 + close], 60));
+        out.push('\'');
+        rest = &rest[open + close + 2..];
+    }
+    out.push_str(rest);
+    cut(&out, MAX_MESSAGE_CHARS)
+}
+
 /// `s` up to `max` characters, with an ellipsis when it was longer.
 fn cut(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -1126,7 +1142,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         for (field, msg) in problems {
             let (col, name) = self.locate(layout, field);
             let value = col.and_then(|c| row.get(c)).map(|v| shorten(&v.display()));
-            let message = format!("{name}: {}", cut(&msg, MAX_MESSAGE_CHARS));
+            let message = format!("{name}: {}", message_text(&msg));
             messages.push(message.clone());
             located.push((col.map(column_letter), value, message));
         }

@@ -13,20 +13,23 @@ use super::budget::{mb, scan_xml, thousands, ReadBudget};
 use super::source::FileError;
 use super::template::column_letter;
 
-/// A grid up to this many cells is read whatever its shape (about 64 MB in calamine's grid).
-const FREE_CELLS: u64 = 2_000_000;
+/// A grid up to this many cells is read whatever its shape (about 25 MB in calamine's grids); a larger one
+/// must be filled for at least one cell in [`MAX_SPARSENESS`].
+const FREE_CELLS: u64 = 256 * 1024;
 /// Beyond that, the grid may hold at most this many cells per filled cell.
 const MAX_SPARSENESS: u64 = 8;
-/// Bytes calamine holds per cell of an .ods grid: the value and the formula.
-const ODS_GRID_CELL: u64 = (size_of::<calamine::Data>() + size_of::<String>()) as u64;
-/// Bytes calamine holds per cell of an .xls grid: the value.
-const XLS_GRID_CELL: u64 = size_of::<calamine::Data>() as u64;
+/// Bytes calamine holds per cell of an .ods grid: the value and the formula, and the copy of the value it hands
+/// out.
+const ODS_GRID_CELL: u64 = (2 * size_of::<calamine::Data>() + size_of::<String>()) as u64;
+/// Bytes calamine holds per cell of an .xls grid: the value, the copy it hands out, and the allocator's slack
+/// (measured: 99 bytes per cell of a 1,133,413-cell grid).
+const XLS_GRID_CELL: u64 = 13 * size_of::<calamine::Data>() as u64 / 4;
 /// The allocation of a cell's text (the smallest heap block is 32 bytes).
 const TEXT_ALLOCATION: u64 = 32;
 /// Bytes per filled .ods cell besides the grid: the row-by-row list calamine builds the grid from (a value and a
 /// formula per cell, kept until the grid is complete) and its text, copied into every cell a repeat covers.
-/// Measured: 152 bytes per cell for a dense sheet of short texts, 56 + 88 + 12 here.
-const ODS_FILLED_CELL: u64 = ODS_GRID_CELL + TEXT_ALLOCATION;
+/// Measured: 152 bytes per cell for a dense sheet of short texts; estimated 88 + 88 + 12.
+const ODS_FILLED_CELL: u64 = (size_of::<calamine::Data>() + size_of::<String>()) as u64 + TEXT_ALLOCATION;
 /// Bytes per filled .xls cell besides the grid: its place (with row and column) in the list calamine builds the
 /// grid from, and its text (a string-table cell gets a copy of its string).
 const XLS_FILLED_CELL: u64 = (size_of::<calamine::Cell<calamine::Data>>() as u64) + TEXT_ALLOCATION;
@@ -190,118 +193,323 @@ fn repeat(e: &BytesStart, local: &str) -> u64 {
 
 /// Refuses an .xls workbook with a sheet whose grid is mostly empty space: one filled cell far away, or a
 /// DIMENSIONS record that declares a far larger sheet than its cells fill (calamine reserves room for the
-/// declared area up front); and a workbook whose stream, string table and grids together would make calamine
-/// hold more than the budget (it reads the whole workbook stream, and every sheet, when it opens the file).
+/// declared area up front); a workbook whose stream, string table and grids together would make calamine hold
+/// more than the budget (it reads the whole workbook stream, and every sheet, when it opens the file); and the
+/// damage calamine does not survive (it indexes some records without checking their length). The records are
+/// walked as calamine walks them: the workbook globals up to their end, then each sheet from where the sheet
+/// list says it starts.
 pub fn check_xls<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), FileError> {
-    let damaged = || FileError("het xls-bestand is beschadigd; sla het opnieuw op en probeer het opnieuw".into());
-    let mut book = cfb::CompoundFile::open(file).map_err(|_| damaged())?;
+    let mut book = cfb::CompoundFile::open(file).map_err(|_| xls_damaged())?;
     let name = ["/Workbook", "/Book"].into_iter().find(|n| book.is_stream(n)).ok_or_else(|| {
         FileError("dit Office-bestand bevat geen werkmap; is het een Word- of ander Office-document?".into())
     })?;
-    let stream = book.open_stream(name).map_err(|_| damaged())?;
-    let mut held = Held::default();
-    held.add(stream.len(), 0);
+    let mut stream = book.open_stream(name).map_err(|_| xls_damaged())?;
     if stream.len() > budget.bytes {
         return Err(budget.refuse("de werkmap", format!("is {} MB groot", mb(stream.len()))));
     }
-    let mut stream = BufReader::new(stream);
-    let (mut depth, mut sheets) = (0usize, 0usize);
-    let mut names: Vec<String> = Vec::new();
-    let mut sheet = XlsSheet::default();
-    let mut header = [0u8; 4];
-    let mut data = Vec::new();
-    // The string table: its record and the CONTINUE records after it, measured once complete.
-    let mut sst: Option<Vec<Vec<u8>>> = None;
-    loop {
-        let complete = match stream.read_exact(&mut header) {
-            Ok(()) => true,
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
-            Err(_) => return Err(damaged()),
-        };
-        let typ = u16::from_le_bytes([header[0], header[1]]);
-        let len = u16::from_le_bytes([header[2], header[3]]) as usize;
-        data.resize(len, 0);
-        // A cut-off last record ends the walk: calamine reports the damage itself.
-        let complete = complete && stream.read_exact(&mut data).is_ok();
-        if let Some(parts) = &mut sst {
-            if complete && typ == 0x003C {
-                parts.push(data.clone());
-                continue;
-            }
-            let (strings, chars) = sst_size(parts);
-            held.add(strings.saturating_mul(XLS_STRING).saturating_add(chars), 0);
-            held.check(budget)?;
-            sst = None;
-        }
-        if !complete {
-            return Ok(());
-        }
-        let u16_at = |i: usize| data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u64);
-        match typ {
-            // BOF: a sheet (or the workbook globals, or a chart inside a sheet, which calamine skips).
+    let mut bytes = Vec::with_capacity(stream.len() as usize);
+    stream.read_to_end(&mut bytes).map_err(|_| xls_damaged())?;
+    let mut held = Held::default();
+    held.add(bytes.len() as u64, 0);
+
+    let mut sheets: Vec<(usize, String)> = Vec::new();
+    // The format version, as calamine takes it: from the last BOF of the globals.
+    let mut biff8 = true;
+    for record in Records(&bytes) {
+        let Some(r) = record else { break };
+        match r.typ {
+            0x000A => break,
             0x0809 => {
-                depth += 1;
-                // The workbook globals (type 5) hold no cells; every other top-level part is a sheet.
-                if depth == 1 && u16_at(2) != Some(0x0005) {
-                    sheets += 1;
-                    let name = names.get(sheets - 1).map(|n| format!("'{n}'")).unwrap_or_else(|| sheets.to_string());
-                    sheet = XlsSheet { name, ..XlsSheet::default() };
+                r.at_least(2)?;
+                biff8 = is_biff8(r.data);
+            }
+            // FilePass, CodePage, DateMode, ExternSheet: calamine reads a number at the start.
+            0x002F | 0x0042 | 0x0022 | 0x0017 => r.at_least(2)?,
+            // BoundSheet8: where the sheet starts, its state and type, then its name.
+            0x0085 => {
+                r.at_least(6)?;
+                let pos = u32::from_le_bytes([r.data[0], r.data[1], r.data[2], r.data[3]]) as usize;
+                if pos > bytes.len() {
+                    return Err(xls_damaged());
+                }
+                sheets.push((pos, sheet_name(&r.data[6..])));
+            }
+            // Lbl (a defined name): its name and formula lengths must fit the record.
+            0x0018 => {
+                r.at_least(14)?;
+                let cce = u16::from_le_bytes([r.data[4], r.data[5]]) as usize;
+                if cce > r.data.len() - 14 || name_overruns(&r.data[r.data.len() - cce..], biff8) {
+                    return Err(xls_damaged());
                 }
             }
-            // EOF
-            0x000A => {
-                if depth == 1 {
-                    sheet.check()?;
-                    held.add(sheet.held(), sheet.filled);
-                    held.check(budget)?;
-                }
-                depth = depth.saturating_sub(1);
-            }
-            _ if depth != 1 => {}
-            // SST: the shared string table of the workbook globals.
-            0x00FC if sheets == 0 => sst = Some(vec![data.clone()]),
-            // BOUNDSHEET: a sheet's name (BIFF8: length, a flag for two-byte characters, the characters).
-            0x0085 if len >= 8 => {
-                let count = data[6] as usize;
-                let name = if data[7] & 1 == 1 {
-                    let units: Vec<u16> =
-                        data[8..].chunks_exact(2).take(count).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-                    String::from_utf16_lossy(&units)
-                } else {
-                    data[8..].iter().take(count).map(|&b| char::from(b)).collect()
-                };
-                names.push(name);
-            }
-            // DIMENSIONS: the first row and column, and the last ones plus one.
-            0x0200 => {
-                let (rows, cols) = match len {
-                    10 => (u16_at(2).zip(u16_at(0)), u16_at(6).zip(u16_at(4))),
-                    14 | 16 => {
-                        let u32_at =
-                            |i: usize| data.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64);
-                        (u32_at(4).zip(u32_at(0)), u16_at(10).zip(u16_at(8)))
-                    }
-                    _ => (None, None),
-                };
-                if let (Some((row_end, row_start)), Some((col_end, col_start))) = (rows, cols) {
-                    sheet.declared =
-                        row_end.saturating_sub(row_start).saturating_mul(col_end.saturating_sub(col_start));
-                }
-            }
-            // NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST, FORMULA: one cell at (row, column).
-            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
-                if let (Some(row), Some(col)) = (u16_at(0), u16_at(2)) {
-                    sheet.filled(row, col, 1);
-                }
-            }
-            // MULRK: a run of cells in one row; the last column closes the record.
-            0x00BD if len >= 6 => {
-                if let (Some(row), Some(first), Some(last)) = (u16_at(0), u16_at(2), u16_at(len - 2)) {
-                    sheet.filled(row, last.max(first), last.saturating_sub(first) + 1);
-                }
+            0x00FC => {
+                let (strings, chars) = sst_size(&r)?;
+                held.add(strings.saturating_mul(XLS_STRING).saturating_add(chars), 0);
+                held.check(budget)?;
             }
             _ => {}
         }
+    }
+    for (i, (pos, name)) in sheets.into_iter().enumerate() {
+        let name = if name.is_empty() { (i + 1).to_string() } else { format!("'{name}'") };
+        let mut sheet = XlsSheet { name, ..XlsSheet::default() };
+        // The sheet's own BOF, then nested parts (charts) between further BOF and EOF pairs, which calamine skips.
+        let (mut seen_bof, mut depth) = (false, 0usize);
+        for record in Records(&bytes[pos..]) {
+            let Some(r) = record else { break };
+            if depth > 0 {
+                match r.typ {
+                    0x0809 => depth += 1,
+                    0x000A => depth -= 1,
+                    _ => {}
+                }
+                continue;
+            }
+            let u16_at = |i: usize| r.data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u64);
+            match r.typ {
+                0x0809 if seen_bof => depth += 1,
+                0x0809 => seen_bof = true,
+                0x000A => break,
+                // DIMENSIONS: the first row and column, and the last ones plus one.
+                0x0200 => {
+                    let (rows, cols) = match r.data.len() {
+                        10 => (u16_at(2).zip(u16_at(0)), u16_at(6).zip(u16_at(4))),
+                        14 | 16 => {
+                            let u32_at = |i: usize| {
+                                r.data.get(i..i + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64)
+                            };
+                            (u32_at(4).zip(u32_at(0)), u16_at(10).zip(u16_at(8)))
+                        }
+                        _ => (None, None),
+                    };
+                    if let (Some((row_end, row_start)), Some((col_end, col_start))) = (rows, cols) {
+                        sheet.declared =
+                            row_end.saturating_sub(row_start).saturating_mul(col_end.saturating_sub(col_start));
+                    }
+                }
+                // NUMBER, LABEL, RSTRING, BOOLERR, RK, LABELSST, FORMULA: one cell at (row, column).
+                0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+                    if r.typ == 0x0006 {
+                        // calamine decodes the formula: its length (after 20 bytes of value) must fit, and
+                        // so must each of its tokens.
+                        let cce = u16_at(20).ok_or_else(xls_damaged)? as usize;
+                        if 22 + cce > r.data.len() || formula_overruns(&r.data[22..22 + cce], biff8) {
+                            return Err(xls_damaged());
+                        }
+                    }
+                    if let (Some(row), Some(col)) = (u16_at(0), u16_at(2)) {
+                        sheet.filled(row, col, 1);
+                    }
+                }
+                // MULRK: a run of cells in one row; the last column closes the record.
+                0x00BD if r.data.len() >= 6 => {
+                    if let (Some(row), Some(first), Some(last)) = (u16_at(0), u16_at(2), u16_at(r.data.len() - 2)) {
+                        sheet.filled(row, last.max(first), last.saturating_sub(first) + 1);
+                    }
+                }
+                // MergeCells: a count, then eight bytes per merged area.
+                0x00E5 => {
+                    let count = u16_at(0).ok_or_else(xls_damaged)? as usize;
+                    r.at_least(2 + 8 * count)?;
+                }
+                _ => {}
+            }
+        }
+        sheet.check()?;
+        held.add(sheet.held(), sheet.filled);
+        held.check(budget)?;
+    }
+    Ok(())
+}
+
+/// Whether a BOF record announces BIFF8 (Excel 97 and later), as calamine decides it.
+fn is_biff8(bof: &[u8]) -> bool {
+    match u16::from_le_bytes([bof[0], bof[1]]) {
+        0x0200 | 0x0002 | 0x0007 | 0x0300 | 0x0400 | 0x0500 => false,
+        0 => bof.get(2..4) != Some(&[0x00, 0x10]),
+        _ => true,
+    }
+}
+
+/// Whether calamine's formula decoder (`parse_formula`) would read past the end of a cell formula's tokens:
+/// it checks the length of few of them. The tokens are walked as it walks them, with its count of operands;
+/// where it stops with an error of its own (an unknown token, too few operands) the walk stops too, as the
+/// cell's value is read all the same. A function of fixed arity counts as taking none (calamine's table of
+/// arities is private), which can only make the walk go on where calamine stopped.
+fn formula_overruns(tokens: &[u8], biff8: bool) -> bool {
+    let mut rest = tokens;
+    let mut operands = 0usize;
+    while let Some((&ptg, after)) = rest.split_first() {
+        rest = after;
+        let (width, pushes) = match ptg {
+            0x01 if rest.len() < 4 => return false,
+            0x01 => (4, true),
+            0x03..=0x11 | 0x12 | 0x13 | 0x15 if operands == 0 => return false,
+            0x03..=0x11 => {
+                operands -= 1;
+                (0, false)
+            }
+            0x12..=0x15 => (0, false),
+            0x16 => (0, true),
+            0x17 => {
+                // A string: its length, then (BIFF8) a flags byte and the characters; calamine checks these.
+                let Some(&chars) = rest.first() else { return false };
+                let chars = chars as usize;
+                let width = match rest.get(1) {
+                    Some(flags) if biff8 => 2 + if flags & 1 == 1 { 2 * chars } else { chars },
+                    None if biff8 => return false,
+                    _ => 1 + chars,
+                };
+                if rest.len() < width {
+                    return false;
+                }
+                (width, true)
+            }
+            0x18 => (5, false),
+            0x19 => {
+                let Some((&kind, after)) = rest.split_first() else { return true };
+                rest = after;
+                match kind {
+                    0x01 | 0x02 | 0x08 | 0x20 | 0x21 => (2, false),
+                    0x04 => match rest.get(..2) {
+                        Some(n) => (2 + 2 * (u16::from_le_bytes([n[0], n[1]]) as usize + 1), false),
+                        None => return true,
+                    },
+                    0x10 if rest.len() < 2 => return true,
+                    0x10 if operands == 0 => return false,
+                    0x10 => (2, false),
+                    0x40 | 0x41 if operands == 0 => return false,
+                    0x40 | 0x41 => match rest.first() {
+                        Some(0..=6) => (2, false),
+                        Some(_) => return false,
+                        None => return true,
+                    },
+                    _ => return false,
+                }
+            }
+            0x1C => match rest.first() {
+                Some(0x00 | 0x07 | 0x0F | 0x17 | 0x1D | 0x24 | 0x2A | 0x2B) => (1, true),
+                Some(_) => return false,
+                None => return true,
+            },
+            0x1D => (1, true),
+            0x1E => (2, true),
+            0x1F => (8, true),
+            0x20 | 0x40 | 0x60 => (7, true),
+            0x21 | 0x41 | 0x61 => (2, true),
+            // A function with its number of arguments: calamine reads all three bytes before it counts.
+            0x22 | 0x42 | 0x62 if rest.len() < 3 => return true,
+            0x22 | 0x42 | 0x62 => {
+                let args = rest[0];
+                if operands < args as usize {
+                    return false;
+                }
+                operands -= args as usize;
+                (3, true)
+            }
+            0x23 | 0x43 | 0x63 => (4, true),
+            0x24 | 0x44 | 0x64 | 0x2A | 0x4A | 0x6A => (if biff8 { 4 } else { 3 }, true),
+            0x25 | 0x45 | 0x65 | 0x2B | 0x4B | 0x6B => (if biff8 { 8 } else { 6 }, true),
+            0x39 | 0x59 | 0x3A | 0x5A | 0x7A | 0x3C | 0x5C | 0x7C => (6, true),
+            0x3B | 0x5B | 0x7B | 0x3D | 0x5D | 0x7D => (10, true),
+            _ => return false,
+        };
+        let Some(after) = rest.get(width..) else { return true };
+        rest = after;
+        operands += usize::from(pushes);
+    }
+    false
+}
+
+/// Whether calamine's decoder of a defined name's formula (`parse_defined_names`, its first token only) would
+/// read past its end.
+fn name_overruns(tokens: &[u8], biff8: bool) -> bool {
+    let needs = match tokens.first() {
+        Some(0x3A | 0x5A | 0x7A) => {
+            if biff8 {
+                7
+            } else {
+                18
+            }
+        }
+        Some(0x3B | 0x5B | 0x7B) => {
+            if biff8 {
+                11
+            } else {
+                21
+            }
+        }
+        Some(0x3C | 0x5C | 0x7C | 0x3D | 0x5D | 0x7D) => {
+            if biff8 {
+                3
+            } else {
+                13
+            }
+        }
+        _ => 0,
+    };
+    tokens.len() < needs
+}
+
+fn xls_damaged() -> FileError {
+    FileError("het xls-bestand is beschadigd; sla het opnieuw op en probeer het opnieuw".into())
+}
+
+/// One record of a workbook stream, with the CONTINUE records after it, as calamine's record iterator gives it.
+struct Record<'a> {
+    typ: u16,
+    data: &'a [u8],
+    cont: Vec<&'a [u8]>,
+}
+
+impl Record<'_> {
+    fn at_least(&self, len: usize) -> Result<(), FileError> {
+        if self.data.len() < len {
+            return Err(xls_damaged());
+        }
+        Ok(())
+    }
+}
+
+/// The records of a stream; None where calamine's iterator stops with an error (a record cut off), which
+/// calamine reports itself.
+struct Records<'a>(&'a [u8]);
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Option<Record<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let header = |s: &[u8]| -> Option<(u16, usize)> {
+            let h = s.get(..4)?;
+            Some((u16::from_le_bytes([h[0], h[1]]), u16::from_le_bytes([h[2], h[3]]) as usize))
+        };
+        let (typ, len) = match header(self.0) {
+            Some(h) => h,
+            None if self.0.is_empty() => return None,
+            None => return Some(None),
+        };
+        let Some(data) = self.0.get(4..4 + len) else { return Some(None) };
+        self.0 = &self.0[4 + len..];
+        let mut cont = Vec::new();
+        while let Some((0x003C, len)) = header(self.0).filter(|_| self.0.len() > 4) {
+            let Some(part) = self.0.get(4..4 + len) else { return Some(None) };
+            cont.push(part);
+            self.0 = &self.0[4 + len..];
+        }
+        Some(Some(Record { typ, data, cont }))
+    }
+}
+
+/// A sheet's name from its BoundSheet8 record (after position, state and type), for messages.
+fn sheet_name(data: &[u8]) -> String {
+    let Some((&count, rest)) = data.split_first() else { return String::new() };
+    let Some((&flags, chars)) = rest.split_first() else { return String::new() };
+    if flags & 1 == 1 {
+        let units: Vec<u16> =
+            chars.chunks_exact(2).take(count as usize).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+        String::from_utf16_lossy(&units)
+    } else {
+        chars.iter().take(count as usize).map(|&b| char::from(b)).collect()
     }
 }
 
@@ -355,10 +563,11 @@ impl XlsSheet {
 
 /// The strings of an .xls string table and the bytes of their characters as UTF-8, walked as calamine reads
 /// them (`parse_sst`): a string's characters may continue in the next CONTINUE record, which then starts with a
-/// new flags byte; its formatting runs and extension may continue too, without one.
-fn sst_size(parts: &[Vec<u8>]) -> (u64, u64) {
-    let mut records = parts.iter().map(Vec::as_slice);
-    let mut data = records.next().map(|d| d.get(8..).unwrap_or(&[])).unwrap_or(&[]);
+/// new flags byte; its formatting runs and extension may continue too, without one. A string whose header is
+/// cut off, or whose characters continue in an empty record, is damage calamine would not survive.
+fn sst_size(r: &Record) -> Result<(u64, u64), FileError> {
+    let mut records = r.cont.iter().copied();
+    let mut data = r.data.get(8..).unwrap_or(&[]);
     let (mut strings, mut chars) = (0u64, 0u64);
     loop {
         if data.is_empty() {
@@ -367,11 +576,12 @@ fn sst_size(parts: &[Vec<u8>]) -> (u64, u64) {
                     data = next;
                     continue;
                 }
-                None => return (strings, chars),
+                None => return Ok((strings, chars)),
             }
         }
         if data.len() < 3 {
-            return (strings, chars);
+            // calamine stops with an error of its own here.
+            return Ok((strings, chars));
         }
         let mut left = u16::from_le_bytes([data[0], data[1]]) as u64;
         let flags = data[2];
@@ -379,11 +589,12 @@ fn sst_size(parts: &[Vec<u8>]) -> (u64, u64) {
         let mut skip = 0u64;
         for (flag, width) in [(0x8, 2usize), (0x4, 4)] {
             if flags & flag != 0 {
-                let Some(field) = data.get(..width) else { return (strings, chars) };
+                let field = data.get(..width).ok_or_else(xls_damaged)?;
                 skip += if width == 2 {
                     u16::from_le_bytes([field[0], field[1]]) as u64 * 4
                 } else {
-                    u32::from_le_bytes([field[0], field[1], field[2], field[3]]) as u64
+                    // calamine reads a signed length; a negative one stops it with an error of its own.
+                    i32::from_le_bytes([field[0], field[1], field[2], field[3]]).max(0) as u64
                 };
                 data = &data[width..];
             }
@@ -399,11 +610,12 @@ fn sst_size(parts: &[Vec<u8>]) -> (u64, u64) {
             data = &data[(here * width) as usize..];
             if left > 0 {
                 match records.next() {
-                    Some(next) if !next.is_empty() => {
+                    Some([]) => return Err(xls_damaged()),
+                    Some(next) => {
                         wide = next[0] & 1 != 0;
                         data = &next[1..];
                     }
-                    _ => return (strings, chars),
+                    None => return Ok((strings, chars)),
                 }
             }
         }
@@ -411,7 +623,7 @@ fn sst_size(parts: &[Vec<u8>]) -> (u64, u64) {
             if data.is_empty() {
                 match records.next() {
                     Some(next) => data = next,
-                    None => return (strings, chars),
+                    None => return Ok((strings, chars)),
                 }
             }
             let here = (data.len() as u64).min(skip);
@@ -450,7 +662,18 @@ mod xls_tests {
 
     /// A workbook: globals, then one sheet with `body`, in a compound file as Excel writes it.
     fn workbook(body: &[Vec<u8>]) -> std::io::Cursor<Vec<u8>> {
+        workbook_with(&[], body)
+    }
+
+    /// A workbook whose globals hold `globals` besides the BOF, the sheet list and the EOF.
+    fn workbook_with(globals: &[Vec<u8>], body: &[Vec<u8>]) -> std::io::Cursor<Vec<u8>> {
         let mut stream = record(0x0809, &[0, 6, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        stream.extend(globals.concat());
+        // The sheet list: one sheet without a name, starting after this record and the globals' EOF.
+        let starts = (stream.len() + 12 + 4) as u32;
+        let mut boundsheet = starts.to_le_bytes().to_vec();
+        boundsheet.extend([0, 0, 0, 0]);
+        stream.extend(record(0x0085, &boundsheet));
         stream.extend(record(0x000A, &[]));
         stream.extend(record(0x0809, &[0, 6, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
         for r in body {
@@ -481,7 +704,15 @@ mod xls_tests {
         second.extend(b"hi");
         let third = vec![0u8; 4];
         // Characters as UTF-8 at most: three per two-byte character, two per one-byte one.
-        assert_eq!(sst_size(&[first, second, third]), (3, 6 + 3 + 6 + 4));
+        let sst = |data: &[u8], cont: &[&[u8]]| sst_size(&Record { typ: 0x00FC, data, cont: cont.to_vec() });
+        assert_eq!(sst(&first, &[&second, &third]), Ok((3, 6 + 3 + 6 + 4)));
+        // Damage calamine would panic on: a run count cut off, characters continuing in an empty record.
+        let mut cut = vec![0u8; 8];
+        cut.extend([1, 0, 0x8, 5]);
+        assert!(sst(&cut, &[]).is_err());
+        let mut cut = vec![0u8; 8];
+        cut.extend([4, 0, 0, b'a']);
+        assert!(sst(&cut, &[&[]]).is_err());
     }
 
     #[test]
@@ -499,5 +730,66 @@ mod xls_tests {
         mulrk.extend([0u8; 6]);
         mulrk.extend(300u16.to_le_bytes());
         assert!(check_xls(workbook(&[record(0x00BD, &mulrk)]), budget).is_ok(), "a run of 301 cells in row 6 is dense");
+    }
+
+    /// Damage the mutation test (tests/import_mutants.rs) found: records calamine indexes without checking their
+    /// length, so it panics on them when it opens the file. Each is refused before calamine sees it; the test
+    /// also shows calamine still panics, so the check is still needed.
+    #[test]
+    fn records_too_short_for_what_they_announce_are_refused_before_calamine_panics_on_them() {
+        // A defined name (Lbl) with an empty name announcing a 100-byte formula in a 15-byte record.
+        let mut lbl = vec![0u8; 15];
+        lbl[4..6].copy_from_slice(&100u16.to_le_bytes());
+        // A formula cell announcing 50 bytes of formula after its 22 bytes.
+        let mut formula = vec![0u8; 22];
+        formula[20..22].copy_from_slice(&50u16.to_le_bytes());
+        // Merged areas: 3 announced, none there.
+        let merge = 3u16.to_le_bytes().to_vec();
+        // A defined name whose formula is a reference to another sheet cut after 3 of its 7 bytes.
+        let mut name_cut = vec![0u8; 15];
+        name_cut[4..6].copy_from_slice(&3u16.to_le_bytes());
+        name_cut.extend([0x3A, 0, 0]);
+        let cases = [
+            ("Lbl", workbook_with(&[record(0x0018, &lbl)], &[])),
+            ("Lbl token", workbook_with(&[record(0x0018, &name_cut)], &[])),
+            ("CodePage", workbook_with(&[record(0x0042, &[])], &[])),
+            ("Formula", workbook(&[record(0x0006, &formula)])),
+            // =5+A? : the cell reference cut after one of its four bytes.
+            ("Formula token", workbook(&[formula_cell(&[0x1E, 5, 0, 0x24, 0])])),
+            // =SUM(5) by the attribute token, cut before its operand.
+            ("Formula attribute", workbook(&[formula_cell(&[0x1E, 5, 0, 0x19, 0x10, 0])])),
+            ("MergeCells", workbook(&[record(0x00E5, &merge)])),
+        ];
+        for (what, file) in cases {
+            let refused = check_xls(file.clone(), ReadBudget::DEFAULT).unwrap_err();
+            assert_eq!(refused, xls_damaged(), "{what}");
+            assert!(calamine_panics(file), "{what}: calamine no longer panics; the check may go");
+        }
+        // What calamine survives passes: =5+7, and a formula it stops decoding with an error of its own (an
+        // operator without operands, then a cut reference it never reaches); the cell's value is read.
+        for (what, tokens) in [("5+7", &[0x1E, 5, 0, 0x1E, 7, 0, 0x03][..]), ("+A?", &[0x03, 0x24, 0])] {
+            let file = workbook(&[formula_cell(tokens)]);
+            assert_eq!(check_xls(file.clone(), ReadBudget::DEFAULT), Ok(()), "{what}");
+            assert!(!calamine_panics(file), "{what}");
+        }
+    }
+
+    /// A formula cell in A1 with these tokens and the value 0.
+    fn formula_cell(tokens: &[u8]) -> Vec<u8> {
+        let mut data = vec![0u8; 20];
+        data.extend((tokens.len() as u16).to_le_bytes());
+        data.extend(tokens);
+        record(0x0006, &data)
+    }
+
+    /// Whether calamine panics opening the workbook (it reads every sheet then).
+    fn calamine_panics(file: std::io::Cursor<Vec<u8>>) -> bool {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            use calamine::Reader;
+            calamine::Xls::new(file).map(|mut book: calamine::Xls<_>| {
+                book.sheet_names().iter().for_each(|n| drop(book.worksheet_range(n)));
+            })
+        }))
+        .is_err()
     }
 }

@@ -264,6 +264,48 @@ fn pick_sheet(names: &[String], wanted: Option<&SheetRef>) -> Result<String, Fil
     }
 }
 
+std::thread_local! {
+    /// Set while calamine runs on this thread under [`guarded`]: its panics are reported there, not printed.
+    static IN_CALAMINE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// Where the last such panic happened, for the log.
+    static PANIC_AT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Runs calamine on a file that may be hostile. calamine indexes some records of a damaged file without checking
+/// their length and panics; that becomes a refusal here instead of taking the import down, and is logged without
+/// the backtrace (with RUST_BACKTRACE set, printing one from this binary took 270 MB). The checks before
+/// calamine opens a file refuse the damage known to do this; this is the net under them.
+fn guarded<T>(read: impl FnOnce() -> Result<T, FileError>) -> Result<T, FileError> {
+    static QUIET_HOOK: std::sync::Once = std::sync::Once::new();
+    QUIET_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_CALAMINE.with(std::cell::Cell::get) {
+                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+                PANIC_AT.with(|p| *p.borrow_mut() = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+    IN_CALAMINE.with(|f| f.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read));
+    IN_CALAMINE.with(|f| f.set(false));
+    result.unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = PANIC_AT.with(|p| std::mem::take(&mut *p.borrow_mut()));
+        tracing::error!(panic = %what, at = %at, "calamine liep vast op een beschadigd bestand");
+        fail(
+            "de werkmap is beschadigd: taalbudget kan haar niet lezen. Open haar in Excel of LibreOffice, sla haar \
+              opnieuw op en probeer het opnieuw",
+        )
+    })
+}
+
 fn open_error(e: impl std::fmt::Display) -> FileError {
     let text = e.to_string();
     if text.contains("password") {
@@ -294,7 +336,7 @@ impl Source {
                 let mut file = file;
                 super::budget::check_xlsx(&mut file, budget)?;
                 rewind(&mut file)?;
-                let book = Xlsx::new(BufReader::with_capacity(1 << 16, file)).map_err(open_error)?;
+                let book = guarded(|| Xlsx::new(BufReader::with_capacity(1 << 16, file)).map_err(open_error))?;
                 let sheet = pick_sheet(&book.sheet_names(), wanted)?;
                 Ok(Source::Xlsx { book: Box::new(book), sheet })
             }
@@ -303,18 +345,18 @@ impl Source {
                     let mut file = file;
                     super::extent::check_xls(&mut file, budget)?;
                     rewind(&mut file)?;
-                    let mut book = Xls::new(BufReader::new(file)).map_err(open_error)?;
+                    let mut book = guarded(|| Xls::new(BufReader::new(file)).map_err(open_error))?;
                     let names = book.sheet_names();
                     let sheet = pick_sheet(&names, wanted)?;
-                    (vec![sheet.clone()], book.worksheet_range(&sheet).map_err(open_error)?)
+                    (vec![sheet.clone()], guarded(|| book.worksheet_range(&sheet).map_err(open_error))?)
                 } else {
                     let mut file = file;
                     super::extent::check_ods(&mut file, budget)?;
                     rewind(&mut file)?;
-                    let mut book = Ods::new(BufReader::new(file)).map_err(open_error)?;
+                    let mut book = guarded(|| Ods::new(BufReader::new(file)).map_err(open_error))?;
                     let names = book.sheet_names();
                     let sheet = pick_sheet(&names, wanted)?;
-                    (vec![sheet.clone()], book.worksheet_range(&sheet).map_err(open_error)?)
+                    (vec![sheet.clone()], guarded(|| book.worksheet_range(&sheet).map_err(open_error))?)
                 };
                 Ok(Source::Range { range, sheet: names[0].clone() })
             }
@@ -344,11 +386,15 @@ impl Source {
     pub fn for_each_row(self, mut emit: impl FnMut(RawRow) -> bool) -> Result<(), FileError> {
         match self {
             Source::Xlsx { mut book, sheet } => {
-                let mut reader = book.worksheet_cells_reader(&sheet).map_err(open_error)?;
+                let mut reader = guarded(|| book.worksheet_cells_reader(&sheet).map_err(open_error))?;
                 let mut row = RawRow::default();
-                while let Some(cell) = reader.next_cell().map_err(open_error)? {
-                    let (r, c) = cell.get_position();
-                    let Some(value) = convert_ref(cell.get_value()) else { continue };
+                while let Some((r, c, value)) = guarded(|| {
+                    let cell = reader.next_cell().map_err(open_error)?;
+                    Ok(cell.map(|cell| (cell.get_position(), convert_ref(cell.get_value()))))
+                })?
+                .map(|((r, c), value)| (r, c, value))
+                {
+                    let Some(value) = value else { continue };
                     if r + 1 != row.number {
                         // The next row is about as wide as this one: reserve that much once.
                         let width = row.cells.len().max(4);
@@ -580,5 +626,25 @@ fn read_csv(
         if !row.cells.is_empty() && !emit(row) {
             return Ok(());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The net under the checks: a panic inside calamine becomes the Dutch refusal, and a later panic outside
+    /// it is still reported as a panic (the hook only keeps quiet while calamine runs).
+    #[test]
+    fn a_panic_inside_calamine_is_a_dutch_refusal_and_only_there() {
+        let refused = guarded::<()>(|| panic!("index out of bounds")).unwrap_err();
+        assert_eq!(
+            refused.0,
+            "de werkmap is beschadigd: taalbudget kan haar niet lezen. Open haar in Excel of LibreOffice, sla haar \
+             opnieuw op en probeer het opnieuw"
+        );
+        assert_eq!(guarded(|| Ok(7)), Ok(7));
+        assert!(!IN_CALAMINE.with(std::cell::Cell::get));
+        assert!(std::panic::catch_unwind(|| panic!("elsewhere")).is_err());
     }
 }

@@ -372,8 +372,9 @@ pub async fn batch_lines(db: &Db, batch: i64, limit: i64, offset: i64) -> sqlx::
     .await
 }
 
-/// Number of ledger lines and their total in cents: for tests and the overview.
-pub async fn ledger_totals(db: &Db) -> sqlx::Result<(i64, i64)> {
+/// Number of ledger lines and their total in cents: for tests and the overview (from the pool, or on one
+/// connection).
+pub async fn ledger_totals<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Sqlite>) -> sqlx::Result<(i64, i64)> {
     sqlx::query_as("SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM ledger_entry").fetch_one(db).await
 }
 

@@ -273,7 +273,7 @@ pub fn ods(path: &Path, rows: &[Vec<&str>], far_cell: Option<(u32, u32)>) {
 }
 
 /// A BIFF8 workbook (.xls) with one sheet "Grootboek" holding `cells` as (row, column, text or number), in a
-/// compound file as Excel writes it.
+/// compound file as Excel writes it. A value `=A+B` of two whole numbers is a formula with its result.
 pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
     fn record(typ: u16, data: &[u8]) -> Vec<u8> {
         let mut r = typ.to_le_bytes().to_vec();
@@ -304,6 +304,21 @@ pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
         let mut d = row.to_le_bytes().to_vec();
         d.extend(col.to_le_bytes());
         d.extend(0u16.to_le_bytes());
+        let sum = value.strip_prefix('=').and_then(|f| f.split_once('+'));
+        if let Some((a, b)) = sum.and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?))) {
+            // The result, flags and cache, then the tokens: PtgInt a, PtgInt b, PtgAdd.
+            d.extend((a as f64 + b as f64).to_le_bytes());
+            d.extend([0u8; 6]);
+            let mut tokens = vec![0x1E];
+            tokens.extend(a.to_le_bytes());
+            tokens.push(0x1E);
+            tokens.extend(b.to_le_bytes());
+            tokens.push(0x03);
+            d.extend((tokens.len() as u16).to_le_bytes());
+            d.extend(tokens);
+            sheet.extend(record(0x0006, &d));
+            continue;
+        }
         match value.parse::<f64>() {
             Ok(n) => {
                 d.extend(n.to_le_bytes());
@@ -324,4 +339,80 @@ pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
         cfb::CompoundFile::create_with_version(cfb::Version::V3, std::fs::File::create(path).unwrap()).unwrap();
     std::io::Write::write_all(&mut book.create_stream("/Workbook").unwrap(), &globals).unwrap();
     book.flush().unwrap();
+}
+
+/// One entry of a zip written by hand: its name, method (0 stored, 8 deflate), CRC-32 and size of the content,
+/// and the bytes as stored.
+pub struct RawEntry {
+    pub name: String,
+    pub method: u16,
+    pub crc: u32,
+    pub size: u32,
+    pub data: Vec<u8>,
+}
+
+impl RawEntry {
+    pub fn stored(name: &str, data: Vec<u8>) -> RawEntry {
+        let mut crc = flate2::Crc::new();
+        crc.update(&data);
+        RawEntry { name: name.to_string(), method: 0, crc: crc.sum(), size: data.len() as u32, data }
+    }
+}
+
+/// A zip written byte by byte, as the zip crate would not: duplicate names, entries compressed elsewhere.
+pub fn raw_zip(entries: &[RawEntry]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    for e in entries {
+        let offset = out.len() as u32;
+        let header = |sig: u32, central: bool| {
+            let mut h = sig.to_le_bytes().to_vec();
+            if central {
+                h.extend(20u16.to_le_bytes());
+            }
+            h.extend(20u16.to_le_bytes());
+            h.extend(0u16.to_le_bytes());
+            h.extend(e.method.to_le_bytes());
+            h.extend([0u8; 4]);
+            h.extend(e.crc.to_le_bytes());
+            h.extend((e.data.len() as u32).to_le_bytes());
+            h.extend(e.size.to_le_bytes());
+            h.extend((e.name.len() as u16).to_le_bytes());
+            h.extend(0u16.to_le_bytes());
+            if central {
+                // Comment length, disk, internal and external attributes; then where the local header is.
+                h.extend([0u8; 10]);
+                h.extend(offset.to_le_bytes());
+            }
+            h.extend(e.name.as_bytes());
+            h
+        };
+        out.extend(header(0x0403_4b50, false));
+        out.extend_from_slice(&e.data);
+        central.extend(header(0x0201_4b50, true));
+    }
+    let start = out.len() as u32;
+    let central_len = central.len() as u32;
+    out.extend(central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend([0u8; 4]);
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend(central_len.to_le_bytes());
+    out.extend(start.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
+}
+
+/// The entries of a zip, unpacked, in order.
+pub fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut f = zip.by_index(i).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (f.name().unwrap().to_string(), data)
+        })
+        .collect()
 }
