@@ -211,6 +211,67 @@ impl Commitments {
     }
 }
 
+/// One line of a contract's year table: a year, a stream (None: no stream) and a route, with what was expected,
+/// what the invoices matched, and what is left open. A line without a route holds what was invoiced above the
+/// expected payments of that stream and year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct YearLine {
+    pub year: i32,
+    pub stream: Option<i64>,
+    pub route: Option<Route>,
+    pub expected: Money,
+    pub invoiced: Money,
+    pub overdue: Money,
+    pub to_come: Money,
+}
+
+impl Commitments {
+    /// The contract's year table: per year, stream and route (see [`YearLine`]). The invoices of a stream and year
+    /// are matched to its payments in order of due date, so each route gets what was matched of its own payments.
+    pub fn year_lines(&self, contract: i64) -> Vec<YearLine> {
+        type Key = (i32, Option<i64>, Option<Route>);
+        fn at(t: &mut BTreeMap<Key, YearLine>, year: i32, stream: Option<i64>, route: Option<Route>) -> &mut YearLine {
+            t.entry((year, stream, route)).or_insert(YearLine {
+                year,
+                stream,
+                route,
+                expected: Money::ZERO,
+                invoiced: Money::ZERO,
+                overdue: Money::ZERO,
+                to_come: Money::ZERO,
+            })
+        }
+        let mut table: BTreeMap<Key, YearLine> = BTreeMap::new();
+        // Each payment counts as invoiced, less what is left open of it.
+        for p in self.payments.iter().filter(|p| p.contract == contract) {
+            let l = at(&mut table, p.due.year(), p.stream, Some(p.route));
+            l.expected += p.amount;
+            l.invoiced += p.amount;
+        }
+        for (&(stream, _, year), open) in self.open.iter().filter(|((_, c, _), _)| *c == contract) {
+            for &(i, m) in open {
+                let p = &self.payments[i];
+                let l = at(&mut table, year, stream, Some(p.route));
+                l.invoiced -= m;
+                if p.due <= self.today {
+                    l.overdue += m;
+                } else {
+                    l.to_come += m;
+                }
+            }
+        }
+        for (&(stream, _, year), c) in self.of_contract(contract) {
+            let above = c.over_invoiced();
+            // A net credit (less than nothing invoiced) stays visible too.
+            let unmatched = if c.invoiced.is_negative() { c.invoiced } else { above };
+            if !unmatched.is_zero() {
+                at(&mut table, year, stream, None).invoiced += unmatched;
+            }
+        }
+        table.into_values().collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ContractFigures {
     /// Everything the placements on this contract are expected to cost.
@@ -225,6 +286,8 @@ pub struct ContractFigures {
     pub to_come: Money,
     /// overdue + to come.
     pub open_commitment: Money,
+    /// Of the open commitment: placements of a cohort without a funding stream.
+    pub unfunded: Money,
     /// actual + open commitment.
     pub ceiling_use: Money,
     pub ceiling_pct: Decimal,
@@ -269,6 +332,7 @@ pub fn contract_figures<'a>(
         }
     }
     let open_commitment = total.open();
+    let unfunded = all.of_contract(contract).filter(|((s, _, _), _)| s.is_none()).map(|(_, c)| c.open()).sum();
     let ceiling_use = total.invoiced + open_commitment;
     let (ceiling_pct, level) = ceiling_level(ceiling_use, terms.ceiling);
     let reached = ceiling_use >= terms.ceiling;
@@ -279,6 +343,7 @@ pub fn contract_figures<'a>(
         overdue: total.overdue,
         to_come: total.to_come,
         open_commitment,
+        unfunded,
         ceiling_use,
         ceiling_pct,
         level,
@@ -450,6 +515,25 @@ mod tests {
         assert_eq!((f.ceiling_use.cents(), f.level, f.over_by.cents()), (1_200_000, CeilingLevel::Exceeded, 200_000));
         assert_eq!(f.reached_on, None, "no prediction once the ceiling is reached");
         assert_eq!(c.by_key[&(Some(1), 1, 2022)].over_invoiced().cents(), 200_000);
+        // The year table: what the 7,000.00 matched (the 5,000.00 start), the 2,000.00 above it on a line of its
+        // own, and the 2023 completion overdue.
+        let line = |year, route, e, i, o, t| YearLine {
+            year,
+            stream: Some(1),
+            route,
+            expected: Money::from_cents(e),
+            invoiced: Money::from_cents(i),
+            overdue: Money::from_cents(o),
+            to_come: Money::from_cents(t),
+        };
+        assert_eq!(
+            c.year_lines(1),
+            [
+                line(2022, None, 0, 200_000, 0, 0),
+                line(2022, Some(Route::B1), 500_000, 500_000, 0, 0),
+                line(2023, Some(Route::B1), 500_000, 0, 500_000, 0),
+            ]
+        );
     }
 
     #[test]

@@ -153,6 +153,17 @@ fn rows(r: &YearReport) -> Vec<Row> {
             });
         }
     }
+    if !r.unfunded.committed.is_zero() {
+        out.push(Row {
+            code: String::new(),
+            name: "Zonder financieringsbron".into(),
+            budget_line: String::new(),
+            available: None,
+            actual: Money::ZERO,
+            committed: Some(r.unfunded.committed),
+            remaining: None,
+        });
+    }
     out.push(Row {
         code: String::new(),
         name: "Niet toegerekend".into(),
@@ -227,7 +238,7 @@ pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
 }
 
 /// Columns of the overview in CSV and xlsx (the change columns only when a snapshot is compared).
-const OVERVIEW_COLUMNS: [&str; 9] = [
+const OVERVIEW_COLUMNS: [&str; 11] = [
     "weergave",
     "sleutel",
     "omschrijving",
@@ -237,6 +248,8 @@ const OVERVIEW_COLUMNS: [&str; 9] = [
     "verplichtingen",
     "prognose",
     "resterend",
+    "verplichtingen vervallen niet gefactureerd",
+    "verplichtingen nog te betalen",
 ];
 const CHANGE_COLUMNS: [&str; 2] = ["verschil uitgaven sinds snapshot", "verschil resterend sinds snapshot"];
 
@@ -278,6 +291,8 @@ pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
             f.committed.plain(),
             f.forecast.plain(),
             opt(f.remaining),
+            f.overdue.plain(),
+            f.to_come().plain(),
         ];
         if compared {
             record.push(opt(f.change_spend));
@@ -291,8 +306,17 @@ pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
 }
 
 /// The overview's columns in the xlsx, for people (the change columns only when a snapshot is compared).
-const OVERVIEW_HEADERS: [&str; 7] =
-    ["Omschrijving", "Jaar", "Beschikbaar", "Realisatie", "Verplichtingen", "Prognose", "Resterend"];
+const OVERVIEW_HEADERS: [&str; 9] = [
+    "Omschrijving",
+    "Jaar",
+    "Beschikbaar",
+    "Realisatie",
+    "Verplichtingen",
+    "Prognose",
+    "Resterend",
+    "Waarvan vervallen, niet gefactureerd",
+    "Waarvan nog te betalen",
+];
 const CHANGE_HEADERS: [&str; 2] = ["Verschil uitgaven sinds snapshot", "Verschil resterend sinds snapshot"];
 
 /// One sheet per view (bold totals, frozen header, euro format) and the scenario's assumptions.
@@ -324,7 +348,15 @@ pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
                     // The row's total over the years shown: the years, never a second "Totaal".
                     None => ws.write_string_with_format(row, 1, &years, text)?,
                 };
-                let mut values = vec![f.available, Some(f.actual), Some(f.committed), Some(f.forecast), f.remaining];
+                let mut values = vec![
+                    f.available,
+                    Some(f.actual),
+                    Some(f.committed),
+                    Some(f.forecast),
+                    f.remaining,
+                    Some(f.overdue),
+                    Some(f.to_come()),
+                ];
                 if compared {
                     values.push(f.change_spend);
                     values.push(f.change_remaining);

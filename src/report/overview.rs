@@ -103,6 +103,8 @@ pub struct Atom {
     pub contract_id: Option<i64>,
     pub route: Option<Route>,
     pub amount: Money,
+    /// A commitment that fell due on or before today and is not invoiced ("vervallen, niet gefactureerd").
+    pub overdue: bool,
     /// What it is, in words (aggregates only: never a participant).
     pub description: String,
 }
@@ -113,7 +115,10 @@ pub struct Figures {
     /// Only for streams (money is made available per stream) and, in the total, the ceiling of a contract.
     pub available: Option<Money>,
     pub actual: Money,
+    /// Expected payments not invoiced: overdue + to come.
     pub committed: Money,
+    /// Of the commitments: fell due on or before today, not invoiced.
+    pub overdue: Money,
     pub forecast: Money,
     pub remaining: Option<Money>,
     /// Change since the chosen snapshot of actual + committed + forecast.
@@ -130,9 +135,15 @@ impl Figures {
         self.actual + self.committed + self.forecast
     }
 
+    /// Of the commitments: still to come ("nog te betalen").
+    pub fn to_come(&self) -> Money {
+        self.committed - self.overdue
+    }
+
     fn add(&mut self, other: &Figures) {
         self.actual += other.actual;
         self.committed += other.committed;
+        self.overdue += other.overdue;
         self.forecast += other.forecast;
         if let Some(a) = other.available {
             *self.available.get_or_insert(Money::ZERO) += a;
@@ -337,6 +348,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
             contract_id: s.contract_id,
             route,
             amount: s.amount,
+            overdue: false,
             description: format!(
                 "{} geboekte regels op {}, {}{}",
                 s.lines,
@@ -346,18 +358,21 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
             ),
         });
     }
-    // Committed: what no invoice matches (domain::commitment), per route of the payments left open.
+    // Committed: what no invoice matches (domain::commitment). Invoices carry no route, so they are matched to
+    // the expected payments of their stream, contract and year in order of due date; what is left open of each
+    // payment keeps that payment's route, and is overdue when it fell due on or before today.
     let invoiced = super::commitments::invoiced_of(&inputs.spend);
     let all = commitments(inputs.payments.clone(), &invoiced, inputs.today);
     for (&(s, cid, y), open) in &all.open {
         let c = &all.by_key[&(s, cid, y)];
-        let mut per_route: BTreeMap<Route, Money> = BTreeMap::new();
+        let mut parts: BTreeMap<(Route, bool), Money> = BTreeMap::new();
         for &(i, m) in open {
-            *per_route.entry(all.payments[i].route).or_default() += m;
+            let p = &all.payments[i];
+            *parts.entry((p.route, p.due <= all.today)).or_default() += m;
         }
         let reference = contract(Some(cid)).map(|c| c.reference.clone()).unwrap_or_default();
         let funded_by = s.map(stream_code).unwrap_or_else(|| "geen financieringsbron".into());
-        for (route, amount) in per_route {
+        for ((route, overdue), amount) in parts {
             out.push(Atom {
                 kind: AtomKind::Committed,
                 year: y,
@@ -365,8 +380,10 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                 contract_id: Some(cid),
                 route: Some(route),
                 amount,
+                overdue,
                 description: format!(
-                    "Verwachte betalingen van plaatsingen op contract {reference} via {funded_by}, {}: verwacht in {y} {}, al gefactureerd {}",
+                    "{} van plaatsingen op contract {reference} via {funded_by}, {}: in {y} verwacht {}, gefactureerd {} (facturen toegewezen aan de vroegst vervallen betalingen)",
+                    if overdue { "Vervallen, niet gefactureerde betalingen" } else { "Nog te betalen" },
                     route.short_label(),
                     c.expected,
                     c.invoiced
@@ -390,6 +407,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                 contract_id: None,
                 route: Some(route),
                 amount,
+                overdue: false,
                 description: format!(
                     "Prognose '{}' ({}): instroom {inflow_year}, {}, {}",
                     scenario.name,
@@ -532,7 +550,12 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
             let f = &mut rows[i].years[(a.year - years.start()) as usize].figures;
             match a.kind {
                 AtomKind::Actual => f.actual += a.amount,
-                AtomKind::Committed => f.committed += a.amount,
+                AtomKind::Committed => {
+                    f.committed += a.amount;
+                    if a.overdue {
+                        f.overdue += a.amount;
+                    }
+                }
                 AtomKind::Forecast => f.forecast += a.amount,
             }
         }
@@ -544,6 +567,7 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
             for c in &r.years {
                 total.actual += c.figures.actual;
                 total.committed += c.figures.committed;
+                total.overdue += c.figures.overdue;
                 total.forecast += c.figures.forecast;
             }
             if kind == ViewKind::Stream {

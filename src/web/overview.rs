@@ -215,7 +215,8 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
         html! {
             td.num { (money_or_dash(f.available)) }
             td.num { (link(f.actual)) }
-            td.num { (link(f.committed)) }
+            td.num { (link(f.overdue)) }
+            td.num { (link(f.to_come())) }
             td.num { (link(f.forecast)) }
             td.num { (money_or_dash(f.remaining)) }
             @if compared {
@@ -228,12 +229,14 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
         table.overview {
             caption {
                 (v.title) ", " (o.from) "–" (o.to)
-                @if kind == ViewKind::Stream { ". Resterend = beschikbaar − realisatie − verplichtingen − prognose." }
+                @if kind == ViewKind::Stream { ". Resterend = beschikbaar − realisatie − verplichtingen − prognose. Verplichtingen van een doelgroep zonder bron staan onder ‘Zonder financieringsbron’." }
+                @if kind == ViewKind::Route { ". Een factuur noemt geen route: realisatie staat alleen bij een route als het contract er één heeft. Verplichtingen houden de route van de betaling; facturen worden per bron, contract en jaar toegewezen aan de vroegst vervallen betalingen, de rest is verplichting." }
                 @if kind == ViewKind::Contract { ". In de totaalregel: beschikbaar = plafond, resterend = plafondruimte over de hele looptijd." }
             }
             thead { tr {
                 th scope="col" { "Omschrijving" } th scope="col" { "Jaar" }
-                th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" } th.num scope="col" { "Verplichtingen" }
+                th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" }
+                th.num scope="col" { "Verplichtingen: vervallen, niet gefactureerd" } th.num scope="col" { "Verplichtingen: nog te betalen" }
                 th.num scope="col" { "Prognose" } th.num scope="col" { "Resterend" }
                 @if compared {
                     th.num scope="col" { "Verschil uitgaven sinds snapshot" }
@@ -440,7 +443,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
                 tbody {
                     @for a in &atoms {
                         tr {
-                            td { (a.kind.label()) }
+                            td { (a.kind.label()) @if a.overdue { " (vervallen, niet gefactureerd)" } }
                             td { (a.year) }
                             td {
                                 (a.description)
