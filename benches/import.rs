@@ -1,7 +1,9 @@
 //! Import speed: generates ledger workbooks in the standard layout (100,000 rows; 1,000,000 with
 //! `TAALBUDGET_BENCH_1M=1`) and measures, on the same file, (a) calamine's own streaming read touching every cell
-//! and (b) taalbudget's full import into a fresh database. Each measurement runs in a child process so its peak
-//! memory (VmHWM) is its own. Run with `cargo bench --bench import`.
+//! and (b) taalbudget's full import into a fresh database, with how long (b) held SQLite's write lock (the time
+//! other users' saves may have to wait). Each measurement runs in a child process so its peak memory (VmHWM) is
+//! its own. Run with `cargo bench --bench import`; with `TAALBUDGET_BENCH_RULES=1` the database has an
+//! attribution rule that takes half the lines, as a real installation has rules.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -29,6 +31,9 @@ fn main() {
     // On a shared virtual machine one run can be 30% slower than the next; more runs give a steadier best.
     let runs: usize = std::env::var("TAALBUDGET_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
     println!("import benchmark ({runs} interleaved runs of each measurement, each in its own process)");
+    if with_rules() {
+        println!("(b) imports into a database with an attribution rule that takes half the lines");
+    }
     for rows in sizes {
         let file = dir_path.join(format!("ledger-{rows}.xlsx"));
         let t = Instant::now();
@@ -48,6 +53,8 @@ fn main() {
         let (c, c_median, c_mem, _) = best_and_median(&reader);
         let (b, b_median, b_mem, b_note) = best_and_median(&full);
         let peak_b = full.iter().map(|r| r.1).max().unwrap_or(0);
+        let mut locks: Vec<f64> = full.iter().map(|r| lock_held(&r.2)).collect();
+        locks.sort_by(f64::total_cmp);
         let mb = |kb: u64| kb as f64 / 1024.0;
         println!("                                                    best     median");
         println!(
@@ -68,7 +75,21 @@ fn main() {
             b_median / a_median,
             mb(peak_b)
         );
+        let longest = locks.last().copied().unwrap_or(0.0);
+        println!(
+            "  write lock held by (b): longest {longest:.3} s, median {:.3} s; longest per 100,000 rows {:.3} s",
+            locks[locks.len() / 2],
+            longest * 100_000.0 / rows as f64
+        );
     }
+}
+
+/// The seconds an import child held the write lock, from its note (`lock=0.1234 ...`).
+fn lock_held(note: &str) -> f64 {
+    note.split_whitespace()
+        .find_map(|w| w.strip_prefix("lock="))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no write-lock time in {note:?}"))
 }
 
 /// The fastest run (seconds, its peak memory, its note) and the median seconds.
@@ -98,6 +119,36 @@ fn run_child(mode: &str, file: &Path, db: Option<&PathBuf>) -> (f64, u64, String
         .unwrap_or_else(|| panic!("child {mode} failed: {}\n{}", text, String::from_utf8_lossy(&out.stderr)));
     let mem = parts.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     (secs, mem, parts.next().unwrap_or_default().to_string())
+}
+
+fn with_rules() -> bool {
+    std::env::var("TAALBUDGET_BENCH_RULES").is_ok_and(|v| v == "1")
+}
+
+/// A funding stream and a rule that takes the lines on cost centre KP6100: every other line of the generated file.
+async fn add_rule(db: &taalbudget::store::Db) {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::funding::{FundingStream, StreamKind};
+    let stream = FundingStream {
+        id: 0,
+        code: "SPUK".into(),
+        name: "Specifieke uitkering".into(),
+        kind: StreamKind::Other,
+        cohorts: vec![],
+        spend_from: taalbudget::domain::dates::parse_iso("2022-01-01").expect("date"),
+        spend_until: None,
+        carry_over: false,
+        notes: String::new(),
+    };
+    let stream_id = taalbudget::store::funding::create_stream(db, &stream, "bench").await.expect("stream");
+    let rule = taalbudget::store::attribution::NewRule {
+        name: "Inburgering".into(),
+        criteria: Criteria { cost_centre: "KP6100".into(), ..Default::default() },
+        stream_id,
+        budget_line_id: None,
+        contract: ContractChoice::None,
+    };
+    taalbudget::store::attribution::add_rule(db, &rule, "bench").await.expect("rule");
 }
 
 fn vm_hwm_kb() -> u64 {
@@ -133,7 +184,7 @@ fn child(mode: &str) {
             // taalbudget's reader alone: type detection, calamine, and the conversion into raw rows.
             let t = template::find("standaard-grootboek").expect("template");
             let detected = import::source::detect(&file).expect("detect");
-            let source = import::source::Source::open(&file, detected, &t, "bench").expect("open");
+            let source = import::source::Source::open(&file, detected, &t, "bench", Default::default()).expect("open");
             let mut cells = 0u64;
             source
                 .for_each_row(|r| {
@@ -154,6 +205,9 @@ fn child(mode: &str) {
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 let db = taalbudget::store::connect(&db_path).await.expect("db");
+                if with_rules() {
+                    add_rule(&db).await;
+                }
                 let start = Instant::now();
                 let req = ImportRequest {
                     path: file.clone(),
@@ -161,7 +215,7 @@ fn child(mode: &str) {
                     template: template::find("standaard-grootboek").expect("template"),
                     actor: "bench".into(),
                 };
-                let out = import::run(&db, ledger::Ledger, req, ImportOptions::default()).await.expect("import runs");
+                let out = import::run(&db, ledger::Ledger::new(), req, ImportOptions::default()).await.expect("import runs");
                 let secs = start.elapsed().as_secs_f64();
                 // The import leaves copying the write-ahead log into the database file to a background task;
                 // timed here on its own so the figure above hides nothing.
@@ -179,8 +233,9 @@ fn child(mode: &str) {
                 let s = out.summary;
                 assert!(s.batch.is_some() && s.rows_rejected == 0, "import failed: {:?}", s.errors.first());
                 println!(
-                    "{secs:.4} {} imported {} rows, total {}; WAL checkpoint afterwards, off the import's path: {checkpoint:.3} s",
+                    "{secs:.4} {} lock={:.4} s; imported {} rows, total {}; WAL checkpoint afterwards, off the import's path: {checkpoint:.3} s",
                     vm_hwm_kb(),
+                    out.lock_held.as_secs_f64(),
                     s.rows_imported,
                     s.amount_total.plain()
                 );

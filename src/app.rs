@@ -30,12 +30,13 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
     let mut app = routes
         .fallback(|| async { crate::error::AppError::NotFound })
         .layer(CatchPanicLayer::new())
-        .layer(axum::middleware::from_fn(csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(csrf::CookieSigner::new(&state.config), csrf::protect))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_user))
         .with_state(state.clone())
         .layer(sessions)
+        .layer(axum::middleware::from_fn(session::busy_as_unavailable))
         .layer(axum::middleware::from_fn(middleware::render_errors))
-        .layer(axum::middleware::from_fn(middleware::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.config.secure_cookies, middleware::security_headers))
         .layer(DefaultBodyLimit::max(state.config.upload_limit));
     if state.config.demo {
         app = app.layer(Extension(DemoMode));
@@ -92,9 +93,16 @@ impl App {
             .await
             .map_err(|e| anyhow::anyhow!("kan niet luisteren op {}: {e}", config.listen))?;
         let addr = listener.local_addr()?;
+        let imports = crate::web::imports::ImportJobs::new(&config)
+            .map_err(|e| anyhow::anyhow!("kan de uploadmap {} niet gebruiken: {e}", config.upload_dir.display()))?;
         Ok(App {
             addr,
-            state: AppState { db, config: Arc::new(config), overview_cache: Default::default() },
+            state: AppState {
+                db,
+                config: Arc::new(config),
+                overview_cache: Default::default(),
+                imports: Arc::new(imports),
+            },
             listener,
             claim: None,
         })
@@ -117,11 +125,23 @@ impl App {
                 }
             }
         });
+        // Previews nobody confirms expire; their files are deleted with them.
+        let imports = self.state.imports.clone();
+        let expirer = tokio::spawn(async move {
+            let mut every = tokio::time::interval(tokio::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                imports.expire(crate::web::imports::JOB_TTL);
+            }
+        });
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         cleaner.abort();
         checkpointer.abort();
+        expirer.abort();
+        // Nothing uploaded outlives the server: running checks stop, every upload file is deleted.
+        self.state.imports.shutdown();
         self.state.db.close().await;
         drop(self.claim);
         Ok(())

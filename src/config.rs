@@ -30,6 +30,20 @@ pub struct Config {
     pub backup_dir: PathBuf,
     /// Participant-level data is anonymised this many years after the participant's last placement ended.
     pub retention_years: u32,
+    /// The first login delay once a username or an address has had too many recent failures; each further
+    /// failure doubles it, up to `login_delay_max` (see `web::account::login_delay`). Not a setting: tests
+    /// shorten it.
+    pub login_delay_step: std::time::Duration,
+    pub login_delay_max: std::time::Duration,
+    /// What reading one file may hold in memory (calamine's shared strings, styles and grids, one CSV row), in
+    /// bytes; a file that would need more is refused before it is read.
+    pub read_budget: u64,
+    /// Files checked or committed at the same time on the web, in all; the others wait their turn.
+    pub imports_at_once: usize,
+    /// Files one user may have checked or committed at the same time.
+    pub imports_per_user: usize,
+    /// Where uploaded files wait for their check and commit; each is deleted as soon as its job ends.
+    pub upload_dir: PathBuf,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,11 +55,15 @@ pub enum LogFormat {
 impl Config {
     pub const DEFAULT_UPLOAD_LIMIT: usize = 50 * 1024 * 1024;
     pub const DEFAULT_RETENTION_YEARS: u32 = 7;
+    pub const DEFAULT_READ_BUDGET: u64 = crate::import::source::ReadBudget::DEFAULT.bytes;
+    pub const DEFAULT_IMPORTS_AT_ONCE: usize = 2;
+    pub const DEFAULT_IMPORTS_PER_USER: usize = 1;
 
     pub fn new(listen: SocketAddr, db_path: PathBuf) -> Config {
         Config {
             listen,
             backup_dir: default_backup_dir(&db_path),
+            upload_dir: default_upload_dir(&db_path),
             db_path,
             secure_cookies: true,
             upload_limit: Self::DEFAULT_UPLOAD_LIMIT,
@@ -57,13 +75,28 @@ impl Config {
             trusted_proxies: Vec::new(),
             log_format: LogFormat::Text,
             retention_years: Self::DEFAULT_RETENTION_YEARS,
+            login_delay_step: std::time::Duration::from_secs(1),
+            login_delay_max: std::time::Duration::from_secs(10),
+            read_budget: Self::DEFAULT_READ_BUDGET,
+            imports_at_once: Self::DEFAULT_IMPORTS_AT_ONCE,
+            imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,
         }
+    }
+
+    /// The reader's memory budget for one file.
+    pub fn read_budget(&self) -> crate::import::source::ReadBudget {
+        crate::import::source::ReadBudget { bytes: self.read_budget }
     }
 }
 
 /// `backups/` beside the database file.
 pub fn default_backup_dir(db_path: &Path) -> PathBuf {
     db_path.parent().unwrap_or(Path::new("")).join("backups")
+}
+
+/// `uploads/` beside the database file: the uploads hold the same personal data as the database.
+pub fn default_upload_dir(db_path: &Path) -> PathBuf {
+    db_path.parent().unwrap_or(Path::new("")).join("uploads")
 }
 
 /// One address (`10.0.0.2`) or a range in CIDR notation (`10.0.0.0/24`, `fd00::/8`).
@@ -218,6 +251,34 @@ pub const SETTINGS: &[Setting] = &[
         default: "7",
         help: "bewaartermijn deelnemergegevens in jaren na de laatste plaatsing",
     },
+    Setting {
+        key: "read_memory_mb",
+        env: "TAALBUDGET_READ_MEMORY_MB",
+        flag: "--read-memory-mb",
+        default: "128",
+        help: "geheugen in MB dat het inlezen van één importbestand hooguit mag gebruiken (minstens 16)",
+    },
+    Setting {
+        key: "imports_at_once",
+        env: "TAALBUDGET_IMPORTS_AT_ONCE",
+        flag: "--imports-at-once",
+        default: "2",
+        help: "importbestanden die tegelijk worden gecontroleerd of opgeslagen; de rest wacht op een vrije plek",
+    },
+    Setting {
+        key: "imports_per_user",
+        env: "TAALBUDGET_IMPORTS_PER_USER",
+        flag: "--imports-per-user",
+        default: "1",
+        help: "importbestanden die één gebruiker tegelijk laat controleren of opslaan",
+    },
+    Setting {
+        key: "upload_dir",
+        env: "TAALBUDGET_UPLOAD_DIR",
+        flag: "--upload-dir",
+        default: "",
+        help: "map voor geüploade importbestanden tot hun taak klaar is (standaard: uploads/ naast de database)",
+    },
 ];
 
 /// Environment variables that hold secrets: shown as set or not, never their value.
@@ -275,6 +336,7 @@ pub fn resolve(
             let value = match s.key {
                 "base_url" => mask_url(&raw),
                 "backup_dir" => config.backup_dir.display().to_string(),
+                "upload_dir" => config.upload_dir.display().to_string(),
                 "path_prefix" => config.path_prefix.clone(),
                 _ => raw,
             };
@@ -374,6 +436,18 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
     }
     config.retention_years =
         parse_retention_years(&get("retention_years")).map_err(|m| problem("retention_years", m))?;
+    let read_mb = positive(&get("read_memory_mb"))
+        .filter(|mb| *mb >= MIN_READ_MEMORY_MB)
+        .ok_or_else(|| problem("read_memory_mb", format!("een heel getal MB van minstens {MIN_READ_MEMORY_MB}")))?;
+    config.read_budget = u64::try_from(read_mb).unwrap_or(u64::MAX >> 21).min(u64::MAX >> 21) << 20;
+    config.imports_at_once = count_setting(&get("imports_at_once"))
+        .ok_or_else(|| problem("imports_at_once", "een heel getal van 1 tot en met 64".into()))?;
+    config.imports_per_user = count_setting(&get("imports_per_user"))
+        .ok_or_else(|| problem("imports_per_user", "een heel getal van 1 tot en met 64".into()))?;
+    let upload_dir = get("upload_dir");
+    if !upload_dir.is_empty() {
+        config.upload_dir = PathBuf::from(upload_dir);
+    }
     Ok(config)
 }
 
@@ -415,6 +489,14 @@ fn parse_bool(raw: &str) -> Option<bool> {
 
 fn positive(raw: &str) -> Option<i64> {
     raw.parse::<i64>().ok().filter(|n| *n >= 1)
+}
+
+/// Below this the reader could not hold even an ordinary sheet's styles and shared strings.
+const MIN_READ_MEMORY_MB: i64 = 16;
+
+/// How many files at once: at least one, and not so many that the limit means nothing.
+fn count_setting(raw: &str) -> Option<usize> {
+    positive(raw).filter(|n| *n <= 64).map(|n| n as usize)
 }
 
 /// Hides a password in `https://user:secret@host/`.

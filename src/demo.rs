@@ -509,7 +509,7 @@ async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<(
         template,
         actor: DEMO_ACTOR.into(),
     };
-    let outcome = crate::import::engine::run(db, crate::import::ledger::Ledger, req, Default::default())
+    let outcome = crate::import::engine::run(db, crate::import::ledger::Ledger::new(), req, Default::default())
         .await
         .map_err(|e| anyhow::anyhow!("demogrootboek: {e}"))?;
     if outcome.summary.batch.is_none() {

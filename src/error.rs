@@ -1,5 +1,7 @@
 //! One error type for every handler. 4xx errors explain themselves in Dutch; 5xx errors are logged
-//! with their cause and shown as a short apology with the request id, never a stack trace.
+//! with their cause and shown as a short apology with the request id, never a stack trace. A database that
+//! stays busy (another connection holds SQLite's write lock past the busy timeout) is not a bug: it answers 503
+//! with `Retry-After`, wherever the error comes from.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -22,15 +24,68 @@ pub enum AppError {
     TooManyRequests(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The database stayed locked by other work for longer than the busy timeout; the statement that met it
+    /// failed, so its transaction wrote nothing.
+    #[error("een ander werk slaat nu gegevens op; probeer het over enkele seconden opnieuw")]
+    Busy,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
+/// Seconds a client is asked to wait before trying a busy database again.
+pub const BUSY_RETRY_AFTER_SECS: u32 = 5;
+
 impl From<sqlx::Error> for AppError {
+    /// A constraint the database enforces is met by a user when two people (or two tabs) save the same
+    /// thing at once, after both passed the handler's own check: a refusal to explain, not a fault.
     fn from(e: sqlx::Error) -> Self {
+        if crate::store::is_busy(&e) {
+            tracing::warn!(error = %e, "database bezet; 503");
+            return AppError::Busy;
+        }
+        if let sqlx::Error::Database(db) = &e {
+            let refusal = if db.is_unique_violation() {
+                Some(AppError::Conflict(
+                    "dit is intussen al opgeslagen, door iemand anders of in een ander venster; \
+                     open de pagina opnieuw en controleer het"
+                        .into(),
+                ))
+            } else if db.is_foreign_key_violation() {
+                Some(AppError::Conflict(
+                    "een record waar dit formulier naar verwijst is intussen verwijderd of wordt nog gebruikt; \
+                     open de pagina opnieuw en controleer het"
+                        .into(),
+                ))
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
+                tracing::warn!(error = %db, "databaseregel geweigerd: gelijktijdige wijziging");
+                return refusal;
+            }
+        }
         AppError::Internal(e.into())
     }
 }
+
+/// Store refusals a handler did not turn into a page of its own: a database error as above (so a race
+/// stays a 409), not found as 404, any other refusal as 409 with its Dutch reason.
+macro_rules! store_refusal {
+    ($($error:ty),*) => {$(
+        impl From<$error> for AppError {
+            fn from(e: $error) -> Self {
+                use $error as E;
+                match e {
+                    E::Db(e) => e.into(),
+                    E::NotFound => AppError::NotFound,
+                    other => AppError::Conflict(other.to_string()),
+                }
+            }
+        }
+    )*};
+}
+
+store_refusal!(crate::store::overview::OverviewError, crate::store::quality::QualityError);
 
 /// Carried in the response so the error layer can render it as HTML or JSON, with the request id.
 #[derive(Clone, Debug)]
@@ -49,6 +104,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,14 +125,55 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let status = self.status();
-        if let AppError::Internal(cause) = &self {
+        let this = match self {
+            // An error passed on with context (anyhow) may still be a busy database underneath.
+            AppError::Internal(cause) if cause.chain().any(crate::store::is_busy_cause) => {
+                tracing::warn!(error = ?cause, "database bezet; 503");
+                AppError::Busy
+            }
+            other => other,
+        };
+        let status = this.status();
+        if let AppError::Internal(cause) = &this {
             tracing::error!(error = ?cause, "interne fout");
         }
         let mut response = status.into_response();
-        response.extensions_mut().insert(ErrorInfo { status, message: self.public_message() });
+        if matches!(this, AppError::Busy) {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, BUSY_RETRY_AFTER_SECS.into());
+        }
+        response.extensions_mut().insert(ErrorInfo { status, message: this.public_message() });
         response
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_constraint_met_by_a_race_is_a_409_and_other_database_errors_a_500() {
+        // One connection: every connection to ":memory:" is a database of its own.
+        let db = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect("sqlite::memory:").await.unwrap();
+        for sql in [
+            "PRAGMA foreign_keys = ON",
+            "CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT UNIQUE)",
+            "CREATE TABLE child (parent_id INTEGER REFERENCES parent (id))",
+            "INSERT INTO parent (name) VALUES ('a')",
+        ] {
+            sqlx::query(sql).execute(&db).await.unwrap();
+        }
+        let twice = sqlx::query("INSERT INTO parent (name) VALUES ('a')").execute(&db).await.unwrap_err();
+        let error = AppError::from(twice);
+        assert_eq!(error.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            error.public_message(),
+            "Dit is intussen al opgeslagen, door iemand anders of in een ander venster; open de pagina opnieuw en controleer het."
+        );
+        let orphan = sqlx::query("INSERT INTO child (parent_id) VALUES (99)").execute(&db).await.unwrap_err();
+        assert_eq!(AppError::from(orphan).status(), StatusCode::CONFLICT);
+        let broken = sqlx::query("SELECT * FROM bestaat_niet").execute(&db).await.unwrap_err();
+        assert_eq!(AppError::from(broken).status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

@@ -62,6 +62,18 @@ struct Cli {
     /// Retention period for participant data, in years [env TAALBUDGET_RETENTION_YEARS; default 7].
     #[arg(long, global = true, allow_hyphen_values = true)]
     retention_years: Option<String>,
+    /// Memory reading one import file may use, in MB [env TAALBUDGET_READ_MEMORY_MB; default 128].
+    #[arg(long, global = true)]
+    read_memory_mb: Option<String>,
+    /// Import files checked or committed at the same time on the web [env TAALBUDGET_IMPORTS_AT_ONCE; default 2].
+    #[arg(long, global = true)]
+    imports_at_once: Option<String>,
+    /// Import files one user may have checked or committed at the same time [env TAALBUDGET_IMPORTS_PER_USER; default 1].
+    #[arg(long, global = true)]
+    imports_per_user: Option<String>,
+    /// Directory for uploaded import files until their job ends [env TAALBUDGET_UPLOAD_DIR; default uploads/ beside the database].
+    #[arg(long, global = true)]
+    upload_dir: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -84,6 +96,10 @@ impl Cli {
             ("log_format", &self.log_format),
             ("backup_dir", &self.backup_dir),
             ("retention_years", &self.retention_years),
+            ("read_memory_mb", &self.read_memory_mb),
+            ("imports_at_once", &self.imports_at_once),
+            ("imports_per_user", &self.imports_per_user),
+            ("upload_dir", &self.upload_dir),
         ];
         given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
     }
@@ -160,6 +176,10 @@ enum TemplatesAction {
         name: String,
         #[arg(long)]
         out: PathBuf,
+        /// Fill the example with rows that import as they are (they refer to each other: import the providers,
+        /// marks, contracts and tariffs before the placements, progress and results).
+        #[arg(long)]
+        filled: bool,
     },
 }
 
@@ -286,12 +306,13 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { kind, file, template, dry_run, skip_invalid, json } => {
-            let args = import_cli::ImportArgs { kind, file, template, dry_run, skip_invalid, json };
+            let read_budget = config.read_budget();
+            let args = import_cli::ImportArgs { kind, file, template, dry_run, skip_invalid, json, read_budget };
             Ok(import_cli::import(&db_path, args).await)
         }
         Command::Templates { action: TemplatesAction::List } => Ok(import_cli::list_templates()),
-        Command::Templates { action: TemplatesAction::Example { name, out } } => {
-            Ok(import_cli::write_example(&name, &out))
+        Command::Templates { action: TemplatesAction::Example { name, out, filled } } => {
+            Ok(import_cli::write_example(&name, &out, filled))
         }
         Command::Report { report: ReportCommand::Reconciliation { year, stream, format, out } } => {
             reconciliation_report(&db_path, year, stream.as_deref(), format, out.as_deref()).await
@@ -320,6 +341,7 @@ async fn serve(mut config: Config, with_demo: bool, explicit_cookies: bool) -> a
     if let Some(dir) = &temp {
         config.db_path = dir.path().join("demo.db");
         config.backup_dir = dir.path().join("backups");
+        config.upload_dir = dir.path().join("uploads");
         config.demo = true;
         if !explicit_cookies {
             config.secure_cookies = false;

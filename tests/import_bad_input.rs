@@ -9,7 +9,12 @@ use rust_xlsxwriter::Format;
 
 /// Imports `file` and checks: exit code, nothing written, and that some error message contains `needle`.
 fn refused(ctx: &Ctx, file: &Path, template: &str, code: i32, needle: &str) -> Run {
-    let r = ctx.import(file, template, &[]);
+    refused_with(ctx, file, template, &[], code, needle)
+}
+
+/// [`refused`] with extra arguments for the import command.
+fn refused_with(ctx: &Ctx, file: &Path, template: &str, extra: &[&str], code: i32, needle: &str) -> Run {
+    let r = ctx.import(file, template, extra);
     assert_eq!(r.code, code, "exit code for {}: {}", file.display(), r.json);
     assert!(r.json["batch"].is_null());
     let messages = r.messages();
@@ -174,17 +179,48 @@ fn zip_bomb_with_a_huge_declared_size_is_not_unpacked() {
     refused(&ctx, &file, "standaard-grootboek", 2, "zip-bom");
 }
 
+/// Imports `file` (which must be accepted) and returns the run.
+fn accepted(ctx: &Ctx, file: &Path, template: &str) -> Run {
+    let r = ctx.import(file, template, &[]);
+    assert_eq!(r.code, 0, "exit code for {}: {}", file.display(), r.json);
+    assert!(r.json["batch"].is_i64(), "a batch was written: {}", r.json);
+    assert!(r.messages().is_empty(), "no errors: {:#?}", r.messages());
+    r
+}
+
 #[test]
-fn a_stray_cell_at_xfd1048576_is_one_bad_row_not_a_dense_range() {
+fn a_stray_cell_at_xfd1048576_is_a_skipped_blank_row_not_a_dense_range() {
     let ctx = Ctx::new();
     let file = standard_with(&ctx, "ver.xlsx", |ws| {
         headers(ws, 0);
         good_row(ws, 1, 1, 10.0);
         ws.write_string(1_048_575, 16_383, "verdwaald").unwrap();
     });
-    let r = refused(&ctx, &file, "standaard-grootboek", 1, "Boekdatum: is leeg");
-    assert_eq!(r.first_error()["row"], 1_048_576);
-    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected")), (2, 1, 1));
+    let r = accepted(&ctx, &file, "standaard-grootboek");
+    assert_bounded_memory(&r, &file);
+    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected"), r.n("rows_skipped")), (1, 1, 0, 1));
+    assert_eq!(r.total(), "10.00");
+}
+
+#[test]
+fn notes_in_column_z_import_the_real_rows_and_skip_a_row_with_only_a_note() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "notities.xlsx", |ws| {
+        headers(ws, 0);
+        ws.write_string(0, 25, "Notities").unwrap();
+        good_row(ws, 1, 1, 100.25);
+        ws.write_string(1, 25, "nagekeken").unwrap();
+        good_row(ws, 2, 2, -40.10);
+        // Row 4: a note and nothing in the template's columns.
+        ws.write_string(3, 25, "controle door team Financien, 12-03").unwrap();
+        good_row(ws, 4, 3, 0.05);
+    });
+    let r = accepted(&ctx, &file, "standaard-grootboek");
+    // 100.25 - 40.10 + 0.05 = 60.20
+    assert_eq!((r.n("rows_read"), r.n("rows_imported"), r.n("rows_rejected"), r.n("rows_skipped")), (3, 3, 0, 1));
+    assert_eq!(r.total(), "60.20");
+    let (lines, cents, ..) = ctx.snapshot();
+    assert_eq!((lines, cents), (3, 6020), "three ledger lines stored, € 60,20");
 }
 
 #[test]
@@ -223,6 +259,23 @@ fn header_only() {
     let ctx = Ctx::new();
     let file = standard_with(&ctx, "kop.xlsx", |ws| headers(ws, 0));
     refused(&ctx, &file, "standaard-grootboek", 1, "onder de kopregel (rij 1) staan geen gegevensregels");
+}
+
+#[test]
+fn zero_data_rows_only_a_note_outside_the_template_columns() {
+    let ctx = Ctx::new();
+    let file = standard_with(&ctx, "alleen-notitie.xlsx", |ws| {
+        headers(ws, 0);
+        ws.write_string(1, 25, "nog aanvullen").unwrap();
+    });
+    let r = refused(
+        &ctx,
+        &file,
+        "standaard-grootboek",
+        1,
+        "onder de kopregel (rij 1) staan geen gegevensregels (alleen regels zonder waarden in de kolommen van het sjabloon)",
+    );
+    assert_eq!((r.n("rows_read"), r.n("rows_skipped")), (0, 1));
 }
 
 #[test]
@@ -525,60 +578,6 @@ fn a_bsn_in_a_field_that_refuses_them() {
     refused(&ctx, &file, tpath.to_str().unwrap(), 1, "lijkt een BSN");
 }
 
-/// A BIFF8 workbook (.xls) with one sheet "Grootboek" holding `cells` as (row, column, text or number), in a
-/// compound file as Excel writes it.
-fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
-    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
-        let mut r = typ.to_le_bytes().to_vec();
-        r.extend((data.len() as u16).to_le_bytes());
-        r.extend(data);
-        r
-    }
-    let bof = |kind: u16| {
-        let mut d = 0x0600u16.to_le_bytes().to_vec();
-        d.extend(kind.to_le_bytes());
-        d.extend([0u8; 12]);
-        record(0x0809, &d)
-    };
-    let boundsheet = |at: u32| {
-        let mut d = at.to_le_bytes().to_vec();
-        d.extend([0, 0, 9, 0]);
-        d.extend(b"Grootboek");
-        record(0x0085, &d)
-    };
-    let mut globals = bof(0x0005);
-    // CODEPAGE 1200: BIFF8 text is UTF-16, as Excel writes it.
-    globals.extend(record(0x0042, &1200u16.to_le_bytes()));
-    let sheet_at = (globals.len() + boundsheet(0).len() + 4) as u32;
-    globals.extend(boundsheet(sheet_at));
-    globals.extend(record(0x000A, &[]));
-    let mut sheet = bof(0x0010);
-    for &(row, col, value) in cells {
-        let mut d = row.to_le_bytes().to_vec();
-        d.extend(col.to_le_bytes());
-        d.extend(0u16.to_le_bytes());
-        match value.parse::<f64>() {
-            Ok(n) => {
-                d.extend(n.to_le_bytes());
-                sheet.extend(record(0x0203, &d));
-            }
-            Err(_) => {
-                let units: Vec<u16> = value.encode_utf16().collect();
-                d.extend((units.len() as u16).to_le_bytes());
-                d.push(1);
-                d.extend(units.iter().flat_map(|u| u.to_le_bytes()));
-                sheet.extend(record(0x0204, &d));
-            }
-        }
-    }
-    sheet.extend(record(0x000A, &[]));
-    globals.extend(sheet);
-    let mut book =
-        cfb::CompoundFile::create_with_version(cfb::Version::V3, std::fs::File::create(path).unwrap()).unwrap();
-    std::io::Write::write_all(&mut book.create_stream("/Workbook").unwrap(), &globals).unwrap();
-    book.flush().unwrap();
-}
-
 /// calamine reads every sheet of an .xls into a dense grid when it opens the file: one filled cell at IV65536
 /// would cost about 1 GB. The sheets are measured first and such a file is refused; a normal .xls still imports.
 #[test]
@@ -612,5 +611,219 @@ fn an_xls_with_one_far_away_cell_is_refused_before_the_grid_is_built() {
         "standaard-grootboek",
         2,
         "werkblad 'Grootboek' loopt tot cel IV65536 terwijl er maar 11 cellen gevuld zijn",
+    );
+}
+
+/// A standard-layout workbook whose entry `part` is replaced by `content` (compressed as Excel would).
+fn with_part(ctx: &Ctx, name: &str, part: &str, content: Vec<u8>) -> PathBuf {
+    let file = ctx.path(name);
+    write_template_file(&file, "standaard-grootboek", &lines(3));
+    let mut content = Some(content);
+    let mut seen = false;
+    rewrite_zip(&file, |entry, bytes| {
+        if entry == part {
+            seen = true;
+            content.take().unwrap()
+        } else {
+            bytes
+        }
+    });
+    assert!(seen, "{part} is in the workbook");
+    file
+}
+
+/// `n` bytes of XML text that compress about 40 times, as a shared-strings bomb of the issue did (ratio 44, so the
+/// zip-bomb check lets it through): mostly a repeated pattern, with a random digit every 40 bytes.
+fn compressible_digits(n: usize, seed: u64) -> Vec<u8> {
+    let mut out = b"1234567890".repeat(n / 10 + 1);
+    out.truncate(n);
+    let mut x = seed | 1;
+    for i in (0..n).step_by(40) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out[i] = b'0' + (x % 10) as u8;
+    }
+    out
+}
+
+fn entry_ratio(file: &Path, part: &str) -> u64 {
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(file).unwrap()).unwrap();
+    let e = zip.by_name(part).unwrap();
+    e.size() / e.compressed_size().max(1)
+}
+
+/// The issue's bomb in small: a shared-strings table larger than the reader may hold is refused from the zip
+/// directory, before one string is read, with a message that names the part and both sizes.
+#[test]
+fn a_shared_strings_table_larger_than_the_read_budget_is_refused_naming_its_size() {
+    let ctx = Ctx::new();
+    let file = ctx.path("bom.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(3));
+    let mut megabytes = 0;
+    rewrite_zip(&file, |entry, bytes| {
+        if entry != "xl/sharedStrings.xml" {
+            return bytes;
+        }
+        // The workbook's own strings stay first (its cells point at them); 20 MB of strings nobody uses follow.
+        let end = bytes.len() - "</sst>".len();
+        let mut sst = bytes[..end].to_vec();
+        for chunk in compressible_digits(20 << 20, 7).chunks(30) {
+            sst.extend_from_slice(b"<si><t>");
+            sst.extend_from_slice(chunk);
+            sst.extend_from_slice(b"</t></si>");
+        }
+        sst.extend_from_slice(b"</sst>");
+        megabytes = sst.len().div_ceil(1 << 20);
+        sst
+    });
+    assert!(entry_ratio(&file, "xl/sharedStrings.xml") < 200, "the zip-bomb check alone lets this through");
+    let small = ["--read-memory-mb", "16"];
+    let r = refused_with(&ctx, &file, "standaard-grootboek", &small, 2, "leest per bestand hooguit 16 MB");
+    assert!(
+        r.messages()[0].starts_with(&format!(
+            "de gedeelde tekstentabel (xl/sharedStrings.xml) is {megabytes} MB uitgepakt; taalbudget leest per \
+             bestand hooguit 16 MB. Verdeel de regels over meer bestanden, of sla het bestand op als CSV"
+        )),
+        "{:?}",
+        r.messages()
+    );
+    // The same file within a larger budget is read: the cap is the setting, not the file.
+    let r = ctx.import(&file, "standaard-grootboek", &["--read-memory-mb", "400", "--dry-run"]);
+    assert_eq!((r.code, r.n("rows_imported")), (0, 3), "{:?}", r.messages());
+}
+
+/// calamine reserves room for the number of strings the table announces before it reads one: 4,000,000,000
+/// would be 96 GB, which aborted the process. The announcement counts against the budget like real strings.
+#[test]
+fn a_shared_strings_table_announcing_four_billion_strings_is_refused_not_reserved() {
+    let ctx = Ctx::new();
+    let sst = b"<?xml version=\"1.0\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
+                count=\"1\" uniqueCount=\"4000000000\"><si><t>x</t></si></sst>"
+        .to_vec();
+    let file = with_part(&ctx, "aankondiging.xlsx", "xl/sharedStrings.xml", sst);
+    let r = refused(&ctx, &file, "standaard-grootboek", 2, "kondigt 4.000.000.000 teksten aan");
+    assert!(
+        r.messages()[0].starts_with(
+            "de gedeelde tekstentabel (xl/sharedStrings.xml) kondigt 4.000.000.000 teksten aan en vraagt daarmee \
+             ongeveer 213.624 MB geheugen; taalbudget leest per bestand hooguit 128 MB."
+        ),
+        "{:?}",
+        r.messages()
+    );
+}
+
+/// Five bytes of styles.xml (`<xf/>`) become a 165-byte style in calamine: 400,000 of them unpack from a few kB
+/// to about 70 MB held. Refused, naming the part.
+#[test]
+fn a_styles_table_of_400000_empty_formats_is_refused_before_calamine_builds_them() {
+    let ctx = Ctx::new();
+    let file = ctx.path("opmaak.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(3));
+    rewrite_zip(&file, |entry, bytes| {
+        if entry != "xl/styles.xml" {
+            return bytes;
+        }
+        let xml = String::from_utf8(bytes).unwrap();
+        let at = xml.find("<cellXfs").unwrap();
+        let at = at + xml[at..].find('>').unwrap() + 1;
+        format!("{}{}{}", &xml[..at], "<xf/>".repeat(400_000), &xml[at..]).into_bytes()
+    });
+    assert!(std::fs::metadata(&file).unwrap().len() < 100_000);
+    let r = refused(&ctx, &file, "standaard-grootboek", 2, "de opmaaktabel (xl/styles.xml) vraagt bij het openen");
+    // 400,000 and the workbook's own few formats at 512 bytes (twice the 229 measured, for long font names):
+    // 204.8 MB, plus 2.0 MB of XML = 206.8 MB, 197.3 MiB, shown rounded up.
+    assert!(r.messages()[0].starts_with("de opmaaktabel (xl/styles.xml) vraagt bij het openen ongeveer 198 MB geheugen; taalbudget leest per bestand hooguit 128 MB."), "{:?}", r.messages());
+}
+
+/// calamine's XML reader buffers one text whole: a 60 MB run of digits inside one cell (compressing 60 times,
+/// so the zip-bomb check lets it through) would be held three times over. The sheet is measured first.
+#[test]
+fn a_sheet_with_a_60_mb_text_without_a_tag_is_refused_before_the_xml_reader_buffers_it() {
+    let ctx = Ctx::new();
+    let file = ctx.path("lange-tekst.xlsx");
+    write_template_file(&file, "standaard-grootboek", &lines(3));
+    rewrite_zip(&file, |entry, bytes| {
+        if entry != "xl/worksheets/sheet1.xml" {
+            return bytes;
+        }
+        let xml = String::from_utf8(bytes).unwrap();
+        let at = xml.find("</sheetData>").unwrap();
+        let mut out = xml.as_bytes()[..at].to_vec();
+        out.extend_from_slice(b"<row r=\"9\"><c r=\"A9\" t=\"inlineStr\"><is><t>");
+        out.extend(compressible_digits(60 << 20, 11));
+        out.extend_from_slice(b"</t></is></c></row>");
+        out.extend_from_slice(&xml.as_bytes()[at..]);
+        out
+    });
+    assert!(entry_ratio(&file, "xl/worksheets/sheet1.xml") < 200, "the zip-bomb check alone lets this through");
+    let r = refused(&ctx, &file, "standaard-grootboek", 2, "het werkblad (xl/worksheets/sheet1.xml) bevat");
+    assert_eq!(
+        r.messages()[0],
+        "het werkblad (xl/worksheets/sheet1.xml) bevat een stuk tekst of opmaak van meer dan 1 MB zonder \
+         onderbreking; een cel bevat hooguit 32.767 tekens, dus het bestand is beschadigd of gemanipuleerd. Sla het \
+         opnieuw op en probeer het opnieuw"
+    );
+}
+
+/// An unclosed quote makes the rest of a CSV file one record, which the csv reader would hold whole.
+#[test]
+fn a_csv_record_longer_than_an_eighth_of_the_budget_is_refused() {
+    let ctx = Ctx::new();
+    let file = ctx.path("open-aanhalingsteken.csv");
+    let mut data = b"Datum;Grootboek;Kostenplaats;Omschrijving;Bedrag;D/C\n01-01-2023;4301;KP1;\"Cursus".to_vec();
+    data.extend(std::iter::repeat_n(b"zonder einde\n".as_slice(), 300_000).flatten());
+    std::fs::write(&file, &data).unwrap();
+    let r = refused_with(&ctx, &file, "grootboek-csv-1252", &["--read-memory-mb", "16"], 2, "rij 2");
+    assert_eq!(
+        r.messages()[0],
+        "rij 2 van het CSV-bestand is langer dan 2 MB (taalbudget leest een regel van hooguit 2 MB); staat er \
+         ergens een aanhalingsteken (\") dat niet wordt gesloten? Corrigeer het bestand en probeer het opnieuw"
+    );
+}
+
+/// One row with one cell repeated over 1,000 columns, itself repeated 10,000 times: 10,000,000 cells that
+/// calamine would copy out into a dense grid (about 1 GB), from a file of a few hundred bytes. Every cell is
+/// filled, so the extent check lets it through; the budget does not.
+#[test]
+fn an_ods_whose_repeated_cells_would_fill_a_gigabyte_grid_is_refused() {
+    let ctx = Ctx::new();
+    let rows = vec![vec!["Boekdatum", "Grootboekrekening", "Kostenplaats", "Omschrijving", "Bedrag"]];
+    let file = ctx.path("herhaald.ods");
+    ods(&file, &rows, None);
+    rewrite_zip(&file, |entry, bytes| {
+        if entry != "content.xml" {
+            return bytes;
+        }
+        let xml = String::from_utf8(bytes).unwrap();
+        let repeated = "<table:table-row table:number-rows-repeated=\"10000\"><table:table-cell \
+                        table:number-columns-repeated=\"1000\" office:value-type=\"string\"><text:p>x</text:p>\
+                        </table:table-cell></table:table-row>";
+        xml.replace("</table:table>", &format!("{repeated}</table:table>")).into_bytes()
+    });
+    let r = refused(&ctx, &file, "standaard-grootboek", 2, "de werkbladen vragen bij het inlezen samen ongeveer");
+    assert!(r.messages()[0].contains("(10.000.005 gevulde cellen, herhaalde cellen meegeteld)"), "{:?}", r.messages());
+}
+
+/// .xls: calamine reads every sheet into a grid when it opens the file; 200,000 filled cells (a 4 MB file) need
+/// about 24 MB, more than a 16 MB budget: the grid of 20,000 rows by 10 columns at 32 bytes (6.4 MB), the list
+/// of cells it is built from at 72 bytes a cell (14.4 MB), and the workbook stream read whole (3.6 MB):
+/// 24.4 MB, 23.3 MiB, shown rounded up.
+#[test]
+fn an_xls_whose_sheets_need_more_than_the_budget_is_refused() {
+    let ctx = Ctx::new();
+    let cells: Vec<(u16, u16, String)> =
+        (0..200_000u32).map(|i| ((i / 10) as u16, (i % 10) as u16, format!("{}", i % 1000))).collect();
+    let cells: Vec<(u16, u16, &str)> = cells.iter().map(|(r, c, v)| (*r, *c, v.as_str())).collect();
+    let file = ctx.path("groot.xls");
+    xls(&file, &cells);
+    let r = refused_with(&ctx, &file, "standaard-grootboek", &["--read-memory-mb", "16"], 2, "de werkbladen");
+    assert!(
+        r.messages()[0].starts_with(
+            "de werkbladen vragen bij het inlezen samen ongeveer 24 MB geheugen (200.000 gevulde cellen); taalbudget \
+             leest per bestand hooguit 16 MB."
+        ),
+        "{:?}",
+        r.messages()
     );
 }

@@ -132,6 +132,40 @@ fn tariffs(ctx: &Ctx) -> i64 {
     r.json["batch"].as_i64().unwrap()
 }
 
+/// Register kinds keep their checked rows in memory until the write phase (outside the write lock); a file of
+/// more than 100,000 rows is refused at the first row too many, before its records cost more memory.
+#[test]
+fn a_register_file_of_more_than_100_000_rows_is_refused_and_writes_nothing() {
+    let ctx = Ctx::new();
+    let file = ctx.path("aanbieders.xlsx");
+    let rows: Vec<Vec<String>> = (0..100_001)
+        .map(|i| {
+            let mut row = vec![String::new(); 7];
+            row[0] = format!("Aanbieder {i}");
+            row[1] = format!("{}", 10_000_000 + i);
+            row
+        })
+        .collect();
+    let t = taalbudget::import::template::find("standaard-aanbieders").unwrap();
+    std::fs::write(&file, taalbudget::import::example::workbook_text(&t, &rows).unwrap()).unwrap();
+    let r = import(&ctx, "providers", &file, "standaard-aanbieders", &[]);
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    assert!(r.json["batch"].is_null());
+    // 100,000 providers held for the write phase: measured 64 MB for the whole process.
+    assert!(r.peak_kb < 100 * 1024, "peak {} kB", r.peak_kb);
+    // Row 1 is the header, so the 100,001st data row is row 100,002.
+    let (_, row, column, value, message) = first(&r);
+    assert_eq!((row, column.as_str(), value.as_str()), (100_002, "", ""));
+    assert_eq!(
+        message,
+        "het bestand heeft meer dan 100.000 regels; een import van taalaanbieders neemt er ten hoogste 100.000 \
+         tegelijk. Splits het bestand en importeer de delen na elkaar"
+    );
+    assert_eq!(r.n("errors_total"), 1);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM provider"), 0);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM import_batch"), 0);
+}
+
 #[test]
 fn providers_import_once_and_a_changed_reimport_is_reported_not_applied() {
     let ctx = Ctx::new();
@@ -481,7 +515,7 @@ fn placements_import_and_refuse_bsn_dates_outside_the_contract_and_providers_wit
             2,
             "A".into(),
             "123456782".into(),
-            "Klantnummer: Dit lijkt een BSN (9 cijfers die de elfproef doorstaan). taalbudget bewaart geen BSN; gebruik het klantnummer van de gemeente.".into()
+            format!("Klantnummer: {}", taalbudget::domain::placement::CLIENT_NUMBER_BSN)
         )
     );
     let m = r.messages();
@@ -501,6 +535,41 @@ fn placements_import_and_refuse_bsn_dates_outside_the_contract_and_providers_wit
     assert_eq!((r.code, counts(&r)), (1, (5, 1, 0, 4)));
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 4);
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement WHERE client_number = '123456782'"), 0);
+}
+
+/// A BSN whose leading zero a number cell dropped (012345672 arrives as the number 12345672) and a BSN inside a
+/// client number (K111222333) are refused like a plain one; a client number with digits that are no BSN is not.
+#[test]
+fn placements_refuse_a_bsn_without_its_leading_zero_in_a_number_cell_and_inside_a_client_number() {
+    let ctx = Ctx::new();
+    providers(&ctx);
+    marks(&ctx);
+    contracts(&ctx);
+    tariffs(&ctx);
+    let file = ctx.path("plaatsingen-bsn.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet().set_name("Plaatsingen").unwrap();
+    let header = ["Klantnummer", "Doelgroep", "Contract", "Route", "Startdatum", "Gepland einde", "Status"];
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, client) in [Some("K111222333"), None, Some("K12345678")].iter().enumerate() {
+        let r = r as u32 + 1;
+        match client {
+            Some(text) => ws.write_string(r, 0, *text).unwrap(),
+            None => ws.write_number(r, 0, 12_345_672.0).unwrap(),
+        };
+        for (c, v) in ["wi2021", "C-2022-01", "b1", "01-03-2022", "01-03-2025", ""].iter().enumerate() {
+            ws.write_string(r, c as u16 + 1, *v).unwrap();
+        }
+    }
+    wb.save(&file).unwrap();
+    let r = import(&ctx, "placements", &file, "standaard-plaatsingen", &[]);
+    assert_eq!((r.code, counts(&r)), (1, (3, 1, 0, 2)), "{:?}", r.messages());
+    let message = format!("Klantnummer: {}", taalbudget::domain::placement::CLIENT_NUMBER_BSN);
+    assert_eq!(first(&r), ("Plaatsingen".into(), 2, "A".into(), "K111222333".into(), message.clone()));
+    assert_eq!(first_at(&r, 1), ("Plaatsingen".into(), 3, "A".into(), "12345672".into(), message));
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM placement"), 0, "a file with errors imports nothing");
 }
 
 #[test]
@@ -650,7 +719,9 @@ fn funding_imports_allocations_and_budget_lines_and_refuses_closed_years() {
     assert_eq!(m[3], "Soort: onbekende soort 'subsidie'; gebruik voorschot, vaststelling, correctie of begrotingspost");
     assert_eq!(m[4], "Bedrag: Alleen een correctie kan negatief zijn.");
 
-    // A closed year refuses the whole batch, even the rows of open years.
+    // A row in a closed year is a row error on Jaar, in the preview and in the import alike; without
+    // --skip-invalid nothing is written, not even the rows of open years. Closing 2025 closes 2024 too, so a 2024
+    // row is refused as well (it used to pass the import's own check and end as "databasefout").
     let db = ctx.db.clone();
     block_on(async move {
         let pool = taalbudget::store::connect(&db).await.unwrap();
@@ -664,22 +735,42 @@ fn funding_imports_allocations_and_budget_lines_and_refuses_closed_years() {
         &[
             &["SPUK", "2026", "voorschot", "100.000,00", "SPUK-2026", "15-01-2026", ""],
             &["SPUK", "2025", "begrotingspost", "5.000,00", "", "", "Begeleiding"],
+            &["SPUK", "2024", "correctie", "-1.000,00", "Decembercirculaire 2024", "15-12-2024", ""],
         ],
     );
     let before = count(&ctx, "SELECT COUNT(*) FROM audit_log");
-    let dry = import(&ctx, "funding", &closed, "standaard-financiering", &["--dry-run"]);
-    assert_eq!(dry.code, 1, "a dry run shows the refusal too");
-    assert!(dry.messages()[0].starts_with("Het bestand bevat financiering voor 2025"), "{:?}", dry.messages());
-    let r = import(&ctx, "funding", &closed, "standaard-financiering", &[]);
-    assert_eq!(r.code, 1);
-    assert!(r.json["batch"].is_null());
-    assert_eq!(
-        r.messages()[0],
-        "Het bestand bevat financiering voor 2025, en dat jaar is afgesloten. Er is niets geïmporteerd; vraag een \
-         beheerder het jaar te heropenen of laat die regels weg."
+    let in_2025 = (
+        "Financiering".to_string(),
+        3,
+        "B".to_string(),
+        "2025".to_string(),
+        "Jaar: 2025 is afgesloten. Vraag een beheerder het jaar te heropenen of laat deze regel weg.".to_string(),
     );
+    let in_2024 = (
+        "Financiering".to_string(),
+        4,
+        "B".to_string(),
+        "2024".to_string(),
+        "Jaar: 2024 is afgesloten, want 2025 is afgesloten en daarmee elk jaar ervoor. Vraag een beheerder het jaar \
+         te heropenen of laat deze regel weg."
+            .to_string(),
+    );
+    for extra in [&["--dry-run"][..], &[]] {
+        let r = import(&ctx, "funding", &closed, "standaard-financiering", extra);
+        assert_eq!(r.code, 1, "{extra:?}: {:?}", r.messages());
+        assert!(r.json["batch"].is_null());
+        assert_eq!(counts(&r), (3, 1, 0, 2), "{extra:?}");
+        assert_eq!((first_at(&r, 0), first_at(&r, 1)), (in_2025.clone(), in_2024.clone()), "{extra:?}");
+        assert_eq!(r.messages().len(), 2, "{extra:?}");
+    }
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation"), 3);
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM audit_log"), before);
+    // With --skip-invalid the 2026 row goes in and the closed years stay as they were.
+    let r = import(&ctx, "funding", &closed, "standaard-financiering", &["--skip-invalid"]);
+    assert_eq!((r.code, counts(&r)), (1, (3, 1, 0, 2)), "{:?}", r.messages());
+    assert!(r.json["batch"].is_i64());
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation"), 4);
+    assert_eq!(count(&ctx, "SELECT COUNT(*) FROM allocation WHERE year <= 2025"), 3);
 }
 
 #[test]
@@ -1118,4 +1209,141 @@ fn bad_progress_rows_get_a_dutch_message_and_nothing_is_saved() {
     has("Klantnummer: Onbekend klantnummer K-9999: er is geen plaatsing met dit klantnummer");
     has("Klantnummer: Klant K-1001 heeft geen plaatsing bij Inburgering Oost, maar bij Taalschool Utrecht BV");
     assert_eq!(count(&ctx, "SELECT COUNT(*) FROM progress_report"), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every shipped template: its explanation sheet tells the truth, and its filled example imports.
+
+/// The shipped templates in an order in which their filled examples can be imported one after the other.
+const TEMPLATES_IN_ORDER: [&str; 11] = [
+    "standaard-grootboek",
+    "grootboek-debet-credit",
+    "grootboek-csv-1252",
+    "standaard-aanbieders",
+    "standaard-keurmerken",
+    "standaard-contracten",
+    "standaard-tarieven",
+    "standaard-plaatsingen",
+    "standaard-financiering",
+    "standaard-resultaten",
+    "standaard-voortgang",
+];
+
+/// (column, "Verplicht") of each row of the explanation sheet of an xlsx example.
+fn explanation(file: &Path) -> Vec<(String, String)> {
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(file).unwrap();
+    let range = wb.worksheet_range(taalbudget::import::example::EXPLANATION_SHEET).unwrap();
+    let mut rows = range.rows();
+    let head: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    assert_eq!(head, taalbudget::import::example::EXPLANATION_HEADERS);
+    rows.take_while(|r| !r[1].to_string().is_empty()).map(|r| (r[0].to_string(), r[2].to_string())).collect()
+}
+
+fn example_file(ctx: &Ctx, name: &str, ext: &str) -> std::path::PathBuf {
+    let out = ctx.path(&format!("{name}-ingevuld.{ext}"));
+    let mut c = ctx.cmd();
+    c.args(["templates", "example", name, "--filled", "--out"]).arg(&out);
+    let r = run(c);
+    assert_eq!(r.code, 0, "{name}: {}", r.stderr);
+    out
+}
+
+#[test]
+fn every_template_explains_its_required_columns_truthfully_and_its_filled_example_imports() {
+    use taalbudget::import::Requirement;
+    let mut shipped: Vec<String> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/import-templates"))
+        .unwrap()
+        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".toml").map(str::to_string))
+        .collect();
+    shipped.sort();
+    let mut ordered: Vec<String> = TEMPLATES_IN_ORDER.iter().map(|s| s.to_string()).collect();
+    ordered.sort();
+    assert_eq!(shipped, ordered, "every shipped template is in the test");
+
+    let ctx = Ctx::new();
+    stream(&ctx);
+    for name in TEMPLATES_IN_ORDER {
+        let t = taalbudget::import::template::find(name).unwrap();
+        let kind = t.template.kind.as_str();
+        let xlsx = example_file(&ctx, name, "xlsx");
+        let expected: Vec<(String, String)> =
+            t.columns.iter().map(|c| (c.column.header.clone().unwrap(), t.requirement(c).label())).collect();
+        assert_eq!(explanation(&xlsx), expected, "{name}");
+
+        let file = if t.is_csv() { example_file(&ctx, name, "csv") } else { xlsx };
+        let rows = taalbudget::import::example::sample_rows(&t);
+        let dry = import(&ctx, kind, &file, name, &["--dry-run"]);
+        assert_eq!((dry.code, dry.messages()), (0, vec![]), "{name}");
+        assert_eq!(counts(&dry), (rows.len() as u64, rows.len() as u64, 0, 0), "{name}");
+
+        // What "Verplicht" says is what the import does: without a column's values, a row is refused ("ja"),
+        // some rows are ("ja, bij ..."), or none is ("nee").
+        if !t.is_csv() {
+            for (i, c) in t.columns.iter().enumerate() {
+                let header = c.column.header.clone().unwrap();
+                let blanked: Vec<Vec<String>> = rows
+                    .iter()
+                    .map(|r| {
+                        r.iter().enumerate().map(|(j, v)| if j == i { String::new() } else { v.clone() }).collect()
+                    })
+                    .collect();
+                let refs: Vec<Vec<&str>> = blanked.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+                let refs: Vec<&[&str]> = refs.iter().map(Vec::as_slice).collect();
+                let without = ctx.path(&format!("{name}-zonder-{i}.xlsx"));
+                write(&without, name, &refs);
+                let r = import(&ctx, kind, &without, name, &["--dry-run"]);
+                let on_column: Vec<String> = r.json["errors"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|e| e["message"].as_str().unwrap().starts_with(&format!("{header}:")))
+                    .map(|e| e["message"].as_str().unwrap().to_string())
+                    .collect();
+                match t.requirement(c) {
+                    Requirement::Always => {
+                        assert_eq!(r.n("rows_rejected"), rows.len() as u64, "{name}, {header}: {:?}", r.messages());
+                        assert_eq!(on_column.len(), rows.len(), "{name}, {header}: {:?}", r.messages());
+                    }
+                    Requirement::When(_) => {
+                        assert!(r.n("rows_rejected") > 0, "{name}, {header}: {:?}", r.messages());
+                        // The message may sit on the column's partner (Debet en Credit), but names this one.
+                        assert!(
+                            r.messages().iter().any(|m| m.contains(&header)),
+                            "{name}, {header}: {:?}",
+                            r.messages()
+                        );
+                    }
+                    Requirement::Never => {
+                        assert_eq!((r.code, r.messages()), (0, vec![]), "{name}, {header} may be empty");
+                    }
+                }
+            }
+        }
+        let r = import(&ctx, kind, &file, name, &[]);
+        assert_eq!(
+            (r.code, counts(&r)),
+            (0, (rows.len() as u64, rows.len() as u64, 0, 0)),
+            "{name}: {:?}",
+            r.messages()
+        );
+    }
+    // The funding template's sheet, as a user reads it.
+    let t = taalbudget::import::template::find("standaard-financiering").unwrap();
+    let xlsx = example_file(&ctx, "standaard-financiering", "xlsx");
+    let said: Vec<(String, String)> = explanation(&xlsx);
+    assert_eq!(
+        said,
+        [
+            ("Bron", "ja"),
+            ("Jaar", "ja"),
+            ("Soort", "ja"),
+            ("Bedrag", "ja"),
+            ("Kenmerk", "ja, bij een voorschot, vaststelling of correctie"),
+            ("Datum", "ja, bij een voorschot, vaststelling of correctie"),
+            ("Categorie", "ja, bij een begrotingspost"),
+        ]
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+    assert_eq!(t.columns.len(), 7);
 }

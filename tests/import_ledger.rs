@@ -156,7 +156,7 @@ fn an_import_moves_the_write_ahead_log_into_the_database_file_in_the_background(
             template: template::find("standaard-grootboek").unwrap(),
             actor: "test".into(),
         };
-        let out = import::run(&db, ledger::Ledger, req, ImportOptions::default()).await.unwrap();
+        let out = import::run(&db, ledger::Ledger::new(), req, ImportOptions::default()).await.unwrap();
         assert_eq!(out.summary.rows_imported, 3_000);
         let mut grown = false;
         for _ in 0..100 {

@@ -1,6 +1,7 @@
 //! Who is asking and what they may do: users, roles, sessions and CSRF.
 
 pub mod csrf;
+pub mod history;
 pub mod password;
 pub mod roles;
 pub mod session;

@@ -72,36 +72,35 @@ pub fn parse_form(text: &str) -> Result<Option<Date>, String> {
     Err(format!("'{t}' is geen geldige datum; gebruik dd-mm-jjjj, bijvoorbeeld 31-12-2022."))
 }
 
-/// Today's date in the Netherlands (server clock, Amsterdam time).
+/// Today's date in the Netherlands (Europe/Amsterdam), whatever time zone the server runs in: from 1 January
+/// 00:00 Dutch time it is the new year, also for deciding which years may be closed.
 pub fn today() -> Date {
-    amsterdam(time::OffsetDateTime::now_utc()).date()
+    in_amsterdam(time::OffsetDateTime::now_utc()).date()
 }
 
-/// The last Sunday of a month.
-fn last_sunday(year: i32, month: time::Month) -> Date {
-    let last = Date::from_calendar_date(year, month, month.length(year)).expect("last day of the month");
-    last - time::Duration::days(last.weekday().number_days_from_sunday().into())
-}
-
-/// Wall-clock time in Europe/Amsterdam. The `time` crate has no time-zone database, so this is the EU rule
-/// itself: CET (UTC+1), and CEST (UTC+2) from 01:00 UTC on the last Sunday of March until 01:00 UTC on the
-/// last Sunday of October.
-pub fn amsterdam(moment: time::OffsetDateTime) -> time::PrimitiveDateTime {
-    let utc = moment.to_offset(time::UtcOffset::UTC);
-    let switch =
-        |month| time::PrimitiveDateTime::new(last_sunday(utc.year(), month), time::macros::time!(01:00)).assume_utc();
+/// The Dutch wall-clock time of an instant: CET (UTC+1), and CEST (UTC+2) from the last Sunday of March
+/// 01:00 UTC until the last Sunday of October 01:00 UTC, the EU rule since 1996. Written out because the
+/// server need not have a time-zone database.
+pub fn in_amsterdam(instant: time::OffsetDateTime) -> time::OffsetDateTime {
+    let utc = instant.to_offset(time::UtcOffset::UTC);
+    let year = utc.year();
+    let switch = |month: time::Month| {
+        let last = Date::from_calendar_date(year, month, 31).expect("March and October have 31 days");
+        let back = last.weekday().number_days_from_sunday() as i64;
+        (last - time::Duration::days(back)).with_hms(1, 0, 0).expect("01:00 exists").assume_utc()
+    };
     let summer = utc >= switch(time::Month::March) && utc < switch(time::Month::October);
-    let local = utc + time::Duration::hours(if summer { 2 } else { 1 });
-    time::PrimitiveDateTime::new(local.date(), local.time())
+    let hours = if summer { 2 } else { 1 };
+    utc.to_offset(time::UtcOffset::from_hms(hours, 0, 0).expect("a whole hour is a valid offset"))
 }
 
 /// A stored timestamp (RFC 3339, as [`now_timestamp`] writes them) as the screens show it: Amsterdam time,
 /// `06-12-2026 20:36`. Text that is no timestamp is shown as it is rather than hidden.
 pub fn display_timestamp(stored: &str) -> String {
     match time::OffsetDateTime::parse(stored.trim(), &time::format_description::well_known::Rfc3339) {
-        Ok(t) => {
-            amsterdam(t).format(format_description!("[day]-[month]-[year] [hour]:[minute]")).expect("date-time formats")
-        }
+        Ok(t) => in_amsterdam(t)
+            .format(format_description!("[day]-[month]-[year] [hour]:[minute]"))
+            .expect("date-time formats"),
         Err(_) => stored.to_string(),
     }
 }
@@ -128,10 +127,32 @@ mod tests {
     }
 
     #[test]
+    fn dutch_time_follows_cet_and_cest_and_starts_the_year_at_dutch_midnight() {
+        use time::macros::datetime;
+        let nl = |utc: time::OffsetDateTime| {
+            let t = in_amsterdam(utc);
+            (t.date(), t.hour(), t.offset().whole_hours())
+        };
+        // New Year's Eve 23:30 UTC is already 1 January in the Netherlands.
+        assert_eq!(nl(datetime!(2026-12-31 23:30 UTC)), (date!(2027 - 01 - 01), 0, 1));
+        assert_eq!(nl(datetime!(2026-12-31 22:59 UTC)), (date!(2026 - 12 - 31), 23, 1));
+        // Summer time starts on the last Sunday of March (29 March 2026) at 01:00 UTC ...
+        assert_eq!(nl(datetime!(2026-03-29 00:59 UTC)), (date!(2026 - 03 - 29), 1, 1));
+        assert_eq!(nl(datetime!(2026-03-29 01:00 UTC)), (date!(2026 - 03 - 29), 3, 2));
+        // ... and ends on the last Sunday of October (25 October 2026) at 01:00 UTC.
+        assert_eq!(nl(datetime!(2026-10-25 00:59 UTC)), (date!(2026 - 10 - 25), 2, 2));
+        assert_eq!(nl(datetime!(2026-10-25 01:00 UTC)), (date!(2026 - 10 - 25), 2, 1));
+        // A last day of the month that is itself a Sunday (31 March 2024).
+        assert_eq!(nl(datetime!(2024-03-31 01:00 UTC)).2, 2);
+        assert_eq!(nl(datetime!(2024-03-30 12:00 UTC)).2, 1);
+        assert_eq!(nl(datetime!(2026-07-01 22:30 UTC)), (date!(2026 - 07 - 02), 0, 2));
+    }
+
+    #[test]
     fn amsterdam_time_follows_the_eu_summer_time_rule() {
         use time::macros::datetime;
         let local = |t: time::OffsetDateTime| {
-            amsterdam(t).format(format_description!("[year]-[month]-[day] [hour]:[minute]")).unwrap()
+            in_amsterdam(t).format(format_description!("[year]-[month]-[day] [hour]:[minute]")).unwrap()
         };
         // Winter: UTC+1. The example, with its nanoseconds.
         assert_eq!(display_timestamp("2026-12-06T19:36:56.039352888Z"), "06-12-2026 20:36");
@@ -142,7 +163,6 @@ mod tests {
         assert_eq!(local(datetime!(2026-10-25 00:59 UTC)), "2026-10-25 02:59");
         assert_eq!(local(datetime!(2026-10-25 01:00 UTC)), "2026-10-25 02:00");
         // A month whose last day is a Sunday (March 2024): the switch is that very day.
-        assert_eq!(last_sunday(2024, time::Month::March), date!(2024 - 03 - 31));
         assert_eq!(local(datetime!(2024-03-31 01:00 UTC)), "2024-03-31 03:00");
         // New Year's Eve late in UTC is already the next year in Amsterdam.
         assert_eq!(display_timestamp("2025-12-31T23:30:00Z"), "01-01-2026 00:30");

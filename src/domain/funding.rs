@@ -236,6 +236,34 @@ pub fn budget_overrun(lines: &[BudgetLine], available: Money) -> Option<Money> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_years_that_are_over_can_be_closed() {
+        let today = time::macros::date!(2026 - 12 - 06);
+        assert_eq!(closable_year("2025", today), Ok(2025));
+        assert_eq!(closable_year(" 2000 ", today), Ok(2000));
+        let not_over =
+            "Jaar 2026 is nog niet voorbij. Een jaar kan pas worden afgesloten na 31 december van dat jaar; \
+                        het laatste jaar dat nu kan worden afgesloten is 2025.";
+        assert_eq!(closable_year("2026", today).unwrap_err(), not_over);
+        assert!(closable_year("2099", today).unwrap_err().starts_with("Jaar 2099 is nog niet voorbij."));
+        assert!(closable_year("2147483647", today).unwrap_err().starts_with("Jaar 2147483647 is nog niet voorbij."));
+        assert!(closable_year("9223372036854775807", today).unwrap_err().starts_with("Jaar 9223372036854775807 is"));
+        assert_eq!(
+            closable_year("99999999999999999999", today).unwrap_err(),
+            "‘99999999999999999999’ is geen jaartal; kies een jaar zoals 2025."
+        );
+        assert_eq!(
+            closable_year("1999", today).unwrap_err(),
+            "Jaar 1999 ligt vóór 2000; taalbudget houdt jaren vanaf 2000 bij."
+        );
+        assert_eq!(
+            closable_year("-1", today).unwrap_err(),
+            "Jaar -1 ligt vóór 2000; taalbudget houdt jaren vanaf 2000 bij."
+        );
+        // From 1 January the year before can be closed.
+        assert_eq!(closable_year("2026", time::macros::date!(2027 - 01 - 01)), Ok(2026));
+    }
     use time::macros::date;
 
     fn stream(carry_over: bool) -> FundingStream {
@@ -479,3 +507,27 @@ pub fn validate_budget_line(
         _ => Err(e),
     }
 }
+
+/// The year in `raw` (as sent in the address) if it may be closed on `today`, else why not, in Dutch.
+/// Only a year that is over can be closed: closing freezes that year and every year before it, so closing
+/// the current or a future year would freeze today's work.
+pub fn closable_year(raw: &str, today: Date) -> Result<i32, String> {
+    let Ok(year) = raw.trim().parse::<i64>() else {
+        let shown: String = raw.trim().chars().take(20).collect();
+        return Err(format!("‘{shown}’ is geen jaartal; kies een jaar zoals {}.", today.year() - 1));
+    };
+    if year >= today.year() as i64 {
+        return Err(format!(
+            "Jaar {year} is nog niet voorbij. Een jaar kan pas worden afgesloten na 31 december van dat jaar; \
+             het laatste jaar dat nu kan worden afgesloten is {}.",
+            today.year() - 1
+        ));
+    }
+    if year < FIRST_YEAR as i64 {
+        return Err(format!("Jaar {year} ligt vóór {FIRST_YEAR}; taalbudget houdt jaren vanaf {FIRST_YEAR} bij."));
+    }
+    Ok(year as i32)
+}
+
+/// The first year the application keeps figures for (Wi2021 has a forerunner in Wi2013).
+pub const FIRST_YEAR: i32 = 2000;

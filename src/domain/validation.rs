@@ -38,7 +38,8 @@ impl FieldErrors {
     }
 }
 
-/// Checks a free-text field: trimmed, at most `max` characters, and required when `required`.
+/// Checks a free-text field: trimmed, at most `max` characters, required when `required`, no control
+/// characters and no BSN.
 pub fn text(
     errors: &mut FieldErrors,
     field: &'static str,
@@ -57,6 +58,10 @@ pub fn text(
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
         errors.add(field, format!("{label} bevat onzichtbare stuurtekens."));
     }
+    // Free text is where a BSN slips in unnoticed (a reason, a remark): every form's text goes through here.
+    if super::bsn::contains_bsn(v) {
+        errors.add(field, super::bsn::free_text_refusal(label));
+    }
     v.to_string()
 }
 
@@ -72,5 +77,25 @@ pub fn required_date(errors: &mut FieldErrors, field: &'static str, label: &str,
             errors.add(field, m);
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_with_a_bsn_is_refused_naming_the_field_and_other_numbers_pass() {
+        let mut e = FieldErrors::new();
+        text(&mut e, "notes", "Notities", "Deelnemer 111222333 gebeld", 5000, false);
+        text(&mut e, "title", "Titel", "Perceel 2 (2023-0001), 12 deelnemers", 200, true);
+        assert_eq!(
+            e.get("notes"),
+            Some(
+                "Notities bevat een nummer dat een BSN lijkt (9 cijfers die de elfproef doorstaan). taalbudget \
+                 bewaart geen BSN: laat het nummer weg of gebruik het klantnummer van de gemeente."
+            )
+        );
+        assert_eq!(e.get("title"), None);
     }
 }

@@ -249,50 +249,57 @@ impl ImportKind for Certifications {
         self.notes.get(row)
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<CertificationRow>) -> sqlx::Result<Option<i64>> {
+        let r = &p.record;
+        let d = &r.decision;
+        type Same = (i64, Option<time::Date>, time::Date, Option<time::Date>, Option<time::Date>, String, String);
+        let twin: Option<Same> = sqlx::query_as(
+            "SELECT id, valid_until, valid_from, suspended_from, suspended_until, registration_number, note
+             FROM certification WHERE provider_id = ? AND decision_date = ? AND status = ? ORDER BY id LIMIT 1",
+        )
+        .bind(r.provider_id)
+        .bind(d.decision_date)
+        .bind(d.status.code())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((id, until, from, sfrom, suntil, reg, note)) = twin else { return Ok(None) };
+        let what = format!(
+            "Het besluit '{}' van {} voor KvK-nummer {}",
+            d.status.label().to_lowercase(),
+            dates::display(d.decision_date),
+            r.kvk
+        );
+        if let Some(n) = differs(
+            &what,
+            &[
+                ("Geldig vanaf", from == d.valid_from),
+                ("Geldig tot", until == d.valid_until),
+                ("Geschorst vanaf", sfrom == d.suspended_from),
+                ("Geschorst tot", suntil == d.suspended_until),
+                ("Registratienummer", reg == d.registration_number),
+                ("Toelichting", note == d.note),
+            ],
+        ) {
+            self.notes.set(p.row, n);
+        }
+        Ok(Some(batch_of(conn, "certification", id).await?))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<CertificationRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
-            let r = &p.record;
-            let d = &r.decision;
-            type Same = (i64, Option<time::Date>, time::Date, Option<time::Date>, Option<time::Date>, String, String);
-            let twin: Option<Same> = sqlx::query_as(
-                "SELECT id, valid_until, valid_from, suspended_from, suspended_until, registration_number, note
-                 FROM certification WHERE provider_id = ? AND decision_date = ? AND status = ? ORDER BY id LIMIT 1",
-            )
-            .bind(r.provider_id)
-            .bind(d.decision_date)
-            .bind(d.status.code())
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some((id, until, from, sfrom, suntil, reg, note)) = twin {
-                let what = format!(
-                    "Het besluit '{}' van {} voor KvK-nummer {}",
-                    d.status.label().to_lowercase(),
-                    dates::display(d.decision_date),
-                    r.kvk
-                );
-                if let Some(n) = differs(
-                    &what,
-                    &[
-                        ("Geldig vanaf", from == d.valid_from),
-                        ("Geldig tot", until == d.valid_until),
-                        ("Geschorst vanaf", sfrom == d.suspended_from),
-                        ("Geschorst tot", suntil == d.suspended_until),
-                        ("Registratienummer", reg == d.registration_number),
-                        ("Toelichting", note == d.note),
-                    ],
-                ) {
-                    self.notes.set(p.row, n);
-                }
-                dups.push((i, batch_of(tx, "certification", id).await?));
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
                 continue;
             }
+            let r = &p.record;
+            let d = &r.decision;
             let id = store::certifications::insert_in(tx, r.provider_id, d, &actor).await?;
             mark_batch(tx, "certification", id, batch).await?;
         }

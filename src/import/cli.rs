@@ -25,6 +25,8 @@ pub struct ImportArgs {
     pub dry_run: bool,
     pub skip_invalid: bool,
     pub json: bool,
+    /// The `read_memory_mb` setting.
+    pub read_budget: super::source::ReadBudget,
 }
 
 fn actor() -> String {
@@ -100,7 +102,9 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
         dry_run: args.dry_run,
         skip_invalid: args.skip_invalid,
         pause_before_commit: pause,
+        gate_before_write: None,
         progress: None,
+        read_budget: args.read_budget,
     };
     let req =
         ImportRequest { path: path.clone(), file_name: file.to_string(), template: template.clone(), actor: actor() };
@@ -134,7 +138,7 @@ pub async fn run_kind(
 ) -> Result<super::engine::Outcome, ImportError> {
     use super::{certifications, contracts, funding, placements, progress, providers, results};
     match kind {
-        Kind::Ledger => super::run(db, ledger::Ledger, req, opts).await,
+        Kind::Ledger => super::run(db, ledger::Ledger::new(), req, opts).await,
         Kind::Providers => super::run(db, providers::Providers::new(), req, opts).await,
         Kind::Certifications => super::run(db, certifications::Certifications::load(db).await?, req, opts).await,
         Kind::Contracts => {
@@ -251,8 +255,9 @@ pub fn list_templates() -> ExitCode {
     ExitCode::from(EXIT_OK)
 }
 
-/// `taalbudget templates example NAME --out FILE.xlsx` (or `.csv` for a CSV template).
-pub fn write_example(name: &str, out: &Path) -> ExitCode {
+/// `taalbudget templates example NAME --out FILE.xlsx [--filled]` (or `.csv` for a CSV template); with
+/// `--filled` the example holds rows that import as they are.
+pub fn write_example(name: &str, out: &Path, filled: bool) -> ExitCode {
     let t = match template::find(name) {
         Ok(t) => t,
         Err(e) => {
@@ -261,7 +266,11 @@ pub fn write_example(name: &str, out: &Path) -> ExitCode {
         }
     };
     let as_csv = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let bytes = if as_csv && t.is_csv() { example::csv(&t, &[]) } else { example::workbook(&t, &[]) };
+    let bytes = match (filled, as_csv && t.is_csv()) {
+        (true, csv) => example::filled(&t, csv),
+        (false, true) => example::csv(&t, &[]),
+        (false, false) => example::workbook(&t, &[]),
+    };
     match bytes.and_then(|b| std::fs::write(out, b).map_err(|e| format!("kan {} niet schrijven: {e}", out.display()))) {
         Ok(()) => {
             println!("Voorbeeld voor {} geschreven naar {}", t.name(), out.display());

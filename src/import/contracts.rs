@@ -419,44 +419,72 @@ impl ImportKind for Contracts {
         self.notes.get(row)
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ContractRow>) -> sqlx::Result<Option<i64>> {
+        match &p.record {
+            ContractRow::Contract { draft: d, .. } => {
+                type Stored = (i64, String, i64, String, String, time::Date, time::Date, i64, String);
+                let existing: Option<Stored> = sqlx::query_as(
+                    "SELECT id, title, provider_id, lot, routes, start_date, initial_end_date, ceiling_cents, notes
+                     FROM contract WHERE reference = ?",
+                )
+                .bind(&d.reference)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let Some((id, title, provider, lot, routes, start, end, ceiling, notes)) = existing else {
+                    return Ok(None);
+                };
+                if let Some(n) = differs(
+                    &format!("Contract {}", d.reference),
+                    &[
+                        ("Titel", title == d.title),
+                        ("KvK aanbieder", provider == d.provider_id),
+                        ("Perceel", lot == d.lot),
+                        ("Routes", routes == routes_code(&d.routes)),
+                        ("Start", start == d.start_date),
+                        ("Einde", end == d.initial_end_date),
+                        ("Plafond", ceiling == d.ceiling.cents()),
+                        ("Notities", notes == d.notes),
+                    ],
+                ) {
+                    self.notes.set(p.row, n);
+                }
+                Ok(Some(batch_of(conn, "contract", id).await?))
+            }
+            ContractRow::Tariff { contract_id, tariff: t, .. } => {
+                let existing: Option<i64> = sqlx::query_scalar(
+                    "SELECT id FROM tariff WHERE contract_id = ? AND route = ? AND valid_from = ?
+                         AND valid_until IS ? AND amount_cents = ?",
+                )
+                .bind(contract_id)
+                .bind(t.route.code())
+                .bind(t.valid_from)
+                .bind(t.valid_until)
+                .bind(t.amount.cents())
+                .fetch_optional(&mut *conn)
+                .await?;
+                match existing {
+                    Some(id) => Ok(Some(batch_of(conn, "tariff", id).await?)),
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ContractRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
+                continue;
+            }
             match &p.record {
                 ContractRow::Contract { draft: d, .. } => {
-                    type Stored = (i64, String, i64, String, String, time::Date, time::Date, i64, String);
-                    let existing: Option<Stored> = sqlx::query_as(
-                        "SELECT id, title, provider_id, lot, routes, start_date, initial_end_date, ceiling_cents, notes
-                         FROM contract WHERE reference = ?",
-                    )
-                    .bind(&d.reference)
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    if let Some((id, title, provider, lot, routes, start, end, ceiling, notes)) = existing {
-                        if let Some(n) = differs(
-                            &format!("Contract {}", d.reference),
-                            &[
-                                ("Titel", title == d.title),
-                                ("KvK aanbieder", provider == d.provider_id),
-                                ("Perceel", lot == d.lot),
-                                ("Routes", routes == routes_code(&d.routes)),
-                                ("Start", start == d.start_date),
-                                ("Einde", end == d.initial_end_date),
-                                ("Plafond", ceiling == d.ceiling.cents()),
-                                ("Notities", notes == d.notes),
-                            ],
-                        ) {
-                            self.notes.set(p.row, n);
-                        }
-                        dups.push((i, batch_of(tx, "contract", id).await?));
-                        continue;
-                    }
                     let id = match store::contracts::insert_in(tx, d, &actor).await {
                         Ok(id) => id,
                         Err(store::contracts::ContractError::Db(e)) => return Err(e),
@@ -465,21 +493,6 @@ impl ImportKind for Contracts {
                     mark_batch(tx, "contract", id, batch).await?;
                 }
                 ContractRow::Tariff { contract_id, tariff: t, milestones, .. } => {
-                    let existing: Option<i64> = sqlx::query_scalar(
-                        "SELECT id FROM tariff WHERE contract_id = ? AND route = ? AND valid_from = ?
-                             AND valid_until IS ? AND amount_cents = ?",
-                    )
-                    .bind(contract_id)
-                    .bind(t.route.code())
-                    .bind(t.valid_from)
-                    .bind(t.valid_until)
-                    .bind(t.amount.cents())
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    if let Some(id) = existing {
-                        dups.push((i, batch_of(tx, "tariff", id).await?));
-                        continue;
-                    }
                     let id = store::contracts::add_tariff_in(tx, *contract_id, t, &actor).await?;
                     mark_batch(tx, "tariff", id, batch).await?;
                     if let Some(ms) = milestones {

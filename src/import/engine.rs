@@ -1,13 +1,19 @@
-//! The pipeline: a reader thread streams raw rows, a mapper turns them into validated records with identities,
-//! and the writer inserts them in multi-row statements inside one transaction while the others keep reading.
+//! The pipeline, in two phases. The read phase never holds SQLite's write lock: a reader thread streams raw rows,
+//! a mapper turns them into validated records with identities, and a checker looks up which of them are stored
+//! already and keeps them for the write phase (the ledger's in the import's staging database, see
+//! `store::staging`; the registers' few in memory). The write phase takes the write lock, checks again what may
+//! have changed meanwhile, moves the records in, finishes the batch and commits. A dry run (the preview) has no
+//! write phase, so it never locks anyone out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
+use sqlx::pool::PoolConnection;
+use sqlx::{Connection, Sqlite};
 
 use super::source::{self, FileError, RawRow, RawValue, Source};
 use super::template::{column_letter, normalize_header, CheckedTemplate, HeaderRow, HEADER_SEARCH_ROWS};
@@ -29,7 +35,7 @@ pub const UNCHANGED: &str = "ongewijzigd (dubbel)";
 const RAW_CHUNK: usize = 512;
 /// Chunks of raw rows that may wait for the mapper; the reader only blocks when all are full.
 const RAW_QUEUE: usize = 8;
-/// Chunks of records that may wait for the writer.
+/// Chunks of records that may wait for the checker.
 const RECORD_QUEUE: usize = 4;
 /// A chunk of raw rows is also sent once it holds this much cell text, so rows of huge cells cannot pile up
 /// in the channel between reader and mapper.
@@ -37,6 +43,13 @@ const RAW_CHUNK_BYTES: usize = 1 << 20;
 /// Messages longer than this are cut: some quote the cell, and a cell may hold 32,767 characters.
 const MAX_MESSAGE_CHARS: usize = 300;
 const RECORD_CHUNK: usize = store::imports::INSERT_CHUNK;
+/// Data rows a file of a kind that keeps its records in memory until the write phase (the registers) may hold:
+/// they are a few thousand in practice, and this keeps a hostile file's records to some tens of megabytes.
+pub const MAX_MEMORY_ROWS: u64 = 100_000;
+/// Write phases a staged import tries before it gives up: the first moves the records as the read phase found
+/// them; when another import or an undo changed the stored lines meanwhile, they are counted again outside the
+/// lock for the second, and inside it (where nothing can change them) for the third.
+const WRITE_ATTEMPTS: usize = 3;
 
 /// One file to import.
 #[derive(Clone, Debug)]
@@ -57,8 +70,20 @@ pub struct ImportOptions {
     pub skip_invalid: bool,
     /// Test hook: sleep inside the transaction just before COMMIT.
     pub pause_before_commit: Option<Duration>,
+    /// Test hook: hold the import between its read phase and its write phase.
+    pub gate_before_write: Option<WriteGate>,
     /// Data rows processed so far, for a progress page.
     pub progress: Option<Arc<AtomicU64>>,
+    /// What reading the file may hold in memory; a file that needs more is refused before it is read.
+    pub read_budget: source::ReadBudget,
+}
+
+/// A test hook: the import notifies `reached` when its read phase is done and waits for `resume` before it
+/// takes the write lock, so a test can change the database in between.
+#[derive(Clone, Debug, Default)]
+pub struct WriteGate {
+    pub reached: Arc<tokio::sync::Notify>,
+    pub resume: Arc<tokio::sync::Notify>,
 }
 
 /// One row of the change preview: the values as they will be stored and what storing them changes.
@@ -90,6 +115,9 @@ pub struct Outcome {
     pub sheet: String,
     pub header: Option<RawRow>,
     pub rejected: Vec<RejectedRow>,
+    /// How long the write phase held SQLite's write lock (its longest hold, when it had to try again); zero
+    /// when there was no write phase (a dry run, or nothing to write).
+    pub lock_held: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,10 +125,24 @@ pub enum ImportError {
     /// The file cannot be read as the template expects (exit code 2).
     #[error("{0}")]
     File(#[from] FileError),
+    /// Other work held the write lock for longer than the busy timeout; nothing was written.
+    #[error(
+        "een ander werk slaat nu gegevens op en de import kon niet langer wachten; er is niets geïmporteerd. Probeer het over enkele seconden opnieuw"
+    )]
+    Busy,
     #[error("databasefout tijdens het importeren: {0}")]
-    Db(#[from] sqlx::Error),
+    Db(sqlx::Error),
     #[error("interne fout tijdens het importeren: {0}")]
     Internal(String),
+}
+
+impl From<sqlx::Error> for ImportError {
+    fn from(e: sqlx::Error) -> Self {
+        if store::is_busy(&e) {
+            return ImportError::Busy;
+        }
+        ImportError::Db(e)
+    }
 }
 
 /// SHA-256 of a file, hex.
@@ -129,16 +171,17 @@ pub async fn run<K: ImportKind>(
 ) -> Result<Outcome, ImportError> {
     let template = Arc::new(req.template);
     let kind = Arc::new(kind);
-    let t = std::time::Instant::now();
+    let t = Instant::now();
     let opened = {
         let template = template.clone();
         let path = req.path.clone();
         let file_name = req.file_name.clone();
+        let budget = opts.read_budget;
         tokio::task::spawn_blocking(move || -> Result<(String, Source), FileError> {
             let detected = source::detect(&path)?;
             source::check_type(detected, &template, &file_name)?;
             let sha = file_sha256(&path)?;
-            let source = Source::open(&path, detected, &template, &file_name)?;
+            let source = Source::open(&path, detected, &template, &file_name, budget)?;
             Ok((sha, source))
         })
         .await
@@ -165,83 +208,166 @@ pub async fn run<K: ImportKind>(
         dry_run: opts.dry_run,
     };
 
-    let started = std::time::Instant::now();
-    let mut tx = store::begin(db).await?;
-    let batch_id = store::imports::create_batch(&mut tx, &summary, &req.actor).await?;
+    // The import's own connection, for both phases: the staging database is attached to it, so it is closed
+    // afterwards, staging database and all, instead of going back to the pool.
+    let mut conn = db.acquire().await?;
+    conn.close_on_drop();
+    let keep = match (opts.dry_run, kind.staged()) {
+        (true, _) => Keep::Nothing,
+        (false, true) => Keep::Staged,
+        (false, false) => Keep::Memory,
+    };
+    store::staging::prepare(&mut conn, keep == Keep::Staged).await?;
+
+    let started = Instant::now();
     let pipeline = {
         let (kind, template, sheet, progress) = (kind.clone(), template.clone(), sheet.clone(), opts.progress.clone());
-        let writer = Writer::new(tx, batch_id, sheet.clone());
-        tokio::task::spawn_blocking(move || produce(source, &*kind, &template, sheet, writer, progress))
+        let checker = Checker::new(conn, keep, sheet.clone());
+        tokio::task::spawn_blocking(move || produce(source, &*kind, &template, sheet, checker, progress))
     };
-    let (mapped, written) = pipeline.await.map_err(|e| ImportError::Internal(e.to_string()))??;
+    let (mapped, checked) = pipeline.await.map_err(|e| ImportError::Internal(e.to_string()))??;
     tracing::debug!(
         total_ms = started.elapsed().as_millis() as u64,
-        writing_ms = written.busy.as_millis() as u64,
+        checking_ms = checked.busy.as_millis() as u64,
         mapping_ms = mapped.busy.as_millis() as u64,
-        "import pipeline"
+        "import read phase"
     );
-    let Writer { mut tx, new_rows, total, preview, changes, rows_duplicate, duplicates, .. } = written;
-    summary.rows_duplicate = rows_duplicate;
-    summary.duplicates = duplicates;
+    let Checker { mut conn, mut tally, kept, .. } = checked;
     summary.rows_read = mapped.rows_read;
     summary.rows_rejected = mapped.rows_rejected;
     summary.rows_skipped = mapped.rows_skipped;
-    summary.rows_imported = new_rows;
-    summary.amount_total = total;
     summary.errors = mapped.errors;
     summary.errors_total = mapped.errors_total;
+    tally.fill(&mut summary);
     debug_assert!(
         mapped.structural
             || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected
     );
 
-    let mut commit =
-        !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid) && new_rows > 0;
-    if opts.dry_run && !mapped.structural && new_rows > 0 {
+    let writes = !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid);
+    if opts.dry_run && !mapped.structural && tally.new_rows > 0 {
         if let Some(message) = kind.dry_run_refusal() {
             summary.errors.insert(0, RowError { sheet: sheet.clone(), row: None, column: None, value: None, message });
             summary.errors_total += 1;
         }
     }
-    if commit {
-        let t = std::time::Instant::now();
-        let finished = kind.finish(&mut tx, batch_id, &req.actor).await;
-        tracing::debug!(finish_ms = t.elapsed().as_millis() as u64, "import finish");
-        match finished {
-            Ok(()) => {}
-            Err(super::FinishError::Refused(message)) => {
-                summary
-                    .errors
-                    .insert(0, RowError { sheet: sheet.clone(), row: None, column: None, value: None, message });
-                summary.errors_total += 1;
-                commit = false;
-            }
-            Err(super::FinishError::Db(e)) => return Err(e.into()),
+    let mut lock_held = Duration::ZERO;
+    if writes && tally.new_rows > 0 {
+        if let Some(gate) = &opts.gate_before_write {
+            gate.reached.notify_one();
+            gate.resume.notified().await;
         }
-    }
-    if commit {
-        store::imports::finish_batch(&mut tx, batch_id, &summary, &req.actor).await?;
-        if let Some(pause) = opts.pause_before_commit {
-            eprintln!("PAUZE VOOR COMMIT");
-            tokio::time::sleep(pause).await;
+        let write = Write { kind: &*kind, actor: &req.actor, opts: &opts, sheet: &sheet };
+        let (batch, held) = write.run(&mut conn, kept, &mut tally, &mut summary).await?;
+        lock_held = held;
+        if batch.is_some() {
+            store::checkpoint_in_background(db);
         }
-        let t = std::time::Instant::now();
-        tx.commit().await?;
-        tracing::debug!(commit_ms = t.elapsed().as_millis() as u64, "import commit");
-        store::checkpoint_in_background(db);
-        summary.batch = Some(batch_id);
-    } else {
-        tx.rollback().await?;
+        summary.batch = batch;
     }
     Ok(Outcome {
         summary,
         preview_headers: kind.preview_headers().iter().map(|s| s.to_string()).collect(),
-        preview,
-        changes,
+        preview: tally.preview,
+        changes: tally.changes,
         sheet,
         header: mapped.header,
         rejected: mapped.rejected,
+        lock_held,
     })
+}
+
+/// What the write phase needs besides the records.
+struct Write<'a, K> {
+    kind: &'a K,
+    actor: &'a str,
+    opts: &'a ImportOptions,
+    sheet: &'a str,
+}
+
+impl<K: ImportKind> Write<'_, K> {
+    /// Takes the write lock, moves the records in and commits. Returns the batch (None when nothing was written:
+    /// everything turned out to be stored meanwhile, or the kind refused the batch, which the summary then says)
+    /// and the longest time the write lock was held.
+    async fn run(
+        &self,
+        conn: &mut PoolConnection<Sqlite>,
+        kept: Vec<Vec<Prepared<K::Record>>>,
+        tally: &mut Tally,
+        summary: &mut Summary,
+    ) -> Result<(Option<i64>, Duration), ImportError> {
+        let kind = self.kind;
+        let mut longest = Duration::ZERO;
+        for attempt in 0..WRITE_ATTEMPTS {
+            if attempt == 1 {
+                tracing::info!("opgeslagen regels zijn tijdens het inlezen veranderd; de import telt ze opnieuw");
+                tally.recount(kind, conn).await?;
+            }
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            let locked = Instant::now();
+            if attempt + 1 == WRITE_ATTEMPTS {
+                tally.recount(kind, &mut tx).await?;
+            }
+            let batch = store::imports::create_batch(&mut tx, summary, self.actor).await?;
+            if kind.staged() {
+                // The read phase's duplicates are still stored unless their batch was undone; its new records
+                // are still new if all of them go in.
+                let holders_undone = store::imports::any_undone(&mut tx, &tally.holders).await?;
+                let inserted = kind.insert_staged(&mut tx, batch, attempt == 0).await?;
+                if holders_undone || inserted != tally.new_rows {
+                    tx.rollback().await?;
+                    longest = longest.max(locked.elapsed());
+                    continue;
+                }
+            } else {
+                // Registers: `insert` checks every record again and says which exist; its count is the one that
+                // holds.
+                tally.reset();
+                for chunk in &kept {
+                    let dups = kind.insert(&mut tx, batch, chunk).await?;
+                    tally.add(kind, chunk, &dups);
+                }
+            }
+            tally.fill(summary);
+            if tally.new_rows == 0 {
+                tx.rollback().await?;
+                return Ok((None, longest.max(locked.elapsed())));
+            }
+            let t = Instant::now();
+            let finished = kind.finish(&mut tx, batch, self.actor).await;
+            tracing::debug!(finish_ms = t.elapsed().as_millis() as u64, "import finish");
+            match finished {
+                Ok(()) => {}
+                Err(super::FinishError::Refused(message)) => {
+                    let sheet = self.sheet.to_string();
+                    summary.errors.insert(0, RowError { sheet, row: None, column: None, value: None, message });
+                    summary.errors_total += 1;
+                    tx.rollback().await?;
+                    return Ok((None, longest.max(locked.elapsed())));
+                }
+                Err(super::FinishError::Db(e)) => return Err(e.into()),
+            }
+            store::imports::finish_batch(&mut tx, batch, summary, self.actor).await?;
+            if let Some(pause) = self.opts.pause_before_commit {
+                eprintln!("PAUZE VOOR COMMIT");
+                tokio::time::sleep(pause).await;
+            }
+            let t = Instant::now();
+            tx.commit().await?;
+            let held = locked.elapsed();
+            tracing::debug!(
+                commit_ms = t.elapsed().as_millis() as u64,
+                lock_ms = held.as_millis() as u64,
+                attempt,
+                "import write phase"
+            );
+            return Ok((Some(batch), longest.max(held)));
+        }
+        Err(ImportError::Internal(
+            "de opgeslagen regels bleven veranderen terwijl de import ze wilde toevoegen; er is niets opgeslagen"
+                .into(),
+        ))
+    }
 }
 
 /// What the mapper found, besides the records it sent.
@@ -255,14 +381,13 @@ struct Mapped {
     structural: bool,
     header: Option<RawRow>,
     rejected: Vec<RejectedRow>,
-    /// Time the mapper spent on rows (waiting for room in the writer's queue included), for the debug log.
+    /// Time the mapper spent on rows (waiting for room in the checker's queue included), for the debug log.
     busy: Duration,
 }
 
-/// The batch's transaction and what has been stored in it so far.
-struct Writer<R> {
-    tx: store::Tx,
-    batch: i64,
+/// What the valid rows come to, counted from the records and which of them are stored already: the new rows
+/// and their total, the duplicates, and the preview.
+struct Tally {
     sheet: String,
     rows_duplicate: u64,
     duplicates: Vec<Duplicate>,
@@ -270,16 +395,13 @@ struct Writer<R> {
     total: Money,
     preview: Vec<Vec<String>>,
     changes: Vec<RowChange>,
-    /// Time spent inserting, for the debug log.
-    busy: Duration,
-    _record: std::marker::PhantomData<fn(R)>,
+    /// The batches that hold the duplicates: while none of them is undone, the duplicates stay duplicates.
+    holders: BTreeSet<i64>,
 }
 
-impl<R> Writer<R> {
-    fn new(tx: store::Tx, batch: i64, sheet: String) -> Self {
-        Writer {
-            tx,
-            batch,
+impl Tally {
+    fn new(sheet: String) -> Tally {
+        Tally {
             sheet,
             rows_duplicate: 0,
             duplicates: Vec::new(),
@@ -287,27 +409,22 @@ impl<R> Writer<R> {
             total: Money::ZERO,
             preview: Vec::new(),
             changes: Vec::new(),
-            busy: Duration::ZERO,
-            _record: std::marker::PhantomData,
+            holders: BTreeSet::new(),
         }
     }
 
-    /// Inserts one chunk of records and counts what was new and what was a duplicate. Runs on the writer's
-    /// thread, which drives the kind's (async) insert to completion on the runtime `rt`.
-    fn write<K: ImportKind<Record = R>>(
-        &mut self,
-        kind: &K,
-        rt: &tokio::runtime::Handle,
-        chunk: &[Prepared<R>],
-    ) -> sqlx::Result<()> {
-        let t = std::time::Instant::now();
-        let dups = rt.block_on(kind.insert(&mut self.tx, self.batch, chunk))?;
-        self.busy += t.elapsed();
+    fn reset(&mut self) {
+        *self = Tally::new(std::mem::take(&mut self.sheet));
+    }
+
+    /// Counts one chunk of records, of which `dups` (index into `chunk`, holding batch) are stored already.
+    fn add<K: ImportKind>(&mut self, kind: &K, chunk: &[Prepared<K::Record>], dups: &[(usize, i64)]) {
         let preview_limit = kind.preview_limit();
         let mut dup_iter = dups.iter().peekable();
         for (i, p) in chunk.iter().enumerate() {
             if let Some((_, b)) = dup_iter.next_if(|(d, _)| *d == i) {
                 self.rows_duplicate += 1;
+                self.holders.insert(*b);
                 let note = kind.duplicate_note(p.row);
                 if self.changes.len() < preview_limit && kind.change(&p.record).is_some() {
                     let change = match &note {
@@ -342,11 +459,88 @@ impl<R> Writer<R> {
                 }
             }
         }
+    }
+
+    /// Counts the staged records again against what is stored now (on `conn`, inside the write lock or not).
+    async fn recount<K: ImportKind>(&mut self, kind: &K, conn: &mut store::Conn) -> sqlx::Result<()> {
+        self.reset();
+        let mut after = 0;
+        loop {
+            let chunk = kind.staged_rows(conn, after, RECORD_CHUNK).await?;
+            let Some(last) = chunk.last() else { break };
+            after = last.row;
+            let dups = kind.existing(conn, &chunk).await?;
+            self.add(kind, &chunk, &dups);
+        }
+        Ok(())
+    }
+
+    fn fill(&self, summary: &mut Summary) {
+        summary.rows_imported = self.new_rows;
+        summary.rows_duplicate = self.rows_duplicate;
+        summary.duplicates = self.duplicates.clone();
+        summary.amount_total = self.total;
+    }
+}
+
+/// Where the checker keeps the records for the write phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// A dry run has no write phase.
+    Nothing,
+    /// In memory: register kinds, whose files hold a few thousand rows.
+    Memory,
+    /// In the staging database: kinds whose files may hold millions (the ledger).
+    Staged,
+}
+
+/// The read phase's last stage, on a thread of its own: looks up which records are stored already, counts them,
+/// and keeps them for the write phase. Owns the import's connection, which it only reads the main database on.
+struct Checker<R> {
+    conn: PoolConnection<Sqlite>,
+    keep: Keep,
+    tally: Tally,
+    kept: Vec<Vec<Prepared<R>>>,
+    /// Time spent looking up and staging, for the debug log.
+    busy: Duration,
+}
+
+impl<R> Checker<R> {
+    fn new(conn: PoolConnection<Sqlite>, keep: Keep, sheet: String) -> Self {
+        Checker { conn, keep, tally: Tally::new(sheet), kept: Vec::new(), busy: Duration::ZERO }
+    }
+
+    /// Checks one chunk of records. Runs on the checker's thread, which drives the (async) lookups to completion
+    /// on the runtime `rt`.
+    fn check<K: ImportKind<Record = R>>(
+        &mut self,
+        kind: &K,
+        rt: &tokio::runtime::Handle,
+        chunk: Vec<Prepared<R>>,
+    ) -> sqlx::Result<()> {
+        let t = Instant::now();
+        let keep = self.keep;
+        let dups = rt.block_on(async {
+            // One read transaction per chunk (BEGIN is deferred): a consistent view for its lookups, without
+            // holding a snapshot of the main database for the whole file. Staging writes only the staging database.
+            let mut tx = self.conn.begin().await?;
+            let dups = kind.existing(&mut tx, &chunk).await?;
+            if keep == Keep::Staged {
+                kind.stage(&mut tx, &chunk, &dups).await?;
+            }
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(dups)
+        })?;
+        self.busy += t.elapsed();
+        self.tally.add(kind, &chunk, &dups);
+        if keep == Keep::Memory {
+            self.kept.push(chunk);
+        }
         Ok(())
     }
 }
 
-/// Runs the reader on this thread, the mapper and the writer on threads of their own. Reading the file is the
+/// Runs the reader on this thread, the mapper and the checker on threads of their own. Reading the file is the
 /// critical path, so the other two run at a lower priority: on a machine with two cores the three compete,
 /// and a reader that waits for a core delays everything, while the queues between the threads absorb the
 /// others' late starts.
@@ -355,29 +549,29 @@ fn produce<K: ImportKind>(
     kind: &K,
     template: &CheckedTemplate,
     sheet: String,
-    writer: Writer<K::Record>,
+    checker: Checker<K::Record>,
     progress: Option<Arc<AtomicU64>>,
-) -> Result<(Mapped, Writer<K::Record>), ImportError> {
+) -> Result<(Mapped, Checker<K::Record>), ImportError> {
     let rt = tokio::runtime::Handle::current();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let thread = |name: &str| std::thread::Builder::new().name(format!("import-{name}"));
     let failed = |e: std::io::Error| ImportError::Internal(format!("kan het importeren niet starten: {e}"));
     std::thread::scope(|s| {
         let (raw_tx, raw_rx) = std::sync::mpsc::sync_channel::<Vec<RawRow>>(RAW_QUEUE);
         let (records_tx, records_rx) = std::sync::mpsc::sync_channel::<Vec<Prepared<K::Record>>>(RECORD_QUEUE);
-        let writer = thread("writer")
+        let checker = thread("checker")
             .spawn_scoped(s, move || {
                 yield_to_reader();
-                let mut writer = writer;
-                let mut stored = Ok(());
+                let mut checker = checker;
+                let mut checked = Ok(());
                 for chunk in records_rx.iter() {
-                    stored = writer.write(kind, &rt, &chunk);
-                    if stored.is_err() {
+                    checked = checker.check(kind, &rt, chunk);
+                    if checked.is_err() {
                         // Dropping the receiver stops the mapper, and so the reader.
                         break;
                     }
                 }
-                (writer, stored)
+                (checker, checked)
             })
             .map_err(failed)?;
         let mapper = thread("mapper")
@@ -387,7 +581,7 @@ fn produce<K: ImportKind>(
                 let mut batch = Vec::with_capacity(RECORD_CHUNK);
                 let mut busy = Duration::ZERO;
                 'rows: for chunk in raw_rx.iter() {
-                    let t = std::time::Instant::now();
+                    let t = Instant::now();
                     for row in chunk {
                         if !m.row(row, &mut batch) {
                             break 'rows;
@@ -429,9 +623,9 @@ fn produce<K: ImportKind>(
         tracing::debug!(reading_ms = started.elapsed().as_millis() as u64, "import file read");
         let (mut m, busy) =
             mapper.join().map_err(|_| ImportError::Internal("het importeren is onverwacht afgebroken".into()))?;
-        let (writer, stored) =
-            writer.join().map_err(|_| ImportError::Internal("het importeren is onverwacht afgebroken".into()))?;
-        stored?;
+        let (checker, checked) =
+            checker.join().map_err(|_| ImportError::Internal("het importeren is onverwacht afgebroken".into()))?;
+        checked?;
         if !m.structural {
             read?;
             m.finish();
@@ -447,13 +641,13 @@ fn produce<K: ImportKind>(
             rejected: m.rejected,
             busy,
         };
-        Ok((mapped, writer))
+        Ok((mapped, checker))
     })
 }
 
 /// Lowers this thread's scheduling priority a little. Reading the file is the import's critical path: on a
-/// machine with two cores the reader, the mapper and the writer compete, and a reader that waits for a core
-/// delays everything, while the mapper and the writer have slack (their queues absorb a late start). Only for
+/// machine with two cores the reader, the mapper and the checker compete, and a reader that waits for a core
+/// delays everything, while the mapper and the checker have slack (their queues absorb a late start). Only for
 /// threads that end with the import: a thread cannot raise its priority again.
 fn yield_to_reader() {
     #[cfg(target_os = "linux")]
@@ -486,6 +680,8 @@ struct Mapper<'a, K: ImportKind> {
     rows_seen: u64,
     rows_read: u64,
     rows_skipped: u64,
+    /// Of `rows_skipped`: rows with values only outside the template's columns.
+    blank_skipped: u64,
     rows_rejected: u64,
     errors: Vec<RowError>,
     errors_total: u64,
@@ -494,6 +690,23 @@ struct Mapper<'a, K: ImportKind> {
     rejected_bytes: usize,
     structural: bool,
     totals_prefixes: Vec<String>,
+    /// Data rows the file may hold ([`MAX_MEMORY_ROWS`] for kinds that keep their records in memory).
+    max_rows: u64,
+    /// Per field: every row must fill it.
+    must_fill: Vec<bool>,
+}
+
+/// A count as Dutch text shows it: 100.000.
+fn dutch_count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('.');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn shorten(s: &str) -> String {
@@ -522,6 +735,7 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             rows_seen: 0,
             rows_read: 0,
             rows_skipped: 0,
+            blank_skipped: 0,
             rows_rejected: 0,
             errors: Vec::new(),
             errors_total: 0,
@@ -529,6 +743,8 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             rejected_bytes: 0,
             structural: false,
             totals_prefixes: t.template.skip.first_cell_starts_with.iter().map(|p| p.to_lowercase()).collect(),
+            max_rows: if kind.staged() { u64::MAX } else { MAX_MEMORY_ROWS },
+            must_fill: t.fields_every_row_fills(),
         }
     }
 
@@ -550,6 +766,17 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         self.rows_seen += 1;
         if self.layout.is_none() {
             return self.header(row);
+        }
+        if self.rows_read == self.max_rows {
+            let label = self.kind.kind().label();
+            let max = dutch_count(self.max_rows);
+            return self.structural(
+                Some(row.number),
+                format!(
+                    "het bestand heeft meer dan {max} regels; een import van {label} neemt er ten hoogste {max} \
+                     tegelijk. Splits het bestand en importeer de delen na elkaar"
+                ),
+            );
         }
         self.data(row, out);
         true
@@ -735,22 +962,32 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
             self.rows_skipped += 1;
             return;
         }
-        self.rows_read += 1;
         let layout = self.layout.as_ref().expect("header found");
         let fields = self.t.fields;
         let mut values = RowValues { values: vec![None; fields.len()], row: row.number };
         let mut problems: Vec<(usize, String)> = Vec::new();
+        let mut filled = false;
         for (i, col) in self.t.columns.iter().enumerate() {
             let Some(c) = layout.columns[i] else { continue };
+            let cell = row.get(c);
+            filled |= cell.is_some();
             let field = &fields[col.field];
-            match cells::parse(row.get(c), field.ty, col) {
+            match cells::parse(cell, field.ty, col) {
                 Ok(v) => values.values[col.field] = v,
                 Err(msg) => problems.push((col.field, msg)),
             }
         }
-        for (i, f) in fields.iter().enumerate() {
+        if !filled {
+            // Only cells outside the template's columns (notes in column Z, a stray value at XFD1048576): for
+            // the import this row is as blank as an empty one, not a row with every required field missing.
+            self.rows_skipped += 1;
+            self.blank_skipped += 1;
+            return;
+        }
+        self.rows_read += 1;
+        for i in 0..fields.len() {
             let key = self.t.key_fields.contains(&i);
-            if (f.required || key) && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
+            if self.must_fill[i] && values.values[i].is_none() && !problems.iter().any(|(p, _)| *p == i) {
                 let why = if key { "; het is deel van de sleutel die een regel herkent" } else { "" };
                 problems.push((i, format!("is leeg{why}")));
             }
@@ -853,7 +1090,12 @@ impl<'a, K: ImportKind> Mapper<'a, K> {
         }
         if self.rows_read == 0 {
             let header_row = self.header_raw.as_ref().map(|r| r.number);
-            let extra = if self.rows_skipped > 0 { " (alleen totaalregels)" } else { "" };
+            let extra = match (self.rows_skipped, self.blank_skipped) {
+                (0, _) => "",
+                (all, blank) if all == blank => " (alleen regels zonder waarden in de kolommen van het sjabloon)",
+                (_, 0) => " (alleen totaalregels)",
+                _ => " (alleen totaalregels en regels zonder waarden in de kolommen van het sjabloon)",
+            };
             self.structural(
                 header_row,
                 format!(

@@ -7,6 +7,11 @@ use super::ledger::LedgerLine;
 use super::template::{column_index, CheckedTemplate, HeaderRow, SheetRef, SignConvention};
 use super::FieldType;
 use crate::domain::dates;
+use crate::report::safe_csv::{Cell, CsvWriter};
+
+/// The explanation sheet's name and headings; "Verplicht" says whether a row must fill the column.
+pub const EXPLANATION_SHEET: &str = "Toelichting";
+pub const EXPLANATION_HEADERS: [&str; 5] = ["Kolom", "Veld", "Verplicht", "Uitleg", "Notatie"];
 
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> String {
     format!("kan het voorbeeldbestand niet maken: {e}")
@@ -184,8 +189,8 @@ fn build(t: &CheckedTemplate, lines: &[LedgerLine], text_rows: &[Vec<String>]) -
             }
         }
     }
-    let ws = wb.add_worksheet().set_name("Toelichting").map_err(xlsx_err)?;
-    for (i, h) in ["Kolom", "Veld", "Kolom verplicht", "Uitleg", "Notatie"].iter().enumerate() {
+    let ws = wb.add_worksheet().set_name(EXPLANATION_SHEET).map_err(xlsx_err)?;
+    for (i, h) in EXPLANATION_HEADERS.iter().enumerate() {
         ws.write_string_with_format(0, i as u16, *h, &bold).map_err(xlsx_err)?;
     }
     for (i, (c, (_, header))) in t.columns.iter().zip(&cols).enumerate() {
@@ -206,7 +211,7 @@ fn build(t: &CheckedTemplate, lines: &[LedgerLine], text_rows: &[Vec<String>]) -
         };
         ws.write_string(r, 0, header).map_err(xlsx_err)?;
         ws.write_string(r, 1, f.name).map_err(xlsx_err)?;
-        ws.write_string(r, 2, if c.column.required { "ja" } else { "nee" }).map_err(xlsx_err)?;
+        ws.write_string(r, 2, t.requirement(c).label()).map_err(xlsx_err)?;
         ws.write_string(r, 3, f.explain).map_err(xlsx_err)?;
         ws.write_string(r, 4, notation).map_err(xlsx_err)?;
     }
@@ -233,27 +238,196 @@ fn build(t: &CheckedTemplate, lines: &[LedgerLine], text_rows: &[Vec<String>]) -
     wb.save_to_buffer().map_err(xlsx_err)
 }
 
-/// A CSV in the template's delimiter and encoding with the given lines.
+/// A CSV in the template's delimiter and encoding with the given lines, through the export writer: amounts and
+/// whole numbers are numbers, text that would start a formula is neutralised.
 pub fn csv(t: &CheckedTemplate, lines: &[LedgerLine]) -> Result<Vec<u8>, String> {
     let settings = t.csv();
-    let mut w = csv::WriterBuilder::new().delimiter(settings.delimiter as u8).from_writer(Vec::new());
+    let mut w = CsvWriter::with_delimiter(settings.delimiter as u8, false);
     let cols = placement(t);
     let width = cols.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
-    let mut header = vec![String::new(); width];
+    let mut header = vec![""; width];
     for (col, h) in &cols {
-        header[*col as usize] = h.clone();
+        header[*col as usize] = h;
     }
-    w.write_record(&header).map_err(|e| e.to_string())?;
+    w.header(header).map_err(|e| e.to_string())?;
     for line in lines {
-        let mut rec = vec![String::new(); width];
+        let mut rec = vec![Cell::Empty; width];
         for (c, (col, _)) in t.columns.iter().zip(&cols) {
-            rec[*col as usize] = field_text(t, t.fields[c.field].name, line);
+            let field = t.fields[c.field];
+            rec[*col as usize] = match field.ty {
+                FieldType::Amount => field_cents(t, field.name, line)
+                    .map_or(Cell::Empty, |cents| Cell::DutchMoney(crate::money::Money::from_cents(cents))),
+                FieldType::Integer { .. } => {
+                    let v = field_text(t, field.name, line);
+                    v.parse::<i64>().map_or(Cell::from(v), Cell::Int)
+                }
+                FieldType::Date | FieldType::Text { .. } => Cell::from(field_text(t, field.name, line)),
+            };
         }
-        w.write_record(&rec).map_err(|e| e.to_string())?;
+        w.row(rec).map_err(|e| e.to_string())?;
     }
-    let text = String::from_utf8(w.into_inner().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+    let text = String::from_utf8(w.finish().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
     Ok(match settings.encoding {
         super::template::Encoding::Utf8 => text.into_bytes(),
         super::template::Encoding::Windows1252 => encoding_rs::WINDOWS_1252.encode(&text).0.into_owned(),
     })
+}
+
+/// The rows of a filled example, per kind: `(field, value)` pairs in the notation of the shipped templates; a
+/// field not named stays empty. The examples refer to each other (the provider with KvK 12345678 holds the mark,
+/// the contract C-2022-01 and the placement of K-1001), so they import one after the other into an empty
+/// database that has the funding stream SPUK.
+fn sample(kind: super::Kind) -> &'static [&'static [(&'static str, &'static str)]] {
+    use super::Kind;
+    match kind {
+        Kind::Ledger => &[],
+        Kind::Providers => &[&[
+            ("name", "Taalschool Voorbeeld BV"),
+            ("kvk", "12345678"),
+            ("address", "Oudegracht 1, 3511 AA Utrecht"),
+            ("contact_person", "Anna de Vries"),
+            ("email", "anna@taalschool.nl"),
+            ("phone", "030-1234567"),
+            ("notes", "Voorbeeld"),
+        ]],
+        Kind::Certifications => &[&[
+            ("kvk", "12345678"),
+            ("status", "voor bepaalde tijd"),
+            ("decision_date", "01-06-2021"),
+            ("valid_from", "01-06-2021"),
+            ("valid_until", "31-05-2027"),
+            ("registration_number", "BOW-1"),
+            ("note", "Voorbeeld"),
+        ]],
+        Kind::Contracts => &[&[
+            ("reference", "C-2022-01"),
+            ("title", "B1-route Utrecht"),
+            ("provider_kvk", "12345678"),
+            ("lot", "Perceel 1"),
+            ("routes", "b1, z"),
+            ("start_date", "01-01-2022"),
+            ("end_date", "31-12-2026"),
+            ("ceiling", "1.500.000,00"),
+            ("notes", "Voorbeeld"),
+            ("route", "b1"),
+            ("valid_from", "01-01-2022"),
+            ("valid_until", "31-12-2026"),
+            ("tariff", "10.000,00"),
+            ("milestones", "Start 40% bij start; Tussentijds 30% na 12 maanden; Afronding 30% bij afronding"),
+        ]],
+        Kind::Placements => &[&[
+            ("client_number", "K-1001"),
+            ("cohort", "wi2021"),
+            ("contract", "C-2022-01"),
+            ("route", "b1"),
+            ("start_date", "01-03-2022"),
+            ("planned_end", "01-03-2025"),
+            ("status", "loopt"),
+            ("pip_date", "01-02-2022"),
+        ]],
+        Kind::Funding => &[
+            &[
+                ("stream", "SPUK"),
+                ("year", "2023"),
+                ("kind", "voorschot"),
+                ("amount", "1.200.000,00"),
+                ("reference", "SPUK-2023-01"),
+                ("date", "15-01-2023"),
+            ],
+            &[
+                ("stream", "SPUK"),
+                ("year", "2023"),
+                ("kind", "begrotingspost"),
+                ("amount", "800.000,00"),
+                ("category", "Taalonderwijs B1"),
+            ],
+        ],
+        Kind::Results => &[&[
+            ("kvk", "12345678"),
+            ("year", "2024"),
+            ("route", "b1"),
+            ("started", "40"),
+            ("completed", "30"),
+            ("dropped_out", "5"),
+            ("pass_lezen", "80"),
+            ("pass_luisteren", "85"),
+            ("pass_schrijven", "75"),
+            ("pass_spreken", "90"),
+            ("pass_knm", "95"),
+            ("satisfaction", "7,5"),
+            ("nt2_share", "85"),
+            ("group_size", "14"),
+        ]],
+        Kind::Progress => &[&[
+            ("kvk", "12345678"),
+            ("client_number", "K-1001"),
+            ("route", "b1"),
+            ("period", "2022-03"),
+            ("first_lesson", "01-03-2022"),
+            ("offered", "40"),
+            ("attended", "36"),
+            ("absence", "4"),
+            ("absence_reason", "ziekte"),
+            ("catch_up", "2"),
+            ("level_reading", "A1"),
+            ("level_listening", "A1"),
+            ("level_speaking", "A1"),
+            ("level_writing", "A1"),
+            ("remarks", "Voorbeeld"),
+        ]],
+    }
+}
+
+/// Two ledger lines for a filled example: an invoice and a credit note.
+fn sample_lines() -> Vec<LedgerLine> {
+    let line = |day: u8, document: &str, invoice: &str, description: &str, cents: i64| LedgerLine {
+        booking_date: time::Date::from_calendar_date(2023, time::Month::March, day).expect("a real date"),
+        fiscal_year: Some(2023),
+        period: Some(3),
+        document: document.into(),
+        line: "1".into(),
+        gl_account: "4301".into(),
+        cost_centre: "KP6100".into(),
+        task_field: "6.1".into(),
+        creditor_number: "100001".into(),
+        creditor_name: "Taalschool Voorbeeld BV".into(),
+        invoice_number: invoice.into(),
+        description: description.into(),
+        amount: crate::money::Money::from_cents(cents),
+    };
+    vec![
+        line(15, "BS00001", "F2023-001", "Taalonderwijs B1-route, maart", 1_234_550),
+        line(20, "BS00002", "C2023-001", "Creditnota taalonderwijs", -10_000),
+    ]
+}
+
+/// The filled example as text, one string per template column in the template's order: what a user would type.
+pub fn sample_rows(t: &CheckedTemplate) -> Vec<Vec<String>> {
+    if t.template.kind == super::Kind::Ledger {
+        return sample_lines()
+            .iter()
+            .map(|l| t.columns.iter().map(|c| field_text(t, t.fields[c.field].name, l)).collect())
+            .collect();
+    }
+    sample(t.template.kind)
+        .iter()
+        .map(|row| {
+            t.columns
+                .iter()
+                .map(|c| {
+                    let name = t.fields[c.field].name;
+                    row.iter().find(|(f, _)| *f == name).map(|(_, v)| v.to_string()).unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// A filled example in the template's file type (`csv` for a CSV template written to a .csv file).
+pub fn filled(t: &CheckedTemplate, csv_out: bool) -> Result<Vec<u8>, String> {
+    match (t.template.kind == super::Kind::Ledger, csv_out && t.is_csv()) {
+        (true, true) => csv(t, &sample_lines()),
+        (true, false) => workbook(t, &sample_lines()),
+        (false, _) => workbook_text(t, &sample_rows(t)),
+    }
 }

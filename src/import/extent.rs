@@ -1,13 +1,15 @@
 //! The extent of the sheets of an OpenDocument spreadsheet or an Excel 97-2003 workbook, measured by streaming
-//! the file before calamine reads it. calamine builds a dense grid for .ods and .xls sheets (for .xls, of every
-//! sheet, when it opens the file), so one filled cell far away (row 1,000,000, column 90) costs gigabytes while
-//! the file is a few kB; such a file is refused here with a message that names the cell.
+//! the file before calamine reads it. calamine builds a dense grid of every sheet of an .ods or .xls file when
+//! it opens it, so one filled cell far away (row 1,000,000, column 90) costs gigabytes while the file is a few
+//! kB; such a file is refused here with a message that names the cell. The same pass adds up what calamine
+//! would hold of the whole file (grids, cell texts, the .xls string table) against the read budget.
 
 use std::io::{BufReader, Read, Seek};
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 
+use super::budget::{mb, scan_xml, thousands, ReadBudget};
 use super::source::FileError;
 use super::template::column_letter;
 
@@ -15,17 +17,70 @@ use super::template::column_letter;
 const FREE_CELLS: u64 = 2_000_000;
 /// Beyond that, the grid may hold at most this many cells per filled cell.
 const MAX_SPARSENESS: u64 = 8;
+/// Bytes calamine holds per cell of an .ods grid: the value and the formula.
+const ODS_GRID_CELL: u64 = (size_of::<calamine::Data>() + size_of::<String>()) as u64;
+/// Bytes calamine holds per cell of an .xls grid: the value.
+const XLS_GRID_CELL: u64 = size_of::<calamine::Data>() as u64;
+/// The allocation of a cell's text (the smallest heap block is 32 bytes).
+const TEXT_ALLOCATION: u64 = 32;
+/// Bytes per filled .ods cell besides the grid: the row-by-row list calamine builds the grid from (a value and a
+/// formula per cell, kept until the grid is complete) and its text, copied into every cell a repeat covers.
+/// Measured: 152 bytes per cell for a dense sheet of short texts, 56 + 88 + 12 here.
+const ODS_FILLED_CELL: u64 = ODS_GRID_CELL + TEXT_ALLOCATION;
+/// Bytes per filled .xls cell besides the grid: its place (with row and column) in the list calamine builds the
+/// grid from, and its text (a string-table cell gets a copy of its string).
+const XLS_FILLED_CELL: u64 = (size_of::<calamine::Cell<calamine::Data>>() as u64) + TEXT_ALLOCATION;
+/// Bytes per string of an .xls string table besides its characters: the `String` and its allocation.
+const XLS_STRING: u64 = size_of::<String>() as u64 + TEXT_ALLOCATION;
 
-/// Refuses a sheet whose grid is mostly empty space around a far-away cell.
-pub fn check_ods<R: Read + Seek>(file: R) -> Result<(), FileError> {
+/// What calamine would hold for all sheets of a file: it keeps every sheet's grid.
+#[derive(Default)]
+struct Held {
+    bytes: u64,
+    filled: u64,
+    /// Whether a filled cell may stand for many (an .ods cell with a repeat count).
+    repeats: bool,
+}
+
+impl Held {
+    fn add(&mut self, bytes: u64, filled: u64) {
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.filled = self.filled.saturating_add(filled);
+    }
+
+    fn check(&self, budget: ReadBudget) -> Result<(), FileError> {
+        if self.bytes > budget.bytes {
+            return Err(budget.refuse(
+                "de werkbladen",
+                format!(
+                    "vragen bij het inlezen samen ongeveer {} MB geheugen ({} gevulde cellen{})",
+                    mb(self.bytes),
+                    thousands(self.filled),
+                    if self.repeats { ", herhaalde cellen meegeteld" } else { "" }
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a sheet whose grid is mostly empty space around a far-away cell, and a file whose sheets together
+/// would make calamine hold more than the budget.
+pub fn check_ods<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), FileError> {
     let mut zip = zip::ZipArchive::new(BufReader::new(file))
         .map_err(|_| FileError("het ods-bestand is beschadigd; sla het opnieuw op en probeer het opnieuw".into()))?;
+    // calamine parses the manifest and the content with an XML reader that buffers each event whole.
+    for name in ["META-INF/manifest.xml", "content.xml"] {
+        let Ok(part) = zip.by_name(name) else { continue };
+        scan_xml(part, &[], None, &format!("het onderdeel {name} van het ods-bestand"))?;
+    }
     let content = zip
         .by_name("content.xml")
         .map_err(|_| FileError("het ods-bestand mist zijn inhoud (content.xml); sla het opnieuw op".into()))?;
     let mut reader = Reader::from_reader(BufReader::new(content));
     let mut buf = Vec::new();
     let mut sheet = Sheet::default();
+    let mut held = Held { repeats: true, ..Held::default() };
     loop {
         let event = reader
             .read_event_into(&mut buf)
@@ -45,7 +100,16 @@ pub fn check_ods<R: Read + Seek>(file: R) -> Result<(), FileError> {
             {
                 sheet.cell(&e)
             }
-            Event::End(e) if e.local_name().into_inner() == "table" => sheet.check()?,
+            Event::End(e) if matches!(e.local_name().into_inner(), "table-cell" | "covered-table-cell") => {
+                sheet.copies = 0;
+            }
+            // A repeated cell's text is copied into every cell it repeats over.
+            Event::Text(t) => sheet.text = sheet.text.saturating_add((t.len() as u64).saturating_mul(sheet.copies)),
+            Event::End(e) if e.local_name().into_inner() == "table" => {
+                sheet.check()?;
+                held.add(sheet.held(), sheet.filled);
+                held.check(budget)?;
+            }
             Event::Eof => return Ok(()),
             _ => {}
         }
@@ -62,9 +126,20 @@ struct Sheet {
     /// Last filled row and column (0-based), and how many cells are filled.
     last: Option<(u64, u64)>,
     filled: u64,
+    /// How many cells the cell being read fills (0 outside a filled cell), and the text they hold together.
+    copies: u64,
+    text: u64,
 }
 
 impl Sheet {
+    /// What calamine holds for this sheet: its grid, a text allocation per filled cell, the texts.
+    fn held(&self) -> u64 {
+        let grid = self.last.map_or(0, |(row, col)| (row + 1).saturating_mul(col + 1));
+        grid.saturating_mul(ODS_GRID_CELL)
+            .saturating_add(self.filled.saturating_mul(ODS_FILLED_CELL))
+            .saturating_add(self.text)
+    }
+
     fn start_row(&mut self, e: &BytesStart) {
         self.rows_repeated = repeat(e, "number-rows-repeated");
         self.col = 0;
@@ -76,11 +151,13 @@ impl Sheet {
 
     fn cell(&mut self, e: &BytesStart) {
         let cols = repeat(e, "number-columns-repeated");
+        self.copies = 0;
         if attribute(e, "value-type").is_some() {
             let (row, col) = (self.row + self.rows_repeated - 1, self.col + cols - 1);
             let (r, c) = self.last.unwrap_or((0, 0));
             self.last = Some((r.max(row), c.max(col)));
-            self.filled = self.filled.saturating_add(cols.saturating_mul(self.rows_repeated));
+            self.copies = cols.saturating_mul(self.rows_repeated);
+            self.filled = self.filled.saturating_add(self.copies);
         }
         self.col = self.col.saturating_add(cols);
     }
@@ -113,30 +190,50 @@ fn repeat(e: &BytesStart, local: &str) -> u64 {
 
 /// Refuses an .xls workbook with a sheet whose grid is mostly empty space: one filled cell far away, or a
 /// DIMENSIONS record that declares a far larger sheet than its cells fill (calamine reserves room for the
-/// declared area up front).
-pub fn check_xls<R: Read + Seek>(file: R) -> Result<(), FileError> {
+/// declared area up front); and a workbook whose stream, string table and grids together would make calamine
+/// hold more than the budget (it reads the whole workbook stream, and every sheet, when it opens the file).
+pub fn check_xls<R: Read + Seek>(file: R, budget: ReadBudget) -> Result<(), FileError> {
     let damaged = || FileError("het xls-bestand is beschadigd; sla het opnieuw op en probeer het opnieuw".into());
     let mut book = cfb::CompoundFile::open(file).map_err(|_| damaged())?;
     let name = ["/Workbook", "/Book"].into_iter().find(|n| book.is_stream(n)).ok_or_else(|| {
         FileError("dit Office-bestand bevat geen werkmap; is het een Word- of ander Office-document?".into())
     })?;
-    let mut stream = BufReader::new(book.open_stream(name).map_err(|_| damaged())?);
+    let stream = book.open_stream(name).map_err(|_| damaged())?;
+    let mut held = Held::default();
+    held.add(stream.len(), 0);
+    if stream.len() > budget.bytes {
+        return Err(budget.refuse("de werkmap", format!("is {} MB groot", mb(stream.len()))));
+    }
+    let mut stream = BufReader::new(stream);
     let (mut depth, mut sheets) = (0usize, 0usize);
     let mut names: Vec<String> = Vec::new();
     let mut sheet = XlsSheet::default();
     let mut header = [0u8; 4];
     let mut data = Vec::new();
+    // The string table: its record and the CONTINUE records after it, measured once complete.
+    let mut sst: Option<Vec<Vec<u8>>> = None;
     loop {
-        match stream.read_exact(&mut header) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+        let complete = match stream.read_exact(&mut header) {
+            Ok(()) => true,
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => false,
             Err(_) => return Err(damaged()),
-        }
+        };
         let typ = u16::from_le_bytes([header[0], header[1]]);
         let len = u16::from_le_bytes([header[2], header[3]]) as usize;
         data.resize(len, 0);
-        if stream.read_exact(&mut data).is_err() {
-            // A cut-off last record: calamine reports the damage itself.
+        // A cut-off last record ends the walk: calamine reports the damage itself.
+        let complete = complete && stream.read_exact(&mut data).is_ok();
+        if let Some(parts) = &mut sst {
+            if complete && typ == 0x003C {
+                parts.push(data.clone());
+                continue;
+            }
+            let (strings, chars) = sst_size(parts);
+            held.add(strings.saturating_mul(XLS_STRING).saturating_add(chars), 0);
+            held.check(budget)?;
+            sst = None;
+        }
+        if !complete {
             return Ok(());
         }
         let u16_at = |i: usize| data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as u64);
@@ -155,10 +252,14 @@ pub fn check_xls<R: Read + Seek>(file: R) -> Result<(), FileError> {
             0x000A => {
                 if depth == 1 {
                     sheet.check()?;
+                    held.add(sheet.held(), sheet.filled);
+                    held.check(budget)?;
                 }
                 depth = depth.saturating_sub(1);
             }
             _ if depth != 1 => {}
+            // SST: the shared string table of the workbook globals.
+            0x00FC if sheets == 0 => sst = Some(vec![data.clone()]),
             // BOUNDSHEET: a sheet's name (BIFF8: length, a flag for two-byte characters, the characters).
             0x0085 if len >= 8 => {
                 let count = data[6] as usize;
@@ -215,6 +316,12 @@ struct XlsSheet {
 }
 
 impl XlsSheet {
+    /// What calamine holds for this sheet: its grid and, while building it, the list of its cells.
+    fn held(&self) -> u64 {
+        let grid = self.last.map_or(0, |(row, col)| (row + 1).saturating_mul(col + 1));
+        grid.saturating_mul(XLS_GRID_CELL).saturating_add(self.filled.saturating_mul(XLS_FILLED_CELL))
+    }
+
     fn filled(&mut self, row: u64, col: u64, cells: u64) {
         let (r, c) = self.last.unwrap_or((0, 0));
         self.last = Some((r.max(row), c.max(col)));
@@ -243,6 +350,74 @@ impl XlsSheet {
             )));
         }
         Ok(())
+    }
+}
+
+/// The strings of an .xls string table and the bytes of their characters as UTF-8, walked as calamine reads
+/// them (`parse_sst`): a string's characters may continue in the next CONTINUE record, which then starts with a
+/// new flags byte; its formatting runs and extension may continue too, without one.
+fn sst_size(parts: &[Vec<u8>]) -> (u64, u64) {
+    let mut records = parts.iter().map(Vec::as_slice);
+    let mut data = records.next().map(|d| d.get(8..).unwrap_or(&[])).unwrap_or(&[]);
+    let (mut strings, mut chars) = (0u64, 0u64);
+    loop {
+        if data.is_empty() {
+            match records.next() {
+                Some(next) => {
+                    data = next;
+                    continue;
+                }
+                None => return (strings, chars),
+            }
+        }
+        if data.len() < 3 {
+            return (strings, chars);
+        }
+        let mut left = u16::from_le_bytes([data[0], data[1]]) as u64;
+        let flags = data[2];
+        data = &data[3..];
+        let mut skip = 0u64;
+        for (flag, width) in [(0x8, 2usize), (0x4, 4)] {
+            if flags & flag != 0 {
+                let Some(field) = data.get(..width) else { return (strings, chars) };
+                skip += if width == 2 {
+                    u16::from_le_bytes([field[0], field[1]]) as u64 * 4
+                } else {
+                    u32::from_le_bytes([field[0], field[1], field[2], field[3]]) as u64
+                };
+                data = &data[width..];
+            }
+        }
+        strings += 1;
+        let mut wide = flags & 1 != 0;
+        while left > 0 {
+            let width = if wide { 2 } else { 1 };
+            let here = (data.len() as u64 / width).min(left);
+            // A character is at most three bytes in UTF-8 (BIFF8 text is UTF-16 or Latin-1).
+            chars += here * if wide { 3 } else { 2 };
+            left -= here;
+            data = &data[(here * width) as usize..];
+            if left > 0 {
+                match records.next() {
+                    Some(next) if !next.is_empty() => {
+                        wide = next[0] & 1 != 0;
+                        data = &next[1..];
+                    }
+                    _ => return (strings, chars),
+                }
+            }
+        }
+        while skip > 0 {
+            if data.is_empty() {
+                match records.next() {
+                    Some(next) => data = next,
+                    None => return (strings, chars),
+                }
+            }
+            let here = (data.len() as u64).min(skip);
+            data = &data[here as usize..];
+            skip -= here;
+        }
     }
 }
 
@@ -292,18 +467,37 @@ mod xls_tests {
     use std::io::Write;
 
     #[test]
+    fn the_string_table_is_walked_across_continue_records_as_calamine_reads_it() {
+        let mut first = vec![0u8; 8];
+        first.extend([3, 0, 0]);
+        first.extend(b"abc");
+        // Four characters, two bytes each; only the first fits in this record.
+        first.extend([4, 0, 1, b'd', 0]);
+        // The rest continues with a flags byte of its own (one byte per character now), then a string with one
+        // formatting run whose four bytes continue in the next record, without a flags byte.
+        let mut second = vec![0u8];
+        second.extend(b"xyz");
+        second.extend([2, 0, 0x8, 1, 0]);
+        second.extend(b"hi");
+        let third = vec![0u8; 4];
+        // Characters as UTF-8 at most: three per two-byte character, two per one-byte one.
+        assert_eq!(sst_size(&[first, second, third]), (3, 6 + 3 + 6 + 4));
+    }
+
+    #[test]
     fn a_dense_sheet_passes_and_a_far_away_cell_or_a_false_dimension_is_refused() {
         let dense: Vec<Vec<u8>> =
             std::iter::once(dimensions(3000, 13)).chain((0..3000).map(|r| cell(0x0203, r, r % 13))).collect();
-        assert!(check_xls(workbook(&dense)).is_ok());
-        let far = check_xls(workbook(&[cell(0x0203, 0, 0), cell(0x0203, 65535, 255)])).unwrap_err();
+        let budget = ReadBudget::DEFAULT;
+        assert!(check_xls(workbook(&dense), budget).is_ok());
+        let far = check_xls(workbook(&[cell(0x0203, 0, 0), cell(0x0203, 65535, 255)]), budget).unwrap_err();
         assert!(far.0.contains("werkblad 1 loopt tot cel IV65536") && far.0.contains("2 cellen gevuld"), "{}", far.0);
-        let declared = check_xls(workbook(&[dimensions(65536, 256), cell(0x00FD, 0, 0)])).unwrap_err();
+        let declared = check_xls(workbook(&[dimensions(65536, 256), cell(0x00FD, 0, 0)]), budget).unwrap_err();
         assert!(declared.0.contains("16777216 cellen beslaat"), "{}", declared.0);
         let mut mulrk = 5u16.to_le_bytes().to_vec();
         mulrk.extend(0u16.to_le_bytes());
         mulrk.extend([0u8; 6]);
         mulrk.extend(300u16.to_le_bytes());
-        assert!(check_xls(workbook(&[record(0x00BD, &mulrk)])).is_ok(), "a run of 301 cells in row 6 is dense");
+        assert!(check_xls(workbook(&[record(0x00BD, &mulrk)]), budget).is_ok(), "a run of 301 cells in row 6 is dense");
     }
 }

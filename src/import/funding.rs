@@ -2,7 +2,8 @@
 //! funding streams found by their code, one row each; Soort says which. Checked by the domain rules
 //! (`validate_allocation`: year within the stream's spending period, only a correction negative;
 //! `validate_budget_line`: never negative). An allocation is identified by stream + year + kind + reference +
-//! date, a budget line by stream + category + year. A batch that touches a closed year is refused whole.
+//! date, a budget line by stream + category + year. A row in a closed year (the last closed year or any before
+//! it) is a row error on Jaar; a year closed while the file was read refuses the batch whole.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -100,7 +101,11 @@ pub struct Funding {
     streams: HashMap<String, FundingStream>,
     /// Budget-line keys of earlier rows of this file, with their row, to refuse a second line for the same key.
     earlier: Mutex<HashMap<(i64, String, i32), u32>>,
-    /// Closed years that new rows of this batch fall in.
+    /// The last closed year when the import started: a row in it or before it is refused in the read phase, as
+    /// a row error on Jaar (in the preview too).
+    last_closed: Option<i32>,
+    /// Closed years that new rows of this batch fall in, as the write phase found them: a year closed while the
+    /// file was read refuses the batch.
     closed: Mutex<BTreeSet<i32>>,
     notes: Notes,
 }
@@ -108,9 +113,11 @@ pub struct Funding {
 impl Funding {
     pub async fn load(db: &Db) -> sqlx::Result<Funding> {
         let streams = store::funding::streams(db).await?;
+        let last_closed = store::funding::last_closed(&mut *db.acquire().await?).await?;
         Ok(Funding {
             streams: streams.into_iter().map(|(s, _)| (s.code.clone(), s)).collect(),
             earlier: Mutex::new(HashMap::new()),
+            last_closed,
             closed: Mutex::new(BTreeSet::new()),
             notes: Notes::default(),
         })
@@ -143,6 +150,12 @@ impl ImportKind for Funding {
             ));
             return None;
         };
+        if let Some(year) = v.int(YEAR).and_then(|y| i32::try_from(y).ok()) {
+            if let (true, Some(last)) = (store::funding::year_is_closed(year, self.last_closed), self.last_closed) {
+                problems.push((YEAR, closed_row(year, last)));
+                return None;
+            }
+        }
         let year = v.int(YEAR).map(|y| y.to_string()).unwrap_or_default();
         let amount = v.money(AMOUNT).map(|m| m.plain()).unwrap_or_default();
         let category = v.take_text(CATEGORY);
@@ -251,66 +264,68 @@ impl ImportKind for Funding {
         self.notes.get(row)
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<FundingRow>) -> sqlx::Result<Option<i64>> {
+        let existing: Option<(&'static str, i64, i64)> = match &p.record {
+            FundingRow::Allocation { allocation: a, .. } => sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, amount_cents FROM allocation
+                 WHERE stream_id = ? AND year = ? AND kind = ? AND reference = ? AND decided_on = ? ORDER BY id LIMIT 1",
+            )
+            .bind(a.stream_id)
+            .bind(a.year)
+            .bind(a.kind.code())
+            .bind(&a.reference)
+            .bind(a.date)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|(id, c)| ("allocation", id, c)),
+            FundingRow::Budget { line, .. } => sqlx::query_as::<_, (i64, i64)>(
+                "SELECT id, amount_cents FROM budget_line WHERE stream_id = ? AND category = ? AND year = ?",
+            )
+            .bind(line.stream_id)
+            .bind(&line.category)
+            .bind(line.year)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(|(id, c)| ("budget_line", id, c)),
+        };
+        let Some((table, id, cents)) = existing else { return Ok(None) };
+        let (what, amount) = match &p.record {
+            FundingRow::Allocation { code, allocation: a } => (
+                format!(
+                    "De {} {} van {code} voor {} ({})",
+                    a.kind.label().to_lowercase(),
+                    a.reference,
+                    a.year,
+                    dates::display(a.date)
+                ),
+                a.amount,
+            ),
+            FundingRow::Budget { code, line } => {
+                (format!("De begrotingspost {} van {code} voor {}", line.category, line.year), line.amount)
+            }
+        };
+        if let Some(n) = differs(&what, &[("Bedrag", cents == amount.cents())]) {
+            self.notes.set(p.row, format!("{n} (opgeslagen {}, bestand {amount})", Money::from_cents(cents)));
+        }
+        Ok(Some(batch_of(conn, table, id).await?))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<FundingRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = super::registers::batch_actor(tx, batch).await?;
+        let last_closed = store::funding::last_closed(tx).await?;
         for (i, p) in rows.iter().enumerate() {
-            let existing: Option<(&'static str, i64, i64)> = match &p.record {
-                FundingRow::Allocation { allocation: a, .. } => sqlx::query_as::<_, (i64, i64)>(
-                    "SELECT id, amount_cents FROM allocation
-                     WHERE stream_id = ? AND year = ? AND kind = ? AND reference = ? AND decided_on = ? ORDER BY id LIMIT 1",
-                )
-                .bind(a.stream_id)
-                .bind(a.year)
-                .bind(a.kind.code())
-                .bind(&a.reference)
-                .bind(a.date)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|(id, c)| ("allocation", id, c)),
-                FundingRow::Budget { line, .. } => sqlx::query_as::<_, (i64, i64)>(
-                    "SELECT id, amount_cents FROM budget_line WHERE stream_id = ? AND category = ? AND year = ?",
-                )
-                .bind(line.stream_id)
-                .bind(&line.category)
-                .bind(line.year)
-                .fetch_optional(&mut **tx)
-                .await?
-                .map(|(id, c)| ("budget_line", id, c)),
-            };
-            if let Some((table, id, cents)) = existing {
-                let (what, amount) = match &p.record {
-                    FundingRow::Allocation { code, allocation: a } => (
-                        format!(
-                            "De {} {} van {code} voor {} ({})",
-                            a.kind.label().to_lowercase(),
-                            a.reference,
-                            a.year,
-                            dates::display(a.date)
-                        ),
-                        a.amount,
-                    ),
-                    FundingRow::Budget { code, line } => {
-                        (format!("De begrotingspost {} van {code} voor {}", line.category, line.year), line.amount)
-                    }
-                };
-                if let Some(n) = differs(&what, &[("Bedrag", cents == amount.cents())]) {
-                    self.notes.set(p.row, format!("{n} (opgeslagen {}, bestand {amount})", Money::from_cents(cents)));
-                }
-                dups.push((i, batch_of(tx, table, id).await?));
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
                 continue;
             }
             let year = p.record.year();
-            let closed: Option<i64> = sqlx::query_scalar("SELECT year FROM year_close WHERE year = ?")
-                .bind(year)
-                .fetch_optional(&mut **tx)
-                .await?;
-            if closed.is_some() {
+            if store::funding::year_is_closed(year, last_closed) {
                 // Not written; `finish` refuses the batch, naming the year.
                 self.closed.lock().expect("closed lock").insert(year);
                 continue;
@@ -325,6 +340,9 @@ impl ImportKind for Funding {
             };
             match result {
                 Ok(_) => {}
+                Err(store::funding::FundingError::ClosedYear(year)) => {
+                    self.closed.lock().expect("closed lock").insert(year);
+                }
                 Err(store::funding::FundingError::Db(e)) => return Err(e),
                 Err(e) => return Err(sqlx::Error::Protocol(e.to_string())),
             }
@@ -332,30 +350,34 @@ impl ImportKind for Funding {
         Ok(dups)
     }
 
-    fn dry_run_refusal(&self) -> Option<String> {
-        self.refusal()
-    }
-
-    async fn finish(&self, _tx: &mut store::Tx, _batch: i64, _actor: &str) -> Result<(), FinishError> {
-        match self.refusal() {
+    async fn finish(&self, _tx: &mut store::Tx<'_>, _batch: i64, _actor: &str) -> Result<(), FinishError> {
+        match refusal(&self.closed) {
             Some(m) => Err(FinishError::Refused(m)),
             None => Ok(()),
         }
     }
 }
 
-impl Funding {
-    /// The refusal for new rows in closed years, if there are any.
-    fn refusal(&self) -> Option<String> {
-        let closed: Vec<String> = self.closed.lock().expect("closed lock").iter().map(|y| y.to_string()).collect();
-        if closed.is_empty() {
-            return None;
-        }
-        Some(format!(
-            "Het bestand bevat financiering voor {}, en {} afgesloten. Er is niets geïmporteerd; vraag een beheerder \
-             het jaar te heropenen of laat die regels weg.",
-            closed.join(" en "),
-            if closed.len() == 1 { "dat jaar is" } else { "die jaren zijn" }
-        ))
+/// A row in `year` while the years up to `last` are closed.
+fn closed_row(year: i32, last: i32) -> String {
+    let closed = if year == last {
+        format!("{year} is afgesloten")
+    } else {
+        format!("{year} is afgesloten, want {last} is afgesloten en daarmee elk jaar ervoor")
+    };
+    format!("{closed}. Vraag een beheerder het jaar te heropenen of laat deze regel weg.")
+}
+
+/// The refusal for new rows in the closed years `closed` (closed while the file was read), if there are any.
+fn refusal(closed: &Mutex<BTreeSet<i32>>) -> Option<String> {
+    let closed: Vec<String> = closed.lock().expect("closed lock").iter().map(|y| y.to_string()).collect();
+    if closed.is_empty() {
+        return None;
     }
+    Some(format!(
+        "Het bestand bevat financiering voor {}, en {} afgesloten. Er is niets geïmporteerd; vraag een beheerder \
+         het jaar te heropenen of laat die regels weg.",
+        closed.join(" en "),
+        if closed.len() == 1 { "dat jaar is" } else { "die jaren zijn" }
+    ))
 }

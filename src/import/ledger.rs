@@ -1,10 +1,15 @@
 //! The ledger kind: rows of a ledger export become [`LedgerLine`]s, signed by the template's sign convention.
 
+use std::sync::OnceLock;
+
 use sha2::{Digest, Sha256};
 
 use super::template::{CheckedTemplate, SignConvention};
 use super::{FieldDef, FieldType, ImportKind, Kind, Prepared, RowValues};
+use crate::domain::bsn;
 use crate::money::Money;
+use crate::store;
+use crate::store::attribution::RuleBook;
 
 pub const BOOKING_DATE: usize = 0;
 pub const FISCAL_YEAR: usize = 1;
@@ -120,7 +125,27 @@ pub struct LedgerLine {
     pub amount: Money,
 }
 
-pub struct Ledger;
+/// The ledger kind. Holds the attribution rule book its lines were attributed by while they were staged.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    book: OnceLock<RuleBook>,
+}
+
+impl Ledger {
+    pub fn new() -> Ledger {
+        Ledger::default()
+    }
+}
+
+/// A ledger export's description sometimes names the participant an invoice is for, BSN and all: a number
+/// labelled as a BSN is masked before anything (the line, its fingerprint, the preview) sees it. Invoice and
+/// document numbers live in their own fields and are never touched.
+fn masked_description(description: String) -> String {
+    bsn::mask_labelled(&description).unwrap_or(description)
+}
+
+/// The preview's note on a line whose description had a BSN masked.
+pub const MASKED_NOTE: &str = "BSN in de omschrijving verwijderd";
 
 impl ImportKind for Ledger {
     type Record = LedgerLine;
@@ -186,7 +211,7 @@ impl ImportKind for Ledger {
             creditor_number: v.take_text(CREDITOR_NUMBER),
             creditor_name: v.take_text(CREDITOR_NAME),
             invoice_number: v.take_text(INVOICE_NUMBER),
-            description: v.take_text(DESCRIPTION),
+            description: masked_description(v.take_text(DESCRIPTION)),
             amount: amount?,
         };
         Some(line)
@@ -243,6 +268,7 @@ impl ImportKind for Ledger {
             "Crediteur",
             "Omschrijving",
             "Bedrag",
+            "Opmerking",
         ]
     }
 
@@ -257,28 +283,82 @@ impl ImportKind for Ledger {
             r.creditor_name.clone(),
             r.description.clone(),
             r.amount.to_string(),
+            if r.description.contains(bsn::MASK) { MASKED_NOTE.to_string() } else { String::new() },
         ]
+    }
+
+    async fn stored(&self, conn: &mut store::Conn, row: &Prepared<LedgerLine>) -> sqlx::Result<Option<i64>> {
+        Ok(store::imports::ledger_holders(conn, std::slice::from_ref(row)).await?.first().map(|(_, batch)| *batch))
+    }
+
+    async fn existing(&self, conn: &mut store::Conn, rows: &[Prepared<LedgerLine>]) -> sqlx::Result<Vec<(usize, i64)>> {
+        store::imports::ledger_holders(conn, rows).await
     }
 
     async fn insert(
         &self,
-        tx: &mut crate::store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<LedgerLine>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
-        crate::store::imports::insert_ledger_lines(tx, batch, rows).await
+        store::imports::insert_ledger_lines(tx, batch, rows).await
+    }
+
+    /// A ledger export may hold a million lines: they wait in the staging database, not in memory.
+    fn staged(&self) -> bool {
+        true
+    }
+
+    async fn stage(
+        &self,
+        conn: &mut store::Conn,
+        rows: &[Prepared<LedgerLine>],
+        existing: &[(usize, i64)],
+    ) -> sqlx::Result<()> {
+        let book = match self.book.get() {
+            Some(book) => book,
+            // Read once, with the first chunk: every line of the file is attributed by the same book.
+            None => {
+                let book = RuleBook::load(conn).await?;
+                self.book.get_or_init(|| book)
+            }
+        };
+        store::staging::stage_ledger_lines(conn, rows, existing, book).await
+    }
+
+    async fn staged_rows(
+        &self,
+        conn: &mut store::Conn,
+        after: u32,
+        limit: usize,
+    ) -> sqlx::Result<Vec<Prepared<LedgerLine>>> {
+        store::staging::staged_ledger_lines(conn, after, limit).await
+    }
+
+    async fn insert_staged(&self, tx: &mut store::Tx<'_>, batch: i64, only_new: bool) -> sqlx::Result<u64> {
+        store::staging::insert_staged_ledger_lines(tx, batch, only_new).await
     }
 
     /// A batch may not add spend to a closed year; new lines go through the attribution rules at once, so
-    /// attributed + unattributed = imported holds the moment the batch is committed.
-    async fn finish(&self, tx: &mut crate::store::Tx, batch: i64, actor: &str) -> Result<(), super::FinishError> {
-        if let Some(year) = crate::store::imports::closed_year_in_batch(tx, batch).await? {
+    /// attributed + unattributed = imported holds the moment the batch is committed. The lines were attributed
+    /// when they were staged; unless the rule book changed since, only storing that is left.
+    async fn finish(&self, tx: &mut store::Tx<'_>, batch: i64, actor: &str) -> Result<(), super::FinishError> {
+        if let Some(year) = store::imports::closed_year_in_batch(tx, batch).await? {
             return Err(super::FinishError::Refused(format!(
                 "Het bestand bevat boekingen in {year}, en dat jaar is afgesloten. Er is niets geïmporteerd; \
                  vraag een beheerder het jaar te heropenen of laat de regels van {year} weg."
             )));
         }
-        crate::store::attribution::apply_to_batch(tx, batch, actor).await?;
+        let now = RuleBook::load(tx).await?;
+        match self.book.get() {
+            _ if !now.has_rules() => {}
+            Some(staged) if *staged == now => {
+                store::attribution::apply_staged(tx, batch, actor).await?;
+            }
+            _ => {
+                store::attribution::apply_to_batch(tx, batch, actor).await?;
+            }
+        }
         Ok(())
     }
 }
@@ -333,12 +413,12 @@ mod tests {
         };
         for r in [line(Some(2023), Some(13), 123_456), line(None, None, -5), line(Some(-1), Some(0), 0)] {
             let mut h = Sha256::new();
-            Ledger.fingerprint(&r, &mut h);
+            Ledger::new().fingerprint(&r, &mut h);
             assert_eq!(h.finalize().to_vec(), first_release_fingerprint(&r));
         }
         // And one fixed value, so a change to both at once is caught too.
         let mut h = Sha256::new();
-        Ledger.fingerprint(&line(Some(2023), Some(2), 123_456), &mut h);
+        Ledger::new().fingerprint(&line(Some(2023), Some(2), 123_456), &mut h);
         assert_eq!(hex::encode(h.finalize()), FIXED);
     }
 

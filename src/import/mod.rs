@@ -1,8 +1,9 @@
-//! The one import engine: read (calamine / csv) -> map (template) -> parse cells -> validate -> dedupe ->
-//! commit in one transaction. Each entity kind plugs in through [`ImportKind`]: the ledger, and the registers
-//! (providers, certifications, contracts with tariffs and milestones, placements, funding) and the providers'
-//! progress reports.
+//! The one import engine: read (calamine / csv) -> map (template) -> parse cells -> validate -> dedupe, all
+//! outside the write lock, then commit in one short transaction. Each entity kind plugs in through
+//! [`ImportKind`]: the ledger, and the registers (providers, certifications, contracts with tariffs and
+//! milestones, placements, funding) and the providers' progress reports.
 
+pub mod budget;
 pub mod cells;
 pub mod certifications;
 pub mod cli;
@@ -101,6 +102,42 @@ impl Kind {
 
     pub fn supported(self) -> bool {
         !self.fields().is_empty()
+    }
+
+    /// Fields a row must fill only in some cases, and when: the kind's `build` refuses such a row without them.
+    /// The explanation sheet says so, and the test over every shipped template checks it against the import.
+    pub fn required_when(self, field: &str) -> Option<&'static str> {
+        match (self, field) {
+            (Kind::Funding, "reference" | "date") => Some("bij een voorschot, vaststelling of correctie"),
+            (Kind::Funding, "category") => Some("bij een begrotingspost"),
+            (Kind::Certifications, "valid_until") => Some("bij een keurmerk voor bepaalde tijd"),
+            (Kind::Contracts, "milestones") => Some("bij het eerste tarief van een route in een contract"),
+            (Kind::Progress, "absence_reason") => Some("als er verzuim is"),
+            (Kind::Ledger, "debit") => Some("als Credit leeg is"),
+            (Kind::Ledger, "credit") => Some("als Debet leeg is"),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a row must fill a column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requirement {
+    /// Every row: an empty cell rejects the row.
+    Always,
+    /// Only in the case named.
+    When(&'static str),
+    Never,
+}
+
+impl Requirement {
+    /// The words of the explanation sheet's "Verplicht" column.
+    pub fn label(self) -> String {
+        match self {
+            Requirement::Always => "ja".into(),
+            Requirement::When(case) => format!("ja, {case}"),
+            Requirement::Never => "nee".into(),
+        }
     }
 }
 
@@ -292,13 +329,81 @@ pub trait ImportKind: Send + Sync + 'static {
         engine::PREVIEW_ROWS
     }
 
-    /// Inserts the records that are new; returns the indexes (into `rows`) of those that already existed.
+    /// The batch that holds the stored record this row would repeat (0 for one entered on a screen), or None
+    /// when the row is new. Only reads: the read phase asks it outside the write lock (for the preview too), and
+    /// `insert` asks it again inside. A kind may note here what differs, for `duplicate_note`.
+    fn stored(
+        &self,
+        conn: &mut crate::store::Conn,
+        row: &Prepared<Self::Record>,
+    ) -> impl std::future::Future<Output = sqlx::Result<Option<i64>>> + Send;
+
+    /// `stored` for a chunk of rows: `(index into rows, holding batch)` of those stored already. A kind with
+    /// millions of rows (the ledger) looks them up in bulk instead.
+    fn existing(
+        &self,
+        conn: &mut crate::store::Conn,
+        rows: &[Prepared<Self::Record>],
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send {
+        async move {
+            let mut found = Vec::new();
+            for (i, p) in rows.iter().enumerate() {
+                if let Some(batch) = self.stored(conn, p).await? {
+                    found.push((i, batch));
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    /// Inserts the records that are new, in the write phase; returns the indexes (into `rows`) of those that
+    /// already existed (by `stored`, asked again now that nothing else can write), with their batch.
     fn insert(
         &self,
-        tx: &mut crate::store::Tx,
+        tx: &mut crate::store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<Self::Record>],
     ) -> impl std::future::Future<Output = sqlx::Result<Vec<(usize, i64)>>> + Send;
+
+    /// Whether the records wait for the write phase in the import's staging database (`store::staging`) instead
+    /// of memory: for kinds whose files may hold millions of rows (the ledger). Such a kind implements `stage`,
+    /// `staged_rows` and `insert_staged` instead of relying on `insert`; the engine calls those only when this
+    /// is true.
+    fn staged(&self) -> bool {
+        false
+    }
+
+    /// Staged kinds: keeps a chunk of checked records, `existing` being those the read phase found stored.
+    fn stage(
+        &self,
+        _conn: &mut crate::store::Conn,
+        _rows: &[Prepared<Self::Record>],
+        _existing: &[(usize, i64)],
+    ) -> impl std::future::Future<Output = sqlx::Result<()>> + Send {
+        async { Err(not_staged(self.kind())) }
+    }
+
+    /// Staged kinds: the staged records after source row `after`, at most `limit`, in file order (to count them
+    /// again when the stored data changed between the phases).
+    fn staged_rows(
+        &self,
+        _conn: &mut crate::store::Conn,
+        _after: u32,
+        _limit: usize,
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<Prepared<Self::Record>>>> + Send {
+        async { Err(not_staged(self.kind())) }
+    }
+
+    /// Staged kinds: inserts the staged records into the batch, in file order, skipping any whose identity is
+    /// stored; with `only_new`, only those the read phase found new. Returns how many it inserted.
+    fn insert_staged(
+        &self,
+        _tx: &mut crate::store::Tx<'_>,
+        _batch: i64,
+        _only_new: bool,
+    ) -> impl std::future::Future<Output = sqlx::Result<u64>> + Send {
+        async { Err(not_staged(self.kind())) }
+    }
 
     /// For a row `insert` found to exist already: what differs from the stored record (nothing is updated).
     fn duplicate_note(&self, _row: u32) -> Option<String> {
@@ -315,12 +420,17 @@ pub trait ImportKind: Send + Sync + 'static {
     /// refuse the whole batch (Err with a Dutch message) or bring derived data up to date.
     fn finish(
         &self,
-        _tx: &mut crate::store::Tx,
+        _tx: &mut crate::store::Tx<'_>,
         _batch: i64,
         _actor: &str,
     ) -> impl std::future::Future<Output = Result<(), FinishError>> + Send {
         async { Ok(()) }
     }
+}
+
+/// The error of a staging method called for a kind that keeps its records in memory: a bug in the engine.
+fn not_staged(kind: Kind) -> sqlx::Error {
+    sqlx::Error::Protocol(format!("importsoort {} houdt haar regels niet in de tussenopslag", kind.as_str()))
 }
 
 /// Why `ImportKind::finish` refused a batch.

@@ -206,49 +206,55 @@ impl ImportKind for Placements {
         self.notes.get(row)
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<PlacementRow>) -> sqlx::Result<Option<i64>> {
+        let d = &p.record.draft;
+        type Stored = (i64, String, time::Date, String, Option<time::Date>);
+        let existing: Option<Stored> = sqlx::query_as(
+            "SELECT id, cohort, planned_end, status, status_date FROM placement
+             WHERE client_number = ? AND contract_id = ? AND route = ? AND start_date = ? ORDER BY id LIMIT 1",
+        )
+        .bind(d.client_number.as_str())
+        .bind(d.contract_id)
+        .bind(d.route.code())
+        .bind(d.schedule.start_date)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((id, cohort, end, status, status_date)) = existing else { return Ok(None) };
+        let what = format!(
+            "De plaatsing van klant {} op {} ({}, start {})",
+            d.client_number.as_str(),
+            p.record.reference,
+            d.route.short_label(),
+            dates::display(d.schedule.start_date)
+        );
+        if let Some(n) = differs(
+            &what,
+            &[
+                ("Doelgroep", cohort == d.cohort.code()),
+                ("Gepland einde", end == d.schedule.planned_end),
+                ("Status", status == d.schedule.status.code()),
+                ("Statusdatum", status_date == d.schedule.status_date),
+            ],
+        ) {
+            self.notes.set(p.row, n);
+        }
+        Ok(Some(batch_of(conn, "placement", id).await?))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<PlacementRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
-            let d = &p.record.draft;
-            type Stored = (i64, String, time::Date, String, Option<time::Date>);
-            let existing: Option<Stored> = sqlx::query_as(
-                "SELECT id, cohort, planned_end, status, status_date FROM placement
-                 WHERE client_number = ? AND contract_id = ? AND route = ? AND start_date = ? ORDER BY id LIMIT 1",
-            )
-            .bind(d.client_number.as_str())
-            .bind(d.contract_id)
-            .bind(d.route.code())
-            .bind(d.schedule.start_date)
-            .fetch_optional(&mut **tx)
-            .await?;
-            if let Some((id, cohort, end, status, status_date)) = existing {
-                let what = format!(
-                    "De plaatsing van klant {} op {} ({}, start {})",
-                    d.client_number.as_str(),
-                    p.record.reference,
-                    d.route.short_label(),
-                    dates::display(d.schedule.start_date)
-                );
-                if let Some(n) = differs(
-                    &what,
-                    &[
-                        ("Doelgroep", cohort == d.cohort.code()),
-                        ("Gepland einde", end == d.schedule.planned_end),
-                        ("Status", status == d.schedule.status.code()),
-                        ("Statusdatum", status_date == d.schedule.status_date),
-                    ],
-                ) {
-                    self.notes.set(p.row, n);
-                }
-                dups.push((i, batch_of(tx, "placement", id).await?));
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
                 continue;
             }
+            let d = &p.record.draft;
             let id = store::placements::insert_in(tx, d, &actor).await?;
             mark_batch(tx, "placement", id, batch).await?;
         }

@@ -408,26 +408,31 @@ impl ImportKind for Progress {
         self.conflict_message()
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ProgressRow>) -> sqlx::Result<Option<i64>> {
+        let r = &p.record;
+        Ok(store::progress::existing_in(conn, r.placement_id, r.draft.period).await?.map(|(_, batch)| batch))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ProgressRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
-            let r = &p.record;
-            if let Some((_, b)) = store::progress::existing_in(tx, r.placement_id, r.draft.period).await? {
-                dups.push((i, b));
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
                 continue;
             }
+            let r = &p.record;
             store::progress::insert_report_in(tx, r.placement_id, r.provider_id, &r.draft, Some(batch), &actor).await?;
         }
         Ok(dups)
     }
 
-    async fn finish(&self, _tx: &mut store::Tx, _batch: i64, _actor: &str) -> Result<(), FinishError> {
+    async fn finish(&self, _tx: &mut store::Tx<'_>, _batch: i64, _actor: &str) -> Result<(), FinishError> {
         match self.conflict_message() {
             Some(m) => Err(FinishError::Refused(m)),
             None => Ok(()),

@@ -114,35 +114,40 @@ impl ImportKind for Providers {
         self.notes.get(row)
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ProviderDraft>) -> sqlx::Result<Option<i64>> {
+        let d = &p.record;
+        let Some(existing) = store::providers::by_kvk_in(conn, d.kvk.as_str()).await? else { return Ok(None) };
+        let what = format!("Taalaanbieder met KvK-nummer {} ({})", d.kvk.as_str(), existing.name);
+        if let Some(note) = differs(
+            &what,
+            &[
+                ("Naam", existing.name == d.name),
+                ("Bezoekadres", existing.address == d.address),
+                ("Contactpersoon", existing.contact_person == d.contact_person),
+                ("E-mail", existing.email == d.email),
+                ("Telefoon", existing.phone == d.phone),
+                ("Notities", existing.notes == d.notes),
+            ],
+        ) {
+            self.notes.set(p.row, note);
+        }
+        Ok(Some(batch_of(conn, "provider", existing.id).await?))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ProviderDraft>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
-            let d = &p.record;
-            if let Some(existing) = store::providers::by_kvk_in(tx, d.kvk.as_str()).await? {
-                let from = batch_of(tx, "provider", existing.id).await?;
-                let what = format!("Taalaanbieder met KvK-nummer {} ({})", d.kvk.as_str(), existing.name);
-                if let Some(note) = differs(
-                    &what,
-                    &[
-                        ("Naam", existing.name == d.name),
-                        ("Bezoekadres", existing.address == d.address),
-                        ("Contactpersoon", existing.contact_person == d.contact_person),
-                        ("E-mail", existing.email == d.email),
-                        ("Telefoon", existing.phone == d.phone),
-                        ("Notities", existing.notes == d.notes),
-                    ],
-                ) {
-                    self.notes.set(p.row, note);
-                }
+            if let Some(from) = self.stored(tx, p).await? {
                 dups.push((i, from));
                 continue;
             }
+            let d = &p.record;
             let id = match store::providers::insert_in(tx, d, &actor).await {
                 Ok(id) => id,
                 Err(store::providers::ChangeError::Db(e)) => return Err(e),

@@ -118,12 +118,12 @@ pub fn lookup<T: Copy>(text: &str, options: &[(T, &str, &str)]) -> Option<T> {
 }
 
 /// Who runs the batch, as recorded on it: the audit rows of imported records name the importer.
-pub async fn batch_actor(tx: &mut store::Tx, batch: i64) -> sqlx::Result<String> {
+pub async fn batch_actor(tx: &mut store::Tx<'_>, batch: i64) -> sqlx::Result<String> {
     sqlx::query_scalar("SELECT imported_by FROM import_batch WHERE id = ?").bind(batch).fetch_one(&mut **tx).await
 }
 
 /// Links a record the import created to its batch, so undo can find it. `table` is one of ours, never input.
-pub async fn mark_batch(tx: &mut store::Tx, table: &'static str, id: i64, batch: i64) -> sqlx::Result<()> {
+pub async fn mark_batch(tx: &mut store::Tx<'_>, table: &'static str, id: i64, batch: i64) -> sqlx::Result<()> {
     sqlx::query(&format!("UPDATE {table} SET batch_id = ? WHERE id = ?"))
         .bind(batch)
         .bind(id)
@@ -133,8 +133,8 @@ pub async fn mark_batch(tx: &mut store::Tx, table: &'static str, id: i64, batch:
 }
 
 /// The batch that brought an existing record (0 when it was entered on a screen).
-pub async fn batch_of(tx: &mut store::Tx, table: &'static str, id: i64) -> sqlx::Result<i64> {
+pub async fn batch_of(conn: &mut store::Conn, table: &'static str, id: i64) -> sqlx::Result<i64> {
     let b: Option<i64> =
-        sqlx::query_scalar(&format!("SELECT batch_id FROM {table} WHERE id = ?")).bind(id).fetch_one(&mut **tx).await?;
+        sqlx::query_scalar(&format!("SELECT batch_id FROM {table} WHERE id = ?")).bind(id).fetch_one(conn).await?;
     Ok(b.unwrap_or(0))
 }

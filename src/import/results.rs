@@ -329,28 +329,33 @@ impl ImportKind for Results {
         self.notes.get(row)
     }
 
+    async fn stored(&self, conn: &mut store::Conn, p: &Prepared<ResultRow>) -> sqlx::Result<Option<i64>> {
+        let r = &p.record;
+        let existing = store::quality::result_in(conn, r.provider_id, r.result.year, r.result.route).await?;
+        let Some((id, old)) = existing else { return Ok(None) };
+        // Stored between the check and this write (or identical): never overwritten by an import.
+        let diff = changes(&old, &r.result);
+        if !diff.is_empty() {
+            let list: Vec<&str> = diff.iter().map(|(_, m)| m.as_str()).collect();
+            self.notes.set(p.row, format!("Afwijkend van wat is opgeslagen ({}); niet bijgewerkt", list.join("; ")));
+        }
+        Ok(Some(batch_of(conn, "quality_result", id).await?))
+    }
+
     async fn insert(
         &self,
-        tx: &mut store::Tx,
+        tx: &mut store::Tx<'_>,
         batch: i64,
         rows: &[Prepared<ResultRow>],
     ) -> sqlx::Result<Vec<(usize, i64)>> {
         let mut dups = Vec::new();
         let actor = batch_actor(tx, batch).await?;
         for (i, p) in rows.iter().enumerate() {
-            let r = &p.record;
-            let existing = store::quality::result_in(tx, r.provider_id, r.result.year, r.result.route).await?;
-            if let Some((id, old)) = existing {
-                // Stored between the check and this write (or identical): never overwritten by an import.
-                let diff = changes(&old, &r.result);
-                if !diff.is_empty() {
-                    let list: Vec<&str> = diff.iter().map(|(_, m)| m.as_str()).collect();
-                    self.notes
-                        .set(p.row, format!("Afwijkend van wat is opgeslagen ({}); niet bijgewerkt", list.join("; ")));
-                }
-                dups.push((i, batch_of(tx, "quality_result", id).await?));
+            if let Some(from) = self.stored(tx, p).await? {
+                dups.push((i, from));
                 continue;
             }
+            let r = &p.record;
             let id = store::quality::save_result_in(tx, r.provider_id, &r.result, &actor).await?;
             mark_batch(tx, "quality_result", id, batch).await?;
         }

@@ -8,6 +8,7 @@ use std::path::Path;
 use calamine::{Data, DataRef, ExcelDateTime, Ods, Reader, Xls, Xlsx};
 use compact_str::CompactString;
 
+pub use super::budget::ReadBudget;
 use super::template::{CheckedTemplate, Encoding, FileType, SheetRef};
 
 /// Largest uncompressed size of one zip entry, and of all entries together. A million-row ledger sheet is
@@ -244,7 +245,7 @@ pub fn check_type(detected: Detected, template: &CheckedTemplate, file_name: &st
 pub enum Source {
     Xlsx { book: Box<Xlsx<BufReader<File>>>, sheet: String },
     Range { range: calamine::Range<Data>, sheet: String },
-    Csv { file: File, delimiter: u8, encoding: Encoding, sheet: String },
+    Csv { file: File, delimiter: u8, encoding: Encoding, sheet: String, max_record: u64 },
 }
 
 fn pick_sheet(names: &[String], wanted: Option<&SheetRef>) -> Result<String, FileError> {
@@ -274,16 +275,25 @@ fn open_error(e: impl std::fmt::Display) -> FileError {
 }
 
 impl Source {
+    /// Opens the file for streaming once it is known to fit `budget`: what calamine would hold of it is measured
+    /// first (see [`super::budget`] and [`super::extent`]).
     pub fn open(
         path: &Path,
         detected: Detected,
         template: &CheckedTemplate,
         file_name: &str,
+        budget: ReadBudget,
     ) -> Result<Source, FileError> {
         let file = File::open(path).map_err(|e| FileError(format!("kan het bestand niet openen: {e}")))?;
         let wanted = template.template.sheet.as_ref();
+        let rewind = |file: &mut File| {
+            file.seek(SeekFrom::Start(0)).map(|_| ()).map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))
+        };
         match detected {
             Detected::Xlsx | Detected::Xlsm => {
+                let mut file = file;
+                super::budget::check_xlsx(&mut file, budget)?;
+                rewind(&mut file)?;
                 let book = Xlsx::new(BufReader::with_capacity(1 << 16, file)).map_err(open_error)?;
                 let sheet = pick_sheet(&book.sheet_names(), wanted)?;
                 Ok(Source::Xlsx { book: Box::new(book), sheet })
@@ -291,16 +301,16 @@ impl Source {
             Detected::Xls | Detected::Ods => {
                 let (names, range) = if detected == Detected::Xls {
                     let mut file = file;
-                    super::extent::check_xls(&mut file)?;
-                    file.seek(SeekFrom::Start(0)).map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
+                    super::extent::check_xls(&mut file, budget)?;
+                    rewind(&mut file)?;
                     let mut book = Xls::new(BufReader::new(file)).map_err(open_error)?;
                     let names = book.sheet_names();
                     let sheet = pick_sheet(&names, wanted)?;
                     (vec![sheet.clone()], book.worksheet_range(&sheet).map_err(open_error)?)
                 } else {
                     let mut file = file;
-                    super::extent::check_ods(&mut file)?;
-                    file.seek(SeekFrom::Start(0)).map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
+                    super::extent::check_ods(&mut file, budget)?;
+                    rewind(&mut file)?;
                     let mut book = Ods::new(BufReader::new(file)).map_err(open_error)?;
                     let names = book.sheet_names();
                     let sheet = pick_sheet(&names, wanted)?;
@@ -318,6 +328,7 @@ impl Source {
                     delimiter: csv.delimiter as u8,
                     encoding: csv.encoding,
                     sheet: file_name.to_string(),
+                    max_record: budget.max_csv_record(),
                 })
             }
         }
@@ -369,7 +380,9 @@ impl Source {
                 }
                 Ok(())
             }
-            Source::Csv { file, delimiter, encoding, .. } => read_csv(file, delimiter, encoding, emit),
+            Source::Csv { file, delimiter, encoding, max_record, .. } => {
+                read_csv(file, delimiter, encoding, max_record, emit)
+            }
         }
     }
 }
@@ -449,31 +462,56 @@ impl<R: Read> Read for Decoding<R> {
     }
 }
 
-/// Remembers how many bytes passed and the last one, so the CSV reader can tell a final line without line break.
+/// Remembers how many bytes passed and the last one, so the CSV reader can tell a final line without line break;
+/// and stops a record that grows past `max_record` bytes (the csv reader would hold it whole, however long).
 struct Tally<R> {
     inner: R,
     state: std::rc::Rc<std::cell::Cell<(u64, u8)>>,
+    /// Where the record being read starts, set by the reading loop after each record.
+    record_start: std::rc::Rc<std::cell::Cell<u64>>,
+    max_record: u64,
 }
+
+/// The error [`Tally`] gives for a record that is too long.
+#[derive(Debug)]
+struct RecordTooLong;
+
+impl std::fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("record too long")
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
 
 impl<R: Read> Read for Tally<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n > 0 {
             let (total, _) = self.state.get();
-            self.state.set((total + n as u64, buf[n - 1]));
+            let total = total + n as u64;
+            self.state.set((total, buf[n - 1]));
+            // The csv reader reads up to its buffer ahead of the record it parses, hence the margin.
+            if total.saturating_sub(self.record_start.get()) > self.max_record + CSV_BUFFER as u64 {
+                return Err(std::io::Error::other(RecordTooLong));
+            }
         }
         Ok(n)
     }
 }
 
+const CSV_BUFFER: usize = 1 << 16;
+
 fn read_csv(
     file: File,
     delimiter: u8,
     encoding: Encoding,
+    max_record: u64,
     mut emit: impl FnMut(RawRow) -> bool,
 ) -> Result<(), FileError> {
     let mut buffered = BufReader::with_capacity(1 << 16, file);
     let tally = std::rc::Rc::new(std::cell::Cell::new((0u64, b'\n')));
+    let record_start = std::rc::Rc::new(std::cell::Cell::new(0u64));
     let reader: Box<dyn Read> = match encoding {
         Encoding::Utf8 => {
             let head = buffered.fill_buf().map_err(|e| FileError(format!("kan het bestand niet lezen: {e}")))?;
@@ -495,8 +533,8 @@ fn read_csv(
         .delimiter(delimiter)
         .has_headers(false)
         .flexible(true)
-        .buffer_capacity(1 << 16)
-        .from_reader(Tally { inner: reader, state: tally.clone() });
+        .buffer_capacity(CSV_BUFFER)
+        .from_reader(Tally { inner: reader, state: tally.clone(), record_start: record_start.clone(), max_record });
     let mut record = csv::ByteRecord::new();
     let mut number: u32 = 0;
     loop {
@@ -504,9 +542,22 @@ fn read_csv(
             Ok(false) => return Ok(()),
             Ok(true) => {}
             Err(e) => {
+                let too_long = matches!(e.kind(), csv::ErrorKind::Io(io)
+                    if io.get_ref().is_some_and(|inner| inner.is::<RecordTooLong>()));
+                if too_long {
+                    return fail(format!(
+                        "rij {} van het CSV-bestand is langer dan {} MB (taalbudget leest een regel van hooguit {} MB); \
+                         staat er ergens een aanhalingsteken (\") dat niet wordt gesloten? Corrigeer het bestand en \
+                         probeer het opnieuw",
+                        number + 1,
+                        super::budget::mb(max_record),
+                        super::budget::mb(max_record)
+                    ));
+                }
                 return fail(format!("het CSV-bestand is onleesbaar bij rij {}: {e}", number + 1));
             }
         }
+        record_start.set(csv.position().byte());
         // The line the record starts on, so blank lines (which the csv reader skips) still count, as in Excel:
         // the reader now stands on the line after the record, unless the file ended without a line break.
         let end = csv.position();

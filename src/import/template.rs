@@ -334,6 +334,34 @@ impl CheckedTemplate {
         self.template.file_types.contains(&FileType::Csv)
     }
 
+    /// Whether a row must fill `column`: when the kind requires its field or it is part of the key; only in the
+    /// cases the kind names; else when the template marks the column required.
+    pub fn requirement(&self, column: &ResolvedColumn) -> super::Requirement {
+        let field = &self.fields[column.field];
+        if field.required || self.key_fields.contains(&column.field) {
+            super::Requirement::Always
+        } else if let Some(case) = self.template.kind.required_when(field.name) {
+            // Before the column's own mark: Debet and Credit must both be in the header, one of them filled.
+            super::Requirement::When(case)
+        } else if column.column.required {
+            super::Requirement::Always
+        } else {
+            super::Requirement::Never
+        }
+    }
+
+    /// Per field of the kind: whether every row must fill it (see [`CheckedTemplate::requirement`]).
+    pub fn fields_every_row_fills(&self) -> Vec<bool> {
+        let mut must = vec![false; self.fields.len()];
+        for c in &self.columns {
+            must[c.field] = self.requirement(c) == super::Requirement::Always;
+        }
+        for (i, f) in self.fields.iter().enumerate() {
+            must[i] |= f.required || self.key_fields.contains(&i);
+        }
+        must
+    }
+
     pub fn column_for(&self, field: &str) -> Option<&ResolvedColumn> {
         self.columns.iter().find(|c| self.fields[c.field].name == field)
     }

@@ -5,6 +5,7 @@ use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
 
 use super::overview::{Figures, Overview, Row as OverviewRow};
 use super::reconciliation::YearReport;
+use super::safe_csv::{Cell as CsvCell, CsvWriter};
 use crate::money::Money;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -181,34 +182,31 @@ pub fn reconciliation_json(r: &YearReport) -> String {
 }
 
 pub fn reconciliation_csv(r: &YearReport) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
-    let opt = |m: Option<Money>| m.map(|m| m.plain()).unwrap_or_default();
+    let mut w = CsvWriter::new();
+    w.header(COLUMNS)?;
     for x in rows(r) {
-        w.write_record([
-            r.year.to_string(),
-            x.code,
-            x.name,
-            x.budget_line,
-            opt(x.available),
-            x.actual.plain(),
-            opt(x.committed),
-            opt(x.remaining),
+        w.row([
+            CsvCell::from(r.year),
+            x.code.into(),
+            x.name.into(),
+            x.budget_line.into(),
+            x.available.into(),
+            x.actual.into(),
+            x.committed.into(),
+            x.remaining.into(),
         ])?;
     }
-    w.write_record([
-        r.year.to_string(),
-        String::new(),
+    w.row([
+        CsvCell::from(r.year),
+        CsvCell::Empty,
         "Geïmporteerd totaal".into(),
-        String::new(),
-        String::new(),
-        r.imported_total.plain(),
-        String::new(),
-        String::new(),
+        CsvCell::Empty,
+        CsvCell::Empty,
+        r.imported_total.into(),
+        CsvCell::Empty,
+        CsvCell::Empty,
     ])?;
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?);
-    Ok(out)
+    w.finish()
 }
 
 pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
@@ -272,37 +270,34 @@ pub fn overview_json(o: &Overview) -> String {
 }
 
 pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = CsvWriter::new();
     let compared = o.snapshot.is_some();
     let mut header: Vec<&str> = OVERVIEW_COLUMNS.to_vec();
     if compared {
         header.extend(CHANGE_COLUMNS);
     }
-    w.write_record(&header)?;
-    let opt = |m: Option<Money>| m.map(|m| m.plain()).unwrap_or_default();
+    w.header(header)?;
     for (view, row, year, f) in overview_lines(o) {
         let mut record = vec![
-            view.to_string(),
-            row.key.clone(),
-            row.label.clone(),
-            year.map(|y| y.to_string()).unwrap_or_else(|| "totaal".into()),
-            opt(f.available),
-            f.actual.plain(),
-            f.committed.plain(),
-            f.forecast.plain(),
-            opt(f.remaining),
-            f.overdue.plain(),
-            f.to_come().plain(),
+            CsvCell::from(view),
+            (&row.key).into(),
+            (&row.label).into(),
+            year.map_or_else(|| "totaal".into(), CsvCell::from),
+            f.available.into(),
+            f.actual.into(),
+            f.committed.into(),
+            f.forecast.into(),
+            f.remaining.into(),
+            f.overdue.into(),
+            f.to_come().into(),
         ];
         if compared {
-            record.push(opt(f.change_spend));
-            record.push(opt(f.change_remaining));
+            record.push(f.change_spend.into());
+            record.push(f.change_remaining.into());
         }
-        w.write_record(&record)?;
+        w.row(record)?;
     }
-    let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(w.into_inner().map_err(|e| csv::Error::from(e.into_error()))?);
-    Ok(out)
+    w.finish()
 }
 
 /// The overview's columns in the xlsx, for people (the change columns only when a snapshot is compared).

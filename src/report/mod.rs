@@ -4,3 +4,4 @@ pub mod commitments;
 pub mod export;
 pub mod overview;
 pub mod reconciliation;
+pub mod safe_csv;

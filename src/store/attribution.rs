@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use time::Date;
 
+use super::bulk::{self, Value};
 use super::{audit, begin, Db, Tx};
 use crate::domain::attribution::{first_match, ContractChoice, Criteria, LedgerView, Rule};
 use crate::domain::contract::ContractPeriod;
@@ -205,14 +206,15 @@ pub async fn apply(db: &Db, actor: &str) -> sqlx::Result<ApplyOutcome> {
     Ok(outcome)
 }
 
-type Target = (i64, Option<i64>, Option<i64>, Option<i64>);
+/// Where a line goes: (stream, budget line, contract, rule).
+pub type Target = (i64, Option<i64>, Option<i64>, Option<i64>);
 
-pub async fn apply_in(tx: &mut Tx, actor: &str) -> sqlx::Result<ApplyOutcome> {
+pub async fn apply_in(tx: &mut Tx<'_>, actor: &str) -> sqlx::Result<ApplyOutcome> {
     apply_scoped(tx, actor, None).await
 }
 
 /// Applies the rules to one batch's new lines only: the rules did not change, so older lines keep theirs.
-pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+pub async fn apply_to_batch(tx: &mut Tx<'_>, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
     let any_rule: Option<i64> =
         sqlx::query_scalar("SELECT id FROM attribution_rule LIMIT 1").fetch_optional(&mut **tx).await?;
     if any_rule.is_none() {
@@ -222,28 +224,16 @@ pub async fn apply_to_batch(tx: &mut Tx, batch: i64, actor: &str) -> sqlx::Resul
     apply_scoped(tx, actor, Some(batch)).await
 }
 
-async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
+/// Lines read, matched and written at a time: applying the rules to a batch of a million lines never holds them
+/// all in memory.
+const APPLY_CHUNK: i64 = 10_000;
+
+async fn apply_scoped(tx: &mut Tx<'_>, actor: &str, batch: Option<i64>) -> sqlx::Result<ApplyOutcome> {
     let (first, last) = match batch {
         Some(b) => crate::store::imports::entry_range(tx, b).await?,
         None => (i64::MIN, i64::MAX),
     };
-    let rule_rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&mut **tx).await?;
-    let rules: Vec<Rule> = rule_rows.into_iter().map(Rule::from).collect();
-    let last_closed = crate::store::funding::last_closed_year(tx).await?;
-    let links: HashMap<String, i64> =
-        sqlx::query_as::<_, (String, i64)>("SELECT creditor_number, provider_id FROM creditor_link")
-            .fetch_all(&mut **tx)
-            .await?
-            .into_iter()
-            .collect();
-    let contracts: Vec<(i64, i64, Date, Date)> =
-        sqlx::query_as("SELECT id, provider_id, start_date, initial_end_date FROM contract")
-            .fetch_all(&mut **tx)
-            .await?;
-    let options: Vec<(i64, Date)> =
-        sqlx::query_as("SELECT contract_id, new_end_date FROM extension_option WHERE status = 'exercised'")
-            .fetch_all(&mut **tx)
-            .await?;
+    let book = RuleBook::load(tx).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -260,94 +250,209 @@ async fn apply_scoped(tx: &mut Tx, actor: &str, batch: Option<i64>) -> sqlx::Res
         contract_id: Option<i64>,
         rule_id: Option<i64>,
     }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
-                a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
-         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-         WHERE e.id BETWEEN ?1 AND ?2 AND (?3 IS NULL OR e.batch_id = ?3)",
-    )
-    .bind(first)
-    .bind(last)
-    .bind(batch)
-    .fetch_all(&mut **tx)
-    .await?;
-    // The contract of a creditor's provider that runs on the booking date (exercised options included).
-    let contract_for = |creditor: &str, day: Date| -> Option<i64> {
-        let provider = links.get(creditor.trim())?;
-        let mut found = contracts.iter().filter(|(id, p, start, end)| {
-            let current_end = options.iter().filter(|(c, _)| c == id).map(|(_, e)| *e).fold(*end, Date::max);
+    let now = dates::now_timestamp();
+    let mut outcome = ApplyOutcome::default();
+    let mut after = first.saturating_sub(1);
+    loop {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
+                    a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
+             FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+             WHERE e.id > ?1 AND e.id <= ?2 AND (?3 IS NULL OR e.batch_id = ?3) ORDER BY e.id LIMIT ?4",
+        )
+        .bind(after)
+        .bind(last)
+        .bind(batch)
+        .bind(APPLY_CHUNK)
+        .fetch_all(&mut **tx)
+        .await?;
+        let Some(end) = rows.last() else { break };
+        after = end.id;
+        let mut changes = Vec::new();
+        for r in rows {
+            if r.source.as_deref() == Some("manual") {
+                continue;
+            }
+            if book.closed(r.booking_date) {
+                outcome.skipped_closed += 1;
+                continue;
+            }
+            outcome.examined += 1;
+            let view = LedgerView {
+                id: r.id,
+                booking_date: r.booking_date,
+                gl_account: r.gl_account,
+                cost_centre: r.cost_centre,
+                task_field: r.task_field,
+                creditor_number: r.creditor_number,
+                description: r.description,
+                amount: Money::from_cents(r.amount_cents),
+            };
+            let target = book.target(&view);
+            let current: Option<Target> = r.stream_id.map(|s| (s, r.budget_line_id, r.contract_id, r.rule_id));
+            if current == target.map(|(t, _)| t) {
+                continue;
+            }
+            changes.push((r.id, target));
+        }
+        outcome.changed += changes.len();
+        write_rule_attributions(tx, &changes, &now).await?;
+    }
+    audit_applied(tx, actor, &outcome).await?;
+    Ok(outcome)
+}
+
+async fn audit_applied(tx: &mut Tx<'_>, actor: &str, outcome: &ApplyOutcome) -> sqlx::Result<()> {
+    if outcome.changed == 0 {
+        return Ok(());
+    }
+    audit::record(tx, actor, "apply_rules", "ledger_attribution", "*", None, Some(&audit::snapshot(outcome))).await
+}
+
+/// Everything the rules read besides a line: the rules in order, the creditors' links to providers, the
+/// contracts' periods with their exercised options, and the last closed year. Two equal books attribute every
+/// line alike, so an import attributes its lines while it reads them (outside the write lock) and inside the
+/// lock only checks that the book is still the same.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleBook {
+    rules: Vec<Rule>,
+    links: HashMap<String, i64>,
+    /// (contract, provider, start, initial end), by contract id.
+    contracts: Vec<(i64, i64, Date, Date)>,
+    /// (contract, new end) of exercised options.
+    options: Vec<(i64, Date)>,
+    last_closed: Option<i32>,
+}
+
+impl RuleBook {
+    pub async fn load(conn: &mut super::Conn) -> sqlx::Result<RuleBook> {
+        let rule_rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&mut *conn).await?;
+        let links = sqlx::query_as::<_, (String, i64)>("SELECT creditor_number, provider_id FROM creditor_link")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+        let contracts =
+            sqlx::query_as("SELECT id, provider_id, start_date, initial_end_date FROM contract ORDER BY id")
+                .fetch_all(&mut *conn)
+                .await?;
+        let options = sqlx::query_as(
+            "SELECT contract_id, new_end_date FROM extension_option WHERE status = 'exercised'
+             ORDER BY contract_id, new_end_date",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        Ok(RuleBook {
+            rules: rule_rows.into_iter().map(Rule::from).collect(),
+            links,
+            contracts,
+            options,
+            last_closed: crate::store::funding::last_closed(conn).await?,
+        })
+    }
+
+    pub fn has_rules(&self) -> bool {
+        !self.rules.is_empty()
+    }
+
+    /// Whether `day` lies in a closed year: such lines keep their attribution as it is.
+    pub fn closed(&self, day: Date) -> bool {
+        self.last_closed.is_some_and(|last| day.year() <= last)
+    }
+
+    /// Where the rules put a line, and the rule that does: None when no rule takes it.
+    pub fn target(&self, line: &LedgerView) -> Option<(Target, i64)> {
+        let rule = first_match(&self.rules, line)?;
+        let contract = match rule.contract {
+            ContractChoice::Direct(c) => Some(c),
+            ContractChoice::ViaCreditor => self.contract_for(&line.creditor_number, line.booking_date),
+            ContractChoice::None => None,
+        };
+        Some(((rule.stream_id, rule.budget_line_id, contract, Some(rule.id)), rule.id))
+    }
+
+    /// The contract of a creditor's provider that runs on `day` (exercised options included).
+    fn contract_for(&self, creditor: &str, day: Date) -> Option<i64> {
+        let provider = self.links.get(creditor.trim())?;
+        let mut found = self.contracts.iter().filter(|(id, p, start, end)| {
+            let current_end = self.options.iter().filter(|(c, _)| c == id).map(|(_, e)| *e).fold(*end, Date::max);
             let period = ContractPeriod { start_date: *start, initial_end_date: current_end, options: vec![] };
             p == provider && period.covers(day)
         });
         let first = found.next()?;
         // Two contracts with one provider on one day: do not guess.
         found.next().is_none().then_some(first.0)
-    };
-    let now = dates::now_timestamp();
-    let mut outcome = ApplyOutcome::default();
-    for r in rows {
-        if r.source.as_deref() == Some("manual") {
-            continue;
-        }
-        if last_closed.is_some_and(|last| r.booking_date.year() <= last) {
-            outcome.skipped_closed += 1;
-            continue;
-        }
-        outcome.examined += 1;
-        let view = LedgerView {
-            id: r.id,
-            booking_date: r.booking_date,
-            gl_account: r.gl_account,
-            cost_centre: r.cost_centre,
-            task_field: r.task_field,
-            creditor_number: r.creditor_number,
-            description: r.description,
-            amount: Money::from_cents(r.amount_cents),
-        };
-        let target: Option<(Target, i64)> = first_match(&rules, &view).map(|rule| {
-            let contract = match rule.contract {
-                ContractChoice::Direct(c) => Some(c),
-                ContractChoice::ViaCreditor => contract_for(&view.creditor_number, view.booking_date),
-                ContractChoice::None => None,
-            };
-            ((rule.stream_id, rule.budget_line_id, contract, Some(rule.id)), rule.id)
-        });
-        let current: Option<Target> = r.stream_id.map(|s| (s, r.budget_line_id, r.contract_id, r.rule_id));
-        if current == target.map(|(t, _)| t) {
-            continue;
-        }
-        outcome.changed += 1;
-        match target {
-            Some(((stream, line, contract, _), rule_id)) => {
-                sqlx::query(
-                    "INSERT INTO ledger_attribution (ledger_entry_id, stream_id, budget_line_id, contract_id, source, rule_id, assigned_at)
-                     VALUES (?, ?, ?, ?, 'rule', ?, ?)
-                     ON CONFLICT (ledger_entry_id) DO UPDATE SET stream_id = excluded.stream_id, budget_line_id = excluded.budget_line_id,
-                         contract_id = excluded.contract_id, source = 'rule', rule_id = excluded.rule_id, assigned_by = NULL,
-                         reason = NULL, assigned_at = excluded.assigned_at",
-                )
-                .bind(r.id)
-                .bind(stream)
-                .bind(line)
-                .bind(contract)
-                .bind(rule_id)
-                .bind(&now)
-                .execute(&mut **tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM ledger_attribution WHERE ledger_entry_id = ?")
-                    .bind(r.id)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
     }
-    if outcome.changed > 0 {
-        audit::record(tx, actor, "apply_rules", "ledger_attribution", "*", None, Some(&audit::snapshot(&outcome)))
-            .await?;
-    }
+}
+
+/// `apply_to_batch` for a batch whose lines the import attributed while it staged them (`store::staging`), by a
+/// rule book equal to the current one: only storing the attributions is left. The batch's new lines carry no
+/// attribution yet, none is manual, and none lies in a closed year (the import refuses those first).
+pub async fn apply_staged(tx: &mut Tx<'_>, batch: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+    let (first, _) = crate::store::imports::entry_range(tx, batch).await?;
+    let changed = sqlx::query(
+        "INSERT INTO ledger_attribution (ledger_entry_id, stream_id, budget_line_id, contract_id, source, rule_id, assigned_at)
+         SELECT e.id, s.stream_id, s.budget_line_id, s.contract_id, 'rule', s.rule_id, ?3
+         FROM main.ledger_entry e JOIN staging.ledger s ON s.source_row = e.source_row
+         WHERE e.id >= ?1 AND e.batch_id = ?2 AND s.stream_id IS NOT NULL",
+    )
+    .bind(first)
+    .bind(batch)
+    .bind(dates::now_timestamp())
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    // The batch's lines are one run of ids from `first` up.
+    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), ?1 - 1) FROM ledger_entry")
+        .bind(first)
+        .fetch_one(&mut **tx)
+        .await?;
+    let outcome = ApplyOutcome { examined: (last - first + 1) as usize, changed: changed as usize, skipped_closed: 0 };
+    audit_applied(tx, actor, &outcome).await?;
     Ok(outcome)
+}
+
+/// Stores what the rules now say for each line in `changes`: its target and rule, or no attribution. Through
+/// `store::bulk`: one sqlx statement per line made attributing a 100,000-line batch take 5.5 s, all of it inside
+/// the import's write lock.
+async fn write_rule_attributions(
+    tx: &mut Tx<'_>,
+    changes: &[(i64, Option<(Target, i64)>)],
+    now: &str,
+) -> sqlx::Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let mut handle = (**tx).lock_handle().await?;
+    let mut upsert = bulk::Statement::prepare(
+        &mut handle,
+        "INSERT INTO ledger_attribution (ledger_entry_id, stream_id, budget_line_id, contract_id, source, rule_id, assigned_at)
+         VALUES (?1, ?2, ?3, ?4, 'rule', ?5, ?6)
+         ON CONFLICT (ledger_entry_id) DO UPDATE SET stream_id = excluded.stream_id, budget_line_id = excluded.budget_line_id,
+             contract_id = excluded.contract_id, source = 'rule', rule_id = excluded.rule_id, assigned_by = NULL,
+             reason = NULL, assigned_at = excluded.assigned_at",
+    )?;
+    for (id, target) in changes {
+        if let Some(((stream, line, contract, _), rule)) = target {
+            upsert.execute(&[
+                Value::Int(*id),
+                Value::Int(*stream),
+                (*line).into(),
+                (*contract).into(),
+                Value::Int(*rule),
+                Value::Text(now),
+            ])?;
+        }
+    }
+    drop(upsert);
+    let mut delete =
+        bulk::Statement::prepare(&mut handle, "DELETE FROM ledger_attribution WHERE ledger_entry_id = ?1")?;
+    for (id, target) in changes {
+        if target.is_none() {
+            delete.execute(&[Value::Int(*id)])?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -375,7 +480,7 @@ pub async fn assign_manually(
         .fetch_optional(&mut *tx)
         .await?;
     let date = date.ok_or(AssignError::NotFound)?;
-    if crate::store::funding::last_closed_year(&mut tx).await?.is_some_and(|last| date.year() <= last) {
+    if crate::store::funding::last_closed(&mut tx).await?.is_some_and(|last| date.year() <= last) {
         return Err(AssignError::ClosedYear(date.year()));
     }
     let before: Option<(i64, String)> =

@@ -8,7 +8,7 @@ use crate::domain::dates;
 
 /// Records who changed what. `before`/`after` are the entity's values as JSON (None for create/delete).
 pub async fn record(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     actor: &str,
     action: &str,
     entity: &str,
@@ -16,6 +16,11 @@ pub async fn record(
     before: Option<&Value>,
     after: Option<&Value>,
 ) -> sqlx::Result<()> {
+    // A kind without an entry there would have no history page: every test that writes one catches it.
+    debug_assert!(
+        crate::auth::history::history_kind(entity).is_some(),
+        "audit kind '{entity}' is missing from auth::history::HISTORY_KINDS"
+    );
     sqlx::query(
         "INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json) VALUES (?, ?, ?, ?, ?, ?, ?)",
     )

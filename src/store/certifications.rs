@@ -42,8 +42,11 @@ impl DecisionRow {
 
 const COLUMNS: &str = "id, provider_id, status, decision_date, valid_from, valid_until, suspended_from, suspended_until, registration_number, note";
 
-/// A provider's decisions, oldest first.
-pub async fn for_provider(db: &Db, provider_id: i64) -> sqlx::Result<Vec<Decision>> {
+/// A provider's decisions, oldest first (from the pool, or inside a transaction).
+pub async fn for_provider<'e>(
+    db: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
+    provider_id: i64,
+) -> sqlx::Result<Vec<Decision>> {
     let rows: Vec<DecisionRow> = sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM certification WHERE provider_id = ? ORDER BY decision_date, id"
     ))
@@ -67,6 +70,26 @@ pub async fn all_by_provider(db: &Db) -> sqlx::Result<std::collections::HashMap<
     Ok(map)
 }
 
+/// Inserts the decision `check` makes of the provider's decisions as they stand under the write lock, so
+/// that two decisions sent at once are checked against each other (two decisions on one day, overlapping
+/// terms); `Ok(Err(_))` is the refusal `check` gave.
+pub async fn insert_checked<E>(
+    db: &Db,
+    provider_id: i64,
+    actor: &str,
+    check: impl FnOnce(&[Decision]) -> Result<Decision, E>,
+) -> sqlx::Result<Result<i64, E>> {
+    let mut tx = begin(db).await?;
+    let existing = for_provider(&mut *tx, provider_id).await?;
+    let decision = match check(&existing) {
+        Ok(d) => d,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    let id = insert_in(&mut tx, provider_id, &decision, actor).await?;
+    tx.commit().await?;
+    Ok(Ok(id))
+}
+
 pub async fn insert(db: &Db, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
     let mut tx = begin(db).await?;
     let id = insert_in(&mut tx, provider_id, d, actor).await?;
@@ -75,7 +98,7 @@ pub async fn insert(db: &Db, provider_id: i64, d: &Decision, actor: &str) -> sql
 }
 
 /// Inserts a decision inside a caller's transaction (the import engine commits many in one), audited.
-pub async fn insert_in(tx: &mut super::Tx, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
+pub async fn insert_in(tx: &mut super::Tx<'_>, provider_id: i64, d: &Decision, actor: &str) -> sqlx::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO certification (provider_id, status, decision_date, valid_from, valid_until, suspended_from,
              suspended_until, registration_number, note, created_at)

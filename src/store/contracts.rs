@@ -205,11 +205,13 @@ pub enum ContractError {
     Stale(Box<Contract>),
     #[error("niet gevonden")]
     NotFound,
+    #[error("over deze optie is al besloten")]
+    OptionDecided,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
-async fn reference_taken(tx: &mut Tx, reference: &str, except: i64) -> sqlx::Result<bool> {
+async fn reference_taken(tx: &mut Tx<'_>, reference: &str, except: i64) -> sqlx::Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM contract WHERE reference = ? AND id <> ?")
         .bind(reference)
         .bind(except)
@@ -226,7 +228,7 @@ pub async fn create(db: &Db, d: &ContractDraft, actor: &str) -> Result<i64, Cont
 }
 
 /// Inserts a contract inside a caller's transaction (the import engine commits many in one).
-pub async fn insert_in(tx: &mut Tx, d: &ContractDraft, actor: &str) -> Result<i64, ContractError> {
+pub async fn insert_in(tx: &mut Tx<'_>, d: &ContractDraft, actor: &str) -> Result<i64, ContractError> {
     if reference_taken(tx, &d.reference, 0).await? {
         return Err(ContractError::DuplicateReference(d.reference.clone()));
     }
@@ -307,7 +309,7 @@ pub fn before_draft(c: &Contract) -> ContractDraft {
 }
 
 /// Any change to a contract's parts bumps its version, so an open edit form notices.
-async fn touch(tx: &mut Tx, id: i64) -> sqlx::Result<()> {
+async fn touch(tx: &mut Tx<'_>, id: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE contract SET version = version + 1, updated_at = ? WHERE id = ?")
         .bind(dates::now_timestamp())
         .bind(id)
@@ -323,7 +325,7 @@ pub async fn add_tariff(db: &Db, contract_id: i64, t: &Tariff, actor: &str) -> s
     Ok(id)
 }
 
-pub async fn add_tariff_in(tx: &mut Tx, contract_id: i64, t: &Tariff, actor: &str) -> sqlx::Result<i64> {
+pub async fn add_tariff_in(tx: &mut Tx<'_>, contract_id: i64, t: &Tariff, actor: &str) -> sqlx::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO tariff (contract_id, route, valid_from, valid_until, amount_cents) VALUES (?, ?, ?, ?, ?) RETURNING id",
     )
@@ -354,7 +356,7 @@ pub async fn set_milestones(
 }
 
 pub async fn set_milestones_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     contract_id: i64,
     route: Route,
     ms: &[Milestone],
@@ -433,6 +435,10 @@ pub async fn decide_option(
             .fetch_optional(&mut *tx)
             .await?;
     let Some(before) = before else { return Err(ContractError::NotFound) };
+    // Checked again under the write lock: of two decisions sent at once, the second finds the first.
+    if before.0 != OptionStatus::Pending.code() {
+        return Err(ContractError::OptionDecided);
+    }
     sqlx::query("UPDATE extension_option SET status = ?, decision_reference = ?, decision_date = ? WHERE id = ?")
         .bind(status.code())
         .bind(reference)

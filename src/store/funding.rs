@@ -195,19 +195,26 @@ pub async fn allocations(db: &Db, stream_id: Option<i64>) -> sqlx::Result<Vec<Al
         .collect())
 }
 
-/// The last closed year. Closing a year closes every year before it too: a year's available money
-/// includes what the year before carries over, so an open earlier year could still move a closed one.
-pub async fn last_closed_year(tx: &mut Tx) -> sqlx::Result<Option<i32>> {
-    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(&mut **tx).await?;
+/// The last closed year, on any connection (the import reads it before the file, and again in its write phase).
+/// Closing a year closes every year before it too: a year's available money includes what the year before
+/// carries over, so an open earlier year could still move a closed one.
+pub async fn last_closed(conn: &mut super::Conn) -> sqlx::Result<Option<i32>> {
+    let y: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM year_close").fetch_one(conn).await?;
     Ok(y.map(|y| y as i32))
 }
 
+/// Whether `year` falls in the closed years when `last` is the last closed year: the one rule for screens,
+/// the store and the import.
+pub fn year_is_closed(year: i32, last: Option<i32>) -> bool {
+    last.is_some_and(|last| year <= last)
+}
+
 /// Refuses changes to a closed year, inside the caller's transaction.
-pub async fn ensure_open(tx: &mut Tx, year: i32) -> Result<(), FundingError> {
-    match last_closed_year(tx).await? {
-        Some(last) if year <= last => Err(FundingError::ClosedYear(year)),
-        _ => Ok(()),
+pub async fn ensure_open(tx: &mut Tx<'_>, year: i32) -> Result<(), FundingError> {
+    if year_is_closed(year, last_closed(tx).await?) {
+        return Err(FundingError::ClosedYear(year));
     }
+    Ok(())
 }
 
 pub async fn add_allocation(db: &Db, a: &Allocation, actor: &str) -> Result<i64, FundingError> {
@@ -218,7 +225,7 @@ pub async fn add_allocation(db: &Db, a: &Allocation, actor: &str) -> Result<i64,
 }
 
 pub async fn add_allocation_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     a: &Allocation,
     batch: Option<i64>,
     actor: &str,
@@ -280,7 +287,7 @@ pub async fn set_budget_line(db: &Db, l: &BudgetLine, actor: &str) -> Result<i64
 }
 
 pub async fn set_budget_line_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     l: &BudgetLine,
     batch: Option<i64>,
     actor: &str,
@@ -364,7 +371,7 @@ pub async fn closed_years(db: &Db) -> sqlx::Result<Vec<(i32, String, String)>> {
     Ok(rows.into_iter().map(|(y, b, a)| (y as i32, b, a)).collect())
 }
 
-/// Closes a year, and with it every year before it (see [`last_closed_year`]).
+/// Closes a year, and with it every year before it (see [`last_closed`]).
 pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
     ensure_open(&mut tx, year).await?;
@@ -382,7 +389,7 @@ pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingEr
 /// Reopens the last closed year; a later closed year must be reopened first (it builds on this one).
 pub async fn reopen_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
-    match last_closed_year(&mut tx).await? {
+    match last_closed(&mut tx).await? {
         Some(last) if last > year => return Err(FundingError::NextYearClosed(last)),
         Some(last) if last == year => {}
         _ => return Err(FundingError::NotClosed(year)),

@@ -1,9 +1,11 @@
 //! Import batches and the ledger lines they hold: multi-row inserts, duplicate detection by identity, undo.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 
 use super::bulk::{self, Value};
-use super::{audit, Db, Tx};
+use super::{audit, Conn, Db, Tx};
 use crate::domain::dates;
 use crate::import::ledger::LedgerLine;
 use crate::import::{Prepared, Summary};
@@ -38,11 +40,7 @@ impl BatchRow {
 const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, \
      rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at";
 
-pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result<i64> {
-    // A bulk insert touches the identity index all over; a 64 MB page cache keeps it in memory up to about a
-    // million lines (the default is 2 MB). Measured at 1,000,000 rows: the writer took 4.9-5.2 s instead of
-    // 6.0-7.0 s with 16 MB, for a peak of 149 MB instead of 98 MB (benches/import.rs).
-    sqlx::query("PRAGMA cache_size = -65536").execute(&mut **tx).await?;
+pub async fn create_batch(tx: &mut Tx<'_>, s: &Summary, actor: &str) -> sqlx::Result<i64> {
     // The first id this batch's ledger lines will get (see `entry_range`); the write lock is held from here on.
     sqlx::query_scalar(
         "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id)
@@ -62,7 +60,7 @@ pub async fn create_batch(tx: &mut Tx, s: &Summary, actor: &str) -> sqlx::Result
 
 /// The ids of a ledger batch's lines, first and last inclusive. While the batch is being imported its lines are
 /// the newest, so the range is open above until `finish_batch` closes it.
-pub async fn entry_range(tx: &mut Tx, batch: i64) -> sqlx::Result<(i64, i64)> {
+pub async fn entry_range(tx: &mut Tx<'_>, batch: i64) -> sqlx::Result<(i64, i64)> {
     let range: Option<(Option<i64>, Option<i64>)> =
         sqlx::query_as("SELECT first_entry_id, last_entry_id FROM import_batch WHERE id = ?")
             .bind(batch)
@@ -75,7 +73,7 @@ pub async fn entry_range(tx: &mut Tx, batch: i64) -> sqlx::Result<(i64, i64)> {
 }
 
 /// Writes the final counts and the audit row, in the import's transaction.
-pub async fn finish_batch(tx: &mut Tx, id: i64, s: &Summary, actor: &str) -> sqlx::Result<()> {
+pub async fn finish_batch(tx: &mut Tx<'_>, id: i64, s: &Summary, actor: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE import_batch SET rows_read = ?, rows_imported = ?, rows_duplicate = ?, rows_rejected = ?,
          amount_total_cents = ?,
@@ -104,7 +102,7 @@ pub const INSERT_CHUNK: usize = 500;
 /// Inserts the lines that are new; returns `(index into rows, batch that already holds it)` for the others.
 /// Runs on the transaction's own connection through `store::bulk` (see there why not through sqlx).
 pub async fn insert_ledger_lines(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     batch: i64,
     rows: &[Prepared<LedgerLine>],
 ) -> sqlx::Result<Vec<(usize, i64)>> {
@@ -150,6 +148,35 @@ pub async fn insert_ledger_lines(
     duplicates.into_iter().map(|i| Ok((i, holder.execute(&[Value::Blob(&rows[i].identity)])?.0.unwrap_or(0)))).collect()
 }
 
+/// The batches holding the ledger lines with the identities of `rows`: `(index into rows, batch)` of those
+/// stored. Through `store::bulk`: the read phase asks it for every line of a file.
+pub async fn ledger_holders(conn: &mut Conn, rows: &[Prepared<LedgerLine>]) -> sqlx::Result<Vec<(usize, i64)>> {
+    let mut handle = conn.lock_handle().await?;
+    let mut holder = bulk::Statement::prepare(&mut handle, "SELECT batch_id FROM ledger_entry WHERE identity = ?1")?;
+    let mut found = Vec::new();
+    for (i, p) in rows.iter().enumerate() {
+        if let (Some(batch), _) = holder.execute(&[Value::Blob(&p.identity)])? {
+            found.push((i, batch));
+        }
+    }
+    Ok(found)
+}
+
+/// Whether any of `batches` is undone: their lines, found stored before, are gone.
+pub async fn any_undone(tx: &mut Tx<'_>, batches: &BTreeSet<i64>) -> sqlx::Result<bool> {
+    if batches.is_empty() {
+        return Ok(false);
+    }
+    let ids = serde_json::to_string(batches).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let undone: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM import_batch WHERE status = 'undone' AND id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(ids)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(undone > 0)
+}
+
 pub async fn get_batch(db: &Db, id: i64) -> sqlx::Result<Option<BatchRow>> {
     sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = ?")).bind(id).fetch_optional(db).await
 }
@@ -190,10 +217,10 @@ pub enum UndoError {
 }
 
 /// The first closed year among the booking years of a batch's lines: such a batch cannot change.
-pub async fn closed_year_in_batch(tx: &mut Tx, batch: i64) -> sqlx::Result<Option<i32>> {
-    // Closing a year closes every year before it (see store::funding::last_closed_year), so only the last closed
+pub async fn closed_year_in_batch(tx: &mut Tx<'_>, batch: i64) -> sqlx::Result<Option<i32>> {
+    // Closing a year closes every year before it (see store::funding::last_closed), so only the last closed
     // year matters, and with none closed there is nothing to scan.
-    let Some(last_closed) = crate::store::funding::last_closed_year(tx).await? else { return Ok(None) };
+    let Some(last_closed) = crate::store::funding::last_closed(tx).await? else { return Ok(None) };
     let (first, last) = entry_range(tx, batch).await?;
     // ISO dates compare as text: every date up to the end of the last closed year sorts before the next year.
     let earliest: Option<String> = sqlx::query_scalar(
@@ -396,7 +423,7 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
 
 /// Removes the records a register batch created, after checking nothing later depends on them. Each removed
 /// record is audited with its values before.
-async fn undo_register(tx: &mut Tx, id: i64, kind: &str, actor: &str) -> Result<u64, UndoError> {
+async fn undo_register(tx: &mut Tx<'_>, id: i64, kind: &str, actor: &str) -> Result<u64, UndoError> {
     for (_, sql) in REFERENCE_CHECKS.iter().filter(|(k, _)| *k == kind) {
         let found: Option<String> = sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **tx).await?;
         if let Some(why) = found {
@@ -420,7 +447,7 @@ async fn undo_register(tx: &mut Tx, id: i64, kind: &str, actor: &str) -> Result<
 }
 
 /// Every row of `table` that `batch` created, as JSON objects (column name -> value), ordered by id.
-async fn row_snapshots(tx: &mut Tx, table: &str, batch: i64) -> sqlx::Result<Vec<serde_json::Value>> {
+async fn row_snapshots(tx: &mut Tx<'_>, table: &str, batch: i64) -> sqlx::Result<Vec<serde_json::Value>> {
     use sqlx::{Column, Row, ValueRef};
     let rows = sqlx::query(&format!("SELECT * FROM {table} WHERE batch_id = ? ORDER BY id"))
         .bind(batch)

@@ -15,6 +15,7 @@ pub mod progress;
 pub mod providers;
 pub mod quality;
 pub mod retention;
+pub mod staging;
 pub mod users;
 
 use std::path::Path;
@@ -26,7 +27,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 pub type Db = SqlitePool;
-pub type Tx = Transaction<'static, Sqlite>;
+/// A transaction: `Tx<'static>` on a pooled connection (`begin`), or borrowing a connection of its own (an
+/// import's, see `import::engine`).
+pub type Tx<'c> = Transaction<'c, Sqlite>;
+/// A connection, inside a transaction or not, for functions that only read.
+pub type Conn = sqlx::SqliteConnection;
 
 pub static MIGRATOR: Migrator = sqlx::migrate!();
 
@@ -142,8 +147,40 @@ where
 
 /// Starts a write transaction that takes the write lock at once, so it waits on the busy timeout
 /// instead of failing half-way with "database is locked".
-pub async fn begin(db: &Db) -> sqlx::Result<Tx> {
+pub async fn begin(db: &Db) -> sqlx::Result<Tx<'static>> {
     db.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// True when SQLite reported the database busy or locked (SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+/// such as BUSY_SNAPSHOT), or no pooled connection came free in time: work that may succeed a moment later.
+pub fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => is_busy_code(d.code().as_deref()),
+        sqlx::Error::PoolTimedOut => true,
+        _ => false,
+    }
+}
+
+/// [`is_busy`] for one link of an error chain: an error type that wraps a `sqlx::Error` transparently passes on
+/// its source, the `SqliteError`, rather than the `sqlx::Error` itself.
+pub fn is_busy_cause(e: &(dyn std::error::Error + 'static)) -> bool {
+    use sqlx::error::DatabaseError;
+    if let Some(e) = e.downcast_ref::<sqlx::Error>() {
+        return is_busy(e);
+    }
+    e.downcast_ref::<sqlx::sqlite::SqliteError>().is_some_and(|e| is_busy_code(e.code().as_deref()))
+}
+
+/// SQLITE_BUSY or SQLITE_LOCKED, also as an extended code (BUSY_SNAPSHOT is 517: 5 in its low byte).
+fn is_busy_code(code: Option<&str>) -> bool {
+    code.and_then(|c| c.parse::<i32>().ok())
+        .is_some_and(|c| matches!(c & 0xff, libsqlite3_sys::SQLITE_BUSY | libsqlite3_sys::SQLITE_LOCKED))
+}
+
+/// [`is_busy`] for an error that reached us as text only (the session store's): SQLite's messages for a busy
+/// or locked database all end in "is locked".
+pub fn is_busy_message(message: &str) -> bool {
+    message.contains("is locked") || message.contains(&sqlx::Error::PoolTimedOut.to_string())
 }
 
 /// True when the database answers a trivial query.

@@ -65,7 +65,7 @@ pub async fn spend_fresh(db: &Db) -> sqlx::Result<Vec<SpendRow>> {
 
 /// Recomputes the aggregates from the ledger in the caller's transaction. The triggers keep them current;
 /// this is for bulk loads that bypass them (the benchmark) and for repair. Proven equal by the property test.
-pub async fn rebuild_aggregates(tx: &mut Tx) -> sqlx::Result<()> {
+pub async fn rebuild_aggregates(tx: &mut Tx<'_>) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM spend_aggregate").execute(&mut **tx).await?;
     sqlx::query(&format!(
         "INSERT INTO spend_aggregate (year, stream_id, contract_id, budget_line_id, amount_cents, lines) {FRESH}"
@@ -166,7 +166,7 @@ pub async fn scenario(db: &Db, id: i64) -> sqlx::Result<Option<(Scenario, i64)>>
     Ok(scenarios(db).await?.into_iter().find(|(s, _)| s.id == id))
 }
 
-async fn name_taken(tx: &mut Tx, name: &str, except: Option<i64>) -> sqlx::Result<bool> {
+async fn name_taken(tx: &mut Tx<'_>, name: &str, except: Option<i64>) -> sqlx::Result<bool> {
     let found: Option<i64> = sqlx::query_scalar("SELECT id FROM scenario WHERE name = ? AND id IS NOT ?")
         .bind(name)
         .bind(except)
@@ -175,7 +175,7 @@ async fn name_taken(tx: &mut Tx, name: &str, except: Option<i64>) -> sqlx::Resul
     Ok(found.is_some())
 }
 
-async fn write_lines(tx: &mut Tx, id: i64, s: &Scenario) -> sqlx::Result<()> {
+async fn write_lines(tx: &mut Tx<'_>, id: i64, s: &Scenario) -> sqlx::Result<()> {
     sqlx::query("DELETE FROM scenario_inflow WHERE scenario_id = ?").bind(id).execute(&mut **tx).await?;
     for l in &s.lines {
         sqlx::query(
@@ -204,6 +204,12 @@ pub async fn create_scenario(db: &Db, s: &Scenario, actor: &str) -> Result<i64, 
     if name_taken(&mut tx, &s.name, None).await? {
         return Err(OverviewError::DuplicateName(s.name.clone()));
     }
+    let id = insert_scenario(&mut tx, s, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn insert_scenario(tx: &mut Tx<'_>, s: &Scenario, actor: &str) -> sqlx::Result<i64> {
     let now = dates::now_timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO scenario (name, description, tariff_index_bp, duration_b1_months, duration_z_months,
@@ -217,11 +223,10 @@ pub async fn create_scenario(db: &Db, s: &Scenario, actor: &str) -> Result<i64, 
     .bind(s.duration_education_months)
     .bind(&now)
     .bind(&now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    write_lines(&mut tx, id, s).await?;
-    audit::record(&mut tx, actor, "create", "scenario", id, None, Some(&audit::snapshot(s))).await?;
-    tx.commit().await?;
+    write_lines(tx, id, s).await?;
+    audit::record(tx, actor, "create", "scenario", id, None, Some(&audit::snapshot(s))).await?;
     Ok(id)
 }
 
@@ -266,16 +271,23 @@ pub async fn update_scenario(db: &Db, id: i64, version: i64, s: &Scenario, actor
     Ok(())
 }
 
-/// Copies a scenario under the first free name "<name> (kopie)", "<name> (kopie 2)", ...
+/// Copies a scenario under the first free name "<name> (kopie)", "<name> (kopie 2)", ... The name is
+/// chosen inside the write transaction, so copies made at the same moment each get their own name.
 pub async fn copy_scenario(db: &Db, id: i64, actor: &str) -> Result<i64, OverviewError> {
     let (mut s, _) = scenario(db, id).await?.ok_or(OverviewError::NotFound)?;
-    let all = scenarios(db).await?;
     let base = format!("{} (kopie", s.name.chars().take(80).collect::<String>());
-    s.name = (1..)
-        .map(|n| if n == 1 { format!("{base})") } else { format!("{base} {n})") })
-        .find(|candidate| !all.iter().any(|(o, _)| &o.name == candidate))
-        .expect("a free name exists");
-    create_scenario(db, &s, actor).await
+    let mut tx = begin(db).await?;
+    let mut n = 1;
+    s.name = loop {
+        let candidate = if n == 1 { format!("{base})") } else { format!("{base} {n})") };
+        if !name_taken(&mut tx, &candidate, None).await? {
+            break candidate;
+        }
+        n += 1;
+    };
+    let id = insert_scenario(&mut tx, &s, actor).await?;
+    tx.commit().await?;
+    Ok(id)
 }
 
 /// A stored snapshot of an overview.

@@ -93,7 +93,7 @@ pub async fn create(db: &Db, d: &PlacementDraft, actor: &str) -> sqlx::Result<i6
     Ok(id)
 }
 
-pub async fn insert_in(tx: &mut Tx, d: &PlacementDraft, actor: &str) -> sqlx::Result<i64> {
+pub async fn insert_in(tx: &mut Tx<'_>, d: &PlacementDraft, actor: &str) -> sqlx::Result<i64> {
     let now = dates::now_timestamp();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO placement (client_number, cohort, route, contract_id, start_date, planned_end, status, status_date,

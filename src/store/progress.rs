@@ -116,7 +116,7 @@ pub fn by_placement(reports: Vec<Report>) -> HashMap<i64, Vec<Report>> {
 
 /// Inserts one report and its exam attempts, audited. The caller has checked it does not exist yet.
 pub async fn insert_report_in(
-    tx: &mut Tx,
+    tx: &mut Tx<'_>,
     placement_id: i64,
     provider_id: i64,
     d: &ReportDraft,
@@ -157,11 +157,15 @@ pub async fn insert_report_in(
 }
 
 /// The stored report of a placement for a period, with the batch that brought it (0: entered on a screen).
-pub async fn existing_in(tx: &mut Tx, placement_id: i64, period: Period) -> sqlx::Result<Option<(i64, i64)>> {
+pub async fn existing_in(
+    conn: &mut super::Conn,
+    placement_id: i64,
+    period: Period,
+) -> sqlx::Result<Option<(i64, i64)>> {
     sqlx::query_as("SELECT id, COALESCE(batch_id, 0) FROM progress_report WHERE placement_id = ? AND period = ?")
         .bind(placement_id)
         .bind(period.code())
-        .fetch_optional(&mut **tx)
+        .fetch_optional(conn)
         .await
 }
 
@@ -246,7 +250,12 @@ pub async fn add_route_change(db: &Db, placement_id: i64, c: &RouteChange, actor
     Ok(id)
 }
 
-pub async fn add_route_change_in(tx: &mut Tx, placement_id: i64, c: &RouteChange, actor: &str) -> sqlx::Result<i64> {
+pub async fn add_route_change_in(
+    tx: &mut Tx<'_>,
+    placement_id: i64,
+    c: &RouteChange,
+    actor: &str,
+) -> sqlx::Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO route_change (placement_id, kind, new_route, decision_date, reason, created_by, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",

@@ -67,7 +67,7 @@ pub enum ChangeError {
     Db(#[from] sqlx::Error),
 }
 
-async fn kvk_owner(tx: &mut super::Tx, kvk: &str, except: i64) -> sqlx::Result<Option<String>> {
+async fn kvk_owner(tx: &mut super::Tx<'_>, kvk: &str, except: i64) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar("SELECT name FROM provider WHERE kvk = ? AND id <> ?")
         .bind(kvk)
         .bind(except)
@@ -83,7 +83,7 @@ pub async fn create(db: &Db, draft: &ProviderDraft, actor: &str) -> Result<i64, 
 }
 
 /// Inserts a provider inside a caller's transaction (the import engine commits many in one), audited.
-pub async fn insert_in(tx: &mut super::Tx, draft: &ProviderDraft, actor: &str) -> Result<i64, ChangeError> {
+pub async fn insert_in(tx: &mut super::Tx<'_>, draft: &ProviderDraft, actor: &str) -> Result<i64, ChangeError> {
     if let Some(owner) = kvk_owner(tx, draft.kvk.as_str(), 0).await? {
         return Err(ChangeError::DuplicateKvk(draft.kvk.as_str().into(), owner));
     }
@@ -110,11 +110,11 @@ pub async fn insert_in(tx: &mut super::Tx, draft: &ProviderDraft, actor: &str) -
 }
 
 /// A provider by KvK number inside a transaction.
-pub async fn by_kvk_in(tx: &mut super::Tx, kvk: &str) -> sqlx::Result<Option<Provider>> {
-    sqlx::query_as(&format!("SELECT {COLUMNS} FROM provider WHERE kvk = ?")).bind(kvk).fetch_optional(&mut **tx).await
+pub async fn by_kvk_in(conn: &mut super::Conn, kvk: &str) -> sqlx::Result<Option<Provider>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM provider WHERE kvk = ?")).bind(kvk).fetch_optional(conn).await
 }
 
-async fn fetch(tx: &mut super::Tx, id: i64) -> sqlx::Result<Provider> {
+async fn fetch(tx: &mut super::Tx<'_>, id: i64) -> sqlx::Result<Provider> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM provider WHERE id = ?")).bind(id).fetch_one(&mut **tx).await
 }
 

@@ -160,7 +160,7 @@ pub async fn criteria(db: &Db, set_id: i64) -> sqlx::Result<Vec<Criterion>> {
     Ok(rows.into_iter().map(CriterionRow::into_criterion).collect())
 }
 
-async fn criterion_in(tx: &mut Tx, id: i64) -> sqlx::Result<Option<Criterion>> {
+async fn criterion_in(tx: &mut Tx<'_>, id: i64) -> sqlx::Result<Option<Criterion>> {
     let row: Option<CriterionRow> =
         sqlx::query_as(&format!("SELECT {CRITERION_COLUMNS} FROM quality_criterion WHERE id = ?"))
             .bind(id)
@@ -191,7 +191,7 @@ pub async fn create_set(db: &Db, tender: &str, title: &str, actor: &str) -> sqlx
     Ok(id)
 }
 
-async fn refuse_if_frozen(tx: &mut Tx, set_id: i64) -> Result<(), QualityError> {
+async fn refuse_if_frozen(tx: &mut Tx<'_>, set_id: i64) -> Result<(), QualityError> {
     let frozen: Option<Option<String>> = sqlx::query_scalar("SELECT frozen_at FROM quality_criteria_set WHERE id = ?")
         .bind(set_id)
         .fetch_optional(&mut **tx)
@@ -206,7 +206,7 @@ async fn refuse_if_frozen(tx: &mut Tx, set_id: i64) -> Result<(), QualityError> 
     }
 }
 
-async fn code_taken(tx: &mut Tx, set_id: i64, code: &str, except: i64) -> sqlx::Result<bool> {
+async fn code_taken(tx: &mut Tx<'_>, set_id: i64, code: &str, except: i64) -> sqlx::Result<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM quality_criterion WHERE set_id = ? AND code = ? AND id <> ?")
         .bind(set_id)
         .bind(code)
@@ -216,7 +216,7 @@ async fn code_taken(tx: &mut Tx, set_id: i64, code: &str, except: i64) -> sqlx::
     Ok(n > 0)
 }
 
-async fn bump_set(tx: &mut Tx, set_id: i64) -> sqlx::Result<()> {
+async fn bump_set(tx: &mut Tx<'_>, set_id: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE quality_criteria_set SET version = version + 1 WHERE id = ?")
         .bind(set_id)
         .execute(&mut **tx)
@@ -231,7 +231,7 @@ pub async fn add_criterion(db: &Db, set_id: i64, d: &CriterionDraft, actor: &str
     Ok(id)
 }
 
-async fn add_criterion_in(tx: &mut Tx, set_id: i64, d: &CriterionDraft, actor: &str) -> Result<i64, QualityError> {
+async fn add_criterion_in(tx: &mut Tx<'_>, set_id: i64, d: &CriterionDraft, actor: &str) -> Result<i64, QualityError> {
     refuse_if_frozen(tx, set_id).await?;
     if code_taken(tx, set_id, &d.code, 0).await? {
         return Err(QualityError::DuplicateCode(d.code.clone()));
@@ -561,7 +561,7 @@ pub async fn submit_plan(db: &Db, p: &NewPlan<'_>, actor: &str) -> Result<i64, Q
     Ok(id)
 }
 
-async fn plan_in(tx: &mut Tx, id: i64) -> sqlx::Result<Option<PlanVersion>> {
+async fn plan_in(tx: &mut Tx<'_>, id: i64) -> sqlx::Result<Option<PlanVersion>> {
     let row: Option<PlanRow> =
         sqlx::query_as(&format!("{PLAN_SELECT} WHERE q.id = ?")).bind(id).fetch_optional(&mut **tx).await?;
     Ok(row.map(PlanRow::into_plan))
@@ -576,7 +576,7 @@ fn frozen_plan(p: &PlanVersion) -> QualityError {
 }
 
 /// Freezes a criteria set the first time an assessment uses it (audited once).
-async fn freeze_set(tx: &mut Tx, set_id: i64, plan_id: i64, actor: &str) -> sqlx::Result<()> {
+async fn freeze_set(tx: &mut Tx<'_>, set_id: i64, plan_id: i64, actor: &str) -> sqlx::Result<()> {
     let frozen = sqlx::query("UPDATE quality_criteria_set SET frozen_at = ? WHERE id = ? AND frozen_at IS NULL")
         .bind(dates::now_timestamp())
         .bind(set_id)
@@ -925,9 +925,9 @@ pub async fn results(db: &Db, provider_id: Option<i64>) -> sqlx::Result<Vec<Stor
     Ok(rows.into_iter().map(ResultRow::into_result).collect())
 }
 
-/// The results stored for a provider, year and route, inside a caller's transaction (for the import engine).
+/// The results stored for a provider, year and route, on a caller's connection (for the import engine).
 pub async fn result_in(
-    tx: &mut Tx,
+    conn: &mut super::Conn,
     provider_id: i64,
     year: i32,
     route: Route,
@@ -940,7 +940,7 @@ pub async fn result_in(
     .bind(provider_id)
     .bind(year)
     .bind(route.code())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(conn)
     .await?;
     Ok(row.map(|r| {
         let s = r.into_result();
@@ -957,7 +957,7 @@ pub async fn save_result(db: &Db, provider_id: i64, r: &QualityResult, actor: &s
 }
 
 /// Inside a caller's transaction (for the import engine).
-pub async fn save_result_in(tx: &mut Tx, provider_id: i64, r: &QualityResult, actor: &str) -> sqlx::Result<i64> {
+pub async fn save_result_in(tx: &mut Tx<'_>, provider_id: i64, r: &QualityResult, actor: &str) -> sqlx::Result<i64> {
     let before: Option<ResultRow> = sqlx::query_as(
         "SELECT id, provider_id, year, route, started, completed, dropped_out, pass_lezen, pass_luisteren, pass_schrijven,
              pass_spreken, pass_knm, satisfaction, nt2_share, group_size

@@ -56,17 +56,28 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<User>> {
     Ok(row.map(User::from))
 }
 
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
 /// The user and stored password hash for a login name.
 pub async fn credentials(db: &Db, username: &str) -> sqlx::Result<Option<(User, String)>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        #[sqlx(flatten)]
-        user: UserRow,
-        password_hash: String,
-    }
-    let row: Option<Row> =
+    let row: Option<CredentialsRow> =
         sqlx::query_as("SELECT id, username, role, active, version, password_hash FROM app_user WHERE username = ?")
             .bind(username)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|r| (r.user.into(), r.password_hash)))
+}
+
+/// The user and stored password hash by id, for checking a session against the current password.
+pub async fn credentials_by_id(db: &Db, id: i64) -> sqlx::Result<Option<(User, String)>> {
+    let row: Option<CredentialsRow> =
+        sqlx::query_as("SELECT id, username, role, active, version, password_hash FROM app_user WHERE id = ?")
+            .bind(id)
             .fetch_optional(db)
             .await?;
     Ok(row.map(|r| (r.user.into(), r.password_hash)))
@@ -173,21 +184,31 @@ pub async fn record_attempt(db: &Db, username: &str, address: &str, success: boo
     Ok(())
 }
 
-/// Failed logins in the last `window_secs` for this username and for this address.
-pub async fn recent_failures(db: &Db, username: &str, address: &str, window_secs: i64) -> sqlx::Result<(i64, i64)> {
-    let by_user: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_attempt WHERE username = ? AND success = 0 AND at > unixepoch() - ?",
+/// Failed logins within the last `window_secs`, counted three ways.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RecentFailures {
+    /// For this username from this address, since the last successful login of that pair.
+    pub pair: i64,
+    /// For this username, from any address.
+    pub user: i64,
+    /// From this address, for any username.
+    pub address: i64,
+}
+
+pub async fn recent_failures(db: &Db, username: &str, address: &str, window_secs: i64) -> sqlx::Result<RecentFailures> {
+    let username = username.to_lowercase();
+    let (pair, user, address): (i64, i64, i64) = sqlx::query_as(
+        "SELECT
+           (SELECT COUNT(*) FROM login_attempt WHERE username = ?1 AND address = ?2 AND success = 0
+              AND at > MAX(unixepoch() - ?3, COALESCE((SELECT MAX(at) FROM login_attempt
+                                                         WHERE username = ?1 AND address = ?2 AND success = 1), 0))),
+           (SELECT COUNT(*) FROM login_attempt WHERE username = ?1 AND success = 0 AND at > unixepoch() - ?3),
+           (SELECT COUNT(*) FROM login_attempt WHERE address = ?2 AND success = 0 AND at > unixepoch() - ?3)",
     )
-    .bind(username.to_lowercase())
-    .bind(window_secs)
-    .fetch_one(db)
-    .await?;
-    let by_address: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM login_attempt WHERE address = ? AND success = 0 AND at > unixepoch() - ?",
-    )
+    .bind(&username)
     .bind(address)
     .bind(window_secs)
     .fetch_one(db)
     .await?;
-    Ok((by_user, by_address))
+    Ok(RecentFailures { pair, user, address })
 }

@@ -1,5 +1,7 @@
 //! Login and logout.
 
+use std::time::Duration;
+
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -24,9 +26,22 @@ pub fn routes() -> RouteTable {
     )
 }
 
-/// Failed logins allowed per username and per address within the window, before refusing.
+/// Failed logins allowed for one username from one address within the window; after that this pair is
+/// refused until the window has passed. Other addresses are slowed down instead (see [`login_delay`]), so
+/// that guessing at someone's password from elsewhere never locks the real user out.
 pub const MAX_FAILURES: i64 = 5;
 pub const FAILURE_WINDOW_SECS: i64 = 15 * 60;
+
+/// How long a login waits before its password is checked, given the recent failures for its username
+/// (from any address) or from its address (for any username), whichever is more: nothing below
+/// [`MAX_FAILURES`], then `step`, doubling with each further failure, never more than `max`.
+pub fn login_delay(failures: i64, step: Duration, max: Duration) -> Duration {
+    if failures < MAX_FAILURES {
+        return Duration::ZERO;
+    }
+    let doublings = (failures - MAX_FAILURES).min(31) as u32;
+    step.saturating_mul(1u32 << doublings).min(max)
+}
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -42,9 +57,21 @@ struct LoginForm {
     volgende: String,
 }
 
-/// Only local paths are followed after login, so the login page cannot send anyone elsewhere.
+/// Only a local path is followed after login, so the login page cannot send anyone elsewhere: one `/`
+/// followed by anything but another `/` or `\` (browsers read `//host` and `/\host` as another site), only
+/// printable ASCII without backslash after it (no whitespace or control characters: browsers drop tabs and
+/// newlines, so `/\t/host` is `//host` to them, and a newline cannot go into a `Location` header at all;
+/// a real path arrives percent-encoded), and a path that parses without a scheme or host. Anything else,
+/// and the login page itself, goes to `/`.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.starts_with("/login") {
+    let local = next.starts_with('/')
+        && !next[1..].starts_with('/')
+        && next.chars().all(|c| c.is_ascii_graphic() && c != '\\')
+        && next
+            .parse::<axum::http::Uri>()
+            .is_ok_and(|u| u.scheme().is_none() && u.authority().is_none() && u.path().starts_with('/'))
+        && !next.starts_with("/login");
+    if local {
         next
     } else {
         "/"
@@ -95,21 +122,26 @@ async fn login(
     let username = form.username.trim();
     let address = client.0.to_string();
     let next = safe_next(&form.volgende).to_string();
-    let (by_user, by_address) =
-        store::users::recent_failures(&state.db, username, &address, FAILURE_WINDOW_SECS).await?;
-    if by_user >= MAX_FAILURES || by_address >= MAX_FAILURES {
-        tracing::warn!(username, address, by_user, by_address, "inloggen geweigerd: te veel mislukte pogingen");
+    let failures = store::users::recent_failures(&state.db, username, &address, FAILURE_WINDOW_SECS).await?;
+    if failures.pair >= MAX_FAILURES {
+        tracing::warn!(username, address, ?failures, "inloggen geweigerd: te veel mislukte pogingen vanaf dit adres");
         return Err(AppError::TooManyRequests(
             "Te veel mislukte inlogpogingen. Wacht 15 minuten en probeer het dan opnieuw, of vraag de beheerder om hulp".into(),
         ));
+    }
+    let delay =
+        login_delay(failures.user.max(failures.address), state.config.login_delay_step, state.config.login_delay_max);
+    if !delay.is_zero() {
+        tracing::warn!(username, address, ?failures, ?delay, "inloggen vertraagd: veel mislukte pogingen");
+        tokio::time::sleep(delay).await;
     }
     let found = store::users::credentials(&state.db, username).await?;
     let stored_hash = found.as_ref().map(|(_, h)| h.clone());
     let password_ok = password::verify(form.password.clone(), stored_hash).await;
     match found {
-        Some((user, _)) if password_ok && user.active => {
+        Some((user, hash)) if password_ok && user.active => {
             store::users::record_attempt(&state.db, username, &address, true).await?;
-            session::sign_in(&session, user.id)
+            session::sign_in(&session, user.id, &hash)
                 .await
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("sessie: {e}")))?;
             tracing::info!(username = %user.username, address, "ingelogd");
@@ -133,4 +165,17 @@ async fn login(
 async fn logout(session: Session) -> Redirect {
     session::sign_out(&session).await;
     Redirect::to("/login?melding=uitgelogd")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_login_delay_starts_at_the_fifth_failure_doubles_and_stops_at_the_maximum() {
+        let (step, max) = (Duration::from_secs(1), Duration::from_secs(10));
+        let delays: Vec<u64> = (0..12).map(|n| login_delay(n, step, max).as_secs()).collect();
+        assert_eq!(delays, [0, 0, 0, 0, 0, 1, 2, 4, 8, 10, 10, 10]);
+        assert_eq!(login_delay(i64::MAX, step, max), max);
+    }
 }

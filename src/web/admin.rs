@@ -10,10 +10,12 @@ use serde::Deserialize;
 use super::forms::{checkbox, error_summary, Field};
 use super::views::Chrome;
 use super::{AppState, RouteTable};
+use crate::auth::history::history_kind;
 use crate::auth::roles::{Permission, Role};
 use crate::auth::{password, password_problem, CurrentUser};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
+use crate::report::safe_csv::{Cell, CsvWriter};
 use crate::store::audit::{self, AuditFilter, AuditRow};
 use crate::store::users::{self, User, UserError};
 
@@ -242,6 +244,7 @@ struct PasswordForm {
 async fn reset_password(
     chrome: Chrome,
     admin: CurrentUser,
+    session: tower_sessions::Session,
     State(state): State<AppState>,
     Path(id): Path<i64>,
     Form(form): Form<PasswordForm>,
@@ -258,7 +261,14 @@ async fn reset_password(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &edit, &errors, None)).into_response());
     }
     let hash = password::hash(form.password).await?;
+    // Every session opened with the old password ends at its next request (see auth::session::load_user),
+    // except this one when admins set their own password.
     users::set_password(&state.db, id, &hash, admin.actor()).await.map_err(user_error)?;
+    if id == admin.id {
+        crate::auth::session::restamp(&session, &hash)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("sessie: {e}")))?;
+    }
     Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=wachtwoord")).into_response())
 }
 
@@ -325,24 +335,23 @@ fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
 
 async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilter>) -> AppResult<Response> {
     let rows = audit::list(&state.db, &filter, i64::MAX).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| AppError::Internal(e.into());
-    out.write_record(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"]).map_err(fail)?;
+    let mut out = CsvWriter::new();
+    out.header(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"]).map_err(fail)?;
     for r in &rows {
-        out.write_record([
-            r.id.to_string().as_str(),
-            &r.at,
-            &r.actor,
-            &r.action,
-            &r.entity,
-            &r.entity_id,
-            r.before_json.as_deref().unwrap_or(""),
-            r.after_json.as_deref().unwrap_or(""),
+        out.row([
+            Cell::from(r.id),
+            (&r.at).into(),
+            (&r.actor).into(),
+            (&r.action).into(),
+            (&r.entity).into(),
+            (&r.entity_id).into(),
+            r.before_json.as_deref().unwrap_or("").into(),
+            r.after_json.as_deref().unwrap_or("").into(),
         ])
         .map_err(fail)?;
     }
-    let mut body = "\u{feff}".as_bytes().to_vec();
-    body.extend(out.into_inner().map_err(|e| AppError::Internal(anyhow::anyhow!("csv: {e}")))?);
+    let body = out.finish().map_err(fail)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -353,19 +362,18 @@ async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilt
         .into_response())
 }
 
-/// Entity kinds whose history holds participant-level data, hidden from roles without that permission.
-const PARTICIPANT_ENTITIES: &[&str] = &["placement", "participant", "progress_report"];
-
+/// The history of one record. Deny by default: only kinds in [`HISTORY_KINDS`] have a history page, each
+/// behind its own permission (the route itself only asks for a signed-in reader).
+///
+/// [`HISTORY_KINDS`]: crate::auth::history::HISTORY_KINDS
 async fn entity_history(
     chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
     Path((entity, id)): Path<(String, String)>,
 ) -> AppResult<Markup> {
-    if PARTICIPANT_ENTITIES.contains(&entity.as_str()) && !user.role.may(Permission::ParticipantData) {
-        return Err(AppError::Forbidden);
-    }
-    if entity == "user" && !user.role.may(Permission::Admin) {
+    let (label, permission) = history_kind(&entity).ok_or(AppError::NotFound)?;
+    if !user.role.may(permission) {
         return Err(AppError::Forbidden);
     }
     let filter = AuditFilter { entity: entity.clone(), entity_id: id.clone(), ..Default::default() };
@@ -373,7 +381,7 @@ async fn entity_history(
     Ok(chrome.page(
         "Geschiedenis",
         html! {
-            h1 { "Geschiedenis van " (entity) " " (id) }
+            h1 { "Geschiedenis van " (label) " " (id) }
             (audit_table(&rows, AUDIT_PAGE_LIMIT))
         },
     ))

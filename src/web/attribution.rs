@@ -349,7 +349,16 @@ async fn queue(chrome: Chrome, State(state): State<AppState>) -> AppResult<Marku
 
 const QUEUE_LIMIT: i64 = 200;
 
-async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, String)>) -> AppResult<Markup> {
+/// Why an assignment was not saved: the line, the field the problem is about (`reason`, or `form` for the
+/// assignment as a whole), the message and the reason as typed.
+struct Refusal {
+    line: i64,
+    field: &'static str,
+    message: String,
+    reason: String,
+}
+
+async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>) -> AppResult<Markup> {
     let lines = store::attribution::lines(
         &state.db,
         &LineFilter { unattributed_only: true, limit: QUEUE_LIMIT, ..Default::default() },
@@ -359,13 +368,28 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, Str
     let waiting: Money = sums.unattributed.values().copied().sum();
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
+    // The refused line keeps its reason and shows the problem next to it.
+    let mut refused = FieldErrors::new();
+    if let Some(r) = error.as_ref().filter(|r| r.field == "reason") {
+        refused.add("reason", r.message.clone());
+    }
+    let none = FieldErrors::new();
+    let mine = |id: i64| error.as_ref().filter(|r| r.line == id);
+    let reason_of = |id: i64| mine(id).map_or("", |r| r.reason.as_str());
+    let errors_of = |id: i64| if mine(id).is_some() { &refused } else { &none };
     Ok(chrome.page(
         "Wachtrij toerekening",
         html! {
             p.breadcrumb { a href="/toerekening" { "Toerekening" } }
             h1 { "Niet-toegerekende regels" }
             p { "Samen " strong { (waiting) } ". Wijs een regel handmatig toe met een reden; dat gaat voor elke regel." }
-            @if let Some((_, message)) = &error { div.error-summary role="alert" { h2 { "Toewijzen is niet gelukt" } p { (message) } } }
+            @if let Some(r) = &error {
+                div.error-summary role="alert" {
+                    h2 { "Toewijzen is niet gelukt" }
+                    @if r.field == "reason" { p { a href={"#regel-" (r.line) "-reason"} { "Reden" } ": " (r.message) } }
+                    @else { p { (r.message) } }
+                }
+            }
             table {
                 caption { (crate::domain::words::count(lines.len(), "regel", "regels")) @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
                 thead { tr {
@@ -391,8 +415,8 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<(i64, Str
                                         option value="" { "geen" }
                                         @for c in &contracts { option value=(c.id) { (c.reference) } }
                                     }
-                                    label for={"reden-" (l.id)} { "Reden" }
-                                    input id={"reden-" (l.id)} type="text" name="reason" required;
+                                    @let form_id = format!("regel-{}", l.id);
+                                    (Field::new("reason", "Reden", reason_of(l.id), errors_of(l.id)).in_form(&form_id).required().text())
                                     button type="submit" { "Toewijzen" }
                                 }
                             }
@@ -420,31 +444,38 @@ async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
-    let problem = match assign_checked(&state, &user, id, &form).await? {
+    let (field, message) = match assign_checked(&state, &user, id, &form).await? {
         None => return Ok(Redirect::to("/toerekening/wachtrij?melding=opgeslagen").into_response()),
         Some(problem) => problem,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some((id, problem))).await?).into_response())
+    let refusal = Refusal { line: id, field, message, reason: form.reason };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some(refusal)).await?).into_response())
 }
 
-/// Assigns the line, or says in Dutch why not.
-async fn assign_checked(state: &AppState, user: &CurrentUser, id: i64, form: &AssignForm) -> AppResult<Option<String>> {
-    let reason = form.reason.trim();
+/// Assigns the line, or says in Dutch why not and which field it is about.
+async fn assign_checked(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    form: &AssignForm,
+) -> AppResult<Option<(&'static str, String)>> {
+    let mut errors = FieldErrors::new();
+    let reason = text(&mut errors, "reason", "Reden", &form.reason, 500, false);
     if reason.is_empty() {
-        return Ok(Some("Geef een reden op: elke handmatige toewijzing moet later te verklaren zijn.".into()));
+        errors.add("reason", "Geef een reden op: elke handmatige toewijzing moet later te verklaren zijn.");
     }
-    if reason.chars().count() > 500 {
-        return Ok(Some("De reden is te lang (hoogstens 500 tekens).".into()));
+    if let Some(message) = errors.get("reason") {
+        return Ok(Some(("reason", message.to_string())));
     }
     let streams = store::funding::streams(&state.db).await?;
     let Some(stream) = form.stream_id.parse::<i64>().ok().filter(|s| streams.iter().any(|(x, _)| x.id == *s)) else {
-        return Ok(Some("Kies een financieringsbron.".into()));
+        return Ok(Some(("form", "Kies een financieringsbron.".into())));
     };
     let contract = form.contract_id.parse::<i64>().ok();
-    match store::attribution::assign_manually(&state.db, id, stream, contract, reason, user.actor()).await {
+    match store::attribution::assign_manually(&state.db, id, stream, contract, &reason, user.actor()).await {
         Ok(()) => Ok(None),
         Err(AssignError::ClosedYear(y)) => {
-            Ok(Some(format!("Jaar {y} is afgesloten; een beheerder kan het heropenen.")))
+            Ok(Some(("form", format!("Jaar {y} is afgesloten; een beheerder kan het heropenen."))))
         }
         Err(AssignError::NotFound) => Err(AppError::NotFound),
         Err(AssignError::Db(e)) => Err(e.into()),

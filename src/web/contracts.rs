@@ -877,6 +877,9 @@ async fn decide_option(
     if reference.is_empty() || reference.chars().count() > 100 {
         return Err(AppError::BadRequest("geef het kenmerk van het besluit op (hoogstens 100 tekens)".into()));
     }
+    if crate::domain::bsn::contains_bsn(reference) {
+        return Err(AppError::BadRequest(crate::domain::bsn::free_text_refusal("Het kenmerk van het besluit")));
+    }
     store::contracts::decide_option(&state.db, id, option_id, status, reference, dates::today(), user.actor())
         .await
         .map_err(contract_error)?;

@@ -14,7 +14,7 @@ pub struct Field<'a> {
     pub hint: Option<&'a str>,
     pub required: bool,
     /// Prefix for the element ids, for a page with several forms that share field names.
-    pub form: &'static str,
+    pub form: &'a str,
 }
 
 impl<'a> Field<'a> {
@@ -24,7 +24,7 @@ impl<'a> Field<'a> {
 
     /// Gives the field's elements ids of their own (`{form}-{name}`) where another form on the page has a field
     /// of the same name; pair with `error_summary_for(form, ..)`.
-    pub fn in_form(mut self, form: &'static str) -> Self {
+    pub fn in_form(mut self, form: &'a str) -> Self {
         self.form = form;
         self
     }

@@ -76,17 +76,20 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                         @if *y != year { " samen met " (y) }
                         " door " (by) " op " (dates::display_timestamp(at)) ". Wijzigingen in dit jaar worden geweigerd."
                     }
-                    None => { span.status.status-ok { "Open" } " Dit jaar kan nog worden gewijzigd." }
+                    None => {
+                        span.status.status-ok { "Open" } " Dit jaar kan nog worden gewijzigd."
+                        @if year >= dates::today().year() { " Afsluiten kan na 31 december " (year) "." }
+                    }
                 }
             }
             @if chrome.may(Permission::ManageFinance) {
                 div.actions {
                     a.button href="/financiering/nieuw" { "Nieuwe financieringsbron" }
                     a.button.secondary href="/financiering/doelgroepen" { "Financiering per doelgroep" }
-                    @if closed_this.is_none() {
+                    @if closed_this.is_none() && year < dates::today().year() {
                         form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
                             (chrome.csrf_field())
-                            button.secondary type="submit" { "Jaar " (year) " afsluiten" }
+                            button.secondary type="submit" { "Jaar " (year) " afsluiten…" }
                         }
                     }
                 }
@@ -514,9 +517,67 @@ async fn set_cohorts(
     Ok(Redirect::to("/financiering/doelgroepen?melding=opgeslagen"))
 }
 
-async fn close_year(user: CurrentUser, State(state): State<AppState>, Path(year): Path<i32>) -> AppResult<Redirect> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CloseForm {
+    bevestigd: String,
+}
+
+/// Closes a year that is over, once the user has read what that means and confirmed (`bevestigd=ja`);
+/// without the confirmation it shows the confirmation page.
+async fn close_year(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    Form(form): Form<CloseForm>,
+) -> AppResult<Response> {
+    let year = match crate::domain::funding::closable_year(&raw, dates::today()) {
+        Ok(year) => year,
+        Err(problem) => {
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, close_refused_page(&chrome, &problem)).into_response())
+        }
+    };
+    if form.bevestigd != "ja" {
+        return Ok(close_confirm_page(&chrome, year).into_response());
+    }
     store::funding::close_year(&state.db, year, user.actor()).await.map_err(funding_error)?;
-    Ok(Redirect::to(&format!("/financiering?jaar={year}&melding=opgeslagen")))
+    Ok(Redirect::to(&format!("/financiering?jaar={year}&melding=opgeslagen")).into_response())
+}
+
+fn close_confirm_page(chrome: &Chrome, year: i32) -> Markup {
+    chrome.page(
+        &format!("Jaar {year} afsluiten"),
+        html! {
+            p.breadcrumb { a href={"/financiering?jaar=" (year)} { "Financiering " (year) } }
+            h1 { "Jaar " (year) " afsluiten?" }
+            p { "Afsluiten legt de cijfers van " (year) " en van alle jaren ervoor vast voor de verantwoording:" }
+            ul {
+                li { "toekenningen, begrotingsposten en toerekeningen in " (year) " en eerder kunnen niet meer worden gewijzigd;" }
+                li { "een grootboekimport met boekingen in " (year) " of eerder wordt geweigerd, en een eerdere import met zulke boekingen kan niet meer ongedaan worden gemaakt;" }
+                li { "alleen een beheerder kan het jaar heropenen." }
+            }
+            form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
+                (chrome.csrf_field())
+                input type="hidden" name="bevestigd" value="ja";
+                div.actions {
+                    button type="submit" { "Ja, jaar " (year) " afsluiten" }
+                    a.button.secondary href={"/financiering?jaar=" (year)} { "Niet afsluiten" }
+                }
+            }
+        },
+    )
+}
+
+fn close_refused_page(chrome: &Chrome, problem: &str) -> Markup {
+    chrome.page(
+        "Jaar afsluiten kan niet",
+        html! {
+            p.breadcrumb { a href="/financiering" { "Financiering" } }
+            h1 { "Jaar afsluiten kan niet" }
+            div.error-summary role="alert" { h2 { "Er is niets afgesloten" } p { (problem) } }
+        },
+    )
 }
 
 async fn reopen_year(user: CurrentUser, State(state): State<AppState>, Path(year): Path<i32>) -> AppResult<Redirect> {

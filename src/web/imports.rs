@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::extract::{Multipart, Path, Query, State};
@@ -22,10 +22,13 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use super::queue::Queue;
+use super::uploads::UploadDir;
 use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
+use crate::config::Config;
 use crate::domain::dates;
 use crate::error::{AppError, AppResult};
 use crate::import::cli::run_kind;
@@ -39,18 +42,20 @@ pub fn routes() -> RouteTable {
     const R: Permission = Permission::ManageContracts;
     RouteTable::default()
         .get("/import", F, upload_form::<FINANCE>)
-        .post("/import", F, upload::<FINANCE>)
+        .upload("/import", F, upload::<FINANCE>)
         .get("/import/taken/{job}", F, job_page::<FINANCE>)
         .get("/import/taken/{job}/afgewezen.xlsx", F, rejected_xlsx::<FINANCE>)
         .post("/import/taken/{job}/bevestigen", F, confirm::<FINANCE>)
+        .post("/import/taken/{job}/annuleren", F, cancel::<FINANCE>)
         .get("/import/batches/{id}", F, batch_page::<FINANCE>)
         .get("/import/batches/{id}/regels", F, batch_lines)
         .post("/import/batches/{id}/ongedaan", F, undo::<FINANCE>)
         .get("/registers/import", R, upload_form::<REGISTERS>)
-        .post("/registers/import", R, upload::<REGISTERS>)
+        .upload("/registers/import", R, upload::<REGISTERS>)
         .get("/registers/import/taken/{job}", R, job_page::<REGISTERS>)
         .get("/registers/import/taken/{job}/afgewezen.xlsx", R, rejected_xlsx::<REGISTERS>)
         .post("/registers/import/taken/{job}/bevestigen", R, confirm::<REGISTERS>)
+        .post("/registers/import/taken/{job}/annuleren", R, cancel::<REGISTERS>)
         .get("/registers/import/batches/{id}", R, batch_page::<REGISTERS>)
         .post("/registers/import/batches/{id}/ongedaan", R, undo::<REGISTERS>)
 }
@@ -133,48 +138,155 @@ enum JobState {
     Committed(i64),
 }
 
-/// One uploaded file, kept on disk until its job expires.
+impl JobState {
+    /// Whether the job is over: nothing will read its file again.
+    fn ended(&self) -> bool {
+        !matches!(self, JobState::Checking | JobState::Checked(_) | JobState::Committing)
+    }
+}
+
+/// One uploaded file and what is being done with it.
 struct Job {
     owner: i64,
     area: Area,
     file_name: String,
     template: String,
-    file: Arc<tempfile::TempPath>,
+    /// The uploaded file while the job may still need it. None once the job has ended; the file is deleted as
+    /// soon as the task that read it lets go too.
+    file: Option<Arc<tempfile::TempPath>>,
     started: Instant,
     progress: Arc<AtomicU64>,
+    /// The queue ticket the job waits for, while it waits.
+    ticket: Option<u64>,
+    /// The task checking or committing the file.
+    task: Option<tokio::task::AbortHandle>,
     state: JobState,
 }
 
-/// Uploads waiting for a decision. Jobs belong to one user and expire after an hour.
-static JOBS: LazyLock<Mutex<HashMap<Uuid, Job>>> = LazyLock::new(|| Mutex::new(HashMap::new()));
-const JOB_TTL: Duration = Duration::from_secs(3600);
-const JOBS_PER_USER: usize = 5;
-
-fn jobs() -> std::sync::MutexGuard<'static, HashMap<Uuid, Job>> {
-    JOBS.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn set_state(id: Uuid, state: JobState) {
-    if let Some(job) = jobs().get_mut(&id) {
-        job.state = state;
+impl Drop for Job {
+    /// A job that is removed (cancelled, expired, pushed out, or the server stops) stops its task, which gives
+    /// up its place in the queue and its hold on the file.
+    fn drop(&mut self) {
+        if let Some(task) = &self.task {
+            task.abort();
+        }
     }
 }
 
-/// A snapshot of the job for this user in this area, or 404 (also for someone else's job: ids are not for
-/// sharing; and for a job of the other area, whose permission this route does not check).
-type JobView = (Uuid, String, String, Arc<tempfile::TempPath>, u64, JobState);
-fn job_for(id: &str, user: &CurrentUser, area: Area) -> AppResult<JobView> {
-    let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
-    let jobs = jobs();
-    let job = jobs.get(&id).filter(|j| j.owner == user.id && j.area == area).ok_or(AppError::NotFound)?;
-    Ok((
-        id,
-        job.file_name.clone(),
-        job.template.clone(),
-        job.file.clone(),
-        job.progress.load(Ordering::Relaxed),
-        job.state.clone(),
-    ))
+/// A job expires this long after its upload (a preview nobody confirms), and its file is deleted.
+pub const JOB_TTL: Duration = Duration::from_secs(3600);
+const JOBS_PER_USER: usize = 5;
+
+/// The web's import jobs: uploads waiting for a decision, each user's own; the queue that limits how many are
+/// checked or committed at once; the directory their files live in.
+pub struct ImportJobs {
+    jobs: Mutex<HashMap<Uuid, Job>>,
+    queue: Arc<Queue>,
+    uploads: UploadDir,
+}
+
+/// What a page needs of a job, taken under the lock.
+struct JobView {
+    id: Uuid,
+    file_name: String,
+    template: String,
+    file: Option<Arc<tempfile::TempPath>>,
+    rows: u64,
+    /// Files before this one in the queue, while it waits.
+    ahead: Option<usize>,
+    state: JobState,
+}
+
+impl ImportJobs {
+    /// Opens the upload directory (sweeping what a previous run left there) and sets up the queue.
+    pub fn new(config: &Config) -> std::io::Result<ImportJobs> {
+        Ok(ImportJobs {
+            jobs: Mutex::new(HashMap::new()),
+            queue: Arc::new(Queue::new(config.imports_at_once, config.imports_per_user)),
+            uploads: UploadDir::open(&config.upload_dir)?,
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Uuid, Job>> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn queue(&self) -> &Arc<Queue> {
+        &self.queue
+    }
+
+    pub fn upload_dir(&self) -> &std::path::Path {
+        self.uploads.path()
+    }
+
+    /// Ends the jobs uploaded longer than `age` ago (their files are deleted); returns how many. Jobs that are
+    /// committing are left to finish.
+    pub fn expire(&self, age: Duration) -> usize {
+        let mut jobs = self.lock();
+        let before = jobs.len();
+        jobs.retain(|_, j| matches!(j.state, JobState::Committing) || j.started.elapsed() < age);
+        before - jobs.len()
+    }
+
+    /// At shutdown: stops every job and deletes every uploaded file.
+    pub fn shutdown(&self) {
+        self.lock().clear();
+        self.uploads.sweep();
+    }
+
+    fn set_state(&self, id: Uuid, state: JobState) {
+        if let Some(job) = self.lock().get_mut(&id) {
+            if state.ended() {
+                job.file = None;
+            }
+            job.ticket = None;
+            job.state = state;
+        }
+    }
+
+    /// The job for this user in this area, or 404 (also for someone else's job: ids are not for sharing; and
+    /// for a job of the other area, whose permission this route does not check).
+    fn view(&self, id: &str, user: &CurrentUser, area: Area) -> AppResult<JobView> {
+        let id = Uuid::parse_str(id).map_err(|_| AppError::NotFound)?;
+        let jobs = self.lock();
+        let job = jobs.get(&id).filter(|j| j.owner == user.id && j.area == area).ok_or(AppError::NotFound)?;
+        Ok(JobView {
+            id,
+            file_name: job.file_name.clone(),
+            template: job.template.clone(),
+            file: job.file.clone(),
+            rows: job.progress.load(Ordering::Relaxed),
+            ahead: job.ticket.and_then(|t| self.queue.ahead(t)),
+            state: job.state.clone(),
+        })
+    }
+
+    /// Runs `work` for job `id` once the queue gives it a place, and records the state it ends in. The job's
+    /// page says meanwhile how many files are before it.
+    fn start(
+        self: &Arc<Self>,
+        id: Uuid,
+        owner: i64,
+        work: impl std::future::Future<Output = JobState> + Send + 'static,
+    ) {
+        let ticket = self.queue.enqueue(owner);
+        if let Some(job) = self.lock().get_mut(&id) {
+            job.ticket = Some(ticket.id());
+        }
+        let jobs = self.clone();
+        let task = tokio::spawn(async move {
+            ticket.ready().await;
+            if let Some(job) = jobs.lock().get_mut(&id) {
+                job.ticket = None;
+            }
+            let next = work.await;
+            drop(ticket);
+            jobs.set_state(id, next);
+        });
+        if let Some(job) = self.lock().get_mut(&id) {
+            job.task = Some(task.abort_handle());
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -219,7 +331,7 @@ fn upload_page(
             @if let Some(e) = error {
                 div.error-summary role="alert" tabindex="-1" { h2 { "Het bestand kon niet worden gecontroleerd" } p { (e) } }
             }
-            form method="post" action={(area.base()) "?_csrf=" (chrome.csrf)} enctype="multipart/form-data" {
+            form method="post" action=(area.base()) enctype="multipart/form-data" {
                 (chrome.csrf_field())
                 div.field {
                     label for="sjabloon" { "Sjabloon" }
@@ -294,7 +406,7 @@ async fn upload<const A: u8>(
             Some("bestand") => {
                 file_name =
                     field.file_name().unwrap_or("upload").chars().filter(|c| !c.is_control()).take(200).collect();
-                let tmp = tempfile::NamedTempFile::new().map_err(|e| AppError::Internal(e.into()))?;
+                let tmp = state.imports.uploads.create().map_err(|e| AppError::Internal(e.into()))?;
                 let (std_file, path) = tmp.into_parts();
                 let mut out = tokio::fs::File::from_std(std_file);
                 while let Some(chunk) = field.chunk().await.map_err(|_| too_large())? {
@@ -328,10 +440,13 @@ async fn upload<const A: u8>(
     let id = Uuid::new_v4();
     let progress = Arc::new(AtomicU64::new(0));
     {
-        let mut jobs = jobs();
-        jobs.retain(|_, j| j.started.elapsed() < JOB_TTL);
-        let mut mine: Vec<(Uuid, Instant)> =
-            jobs.iter().filter(|(_, j)| j.owner == user.id).map(|(k, j)| (*k, j.started)).collect();
+        let mut jobs = state.imports.lock();
+        // The oldest of a user's jobs make room for a new one (deleting their files), unless they are committing.
+        let mut mine: Vec<(Uuid, Instant)> = jobs
+            .iter()
+            .filter(|(_, j)| j.owner == user.id && !matches!(j.state, JobState::Committing))
+            .map(|(k, j)| (*k, j.started))
+            .collect();
         mine.sort_by_key(|(_, t)| *t);
         while mine.len() >= JOBS_PER_USER {
             jobs.remove(&mine.remove(0).0);
@@ -343,30 +458,40 @@ async fn upload<const A: u8>(
                 area,
                 file_name: file_name.clone(),
                 template: template_name,
-                file: file.clone(),
+                file: Some(file.clone()),
                 started: Instant::now(),
                 progress: progress.clone(),
+                ticket: None,
+                task: None,
                 state: JobState::Checking,
             },
         );
     }
     let db = state.db.clone();
     let actor = user.actor().to_string();
-    tokio::spawn(async move {
+    let read_budget = state.config.read_budget();
+    state.imports.start(id, user.id, async move {
         let kind = template.template.kind;
         let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
-        let opts = ImportOptions { dry_run: true, progress: Some(progress), ..Default::default() };
-        let next = match run_kind(&db, kind, req, opts).await {
+        let opts = ImportOptions { dry_run: true, progress: Some(progress), read_budget, ..Default::default() };
+        match run_kind(&db, kind, req, opts).await {
             Ok(outcome) => JobState::Checked(Arc::new(outcome)),
-            Err(ImportError::File(e)) => JobState::CheckFailed(capitalize(&e.0)),
-            Err(e) => {
-                tracing::error!(error = %e, "controle van een import mislukt");
-                JobState::CheckFailed("Er ging iets mis bij het controleren. Probeer het opnieuw.".into())
-            }
-        };
-        set_state(id, next);
+            Err(e) => JobState::CheckFailed(failure(e, "Er ging iets mis bij het controleren. Probeer het opnieuw.")),
+        }
     });
     Ok(Redirect::to(&format!("{}/taken/{id}", area.base())).into_response())
+}
+
+/// What a failed check or commit says: the file's problem in Dutch, or (logged) `apology`.
+fn failure(e: ImportError, apology: &str) -> String {
+    match e {
+        ImportError::File(e) => capitalize(&e.0),
+        e @ ImportError::Busy => capitalize(&e.to_string()),
+        e => {
+            tracing::error!(error = %e, "import mislukt");
+            apology.to_string()
+        }
+    }
 }
 
 fn capitalize(s: &str) -> String {
@@ -374,17 +499,26 @@ fn capitalize(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
-/// A page that reloads itself every second (HTTP Refresh header: no script needed).
-fn progress_page(chrome: &Chrome, title: &str, file_name: &str, rows: u64) -> Response {
+/// A page that reloads itself every second (HTTP Refresh header: no script needed): how far the job is, or,
+/// while it waits for a place in the queue, how many files are before it.
+fn progress_page(chrome: &Chrome, title: &str, job: &JobView) -> Response {
     let body = chrome.page(
         title,
         html! {
             h1 { (title) }
-            p { "Bestand: " strong { (file_name) } }
-            p role="status" aria-live="polite" {
-                label for="voortgang" { (crate::domain::words::count(rows, "regel", "regels")) " verwerkt" }
-                " "
-                progress id="voortgang" {}
+            p { "Bestand: " strong { (job.file_name) } }
+            @if let Some(ahead) = job.ahead {
+                p role="status" aria-live="polite" {
+                    "Wacht op een vrije plek: " (crate::domain::words::count(ahead, "bestand", "bestanden")) " voor u."
+                }
+                p { "Er worden maar enkele bestanden tegelijk verwerkt, zodat de server voor iedereen snel blijft. "
+                    "Uw bestand komt vanzelf aan de beurt." }
+            } @else {
+                p role="status" aria-live="polite" {
+                    label for="voortgang" { (crate::domain::words::count(job.rows, "regel", "regels")) " verwerkt" }
+                    " "
+                    progress id="voortgang" {}
+                }
             }
             p { "Deze pagina ververst zichzelf. U kunt haar ook zelf herladen." }
         },
@@ -392,12 +526,18 @@ fn progress_page(chrome: &Chrome, title: &str, file_name: &str, rows: u64) -> Re
     ([(header::REFRESH, HeaderValue::from_static("1"))], body).into_response()
 }
 
-async fn job_page<const A: u8>(chrome: Chrome, user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
+async fn job_page<const A: u8>(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(job): Path<String>,
+) -> AppResult<Response> {
     let area = Area::of::<A>();
-    let (id, file_name, template, _, rows, state) = job_for(&job, &user, area)?;
-    Ok(match state {
-        JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &file_name, rows),
-        JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &file_name, rows),
+    let view = state.imports.view(&job, &user, area)?;
+    let (id, file_name, template) = (view.id, view.file_name.clone(), view.template.clone());
+    Ok(match view.state.clone() {
+        JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &view),
+        JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &view),
         JobState::Committed(batch) => Redirect::to(&format!("{}/batches/{batch}", area.base())).into_response(),
         JobState::CheckFailed(message) | JobState::CommitFailed(message) => (
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -528,7 +668,10 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
             } @else {
                 p role="status" { "Er is niets nieuws om te importeren." }
             }
-            p { a href=(area.base()) { "Annuleren en een ander bestand kiezen" } }
+            form method="post" action={(job) "/annuleren"} {
+                (chrome.csrf_field())
+                button.secondary type="submit" { "Annuleren en een ander bestand kiezen" }
+            }
         },
     )
 }
@@ -561,8 +704,12 @@ fn changes_table(o: &Outcome) -> Markup {
     }
 }
 
-async fn rejected_xlsx<const A: u8>(user: CurrentUser, Path(job): Path<String>) -> AppResult<Response> {
-    let (_, file_name, _, _, _, state) = job_for(&job, &user, Area::of::<A>())?;
+async fn rejected_xlsx<const A: u8>(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(job): Path<String>,
+) -> AppResult<Response> {
+    let JobView { file_name, state, .. } = state.imports.view(&job, &user, Area::of::<A>())?;
     let JobState::Checked(outcome) = state else { return Err(AppError::NotFound) };
     let bytes =
         rejects::workbook(outcome.header.as_ref(), &outcome.rejected).map_err(|e| AppError::Internal(e.into()))?;
@@ -597,9 +744,10 @@ async fn confirm<const A: u8>(
     Form(form): Form<ConfirmForm>,
 ) -> AppResult<Response> {
     let area = Area::of::<A>();
-    let (id, file_name, template_name, file, _, job_state) = job_for(&job, &user, area)?;
+    let JobView { id, file_name, template: template_name, file, state: job_state, .. } =
+        state.imports.view(&job, &user, area)?;
     let job_page = format!("{}/taken/{id}", area.base());
-    let JobState::Checked(outcome) = job_state else {
+    let (JobState::Checked(outcome), Some(file)) = (job_state, file) else {
         return Ok(Redirect::to(&job_page).into_response());
     };
     let skip_invalid = form.alleen_goede == "on";
@@ -609,33 +757,46 @@ async fn confirm<const A: u8>(
         ));
     }
     let template = template::find(&template_name).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-    set_state(id, JobState::Committing);
-    let db = state.db.clone();
-    let actor = user.actor().to_string();
     let progress = Arc::new(AtomicU64::new(0));
-    if let Some(j) = jobs().get_mut(&id) {
+    if let Some(j) = state.imports.lock().get_mut(&id) {
+        j.state = JobState::Committing;
         j.progress = progress.clone();
     }
-    tokio::spawn(async move {
+    let db = state.db.clone();
+    let actor = user.actor().to_string();
+    let read_budget = state.config.read_budget();
+    state.imports.start(id, user.id, async move {
         let kind = template.template.kind;
         let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
-        let opts = ImportOptions { skip_invalid, progress: Some(progress), ..Default::default() };
-        let next = match run_kind(&db, kind, req, opts).await {
+        let opts = ImportOptions { skip_invalid, progress: Some(progress), read_budget, ..Default::default() };
+        match run_kind(&db, kind, req, opts).await {
             Ok(o) => match o.summary.batch {
                 Some(batch) => JobState::Committed(batch),
                 None => JobState::CommitRefused(Box::new(o.summary)),
             },
-            Err(ImportError::File(e)) => JobState::CommitFailed(capitalize(&e.0)),
-            Err(e) => {
-                tracing::error!(error = %e, "import mislukt");
-                JobState::CommitFailed(
-                    "Er ging iets mis bij het opslaan; er is niets opgeslagen. Probeer het opnieuw.".into(),
-                )
-            }
-        };
-        set_state(id, next);
+            Err(e) => JobState::CommitFailed(failure(
+                e,
+                "Er ging iets mis bij het opslaan; er is niets opgeslagen. Probeer het opnieuw.",
+            )),
+        }
     });
     Ok(Redirect::to(&job_page).into_response())
+}
+
+/// Cancels a job that is not committing: its file is deleted at once (a check in progress is stopped).
+async fn cancel<const A: u8>(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(job): Path<String>,
+) -> AppResult<Response> {
+    let area = Area::of::<A>();
+    let view = state.imports.view(&job, &user, area)?;
+    if matches!(view.state, JobState::Committing) {
+        return Ok(Redirect::to(&format!("{}/taken/{}", area.base(), view.id)).into_response());
+    }
+    let removed = state.imports.lock().remove(&view.id);
+    drop(removed);
+    Ok(Redirect::to(area.base()).into_response())
 }
 
 /// A batch of this area's kinds, or 404.

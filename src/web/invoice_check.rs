@@ -8,6 +8,7 @@ use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::forms::Field;
 use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
@@ -15,6 +16,7 @@ use crate::auth::CurrentUser;
 use crate::domain::commitment::placement_payments;
 use crate::domain::invoice_check::{check, InvoiceCheck, PlacementInput};
 use crate::domain::progress::{Period, Report};
+use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
@@ -63,11 +65,28 @@ async fn load_check(state: &AppState, contract_id: i64, period: Period) -> AppRe
     Ok(check(period, inputs, terms.rates, invoiced))
 }
 
+/// Why a decision was not saved: the form it came from (its placement, `None` for the contract's), the
+/// problems per field (`reason`, or `form` for the decision as a whole) and the reason as typed.
+#[derive(Default)]
+struct Refusal {
+    placement: Option<i64>,
+    errors: FieldErrors,
+    reason: String,
+}
+
+impl Refusal {
+    fn whole(placement: Option<i64>, message: &str) -> Refusal {
+        let mut errors = FieldErrors::new();
+        errors.add("form", message);
+        Refusal { placement, errors, reason: String::new() }
+    }
+}
+
 async fn render_check(
     chrome: &Chrome,
     state: &AppState,
     q: &CheckQuery,
-    error: Option<String>,
+    error: Option<Refusal>,
 ) -> AppResult<(StatusCode, Markup)> {
     let contracts = store::contracts::list(&state.db).await?;
     let contract = q.contract.trim().parse::<i64>().ok().and_then(|id| contracts.iter().find(|c| c.id == id));
@@ -80,8 +99,15 @@ async fn render_check(
     }
     let manage = chrome.may(Permission::ManageContracts);
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let none = FieldErrors::new();
     let decision_form = |contract_id: i64, period: Period, placement: Option<i64>| {
         let suffix = placement.map(|p| p.to_string()).unwrap_or_else(|| "contract".into());
+        let form_id = format!("besluit-{suffix}");
+        // The refused form keeps its reason and shows the problem next to it.
+        let (errors, reason) = match &error {
+            Some(r) if r.placement == placement => (&r.errors, r.reason.as_str()),
+            _ => (&none, ""),
+        };
         html! {
             form method="post" action="/factuurcontrole/besluiten" {
                 (chrome.csrf_field())
@@ -95,10 +121,7 @@ async fn render_check(
                         option value="claim_back" { "Terugvorderen bij de aanbieder" }
                     }
                 }
-                div.field {
-                    label for={"reden-" (suffix)} { "Reden" }
-                    input id={"reden-" (suffix)} type="text" name="reason" maxlength="2000";
-                }
+                (Field::new("reason", "Reden", reason, errors).in_form(&form_id).text())
                 button type="submit" { "Besluit vastleggen" }
             }
         }
@@ -110,8 +133,15 @@ async fn render_check(
             html! {
                 h1 { "Factuurcontrole" }
                 p.lead { "Per contract en periode: wat het contract verschuldigd maakt, wat er is gefactureerd (toegerekende grootboekregels) en wat de voortgangsrapportages onderbouwen." }
-                @if let Some(e) = &error {
-                    div.error-summary role="alert" { h2 { "Het besluit is niet opgeslagen" } p { (e) } }
+                @if let Some(r) = &error {
+                    @let suffix = r.placement.map(|p| p.to_string()).unwrap_or_else(|| "contract".into());
+                    div.error-summary role="alert" {
+                        h2 { "Het besluit is niet opgeslagen" }
+                        @for (field, message) in r.errors.iter() {
+                            @if field == "reason" { p { a href={"#besluit-" (suffix) "-reason"} { "Reden" } ": " (message) } }
+                            @else { p { (message) } }
+                        }
+                    }
                 }
                 form.filters method="get" action="/factuurcontrole" {
                     div.field {
@@ -212,19 +242,17 @@ async fn decide(
         f.contract.trim().parse::<i64>().map_err(|_| AppError::BadRequest("geen contract gekozen".into()))?;
     let period = Period::parse(&f.periode).map_err(AppError::BadRequest)?;
     let placement_id = f.placement.trim().parse::<i64>().ok();
-    let fail = |m: &str| m.to_string();
-    let reason = f.reason.trim();
-    let error = if reason.is_empty() {
-        Some(fail("Geef een reden voor het besluit."))
-    } else if reason.chars().count() > 2000 {
-        Some(fail("De reden is langer dan 2000 tekens."))
-    } else if !matches!(f.decision.as_str(), "explained" | "claim_back") {
-        Some(fail("Kies verklaard of terugvorderen."))
-    } else {
-        None
-    };
-    if let Some(e) = error {
-        return Ok(render_check(&chrome, &state, &q, Some(e)).await?.into_response());
+    let mut errors = FieldErrors::new();
+    let reason = validation::text(&mut errors, "reason", "Reden", &f.reason, 2000, false);
+    if reason.is_empty() {
+        errors.add("reason", "Geef een reden voor het besluit.");
+    }
+    if !matches!(f.decision.as_str(), "explained" | "claim_back") {
+        errors.add("form", "Kies verklaard of terugvorderen.");
+    }
+    if !errors.is_empty() {
+        let refusal = Refusal { placement: placement_id, errors, reason: f.reason.clone() };
+        return Ok(render_check(&chrome, &state, &q, Some(refusal)).await?.into_response());
     }
     // The amount comes from the check as it is now, not from the form.
     let ch = load_check(&state, contract_id, period).await?;
@@ -235,24 +263,15 @@ async fn decide(
         None => ch.over_payable(),
     };
     if amount.is_zero() {
-        return Ok(render_check(&chrome, &state, &q, Some("Hier is (nu) geen verschil om over te besluiten.".into()))
-            .await?
-            .into_response());
+        let refusal = Refusal::whole(placement_id, "Hier is (nu) geen verschil om over te besluiten.");
+        return Ok(render_check(&chrome, &state, &q, Some(refusal)).await?.into_response());
     }
     let existing = store::progress::decisions(&state.db, contract_id, period).await?;
     if existing.iter().any(|d| d.placement_id == placement_id) {
-        return Ok(render_check(&chrome, &state, &q, Some("Over dit verschil is al besloten.".into()))
-            .await?
-            .into_response());
+        let refusal = Refusal::whole(placement_id, "Over dit verschil is al besloten.");
+        return Ok(render_check(&chrome, &state, &q, Some(refusal)).await?.into_response());
     }
-    let d = NewDecision {
-        contract_id,
-        period,
-        placement_id,
-        amount,
-        claim_back: f.decision == "claim_back",
-        reason: reason.to_string(),
-    };
+    let d = NewDecision { contract_id, period, placement_id, amount, claim_back: f.decision == "claim_back", reason };
     store::progress::decide_difference(&state.db, &d, user.actor()).await?;
     Ok(Redirect::to(&format!("/factuurcontrole?contract={contract_id}&periode={}&melding=opgeslagen", period.code()))
         .into_response())

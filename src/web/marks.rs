@@ -51,13 +51,14 @@ async fn add_decision(
     Form(form): Form<DecisionForm>,
 ) -> AppResult<Response> {
     let provider = store::providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let existing = store::certifications::for_provider(&state.db, id).await?;
-    match validate_decision(&form, &existing) {
-        Ok(decision) => {
-            store::certifications::insert(&state.db, id, &decision, user.actor()).await?;
-            Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response())
-        }
+    match store::certifications::insert_checked(&state.db, id, user.actor(), |existing| {
+        validate_decision(&form, existing)
+    })
+    .await?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response()),
         Err(errors) => {
+            let existing = store::certifications::for_provider(&state.db, id).await?;
             let page = providers::detail_page(&chrome, &provider, &existing, &form, &errors);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

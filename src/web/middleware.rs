@@ -1,6 +1,6 @@
 //! Layers around every request: permission checks, error pages, security headers, request ids.
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -54,7 +54,7 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
             let message = match status {
                 StatusCode::NOT_FOUND => crate::error::AppError::NotFound.public_message(),
                 StatusCode::METHOD_NOT_ALLOWED => "Deze actie is op dit adres niet mogelijk.".to_string(),
-                StatusCode::PAYLOAD_TOO_LARGE => "Het bestand of formulier is te groot.".to_string(),
+                StatusCode::PAYLOAD_TOO_LARGE => super::form_too_large().public_message(),
                 StatusCode::UNPROCESSABLE_ENTITY | StatusCode::BAD_REQUEST | StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                     "Het formulier kon niet worden gelezen. Vul het opnieuw in en verstuur het nog eens.".to_string()
                 }
@@ -86,8 +86,9 @@ fn is_rendered(response: &Response) -> bool {
         .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
 }
 
-/// Headers that keep a browser from being turned against the user.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+/// Headers that keep a browser from being turned against the user. With secure cookies taalbudget is
+/// served over HTTPS only, and `Strict-Transport-Security` tells the browser never to try plain HTTP.
+pub async fn security_headers(State(https_only): State<bool>, req: Request, next: Next) -> Response {
     let mut response = next.run(req).await;
     let h = response.headers_mut();
     h.insert(
@@ -100,6 +101,9 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if https_only {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }

@@ -20,8 +20,10 @@ pub mod providers;
 pub mod proxy;
 pub mod quality;
 pub mod quality_plans;
+pub mod queue;
 pub mod scenarios;
 pub mod scorecard;
+pub mod uploads;
 pub mod views;
 
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{on, MethodFilter};
 use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::auth::roles::Permission;
 use crate::config::Config;
@@ -42,6 +45,19 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// What overview pages are computed from besides the ledger, kept until it changes.
     pub overview_cache: Arc<crate::report::overview::InputsCache>,
+    /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).
+    pub imports: Arc<imports::ImportJobs>,
+}
+
+/// The largest body a route without a file upload accepts: far more than any form needs, far less than an
+/// upload (`upload_limit_mb`), so that posting 45 MB to a form costs the server nothing.
+pub const FORM_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The refusal of a body over [`FORM_BODY_LIMIT`].
+pub fn form_too_large() -> crate::error::AppError {
+    crate::error::AppError::PayloadTooLarge(
+        "het formulier is te groot: een formulier zonder bestand mag hoogstens 1 MB zijn. Maak de ingevulde tekst korter en verstuur het opnieuw".into(),
+    )
 }
 
 /// One registered route and what it requires.
@@ -50,6 +66,8 @@ pub struct RouteEntry {
     pub method: Method,
     pub path: &'static str,
     pub permission: Permission,
+    /// Whether the route receives files, and so bodies up to the upload limit instead of [`FORM_BODY_LIMIT`].
+    pub upload: bool,
 }
 
 /// The only way to add a route: each one declares its permission, which is checked on the server
@@ -71,7 +89,7 @@ impl RouteTable {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.add(Method::GET, MethodFilter::GET, path, permission, handler)
+        self.add(Method::GET, MethodFilter::GET, path, permission, handler, false)
     }
 
     pub fn post<H, T>(self, path: &'static str, permission: Permission, handler: H) -> Self
@@ -79,7 +97,16 @@ impl RouteTable {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        self.add(Method::POST, MethodFilter::POST, path, permission, handler)
+        self.add(Method::POST, MethodFilter::POST, path, permission, handler, false)
+    }
+
+    /// A POST route that receives a file (multipart), with a body up to the configured upload limit.
+    pub fn upload<H, T>(self, path: &'static str, permission: Permission, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, MethodFilter::POST, path, permission, handler, true)
     }
 
     fn add<H, T>(
@@ -89,15 +116,22 @@ impl RouteTable {
         path: &'static str,
         permission: Permission,
         handler: H,
+        upload: bool,
     ) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let guarded = on(filter, handler)
-            .route_layer(axum::middleware::from_fn(move |req, next| middleware::require(permission, req, next)));
+        let mut route = on(filter, handler);
+        if !upload {
+            // Refuses a larger Content-Length at once and stops reading a body without one at the limit;
+            // upload routes keep the global `DefaultBodyLimit` of `upload_limit_mb`.
+            route = route.route_layer(RequestBodyLimitLayer::new(FORM_BODY_LIMIT));
+        }
+        let guarded =
+            route.route_layer(axum::middleware::from_fn(move |req, next| middleware::require(permission, req, next)));
         self.router = self.router.route(path, guarded);
-        self.entries.push(RouteEntry { method, path, permission });
+        self.entries.push(RouteEntry { method, path, permission, upload });
         self
     }
 

@@ -613,7 +613,6 @@ async fn create_snapshot(
             e.add("name", format!("Er is al een snapshot met de naam ‘{n}’; kies een andere naam."));
             Ok(refuse(StatusCode::CONFLICT, e))
         }
-        Err(OverviewError::Db(e)) => Err(e.into()),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }

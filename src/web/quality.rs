@@ -358,7 +358,7 @@ async fn update_action(
                 (StatusCode::CONFLICT, e)
             }
             Err(QualityError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(AppError::Internal(e.into())),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e),
     };

@@ -36,7 +36,7 @@ pub fn routes() -> RouteTable {
         .post("/kwaliteit/eisen/{id}/eisen/{criterion_id}", Permission::ManageContracts, update_criterion)
         .post("/kwaliteit/eisen/{id}/nieuwe-versie", Permission::ManageContracts, new_set_version)
         .get("/kwaliteit/contracten/{id}", Permission::Read, contract_plans)
-        .post("/kwaliteit/contracten/{id}/plannen", Permission::ManageContracts, upload_plan)
+        .upload("/kwaliteit/contracten/{id}/plannen", Permission::ManageContracts, upload_plan)
         .get("/kwaliteit/plannen/{id}", Permission::Read, plan_detail)
         .get("/kwaliteit/plannen/{id}/document", Permission::Read, download)
         .post("/kwaliteit/plannen/{id}/beoordeling", Permission::ManageContracts, assess)
@@ -258,7 +258,7 @@ async fn add_criterion(
                 return Ok((StatusCode::CONFLICT, page).into_response());
             }
             Err(QualityError::NotFound) => return Err(AppError::NotFound),
-            Err(e) => return Err(AppError::Internal(e.into())),
+            Err(e) => return Err(e.into()),
         },
         Err(e) => e,
     };
@@ -350,7 +350,7 @@ async fn update_criterion(
                 .into_response())
         }
         Err(QualityError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -358,7 +358,7 @@ async fn new_set_version(user: CurrentUser, State(state): State<AppState>, Path(
     match store::quality::new_set_version(&state.db, id, user.actor()).await {
         Ok(new) => Ok(Redirect::to(&format!("/kwaliteit/eisen/{new}?melding=aangemaakt")).into_response()),
         Err(QualityError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -419,7 +419,9 @@ async fn render_contract(
                 @if sets.is_empty() {
                     p { "Maak eerst een " a href="/kwaliteit/eisen" { "toetsingskader" } " aan." }
                 } @else {
-                    form method="post" enctype="multipart/form-data" action={"/kwaliteit/contracten/" (c.id) "/plannen?_csrf=" (chrome.csrf)} novalidate {
+                    form method="post" enctype="multipart/form-data" action={"/kwaliteit/contracten/" (c.id) "/plannen"} novalidate {
+                        // First, before the file: the token is read from the start of the body.
+                        (chrome.csrf_field())
                         div.field-row {
                             (Field::new("submitted_on", "Ingediend op", &form.submitted_on, errors).required().date())
                             (Field::new("criteria_set_id", "Toetsingskader", &chosen, errors).required().select(&set_options))
@@ -764,7 +766,7 @@ async fn assess(
                     StatusCode::CONFLICT
                 }
                 Err(QualityError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => return Err(AppError::Internal(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(errors) => {
@@ -823,7 +825,7 @@ async fn decide(
                     StatusCode::CONFLICT
                 }
                 Err(QualityError::NotFound) => return Err(AppError::NotFound),
-                Err(e) => return Err(AppError::Internal(e.into())),
+                Err(e) => return Err(e.into()),
             }
         }
         Err(e) => {

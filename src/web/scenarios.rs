@@ -221,7 +221,7 @@ async fn create(
             e.add("name", format!("Er is al een scenario met de naam ‘{n}’; kies een andere naam."));
             Ok(refused(&chrome, None, &form, &e, StatusCode::CONFLICT))
         }
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -296,7 +296,7 @@ async fn update(
             Ok(refused(&chrome, Some(id), &form, &e, StatusCode::CONFLICT))
         }
         Err(OverviewError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -304,6 +304,6 @@ async fn copy(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i
     match store::overview::copy_scenario(&state.db, id, user.actor()).await {
         Ok(new) => Ok(Redirect::to(&format!("/scenarios/{new}?melding=aangemaakt")).into_response()),
         Err(OverviewError::NotFound) => Err(AppError::NotFound),
-        Err(e) => Err(AppError::Internal(e.into())),
+        Err(e) => Err(e.into()),
     }
 }

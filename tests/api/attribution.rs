@@ -141,7 +141,10 @@ async fn a_closed_year_refuses_imports_undos_and_assignments_and_its_figures_do_
     )
     .await;
     let before = reconciliation::for_year(&app.db, 2023).await.unwrap();
-    assert_eq!(app.post_form("/financiering/jaren/2023/afsluiten", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_form("/financiering/jaren/2023/afsluiten", &[("bevestigd", "ja")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
 
     // Importing more 2023 spend is refused as a whole.
     let more = import_ledger(&app, &[ledger_line("2023-12-31", "KP-INB", "2001", "Nagekomen", 10_00)]).await;
@@ -175,4 +178,125 @@ async fn a_closed_year_refuses_imports_undos_and_assignments_and_its_figures_do_
     let after = reconciliation::for_year(&app.db, 2023).await.unwrap();
     assert_eq!(serde_json::to_value(&before.streams).unwrap(), serde_json::to_value(&after.streams).unwrap());
     assert_eq!((before.unattributed, before.imported_total), (after.unattributed, after.imported_total));
+}
+
+/// Rules are applied chunk by chunk (10,000 lines at a time): a batch of 25,001 lines is attributed whole when
+/// it is imported, and removing the rule takes every line back into the queue; the kept aggregate follows.
+#[tokio::test]
+async fn rules_attribute_every_line_of_a_batch_larger_than_a_chunk_and_let_go_of_every_line() {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    let app = spawn_app().await;
+    let spuk = stream(&app, "SPUK").await;
+    let rule = store::attribution::NewRule {
+        name: "Inburgering".into(),
+        criteria: Criteria { cost_centre: "KP-INB".into(), ..Default::default() },
+        stream_id: spuk,
+        budget_line_id: None,
+        contract: ContractChoice::None,
+    };
+    let (rule_id, _) = store::attribution::add_rule(&app.db, &rule, "test").await.unwrap();
+    // Every third line is booked elsewhere; line i costs i cents.
+    let lines: Vec<_> = (0..25_001)
+        .map(|i| {
+            let centre = if i % 3 == 0 { "KP-OVERIG" } else { "KP-INB" };
+            let mut l = ledger_line("2023-06-15", centre, "2001", &format!("Regel {i}"), i);
+            l.document = format!("BS{i:06}");
+            l
+        })
+        .collect();
+    let out = import_ledger(&app, &lines).await;
+    assert_eq!(out.summary.rows_imported, 25_001);
+    let expected: i64 = (0..25_001).filter(|i| i % 3 != 0).sum();
+    let attributed: (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), SUM(e.amount_cents) FROM ledger_attribution a JOIN ledger_entry e ON e.id = a.ledger_entry_id
+         WHERE a.stream_id = ? AND a.rule_id = ?",
+    )
+    .bind(spuk)
+    .bind(rule_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(attributed, (16_667, expected));
+    let kept: (i64, i64) =
+        sqlx::query_as("SELECT SUM(lines), SUM(amount_cents) FROM spend_aggregate WHERE year = 2023 AND stream_id = ?")
+            .bind(spuk)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(kept, (16_667, expected));
+
+    let outcome = store::attribution::delete_rule(&app.db, rule_id, "test").await.unwrap();
+    assert_eq!((outcome.examined, outcome.changed), (25_001, 16_667));
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ledger_attribution").fetch_one(&app.db).await.unwrap();
+    let kept: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM spend_aggregate").fetch_one(&app.db).await.unwrap();
+    assert_eq!((left, kept), (0, 0));
+}
+
+/// An import attributes its lines while it reads them (outside the write lock) and only stores that in its write
+/// phase: what it stores is exactly what applying the rules gives, contracts found through the creditor included.
+#[tokio::test]
+async fn an_imports_attributions_are_exactly_what_applying_the_rules_gives() {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::contract::ContractDraft;
+    use taalbudget::domain::route::Route;
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let provider = crate::helpers::certified_provider(&app, "Taalschool Oost", "23456789").await;
+    let day = |s| taalbudget::domain::dates::parse_iso(s).unwrap();
+    let draft = ContractDraft {
+        reference: "K-2023".into(),
+        title: "Taalonderwijs 2023".into(),
+        provider_id: provider,
+        lot: String::new(),
+        routes: vec![Route::B1],
+        start_date: day("2023-01-01"),
+        initial_end_date: day("2023-06-30"),
+        ceiling: taalbudget::money::Money::from_cents(100_000_00),
+        notes: String::new(),
+    };
+    let contract = store::contracts::create(&app.db, &draft, "test").await.unwrap();
+    store::attribution::link_creditor(&app.db, "2001", provider, "test").await.unwrap();
+    let spuk = stream(&app, "SPUK").await;
+    let elip = stream(&app, "ELIP").await;
+    let mut rule_ids = Vec::new();
+    for (name, criteria, stream_id, contract) in [
+        ("ELIP", Criteria { description_contains: "elip".into(), ..Default::default() }, elip, ContractChoice::None),
+        (
+            "Inburgering",
+            Criteria { cost_centre: "KP-INB".into(), ..Default::default() },
+            spuk,
+            ContractChoice::ViaCreditor,
+        ),
+    ] {
+        let rule =
+            store::attribution::NewRule { name: name.into(), criteria, stream_id, budget_line_id: None, contract };
+        rule_ids.push(store::attribution::add_rule(&app.db, &rule, "test").await.unwrap().0);
+    }
+    let mut lines = ledger();
+    // After the contract's end: the creditor's provider has no contract that day.
+    lines.push(ledger_line("2023-07-15", "KP-INB", "2001", "B1-route juli", 300_00));
+    assert_eq!(import_ledger(&app, &lines).await.summary.rows_imported, 6);
+
+    async fn attributions(app: &TestApp) -> Vec<(String, i64, Option<i64>, Option<i64>)> {
+        sqlx::query_as(
+            "SELECT e.description, a.stream_id, a.contract_id, a.rule_id FROM ledger_attribution a
+             JOIN ledger_entry e ON e.id = a.ledger_entry_id ORDER BY e.id",
+        )
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+    }
+    let (elip_rule, inb_rule) = (Some(rule_ids[0]), Some(rule_ids[1]));
+    let expected = vec![
+        ("B1-route januari".to_string(), spuk, Some(contract), inb_rule),
+        ("ELIP maatwerk februari".to_string(), elip, None, elip_rule),
+        ("B1-route maart".to_string(), spuk, None, inb_rule),
+        ("Creditnota B1".to_string(), spuk, Some(contract), inb_rule),
+        ("B1-route juli".to_string(), spuk, None, inb_rule),
+    ];
+    assert_eq!(attributions(&app).await, expected);
+    // Applying the rules to the whole ledger now changes nothing.
+    let outcome = store::attribution::apply(&app.db, "test").await.unwrap();
+    assert_eq!((outcome.examined, outcome.changed), (6, 0));
+    assert_eq!(attributions(&app).await, expected);
 }

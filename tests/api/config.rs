@@ -114,3 +114,28 @@ fn the_config_command_prints_effective_settings_with_sources_and_refuses_bad_inp
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8(bad.stderr).unwrap().contains("begint met een schuine streep"));
 }
+
+#[test]
+fn the_read_budget_import_limits_and_upload_directory_are_settings_with_sensible_defaults() {
+    let none = env_of(&[]);
+    let r = config::resolve(&Flags::new(), &none, None).unwrap();
+    assert_eq!(r.config.read_budget, 128 << 20);
+    assert_eq!(r.config.read_budget(), taalbudget::import::budget::ReadBudget::DEFAULT);
+    assert_eq!((r.config.imports_at_once, r.config.imports_per_user), (2, 1));
+    assert_eq!(r.config.upload_dir.to_str(), Some("uploads"), "beside the database, like backups/");
+    assert_eq!(source_of(&r, "read_memory_mb"), ("128".into(), Source::Default));
+
+    let env = env_of(&[("TAALBUDGET_READ_MEMORY_MB", "64"), ("TAALBUDGET_IMPORTS_AT_ONCE", "3")]);
+    let mut flags = Flags::new();
+    flags.insert("imports_per_user", "2".into());
+    flags.insert("upload_dir", "/srv/taalbudget/uploads".into());
+    let r = config::resolve(&flags, &env, None).unwrap();
+    assert_eq!(r.config.read_budget, 64 << 20);
+    assert_eq!((r.config.imports_at_once, r.config.imports_per_user), (3, 2));
+    assert_eq!(source_of(&r, "upload_dir"), ("/srv/taalbudget/uploads".into(), Source::Flag));
+
+    let e = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_READ_MEMORY_MB", "8")]), None).unwrap_err();
+    assert_eq!(e, "instelling read_memory_mb ('8', uit omgeving): een heel getal MB van minstens 16");
+    let e = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_IMPORTS_AT_ONCE", "0")]), None).unwrap_err();
+    assert_eq!(e, "instelling imports_at_once ('0', uit omgeving): een heel getal van 1 tot en met 64");
+}

@@ -182,7 +182,10 @@ async fn bad_placements_are_refused_with_a_reason() {
     app.login_as(Role::ContractManager).await;
     let id = priced_contract(&app).await.to_string();
     let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
-        (placement(&id, "111222333", "2023-01-01"), "Dit lijkt een BSN (9 cijfers die de elfproef doorstaan)"),
+        (
+            placement(&id, "111222333", "2023-01-01"),
+            "Dit lijkt een BSN of bevat er een (9 cijfers die de elfproef doorstaan",
+        ),
         (
             placement(&id, "K-1", "2021-12-31"),
             "De startdatum valt buiten de contractperiode (01-01-2022 tot en met 31-12-2025, opties inbegrepen).",

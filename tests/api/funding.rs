@@ -117,7 +117,10 @@ async fn a_closed_year_refuses_changes_until_an_admin_reopens_it() {
     let app = spawn_app().await;
     app.login_as(Role::Finance).await;
     let id = spuk(&app).await;
-    assert_eq!(app.post_form("/financiering/jaren/2022/afsluiten", &[]).await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        app.post_form("/financiering/jaren/2022/afsluiten", &[("bevestigd", "ja")]).await.status(),
+        StatusCode::SEE_OTHER
+    );
     let r = allocate(&app, id, "2022", "correction", "10,00").await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("Jaar 2022 is afgesloten; een beheerder kan het heropenen."));
@@ -131,6 +134,65 @@ async fn a_closed_year_refuses_changes_until_an_admin_reopens_it() {
         .await
         .unwrap();
     assert_eq!(actions, ["close", "reopen"]);
+}
+
+#[tokio::test]
+async fn only_a_year_that_is_over_can_be_closed_and_only_after_confirmation() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let now = taalbudget::domain::dates::today().year();
+    let last = now - 1;
+    let not_over = |y: &str| {
+        format!(
+            "Jaar {y} is nog niet voorbij. Een jaar kan pas worden afgesloten na 31 december van dat jaar; \
+             het laatste jaar dat nu kan worden afgesloten is {last}."
+        )
+    };
+    let cases = [
+        (now.to_string(), not_over(&now.to_string())),
+        ((now + 1).to_string(), not_over(&(now + 1).to_string())),
+        ("2099".to_string(), not_over("2099")),
+        ("2147483647".to_string(), not_over("2147483647")),
+        ("2147483648".to_string(), not_over("2147483648")),
+        (
+            "99999999999999999999".to_string(),
+            format!("‘99999999999999999999’ is geen jaartal; kies een jaar zoals {last}."),
+        ),
+        ("twintig".to_string(), format!("‘twintig’ is geen jaartal; kies een jaar zoals {last}.")),
+        ("1999".to_string(), "Jaar 1999 ligt vóór 2000; taalbudget houdt jaren vanaf 2000 bij.".to_string()),
+    ];
+    for (year, message) in &cases {
+        for fields in [&[][..], &[("bevestigd", "ja")][..]] {
+            let r = app.post_form(&format!("/financiering/jaren/{year}/afsluiten"), fields).await;
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{year}");
+            let page = r.text().await.unwrap();
+            assert!(page.contains(message.as_str()), "{year}: {page}");
+        }
+    }
+    assert!(store::funding::closed_years(&app.db).await.unwrap().is_empty());
+    assert_eq!(app.audit_count("year").await, 0);
+
+    // The current year's page explains when it can be closed and offers no button.
+    let (_, page) = app.get_html(&format!("/financiering?jaar={now}")).await;
+    assert!(page.contains(&format!("Afsluiten kan na 31 december {now}.")), "{page}");
+    assert!(!page.contains(&format!("/financiering/jaren/{now}/afsluiten")));
+    let (_, page) = app.get_html(&format!("/financiering?jaar={last}")).await;
+    assert!(page.contains(&format!("action=\"/financiering/jaren/{last}/afsluiten\"")), "{page}");
+
+    // Last year: first the page that says what closing means, nothing closed yet ...
+    let r = app.post_form(&format!("/financiering/jaren/{last}/afsluiten"), &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains(&format!("Jaar {last} afsluiten?")), "{page}");
+    assert!(page.contains("alleen een beheerder kan het jaar heropenen."));
+    assert!(page.contains(r#"name="bevestigd" value="ja""#));
+    assert!(store::funding::closed_years(&app.db).await.unwrap().is_empty());
+    // ... then, confirmed, it is closed.
+    let r = app.post_form(&format!("/financiering/jaren/{last}/afsluiten"), &[("bevestigd", "ja")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let closed: Vec<i32> =
+        store::funding::closed_years(&app.db).await.unwrap().into_iter().map(|(y, _, _)| y).collect();
+    assert_eq!(closed, [last]);
 }
 
 #[tokio::test]

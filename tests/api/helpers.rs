@@ -9,13 +9,18 @@ use taalbudget::auth::password;
 use taalbudget::auth::roles::Role;
 use taalbudget::config::Config;
 use taalbudget::store::{self, Db};
+use taalbudget::web::AppState;
 
 pub struct TestApp {
     pub addr: SocketAddr,
     pub db: Db,
+    /// The server's state, for what a test must reach behind the HTTP interface (the import queue, expiry).
+    pub state: AppState,
     pub client: reqwest::Client,
     /// The path prefix the app is served under ("" for the root); `url()` puts it in front of every path.
     pub prefix: String,
+    /// The database file, for running the command line against the same data.
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -31,11 +36,27 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.secure_cookies = false;
     adjust(&mut config);
     let prefix = config.path_prefix.clone();
+    let db_path = config.db_path.clone();
     let app = App::build(config).await.expect("app builds");
     let addr = app.addr;
     let db = app.state.db.clone();
+    let state = app.state.clone();
     tokio::spawn(app.serve());
-    TestApp { addr, db, client: client(), prefix, _dir: dir }
+    TestApp { addr, db, state, client: client(), prefix, db_path, _dir: dir }
+}
+
+impl TestApp {
+    /// A test app for a server a test started itself (with database options of its own); `dir` holds the
+    /// database (`db_path`) and lives as long as the app.
+    pub fn serving(
+        addr: SocketAddr,
+        db: Db,
+        state: AppState,
+        db_path: std::path::PathBuf,
+        dir: tempfile::TempDir,
+    ) -> TestApp {
+        TestApp { addr, db, state, client: client(), prefix: String::new(), db_path, _dir: dir }
+    }
 }
 
 pub fn client() -> reqwest::Client {
@@ -62,6 +83,11 @@ impl TestApp {
         let (_, body) = self.get_html("/login").await;
         let body = if body.contains("name=\"_csrf\"") { body } else { self.get_html("/").await.1 };
         extract_csrf(&body).expect("a page with a CSRF field")
+    }
+
+    /// A multipart form that starts with the CSRF token, as the upload forms do.
+    pub async fn multipart_form(&self) -> reqwest::multipart::Form {
+        reqwest::multipart::Form::new().text("_csrf", self.csrf().await)
     }
 
     /// Posts a form as a browser would, with the session's CSRF token.
@@ -96,8 +122,10 @@ impl TestApp {
         TestApp {
             addr: self.addr,
             db: self.db.clone(),
+            state: self.state.clone(),
             client: client(),
             prefix: self.prefix.clone(),
+            db_path: self.db_path.clone(),
             _dir: tempfile::tempdir().unwrap(),
         }
     }
@@ -151,7 +179,7 @@ pub async fn import_ledger(
     std::fs::write(&path, example::workbook(&t, lines).unwrap()).unwrap();
     let req =
         engine::ImportRequest { path, file_name: "grootboek.xlsx".into(), template: t, actor: "test-finance".into() };
-    engine::run(&app.db, ledger::Ledger, req, engine::ImportOptions::default()).await.unwrap()
+    engine::run(&app.db, ledger::Ledger::new(), req, engine::ImportOptions::default()).await.unwrap()
 }
 
 /// A ledger line for tests: booked on `date` (ISO), with cost centre, creditor, description and cents.

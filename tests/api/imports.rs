@@ -31,11 +31,12 @@ fn workbook(lines: &[LedgerLine]) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> reqwest::Response {
-    let token = app.csrf().await;
-    let form = reqwest::multipart::Form::new()
+    let form = app
+        .multipart_form()
+        .await
         .text("sjabloon", template.to_string())
         .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()));
-    app.client.post(app.url(&format!("/import?_csrf={token}"))).multipart(form).send().await.unwrap()
+    app.client.post(app.url("/import")).multipart(form).send().await.unwrap()
 }
 
 /// Follows a job page until it stops refreshing; returns the final response's status, location and body.
@@ -186,4 +187,140 @@ async fn uploads_over_the_size_limit_are_refused() {
     let r = upload(&app, "groot.csv", vec![b'a'; 200 * 1024], "grootboek-csv-1252").await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(totals(&app).await, (0, 0));
+}
+
+/// A ledger description that names a participant's BSN (`BSN:`, `burgerservicenummer`, `sofinummer`) has the
+/// number masked before it is stored, and the preview says so on the row; invoice and document numbers, and
+/// numbers without such a label, are kept as they are.
+#[tokio::test]
+async fn a_labelled_bsn_in_a_ledger_description_is_masked_and_the_preview_says_so() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let mut lines = vec![line(1, 10_000), line(2, 20_000), line(3, 30_000)];
+    lines[0].description = "Cursus B1 BSN: 123456782 maart".into();
+    lines[0].invoice_number = "123456782".into();
+    lines[0].document = "111222333".into();
+    lines[1].description = "Intake sofinummer 1234.56.782".into();
+    lines[2].description = "Cursus Z, factuur 111222333".into();
+    let r = upload(&app, "grootboek.xlsx", workbook(&lines), "standaard-grootboek").await;
+    let job = location(&r);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("<th scope=\"col\">Opmerking</th>"), "{body}");
+    assert!(
+        body.contains(
+            "<td>Cursus B1 [BSN verwijderd] maart</td><td>€ 100,00</td><td>BSN in de omschrijving verwijderd</td>"
+        ),
+        "{body}"
+    );
+    assert!(
+        body.contains("<td>Intake [BSN verwijderd]</td><td>€ 200,00</td><td>BSN in de omschrijving verwijderd</td>"),
+        "{body}"
+    );
+    assert!(body.contains("<td>Cursus Z, factuur 111222333</td><td>€ 300,00</td><td></td>"), "{body}");
+    assert!(!body.contains("123456782") && !body.contains("1234.56.782"), "the BSN is not in the preview");
+
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, batch, _) = settle(&app, &job).await;
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    let stored: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT description, invoice_number, document FROM ledger_entry ORDER BY id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        stored,
+        [
+            ("Cursus B1 [BSN verwijderd] maart".to_string(), "123456782".to_string(), "111222333".to_string()),
+            ("Intake [BSN verwijderd]".into(), "F2".into(), "BS2".into()),
+            ("Cursus Z, factuur 111222333".into(), "F3".into(), "BS3".into()),
+        ]
+    );
+    // The same file again adds nothing: the masked line is its own duplicate.
+    let r = upload(&app, "grootboek.xlsx", workbook(&lines), "standaard-grootboek").await;
+    let (_, _, body) = settle(&app, &location(&r)).await;
+    assert!(body.contains("Er is niets nieuws om te importeren."), "{body}");
+}
+
+/// The files in the server's upload directory.
+fn uploads(app: &TestApp) -> Vec<String> {
+    std::fs::read_dir(app.state.imports.upload_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_cancelled_or_expired() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let lines: Vec<_> = (0..5).map(|i| line(i, 1_000 + i as i64)).collect();
+
+    // Committed: the preview keeps the file (the commit reads it again); the commit deletes it.
+    let job = location(&upload(&app, "a.xlsx", workbook(&lines), "standaard-grootboek").await);
+    let (status, _, _) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(uploads(&app).len(), 1, "the preview waits for a decision on the file");
+    app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    let (_, batch, _) = settle(&app, &job).await;
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted after the commit");
+    let r = app.post_form(&format!("{batch}/ongedaan"), &[("zeker", "on")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(uploads(&app), Vec::<String>::new(), "and after the undo");
+
+    // Failed: a file that cannot be read ends its job at once.
+    let job = location(&upload(&app, "b.xlsx", b"geen werkmap".to_vec(), "standaard-grootboek").await);
+    assert_eq!(settle(&app, &job).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted after a failed check");
+
+    // Cancelled from the preview ("Annuleren en een ander bestand kiezen").
+    let job = location(&upload(&app, "c.xlsx", workbook(&lines), "standaard-grootboek").await);
+    settle(&app, &job).await;
+    assert_eq!(uploads(&app).len(), 1);
+    let r = app.post_form(&format!("{job}/annuleren"), &[]).await;
+    assert_eq!((r.status(), location(&r)), (StatusCode::SEE_OTHER, "/import".to_string()));
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted when the user cancels");
+    assert_eq!(app.get(&job).await.status(), StatusCode::NOT_FOUND);
+
+    // Expired: a preview nobody confirms goes with its file (the server checks every minute for an hour's age).
+    let job = location(&upload(&app, "d.xlsx", workbook(&lines), "standaard-grootboek").await);
+    settle(&app, &job).await;
+    assert_eq!(app.state.imports.expire(std::time::Duration::from_secs(3600)), 0, "not an hour old yet");
+    assert_eq!(uploads(&app).len(), 1);
+    // The committed, the failed and this preview's job (the cancelled one is gone already).
+    assert_eq!(app.state.imports.expire(std::time::Duration::ZERO), 3);
+    assert_eq!(uploads(&app), Vec::<String>::new(), "deleted when the job expires");
+    assert_eq!(app.get(&job).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(totals(&app).await, (0, 0), "only the undone batch was ever written");
+}
+
+#[tokio::test]
+async fn beyond_the_import_limits_a_file_waits_its_turn_and_its_page_says_how_many_files_are_before_it() {
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.imports_at_once = 1;
+        c.imports_per_user = 1;
+    })
+    .await;
+    app.login_as(Role::Finance).await;
+    // Someone else's import holds the only place.
+    let busy = app.state.imports.queue().enqueue(-1);
+    busy.ready().await;
+    let first = location(&upload(&app, "eerste.xlsx", workbook(&[line(1, 100)]), "standaard-grootboek").await);
+    let second = location(&upload(&app, "tweede.xlsx", workbook(&[line(2, 200)]), "standaard-grootboek").await);
+    for (job, waiting) in [(&first, "1 bestand voor u"), (&second, "2 bestanden voor u")] {
+        let r = app.get(job).await;
+        assert_eq!(r.status(), StatusCode::OK, "waiting is no error");
+        assert!(r.headers().get("refresh").is_some(), "the page keeps refreshing");
+        let body = r.text().await.unwrap();
+        assert!(body.contains(&format!("Wacht op een vrije plek: {waiting}.")), "{body}");
+        assert!(!body.contains("regels verwerkt"), "{body}");
+    }
+    drop(busy);
+    // In order, one at a time: both checks finish and show their preview.
+    for job in [&first, &second] {
+        let (status, _, body) = settle(&app, job).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("Voorbeeld van de import"), "{body}");
+    }
 }

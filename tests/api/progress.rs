@@ -578,7 +578,9 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
     }
     assert_eq!(found.len(), 2, "{found:?}");
     assert!(found[0].starts_with("UTR-TAAL-2022-01 2024-04 factuur € -4.150,00"), "{found:?}");
-    assert!(found[1].starts_with("UTR-TAAL-2022-02 2023-04 K"), "{found:?}");
+    // The demo's dates follow today (placements are only made up to today), so the month of the one
+    // unsupported per-placement invoice moves within 2023; that there is exactly one is what the demo promises.
+    assert!(found[1].starts_with("UTR-TAAL-2022-02 2023-") && found[1].contains(" K"), "{found:?}");
 }
 
 /// Migration 0010 rebuilds import_batch (for its kind list) on a database that has batches other tables refer

@@ -4,7 +4,7 @@
 use std::io::{Cursor, Write};
 
 use calamine::{Reader, Xlsx};
-use reqwest::multipart::{Form, Part};
+use reqwest::multipart::Part;
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::domain::dates;
@@ -82,17 +82,13 @@ fn docx() -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, contract: i64, set: i64, name: &str, bytes: Vec<u8>) -> reqwest::Response {
-    let token = app.csrf().await;
-    let form = Form::new()
+    let form = app
+        .multipart_form()
+        .await
         .text("submitted_on", "2024-03-01")
         .text("criteria_set_id", set.to_string())
         .part("document", Part::bytes(bytes).file_name(name.to_string()));
-    app.client
-        .post(app.url(&format!("/kwaliteit/contracten/{contract}/plannen?_csrf={token}")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.client.post(app.url(&format!("/kwaliteit/contracten/{contract}/plannen"))).multipart(form).send().await.unwrap()
 }
 
 async fn plan_count(app: &TestApp) -> i64 {

@@ -21,11 +21,12 @@ fn file(template_name: &str, rows: &[&[&str]]) -> Vec<u8> {
 }
 
 async fn upload(app: &TestApp, bytes: Vec<u8>, template: &str) -> reqwest::Response {
-    let token = app.csrf().await;
-    let form = reqwest::multipart::Form::new()
+    let form = app
+        .multipart_form()
+        .await
         .text("sjabloon", template.to_string())
         .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name("register.xlsx"));
-    app.client.post(app.url(&format!("/registers/import?_csrf={token}"))).multipart(form).send().await.unwrap()
+    app.client.post(app.url("/registers/import")).multipart(form).send().await.unwrap()
 }
 
 /// Follows a job page until it stops refreshing: (status, location, body).

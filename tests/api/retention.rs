@@ -44,9 +44,7 @@ async fn fixture(db: &Db) {
         .unwrap();
         let snapshot = serde_json::json!({"client_number": client, "tariff_cents": cents, "end_date": end});
         audit::record(&mut tx, "test", "create", "placement", id, None, Some(&snapshot)).await.unwrap();
-        audit::record(&mut tx, "test", "update", "participant", client, Some(&snapshot), Some(&snapshot))
-            .await
-            .unwrap();
+        audit::record(&mut tx, "test", "update", "placement", client, Some(&snapshot), Some(&snapshot)).await.unwrap();
         tx.commit().await.unwrap();
     }
 }

@@ -271,3 +271,57 @@ pub fn ods(path: &Path, rows: &[Vec<&str>], far_cell: Option<(u32, u32)>) {
     }
     std::fs::write(path, zip.finish().unwrap().into_inner()).unwrap();
 }
+
+/// A BIFF8 workbook (.xls) with one sheet "Grootboek" holding `cells` as (row, column, text or number), in a
+/// compound file as Excel writes it.
+pub fn xls(path: &Path, cells: &[(u16, u16, &str)]) {
+    fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+        let mut r = typ.to_le_bytes().to_vec();
+        r.extend((data.len() as u16).to_le_bytes());
+        r.extend(data);
+        r
+    }
+    let bof = |kind: u16| {
+        let mut d = 0x0600u16.to_le_bytes().to_vec();
+        d.extend(kind.to_le_bytes());
+        d.extend([0u8; 12]);
+        record(0x0809, &d)
+    };
+    let boundsheet = |at: u32| {
+        let mut d = at.to_le_bytes().to_vec();
+        d.extend([0, 0, 9, 0]);
+        d.extend(b"Grootboek");
+        record(0x0085, &d)
+    };
+    let mut globals = bof(0x0005);
+    // CODEPAGE 1200: BIFF8 text is UTF-16, as Excel writes it.
+    globals.extend(record(0x0042, &1200u16.to_le_bytes()));
+    let sheet_at = (globals.len() + boundsheet(0).len() + 4) as u32;
+    globals.extend(boundsheet(sheet_at));
+    globals.extend(record(0x000A, &[]));
+    let mut sheet = bof(0x0010);
+    for &(row, col, value) in cells {
+        let mut d = row.to_le_bytes().to_vec();
+        d.extend(col.to_le_bytes());
+        d.extend(0u16.to_le_bytes());
+        match value.parse::<f64>() {
+            Ok(n) => {
+                d.extend(n.to_le_bytes());
+                sheet.extend(record(0x0203, &d));
+            }
+            Err(_) => {
+                let units: Vec<u16> = value.encode_utf16().collect();
+                d.extend((units.len() as u16).to_le_bytes());
+                d.push(1);
+                d.extend(units.iter().flat_map(|u| u.to_le_bytes()));
+                sheet.extend(record(0x0204, &d));
+            }
+        }
+    }
+    sheet.extend(record(0x000A, &[]));
+    globals.extend(sheet);
+    let mut book =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, std::fs::File::create(path).unwrap()).unwrap();
+    std::io::Write::write_all(&mut book.create_stream("/Workbook").unwrap(), &globals).unwrap();
+    book.flush().unwrap();
+}
