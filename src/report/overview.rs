@@ -117,8 +117,10 @@ pub struct Figures {
     pub actual: Money,
     /// Expected payments not invoiced: overdue + to come.
     pub committed: Money,
-    /// Of the commitments: fell due on or before today, not invoiced.
+    /// Of the commitments: fell due on or before today, not invoiced ("vervallen, niet gefactureerd").
     pub overdue: Money,
+    /// Of the commitments: falls due later ("nog te betalen"); overdue + to come = committed.
+    pub to_come: Money,
     pub forecast: Money,
     pub remaining: Option<Money>,
     /// Change since the chosen snapshot of actual + committed + forecast.
@@ -135,15 +137,11 @@ impl Figures {
         self.actual + self.committed + self.forecast
     }
 
-    /// Of the commitments: still to come ("nog te betalen").
-    pub fn to_come(&self) -> Money {
-        self.committed - self.overdue
-    }
-
     fn add(&mut self, other: &Figures) {
         self.actual += other.actual;
         self.committed += other.committed;
         self.overdue += other.overdue;
+        self.to_come += other.to_come;
         self.forecast += other.forecast;
         if let Some(a) = other.available {
             *self.available.get_or_insert(Money::ZERO) += a;
@@ -554,6 +552,8 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
                     f.committed += a.amount;
                     if a.overdue {
                         f.overdue += a.amount;
+                    } else {
+                        f.to_come += a.amount;
                     }
                 }
                 AtomKind::Forecast => f.forecast += a.amount,
@@ -568,6 +568,7 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
                 total.actual += c.figures.actual;
                 total.committed += c.figures.committed;
                 total.overdue += c.figures.overdue;
+                total.to_come += c.figures.to_come;
                 total.forecast += c.figures.forecast;
             }
             if kind == ViewKind::Stream {

@@ -148,6 +148,16 @@ impl YearReport {
     pub fn committed_total(&self) -> Money {
         self.streams.iter().map(|s| s.committed).sum::<Money>() + self.unfunded.committed
     }
+
+    /// Of all commitments of the year: fell due on or before today, not invoiced.
+    pub fn overdue_total(&self) -> Money {
+        self.streams.iter().map(|s| s.overdue).sum::<Money>() + self.unfunded.overdue
+    }
+
+    /// Of all commitments of the year: fall due later.
+    pub fn to_come_total(&self) -> Money {
+        self.streams.iter().map(|s| s.to_come).sum::<Money>() + self.unfunded.to_come
+    }
 }
 
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {

@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{not_applicable, Chrome};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -576,21 +576,22 @@ async fn reconciliation(
                                 a href={"/aansluiting/signalen?jaar=" (year) "&soort=unfunded_commitments"} { "Zonder financieringsbron" }
                                 " " span.status.status-bad { "geen bron" }
                             }
-                            td.num { "—" } td.num { "—" }
+                            td.num { (not_applicable()) } td.num { (not_applicable()) }
                             td.num { (report.unfunded.committed) }
                             td.num { (report.unfunded.overdue) }
                             td.num { (report.unfunded.to_come) }
-                            td.num { "—" }
+                            td.num { (not_applicable()) }
                         }
                     }
                 }
                 tfoot { tr {
-                    th scope="row" { "Alle verplichtingen" }
-                    td.num { "—" } td.num { (report.attributed_total()) }
+                    th scope="row" { "Totaal (verplichtingen met die zonder bron)" }
+                    td.num { (report.streams.iter().map(|s| s.available).sum::<Money>()) }
+                    td.num { (report.attributed_total()) }
                     td.num { (report.committed_total()) }
-                    td.num { (report.streams.iter().map(|s| s.overdue).sum::<Money>() + report.unfunded.overdue) }
-                    td.num { (report.streams.iter().map(|s| s.to_come).sum::<Money>() + report.unfunded.to_come) }
-                    td.num { "—" }
+                    td.num { (report.overdue_total()) }
+                    td.num { (report.to_come_total()) }
+                    td.num { (not_applicable()) }
                 } }
             }
             @for s in &report.streams {

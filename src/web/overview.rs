@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::charts::{self, Series, YearBar};
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{money_or_dash, Chrome};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -175,13 +175,6 @@ fn filters(q: &OverviewQuery, p: Option<&OverviewParams>, c: &Choices, error: Op
     }
 }
 
-fn money_or_dash(m: Option<Money>) -> Markup {
-    match m {
-        Some(m) => html! { (m) },
-        None => html! { span aria-label="niet van toepassing" { "—" } },
-    }
-}
-
 /// A figure that links to what is behind it; `base` is the detail URL of the view (built once per table).
 fn drill(base: &str, key: &str, year: Option<i32>, m: Money) -> Markup {
     let href =
@@ -216,7 +209,7 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
             td.num { (money_or_dash(f.available)) }
             td.num { (link(f.actual)) }
             td.num { (link(f.overdue)) }
-            td.num { (link(f.to_come())) }
+            td.num { (link(f.to_come)) }
             td.num { (link(f.forecast)) }
             td.num { (money_or_dash(f.remaining)) }
             @if compared {

@@ -300,6 +300,8 @@ async fn contract_spend_and_ceiling_use_are_the_same_on_every_screen() {
 /// - outside the spending period: L2 (31-08-2024 after SPUK's 30-06-2024): 1 line, 3.000,00;
 /// - stream versus cohort: L4 (SPUK on UTR-2, whose only placement is ELIP): 1 line, 2.000,00;
 /// - placement without a valid mark: K-9 (started 01-03-2024, mark withdrawn from 01-02-2024): 1 placement;
+/// - commitments without a stream: K-9's start payment of 5.000,00 (due 01-03-2024; ELIP has no stream, so
+///   no invoice can match it): 1 placement, 5.000,00;
 /// - invoiced above expected, per stream: UTR-1 on SPUK 2024 expected 5.000,00, invoiced 8.000,00 -> 3.000,00;
 ///   UTR-2 on SPUK 2024 expected 0 (K-9 has no stream), invoiced 2.000,00 -> 2.000,00; together 5.000,00;
 /// - overspending: EIGEN available 0,00, actual 1.234,56, remaining -1.234,56 -> 1 stream, 1.234,56; SPUK has
@@ -368,6 +370,7 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
             ("outside_spending_period", 1, 300_000, vec![l2], vec![300_000]),
             ("cohort_mismatch", 1, 200_000, vec![l4], vec![200_000]),
             ("placement_without_mark", 1, 0, vec![k9], vec![0]),
+            ("unfunded_commitments", 1, 500_000, vec![k9], vec![500_000]),
             ("contract_above_expected", 2, 500_000, vec![utr1, utr2], vec![300_000, 200_000]),
         ]
     );
@@ -395,6 +398,14 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
     assert!(!behind.contains("L1 start K-1"));
     let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=placement_without_mark").await;
     assert!(behind.contains(&format!("<a href=\"/plaatsingen/{k9}\">K-9</a>, start 01-03-2024")), "{behind}");
+    assert!(page.contains(
+        "<a href=\"/aansluiting/signalen?jaar=2024&amp;soort=unfunded_commitments\">1 plaatsing</a>, € 5.000,00"
+    ));
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=unfunded_commitments").await;
+    assert!(
+        behind.contains(&format!("<a href=\"/plaatsingen/{k9}\">K-9</a>, start 01-03-2024: € 5.000,00")),
+        "{behind}"
+    );
     let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=contract_above_expected").await;
     assert!(behind
         .contains(&format!("<a href=\"/contracten/{utr1}\">UTR-1</a>: € 3.000,00 meer gefactureerd dan verwacht")));
