@@ -8,7 +8,8 @@
 //! - what no invoice matches is the commitment: "vervallen, niet gefactureerd" when it fell due on or before
 //!   today, "nog te betalen" when it falls due later; an invoice above what was expected is never a negative
 //!   commitment;
-//! - per contract: actual = everything invoiced to it, ceiling use = actual + open commitments.
+//! - per contract: actual = everything invoiced to it, ceiling use = actual + open commitments;
+//! - an invoice names no route: what it paid of a payment counts for that payment's route ([`split_over_routes`]).
 //!
 //! Pure arithmetic on contract terms, placements and invoiced sums.
 
@@ -211,6 +212,53 @@ impl Commitments {
     }
 }
 
+impl Commitments {
+    /// Per key, what the invoices paid of each route's expected payments (a payment less its open part). An
+    /// invoice names no route: this is how it is split over the routes of a contract with several.
+    pub fn matched_by_route(&self) -> BTreeMap<CommitmentKey, BTreeMap<Route, Money>> {
+        let mut out: BTreeMap<CommitmentKey, BTreeMap<Route, Money>> = BTreeMap::new();
+        for p in self.payments.iter() {
+            *out.entry((p.stream, p.contract, p.due.year())).or_default().entry(p.route).or_default() += p.amount;
+        }
+        for (key, open) in &self.open {
+            for &(i, m) in open {
+                *out.entry(*key).or_default().entry(self.payments[i].route).or_default() -= m;
+            }
+        }
+        for routes in out.values_mut() {
+            routes.retain(|_, m| !m.is_zero());
+        }
+        out.retain(|_, routes| !routes.is_empty());
+        out
+    }
+}
+
+/// How an invoice, which names no route, is split over routes (the overview's route view and the contract's year table both say it).
+pub const ROUTE_SPLIT: &str = "Een factuur noemt geen route. Bij een contract voor één route telt ze voor die route. Bij een contract voor meerdere routes gaat ze per bron, contract en jaar naar de verwachte betalingen in volgorde van vervaldatum: wat ze van een betaling betaalt, is realisatie op de route van die betaling; wat van een betaling open blijft, is verplichting op die route. Wat boven de verwachte betalingen uitkomt, staat onder ‘Niet aan een route toe te wijzen’.";
+
+/// Splits one invoiced amount over routes by taking, route by route, from what the invoices of its key paid of
+/// each route's payments (`paid`, from [`Commitments::matched_by_route`], used up as it goes); what is left (an
+/// amount above the expected payments, or a credit) belongs to no route.
+pub fn split_over_routes(paid: &mut BTreeMap<Route, Money>, amount: Money) -> Vec<(Option<Route>, Money)> {
+    let mut out = Vec::new();
+    let mut left = amount;
+    for (&route, pool) in paid.iter_mut() {
+        if !left.is_positive() {
+            break;
+        }
+        let take = if *pool < left { *pool } else { left };
+        if take.is_positive() {
+            *pool -= take;
+            left -= take;
+            out.push((Some(route), take));
+        }
+    }
+    if !left.is_zero() || out.is_empty() {
+        out.push((None, left));
+    }
+    out
+}
+
 /// One line of a contract's year table: a year, a stream (None: no stream) and a route, with what was expected,
 /// what the invoices matched, and what is left open. A line without a route holds what was invoiced above the
 /// expected payments of that stream and year.
@@ -242,17 +290,18 @@ impl Commitments {
             })
         }
         let mut table: BTreeMap<Key, YearLine> = BTreeMap::new();
-        // Each payment counts as invoiced, less what is left open of it.
         for p in self.payments.iter().filter(|p| p.contract == contract) {
-            let l = at(&mut table, p.due.year(), p.stream, Some(p.route));
-            l.expected += p.amount;
-            l.invoiced += p.amount;
+            at(&mut table, p.due.year(), p.stream, Some(p.route)).expected += p.amount;
+        }
+        for (&(stream, _, year), routes) in self.matched_by_route().iter().filter(|((_, c, _), _)| *c == contract) {
+            for (&route, &m) in routes {
+                at(&mut table, year, stream, Some(route)).invoiced += m;
+            }
         }
         for (&(stream, _, year), open) in self.open.iter().filter(|((_, c, _), _)| *c == contract) {
             for &(i, m) in open {
                 let p = &self.payments[i];
                 let l = at(&mut table, year, stream, Some(p.route));
-                l.invoiced -= m;
                 if p.due <= self.today {
                     l.overdue += m;
                 } else {
@@ -458,6 +507,57 @@ mod tests {
         let payments = payments.into();
         let invoiced = invoiced.iter().map(|&(y, c)| ((1, 1, y), Money::from_cents(c))).collect();
         commitments(payments, &invoiced, today)
+    }
+
+    #[test]
+    fn an_invoice_of_a_contract_with_two_routes_is_split_by_the_payments_it_paid() {
+        let pay = |placement, route, due, cents| FundedPayment {
+            stream: Some(1),
+            contract: 1,
+            placement,
+            route,
+            start: date!(2025 - 01 - 15),
+            milestone: "Start".into(),
+            due,
+            amount: Money::from_cents(cents),
+        };
+        // Due in 2025, earliest first: B1 5,000.00 (15-01), Z 4,000.00 (01-06), B1 5,000.00 (01-12): 14,000.00.
+        let payments: Vec<FundedPayment> = vec![
+            pay(1, Route::B1, date!(2025 - 01 - 15), 500_000),
+            pay(2, Route::Z, date!(2025 - 06 - 01), 400_000),
+            pay(1, Route::B1, date!(2025 - 12 - 01), 500_000),
+        ];
+        let today = date!(2025 - 12 - 31);
+        // 12,000.00 invoiced pays 5,000.00 B1, 4,000.00 Z and 3,000.00 of the second B1 payment: B1 8,000.00,
+        // Z 4,000.00, and 2,000.00 of B1 overdue.
+        let invoiced = [((1, 1, 2025), Money::from_cents(1_200_000))].into_iter().collect();
+        let c = commitments(payments.clone().into(), &invoiced, today);
+        let key = (Some(1), 1, 2025);
+        let mut paid = c.matched_by_route().remove(&key).unwrap();
+        let cents = |parts: Vec<(Option<Route>, Money)>| -> Vec<(Option<Route>, i64)> {
+            parts.into_iter().map(|(r, m)| (r, m.cents())).collect()
+        };
+        assert_eq!(
+            cents(paid.iter().map(|(r, m)| (Some(*r), *m)).collect()),
+            [(Some(Route::B1), 800_000), (Some(Route::Z), 400_000)]
+        );
+        assert_eq!(c.by_key[&key].overdue.cents(), 200_000);
+        // Booked as two ledger sums (two budget lines) of 10,000.00 and 2,000.00: the first takes B1's 8,000.00 and
+        // 2,000.00 of Z, the second the rest of Z.
+        assert_eq!(
+            cents(split_over_routes(&mut paid, Money::from_cents(1_000_000))),
+            [(Some(Route::B1), 800_000), (Some(Route::Z), 200_000)]
+        );
+        assert_eq!(cents(split_over_routes(&mut paid, Money::from_cents(200_000))), [(Some(Route::Z), 200_000)]);
+        // 15,000.00 invoiced: everything paid (B1 10,000.00, Z 4,000.00) and 1,000.00 above it belongs to no route.
+        let invoiced = [((1, 1, 2025), Money::from_cents(1_500_000))].into_iter().collect();
+        let mut paid = commitments(payments.into(), &invoiced, today).matched_by_route().remove(&key).unwrap();
+        assert_eq!(
+            cents(split_over_routes(&mut paid, Money::from_cents(1_500_000))),
+            [(Some(Route::B1), 1_000_000), (Some(Route::Z), 400_000), (None, 100_000)]
+        );
+        // A credit pays nothing.
+        assert_eq!(cents(split_over_routes(&mut paid, Money::from_cents(-50_000))), [(None, -50_000)]);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::domain::commitment::{commitments, FundedPayment};
+use crate::domain::commitment::{commitments, split_over_routes, FundedPayment};
 use crate::domain::forecast::{self, InflowGroup, RoutePricing, Scenario, Variant, FORECAST_ROUTES};
 use crate::domain::funding::{granted_by_year, year_figures, FundingStream};
 use crate::domain::route::{Cohort, Route};
@@ -334,33 +334,55 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
     let stream_code =
         |id: i64| inputs.streams.iter().find(|s| s.id == id).map(|s| s.code.clone()).unwrap_or_else(|| id.to_string());
     let mut out = Vec::new();
-    for s in &inputs.spend {
-        let c = contract(s.contract_id);
-        // A contract for one route only tells which route the money was for; otherwise it cannot be split.
-        let route = c.and_then(|c| (c.terms.routes.len() == 1).then(|| c.terms.routes[0]));
-        let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
-        out.push(Atom {
-            kind: AtomKind::Actual,
-            year: s.year,
-            stream_id: Some(s.stream_id),
-            contract_id: s.contract_id,
-            route,
-            amount: s.amount,
-            overdue: false,
-            description: format!(
-                "{} geboekte regels op {}, {}{}",
-                s.lines,
-                stream_code(s.stream_id),
-                c.map(|c| format!("contract {}", c.reference)).unwrap_or_else(|| "zonder contract".into()),
-                line.unwrap_or_default()
-            ),
-        });
-    }
-    // Committed: what no invoice matches (domain::commitment). Invoices carry no route, so they are matched to
-    // the expected payments of their stream, contract and year in order of due date; what is left open of each
-    // payment keeps that payment's route, and is overdue when it fell due on or before today.
+    // Invoices carry no route. They are matched to the expected payments of their stream, contract and year in
+    // order of due date (domain::commitment): what they paid of a payment is actual of that payment's route, what
+    // is left open of it is committed on that route (overdue when it fell due on or before today).
     let invoiced = super::commitments::invoiced_of(&inputs.spend);
     let all = commitments(inputs.payments.clone(), &invoiced, inputs.today);
+    let mut paid = all.matched_by_route();
+    for s in &inputs.spend {
+        let c = contract(s.contract_id);
+        let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
+        let described = format!(
+            "{} geboekte regels op {}, {}{}",
+            s.lines,
+            stream_code(s.stream_id),
+            c.map(|c| format!("contract {}", c.reference)).unwrap_or_else(|| "zonder contract".into()),
+            line.unwrap_or_default()
+        );
+        let parts = match c {
+            // A contract for one route tells which route all its money was for.
+            Some(c) if c.terms.routes.len() == 1 => vec![(Some(c.terms.routes[0]), s.amount)],
+            Some(c) => {
+                let pools = paid.entry((Some(s.stream_id), c.id, s.year)).or_default();
+                split_over_routes(pools, s.amount)
+            }
+            None => vec![(None, s.amount)],
+        };
+        let split = c.is_some_and(|c| c.terms.routes.len() > 1);
+        for (route, amount) in parts {
+            let description = match (split, route) {
+                (false, _) => described.clone(),
+                (true, Some(r)) => format!(
+                    "{described}: deel {} (wat de facturen betaalden van de verwachte betalingen op die route)",
+                    r.short_label()
+                ),
+                (true, None) => format!(
+                    "{described}: deel boven de verwachte betalingen van het jaar (niet aan een route toe te wijzen)"
+                ),
+            };
+            out.push(Atom {
+                kind: AtomKind::Actual,
+                year: s.year,
+                stream_id: Some(s.stream_id),
+                contract_id: s.contract_id,
+                route,
+                amount,
+                overdue: false,
+                description,
+            });
+        }
+    }
     for (&(s, cid, y), open) in &all.open {
         let c = &all.by_key[&(s, cid, y)];
         let mut parts: BTreeMap<(Route, bool), Money> = BTreeMap::new();
@@ -481,7 +503,7 @@ fn key_and_label(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) 
             Some(r) => (r.code().into(), r.label().into()),
             None => (
                 "geen-route".into(),
-                "Niet aan één route toe te wijzen (geen contract, of een contract voor meerdere routes)".into(),
+                "Niet aan een route toe te wijzen (geen contract, of boven de verwachte betalingen van een contract voor meerdere routes)".into(),
             ),
         },
         ViewKind::Provider => match contract {

@@ -17,7 +17,7 @@ use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::certification::holds_valid_mark;
-use crate::domain::commitment::{ceiling_reached_since, ContractFigures, YearLine};
+use crate::domain::commitment::{ceiling_reached_since, ContractFigures, YearLine, ROUTE_SPLIT};
 use crate::domain::contract::{
     validate_contract, validate_milestones, validate_tariff, CeilingLevel, ContractForm, ContractStatus, Due,
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
@@ -528,7 +528,7 @@ fn year_table(lines: &[YearLine], streams: &HashMap<i64, String>) -> Markup {
     let sum = |f: fn(&YearLine) -> Money| lines.iter().map(f).sum::<Money>();
     html! {
         table #jaren {
-            caption { "Verwachte betalingen per jaar, bron en route: gefactureerd en nog open. Facturen noemen geen route; per bron en jaar gaan ze naar de vroegst vervallen betalingen." }
+            caption { "Verwachte betalingen per jaar, bron en route: gefactureerd en nog open. " (ROUTE_SPLIT) }
             thead { tr {
                 th scope="col" { "Jaar" } th scope="col" { "Bron" } th scope="col" { "Route" } th.num scope="col" { "Verwacht" }
                 th.num scope="col" { "Gefactureerd" } th.num scope="col" { "Vervallen, niet gefactureerd" } th.num scope="col" { "Nog te betalen" }
@@ -538,7 +538,7 @@ fn year_table(lines: &[YearLine], streams: &HashMap<i64, String>) -> Markup {
                     tr {
                         th scope="row" { (l.year) }
                         td { (stream_name(streams, l.stream)) }
-                        td { @match l.route { Some(r) => { (r.short_label()) } None => { "meer gefactureerd dan verwacht" } } }
+                        td { @match l.route { Some(r) => { (r.short_label()) } None => { "Niet aan een route toe te wijzen (meer gefactureerd dan verwacht)" } } }
                         td.num { (l.expected) } td.num { (l.invoiced) } td.num { (l.overdue) } td.num { (l.to_come) }
                     }
                 }

@@ -223,7 +223,7 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
             caption {
                 (v.title) ", " (o.from) "–" (o.to)
                 @if kind == ViewKind::Stream { ". Resterend = beschikbaar − realisatie − verplichtingen − prognose. Verplichtingen van een doelgroep zonder bron staan onder ‘Zonder financieringsbron’." }
-                @if kind == ViewKind::Route { ". Een factuur noemt geen route: realisatie staat alleen bij een route als het contract er één heeft. Verplichtingen houden de route van de betaling; facturen worden per bron, contract en jaar toegewezen aan de vroegst vervallen betalingen, de rest is verplichting." }
+                @if kind == ViewKind::Route { ". " (crate::domain::commitment::ROUTE_SPLIT) }
                 @if kind == ViewKind::Contract { ". In de totaalregel: beschikbaar = plafond, resterend = plafondruimte over de hele looptijd." }
             }
             thead { tr {

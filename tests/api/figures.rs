@@ -432,8 +432,8 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
 ///   starts in 2026, so the forecast counts 3 - 1 = 2 at the 2026 B1 tariff (average of 10.000,00 and 10.000,00):
 ///   start 2 x 5.000,00 = 10.000,00 in 2026 (completion in 2027 is outside the view).
 ///
-/// Atoms: actual 2024 SPUK UTR-1 B1 5.000; 2025 SPUK UTR-2 (two routes: no route) 5.000; 2025 ELIP UTR-2 (no
-/// route) 4.000. Committed (expected not invoiced): 2025 SPUK UTR-1 B1 5.000 (K-1 completion); 2026 SPUK UTR-1 B1
+/// Atoms: actual 2024 SPUK UTR-1 B1 5.000; 2025 SPUK UTR-2 5.000 (two routes: it paid K-2's B1 start, so B1);
+/// 2025 ELIP UTR-2 4.000 (it paid K-3's Z start, so Z). Committed (expected not invoiced): 2025 SPUK UTR-1 B1 5.000 (K-1 completion); 2026 SPUK UTR-1 B1
 /// 5.000 (K-4 start); 2026 SPUK UTR-2 B1 5.000 (K-2 completion); 2026 ELIP UTR-2 Z 4.000 (K-3 completion).
 /// Forecast 2026 SPUK B1 10.000.
 #[tokio::test]
@@ -533,20 +533,20 @@ async fn each_view_of_the_overview_adds_up_to_figures_worked_out_by_hand() {
     );
     assert_eq!(cell(&streams["totals"]["total"]), (Some(10_000_000), 1_400_000, 1_900_000, 1_000_000, Some(5_700_000)));
 
-    // Per route: UTR-1 has one route, so its invoice is B1; UTR-2 has two, so its invoices have no route.
+    // Per route: UTR-1 has one route, so its invoice is B1; UTR-2 has two, so each invoice goes to the route of
+    // the payment it paid (SPUK 2025: K-2's B1 start; ELIP 2025: K-3's Z start), nothing is left without a route.
     let routes = view("route");
-    assert_eq!(keys(&routes), ["b1", "z", "geen-route"]);
+    assert_eq!(keys(&routes), ["b1", "z"]);
     assert_eq!(
         row(&routes, "b1"),
         [
             (None, 500_000, 0, 0, None),
-            (None, 0, 500_000, 0, None),
+            (None, 500_000, 500_000, 0, None),
             (None, 0, 1_000_000, 1_000_000, None),
-            (None, 500_000, 1_500_000, 1_000_000, None),
+            (None, 1_000_000, 1_500_000, 1_000_000, None),
         ]
     );
-    assert_eq!(row(&routes, "z")[3], (None, 0, 400_000, 0, None));
-    assert_eq!(row(&routes, "geen-route")[3], (None, 900_000, 0, 0, None));
+    assert_eq!(row(&routes, "z")[3], (None, 400_000, 400_000, 0, None));
 
     // Per provider and per contract: the forecast is nobody's yet; the contract total shows the ceiling room over
     // the contract's whole life, so K-4's completion in 2027 counts too: UTR-1 50.000 - (5.000 actual + 5.000 +
