@@ -344,8 +344,8 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
         let c = contract(s.contract_id);
         let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
         let described = format!(
-            "{} geboekte regels op {}, {}{}",
-            s.lines,
+            "{} op {}, {}{}",
+            crate::domain::words::count(s.lines, "geboekte regel", "geboekte regels"),
             stream_code(s.stream_id),
             c.map(|c| format!("contract {}", c.reference)).unwrap_or_else(|| "zonder contract".into()),
             line.unwrap_or_default()

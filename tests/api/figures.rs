@@ -46,6 +46,18 @@ pub async fn contract_for(
     ceiling: &str,
     routes: &[(&str, &str)],
 ) -> (i64, i64) {
+    contract_until(app, (provider, kvk), reference, ceiling, routes, "2027-12-31").await
+}
+
+/// As [`contract_for`], running from 2022 until `end`.
+pub async fn contract_until(
+    app: &TestApp,
+    (provider, kvk): (&str, &str),
+    reference: &str,
+    ceiling: &str,
+    routes: &[(&str, &str)],
+    end: &str,
+) -> (i64, i64) {
     let provider = certified_provider(app, provider, kvk).await;
     let pid = provider.to_string();
     let mut fields = vec![
@@ -54,7 +66,7 @@ pub async fn contract_for(
         ("provider_id", &pid),
         ("lot", "1"),
         ("start_date", "2022-01-01"),
-        ("initial_end_date", "2027-12-31"),
+        ("initial_end_date", end),
         ("ceiling", ceiling),
     ];
     fields.extend(routes.iter().map(|(r, _)| ("routes", *r)));
@@ -172,12 +184,12 @@ pub async fn rule_on(app: &TestApp, (field, value): (&str, &str), stream: i64, c
 }
 
 /// An overview cell as (available, actual, committed, forecast, remaining) in cents.
-type Cell = (Option<i64>, i64, i64, i64, Option<i64>);
+pub type Cell = (Option<i64>, i64, i64, i64, Option<i64>);
 
 /// A signal as (code, count, total cents, ids, cents per id).
-type FlagFigures = (&'static str, usize, i64, Vec<i64>, Vec<i64>);
+pub type FlagFigures = (&'static str, usize, i64, Vec<i64>, Vec<i64>);
 
-fn json_cents(v: &serde_json::Value) -> i64 {
+pub fn json_cents(v: &serde_json::Value) -> i64 {
     taalbudget::money::Money::parse_with(v.as_str().unwrap(), taalbudget::money::AmountStyle::Plain).unwrap().cents()
 }
 
