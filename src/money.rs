@@ -81,6 +81,10 @@ impl Money {
         self.0.is_sign_negative() && !self.0.is_zero()
     }
 
+    pub fn is_positive(&self) -> bool {
+        !self.is_zero() && !self.is_negative()
+    }
+
     pub fn abs(&self) -> Money {
         Money(self.0.abs())
     }

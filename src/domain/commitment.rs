@@ -8,7 +8,8 @@
 //! - what no invoice matches is the commitment: "vervallen, niet gefactureerd" when it fell due on or before
 //!   today, "nog te betalen" when it falls due later; an invoice above what was expected is never a negative
 //!   commitment;
-//! - per contract: actual = everything invoiced to it, ceiling use = actual + open commitments.
+//! - per contract: actual = everything invoiced to it, ceiling use = actual + open commitments;
+//! - an invoice names no route: what it paid of a payment counts for that payment's route ([`split_over_routes`]).
 //!
 //! Pure arithmetic on contract terms, placements and invoiced sums.
 
@@ -211,12 +212,119 @@ impl Commitments {
     }
 }
 
+impl Commitments {
+    /// Per key, what the invoices paid of each route's expected payments (a payment less its open part). An
+    /// invoice names no route: this is how it is split over the routes of a contract with several.
+    pub fn matched_by_route(&self) -> BTreeMap<CommitmentKey, BTreeMap<Route, Money>> {
+        let mut out: BTreeMap<CommitmentKey, BTreeMap<Route, Money>> = BTreeMap::new();
+        for p in self.payments.iter() {
+            *out.entry((p.stream, p.contract, p.due.year())).or_default().entry(p.route).or_default() += p.amount;
+        }
+        for (key, open) in &self.open {
+            for &(i, m) in open {
+                *out.entry(*key).or_default().entry(self.payments[i].route).or_default() -= m;
+            }
+        }
+        for routes in out.values_mut() {
+            routes.retain(|_, m| !m.is_zero());
+        }
+        out.retain(|_, routes| !routes.is_empty());
+        out
+    }
+}
+
+/// How an invoice, which names no route, is split over routes (the overview's route view and the contract's year table both say it).
+pub const ROUTE_SPLIT: &str = "Een factuur noemt geen route. Bij een contract voor één route telt ze voor die route. Bij een contract voor meerdere routes gaat ze per bron, contract en jaar naar de verwachte betalingen in volgorde van vervaldatum: wat ze van een betaling betaalt, is realisatie op de route van die betaling; wat van een betaling open blijft, is verplichting op die route. Wat boven de verwachte betalingen uitkomt, staat onder ‘Niet aan een route toe te wijzen’.";
+
+/// Splits one invoiced amount over routes by taking, route by route, from what the invoices of its key paid of
+/// each route's payments (`paid`, from [`Commitments::matched_by_route`], used up as it goes); what is left (an
+/// amount above the expected payments, or a credit) belongs to no route.
+pub fn split_over_routes(paid: &mut BTreeMap<Route, Money>, amount: Money) -> Vec<(Option<Route>, Money)> {
+    let mut out = Vec::new();
+    let mut left = amount;
+    for (&route, pool) in paid.iter_mut() {
+        if !left.is_positive() {
+            break;
+        }
+        let take = if *pool < left { *pool } else { left };
+        if take.is_positive() {
+            *pool -= take;
+            left -= take;
+            out.push((Some(route), take));
+        }
+    }
+    if !left.is_zero() || out.is_empty() {
+        out.push((None, left));
+    }
+    out
+}
+
+/// One line of a contract's year table: a year, a stream (None: no stream) and a route, with what was expected,
+/// what the invoices matched, and what is left open. A line without a route holds what was invoiced above the
+/// expected payments of that stream and year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct YearLine {
+    pub year: i32,
+    pub stream: Option<i64>,
+    pub route: Option<Route>,
+    pub expected: Money,
+    pub invoiced: Money,
+    pub overdue: Money,
+    pub to_come: Money,
+}
+
+impl Commitments {
+    /// The contract's year table: per year, stream and route (see [`YearLine`]). The invoices of a stream and year
+    /// are matched to its payments in order of due date, so each route gets what was matched of its own payments.
+    pub fn year_lines(&self, contract: i64) -> Vec<YearLine> {
+        type Key = (i32, Option<i64>, Option<Route>);
+        fn at(t: &mut BTreeMap<Key, YearLine>, year: i32, stream: Option<i64>, route: Option<Route>) -> &mut YearLine {
+            t.entry((year, stream, route)).or_insert(YearLine {
+                year,
+                stream,
+                route,
+                expected: Money::ZERO,
+                invoiced: Money::ZERO,
+                overdue: Money::ZERO,
+                to_come: Money::ZERO,
+            })
+        }
+        let mut table: BTreeMap<Key, YearLine> = BTreeMap::new();
+        for p in self.payments.iter().filter(|p| p.contract == contract) {
+            at(&mut table, p.due.year(), p.stream, Some(p.route)).expected += p.amount;
+        }
+        for (&(stream, _, year), routes) in self.matched_by_route().iter().filter(|((_, c, _), _)| *c == contract) {
+            for (&route, &m) in routes {
+                at(&mut table, year, stream, Some(route)).invoiced += m;
+            }
+        }
+        for (&(stream, _, year), open) in self.open.iter().filter(|((_, c, _), _)| *c == contract) {
+            for &(i, m) in open {
+                let p = &self.payments[i];
+                let l = at(&mut table, year, stream, Some(p.route));
+                if p.due <= self.today {
+                    l.overdue += m;
+                } else {
+                    l.to_come += m;
+                }
+            }
+        }
+        for (&(stream, _, year), c) in self.of_contract(contract) {
+            let above = c.over_invoiced();
+            // A net credit (less than nothing invoiced) stays visible too.
+            let unmatched = if c.invoiced.is_negative() { c.invoiced } else { above };
+            if !unmatched.is_zero() {
+                at(&mut table, year, stream, None).invoiced += unmatched;
+            }
+        }
+        table.into_values().collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ContractFigures {
     /// Everything the placements on this contract are expected to cost.
     pub expected_total: Money,
-    /// Expected payments per year of their due date.
-    pub by_year: Vec<(i32, Money)>,
     /// Invoiced: every attributed ledger line of this contract.
     pub actual: Money,
     /// Open commitments that fell due on or before today.
@@ -225,6 +333,8 @@ pub struct ContractFigures {
     pub to_come: Money,
     /// overdue + to come.
     pub open_commitment: Money,
+    /// Of the open commitment: placements of a cohort without a funding stream.
+    pub unfunded: Money,
     /// actual + open commitment.
     pub ceiling_use: Money,
     pub ceiling_pct: Decimal,
@@ -262,23 +372,18 @@ pub fn contract_figures<'a>(
         .map(|p| p.amount)
         .sum();
     let total = all.contract_total(contract);
-    let mut by_year: BTreeMap<i32, Money> = BTreeMap::new();
-    for (&(_, _, year), c) in all.of_contract(contract) {
-        if !c.expected.is_zero() {
-            *by_year.entry(year).or_default() += c.expected;
-        }
-    }
     let open_commitment = total.open();
+    let unfunded = all.of_contract(contract).filter(|((s, _, _), _)| s.is_none()).map(|(_, c)| c.open()).sum();
     let ceiling_use = total.invoiced + open_commitment;
     let (ceiling_pct, level) = ceiling_level(ceiling_use, terms.ceiling);
     let reached = ceiling_use >= terms.ceiling;
     ContractFigures {
         expected_total: total.expected,
-        by_year: by_year.into_iter().collect(),
         actual: total.invoiced,
         overdue: total.overdue,
         to_come: total.to_come,
         open_commitment,
+        unfunded,
         ceiling_use,
         ceiling_pct,
         level,
@@ -396,6 +501,57 @@ mod tests {
     }
 
     #[test]
+    fn an_invoice_of_a_contract_with_two_routes_is_split_by_the_payments_it_paid() {
+        let pay = |placement, route, due, cents| FundedPayment {
+            stream: Some(1),
+            contract: 1,
+            placement,
+            route,
+            start: date!(2025 - 01 - 15),
+            milestone: "Start".into(),
+            due,
+            amount: Money::from_cents(cents),
+        };
+        // Due in 2025, earliest first: B1 5,000.00 (15-01), Z 4,000.00 (01-06), B1 5,000.00 (01-12): 14,000.00.
+        let payments: Vec<FundedPayment> = vec![
+            pay(1, Route::B1, date!(2025 - 01 - 15), 500_000),
+            pay(2, Route::Z, date!(2025 - 06 - 01), 400_000),
+            pay(1, Route::B1, date!(2025 - 12 - 01), 500_000),
+        ];
+        let today = date!(2025 - 12 - 31);
+        // 12,000.00 invoiced pays 5,000.00 B1, 4,000.00 Z and 3,000.00 of the second B1 payment: B1 8,000.00,
+        // Z 4,000.00, and 2,000.00 of B1 overdue.
+        let invoiced = [((1, 1, 2025), Money::from_cents(1_200_000))].into_iter().collect();
+        let c = commitments(payments.clone().into(), &invoiced, today);
+        let key = (Some(1), 1, 2025);
+        let mut paid = c.matched_by_route().remove(&key).unwrap();
+        let cents = |parts: Vec<(Option<Route>, Money)>| -> Vec<(Option<Route>, i64)> {
+            parts.into_iter().map(|(r, m)| (r, m.cents())).collect()
+        };
+        assert_eq!(
+            cents(paid.iter().map(|(r, m)| (Some(*r), *m)).collect()),
+            [(Some(Route::B1), 800_000), (Some(Route::Z), 400_000)]
+        );
+        assert_eq!(c.by_key[&key].overdue.cents(), 200_000);
+        // Booked as two ledger sums (two budget lines) of 10,000.00 and 2,000.00: the first takes B1's 8,000.00 and
+        // 2,000.00 of Z, the second the rest of Z.
+        assert_eq!(
+            cents(split_over_routes(&mut paid, Money::from_cents(1_000_000))),
+            [(Some(Route::B1), 800_000), (Some(Route::Z), 200_000)]
+        );
+        assert_eq!(cents(split_over_routes(&mut paid, Money::from_cents(200_000))), [(Some(Route::Z), 200_000)]);
+        // 15,000.00 invoiced: everything paid (B1 10,000.00, Z 4,000.00) and 1,000.00 above it belongs to no route.
+        let invoiced = [((1, 1, 2025), Money::from_cents(1_500_000))].into_iter().collect();
+        let mut paid = commitments(payments.into(), &invoiced, today).matched_by_route().remove(&key).unwrap();
+        assert_eq!(
+            cents(split_over_routes(&mut paid, Money::from_cents(1_500_000))),
+            [(Some(Route::B1), 1_000_000), (Some(Route::Z), 400_000), (None, 100_000)]
+        );
+        // A credit pays nothing.
+        assert_eq!(cents(split_over_routes(&mut paid, Money::from_cents(-50_000))), [(None, -50_000)]);
+    }
+
+    #[test]
     fn figures_add_up_per_year_and_against_the_ceiling() {
         let t = terms(4_000_000);
         let p1 = placement(date!(2022 - 12 - 31), date!(2023 - 12 - 31)); // 2022 tariff: 10,000
@@ -409,14 +565,8 @@ mod tests {
         let c = all(&t, &[&p1, &p2, &p3], &[(2023, 500_000)], today);
         let f = contract_figures(1, &t, [(Route::B1, &p1), (Route::B1, &p2), (Route::B1, &p3)], &c, today);
         assert_eq!(f.expected_total.cents(), 1_000_000 + 1_030_000 + 515_000);
-        assert_eq!(
-            f.by_year,
-            [
-                (2022, Money::from_cents(500_000)),
-                (2023, Money::from_cents(500_000 + 515_000 + 515_000)),
-                (2024, Money::from_cents(515_000))
-            ]
-        );
+        let expected: Vec<(i32, i64)> = c.year_lines(1).iter().map(|l| (l.year, l.expected.cents())).collect();
+        assert_eq!(expected, [(2022, 500_000), (2023, 500_000 + 515_000 + 515_000), (2024, 515_000)]);
         // 2022: p1's start (5,000.00, due 31-12-2022) is overdue. 2023, earliest due first: the 5,000.00 invoiced
         // matches 5,000.00 of p2's start (5,150.00, 01-01-2023), leaving 150.00 overdue; p3's start (5,150.00,
         // 01-02-2023) is overdue; p1's completion (5,000.00, 31-12-2023) is to come. 2024: p2's completion 5,150.00.
@@ -450,6 +600,25 @@ mod tests {
         assert_eq!((f.ceiling_use.cents(), f.level, f.over_by.cents()), (1_200_000, CeilingLevel::Exceeded, 200_000));
         assert_eq!(f.reached_on, None, "no prediction once the ceiling is reached");
         assert_eq!(c.by_key[&(Some(1), 1, 2022)].over_invoiced().cents(), 200_000);
+        // The year table: what the 7,000.00 matched (the 5,000.00 start), the 2,000.00 above it on a line of its
+        // own, and the 2023 completion overdue.
+        let line = |year, route, e, i, o, t| YearLine {
+            year,
+            stream: Some(1),
+            route,
+            expected: Money::from_cents(e),
+            invoiced: Money::from_cents(i),
+            overdue: Money::from_cents(o),
+            to_come: Money::from_cents(t),
+        };
+        assert_eq!(
+            c.year_lines(1),
+            [
+                line(2022, None, 0, 200_000, 0, 0),
+                line(2022, Some(Route::B1), 500_000, 500_000, 0, 0),
+                line(2023, Some(Route::B1), 500_000, 0, 500_000, 0),
+            ]
+        );
     }
 
     #[test]

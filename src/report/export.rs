@@ -111,12 +111,32 @@ pub fn table_sheet<S: AsRef<str>>(
     Ok(())
 }
 
-/// Columns of the reconciliation in CSV (machine-readable names, kept stable for scripts).
-const COLUMNS: [&str; 8] =
-    ["jaar", "bron", "naam", "begrotingspost", "beschikbaar of begroot", "realisatie", "verplichtingen", "resterend"];
-/// The same columns in the xlsx, for people.
-const RECONCILIATION_HEADERS: [&str; 8] =
-    ["Jaar", "Bron", "Naam", "Begrotingspost", "Beschikbaar of begroot", "Realisatie", "Verplichtingen", "Resterend"];
+/// Columns of the reconciliation in CSV (machine-readable names, kept stable for scripts: new ones go last).
+const COLUMNS: [&str; 10] = [
+    "jaar",
+    "bron",
+    "naam",
+    "begrotingspost",
+    "beschikbaar of begroot",
+    "realisatie",
+    "verplichtingen",
+    "resterend",
+    "verplichtingen vervallen niet gefactureerd",
+    "verplichtingen nog te betalen",
+];
+/// The same columns in the xlsx, for people (the split of the commitments next to them).
+const RECONCILIATION_HEADERS: [&str; 10] = [
+    "Jaar",
+    "Bron",
+    "Naam",
+    "Begrotingspost",
+    "Beschikbaar of begroot",
+    "Realisatie",
+    "Verplichtingen",
+    "Waarvan vervallen, niet gefactureerd",
+    "Waarvan nog te betalen",
+    "Resterend",
+];
 
 /// One line of the exported reconciliation.
 struct Row {
@@ -125,7 +145,8 @@ struct Row {
     budget_line: String,
     available: Option<Money>,
     actual: Money,
-    committed: Option<Money>,
+    /// Committed, of which overdue and still to come.
+    committed: Option<(Money, Money, Money)>,
     remaining: Option<Money>,
 }
 
@@ -139,7 +160,7 @@ fn rows(r: &YearReport) -> Vec<Row> {
             budget_line: String::new(),
             available: Some(s.available),
             actual: s.actual,
-            committed: Some(s.committed),
+            committed: Some((s.committed, s.overdue, s.to_come)),
             remaining: Some(s.remaining),
         });
         for l in &s.budget_lines {
@@ -153,6 +174,17 @@ fn rows(r: &YearReport) -> Vec<Row> {
                 remaining: None,
             });
         }
+    }
+    if !r.unfunded.committed.is_zero() {
+        out.push(Row {
+            code: String::new(),
+            name: "Zonder financieringsbron".into(),
+            budget_line: String::new(),
+            available: None,
+            actual: Money::ZERO,
+            committed: Some((r.unfunded.committed, r.unfunded.overdue, r.unfunded.to_come)),
+            remaining: None,
+        });
     }
     out.push(Row {
         code: String::new(),
@@ -181,8 +213,10 @@ pub fn reconciliation_csv(r: &YearReport) -> Result<Vec<u8>, csv::Error> {
             x.budget_line.into(),
             x.available.into(),
             x.actual.into(),
-            x.committed.into(),
+            x.committed.map(|c| c.0).into(),
             x.remaining.into(),
+            x.committed.map(|c| c.1).into(),
+            x.committed.map(|c| c.2).into(),
         ])?;
     }
     w.row([
@@ -194,6 +228,8 @@ pub fn reconciliation_csv(r: &YearReport) -> Result<Vec<u8>, csv::Error> {
         r.imported_total.into(),
         CsvCell::Empty,
         CsvCell::Empty,
+        CsvCell::Empty,
+        CsvCell::Empty,
     ])?;
     w.finish()
 }
@@ -203,7 +239,7 @@ pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
     let (euro, bold_euro) = (euro_format(), euro_format().set_bold());
     let ws = wb.add_worksheet();
     ws.set_name(format!("Aansluiting {}", r.year))?;
-    let widths = [8.0, 10.0, 40.0, 30.0, 18.0, 18.0, 18.0, 18.0];
+    let widths = [8.0, 10.0, 40.0, 30.0, 18.0, 18.0, 18.0, 18.0, 18.0, 18.0];
     let columns: Vec<(&str, f64)> = RECONCILIATION_HEADERS.iter().copied().zip(widths).collect();
     write_header(ws, 0, &columns)?;
     let mut row = 1;
@@ -212,7 +248,10 @@ pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
         ws.write_string(row, 1, &x.code)?;
         ws.write_string(row, 2, &x.name)?;
         ws.write_string(row, 3, &x.budget_line)?;
-        for (col, m) in [(4, x.available), (5, Some(x.actual)), (6, x.committed), (7, x.remaining)] {
+        let (committed, overdue, to_come) =
+            (x.committed.map(|c| c.0), x.committed.map(|c| c.1), x.committed.map(|c| c.2));
+        let cells = [x.available, Some(x.actual), committed, overdue, to_come, x.remaining];
+        for (col, m) in (4..).zip(cells) {
             if let Some(m) = m {
                 write_money(ws, row, col, m, &euro)?;
             }
@@ -225,7 +264,7 @@ pub fn reconciliation_xlsx(r: &YearReport) -> Result<Vec<u8>, XlsxError> {
 }
 
 /// Columns of the overview in CSV and xlsx (the change columns only when a snapshot is compared).
-const OVERVIEW_COLUMNS: [&str; 9] = [
+const OVERVIEW_COLUMNS: [&str; 11] = [
     "weergave",
     "sleutel",
     "omschrijving",
@@ -235,6 +274,8 @@ const OVERVIEW_COLUMNS: [&str; 9] = [
     "verplichtingen",
     "prognose",
     "resterend",
+    "verplichtingen vervallen niet gefactureerd",
+    "verplichtingen nog te betalen",
 ];
 const CHANGE_COLUMNS: [&str; 2] = ["verschil uitgaven sinds snapshot", "verschil resterend sinds snapshot"];
 
@@ -275,6 +316,8 @@ pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
             f.committed.into(),
             f.forecast.into(),
             f.remaining.into(),
+            f.overdue.into(),
+            f.to_come.into(),
         ];
         if compared {
             record.push(f.change_spend.into());
@@ -286,8 +329,17 @@ pub fn overview_csv(o: &Overview) -> Result<Vec<u8>, csv::Error> {
 }
 
 /// The overview's columns in the xlsx, for people (the change columns only when a snapshot is compared).
-const OVERVIEW_HEADERS: [&str; 7] =
-    ["Omschrijving", "Jaar", "Beschikbaar", "Realisatie", "Verplichtingen", "Prognose", "Resterend"];
+const OVERVIEW_HEADERS: [&str; 9] = [
+    "Omschrijving",
+    "Jaar",
+    "Beschikbaar",
+    "Realisatie",
+    "Verplichtingen",
+    "Waarvan vervallen, niet gefactureerd",
+    "Waarvan nog te betalen",
+    "Prognose",
+    "Resterend",
+];
 const CHANGE_HEADERS: [&str; 2] = ["Verschil uitgaven sinds snapshot", "Verschil resterend sinds snapshot"];
 
 /// One sheet per view (bold totals, frozen header, euro format) and the scenario's assumptions.
@@ -319,7 +371,15 @@ pub fn overview_xlsx(o: &Overview) -> Result<Vec<u8>, XlsxError> {
                     // The row's total over the years shown: the years, never a second "Totaal".
                     None => ws.write_string_with_format(row, 1, &years, text)?,
                 };
-                let mut values = vec![f.available, Some(f.actual), Some(f.committed), Some(f.forecast), f.remaining];
+                let mut values = vec![
+                    f.available,
+                    Some(f.actual),
+                    Some(f.committed),
+                    Some(f.overdue),
+                    Some(f.to_come),
+                    Some(f.forecast),
+                    f.remaining,
+                ];
                 if compared {
                     values.push(f.change_spend);
                     values.push(f.change_remaining);

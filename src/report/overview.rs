@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::domain::commitment::{commitments, FundedPayment};
+use crate::domain::commitment::{commitments, split_over_routes, FundedPayment};
 use crate::domain::forecast::{self, InflowGroup, RoutePricing, Scenario, Variant, FORECAST_ROUTES};
 use crate::domain::funding::{granted_by_year, year_figures, FundingStream};
 use crate::domain::route::{Cohort, Route};
@@ -103,6 +103,8 @@ pub struct Atom {
     pub contract_id: Option<i64>,
     pub route: Option<Route>,
     pub amount: Money,
+    /// A commitment that fell due on or before today and is not invoiced ("vervallen, niet gefactureerd").
+    pub overdue: bool,
     /// What it is, in words (aggregates only: never a participant).
     pub description: String,
 }
@@ -113,7 +115,12 @@ pub struct Figures {
     /// Only for streams (money is made available per stream) and, in the total, the ceiling of a contract.
     pub available: Option<Money>,
     pub actual: Money,
+    /// Expected payments not invoiced: overdue + to come.
     pub committed: Money,
+    /// Of the commitments: fell due on or before today, not invoiced ("vervallen, niet gefactureerd").
+    pub overdue: Money,
+    /// Of the commitments: falls due later ("nog te betalen"); overdue + to come = committed.
+    pub to_come: Money,
     pub forecast: Money,
     pub remaining: Option<Money>,
     /// Change since the chosen snapshot of actual + committed + forecast.
@@ -133,6 +140,8 @@ impl Figures {
     fn add(&mut self, other: &Figures) {
         self.actual += other.actual;
         self.committed += other.committed;
+        self.overdue += other.overdue;
+        self.to_come += other.to_come;
         self.forecast += other.forecast;
         if let Some(a) = other.available {
             *self.available.get_or_insert(Money::ZERO) += a;
@@ -325,39 +334,65 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
     let stream_code =
         |id: i64| inputs.streams.iter().find(|s| s.id == id).map(|s| s.code.clone()).unwrap_or_else(|| id.to_string());
     let mut out = Vec::new();
-    for s in &inputs.spend {
-        let c = contract(s.contract_id);
-        // A contract for one route only tells which route the money was for; otherwise it cannot be split.
-        let route = c.and_then(|c| (c.terms.routes.len() == 1).then(|| c.terms.routes[0]));
-        let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
-        out.push(Atom {
-            kind: AtomKind::Actual,
-            year: s.year,
-            stream_id: Some(s.stream_id),
-            contract_id: s.contract_id,
-            route,
-            amount: s.amount,
-            description: format!(
-                "{} geboekte regels op {}, {}{}",
-                s.lines,
-                stream_code(s.stream_id),
-                c.map(|c| format!("contract {}", c.reference)).unwrap_or_else(|| "zonder contract".into()),
-                line.unwrap_or_default()
-            ),
-        });
-    }
-    // Committed: what no invoice matches (domain::commitment), per route of the payments left open.
+    // Invoices carry no route. They are matched to the expected payments of their stream, contract and year in
+    // order of due date (domain::commitment): what they paid of a payment is actual of that payment's route, what
+    // is left open of it is committed on that route (overdue when it fell due on or before today).
     let invoiced = super::commitments::invoiced_of(&inputs.spend);
     let all = commitments(inputs.payments.clone(), &invoiced, inputs.today);
+    let mut paid = all.matched_by_route();
+    for s in &inputs.spend {
+        let c = contract(s.contract_id);
+        let line = s.budget_line_id.and_then(|l| inputs.budget_lines.get(&l)).map(|l| format!(", begrotingspost {l}"));
+        let described = format!(
+            "{} op {}, {}{}",
+            crate::domain::words::count(s.lines, "geboekte regel", "geboekte regels"),
+            stream_code(s.stream_id),
+            c.map(|c| format!("contract {}", c.reference)).unwrap_or_else(|| "zonder contract".into()),
+            line.unwrap_or_default()
+        );
+        let parts = match c {
+            // A contract for one route tells which route all its money was for.
+            Some(c) if c.terms.routes.len() == 1 => vec![(Some(c.terms.routes[0]), s.amount)],
+            Some(c) => {
+                let pools = paid.entry((Some(s.stream_id), c.id, s.year)).or_default();
+                split_over_routes(pools, s.amount)
+            }
+            None => vec![(None, s.amount)],
+        };
+        let split = c.is_some_and(|c| c.terms.routes.len() > 1);
+        for (route, amount) in parts {
+            let description = match (split, route) {
+                (false, _) => described.clone(),
+                (true, Some(r)) => format!(
+                    "{described}: deel {} (wat de facturen betaalden van de verwachte betalingen op die route)",
+                    r.short_label()
+                ),
+                (true, None) => format!(
+                    "{described}: deel boven de verwachte betalingen van het jaar (niet aan een route toe te wijzen)"
+                ),
+            };
+            out.push(Atom {
+                kind: AtomKind::Actual,
+                year: s.year,
+                stream_id: Some(s.stream_id),
+                contract_id: s.contract_id,
+                route,
+                amount,
+                overdue: false,
+                description,
+            });
+        }
+    }
     for (&(s, cid, y), open) in &all.open {
         let c = &all.by_key[&(s, cid, y)];
-        let mut per_route: BTreeMap<Route, Money> = BTreeMap::new();
+        let mut parts: BTreeMap<(Route, bool), Money> = BTreeMap::new();
         for &(i, m) in open {
-            *per_route.entry(all.payments[i].route).or_default() += m;
+            let p = &all.payments[i];
+            *parts.entry((p.route, p.due <= all.today)).or_default() += m;
         }
         let reference = contract(Some(cid)).map(|c| c.reference.clone()).unwrap_or_default();
         let funded_by = s.map(stream_code).unwrap_or_else(|| "geen financieringsbron".into());
-        for (route, amount) in per_route {
+        for ((route, overdue), amount) in parts {
             out.push(Atom {
                 kind: AtomKind::Committed,
                 year: y,
@@ -365,8 +400,10 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                 contract_id: Some(cid),
                 route: Some(route),
                 amount,
+                overdue,
                 description: format!(
-                    "Verwachte betalingen van plaatsingen op contract {reference} via {funded_by}, {}: verwacht in {y} {}, al gefactureerd {}",
+                    "{} van plaatsingen op contract {reference} via {funded_by}, {}: in {y} verwacht {}, gefactureerd {} (facturen toegewezen aan de vroegst vervallen betalingen)",
+                    if overdue { "Vervallen, niet gefactureerde betalingen" } else { "Nog te betalen" },
                     route.short_label(),
                     c.expected,
                     c.invoiced
@@ -390,6 +427,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                 contract_id: None,
                 route: Some(route),
                 amount,
+                overdue: false,
                 description: format!(
                     "Prognose '{}' ({}): instroom {inflow_year}, {}, {}",
                     scenario.name,
@@ -465,7 +503,7 @@ fn key_and_label(inputs: &Inputs, view: ViewKind, a: &Atom) -> (String, String) 
             Some(r) => (r.code().into(), r.label().into()),
             None => (
                 "geen-route".into(),
-                "Niet aan één route toe te wijzen (geen contract, of een contract voor meerdere routes)".into(),
+                "Niet aan een route toe te wijzen (geen contract, of boven de verwachte betalingen van een contract voor meerdere routes)".into(),
             ),
         },
         ViewKind::Provider => match contract {
@@ -532,7 +570,14 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
             let f = &mut rows[i].years[(a.year - years.start()) as usize].figures;
             match a.kind {
                 AtomKind::Actual => f.actual += a.amount,
-                AtomKind::Committed => f.committed += a.amount,
+                AtomKind::Committed => {
+                    f.committed += a.amount;
+                    if a.overdue {
+                        f.overdue += a.amount;
+                    } else {
+                        f.to_come += a.amount;
+                    }
+                }
                 AtomKind::Forecast => f.forecast += a.amount,
             }
         }
@@ -544,6 +589,8 @@ pub fn assemble(inputs: &Inputs, params: &OverviewParams) -> Overview {
             for c in &r.years {
                 total.actual += c.figures.actual;
                 total.committed += c.figures.committed;
+                total.overdue += c.figures.overdue;
+                total.to_come += c.figures.to_come;
                 total.forecast += c.figures.forecast;
             }
             if kind == ViewKind::Stream {

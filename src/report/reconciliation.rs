@@ -65,9 +65,22 @@ pub struct StreamYear {
     pub name: String,
     pub available: Money,
     pub actual: Money,
+    /// overdue + to come.
     pub committed: Money,
+    /// Of the commitments: fell due on or before today, not invoiced ("vervallen, niet gefactureerd").
+    pub overdue: Money,
+    /// Of the commitments: falls due later ("nog te betalen").
+    pub to_come: Money,
     pub remaining: Money,
     pub budget_lines: Vec<BudgetLineYear>,
+}
+
+/// Commitments of the year that no stream carries: placements of a cohort without a default stream.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Unfunded {
+    pub committed: Money,
+    pub overdue: Money,
+    pub to_come: Money,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -121,6 +134,8 @@ pub struct YearReport {
     pub imported_total: Money,
     pub unattributed: Money,
     pub streams: Vec<StreamYear>,
+    /// "Zonder financieringsbron": a row of its own wherever commitments are totalled.
+    pub unfunded: Unfunded,
     pub flags: Vec<Flag>,
 }
 
@@ -128,16 +143,34 @@ impl YearReport {
     pub fn attributed_total(&self) -> Money {
         self.streams.iter().map(|s| s.actual).sum()
     }
+
+    /// Every commitment of the year, the unfunded ones included.
+    pub fn committed_total(&self) -> Money {
+        self.streams.iter().map(|s| s.committed).sum::<Money>() + self.unfunded.committed
+    }
+
+    /// Of all commitments of the year: fell due on or before today, not invoiced.
+    pub fn overdue_total(&self) -> Money {
+        self.streams.iter().map(|s| s.overdue).sum::<Money>() + self.unfunded.overdue
+    }
+
+    /// Of all commitments of the year: fall due later.
+    pub fn to_come_total(&self) -> Money {
+        self.streams.iter().map(|s| s.to_come).sum::<Money>() + self.unfunded.to_come
+    }
 }
 
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
     let sums = store::attribution::sums(db).await?;
     let commitments = super::commitments::load(db, None, dates::today()).await?.commitments;
     let streams = build(db, year..=year, &sums.actual_by_stream, &commitments).await?;
+    let per_stream = commitments.per_stream_year();
+    let part = |stream: Option<i64>| per_stream.get(&(stream, year)).copied().unwrap_or_default();
     let streams_out = streams
         .iter()
         .map(|r| {
             let f = r.years.first().cloned().unwrap_or_default();
+            let c = part(Some(r.stream.id));
             StreamYear {
                 id: r.stream.id,
                 code: r.stream.code.clone(),
@@ -145,6 +178,8 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
                 available: f.available,
                 actual: f.actual,
                 committed: f.committed,
+                overdue: c.overdue,
+                to_come: c.to_come,
                 remaining: f.remaining,
                 budget_lines: r
                     .budget_lines
@@ -165,6 +200,10 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
         imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
         unattributed: sums.unattributed.get(&year).copied().unwrap_or_default(),
         streams: streams_out,
+        unfunded: {
+            let c = part(None);
+            Unfunded { committed: c.open(), overdue: c.overdue, to_come: c.to_come }
+        },
         flags,
     })
 }
@@ -282,6 +321,19 @@ async fn flags(
         "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
         FlagSubject::Placements,
         without_mark,
+    );
+    // Commitments no stream carries: per placement, its payments of the year that no invoice matches.
+    let mut unfunded: BTreeMap<i64, Money> = BTreeMap::new();
+    for (_, open) in commitments.open.iter().filter(|((s, _, y), _)| s.is_none() && *y == year) {
+        for &(i, m) in open {
+            *unfunded.entry(commitments.payments[i].placement).or_default() += m;
+        }
+    }
+    push(
+        "unfunded_commitments",
+        "Verplichtingen zonder financieringsbron (een doelgroep zonder standaardbron)",
+        FlagSubject::Placements,
+        unfunded.into_iter().collect(),
     );
     // Per stream: an invoice on one stream does not pay for a payment another stream (or none) was to fund.
     let over: Vec<(i64, Money)> = contracts

@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{error_summary, Field};
-use super::views::{Chrome, Confirmation, Confirmed};
+use super::views::{not_applicable, Chrome, Confirmation, Confirmed};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -585,10 +585,11 @@ async fn reconciliation(
                 }
             }
             table {
-                caption { "Per financieringsbron: resterend = beschikbaar − realisatie − verplichtingen" }
+                caption { "Per financieringsbron: resterend = beschikbaar − realisatie − verplichtingen. Verplichtingen zijn verwachte betalingen die nog niet gefactureerd zijn: vervallen (op of vóór vandaag) of nog te betalen." }
                 thead { tr {
                     th scope="col" { "Bron" } th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" }
-                    th.num scope="col" { "Verplichtingen" } th.num scope="col" { "Resterend" }
+                    th.num scope="col" { "Verplichtingen" } th.num scope="col" { "waarvan vervallen, niet gefactureerd" }
+                    th.num scope="col" { "waarvan nog te betalen" } th.num scope="col" { "Resterend" }
                 } }
                 tbody {
                     @for s in &report.streams {
@@ -600,10 +601,34 @@ async fn reconciliation(
                             td.num { a href={"/financiering/" (s.id) "#toekenningen"} { (s.available) } }
                             td.num { (drill(Some(s.id), marked(s.actual, "negatief"))) }
                             td.num { (s.committed) }
+                            td.num { (s.overdue) }
+                            td.num { (s.to_come) }
                             td.num { (marked(s.remaining, "tekort")) }
                         }
                     }
+                    @if !report.unfunded.committed.is_zero() {
+                        tr {
+                            th scope="row" {
+                                a href={"/aansluiting/signalen?jaar=" (year) "&soort=unfunded_commitments"} { "Zonder financieringsbron" }
+                                " " span.status.status-bad { "geen bron" }
+                            }
+                            td.num { (not_applicable()) } td.num { (not_applicable()) }
+                            td.num { (report.unfunded.committed) }
+                            td.num { (report.unfunded.overdue) }
+                            td.num { (report.unfunded.to_come) }
+                            td.num { (not_applicable()) }
+                        }
+                    }
                 }
+                tfoot { tr {
+                    th scope="row" { "Totaal (verplichtingen met die zonder bron)" }
+                    td.num { (report.streams.iter().map(|s| s.available).sum::<Money>()) }
+                    td.num { (report.attributed_total()) }
+                    td.num { (report.committed_total()) }
+                    td.num { (report.overdue_total()) }
+                    td.num { (report.to_come_total()) }
+                    td.num { (not_applicable()) }
+                } }
             }
             @for s in &report.streams {
                 @if !s.budget_lines.is_empty() {
@@ -660,8 +685,13 @@ async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<S
         }
         FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
             let placements = store::placements::list(&state.db, None).await?;
-            html! { ul { @for p in placements.iter().filter(|p| f.ids.contains(&p.id)) {
-                li { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date)) }
+            html! { ul { @for (id, m) in &pairs {
+                @if let Some(p) = placements.iter().find(|p| p.id == *id) {
+                    li {
+                        a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date))
+                        @if !m.is_zero() { ": " (m) }
+                    }
+                }
             } } }
         }
         FlagSubject::Contracts => {

@@ -1,6 +1,8 @@
 //! Contract screens: the list with ceiling use, a contract's terms, tariffs, milestones, options,
 //! documents, placements and expected payments per year.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -15,7 +17,7 @@ use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::certification::holds_valid_mark;
-use crate::domain::commitment::{ceiling_reached_since, ContractFigures};
+use crate::domain::commitment::{ceiling_reached_since, ContractFigures, YearLine, ROUTE_SPLIT};
 use crate::domain::contract::{
     validate_contract, validate_milestones, validate_tariff, CeilingLevel, ContractForm, ContractStatus, Due,
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
@@ -133,7 +135,8 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                 caption { (crate::domain::words::count(rows.len(), "contract", "contracten")) }
                 thead { tr {
                     th scope="col" { "Kenmerk" } th scope="col" { "Titel" } th scope="col" { "Taalaanbieder" } th scope="col" { "Routes" }
-                    th scope="col" { "Status" } th scope="col" { "Einddatum (met opties)" } th scope="col" { "Plafondgebruik (gefactureerd + verplichting)" }
+                    th scope="col" { "Status" } th scope="col" { "Einddatum (met opties)" } th.num scope="col" { "Gefactureerd" }
+                    th.num scope="col" { "Openstaande verplichting" } th scope="col" { "Plafondgebruik (gefactureerd + verplichting)" }
                 } }
                 tbody {
                     @for (c, f) in &rows {
@@ -147,10 +150,12 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                                 @if c.terms.period.furthest_end() != c.terms.period.current_end() {
                                     " (" (dates::display(c.terms.period.furthest_end())) ")"
                                 } }
+                            td.num { (f.actual) }
+                            td.num { (f.open_commitment) @if !f.overdue.is_zero() { br; "waarvan vervallen " (f.overdue) } }
                             td { (f.ceiling_use) " van " (c.terms.ceiling) " " (ceiling_meter(f.ceiling_pct, f.level, &format!("plafond-{}", c.id))) }
                         }
                     }
-                    @if rows.is_empty() { tr { td colspan="7" { "Geen contracten gevonden." } } }
+                    @if rows.is_empty() { tr { td colspan="9" { "Geen contracten gevonden." } } }
                 }
             }
         },
@@ -397,6 +402,8 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
     let placements = &portfolio.placements;
     let f = portfolio.figures(c);
     let since = reached_since(state, c, &f, &portfolio.commitments.payments, today).await?;
+    let streams: HashMap<i64, String> =
+        store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
     let manage = chrome.may(Permission::ManageContracts);
     let period = &c.terms.period;
     let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
@@ -436,17 +443,21 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
                     } @else { (f.actual) }
                 }
                 dt { "Openstaande verplichting" } dd { (f.open_commitment) }
+                dt { "waarvan vervallen, niet gefactureerd" } dd {
+                    @if f.overdue.is_zero() { (f.overdue) } @else { a href="#vervallen" { (f.overdue) } }
+                }
+                dt { "waarvan nog te betalen" } dd { (f.to_come) }
+                @if !f.unfunded.is_zero() {
+                    dt { "waarvan zonder financieringsbron" } dd {
+                        (f.unfunded) " " span.status.status-bad { "geen bron" }
+                        " (een doelgroep zonder standaardbron; stel die in onder " a href="/financiering/doelgroepen" { "Financiering › Doelgroepen" } ")"
+                    }
+                }
                 dt { "Plafondgebruik (gefactureerd + openstaande verplichting)" } dd { (f.ceiling_use) " van " (c.terms.ceiling) }
                 dt { "Plafond" } dd { (ceiling_words(&f, since)) }
             }
-            table {
-                caption { "Verwachte betalingen per jaar" }
-                thead { tr { th scope="col" { "Jaar" } th.num scope="col" { "Bedrag" } } }
-                tbody {
-                    @for (year, amount) in &f.by_year { tr { th scope="row" { (year) } td.num { (amount) } } }
-                    tr { th scope="row" { "Totaal" } td.num { strong { (f.expected_total) } } }
-                }
-            }
+            (year_table(&portfolio.commitments.year_lines(c.id), &streams))
+            (overdue_list(chrome, &portfolio, c.id, &streams))
 
             h2 #tarieven { "Tarieven (vast budget per cursist)" }
             (tariff_table(&c.terms.tariffs))
@@ -503,6 +514,82 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms
             }
         },
     ))
+}
+
+fn stream_name(streams: &HashMap<i64, String>, stream: Option<i64>) -> String {
+    match stream {
+        Some(id) => streams.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+        None => "Zonder financieringsbron".into(),
+    }
+}
+
+/// Expected payments, what the invoices matched and what is open, per year, stream and route.
+fn year_table(lines: &[YearLine], streams: &HashMap<i64, String>) -> Markup {
+    let sum = |f: fn(&YearLine) -> Money| lines.iter().map(f).sum::<Money>();
+    html! {
+        table #jaren {
+            caption { "Verwachte betalingen per jaar, bron en route: gefactureerd en nog open. " (ROUTE_SPLIT) }
+            thead { tr {
+                th scope="col" { "Jaar" } th scope="col" { "Bron" } th scope="col" { "Route" } th.num scope="col" { "Verwacht" }
+                th.num scope="col" { "Gefactureerd" } th.num scope="col" { "Vervallen, niet gefactureerd" } th.num scope="col" { "Nog te betalen" }
+            } }
+            tbody {
+                @for l in lines {
+                    tr {
+                        th scope="row" { (l.year) }
+                        td { (stream_name(streams, l.stream)) }
+                        td { @match l.route { Some(r) => { (r.short_label()) } None => { "Niet aan een route toe te wijzen (meer gefactureerd dan verwacht)" } } }
+                        td.num { (l.expected) } td.num { (l.invoiced) } td.num { (l.overdue) } td.num { (l.to_come) }
+                    }
+                }
+                @if lines.is_empty() { tr { td colspan="7" { "Nog geen verwachte betalingen of facturen." } } }
+            }
+            tfoot { tr {
+                th scope="row" colspan="3" { "Totaal" }
+                td.num { strong { (sum(|l| l.expected)) } } td.num { strong { (sum(|l| l.invoiced)) } }
+                td.num { strong { (sum(|l| l.overdue)) } } td.num { strong { (sum(|l| l.to_come)) } }
+            } }
+        }
+    }
+}
+
+/// The payments that fell due and were not invoiced, with their placements (for roles that see participants),
+/// so the contract manager can chase the invoice or the provider's claim.
+fn overdue_list(
+    chrome: &Chrome,
+    portfolio: &crate::report::commitments::Portfolio,
+    contract: i64,
+    streams: &HashMap<i64, String>,
+) -> Markup {
+    let overdue = portfolio.commitments.overdue_of(contract);
+    let total: Money = overdue.iter().map(|(_, m)| *m).sum();
+    let client = |id: i64| portfolio.placements.iter().find(|p| p.id == id).map(|p| p.client_number.as_str());
+    html! {
+        h3 #vervallen { "Vervallen, niet gefactureerde betalingen" }
+        @if overdue.is_empty() {
+            p { "Geen: elke betaling die op of vóór vandaag verviel, is gefactureerd." }
+        } @else if chrome.may(Permission::ParticipantData) {
+            table {
+                caption { (crate::domain::words::count(overdue.len(), "betaling", "betalingen")) ", samen " (total) }
+                thead { tr {
+                    th scope="col" { "Vervallen op" } th scope="col" { "Plaatsing" } th scope="col" { "Route" }
+                    th scope="col" { "Betaalmoment" } th scope="col" { "Bron" } th.num scope="col" { "Niet gefactureerd" }
+                } }
+                tbody {
+                    @for (p, m) in &overdue {
+                        tr {
+                            th scope="row" { (dates::display(p.due)) }
+                            td { a href={"/plaatsingen/" (p.placement)} { (client(p.placement).unwrap_or("?")) } }
+                            td { (p.route.short_label()) } td { (p.milestone) } td { (stream_name(streams, p.stream)) }
+                            td.num { (m) }
+                        }
+                    }
+                }
+            }
+        } @else {
+            p { (crate::domain::words::count(overdue.len(), "betaling", "betalingen")) ", samen " (total) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+        }
+    }
 }
 
 fn tariff_table(tariffs: &[Tariff]) -> Markup {

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::charts::{self, Series, YearBar};
 use super::forms::{error_summary, Field};
-use super::views::Chrome;
+use super::views::{money_or_dash, Chrome};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
@@ -175,13 +175,6 @@ fn filters(q: &OverviewQuery, p: Option<&OverviewParams>, c: &Choices, error: Op
     }
 }
 
-fn money_or_dash(m: Option<Money>) -> Markup {
-    match m {
-        Some(m) => html! { (m) },
-        None => html! { span aria-label="niet van toepassing" { "—" } },
-    }
-}
-
 /// A figure that links to what is behind it; `base` is the detail URL of the view (built once per table).
 fn drill(base: &str, key: &str, year: Option<i32>, m: Money) -> Markup {
     let href =
@@ -215,7 +208,8 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
         html! {
             td.num { (money_or_dash(f.available)) }
             td.num { (link(f.actual)) }
-            td.num { (link(f.committed)) }
+            td.num { (link(f.overdue)) }
+            td.num { (link(f.to_come)) }
             td.num { (link(f.forecast)) }
             td.num { (money_or_dash(f.remaining)) }
             @if compared {
@@ -228,12 +222,14 @@ fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> 
         table.overview {
             caption {
                 (v.title) ", " (o.from) "–" (o.to)
-                @if kind == ViewKind::Stream { ". Resterend = beschikbaar − realisatie − verplichtingen − prognose." }
+                @if kind == ViewKind::Stream { ". Resterend = beschikbaar − realisatie − verplichtingen − prognose. Verplichtingen van een doelgroep zonder bron staan onder ‘Zonder financieringsbron’." }
+                @if kind == ViewKind::Route { ". " (crate::domain::commitment::ROUTE_SPLIT) }
                 @if kind == ViewKind::Contract { ". In de totaalregel: beschikbaar = plafond, resterend = plafondruimte over de hele looptijd." }
             }
             thead { tr {
                 th scope="col" { "Omschrijving" } th scope="col" { "Jaar" }
-                th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" } th.num scope="col" { "Verplichtingen" }
+                th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" }
+                th.num scope="col" { "Verplichtingen: vervallen, niet gefactureerd" } th.num scope="col" { "Verplichtingen: nog te betalen" }
                 th.num scope="col" { "Prognose" } th.num scope="col" { "Resterend" }
                 @if compared {
                     th.num scope="col" { "Verschil uitgaven sinds snapshot" }
@@ -440,7 +436,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
                 tbody {
                     @for a in &atoms {
                         tr {
-                            td { (a.kind.label()) }
+                            td { (a.kind.label()) @if a.overdue { " (vervallen, niet gefactureerd)" } }
                             td { (a.year) }
                             td {
                                 (a.description)

@@ -64,6 +64,22 @@ pub fn placement_table(placements: &[Placement], terms: &ContractTerms, caption:
     }
 }
 
+/// A placement's expected payments added up per year of their due date.
+pub fn year_totals(payments: &[crate::domain::placement::ExpectedPayment]) -> Markup {
+    html! {
+        table.year-totals {
+            caption { "Verwachte betalingen per jaar" }
+            thead { tr { th scope="col" { "Jaar" } th.num scope="col" { "Bedrag" } } }
+            tbody {
+                @for (year, amount) in crate::domain::placement::by_year(payments) {
+                    tr { th scope="row" { (year) } td.num { (amount) } }
+                }
+                @if payments.is_empty() { tr { td colspan="2" { "Geen verwachte betalingen." } } }
+            }
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ListQuery {
@@ -243,6 +259,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
                     tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
                 }
             }
+            (year_totals(&payments))
             @if p.schedule.status == PlacementStatus::DroppedOut {
                 p { "Uitgevallen: betaalmomenten die op de uitvaldatum nog niet verschuldigd waren, vervallen." }
             }

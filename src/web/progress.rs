@@ -200,6 +200,7 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
                     tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
                 }
             }
+            (super::placements::year_totals(&payments))
             @if manage {
                 h2 #rapportage { "Rapportage invoeren" }
                 (error_summary(re, REPORT_LABELS))

@@ -143,9 +143,9 @@ async fn every_csv_route_neutralises_formulas_and_keeps_amounts_numbers() {
     };
     let rec = safe_rows("aansluiting", &cli(&["report", "reconciliation", "--year", "2023", "--format", "csv"]));
     let stream = row_with(&rec, "aansluiting", &[(1, "'-SPUK"), (2, "'=1+2"), (3, "")]);
-    assert_eq!(stream[4..], ["1000.00", "1500.00", "0.00", "-500.00"]);
+    assert_eq!(stream[4..], ["1000.00", "1500.00", "0.00", "-500.00", "0.00", "0.00"]);
     let line = row_with(&rec, "aansluiting", &[(1, "'-SPUK"), (3, "'@begroting")]);
-    assert_eq!(line[4..], ["100.00", "0.00", "", ""]);
+    assert_eq!(line[4..], ["100.00", "0.00", "", "", "", ""]);
     let ov = safe_rows("overzicht", &cli(&["report", "overview", "--from", "2022", "--to", "2024", "--format", "csv"]));
     assert_eq!(ov, overview, "the command line writes the same file as the web");
 

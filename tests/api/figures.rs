@@ -46,6 +46,18 @@ pub async fn contract_for(
     ceiling: &str,
     routes: &[(&str, &str)],
 ) -> (i64, i64) {
+    contract_until(app, (provider, kvk), reference, ceiling, routes, "2027-12-31").await
+}
+
+/// As [`contract_for`], running from 2022 until `end`.
+pub async fn contract_until(
+    app: &TestApp,
+    (provider, kvk): (&str, &str),
+    reference: &str,
+    ceiling: &str,
+    routes: &[(&str, &str)],
+    end: &str,
+) -> (i64, i64) {
     let provider = certified_provider(app, provider, kvk).await;
     let pid = provider.to_string();
     let mut fields = vec![
@@ -54,7 +66,7 @@ pub async fn contract_for(
         ("provider_id", &pid),
         ("lot", "1"),
         ("start_date", "2022-01-01"),
-        ("initial_end_date", "2027-12-31"),
+        ("initial_end_date", end),
         ("ceiling", ceiling),
     ];
     fields.extend(routes.iter().map(|(r, _)| ("routes", *r)));
@@ -172,12 +184,12 @@ pub async fn rule_on(app: &TestApp, (field, value): (&str, &str), stream: i64, c
 }
 
 /// An overview cell as (available, actual, committed, forecast, remaining) in cents.
-type Cell = (Option<i64>, i64, i64, i64, Option<i64>);
+pub type Cell = (Option<i64>, i64, i64, i64, Option<i64>);
 
 /// A signal as (code, count, total cents, ids, cents per id).
-type FlagFigures = (&'static str, usize, i64, Vec<i64>, Vec<i64>);
+pub type FlagFigures = (&'static str, usize, i64, Vec<i64>, Vec<i64>);
 
-fn json_cents(v: &serde_json::Value) -> i64 {
+pub fn json_cents(v: &serde_json::Value) -> i64 {
     taalbudget::money::Money::parse_with(v.as_str().unwrap(), taalbudget::money::AmountStyle::Plain).unwrap().cents()
 }
 
@@ -300,6 +312,8 @@ async fn contract_spend_and_ceiling_use_are_the_same_on_every_screen() {
 /// - outside the spending period: L2 (31-08-2024 after SPUK's 30-06-2024): 1 line, 3.000,00;
 /// - stream versus cohort: L4 (SPUK on UTR-2, whose only placement is ELIP): 1 line, 2.000,00;
 /// - placement without a valid mark: K-9 (started 01-03-2024, mark withdrawn from 01-02-2024): 1 placement;
+/// - commitments without a stream: K-9's start payment of 5.000,00 (due 01-03-2024; ELIP has no stream, so
+///   no invoice can match it): 1 placement, 5.000,00;
 /// - invoiced above expected, per stream: UTR-1 on SPUK 2024 expected 5.000,00, invoiced 8.000,00 -> 3.000,00;
 ///   UTR-2 on SPUK 2024 expected 0 (K-9 has no stream), invoiced 2.000,00 -> 2.000,00; together 5.000,00;
 /// - overspending: EIGEN available 0,00, actual 1.234,56, remaining -1.234,56 -> 1 stream, 1.234,56; SPUK has
@@ -368,6 +382,7 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
             ("outside_spending_period", 1, 300_000, vec![l2], vec![300_000]),
             ("cohort_mismatch", 1, 200_000, vec![l4], vec![200_000]),
             ("placement_without_mark", 1, 0, vec![k9], vec![0]),
+            ("unfunded_commitments", 1, 500_000, vec![k9], vec![500_000]),
             ("contract_above_expected", 2, 500_000, vec![utr1, utr2], vec![300_000, 200_000]),
         ]
     );
@@ -395,6 +410,14 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
     assert!(!behind.contains("L1 start K-1"));
     let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=placement_without_mark").await;
     assert!(behind.contains(&format!("<a href=\"/plaatsingen/{k9}\">K-9</a>, start 01-03-2024")), "{behind}");
+    assert!(page.contains(
+        "<a href=\"/aansluiting/signalen?jaar=2024&amp;soort=unfunded_commitments\">1 plaatsing</a>, € 5.000,00"
+    ));
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=unfunded_commitments").await;
+    assert!(
+        behind.contains(&format!("<a href=\"/plaatsingen/{k9}\">K-9</a>, start 01-03-2024: € 5.000,00")),
+        "{behind}"
+    );
     let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=contract_above_expected").await;
     assert!(behind
         .contains(&format!("<a href=\"/contracten/{utr1}\">UTR-1</a>: € 3.000,00 meer gefactureerd dan verwacht")));
@@ -421,8 +444,8 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
 ///   starts in 2026, so the forecast counts 3 - 1 = 2 at the 2026 B1 tariff (average of 10.000,00 and 10.000,00):
 ///   start 2 x 5.000,00 = 10.000,00 in 2026 (completion in 2027 is outside the view).
 ///
-/// Atoms: actual 2024 SPUK UTR-1 B1 5.000; 2025 SPUK UTR-2 (two routes: no route) 5.000; 2025 ELIP UTR-2 (no
-/// route) 4.000. Committed (expected not invoiced): 2025 SPUK UTR-1 B1 5.000 (K-1 completion); 2026 SPUK UTR-1 B1
+/// Atoms: actual 2024 SPUK UTR-1 B1 5.000; 2025 SPUK UTR-2 5.000 (two routes: it paid K-2's B1 start, so B1);
+/// 2025 ELIP UTR-2 4.000 (it paid K-3's Z start, so Z). Committed (expected not invoiced): 2025 SPUK UTR-1 B1 5.000 (K-1 completion); 2026 SPUK UTR-1 B1
 /// 5.000 (K-4 start); 2026 SPUK UTR-2 B1 5.000 (K-2 completion); 2026 ELIP UTR-2 Z 4.000 (K-3 completion).
 /// Forecast 2026 SPUK B1 10.000.
 #[tokio::test]
@@ -522,20 +545,20 @@ async fn each_view_of_the_overview_adds_up_to_figures_worked_out_by_hand() {
     );
     assert_eq!(cell(&streams["totals"]["total"]), (Some(10_000_000), 1_400_000, 1_900_000, 1_000_000, Some(5_700_000)));
 
-    // Per route: UTR-1 has one route, so its invoice is B1; UTR-2 has two, so its invoices have no route.
+    // Per route: UTR-1 has one route, so its invoice is B1; UTR-2 has two, so each invoice goes to the route of
+    // the payment it paid (SPUK 2025: K-2's B1 start; ELIP 2025: K-3's Z start), nothing is left without a route.
     let routes = view("route");
-    assert_eq!(keys(&routes), ["b1", "z", "geen-route"]);
+    assert_eq!(keys(&routes), ["b1", "z"]);
     assert_eq!(
         row(&routes, "b1"),
         [
             (None, 500_000, 0, 0, None),
-            (None, 0, 500_000, 0, None),
+            (None, 500_000, 500_000, 0, None),
             (None, 0, 1_000_000, 1_000_000, None),
-            (None, 500_000, 1_500_000, 1_000_000, None),
+            (None, 1_000_000, 1_500_000, 1_000_000, None),
         ]
     );
-    assert_eq!(row(&routes, "z")[3], (None, 0, 400_000, 0, None));
-    assert_eq!(row(&routes, "geen-route")[3], (None, 900_000, 0, 0, None));
+    assert_eq!(row(&routes, "z")[3], (None, 400_000, 400_000, 0, None));
 
     // Per provider and per contract: the forecast is nobody's yet; the contract total shows the ceiling room over
     // the contract's whole life, so K-4's completion in 2027 counts too: UTR-1 50.000 - (5.000 actual + 5.000 +

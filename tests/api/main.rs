@@ -6,6 +6,7 @@ mod audit;
 mod auth;
 mod backup;
 mod bsn;
+mod commitments;
 mod config;
 mod contracts;
 mod csv_exports;

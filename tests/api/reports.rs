@@ -47,6 +47,11 @@ fn json_csv_and_xlsx_agree_and_the_year_adds_up() {
         let row = rows.iter().find(|r| &r[1] == code && r[3].is_empty()).unwrap();
         assert_eq!(&row[5], s["actual"].as_str().unwrap(), "{code} actual");
         assert_eq!(&row[7], s["remaining"].as_str().unwrap(), "{code} remaining");
+        // The split of the commitments comes last, so older scripts keep their columns.
+        for (i, field) in [(6, "committed"), (8, "overdue"), (9, "to_come")] {
+            assert_eq!(&row[i], s[field].as_str().unwrap(), "{code} {field}");
+        }
+        assert_eq!(cents(&row[8]) + cents(&row[9]), cents(&row[6]), "{code}: overdue + to come = committed");
     }
 
     let path = dir.path().join("aansluiting.xlsx");
@@ -67,11 +72,15 @@ fn json_csv_and_xlsx_agree_and_the_year_adds_up() {
                     || (r[1] == Data::String(code.into()) && r[3] == Data::Empty)
             })
             .unwrap();
-        let Data::Float(v) = row[5] else { panic!("actual is a number in {code}") };
-        assert_eq!(
-            taalbudget::import::cells::money_from_number(v).unwrap().cents(),
-            cents(s["actual"].as_str().unwrap())
-        );
+        // In the xlsx the split of the commitments sits next to them.
+        for (i, field) in [(5, "actual"), (6, "committed"), (7, "overdue"), (8, "to_come"), (9, "remaining")] {
+            let Data::Float(v) = row[i] else { panic!("{field} is a number in {code}") };
+            assert_eq!(
+                taalbudget::import::cells::money_from_number(v).unwrap().cents(),
+                cents(s[field].as_str().unwrap()),
+                "{code} {field}"
+            );
+        }
     }
 
     let only = cli(&db)

@@ -71,6 +71,19 @@ fn notice_text(code: &str) -> Option<&'static str> {
 }
 
 /// Ceiling use as a meter with the percentage in text (never colour alone).
+/// A cell with no figure by definition (an unfunded row has no budget), read out as such.
+pub fn not_applicable() -> Markup {
+    html! { span aria-label="niet van toepassing" { "—" } }
+}
+
+/// An optional amount, or [`not_applicable`].
+pub fn money_or_dash(m: Option<crate::money::Money>) -> Markup {
+    match m {
+        Some(m) => html! { (m) },
+        None => not_applicable(),
+    }
+}
+
 pub fn ceiling_meter(pct: rust_decimal::Decimal, level: CeilingLevel, id: &str) -> Markup {
     let (class, word) = match level {
         CeilingLevel::Ok => ("status-ok", "binnen plafond"),
