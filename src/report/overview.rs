@@ -107,6 +107,9 @@ pub struct Atom {
     pub overdue: bool,
     /// What it is, in words (aggregates only: never a participant).
     pub description: String,
+    /// For money that follows participants (commitments): how many placements it comes from, and what it is
+    /// without its amounts, for the small-cell rule. None for booked spend and forecasts.
+    pub participants: Option<(u32, String)>,
 }
 
 /// The figures of one cell (a year, or the total of a row).
@@ -380,19 +383,28 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                 amount,
                 overdue: false,
                 description,
+                participants: None,
             });
         }
     }
     for (&(s, cid, y), open) in &all.open {
         let c = &all.by_key[&(s, cid, y)];
         let mut parts: BTreeMap<(Route, bool), Money> = BTreeMap::new();
+        let mut placements: BTreeMap<(Route, bool), std::collections::BTreeSet<i64>> = BTreeMap::new();
         for &(i, m) in open {
             let p = &all.payments[i];
             *parts.entry((p.route, p.due <= all.today)).or_default() += m;
+            placements.entry((p.route, p.due <= all.today)).or_default().insert(p.placement);
         }
         let reference = contract(Some(cid)).map(|c| c.reference.clone()).unwrap_or_default();
         let funded_by = s.map(stream_code).unwrap_or_else(|| "geen financieringsbron".into());
         for ((route, overdue), amount) in parts {
+            let what = format!(
+                "{} van plaatsingen op contract {reference} via {funded_by}, {}",
+                if overdue { "Vervallen, niet gefactureerde betalingen" } else { "Nog te betalen" },
+                route.short_label()
+            );
+            let placed = placements.get(&(route, overdue)).map_or(0, |p| p.len() as u32);
             out.push(Atom {
                 kind: AtomKind::Committed,
                 year: y,
@@ -402,12 +414,10 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                 amount,
                 overdue,
                 description: format!(
-                    "{} van plaatsingen op contract {reference} via {funded_by}, {}: in {y} verwacht {}, gefactureerd {} (facturen toegewezen aan de vroegst vervallen betalingen)",
-                    if overdue { "Vervallen, niet gefactureerde betalingen" } else { "Nog te betalen" },
-                    route.short_label(),
-                    c.expected,
-                    c.invoiced
+                    "{what}: in {y} verwacht {}, gefactureerd {} (facturen toegewezen aan de vroegst vervallen betalingen)",
+                    c.expected, c.invoiced
                 ),
+                participants: Some((placed, what)),
             });
         }
     }
@@ -438,6 +448,7 @@ pub fn atoms(inputs: &Inputs, params: &OverviewParams) -> (Vec<Atom>, Option<Sce
                     },
                     route.label()
                 ),
+                participants: None,
             });
         }
         used = Some(ScenarioUsed {

@@ -43,6 +43,7 @@ pub fn routes() -> RouteTable {
     RouteTable::default()
         .get("/import", F, upload_form::<FINANCE>)
         .upload("/import", F, upload::<FINANCE>)
+        .get("/import/sjablonen/{name}", F, template_example::<FINANCE>)
         .get("/import/taken/{job}", F, job_page::<FINANCE>)
         .get("/import/taken/{job}/afgewezen.xlsx", F, rejected_xlsx::<FINANCE>)
         .post("/import/taken/{job}/bevestigen", F, confirm::<FINANCE>)
@@ -52,6 +53,7 @@ pub fn routes() -> RouteTable {
         .post("/import/batches/{id}/ongedaan", F, undo::<FINANCE>)
         .get("/registers/import", R, upload_form::<REGISTERS>)
         .upload("/registers/import", R, upload::<REGISTERS>)
+        .get("/registers/import/sjablonen/{name}", R, template_example::<REGISTERS>)
         .get("/registers/import/taken/{job}", R, job_page::<REGISTERS>)
         .get("/registers/import/taken/{job}/afgewezen.xlsx", R, rejected_xlsx::<REGISTERS>)
         .post("/registers/import/taken/{job}/bevestigen", R, confirm::<REGISTERS>)
@@ -340,14 +342,28 @@ fn upload_page(
                             option value=(t.name()) selected[t.name() == selected] { (t.template.kind.label()) ": " (t.name()) " — " (t.template.description) }
                         }
                     }
-                    p.hint id="sjabloon-hint" { "De sjablonen staan in de map import-templates; elk beschrijft één indeling. "
-                        "Een leeg voorbeeld: " code { "taalbudget templates example NAAM --out voorbeeld.xlsx" } "." }
+                    p.hint id="sjabloon-hint" { "Elk sjabloon beschrijft één indeling. Onder dit formulier staat bij elk sjabloon een ingevuld voorbeeld om te downloaden." }
                 }
                 div.field {
                     label for="bestand" { "Bestand" }
                     input type="file" id="bestand" name="bestand" required accept=".xlsx,.xlsm,.xls,.ods,.csv,.txt";
                 }
                 button type="submit" { "Bestand controleren" }
+            }
+            h2 #sjablonen { "Sjablonen en voorbeelden" }
+            table {
+                caption { "Ingevulde voorbeelden: vervang de regels door uw eigen gegevens; het werkblad Toelichting zegt per kolom wat erin moet" }
+                thead { tr { th scope="col" { "Soort" } th scope="col" { "Sjabloon" } th scope="col" { "Omschrijving" } th scope="col" { "Voorbeeld" } } }
+                tbody {
+                    @for t in templates {
+                        tr {
+                            td { (t.template.kind.label()) }
+                            th scope="row" { code { (t.name()) } }
+                            td { (t.template.description) }
+                            td { a href={(area.base()) "/sjablonen/" (t.name())} download { "Download (" @if t.is_csv() { "csv" } @else { "xlsx" } ")" } }
+                        }
+                    }
+                }
             }
             h2 { "Eerdere imports" }
             (batch_table(area, batches))
@@ -499,6 +515,28 @@ fn capitalize(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
 }
 
+/// A shipped template's filled example, ready to fill in: rows that import as they are, and the explanation
+/// sheet. Only the templates of this area; a name that is not one of them is not found (never a file path).
+async fn template_example<const A: u8>(Path(name): Path<String>) -> AppResult<Response> {
+    let area = Area::of::<A>();
+    let t = area.templates().into_iter().find(|t| t.name() == name).ok_or(AppError::NotFound)?;
+    let bytes = crate::import::example::filled(&t, t.is_csv())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("voorbeeld {name}: {e}")))?;
+    let (content_type, extension) = if t.is_csv() {
+        ("text/csv; charset=utf-8".to_string(), "csv")
+    } else {
+        (crate::domain::document::DocumentKind::Xlsx.content_type().to_string(), "xlsx")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-voorbeeld.{extension}\"")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 /// A page that reloads itself every second (HTTP Refresh header: no script needed): how far the job is, or,
 /// while it waits for a place in the queue, how many files are before it.
 fn progress_page(chrome: &Chrome, title: &str, job: &JobView) -> Response {
@@ -538,7 +576,9 @@ async fn job_page<const A: u8>(
     Ok(match view.state.clone() {
         JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &view),
         JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &view),
-        JobState::Committed(batch) => Redirect::to(&format!("{}/batches/{batch}", area.base())).into_response(),
+        JobState::Committed(batch) => {
+            Redirect::to(&format!("{}/batches/{batch}?melding=geimporteerd", area.base())).into_response()
+        }
         JobState::CheckFailed(message) | JobState::CommitFailed(message) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             chrome.page(
@@ -571,7 +611,7 @@ async fn job_page<const A: u8>(
                 },
             )
             .into_response(),
-        JobState::Checked(outcome) => preview(&chrome, area, id, &outcome).into_response(),
+        JobState::Checked(outcome) => preview(&chrome, area, id, &outcome, None).into_response(),
     })
 }
 
@@ -591,7 +631,9 @@ fn counts(area: Area, s: &Summary) -> Markup {
     }
 }
 
-fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
+/// The preview of a checked file; `choice_error` when the user asked to import a file with errors without
+/// choosing to import only the good rows.
+fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome, choice_error: Option<&str>) -> Markup {
     let s = &o.summary;
     let errors = s.has_errors();
     let job = format!("{}/taken/{id}", area.base());
@@ -601,10 +643,22 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
             h1 { "Voorbeeld van de import" }
             p { "Bestand " strong { (s.file_name) } ", werkblad " (o.sheet) ", sjabloon " (s.template) "." }
             p { "SHA-256: " code { (s.file_sha256) } }
+            @if let Some(e) = choice_error {
+                div.error-summary role="alert" tabindex="-1" {
+                    h2 { "Er is niets geïmporteerd" }
+                    ul { li { a href="#alleen_goede" { (e) } } }
+                }
+            }
             @if errors {
                 div.error-summary role="alert" tabindex="-1" {
-                    h2 { "Het bestand bevat " (s.errors_total) " fout(en)" }
+                    h2 { "Het bestand bevat " (crate::domain::words::count(s.errors_total, "fout", "fouten")) }
                     p { "Standaard wordt een bestand met fouten niet geïmporteerd. Corrigeer de bron en upload opnieuw, of importeer alleen de goede regels." }
+                    ul {
+                        @for (i, e) in s.errors.iter().enumerate().take(10) {
+                            li { a href={"#fout-" (i)} { @if let Some(r) = e.row { "Rij " (r) } @else { "Bestand" } @if let Some(c) = &e.column { ", kolom " (c) } } ": " (e.message) }
+                        }
+                        @if s.errors.len() > 10 { li { a href="#fouten" { "Alle fouten" } } }
+                    }
                 }
             }
             (counts(area, s))
@@ -625,12 +679,12 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
                 }
             }
             @if errors {
-                table {
+                table #fouten {
                     caption { "Fouten (" (s.errors.len()) @if s.errors_total > s.errors.len() as u64 { " van " (s.errors_total) } ")" }
                     thead { tr { th scope="col" { "Werkblad" } th scope="col" { "Rij" } th scope="col" { "Kolom" } th scope="col" { "Waarde" } th scope="col" { "Melding" } } }
                     tbody {
-                        @for e in &s.errors {
-                            tr {
+                        @for (i, e) in s.errors.iter().enumerate() {
+                            tr id={"fout-" (i)} {
                                 td { (e.sheet) }
                                 td.num { @if let Some(r) = e.row { (r) } }
                                 td { @if let Some(c) = &e.column { (c) } }
@@ -654,8 +708,9 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome) -> Markup {
                 form method="post" action={(job) "/bevestigen"} {
                     (chrome.csrf_field())
                     @if errors {
-                        div.field.checkbox {
-                            input type="checkbox" id="alleen_goede" name="alleen_goede" value="on" required;
+                        div.field.checkbox.has-error[choice_error.is_some()] {
+                            @if let Some(e) = choice_error { p.error-message id="alleen_goede-fout" { span.visually-hidden { "Fout: " } (e) } }
+                            input type="checkbox" id="alleen_goede" name="alleen_goede" value="on" aria-describedby=[choice_error.map(|_| "alleen_goede-fout")];
                             label for="alleen_goede" { "Ik wil alleen de " (crate::domain::words::count(s.rows_imported, "goede nieuwe regel", "goede nieuwe regels")) " importeren; de " (crate::domain::words::count(s.rows_rejected, "afgewezen regel blijft", "afgewezen regels blijven")) " achter" }
                         }
                         button type="submit" { "Alleen de goede regels importeren" }
@@ -731,6 +786,10 @@ async fn rejected_xlsx<const A: u8>(
         .into_response())
 }
 
+/// The message when a file with errors is confirmed without choosing to import only the good rows.
+const CHOOSE_GOOD_ROWS: &str =
+    "Het bestand bevat fouten. Vink aan dat u alleen de goede regels wilt importeren, of corrigeer het bestand en upload het opnieuw.";
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ConfirmForm {
@@ -738,6 +797,7 @@ struct ConfirmForm {
 }
 
 async fn confirm<const A: u8>(
+    chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
     Path(job): Path<String>,
@@ -752,9 +812,8 @@ async fn confirm<const A: u8>(
     };
     let skip_invalid = form.alleen_goede == "on";
     if outcome.summary.has_errors() && !skip_invalid {
-        return Err(AppError::BadRequest(
-            "het bestand bevat fouten; vink aan dat u alleen de goede regels wilt importeren".into(),
-        ));
+        let page = preview(&chrome, area, id, &outcome, Some(CHOOSE_GOOD_ROWS));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let template = template::find(&template_name).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let progress = Arc::new(AtomicU64::new(0));
@@ -804,23 +863,72 @@ async fn area_batch(state: &AppState, area: Area, id: i64) -> AppResult<BatchRow
     store::get_batch(&state.db, id).await?.filter(|b| area.holds(&b.kind)).ok_or(AppError::NotFound)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BatchQuery {
+    melding: String,
+}
+
 async fn batch_page<const A: u8>(
     chrome: Chrome,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    Query(q): Query<BatchQuery>,
 ) -> AppResult<Markup> {
     let area = Area::of::<A>();
     let b = area_batch(&state, area, id).await?;
-    Ok(batch_view(&chrome, area, &b))
+    // Right after an import: what was stored, and where the work goes on.
+    let next = if q.melding == "geimporteerd" && b.status != "undone" {
+        let queue = if b.kind == Kind::Ledger.as_str() {
+            Some(crate::store::attribution::queue_size(&state.db).await?)
+        } else {
+            None
+        };
+        Some(next_steps(&b, queue))
+    } else {
+        None
+    };
+    Ok(batch_view(&chrome, area, &b, next))
 }
 
-fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
+/// The success message after an import: the counts, and the next steps for what was imported.
+fn next_steps(b: &BatchRow, queue: Option<(i64, Money)>) -> Markup {
+    use crate::domain::words::count;
+    html! {
+        div.notice.success role="status" {
+            h2 { "Import geslaagd" }
+            p {
+                (count(b.rows_imported, "regel", "regels")) " geïmporteerd"
+                @if b.kind == Kind::Ledger.as_str() || b.kind == Kind::Funding.as_str() { " (samen " (b.amount_total()) ")" }
+                ", " (b.rows_duplicate) " dubbel overgeslagen, " (b.rows_rejected) " afgewezen."
+            }
+            h3 { "Volgende stappen" }
+            ul {
+                @if let Some((lines, amount)) = queue {
+                    li { a href="/toerekening/wachtrij" { "Wijs de " (count(lines, "niet-toegerekende regel", "niet-toegerekende regels")) " toe" } " (samen " (amount) "); de toerekenregels hebben de rest al verdeeld." }
+                    li { a href="/aansluiting" { "Bekijk de aansluiting" } " met de nieuwe realisatie en de signalen." }
+                    li { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de regels van deze batch" } "." }
+                }
+                @if b.kind == Kind::Funding.as_str() { li { a href="/financiering" { "Bekijk de financiering" } " met de nieuwe toekenningen en begrotingsposten." } }
+                @if b.kind == Kind::Providers.as_str() { li { a href="/aanbieders" { "Naar de taalaanbieders" } } }
+                @if b.kind == Kind::Certifications.as_str() { li { a href="/keurmerken" { "Naar de keurmerken" } } }
+                @if b.kind == Kind::Contracts.as_str() { li { a href="/contracten" { "Naar de contracten" } } }
+                @if b.kind == Kind::Placements.as_str() { li { a href="/plaatsingen" { "Naar de plaatsingen" } } }
+                @if b.kind == Kind::Results.as_str() { li { a href="/kwaliteit" { "Naar het kwaliteitsdashboard" } } }
+                @if b.kind == Kind::Progress.as_str() { li { a href="/plaatsingen?status=lopend" { "Naar de lopende plaatsingen" } " en hun signalen." } }
+            }
+        }
+    }
+}
+
+fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow, next: Option<Markup>) -> Markup {
     let undone = b.status == "undone";
     let ledger = b.kind == Kind::Ledger.as_str();
     chrome.page(
         &format!("Importbatch {}", b.id),
         html! {
             h1 { "Importbatch " (b.id) }
+            @if let Some(next) = next { (next) }
             @if undone {
                 p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (dates::display_timestamp(b.undone_at.as_deref().unwrap_or_default())) "; de regels zijn verwijderd." }
             }
@@ -849,6 +957,8 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow) -> Markup {
                 @if b.kind == Kind::Progress.as_str() {
                     p { a href="/plaatsingen" { "Naar de plaatsingen" } " (elke plaatsing heeft een tijdlijn met de geïmporteerde voortgang en de signalen)" }
                 }
+                h2 { "Ongedaan maken" }
+                p { "Was dit het verkeerde bestand? Ongedaan maken verwijdert de regels van deze batch weer; u ziet eerst wat er verdwijnt." }
                 form method="post" action={(area.base()) "/batches/" (b.id) "/ongedaan"} {
                     (chrome.csrf_field())
                     button.danger type="submit" { "Import ongedaan maken…" }

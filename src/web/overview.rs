@@ -17,6 +17,7 @@ use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::dates;
 use crate::domain::forecast::{validate_years, Variant};
+use crate::domain::small_cell::HIDDEN;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
@@ -423,6 +424,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
         .ok_or(AppError::NotFound)?;
     let total: Money = atoms.iter().map(|a| a.amount).sum();
     let finance = chrome.may(Permission::ManageFinance);
+    let cells = chrome.small_cells();
     let when = year.map(|y| y.to_string()).unwrap_or_else(|| format!("{}–{}", o.from, o.to));
     Ok(chrome.page(
         "Wat zit erachter",
@@ -435,16 +437,18 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
                 thead { tr { th scope="col" { "Soort" } th scope="col" { "Jaar" } th scope="col" { "Omschrijving" } th.num scope="col" { "Bedrag" } } }
                 tbody {
                     @for a in &atoms {
+                        // The small-cell rule: money of fewer than 5 placements is not shown to the policy adviser.
+                        @let hidden = a.participants.as_ref().filter(|(n, _)| cells.hides(*n)).map(|(_, what)| what);
                         tr {
                             td { (a.kind.label()) @if a.overdue { " (vervallen, niet gefactureerd)" } }
                             td { (a.year) }
                             td {
-                                (a.description)
+                                @match hidden { Some(what) => { (what) " (" (HIDDEN) " deelnemers)" } None => { (a.description) } }
                                 @if finance && a.kind == overview::AtomKind::Actual {
                                     @if let Some(s) = a.stream_id { " · " a href={"/aansluiting/regels?jaar=" (a.year) "&bron=" (s)} { "boekingsregels" } }
                                 }
                             }
-                            td.num { (a.amount) }
+                            td.num { @if hidden.is_some() { (HIDDEN) } @else { (a.amount) } }
                         }
                     }
                     @if atoms.is_empty() { tr { td colspan="4" { "Geen bedragen." } } }

@@ -44,7 +44,8 @@ async fn settle(app: &TestApp, job: &str) -> (StatusCode, String, String) {
     for _ in 0..200 {
         let r = app.get(job).await;
         if r.headers().get("refresh").is_none() {
-            let (status, loc) = (r.status(), location(&r));
+            // The batch page's address without its one-off success message (`?melding=geimporteerd`).
+            let (status, loc) = (r.status(), location(&r).split('?').next().unwrap().to_string());
             return (status, loc, r.text().await.unwrap());
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -151,8 +152,11 @@ async fn a_file_with_errors_imports_nothing_unless_the_user_chooses_the_valid_ro
     let r = upload(&app, "fout.xlsx", wb.save_to_buffer().unwrap(), "standaard-grootboek").await;
     let job = location(&r);
     let (_, _, body) = settle(&app, &job).await;
-    assert!(body.contains("Het bestand bevat 2 fout(en)"), "{body}");
+    assert!(body.contains("Het bestand bevat 2 fouten"), "{body}");
     assert!(body.contains("31-02-2023 bestaat niet in de kalender"));
+    // The summary lists the errors with a link to each row in the error table.
+    assert!(body.contains("<li><a href=\"#fout-0\">Rij 3, kolom "), "{body}");
+    assert!(body.contains("<tr id=\"fout-0\">"), "{body}");
     assert!(body.contains("dubbelzinnig bedrag"));
     assert!(body.contains("afgewezen.xlsx"));
 
@@ -168,13 +172,33 @@ async fn a_file_with_errors_imports_nothing_unless_the_user_chooses_the_valid_ro
 
     // Confirming without choosing "valid rows only" is refused; nothing is written.
     let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
-    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Vink aan dat u alleen de goede regels wilt importeren"), "{page}");
+    assert!(page.contains("aria-describedby=\"alleen_goede-fout\""), "{page}");
+    assert!(!page.contains(" required"), "no browser validation in English: {page}");
     assert_eq!(totals(&app).await, (0, 0));
     let r = app.post_form(&format!("{job}/bevestigen"), &[("alleen_goede", "on")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let (_, batch, _) = settle(&app, &job).await;
     assert!(batch.starts_with("/import/batches/"));
     assert_eq!(totals(&app).await, (1, 10_000));
+    // The import ends on a success message with the counts and the next steps.
+    let r = app.get(&job).await;
+    assert_eq!(location(&r), format!("{batch}?melding=geimporteerd"));
+    let (_, page) = app.get_html(&format!("{batch}?melding=geimporteerd")).await;
+    assert!(
+        page.contains(
+            "<h2>Import geslaagd</h2><p>1 regel geïmporteerd (samen € 100,00), 0 dubbel overgeslagen, 2 afgewezen.</p>"
+        ),
+        "{page}"
+    );
+    assert!(
+        page.contains("<a href=\"/toerekening/wachtrij\">Wijs de 1 niet-toegerekende regel toe</a> (samen € 100,00)"),
+        "{page}"
+    );
+    let (_, later) = app.get_html(&batch).await;
+    assert!(!later.contains("Import geslaagd"), "the message is shown once, after the import");
 }
 
 #[tokio::test]
@@ -338,5 +362,38 @@ async fn beyond_the_import_limits_a_file_waits_its_turn_and_its_page_says_how_ma
         let (status, _, body) = settle(&app, job).await;
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("Voorbeeld van de import"), "{body}");
+    }
+}
+
+/// The import page offers every template of its area as a filled example to download, and that example
+/// imports as it is; a name that is no template of the area (or a path) is not found.
+#[tokio::test]
+async fn every_template_can_be_downloaded_from_the_import_page_as_an_example_that_imports() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    for (area, kinds) in [("/import", 2), ("/registers/import", 7)] {
+        let (_, page) = app.get_html(area).await;
+        let links: Vec<String> = page
+            .split(&format!("<a href=\"{area}/sjablonen/"))
+            .skip(1)
+            .map(|s| format!("{area}/sjablonen/{}", s.split('"').next().unwrap()))
+            .collect();
+        assert!(links.len() >= kinds, "{area}: {links:?}");
+        for link in &links {
+            let r = app.get(link).await;
+            assert_eq!(r.status(), StatusCode::OK, "{link}");
+            let disposition = r.headers()["content-disposition"].to_str().unwrap().to_string();
+            assert!(disposition.contains("-voorbeeld."), "{disposition}");
+            assert!(!r.bytes().await.unwrap().is_empty());
+        }
+    }
+    // The ledger example goes through the real upload and preview without errors.
+    let bytes = app.get("/import/sjablonen/standaard-grootboek").await.bytes().await.unwrap().to_vec();
+    let job = location(&upload(&app, "voorbeeld.xlsx", bytes, "standaard-grootboek").await);
+    let (status, _, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("<th scope=\"row\">Afgewezen</th><td class=\"num\">0</td>"), "{body}");
+    for bad in ["bestaat-niet", "standaard-aanbieders", "..%2F..%2Fetc%2Fpasswd", "x.toml"] {
+        assert_eq!(app.get(&format!("/import/sjablonen/{bad}")).await.status(), StatusCode::NOT_FOUND, "{bad}");
     }
 }

@@ -109,6 +109,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/kwaliteit/plannen/{id}/besluit", ManageContracts),
     ("GET", "/import", ManageFinance),
     ("POST", "/import", ManageFinance),
+    ("GET", "/import/sjablonen/{name}", ManageFinance),
     ("GET", "/import/taken/{job}", ManageFinance),
     ("GET", "/import/taken/{job}/afgewezen.xlsx", ManageFinance),
     ("POST", "/import/taken/{job}/bevestigen", ManageFinance),
@@ -118,6 +119,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/import/batches/{id}/ongedaan", ManageFinance),
     ("GET", "/registers/import", ManageContracts),
     ("POST", "/registers/import", ManageContracts),
+    ("GET", "/registers/import/sjablonen/{name}", ManageContracts),
     ("GET", "/registers/import/taken/{job}", ManageContracts),
     ("GET", "/registers/import/taken/{job}/afgewezen.xlsx", ManageContracts),
     ("POST", "/registers/import/taken/{job}/bevestigen", ManageContracts),
@@ -158,6 +160,7 @@ fn concrete(path: &str) -> String {
         .replace("{option_id}", "1")
         .replace("{year}", "2031")
         .replace("{criterion_id}", "1")
+        .replace("{name}", "standaard-grootboek")
 }
 
 async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {

@@ -1,5 +1,5 @@
 //! The small-cell rule: the policy adviser sees no figure of a group of fewer than 5 participants on the
-//! scorecard (page and xlsx), but "minder dan 5"; a group of 5 is shown, and
+//! scorecard (page and xlsx) and the overview's drill-down, but "minder dan 5"; a group of 5 is shown, and
 //! roles that may read participants see every figure.
 
 use calamine::{Data, Reader, Xlsx};
@@ -107,4 +107,35 @@ async fn the_policy_adviser_sees_minder_dan_5_for_a_group_of_four_and_the_figure
     let rows = xlsx(manager.get("/scorecard.xlsx?jaar=2023").await.bytes().await.unwrap().to_vec());
     let line = rows.iter().find(|r| r[2] == Data::String("Taal A".into())).unwrap();
     assert_eq!(line[3], Data::Float(4.0));
+}
+
+#[tokio::test]
+async fn the_overview_drill_down_hides_the_commitments_of_fewer_than_5_placements_from_the_policy_adviser() {
+    let app = spawn_app().await;
+    groups_of_four_and_five(&app).await;
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    let manager = app.other_browser();
+    manager.login_as(Role::ContractManager).await;
+    // The commitments of 2023 are the start payments, 4 x 4.000,00 and 5 x 4.000,00, due in 2023 and not
+    // invoiced: overdue.
+    let detail = |reference: &str| {
+        format!("/meerjarenoverzicht/detail?van=2023&tot=2023&weergave=contract&sleutel={reference}&jaar=2023")
+    };
+    let what = |reference: &str| {
+        format!("Vervallen, niet gefactureerde betalingen van plaatsingen op contract {reference} via SPUK, B1")
+    };
+    let (status, a) = adviser.get_html(&detail("UTR-A")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        a.contains(&format!("{} (minder dan 5 deelnemers)</td><td class=\"num\">minder dan 5</td>", what("UTR-A"))),
+        "{a}"
+    );
+    assert!(!a.contains("€ 16.000,00</td><td") && !a.contains("verwacht €"), "{a}");
+    let (_, b) = adviser.get_html(&detail("UTR-B")).await;
+    assert!(b.contains(&format!("{}: in 2023 verwacht € 20.000,00, gefactureerd € 0,00", what("UTR-B"))), "{b}");
+    assert!(b.contains("</td><td class=\"num\">€ 20.000,00</td>"), "{b}");
+    let (_, a) = manager.get_html(&detail("UTR-A")).await;
+    assert!(a.contains(&format!("{}: in 2023 verwacht € 16.000,00", what("UTR-A"))), "{a}");
+    assert!(!a.contains("minder dan 5"), "{a}");
 }
