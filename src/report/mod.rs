@@ -3,5 +3,7 @@
 pub mod commitments;
 pub mod export;
 pub mod overview;
+pub mod quality;
 pub mod reconciliation;
 pub mod safe_csv;
+pub mod scorecard;

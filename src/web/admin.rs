@@ -1,7 +1,7 @@
 //! Administration: users (create, role, deactivate, reset password) and the audit log.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
@@ -352,14 +352,7 @@ async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilt
         .map_err(fail)?;
     }
     let body = out.finish().map_err(fail)?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"auditlog.csv\""),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(super::download(body, "text/csv; charset=utf-8", "auditlog.csv"))
 }
 
 /// The history of one record. Deny by default: only kinds in [`HISTORY_KINDS`] have a history page, each

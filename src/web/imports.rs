@@ -522,19 +522,8 @@ async fn template_example<const A: u8>(Path(name): Path<String>) -> AppResult<Re
     let t = area.templates().into_iter().find(|t| t.name() == name).ok_or(AppError::NotFound)?;
     let bytes = crate::import::example::filled(&t, t.is_csv())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("voorbeeld {name}: {e}")))?;
-    let (content_type, extension) = if t.is_csv() {
-        ("text/csv; charset=utf-8".to_string(), "csv")
-    } else {
-        (crate::domain::document::DocumentKind::Xlsx.content_type().to_string(), "xlsx")
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}-voorbeeld.{extension}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    let (content_type, extension) = if t.is_csv() { ("text/csv; charset=utf-8", "csv") } else { (super::XLSX, "xlsx") };
+    Ok(super::download(bytes, content_type, &format!("{name}-voorbeeld.{extension}")))
 }
 
 /// A page that reloads itself every second (HTTP Refresh header: no script needed): how far the job is, or,
@@ -775,15 +764,7 @@ async fn rejected_xlsx<const A: u8>(
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    let disposition = format!("attachment; filename=\"{stem}-afgewezen.xlsx\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::download(bytes, super::XLSX, &format!("{stem}-afgewezen.xlsx")))
 }
 
 /// The message when a file with errors is confirmed without choosing to import only the good rows.

@@ -174,3 +174,18 @@ pub fn routes() -> RouteTable {
         .merge(overview::routes())
         .merge(scenarios::routes())
 }
+
+/// The content type of an xlsx workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file to download: its content type and a Content-Disposition that names it. The name is made of the
+/// app's own words and numbers; a name a header cannot carry falls back to a plain attachment.
+pub fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    let content_type =
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    ([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}

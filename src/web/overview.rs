@@ -501,36 +501,21 @@ fn file_name(o: &Overview, ext: &str) -> String {
     format!("meerjarenoverzicht-{}-{}.{ext}", o.from, o.to)
 }
 
-fn download(bytes: Vec<u8>, content_type: &'static str, name: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
-
 async fn export_csv(State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
     let o = exported(&state, &q).await?;
     let bytes = export::overview_csv(&o).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(download(bytes, "text/csv; charset=utf-8", file_name(&o, "csv")))
+    Ok(super::download(bytes, "text/csv; charset=utf-8", &file_name(&o, "csv")))
 }
 
 async fn export_xlsx(State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
     let o = exported(&state, &q).await?;
     let bytes = export::overview_xlsx(&o).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(download(bytes, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", file_name(&o, "xlsx")))
+    Ok(super::download(bytes, super::XLSX, &file_name(&o, "xlsx")))
 }
 
 async fn export_json(State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
     let o = exported(&state, &q).await?;
-    Ok(download(export::overview_json(&o).into_bytes(), "application/json", file_name(&o, "json")))
+    Ok(super::download(export::overview_json(&o).into_bytes(), "application/json", &file_name(&o, "json")))
 }
 
 async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {

@@ -4,8 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -17,10 +16,10 @@ use crate::domain::dates;
 use crate::domain::progress::{ExamPart, Report};
 use crate::domain::route::Route;
 use crate::domain::scorecard::{scorecard, Grain, ScoreInput, ScoreKey, ScoreLine, ScorePeriod};
-use crate::domain::small_cell::{SmallCells, HIDDEN};
+use crate::domain::small_cell::HIDDEN;
 use crate::domain::words;
 use crate::error::{AppError, AppResult};
-use crate::report::export::{table_sheet, Cell};
+use crate::report::scorecard::{hidden, scorecard_book, Group, ScoreRow, PARTS};
 use crate::store;
 
 pub fn routes() -> RouteTable {
@@ -68,17 +67,6 @@ impl Choice {
     }
 }
 
-/// One scorecard row as shown and exported.
-struct ScoreRow {
-    period: ScorePeriod,
-    route: Route,
-    provider: String,
-    line: ScoreLine,
-}
-
-const PARTS: [ExamPart; 5] =
-    [ExamPart::Reading, ExamPart::Listening, ExamPart::Speaking, ExamPart::Writing, ExamPart::Knm];
-
 async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<ScoreRow>> {
     let contracts = store::contracts::list(&state.db).await?;
     let providers: HashMap<i64, (i64, String)> =
@@ -120,28 +108,6 @@ async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<Scor
     Ok(rows)
 }
 
-/// The group a scorecard figure is about: the whole line (counts), or the part of it an average or rate is
-/// taken over.
-#[derive(Clone, Copy)]
-enum Group {
-    Line,
-    Waiting,
-    Reporting,
-    Exam(ExamPart),
-}
-
-/// Whether the small-cell rule hides a figure from this viewer: its line is about fewer than 5 participants,
-/// or the figure is taken over fewer than 5 of them.
-fn hidden(cells: SmallCells, line: &ScoreLine, group: Group) -> bool {
-    let size = match group {
-        Group::Line => line.participants,
-        Group::Waiting => line.waited_count,
-        Group::Reporting => line.reporting,
-        Group::Exam(part) => line.first_attempts.get(&part).map_or(0, |f| f.taken),
-    };
-    cells.hides(line.participants) || cells.hides(size)
-}
-
 /// The figures of a line on the page, after the provider, in column order: each with its group, and whether it
 /// is a number (right-aligned).
 fn page_figures(l: &ScoreLine) -> Vec<(Group, bool, String)> {
@@ -164,28 +130,6 @@ fn page_figures(l: &ScoreLine) -> Vec<(Group, bool, String)> {
     figures.push((Group::Line, true, l.route_changes.to_string()));
     figures.push((Group::Line, true, l.dropouts.to_string()));
     figures
-}
-
-/// The figures of a line in the xlsx, after period, route and provider: numbers as numbers, a figure the
-/// small-cell rule hides as the text "minder dan 5" in its cell, so the columns keep their meaning.
-fn book_figures(l: &ScoreLine, cells: SmallCells) -> Vec<Cell> {
-    let number = |d: Option<rust_decimal::Decimal>| d.map_or(Cell::Empty, Cell::Number);
-    let mut figures = vec![
-        (Group::Line, l.reported_starts().map_or(Cell::Empty, |n| Cell::Count(n.into()))),
-        (Group::Line, Cell::Count(l.running.into())),
-        (Group::Line, Cell::Count(l.reporting.into())),
-        (Group::Waiting, number(l.avg_wait_days())),
-        (Group::Reporting, number(l.attendance_pct())),
-        (Group::Reporting, Cell::Number(l.absence.decimal())),
-    ];
-    for part in PARTS {
-        let f = l.first_attempts.get(&part).copied().unwrap_or_default();
-        figures.push((Group::Exam(part), Cell::Count(f.taken.into())));
-        figures.push((Group::Exam(part), number(f.pct())));
-    }
-    figures.push((Group::Line, Cell::Count(l.route_changes.into())));
-    figures.push((Group::Line, Cell::Count(l.dropouts.into())));
-    figures.into_iter().map(|(group, cell)| if hidden(cells, l, group) { Cell::text(HIDDEN) } else { cell }).collect()
 }
 
 fn first_attempt_text(line: &ScoreLine, part: ExamPart) -> String {
@@ -260,43 +204,6 @@ async fn scorecard_page(
     ))
 }
 
-fn scorecard_book(grain: Grain, rows: &[ScoreRow], cells: SmallCells) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut headers: Vec<String> = [
-        grain.label(),
-        "Route",
-        "Aanbieder",
-        "Starts (leeg: geen rapportages)",
-        "Lopende plaatsingen",
-        "Met rapportage",
-        "Gem. wachttijd (dagen)",
-        "Aanwezigheid (%)",
-        "Verzuim (uren)",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    for part in PARTS {
-        headers.push(format!("1e poging {} afgelegd", part.label()));
-        headers.push(format!("1e poging {} geslaagd (%)", part.label()));
-    }
-    headers.extend(["Routewijzigingen".to_string(), "Uitval".to_string()]);
-    let columns: Vec<(&str, f64)> =
-        headers.iter().map(|h| (h.as_str(), (h.chars().count() as f64 + 2.0).max(10.0))).collect();
-    let lines = rows.iter().map(|r| {
-        let period = match r.period {
-            ScorePeriod::Year(y) => Cell::Count(y.into()),
-            // `2023-K1` / `2023-03`: sorts as text and reads the same as the report periods.
-            ScorePeriod::Part(p) => Cell::text(p.code()),
-        };
-        let mut line = vec![period, Cell::text(r.route.short_label()), Cell::text(&r.provider)];
-        line.extend(book_figures(&r.line, cells));
-        line
-    });
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    table_sheet(&mut wb, "Scorecard", &columns, lines)?;
-    wb.save_to_buffer()
-}
-
 async fn scorecard_xlsx(
     chrome: Chrome,
     State(state): State<AppState>,
@@ -312,12 +219,5 @@ async fn scorecard_xlsx(
         Grain::Year => format!("scorecard-aanbieders-{from}-{until}.xlsx"),
         g => format!("scorecard-aanbieders-per-{}-{from}-{until}.xlsx", g.code()),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, crate::domain::document::DocumentKind::Xlsx.content_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::download(bytes, super::XLSX, &name))
 }
