@@ -15,6 +15,7 @@ mod helpers;
 mod history;
 mod imports;
 mod invariants;
+mod layout;
 mod lifecycle;
 mod marks;
 mod overview;

@@ -1,6 +1,7 @@
 //! Shared page layout, components, the start page and the stylesheet.
 
 pub mod layout;
+pub mod tables;
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -125,19 +126,34 @@ impl Chrome {
 }
 
 pub fn routes() -> RouteTable {
-    RouteTable::default().get("/", Permission::Read, home).get("/static/style.css", Permission::Public, stylesheet)
+    RouteTable::default().get("/", Permission::Read, home).get("/static/style.css", Permission::Public, stylesheet).get(
+        "/static/favicon.svg",
+        Permission::Public,
+        favicon,
+    )
 }
 
 const STYLESHEET: &str = include_str!("../../../assets/style.css");
+const FAVICON: &str = include_str!("../../../assets/favicon.svg");
 
-async fn stylesheet() -> impl IntoResponse {
+/// A file built into the binary, cached by the browser for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
         ],
-        STYLESHEET,
+        body,
     )
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+/// The icon in the browser's tab; without one every page load logs a 404 in the console.
+async fn favicon() -> impl IntoResponse {
+    asset("image/svg+xml", FAVICON)
 }
 
 /// How far ahead the start page looks for option deadlines.
