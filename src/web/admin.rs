@@ -324,8 +324,8 @@ fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
                         td { (r.actor) }
                         td { (r.action) }
                         td { a href={"/historie/" (r.entity) "/" (r.entity_id)} { (r.entity) " " (r.entity_id) } }
-                        td { pre.json { (r.before_json.as_deref().unwrap_or("—")) } }
-                        td { pre.json { (r.after_json.as_deref().unwrap_or("—")) } }
+                        td.text { pre.json { (r.before_json.as_deref().unwrap_or("—")) } }
+                        td.text { pre.json { (r.after_json.as_deref().unwrap_or("—")) } }
                     }
                 }
             }

@@ -678,7 +678,7 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome, choice_error: Opt
                                 td.num { @if let Some(r) = e.row { (r) } }
                                 td { @if let Some(c) = &e.column { (c) } }
                                 td { @if let Some(v) = &e.value { (v) } }
-                                td { (e.message) }
+                                td.text { (e.message) }
                             }
                         }
                     }

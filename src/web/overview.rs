@@ -463,7 +463,8 @@ async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ov
     let p = q.params().map_err(AppError::BadRequest)?;
     let (o, _) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
     let title = format!("Meerjarenoverzicht inburgering {}–{}", o.from, o.to);
-    Ok(html! {
+    // The print view has its own frame; on screen its tables scroll in their own region as on every page.
+    Ok(crate::web::views::tables::scroll_tables(html! {
         (maud::DOCTYPE)
         html lang="nl" {
             head {
@@ -472,6 +473,7 @@ async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ov
                 title { (title) " · taalbudget" }
                 link rel="stylesheet" href="/static/style.css";
                 link rel="stylesheet" href="/static/print.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
             }
             body.print-view {
                 main.memo {
@@ -489,7 +491,7 @@ async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ov
                 }
             }
         }
-    })
+    }))
 }
 
 async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<Overview> {

@@ -171,7 +171,7 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
                                         (x.part.label()) " " (dates::display(x.date)) ": " (if x.passed { "geslaagd" } else { "gezakt" }) " (poging " (n) ")" br;
                                     }
                                 }
-                                td { (d.remarks) }
+                                td.text { (d.remarks) }
                             }
                         }
                     }
@@ -186,7 +186,7 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
                     thead { tr { th scope="col" { "Besluitdatum" } th scope="col" { "Wijziging" } th scope="col" { "Reden" } } }
                     tbody {
                         @for ch in &p.schedule.changes {
-                            tr { th scope="row" { (dates::display(ch.decision_date)) } td { (ch.kind.label()) } td { (ch.reason) } }
+                            tr { th scope="row" { (dates::display(ch.decision_date)) } td { (ch.kind.label()) } td.text { (ch.reason) } }
                         }
                     }
                 }

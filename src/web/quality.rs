@@ -236,7 +236,7 @@ fn action_table(
             tbody {
                 @for a in actions {
                     tr #{"actie-" (a.id)} {
-                        th scope="row" { (a.description) }
+                        th.text scope="row" { (a.description) }
                         @if with_provider { td { a href={"/kwaliteit/aanbieders/" (a.provider_id) "#acties"} { (a.provider_name) } } }
                         td { (a.source.label()) @if let Some(p) = a.plan_version_id { " (" a href={"/kwaliteit/plannen/" (p)} { "plan" } ")" } }
                         td { (a.owner) }

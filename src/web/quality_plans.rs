@@ -201,7 +201,7 @@ async fn render_set(
                     @for c in &items {
                         tr {
                             th scope="row" { (c.code) }
-                            td { strong { (c.title) } @if !c.description.is_empty() { br; span.muted { (c.description) } } }
+                            td.text { strong { (c.title) } @if !c.description.is_empty() { br; span.muted { (c.description) } } }
                             td { (c.scoring.label()) }
                             td { @if c.knock_out { "Ja" } @else { "Nee" } }
                             td { (norm_text(c)) }

@@ -17,6 +17,7 @@ mod history;
 mod home;
 mod imports;
 mod invariants;
+mod layout;
 mod lifecycle;
 mod marks;
 mod overview;

@@ -16,6 +16,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/login", Public),
     ("POST", "/logout", SignedIn),
     ("GET", "/static/style.css", Public),
+    ("GET", "/static/favicon.svg", Public),
     ("GET", "/", Read),
     ("GET", "/aanbieders", Read),
     ("GET", "/aanbieders/nieuw", ManageContracts),

@@ -47,12 +47,12 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
             }
         }
     };
-    let main = html! {
+    let main = super::tables::scroll_tables(html! {
         @if let Some(notice) = chrome.notice {
             div.notice role="status" { (notice) }
         }
         (body)
-    };
+    });
     frame(title, chrome.demo, nav, main)
 }
 
@@ -65,6 +65,7 @@ fn frame(title: &str, demo: bool, nav: Markup, main: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · taalbudget" }
                 link rel="stylesheet" href="/static/style.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
             }
             body {
                 a.skip-link href="#inhoud" { "Direct naar de inhoud" }

@@ -1,6 +1,7 @@
-//! Shared page layout, components, the start page and the stylesheet.
+//! Shared page layout, components (confirmation pages, marks, ceilings), the stylesheet and the favicon.
 
 pub mod layout;
+pub mod tables;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -187,17 +188,32 @@ impl Confirmed {
 }
 
 pub fn routes() -> RouteTable {
-    RouteTable::default().get("/static/style.css", Permission::Public, stylesheet)
+    RouteTable::default().get("/static/style.css", Permission::Public, stylesheet).get(
+        "/static/favicon.svg",
+        Permission::Public,
+        favicon,
+    )
 }
 
 const STYLESHEET: &str = include_str!("../../../assets/style.css");
+const FAVICON: &str = include_str!("../../../assets/favicon.svg");
 
-async fn stylesheet() -> impl IntoResponse {
+/// A file built into the binary, cached by the browser for an hour.
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
         ],
-        STYLESHEET,
+        body,
     )
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", STYLESHEET)
+}
+
+/// The icon in the browser's tab; without one every page load logs a 404 in the console.
+async fn favicon() -> impl IntoResponse {
+    asset("image/svg+xml", FAVICON)
 }
