@@ -169,6 +169,7 @@ fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, messag
         errors_total: 1,
         duplicates: Vec::new(),
         dry_run: false,
+        charges: None,
     }
 }
 
@@ -191,6 +192,13 @@ fn print_summary(s: &Summary, json: bool) {
     );
     if s.kind == Kind::Ledger {
         println!("Totaal nieuwe regels: {}", s.amount_total);
+    }
+    if let Some(c) = s.charges.as_ref().filter(|_| s.rows_imported > 0) {
+        println!("Toerekening van de nieuwe regels:");
+        for st in &c.streams {
+            println!("  {} ({}): {} regel(s), {}", st.stream, st.name, st.rows, st.amount);
+        }
+        println!("  wachtrij (geen regel past): {} regel(s), {}", c.queue_rows, c.queue_amount);
     }
     let changed = s.duplicates.iter().filter(|d| d.note.is_some()).count();
     if changed > 0 {

@@ -5,7 +5,7 @@
 //! have changed meanwhile, moves the records in, finishes the batch and commits. A dry run (the preview) has no
 //! write phase, so it never locks anyone out.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -17,7 +17,9 @@ use sqlx::{Connection, Sqlite};
 
 use super::source::{self, FileError, RawRow, RawValue, Source};
 use super::template::{column_letter, normalize_header, CheckedTemplate, HeaderRow, HEADER_SEARCH_ROWS};
-use super::{cells, Duplicate, Found, ImportKind, Prepared, Refused, RowError, RowValues, Summary};
+use super::{
+    cells, Charge, Charges, Duplicate, Found, ImportKind, Prepared, Refused, RowError, RowValues, StreamCharge, Summary,
+};
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -206,6 +208,7 @@ pub async fn run<K: ImportKind>(
         errors_total: 0,
         duplicates: Vec::new(),
         dry_run: opts.dry_run,
+        charges: None,
     };
 
     // The import's own connection, for both phases: the staging database is attached to it, so it is closed
@@ -222,7 +225,7 @@ pub async fn run<K: ImportKind>(
     let started = Instant::now();
     let pipeline = {
         let (kind, template, sheet, progress) = (kind.clone(), template.clone(), sheet.clone(), opts.progress.clone());
-        let checker = Checker::new(conn, keep, sheet.clone());
+        let checker = Checker::new(conn, keep, Tally::new(sheet.clone(), kind.charged()));
         tokio::task::spawn_blocking(move || produce(source, &*kind, &template, sheet, checker, progress))
     };
     let (mapped, checked) = pipeline.await.map_err(|e| ImportError::Internal(e.to_string()))??;
@@ -241,7 +244,7 @@ pub async fn run<K: ImportKind>(
         errors_total: mapped.errors_total,
         fields: mapped.fields,
     };
-    tally.fill(&mut summary, &base);
+    tally.fill(&*kind, &mut summary, &base);
     debug_assert!(
         mapped.structural
             || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected
@@ -268,9 +271,13 @@ pub async fn run<K: ImportKind>(
         }
         summary.batch = batch;
     }
+    let mut preview_headers: Vec<String> = kind.preview_headers().iter().map(|s| s.to_string()).collect();
+    if kind.charged() {
+        preview_headers.extend(CHARGE_HEADERS.map(String::from));
+    }
     Ok(Outcome {
         summary,
-        preview_headers: kind.preview_headers().iter().map(|s| s.to_string()).collect(),
+        preview_headers,
         preview: tally.preview,
         changes: tally.changes,
         sheet,
@@ -329,10 +336,10 @@ impl<K: ImportKind> Write<'_, K> {
                 tally.reset();
                 for chunk in &kept {
                     let found = kind.insert(&mut tx, batch, chunk).await?;
-                    tally.add(kind, chunk, &found);
+                    tally.add(kind, chunk, &found, None);
                 }
             }
-            tally.fill(summary, self.base);
+            tally.fill(kind, summary, self.base);
             // Rows the stored data refuses now (it changed since the read phase) are row errors like any other:
             // without --skip-invalid nothing is written.
             let refused = tally.rows_refused > 0 && !self.opts.skip_invalid;
@@ -402,10 +409,20 @@ struct Base {
     fields: Vec<(Option<String>, String)>,
 }
 
+/// The preview's columns for where a new line is charged, after the kind's own.
+pub const CHARGE_HEADERS: [&str; 2] = ["Financieringsbron", "Contract"];
+/// What the preview's Financieringsbron column says of a line no rule takes.
+pub const QUEUE: &str = "wachtrij";
+
 /// What the valid rows come to, counted from the records and which of them are stored already: the new rows
 /// and their total, the duplicates, and the preview.
 struct Tally {
     sheet: String,
+    /// The kind charges its records to funding streams: count the new rows per stream.
+    charged: bool,
+    /// New rows and their total per stream id, and those no rule takes.
+    by_stream: BTreeMap<i64, (u64, Money)>,
+    queue: (u64, Money),
     rows_duplicate: u64,
     duplicates: Vec<Duplicate>,
     new_rows: u64,
@@ -420,9 +437,12 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(sheet: String) -> Tally {
+    fn new(sheet: String, charged: bool) -> Tally {
         Tally {
             sheet,
+            charged,
+            by_stream: BTreeMap::new(),
+            queue: (0, Money::ZERO),
             rows_duplicate: 0,
             duplicates: Vec::new(),
             new_rows: 0,
@@ -436,12 +456,19 @@ impl Tally {
     }
 
     fn reset(&mut self) {
-        *self = Tally::new(std::mem::take(&mut self.sheet));
+        *self = Tally::new(std::mem::take(&mut self.sheet), self.charged);
     }
 
     /// Counts one chunk of records, of which `found` (index into `chunk`, what the store holds) are not simply
-    /// new: stored already (with the holding batch), or refused.
-    fn add<K: ImportKind>(&mut self, kind: &K, chunk: &[Prepared<K::Record>], found: &[(usize, Found)]) {
+    /// new: stored already (with the holding batch), or refused. `charges` (by index into `chunk`) when staging
+    /// worked them out already; otherwise a charged kind works them out here.
+    fn add<K: ImportKind>(
+        &mut self,
+        kind: &K,
+        chunk: &[Prepared<K::Record>],
+        found: &[(usize, Found)],
+        charges: Option<&[Option<Charge>]>,
+    ) {
         let preview_limit = kind.preview_limit();
         let mut found_iter = found.iter().peekable();
         for (i, p) in chunk.iter().enumerate() {
@@ -475,9 +502,27 @@ impl Tally {
                 continue;
             }
             self.new_rows += 1;
-            self.total += kind.amount(&p.record);
+            let amount = kind.amount(&p.record);
+            self.total += amount;
+            let charge = match charges {
+                _ if !self.charged => None,
+                Some(charges) => charges.get(i).copied().flatten(),
+                None => kind.charge(&p.record),
+            };
+            if self.charged {
+                let (rows, sum) = match charge {
+                    Some(c) => self.by_stream.entry(c.stream).or_insert((0, Money::ZERO)),
+                    None => &mut self.queue,
+                };
+                *rows += 1;
+                *sum += amount;
+            }
             if self.preview.len() < preview_limit {
-                self.preview.push(kind.preview(&p.record));
+                let mut values = kind.preview(&p.record);
+                if self.charged {
+                    values.extend(charge_labels(kind, charge));
+                }
+                self.preview.push(values);
             }
             if self.changes.len() < preview_limit {
                 if let Some(change) = kind.change(&p.record) {
@@ -501,13 +546,15 @@ impl Tally {
             let Some(last) = chunk.last() else { break };
             after = last.row;
             let dups = kind.existing(conn, &chunk).await?;
-            self.add(kind, &chunk, &dups);
+            self.add(kind, &chunk, &dups, None);
         }
         Ok(())
     }
 
     /// Puts the counts in the summary, the store's refusals among the mapper's row errors (`base`) in row order.
-    fn fill(&self, summary: &mut Summary, base: &Base) {
+    fn fill<K: ImportKind>(&self, kind: &K, summary: &mut Summary, base: &Base) {
+        summary.charges = self.charged.then(|| self.charges(kind));
+        debug_assert!(summary.charges.as_ref().is_none_or(|c| c.total() == self.total), "streams + queue = new rows");
         summary.rows_imported = self.new_rows;
         summary.rows_duplicate = self.rows_duplicate;
         summary.duplicates = self.duplicates.clone();
@@ -529,6 +576,33 @@ impl Tally {
         errors.sort_by_key(|e| e.row.unwrap_or(0));
         errors.truncate(MAX_LISTED);
         summary.errors = errors;
+    }
+}
+
+impl Tally {
+    /// The new rows per stream, by stream code, and the queue's.
+    fn charges<K: ImportKind>(&self, kind: &K) -> Charges {
+        let mut streams: Vec<StreamCharge> = self
+            .by_stream
+            .iter()
+            .map(|(id, (rows, amount))| {
+                let (code, name) = kind.stream_label(*id);
+                StreamCharge { stream: code.to_string(), name: name.to_string(), rows: *rows, amount: *amount }
+            })
+            .collect();
+        streams.sort_by(|a, b| a.stream.cmp(&b.stream));
+        Charges { streams, queue_rows: self.queue.0, queue_amount: self.queue.1 }
+    }
+}
+
+/// The preview's Financieringsbron and Contract of a new line.
+fn charge_labels<K: ImportKind>(kind: &K, charge: Option<Charge>) -> [String; 2] {
+    match charge {
+        Some(c) => [
+            kind.stream_label(c.stream).0.to_string(),
+            c.contract.map(|id| kind.contract_label(id).to_string()).unwrap_or_default(),
+        ],
+        None => [QUEUE.to_string(), String::new()],
     }
 }
 
@@ -555,8 +629,8 @@ struct Checker<R> {
 }
 
 impl<R> Checker<R> {
-    fn new(conn: PoolConnection<Sqlite>, keep: Keep, sheet: String) -> Self {
-        Checker { conn, keep, tally: Tally::new(sheet), kept: Vec::new(), busy: Duration::ZERO }
+    fn new(conn: PoolConnection<Sqlite>, keep: Keep, tally: Tally) -> Self {
+        Checker { conn, keep, tally, kept: Vec::new(), busy: Duration::ZERO }
     }
 
     /// Checks one chunk of records. Runs on the checker's thread, which drives the (async) lookups to completion
@@ -569,11 +643,13 @@ impl<R> Checker<R> {
     ) -> sqlx::Result<()> {
         let t = Instant::now();
         let keep = self.keep;
-        let found = rt.block_on(async {
+        let (found, charges) = rt.block_on(async {
             // One read transaction per chunk (BEGIN is deferred): a consistent view for its lookups, without
             // holding a snapshot of the main database for the whole file. Staging writes only the staging database.
             let mut tx = self.conn.begin().await?;
+            kind.load(&mut tx).await?;
             let found = kind.existing(&mut tx, &chunk).await?;
+            let mut charges = None;
             if keep == Keep::Staged {
                 // Only the ledger is staged, and its store refuses no line: all it finds are stored lines.
                 let held: Vec<(usize, i64)> = found
@@ -583,13 +659,13 @@ impl<R> Checker<R> {
                         Found::Refused(_) => None,
                     })
                     .collect();
-                kind.stage(&mut tx, &chunk, &held).await?;
+                charges = Some(kind.stage(&mut tx, &chunk, &held).await?);
             }
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(found)
+            Ok::<_, sqlx::Error>((found, charges))
         })?;
         self.busy += t.elapsed();
-        self.tally.add(kind, &chunk, &found);
+        self.tally.add(kind, &chunk, &found, charges.as_deref());
         if keep == Keep::Memory {
             self.kept.push(chunk);
         }

@@ -5,11 +5,12 @@ use std::sync::OnceLock;
 use sha2::{Digest, Sha256};
 
 use super::template::{CheckedTemplate, SignConvention};
-use super::{FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
+use super::{Charge, FieldDef, FieldType, Found, ImportKind, Kind, Prepared, RowValues};
+use crate::domain::attribution::LedgerView;
 use crate::domain::bsn;
 use crate::money::Money;
 use crate::store;
-use crate::store::attribution::RuleBook;
+use crate::store::attribution::{ChargeLabels, RuleBook};
 
 pub const BOOKING_DATE: usize = 0;
 pub const FISCAL_YEAR: usize = 1;
@@ -125,15 +126,42 @@ pub struct LedgerLine {
     pub amount: Money,
 }
 
-/// The ledger kind. Holds the attribution rule book its lines were attributed by while they were staged.
+impl LedgerLine {
+    /// The line as the attribution rules see it (before it has an id).
+    pub fn view(&self) -> LedgerView {
+        LedgerView {
+            id: 0,
+            booking_date: self.booking_date,
+            gl_account: self.gl_account.clone(),
+            cost_centre: self.cost_centre.clone(),
+            task_field: self.task_field.clone(),
+            creditor_number: self.creditor_number.clone(),
+            description: self.description.clone(),
+            amount: self.amount,
+        }
+    }
+}
+
+/// The ledger kind. Holds the attribution rule book its lines were attributed by while they were read (staged,
+/// or charged in the preview), with the names the preview shows for where they go.
 #[derive(Debug, Default)]
 pub struct Ledger {
     book: OnceLock<RuleBook>,
+    labels: OnceLock<ChargeLabels>,
 }
 
 impl Ledger {
     pub fn new() -> Ledger {
         Ledger::default()
+    }
+
+    /// The rule book, read with the first chunk: every line of the file is attributed by the same book.
+    async fn book(&self, conn: &mut store::Conn) -> sqlx::Result<&RuleBook> {
+        if let Some(book) = self.book.get() {
+            return Ok(book);
+        }
+        let book = RuleBook::load(conn).await?;
+        Ok(self.book.get_or_init(|| book))
     }
 }
 
@@ -319,16 +347,37 @@ impl ImportKind for Ledger {
         conn: &mut store::Conn,
         rows: &[Prepared<LedgerLine>],
         existing: &[(usize, i64)],
-    ) -> sqlx::Result<()> {
-        let book = match self.book.get() {
-            Some(book) => book,
-            // Read once, with the first chunk: every line of the file is attributed by the same book.
-            None => {
-                let book = RuleBook::load(conn).await?;
-                self.book.get_or_init(|| book)
-            }
-        };
+    ) -> sqlx::Result<Vec<Option<Charge>>> {
+        let book = self.book(conn).await?;
         store::staging::stage_ledger_lines(conn, rows, existing, book).await
+    }
+
+    async fn load(&self, conn: &mut store::Conn) -> sqlx::Result<()> {
+        self.book(conn).await?;
+        if self.labels.get().is_none() {
+            let labels = ChargeLabels::load(conn).await?;
+            self.labels.get_or_init(|| labels);
+        }
+        Ok(())
+    }
+
+    fn charged(&self) -> bool {
+        true
+    }
+
+    /// A dry run stages nothing, so its preview asks here, by the same book staging uses.
+    fn charge(&self, r: &LedgerLine) -> Option<Charge> {
+        let book = self.book.get().filter(|b| b.has_rules())?;
+        let ((stream, _, contract, _), _) = book.target(&r.view())?;
+        Some(Charge { stream, contract })
+    }
+
+    fn stream_label(&self, stream: i64) -> (&str, &str) {
+        self.labels.get().map(|l| l.stream(stream)).unwrap_or(("", ""))
+    }
+
+    fn contract_label(&self, contract: i64) -> &str {
+        self.labels.get().map(|l| l.contract(contract)).unwrap_or("")
     }
 
     async fn staged_rows(

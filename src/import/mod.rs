@@ -274,12 +274,49 @@ pub struct Summary {
     pub errors_total: u64,
     pub duplicates: Vec<Duplicate>,
     pub dry_run: bool,
+    /// For kinds charged to funding streams (the ledger): where the new rows go by the current attribution rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charges: Option<Charges>,
 }
 
 impl Summary {
     /// True when the file had problems: rejected rows or a file-level error.
     pub fn has_errors(&self) -> bool {
         self.errors_total > 0
+    }
+}
+
+/// Where a new record's amount is charged by the attribution rules: a funding stream, and a contract when the
+/// rule names one (or finds it through the creditor). `None` in its place means the unattributed queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Charge {
+    pub stream: i64,
+    pub contract: Option<i64>,
+}
+
+/// The new rows of an import per funding stream they are charged to, and those no rule takes: the streams' amounts
+/// plus the queue's add up to the summary's `amount_total`, to the cent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charges {
+    /// By stream code.
+    pub streams: Vec<StreamCharge>,
+    pub queue_rows: u64,
+    pub queue_amount: Money,
+}
+
+/// The new rows charged to one funding stream.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamCharge {
+    pub stream: String,
+    pub name: String,
+    pub rows: u64,
+    pub amount: Money,
+}
+
+impl Charges {
+    /// Streams plus queue: what the new rows come to.
+    pub fn total(&self) -> Money {
+        self.streams.iter().fold(self.queue_amount, |sum, s| sum + s.amount)
     }
 }
 
@@ -394,14 +431,41 @@ pub trait ImportKind: Send + Sync + 'static {
         false
     }
 
-    /// Staged kinds: keeps a chunk of checked records, `existing` being those the read phase found stored.
+    /// Staged kinds: keeps a chunk of checked records, `existing` being those the read phase found stored. Returns
+    /// where each record is charged (see `charge`), worked out once for staging and the preview alike; empty for
+    /// kinds that are not charged.
     fn stage(
         &self,
         _conn: &mut crate::store::Conn,
         _rows: &[Prepared<Self::Record>],
         _existing: &[(usize, i64)],
-    ) -> impl std::future::Future<Output = sqlx::Result<()>> + Send {
+    ) -> impl std::future::Future<Output = sqlx::Result<Vec<Option<Charge>>>> + Send {
         async { Err(not_staged(self.kind())) }
+    }
+
+    /// Reads what the kind needs besides the rows before the read phase checks them (the ledger: the attribution
+    /// rules, once per import). Called with every chunk, so it must be cheap once done.
+    fn load(&self, _conn: &mut crate::store::Conn) -> impl std::future::Future<Output = sqlx::Result<()>> + Send {
+        async { Ok(()) }
+    }
+
+    /// Whether the kind's records are charged to funding streams: then the preview says where each new record
+    /// goes (`charge`, `charge_labels`) and the summary carries [`Charges`].
+    fn charged(&self) -> bool {
+        false
+    }
+
+    /// Where a record is charged by the rules `load` read; None: the unattributed queue.
+    fn charge(&self, _record: &Self::Record) -> Option<Charge> {
+        None
+    }
+
+    /// The stream's code and name, and a contract's reference, for the preview.
+    fn stream_label(&self, _stream: i64) -> (&str, &str) {
+        ("", "")
+    }
+    fn contract_label(&self, _contract: i64) -> &str {
+        ""
     }
 
     /// Staged kinds: the staged records after source row `after`, at most `limit`, in file order (to count them

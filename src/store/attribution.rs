@@ -409,6 +409,41 @@ impl RuleBook {
     }
 }
 
+/// How a charge reads on screen: funding streams' codes and names and contracts' references, by id. Read once
+/// per import with its rule book, so the preview names where each line goes without a query per line.
+#[derive(Clone, Debug, Default)]
+pub struct ChargeLabels {
+    streams: HashMap<i64, (String, String)>,
+    contracts: HashMap<i64, String>,
+}
+
+impl ChargeLabels {
+    pub async fn load(conn: &mut super::Conn) -> sqlx::Result<ChargeLabels> {
+        let streams = sqlx::query_as::<_, (i64, String, String)>("SELECT id, code, name FROM funding_stream")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .map(|(id, code, name)| (id, (code, name)))
+            .collect();
+        let contracts = sqlx::query_as::<_, (i64, String)>("SELECT id, reference FROM contract")
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(ChargeLabels { streams, contracts })
+    }
+
+    /// A stream's code and name.
+    pub fn stream(&self, id: i64) -> (&str, &str) {
+        self.streams.get(&id).map(|(code, name)| (code.as_str(), name.as_str())).unwrap_or(("", ""))
+    }
+
+    /// A contract's reference.
+    pub fn contract(&self, id: i64) -> &str {
+        self.contracts.get(&id).map(String::as_str).unwrap_or("")
+    }
+}
+
 /// `apply_to_batch` for a batch whose lines the import attributed while it staged them (`store::staging`), by a
 /// rule book equal to the current one: only storing the attributions is left. The batch's new lines carry no
 /// attribution yet, none is manual, and none lies in a closed year (the import refuses those first).

@@ -12,10 +12,9 @@ use sqlx::Row;
 use super::attribution::RuleBook;
 use super::bulk::{self, Value};
 use super::{Conn, Tx};
-use crate::domain::attribution::LedgerView;
 use crate::domain::dates;
 use crate::import::ledger::LedgerLine;
-use crate::import::Prepared;
+use crate::import::{Charge, Prepared};
 use crate::money::Money;
 
 /// Prepares the import's connection: the page cache for the main database, and with `staged` the staging
@@ -68,14 +67,15 @@ pub async fn prepare(conn: &mut Conn, staged: bool) -> sqlx::Result<()> {
 }
 
 /// Keeps checked ledger lines in the staging database; `found` are the indexes (into `rows`) of those stored
-/// already, and `book` says where the rules put each line. Through `store::bulk`, as the main insert used to be:
-/// this runs for every line.
+/// already, and `book` says where the rules put each line. Returns that per line, for the preview's charges.
+/// Through `store::bulk`, as the main insert used to be: this runs for every line.
 pub async fn stage_ledger_lines(
     conn: &mut Conn,
     rows: &[Prepared<LedgerLine>],
     found: &[(usize, i64)],
     book: &RuleBook,
-) -> sqlx::Result<()> {
+) -> sqlx::Result<Vec<Option<Charge>>> {
+    let mut charges = Vec::with_capacity(rows.len());
     let mut handle = conn.lock_handle().await?;
     let mut insert = bulk::Statement::prepare(
         &mut handle,
@@ -90,11 +90,12 @@ pub async fn stage_ledger_lines(
         let date = dates::iso_text(r.booking_date);
         let stored = found.next_if_eq(&i).is_some();
         // Also for a line found stored: should its batch be undone before the write phase, it is new after all.
-        let target = if book.has_rules() { book.target(&view(r)) } else { None };
+        let target = if book.has_rules() { book.target(&r.view()) } else { None };
         let (stream, budget_line, contract, rule) = match target {
             Some(((stream, budget_line, contract, _), rule)) => (Some(stream), budget_line, contract, Some(rule)),
             None => (None, None, None, None),
         };
+        charges.push(stream.map(|stream| Charge { stream, contract }));
         insert.execute(&[
             Value::Int(p.row as i64),
             Value::Int(stored as i64),
@@ -118,21 +119,7 @@ pub async fn stage_ledger_lines(
             rule.into(),
         ])?;
     }
-    Ok(())
-}
-
-/// A ledger line as the attribution rules see it (before it has an id).
-fn view(r: &LedgerLine) -> LedgerView {
-    LedgerView {
-        id: 0,
-        booking_date: r.booking_date,
-        gl_account: r.gl_account.clone(),
-        cost_centre: r.cost_centre.clone(),
-        task_field: r.task_field.clone(),
-        creditor_number: r.creditor_number.clone(),
-        description: r.description.clone(),
-        amount: r.amount,
-    }
+    Ok(charges)
 }
 
 /// The staged lines after source row `after`, at most `limit`, in file order.

@@ -33,7 +33,7 @@ use crate::domain::dates;
 use crate::error::{AppError, AppResult};
 use crate::import::cli::run_kind;
 use crate::import::engine::{ImportError, Outcome};
-use crate::import::{rejects, template, ImportOptions, ImportRequest, Kind, Summary};
+use crate::import::{rejects, template, Charges, ImportOptions, ImportRequest, Kind, Summary};
 use crate::money::Money;
 use crate::store::imports::{self as store, BatchRow, LedgerEntryRow};
 
@@ -620,6 +620,37 @@ fn counts(area: Area, s: &Summary) -> Markup {
     }
 }
 
+/// Where the new lines will be charged by the current attribution rules: per funding stream, and the queue.
+fn charges_table(c: &Charges, rows: u64) -> Markup {
+    html! {
+        table.charges {
+            caption { "Toerekening van de nieuwe regels" }
+            thead { tr {
+                th scope="col" { "Financieringsbron" }
+                th scope="col" { "Naam" }
+                th scope="col" class="num" { "Regels" }
+                th scope="col" class="num" { "Bedrag" }
+            } }
+            tbody {
+                @for st in &c.streams {
+                    tr { th scope="row" { (st.stream) } td { (st.name) } td.num { (st.rows) } td.num { (st.amount) } }
+                }
+                tr {
+                    th scope="row" { "Wachtrij" }
+                    td { "geen toerekenregel past; na de import toe te rekenen" }
+                    td.num { (c.queue_rows) }
+                    td.num { (c.queue_amount) }
+                }
+            }
+            tfoot { tr {
+                th scope="row" colspan="2" { "Totaal van de nieuwe regels" }
+                td.num { (rows) }
+                td.num { (c.total()) }
+            } }
+        }
+    }
+}
+
 /// The preview of a checked file; `choice_error` when the user asked to import a file with errors without
 /// choosing to import only the good rows.
 fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome, choice_error: Option<&str>) -> Markup {
@@ -651,6 +682,7 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome, choice_error: Opt
                 }
             }
             (counts(area, s))
+            @if let Some(c) = s.charges.as_ref().filter(|_| s.rows_imported > 0) { (charges_table(c, s.rows_imported)) }
             @if !o.changes.is_empty() {
                 (changes_table(o))
             } @else if s.rows_duplicate > 0 {

@@ -397,3 +397,179 @@ async fn every_template_can_be_downloaded_from_the_import_page_as_an_example_tha
         assert_eq!(app.get(&format!("/import/sjablonen/{bad}")).await.status(), StatusCode::NOT_FOUND, "{bad}");
     }
 }
+
+/// The preview says where each new line will be charged by the current rules (stream and contract, or the queue),
+/// with a total per stream and for the queue that add up to the new lines' total; the CLI's dry run says the same,
+/// and confirming stores exactly those attributions.
+#[tokio::test]
+// Amounts are written as euros_cents (1_234_56 is € 1.234,56) on purpose.
+#[allow(clippy::inconsistent_digit_grouping)]
+async fn the_preview_shows_where_each_new_line_is_charged_and_confirming_stores_exactly_that() {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::contract::ContractDraft;
+    use taalbudget::domain::funding::{FundingStream, StreamKind};
+    use taalbudget::domain::route::Route;
+    use taalbudget::store;
+
+    use crate::helpers::{certified_provider, import_ledger, ledger_line};
+
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let day = |s| taalbudget::domain::dates::parse_iso(s).unwrap();
+    let provider = certified_provider(&app, "Taalschool Oost", "23456789").await;
+    let draft = ContractDraft {
+        reference: "K-2023".into(),
+        title: "Taalonderwijs 2023".into(),
+        provider_id: provider,
+        lot: String::new(),
+        routes: vec![Route::B1],
+        start_date: day("2023-01-01"),
+        initial_end_date: day("2023-06-30"),
+        ceiling: Money::from_cents(100_000_00),
+        notes: String::new(),
+    };
+    store::contracts::create(&app.db, &draft, "test").await.unwrap();
+    store::attribution::link_creditor(&app.db, "2001", provider, "test").await.unwrap();
+    let mut streams = Vec::new();
+    for code in ["SPUK", "ELIP"] {
+        let s = FundingStream {
+            id: 0,
+            code: code.into(),
+            name: format!("Bron {code}"),
+            kind: StreamKind::Other,
+            cohorts: vec![],
+            spend_from: day("2022-01-01"),
+            spend_until: Some(day("2024-12-31")),
+            carry_over: false,
+            notes: String::new(),
+        };
+        streams.push(store::funding::create_stream(&app.db, &s, "test").await.unwrap());
+    }
+    let (spuk, elip) = (streams[0], streams[1]);
+    for (name, criteria, stream_id, contract) in [
+        ("ELIP", Criteria { description_contains: "elip".into(), ..Default::default() }, elip, ContractChoice::None),
+        (
+            "Inburgering",
+            Criteria { cost_centre: "KP-INB".into(), ..Default::default() },
+            spuk,
+            ContractChoice::ViaCreditor,
+        ),
+    ] {
+        let rule =
+            store::attribution::NewRule { name: name.into(), criteria, stream_id, budget_line_id: None, contract };
+        store::attribution::add_rule(&app.db, &rule, "test").await.unwrap();
+    }
+    let lines = vec![
+        // Creditor 2001's provider has contract K-2023 from January to June.
+        ledger_line("2023-01-15", "KP-INB", "2001", "B1-route januari", 1_234_56),
+        ledger_line("2023-02-15", "KP-INB", "2001", "ELIP maatwerk februari", 500_00),
+        ledger_line("2023-03-15", "KP-INB", "2002", "B1-route maart", 99_99),
+        ledger_line("2023-04-01", "KP-OVERIG", "3003", "Catering", 45_10),
+        ledger_line("2023-05-01", "KP-INB", "2001", "Creditnota B1", -100_00),
+        ledger_line("2023-07-15", "KP-INB", "2001", "B1-route juli", 300_00),
+        ledger_line("2023-08-01", "KP-OVERIG", "3003", "Koffie", 12_34),
+    ];
+    // The catering line is in taalbudget already: it is no new line and the preview does not count it.
+    assert_eq!(import_ledger(&app, &lines[3..4]).await.summary.rows_imported, 1);
+
+    app.login_as(Role::Finance).await;
+    let bytes = workbook(&lines);
+    let r = upload(&app, "toerekening.xlsx", bytes.clone(), "standaard-grootboek").await;
+    let job = location(&r);
+    let (status, _, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // SPUK: 1.234,56 + 99,99 - 100,00 + 300,00 = 1.534,55 in 4 lines; ELIP: 500,00 in 1; the queue: the coffee,
+    // 12,34. Together 2.046,89, the total of the 6 new lines.
+    let (spuk_cents, elip_cents, queue_cents) = (1_534_55, 500_00, 12_34);
+    let new_total = 1_234_56 + 500_00 + 99_99 - 100_00 + 300_00 + 12_34;
+    assert_eq!(spuk_cents + elip_cents + queue_cents, new_total);
+    let euros = |cents: i64| Money::from_cents(cents).to_string();
+    for row in [
+        format!("<tr><th scope=\"row\">ELIP</th><td>Bron ELIP</td><td class=\"num\">1</td><td class=\"num\">{}</td></tr>", euros(elip_cents)),
+        format!("<tr><th scope=\"row\">SPUK</th><td>Bron SPUK</td><td class=\"num\">4</td><td class=\"num\">{}</td></tr>", euros(spuk_cents)),
+        format!(
+            "<tr><th scope=\"row\">Wachtrij</th><td>geen toerekenregel past; na de import toe te rekenen</td><td class=\"num\">1</td><td class=\"num\">{}</td></tr>",
+            euros(queue_cents)
+        ),
+        format!(
+            "<tfoot><tr><th scope=\"row\" colspan=\"2\">Totaal van de nieuwe regels</th><td class=\"num\">6</td><td class=\"num\">{}</td></tr></tfoot>",
+            euros(new_total)
+        ),
+    ] {
+        assert!(body.contains(&row), "{row} in {body}");
+    }
+    assert!(body.contains("<caption>Toerekening van de nieuwe regels</caption>"), "{body}");
+    assert!(body.contains("<th scope=\"col\">Financieringsbron</th><th scope=\"col\">Contract</th></tr></thead>"));
+    // Per line: description, amount, note, stream, contract.
+    let charged = [
+        ("B1-route januari", 1_234_56, "SPUK", "K-2023"),
+        ("ELIP maatwerk februari", 500_00, "ELIP", ""),
+        ("B1-route maart", 99_99, "SPUK", ""),
+        ("Creditnota B1", -100_00, "SPUK", "K-2023"),
+        ("B1-route juli", 300_00, "SPUK", ""),
+        ("Koffie", 12_34, "wachtrij", ""),
+    ];
+    for (description, cents, stream, contract) in charged {
+        let cells = format!(
+            "<td>{description}</td><td>{}</td><td></td><td>{stream}</td><td>{contract}</td></tr>",
+            euros(cents)
+        );
+        assert!(body.contains(&cells), "{cells} in {body}");
+    }
+    assert!(!body.contains("<td>Catering</td>"), "the stored line is no new line");
+
+    // The command line's dry run carries the same figures in its JSON summary.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("toerekening.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_taalbudget"))
+        .arg("--db")
+        .arg(&app.db_path)
+        .args(["import", "ledger"])
+        .arg(&file)
+        .args(["--template", "standaard-grootboek", "--dry-run", "--json"])
+        .env("TAALBUDGET_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(summary["amount_total"], "2046.89");
+    assert_eq!(
+        summary["charges"],
+        serde_json::json!({
+            "streams": [
+                {"stream": "ELIP", "name": "Bron ELIP", "rows": 1, "amount": "500.00"},
+                {"stream": "SPUK", "name": "Bron SPUK", "rows": 4, "amount": "1534.55"},
+            ],
+            "queue_rows": 1,
+            "queue_amount": "12.34",
+        })
+    );
+
+    // Confirming stores exactly what the preview said, line by line.
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, batch, _) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    let stored: Vec<(String, i64, String, String)> = sqlx::query_as(
+        "SELECT e.description, e.amount_cents, COALESCE(s.code, 'wachtrij'), COALESCE(c.reference, '')
+         FROM ledger_entry e
+         LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         LEFT JOIN funding_stream s ON s.id = a.stream_id
+         LEFT JOIN contract c ON c.id = a.contract_id
+         WHERE e.description <> 'Catering' ORDER BY e.id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    let said: Vec<(String, i64, String, String)> =
+        charged.iter().map(|(d, c, s, k)| (d.to_string(), *c, s.to_string(), k.to_string())).collect();
+    assert_eq!(stored, said);
+    let sums = store::attribution::sums(&app.db).await.unwrap();
+    assert_eq!(sums.actual_by_stream[&(spuk, 2023)].cents(), spuk_cents);
+    assert_eq!(sums.actual_by_stream[&(elip, 2023)].cents(), elip_cents);
+    assert_eq!(sums.unattributed[&2023].cents(), 45_10 + queue_cents, "the catering line was in the queue already");
+}
