@@ -687,7 +687,7 @@ fn preview(chrome: &Chrome, area: Area, id: Uuid, o: &Outcome, choice_error: Opt
                 (changes_table(o))
             } @else if s.rows_duplicate > 0 {
                 details {
-                    summary { (s.rows_duplicate) " regel(s) staan al in taalbudget en worden overgeslagen" }
+                    summary { (crate::domain::words::count(s.rows_duplicate, "regel staat", "regels staan")) " al in taalbudget en " @if s.rows_duplicate == 1 { "wordt" } @else { "worden" } " overgeslagen" }
                     ul { @for d in s.duplicates.iter().take(500) { li { "Rij " (d.row) " staat al in "
                         @if d.batch > 0 { a href={(area.base()) "/batches/" (d.batch)} { "batch " (d.batch) } } @else { "taalbudget (op het scherm ingevoerd)" } } } }
                 }

@@ -499,7 +499,7 @@ async fn the_preview_shows_where_each_new_line_is_charged_and_confirming_stores_
     ] {
         assert!(body.contains(&row), "{row} in {body}");
     }
-    assert!(body.contains("<caption>Toerekening van de nieuwe regels</caption>"), "{body}");
+    assert!(body.contains(">Toerekening van de nieuwe regels</caption>"), "{body}");
     assert!(body.contains("<th scope=\"col\">Financieringsbron</th><th scope=\"col\">Contract</th></tr></thead>"));
     // Per line: description, amount, note, stream, contract.
     let charged = [
