@@ -131,7 +131,7 @@ impl ContractWork {
                 tbody {
                     @for (c, o) in &self.deadlines {
                         tr {
-                            th scope="row" { a href={"/contracten/" (c.id) "#opties"} { (c.reference) } }
+                            th scope="row" { a href={"/contracten/" (c.id) "/voorwaarden#opties"} { (c.reference) } }
                             td { (c.provider_name) }
                             td { (dates::display(o.notice_deadline)) }
                             td.num { ((o.notice_deadline - today).whole_days()) }

@@ -428,10 +428,10 @@ async fn set_terms(
     match validate_terms(&f) {
         Ok(t) => {
             store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
-            Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#voortgang")).into_response())
+            Ok(Redirect::to(&format!("/contracten/{id}/voorwaarden?melding=opgeslagen#voortgang")).into_response())
         }
         Err(errors) => {
-            let page = super::contracts::render_detail_with_terms(&chrome, &state, id, (f, errors)).await?;
+            let page = super::contracts::render_terms_with_progress(&chrome, &state, id, (f, errors)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
