@@ -71,7 +71,7 @@ impl ContractWork {
     async fn load(state: &AppState, today: Date) -> AppResult<ContractWork> {
         let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
         let decisions = store::certifications::all_by_provider(&state.db).await?;
-        let marks = super::marks::needing_attention(&providers, &decisions, today).len();
+        let marks = crate::domain::certification::needing_attention(&providers, &decisions, today).len();
         let all = crate::report::commitments::load(&state.db, None, today).await?;
         let mut deadlines = Vec::new();
         let mut ceilings = Vec::new();

@@ -1,14 +1,11 @@
 //! Blik op Werk marks: a provider's decision history, recording a decision, and the overview of
 //! providers that need attention.
 
-use std::collections::HashMap;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
-use time::Date;
 
 use super::forms::{error_summary, Field};
 use super::views::{mark_status, Chrome};
@@ -16,13 +13,12 @@ use super::{providers, AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::certification::{
-    self, validate_decision, CertificationStatus, Decision, DecisionForm, MarkStatus, Standing,
+    self, needing_attention, validate_decision, CertificationStatus, Decision, DecisionForm, MarkStatus, Standing,
 };
 use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::store;
-use crate::store::providers::Provider;
 
 pub fn routes() -> RouteTable {
     RouteTable::default().get("/keurmerken", Permission::Read, overview).post(
@@ -62,36 +58,6 @@ async fn add_decision(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
-}
-
-/// A provider whose mark needs attention today, and why.
-pub struct Attention<'a> {
-    pub provider: &'a Provider,
-    pub mark: MarkStatus,
-}
-
-/// Providers without a valid mark, suspended, or lapsing within 90 days: most urgent first
-/// (no mark, then suspended, then fewest days left).
-pub fn needing_attention<'a>(
-    providers: &'a [Provider],
-    decisions: &HashMap<i64, Vec<Decision>>,
-    today: Date,
-) -> Vec<Attention<'a>> {
-    let none = Vec::new();
-    let mut out: Vec<Attention> = providers
-        .iter()
-        .map(|p| Attention { provider: p, mark: MarkStatus::of(decisions.get(&p.id).unwrap_or(&none), today) })
-        .filter(|a| a.mark.needs_attention())
-        .collect();
-    let rank = |a: &Attention| match a.mark.standing {
-        Standing::NotValid { .. } => 0,
-        Standing::Suspended { .. } => 1,
-        Standing::Valid { .. } => 2,
-    };
-    out.sort_by(|a, b| {
-        rank(a).cmp(&rank(b)).then(a.mark.days.cmp(&b.mark.days)).then(a.provider.name.cmp(&b.provider.name))
-    });
-    out
 }
 
 async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
