@@ -23,12 +23,14 @@ use crate::domain::contract::{
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
 };
 use crate::domain::dates;
+use crate::domain::invoice_check::Rates;
 use crate::domain::route::{routes_code, Route};
 use crate::domain::validation::{required_date, text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
+use crate::store::progress::ProgressTerms;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -46,6 +48,7 @@ pub fn routes() -> RouteTable {
         .post("/contracten/{id}/opties", Permission::ManageContracts, add_option)
         .post("/contracten/{id}/opties/{option_id}", Permission::ManageContracts, decide_option)
         .post("/contracten/{id}/documenten", Permission::ManageContracts, add_document)
+        .post("/contracten/{id}/voortgangsafspraken", Permission::ManageContracts, set_terms)
 }
 
 /// Every contract with its figures as of `today` (the one commitment definition, `report::commitments`).
@@ -554,18 +557,8 @@ struct Forms {
     milestones: (MilestoneForm, FieldErrors),
     option: (OptionForm, FieldErrors),
     document: (DocumentForm, FieldErrors),
-    /// The progress terms form (its section lives in web/progress.rs).
-    progress_terms: Option<(super::progress::TermsForm, FieldErrors)>,
-}
-
-/// The terms page with the progress terms form returned with errors.
-pub(super) async fn render_terms_with_progress(
-    chrome: &Chrome,
-    state: &AppState,
-    id: i64,
-    terms: (super::progress::TermsForm, FieldErrors),
-) -> AppResult<Markup> {
-    render_terms(chrome, state, id, &Forms { progress_terms: Some(terms), ..Default::default() }).await
+    /// The progress terms form.
+    progress_terms: Option<(TermsForm, FieldErrors)>,
 }
 
 /// A form of the terms page that came back with errors: the page again, with the form as entered.
@@ -585,7 +578,7 @@ async fn render_terms(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms)
     let manage = chrome.may(Permission::ManageContracts);
     let period = &c.terms.period;
     let body = html! {
-        (super::progress::terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
+        (terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
 
         h2 #tarieven { "Tarieven (vast budget per cursist)" }
         (tariff_table(&c.terms.tariffs))
@@ -1046,4 +1039,128 @@ async fn add_document(
     }
     let forms = Forms { document: (form, e), ..Default::default() };
     terms_refused(&chrome, &state, id, &forms).await
+}
+
+const TERMS_LABELS: &[(&str, &str)] = &[
+    ("attendance_norm", "Aanwezigheidsnorm (%)"),
+    ("catch_up_rate", "Tarief per inhaaluur"),
+    ("hourly_rate", "Tarief per aanwezig uur"),
+];
+
+/// The progress terms on a contract's page: the attendance norm and the catch-up rate, with a form for managers.
+/// `returned` is a form that came back with errors: its entered values and messages are shown instead of the
+/// stored terms.
+fn terms_section(
+    chrome: &Chrome,
+    contract_id: i64,
+    t: &ProgressTerms,
+    returned: Option<&(TermsForm, FieldErrors)>,
+) -> Markup {
+    let norm = Share::from_basis_points(t.attendance_norm_bp).display();
+    let stored = (TermsForm::of(t), FieldErrors::new());
+    let (form, errors) = returned.unwrap_or(&stored);
+    html! {
+        h2 #voortgang { "Voortgang en factuurcontrole" }
+        dl.facts {
+            dt { "Aanwezigheidsnorm" } dd { (norm) }
+            dt { "Inhaalregeling" } dd { @match t.rates.catch_up { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
+            dt { "Betaling per uur" } dd { @match t.rates.hourly { Some(r) => { (r) " per aanwezig uur, naast de betaalmomenten" } None => { "geen: alleen de betaalmomenten" } } }
+        }
+        p {
+            @if chrome.may(Permission::ParticipantData) { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " }
+            a href="/scorecard" { "Scorecard aanbieders" }
+        }
+        @if chrome.may(Permission::ManageContracts) {
+            (error_summary(errors, TERMS_LABELS))
+            form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} novalidate {
+                (chrome.csrf_field())
+                div.field-row {
+                    (Field::new("attendance_norm", "Aanwezigheidsnorm (%)", &form.attendance_norm, errors).required().hint("Bijvoorbeeld 80").text())
+                    (Field::new("catch_up_rate", "Tarief per inhaaluur (leeg: geen)", &form.catch_up_rate, errors).hint("Bijvoorbeeld 45,00").text())
+                    (Field::new("hourly_rate", "Tarief per aanwezig uur (leeg: geen)", &form.hourly_rate, errors).hint("Bijvoorbeeld 12,50").text())
+                }
+                button type="submit" { "Afspraken opslaan" }
+            }
+        }
+    }
+}
+
+/// An optional rate: empty is none; otherwise an amount that is not negative.
+fn rate(errors: &mut FieldErrors, field: &'static str, text: &str) -> Option<Money> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    match Money::parse(text) {
+        Ok(m) if m.is_negative() => {
+            errors.add(field, "Een tarief kan niet negatief zijn.");
+            None
+        }
+        Ok(m) => Some(m),
+        Err(m) => {
+            errors.add(field, format!("Tarief: {m}."));
+            None
+        }
+    }
+}
+
+/// The progress terms form as entered (kept as text, so a form with errors comes back as typed).
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+struct TermsForm {
+    attendance_norm: String,
+    catch_up_rate: String,
+    hourly_rate: String,
+}
+
+impl TermsForm {
+    /// The stored terms as the form shows them.
+    fn of(t: &ProgressTerms) -> TermsForm {
+        TermsForm {
+            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
+            catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
+            hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Every field checked before anything is saved; each problem next to its own field.
+fn validate_terms(f: &TermsForm) -> Result<ProgressTerms, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let norm = if f.attendance_norm.trim().is_empty() {
+        e.add("attendance_norm", "Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.");
+        None
+    } else {
+        Share::parse(&f.attendance_norm)
+            .map_err(|m| {
+                e.add("attendance_norm", format!("{m} De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."))
+            })
+            .ok()
+    };
+    let catch_up = rate(&mut e, "catch_up_rate", &f.catch_up_rate);
+    let hourly = rate(&mut e, "hourly_rate", &f.hourly_rate);
+    match norm {
+        Some(norm) if e.is_empty() => {
+            Ok(ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } })
+        }
+        _ => Err(e),
+    }
+}
+
+async fn set_terms(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<TermsForm>,
+) -> AppResult<Response> {
+    store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    match validate_terms(&f) {
+        Ok(t) => {
+            store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
+            Ok(terms_saved(id, "voortgang"))
+        }
+        Err(errors) => {
+            terms_refused(&chrome, &state, id, &Forms { progress_terms: Some((f, errors)), ..Default::default() }).await
+        }
+    }
 }
