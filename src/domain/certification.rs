@@ -1,6 +1,8 @@
 //! Blik op Werk Keurmerk Inburgeren: mark decisions and the one rule every feature uses,
 //! "does provider P hold a valid mark on date D?".
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -373,6 +375,46 @@ fn check_consistency(new: &Decision, existing: &[Decision], e: &mut FieldErrors)
     }
 }
 
+/// What the list of marks needing attention needs to know of a provider. The store's provider row implements
+/// it, so the rule below stays free of the database.
+pub trait MarkHolder {
+    fn holder_id(&self) -> i64;
+    fn holder_name(&self) -> &str;
+}
+
+/// A provider whose mark needs attention today, and why.
+pub struct Attention<'a, P> {
+    pub provider: &'a P,
+    pub mark: MarkStatus,
+}
+
+/// Providers without a valid mark, suspended, or lapsing within [`LAPSE_WARNING_DAYS`]: most urgent first
+/// (no mark, then suspended, then fewest days left, then by name).
+pub fn needing_attention<'a, P: MarkHolder>(
+    providers: &'a [P],
+    decisions: &HashMap<i64, Vec<Decision>>,
+    today: Date,
+) -> Vec<Attention<'a, P>> {
+    let none = Vec::new();
+    let mut out: Vec<Attention<P>> = providers
+        .iter()
+        .map(|p| Attention { provider: p, mark: MarkStatus::of(decisions.get(&p.holder_id()).unwrap_or(&none), today) })
+        .filter(|a| a.mark.needs_attention())
+        .collect();
+    let rank = |a: &Attention<P>| match a.mark.standing {
+        Standing::NotValid { .. } => 0,
+        Standing::Suspended { .. } => 1,
+        Standing::Valid { .. } => 2,
+    };
+    out.sort_by(|a, b| {
+        rank(a)
+            .cmp(&rank(b))
+            .then(a.mark.days.cmp(&b.mark.days))
+            .then(a.provider.holder_name().cmp(b.provider.holder_name()))
+    });
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,5 +598,61 @@ mod tests {
         assert!(e.get("suspended_from").unwrap().contains("geen geldig keurmerk"));
         // Adjacent fixed terms do not overlap.
         assert!(validate_decision(&form("fixed_term", "2023-12-01", "2024-01-01", "2025-12-31"), &existing).is_ok());
+    }
+
+    struct Holder(i64, &'static str);
+
+    impl MarkHolder for Holder {
+        fn holder_id(&self) -> i64 {
+            self.0
+        }
+        fn holder_name(&self) -> &str {
+            self.1
+        }
+    }
+
+    #[test]
+    fn marks_needing_attention_come_most_urgent_first() {
+        let today = date!(2026 - 12 - 06);
+        let providers = [
+            Holder(1, "Valide Ver"),
+            Holder(2, "Verloopt over 45"),
+            Holder(3, "Geschorst"),
+            Holder(4, "Zonder B"),
+            Holder(5, "Verloopt over 10"),
+            Holder(6, "Zonder A"),
+            Holder(7, "Onbepaald"),
+        ];
+        let decisions: HashMap<i64, Vec<Decision>> = [
+            // 91 days left: not yet lapsing, so no attention.
+            (1, vec![fixed(1, date!(2025 - 01 - 01), date!(2027 - 03 - 07))]),
+            (2, vec![fixed(2, date!(2025 - 01 - 21), date!(2027 - 01 - 20))]),
+            (
+                3,
+                vec![
+                    fixed(3, date!(2025 - 01 - 01), date!(2028 - 12 - 31)),
+                    suspension(4, date!(2026 - 11 - 01), date!(2026 - 11 - 01), date!(2027 - 02 - 28)),
+                ],
+            ),
+            (5, vec![fixed(5, date!(2025 - 12 - 17), date!(2026 - 12 - 16))]),
+            (7, vec![decision(6, CertificationStatus::Indefinite, date!(2020 - 01 - 01), date!(2020 - 01 - 01), None)]),
+        ]
+        .into_iter()
+        .collect();
+        let order: Vec<(&str, Option<i64>)> = needing_attention(&providers, &decisions, today)
+            .iter()
+            .map(|a| (a.provider.holder_name(), a.mark.days))
+            .collect();
+        // No mark (by name), then the suspension (84 days to 28-02-2027), then fewest days left.
+        assert_eq!(
+            order,
+            [
+                ("Zonder A", None),
+                ("Zonder B", None),
+                ("Geschorst", Some(84)),
+                ("Verloopt over 10", Some(10)),
+                ("Verloopt over 45", Some(45))
+            ]
+        );
     }
 }

@@ -22,6 +22,15 @@ pub struct Provider {
 
 const COLUMNS: &str = "id, name, kvk, address, contact_person, email, phone, notes, active, version";
 
+impl crate::domain::certification::MarkHolder for Provider {
+    fn holder_id(&self) -> i64 {
+        self.id
+    }
+    fn holder_name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// Which providers the list shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Filter {

@@ -23,12 +23,14 @@ use crate::domain::contract::{
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
 };
 use crate::domain::dates;
+use crate::domain::invoice_check::Rates;
 use crate::domain::route::{routes_code, Route};
 use crate::domain::validation::{required_date, text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
+use crate::store::progress::ProgressTerms;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -36,6 +38,9 @@ pub fn routes() -> RouteTable {
         .get("/contracten/nieuw", Permission::ManageContracts, new_form)
         .post("/contracten", Permission::ManageContracts, create)
         .get("/contracten/{id}", Permission::Read, detail)
+        .get("/contracten/{id}/betalingen", Permission::Read, payments)
+        .get("/contracten/{id}/voorwaarden", Permission::Read, terms)
+        .get("/contracten/{id}/plaatsingen", Permission::Read, placements)
         .get("/contracten/{id}/bewerken", Permission::ManageContracts, edit_form)
         .post("/contracten/{id}", Permission::ManageContracts, update)
         .post("/contracten/{id}/tarieven", Permission::ManageContracts, add_tariff)
@@ -43,6 +48,7 @@ pub fn routes() -> RouteTable {
         .post("/contracten/{id}/opties", Permission::ManageContracts, add_option)
         .post("/contracten/{id}/opties/{option_id}", Permission::ManageContracts, decide_option)
         .post("/contracten/{id}/documenten", Permission::ManageContracts, add_document)
+        .post("/contracten/{id}/voortgangsafspraken", Permission::ManageContracts, set_terms)
 }
 
 /// Every contract with its figures as of `today` (the one commitment definition, `report::commitments`).
@@ -370,150 +376,258 @@ async fn form_page(
     ))
 }
 
-async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    render_detail(&chrome, &state, id, &Forms::default()).await
+/// The parts of a contract, each on its own page so that none is long (the single page was 12,458 px on the
+/// demo): the summary, the payments per year, the terms with their forms, and the placements. Plain links
+/// styled as tabs, so they work without JavaScript.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Section {
+    Summary,
+    Payments,
+    Terms,
+    Placements,
 }
 
-/// Forms on the detail page that may come back with errors.
+impl Section {
+    const ALL: [Section; 4] = [Section::Summary, Section::Payments, Section::Terms, Section::Placements];
+
+    /// The part of the address after `/contracten/{id}`.
+    fn path(self) -> &'static str {
+        match self {
+            Section::Summary => "",
+            Section::Payments => "/betalingen",
+            Section::Terms => "/voorwaarden",
+            Section::Placements => "/plaatsingen",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Section::Summary => "Overzicht",
+            Section::Payments => "Betalingen per jaar",
+            Section::Terms => "Voorwaarden en afspraken",
+            Section::Placements => "Plaatsingen",
+        }
+    }
+}
+
+/// The address of a section of a contract, with an optional `?melding=` and fragment appended by the caller.
+fn section_url(id: i64, section: Section) -> String {
+    format!("/contracten/{id}{}", section.path())
+}
+
+/// What every section of a contract shows around its own content: the way back, the heading and the
+/// links to the other sections (the current one marked for screen readers with `aria-current`).
+fn contract_page(chrome: &Chrome, c: &Contract, section: Section, body: Markup) -> Markup {
+    let title = match section {
+        Section::Summary => format!("Contract {}", c.reference),
+        s => format!("{} · contract {}", s.label(), c.reference),
+    };
+    chrome.page(
+        &title,
+        html! {
+            p.breadcrumb {
+                a href="/contracten" { "Contracten" }
+                @if section != Section::Summary { " › " a href=(section_url(c.id, Section::Summary)) { (c.reference) } }
+            }
+            h1 { (c.reference) ": " (c.title) }
+            nav.view-tabs aria-label="Onderdelen van dit contract" {
+                ul {
+                    @for s in Section::ALL {
+                        li { a href=(section_url(c.id, s)) aria-current=[(s == section).then_some("page")] { (s.label()) } }
+                    }
+                }
+            }
+            (body)
+        },
+    )
+}
+
+/// The summary: the contract's facts and its ceiling with the figures behind it.
+struct Summary {
+    contract: Contract,
+    figures: ContractFigures,
+    since: Option<Date>,
+    placements: usize,
+    today: Date,
+}
+
+async fn load_summary(state: &AppState, id: i64) -> AppResult<Summary> {
+    let today = dates::today();
+    let mut portfolio = crate::report::commitments::load(&state.db, Some(id), today).await?;
+    let contract = portfolio.contracts.pop().ok_or(AppError::NotFound)?;
+    let figures = portfolio.figures(&contract);
+    let since = reached_since(state, &contract, &figures, &portfolio.commitments.payments, today).await?;
+    Ok(Summary { contract, figures, since, placements: portfolio.placements.len(), today })
+}
+
+async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let s = load_summary(&state, id).await?;
+    Ok(contract_page(&chrome, &s.contract, Section::Summary, summary_view(&chrome, &s)))
+}
+
+fn summary_view(chrome: &Chrome, s: &Summary) -> Markup {
+    let (c, f) = (&s.contract, &s.figures);
+    let period = &c.terms.period;
+    html! {
+        dl.facts {
+            dt { "Taalaanbieder" } dd { a href={"/aanbieders/" (c.provider_id)} { (c.provider_name) } }
+            dt { "Perceel" } dd { (c.lot) }
+            dt { "Leerroutes en modules" } dd { (c.terms.routes.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
+            dt { "Looptijd" } dd { (dates::display(period.start_date)) " tot en met " (dates::display(period.initial_end_date)) }
+            dt { "Huidige einddatum" } dd { (dates::display(period.current_end())) " (uiterlijk " (dates::display(period.furthest_end())) " met alle opties)" }
+            dt { "Status" } dd { (period.status(s.today).label()) }
+            dt { "Contractplafond" } dd { (c.terms.ceiling) }
+            dt { "Plaatsingen" } dd { a href=(section_url(c.id, Section::Placements)) { (s.placements) } }
+            dt { "Notities" } dd.pre { (c.notes) }
+        }
+        @if chrome.may(Permission::ManageContracts) {
+            div.actions { a.button href={"/contracten/" (c.id) "/bewerken"} { "Contract bewerken" } }
+        }
+        p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } " · " a href={"/kwaliteit/contracten/" (c.id)} { "Kwaliteitsplan bij dit contract" } }
+
+        h2 #plafond { "Plafond en verplichtingen" }
+        (ceiling_meter(f.ceiling_pct, f.level, "plafond-meter"))
+        @if f.level == CeilingLevel::Exceeded {
+            p.status.status-bad { "Het plafond is " (ceiling_words(f, s.since)) ": plaats geen nieuwe cursisten zonder besluit." }
+        } @else if f.level == CeilingLevel::Warning {
+            p.status.status-warn { "Let op: 80% of meer van het plafond is in gebruik." }
+        }
+        dl.facts {
+            dt { "Verwachte betalingen (alle plaatsingen)" } dd { (f.expected_total) }
+            dt { "Gefactureerd (realisatie)" } dd {
+                @if chrome.may(Permission::ManageFinance) {
+                    a href={"/aansluiting/regels?contract=" (c.id)} { (f.actual) }
+                } @else { (f.actual) }
+            }
+            dt { "Openstaande verplichting" } dd { (f.open_commitment) }
+            dt { "waarvan vervallen, niet gefactureerd" } dd {
+                @if f.overdue.is_zero() { (f.overdue) } @else { a href={(section_url(c.id, Section::Payments)) "#vervallen"} { (f.overdue) } }
+            }
+            dt { "waarvan nog te betalen" } dd { (f.to_come) }
+            @if !f.unfunded.is_zero() {
+                dt { "waarvan zonder financieringsbron" } dd {
+                    (f.unfunded) " " span.status.status-bad { "geen bron" }
+                    " (een doelgroep zonder standaardbron; stel die in onder " a href="/financiering/doelgroepen" { "Financiering › Doelgroepen" } ")"
+                }
+            }
+            dt { "Plafondgebruik (gefactureerd + openstaande verplichting)" } dd { (f.ceiling_use) " van " (c.terms.ceiling) }
+            dt { "Plafond" } dd { (ceiling_words(f, s.since)) }
+        }
+        p { a href=(section_url(c.id, Section::Payments)) { "Verwachte betalingen per jaar, bron en route" } }
+    }
+}
+
+/// Expected payments per year, stream and route, and the overdue ones.
+async fn payments(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let portfolio = crate::report::commitments::load(&state.db, Some(id), dates::today()).await?;
+    let c = portfolio.contracts.first().ok_or(AppError::NotFound)?;
+    let streams: HashMap<i64, String> =
+        store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
+    let body = html! {
+        h2 { "Verwachte betalingen per jaar" }
+        (year_table(&portfolio.commitments.year_lines(c.id), &streams))
+        (overdue_list(&chrome, &portfolio, c.id, &streams))
+    };
+    Ok(contract_page(&chrome, c, Section::Payments, body))
+}
+
+/// The placements on the contract (a count only for roles that do not see participants).
+async fn placements(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let placements = store::placements::list(&state.db, Some(id)).await?;
+    let body = html! {
+        h2 #plaatsingen { "Plaatsingen" }
+        @if chrome.may(Permission::ParticipantData) {
+            (super::placements::placement_table(&placements, &c.terms, "Plaatsingen op dit contract"))
+        } @else {
+            p { (crate::domain::words::count(placements.len(), "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+        }
+    };
+    Ok(contract_page(&chrome, &c, Section::Placements, body))
+}
+
+async fn terms(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    render_terms(&chrome, &state, id, &Forms::default()).await
+}
+
+/// Forms on the terms page that may come back with errors.
 #[derive(Default)]
 struct Forms {
     tariff: (TariffForm, FieldErrors),
     milestones: (MilestoneForm, FieldErrors),
     option: (OptionForm, FieldErrors),
     document: (DocumentForm, FieldErrors),
-    /// The progress terms form (its section lives in web/progress.rs).
-    progress_terms: Option<(super::progress::TermsForm, FieldErrors)>,
+    /// The progress terms form.
+    progress_terms: Option<(TermsForm, FieldErrors)>,
 }
 
-/// The contract page with the progress terms form returned with errors.
-pub(super) async fn render_detail_with_terms(
-    chrome: &Chrome,
-    state: &AppState,
-    id: i64,
-    terms: (super::progress::TermsForm, FieldErrors),
-) -> AppResult<Markup> {
-    render_detail(chrome, state, id, &Forms { progress_terms: Some(terms), ..Default::default() }).await
+/// A form of the terms page that came back with errors: the page again, with the form as entered.
+async fn terms_refused(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Response> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_terms(chrome, state, id, forms).await?).into_response())
 }
 
-async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
+/// Where a saved form of the terms page leads: back to its own part of that page, with the notice.
+fn terms_saved(id: i64, fragment: &str) -> Response {
+    Redirect::to(&format!("{}?melding=opgeslagen#{fragment}", section_url(id, Section::Terms))).into_response()
+}
+
+async fn render_terms(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
+    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let today = dates::today();
-    let portfolio = crate::report::commitments::load(&state.db, Some(id), today).await?;
-    let c = portfolio.contracts.first().ok_or(AppError::NotFound)?;
-    let placements = &portfolio.placements;
-    let f = portfolio.figures(c);
-    let since = reached_since(state, c, &f, &portfolio.commitments.payments, today).await?;
-    let streams: HashMap<i64, String> =
-        store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
     let manage = chrome.may(Permission::ManageContracts);
     let period = &c.terms.period;
-    let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(chrome.page(
-        &format!("Contract {}", c.reference),
-        html! {
-            p.breadcrumb { a href="/contracten" { "Contracten" } }
-            h1 { (c.reference) ": " (c.title) }
-            dl.facts {
-                dt { "Taalaanbieder" } dd { a href={"/aanbieders/" (c.provider_id)} { (c.provider_name) } }
-                dt { "Perceel" } dd { (c.lot) }
-                dt { "Leerroutes en modules" } dd { (c.terms.routes.iter().map(|r| r.label()).collect::<Vec<_>>().join(", ")) }
-                dt { "Looptijd" } dd { (dates::display(period.start_date)) " tot en met " (dates::display(period.initial_end_date)) }
-                dt { "Huidige einddatum" } dd { (dates::display(period.current_end())) " (uiterlijk " (dates::display(period.furthest_end())) " met alle opties)" }
-                dt { "Status" } dd { (period.status(today).label()) }
-                dt { "Contractplafond" } dd { (c.terms.ceiling) }
-                dt { "Notities" } dd.pre { (c.notes) }
-            }
-            @if manage {
-                div.actions { a.button href={"/contracten/" (c.id) "/bewerken"} { "Contract bewerken" } }
-            }
-            p { a href={"/historie/contract/" (c.id)} { "Geschiedenis van dit contract" } " · " a href={"/kwaliteit/contracten/" (c.id)} { "Kwaliteitsplan bij dit contract" } }
-            (super::progress::terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
+    let body = html! {
+        (terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
 
-            h2 #plafond { "Plafond en verplichtingen" }
-            (ceiling_meter(f.ceiling_pct, f.level, "plafond-meter"))
-            @if f.level == CeilingLevel::Exceeded {
-                p.status.status-bad { "Het plafond is " (ceiling_words(&f, since)) ": plaats geen nieuwe cursisten zonder besluit." }
-            } @else if f.level == CeilingLevel::Warning {
-                p.status.status-warn { "Let op: 80% of meer van het plafond is in gebruik." }
-            }
-            dl.facts {
-                dt { "Verwachte betalingen (alle plaatsingen)" } dd { (f.expected_total) }
-                dt { "Gefactureerd (realisatie)" } dd {
-                    @if chrome.may(Permission::ManageFinance) {
-                        a href={"/aansluiting/regels?contract=" (c.id)} { (f.actual) }
-                    } @else { (f.actual) }
-                }
-                dt { "Openstaande verplichting" } dd { (f.open_commitment) }
-                dt { "waarvan vervallen, niet gefactureerd" } dd {
-                    @if f.overdue.is_zero() { (f.overdue) } @else { a href="#vervallen" { (f.overdue) } }
-                }
-                dt { "waarvan nog te betalen" } dd { (f.to_come) }
-                @if !f.unfunded.is_zero() {
-                    dt { "waarvan zonder financieringsbron" } dd {
-                        (f.unfunded) " " span.status.status-bad { "geen bron" }
-                        " (een doelgroep zonder standaardbron; stel die in onder " a href="/financiering/doelgroepen" { "Financiering › Doelgroepen" } ")"
-                    }
-                }
-                dt { "Plafondgebruik (gefactureerd + openstaande verplichting)" } dd { (f.ceiling_use) " van " (c.terms.ceiling) }
-                dt { "Plafond" } dd { (ceiling_words(&f, since)) }
-            }
-            (year_table(&portfolio.commitments.year_lines(c.id), &streams))
-            (overdue_list(chrome, &portfolio, c.id, &streams))
+        h2 #tarieven { "Tarieven (vast budget per cursist)" }
+        (tariff_table(&c.terms.tariffs))
+        @if manage { (tariff_form(chrome, &c, &forms.tariff.0, &forms.tariff.1)) }
 
-            h2 #tarieven { "Tarieven (vast budget per cursist)" }
-            (tariff_table(&c.terms.tariffs))
-            @if manage { (tariff_form(chrome, c, &forms.tariff.0, &forms.tariff.1)) }
-
-            h2 #betaalmomenten { "Betaalmomenten" }
-            @for r in &c.terms.routes {
-                @let ms = c.terms.milestones.get(r).cloned().unwrap_or_default();
-                table {
-                    caption { "Betaalmomenten " (r.label()) }
-                    thead { tr { th scope="col" { "Moment" } th.num scope="col" { "Aandeel" } th scope="col" { "Verschuldigd" } } }
-                    tbody {
-                        @for m in &ms { tr { th scope="row" { (m.name) } td.num { (m.share.display()) } td { (m.due.label()) } } }
-                        @if ms.is_empty() { tr { td colspan="3" { "Nog geen betaalmomenten: plaatsingen op deze route kunnen nog niet worden berekend." } } }
-                    }
-                }
-            }
-            @if manage { (milestone_form(chrome, c, &forms.milestones.0, &forms.milestones.1)) }
-
-            h2 #opties { "Verlengingsopties" }
+        h2 #betaalmomenten { "Betaalmomenten" }
+        @for r in &c.terms.routes {
+            @let ms = c.terms.milestones.get(r).cloned().unwrap_or_default();
             table {
-                caption { "Opties in volgorde" }
-                thead { tr {
-                    th scope="col" { "Verlenging tot" } th scope="col" { "Uiterlijk besluiten op" } th scope="col" { "Status" }
-                    th scope="col" { "Besluit" } @if manage { th scope="col" { "Actie" } }
-                } }
+                caption { "Betaalmomenten " (r.label()) }
+                thead { tr { th scope="col" { "Moment" } th.num scope="col" { "Aandeel" } th scope="col" { "Verschuldigd" } } }
                 tbody {
-                    @for o in &period.options {
-                        tr {
-                            th scope="row" { (dates::display(o.new_end_date)) }
-                            td { (dates::display(o.notice_deadline))
-                                @if o.status == OptionStatus::Pending && o.notice_deadline >= today {
-                                    " (" (crate::domain::words::count((o.notice_deadline - today).whole_days(), "dag", "dagen")) ")"
-                                } }
-                            td { (o.status.label()) }
-                            td { (o.decision_reference) @if let Some(d) = o.decision_date { " (" (dates::display(d)) ")" } }
-                            @if manage { td { @if o.status == OptionStatus::Pending { (decide_form(chrome, c.id, o)) } } }
-                        }
-                    }
-                    @if period.options.is_empty() { tr { td colspan="5" { "Geen opties." } } }
+                    @for m in &ms { tr { th scope="row" { (m.name) } td.num { (m.share.display()) } td { (m.due.label()) } } }
+                    @if ms.is_empty() { tr { td colspan="3" { "Nog geen betaalmomenten: plaatsingen op deze route kunnen nog niet worden berekend." } } }
                 }
             }
-            @if manage { (option_form(chrome, c, &forms.option.0, &forms.option.1)) }
+        }
+        @if manage { (milestone_form(chrome, &c, &forms.milestones.0, &forms.milestones.1)) }
 
-            h2 #documenten { "Documenten" }
-            ul { @for d in &c.documents { li { (d.title) ": " code { (d.location) } } } @if c.documents.is_empty() { li { "Geen documenten vastgelegd." } } }
-            @if manage { (document_form(chrome, c, &forms.document.0, &forms.document.1)) }
-
-            h2 #plaatsingen { "Plaatsingen" }
-            @if chrome.may(Permission::ParticipantData) {
-                (super::placements::placement_table(placements, &c.terms, "Plaatsingen op dit contract"))
-            } @else {
-                p { (crate::domain::words::count(placements.len(), "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+        h2 #opties { "Verlengingsopties" }
+        table {
+            caption { "Opties in volgorde" }
+            thead { tr {
+                th scope="col" { "Verlenging tot" } th scope="col" { "Uiterlijk besluiten op" } th scope="col" { "Status" }
+                th scope="col" { "Besluit" } @if manage { th scope="col" { "Actie" } }
+            } }
+            tbody {
+                @for o in &period.options {
+                    tr {
+                        th scope="row" { (dates::display(o.new_end_date)) }
+                        td { (dates::display(o.notice_deadline))
+                            @if o.status == OptionStatus::Pending && o.notice_deadline >= today {
+                                " (" (crate::domain::words::count((o.notice_deadline - today).whole_days(), "dag", "dagen")) ")"
+                            } }
+                        td { (o.status.label()) }
+                        td { (o.decision_reference) @if let Some(d) = o.decision_date { " (" (dates::display(d)) ")" } }
+                        @if manage { td { @if o.status == OptionStatus::Pending { (decide_form(chrome, c.id, o)) } } }
+                    }
+                }
+                @if period.options.is_empty() { tr { td colspan="5" { "Geen opties." } } }
             }
-        },
-    ))
+        }
+        @if manage { (option_form(chrome, &c, &forms.option.0, &forms.option.1)) }
+
+        h2 #documenten { "Documenten" }
+        ul { @for d in &c.documents { li { (d.title) ": " code { (d.location) } } } @if c.documents.is_empty() { li { "Geen documenten vastgelegd." } } }
+        @if manage { (document_form(chrome, &c, &forms.document.0, &forms.document.1)) }
+    };
+    Ok(contract_page(chrome, &c, Section::Terms, body))
 }
 
 fn stream_name(streams: &HashMap<i64, String>, stream: Option<i64>) -> String {
@@ -663,13 +777,13 @@ async fn add_tariff(
             Ok(()) => {
                 let t = Tariff { id: 0, route, valid_from: from, valid_until: until, amount };
                 store::contracts::add_tariff(&state.db, id, &t, user.actor()).await?;
-                return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#tarieven")).into_response());
+                return Ok(terms_saved(id, "tarieven"));
             }
             Err((field, m)) => e.add(field, m),
         }
     }
     let forms = Forms { tariff: (form, e), ..Default::default() };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+    terms_refused(&chrome, &state, id, &forms).await
 }
 
 /// Up to five milestone rows: name_N, share_N, due_N, months_N.
@@ -776,10 +890,10 @@ async fn set_milestones(
     }
     if let (Some(route), true) = (route, e.is_empty()) {
         store::contracts::set_milestones(&state.db, id, route, &milestones, user.actor()).await?;
-        return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#betaalmomenten")).into_response());
+        return Ok(terms_saved(id, "betaalmomenten"));
     }
     let forms = Forms { milestones: (form, e), ..Default::default() };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+    terms_refused(&chrome, &state, id, &forms).await
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -827,13 +941,13 @@ async fn add_option(
                     decision_date: None,
                 };
                 store::contracts::add_option(&state.db, id, &o, user.actor()).await?;
-                return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#opties")).into_response());
+                return Ok(terms_saved(id, "opties"));
             }
             Err((field, m)) => e.add(field, m),
         }
     }
     let forms = Forms { option: (form, e), ..Default::default() };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+    terms_refused(&chrome, &state, id, &forms).await
 }
 
 fn decide_form(chrome: &Chrome, contract_id: i64, o: &ExtensionOption) -> Markup {
@@ -883,7 +997,7 @@ async fn decide_option(
     store::contracts::decide_option(&state.db, id, option_id, status, reference, dates::today(), user.actor())
         .await
         .map_err(contract_error)?;
-    Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#opties")).into_response())
+    Ok(terms_saved(id, "opties"))
 }
 
 #[derive(Deserialize, Default, Clone)]
@@ -921,8 +1035,132 @@ async fn add_document(
     let location = text(&mut e, "location", "Vindplaats", &form.location, 500, true);
     if e.is_empty() {
         store::contracts::add_document(&state.db, id, &title, &location, user.actor()).await?;
-        return Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#documenten")).into_response());
+        return Ok(terms_saved(id, "documenten"));
     }
     let forms = Forms { document: (form, e), ..Default::default() };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
+    terms_refused(&chrome, &state, id, &forms).await
+}
+
+const TERMS_LABELS: &[(&str, &str)] = &[
+    ("attendance_norm", "Aanwezigheidsnorm (%)"),
+    ("catch_up_rate", "Tarief per inhaaluur"),
+    ("hourly_rate", "Tarief per aanwezig uur"),
+];
+
+/// The progress terms on a contract's page: the attendance norm and the catch-up rate, with a form for managers.
+/// `returned` is a form that came back with errors: its entered values and messages are shown instead of the
+/// stored terms.
+fn terms_section(
+    chrome: &Chrome,
+    contract_id: i64,
+    t: &ProgressTerms,
+    returned: Option<&(TermsForm, FieldErrors)>,
+) -> Markup {
+    let norm = Share::from_basis_points(t.attendance_norm_bp).display();
+    let stored = (TermsForm::of(t), FieldErrors::new());
+    let (form, errors) = returned.unwrap_or(&stored);
+    html! {
+        h2 #voortgang { "Voortgang en factuurcontrole" }
+        dl.facts {
+            dt { "Aanwezigheidsnorm" } dd { (norm) }
+            dt { "Inhaalregeling" } dd { @match t.rates.catch_up { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
+            dt { "Betaling per uur" } dd { @match t.rates.hourly { Some(r) => { (r) " per aanwezig uur, naast de betaalmomenten" } None => { "geen: alleen de betaalmomenten" } } }
+        }
+        p {
+            @if chrome.may(Permission::ParticipantData) { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " }
+            a href="/scorecard" { "Scorecard aanbieders" }
+        }
+        @if chrome.may(Permission::ManageContracts) {
+            (error_summary(errors, TERMS_LABELS))
+            form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} novalidate {
+                (chrome.csrf_field())
+                div.field-row {
+                    (Field::new("attendance_norm", "Aanwezigheidsnorm (%)", &form.attendance_norm, errors).required().hint("Bijvoorbeeld 80").text())
+                    (Field::new("catch_up_rate", "Tarief per inhaaluur (leeg: geen)", &form.catch_up_rate, errors).hint("Bijvoorbeeld 45,00").text())
+                    (Field::new("hourly_rate", "Tarief per aanwezig uur (leeg: geen)", &form.hourly_rate, errors).hint("Bijvoorbeeld 12,50").text())
+                }
+                button type="submit" { "Afspraken opslaan" }
+            }
+        }
+    }
+}
+
+/// An optional rate: empty is none; otherwise an amount that is not negative.
+fn rate(errors: &mut FieldErrors, field: &'static str, text: &str) -> Option<Money> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    match Money::parse(text) {
+        Ok(m) if m.is_negative() => {
+            errors.add(field, "Een tarief kan niet negatief zijn.");
+            None
+        }
+        Ok(m) => Some(m),
+        Err(m) => {
+            errors.add(field, format!("Tarief: {m}."));
+            None
+        }
+    }
+}
+
+/// The progress terms form as entered (kept as text, so a form with errors comes back as typed).
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+struct TermsForm {
+    attendance_norm: String,
+    catch_up_rate: String,
+    hourly_rate: String,
+}
+
+impl TermsForm {
+    /// The stored terms as the form shows them.
+    fn of(t: &ProgressTerms) -> TermsForm {
+        TermsForm {
+            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
+            catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
+            hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Every field checked before anything is saved; each problem next to its own field.
+fn validate_terms(f: &TermsForm) -> Result<ProgressTerms, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let norm = if f.attendance_norm.trim().is_empty() {
+        e.add("attendance_norm", "Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.");
+        None
+    } else {
+        Share::parse(&f.attendance_norm)
+            .map_err(|m| {
+                e.add("attendance_norm", format!("{m} De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."))
+            })
+            .ok()
+    };
+    let catch_up = rate(&mut e, "catch_up_rate", &f.catch_up_rate);
+    let hourly = rate(&mut e, "hourly_rate", &f.hourly_rate);
+    match norm {
+        Some(norm) if e.is_empty() => {
+            Ok(ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } })
+        }
+        _ => Err(e),
+    }
+}
+
+async fn set_terms(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(f): Form<TermsForm>,
+) -> AppResult<Response> {
+    store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    match validate_terms(&f) {
+        Ok(t) => {
+            store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
+            Ok(terms_saved(id, "voortgang"))
+        }
+        Err(errors) => {
+            terms_refused(&chrome, &state, id, &Forms { progress_terms: Some((f, errors)), ..Default::default() }).await
+        }
+    }
 }

@@ -71,7 +71,7 @@ impl ContractWork {
     async fn load(state: &AppState, today: Date) -> AppResult<ContractWork> {
         let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
         let decisions = store::certifications::all_by_provider(&state.db).await?;
-        let marks = super::marks::needing_attention(&providers, &decisions, today).len();
+        let marks = crate::domain::certification::needing_attention(&providers, &decisions, today).len();
         let all = crate::report::commitments::load(&state.db, None, today).await?;
         let mut deadlines = Vec::new();
         let mut ceilings = Vec::new();
@@ -131,7 +131,7 @@ impl ContractWork {
                 tbody {
                     @for (c, o) in &self.deadlines {
                         tr {
-                            th scope="row" { a href={"/contracten/" (c.id) "#opties"} { (c.reference) } }
+                            th scope="row" { a href={"/contracten/" (c.id) "/voorwaarden#opties"} { (c.reference) } }
                             td { (c.provider_name) }
                             td { (dates::display(o.notice_deadline)) }
                             td.num { ((o.notice_deadline - today).whole_days()) }

@@ -1,97 +1,19 @@
-//! Blik op Werk marks: a provider's decision history, recording a decision, and the overview of
-//! providers that need attention.
+//! Blik op Werk marks: the overview of providers whose mark needs attention. A provider's decision history and
+//! the form to record a decision live on the provider's page (web/providers.rs), which a refused form re-shows.
 
-use std::collections::HashMap;
-
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
+use axum::extract::State;
 use maud::{html, Markup};
-use time::Date;
 
-use super::forms::{error_summary, Field};
 use super::views::{mark_status, Chrome};
-use super::{providers, AppState, RouteTable};
+use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
-use crate::auth::CurrentUser;
-use crate::domain::certification::{
-    self, validate_decision, CertificationStatus, Decision, DecisionForm, MarkStatus, Standing,
-};
+use crate::domain::certification::{self, needing_attention, Standing};
 use crate::domain::dates;
-use crate::domain::validation::FieldErrors;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::store;
-use crate::store::providers::Provider;
 
 pub fn routes() -> RouteTable {
-    RouteTable::default().get("/keurmerken", Permission::Read, overview).post(
-        "/aanbieders/{id}/keurmerken",
-        Permission::ManageContracts,
-        add_decision,
-    )
-}
-
-const LABELS: &[(&str, &str)] = &[
-    ("status", "Status"),
-    ("decision_date", "Besluitdatum"),
-    ("valid_from", "Geldig vanaf"),
-    ("valid_until", "Geldig tot en met"),
-    ("suspended_from", "Geschorst vanaf"),
-    ("suspended_until", "Geschorst tot en met"),
-    ("registration_number", "Registratienummer"),
-    ("note", "Toelichting"),
-];
-
-async fn add_decision(
-    chrome: Chrome,
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    Form(form): Form<DecisionForm>,
-) -> AppResult<Response> {
-    store::providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    match store::certifications::insert_checked(&state.db, id, user.actor(), |existing| {
-        validate_decision(&form, existing)
-    })
-    .await?
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response()),
-        Err(errors) => {
-            let page = providers::detail_page(&state, &chrome, id, &form, &errors).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
-    }
-}
-
-/// A provider whose mark needs attention today, and why.
-pub struct Attention<'a> {
-    pub provider: &'a Provider,
-    pub mark: MarkStatus,
-}
-
-/// Providers without a valid mark, suspended, or lapsing within 90 days: most urgent first
-/// (no mark, then suspended, then fewest days left).
-pub fn needing_attention<'a>(
-    providers: &'a [Provider],
-    decisions: &HashMap<i64, Vec<Decision>>,
-    today: Date,
-) -> Vec<Attention<'a>> {
-    let none = Vec::new();
-    let mut out: Vec<Attention> = providers
-        .iter()
-        .map(|p| Attention { provider: p, mark: MarkStatus::of(decisions.get(&p.id).unwrap_or(&none), today) })
-        .filter(|a| a.mark.needs_attention())
-        .collect();
-    let rank = |a: &Attention| match a.mark.standing {
-        Standing::NotValid { .. } => 0,
-        Standing::Suspended { .. } => 1,
-        Standing::Valid { .. } => 2,
-    };
-    out.sort_by(|a, b| {
-        rank(a).cmp(&rank(b)).then(a.mark.days.cmp(&b.mark.days)).then(a.provider.name.cmp(&b.provider.name))
-    });
-    out
+    RouteTable::default().get("/keurmerken", Permission::Read, overview)
 }
 
 async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
@@ -137,66 +59,5 @@ fn until_of(s: &Standing) -> String {
     match s {
         Standing::Valid { until: Some(u), .. } | Standing::Suspended { until: Some(u) } => dates::display(*u),
         _ => "—".into(),
-    }
-}
-
-/// The mark history on a provider's page, with the form to record a new decision.
-pub fn history_section(
-    chrome: &Chrome,
-    provider_id: i64,
-    decisions: &[Decision],
-    form: &DecisionForm,
-    errors: &FieldErrors,
-) -> Markup {
-    let mark = MarkStatus::of(decisions, dates::today());
-    let statuses: Vec<(&str, &str)> = std::iter::once(("", "Kies een status"))
-        .chain(CertificationStatus::ALL.iter().map(|s| (s.code(), s.label())))
-        .collect();
-    html! {
-        section aria-labelledby="keurmerk" {
-            h2 #keurmerk { "Blik op Werk-keurmerk" }
-            p { "Vandaag: " (mark_status(&mark)) }
-            table {
-                caption { "Besluiten, nieuwste eerst" }
-                thead { tr {
-                    th scope="col" { "Besluitdatum" } th scope="col" { "Status" } th scope="col" { "Geldig vanaf" }
-                    th scope="col" { "Geldig tot en met" } th scope="col" { "Schorsing" } th scope="col" { "Registratienummer" } th scope="col" { "Toelichting" }
-                } }
-                tbody {
-                    @for d in decisions.iter().rev() {
-                        tr {
-                            th scope="row" { (dates::display(d.decision_date)) }
-                            td { (d.status.label()) }
-                            td { (dates::display(d.valid_from)) }
-                            td { (d.valid_until.map(dates::display).unwrap_or_else(|| "—".into())) }
-                            td { @if let Some(f) = d.suspended_from { (dates::display(f)) " t/m " (d.suspended_until.map(dates::display).unwrap_or_else(|| "onbepaald".into())) } @else { "—" } }
-                            td { (d.registration_number) }
-                            td { (d.note) }
-                        }
-                    }
-                    @if decisions.is_empty() { tr { td colspan="7" { "Nog geen besluiten vastgelegd." } } }
-                }
-            }
-            @if chrome.may(Permission::ManageContracts) {
-            h3 #nieuw-besluit { "Besluit vastleggen" }
-            (error_summary(errors, LABELS))
-            form method="post" action={"/aanbieders/" (provider_id) "/keurmerken"} novalidate {
-                (chrome.csrf_field())
-                (Field::new("status", "Status", &form.status, errors).required().select(&statuses))
-                div.field-row {
-                    (Field::new("decision_date", "Besluitdatum", &form.decision_date, errors).required().date())
-                    (Field::new("valid_from", "Geldig vanaf", &form.valid_from, errors).required().hint("Bij intrekking of verval: de datum waarop het ingaat.").date())
-                    (Field::new("valid_until", "Geldig tot en met", &form.valid_until, errors).hint("Alleen bij bepaalde tijd.").date())
-                }
-                div.field-row {
-                    (Field::new("suspended_from", "Geschorst vanaf", &form.suspended_from, errors).hint("Alleen bij een schorsing.").date())
-                    (Field::new("suspended_until", "Geschorst tot en met", &form.suspended_until, errors).date())
-                }
-                (Field::new("registration_number", "Registratienummer", &form.registration_number, errors).text())
-                (Field::new("note", "Toelichting", &form.note, errors).textarea())
-                button type="submit" { "Besluit opslaan" }
-            }
-            }
-        }
     }
 }

@@ -1,6 +1,6 @@
-//! Progress screens: a placement's timeline with its warnings (and the forms for a report and a route change),
-//! and a contract's progress terms (attendance norm, catch-up rate). The invoice check and the scorecard have
-//! their own modules.
+//! Progress screens: a placement's timeline with its warnings (and the forms for a report and a route change).
+//! A contract's progress terms (attendance norm, rates) are on the contract's terms section (web/contracts.rs);
+//! the invoice check and the scorecard have their own modules.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use rust_decimal::Decimal;
-use serde::Deserialize;
 
 use super::forms::{error_summary, Field};
 use super::views::Chrome;
@@ -18,7 +17,6 @@ use crate::auth::CurrentUser;
 use crate::domain::commitment::placement_payments;
 use crate::domain::contract::Share;
 use crate::domain::dates;
-use crate::domain::invoice_check::Rates;
 use crate::domain::progress::{
     actual_start, attendance_pct, below_norm, merged_messages, numbered_attempts, start_deadline, validate_report,
     warnings, AbsenceReason, Hours, ReportForm,
@@ -28,14 +26,13 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
-use crate::store::progress::{ProgressTerms, ReportError};
+use crate::store::progress::ReportError;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
         .get("/plaatsingen/{id}/tijdlijn", Permission::ParticipantData, timeline)
         .post("/plaatsingen/{id}/voortgang", Permission::ManageContracts, add_report)
         .post("/plaatsingen/{id}/routewijzigingen", Permission::ManageContracts, add_change)
-        .post("/contracten/{id}/voortgangsafspraken", Permission::ManageContracts, set_terms)
 }
 
 pub fn pct_text(p: Option<Decimal>) -> String {
@@ -308,131 +305,6 @@ async fn add_change(
         Err(errors) => {
             let forms = TimelineForms { change: (form, errors), ..Default::default() };
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render_timeline(&chrome, &state, id, &forms).await?).into_response())
-        }
-    }
-}
-
-const TERMS_LABELS: &[(&str, &str)] = &[
-    ("attendance_norm", "Aanwezigheidsnorm (%)"),
-    ("catch_up_rate", "Tarief per inhaaluur"),
-    ("hourly_rate", "Tarief per aanwezig uur"),
-];
-
-/// The progress terms on a contract's page: the attendance norm and the catch-up rate, with a form for managers.
-/// `returned` is a form that came back with errors: its entered values and messages are shown instead of the
-/// stored terms.
-pub fn terms_section(
-    chrome: &Chrome,
-    contract_id: i64,
-    t: &ProgressTerms,
-    returned: Option<&(TermsForm, FieldErrors)>,
-) -> Markup {
-    let norm = Share::from_basis_points(t.attendance_norm_bp).display();
-    let stored = (TermsForm::of(t), FieldErrors::new());
-    let (form, errors) = returned.unwrap_or(&stored);
-    html! {
-        h2 #voortgang { "Voortgang en factuurcontrole" }
-        dl.facts {
-            dt { "Aanwezigheidsnorm" } dd { (norm) }
-            dt { "Inhaalregeling" } dd { @match t.rates.catch_up { Some(r) => { (r) " per inhaaluur" } None => { "geen: inhaallessen zijn voor rekening van de aanbieder" } } }
-            dt { "Betaling per uur" } dd { @match t.rates.hourly { Some(r) => { (r) " per aanwezig uur, naast de betaalmomenten" } None => { "geen: alleen de betaalmomenten" } } }
-        }
-        p {
-            @if chrome.may(Permission::ParticipantData) { a href={"/factuurcontrole?contract=" (contract_id)} { "Factuurcontrole voor dit contract" } " · " }
-            a href="/scorecard" { "Scorecard aanbieders" }
-        }
-        @if chrome.may(Permission::ManageContracts) {
-            (error_summary(errors, TERMS_LABELS))
-            form method="post" action={"/contracten/" (contract_id) "/voortgangsafspraken"} novalidate {
-                (chrome.csrf_field())
-                div.field-row {
-                    (Field::new("attendance_norm", "Aanwezigheidsnorm (%)", &form.attendance_norm, errors).required().hint("Bijvoorbeeld 80").text())
-                    (Field::new("catch_up_rate", "Tarief per inhaaluur (leeg: geen)", &form.catch_up_rate, errors).hint("Bijvoorbeeld 45,00").text())
-                    (Field::new("hourly_rate", "Tarief per aanwezig uur (leeg: geen)", &form.hourly_rate, errors).hint("Bijvoorbeeld 12,50").text())
-                }
-                button type="submit" { "Afspraken opslaan" }
-            }
-        }
-    }
-}
-
-/// An optional rate: empty is none; otherwise an amount that is not negative.
-fn rate(errors: &mut FieldErrors, field: &'static str, text: &str) -> Option<Money> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    match Money::parse(text) {
-        Ok(m) if m.is_negative() => {
-            errors.add(field, "Een tarief kan niet negatief zijn.");
-            None
-        }
-        Ok(m) => Some(m),
-        Err(m) => {
-            errors.add(field, format!("Tarief: {m}."));
-            None
-        }
-    }
-}
-
-/// The progress terms form as entered (kept as text, so a form with errors comes back as typed).
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-pub struct TermsForm {
-    pub attendance_norm: String,
-    pub catch_up_rate: String,
-    pub hourly_rate: String,
-}
-
-impl TermsForm {
-    /// The stored terms as the form shows them.
-    fn of(t: &ProgressTerms) -> TermsForm {
-        TermsForm {
-            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
-            catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
-            hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
-        }
-    }
-}
-
-/// Every field checked before anything is saved; each problem next to its own field.
-fn validate_terms(f: &TermsForm) -> Result<ProgressTerms, FieldErrors> {
-    let mut e = FieldErrors::new();
-    let norm = if f.attendance_norm.trim().is_empty() {
-        e.add("attendance_norm", "Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.");
-        None
-    } else {
-        Share::parse(&f.attendance_norm)
-            .map_err(|m| {
-                e.add("attendance_norm", format!("{m} De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."))
-            })
-            .ok()
-    };
-    let catch_up = rate(&mut e, "catch_up_rate", &f.catch_up_rate);
-    let hourly = rate(&mut e, "hourly_rate", &f.hourly_rate);
-    match norm {
-        Some(norm) if e.is_empty() => {
-            Ok(ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } })
-        }
-        _ => Err(e),
-    }
-}
-
-async fn set_terms(
-    chrome: Chrome,
-    user: CurrentUser,
-    State(state): State<AppState>,
-    Path(id): Path<i64>,
-    Form(f): Form<TermsForm>,
-) -> AppResult<Response> {
-    store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    match validate_terms(&f) {
-        Ok(t) => {
-            store::progress::set_progress_terms(&state.db, id, &t, user.actor()).await?;
-            Ok(Redirect::to(&format!("/contracten/{id}?melding=opgeslagen#voortgang")).into_response())
-        }
-        Err(errors) => {
-            let page = super::contracts::render_detail_with_terms(&chrome, &state, id, (f, errors)).await?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
     }
 }

@@ -9,10 +9,11 @@ use serde::Deserialize;
 
 use super::forms::{checkbox, error_summary, Field};
 use super::views::{mark_status, Chrome, Confirmation, Confirmed};
-use super::{marks, AppState, RouteTable};
+use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::certification::{DecisionForm, MarkStatus};
+use crate::domain::certification::{validate_decision, CertificationStatus, Decision, DecisionForm, MarkStatus};
+use crate::domain::dates;
 use crate::domain::provider::ProviderForm;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -29,6 +30,7 @@ pub fn routes() -> RouteTable {
         .post("/aanbieders/{id}", Permission::ManageContracts, update)
         .post("/aanbieders/{id}/archiveren", Permission::ManageContracts, archive)
         .post("/aanbieders/{id}/terugzetten", Permission::ManageContracts, restore)
+        .post("/aanbieders/{id}/keurmerken", Permission::ManageContracts, add_decision)
 }
 
 const LABELS: &[(&str, &str)] = &[
@@ -251,7 +253,7 @@ struct ProviderWork {
 }
 
 /// The provider page; also shown again (with errors) when a mark decision is refused.
-pub async fn detail_page(
+async fn detail_page(
     state: &AppState,
     chrome: &Chrome,
     id: i64,
@@ -332,7 +334,7 @@ fn detail_view(
             @if participants && !work.placements.is_empty() {
                 p { a href={"/plaatsingen?aanbieder=" (p.id)} { "Alle " (crate::domain::words::count(work.placements.len(), "plaatsing", "plaatsingen")) " bij deze aanbieder" } }
             }
-            (marks::history_section(chrome, p.id, decisions, decision_form, errors))
+            (history_section(chrome, p.id, decisions, decision_form, errors))
         },
     )
 }
@@ -433,4 +435,95 @@ fn form_page(
             }
         },
     )
+}
+
+const DECISION_LABELS: &[(&str, &str)] = &[
+    ("status", "Status"),
+    ("decision_date", "Besluitdatum"),
+    ("valid_from", "Geldig vanaf"),
+    ("valid_until", "Geldig tot en met"),
+    ("suspended_from", "Geschorst vanaf"),
+    ("suspended_until", "Geschorst tot en met"),
+    ("registration_number", "Registratienummer"),
+    ("note", "Toelichting"),
+];
+
+async fn add_decision(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> AppResult<Response> {
+    providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    match certifications::insert_checked(&state.db, id, user.actor(), |existing| validate_decision(&form, existing))
+        .await?
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/aanbieders/{id}?melding=besluit#keurmerk")).into_response()),
+        Err(errors) => {
+            let page = detail_page(&state, &chrome, id, &form, &errors).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
+
+/// The mark history on a provider's page, with the form to record a new decision.
+fn history_section(
+    chrome: &Chrome,
+    provider_id: i64,
+    decisions: &[Decision],
+    form: &DecisionForm,
+    errors: &FieldErrors,
+) -> Markup {
+    let mark = MarkStatus::of(decisions, dates::today());
+    let statuses: Vec<(&str, &str)> = std::iter::once(("", "Kies een status"))
+        .chain(CertificationStatus::ALL.iter().map(|s| (s.code(), s.label())))
+        .collect();
+    html! {
+        section aria-labelledby="keurmerk" {
+            h2 #keurmerk { "Blik op Werk-keurmerk" }
+            p { "Vandaag: " (mark_status(&mark)) }
+            table {
+                caption { "Besluiten, nieuwste eerst" }
+                thead { tr {
+                    th scope="col" { "Besluitdatum" } th scope="col" { "Status" } th scope="col" { "Geldig vanaf" }
+                    th scope="col" { "Geldig tot en met" } th scope="col" { "Schorsing" } th scope="col" { "Registratienummer" } th scope="col" { "Toelichting" }
+                } }
+                tbody {
+                    @for d in decisions.iter().rev() {
+                        tr {
+                            th scope="row" { (dates::display(d.decision_date)) }
+                            td { (d.status.label()) }
+                            td { (dates::display(d.valid_from)) }
+                            td { (d.valid_until.map(dates::display).unwrap_or_else(|| "—".into())) }
+                            td { @if let Some(f) = d.suspended_from { (dates::display(f)) " t/m " (d.suspended_until.map(dates::display).unwrap_or_else(|| "onbepaald".into())) } @else { "—" } }
+                            td { (d.registration_number) }
+                            td { (d.note) }
+                        }
+                    }
+                    @if decisions.is_empty() { tr { td colspan="7" { "Nog geen besluiten vastgelegd." } } }
+                }
+            }
+            @if chrome.may(Permission::ManageContracts) {
+            h3 #nieuw-besluit { "Besluit vastleggen" }
+            (error_summary(errors, DECISION_LABELS))
+            form method="post" action={"/aanbieders/" (provider_id) "/keurmerken"} novalidate {
+                (chrome.csrf_field())
+                (Field::new("status", "Status", &form.status, errors).required().select(&statuses))
+                div.field-row {
+                    (Field::new("decision_date", "Besluitdatum", &form.decision_date, errors).required().date())
+                    (Field::new("valid_from", "Geldig vanaf", &form.valid_from, errors).required().hint("Bij intrekking of verval: de datum waarop het ingaat.").date())
+                    (Field::new("valid_until", "Geldig tot en met", &form.valid_until, errors).hint("Alleen bij bepaalde tijd.").date())
+                }
+                div.field-row {
+                    (Field::new("suspended_from", "Geschorst vanaf", &form.suspended_from, errors).hint("Alleen bij een schorsing.").date())
+                    (Field::new("suspended_until", "Geschorst tot en met", &form.suspended_until, errors).date())
+                }
+                (Field::new("registration_number", "Registratienummer", &form.registration_number, errors).text())
+                (Field::new("note", "Toelichting", &form.note, errors).textarea())
+                button type="submit" { "Besluit opslaan" }
+            }
+            }
+        }
+    }
 }

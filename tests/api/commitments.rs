@@ -51,13 +51,14 @@ async fn unfunded_overdue_and_over_invoiced_commitments_are_the_same_euros_on_ev
     .await;
     attribute_creditor(&app, "2001", taal, spuk).await;
 
-    // Contract page: the figures, the year table per stream and route, and the overdue payments with placements.
+    // Contract summary: the figures, the overdue euros linking to the payments section.
     let (status, page) = app.get_html(&format!("/contracten/{utr1}")).await;
     assert_eq!(status, StatusCode::OK);
+    let overdue_link = format!("<a href=\"/contracten/{utr1}/betalingen#vervallen\">€ 10.000,00</a>");
     for (term, value) in [
         ("Verwachte betalingen (alle plaatsingen)", "€ 28.000,00"),
         ("Openstaande verplichting", "€ 19.000,00"),
-        ("waarvan vervallen, niet gefactureerd", "<a href=\"#vervallen\">€ 10.000,00</a>"),
+        ("waarvan vervallen, niet gefactureerd", overdue_link.as_str()),
         ("waarvan nog te betalen", "€ 9.000,00"),
         ("Plafondgebruik (gefactureerd + openstaande verplichting)", "€ 30.000,00 van € 50.000,00"),
     ] {
@@ -68,6 +69,9 @@ async fn unfunded_overdue_and_over_invoiced_commitments_are_the_same_euros_on_ev
     assert!(page.contains(
         "<dt>waarvan zonder financieringsbron</dt><dd>€ 10.000,00 <span class=\"status status-bad\">geen bron</span>"
     ));
+    // The payments section: the year table and the overdue payments the summary links to.
+    let (status, page) = app.get_html(&format!("/contracten/{utr1}/betalingen")).await;
+    assert_eq!(status, StatusCode::OK);
     let line = |year: &str, stream: &str, route: &str, [e, i, o, t]: [&str; 4]| {
         format!(
             "<tr><th scope=\"row\">{year}</th><td>{stream}</td><td>{route}</td><td class=\"num\">€ {e}</td>\

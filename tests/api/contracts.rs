@@ -83,13 +83,18 @@ async fn a_contract_with_tariffs_and_milestones_commits_its_placements_per_year_
         let r = app.post_form("/plaatsingen", &placement(&cid, client, start)).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
     }
-    let (status, page) = app.get_html(&format!("/contracten/{id}")).await;
-    assert_eq!(status, StatusCode::OK);
-    // The page holds several forms; every label must point at exactly one element.
-    let ids: Vec<&str> = page.split(" id=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
-    let mut seen = std::collections::HashSet::new();
-    let doubled: Vec<&&str> = ids.iter().filter(|id| !seen.insert(**id)).collect();
-    assert!(doubled.is_empty(), "ids used twice on the contract page: {doubled:?}");
+    for section in ["", "/betalingen", "/voorwaarden", "/plaatsingen"] {
+        let (status, page) = app.get_html(&format!("/contracten/{id}{section}")).await;
+        assert_eq!(status, StatusCode::OK, "{section}");
+        // The terms page holds several forms; every label must point at exactly one element.
+        let ids: Vec<&str> = page.split(" id=\"").skip(1).filter_map(|rest| rest.split('"').next()).collect();
+        let mut seen = std::collections::HashSet::new();
+        let doubled: Vec<&&str> = ids.iter().filter(|id| !seen.insert(**id)).collect();
+        assert!(doubled.is_empty(), "ids used twice on the contract page {section:?}: {doubled:?}");
+    }
+    let (_, summary) = app.get_html(&format!("/contracten/{id}")).await;
+    assert!(summary.contains("20,5% "), "ceiling use of 100.000,00");
+    let (_, page) = app.get_html(&format!("/contracten/{id}/betalingen")).await;
     // K-1: 4.000 (2022), 3.000 (2023), 3.000 (2024); K-2: 4.200 (2023), 3.150 (2024), 3.150 (2024). Nothing is
     // invoiced and Wi2021 has no stream yet, so every year is overdue and without a stream.
     let year_row = |year: &str, amount: &str| {
@@ -102,7 +107,6 @@ async fn a_contract_with_tariffs_and_milestones_commits_its_placements_per_year_
     assert!(page.contains(&year_row("2023", "7.200,00")));
     assert!(page.contains(&year_row("2024", "9.300,00")));
     assert!(page.contains("<strong>€ 20.500,00</strong>"));
-    assert!(page.contains("20,5% "), "ceiling use of 100.000,00");
 
     // Dropping out stops the milestones not yet due.
     let p = store::placements::list(&app.db, Some(id)).await.unwrap();
@@ -113,7 +117,7 @@ async fn a_contract_with_tariffs_and_milestones_commits_its_placements_per_year_
     fields.push(("version", "1"));
     let r = app.post_form(&format!("/plaatsingen/{}", k2.id), &fields).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let (_, page) = app.get_html(&format!("/contracten/{id}")).await;
+    let (_, page) = app.get_html(&format!("/contracten/{id}/betalingen")).await;
     assert!(page.contains("<strong>€ 14.200,00</strong>"), "10.000 + 4.200");
     // A stale edit of the same placement is refused.
     let r = app.post_form(&format!("/plaatsingen/{}", k2.id), &fields).await;
@@ -173,14 +177,86 @@ async fn bad_contract_input_is_refused_at_the_field_and_nothing_is_saved() {
             vec![("new_end_date", "2025-06-30"), ("notice_deadline", "2025-01-01")],
             "De nieuwe einddatum (30-06-2025) moet na de huidige einddatum inclusief opties (31-12-2025) liggen.",
         ),
+        (format!("{base}/documenten"), vec![("title", ""), ("location", "Zaak 2022-0815")], "Titel is verplicht."),
+        (
+            format!("{base}/voortgangsafspraken"),
+            vec![("attendance_norm", "80"), ("catch_up_rate", "-5,00"), ("hourly_rate", "")],
+            "Een tarief kan niet negatief zijn.",
+        ),
     ];
     for (path, fields, message) in cases {
         let r = app.post_form(&path, &fields).await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path} {fields:?}");
         let page = r.text().await.unwrap();
         assert!(page.contains(message), "{path}: expected {message:?}");
+        // Every form lives on the terms section and comes back there, as typed.
+        assert!(
+            page.contains(&format!(
+                "<a href=\"{base}/voorwaarden\" aria-current=\"page\">Voorwaarden en afspraken</a>"
+            )),
+            "{path}"
+        );
+        for (_, value) in fields.iter().filter(|(k, v)| !v.is_empty() && !k.starts_with("due_") && *k != "route") {
+            assert!(page.contains(&format!("value=\"{value}\"")), "{path}: {value} kept");
+        }
     }
     assert_eq!(store::contracts::get(&app.db, id).await.unwrap().unwrap(), before);
+    assert!(store::contracts::get(&app.db, id).await.unwrap().unwrap().documents.is_empty());
+    // Saved, each form leads back to its own part of the terms section.
+    for (path, fields, to) in [
+        ("documenten", vec![("title", "Raamovereenkomst"), ("location", "Zaak 2022-0815")], "documenten"),
+        (
+            "voortgangsafspraken",
+            vec![("attendance_norm", "80"), ("catch_up_rate", "45,00"), ("hourly_rate", "")],
+            "voortgang",
+        ),
+    ] {
+        let r = app.post_form(&format!("{base}/{path}"), &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&r), format!("{base}/voorwaarden?melding=opgeslagen#{to}"));
+    }
+}
+
+/// The contract page was 12,458 px tall on the demo: its parts are now sections reached by links (no script),
+/// the summary keeps the facts and the ceiling, each section holds only its own part.
+#[tokio::test]
+async fn the_contract_page_is_split_into_sections_reached_by_links() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let id = priced_contract(&app).await;
+    let r = app.post_form("/plaatsingen", &placement(&id.to_string(), "K-1", "2023-01-01")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let base = format!("/contracten/{id}");
+    let sections = [
+        ("", "Overzicht"),
+        ("/betalingen", "Betalingen per jaar"),
+        ("/voorwaarden", "Voorwaarden en afspraken"),
+        ("/plaatsingen", "Plaatsingen"),
+    ];
+    // What only one section shows: the ceiling figures, the year table, the tariffs, the placement rows.
+    let own = [
+        "<h2 id=\"plafond\">",
+        "<table id=\"jaren\">",
+        "<h2 id=\"tarieven\">",
+        "<caption>Plaatsingen op dit contract (1)</caption>",
+    ];
+    for (i, (path, label)) in sections.iter().enumerate() {
+        let (status, page) = app.get_html(&format!("{base}{path}")).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        assert!(page.contains("<h1>UTR-1: B1-route perceel 1</h1>"), "{path}");
+        for (other, other_label) in sections {
+            let current = if other == *path { " aria-current=\"page\"" } else { "" };
+            assert!(
+                page.contains(&format!("<li><a href=\"{base}{other}\"{current}>{other_label}</a></li>")),
+                "{path}: {label}"
+            );
+        }
+        for (j, marker) in own.iter().enumerate() {
+            assert_eq!(page.contains(marker), i == j, "{path}: {marker}");
+        }
+    }
+    let (_, summary) = app.get_html(&base).await;
+    assert!(summary.contains(&format!("<dt>Plaatsingen</dt><dd><a href=\"{base}/plaatsingen\">1</a></dd>")));
 }
 
 #[tokio::test]
@@ -304,7 +380,7 @@ async fn a_policy_adviser_sees_contracts_but_no_participant_rows() {
     app.post_form("/plaatsingen", &placement(&id.to_string(), "K-12345", "2023-01-01")).await;
     let adviser = app.other_browser();
     adviser.login_as(Role::PolicyAdviser).await;
-    let (status, page) = adviser.get_html(&format!("/contracten/{id}")).await;
+    let (status, page) = adviser.get_html(&format!("/contracten/{id}/plaatsingen")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("1 plaatsing (gegevens per deelnemer zijn niet zichtbaar voor uw rol)."));
     assert!(!page.contains("K-12345"));

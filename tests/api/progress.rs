@@ -196,7 +196,7 @@ async fn a_route_change_keeps_what_was_due_and_recalculates_the_contract_figures
     app.login_as(Role::ContractManager).await;
     let c = contract(&app, "Taal BV", "12345678", "UTR-1").await;
     let p = placement(&app, c, "K-2", "2022-09-01", "2024-08-31", "").await;
-    let (_, page) = app.get_html(&format!("/contracten/{c}")).await;
+    let (_, page) = app.get_html(&format!("/contracten/{c}/betalingen")).await;
     assert!(page.contains("<strong>€ 10.000,00</strong>"), "{page}");
 
     let r = app
@@ -225,7 +225,7 @@ async fn a_route_change_keeps_what_was_due_and_recalculates_the_contract_figures
     let (_, page) = app.get_html(&format!("/plaatsingen/{p}")).await;
     assert!(page.contains("<strong>€ 11.000,00</strong>"), "{page}");
     assert!(page.contains("Afronding (Z)"));
-    let (_, page) = app.get_html(&format!("/contracten/{c}")).await;
+    let (_, page) = app.get_html(&format!("/contracten/{c}/betalingen")).await;
     assert!(page.contains("<strong>€ 11.000,00</strong>"), "{page}");
     let (_, page) = app.get_html(&format!("/plaatsingen/{p}/tijdlijn")).await;
     assert!(page.contains("Overstap naar Z-route"));
@@ -241,7 +241,7 @@ async fn a_route_change_keeps_what_was_due_and_recalculates_the_contract_figures
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let placement = store::placements::get(&app.db, p).await.unwrap().unwrap();
     assert_eq!(placement.schedule.status.code(), "dropped_out");
-    let (_, page) = app.get_html(&format!("/contracten/{c}")).await;
+    let (_, page) = app.get_html(&format!("/contracten/{c}/betalingen")).await;
     assert!(page.contains("<strong>€ 7.000,00</strong>"), "{page}");
 }
 
@@ -467,7 +467,7 @@ async fn a_bad_norm_or_rate_shows_the_terms_form_again_with_the_message_next_to_
     let after = stored().await;
     assert_eq!(after.0, (7550, Some(4500), Some(1250)));
     assert_eq!(after.1, before.1 + 1);
-    let (_, page) = app.get_html(&format!("/contracten/{c}")).await;
+    let (_, page) = app.get_html(&format!("/contracten/{c}/voorwaarden")).await;
     assert!(page.contains("name=\"attendance_norm\" value=\"75,50\""), "{page}");
 }
 
