@@ -277,12 +277,17 @@ async function importFlow(page, base, ledgerFile, consoleErrors) {
   check(label === 'Importeren: 3 regels, € 1.650,25', role, `the preview's confirm button: ${label}`);
   await checkPage(page, role, 'import preview', consoleErrors);
   await screenshot(page, 'import-preview');
-  await Promise.all([page.waitForURL(/\/import\/batches\/\d+$/, { timeout: 60_000 }), confirm.click()]);
+  await Promise.all([page.waitForURL(/\/import\/batches\/\d+\?melding=geimporteerd$/, { timeout: 60_000 }), confirm.click()]);
   const imported = await page.locator('tr:has(th:text-is("Geïmporteerd")) td').innerText();
   check(imported === '3', role, `the batch page shows 3 imported rows: ${imported}`);
+  const success = await page.locator('.notice.success').first().innerText();
+  check(success.includes('3 regels geïmporteerd'), role, `the success message: ${success}`);
   await checkPage(page, role, 'import batch', consoleErrors);
-  await page.check('#zeker');
-  await Promise.all([page.waitForURL(/melding=ongedaan/), page.click('button:has-text("Import ongedaan maken")')]);
+  // Undo asks first, on a page of its own that says what will go.
+  await Promise.all([page.waitForURL(/\/ongedaan$/), page.click('button:has-text("Import ongedaan maken…")')]);
+  await page.waitForSelector('h1:has-text("ongedaan maken?")');
+  await checkPage(page, role, 'undo confirmation', consoleErrors);
+  await Promise.all([page.waitForURL(/melding=ongedaan/), page.click('button:has-text("Ja, import ongedaan maken")')]);
   const notice = await page.locator('.notice').first().innerText();
   check(notice.includes('De import is ongedaan gemaakt'), role, `undo notice: ${notice}`);
   await checkPage(page, role, 'import undone', consoleErrors);
