@@ -238,7 +238,7 @@ async fn the_contract_page_is_split_into_sections_reached_by_links() {
         "<h2 id=\"plafond\">",
         "<table id=\"jaren\">",
         "<h2 id=\"tarieven\">",
-        "<caption>Plaatsingen op dit contract (1)</caption>",
+        ">Plaatsingen op dit contract (1)</caption>",
     ];
     for (i, (path, label)) in sections.iter().enumerate() {
         let (status, page) = app.get_html(&format!("{base}{path}")).await;
