@@ -531,14 +531,32 @@ async fn payments(chrome: Chrome, State(state): State<AppState>, Path(id): Path<
     Ok(contract_page(&chrome, c, Section::Payments, body))
 }
 
-/// The placements on the contract (a count only for roles that do not see participants).
-async fn placements(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PageQuery {
+    pagina: usize,
+}
+
+/// The placements on the contract, 50 to a page (a count only for roles that do not see participants).
+async fn placements(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Markup> {
     let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let placements = store::placements::list(&state.db, Some(id)).await?;
+    let (shown, page, pages) = super::placements::page_of(&placements, q.pagina);
+    let caption = format!(
+        "Plaatsingen op dit contract ({}){}",
+        placements.len(),
+        if pages > 1 { format!(", pagina {page} van {pages}") } else { String::new() }
+    );
     let body = html! {
         h2 #plaatsingen { "Plaatsingen" }
         @if chrome.may(Permission::ParticipantData) {
-            (super::placements::placement_table(&placements, &c.terms, "Plaatsingen op dit contract"))
+            (super::placements::placement_table(shown, &c.terms, &caption))
+            (super::placements::pagination(page, pages, |n| format!("/contracten/{id}/plaatsingen?pagina={n}")))
         } @else {
             p { (crate::domain::words::count(placements.len(), "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
         }

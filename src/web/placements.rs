@@ -37,11 +37,11 @@ pub fn routes() -> RouteTable {
         .post("/plaatsingen/{id}", Permission::ManageContracts, update)
 }
 
-/// A table of placements with what each is expected to cost.
+/// A table of placements with what each is expected to cost, under `caption` (which says how many).
 pub fn placement_table(placements: &[Placement], terms: &ContractTerms, caption: &str) -> Markup {
     html! {
         table {
-            caption { (caption) " (" (placements.len()) ")" }
+            caption { (caption) }
             thead { tr {
                 th scope="col" { "Klantnummer" } th scope="col" { "Doelgroep" } th scope="col" { "Route" } th scope="col" { "Start" }
                 th scope="col" { "Gepland einde" } th scope="col" { "Status" } th.num scope="col" { "Verwacht bedrag" }
@@ -119,6 +119,29 @@ impl ListQuery {
 
 const PLACEMENTS_PER_PAGE: usize = 50;
 
+/// The placements of page `requested` (1-based; a page past the end is the last one), the page shown, and how many
+/// pages there are.
+pub fn page_of<T>(items: &[T], requested: usize) -> (&[T], usize, usize) {
+    let pages = items.len().div_ceil(PLACEMENTS_PER_PAGE).max(1);
+    let page = requested.clamp(1, pages);
+    (&items[(page - 1) * PLACEMENTS_PER_PAGE..(page * PLACEMENTS_PER_PAGE).min(items.len())], page, pages)
+}
+
+/// Links to the previous and next page (nothing when there is one page); `link` gives a page's address.
+pub fn pagination(page: usize, pages: usize, link: impl Fn(usize) -> String) -> Markup {
+    html! {
+        @if pages > 1 {
+            nav aria-label="Paginering" {
+                ul.pagination {
+                    @if page > 1 { li { a href=(link(page - 1)) rel="prev" { "Vorige pagina" } } }
+                    li { "Pagina " (page) " van " (pages) }
+                    @if page < pages { li { a href=(link(page + 1)) rel="next" { "Volgende pagina" } } }
+                }
+            }
+        }
+    }
+}
+
 async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
     let today = dates::today();
     let contracts = store::contracts::list(&state.db).await?;
@@ -158,9 +181,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
         })
         .filter(|p| q.klantnummer.trim().is_empty() || p.client_number.as_str().contains(q.klantnummer.trim()))
         .collect();
-    let pages = rows.len().div_ceil(PLACEMENTS_PER_PAGE).max(1);
-    let page = q.pagina.clamp(1, pages);
-    let shown = &rows[(page - 1) * PLACEMENTS_PER_PAGE..(page * PLACEMENTS_PER_PAGE).min(rows.len())];
+    let (shown, page, pages) = page_of(&rows, q.pagina);
     let link = |n: usize| {
         let filter = q.query();
         format!("/plaatsingen?{filter}{}pagina={n}", if filter.is_empty() { "" } else { "&" })
@@ -217,15 +238,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                     @if rows.is_empty() { tr { td colspan="7" { "Geen plaatsingen met dit filter." } } }
                 }
             }
-            @if pages > 1 {
-                nav aria-label="Paginering" {
-                    ul.pagination {
-                        @if page > 1 { li { a href=(link(page - 1)) rel="prev" { "Vorige pagina" } } }
-                        li { "Pagina " (page) " van " (pages) }
-                        @if page < pages { li { a href=(link(page + 1)) rel="next" { "Volgende pagina" } } }
-                    }
-                }
-            }
+            (pagination(page, pages, link))
         },
     ))
 }

@@ -156,3 +156,31 @@ async fn the_providers_list_shows_and_filters_the_mark_and_a_provider_page_lists
         page.split(&link).nth(1).expect("a link to the placements").split(' ').next().unwrap().parse().unwrap();
     assert_eq!(listed(&app.get_html(&format!("/plaatsingen?aanbieder={id}")).await.1), n);
 }
+
+#[tokio::test]
+async fn a_contracts_placements_come_50_to_a_page_and_every_placement_is_on_one_of_them() {
+    let app = demo_app().await;
+    app.login_as(Role::ContractManager).await;
+    let (id, total): (i64, i64) = sqlx::query_as(
+        "SELECT contract_id, COUNT(*) FROM placement GROUP BY contract_id ORDER BY COUNT(*) DESC LIMIT 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let total = total as usize;
+    assert!(total > 50, "the demo's largest contract has more than one page of placements");
+    let pages = total.div_ceil(50);
+    let base = format!("/contracten/{id}/plaatsingen");
+    let (_, first) = app.get_html(&base).await;
+    assert!(
+        first.contains(&format!(">Plaatsingen op dit contract ({total}), pagina 1 van {pages}</caption>")),
+        "{first}"
+    );
+    assert!(first.contains(&format!("href=\"{base}?pagina=2\" rel=\"next\"")), "{first}");
+    let mut seen = 0;
+    for n in 1..=pages {
+        let (_, page) = app.get_html(&format!("{base}?pagina={n}")).await;
+        seen += page.matches("<th scope=\"row\"><a href=\"/plaatsingen/").count();
+    }
+    assert_eq!(seen, total);
+}
