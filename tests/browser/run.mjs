@@ -170,10 +170,11 @@ async function checkPage(page, role, label, consoleErrors) {
     `axe: ${violations.map((v) => `${v.id} (${v.count}x: ${v.help}; ${v.nodes.join(' | ')})`).join('; ')}`,
   );
   const wide = await pageWidth(page);
+  const tall = await page.evaluate(() => document.documentElement.scrollHeight);
   await page.setViewportSize({ width: NARROW, height: 800 });
   const narrow = await pageWidth(page);
   await page.setViewportSize({ width: WIDE, height: 900 });
-  widths.push({ role, page: label, wide: wide.scroll, narrow: narrow.scroll, axeMs });
+  widths.push({ role, page: label, wide: wide.scroll, narrow: narrow.scroll, tall, axeMs });
   check(wide.scroll <= wide.client, where, `scrolls sideways at ${WIDE} px: ${wide.scroll} px wide (${wide.culprits.join(', ')})`);
   check(narrow.scroll <= narrow.client, where, `does not reflow at ${NARROW} px: ${narrow.scroll} px wide (${narrow.culprits.join(', ')})`);
   check(consoleErrors.length === 0, where, `console: ${consoleErrors.join(' | ')}`);
@@ -350,6 +351,9 @@ async function main() {
   const widest = [...widths].sort((a, b) => b.wide - a.wide || b.narrow - a.narrow).slice(0, 5);
   console.log(`widest pages (scrollWidth at ${WIDE} px and at ${NARROW} px):`);
   for (const w of widest) console.log(`  ${String(w.wide).padStart(5)} ${String(w.narrow).padStart(5)}  ${w.role} ${w.page}`);
+  const tallest = [...widths].sort((a, b) => b.tall - a.tall).slice(0, 5);
+  console.log(`tallest pages (scrollHeight at ${WIDE} px):`);
+  for (const w of tallest) console.log(`  ${String(w.tall).padStart(6)}  ${w.role} ${w.page}`);
   const over = (k, limit) => widths.filter((w) => w[k] > limit).length;
   console.log(
     `${widths.length} pages checked; wider than the window: ${over('wide', WIDE)} at ${WIDE} px, ` +
