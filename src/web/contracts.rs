@@ -517,18 +517,78 @@ fn summary_view(chrome: &Chrome, s: &Summary) -> Markup {
     }
 }
 
-/// Expected payments per year, stream and route, and the overdue ones.
-async fn payments(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    let portfolio = crate::report::commitments::load(&state.db, Some(id), dates::today()).await?;
-    let c = portfolio.contracts.first().ok_or(AppError::NotFound)?;
-    let streams: HashMap<i64, String> =
-        store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
+/// The payments section: expected payments per year, stream and route, and one page of the overdue ones.
+struct PaymentsPage {
+    contract: Contract,
+    years: Vec<YearLine>,
+    streams: HashMap<i64, String>,
+    overdue: OverduePage,
+}
+
+/// The payments that fell due and were not invoiced: all of them counted and summed, `rows` the requested page.
+struct OverduePage {
+    count: usize,
+    total: Money,
+    rows: Vec<OverdueRow>,
+    page: usize,
+    pages: usize,
+}
+
+/// One overdue payment with the client number of its placement.
+struct OverdueRow {
+    due: Date,
+    placement: i64,
+    client: String,
+    route: Route,
+    milestone: String,
+    stream: Option<i64>,
+    amount: Money,
+}
+
+async fn load_payments(state: &AppState, id: i64, page: usize) -> AppResult<PaymentsPage> {
+    let mut portfolio = crate::report::commitments::load(&state.db, Some(id), dates::today()).await?;
+    let streams = store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
+    let years = portfolio.commitments.year_lines(id);
+    let overdue = portfolio.commitments.overdue_of(id);
+    let total = overdue.iter().map(|(_, m)| *m).sum();
+    let (shown, page, pages) = super::placements::page_of(&overdue, page);
+    let clients: HashMap<i64, &str> = portfolio.placements.iter().map(|p| (p.id, p.client_number.as_str())).collect();
+    let rows = shown
+        .iter()
+        .map(|(p, m)| OverdueRow {
+            due: p.due,
+            placement: p.placement,
+            client: clients.get(&p.placement).copied().unwrap_or("?").to_string(),
+            route: p.route,
+            milestone: p.milestone.clone(),
+            stream: p.stream,
+            amount: *m,
+        })
+        .collect();
+    let overdue = OverduePage { count: overdue.len(), total, rows, page, pages };
+    let contract = portfolio.contracts.pop().ok_or(AppError::NotFound)?;
+    Ok(PaymentsPage { contract, years, streams, overdue })
+}
+
+/// Expected payments per year, stream and route, and the overdue ones 50 to a page (the demo's largest contract
+/// listed 100 on one page).
+async fn payments(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<PageQuery>,
+) -> AppResult<Markup> {
+    let p = load_payments(&state, id, q.pagina).await?;
+    Ok(render_payments(&chrome, &p))
+}
+
+fn render_payments(chrome: &Chrome, p: &PaymentsPage) -> Markup {
     let body = html! {
         h2 { "Verwachte betalingen per jaar" }
-        (year_table(&portfolio.commitments.year_lines(c.id), &streams))
-        (overdue_list(&chrome, &portfolio, c.id, &streams))
+        (year_table(&p.years, &p.streams))
+        (overdue_list(chrome, p.contract.id, &p.overdue, &p.streams))
     };
-    Ok(contract_page(&chrome, c, Section::Payments, body))
+    contract_page(chrome, &p.contract, Section::Payments, body)
 }
 
 #[derive(Deserialize, Default)]
@@ -687,39 +747,33 @@ fn year_table(lines: &[YearLine], streams: &HashMap<i64, String>) -> Markup {
 
 /// The payments that fell due and were not invoiced, with their placements (for roles that see participants),
 /// so the contract manager can chase the invoice or the provider's claim.
-fn overdue_list(
-    chrome: &Chrome,
-    portfolio: &crate::report::commitments::Portfolio,
-    contract: i64,
-    streams: &HashMap<i64, String>,
-) -> Markup {
-    let overdue = portfolio.commitments.overdue_of(contract);
-    let total: Money = overdue.iter().map(|(_, m)| *m).sum();
-    let client = |id: i64| portfolio.placements.iter().find(|p| p.id == id).map(|p| p.client_number.as_str());
+fn overdue_list(chrome: &Chrome, contract: i64, o: &OverduePage, streams: &HashMap<i64, String>) -> Markup {
+    let summary = html! { (crate::domain::words::count(o.count, "betaling", "betalingen")) ", samen " (o.total) };
     html! {
         h3 #vervallen { "Vervallen, niet gefactureerde betalingen" }
-        @if overdue.is_empty() {
+        @if o.count == 0 {
             p { "Geen: elke betaling die op of vóór vandaag verviel, is gefactureerd." }
         } @else if chrome.may(Permission::ParticipantData) {
             table {
-                caption { (crate::domain::words::count(overdue.len(), "betaling", "betalingen")) ", samen " (total) }
+                caption { (summary) @if o.pages > 1 { ", pagina " (o.page) " van " (o.pages) } }
                 thead { tr {
                     th scope="col" { "Vervallen op" } th scope="col" { "Plaatsing" } th scope="col" { "Route" }
                     th scope="col" { "Betaalmoment" } th scope="col" { "Bron" } th.num scope="col" { "Niet gefactureerd" }
                 } }
                 tbody {
-                    @for (p, m) in &overdue {
+                    @for r in &o.rows {
                         tr {
-                            th scope="row" { (dates::display(p.due)) }
-                            td { a href={"/plaatsingen/" (p.placement)} { (client(p.placement).unwrap_or("?")) } }
-                            td { (p.route.short_label()) } td { (p.milestone) } td { (stream_name(streams, p.stream)) }
-                            td.num { (m) }
+                            th scope="row" { (dates::display(r.due)) }
+                            td { a href={"/plaatsingen/" (r.placement)} { (r.client) } }
+                            td { (r.route.short_label()) } td { (r.milestone) } td { (stream_name(streams, r.stream)) }
+                            td.num { (r.amount) }
                         }
                     }
                 }
             }
+            (super::placements::pagination(o.page, o.pages, |n| format!("{}?pagina={n}#vervallen", section_url(contract, Section::Payments))))
         } @else {
-            p { (crate::domain::words::count(overdue.len(), "betaling", "betalingen")) ", samen " (total) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+            p { (summary) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
         }
     }
 }

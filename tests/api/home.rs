@@ -184,3 +184,51 @@ async fn a_contracts_placements_come_50_to_a_page_and_every_placement_is_on_one_
     }
     assert_eq!(seen, total);
 }
+
+#[tokio::test]
+async fn a_contracts_overdue_payments_come_50_to_a_page_and_an_out_of_range_page_shows_the_last() {
+    let app = demo_app().await;
+    app.login_as(Role::ContractManager).await;
+    // The contract with the most overdue payments, and those payments in the order the page lists them.
+    let today = taalbudget::domain::dates::today();
+    let portfolio = taalbudget::report::commitments::load(&app.db, None, today).await.unwrap();
+    let (id, overdue) = portfolio
+        .contracts
+        .iter()
+        .map(|c| (c.id, portfolio.commitments.overdue_of(c.id)))
+        .max_by_key(|(_, o)| o.len())
+        .unwrap();
+    let total = overdue.len();
+    assert!(total > 50, "the demo's largest contract has more than one page of overdue payments ({total})");
+    let pages = total.div_ceil(50);
+    let base = format!("/contracten/{id}/betalingen");
+    let row = |n: usize| {
+        let (p, _) = &overdue[n - 1];
+        format!(
+            "<tr><th scope=\"row\">{}</th><td><a href=\"/plaatsingen/{}\">",
+            taalbudget::domain::dates::display(p.due),
+            p.placement
+        )
+    };
+    let rows = |page: &str| page.matches("<td><a href=\"/plaatsingen/").count();
+
+    let (_, first) = app.get_html(&base).await;
+    assert!(first.contains(&format!("{total} betalingen, samen ")), "{first}");
+    assert!(first.contains(&format!(", pagina 1 van {pages}</caption>")), "{first}");
+    assert!(first.contains(&format!("href=\"{base}?pagina=2#vervallen\" rel=\"next\"")), "{first}");
+    assert!(first.contains("<nav aria-label=\"Paginering\">"), "{first}");
+    assert_eq!(rows(&first), 50);
+    assert!(first.contains(&row(50)), "{first}");
+
+    let (_, second) = app.get_html(&format!("{base}?pagina=2")).await;
+    assert!(second.contains(&format!(", pagina 2 van {pages}</caption>")), "{second}");
+    let first_row = second.split("<tbody>").nth(2).expect("the overdue table's body");
+    assert!(first_row.starts_with(&row(51)), "the 51st payment opens page 2: {second}");
+    assert!(second.contains(&format!("href=\"{base}?pagina=1#vervallen\" rel=\"prev\"")), "{second}");
+
+    let (_, last) = app.get_html(&format!("{base}?pagina={pages}")).await;
+    assert_eq!(rows(&last), total - (pages - 1) * 50);
+    assert!(last.contains(&row(total)), "{last}");
+    assert_eq!(app.get_html(&format!("{base}?pagina=9999")).await.1, last, "a page past the end shows the last");
+    assert_eq!(app.get_html(&format!("{base}?pagina=0")).await.1, first, "page 0 shows the first");
+}
