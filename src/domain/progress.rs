@@ -6,9 +6,12 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::{Date, Month};
 
+use super::contract::Share;
 use super::dates;
+use super::invoice_check::Rates;
 use super::route::Route;
 use super::validation::FieldErrors;
+use crate::money::Money;
 
 /// A report period: a calendar month (`2023-03`) or a quarter (`2023-K1`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -730,6 +733,75 @@ pub fn warnings(
     w
 }
 
+/// What a contract agrees about progress: the attendance norm, and optional rates per attended hour and per
+/// catch-up hour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ProgressTerms {
+    pub attendance_norm_bp: i64,
+    pub rates: Rates,
+}
+
+/// An optional rate: empty is none; otherwise an amount that is not negative.
+fn rate(errors: &mut FieldErrors, field: &'static str, text: &str) -> Option<Money> {
+    if text.trim().is_empty() {
+        return None;
+    }
+    match Money::parse(text) {
+        Ok(m) if m.is_negative() => {
+            errors.add(field, "Een tarief kan niet negatief zijn.");
+            None
+        }
+        Ok(m) => Some(m),
+        Err(m) => {
+            errors.add(field, format!("Tarief: {m}."));
+            None
+        }
+    }
+}
+
+/// The progress terms form as entered (kept as text, so a form with errors comes back as typed).
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct TermsForm {
+    pub attendance_norm: String,
+    pub catch_up_rate: String,
+    pub hourly_rate: String,
+}
+
+impl TermsForm {
+    /// The stored terms as the form shows them.
+    pub fn of(t: &ProgressTerms) -> TermsForm {
+        TermsForm {
+            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
+            catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
+            hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Every field checked before anything is saved; each problem next to its own field.
+pub fn validate_terms(f: &TermsForm) -> Result<ProgressTerms, FieldErrors> {
+    let mut e = FieldErrors::new();
+    let norm = if f.attendance_norm.trim().is_empty() {
+        e.add("attendance_norm", "Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.");
+        None
+    } else {
+        Share::parse(&f.attendance_norm)
+            .map_err(|m| {
+                e.add("attendance_norm", format!("{m} De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."))
+            })
+            .ok()
+    };
+    let catch_up = rate(&mut e, "catch_up_rate", &f.catch_up_rate);
+    let hourly = rate(&mut e, "hourly_rate", &f.hourly_rate);
+    match norm {
+        Some(norm) if e.is_empty() => {
+            Ok(ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } })
+        }
+        _ => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -901,5 +973,41 @@ mod tests {
         assert_eq!(exams_text(&d.exams), "lezen 20-03-2023 geslaagd; spreken 21-03-2023 gezakt");
         // The period that holds the start is fine (start on the 15th, March report).
         assert!(validate_report(&form("2023-K1", "10", "8"), start).is_ok());
+    }
+
+    fn terms_form(norm: &str, catch_up: &str, hourly: &str) -> TermsForm {
+        TermsForm { attendance_norm: norm.into(), catch_up_rate: catch_up.into(), hourly_rate: hourly.into() }
+    }
+
+    #[test]
+    fn terms_read_a_dutch_norm_and_rates_and_an_empty_rate_is_none() {
+        // 82,5% is 8250 basis points; 45,00 is 4500 cents; the hourly rate is left empty.
+        assert_eq!(
+            validate_terms(&terms_form("82,5", "45,00", " ")),
+            Ok(ProgressTerms {
+                attendance_norm_bp: 8250,
+                rates: Rates { hourly: None, catch_up: Some(Money::from_cents(4500)) },
+            })
+        );
+        // The stored terms come back as the form showed them.
+        let t = ProgressTerms {
+            attendance_norm_bp: 8000,
+            rates: Rates { hourly: Some(Money::from_cents(1250)), catch_up: None },
+        };
+        assert_eq!(validate_terms(&TermsForm::of(&t)), Ok(t));
+    }
+
+    #[test]
+    fn terms_name_each_wrong_field_and_save_nothing() {
+        let e = validate_terms(&terms_form("", "-1,00", "12,50")).unwrap_err();
+        assert_eq!(
+            e.get("attendance_norm"),
+            Some("Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.")
+        );
+        assert_eq!(e.get("catch_up_rate"), Some("Een tarief kan niet negatief zijn."));
+        assert_eq!(e.get("hourly_rate"), None);
+        // A good norm does not rescue a bad rate.
+        let e = validate_terms(&terms_form("80", "", "-0,01")).unwrap_err();
+        assert_eq!(e.iter().map(|(f, _)| f).collect::<Vec<_>>(), vec!["hourly_rate"]);
     }
 }

@@ -10,6 +10,7 @@ use super::{audit, begin, Db, Tx};
 use crate::domain::dates;
 use crate::domain::invoice_check::Rates;
 use crate::domain::placement::PlacementStatus;
+pub use crate::domain::progress::ProgressTerms;
 use crate::domain::progress::{AbsenceReason, ExamPart, ExamResult, Hours, Period, Report, ReportDraft};
 use crate::domain::route_change::{ChangeKind, RouteChange};
 use crate::money::Money;
@@ -297,14 +298,6 @@ pub async fn add_route_change_in(
         .await?;
     }
     Ok(id)
-}
-
-/// What a contract agrees about progress: the attendance norm, and optional rates per attended hour and per
-/// catch-up hour.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct ProgressTerms {
-    pub attendance_norm_bp: i64,
-    pub rates: Rates,
 }
 
 type TermsRow = (i64, Option<i64>, Option<i64>);

@@ -54,11 +54,6 @@ struct RuleForm {
     actie: String,
 }
 
-struct Preview {
-    count: usize,
-    total: Money,
-}
-
 /// `lines`: (budget line id, stream id) of every budget line.
 fn validate_rule(form: &RuleForm, streams: &[i64], lines: &[(i64, i64)]) -> Result<NewRule, FieldErrors> {
     let mut e = FieldErrors::new();
@@ -120,12 +115,26 @@ async fn render_rules(
     state: &AppState,
     form: &RuleForm,
     errors: &FieldErrors,
-    preview: Option<Preview>,
+    candidate: Option<&NewRule>,
 ) -> AppResult<Markup> {
     let rules = store::attribution::rules(&state.db).await?;
+    // Read once for the table's counts and the candidate's preview alike (the preview used to read them again).
     let lines = store::attribution::ledger_views(&state.db).await?;
     let manual: std::collections::HashSet<i64> = lines.iter().filter(|(_, m)| *m).map(|(l, _)| l.id).collect();
-    let views: Vec<_> = lines.iter().map(|(l, _)| l.clone()).collect();
+    let views = || lines.iter().map(|(l, _)| l);
+    // What the candidate would take when added after the existing rules.
+    let preview = candidate.map(|rule| {
+        let candidate = Rule {
+            id: i64::MAX,
+            position: rules.iter().map(|r| r.position).max().unwrap_or(0) + 1,
+            name: rule.name.clone(),
+            criteria: rule.criteria.clone(),
+            stream_id: rule.stream_id,
+            budget_line_id: rule.budget_line_id,
+            contract: rule.contract.clone(),
+        };
+        effect(&candidate, &rules, views(), |id| manual.contains(&id))
+    });
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
     let links = store::attribution::creditor_links(&state.db).await?;
@@ -174,7 +183,7 @@ async fn render_rules(
                 } }
                 tbody {
                     @for (i, r) in rules.iter().enumerate() {
-                        @let (n, total) = effect(r, &rules, &views, |id| manual.contains(&id));
+                        @let (n, total) = effect(r, &rules, views(), |id| manual.contains(&id));
                         tr {
                             th scope="row" { (i + 1) }
                             td { (r.name) }
@@ -195,8 +204,8 @@ async fn render_rules(
             form method="post" action="/toerekening/regels-toepassen" { (chrome.csrf_field()) button.secondary type="submit" { "Regels opnieuw toepassen" } }
             h2 #nieuwe-regel { "Nieuwe regel" }
             (error_summary(errors, &[("name", "Naam"), ("cost_centre", "Kostenplaats"), ("stream_id", "Financieringsbron"), ("contract", "Contract"), ("date_from", "Vanaf"), ("date_until", "Tot en met")]))
-            @if let Some(p) = &preview {
-                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (crate::domain::words::count(p.count, "regel", "regels")) } " nemen, samen " strong { (p.total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
+            @if let Some((count, total)) = preview {
+                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (crate::domain::words::count(count, "regel", "regels")) } " nemen, samen " strong { (total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
             }
             form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
                 (chrome.csrf_field())
@@ -283,21 +292,7 @@ async fn add_rule(
         }
     };
     if form.actie != "opslaan" {
-        let existing = store::attribution::rules(&state.db).await?;
-        let lines = store::attribution::ledger_views(&state.db).await?;
-        let candidate = Rule {
-            id: i64::MAX,
-            position: existing.iter().map(|r| r.position).max().unwrap_or(0) + 1,
-            name: rule.name.clone(),
-            criteria: rule.criteria.clone(),
-            stream_id: rule.stream_id,
-            budget_line_id: rule.budget_line_id,
-            contract: rule.contract.clone(),
-        };
-        let (count, total) = effect(&candidate, &existing, lines.iter().map(|(l, _)| l), |id| {
-            lines.iter().any(|(l, m)| l.id == id && *m)
-        });
-        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(Preview { count, total })).await?;
+        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(&rule)).await?;
         return Ok(page.into_response());
     }
     store::attribution::add_rule(&state.db, &rule, user.actor()).await?;

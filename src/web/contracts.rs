@@ -23,14 +23,13 @@ use crate::domain::contract::{
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
 };
 use crate::domain::dates;
-use crate::domain::invoice_check::Rates;
+use crate::domain::progress::{validate_terms, ProgressTerms, TermsForm};
 use crate::domain::route::{routes_code, Route};
 use crate::domain::validation::{required_date, text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
-use crate::store::progress::ProgressTerms;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -1154,67 +1153,6 @@ fn terms_section(
                 button type="submit" { "Afspraken opslaan" }
             }
         }
-    }
-}
-
-/// An optional rate: empty is none; otherwise an amount that is not negative.
-fn rate(errors: &mut FieldErrors, field: &'static str, text: &str) -> Option<Money> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    match Money::parse(text) {
-        Ok(m) if m.is_negative() => {
-            errors.add(field, "Een tarief kan niet negatief zijn.");
-            None
-        }
-        Ok(m) => Some(m),
-        Err(m) => {
-            errors.add(field, format!("Tarief: {m}."));
-            None
-        }
-    }
-}
-
-/// The progress terms form as entered (kept as text, so a form with errors comes back as typed).
-#[derive(Deserialize, Default, Clone, Debug)]
-#[serde(default)]
-struct TermsForm {
-    attendance_norm: String,
-    catch_up_rate: String,
-    hourly_rate: String,
-}
-
-impl TermsForm {
-    /// The stored terms as the form shows them.
-    fn of(t: &ProgressTerms) -> TermsForm {
-        TermsForm {
-            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
-            catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
-            hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
-        }
-    }
-}
-
-/// Every field checked before anything is saved; each problem next to its own field.
-fn validate_terms(f: &TermsForm) -> Result<ProgressTerms, FieldErrors> {
-    let mut e = FieldErrors::new();
-    let norm = if f.attendance_norm.trim().is_empty() {
-        e.add("attendance_norm", "Vul een aanwezigheidsnorm in, een percentage tussen 0 en 100, bijvoorbeeld 80.");
-        None
-    } else {
-        Share::parse(&f.attendance_norm)
-            .map_err(|m| {
-                e.add("attendance_norm", format!("{m} De aanwezigheidsnorm is een percentage, bijvoorbeeld 80."))
-            })
-            .ok()
-    };
-    let catch_up = rate(&mut e, "catch_up_rate", &f.catch_up_rate);
-    let hourly = rate(&mut e, "hourly_rate", &f.hourly_rate);
-    match norm {
-        Some(norm) if e.is_empty() => {
-            Ok(ProgressTerms { attendance_norm_bp: norm.basis_points(), rates: Rates { hourly, catch_up } })
-        }
-        _ => Err(e),
     }
 }
 

@@ -120,6 +120,18 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
+    // A preview puts the new rule after the existing ones and leaves manual lines alone: the catering line is
+    // assigned by hand and every KP-INB line is taken by an earlier rule, so this rule would take nothing.
+    for (key, value) in [("cost_centre", "KP-OVERIG"), ("creditor_number", "2001")] {
+        let preview = [("name", "Te laat"), (key, value), ("stream_id", elip_id.as_str()), ("actie", "voorvertoning")];
+        let page = app.post_form("/toerekening/regels", &preview).await.text().await.unwrap();
+        assert!(
+            page.contains("deze regel zou <strong>0 regels</strong> nemen, samen <strong>€ 0,00</strong>"),
+            "{page}"
+        );
+    }
+    assert_eq!(store::attribution::rules(&app.db).await.unwrap().len(), 2, "a preview saves nothing");
+
     let report = reconciliation::for_year(&app.db, 2023).await.unwrap();
     assert_eq!(report.unattributed.cents(), 0);
     assert_eq!(report.attributed_total() + report.unattributed, report.imported_total);
