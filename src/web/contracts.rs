@@ -1134,7 +1134,7 @@ impl TermsForm {
     /// The stored terms as the form shows them.
     fn of(t: &ProgressTerms) -> TermsForm {
         TermsForm {
-            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
+            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).percent().dutch_padded(),
             catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
             hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
         }
