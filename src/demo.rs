@@ -7,6 +7,7 @@ use crate::auth::roles::Role;
 use crate::domain::certification::{CertificationStatus, Decision};
 use crate::domain::contract::{ContractDraft, Due, ExtensionOption, Milestone, OptionStatus, Share, Tariff};
 use crate::domain::dates;
+use crate::domain::fixed::Fixed;
 use crate::domain::funding::{Allocation, AllocationKind, BudgetLine, FundingStream, StreamKind};
 use crate::domain::placement::{ClientNumber, PlacementDraft, PlacementSchedule, PlacementStatus};
 use crate::domain::provider::{KvkNumber, ProviderDraft};
@@ -307,10 +308,10 @@ async fn overview(db: &Db, today: Date) -> anyhow::Result<()> {
                 low: scale(250),
                 expected: scale(300),
                 high: scale(350),
-                share_b1: 4000,
-                share_z: 4500,
-                share_education: 1500,
-                dropout: 1200,
+                share_b1: Fixed::whole(40),
+                share_z: Fixed::whole(45),
+                share_education: Fixed::whole(15),
+                dropout: Fixed::whole(12),
             });
             out.push(InflowLine {
                 year,
@@ -318,10 +319,10 @@ async fn overview(db: &Db, today: Date) -> anyhow::Result<()> {
                 low: scale(375),
                 expected: scale(460),
                 high: scale(550),
-                share_b1: 5500,
-                share_z: 3000,
-                share_education: 1500,
-                dropout: 1000,
+                share_b1: Fixed::whole(55),
+                share_z: Fixed::whole(30),
+                share_education: Fixed::whole(15),
+                dropout: Fixed::whole(10),
             });
         }
         out
@@ -330,7 +331,7 @@ async fn overview(db: &Db, today: Date) -> anyhow::Result<()> {
         id: 0,
         name: "Basis".into(),
         description: "Instroom 2022 volgens de verwachting van voorjaar 2022 (300 asielmigranten, 375-550 gezins- en overige migranten), daarna gelijk.".into(),
-        tariff_index: 250,
+        tariff_index: Fixed::from_hundredths(250),
         duration_b1_months: 30,
         duration_z_months: 24,
         duration_education_months: 36,
@@ -339,7 +340,7 @@ async fn overview(db: &Db, today: Date) -> anyhow::Result<()> {
     let high = Scenario {
         name: "Hoge instroom".into(),
         description: "Als Basis, maar de instroom groeit elk jaar met 15% van het niveau van 2022 (landelijk: 26,2 duizend nieuwe inburgeringsplichtigen in 2022, 36,1 duizend in 2023).".into(),
-        tariff_index: 350,
+        tariff_index: Fixed::from_hundredths(350),
         lines: lines(15),
         ..base.clone()
     };

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::dates;
+use super::fixed::{Fixed, Quantity};
 use super::route::Route;
 use crate::money::Money;
 
@@ -267,40 +268,43 @@ impl Due {
 
 /// A share of the tariff in hundredths of a percent: 40,00% is 4000. Shares of a route sum to 10000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Share(i64);
+pub struct Share(Fixed);
+
+/// A share is a percentage above 0 and at most 100.
+const SHARE: Quantity = Quantity {
+    noun: "percentage",
+    percent: true,
+    min: Some(Fixed::ZERO),
+    max: Some(Fixed::whole(100)),
+    min_exclusive: true,
+    negative: None,
+    out_of_range: "Een aandeel ligt tussen 0 en 100 procent; '{}' niet.",
+};
 
 impl Share {
-    pub const WHOLE: Share = Share(10_000);
+    pub const WHOLE: Share = Share(Fixed::whole(100));
 
-    /// Parses "40", "33,33" or "33.33" (percent, at most two decimals, between 0 and 100).
+    /// Parses "40", "33,33", "33.33" or "40%" (percent, at most two decimals, above 0 and at most 100).
     pub fn parse(text: &str) -> Result<Share, String> {
-        let t = text.trim().trim_end_matches('%').trim().replace(',', ".");
-        let d: Decimal = t.parse().map_err(|_| format!("'{}' is geen percentage.", text.trim()))?;
-        if d.scale() > 2 && d.normalize().scale() > 2 {
-            return Err(format!("'{}' heeft meer dan twee decimalen.", text.trim()));
-        }
-        if d <= Decimal::ZERO || d > Decimal::ONE_HUNDRED {
-            return Err(format!("Een aandeel ligt tussen 0 en 100 procent; '{}' niet.", text.trim()));
-        }
-        Ok(Share((d * Decimal::ONE_HUNDRED).normalize().try_into().map_err(|_| "ongeldig percentage".to_string())?))
+        Fixed::parse(text, &SHARE).map(Share)
     }
 
     pub fn from_basis_points(bp: i64) -> Share {
-        Share(bp)
+        Share(Fixed::from_hundredths(bp))
     }
 
     pub fn basis_points(self) -> i64 {
+        self.0.hundredths()
+    }
+
+    /// The percentage as a number (for form values: `percent().dutch_padded()` is "33,33").
+    pub fn percent(self) -> Fixed {
         self.0
     }
 
-    /// "33,33%"
+    /// "33,33%", "12,50%", "40%"
     pub fn display(self) -> String {
-        let (whole, frac) = (self.0 / 100, self.0 % 100);
-        if frac == 0 {
-            format!("{whole}%")
-        } else {
-            format!("{whole},{frac:02}%")
-        }
+        format!("{}%", self.0.dutch_padded())
     }
 }
 

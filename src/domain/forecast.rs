@@ -10,6 +10,7 @@ use time::{Date, Month};
 
 use super::contract::{split_tariff, Due, Milestone};
 use super::dates;
+use super::fixed::{Fixed, Quantity};
 use super::route::Route;
 use super::validation::{self, FieldErrors};
 use crate::money::Money;
@@ -93,7 +94,18 @@ impl Variant {
 }
 
 /// A percentage in hundredths of a percent (40,5% is 4050), 0 to 100%.
-pub type BasisPoints = i64;
+pub type BasisPoints = Fixed;
+
+/// A percentage of a scenario: 0 to 100 inclusive.
+const PERCENT: Quantity = Quantity {
+    noun: "percentage",
+    percent: true,
+    min: Some(Fixed::ZERO),
+    max: Some(Fixed::whole(100)),
+    min_exclusive: false,
+    negative: Some("Een percentage kan niet negatief zijn ('{}')."),
+    out_of_range: "Een percentage ligt tussen 0 en 100; '{}' niet.",
+};
 
 /// Expected inflow of one group in one year and what happens to it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -125,7 +137,7 @@ impl InflowLine {
             Route::B1 => self.share_b1,
             Route::Z => self.share_z,
             Route::Education => self.share_education,
-            _ => 0,
+            _ => Fixed::ZERO,
         }
     }
 }
@@ -154,37 +166,9 @@ impl Scenario {
     }
 }
 
-/// "12,5%" for basis points.
-pub fn percent_display(bp: BasisPoints) -> String {
-    let (whole, frac) = (bp / 100, bp % 100);
-    if frac == 0 {
-        format!("{whole}%")
-    } else if frac % 10 == 0 {
-        format!("{whole},{}%", frac / 10)
-    } else {
-        format!("{whole},{frac:02}%")
-    }
-}
-
-/// "12,5" (for form values).
-pub fn percent_value(bp: BasisPoints) -> String {
-    percent_display(bp).trim_end_matches('%').to_string()
-}
-
 /// Parses a percentage "40", "12,5" or "12.5%" (0 to 100, at most two decimals) into basis points.
 pub fn parse_percent(text: &str) -> Result<BasisPoints, String> {
-    let t = text.trim().trim_end_matches('%').trim().replace(',', ".");
-    let d: Decimal = t.parse().map_err(|_| format!("'{}' is geen percentage.", text.trim()))?;
-    if d.normalize().scale() > 2 {
-        return Err(format!("'{}' heeft meer dan twee decimalen.", text.trim()));
-    }
-    if d.is_sign_negative() && !d.is_zero() {
-        return Err(format!("Een percentage kan niet negatief zijn ('{}').", text.trim()));
-    }
-    if d > Decimal::ONE_HUNDRED {
-        return Err(format!("Een percentage ligt tussen 0 en 100; '{}' niet.", text.trim()));
-    }
-    i64::try_from(d * Decimal::ONE_HUNDRED).map_err(|_| format!("'{}' is geen percentage.", text.trim()))
+    Fixed::parse(text, &PERCENT)
 }
 
 /// The editable fields of a scenario, as typed.
@@ -251,7 +235,7 @@ pub fn parse_inflow(text: &str) -> Result<Vec<InflowLine>, String> {
                 }
             }
         }
-        let mut pct = [0i64; 4];
+        let mut pct = [Fixed::ZERO; 4];
         for (k, label) in ["% B1", "% Z", "% onderwijs", "% uitval"].iter().enumerate() {
             match parse_percent(parts[5 + k]) {
                 Ok(v) => pct[k] = v,
@@ -272,11 +256,11 @@ pub fn parse_inflow(text: &str) -> Result<Vec<InflowLine>, String> {
             continue;
         }
         let sum = pct[0] + pct[1] + pct[2];
-        if sum != 10_000 {
+        if sum != Fixed::whole(100) {
             problems.push(format!(
                 "Regel {n} ({year}, {}): de routeverdeling telt op tot {}; dat moet precies 100% zijn.",
                 group.short(),
-                percent_display(sum)
+                sum.dutch_percent()
             ));
             continue;
         }
@@ -315,10 +299,10 @@ pub fn inflow_text(lines: &[InflowLine]) -> String {
                 l.low,
                 l.expected,
                 l.high,
-                percent_value(l.share_b1),
-                percent_value(l.share_z),
-                percent_value(l.share_education),
-                percent_value(l.dropout)
+                l.share_b1.dutch(),
+                l.share_z.dutch(),
+                l.share_education.dutch(),
+                l.dropout.dutch()
             )
         })
         .collect::<Vec<_>>()
@@ -344,7 +328,7 @@ pub fn validate_scenario(form: &ScenarioForm) -> Result<Scenario, FieldErrors> {
         Ok(v) => v,
         Err(e) => {
             errors.add("tariff_index", format!("Indexatie: {e}"));
-            0
+            Fixed::ZERO
         }
     };
     let b1 = months(&mut errors, "duration_b1", "Duur B1-route", &form.duration_b1);
@@ -408,7 +392,7 @@ pub fn tariff_for_year(known: &BTreeMap<i32, Money>, index: BasisPoints, year: i
     if last_year > year {
         return Some(last);
     }
-    let factor = Decimal::ONE + Decimal::new(index, 4);
+    let factor = Decimal::ONE + index.per_hundred();
     let mut t = last;
     for _ in last_year..year {
         t = Money::from_decimal(t.decimal() * factor);
@@ -495,13 +479,13 @@ pub fn forecast(
     }
     for line in scenario.lines.iter().filter(|l| l.year >= from_year) {
         let inflow = Decimal::from(line.inflow(variant)) * share_counted[&line.year];
-        let staying = Decimal::ONE - Decimal::new(line.dropout, 4);
+        let staying = Decimal::ONE - line.dropout.per_hundred();
         for route in FORECAST_ROUTES {
             let share = line.share(route);
-            if share == 0 || inflow.is_zero() {
+            if share == Fixed::ZERO || inflow.is_zero() {
                 continue;
             }
-            let participants = inflow * Decimal::new(share, 4);
+            let participants = inflow * share.per_hundred();
             let priced = pricing.get(&route).filter(|p| !p.milestones.is_empty()).and_then(|p| {
                 tariff_for_year(&p.known_tariffs, scenario.tariff_index, line.year).map(|t| (t, &p.milestones))
             });
@@ -555,7 +539,7 @@ mod tests {
             id: 1,
             name: "Basis".into(),
             description: String::new(),
-            tariff_index: 300,
+            tariff_index: Fixed::from_hundredths(300),
             duration_b1_months: 30,
             duration_z_months: 18,
             duration_education_months: 36,
@@ -570,24 +554,31 @@ mod tests {
             low: expected / 2,
             expected,
             high: expected * 2,
-            share_b1: b1,
-            share_z: z,
-            share_education: edu,
-            dropout,
+            share_b1: Fixed::from_hundredths(b1),
+            share_z: Fixed::from_hundredths(z),
+            share_education: Fixed::from_hundredths(edu),
+            dropout: Fixed::from_hundredths(dropout),
         }
     }
 
     #[test]
     fn known_tariffs_are_used_and_later_years_are_indexed_and_rounded_each_year() {
         let known = BTreeMap::from([(2023, m(1_000_000)), (2024, m(1_030_000))]);
-        assert_eq!(tariff_for_year(&known, 250, 2023), Some(m(1_000_000)));
-        assert_eq!(tariff_for_year(&known, 250, 2022), Some(m(1_000_000)), "before the first: the first");
+        assert_eq!(tariff_for_year(&known, Fixed::from_hundredths(250), 2023), Some(m(1_000_000)));
+        assert_eq!(
+            tariff_for_year(&known, Fixed::from_hundredths(250), 2022),
+            Some(m(1_000_000)),
+            "before the first: the first"
+        );
         // 10,300.00 x 1.025 = 10,557.50; x 1.025 = 10,821.4375 -> 10,821.44
-        assert_eq!(tariff_for_year(&known, 250, 2025), Some(m(1_055_750)));
-        assert_eq!(tariff_for_year(&known, 250, 2026), Some(m(1_082_144)));
+        assert_eq!(tariff_for_year(&known, Fixed::from_hundredths(250), 2025), Some(m(1_055_750)));
+        assert_eq!(tariff_for_year(&known, Fixed::from_hundredths(250), 2026), Some(m(1_082_144)));
         // 10,000.01 x 1.005 = 10,050.01005 -> 10,050.01
-        assert_eq!(tariff_for_year(&BTreeMap::from([(2020, m(1_000_001))]), 50, 2021), Some(m(1_005_001)));
-        assert_eq!(tariff_for_year(&BTreeMap::new(), 250, 2025), None);
+        assert_eq!(
+            tariff_for_year(&BTreeMap::from([(2020, m(1_000_001))]), Fixed::from_hundredths(50), 2021),
+            Some(m(1_005_001))
+        );
+        assert_eq!(tariff_for_year(&BTreeMap::new(), Fixed::from_hundredths(250), 2025), None);
     }
 
     #[test]
@@ -705,9 +696,12 @@ mod tests {
             "2022; asiel; 250; 300; 350; 45; 40; 15; 12,5\n2022; gezin; 375; 460; 550; 50; 30; 20; 10",
         ))
         .unwrap();
-        assert_eq!(s.tariff_index, 250);
+        assert_eq!(s.tariff_index, Fixed::from_hundredths(250));
         assert_eq!(s.lines.len(), 2);
-        assert_eq!((s.lines[0].group, s.lines[0].expected, s.lines[0].dropout), (InflowGroup::Asylum, 300, 1250));
+        assert_eq!(
+            (s.lines[0].group, s.lines[0].expected, s.lines[0].dropout),
+            (InflowGroup::Asylum, 300, Fixed::from_hundredths(1250))
+        );
         assert_eq!(parse_inflow(&inflow_text(&s.lines)).unwrap(), s.lines, "the form text reads back the same");
     }
 

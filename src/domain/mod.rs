@@ -7,6 +7,7 @@ pub mod commitment;
 pub mod contract;
 pub mod dates;
 pub mod document;
+pub mod fixed;
 pub mod forecast;
 pub mod funding;
 pub mod invoice_check;

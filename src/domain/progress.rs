@@ -8,6 +8,7 @@ use time::{Date, Month};
 
 use super::contract::Share;
 use super::dates;
+use super::fixed::{labelled, Fixed, Quantity};
 use super::invoice_check::Rates;
 use super::route::Route;
 use super::validation::FieldErrors;
@@ -116,47 +117,46 @@ impl Period {
 
 /// Hours with at most two decimals, never negative. Stored as hundredths.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Hours(i64);
+pub struct Hours(Fixed);
+
+/// Hours are 0 to 100.000 (more in one period is a typing error).
+const HOURS: Quantity = Quantity {
+    noun: "aantal uren",
+    percent: false,
+    min: Some(Fixed::ZERO),
+    max: Some(Fixed::whole(100_000)),
+    min_exclusive: false,
+    negative: Some("Een aantal uren kan niet negatief zijn ({})."),
+    out_of_range: "{} uur is onmogelijk veel.",
+};
 
 impl Hours {
-    pub const ZERO: Hours = Hours(0);
+    pub const ZERO: Hours = Hours(Fixed::ZERO);
 
     pub fn from_x100(v: i64) -> Hours {
-        Hours(v)
+        Hours(Fixed::from_hundredths(v))
     }
 
     pub fn whole(h: i64) -> Hours {
-        Hours(h * 100)
+        Hours(Fixed::whole(h))
     }
 
     pub fn x100(self) -> i64 {
-        self.0
+        self.0.hundredths()
     }
 
-    /// `12,5`, `12.5` or `12`; refuses negative numbers and more than two decimals.
+    /// `12,5`, `12.5` or `12`; refuses negative numbers and more than two decimals, naming the field.
     pub fn parse(text: &str, label: &str) -> Result<Hours, String> {
-        let t = text.trim().replace(',', ".");
-        let d: Decimal = t.parse().map_err(|_| format!("{label}: '{}' is geen aantal uren.", text.trim()))?;
-        if d.is_sign_negative() && !d.is_zero() {
-            return Err(format!("{label}: een aantal uren kan niet negatief zijn ({}).", text.trim()));
-        }
-        if d.normalize().scale() > 2 {
-            return Err(format!("{label}: hoogstens twee decimalen ({}).", text.trim()));
-        }
-        if d > Decimal::from(100_000) {
-            return Err(format!("{label}: {} uur is onmogelijk veel.", text.trim()));
-        }
-        let x: i64 = (d * Decimal::ONE_HUNDRED).trunc().try_into().map_err(|_| format!("{label}: ongeldig"))?;
-        Ok(Hours(x))
+        Fixed::parse(text, &HOURS).map(Hours).map_err(|m| labelled(label, &m))
     }
 
     pub fn decimal(self) -> Decimal {
-        Decimal::new(self.0, 2)
+        self.0.decimal()
     }
 
     /// `12,5` as Dutch screens show hours.
     pub fn dutch(self) -> String {
-        self.decimal().normalize().to_string().replace('.', ",")
+        self.0.dutch()
     }
 }
 
@@ -772,7 +772,7 @@ impl TermsForm {
     /// The stored terms as the form shows them.
     pub fn of(t: &ProgressTerms) -> TermsForm {
         TermsForm {
-            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).display().trim_end_matches('%').to_string(),
+            attendance_norm: Share::from_basis_points(t.attendance_norm_bp).percent().dutch_padded(),
             catch_up_rate: t.rates.catch_up.map(|m| m.dutch()).unwrap_or_default(),
             hourly_rate: t.rates.hourly.map(|m| m.dutch()).unwrap_or_default(),
         }

@@ -3,38 +3,42 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::dates;
+use super::fixed::{Fixed, Quantity};
 use super::route::Route;
 use super::validation::{text, FieldErrors};
 
 /// A decimal the Dutch way: `80,5`, `7`, `16`.
-pub fn display_decimal(d: Decimal) -> String {
-    d.normalize().to_string().replace('.', ",")
-}
+pub use super::fixed::dutch_decimal as display_decimal;
 
-/// Stored as INTEGER hundredths (80,5 -> 8050).
+/// Stored as INTEGER hundredths (80,5 -> 8050): a [`Fixed`].
 pub fn to_hundredths(d: Decimal) -> i64 {
-    (d * Decimal::ONE_HUNDRED).round().to_i64().unwrap_or(i64::MAX)
+    Fixed::from_decimal(d).hundredths()
 }
 
 pub fn from_hundredths(h: i64) -> Decimal {
-    Decimal::new(h, 2).normalize()
+    Fixed::from_hundredths(h).decimal().normalize()
 }
+
+/// A quality figure as typed; its range depends on the metric, so the callers check it.
+const NUMBER: Quantity = Quantity {
+    noun: "getal",
+    percent: true,
+    min: None,
+    max: None,
+    min_exclusive: false,
+    negative: None,
+    out_of_range: "",
+};
 
 /// Parses a number typed as `80`, `80,5`, `80.5` or `80%` with at most two decimals.
 pub fn parse_number(input: &str) -> Result<Decimal, String> {
-    let t = input.trim().trim_end_matches('%').trim().replace(',', ".");
-    let d: Decimal = t.parse().map_err(|_| format!("'{}' is geen getal.", input.trim()))?;
-    if d.normalize().scale() > 2 {
-        return Err(format!("'{}' heeft meer dan twee decimalen.", input.trim()));
-    }
-    Ok(d.normalize())
+    Fixed::parse(input, &NUMBER).map(|f| f.decimal().normalize())
 }
 
 // ---------------------------------------------------------------------------------------------

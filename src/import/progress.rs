@@ -15,6 +15,7 @@ use super::registers::{
 use super::template::CheckedTemplate;
 use super::{FieldDef, FieldType, FinishError, Found, ImportKind, Kind, Prepared, RowValues};
 use crate::domain::dates;
+use crate::domain::fixed::dutch_decimal;
 use crate::domain::placement::ClientNumber;
 use crate::domain::progress::{attendance_pct, exams_text, validate_report, Period, ReportDraft, ReportForm};
 use crate::domain::route::Route;
@@ -399,9 +400,7 @@ impl ImportKind for Progress {
             d.period.label(),
             d.offered.dutch(),
             d.attended.dutch(),
-            attendance_pct(d.offered, d.attended)
-                .map(|p| format!("{}%", p.to_string().replace('.', ",")))
-                .unwrap_or_default(),
+            attendance_pct(d.offered, d.attended).map(|p| format!("{}%", dutch_decimal(p))).unwrap_or_default(),
             d.absence.dutch(),
             exams_text(&d.exams),
         ]

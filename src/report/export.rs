@@ -53,7 +53,7 @@ pub enum Cell {
     /// A measured value (a pass rate, a score) with one or two decimals.
     Number(rust_decimal::Decimal),
     /// Hundredths of a percent (basis points), written as a number in a percentage format.
-    Percent(i64),
+    Percent(crate::domain::fixed::Fixed),
     Date(time::Date),
     Empty,
 }
@@ -82,7 +82,12 @@ pub fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Result
             )?;
         }
         Cell::Percent(bp) => {
-            ws.write_number_with_format(row, col, *bp as f64 / 10_000.0, &Format::new().set_num_format("0.0#%"))?;
+            ws.write_number_with_format(
+                row,
+                col,
+                f64::try_from(bp.per_hundred()).unwrap_or(0.0),
+                &Format::new().set_num_format("0.0#%"),
+            )?;
         }
         Cell::Date(d) => {
             let day = rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day())?;

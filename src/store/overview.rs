@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::{audit, begin, Db, Tx};
 use crate::domain::dates;
+use crate::domain::fixed::Fixed;
 use crate::domain::forecast::{InflowGroup, InflowLine, Scenario};
 use crate::money::Money;
 
@@ -139,10 +140,10 @@ pub async fn scenarios(db: &Db) -> sqlx::Result<Vec<(Scenario, i64)>> {
                     low: l.inflow_low,
                     expected: l.inflow_expected,
                     high: l.inflow_high,
-                    share_b1: l.share_b1_bp,
-                    share_z: l.share_z_bp,
-                    share_education: l.share_education_bp,
-                    dropout: l.dropout_bp,
+                    share_b1: Fixed::from_hundredths(l.share_b1_bp),
+                    share_z: Fixed::from_hundredths(l.share_z_bp),
+                    share_education: Fixed::from_hundredths(l.share_education_bp),
+                    dropout: Fixed::from_hundredths(l.dropout_bp),
                 })
                 .collect();
             (
@@ -150,7 +151,7 @@ pub async fn scenarios(db: &Db) -> sqlx::Result<Vec<(Scenario, i64)>> {
                     id: r.id,
                     name: r.name,
                     description: r.description,
-                    tariff_index: r.tariff_index_bp,
+                    tariff_index: Fixed::from_hundredths(r.tariff_index_bp),
                     duration_b1_months: r.duration_b1_months as u32,
                     duration_z_months: r.duration_z_months as u32,
                     duration_education_months: r.duration_education_months as u32,
@@ -188,10 +189,10 @@ async fn write_lines(tx: &mut Tx<'_>, id: i64, s: &Scenario) -> sqlx::Result<()>
         .bind(l.low)
         .bind(l.expected)
         .bind(l.high)
-        .bind(l.share_b1)
-        .bind(l.share_z)
-        .bind(l.share_education)
-        .bind(l.dropout)
+        .bind(l.share_b1.hundredths())
+        .bind(l.share_z.hundredths())
+        .bind(l.share_education.hundredths())
+        .bind(l.dropout.hundredths())
         .execute(&mut **tx)
         .await?;
     }
@@ -217,7 +218,7 @@ async fn insert_scenario(tx: &mut Tx<'_>, s: &Scenario, actor: &str) -> sqlx::Re
     )
     .bind(&s.name)
     .bind(&s.description)
-    .bind(s.tariff_index)
+    .bind(s.tariff_index.hundredths())
     .bind(s.duration_b1_months)
     .bind(s.duration_z_months)
     .bind(s.duration_education_months)
@@ -248,7 +249,7 @@ pub async fn update_scenario(db: &Db, id: i64, version: i64, s: &Scenario, actor
     )
     .bind(&s.name)
     .bind(&s.description)
-    .bind(s.tariff_index)
+    .bind(s.tariff_index.hundredths())
     .bind(s.duration_b1_months)
     .bind(s.duration_z_months)
     .bind(s.duration_education_months)

@@ -17,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::domain::commitment::placement_payments;
 use crate::domain::contract::Share;
 use crate::domain::dates;
+use crate::domain::fixed::dutch_decimal;
 use crate::domain::progress::{
     actual_start, attendance_pct, below_norm, merged_messages, numbered_attempts, start_deadline, validate_report,
     warnings, AbsenceReason, Hours, ReportForm,
@@ -36,7 +37,7 @@ pub fn routes() -> RouteTable {
 }
 
 pub fn pct_text(p: Option<Decimal>) -> String {
-    p.map(|p| format!("{}%", p.normalize().to_string().replace('.', ","))).unwrap_or_else(|| "–".into())
+    p.map(|p| format!("{}%", dutch_decimal(p))).unwrap_or_else(|| "–".into())
 }
 
 const REPORT_LABELS: &[(&str, &str)] = &[

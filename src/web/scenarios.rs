@@ -13,10 +13,7 @@ use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::forecast::{
-    self, inflow_text, percent_display, percent_value, validate_scenario, Scenario, ScenarioForm, Variant,
-    INFLOW_FORMAT,
-};
+use crate::domain::forecast::{self, inflow_text, validate_scenario, Scenario, ScenarioForm, Variant, INFLOW_FORMAT};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
@@ -87,7 +84,7 @@ async fn list(
                                 td { input type="checkbox" id={"vergelijk-" (s.id)} name="vergelijk" value=(s.id) checked[chosen.contains(&s.id)]; label.visually-hidden for={"vergelijk-" (s.id)} { "Vergelijk " (s.name) } }
                                 th scope="row" { a href={"/scenarios/" (s.id)} { (s.name) } }
                                 td { (s.lines.iter().map(|l| l.year).min().map(|y| y.to_string()).unwrap_or_default()) "–" (s.lines.iter().map(|l| l.year).max().map(|y| y.to_string()).unwrap_or_default()) }
-                                td.num { (percent_display(s.tariff_index)) }
+                                td.num { (s.tariff_index.dutch_percent()) }
                             }
                         }
                         @if all.is_empty() { tr { td colspan="4" { "Nog geen scenario's." } } }
@@ -101,7 +98,7 @@ async fn list(
                     caption { "Uitgangspunten" }
                     thead { tr { th scope="col" { "Uitgangspunt" } @for c in &compared { th scope="col" { (c.scenario.name) } } } }
                     tbody {
-                        tr { th scope="row" { "Tariefindexatie per jaar" } @for c in &compared { td { (percent_display(c.scenario.tariff_index)) } } }
+                        tr { th scope="row" { "Tariefindexatie per jaar" } @for c in &compared { td { (c.scenario.tariff_index.dutch_percent()) } } }
                         tr { th scope="row" { "Duur B1 / Z / onderwijs (maanden)" } @for c in &compared { td { (c.scenario.duration_b1_months) " / " (c.scenario.duration_z_months) " / " (c.scenario.duration_education_months) } } }
                         tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &compared { td { (crate::domain::words::count(c.scenario.lines.iter().map(|l| l.expected).sum::<i64>(), "persoon", "personen")) } } }
                     }
@@ -139,7 +136,7 @@ fn form_of(s: &Scenario, version: Option<i64>) -> ScenarioForm {
     ScenarioForm {
         name: s.name.clone(),
         description: s.description.clone(),
-        tariff_index: percent_value(s.tariff_index),
+        tariff_index: s.tariff_index.dutch(),
         duration_b1: s.duration_b1_months.to_string(),
         duration_z: s.duration_z_months.to_string(),
         duration_education: s.duration_education_months.to_string(),
@@ -237,7 +234,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
             h1 { "Scenario ‘" (s.name) "’" }
             @if !s.description.is_empty() { p.pre { (s.description) } }
             dl.facts {
-                dt { "Tariefindexatie" } dd { (percent_display(s.tariff_index)) " per jaar na het laatste bekende tarief" }
+                dt { "Tariefindexatie" } dd { (s.tariff_index.dutch_percent()) " per jaar na het laatste bekende tarief" }
                 dt { "Duur" } dd { "B1 " (s.duration_b1_months) ", Z " (s.duration_z_months) ", onderwijs " (s.duration_education_months) " maanden" }
                 dt { "Startmoment" } dd { "instroom start gemiddeld op 1 juli van het jaar" }
             }
@@ -247,7 +244,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
                 tbody {
                     @for l in &s.lines {
                         tr { th scope="row" { (l.year) } td { (l.group.label()) } td.num { (l.low) } td.num { (l.expected) } td.num { (l.high) }
-                             td.num { (percent_display(l.share_b1)) } td.num { (percent_display(l.share_z)) } td.num { (percent_display(l.share_education)) } td.num { (percent_display(l.dropout)) } }
+                             td.num { (l.share_b1.dutch_percent()) } td.num { (l.share_z.dutch_percent()) } td.num { (l.share_education.dutch_percent()) } td.num { (l.dropout.dutch_percent()) } }
                     }
                 }
             }

@@ -121,7 +121,7 @@ fn page_figures(l: &ScoreLine) -> Vec<(Group, bool, String)> {
         (
             Group::Waiting,
             true,
-            l.avg_wait_days().map(|d| d.normalize().to_string().replace('.', ",")).unwrap_or_else(|| "–".into()),
+            l.avg_wait_days().map(crate::domain::fixed::dutch_decimal).unwrap_or_else(|| "–".into()),
         ),
         (Group::Reporting, true, pct_text(l.attendance_pct())),
         (Group::Reporting, true, l.absence.dutch()),
