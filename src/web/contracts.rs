@@ -30,6 +30,7 @@ use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
+use crate::store::placements::Placement;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -322,6 +323,8 @@ const LABELS: &[(&str, &str)] = &[
     ("notes", "Notities"),
 ];
 
+/// The contract form as entered (or as stored), on a page with the providers to choose from: loaded, then
+/// rendered.
 async fn form_page(
     chrome: &Chrome,
     state: &AppState,
@@ -329,18 +332,32 @@ async fn form_page(
     form: &ContractForm,
     errors: &FieldErrors,
 ) -> AppResult<Markup> {
+    let providers = load_provider_options(state).await?;
+    Ok(render_form(chrome, existing, form, errors, &providers))
+}
+
+/// The active providers as the form's choices (value, label), the empty choice first.
+async fn load_provider_options(state: &AppState) -> AppResult<Vec<(String, String)>> {
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
-    let provider_options: Vec<(String, String)> =
-        std::iter::once((String::new(), "Kies een taalaanbieder".to_string()))
-            .chain(providers.iter().map(|p| (p.id.to_string(), p.name.clone())))
-            .collect();
+    Ok(std::iter::once((String::new(), "Kies een taalaanbieder".to_string()))
+        .chain(providers.into_iter().map(|p| (p.id.to_string(), p.name)))
+        .collect())
+}
+
+fn render_form(
+    chrome: &Chrome,
+    existing: Option<&Contract>,
+    form: &ContractForm,
+    errors: &FieldErrors,
+    provider_options: &[(String, String)],
+) -> Markup {
     let provider_options: Vec<(&str, &str)> = provider_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let chosen: Vec<&str> = form.routes.split(',').map(str::trim).collect();
     let (title, action) = match existing {
         Some(c) => (format!("Contract {} bewerken", c.reference), format!("/contracten/{}", c.id)),
         None => ("Nieuw contract".to_string(), "/contracten".to_string()),
     };
-    Ok(chrome.page(
+    chrome.page(
         &title,
         html! {
             p.breadcrumb { a href="/contracten" { "Contracten" } }
@@ -372,7 +389,7 @@ async fn form_page(
                 button type="submit" { "Opslaan" }
             }
         },
-    ))
+    )
 }
 
 /// The parts of a contract, each on its own page so that none is long (the single page was 12,458 px on the
@@ -596,6 +613,22 @@ struct PageQuery {
     pagina: usize,
 }
 
+/// One page of the placements on a contract.
+struct PlacementsPage {
+    contract: Contract,
+    total: usize,
+    shown: Vec<Placement>,
+    page: usize,
+    pages: usize,
+}
+
+async fn load_placements(state: &AppState, id: i64, page: usize) -> AppResult<PlacementsPage> {
+    let contract = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let placements = store::placements::list(&state.db, Some(id)).await?;
+    let (shown, page, pages) = super::placements::page_of(&placements, page);
+    Ok(PlacementsPage { contract, total: placements.len(), shown: shown.to_vec(), page, pages })
+}
+
 /// The placements on the contract, 50 to a page (a count only for roles that do not see participants).
 async fn placements(
     chrome: Chrome,
@@ -603,24 +636,27 @@ async fn placements(
     Path(id): Path<i64>,
     Query(q): Query<PageQuery>,
 ) -> AppResult<Markup> {
-    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let placements = store::placements::list(&state.db, Some(id)).await?;
-    let (shown, page, pages) = super::placements::page_of(&placements, q.pagina);
+    let p = load_placements(&state, id, q.pagina).await?;
+    Ok(render_placements(&chrome, &p))
+}
+
+fn render_placements(chrome: &Chrome, p: &PlacementsPage) -> Markup {
+    let (id, page, pages) = (p.contract.id, p.page, p.pages);
     let caption = format!(
         "Plaatsingen op dit contract ({}){}",
-        placements.len(),
+        p.total,
         if pages > 1 { format!(", pagina {page} van {pages}") } else { String::new() }
     );
     let body = html! {
         h2 #plaatsingen { "Plaatsingen" }
         @if chrome.may(Permission::ParticipantData) {
-            (super::placements::placement_table(shown, &c.terms, &caption))
+            (super::placements::placement_table(&p.shown, &p.contract.terms, &caption))
             (super::placements::pagination(page, pages, |n| format!("/contracten/{id}/plaatsingen?pagina={n}")))
         } @else {
-            p { (crate::domain::words::count(placements.len(), "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+            p { (crate::domain::words::count(p.total, "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
         }
     };
-    Ok(contract_page(&chrome, &c, Section::Placements, body))
+    contract_page(chrome, &p.contract, Section::Placements, body)
 }
 
 async fn terms(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
@@ -648,18 +684,34 @@ fn terms_saved(id: i64, fragment: &str) -> Response {
     Redirect::to(&format!("{}?melding=opgeslagen#{fragment}", section_url(id, Section::Terms))).into_response()
 }
 
-async fn render_terms(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
-    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+/// The terms section: the contract with its tariffs, milestones, options and documents, and its progress terms.
+struct TermsPage {
+    contract: Contract,
+    progress_terms: ProgressTerms,
+    today: Date,
+}
+
+async fn load_terms(state: &AppState, id: i64) -> AppResult<TermsPage> {
+    let contract = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let today = dates::today();
+    Ok(TermsPage { contract, progress_terms, today: dates::today() })
+}
+
+/// The terms section, with `forms` as entered when one came back with errors.
+async fn render_terms(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms) -> AppResult<Markup> {
+    Ok(terms_view(chrome, &load_terms(state, id).await?, forms))
+}
+
+fn terms_view(chrome: &Chrome, t: &TermsPage, forms: &Forms) -> Markup {
+    let (c, today) = (&t.contract, t.today);
     let manage = chrome.may(Permission::ManageContracts);
     let period = &c.terms.period;
     let body = html! {
-        (terms_section(chrome, c.id, &progress_terms, forms.progress_terms.as_ref()))
+        (terms_section(chrome, c.id, &t.progress_terms, forms.progress_terms.as_ref()))
 
         h2 #tarieven { "Tarieven (vast budget per cursist)" }
         (tariff_table(&c.terms.tariffs))
-        @if manage { (tariff_form(chrome, &c, &forms.tariff.0, &forms.tariff.1)) }
+        @if manage { (tariff_form(chrome, c, &forms.tariff.0, &forms.tariff.1)) }
 
         h2 #betaalmomenten { "Betaalmomenten" }
         @for r in &c.terms.routes {
@@ -673,7 +725,7 @@ async fn render_terms(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms)
                 }
             }
         }
-        @if manage { (milestone_form(chrome, &c, &forms.milestones.0, &forms.milestones.1)) }
+        @if manage { (milestone_form(chrome, c, &forms.milestones.0, &forms.milestones.1)) }
 
         h2 #opties { "Verlengingsopties" }
         table {
@@ -698,13 +750,13 @@ async fn render_terms(chrome: &Chrome, state: &AppState, id: i64, forms: &Forms)
                 @if period.options.is_empty() { tr { td colspan="5" { "Geen opties." } } }
             }
         }
-        @if manage { (option_form(chrome, &c, &forms.option.0, &forms.option.1)) }
+        @if manage { (option_form(chrome, c, &forms.option.0, &forms.option.1)) }
 
         h2 #documenten { "Documenten" }
         ul { @for d in &c.documents { li { (d.title) ": " code { (d.location) } } } @if c.documents.is_empty() { li { "Geen documenten vastgelegd." } } }
-        @if manage { (document_form(chrome, &c, &forms.document.0, &forms.document.1)) }
+        @if manage { (document_form(chrome, c, &forms.document.0, &forms.document.1)) }
     };
-    Ok(contract_page(chrome, &c, Section::Terms, body))
+    contract_page(chrome, c, Section::Terms, body)
 }
 
 fn stream_name(streams: &HashMap<i64, String>, stream: Option<i64>) -> String {

@@ -52,7 +52,12 @@ struct ListQuery {
     keurmerk: String,
 }
 
-async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query<ListQuery>) -> AppResult<Markup> {
+/// The provider list as filtered: each provider with its mark status today.
+struct ProvidersList {
+    rows: Vec<(Provider, MarkStatus)>,
+}
+
+async fn load_list(state: &AppState, query: &ListQuery) -> AppResult<ProvidersList> {
     let filter = match query.status.as_str() {
         "gearchiveerd" => Filter::Archived,
         "alle" => Filter::All,
@@ -61,7 +66,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
     let today = crate::domain::dates::today();
     let decisions = certifications::all_by_provider(&state.db).await?;
     let none = Vec::new();
-    let rows: Vec<(Provider, MarkStatus)> = providers::list(&state.db, &query.q, filter)
+    let rows = providers::list(&state.db, &query.q, filter)
         .await?
         .into_iter()
         .map(|p| {
@@ -74,6 +79,16 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
             _ => true,
         })
         .collect();
+    Ok(ProvidersList { rows })
+}
+
+async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query<ListQuery>) -> AppResult<Markup> {
+    let page = load_list(&state, &query).await?;
+    Ok(render_list(&chrome, &query, &page))
+}
+
+fn render_list(chrome: &Chrome, query: &ListQuery, page: &ProvidersList) -> Markup {
+    let rows = &page.rows;
     let mark_options = [
         ("", "Alle"),
         ("geldig", "Geldig"),
@@ -81,7 +96,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
     ];
     let status_options = [("actief", "Actief"), ("gearchiveerd", "Gearchiveerd"), ("alle", "Alle")];
     let current_status = if query.status.is_empty() { "actief" } else { query.status.as_str() };
-    Ok(chrome.page(
+    chrome.page(
         "Taalaanbieders",
         html! {
             h1 { "Taalaanbieders" }
@@ -115,7 +130,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
                 caption { (crate::domain::words::count(rows.len(), "taalaanbieder", "taalaanbieders")) }
                 thead { tr { th scope="col" { "Naam" } th scope="col" { "KvK-nummer" } th scope="col" { "Contactpersoon" } th scope="col" { "Blik op Werk-keurmerk" } th scope="col" { "Status" } } }
                 tbody {
-                    @for (p, mark) in &rows {
+                    @for (p, mark) in rows {
                         tr {
                             th scope="row" { a href={"/aanbieders/" (p.id)} { (p.name) } }
                             td { (p.kvk) }
@@ -128,7 +143,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(query): Query
                 }
             }
         },
-    ))
+    )
 }
 
 async fn new_form(chrome: Chrome) -> Markup {
@@ -246,10 +261,29 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
     detail_page(&state, &chrome, id, &DecisionForm::default(), &FieldErrors::new()).await
 }
 
-/// The provider's contracts and their placements, for its page.
-struct ProviderWork {
-    contracts: Vec<crate::store::contracts::Contract>,
-    placements: Vec<crate::store::placements::Placement>,
+/// A provider's page: its facts, its mark decisions and status today, and its contracts with their placements.
+struct ProviderPage {
+    provider: Provider,
+    decisions: Vec<Decision>,
+    mark: MarkStatus,
+    /// Each contract with its number of placements and of running ones.
+    contracts: Vec<(crate::store::contracts::Contract, usize, usize)>,
+    placements: usize,
+}
+
+async fn load_detail(state: &AppState, id: i64) -> AppResult<ProviderPage> {
+    let provider = providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let decisions = certifications::for_provider(&state.db, id).await?;
+    let mark = MarkStatus::of(&decisions, dates::today());
+    let mut contracts = Vec::new();
+    let mut placements = 0;
+    for c in crate::store::contracts::list(&state.db).await?.into_iter().filter(|c| c.provider_id == id) {
+        let on_contract = crate::store::placements::list(&state.db, Some(c.id)).await?;
+        let running = on_contract.iter().filter(|x| x.schedule.status.running()).count();
+        placements += on_contract.len();
+        contracts.push((c, on_contract.len(), running));
+    }
+    Ok(ProviderPage { provider, decisions, mark, contracts, placements })
 }
 
 /// The provider page; also shown again (with errors) when a mark decision is refused.
@@ -260,30 +294,12 @@ async fn detail_page(
     decision_form: &DecisionForm,
     errors: &FieldErrors,
 ) -> AppResult<Markup> {
-    let p = providers::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let decisions = certifications::for_provider(&state.db, id).await?;
-    let contracts: Vec<_> =
-        crate::store::contracts::list(&state.db).await?.into_iter().filter(|c| c.provider_id == id).collect();
-    let mut placements = Vec::new();
-    for c in &contracts {
-        placements.extend(crate::store::placements::list(&state.db, Some(c.id)).await?);
-    }
-    let work = ProviderWork { contracts, placements };
-    Ok(detail_view(chrome, &p, &decisions, &work, decision_form, errors))
+    Ok(detail_view(chrome, &load_detail(state, id).await?, decision_form, errors))
 }
 
-fn detail_view(
-    chrome: &Chrome,
-    p: &Provider,
-    decisions: &[crate::domain::certification::Decision],
-    work: &ProviderWork,
-    decision_form: &DecisionForm,
-    errors: &FieldErrors,
-) -> Markup {
+fn detail_view(chrome: &Chrome, page: &ProviderPage, decision_form: &DecisionForm, errors: &FieldErrors) -> Markup {
+    let p = &page.provider;
     let participants = chrome.may(Permission::ParticipantData);
-    let running = |contract: i64| {
-        work.placements.iter().filter(|x| x.contract_id == contract && x.schedule.status.running()).count()
-    };
     chrome.page(
         &p.name,
         html! {
@@ -316,25 +332,25 @@ fn detail_view(
             p { a href={"/historie/provider/" (p.id)} { "Geschiedenis van deze aanbieder" } " · " a href={"/kwaliteit/aanbieders/" (p.id)} { "Kwaliteitsrapport" } }
             h2 #contracten { "Contracten" }
             table {
-                caption { (crate::domain::words::count(work.contracts.len(), "contract", "contracten")) " met deze aanbieder" }
+                caption { (crate::domain::words::count(page.contracts.len(), "contract", "contracten")) " met deze aanbieder" }
                 thead { tr { th scope="col" { "Contract" } th scope="col" { "Omschrijving" } th scope="col" { "Looptijd" } th.num scope="col" { "Plaatsingen" } th.num scope="col" { "Lopend" } } }
                 tbody {
-                    @for c in &work.contracts {
+                    @for (c, placements, running) in &page.contracts {
                         tr {
                             th scope="row" { a href={"/contracten/" (c.id)} { (c.reference) } }
                             td { (c.title) }
                             td { (crate::domain::dates::display(c.terms.period.start_date)) " – " (crate::domain::dates::display(c.terms.period.current_end())) }
-                            td.num { (work.placements.iter().filter(|x| x.contract_id == c.id).count()) }
-                            td.num { (running(c.id)) }
+                            td.num { (placements) }
+                            td.num { (running) }
                         }
                     }
-                    @if work.contracts.is_empty() { tr { td colspan="5" { "Geen contracten." } } }
+                    @if page.contracts.is_empty() { tr { td colspan="5" { "Geen contracten." } } }
                 }
             }
-            @if participants && !work.placements.is_empty() {
-                p { a href={"/plaatsingen?aanbieder=" (p.id)} { "Alle " (crate::domain::words::count(work.placements.len(), "plaatsing", "plaatsingen")) " bij deze aanbieder" } }
+            @if participants && page.placements > 0 {
+                p { a href={"/plaatsingen?aanbieder=" (p.id)} { "Alle " (crate::domain::words::count(page.placements, "plaatsing", "plaatsingen")) " bij deze aanbieder" } }
             }
-            (history_section(chrome, p.id, decisions, decision_form, errors))
+            (history_section(chrome, p.id, &page.decisions, &page.mark, decision_form, errors))
         },
     )
 }
@@ -472,17 +488,17 @@ fn history_section(
     chrome: &Chrome,
     provider_id: i64,
     decisions: &[Decision],
+    mark: &MarkStatus,
     form: &DecisionForm,
     errors: &FieldErrors,
 ) -> Markup {
-    let mark = MarkStatus::of(decisions, dates::today());
     let statuses: Vec<(&str, &str)> = std::iter::once(("", "Kies een status"))
         .chain(CertificationStatus::ALL.iter().map(|s| (s.code(), s.label())))
         .collect();
     html! {
         section aria-labelledby="keurmerk" {
             h2 #keurmerk { "Blik op Werk-keurmerk" }
-            p { "Vandaag: " (mark_status(&mark)) }
+            p { "Vandaag: " (mark_status(mark)) }
             table {
                 caption { "Besluiten, nieuwste eerst" }
                 thead { tr {
