@@ -127,7 +127,7 @@ fn with_rules() -> bool {
 
 /// A funding stream and a rule that takes the lines on cost centre KP6100: every other line of the generated file.
 async fn add_rule(db: &taalbudget::store::Db) {
-    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
     use taalbudget::domain::funding::{FundingStream, StreamKind};
     let stream = FundingStream {
         id: 0,
@@ -143,7 +143,7 @@ async fn add_rule(db: &taalbudget::store::Db) {
     let stream_id = taalbudget::store::funding::create_stream(db, &stream, "bench").await.expect("stream");
     let rule = taalbudget::store::attribution::NewRule {
         name: "Inburgering".into(),
-        criteria: Criteria { cost_centre: "KP6100".into(), ..Default::default() },
+        criteria: Criteria { cost_centre: Pattern::exact("KP6100"), ..Default::default() },
         stream_id,
         budget_line_id: None,
         contract: ContractChoice::None,

@@ -376,7 +376,7 @@ fn creditor_of(provider_id: i64) -> String {
 /// Attribution rules, creditor links and three years of invoices (imported through the real engine), with
 /// a few lines no rule matches and one creditor without a contract.
 async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<()> {
-    use crate::domain::attribution::{ContractChoice, Criteria};
+    use crate::domain::attribution::{ContractChoice, Criteria, Pattern};
     use crate::import::ledger::LedgerLine;
     use crate::store::attribution::NewRule;
     for provider_id in 1..=PROVIDERS.len() as i64 {
@@ -404,13 +404,17 @@ async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<(
         ),
         rule(
             "Taalonderwijs inburgering",
-            Criteria { cost_centre: "KP6100-INB".into(), gl_account: "4301".into(), ..Default::default() },
+            Criteria {
+                cost_centre: Pattern::exact("KP6100-INB"),
+                gl_account: Pattern::exact("4301"),
+                ..Default::default()
+            },
             streams.spuk,
             ContractChoice::ViaCreditor,
         ),
         rule(
             "Eigen middelen",
-            Criteria { cost_centre: "KP6100-EIGEN".into(), ..Default::default() },
+            Criteria { cost_centre: Pattern::exact("KP6100-EIGEN"), ..Default::default() },
             streams.own,
             ContractChoice::ViaCreditor,
         ),

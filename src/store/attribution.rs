@@ -8,7 +8,10 @@ use time::Date;
 
 use super::bulk::{self, Value};
 use super::{audit, begin, Db, Tx};
-use crate::domain::attribution::{first_match, ContractChoice, Criteria, LedgerView, Rule};
+use crate::domain::attribution::{
+    first_match, placed, AmountSign, ContractChoice, Criteria, LedgerView, Plan, PlanLine, Rule,
+};
+pub use crate::domain::attribution::{Pattern, Target};
 use crate::domain::contract::ContractPeriod;
 use crate::domain::dates;
 use crate::domain::funding::ContractYear;
@@ -26,27 +29,37 @@ struct RuleRow {
     description_contains: String,
     date_from: Option<Date>,
     date_until: Option<Date>,
+    amount_sign: String,
     stream_id: i64,
     budget_line_id: Option<i64>,
     contract_id: Option<i64>,
     contract_via_creditor: bool,
 }
 
-impl From<RuleRow> for Rule {
-    fn from(r: RuleRow) -> Rule {
-        Rule {
+impl TryFrom<RuleRow> for Rule {
+    type Error = sqlx::Error;
+    /// Every pattern was parsed before it was stored (and the migration quoted older values), so a failure here
+    /// means the table was edited by hand.
+    fn try_from(r: RuleRow) -> sqlx::Result<Rule> {
+        let pattern = |column: &str, text: &str| {
+            Pattern::parse(text).map_err(|e| sqlx::Error::Decode(format!("rule {} {column}: {e}", r.id).into()))
+        };
+        let amount_sign = AmountSign::parse(&r.amount_sign)
+            .ok_or_else(|| sqlx::Error::Decode(format!("rule {} amount_sign {}", r.id, r.amount_sign).into()))?;
+        Ok(Rule {
             id: r.id,
             position: r.position,
-            name: r.name,
             criteria: Criteria {
-                cost_centre: r.cost_centre,
-                gl_account: r.gl_account,
-                task_field: r.task_field,
-                creditor_number: r.creditor_number,
+                cost_centre: pattern("cost_centre", &r.cost_centre)?,
+                gl_account: pattern("gl_account", &r.gl_account)?,
+                task_field: pattern("task_field", &r.task_field)?,
+                creditor_number: pattern("creditor_number", &r.creditor_number)?,
                 description_contains: r.description_contains,
                 date_from: r.date_from,
                 date_until: r.date_until,
+                amount_sign,
             },
+            name: r.name,
             stream_id: r.stream_id,
             budget_line_id: r.budget_line_id,
             contract: match (r.contract_id, r.contract_via_creditor) {
@@ -54,17 +67,17 @@ impl From<RuleRow> for Rule {
                 (None, true) => ContractChoice::ViaCreditor,
                 (None, false) => ContractChoice::None,
             },
-        }
+        })
     }
 }
 
 const RULE_SELECT: &str = "SELECT id, position, name, cost_centre, gl_account, task_field, creditor_number,
-        description_contains, date_from, date_until, stream_id, budget_line_id, contract_id, contract_via_creditor
+        description_contains, date_from, date_until, amount_sign, stream_id, budget_line_id, contract_id, contract_via_creditor
      FROM attribution_rule ORDER BY position, id";
 
 pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
     let rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(db).await?;
-    Ok(rows.into_iter().map(Rule::from).collect())
+    rows.into_iter().map(Rule::try_from).collect()
 }
 
 /// The unattributed queue: how many ledger lines no rule or person has attributed, and their total.
@@ -142,26 +155,100 @@ pub struct NewRule {
     pub contract: ContractChoice,
 }
 
+impl NewRule {
+    /// The rule as the matcher sees it, with an id it does not have yet.
+    pub fn as_rule(&self, id: i64) -> Rule {
+        Rule {
+            id,
+            position: 0,
+            name: self.name.clone(),
+            criteria: self.criteria.clone(),
+            stream_id: self.stream_id,
+            budget_line_id: self.budget_line_id,
+            contract: self.contract.clone(),
+        }
+    }
+}
+
+/// A change to the ordered rules. Every change is planned (what would move) and saved the same way.
+#[derive(Clone, Debug)]
+pub enum RuleChange {
+    /// A new rule at a place (1 is first; None or past the end: last).
+    Add {
+        rule: Box<NewRule>,
+        place: Option<usize>,
+    },
+    /// An existing rule to another place.
+    Move {
+        id: i64,
+        place: usize,
+    },
+    Delete {
+        id: i64,
+    },
+}
+
+/// The id a plan gives the rule a change adds (SQLite ids start at 1).
+pub const NEW_RULE: i64 = 0;
+
+impl RuleChange {
+    /// The rules in order after the change; None when the rule to move or delete is not there.
+    fn rules_after(&self, rules: &[Rule]) -> Option<Vec<Rule>> {
+        match self {
+            RuleChange::Add { rule, place } => Some(placed(rules, rule.as_rule(NEW_RULE), *place)),
+            RuleChange::Move { id, place } => {
+                let rule = rules.iter().find(|r| r.id == *id)?;
+                Some(placed(rules, rule.clone(), Some(*place)))
+            }
+            RuleChange::Delete { id } => {
+                rules.iter().any(|r| r.id == *id).then(|| rules.iter().filter(|r| r.id != *id).cloned().collect())
+            }
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// The change would move ledger lines of a closed year to another stream; the message says what to do.
+    #[error("{0}")]
+    ClosedYear(String),
+    #[error("niet gevonden")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
 /// Saves a rule at the end of the list, then re-applies all rules, in one transaction.
-pub async fn add_rule(db: &Db, rule: &NewRule, actor: &str) -> sqlx::Result<(i64, ApplyOutcome)> {
+pub async fn add_rule(db: &Db, rule: &NewRule, actor: &str) -> Result<(i64, ApplyOutcome), RuleError> {
+    add_rule_at(db, rule, None, actor).await
+}
+
+/// Saves a rule at `place` (1 is first; None: last), then re-applies all rules, in one transaction. Refused when
+/// it would move ledger lines of a closed year to another stream.
+pub async fn add_rule_at(
+    db: &Db,
+    rule: &NewRule,
+    place: Option<usize>,
+    actor: &str,
+) -> Result<(i64, ApplyOutcome), RuleError> {
     let mut tx = begin(db).await?;
-    let position: i64 =
-        sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 1 FROM attribution_rule").fetch_one(&mut *tx).await?;
+    let order = checked_order(&mut tx, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await?;
     let c = &rule.criteria;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO attribution_rule (position, name, cost_centre, gl_account, task_field, creditor_number,
-             description_contains, date_from, date_until, stream_id, budget_line_id, contract_id, contract_via_creditor, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             description_contains, date_from, date_until, amount_sign, stream_id, budget_line_id, contract_id,
+             contract_via_creditor, created_at)
+         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
-    .bind(position)
     .bind(&rule.name)
-    .bind(c.cost_centre.trim())
-    .bind(c.gl_account.trim())
-    .bind(c.task_field.trim())
-    .bind(c.creditor_number.trim())
+    .bind(c.cost_centre.as_str())
+    .bind(c.gl_account.as_str())
+    .bind(c.task_field.as_str())
+    .bind(c.creditor_number.as_str())
     .bind(c.description_contains.trim())
     .bind(c.date_from)
     .bind(c.date_until)
+    .bind(c.amount_sign.as_str())
     .bind(rule.stream_id)
     .bind(rule.budget_line_id)
     .bind(match rule.contract {
@@ -172,15 +259,19 @@ pub async fn add_rule(db: &Db, rule: &NewRule, actor: &str) -> sqlx::Result<(i64
     .bind(dates::now_timestamp())
     .fetch_one(&mut *tx)
     .await?;
-    audit::record(&mut tx, actor, "create", "attribution_rule", id, None, Some(&audit::snapshot(rule))).await?;
+    let place = write_order(&mut tx, &order, id).await?;
+    let mut snapshot = audit::snapshot(rule);
+    snapshot["place"] = place.into();
+    audit::record(&mut tx, actor, "create", "attribution_rule", id, None, Some(&snapshot)).await?;
     let outcome = apply_in(&mut tx, actor).await?;
     tx.commit().await?;
     Ok((id, outcome))
 }
 
 /// Removes a rule and re-applies the others.
-pub async fn delete_rule(db: &Db, id: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+pub async fn delete_rule(db: &Db, id: i64, actor: &str) -> Result<ApplyOutcome, RuleError> {
     let mut tx = begin(db).await?;
+    checked_order(&mut tx, &RuleChange::Delete { id }).await?;
     let name: Option<String> =
         sqlx::query_scalar("SELECT name FROM attribution_rule WHERE id = ?").bind(id).fetch_optional(&mut *tx).await?;
     sqlx::query("DELETE FROM attribution_rule WHERE id = ?").bind(id).execute(&mut *tx).await?;
@@ -191,26 +282,165 @@ pub async fn delete_rule(db: &Db, id: i64, actor: &str) -> sqlx::Result<ApplyOut
     Ok(outcome)
 }
 
-/// Moves a rule one place up (earlier) in the order, then re-applies.
-pub async fn move_up(db: &Db, id: i64, actor: &str) -> sqlx::Result<ApplyOutcome> {
+/// Moves a rule to `place` (1 is first; past the end: last), then re-applies.
+pub async fn move_rule(db: &Db, id: i64, place: usize, actor: &str) -> Result<ApplyOutcome, RuleError> {
     let mut tx = begin(db).await?;
-    let order: Vec<(i64, i64)> =
-        sqlx::query_as("SELECT id, position FROM attribution_rule ORDER BY position, id").fetch_all(&mut *tx).await?;
-    if let Some(i) = order.iter().position(|(r, _)| *r == id).filter(|i| *i > 0) {
-        let mut ids: Vec<i64> = order.iter().map(|(r, _)| *r).collect();
-        ids.swap(i, i - 1);
-        for (pos, rid) in ids.iter().enumerate() {
-            sqlx::query("UPDATE attribution_rule SET position = ? WHERE id = ?")
-                .bind(pos as i64 + 1)
-                .bind(rid)
-                .execute(&mut *tx)
-                .await?;
-        }
-        audit::record(&mut tx, actor, "move_up", "attribution_rule", id, None, None).await?;
+    let before = RuleBook::load(&mut tx).await?.rules.iter().position(|r| r.id == id).ok_or(RuleError::NotFound)? + 1;
+    let order = checked_order(&mut tx, &RuleChange::Move { id, place }).await?;
+    let after = write_order(&mut tx, &order, id).await?;
+    if before != after {
+        let (b, a) = (serde_json::json!({ "place": before }), serde_json::json!({ "place": after }));
+        audit::record(&mut tx, actor, "move", "attribution_rule", id, Some(&b), Some(&a)).await?;
     }
     let outcome = apply_in(&mut tx, actor).await?;
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Moves a rule one place up (earlier) in the order, then re-applies.
+pub async fn move_up(db: &Db, id: i64, actor: &str) -> Result<ApplyOutcome, RuleError> {
+    let place = rules(db).await?.iter().position(|r| r.id == id).ok_or(RuleError::NotFound)? + 1;
+    move_rule(db, id, place.saturating_sub(1).max(1), actor).await
+}
+
+/// The rules in order after `change`; refused when it would move ledger lines of a closed year to another stream.
+async fn checked_order(tx: &mut Tx<'_>, change: &RuleChange) -> Result<Vec<Rule>, RuleError> {
+    let book = RuleBook::load(tx).await?;
+    let after = change.rules_after(&book.rules).ok_or(RuleError::NotFound)?;
+    if let Some(last) = book.last_closed {
+        let plan = plan_lines(tx, Some(&book), &book.with_rules(after.clone()), Some(last)).await?;
+        if let Some(message) = plan.closed_refusal() {
+            return Err(RuleError::ClosedYear(message));
+        }
+    }
+    Ok(after)
+}
+
+/// Stores the order (positions 1, 2, …); `new_id` is the saved id of the rule the order calls `NEW_RULE`.
+/// Returns that rule's place.
+async fn write_order(tx: &mut Tx<'_>, order: &[Rule], new_id: i64) -> sqlx::Result<usize> {
+    let mut place = 0;
+    for (i, r) in order.iter().enumerate() {
+        let id = if r.id == NEW_RULE { new_id } else { r.id };
+        if id == new_id {
+            place = i + 1;
+        }
+        sqlx::query("UPDATE attribution_rule SET position = ? WHERE id = ? AND position <> ?")
+            .bind(r.position)
+            .bind(id)
+            .bind(r.position)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(place)
+}
+
+/// What a change would do: per rule what it then holds, and what would move (refused in closed years).
+pub async fn plan_change(db: &Db, change: &RuleChange) -> Result<Plan, RuleError> {
+    let mut conn = db.acquire().await?;
+    let book = RuleBook::load(&mut conn).await?;
+    let after = change.rules_after(&book.rules).ok_or(RuleError::NotFound)?;
+    Ok(plan_lines(&mut conn, Some(&book), &book.with_rules(after), None).await?)
+}
+
+/// What applying the current rules would do: per rule what it holds, and what would move (lines whose stored
+/// attribution differs from what the rules say; in closed years they stay, and are counted as closed moves).
+pub async fn plan_apply(db: &Db) -> sqlx::Result<Plan> {
+    let mut conn = db.acquire().await?;
+    let book = RuleBook::load(&mut conn).await?;
+    plan_lines(&mut conn, None, &book, None).await
+}
+
+/// The plan of applying `after` to every ledger line not assigned by hand (only those booked up to `until_year`
+/// when given). A closed line's stream must not change from what `before` says (None: from what is stored).
+async fn plan_lines(
+    conn: &mut super::Conn,
+    before: Option<&RuleBook>,
+    after: &RuleBook,
+    until_year: Option<i32>,
+) -> sqlx::Result<Plan> {
+    let mut plan = Plan::default();
+    let mut from = i64::MIN;
+    loop {
+        let rows = line_chunk(conn, from, i64::MAX, None, until_year).await?;
+        let Some(end) = rows.last() else { break };
+        from = end.id;
+        for r in rows.into_iter().filter(|r| r.source.as_deref() != Some("manual")) {
+            let stored = r.stored();
+            let view = r.view();
+            let closed = after.closed(view.booking_date);
+            let baseline = match before {
+                Some(book) if closed => book.target(&view).map(|(t, _)| t),
+                _ => stored,
+            };
+            let target = after.target(&view).map(|(t, _)| t);
+            let year = view.booking_date.year();
+            plan.add(&PlanLine { year, amount: view.amount, closed, stored, baseline, after: target });
+        }
+    }
+    Ok(plan)
+}
+
+/// A ledger line with its stored attribution, as applying and planning read them.
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    id: i64,
+    booking_date: Date,
+    gl_account: String,
+    cost_centre: String,
+    task_field: String,
+    creditor_number: String,
+    description: String,
+    amount_cents: i64,
+    source: Option<String>,
+    stream_id: Option<i64>,
+    budget_line_id: Option<i64>,
+    contract_id: Option<i64>,
+    rule_id: Option<i64>,
+}
+
+impl LineRow {
+    fn stored(&self) -> Option<Target> {
+        self.stream_id.map(|s| (s, self.budget_line_id, self.contract_id, self.rule_id))
+    }
+
+    fn view(self) -> LedgerView {
+        LedgerView {
+            id: self.id,
+            booking_date: self.booking_date,
+            gl_account: self.gl_account,
+            cost_centre: self.cost_centre,
+            task_field: self.task_field,
+            creditor_number: self.creditor_number,
+            description: self.description,
+            amount: Money::from_cents(self.amount_cents),
+        }
+    }
+}
+
+/// Up to `APPLY_CHUNK` lines with ids above `after` and up to `last`, of one batch or all, booked up to a year.
+async fn line_chunk(
+    conn: &mut super::Conn,
+    after: i64,
+    last: i64,
+    batch: Option<i64>,
+    until_year: Option<i32>,
+) -> sqlx::Result<Vec<LineRow>> {
+    sqlx::query_as(
+        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
+                a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         WHERE e.id > ?1 AND e.id <= ?2 AND (?3 IS NULL OR e.batch_id = ?3)
+           AND (?5 IS NULL OR e.booking_date < printf('%04d-01-01', ?5 + 1))
+         ORDER BY e.id LIMIT ?4",
+    )
+    .bind(after)
+    .bind(last)
+    .bind(batch)
+    .bind(APPLY_CHUNK)
+    .bind(until_year)
+    .fetch_all(conn)
+    .await
 }
 
 /// What re-applying the rules changed.
@@ -229,9 +459,6 @@ pub async fn apply(db: &Db, actor: &str) -> sqlx::Result<ApplyOutcome> {
     tx.commit().await?;
     Ok(outcome)
 }
-
-/// Where a line goes: (stream, budget line, contract, rule).
-pub type Target = (i64, Option<i64>, Option<i64>, Option<i64>);
 
 pub async fn apply_in(tx: &mut Tx<'_>, actor: &str) -> sqlx::Result<ApplyOutcome> {
     apply_scoped(tx, actor, None).await
@@ -258,38 +485,11 @@ async fn apply_scoped(tx: &mut Tx<'_>, actor: &str, batch: Option<i64>) -> sqlx:
         None => (i64::MIN, i64::MAX),
     };
     let book = RuleBook::load(tx).await?;
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        booking_date: Date,
-        gl_account: String,
-        cost_centre: String,
-        task_field: String,
-        creditor_number: String,
-        description: String,
-        amount_cents: i64,
-        source: Option<String>,
-        stream_id: Option<i64>,
-        budget_line_id: Option<i64>,
-        contract_id: Option<i64>,
-        rule_id: Option<i64>,
-    }
     let now = dates::now_timestamp();
     let mut outcome = ApplyOutcome::default();
     let mut after = first.saturating_sub(1);
     loop {
-        let rows: Vec<Row> = sqlx::query_as(
-            "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
-                    a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
-             FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-             WHERE e.id > ?1 AND e.id <= ?2 AND (?3 IS NULL OR e.batch_id = ?3) ORDER BY e.id LIMIT ?4",
-        )
-        .bind(after)
-        .bind(last)
-        .bind(batch)
-        .bind(APPLY_CHUNK)
-        .fetch_all(&mut **tx)
-        .await?;
+        let rows = line_chunk(tx, after, last, batch, None).await?;
         let Some(end) = rows.last() else { break };
         after = end.id;
         let mut changes = Vec::new();
@@ -302,22 +502,14 @@ async fn apply_scoped(tx: &mut Tx<'_>, actor: &str, batch: Option<i64>) -> sqlx:
                 continue;
             }
             outcome.examined += 1;
-            let view = LedgerView {
-                id: r.id,
-                booking_date: r.booking_date,
-                gl_account: r.gl_account,
-                cost_centre: r.cost_centre,
-                task_field: r.task_field,
-                creditor_number: r.creditor_number,
-                description: r.description,
-                amount: Money::from_cents(r.amount_cents),
-            };
+            let current = r.stored();
+            let id = r.id;
+            let view = r.view();
             let target = book.target(&view);
-            let current: Option<Target> = r.stream_id.map(|s| (s, r.budget_line_id, r.contract_id, r.rule_id));
             if current == target.map(|(t, _)| t) {
                 continue;
             }
-            changes.push((r.id, target));
+            changes.push((id, target));
         }
         outcome.changed += changes.len();
         write_rule_attributions(tx, &changes, &now).await?;
@@ -367,12 +559,21 @@ impl RuleBook {
         .fetch_all(&mut *conn)
         .await?;
         Ok(RuleBook {
-            rules: rule_rows.into_iter().map(Rule::from).collect(),
+            rules: rule_rows.into_iter().map(Rule::try_from).collect::<sqlx::Result<_>>()?,
             links,
             contracts,
             options,
             last_closed: crate::store::funding::last_closed(conn).await?,
         })
+    }
+
+    /// The same book with other rules (a change not saved yet).
+    fn with_rules(&self, rules: Vec<Rule>) -> RuleBook {
+        RuleBook { rules, ..self.clone() }
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
     }
 
     pub fn has_rules(&self) -> bool {

@@ -13,14 +13,16 @@ use super::views::{not_applicable, Chrome, Confirmation, Confirmed};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::attribution::{effect, ContractChoice, Criteria, Rule};
+use std::collections::HashMap;
+
+use crate::domain::attribution::{AmountSign, ContractChoice, Criteria, Move, Pattern, Plan, Rule, Tally};
 use crate::domain::dates;
 use crate::domain::validation::{text, FieldErrors};
 use crate::domain::words;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
-use crate::store::attribution::{AssignError, LineFilter, NewRule};
+use crate::store::attribution::{AssignError, LineFilter, NewRule, RuleChange, RuleError, NEW_RULE};
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -28,6 +30,7 @@ pub fn routes() -> RouteTable {
         .post("/toerekening/regels", Permission::ManageFinance, add_rule)
         .post("/toerekening/regels/{id}/verwijderen", Permission::ManageFinance, delete_rule)
         .post("/toerekening/regels/{id}/omhoog", Permission::ManageFinance, move_up)
+        .post("/toerekening/regels/{id}/plaats", Permission::ManageFinance, move_rule)
         .get("/toerekening/wachtrij", Permission::ManageFinance, queue)
         .post("/toerekening/regels-toepassen", Permission::ManageFinance, reapply)
         .post("/grootboek/{id}/toerekenen", Permission::ManageFinance, assign)
@@ -48,26 +51,100 @@ struct RuleForm {
     description_contains: String,
     date_from: String,
     date_until: String,
+    amount_sign: String,
     stream_id: String,
     budget_line_id: String,
     contract: String,
+    place: String,
     actie: String,
 }
 
-/// `lines`: (budget line id, stream id) of every budget line.
-fn validate_rule(form: &RuleForm, streams: &[i64], lines: &[(i64, i64)]) -> Result<NewRule, FieldErrors> {
+/// The rule form's fields with their labels, in the order of the form (for the error summary).
+const RULE_FIELDS: [(&str, &str); 13] = [
+    ("name", "Naam"),
+    ("cost_centre", "Kostenplaats"),
+    ("gl_account", "Grootboekrekening"),
+    ("task_field", "Taakveld"),
+    ("creditor_number", "Crediteurnummer"),
+    ("description_contains", "Omschrijving bevat"),
+    ("date_from", "Boekdatum vanaf"),
+    ("date_until", "Boekdatum tot en met"),
+    ("amount_sign", "Bedragen"),
+    ("stream_id", "Financieringsbron"),
+    ("budget_line_id", "Begrotingspost"),
+    ("contract", "Contract"),
+    ("place", "Plaats"),
+];
+
+const PATTERN_HINT: &str =
+    "Eén waarde (4300), een lijst (4300, 4310), een voorvoegsel (6.1-INB-*) of een bereik (4300-4399). Leeg: elke waarde.";
+
+/// A place in the order as typed: empty is last; otherwise 1 up to `max`.
+fn parse_place(text: &str, max: usize) -> Result<Option<usize>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse::<usize>().ok().filter(|p| (1..=max).contains(p)).map(Some).ok_or_else(|| {
+        format!("Geef als plaats een getal van 1 tot en met {max}, of laat het veld leeg voor achteraan.")
+    })
+}
+
+/// A validated rule form: the rule and where it goes.
+struct ValidRule {
+    rule: NewRule,
+    place: Option<usize>,
+}
+
+/// `lines`: (budget line id, stream id) of every budget line; `rule_count`: how many rules there are now.
+fn validate_rule(
+    form: &RuleForm,
+    streams: &[i64],
+    lines: &[(i64, i64)],
+    rule_count: usize,
+) -> Result<ValidRule, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = text(&mut e, "name", "Naam", &form.name, 100, true);
-    let mut field = |f: &'static str, label: &str, v: &str| text(&mut e, f, label, v, 200, false);
+    let mut pattern = |f: &'static str, label: &str, v: &str| {
+        let v = text(&mut e, f, label, v, 200, false);
+        Pattern::parse(&v).unwrap_or_else(|m| {
+            e.add(f, m);
+            Pattern::default()
+        })
+    };
+    let cost_centre = pattern("cost_centre", "Kostenplaats", &form.cost_centre);
+    let gl_account = pattern("gl_account", "Grootboekrekening", &form.gl_account);
+    let task_field = pattern("task_field", "Taakveld", &form.task_field);
+    let creditor_number = pattern("creditor_number", "Crediteurnummer", &form.creditor_number);
+    let amount_sign = match form.amount_sign.trim() {
+        "" => AmountSign::Both,
+        other => AmountSign::parse(other).unwrap_or_else(|| {
+            e.add("amount_sign", "Kies welke bedragen de regel neemt.");
+            AmountSign::Both
+        }),
+    };
     let criteria = Criteria {
-        cost_centre: field("cost_centre", "Kostenplaats", &form.cost_centre),
-        gl_account: field("gl_account", "Grootboekrekening", &form.gl_account),
-        task_field: field("task_field", "Taakveld", &form.task_field),
-        creditor_number: field("creditor_number", "Crediteurnummer", &form.creditor_number),
-        description_contains: field("description_contains", "Omschrijving bevat", &form.description_contains),
+        cost_centre,
+        gl_account,
+        task_field,
+        creditor_number,
+        description_contains: text(
+            &mut e,
+            "description_contains",
+            "Omschrijving bevat",
+            &form.description_contains,
+            200,
+            false,
+        ),
         date_from: dates::parse_form(&form.date_from).map_err(|m| e.add("date_from", m)).ok().flatten(),
         date_until: dates::parse_form(&form.date_until).map_err(|m| e.add("date_until", m)).ok().flatten(),
+        amount_sign,
     };
+    if let (Some(from), Some(until)) = (criteria.date_from, criteria.date_until) {
+        if from > until {
+            e.add("date_until", "De einddatum ligt vóór de begindatum; draai ze om.");
+        }
+    }
     if criteria.is_empty() && e.is_empty() {
         e.add("cost_centre", "Geef minstens één kenmerk op; een regel zonder kenmerken zou het hele grootboek nemen.");
     }
@@ -100,14 +177,93 @@ fn validate_rule(form: &RuleForm, streams: &[i64], lines: &[(i64, i64)]) -> Resu
             }
         },
     };
+    let place = parse_place(&form.place, rule_count + 1).unwrap_or_else(|m| {
+        e.add("place", m);
+        None
+    });
     match stream_id {
-        Some(stream_id) if e.is_empty() => Ok(NewRule { name, criteria, stream_id, budget_line_id, contract }),
+        Some(stream_id) if e.is_empty() => {
+            Ok(ValidRule { rule: NewRule { name, criteria, stream_id, budget_line_id, contract }, place })
+        }
         _ => Err(e),
     }
 }
 
+/// What a change on the rules page would do, shown before it is saved.
+struct Preview {
+    /// Where the new rule would stand (1 is first).
+    place: usize,
+    plan: Plan,
+}
+
 async fn rules_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    render_rules(&chrome, &state, &RuleForm::default(), &FieldErrors::new(), None).await
+    render_rules(&chrome, &state, &RuleForm::default(), &FieldErrors::new(), None, None).await
+}
+
+/// Names for the streams and rules a plan mentions.
+struct PlanNames {
+    streams: HashMap<i64, String>,
+    rules: HashMap<i64, String>,
+}
+
+impl PlanNames {
+    async fn load(state: &AppState, rules: &[Rule]) -> AppResult<PlanNames> {
+        let streams = store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
+        let mut names: HashMap<i64, String> = rules.iter().map(|r| (r.id, r.name.clone())).collect();
+        names.insert(NEW_RULE, "de nieuwe regel".into());
+        Ok(PlanNames { streams, rules: names })
+    }
+
+    fn charge(&self, stream: Option<i64>, rule: Option<i64>) -> String {
+        match stream {
+            None => "wachtrij".into(),
+            Some(s) => {
+                let code = self.streams.get(&s).cloned().unwrap_or_default();
+                match rule.and_then(|r| self.rules.get(&r)) {
+                    Some(name) => format!("{code} (regel {name})"),
+                    None => format!("{code} (zonder regel)"),
+                }
+            }
+        }
+    }
+}
+
+/// The lines a plan moves, from where to where, and the moves a closed year refuses.
+fn moves_table(plan: &Plan, names: &PlanNames) -> Markup {
+    let row = |m: &Move, t: &Tally| {
+        html! { tr {
+            td { (names.charge(m.from_stream, m.from_rule)) }
+            td { (names.charge(m.to_stream, m.to_rule)) }
+            td.num { (t.lines) } td.num { (t.total) }
+        } }
+    };
+    html! {
+        @if plan.moves.is_empty() {
+            p { "Er verschuift niets in open jaren." }
+        } @else {
+            table {
+                caption { "Wat verschuift: " (words::count(plan.moved().lines, "grootboekregel", "grootboekregels")) ", samen " (plan.moved().total) }
+                thead { tr { th scope="col" { "Van" } th scope="col" { "Naar" } th.num scope="col" { "Regels" } th.num scope="col" { "Bedrag" } } }
+                tbody { @for (m, t) in &plan.moves { (row(m, t)) } }
+            }
+        }
+        @if let Some(refusal) = plan.closed_refusal() {
+            div.error-summary role="alert" {
+                h2 { "Niet toegestaan in een afgesloten jaar" }
+                p { (refusal) }
+            }
+            table {
+                caption { "Wat in een afgesloten jaar zou verschuiven (dat blijft staan)" }
+                thead { tr { th scope="col" { "Jaar" } th scope="col" { "Van" } th scope="col" { "Naar" } th.num scope="col" { "Regels" } th.num scope="col" { "Bedrag" } } }
+                tbody { @for (m, t) in &plan.closed_moves { tr {
+                    td { (m.closed_year.unwrap_or_default()) }
+                    td { (names.charge(m.from_stream, m.from_rule)) }
+                    td { (names.charge(m.to_stream, m.to_rule)) }
+                    td.num { (t.lines) } td.num { (t.total) }
+                } } }
+            }
+        }
+    }
 }
 
 async fn render_rules(
@@ -115,26 +271,13 @@ async fn render_rules(
     state: &AppState,
     form: &RuleForm,
     errors: &FieldErrors,
-    candidate: Option<&NewRule>,
+    preview: Option<Preview>,
+    problem: Option<&str>,
 ) -> AppResult<Markup> {
     let rules = store::attribution::rules(&state.db).await?;
-    // Read once for the table's counts and the candidate's preview alike (the preview used to read them again).
-    let lines = store::attribution::ledger_views(&state.db).await?;
-    let manual: std::collections::HashSet<i64> = lines.iter().filter(|(_, m)| *m).map(|(l, _)| l.id).collect();
-    let views = || lines.iter().map(|(l, _)| l);
-    // What the candidate would take when added after the existing rules.
-    let preview = candidate.map(|rule| {
-        let candidate = Rule {
-            id: i64::MAX,
-            position: rules.iter().map(|r| r.position).max().unwrap_or(0) + 1,
-            name: rule.name.clone(),
-            criteria: rule.criteria.clone(),
-            stream_id: rule.stream_id,
-            budget_line_id: rule.budget_line_id,
-            contract: rule.contract.clone(),
-        };
-        effect(&candidate, &rules, views(), |id| manual.contains(&id))
-    });
+    // One pass over the ledger: what each rule holds now, and what applying again would move.
+    let now = store::attribution::plan_apply(&state.db).await?;
+    let names = PlanNames::load(state, &rules).await?;
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
     let links = store::attribution::creditor_links(&state.db).await?;
@@ -154,6 +297,7 @@ async fn render_rules(
         .chain(streams.iter().map(|(s, _)| (s.id.to_string(), format!("{} {}", s.code, s.name))))
         .collect();
     let stream_options: Vec<(&str, &str)> = stream_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let sign_options: Vec<(&str, &str)> = AmountSign::ALL.iter().map(|s| (s.as_str(), s.label())).collect();
     let contract_options: Vec<(String, String)> = [
         (String::new(), "Geen contract".to_string()),
         ("crediteur".into(), "Via de crediteur (contract van de gekoppelde aanbieder)".into()),
@@ -169,63 +313,92 @@ async fn render_rules(
             contracts.iter().find(|c| c.id == id).map(|c| c.reference.clone()).unwrap_or_default()
         }
     };
+    let place_hint = format!(
+        "Leeg: achteraan (plaats {}). Een nummer zet de regel vóór de regel die nu op die plaats staat.",
+        rules.len() + 1
+    );
+    let sign = if form.amount_sign.is_empty() { AmountSign::Both.as_str() } else { form.amount_sign.as_str() };
     Ok(chrome.page(
         "Toerekening",
         html! {
             h1 { "Toerekeningsregels" }
             p { "Regels wijzen grootboekregels toe aan een financieringsbron (en eventueel een contract). De eerste regel die past, wint. Handmatige toewijzingen gaan altijd voor. "
                 a href="/toerekening/wachtrij" { "Naar de wachtrij met niet-toegerekende regels" } "." }
+            @if let Some(p) = problem {
+                div.error-summary role="alert" tabindex="-1" { h2 { "Niet opgeslagen" } p { (p) } }
+            }
             table {
-                caption { (crate::domain::words::count(rules.len(), "regel", "regels")) ", in volgorde van toepassing" }
+                caption { (words::count(rules.len(), "regel", "regels")) ", in volgorde van toepassing" }
                 thead { tr {
                     th scope="col" { "Nr." } th scope="col" { "Naam" } th scope="col" { "Kenmerken" } th scope="col" { "Bron" }
                     th scope="col" { "Contract" } th.num scope="col" { "Neemt regels" } th.num scope="col" { "Neemt bedrag" } th scope="col" { "Acties" }
                 } }
                 tbody {
                     @for (i, r) in rules.iter().enumerate() {
-                        @let (n, total) = effect(r, &rules, views(), |id| manual.contains(&id));
+                        @let taken = now.takes.get(&r.id).copied().unwrap_or_default();
                         tr {
                             th scope="row" { (i + 1) }
                             td { (r.name) }
                             td { (criteria_text(&r.criteria)) }
                             td { (stream_name(r.stream_id)) }
                             td { (contract_label(r)) }
-                            td.num { (n) @if n == 0 { br; small.status.status-warn { "past op niets" } } }
-                            td.num { (total) }
+                            td.num { (taken.lines) @if taken.lines == 0 { br; small.status.status-warn { "past op niets" } } }
+                            td.num { (taken.total) }
                             td {
                                 form.inline method="post" action={"/toerekening/regels/" (r.id) "/omhoog"} { (chrome.csrf_field()) button.secondary type="submit" aria-label={"Regel " (r.name) " omhoog"} { "Omhoog" } }
+                                form.inline method="post" action={"/toerekening/regels/" (r.id) "/plaats"} {
+                                    (chrome.csrf_field())
+                                    label for={"plaats-" (r.id)} { "Naar plaats" }
+                                    input #{"plaats-" (r.id)} type="number" name="plaats" min="1" max=(rules.len()) value=(i + 1) size="3";
+                                    button.secondary type="submit" aria-label={"Regel " (r.name) " verplaatsen"} { "Verplaatsen…" }
+                                }
                                 form.inline method="post" action={"/toerekening/regels/" (r.id) "/verwijderen"} { (chrome.csrf_field()) button.danger type="submit" aria-label={"Regel " (r.name) " verwijderen"} { "Verwijderen…" } }
                             }
                         }
                     }
                     @if rules.is_empty() { tr { td colspan="8" { "Nog geen regels: alle geïmporteerde regels staan in de wachtrij." } } }
                 }
+                tfoot { tr { th scope="row" colspan="5" { "Wachtrij (geen regel past)" } td.num { (now.queue.lines) } td.num { (now.queue.total) } td {} } }
+            }
+            @if now.moved().lines > 0 {
+                p { "Opnieuw toepassen verplaatst " (words::count(now.moved().lines, "grootboekregel", "grootboekregels")) ", samen " (now.moved().total) "." }
+            }
+            @if now.closed_moved().lines > 0 {
+                p { (words::count(now.closed_moved().lines, "grootboekregel", "grootboekregels")) " in een afgesloten jaar staan bij een andere bron dan de regels nu zeggen; die blijven staan." }
             }
             form method="post" action="/toerekening/regels-toepassen" { (chrome.csrf_field()) button.secondary type="submit" { "Regels opnieuw toepassen" } }
             h2 #nieuwe-regel { "Nieuwe regel" }
-            (error_summary(errors, &[("name", "Naam"), ("cost_centre", "Kostenplaats"), ("stream_id", "Financieringsbron"), ("contract", "Contract"), ("date_from", "Vanaf"), ("date_until", "Tot en met")]))
-            @if let Some((count, total)) = preview {
-                div.notice role="status" { "Voorvertoning: deze regel zou " strong { (crate::domain::words::count(count, "regel", "regels")) } " nemen, samen " strong { (total) } ". Klik op Opslaan om hem toe te voegen (achteraan de lijst)." }
+            (error_summary(errors, &RULE_FIELDS))
+            @if let Some(p) = &preview {
+                @let taken = p.plan.takes.get(&NEW_RULE).copied().unwrap_or_default();
+                div.notice role="status" {
+                    p { "Voorvertoning: op plaats " (p.place) " zou deze regel " strong { (words::count(taken.lines, "regel", "regels")) } " nemen, samen " strong { (taken.total) } "."
+                        @if p.plan.closed_refusal().is_none() { " Klik op Opslaan om hem toe te voegen." } }
+                    (moves_table(&p.plan, &names))
+                }
             }
             form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
                 (chrome.csrf_field())
                 (Field::new("name", "Naam", &form.name, errors).required().text())
+                p.hint { (PATTERN_HINT) " Een waarde tussen aanhalingstekens (\"100-200\") telt precies zoals ze er staat." }
                 div.field-row {
-                    (Field::new("cost_centre", "Kostenplaats", &form.cost_centre, errors).text())
-                    (Field::new("gl_account", "Grootboekrekening", &form.gl_account, errors).text())
+                    (Field::new("cost_centre", "Kostenplaats", &form.cost_centre, errors).hint("Bijvoorbeeld 6.1-INB-*").text())
+                    (Field::new("gl_account", "Grootboekrekening", &form.gl_account, errors).hint("Bijvoorbeeld 4300-4399").text())
                     (Field::new("task_field", "Taakveld", &form.task_field, errors).hint("Bijvoorbeeld 6.1").text())
                 }
                 div.field-row {
-                    (Field::new("creditor_number", "Crediteurnummer", &form.creditor_number, errors).text())
-                    (Field::new("description_contains", "Omschrijving bevat", &form.description_contains, errors).text())
+                    (Field::new("creditor_number", "Crediteurnummer", &form.creditor_number, errors).hint("Bijvoorbeeld 2001, 2002").text())
+                    (Field::new("description_contains", "Omschrijving bevat", &form.description_contains, errors).hint("Hoofdletters tellen niet").text())
                 }
                 div.field-row {
                     (Field::new("date_from", "Boekdatum vanaf", &form.date_from, errors).date())
                     (Field::new("date_until", "Boekdatum tot en met", &form.date_until, errors).date())
+                    (Field::new("amount_sign", "Bedragen", sign, errors).select(&sign_options))
                 }
                 (Field::new("stream_id", "Financieringsbron", &form.stream_id, errors).required().select(&stream_options))
                 (Field::new("budget_line_id", "Begrotingspost", &form.budget_line_id, errors).select(&line_options))
                 (Field::new("contract", "Contract", &form.contract, errors).select(&contract_options))
+                (Field::new("place", "Plaats", &form.place, errors).hint(&place_hint).input("number"))
                 div.actions {
                     button.secondary type="submit" name="actie" value="voorvertoning" { "Voorvertoning" }
                     button type="submit" name="actie" value="opslaan" { "Opslaan" }
@@ -254,8 +427,8 @@ async fn render_rules(
 
 fn criteria_text(c: &Criteria) -> String {
     let mut parts = Vec::new();
-    let mut add = |label: &str, v: &str| {
-        if !v.trim().is_empty() {
+    let mut add = |label: &str, v: &Pattern| {
+        if !v.is_empty() {
             parts.push(format!("{label} {v}"));
         }
     };
@@ -272,7 +445,27 @@ fn criteria_text(c: &Criteria) -> String {
     if let Some(u) = c.date_until {
         parts.push(format!("tot en met {}", dates::display(u)));
     }
+    match c.amount_sign {
+        AmountSign::Both => {}
+        AmountSign::Invoices => parts.push("alleen facturen".into()),
+        AmountSign::CreditNotes => parts.push("alleen creditnota's".into()),
+    }
     parts.join(", ")
+}
+
+/// A refusal the rules page shows (a closed year), or the error it is.
+fn refused(e: RuleError) -> AppResult<String> {
+    match e {
+        RuleError::ClosedYear(message) => Ok(message),
+        RuleError::NotFound => Err(AppError::NotFound),
+        RuleError::Db(e) => Err(e.into()),
+    }
+}
+
+/// The rules page with a refusal on top, as 422.
+async fn refusal_page(chrome: &Chrome, state: &AppState, message: &str) -> AppResult<Response> {
+    let page = render_rules(chrome, state, &RuleForm::default(), &FieldErrors::new(), None, Some(message)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 async fn add_rule(
@@ -284,19 +477,33 @@ async fn add_rule(
     let streams: Vec<i64> = store::funding::streams(&state.db).await?.iter().map(|(s, _)| s.id).collect();
     let lines: Vec<(i64, i64)> =
         store::funding::budget_lines(&state.db, None).await?.iter().map(|l| (l.id, l.stream_id)).collect();
-    let rule = match validate_rule(&form, &streams, &lines) {
+    let count = store::attribution::rules(&state.db).await?.len();
+    let unprocessable = |e: FieldErrors, form: RuleForm, state: AppState, chrome: Chrome| async move {
+        let page = render_rules(&chrome, &state, &form, &e, None, None).await?;
+        AppResult::Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let ValidRule { rule, place } = match validate_rule(&form, &streams, &lines, count) {
         Ok(r) => r,
-        Err(e) => {
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_rules(&chrome, &state, &form, &e, None).await?)
-                .into_response())
-        }
+        Err(e) => return unprocessable(e, form, state, chrome).await,
     };
     if form.actie != "opslaan" {
-        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(&rule)).await?;
+        let plan =
+            match store::attribution::plan_change(&state.db, &RuleChange::Add { rule: Box::new(rule), place }).await {
+                Ok(plan) => plan,
+                Err(e) => return refusal_page(&chrome, &state, &refused(e)?).await,
+            };
+        let preview = Preview { place: place.unwrap_or(count + 1), plan };
+        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(preview), None).await?;
         return Ok(page.into_response());
     }
-    store::attribution::add_rule(&state.db, &rule, user.actor()).await?;
-    Ok(Redirect::to("/toerekening?melding=opgeslagen").into_response())
+    match store::attribution::add_rule_at(&state.db, &rule, place, user.actor()).await {
+        Ok(_) => Ok(Redirect::to("/toerekening?melding=opgeslagen").into_response()),
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.add("date_from", refused(e)?);
+            unprocessable(errors, form, state, chrome).await
+        }
+    }
 }
 
 /// Deletes a rule after a confirmation page that says how many lines it attributes now and what becomes of them.
@@ -307,10 +514,18 @@ async fn delete_rule(
     Path(id): Path<i64>,
     Form(confirmed): Form<Confirmed>,
 ) -> AppResult<Response> {
-    let rule =
-        store::attribution::rules(&state.db).await?.into_iter().find(|r| r.id == id).ok_or(AppError::NotFound)?;
+    let rules = store::attribution::rules(&state.db).await?;
+    let rule = rules.iter().find(|r| r.id == id).ok_or(AppError::NotFound)?;
     if !confirmed.yes() {
+        let plan = match store::attribution::plan_change(&state.db, &RuleChange::Delete { id }).await {
+            Ok(plan) => plan,
+            Err(e) => return refusal_page(&chrome, &state, &refused(e)?).await,
+        };
+        if let Some(message) = plan.closed_refusal() {
+            return refusal_page(&chrome, &state, &message).await;
+        }
         let (lines, total) = store::attribution::rule_usage(&state.db, id).await?;
+        let names = PlanNames::load(&state, &rules).await?;
         return Ok(chrome
             .confirmation(Confirmation {
                 title: format!("Toerekenregel {} verwijderen?", rule.name),
@@ -323,6 +538,7 @@ async fn delete_rule(
                         li { "Boekingen in een afgesloten jaar veranderen niet." }
                         li { "De regel is weg; wilt u hem terug, dan maakt u hem opnieuw aan." }
                     }
+                    (moves_table(&plan, &names))
                 },
                 action: &format!("/toerekening/regels/{id}/verwijderen"),
                 confirm: "Ja, regel verwijderen",
@@ -331,13 +547,77 @@ async fn delete_rule(
             })
             .into_response());
     }
-    store::attribution::delete_rule(&state.db, id, user.actor()).await?;
-    Ok(Redirect::to("/toerekening?melding=regel-verwijderd").into_response())
+    match store::attribution::delete_rule(&state.db, id, user.actor()).await {
+        Ok(_) => Ok(Redirect::to("/toerekening?melding=regel-verwijderd").into_response()),
+        Err(e) => refusal_page(&chrome, &state, &refused(e)?).await,
+    }
 }
 
-async fn move_up(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
-    store::attribution::move_up(&state.db, id, user.actor()).await?;
-    Ok(Redirect::to("/toerekening?melding=opgeslagen"))
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PlaceForm {
+    plaats: String,
+    bevestigd: String,
+}
+
+/// Moves a rule to another place, after a confirmation page that shows what would move. The confirmation posts
+/// the place in the query string (the confirmation form carries only `bevestigd`).
+async fn move_rule(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(query): Query<PlaceForm>,
+    Form(form): Form<PlaceForm>,
+) -> AppResult<Response> {
+    let rules = store::attribution::rules(&state.db).await?;
+    let rule = rules.iter().find(|r| r.id == id).ok_or(AppError::NotFound)?;
+    let typed = if form.plaats.trim().is_empty() { &query.plaats } else { &form.plaats };
+    let place = match parse_place(typed, rules.len()) {
+        Ok(Some(place)) => place,
+        Ok(None) => return refusal_page(&chrome, &state, "Geef de plaats op waar de regel heen moet.").await,
+        Err(message) => return refusal_page(&chrome, &state, &message).await,
+    };
+    if form.bevestigd != "ja" {
+        let plan = match store::attribution::plan_change(&state.db, &RuleChange::Move { id, place }).await {
+            Ok(plan) => plan,
+            Err(e) => return refusal_page(&chrome, &state, &refused(e)?).await,
+        };
+        if let Some(message) = plan.closed_refusal() {
+            return refusal_page(&chrome, &state, &message).await;
+        }
+        let names = PlanNames::load(&state, &rules).await?;
+        return Ok(chrome
+            .confirmation(Confirmation {
+                title: format!("Toerekenregel {} naar plaats {place}?", rule.name),
+                back: ("/toerekening", "Toerekening"),
+                consequences: html! {
+                    p { "De regel staat nu op plaats " (rules.iter().position(|r| r.id == id).unwrap_or(0) + 1) ". Daarna worden alle grootboekregels opnieuw toegerekend; handmatige toewijzingen en afgesloten jaren blijven zoals ze zijn." }
+                    (moves_table(&plan, &names))
+                },
+                action: &format!("/toerekening/regels/{id}/plaats?plaats={place}"),
+                confirm: "Ja, verplaatsen",
+                cancel: "Niet verplaatsen",
+                danger: false,
+            })
+            .into_response());
+    }
+    match store::attribution::move_rule(&state.db, id, place, user.actor()).await {
+        Ok(_) => Ok(Redirect::to("/toerekening?melding=opgeslagen").into_response()),
+        Err(e) => refusal_page(&chrome, &state, &refused(e)?).await,
+    }
+}
+
+async fn move_up(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    match store::attribution::move_up(&state.db, id, user.actor()).await {
+        Ok(_) => Ok(Redirect::to("/toerekening?melding=opgeslagen").into_response()),
+        Err(e) => refusal_page(&chrome, &state, &refused(e)?).await,
+    }
 }
 
 async fn reapply(user: CurrentUser, State(state): State<AppState>) -> AppResult<Redirect> {

@@ -3,7 +3,7 @@
 //! documented rebuild gives the same rows.
 
 use proptest::prelude::*;
-use taalbudget::domain::attribution::{ContractChoice, Criteria};
+use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
 use taalbudget::domain::funding::{BudgetLine, FundingStream, StreamKind};
 use taalbudget::money::Money;
 use taalbudget::store::{self, attribution::NewRule, Db};
@@ -123,7 +123,7 @@ proptest! {
                         }
                     }
                     Op::AddRule { cost_centre, stream, budget_line, contract } => {
-                        let criteria = Criteria { cost_centre: COST_CENTRES[cost_centre as usize].to_string(), ..Default::default() };
+                        let criteria = Criteria { cost_centre: Pattern::exact(COST_CENTRES[cost_centre as usize]), ..Default::default() };
                         let rule = NewRule {
                             name: "r".into(),
                             criteria,

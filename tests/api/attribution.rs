@@ -61,7 +61,7 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
         .text()
         .await
         .unwrap()
-        .contains("deze regel zou <strong>1 regel</strong> nemen, samen <strong>€ 500,00</strong>"));
+        .contains("op plaats 1 zou deze regel <strong>1 regel</strong> nemen, samen <strong>€ 500,00</strong>"));
     assert!(store::attribution::rules(&app.db).await.unwrap().is_empty());
 
     for (name, key, value, stream) in [
@@ -215,12 +215,12 @@ async fn a_closed_year_refuses_imports_undos_and_assignments_and_its_figures_do_
 /// it is imported, and removing the rule takes every line back into the queue; the kept aggregate follows.
 #[tokio::test]
 async fn rules_attribute_every_line_of_a_batch_larger_than_a_chunk_and_let_go_of_every_line() {
-    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
     let app = spawn_app().await;
     let spuk = stream(&app, "SPUK").await;
     let rule = store::attribution::NewRule {
         name: "Inburgering".into(),
-        criteria: Criteria { cost_centre: "KP-INB".into(), ..Default::default() },
+        criteria: Criteria { cost_centre: Pattern::exact("KP-INB"), ..Default::default() },
         stream_id: spuk,
         budget_line_id: None,
         contract: ContractChoice::None,
@@ -267,7 +267,7 @@ async fn rules_attribute_every_line_of_a_batch_larger_than_a_chunk_and_let_go_of
 /// phase: what it stores is exactly what applying the rules gives, contracts found through the creditor included.
 #[tokio::test]
 async fn an_imports_attributions_are_exactly_what_applying_the_rules_gives() {
-    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
     use taalbudget::domain::contract::ContractDraft;
     use taalbudget::domain::route::Route;
     let app = spawn_app().await;
@@ -294,7 +294,7 @@ async fn an_imports_attributions_are_exactly_what_applying_the_rules_gives() {
         ("ELIP", Criteria { description_contains: "elip".into(), ..Default::default() }, elip, ContractChoice::None),
         (
             "Inburgering",
-            Criteria { cost_centre: "KP-INB".into(), ..Default::default() },
+            Criteria { cost_centre: Pattern::exact("KP-INB"), ..Default::default() },
             spuk,
             ContractChoice::ViaCreditor,
         ),

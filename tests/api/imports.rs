@@ -405,7 +405,7 @@ async fn every_template_can_be_downloaded_from_the_import_page_as_an_example_tha
 // Amounts are written as euros_cents (1_234_56 is € 1.234,56) on purpose.
 #[allow(clippy::inconsistent_digit_grouping)]
 async fn the_preview_shows_where_each_new_line_is_charged_and_confirming_stores_exactly_that() {
-    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
     use taalbudget::domain::contract::ContractDraft;
     use taalbudget::domain::funding::{FundingStream, StreamKind};
     use taalbudget::domain::route::Route;
@@ -450,7 +450,7 @@ async fn the_preview_shows_where_each_new_line_is_charged_and_confirming_stores_
         ("ELIP", Criteria { description_contains: "elip".into(), ..Default::default() }, elip, ContractChoice::None),
         (
             "Inburgering",
-            Criteria { cost_centre: "KP-INB".into(), ..Default::default() },
+            Criteria { cost_centre: Pattern::exact("KP-INB"), ..Default::default() },
             spuk,
             ContractChoice::ViaCreditor,
         ),

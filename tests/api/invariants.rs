@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use taalbudget::domain::attribution::{ContractChoice, Criteria};
+use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
 use taalbudget::domain::funding::{FundingStream, StreamKind};
 use taalbudget::money::Money;
 use taalbudget::report::reconciliation;
@@ -119,7 +119,7 @@ proptest! {
                     }
                     Op::AddRule { cost_centre, description, stream } => {
                         let criteria = Criteria {
-                            cost_centre: cost_centre.map(|c| COST_CENTRES[c as usize].to_string()).unwrap_or_default(),
+                            cost_centre: cost_centre.map(|c| Pattern::exact(COST_CENTRES[c as usize])).unwrap_or_default(),
                             description_contains: description.map(|d| DESCRIPTIONS[d as usize].to_string()).unwrap_or_default(),
                             ..Default::default()
                         };

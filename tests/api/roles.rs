@@ -84,6 +84,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/toerekening/regels", ManageFinance),
     ("POST", "/toerekening/regels/{id}/verwijderen", ManageFinance),
     ("POST", "/toerekening/regels/{id}/omhoog", ManageFinance),
+    ("POST", "/toerekening/regels/{id}/plaats", ManageFinance),
     ("GET", "/toerekening/wachtrij", ManageFinance),
     ("POST", "/toerekening/regels-toepassen", ManageFinance),
     ("POST", "/grootboek/{id}/toerekenen", ManageFinance),

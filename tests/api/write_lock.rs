@@ -183,7 +183,7 @@ async fn lines_whose_batch_was_undone_between_the_phases_are_imported_after_all(
 
 #[tokio::test]
 async fn lines_are_attributed_by_the_rules_as_they_are_when_the_import_writes() {
-    use taalbudget::domain::attribution::{ContractChoice, Criteria};
+    use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
     use taalbudget::domain::funding::{FundingStream, StreamKind};
     let (app, dir) = app_and_dir().await;
     let mut streams = Vec::new();
@@ -203,7 +203,7 @@ async fn lines_are_attributed_by_the_rules_as_they_are_when_the_import_writes() 
     }
     let rule = |stream_id| store::attribution::NewRule {
         name: format!("Regel {stream_id}"),
-        criteria: Criteria { cost_centre: "KP6100".into(), ..Default::default() },
+        criteria: Criteria { cost_centre: Pattern::exact("KP6100"), ..Default::default() },
         stream_id,
         budget_line_id: None,
         contract: ContractChoice::None,
