@@ -597,7 +597,8 @@ pub struct ContractForm {
     pub title: String,
     pub provider_id: String,
     pub lot: String,
-    /// Comma-separated route codes; the form sends one checkbox per route, gathered by the handler.
+    /// Comma-separated route codes; the form sends one checkbox per route.
+    #[serde(deserialize_with = "super::validation::comma_joined")]
     pub routes: String,
     pub start_date: String,
     pub initial_end_date: String,

@@ -366,6 +366,7 @@ pub struct StreamForm {
     pub code: String,
     pub name: String,
     pub kind: String,
+    #[serde(deserialize_with = "super::validation::comma_joined")]
     pub cohorts: String,
     pub spend_from: String,
     pub spend_until: String,

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Deserializer};
+
 /// Dutch messages per form field name. Empty means valid.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldErrors(BTreeMap<&'static str, String>);
@@ -78,6 +80,12 @@ pub fn required_date(errors: &mut FieldErrors, field: &'static str, label: &str,
             None
         }
     }
+}
+
+/// A field a form repeats (one checkbox per choice), read by a repeated-key form reader (`serde_html_form`)
+/// into the comma-separated list the domain and the import's cells use: `routes=b1&routes=z` is "b1,z".
+pub fn comma_joined<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Vec::<String>::deserialize(d)?.join(","))
 }
 
 #[cfg(test)]

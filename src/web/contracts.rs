@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use axum_extra::extract::Form as RepeatedForm;
 use maud::{html, Markup};
 use serde::Deserialize;
 use time::Date;
@@ -172,29 +173,6 @@ fn route_list(routes: &[Route]) -> String {
     routes.iter().map(|r| r.short_label()).collect::<Vec<_>>().join(", ")
 }
 
-/// The form sends one checkbox per route; gather them into the form's comma-separated field.
-fn contract_form(fields: Vec<(String, String)>) -> ContractForm {
-    let mut form = ContractForm::default();
-    let mut routes = Vec::new();
-    for (k, v) in fields {
-        match k.as_str() {
-            "reference" => form.reference = v,
-            "title" => form.title = v,
-            "provider_id" => form.provider_id = v,
-            "lot" => form.lot = v,
-            "routes" => routes.push(v),
-            "start_date" => form.start_date = v,
-            "initial_end_date" => form.initial_end_date = v,
-            "ceiling" => form.ceiling = v,
-            "notes" => form.notes = v,
-            "version" => form.version = v.parse().ok(),
-            _ => {}
-        }
-    }
-    form.routes = routes.join(",");
-    form
-}
-
 async fn validate(
     state: &AppState,
     form: &ContractForm,
@@ -219,9 +197,8 @@ async fn create(
     chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
-    Form(fields): Form<Vec<(String, String)>>,
+    RepeatedForm(form): RepeatedForm<ContractForm>,
 ) -> AppResult<Response> {
-    let form = contract_form(fields);
     let errors = match validate(&state, &form).await? {
         Ok(draft) => match store::contracts::create(&state.db, &draft, user.actor()).await {
             Ok(id) => return Ok(Redirect::to(&format!("/contracten/{id}?melding=aangemaakt")).into_response()),
@@ -270,10 +247,9 @@ async fn update(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    RepeatedForm(form): RepeatedForm<ContractForm>,
 ) -> AppResult<Response> {
     let current = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let form = contract_form(fields);
     let draft = match validate(&state, &form).await? {
         Ok(d) => d,
         Err(errors) => {

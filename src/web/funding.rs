@@ -5,6 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use axum_extra::extract::Form as RepeatedForm;
 use maud::{html, Markup};
 use serde::Deserialize;
 
@@ -128,27 +129,6 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
     ))
 }
 
-fn stream_form_from(fields: Vec<(String, String)>) -> StreamForm {
-    let mut f = StreamForm::default();
-    let mut cohorts = Vec::new();
-    for (k, v) in fields {
-        match k.as_str() {
-            "code" => f.code = v,
-            "name" => f.name = v,
-            "kind" => f.kind = v,
-            "cohorts" => cohorts.push(v),
-            "spend_from" => f.spend_from = v,
-            "spend_until" => f.spend_until = v,
-            "carry_over" => f.carry_over = Some(v),
-            "notes" => f.notes = v,
-            "version" => f.version = v.parse().ok(),
-            _ => {}
-        }
-    }
-    f.cohorts = cohorts.join(",");
-    f
-}
-
 fn form_of(s: &FundingStream, version: i64) -> StreamForm {
     StreamForm {
         code: s.code.clone(),
@@ -231,9 +211,8 @@ async fn create(
     chrome: Chrome,
     user: CurrentUser,
     State(state): State<AppState>,
-    Form(fields): Form<Vec<(String, String)>>,
+    RepeatedForm(form): RepeatedForm<StreamForm>,
 ) -> AppResult<Response> {
-    let form = stream_form_from(fields);
     let errors = match validate_stream(&form) {
         Ok(s) => match store::funding::create_stream(&state.db, &s, user.actor()).await {
             Ok(id) => return Ok(Redirect::to(&format!("/financiering/{id}?melding=aangemaakt")).into_response()),
@@ -259,9 +238,8 @@ async fn update(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    RepeatedForm(form): RepeatedForm<StreamForm>,
 ) -> AppResult<Response> {
-    let form = stream_form_from(fields);
     let s = match validate_stream(&form) {
         Ok(s) => s,
         Err(e) => {

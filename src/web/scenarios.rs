@@ -2,11 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
+use axum_extra::extract::Query as RepeatedQuery;
 use maud::{html, Markup};
+use serde::Deserialize;
 
 use super::forms::{error_summary, Field};
 use super::views::Chrome;
@@ -49,13 +51,21 @@ struct Compared {
     totals: BTreeMap<Variant, BTreeMap<i32, Money>>,
 }
 
+/// The scenarios ticked for comparison: one `vergelijk` checkbox each.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct CompareQuery {
+    vergelijk: Vec<String>,
+}
+
 async fn list(
     chrome: Chrome,
     State(state): State<AppState>,
-    Query(q): Query<Vec<(String, String)>>,
+    RepeatedQuery(q): RepeatedQuery<CompareQuery>,
 ) -> AppResult<Markup> {
     let all = store::overview::scenarios(&state.db).await?;
-    let chosen: Vec<i64> = q.iter().filter(|(k, _)| k == "vergelijk").filter_map(|(_, v)| v.parse().ok()).collect();
+    // An id that is no number is skipped, as an unknown id is: the list shows without it.
+    let chosen: Vec<i64> = q.vergelijk.iter().filter_map(|v| v.parse().ok()).collect();
     let mut compared = Vec::new();
     for (s, _) in all.iter().filter(|(s, _)| chosen.contains(&s.id)) {
         compared.push(Compared { scenario: s.clone(), totals: totals(&state, s).await? });

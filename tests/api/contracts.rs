@@ -2,6 +2,7 @@
 
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
+use taalbudget::domain::route::Route;
 use taalbudget::store;
 
 use crate::helpers::{certified_provider, id_from, location, spawn_app, TestApp};
@@ -385,4 +386,56 @@ async fn a_policy_adviser_sees_contracts_but_no_participant_rows() {
     assert!(page.contains("1 plaatsing (gegevens per deelnemer zijn niet zichtbaar voor uw rol)."));
     assert!(!page.contains("K-12345"));
     assert_eq!(adviser.get("/plaatsingen").await.status(), StatusCode::FORBIDDEN);
+}
+
+/// The route checkboxes arrive as a repeated `routes` field: every ticked route is kept when the contract is
+/// created, ticked again when a refused form comes back, and replaced as a whole when it is edited.
+#[tokio::test]
+async fn every_ticked_route_is_kept_on_create_refusal_and_edit() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let provider = certified_provider(&app, "Taal BV", "12345678").await.to_string();
+    let r = app.post_form("/contracten", &contract_fields(&provider, "UTR-1")).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let id = id_from(&location(&r), "/contracten/");
+    let c = store::contracts::get(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(c.terms.routes, [Route::B1, Route::Z]);
+
+    // A refused edit (no title) shows both boxes ticked and the third one not.
+    let version = c.version.to_string();
+    let mut edit = contract_fields(&provider, "UTR-1");
+    edit[1] = ("title", "");
+    edit.extend([("routes", "knm"), ("version", &version)]);
+    let r = app.post_form(&format!("/contracten/{id}"), &edit).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    for (code, ticked) in [("b1", true), ("z", true), ("knm", true), ("education", false)] {
+        let checkbox = format!("id=\"route-{code}\" name=\"routes\" value=\"{code}\"");
+        assert!(page.contains(&format!("{checkbox} checked")) == ticked, "{code}: {page}");
+        assert!(page.contains(&checkbox), "{code}");
+    }
+
+    // Saved with only Z and KNM ticked: B1 is gone.
+    let edit = vec![
+        ("reference", "UTR-1"),
+        ("title", "Z-route en KNM"),
+        ("provider_id", &provider),
+        ("routes", "z"),
+        ("routes", "knm"),
+        ("start_date", "2022-01-01"),
+        ("initial_end_date", "2025-12-31"),
+        ("ceiling", "100.000,00"),
+        ("version", &version),
+    ];
+    assert_eq!(app.post_form(&format!("/contracten/{id}"), &edit).await.status(), StatusCode::SEE_OTHER);
+    let c = store::contracts::get(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(c.terms.routes, [Route::Z, Route::Knm]);
+
+    // A version that is no number is a form that cannot be read: a Dutch 422, nothing saved.
+    let mut bad = edit.clone();
+    bad[8] = ("version", "twee");
+    let r = app.post_form(&format!("/contracten/{id}"), &bad).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Het formulier kon niet worden gelezen."));
+    assert_eq!(store::contracts::get(&app.db, id).await.unwrap().unwrap(), c);
 }

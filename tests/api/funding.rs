@@ -3,6 +3,7 @@
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::domain::dates;
+use taalbudget::domain::route::Cohort;
 use taalbudget::store;
 
 use crate::helpers::{location, spawn_app, TestApp};
@@ -223,4 +224,33 @@ async fn the_demo_reconciles_commitments_through_each_cohorts_stream() {
     let spuk = rows.iter().find(|r| r.stream.code == "SPUK").unwrap();
     assert_eq!(spuk.years[0].available.cents(), 218_751_250);
     assert_eq!(spuk.years[0].settlement_difference.unwrap().cents(), -21_248_750);
+}
+
+/// The cohort checkboxes arrive as a repeated `cohorts` field: both ticked cohorts are stored, and the
+/// edit form ticks both again.
+#[tokio::test]
+async fn a_stream_keeps_every_ticked_cohort() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let fields = [
+        ("code", "brede"),
+        ("name", "Brede uitkering"),
+        ("kind", "specific_grant"),
+        ("cohorts", "wi2013"),
+        ("cohorts", "wi2021"),
+        ("spend_from", "2022-01-01"),
+        ("carry_over", "on"),
+    ];
+    let r = app.post_form("/financiering", &fields).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let id: i64 = location(&r).trim_start_matches("/financiering/").split('?').next().unwrap().parse().unwrap();
+    let (stream, _) = store::funding::stream(&app.db, id).await.unwrap().unwrap();
+    assert_eq!(stream.cohorts, [Cohort::Wi2013, Cohort::Wi2021]);
+    assert!(stream.carry_over);
+    let (_, page) = app.get_html(&format!("/financiering/{id}/bewerken")).await;
+    for (code, ticked) in [("wi2013", true), ("wi2021", true), ("other", false)] {
+        let checkbox = format!("id=\"cohort-{code}\" name=\"cohorts\" value=\"{code}\"");
+        assert!(page.contains(&checkbox), "{code}: {page}");
+        assert_eq!(page.contains(&format!("{checkbox} checked")), ticked, "{code}");
+    }
 }
