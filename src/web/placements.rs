@@ -243,12 +243,43 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
     ))
 }
 
+/// A placement with its contract and the payments it is expected to cost.
+struct PlacementPage {
+    placement: Placement,
+    contract: crate::store::contracts::Contract,
+    payments: Vec<crate::domain::placement::ExpectedPayment>,
+    total: Money,
+}
+
+async fn load_detail(state: &AppState, id: i64) -> AppResult<PlacementPage> {
+    let placement = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let contract = store::contracts::get(&state.db, placement.contract_id).await?.ok_or(AppError::NotFound)?;
+    let payments = placement_payments(&contract.terms, placement.route, &placement.schedule).unwrap_or_default();
+    let total = payments.iter().map(|x| x.amount).sum();
+    Ok(PlacementPage { placement, contract, payments, total })
+}
+
 async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let c = store::contracts::get(&state.db, p.contract_id).await?.ok_or(AppError::NotFound)?;
-    let payments = placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default();
-    let total: Money = payments.iter().map(|x| x.amount).sum();
-    Ok(chrome.page(
+    Ok(render_detail(&chrome, &load_detail(&state, id).await?))
+}
+
+/// The expected payments of a placement, one row per milestone, with their total.
+pub fn payments_table(caption: &str, payments: &[crate::domain::placement::ExpectedPayment], total: Money) -> Markup {
+    html! {
+        table {
+            caption { (caption) }
+            thead { tr { th scope="col" { "Moment" } th scope="col" { "Verschuldigd op" } th.num scope="col" { "Bedrag" } } }
+            tbody {
+                @for x in payments { tr { th scope="row" { (x.milestone) } td { (dates::display(x.due_date)) } td.num { (x.amount) } } }
+                tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
+            }
+        }
+    }
+}
+
+fn render_detail(chrome: &Chrome, page: &PlacementPage) -> Markup {
+    let (p, c, payments) = (&page.placement, &page.contract, &page.payments);
+    chrome.page(
         &format!("Plaatsing {}", p.client_number.as_str()),
         html! {
             p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } }
@@ -264,15 +295,8 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
             }
             @if chrome.may(Permission::ManageContracts) { div.actions { a.button href={"/plaatsingen/" (p.id) "/bewerken"} { "Bewerken of status wijzigen" } } }
             p { a href={"/plaatsingen/" (p.id) "/tijdlijn"} { "Tijdlijn: voortgang, signalen en routewijzigingen" } " · " a href={"/historie/placement/" (p.id)} { "Geschiedenis van deze plaatsing" } }
-            table {
-                caption { "Verwachte betalingen" }
-                thead { tr { th scope="col" { "Moment" } th scope="col" { "Verschuldigd op" } th.num scope="col" { "Bedrag" } } }
-                tbody {
-                    @for x in &payments { tr { th scope="row" { (x.milestone) } td { (dates::display(x.due_date)) } td.num { (x.amount) } } }
-                    tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
-                }
-            }
-            (year_totals(&payments))
+            (payments_table("Verwachte betalingen", payments, page.total))
+            (year_totals(payments))
             @if p.schedule.status == PlacementStatus::DroppedOut {
                 p { "Uitgevallen: betaalmomenten die op de uitvaldatum nog niet verschuldigd waren, vervallen." }
             }
@@ -280,7 +304,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
                 p { "Na routewijzigingen: wat op de besluitdatum verschuldigd was, blijft staan; de rest volgt de nieuwe situatie (zie de tijdlijn)." }
             }
         },
-    ))
+    )
 }
 
 const LABELS: &[(&str, &str)] = &[

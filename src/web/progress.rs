@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use rust_decimal::Decimal;
+use time::Date;
 
 use super::forms::{error_summary, Field};
 use super::views::Chrome;
@@ -18,15 +19,19 @@ use crate::domain::commitment::placement_payments;
 use crate::domain::contract::Share;
 use crate::domain::dates;
 use crate::domain::fixed::dutch_decimal;
+use crate::domain::placement::ExpectedPayment;
 use crate::domain::progress::{
     actual_start, attendance_pct, below_norm, merged_messages, numbered_attempts, start_deadline, validate_report,
-    warnings, AbsenceReason, Hours, ReportForm,
+    warnings, AbsenceReason, ExamResult, Hours, Report, ReportForm,
 };
+use crate::domain::route::Route;
 use crate::domain::route_change::{paused, route_on, stopped, validate_change, ChangeForm};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
+use crate::store::contracts::Contract;
+use crate::store::placements::Placement;
 use crate::store::progress::ReportError;
 
 pub fn routes() -> RouteTable {
@@ -73,7 +78,35 @@ async fn timeline(chrome: Chrome, State(state): State<AppState>, Path(id): Path<
     render_timeline(&chrome, &state, id, &TimelineForms::default()).await
 }
 
-async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &TimelineForms) -> AppResult<Markup> {
+/// A placement's timeline: its route now, its warnings merged per kind, each report with its attendance against
+/// the contract's norm and its numbered exam attempts, and the payments expected after route changes.
+struct TimelinePage {
+    placement: Placement,
+    contract: Contract,
+    current: Route,
+    /// " (gestopt)", " (gepauzeerd)" or nothing, after the current route.
+    state_text: &'static str,
+    /// None without warnings; else one message per kind.
+    warnings: Option<Vec<String>>,
+    started: Option<Date>,
+    norm: String,
+    reports: Vec<ReportRow>,
+    payments: Vec<ExpectedPayment>,
+    total: Money,
+}
+
+/// One progress report on the timeline.
+struct ReportRow {
+    report: Report,
+    attendance: String,
+    below_norm: bool,
+    /// Hours attended up to and including this report.
+    total_attended: Hours,
+    /// The report's exam results with their attempt number.
+    exams: Vec<(u32, ExamResult)>,
+}
+
+async fn load_timeline(state: &AppState, id: i64) -> AppResult<TimelinePage> {
     let p = store::placements::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let c = store::contracts::get(&state.db, p.contract_id).await?.ok_or(AppError::NotFound)?;
     let terms = store::progress::progress_terms(&state.db, c.id).await?.ok_or(AppError::NotFound)?;
@@ -85,8 +118,6 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
     let attempts = numbered_attempts(&reports);
     let payments = placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default();
     let total: Money = payments.iter().map(|x| x.amount).sum();
-    let norm = Share::from_basis_points(terms.attendance_norm_bp).display();
-    let manage = chrome.may(Permission::ManageContracts);
     let state_text = if stopped(&p.schedule.changes) {
         " (gestopt)"
     } else if paused(&p.schedule.changes) {
@@ -94,13 +125,47 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
     } else {
         ""
     };
-    let cumulative: Vec<Hours> = reports
-        .iter()
-        .scan(Hours::ZERO, |sum, r| {
-            *sum = *sum + r.draft.attended;
-            Some(*sum)
+    let mut total_attended = Hours::ZERO;
+    let reports = reports
+        .into_iter()
+        .map(|r| {
+            let d = &r.draft;
+            total_attended = total_attended + d.attended;
+            ReportRow {
+                attendance: pct_text(attendance_pct(d.offered, d.attended)),
+                below_norm: below_norm(d.offered, d.attended, terms.attendance_norm_bp),
+                total_attended,
+                exams: attempts
+                    .iter()
+                    .filter(|(_, x)| d.period.contains(x.date) && d.exams.contains(x))
+                    .cloned()
+                    .collect(),
+                report: r,
+            }
         })
         .collect();
+    Ok(TimelinePage {
+        current,
+        state_text,
+        warnings: (!warns.is_empty()).then(|| merged_messages(&warns)),
+        started,
+        norm: Share::from_basis_points(terms.attendance_norm_bp).display(),
+        reports,
+        payments,
+        total,
+        placement: p,
+        contract: c,
+    })
+}
+
+/// The timeline, with `forms` as entered when one came back with errors.
+async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &TimelineForms) -> AppResult<Markup> {
+    Ok(timeline_view(chrome, &load_timeline(state, id).await?, forms))
+}
+
+fn timeline_view(chrome: &Chrome, t: &TimelinePage, forms: &TimelineForms) -> Markup {
+    let (p, c, current, started) = (&t.placement, &t.contract, t.current, t.started);
+    let manage = chrome.may(Permission::ManageContracts);
     let (rf, re) = &forms.report;
     let (cf, ce) = &forms.change;
     let reasons: Vec<(&str, &str)> =
@@ -115,7 +180,7 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
     let routes: Vec<(&str, &str)> = std::iter::once(("", "Alleen bij een overstap"))
         .chain(c.terms.routes.iter().map(|r| (r.code(), r.label())))
         .collect();
-    Ok(chrome.page(
+    chrome.page(
         &format!("Tijdlijn {}", p.client_number.as_str()),
         html! {
             p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } " › " a href={"/plaatsingen/" (p.id)} { "Plaatsing " (p.client_number.as_str()) } }
@@ -123,49 +188,50 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
             dl.facts {
                 dt { "Contract" } dd { a href={"/contracten/" (c.id)} { (c.reference) } " (" (c.provider_name) ")" }
                 dt { "Leerroute bij de start" } dd { (p.route.label()) }
-                dt { "Huidige leerroute" } dd { (current.label()) (state_text) }
+                dt { "Huidige leerroute" } dd { (current.label()) (t.state_text) }
                 dt { "PIP vastgesteld" } dd { @match p.pip_date { Some(d) => { (dates::display(d)) " (lessen uiterlijk " (dates::display(start_deadline(d))) ")" } None => { "onbekend" } } }
                 dt { "Geplande start" } dd { (dates::display(p.schedule.start_date)) }
                 dt { "Werkelijke start" } dd { @match started { Some(d) => { (dates::display(d)) } None => { "nog geen lessen gevolgd" } } }
-                dt { "Aanwezigheidsnorm van het contract" } dd { (norm) }
+                dt { "Aanwezigheidsnorm van het contract" } dd { (t.norm) }
                 dt { "Status" } dd { (p.schedule.status.label()) @if let Some(d) = p.schedule.status_date { " op " (dates::display(d)) } }
             }
             h2 { "Signalen" }
-            @if warns.is_empty() {
-                p { "Geen signalen." }
-            } @else {
-                ul.warnings {
-                    @for message in merged_messages(&warns) { li { strong { "Let op: " } (message) } }
+            @match &t.warnings {
+                None => { p { "Geen signalen." } }
+                Some(messages) => {
+                    ul.warnings {
+                        @for message in messages { li { strong { "Let op: " } (message) } }
+                    }
                 }
             }
             h2 { "Voortgang per periode" }
-            @if reports.is_empty() {
+            @if t.reports.is_empty() {
                 p { "Er zijn nog geen voortgangsrapportages voor deze plaatsing." }
             } @else {
                 table {
-                    caption { "Rapportages van de aanbieder (" (reports.len()) ")" }
+                    caption { "Rapportages van de aanbieder (" (t.reports.len()) ")" }
                     thead { tr {
                         th scope="col" { "Periode" } th.num scope="col" { "Aangeboden" } th.num scope="col" { "Aanwezig" }
                         th.num scope="col" { "Aanwezigheid" } th.num scope="col" { "Totaal aanwezig" } th scope="col" { "Verzuim" }
                         th.num scope="col" { "Inhaaluren" } th scope="col" { "Niveaus (L/Lu/S/Sc)" } th scope="col" { "Examens" } th scope="col" { "Opmerkingen" }
                     } }
                     tbody {
-                        @for (r, total_attended) in reports.iter().zip(&cumulative) {
-                            @let d = &r.draft;
+                        @for r in &t.reports {
+                            @let d = &r.report.draft;
                             tr {
                                 th scope="row" { (d.period.label()) }
                                 td.num { (d.offered.dutch()) }
                                 td.num { (d.attended.dutch()) }
                                 td.num {
-                                    (pct_text(attendance_pct(d.offered, d.attended)))
-                                    @if below_norm(d.offered, d.attended, terms.attendance_norm_bp) { " (onder de norm)" }
+                                    (r.attendance)
+                                    @if r.below_norm { " (onder de norm)" }
                                 }
-                                td.num { (total_attended.dutch()) }
+                                td.num { (r.total_attended.dutch()) }
                                 td { (d.absence.dutch()) " uur" @if let Some(reason) = d.absence_reason { " (" (reason.label()) ")" } }
                                 td.num { (d.catch_up.dutch()) }
                                 td { (d.levels.iter().map(|l| if l.is_empty() { "–" } else { l.as_str() }).collect::<Vec<_>>().join(" / ")) }
                                 td {
-                                    @for (n, x) in attempts.iter().filter(|(_, x)| d.period.contains(x.date) && d.exams.contains(x)) {
+                                    @for (n, x) in &r.exams {
                                         (x.part.label()) " " (dates::display(x.date)) ": " (if x.passed { "geslaagd" } else { "gezakt" }) " (poging " (n) ")" br;
                                     }
                                 }
@@ -190,15 +256,8 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
                 }
             }
             h2 { "Verwachte betalingen" }
-            table {
-                caption { "Betaalmomenten volgens het contract, na routewijzigingen" }
-                thead { tr { th scope="col" { "Moment" } th scope="col" { "Verschuldigd op" } th.num scope="col" { "Bedrag" } } }
-                tbody {
-                    @for x in &payments { tr { th scope="row" { (x.milestone) } td { (dates::display(x.due_date)) } td.num { (x.amount) } } }
-                    tr { th scope="row" { "Totaal" } td {} td.num { strong { (total) } } }
-                }
-            }
-            (super::placements::year_totals(&payments))
+            (super::placements::payments_table("Betaalmomenten volgens het contract, na routewijzigingen", &t.payments, t.total))
+            (super::placements::year_totals(&t.payments))
             @if manage {
                 h2 #rapportage { "Rapportage invoeren" }
                 (error_summary(re, REPORT_LABELS))
@@ -242,7 +301,7 @@ async fn render_timeline(chrome: &Chrome, state: &AppState, id: i64, forms: &Tim
                 }
             }
         },
-    ))
+    )
 }
 
 async fn add_report(
