@@ -2,8 +2,11 @@
 //! `TAALBUDGET_BENCH_1M=1`) and measures, on the same file, (a) calamine's own streaming read touching every cell
 //! and (b) taalbudget's full import into a fresh database, with how long (b) held SQLite's write lock (the time
 //! other users' saves may have to wait). Each measurement runs in a child process so its peak memory (VmHWM) is
-//! its own. Run with `cargo bench --bench import`; with `TAALBUDGET_BENCH_RULES=1` the database has an
-//! attribution rule that takes half the lines, as a real installation has rules.
+//! its own. (c) is the web's import of the same file: the real server on a local port and a logged-in finance
+//! user's client doing what a browser does, from the upload to the batch page (multipart upload, the job page
+//! until the preview, the confirmation with the form's CSRF token, the job page until the batch page). Run with
+//! `cargo bench --bench import`; with `TAALBUDGET_BENCH_RULES=1` the database has an attribution rule that takes
+//! half the lines, as a real installation has rules.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,16 +45,20 @@ fn main() {
         }
         let mb = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
         println!("\n{rows} rows: {} ({mb:.1} MB, generated in {:.1} s)", file.display(), t.elapsed().as_secs_f64());
-        let (mut read, mut reader, mut full) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut read, mut reader, mut full, mut web) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for i in 0..runs {
             read.push(run_child("read", &file, None));
             reader.push(run_child("source", &file, None));
             let db = temp.path().join(format!("bench-{rows}-{i}.db"));
             full.push(run_child("import", &file, Some(&db)));
+            let dir = temp.path().join(format!("web-{rows}-{i}"));
+            std::fs::create_dir_all(&dir).expect("web dir");
+            web.push(run_child("web", &file, Some(&dir.join("web.db"))));
         }
         let (a, a_median, a_mem, a_note) = best_and_median(&read);
         let (c, c_median, c_mem, _) = best_and_median(&reader);
         let (b, b_median, b_mem, b_note) = best_and_median(&full);
+        let (w, w_median, w_mem, w_note) = best_and_median(&web);
         let peak_b = full.iter().map(|r| r.1).max().unwrap_or(0);
         let mut locks: Vec<f64> = full.iter().map(|r| lock_held(&r.2)).collect();
         locks.sort_by(f64::total_cmp);
@@ -74,6 +81,15 @@ fn main() {
             b / a,
             b_median / a_median,
             mb(peak_b)
+        );
+        println!(
+            "  (c) web import, upload to batch page:           {w:.3} s  {w_median:.3} s  peak {:.1} MB  [{w_note}]",
+            mb(w_mem)
+        );
+        println!(
+            "  ratio (c)/(a): {:.2} best against best, {:.2} median against median (target <= 2.00)",
+            w / a,
+            w_median / a_median
         );
         let longest = locks.last().copied().unwrap_or(0.0);
         println!(
@@ -242,9 +258,102 @@ fn child(mode: &str) {
                 std::process::exit(0);
             })
         }
+        "web" => web_flow(&file),
         other => panic!("unknown mode {other}"),
     };
     println!("{:.4} {} {note}", start.elapsed().as_secs_f64(), vm_hwm_kb());
+}
+
+const PASSWORD: &str = "benchmark-wachtwoord";
+
+/// The form's CSRF token on a page.
+fn csrf(page: &str) -> String {
+    let at = page.find("name=\"_csrf\" value=\"").expect("a form with a CSRF token") + "name=\"_csrf\" value=\"".len();
+    page[at..].split('"').next().expect("token").to_string()
+}
+
+/// Asks for a job page until it stops refreshing itself; returns its status, where it redirects, and its body.
+/// A browser follows the page's Refresh header once a second; asking every 10 ms measures the server, not that.
+async fn settle(client: &reqwest::Client, url: &str) -> (reqwest::StatusCode, String, String) {
+    loop {
+        let r = client.get(url).send().await.expect("job page");
+        if r.headers().get("refresh").is_none() {
+            let location = r.headers().get("location").map(|l| l.to_str().expect("location").to_string());
+            return (r.status(), location.unwrap_or_default(), r.text().await.expect("body"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// (c): the web's import of `file` into a fresh database, as a finance user does it in a browser. Exits the
+/// process with the measurement printed.
+fn web_flow(file: &Path) -> ! {
+    use taalbudget::auth::roles::Role;
+    let db_path = PathBuf::from(std::env::var("BENCH_DB").expect("db"));
+    let bytes = std::fs::read(file).expect("file");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let db = taalbudget::store::connect(&db_path).await.expect("db");
+        if with_rules() {
+            add_rule(&db).await;
+        }
+        let hash = taalbudget::auth::password::hash(PASSWORD.to_string()).await.expect("hash");
+        taalbudget::store::users::create(&db, "financien", Role::Finance, &hash, "bench").await.expect("user");
+        let mut config = taalbudget::config::Config::new("127.0.0.1:0".parse().expect("address"), db_path.clone());
+        config.secure_cookies = false;
+        let app = taalbudget::app::App::with_db(config, db.clone()).await.expect("app");
+        let base = format!("http://{}", app.addr);
+        tokio::spawn(app.serve());
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let login = client.get(format!("{base}/login")).send().await.expect("login page").text().await.expect("body");
+        let r = client
+            .post(format!("{base}/login"))
+            .form(&[("username", "financien"), ("password", PASSWORD), ("_csrf", &csrf(&login))])
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "login");
+        let page = client.get(format!("{base}/import")).send().await.expect("import page").text().await.expect("body");
+
+        let start = Instant::now();
+        let form = reqwest::multipart::Form::new()
+            .text("_csrf", csrf(&page))
+            .text("sjabloon", "standaard-grootboek")
+            .part("bestand", reqwest::multipart::Part::bytes(bytes).file_name("grootboek.xlsx"));
+        let r = client.post(format!("{base}/import")).multipart(form).send().await.expect("upload");
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "upload");
+        let job = format!("{base}{}", r.headers()["location"].to_str().expect("job"));
+        let uploaded = start.elapsed().as_secs_f64();
+        let (status, _, preview) = settle(&client, &job).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "preview: {preview}");
+        assert!(preview.contains("Voorbeeld van de import"), "{preview}");
+        let previewed = start.elapsed().as_secs_f64();
+        let r = client
+            .post(format!("{job}/bevestigen"))
+            .form(&[("_csrf", csrf(&preview))])
+            .send()
+            .await
+            .expect("confirm");
+        assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER, "confirm");
+        let (status, batch, body) = settle(&client, &job).await;
+        assert_eq!(status, reqwest::StatusCode::SEE_OTHER, "commit: {body}");
+        let r = client.get(format!("{base}{batch}")).send().await.expect("batch page");
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        let body = r.text().await.expect("body");
+        assert!(body.contains("Import geslaagd"), "{body}");
+        let secs = start.elapsed().as_secs_f64();
+        let (lines, _) = taalbudget::store::imports::ledger_totals(&db).await.expect("totals");
+        println!(
+            "{secs:.4} {} upload {uploaded:.3} s, preview at {previewed:.3} s, batch page {:.3} s after the confirmation; {lines} lines",
+            vm_hwm_kb(),
+            secs - previewed
+        );
+        std::process::exit(0)
+    })
 }
 
 /// A ledger in the standard layout: a header row, then `rows` lines with date cells, numeric amounts and

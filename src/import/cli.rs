@@ -152,6 +152,23 @@ pub async fn run_kind(
     }
 }
 
+/// The web's preview: [`run_kind`]'s dry run, keeping the checked records of a staged kind (the ledger) in the
+/// staging database file `staging` (a new, empty file; see `Kind::staged`) for the write phase after the
+/// confirmation (`engine::check`). The register kinds get no pending write: their confirmation imports the
+/// file again.
+pub async fn check_kind(
+    db: &store::Db,
+    kind: Kind,
+    req: ImportRequest,
+    opts: ImportOptions,
+    staging: Option<&Path>,
+) -> Result<(super::engine::Outcome, Option<Box<dyn super::engine::PendingWrite>>), ImportError> {
+    match (kind, staging) {
+        (Kind::Ledger, Some(staging)) => super::engine::check(db, ledger::Ledger::new(), req, opts, staging).await,
+        _ => Ok((run_kind(db, kind, req, ImportOptions { dry_run: true, ..opts }).await?, None)),
+    }
+}
+
 fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, message: String) -> Summary {
     Summary {
         batch: None,

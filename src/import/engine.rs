@@ -6,7 +6,9 @@
 //! write phase, so it never locks anyone out.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,6 +23,7 @@ use super::{
     cells, Charge, Charges, Duplicate, Found, ImportKind, Prepared, Refused, RowError, RowValues, StreamCharge, Summary,
 };
 use crate::money::Money;
+use crate::store::staging::Staging;
 use crate::store::{self, Db};
 
 /// At most this many errors, duplicates and rejected rows are listed; the counts stay exact.
@@ -171,8 +174,168 @@ pub async fn run<K: ImportKind>(
     req: ImportRequest,
     opts: ImportOptions,
 ) -> Result<Outcome, ImportError> {
-    let template = Arc::new(req.template);
-    let kind = Arc::new(kind);
+    let keep = match (opts.dry_run, kind.staged()) {
+        (true, _) => Keep::Nothing,
+        (false, true) => Keep::Staged,
+        (false, false) => Keep::Memory,
+    };
+    let mut read = read_phase(db, Arc::new(kind), &req, &opts, keep, Staging::Private).await?;
+    let mut lock_held = Duration::ZERO;
+    if read.writes(&opts) {
+        if let Some(gate) = &opts.gate_before_write {
+            gate.reached.notify_one();
+            gate.resume.notified().await;
+        }
+        let kept = std::mem::take(&mut read.kept);
+        let write = Write { kind: &*read.kind, actor: &req.actor, opts: &opts, sheet: &read.sheet, base: &read.base };
+        let (batch, held) = write.run(&mut read.conn, kept, &mut read.tally, &mut read.summary).await?;
+        lock_held = held;
+        if batch.is_some() {
+            store::checkpoint_in_background(db);
+        }
+        read.summary.batch = batch;
+    }
+    let ReadPhase { kind, mut tally, summary, sheet, header, rejected, .. } = read;
+    Ok(Outcome {
+        summary,
+        preview_headers: preview_headers(&*kind),
+        preview: std::mem::take(&mut tally.preview),
+        changes: std::mem::take(&mut tally.changes),
+        sheet,
+        header,
+        rejected,
+        lock_held,
+    })
+}
+
+/// The preview of a file that is confirmed later (the web's import): a dry run that keeps its checked records in
+/// the staging database file `staging` (a new, empty file; the caller deletes it when the job ends), so that
+/// [`PendingWrite::write`] after the confirmation runs only the write phase instead of reading the file again.
+/// Returns the preview and, when the file has new records to write, the pending write. Kinds that keep their
+/// records in memory (the registers) get none: their files are small, and they are imported again from the file.
+pub async fn check<K: ImportKind>(
+    db: &Db,
+    kind: K,
+    req: ImportRequest,
+    opts: ImportOptions,
+    staging: &std::path::Path,
+) -> Result<(Outcome, Option<Box<dyn PendingWrite>>), ImportError> {
+    let opts = ImportOptions { dry_run: true, ..opts };
+    if !kind.staged() {
+        return Ok((run(db, kind, req, opts).await?, None));
+    }
+    let read = read_phase(db, Arc::new(kind), &req, &opts, Keep::Staged, Staging::File(staging)).await?;
+    let ReadPhase { kind, conn, mut tally, base, mut summary, sheet, structural, header, rejected, .. } = read;
+    // The records are in the file now: the connection goes back, and the write phase opens one of its own.
+    conn.close().await?;
+    let outcome = Outcome {
+        summary: summary.clone(),
+        preview_headers: preview_headers(&*kind),
+        preview: std::mem::take(&mut tally.preview),
+        changes: std::mem::take(&mut tally.changes),
+        sheet: sheet.clone(),
+        header,
+        rejected,
+        lock_held: Duration::ZERO,
+    };
+    if structural || tally.new_rows == 0 || kind.dry_run_refusal().is_some() {
+        return Ok((outcome, None));
+    }
+    summary.dry_run = false;
+    let pending = Staged { kind, actor: req.actor, sheet, base, tally, summary, staging: staging.to_path_buf() };
+    Ok((outcome, Some(Box::new(pending))))
+}
+
+/// The write phase of a checked file, waiting for the user's confirmation.
+pub trait PendingWrite: Send {
+    /// Writes what the check found new (counting again what changed since, as any write phase does) with
+    /// `opts` (`skip_invalid`: import the valid rows of a file with errors). Returns the summary, its `batch`
+    /// set when something was written, and how long the write lock was held.
+    fn write(self: Box<Self>, db: Db, opts: ImportOptions) -> PendingFuture;
+}
+
+pub type PendingFuture = Pin<Box<dyn Future<Output = Result<(Summary, Duration), ImportError>> + Send>>;
+
+/// [`check`]'s pending write: everything the write phase needs, the records in the staging database file.
+struct Staged<K> {
+    kind: Arc<K>,
+    actor: String,
+    sheet: String,
+    base: Base,
+    tally: Tally,
+    summary: Summary,
+    staging: PathBuf,
+}
+
+impl<K: ImportKind> PendingWrite for Staged<K> {
+    fn write(self: Box<Self>, db: Db, opts: ImportOptions) -> PendingFuture {
+        Box::pin(async move {
+            let Staged { kind, actor, sheet, base, mut tally, mut summary, staging } = *self;
+            if summary.errors_total > 0 && !opts.skip_invalid {
+                return Ok((summary, Duration::ZERO));
+            }
+            let mut conn = db.acquire().await?;
+            conn.close_on_drop();
+            store::staging::prepare(&mut conn, Staging::Reopen(&staging)).await?;
+            let write = Write { kind: &*kind, actor: &actor, opts: &opts, sheet: &sheet, base: &base };
+            let (batch, held) = write.run(&mut conn, Vec::new(), &mut tally, &mut summary).await?;
+            conn.close().await?;
+            if batch.is_some() {
+                store::checkpoint_in_background(&db);
+            }
+            summary.batch = batch;
+            Ok((summary, held))
+        })
+    }
+}
+
+/// The preview's column headers for `kind`.
+fn preview_headers<K: ImportKind>(kind: &K) -> Vec<String> {
+    let mut headers: Vec<String> = kind.preview_headers().iter().map(|s| s.to_string()).collect();
+    if kind.charged() {
+        headers.extend(CHARGE_HEADERS.map(String::from));
+    }
+    headers
+}
+
+/// What the read phase leaves for the write phase and the outcome.
+struct ReadPhase<K: ImportKind> {
+    kind: Arc<K>,
+    /// The import's own connection (with the staging database attached, for staged kinds).
+    conn: PoolConnection<Sqlite>,
+    tally: Tally,
+    base: Base,
+    summary: Summary,
+    sheet: String,
+    /// A problem with the file's layout: nothing can be imported.
+    structural: bool,
+    /// The records of kinds kept in memory.
+    kept: Vec<Vec<Prepared<K::Record>>>,
+    header: Option<RawRow>,
+    rejected: Vec<RejectedRow>,
+}
+
+impl<K: ImportKind> ReadPhase<K> {
+    /// Whether `opts` lets the write phase run and there is something new to write.
+    fn writes(&self, opts: &ImportOptions) -> bool {
+        !opts.dry_run
+            && !self.structural
+            && (self.summary.errors_total == 0 || opts.skip_invalid)
+            && self.tally.new_rows > 0
+    }
+}
+
+/// Reads and checks the file: opens it, streams it through the mapper and the checker (which keeps the records
+/// as `keep` says, the staged ones in `staging`), and counts what it found.
+async fn read_phase<K: ImportKind>(
+    db: &Db,
+    kind: Arc<K>,
+    req: &ImportRequest,
+    opts: &ImportOptions,
+    keep: Keep,
+    staging: Staging<'_>,
+) -> Result<ReadPhase<K>, ImportError> {
+    let template = Arc::new(req.template.clone());
     let t = Instant::now();
     let opened = {
         let template = template.clone();
@@ -215,12 +378,7 @@ pub async fn run<K: ImportKind>(
     // afterwards, staging database and all, instead of going back to the pool.
     let mut conn = db.acquire().await?;
     conn.close_on_drop();
-    let keep = match (opts.dry_run, kind.staged()) {
-        (true, _) => Keep::Nothing,
-        (false, true) => Keep::Staged,
-        (false, false) => Keep::Memory,
-    };
-    store::staging::prepare(&mut conn, keep == Keep::Staged).await?;
+    store::staging::prepare(&mut conn, if keep == Keep::Staged { staging } else { Staging::None }).await?;
 
     let started = Instant::now();
     let pipeline = {
@@ -235,7 +393,7 @@ pub async fn run<K: ImportKind>(
         mapping_ms = mapped.busy.as_millis() as u64,
         "import read phase"
     );
-    let Checker { mut conn, mut tally, kept, .. } = checked;
+    let Checker { conn, tally, kept, .. } = checked;
     summary.rows_read = mapped.rows_read;
     summary.rows_skipped = mapped.rows_skipped;
     let base = Base {
@@ -249,41 +407,23 @@ pub async fn run<K: ImportKind>(
         mapped.structural
             || summary.rows_read == summary.rows_imported + summary.rows_duplicate + summary.rows_rejected
     );
-
-    let writes = !opts.dry_run && !mapped.structural && (summary.errors_total == 0 || opts.skip_invalid);
     if opts.dry_run && !mapped.structural && tally.new_rows > 0 {
         if let Some(message) = kind.dry_run_refusal() {
             summary.errors.insert(0, RowError { sheet: sheet.clone(), row: None, column: None, value: None, message });
             summary.errors_total += 1;
         }
     }
-    let mut lock_held = Duration::ZERO;
-    if writes && tally.new_rows > 0 {
-        if let Some(gate) = &opts.gate_before_write {
-            gate.reached.notify_one();
-            gate.resume.notified().await;
-        }
-        let write = Write { kind: &*kind, actor: &req.actor, opts: &opts, sheet: &sheet, base: &base };
-        let (batch, held) = write.run(&mut conn, kept, &mut tally, &mut summary).await?;
-        lock_held = held;
-        if batch.is_some() {
-            store::checkpoint_in_background(db);
-        }
-        summary.batch = batch;
-    }
-    let mut preview_headers: Vec<String> = kind.preview_headers().iter().map(|s| s.to_string()).collect();
-    if kind.charged() {
-        preview_headers.extend(CHARGE_HEADERS.map(String::from));
-    }
-    Ok(Outcome {
+    Ok(ReadPhase {
+        kind,
+        conn,
+        tally,
+        base,
         summary,
-        preview_headers,
-        preview: tally.preview,
-        changes: tally.changes,
         sheet,
+        structural: mapped.structural,
+        kept,
         header: mapped.header,
         rejected: mapped.rejected,
-        lock_held,
     })
 }
 

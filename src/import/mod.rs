@@ -104,6 +104,12 @@ impl Kind {
         !self.fields().is_empty()
     }
 
+    /// Whether the kind's files may hold millions of rows, so its import keeps the checked records in a staging
+    /// database rather than in memory (`ImportKind::staged`, `store::staging`).
+    pub fn staged(self) -> bool {
+        self == Kind::Ledger
+    }
+
     /// Fields a row must fill only in some cases, and when: the kind's `build` refuses such a row without them.
     /// The explanation sheet says so, and the test over every shipped template checks it against the import.
     pub fn required_when(self, field: &str) -> Option<&'static str> {

@@ -1,11 +1,15 @@
-//! The import's staging database: a private, temporary SQLite database attached to the import's own connection,
-//! where the read phase keeps the checked ledger lines with where the attribution rules put them, so the main
-//! database's write lock is taken only to move them in with one INSERT ... SELECT each.
+//! The import's staging database: a private SQLite database attached to the import's own connection, where the
+//! read phase keeps the checked ledger lines with where the attribution rules put them, so the main database's
+//! write lock is taken only to move them in with one INSERT ... SELECT each.
 //!
 //! Why a database and not memory: a ledger of 1,000,000 lines would cost hundreds of megabytes held as records;
-//! SQLite keeps the staging database's pages in a small cache and spills the rest to a temporary file that is
-//! unlinked the moment it is created, so nothing is left behind, not even after a crash. Writing it takes only
-//! the staging database's own lock, never the main database's.
+//! SQLite keeps the staging database's pages in a small cache and the rest on disk. Writing it takes only the
+//! staging database's own lock, never the main database's. The command line's import uses an anonymous
+//! temporary database, unlinked the moment SQLite creates it, so nothing is left behind, not even after a crash.
+//! The web's preview keeps its staging database in a file beside the upload instead, so the confirmation can
+//! write what the preview checked without reading the file again; that file is deleted with the upload.
+
+use std::path::Path;
 
 use sqlx::Row;
 
@@ -17,24 +21,45 @@ use crate::import::ledger::LedgerLine;
 use crate::import::{Charge, Prepared};
 use crate::money::Money;
 
-/// Prepares the import's connection: the page cache for the main database, and with `staged` the staging
-/// database. The connection is closed after the import, so none of this reaches other users.
-pub async fn prepare(conn: &mut Conn, staged: bool) -> sqlx::Result<()> {
+/// Where an import keeps its checked ledger lines.
+#[derive(Clone, Copy, Debug)]
+pub enum Staging<'a> {
+    /// Nowhere: a dry run, or a kind that keeps its records in memory.
+    None,
+    /// An anonymous temporary database that goes with the import's connection.
+    Private,
+    /// A new, empty file (the web's preview), which the caller deletes when it is no longer needed.
+    File(&'a Path),
+    /// A file a `File` staging filled earlier, for the write phase.
+    Reopen(&'a Path),
+}
+
+/// Prepares the import's connection: the page cache for the main database, and the staging database. The
+/// connection is closed after the import, so none of this reaches other users.
+pub async fn prepare(conn: &mut Conn, staging: Staging<'_>) -> sqlx::Result<()> {
     // Looking up and inserting identities touches the identity index all over; a 64 MB page cache keeps it in
     // memory up to about a million lines (the default is 2 MB). Measured at 1,000,000 rows: the writer took
     // 4.9-5.2 s instead of 6.0-7.0 s with 16 MB, for a peak of 149 MB instead of 98 MB (benches/import.rs).
     sqlx::query("PRAGMA cache_size = -65536").execute(&mut *conn).await?;
-    if !staged {
-        return Ok(());
-    }
+    let file = match staging {
+        Staging::None => return Ok(()),
+        Staging::Private => "",
+        Staging::File(path) | Staging::Reopen(path) => {
+            path.to_str().ok_or_else(|| sqlx::Error::Protocol(format!("pad {} is geen UTF-8", path.display())))?
+        }
+    };
     // An empty name: a private temporary database, on disk past its cache (temp_store FILE, SQLite's default,
     // said explicitly so a build with another default cannot hold a million lines in memory).
     sqlx::query("PRAGMA temp_store = FILE").execute(&mut *conn).await?;
-    sqlx::query("ATTACH DATABASE '' AS staging").execute(&mut *conn).await?;
+    sqlx::query("ATTACH DATABASE ? AS staging").bind(file).execute(&mut *conn).await?;
     // Never shared and thrown away at the end: no need to sync it; the journal stays in memory (a rollback of
-    // the write phase's transaction, which covers every attached database, must still be possible).
+    // the write phase's transaction, which covers every attached database, must still be possible). A file
+    // left half written by a crash is swept with the uploads at start-up.
     sqlx::query("PRAGMA staging.journal_mode = MEMORY").execute(&mut *conn).await?;
     sqlx::query("PRAGMA staging.synchronous = OFF").execute(&mut *conn).await?;
+    if matches!(staging, Staging::Reopen(_)) {
+        return Ok(());
+    }
     sqlx::query(
         "CREATE TABLE staging.ledger (
             source_row      INTEGER PRIMARY KEY,

@@ -31,8 +31,8 @@ use crate::auth::CurrentUser;
 use crate::config::Config;
 use crate::domain::dates;
 use crate::error::{AppError, AppResult};
-use crate::import::cli::run_kind;
-use crate::import::engine::{ImportError, Outcome};
+use crate::import::cli::{check_kind, run_kind};
+use crate::import::engine::{ImportError, Outcome, PendingWrite};
 use crate::import::{rejects, template, Charges, ImportOptions, ImportRequest, Kind, Summary};
 use crate::money::Money;
 use crate::store::imports::{self as store, BatchRow, LedgerEntryRow};
@@ -153,9 +153,11 @@ struct Job {
     area: Area,
     file_name: String,
     template: String,
-    /// The uploaded file while the job may still need it. None once the job has ended; the file is deleted as
-    /// soon as the task that read it lets go too.
-    file: Option<Arc<tempfile::TempPath>>,
+    /// The uploaded file (and the preview's staging database) while the job may still need it. None once the
+    /// job has ended; the files are deleted as soon as the task that read them lets go too.
+    file: Option<Arc<JobFiles>>,
+    /// The write phase the preview prepared (staged kinds: the ledger), taken by the confirmation.
+    pending: Option<Box<dyn PendingWrite>>,
     started: Instant,
     progress: Arc<AtomicU64>,
     /// The queue ticket the job waits for, while it waits.
@@ -175,6 +177,14 @@ impl Drop for Job {
     }
 }
 
+/// A job's files in the upload directory, deleted when the last holder lets go.
+struct JobFiles {
+    upload: tempfile::TempPath,
+    /// The staging database in which the preview of a staged kind keeps the checked records for the write
+    /// phase (see `engine::check`), so the confirmation need not read the upload again.
+    staging: Option<tempfile::TempPath>,
+}
+
 /// A job expires this long after its upload (a preview nobody confirms), and its file is deleted.
 pub const JOB_TTL: Duration = Duration::from_secs(3600);
 const JOBS_PER_USER: usize = 5;
@@ -192,7 +202,7 @@ struct JobView {
     id: Uuid,
     file_name: String,
     template: String,
-    file: Option<Arc<tempfile::TempPath>>,
+    file: Option<Arc<JobFiles>>,
     rows: u64,
     /// Files before this one in the queue, while it waits.
     ahead: Option<usize>,
@@ -240,6 +250,7 @@ impl ImportJobs {
         if let Some(job) = self.lock().get_mut(&id) {
             if state.ended() {
                 job.file = None;
+                job.pending = None;
             }
             job.ticket = None;
             job.state = state;
@@ -452,7 +463,12 @@ async fn upload<const A: u8>(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let template = templates.into_iter().find(|t| t.name() == template_name).expect("checked above");
-    let file = Arc::new(stored.expect("checked above"));
+    let staging = if template.template.kind.staged() {
+        Some(state.imports.uploads.create_staging().map_err(|e| AppError::Internal(e.into()))?)
+    } else {
+        None
+    };
+    let file = Arc::new(JobFiles { upload: stored.expect("checked above"), staging });
     let id = Uuid::new_v4();
     let progress = Arc::new(AtomicU64::new(0));
     {
@@ -475,6 +491,7 @@ async fn upload<const A: u8>(
                 file_name: file_name.clone(),
                 template: template_name,
                 file: Some(file.clone()),
+                pending: None,
                 started: Instant::now(),
                 progress: progress.clone(),
                 ticket: None,
@@ -486,12 +503,18 @@ async fn upload<const A: u8>(
     let db = state.db.clone();
     let actor = user.actor().to_string();
     let read_budget = state.config.read_budget();
+    let jobs = state.imports.clone();
     state.imports.start(id, user.id, async move {
         let kind = template.template.kind;
-        let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
+        let req = ImportRequest { path: PathBuf::from(&*file.upload), file_name, template, actor };
         let opts = ImportOptions { dry_run: true, progress: Some(progress), read_budget, ..Default::default() };
-        match run_kind(&db, kind, req, opts).await {
-            Ok(outcome) => JobState::Checked(Arc::new(outcome)),
+        match check_kind(&db, kind, req, opts, file.staging.as_deref()).await {
+            Ok((outcome, pending)) => {
+                if let Some(job) = jobs.lock().get_mut(&id) {
+                    job.pending = pending;
+                }
+                JobState::Checked(Arc::new(outcome))
+            }
             Err(e) => JobState::CheckFailed(failure(e, "Er ging iets mis bij het controleren. Probeer het opnieuw.")),
         }
     });
@@ -540,6 +563,9 @@ fn progress_page(chrome: &Chrome, title: &str, job: &JobView) -> Response {
                 }
                 p { "Er worden maar enkele bestanden tegelijk verwerkt, zodat de server voor iedereen snel blijft. "
                     "Uw bestand komt vanzelf aan de beurt." }
+            } @else if job.rows == 0 && matches!(job.state, JobState::Committing) {
+                // A commit after a staged preview only writes what the preview checked: there are no rows to count.
+                p role="status" aria-live="polite" { "De gecontroleerde regels worden opgeslagen. " progress aria-label="Voortgang van het opslaan" {} }
             } @else {
                 p role="status" aria-live="polite" {
                     label for="voortgang" { (crate::domain::words::count(job.rows, "regel", "regels")) " verwerkt" }
@@ -830,21 +856,36 @@ async fn confirm<const A: u8>(
     }
     let template = template::find(&template_name).map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
     let progress = Arc::new(AtomicU64::new(0));
-    if let Some(j) = state.imports.lock().get_mut(&id) {
+    let pending = {
+        let mut jobs = state.imports.lock();
+        // Under the same lock as the check of its state, so a second confirmation cannot start a second commit.
+        let Some(j) = jobs.get_mut(&id).filter(|j| matches!(j.state, JobState::Checked(_))) else {
+            return Ok(Redirect::to(&job_page).into_response());
+        };
         j.state = JobState::Committing;
         j.progress = progress.clone();
-    }
+        j.pending.take()
+    };
     let db = state.db.clone();
     let actor = user.actor().to_string();
     let read_budget = state.config.read_budget();
     state.imports.start(id, user.id, async move {
-        let kind = template.template.kind;
-        let req = ImportRequest { path: PathBuf::from(&**file), file_name, template, actor };
         let opts = ImportOptions { skip_invalid, progress: Some(progress), read_budget, ..Default::default() };
-        match run_kind(&db, kind, req, opts).await {
-            Ok(o) => match o.summary.batch {
+        let written = match pending {
+            // The preview kept the checked records: only the write phase is left.
+            Some(pending) => pending.write(db, opts).await.map(|(summary, _)| summary),
+            None => {
+                let kind = template.template.kind;
+                let req = ImportRequest { path: PathBuf::from(&*file.upload), file_name, template, actor };
+                run_kind(&db, kind, req, opts).await.map(|o| o.summary)
+            }
+        };
+        // The files stay until the commit is over.
+        drop(file);
+        match written {
+            Ok(summary) => match summary.batch {
                 Some(batch) => JobState::Committed(batch),
-                None => JobState::CommitRefused(Box::new(o.summary)),
+                None => JobState::CommitRefused(Box::new(summary)),
             },
             Err(e) => JobState::CommitFailed(failure(
                 e,

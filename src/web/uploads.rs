@@ -1,13 +1,15 @@
 //! The upload directory: an uploaded import file lives here until its job ends (committed, failed, cancelled
-//! or expired) and is deleted then; leftovers of a crash are swept at start-up and at shutdown. The files hold
-//! the same personal data as the database. Only files named by taalbudget (`upload-*.part`) are ever touched,
-//! so a directory shared with others stays safe.
+//! or expired) and is deleted then, with the staging database its preview may keep beside it; leftovers of a
+//! crash are swept at start-up and at shutdown. The files hold the same personal data as the database. Only
+//! files named by taalbudget (`upload-*.part`) are ever touched, so a directory shared with others stays safe.
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 const PREFIX: &str = "upload-";
 const SUFFIX: &str = ".part";
+/// The preview's staging database (`store::staging`): an upload file by its name, swept with the uploads.
+pub const STAGING_SUFFIX: &str = ".staging.part";
 
 #[derive(Clone, Debug)]
 pub struct UploadDir {
@@ -42,6 +44,11 @@ impl UploadDir {
         tempfile::Builder::new().prefix(PREFIX).suffix(SUFFIX).tempfile_in(&self.path)
     }
 
+    /// A new, empty file for a preview's staging database; it is deleted when the returned path is dropped.
+    pub fn create_staging(&self) -> io::Result<tempfile::TempPath> {
+        Ok(tempfile::Builder::new().prefix(PREFIX).suffix(STAGING_SUFFIX).tempfile_in(&self.path)?.into_temp_path())
+    }
+
     /// Deletes every upload file in the directory; returns how many. A file still being read stays readable to
     /// whoever has it open (Unix), so this is safe while a job is running.
     pub fn sweep(&self) -> usize {
@@ -67,9 +74,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let uploads = UploadDir::open(&dir.path().join("uploads")).unwrap();
         let kept = uploads.create().unwrap().into_temp_path().keep().unwrap();
+        let staging = uploads.create_staging().unwrap().keep().unwrap();
         std::fs::write(uploads.path().join("notities.txt"), "van de beheerder").unwrap();
-        assert_eq!(uploads.sweep(), 1);
-        assert!(!kept.exists());
+        assert_eq!(uploads.sweep(), 2);
+        assert!(!kept.exists() && !staging.exists());
         assert!(uploads.path().join("notities.txt").exists(), "a file taalbudget did not name is left alone");
         // At start-up, leftovers of a crash go too.
         let left = uploads.create().unwrap().into_temp_path().keep().unwrap();

@@ -296,11 +296,16 @@ async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_ca
     app.login_as(Role::Finance).await;
     let lines: Vec<_> = (0..5).map(|i| line(i, 1_000 + i as i64)).collect();
 
-    // Committed: the preview keeps the file (the commit reads it again); the commit deletes it.
+    // Committed: the preview keeps the file and the staging database with the checked lines; the commit
+    // deletes both.
     let job = location(&upload(&app, "a.xlsx", workbook(&lines), "standaard-grootboek").await);
     let (status, _, _) = settle(&app, &job).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(uploads(&app).len(), 1, "the preview waits for a decision on the file");
+    let mut kept = uploads(&app);
+    kept.sort_by_key(|name| name.ends_with(".staging.part"));
+    assert_eq!(kept.len(), 2, "the preview waits for a decision on the file: {kept:?}");
+    assert!(kept[0].starts_with("upload-") && !kept[0].ends_with(".staging.part"), "{kept:?}");
+    assert!(kept[1].starts_with("upload-") && kept[1].ends_with(".staging.part"), "{kept:?}");
     app.post_form(&format!("{job}/bevestigen"), &[]).await;
     let (_, batch, _) = settle(&app, &job).await;
     assert!(batch.starts_with("/import/batches/"), "{batch}");
@@ -309,7 +314,7 @@ async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_ca
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(uploads(&app), Vec::<String>::new(), "and after the undo");
 
-    // Failed: a file that cannot be read ends its job at once.
+    // Failed: a file that cannot be read ends its job at once, staging database and all.
     let job = location(&upload(&app, "b.xlsx", b"geen werkmap".to_vec(), "standaard-grootboek").await);
     assert_eq!(settle(&app, &job).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(uploads(&app), Vec::<String>::new(), "deleted after a failed check");
@@ -317,7 +322,7 @@ async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_ca
     // Cancelled from the preview ("Annuleren en een ander bestand kiezen").
     let job = location(&upload(&app, "c.xlsx", workbook(&lines), "standaard-grootboek").await);
     settle(&app, &job).await;
-    assert_eq!(uploads(&app).len(), 1);
+    assert_eq!(uploads(&app).len(), 2, "the file and its staging database");
     let r = app.post_form(&format!("{job}/annuleren"), &[]).await;
     assert_eq!((r.status(), location(&r)), (StatusCode::SEE_OTHER, "/import".to_string()));
     assert_eq!(uploads(&app), Vec::<String>::new(), "deleted when the user cancels");
@@ -327,12 +332,115 @@ async fn an_uploaded_file_is_deleted_as_soon_as_its_job_ends_committed_failed_ca
     let job = location(&upload(&app, "d.xlsx", workbook(&lines), "standaard-grootboek").await);
     settle(&app, &job).await;
     assert_eq!(app.state.imports.expire(std::time::Duration::from_secs(3600)), 0, "not an hour old yet");
-    assert_eq!(uploads(&app).len(), 1);
+    assert_eq!(uploads(&app).len(), 2);
     // The committed, the failed and this preview's job (the cancelled one is gone already).
     assert_eq!(app.state.imports.expire(std::time::Duration::ZERO), 3);
     assert_eq!(uploads(&app), Vec::<String>::new(), "deleted when the job expires");
     assert_eq!(app.get(&job).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(totals(&app).await, (0, 0), "only the undone batch was ever written");
+}
+
+/// The upload file of the job whose preview is showing (not its staging database).
+fn the_upload_file(app: &TestApp) -> std::path::PathBuf {
+    let names: Vec<String> = uploads(app).into_iter().filter(|n| !n.ends_with(".staging.part")).collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    app.state.imports.upload_dir().join(&names[0])
+}
+
+/// The ledger's stored lines: (source row, document, amount in cents, batch), in id order.
+async fn stored_lines(app: &TestApp) -> Vec<(i64, String, i64, i64)> {
+    sqlx::query_as("SELECT source_row, document, amount_cents, batch_id FROM ledger_entry ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
+/// The confirmation writes what the preview checked, from the staging database the preview kept: the upload is
+/// not read again (here it is damaged after the preview, and the import still stores every line exactly).
+#[tokio::test]
+async fn confirming_a_ledger_preview_writes_exactly_its_new_lines_without_reading_the_file_again() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let lines: Vec<_> = (0..40).map(|i| line(i, 2_500 + i as i64 * 101)).collect();
+    // 2,500 + 2,601 + ... + 6,439 cents: 40 * 2,500 + 101 * (0 + 1 + ... + 39) = 100,000 + 78,780.
+    let expected = 178_780;
+    let job = location(&upload(&app, "april.xlsx", workbook(&lines), "standaard-grootboek").await);
+    let (status, _, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("<th scope=\"row\">Nieuw</th><td class=\"num\">40</td>"), "{body}");
+    assert!(body.contains("Importeren: 40 regels, € 1.787,80"), "{body}");
+    std::fs::write(the_upload_file(&app), b"geen werkmap meer").unwrap();
+
+    let r = app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (status, batch, _) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(batch.starts_with("/import/batches/"), "{batch}");
+    let id: i64 = batch.trim_start_matches("/import/batches/").parse().unwrap();
+    // Spreadsheet rows 2..41 (row 1 is the header), in file order, each once.
+    let want: Vec<(i64, String, i64, i64)> =
+        lines.iter().enumerate().map(|(i, l)| (i as i64 + 2, l.document.clone(), l.amount.cents(), id)).collect();
+    assert_eq!(stored_lines(&app).await, want);
+    assert_eq!(totals(&app).await, (40, expected));
+    let (_, page) = app.get_html(&format!("{batch}?melding=geimporteerd")).await;
+    assert!(page.contains("40 regels geïmporteerd (samen € 1.787,80), 0 dubbel overgeslagen, 0 afgewezen."), "{page}");
+    assert_eq!(uploads(&app), Vec::<String>::new(), "the upload and the staging database are gone");
+}
+
+/// A colleague's import of `lines` through the engine, as the command line does it; returns its batch.
+async fn import_elsewhere(app: &TestApp, path: &std::path::Path, lines: &[LedgerLine]) -> i64 {
+    use taalbudget::import::engine::{self, ImportOptions, ImportRequest};
+    std::fs::write(path, workbook(lines)).unwrap();
+    let req = ImportRequest {
+        path: path.to_path_buf(),
+        file_name: "collega.xlsx".into(),
+        template: template::find("standaard-grootboek").unwrap(),
+        actor: "cli:collega".into(),
+    };
+    let out = engine::run(&app.db, taalbudget::import::ledger::Ledger::new(), req, ImportOptions::default()).await;
+    out.unwrap().summary.batch.unwrap()
+}
+
+/// Lines that someone else imported between the preview and the confirmation are duplicates of that import,
+/// never stored twice; a file imported entirely meanwhile writes nothing.
+#[tokio::test]
+async fn lines_imported_by_someone_else_between_preview_and_confirmation_are_duplicates_not_double_lines() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let lines: Vec<_> = (0..30).map(|i| line(i, 1_000 + i as i64)).collect();
+    let dir = tempfile::tempdir().unwrap();
+
+    // A preview of lines 0..30; a colleague then imports lines 20..30 from another file.
+    let job = location(&upload(&app, "maart.xlsx", workbook(&lines), "standaard-grootboek").await);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("<th scope=\"row\">Nieuw</th><td class=\"num\">30</td>"), "{body}");
+    let other = import_elsewhere(&app, &dir.path().join("collega.xlsx"), &lines[20..30]).await;
+    app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    let (_, batch, _) = settle(&app, &job).await;
+    let id: i64 = batch.trim_start_matches("/import/batches/").parse().unwrap();
+    let b = taalbudget::store::imports::get_batch(&app.db, id).await.unwrap().unwrap();
+    // Lines 0..20: 20 * 1,000 + (0 + 1 + ... + 19) = 20,190 cents.
+    assert_eq!((b.rows_read, b.rows_imported, b.rows_duplicate, b.amount_total_cents), (30, 20, 10, 20_190));
+    let stored = stored_lines(&app).await;
+    assert_eq!(stored.len(), 30, "each line once");
+    assert_eq!(stored.iter().filter(|l| l.3 == other).count(), 10);
+    assert_eq!(stored.iter().filter(|l| l.3 == id).map(|l| l.0).collect::<Vec<_>>(), (2..22).collect::<Vec<i64>>());
+    // 30 * 1,000 + (0 + ... + 29) = 30,435 cents.
+    assert_eq!(totals(&app).await, (30, 30_435));
+
+    // A preview of new lines 30..40, which a colleague imports in full before the confirmation.
+    let more: Vec<_> = (30..40).map(|i| line(i, 1_000 + i as i64)).collect();
+    let job = location(&upload(&app, "april.xlsx", workbook(&more), "standaard-grootboek").await);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("<th scope=\"row\">Nieuw</th><td class=\"num\">10</td>"), "{body}");
+    import_elsewhere(&app, &dir.path().join("april.xlsx"), &more).await;
+    app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    let (status, _, body) = settle(&app, &job).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("Alle regels van dit bestand staan al in taalbudget; er was niets nieuws."), "{body}");
+    assert!(body.contains("<th scope=\"row\">Al eerder geïmporteerd (dubbel)</th><td class=\"num\">10</td>"), "{body}");
+    assert_eq!(totals(&app).await.0, 40, "no line twice");
+    assert_eq!(uploads(&app), Vec::<String>::new(), "the refused commit ends the job and deletes its files");
 }
 
 #[tokio::test]
