@@ -298,17 +298,18 @@ async fn the_upload_directory_is_swept_at_start_up_and_emptied_at_shutdown() {
     let uploads = dir.path().join("uploads");
     std::fs::create_dir_all(&uploads).unwrap();
     std::fs::write(uploads.join("upload-AbC123.part"), b"grootboek van voor de storing").unwrap();
+    std::fs::write(uploads.join("upload-AbC123.staging.part"), b"zijn gecontroleerde regels").unwrap();
     std::fs::write(uploads.join("LEESMIJ.txt"), b"van de beheerder").unwrap();
     let server = Server::start(dir).await;
-    assert_eq!(server.uploads(), vec!["LEESMIJ.txt".to_string()], "the leftover upload is gone at start-up");
+    assert_eq!(server.uploads(), vec!["LEESMIJ.txt".to_string()], "the leftovers are gone at start-up");
 
-    // A preview waiting for a decision keeps its file until the server stops.
+    // A preview waiting for a decision keeps its file and its staging database until the server stops.
     let token = server.csrf("/import").await;
     let file = server.path().join("grootboek.xlsx");
     write_template_file(&file, "standaard-grootboek", &lines(10));
     let job = server.upload(&token, "grootboek.xlsx", std::fs::read(&file).unwrap()).await;
     assert_eq!(server.settle(&job).await.0, 200);
-    assert_eq!(server.uploads().len(), 2);
+    assert_eq!(server.uploads().len(), 3, "{:?}", server.uploads());
     let dir = server.stop();
     assert_eq!(uploads_in(dir.path()), vec!["LEESMIJ.txt".to_string()], "no upload outlives the server");
 }

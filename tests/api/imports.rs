@@ -443,6 +443,28 @@ async fn lines_imported_by_someone_else_between_preview_and_confirmation_are_dup
     assert_eq!(uploads(&app), Vec::<String>::new(), "the refused commit ends the job and deletes its files");
 }
 
+/// Lines the preview found stored are imported after all when their batch is undone before the confirmation.
+#[tokio::test]
+async fn lines_whose_batch_is_undone_between_preview_and_confirmation_are_imported_after_all() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let lines: Vec<_> = (0..20).map(|i| line(i, 500 + i as i64)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = import_elsewhere(&app, &dir.path().join("eerder.xlsx"), &lines[..8]).await;
+    let job = location(&upload(&app, "mei.xlsx", workbook(&lines), "standaard-grootboek").await);
+    let (_, _, body) = settle(&app, &job).await;
+    assert!(body.contains("<th scope=\"row\">Nieuw</th><td class=\"num\">12</td>"), "{body}");
+    assert!(body.contains("<th scope=\"row\">Al eerder geïmporteerd (dubbel)</th><td class=\"num\">8</td>"), "{body}");
+    assert_eq!(taalbudget::store::imports::undo_batch(&app.db, earlier, "cli:collega").await.unwrap(), 8);
+    app.post_form(&format!("{job}/bevestigen"), &[]).await;
+    let (_, batch, _) = settle(&app, &job).await;
+    let id: i64 = batch.trim_start_matches("/import/batches/").parse().unwrap();
+    let b = taalbudget::store::imports::get_batch(&app.db, id).await.unwrap().unwrap();
+    // 20 * 500 + (0 + 1 + ... + 19) = 10,190 cents.
+    assert_eq!((b.rows_imported, b.rows_duplicate, b.amount_total_cents), (20, 0, 10_190));
+    assert_eq!(totals(&app).await, (20, 10_190));
+}
+
 #[tokio::test]
 async fn beyond_the_import_limits_a_file_waits_its_turn_and_its_page_says_how_many_files_are_before_it() {
     let app = crate::helpers::spawn_app_with(|c| {
