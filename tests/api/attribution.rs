@@ -126,7 +126,7 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
         let preview = [("name", "Te laat"), (key, value), ("stream_id", elip_id.as_str()), ("actie", "voorvertoning")];
         let page = app.post_form("/toerekening/regels", &preview).await.text().await.unwrap();
         assert!(
-            page.contains("deze regel zou <strong>0 regels</strong> nemen, samen <strong>€ 0,00</strong>"),
+            page.contains("op plaats 3 zou deze regel <strong>0 regels</strong> nemen, samen <strong>€ 0,00</strong>"),
             "{page}"
         );
     }
