@@ -562,8 +562,8 @@ async fn load_payments(state: &AppState, id: i64, page: usize) -> AppResult<Paym
     Ok(PaymentsPage { contract, years, streams, overdue })
 }
 
-/// Expected payments per year, stream and route, and the overdue ones 50 to a page (the demo's largest contract
-/// listed 100 on one page).
+/// Expected payments per year, stream and route, and the overdue ones 50 to a page (all on one page, the demo's
+/// largest contract made it 5,305 px tall).
 async fn payments(
     chrome: Chrome,
     State(state): State<AppState>,

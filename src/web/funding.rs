@@ -285,20 +285,39 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
     render_detail(&chrome, &state, id, &DetailForms::default()).await
 }
 
-async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &DetailForms) -> AppResult<Markup> {
+/// A funding stream's page: its terms, its figures for every year of its spending period (and the next while it
+/// has no end), its allocations and budget lines.
+struct StreamPage {
+    stream: FundingStream,
+    recon: StreamReconciliation,
+    allocations: Vec<crate::domain::funding::Allocation>,
+}
+
+async fn load_detail(state: &AppState, id: i64) -> AppResult<StreamPage> {
     let (stream, _) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let first = stream.spend_from.year();
     let last = stream.spend_until.map(|u| u.year()).unwrap_or(dates::today().year() + 1).max(first);
     let recon =
         figures(state, first..=last).await?.into_iter().find(|r| r.stream.id == id).ok_or(AppError::NotFound)?;
     let allocations = store::funding::allocations(&state.db, Some(id)).await?;
+    Ok(StreamPage { stream, recon, allocations })
+}
+
+/// The stream's page, with `forms` as entered when one came back with errors.
+async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &DetailForms) -> AppResult<Markup> {
+    Ok(detail_view(chrome, &load_detail(state, id).await?, forms))
+}
+
+fn detail_view(chrome: &Chrome, page: &StreamPage, forms: &DetailForms) -> Markup {
+    let StreamPage { stream, recon, allocations } = page;
+    let id = stream.id;
     let manage = chrome.may(Permission::ManageFinance);
     let kinds: Vec<(&str, &str)> = std::iter::once(("", "Kies een soort"))
         .chain(AllocationKind::ALL.iter().map(|k| (k.code(), k.label())))
         .collect();
     let (af, ae) = &forms.allocation;
     let (bf, be) = &forms.budget;
-    Ok(chrome.page(
+    chrome.page(
         &stream.name,
         html! {
             p.breadcrumb { a href="/financiering" { "Financiering" } }
@@ -339,7 +358,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Detai
                 caption { "Beschikkingen en circulaires" }
                 thead { tr { th scope="col" { "Jaar" } th scope="col" { "Soort" } th.num scope="col" { "Bedrag" } th scope="col" { "Kenmerk" } th scope="col" { "Datum" } } }
                 tbody {
-                    @for a in &allocations {
+                    @for a in allocations {
                         tr { th scope="row" { (a.year) } td { (a.kind.label()) } td.num { (a.amount) } td { (a.reference) } td { (dates::display(a.date)) } }
                     }
                     @if allocations.is_empty() { tr { td colspan="5" { "Nog geen toekenningen." } } }
@@ -388,7 +407,7 @@ async fn render_detail(chrome: &Chrome, state: &AppState, id: i64, forms: &Detai
                 }
             }
         },
-    ))
+    )
 }
 
 async fn add_allocation(
@@ -443,15 +462,31 @@ async fn add_budget_line(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render_detail(&chrome, &state, id, &forms).await?).into_response())
 }
 
-async fn cohorts_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+/// Each cohort's stream (as the form's value) and the streams to choose from (value, label).
+struct CohortsPage {
+    current: Vec<(Cohort, String)>,
+    options: Vec<(String, String)>,
+}
+
+async fn load_cohorts(state: &AppState) -> AppResult<CohortsPage> {
     let streams = store::funding::streams(&state.db).await?;
-    let current = store::funding::cohort_streams(&state.db).await?;
-    let options: Vec<(String, String)> =
-        std::iter::once((String::new(), "Geen (verplichtingen niet toegerekend)".to_string()))
-            .chain(streams.iter().map(|(s, _)| (s.id.to_string(), format!("{} {}", s.code, s.name))))
-            .collect();
+    let stored = store::funding::cohort_streams(&state.db).await?;
+    let options = std::iter::once((String::new(), "Geen (verplichtingen niet toegerekend)".to_string()))
+        .chain(streams.iter().map(|(s, _)| (s.id.to_string(), format!("{} {}", s.code, s.name))))
+        .collect();
+    let current =
+        Cohort::ALL.into_iter().map(|c| (c, stored.get(&c).map(|s| s.to_string()).unwrap_or_default())).collect();
+    Ok(CohortsPage { current, options })
+}
+
+async fn cohorts_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    Ok(render_cohorts(&chrome, &load_cohorts(&state).await?))
+}
+
+fn render_cohorts(chrome: &Chrome, page: &CohortsPage) -> Markup {
     let none = FieldErrors::new();
-    Ok(chrome.page(
+    let opts: Vec<(&str, &str)> = page.options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    chrome.page(
         "Financiering per doelgroep",
         html! {
             p.breadcrumb { a href="/financiering" { "Financiering" } }
@@ -459,15 +494,13 @@ async fn cohorts_page(chrome: Chrome, State(state): State<AppState>) -> AppResul
             p { "De bron die de verplichtingen van plaatsingen draagt, per doelgroep van de deelnemer." }
             form method="post" action="/financiering/doelgroepen" {
                 (chrome.csrf_field())
-                @for c in Cohort::ALL {
-                    @let value = current.get(&c).map(|s| s.to_string()).unwrap_or_default();
-                    @let opts: Vec<(&str, &str)> = options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                    (Field::new(cohort_field(c), c.label(), &value, &none).select(&opts))
+                @for (c, value) in &page.current {
+                    (Field::new(cohort_field(*c), c.label(), value, &none).select(&opts))
                 }
                 @if chrome.may(Permission::ManageFinance) { button type="submit" { "Opslaan" } }
             }
         },
-    ))
+    )
 }
 
 fn cohort_field(c: Cohort) -> &'static str {

@@ -102,9 +102,25 @@ struct DashboardRow {
     overdue: usize,
     year: Option<i32>,
     checks: Vec<(Route, NormCheck)>,
+    /// How many of `checks` meet their norm.
+    met: usize,
+}
+
+/// The quality dashboard: every active provider, who needs a conversation first at the top, and the counts of
+/// its cards.
+struct Dashboard {
+    today: Date,
+    rows: Vec<DashboardRow>,
+    overdue_total: usize,
+    red_total: usize,
+    no_mark: usize,
 }
 
 async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    Ok(render_dashboard(&chrome, &load_dashboard(&state).await?))
+}
+
+async fn load_dashboard(state: &AppState) -> AppResult<Dashboard> {
     let today = dates::today();
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
     let decisions = store::certifications::all_by_provider(&state.db).await?;
@@ -116,7 +132,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
     let mut rows = Vec::new();
     for p in providers {
         let own_plans: Vec<PlanVersion> = plans.iter().filter(|v| v.provider_id == p.id).cloned().collect();
-        let (_, norms) = norms_for(&state, &own_plans, &mut cache).await?;
+        let (_, norms) = norms_for(state, &own_plans, &mut cache).await?;
         let own_actions: Vec<&FollowUpAction> = actions.iter().filter(|a| a.provider_id == p.id).collect();
         let year = results.iter().filter(|r| r.provider_id == p.id).map(|r| r.result.year).max();
         let latest: Vec<StoredResult> =
@@ -132,6 +148,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
             open: own_actions.iter().filter(|a| !a.status.is_closed()).count(),
             overdue: own_actions.iter().filter(|a| is_overdue(a.status, a.due_date, today)).count(),
             year,
+            met: checks.iter().filter(|(_, c)| c.outcome == NormOutcome::Green).count(),
             checks,
             provider: p,
         });
@@ -145,11 +162,16 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
     let overdue_total: usize = rows.iter().map(|r| r.overdue).sum();
     let red_total = rows.iter().filter(|r| r.checks.iter().any(|(_, c)| c.outcome == NormOutcome::Red)).count();
     let no_mark = rows.iter().filter(|r| !r.mark.is_valid()).count();
-    Ok(chrome.page(
+    Ok(Dashboard { today, rows, overdue_total, red_total, no_mark })
+}
+
+fn render_dashboard(chrome: &Chrome, d: &Dashboard) -> Markup {
+    let Dashboard { today, rows, overdue_total, red_total, no_mark } = d;
+    chrome.page(
         "Kwaliteit",
         html! {
             h1 { "Kwaliteit van de taalaanbieders" }
-            p.lead { "Keurmerk, kwaliteitsplan, verbeterpunten en resultaten per aanbieder, stand van " (dates::display(today)) "." }
+            p.lead { "Keurmerk, kwaliteitsplan, verbeterpunten en resultaten per aanbieder, stand van " (dates::display(*today)) "." }
             ul.cards {
                 li.card { a href="#aanbieders" { strong { (no_mark) } " aanbieders zonder geldig keurmerk of geschorst" } }
                 li.card { a href="/kwaliteit/acties" { strong { (overdue_total) } " verbeterpunten over de streefdatum" } }
@@ -172,7 +194,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                     th.num scope="col" { "Open verbeterpunten" } th.num scope="col" { "Te laat" } th scope="col" { "Resultaten tegen de normen" }
                 } }
                 tbody {
-                    @for r in &rows {
+                    @for r in rows {
                         tr {
                             th scope="row" { a href={"/kwaliteit/aanbieders/" (r.provider.id)} { (r.provider.name) } }
                             td { (mark_status(&r.mark)) }
@@ -192,8 +214,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                                     None => { "Nog geen resultaten" }
                                     Some(y) => {
                                         a href={"/kwaliteit/aanbieders/" (r.provider.id) "#resultaten"} { "Meetjaar " (y) } ": "
-                                        @let green = r.checks.iter().filter(|(_, c)| c.outcome == NormOutcome::Green).count();
-                                        (green) " van " (crate::domain::words::count(r.checks.len(), "norm", "normen")) " gehaald"
+                                        (r.met) " van " (crate::domain::words::count(r.checks.len(), "norm", "normen")) " gehaald"
                                         ul.compact {
                                             @for (route, c) in r.checks.iter().filter(|(_, c)| c.outcome != NormOutcome::Green) {
                                                 li { (route.short_label()) " · " (check_line(c)) }
@@ -208,7 +229,7 @@ async fn dashboard(chrome: Chrome, State(state): State<AppState>) -> AppResult<M
                 }
             }
         },
-    ))
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -273,25 +294,42 @@ fn action_table(
     }
 }
 
-async fn action_list(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+/// The open follow-up actions of every provider: those past their due date, and the others.
+struct ActionsPage {
+    today: Date,
+    overdue: Vec<FollowUpAction>,
+    open: Vec<FollowUpAction>,
+}
+
+async fn load_actions(state: &AppState) -> AppResult<ActionsPage> {
     let today = dates::today();
-    let all = store::quality::actions(&state.db, None).await?;
-    let overdue: Vec<FollowUpAction> =
-        all.iter().filter(|a| is_overdue(a.status, a.due_date, today)).cloned().collect();
-    let open: Vec<FollowUpAction> =
-        all.iter().filter(|a| !a.status.is_closed() && !is_overdue(a.status, a.due_date, today)).cloned().collect();
-    Ok(chrome.page(
+    let (overdue, rest): (Vec<FollowUpAction>, Vec<FollowUpAction>) = store::quality::actions(&state.db, None)
+        .await?
+        .into_iter()
+        .partition(|a| is_overdue(a.status, a.due_date, today));
+    let open = rest.into_iter().filter(|a| !a.status.is_closed()).collect();
+    Ok(ActionsPage { today, overdue, open })
+}
+
+async fn action_list(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    Ok(render_actions(&chrome, &load_actions(&state).await?))
+}
+
+fn render_actions(chrome: &Chrome, page: &ActionsPage) -> Markup {
+    let ActionsPage { today, overdue, open } = page;
+    let today = *today;
+    chrome.page(
         "Verbeterpunten",
         html! {
             p.breadcrumb { a href="/kwaliteit" { "Kwaliteit" } }
             h1 { "Verbeterpunten" }
             h2 #te-laat { "Over de streefdatum" }
-            (action_table(&chrome, &overdue, &format!("{} verbeterpunten over de streefdatum, oudste eerst", overdue.len()), true, today))
+            (action_table(chrome, overdue, &format!("{} verbeterpunten over de streefdatum, oudste eerst", overdue.len()), true, today))
             h2 #open { "Open, binnen de termijn" }
-            (action_table(&chrome, &open, &format!("{} open verbeterpunten", open.len()), true, today))
+            (action_table(chrome, open, &format!("{} open verbeterpunten", open.len()), true, today))
             p { "Afgeronde en vervallen verbeterpunten staan bij de aanbieder." }
         },
-    ))
+    )
 }
 
 async fn create_action(
@@ -450,10 +488,26 @@ async fn provider_page(
     render_provider(&chrome, &state, id, &forms).await
 }
 
+/// A provider's quality page: the report (as its download has it) and the provider's contracts, whose quality
+/// plans it links to.
+struct ProviderQualityPage {
+    report: ProviderReport,
+    contracts: Vec<store::contracts::Contract>,
+}
+
+async fn load_provider_page(state: &AppState, id: i64) -> AppResult<ProviderQualityPage> {
+    let report = load_report(state, id).await?;
+    let contracts = store::contracts::list(&state.db).await?.into_iter().filter(|c| c.provider_id == id).collect();
+    Ok(ProviderQualityPage { report, contracts })
+}
+
+/// The provider's quality page, with `forms` as entered when one came back with errors.
 async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &ReportForms) -> AppResult<Markup> {
-    let r = load_report(state, id).await?;
-    let contracts: Vec<_> =
-        store::contracts::list(&state.db).await?.into_iter().filter(|c| c.provider_id == id).collect();
+    Ok(provider_view(chrome, &load_provider_page(state, id).await?, forms))
+}
+
+fn provider_view(chrome: &Chrome, page: &ProviderQualityPage, forms: &ReportForms) -> Markup {
+    let (r, contracts) = (&page.report, &page.contracts);
     let manage = chrome.may(Permission::ManageContracts);
     let p = &r.provider;
     let sources: Vec<(&str, &str)> =
@@ -469,7 +523,7 @@ async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &Rep
         std::iter::once(("", "Kies een leerroute")).chain(Route::ALL.iter().map(|r| (r.code(), r.label()))).collect();
     let (af, ae) = &forms.action;
     let (rf, re) = &forms.result;
-    Ok(chrome.page(
+    chrome.page(
         &format!("Kwaliteit {}", p.name),
         html! {
             p.breadcrumb { a href="/kwaliteit" { "Kwaliteit" } }
@@ -617,7 +671,7 @@ async fn render_provider(chrome: &Chrome, state: &AppState, id: i64, forms: &Rep
             }
             p { a href={"/historie/provider/" (p.id)} { "Geschiedenis van deze aanbieder" } }
         },
-    ))
+    )
 }
 
 async fn provider_xlsx(State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Response> {
