@@ -240,8 +240,8 @@ async fn users(db: &Db) {
     }
 }
 
-/// The ten-times data set, built into `path`.
-async fn generate(path: &Path) {
+/// The ten-times data set, built into `path` and written whole (no write-ahead log beside it) to `out`.
+async fn generate(path: &Path, out: &Path) {
     let s = scale();
     let db = store::connect(path).await.unwrap();
     let t = Instant::now();
@@ -274,6 +274,7 @@ async fn generate(path: &Path) {
         store::overview::spend_fresh(&db).await.unwrap(),
         "aggregates equal the ledger"
     );
+    sqlx::query("VACUUM INTO ?").bind(out.to_string_lossy().to_string()).execute(&db).await.unwrap();
     db.close().await;
 }
 
@@ -299,8 +300,10 @@ async fn database(dir: &Path) -> (PathBuf, &'static str) {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
         }
-        generate(&building).await;
-        std::fs::rename(&building, &cached).unwrap();
+        generate(&building, &cached).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
+        }
     }
     std::fs::copy(&cached, &path).unwrap();
     (path, "10x")
