@@ -33,7 +33,7 @@ use taalbudget::store::{self, Db};
 const DATA_VERSION: u32 = 2;
 const CLIENTS: usize = 16;
 const WARM_UP: usize = 3;
-/// A page whose first answer takes longer is measured with one request per client only.
+/// A page whose first answer takes longer is measured by one more answer alone.
 const SLOW: Duration = Duration::from_secs(2);
 const LAST_MONTH: &str = "2026-11";
 
@@ -240,8 +240,8 @@ async fn users(db: &Db) {
     }
 }
 
-/// The ten-times data set, built into `path`.
-async fn generate(path: &Path) {
+/// The ten-times data set, built into `path` and written whole (no write-ahead log beside it) to `out`.
+async fn generate(path: &Path, out: &Path) {
     let s = scale();
     let db = store::connect(path).await.unwrap();
     let t = Instant::now();
@@ -274,6 +274,7 @@ async fn generate(path: &Path) {
         store::overview::spend_fresh(&db).await.unwrap(),
         "aggregates equal the ledger"
     );
+    sqlx::query("VACUUM INTO ?").bind(out.to_string_lossy().to_string()).execute(&db).await.unwrap();
     db.close().await;
 }
 
@@ -299,8 +300,10 @@ async fn database(dir: &Path) -> (PathBuf, &'static str) {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
         }
-        generate(&building).await;
-        std::fs::rename(&building, &cached).unwrap();
+        generate(&building, &cached).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", building.display()));
+        }
     }
     std::fs::copy(&cached, &path).unwrap();
     (path, "10x")
@@ -530,6 +533,7 @@ struct Measured {
     p50: Duration,
     p95: Duration,
     target: Duration,
+    alone: bool,
 }
 
 fn target_of(url: &str) -> Duration {
@@ -634,7 +638,7 @@ async fn run() -> bool {
     pages.retain(|(_, u)| u.contains(only.as_str()));
 
     println!(
-        "  {} pages, {CLIENTS} concurrent clients, {requests} measured requests per page after {WARM_UP} warm-up requests (not counted; a page slower than {} at first gets {CLIENTS} requests, no more warm-up)",
+        "  {} pages, {CLIENTS} concurrent clients, {requests} measured requests per page after {WARM_UP} warm-up requests (not counted; a page slower than {} on its first request alone is measured by one more request alone)",
         pages.len(),
         ms(SLOW)
     );
@@ -657,22 +661,28 @@ async fn run() -> bool {
         }
         assert_eq!(r.status(), reqwest::StatusCode::OK, "{role} {url}");
         let _ = r.bytes().await.unwrap();
-        // A page that takes seconds gets one round of requests (one per client), or a run would take hours.
+        // A page that takes seconds alone is far over any target: one more answer alone is its figure, or a run
+        // at ten times the data would take hours.
         let slow = first.elapsed() > SLOW;
-        if !slow {
+        let times = if slow {
+            // The first answer may have filled a cache; the second is the page as the next visitor sees it.
+            let second = Instant::now();
+            let _ = list[0].get(&full).send().await.unwrap().bytes().await.unwrap();
+            vec![second.elapsed()]
+        } else {
             for _ in 1..WARM_UP {
                 let _ = list[0].get(&full).send().await.unwrap().bytes().await.unwrap();
             }
-        }
-        let (_, times) = measure(list, &full, if slow { CLIENTS } else { requests }).await;
+            measure(list, &full, requests).await.1
+        };
         let (p50, p95) = (percentile(&times, 50), percentile(&times, 95));
         eprintln!(
             "    {role} {url}: p50 {}, p95 {}{}",
             ms(p50),
             ms(p95),
-            if slow { " (slow: 16 requests)" } else { "" }
+            if slow { " (one request alone)" } else { "" }
         );
-        results.push(Measured { role, target: target_of(&url), url, p50, p95 });
+        results.push(Measured { role, target: target_of(&url), url, p50, p95, alone: slow });
     }
     results.sort_by_key(|m| std::cmp::Reverse(m.p95));
     println!("\n  | page | role | p50 | p95 | target |");
@@ -685,7 +695,8 @@ async fn run() -> bool {
         } else {
             ""
         };
-        println!("  | `{}` | {} | {} | {} | {}{flag} |", m.url, m.role, ms(m.p50), ms(m.p95), ms(m.target));
+        let alone = if m.alone { " (one request alone)" } else { "" };
+        println!("  | `{}` | {} | {} | {}{alone} | {}{flag} |", m.url, m.role, ms(m.p50), ms(m.p95), ms(m.target));
     }
     let mut p95s: Vec<Duration> = results.iter().map(|m| m.p95).collect();
     p95s.sort();

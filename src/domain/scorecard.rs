@@ -79,7 +79,7 @@ impl ScoreLine {
 }
 
 /// How finely the scorecard splits time: per year, quarter or month (`?periode=` on the page).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Grain {
     #[default]
     Year,

@@ -2,7 +2,9 @@
 
 pub mod commitments;
 pub mod export;
+pub mod kept;
 pub mod overview;
+pub mod progress_signals;
 pub mod quality;
 pub mod reconciliation;
 pub mod safe_csv;

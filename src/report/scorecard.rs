@@ -1,17 +1,84 @@
 //! The provider scorecard's rows and its workbook: the small-cell rule decides per figure what the viewer sees.
 
-use crate::domain::progress::ExamPart;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use time::Date;
+
+use crate::domain::placement::PlacementStatus;
+use crate::domain::progress::{ExamPart, Report};
 use crate::domain::route::Route;
-use crate::domain::scorecard::{Grain, ScoreLine, ScorePeriod};
+use crate::domain::scorecard::{scorecard, Grain, ScoreInput, ScoreKey, ScoreLine, ScorePeriod};
 use crate::domain::small_cell::{SmallCells, HIDDEN};
 use crate::report::export::{table_sheet, Cell};
+use crate::report::kept::Kept;
+use crate::store::{self, Db};
 
 /// One scorecard row as shown and exported.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScoreRow {
     pub period: ScorePeriod,
     pub route: Route,
     pub provider: String,
     pub line: ScoreLine,
+}
+
+/// What a scorecard is asked for: its grain, first and last year, and the day it is computed on (running
+/// placements count up to today).
+pub type ScoreAsk = (Grain, i32, i32, Date);
+
+/// Scorecards computed at one value of `progress_inputs_version`: triggers move that counter in the same
+/// transaction as every change to placements, contracts, providers, reports, exam attempts and route changes.
+pub type ScorecardCache = Kept<ScoreAsk, Vec<ScoreRow>>;
+
+/// The scorecard rows, sorted by period, route and provider; from the cache while its inputs did not change.
+pub async fn rows(db: &Db, ask: ScoreAsk, cache: Option<&ScorecardCache>) -> sqlx::Result<Arc<Vec<ScoreRow>>> {
+    match cache {
+        None => Ok(Arc::new(compute(db, ask).await?)),
+        Some(cache) => cache.get(store::progress::inputs_version(db).await?, ask, || compute(db, ask)).await,
+    }
+}
+
+/// The scorecard from the placements and all their reports, read afresh.
+async fn compute(db: &Db, (grain, from, until, today): ScoreAsk) -> sqlx::Result<Vec<ScoreRow>> {
+    let contracts = store::contracts::list(db).await?;
+    let providers: HashMap<i64, (i64, String)> =
+        contracts.iter().map(|c| (c.id, (c.provider_id, c.provider_name.clone()))).collect();
+    let placements = store::placements::list(db, None).await?;
+    let mut reports = store::progress::by_placement(store::progress::all_reports(db).await?);
+    let reports: Vec<Vec<Report>> = placements.iter().map(|p| reports.remove(&p.id).unwrap_or_default()).collect();
+    let inputs: Vec<ScoreInput> = placements
+        .iter()
+        .zip(&reports)
+        .map(|(p, r)| ScoreInput {
+            provider_id: providers.get(&p.contract_id).map(|x| x.0).unwrap_or_default(),
+            route: p.route,
+            start_date: p.schedule.start_date,
+            end_date: match (p.schedule.status.needs_date(), p.schedule.status_date) {
+                (true, Some(d)) => d,
+                _ => p.schedule.planned_end,
+            },
+            pip_date: p.pip_date,
+            dropped_out_on: (p.schedule.status == PlacementStatus::DroppedOut)
+                .then_some(p.schedule.status_date)
+                .flatten(),
+            change_dates: p.schedule.changes.iter().map(|c| c.decision_date).collect(),
+            reports: r,
+        })
+        .collect();
+    let names: HashMap<i64, String> = providers.values().cloned().collect();
+    let lines = scorecard(&inputs, grain, from..=until, today);
+    let mut rows: Vec<ScoreRow> = lines
+        .into_iter()
+        .map(|((pid, route, period), line): (ScoreKey, ScoreLine)| ScoreRow {
+            period,
+            route,
+            provider: names.get(&pid).cloned().unwrap_or_default(),
+            line,
+        })
+        .collect();
+    rows.sort_by(|a, b| (a.period, a.route, &a.provider).cmp(&(b.period, b.route, &b.provider)));
+    Ok(rows)
 }
 
 pub const PARTS: [ExamPart; 5] =

@@ -93,6 +93,12 @@ async fn reports_where(db: &Db, filter: &str, arg: Option<i64>) -> sqlx::Result<
     Ok(rows.into_iter().map(|r| to_report(r, &mut exams)).collect())
 }
 
+/// The counter that triggers move on every change to the scorecard's inputs (placements, contracts, providers,
+/// progress reports, exam attempts, route changes): a scorecard computed at one value is current while it stays.
+pub async fn inputs_version(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM progress_inputs_version WHERE id = 1").fetch_one(db).await
+}
+
 pub async fn reports_for_placement(db: &Db, placement_id: i64) -> sqlx::Result<Vec<Report>> {
     reports_where(db, "r.placement_id = ?", Some(placement_id)).await
 }

@@ -15,7 +15,7 @@ use crate::domain::certification::holds_valid_mark;
 use crate::domain::commitment::ContractFigures;
 use crate::domain::contract::{CeilingLevel, ExtensionOption};
 use crate::domain::dates;
-use crate::domain::progress::{actual_start, late_start, unfunded_attempts};
+use crate::domain::progress::late_start;
 use crate::domain::words::noun;
 use crate::error::AppResult;
 use crate::money::Money;
@@ -96,11 +96,11 @@ impl ContractWork {
                     .is_some_and(|c| !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
             })
             .count();
-        let reports = store::progress::by_placement(store::progress::all_reports(&state.db).await?);
-        let of = |id: i64| reports.get(&id).map(Vec::as_slice).unwrap_or_default();
+        let signals = crate::report::progress_signals::signals(&state.db, Some(&state.signals_cache)).await?;
+        let of = |id: i64| crate::report::progress_signals::of(&signals, id);
         let late_starts =
-            running.iter().filter(|p| late_start(p.pip_date, actual_start(of(p.id)), today).is_some()).count();
-        let third_attempts = running.iter().filter(|p| !unfunded_attempts(of(p.id)).is_empty()).count();
+            running.iter().filter(|p| late_start(p.pip_date, of(p.id).actual_start, today).is_some()).count();
+        let third_attempts = running.iter().filter(|p| of(p.id).third_attempt).count();
         let overdue_actions = store::quality::actions(&state.db, None)
             .await?
             .iter()

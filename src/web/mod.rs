@@ -46,6 +46,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// What overview pages are computed from besides the ledger, kept until it changes.
     pub overview_cache: Arc<crate::report::overview::InputsCache>,
+    /// Computed provider scorecards, kept until their inputs change.
+    pub scorecard_cache: Arc<crate::report::scorecard::ScorecardCache>,
+    /// What the progress reports say per placement (actual start, third attempts), kept until they change.
+    pub signals_cache: Arc<crate::report::progress_signals::SignalsCache>,
     /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).
     pub imports: Arc<imports::ImportJobs>,
 }

@@ -18,7 +18,7 @@ use crate::domain::commitment::placement_payments;
 use crate::domain::contract::ContractTerms;
 use crate::domain::dates;
 use crate::domain::placement::{validate_placement, PlacementForm, PlacementStatus};
-use crate::domain::progress::{actual_start, late_start, unfunded_attempts};
+use crate::domain::progress::late_start;
 use crate::domain::route::{Cohort, Route};
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -154,12 +154,12 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
         contract_of(p).is_some_and(|c| holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
     };
     // Progress warnings are read only when the filter asks for one.
-    let reports = if q.signaal.is_empty() {
+    let signals = if q.signaal.is_empty() {
         Default::default()
     } else {
-        store::progress::by_placement(store::progress::all_reports(&state.db).await?)
+        crate::report::progress_signals::signals(&state.db, Some(&state.signals_cache)).await?
     };
-    let reports_of = |id: i64| reports.get(&id).map(Vec::as_slice).unwrap_or_default();
+    let signal = |id: i64| crate::report::progress_signals::of(&signals, id);
     let rows: Vec<&Placement> = all
         .iter()
         .filter(|p| q.aanbieder.is_empty() || contract_of(p).is_some_and(|c| c.provider_id.to_string() == q.aanbieder))
@@ -175,8 +175,8 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
             _ => true,
         })
         .filter(|p| match q.signaal.as_str() {
-            "late-start" => late_start(p.pip_date, actual_start(reports_of(p.id)), today).is_some(),
-            "derde-poging" => !unfunded_attempts(reports_of(p.id)).is_empty(),
+            "late-start" => late_start(p.pip_date, signal(p.id).actual_start, today).is_some(),
+            "derde-poging" => signal(p.id).third_attempt,
             _ => true,
         })
         .filter(|p| q.klantnummer.trim().is_empty() || p.client_number.as_str().contains(q.klantnummer.trim()))

@@ -1,7 +1,7 @@
 //! The provider scorecard: per period (year, quarter or month) and route the providers side by side, on screen
 //! and as xlsx.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::response::Response;
@@ -13,14 +13,13 @@ use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::domain::dates;
-use crate::domain::progress::{ExamPart, Report};
+use crate::domain::progress::ExamPart;
 use crate::domain::route::Route;
-use crate::domain::scorecard::{scorecard, Grain, ScoreInput, ScoreKey, ScoreLine, ScorePeriod};
+use crate::domain::scorecard::{Grain, ScoreLine, ScorePeriod};
 use crate::domain::small_cell::HIDDEN;
 use crate::domain::words;
 use crate::error::{AppError, AppResult};
 use crate::report::scorecard::{hidden, scorecard_book, Group, ScoreRow, PARTS};
-use crate::store;
 
 pub fn routes() -> RouteTable {
     RouteTable::default().get("/scorecard", Permission::Read, scorecard_page).get(
@@ -67,45 +66,12 @@ impl Choice {
     }
 }
 
-async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Vec<ScoreRow>> {
-    let contracts = store::contracts::list(&state.db).await?;
-    let providers: HashMap<i64, (i64, String)> =
-        contracts.iter().map(|c| (c.id, (c.provider_id, c.provider_name.clone()))).collect();
-    let placements = store::placements::list(&state.db, None).await?;
-    let mut reports = store::progress::by_placement(store::progress::all_reports(&state.db).await?);
-    let reports: Vec<Vec<Report>> = placements.iter().map(|p| reports.remove(&p.id).unwrap_or_default()).collect();
-    let inputs: Vec<ScoreInput> = placements
-        .iter()
-        .zip(&reports)
-        .map(|(p, r)| ScoreInput {
-            provider_id: providers.get(&p.contract_id).map(|x| x.0).unwrap_or_default(),
-            route: p.route,
-            start_date: p.schedule.start_date,
-            end_date: match (p.schedule.status.needs_date(), p.schedule.status_date) {
-                (true, Some(d)) => d,
-                _ => p.schedule.planned_end,
-            },
-            pip_date: p.pip_date,
-            dropped_out_on: (p.schedule.status == crate::domain::placement::PlacementStatus::DroppedOut)
-                .then_some(p.schedule.status_date)
-                .flatten(),
-            change_dates: p.schedule.changes.iter().map(|c| c.decision_date).collect(),
-            reports: r,
-        })
-        .collect();
-    let names: HashMap<i64, String> = providers.values().cloned().collect();
-    let lines = scorecard(&inputs, choice.grain, choice.from..=choice.until, dates::today());
-    let mut rows: Vec<ScoreRow> = lines
-        .into_iter()
-        .map(|((pid, route, period), line): (ScoreKey, ScoreLine)| ScoreRow {
-            period,
-            route,
-            provider: names.get(&pid).cloned().unwrap_or_default(),
-            line,
-        })
-        .collect();
-    rows.sort_by(|a, b| (a.period, a.route, &a.provider).cmp(&(b.period, b.route, &b.provider)));
-    Ok(rows)
+/// The rows for this choice, computed once per change of the scorecard's inputs (see [`ScorecardCache`]).
+///
+/// [`ScorecardCache`]: crate::report::scorecard::ScorecardCache
+async fn load_scorecard(state: &AppState, choice: &Choice) -> AppResult<Arc<Vec<ScoreRow>>> {
+    let ask = (choice.grain, choice.from, choice.until, dates::today());
+    Ok(crate::report::scorecard::rows(&state.db, ask, Some(&state.scorecard_cache)).await?)
 }
 
 /// The figures of a line on the page, after the provider, in column order: each with its group, and whether it
@@ -148,7 +114,7 @@ async fn scorecard_page(
     let rows = load_scorecard(&state, &choice).await?;
     let cells = chrome.small_cells();
     let mut groups: Vec<((ScorePeriod, Route), Vec<&ScoreRow>)> = Vec::new();
-    for r in &rows {
+    for r in rows.iter() {
         match groups.last_mut() {
             Some((k, v)) if *k == (r.period, r.route) => v.push(r),
             _ => groups.push(((r.period, r.route), vec![r])),
