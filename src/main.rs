@@ -159,11 +159,35 @@ enum Command {
     Restore { file: PathBuf },
     /// Print the effective settings and where each comes from (secrets masked).
     Config,
+    /// Attribution rules: `rules list [--json]`, `rules apply [--dry-run] [--json]`.
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
     /// Anonymise client numbers of participants whose last placement ended before the retention period.
     Retention {
         /// Only list what would be anonymised.
         #[arg(long)]
         dry_run: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesAction {
+    /// The rules in order, with how many ledger lines and euros each takes now.
+    List {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the rules to every ledger line (not to lines assigned by hand, nor in closed years).
+    Apply {
+        /// Only say what would move, per rule and stream; exit 1 if anything in a closed year would move.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -330,6 +354,10 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
         Command::Config => {
             print!("{}", resolved.render(&|name: &str| std::env::var(name).ok()));
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { action: RulesAction::List { json } } => ops::rules_list(&db_path, json).await,
+        Command::Rules { action: RulesAction::Apply { dry_run, json } } => {
+            ops::rules_apply(&db_path, dry_run, json).await
         }
         Command::Retention { dry_run } => ops::retention(&db_path, config.retention_years, dry_run).await,
     }

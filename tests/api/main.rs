@@ -31,5 +31,6 @@ mod register_refusals;
 mod reports;
 mod retention;
 mod roles;
+mod rule_patterns;
 mod small_cells;
 mod write_lock;
