@@ -64,11 +64,23 @@ pub struct AuditFilter {
     pub until: String,
 }
 
+/// The newest `limit` entries that match the filter.
 pub async fn list(db: &super::Db, f: &AuditFilter, limit: i64) -> sqlx::Result<Vec<AuditRow>> {
+    list_before(db, f, None, limit).await
+}
+
+/// The newest `limit` matching entries older than entry `before` (None: from the newest). Paging by id rather
+/// than by offset: a page costs the same at the millionth entry as at the first.
+pub async fn list_before(
+    db: &super::Db,
+    f: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditRow>> {
     sqlx::query_as(
         "SELECT id, at, actor, action, entity, entity_id, before_json, after_json FROM audit_log
          WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR entity = ?2) AND (?3 = '' OR entity_id = ?3)
-           AND (?4 = '' OR at >= ?4) AND (?5 = '' OR substr(at, 1, 10) <= ?5)
+           AND (?4 = '' OR at >= ?4) AND (?5 = '' OR substr(at, 1, 10) <= ?5) AND (?7 IS NULL OR id < ?7)
          ORDER BY id DESC LIMIT ?6",
     )
     .bind(&f.actor)
@@ -77,6 +89,7 @@ pub async fn list(db: &super::Db, f: &AuditFilter, limit: i64) -> sqlx::Result<V
     .bind(&f.from)
     .bind(&f.until)
     .bind(limit)
+    .bind(before)
     .fetch_all(db)
     .await
 }

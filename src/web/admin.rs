@@ -272,14 +272,30 @@ async fn reset_password(
     Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=wachtwoord")).into_response())
 }
 
+/// The most entries a record's history page shows.
 const AUDIT_PAGE_LIMIT: i64 = 500;
+
+/// Entries per page of the audit log: each shows its values before and after, so a page of 500 was over
+/// 100,000 px tall on the demo.
+const AUDIT_PER_PAGE: i64 = 50;
+
+/// Where a page of the audit log starts: `voor` is the id the page's entries are older than.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditPage {
+    voor: Option<i64>,
+}
 
 async fn audit_page(
     chrome: Chrome,
     State(state): State<AppState>,
     Query(filter): Query<AuditFilter>,
+    Query(at): Query<AuditPage>,
 ) -> AppResult<Markup> {
-    let rows = audit::list(&state.db, &filter, AUDIT_PAGE_LIMIT).await?;
+    // One more than shown: whether there is an older page.
+    let mut rows = audit::list_before(&state.db, &filter, at.voor, AUDIT_PER_PAGE + 1).await?;
+    let older = rows.len() as i64 > AUDIT_PER_PAGE;
+    rows.truncate(AUDIT_PER_PAGE as usize);
     let query = serde_urlencoded::to_string([
         ("actor", &filter.actor),
         ("entity", &filter.entity),
@@ -304,15 +320,29 @@ async fn audit_page(
                 button type="submit" { "Filteren" }
             }
             p { a href={"/beheer/audit.csv?" (query)} { "Download als CSV" } }
-            (audit_table(&rows, AUDIT_PAGE_LIMIT))
+            (audit_table(&rows, None))
+            @if older || at.voor.is_some() {
+                nav aria-label="Paginering" {
+                    ul.pagination {
+                        @if at.voor.is_some() { li { a href={"/beheer/audit?" (query)} rel="first" { "Nieuwste wijzigingen" } } }
+                        @if let (true, Some(last)) = (older, rows.last()) {
+                            li { a href={"/beheer/audit?" (query) "&voor=" (last.id)} rel="next" { "Oudere wijzigingen" } }
+                        }
+                    }
+                }
+            }
         },
     ))
 }
 
-fn audit_table(rows: &[AuditRow], limit: i64) -> Markup {
+/// The entries; with `limit`, the caption says when there may be older ones than shown.
+fn audit_table(rows: &[AuditRow], limit: Option<i64>) -> Markup {
     html! {
         table {
-            caption { (crate::domain::words::count(rows.len(), "wijziging", "wijzigingen")) @if rows.len() as i64 >= limit { " (de nieuwste " (limit) "; verfijn het filter voor oudere)" } }
+            caption {
+                (crate::domain::words::count(rows.len(), "wijziging", "wijzigingen"))
+                @if let Some(limit) = limit.filter(|l| rows.len() as i64 >= *l) { " (de nieuwste " (limit) "; verfijn het filter voor oudere)" }
+            }
             thead { tr {
                 th scope="col" { "Tijdstip (UTC)" } th scope="col" { "Gebruiker" } th scope="col" { "Actie" }
                 th scope="col" { "Record" } th scope="col" { "Ervoor" } th scope="col" { "Erna" }
@@ -375,7 +405,7 @@ async fn entity_history(
         "Geschiedenis",
         html! {
             h1 { "Geschiedenis van " (label) " " (id) }
-            (audit_table(&rows, AUDIT_PAGE_LIMIT))
+            (audit_table(&rows, Some(AUDIT_PAGE_LIMIT)))
         },
     ))
 }

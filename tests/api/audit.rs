@@ -101,3 +101,46 @@ async fn admins_filter_and_export_the_audit_log_and_entity_pages_link_their_hist
     assert!(history.contains("Eerste BV") && !history.contains("Tweede BV"));
     assert_eq!(reader.get("/historie/user/1").await.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_audit_log_comes_50_entries_to_a_page_newest_first_and_keeps_the_filter() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    for i in 0..55 {
+        let r = app
+            .post_form(
+                "/aanbieders",
+                &[("name", &format!("Aanbieder {i:02} BV")), ("kvk", &format!("{:08}", 10_000_000 + i))],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let entries = |page: &str| page.matches("href=\"/historie/provider/").count();
+
+    let (status, first) = app.get_html("/beheer/audit?entity=provider").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(entries(&first), 50);
+    assert!(
+        first.contains("50 wijzigingen<") && first.contains("Aanbieder 54 BV") && !first.contains("Aanbieder 04 BV")
+    );
+    assert!(!first.contains("Nieuwste wijzigingen"));
+    // Provider 6 is the oldest on the first page (55 down to 6): the next page starts below its entry.
+    let id: i64 = sqlx::query_scalar("SELECT id FROM audit_log WHERE entity = 'provider' AND entity_id = '6'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let older =
+        format!("href=\"/beheer/audit?actor=&amp;entity=provider&amp;entity_id=&amp;from=&amp;until=&amp;voor={id}\"");
+    assert!(first.contains(&older), "{first}");
+
+    let (status, second) = app.get_html(&format!("/beheer/audit?entity=provider&voor={id}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(entries(&second), 5);
+    assert!(
+        second.contains("Aanbieder 04 BV") && second.contains("Aanbieder 00 BV") && !second.contains("Aanbieder 05 BV")
+    );
+    assert!(second.contains("Nieuwste wijzigingen") && !second.contains("Oudere wijzigingen"));
+
+    // A page id that is not a number is a bad request, not an error page of the server.
+    assert_eq!(app.get("/beheer/audit?voor=abc").await.status(), StatusCode::BAD_REQUEST);
+}
