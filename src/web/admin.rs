@@ -286,14 +286,19 @@ struct AuditPage {
     voor: Option<i64>,
 }
 
-async fn audit_page(
-    chrome: Chrome,
-    State(state): State<AppState>,
-    Query(filter): Query<AuditFilter>,
-    Query(at): Query<AuditPage>,
-) -> AppResult<Markup> {
+/// A page of the audit log: the filter, its entries, where the page starts and whether older entries exist.
+struct AuditLogPage {
+    filter: AuditFilter,
+    /// The filter as a query string, for the export and paging links.
+    query: String,
+    rows: Vec<AuditRow>,
+    before: Option<i64>,
+    older: bool,
+}
+
+async fn load_audit_log(state: &AppState, filter: AuditFilter, before: Option<i64>) -> AppResult<AuditLogPage> {
     // One more than shown: whether there is an older page.
-    let mut rows = audit::list_before(&state.db, &filter, at.voor, AUDIT_PER_PAGE + 1).await?;
+    let mut rows = audit::list_before(&state.db, &filter, before, AUDIT_PER_PAGE + 1).await?;
     let older = rows.len() as i64 > AUDIT_PER_PAGE;
     rows.truncate(AUDIT_PER_PAGE as usize);
     let query = serde_urlencoded::to_string([
@@ -304,8 +309,21 @@ async fn audit_page(
         ("until", &filter.until),
     ])
     .unwrap_or_default();
-    let none = FieldErrors::new();
-    Ok(chrome.page(
+    Ok(AuditLogPage { filter, query, rows, before, older })
+}
+
+async fn audit_page(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    Query(filter): Query<AuditFilter>,
+    Query(at): Query<AuditPage>,
+) -> AppResult<Markup> {
+    Ok(render_audit_log(&chrome, &load_audit_log(&state, filter, at.voor).await?))
+}
+
+fn render_audit_log(chrome: &Chrome, p: &AuditLogPage) -> Markup {
+    let (filter, query, none) = (&p.filter, &p.query, FieldErrors::new());
+    chrome.page(
         "Auditlog",
         html! {
             p.breadcrumb { a href="/beheer" { "Beheer" } }
@@ -320,19 +338,19 @@ async fn audit_page(
                 button type="submit" { "Filteren" }
             }
             p { a href={"/beheer/audit.csv?" (query)} { "Download als CSV" } }
-            (audit_table(&rows, None))
-            @if older || at.voor.is_some() {
+            (audit_table(&p.rows, None))
+            @if p.older || p.before.is_some() {
                 nav aria-label="Paginering" {
                     ul.pagination {
-                        @if at.voor.is_some() { li { a href={"/beheer/audit?" (query)} rel="first" { "Nieuwste wijzigingen" } } }
-                        @if let (true, Some(last)) = (older, rows.last()) {
+                        @if p.before.is_some() { li { a href={"/beheer/audit?" (query)} rel="first" { "Nieuwste wijzigingen" } } }
+                        @if let (true, Some(last)) = (p.older, p.rows.last()) {
                             li { a href={"/beheer/audit?" (query) "&voor=" (last.id)} rel="next" { "Oudere wijzigingen" } }
                         }
                     }
                 }
             }
         },
-    ))
+    )
 }
 
 /// The entries; with `limit`, the caption says when there may be older ones than shown.
@@ -401,11 +419,15 @@ async fn entity_history(
     }
     let filter = AuditFilter { entity: entity.clone(), entity_id: id.clone(), ..Default::default() };
     let rows = audit::list(&state.db, &filter, AUDIT_PAGE_LIMIT).await?;
-    Ok(chrome.page(
+    Ok(render_history(&chrome, label, &id, &rows))
+}
+
+fn render_history(chrome: &Chrome, label: &str, id: &str, rows: &[AuditRow]) -> Markup {
+    chrome.page(
         "Geschiedenis",
         html! {
             h1 { "Geschiedenis van " (label) " " (id) }
-            (audit_table(&rows, Some(AUDIT_PAGE_LIMIT)))
+            (audit_table(rows, Some(AUDIT_PAGE_LIMIT)))
         },
-    ))
+    )
 }

@@ -24,26 +24,44 @@ pub fn routes() -> RouteTable {
 
 const SHOWN: i64 = 20;
 
-async fn index(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    let rows = backup::recent(&state.db, SHOWN).await?;
-    Ok(page(&chrome, &state, &rows, None))
+/// What the back-ups page shows: the recent back-ups, each with whether its file can be downloaded.
+struct BackupsPage {
+    dir: String,
+    rows: Vec<(LoggedBackup, bool)>,
+    error: Option<String>,
 }
 
-fn page(chrome: &Chrome, state: &AppState, rows: &[LoggedBackup], error: Option<&str>) -> Markup {
+async fn load_backups(state: &AppState, error: Option<String>) -> AppResult<BackupsPage> {
+    let rows = backup::recent(&state.db, SHOWN).await?;
+    let rows = rows
+        .into_iter()
+        .map(|b| {
+            let can = downloadable(state, &b).is_some();
+            (b, can)
+        })
+        .collect();
+    Ok(BackupsPage { dir: state.config.backup_dir.display().to_string(), rows, error })
+}
+
+async fn index(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    Ok(render_backups(&chrome, &load_backups(&state, None).await?))
+}
+
+fn render_backups(chrome: &Chrome, p: &BackupsPage) -> Markup {
     chrome.page(
         "Back-ups",
         html! {
             p.breadcrumb { a href="/beheer" { "Beheer" } }
             h1 { "Back-ups" }
-            @match rows.first() {
-                Some(last) => p.lead { "Laatste back-up: " strong { (crate::domain::dates::display_timestamp(&last.made_at)) } ", door " (last.made_by) "." },
+            @match p.rows.first() {
+                Some((last, _)) => p.lead { "Laatste back-up: " strong { (crate::domain::dates::display_timestamp(&last.made_at)) } ", door " (last.made_by) "." },
                 None => p.lead { "Er is nog geen back-up gemaakt." },
             }
-            @if let Some(e) = error {
+            @if let Some(e) = &p.error {
                 div.error-summary role="alert" { h2 { "De back-up is niet gemaakt" } p { (e) } }
             }
             p { "Een back-up is een volledige, gecontroleerde kopie van de database terwijl taalbudget gewoon doorwerkt. "
-                "Back-ups vanuit dit scherm komen in " code { (state.config.backup_dir.display()) } ". "
+                "Back-ups vanuit dit scherm komen in " code { (p.dir) } ". "
                 "Ze bevatten persoonsgegevens (cliëntnummers): bewaar ze beveiligd en niet langer dan de bewaartermijn." }
             form method="post" action="/beheer/backups" {
                 (chrome.csrf_field())
@@ -57,7 +75,7 @@ fn page(chrome: &Chrome, state: &AppState, rows: &[LoggedBackup], error: Option<
                     th scope="col" { "Schemaversie" } th scope="col" { "Download" }
                 } }
                 tbody {
-                    @for b in rows {
+                    @for (b, can_download) in &p.rows {
                         tr {
                             th scope="row" { (crate::domain::dates::display_timestamp(&b.made_at)) }
                             td { (b.made_by) }
@@ -66,7 +84,7 @@ fn page(chrome: &Chrome, state: &AppState, rows: &[LoggedBackup], error: Option<
                             td.number { (human_bytes(b.bytes)) }
                             td.number { (b.rows) }
                             td.number { (b.schema_version) }
-                            td { @if downloadable(state, b).is_some() {
+                            td { @if *can_download {
                                 a href={"/beheer/backups/" (b.id) "/download"} { "Download" span.visually-hidden { " " (file_name(&b.path)) } }
                             } @else { "—" } }
                         }
@@ -108,8 +126,8 @@ async fn create(chrome: Chrome, admin: CurrentUser, State(state): State<AppState
     let dir = state.config.backup_dir.clone();
     if let Err(e) = std::fs::create_dir_all(&dir) {
         let message = format!("de map {} kan niet worden aangemaakt: {e}", dir.display());
-        let rows = backup::recent(&state.db, SHOWN).await?;
-        return Ok((StatusCode::CONFLICT, page(&chrome, &state, &rows, Some(&message))).into_response());
+        let page = load_backups(&state, Some(message)).await?;
+        return Ok((StatusCode::CONFLICT, render_backups(&chrome, &page)).into_response());
     }
     let stamp = time::OffsetDateTime::now_utc()
         .format(time::macros::format_description!("[year][month][day]-[hour][minute][second]"))
@@ -133,8 +151,8 @@ async fn create(chrome: Chrome, admin: CurrentUser, State(state): State<AppState
         }
         Some(Err(e)) => {
             tracing::error!(error = %e, "back-up vanuit het scherm mislukt");
-            let rows = backup::recent(&state.db, SHOWN).await?;
-            Ok((StatusCode::CONFLICT, page(&chrome, &state, &rows, Some(&e.to_string()))).into_response())
+            let page = load_backups(&state, Some(e.to_string())).await?;
+            Ok((StatusCode::CONFLICT, render_backups(&chrome, &page)).into_response())
         }
         None => {
             Err(AppError::Conflict("Er zijn deze seconde al te veel back-ups gemaakt; probeer het zo opnieuw".into()))
