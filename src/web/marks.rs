@@ -3,11 +3,12 @@
 
 use axum::extract::State;
 use maud::{html, Markup};
+use time::Date;
 
 use super::views::{mark_status, Chrome};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
-use crate::domain::certification::{self, needing_attention, Standing};
+use crate::domain::certification::{self, needing_attention, MarkStatus, Standing};
 use crate::domain::dates;
 use crate::error::AppResult;
 use crate::store;
@@ -16,12 +17,30 @@ pub fn routes() -> RouteTable {
     RouteTable::default().get("/keurmerken", Permission::Read, overview)
 }
 
-async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+/// The providers whose mark needs attention, most urgent first: id, name and mark status.
+struct MarksPage {
+    today: Date,
+    rows: Vec<(i64, String, MarkStatus)>,
+}
+
+async fn load_marks(state: &AppState) -> AppResult<MarksPage> {
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
     let decisions = store::certifications::all_by_provider(&state.db).await?;
     let today = dates::today();
-    let rows = needing_attention(&providers, &decisions, today);
-    Ok(chrome.page(
+    let rows = needing_attention(&providers, &decisions, today)
+        .into_iter()
+        .map(|a| (a.provider.id, a.provider.name.clone(), a.mark))
+        .collect();
+    Ok(MarksPage { today, rows })
+}
+
+async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    Ok(render_marks(&chrome, &load_marks(&state).await?))
+}
+
+fn render_marks(chrome: &Chrome, page: &MarksPage) -> Markup {
+    let (today, rows) = (page.today, &page.rows);
+    chrome.page(
         "Keurmerken",
         html! {
             h1 { "Blik op Werk-keurmerken" }
@@ -39,19 +58,19 @@ async fn overview(chrome: Chrome, State(state): State<AppState>) -> AppResult<Ma
                     th scope="col" { "Taalaanbieder" } th scope="col" { "Situatie" } th scope="col" { "Tot en met" } th scope="col" { "Dagen over" }
                 } }
                 tbody {
-                    @for a in &rows {
+                    @for (id, name, mark) in rows {
                         tr {
-                            th scope="row" { a href={"/aanbieders/" (a.provider.id) "#keurmerk"} { (a.provider.name) } }
-                            td { (mark_status(&a.mark)) }
-                            td { (until_of(&a.mark.standing)) }
-                            td { (a.mark.days.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) }
+                            th scope="row" { a href={"/aanbieders/" (id) "#keurmerk"} { (name) } }
+                            td { (mark_status(mark)) }
+                            td { (until_of(&mark.standing)) }
+                            td { (mark.days.map(|d| d.to_string()).unwrap_or_else(|| "—".into())) }
                         }
                     }
                     @if rows.is_empty() { tr { td colspan="4" { "Alle actieve aanbieders hebben een geldig keurmerk dat de komende 90 dagen niet verloopt." } } }
                 }
             }
         },
-    ))
+    )
 }
 
 /// The last day of a valid mark or a suspension, when known.
