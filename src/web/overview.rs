@@ -128,12 +128,18 @@ async fn choices(state: &AppState) -> AppResult<Choices> {
     })
 }
 
-fn filters(q: &OverviewQuery, p: Option<&OverviewParams>, c: &Choices, error: Option<&str>) -> Markup {
-    let this_year = dates::today().year();
+/// `forecast_default` fills "Prognose voor instroom vanaf" when the filters could not be read.
+fn filters(
+    q: &OverviewQuery,
+    p: Option<&OverviewParams>,
+    c: &Choices,
+    forecast_default: i32,
+    error: Option<&str>,
+) -> Markup {
     let from = p.map(|p| p.years.start().to_string()).unwrap_or_else(|| q.van.clone());
     let to = p.map(|p| p.years.end().to_string()).unwrap_or_else(|| q.tot.clone());
     let variant = p.map(|p| p.variant).unwrap_or(Variant::Expected);
-    let forecast_from = p.map(|p| p.forecast_from).unwrap_or(this_year + 1);
+    let forecast_from = p.map(|p| p.forecast_from).unwrap_or(forecast_default);
     html! {
         @if let Some(e) = error {
             div.error-summary role="alert" aria-labelledby="filter-fout" tabindex="-1" {
@@ -336,6 +342,8 @@ fn scenario_line(o: &Overview) -> Markup {
 struct OverviewPage {
     query: OverviewQuery,
     choices: Choices,
+    /// The forecast year the filters propose: next year.
+    forecast_default: i32,
     shown: Result<ShownOverview, String>,
 }
 
@@ -350,9 +358,12 @@ struct ShownOverview {
 }
 
 async fn load_overview(state: &AppState, q: OverviewQuery) -> AppResult<OverviewPage> {
+    let forecast_default = dates::today().year() + 1;
     let p = match q.params() {
         Ok(p) => p,
-        Err(e) => return Ok(OverviewPage { choices: choices(state).await?, query: q, shown: Err(e) }),
+        Err(e) => {
+            return Ok(OverviewPage { choices: choices(state).await?, query: q, forecast_default, shown: Err(e) })
+        }
     };
     let (o, inputs) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
     // The choices come from the kept inputs; only the (small) snapshot list is read.
@@ -367,7 +378,12 @@ async fn load_overview(state: &AppState, q: OverviewQuery) -> AppResult<Overview
         "alle" => "alle",
         w => ViewKind::parse(w).unwrap_or(ViewKind::Stream).code(),
     };
-    Ok(OverviewPage { query: q, choices: c, shown: Ok(ShownOverview { params: p, overview: o, link, view }) })
+    Ok(OverviewPage {
+        query: q,
+        choices: c,
+        forecast_default,
+        shown: Ok(ShownOverview { params: p, overview: o, link, view }),
+    })
 }
 
 async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
@@ -381,7 +397,8 @@ fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
     let ShownOverview { params: p, overview: o, link, view: shown } = match &page.shown {
         Ok(s) => s,
         Err(e) => {
-            let body = html! { h1 { "Meerjarenoverzicht" } (filters(q, None, c, Some(e.as_str()))) };
+            let body =
+                html! { h1 { "Meerjarenoverzicht" } (filters(q, None, c, page.forecast_default, Some(e.as_str()))) };
             return chrome.page("Meerjarenoverzicht", body);
         }
     };
@@ -390,7 +407,7 @@ fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
     let body = html! {
         h1 { "Meerjarenoverzicht " (o.from) "–" (o.to) }
         (scenario_line(o))
-        (filters(q, Some(p), c, None))
+        (filters(q, Some(p), c, page.forecast_default, None))
         p { "Vaste link naar dit overzicht: " a href={"/meerjarenoverzicht?" (link)} { code { "/meerjarenoverzicht?" (link) } } }
         div.actions {
             a.button.secondary href={"/meerjarenoverzicht/afdrukken?" (link)} { "Afdrukversie" }
