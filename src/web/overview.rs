@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
+use time::Date;
 
 use super::charts::{self, Series, YearBar};
 use super::forms::{error_summary, Field};
@@ -17,14 +18,14 @@ use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::dates;
 use crate::domain::forecast::{validate_years, Variant};
-use crate::domain::small_cell::HIDDEN;
+use crate::domain::small_cell::{SmallCells, HIDDEN};
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::report::export;
-use crate::report::overview::{self, Figures, Overview, OverviewParams, ViewKind};
+use crate::report::overview::{self, Atom, Figures, Overview, OverviewParams, ViewKind};
 use crate::store;
-use crate::store::overview::OverviewError;
+use crate::store::overview::{OverviewError, Snapshot};
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -127,12 +128,18 @@ async fn choices(state: &AppState) -> AppResult<Choices> {
     })
 }
 
-fn filters(q: &OverviewQuery, p: Option<&OverviewParams>, c: &Choices, error: Option<&str>) -> Markup {
-    let this_year = dates::today().year();
+/// `forecast_default` fills "Prognose voor instroom vanaf" when the filters could not be read.
+fn filters(
+    q: &OverviewQuery,
+    p: Option<&OverviewParams>,
+    c: &Choices,
+    forecast_default: i32,
+    error: Option<&str>,
+) -> Markup {
     let from = p.map(|p| p.years.start().to_string()).unwrap_or_else(|| q.van.clone());
     let to = p.map(|p| p.years.end().to_string()).unwrap_or_else(|| q.tot.clone());
     let variant = p.map(|p| p.variant).unwrap_or(Variant::Expected);
-    let forecast_from = p.map(|p| p.forecast_from).unwrap_or(this_year + 1);
+    let forecast_from = p.map(|p| p.forecast_from).unwrap_or(forecast_default);
     html! {
         @if let Some(e) = error {
             div.error-summary role="alert" aria-labelledby="filter-fout" tabindex="-1" {
@@ -331,13 +338,31 @@ fn scenario_line(o: &Overview) -> Markup {
     }
 }
 
-async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
+/// The overview page: the filters as typed, and either the overview they ask for or why it cannot be made.
+struct OverviewPage {
+    query: OverviewQuery,
+    choices: Choices,
+    /// The forecast year the filters propose: next year.
+    forecast_default: i32,
+    shown: Result<ShownOverview, String>,
+}
+
+/// An overview that could be made from the filters.
+struct ShownOverview {
+    params: OverviewParams,
+    overview: Overview,
+    /// The permalink's query string.
+    link: String,
+    /// The view whose table is shown, or "alle".
+    view: &'static str,
+}
+
+async fn load_overview(state: &AppState, q: OverviewQuery) -> AppResult<OverviewPage> {
+    let forecast_default = dates::today().year() + 1;
     let p = match q.params() {
         Ok(p) => p,
         Err(e) => {
-            let c = choices(&state).await?;
-            let body = html! { h1 { "Meerjarenoverzicht" } (filters(&q, None, &c, Some(&e))) };
-            return Ok((StatusCode::BAD_REQUEST, chrome.page("Meerjarenoverzicht", body)).into_response());
+            return Ok(OverviewPage { choices: choices(state).await?, query: q, forecast_default, shown: Err(e) })
         }
     };
     let (o, inputs) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
@@ -349,15 +374,40 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
     };
     let link = permalink(&p);
     // One view's table at a time keeps the page readable (and light); the print view and exports hold all.
-    let shown = match q.weergave.trim() {
+    let view = match q.weergave.trim() {
         "alle" => "alle",
         w => ViewKind::parse(w).unwrap_or(ViewKind::Stream).code(),
     };
+    Ok(OverviewPage {
+        query: q,
+        choices: c,
+        forecast_default,
+        shown: Ok(ShownOverview { params: p, overview: o, link, view }),
+    })
+}
+
+async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
+    let page = load_overview(&state, q).await?;
+    let status = if page.shown.is_ok() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    Ok((status, render_overview(&chrome, &page)).into_response())
+}
+
+fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
+    let (q, c) = (&page.query, &page.choices);
+    let ShownOverview { params: p, overview: o, link, view: shown } = match &page.shown {
+        Ok(s) => s,
+        Err(e) => {
+            let body =
+                html! { h1 { "Meerjarenoverzicht" } (filters(q, None, c, page.forecast_default, Some(e.as_str()))) };
+            return chrome.page("Meerjarenoverzicht", body);
+        }
+    };
+    let shown = *shown;
     let may_freeze = chrome.may(Permission::ManageForecasts);
     let body = html! {
         h1 { "Meerjarenoverzicht " (o.from) "–" (o.to) }
-        (scenario_line(&o))
-        (filters(&q, Some(&p), &c, None))
+        (scenario_line(o))
+        (filters(q, Some(p), c, page.forecast_default, None))
         p { "Vaste link naar dit overzicht: " a href={"/meerjarenoverzicht?" (link)} { code { "/meerjarenoverzicht?" (link) } } }
         div.actions {
             a.button.secondary href={"/meerjarenoverzicht/afdrukken?" (link)} { "Afdrukversie" }
@@ -368,10 +418,10 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
             a href="/snapshots" { "Snapshots" }
         }
         @if may_freeze {
-            (snapshot_form(&chrome, &p, "", &FieldErrors::new()))
+            (snapshot_form(chrome, p, "", &FieldErrors::new()))
         }
         h2 { "Grafieken" }
-        (charts_of(&o))
+        (charts_of(o))
         h2 #cijfers { "Cijfers" }
         nav.view-tabs aria-label="Weergave van de cijfers" {
             ul {
@@ -383,11 +433,11 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
         @for kind in ViewKind::ALL {
             @if shown == "alle" || shown == kind.code() {
                 h3 #(kind.code()) { (kind.title()) }
-                (view_table(&o, &p, kind, true))
+                (view_table(o, p, kind, true))
             }
         }
     };
-    Ok(chrome.page("Meerjarenoverzicht", body).into_response())
+    chrome.page("Meerjarenoverzicht", body)
 }
 
 fn snapshot_form(chrome: &Chrome, p: &OverviewParams, name: &str, errors: &FieldErrors) -> Markup {
@@ -408,7 +458,20 @@ fn snapshot_form(chrome: &Chrome, p: &OverviewParams, name: &str, errors: &Field
     }
 }
 
-async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Markup> {
+/// What is behind one figure of the overview: its amounts, aggregates only.
+struct DetailPage {
+    params: OverviewParams,
+    kind: ViewKind,
+    /// The row's label and the year or years of the figure.
+    label: String,
+    when: String,
+    /// Each amount with, when the small-cell rule hides it, what it is without its participants.
+    atoms: Vec<(Atom, Option<String>)>,
+    total: Money,
+}
+
+/// `cells` is the viewer's small-cell rule: money of fewer than 5 placements is not shown to the policy adviser.
+async fn load_detail(state: &AppState, q: &OverviewQuery, cells: SmallCells) -> AppResult<DetailPage> {
     let p = q.params().map_err(AppError::BadRequest)?;
     let kind = ViewKind::parse(&q.weergave).ok_or_else(|| AppError::BadRequest("onbekende weergave".into()))?;
     let year = q.jaar.trim().parse::<i32>().ok();
@@ -423,22 +486,36 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
         .map(|r| r.label.clone())
         .ok_or(AppError::NotFound)?;
     let total: Money = atoms.iter().map(|a| a.amount).sum();
-    let finance = chrome.may(Permission::ManageFinance);
-    let cells = chrome.small_cells();
     let when = year.map(|y| y.to_string()).unwrap_or_else(|| format!("{}–{}", o.from, o.to));
-    Ok(chrome.page(
+    let atoms = atoms
+        .into_iter()
+        .map(|a| {
+            let hidden = a.participants.as_ref().filter(|(n, _)| cells.hides(*n)).map(|(_, what)| what.clone());
+            (a.clone(), hidden)
+        })
+        .collect();
+    Ok(DetailPage { params: p, kind, label, when, atoms, total })
+}
+
+async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Markup> {
+    Ok(render_detail(&chrome, &load_detail(&state, &q, chrome.small_cells()).await?))
+}
+
+fn render_detail(chrome: &Chrome, page: &DetailPage) -> Markup {
+    let DetailPage { params: p, kind, label, when, atoms, total } = page;
+    let kind = *kind;
+    let finance = chrome.may(Permission::ManageFinance);
+    chrome.page(
         "Wat zit erachter",
         html! {
-            p.breadcrumb { a href={"/meerjarenoverzicht?" (permalink(&p)) "#" (kind.code())} { "Meerjarenoverzicht" } }
+            p.breadcrumb { a href={"/meerjarenoverzicht?" (permalink(p)) "#" (kind.code())} { "Meerjarenoverzicht" } }
             h1 { (label) ", " (when) }
             p { "De bedragen achter dit cijfer (" (kind.title().to_lowercase()) "), samen " (total) ". Geen gegevens van deelnemers: alleen totalen." }
             table {
                 caption { "Opbouw" }
                 thead { tr { th scope="col" { "Soort" } th scope="col" { "Jaar" } th scope="col" { "Omschrijving" } th.num scope="col" { "Bedrag" } } }
                 tbody {
-                    @for a in &atoms {
-                        // The small-cell rule: money of fewer than 5 placements is not shown to the policy adviser.
-                        @let hidden = a.participants.as_ref().filter(|(n, _)| cells.hides(*n)).map(|(_, what)| what);
+                    @for (a, hidden) in atoms {
                         tr {
                             td { (a.kind.label()) @if a.overdue { " (vervallen, niet gefactureerd)" } }
                             td { (a.year) }
@@ -456,15 +533,31 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Query(q): Query<O
                 tfoot { tr { th scope="row" colspan="3" { "Totaal" } td.num { (total) } } }
             }
         },
-    ))
+    )
+}
+
+/// The print view: every view's table, with the date the figures stand on.
+struct PrintPage {
+    params: OverviewParams,
+    overview: Overview,
+    as_of: Date,
+}
+
+async fn load_print(state: &AppState, q: &OverviewQuery) -> AppResult<PrintPage> {
+    let params = q.params().map_err(AppError::BadRequest)?;
+    let (overview, _) = overview::build(&state.db, &params, Some(&state.overview_cache)).await?;
+    Ok(PrintPage { params, overview, as_of: dates::today() })
 }
 
 async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Markup> {
-    let p = q.params().map_err(AppError::BadRequest)?;
-    let (o, _) = overview::build(&state.db, &p, Some(&state.overview_cache)).await?;
+    Ok(render_print(&chrome, &load_print(&state, &q).await?))
+}
+
+fn render_print(chrome: &Chrome, page: &PrintPage) -> Markup {
+    let (p, o) = (&page.params, &page.overview);
     let title = format!("Meerjarenoverzicht inburgering {}–{}", o.from, o.to);
     // The print view has its own frame; on screen its tables scroll in their own region as on every page.
-    Ok(crate::web::views::tables::scroll_tables(html! {
+    crate::web::views::tables::scroll_tables(html! {
         (maud::DOCTYPE)
         html lang="nl" {
             head {
@@ -477,21 +570,21 @@ async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ov
             }
             body.print-view {
                 main.memo {
-                    p.no-print { a href={"/meerjarenoverzicht?" (permalink(&p))} { "Terug naar het overzicht" } " · gebruik de afdrukfunctie van uw browser" }
+                    p.no-print { a href={"/meerjarenoverzicht?" (permalink(p))} { "Terug naar het overzicht" } " · gebruik de afdrukfunctie van uw browser" }
                     h1 { (title) }
-                    (scenario_line(&o))
-                    p.muted { "Stand van " (dates::display(dates::today())) ". Bedragen in euro's; bron: taalbudget (" (chrome.user.as_ref().map(|u| u.username.as_str()).unwrap_or("")) ")." }
-                    (charts_of(&o))
+                    (scenario_line(o))
+                    p.muted { "Stand van " (dates::display(page.as_of)) ". Bedragen in euro's; bron: taalbudget (" (chrome.user.as_ref().map(|u| u.username.as_str()).unwrap_or("")) ")." }
+                    (charts_of(o))
                     @for kind in ViewKind::ALL {
                         section.view {
                             h2 { (kind.title()) }
-                            (view_table(&o, &p, kind, false))
+                            (view_table(o, p, kind, false))
                         }
                     }
                 }
             }
         }
-    }))
+    })
 }
 
 async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<Overview> {
@@ -520,9 +613,22 @@ async fn export_json(State(state): State<AppState>, Query(q): Query<OverviewQuer
     Ok(super::download(export::overview_json(&o).into_bytes(), "application/json", &file_name(&o, "json")))
 }
 
+/// The list of snapshots.
+struct SnapshotsPage {
+    snapshots: Vec<Snapshot>,
+}
+
+async fn load_snapshots(state: &AppState) -> AppResult<SnapshotsPage> {
+    Ok(SnapshotsPage { snapshots: store::overview::snapshots(&state.db).await? })
+}
+
 async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    let list = store::overview::snapshots(&state.db).await?;
-    Ok(chrome.page(
+    Ok(render_snapshots(&chrome, &load_snapshots(&state).await?))
+}
+
+fn render_snapshots(chrome: &Chrome, page: &SnapshotsPage) -> Markup {
+    let list = &page.snapshots;
+    chrome.page(
         "Snapshots",
         html! {
             p.breadcrumb { a href="/meerjarenoverzicht" { "Meerjarenoverzicht" } }
@@ -532,7 +638,7 @@ async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppRes
                 caption { "Bevroren overzichten" }
                 thead { tr { th scope="col" { "Naam" } th scope="col" { "Jaren" } th scope="col" { "Scenario" } th scope="col" { "Gemaakt door" } th scope="col" { "Op" } } }
                 tbody {
-                    @for s in &list {
+                    @for s in list {
                         tr {
                             th scope="row" { a href={"/meerjarenoverzicht?van=" (s.from_year) "&tot=" (s.to_year) "&snapshot=" (s.id)} { (s.name) } }
                             td { (s.from_year) "–" (s.to_year) }
@@ -545,7 +651,7 @@ async fn snapshots_page(chrome: Chrome, State(state): State<AppState>) -> AppRes
                 }
             }
         },
-    ))
+    )
 }
 
 #[derive(Deserialize, Default)]

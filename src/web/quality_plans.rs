@@ -24,6 +24,7 @@ use crate::domain::quality::{
 use crate::domain::validation::{text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::store;
+use crate::store::contracts::Contract;
 use crate::store::quality::{Assessment, CriteriaSet, Criterion, NewPlan, PlanVersion, QualityError};
 
 pub fn routes() -> RouteTable {
@@ -59,13 +60,25 @@ struct SetForm {
     title: String,
 }
 
-async fn set_list(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    set_list_page(&chrome, &state, &SetForm::default(), &FieldErrors::new()).await
+/// The list of criteria sets with the form for a new one.
+struct SetListPage {
+    sets: Vec<CriteriaSet>,
+    form: SetForm,
+    errors: FieldErrors,
 }
 
-async fn set_list_page(chrome: &Chrome, state: &AppState, form: &SetForm, errors: &FieldErrors) -> AppResult<Markup> {
+async fn load_set_list(state: &AppState) -> AppResult<SetListPage> {
     let sets = store::quality::list_sets(&state.db).await?;
-    Ok(chrome.page(
+    Ok(SetListPage { sets, form: SetForm::default(), errors: FieldErrors::new() })
+}
+
+async fn set_list(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
+    Ok(render_set_list(&chrome, &load_set_list(&state).await?))
+}
+
+fn render_set_list(chrome: &Chrome, page: &SetListPage) -> Markup {
+    let (sets, form, errors) = (&page.sets, &page.form, &page.errors);
+    chrome.page(
         "Toetsingskaders",
         html! {
             p.breadcrumb { a href="/kwaliteit" { "Kwaliteit" } }
@@ -75,7 +88,7 @@ async fn set_list_page(chrome: &Chrome, state: &AppState, form: &SetForm, errors
                 caption { (crate::domain::words::count(sets.len(), "toetsingskader", "toetsingskaders")) }
                 thead { tr { th scope="col" { "Aanbesteding" } th scope="col" { "Versie" } th scope="col" { "Titel" } th.num scope="col" { "Eisen" } th scope="col" { "Status" } } }
                 tbody {
-                    @for s in &sets {
+                    @for s in sets {
                         tr {
                             th scope="row" { a href={"/kwaliteit/eisen/" (s.id)} { (s.tender) } }
                             td { (s.version_no) } td { (s.title) } td.num { (s.criteria_count) } td { (frozen_tag(s)) }
@@ -95,7 +108,7 @@ async fn set_list_page(chrome: &Chrome, state: &AppState, form: &SetForm, errors
                 }
             }
         },
-    ))
+    )
 }
 
 async fn create_set(
@@ -108,7 +121,8 @@ async fn create_set(
     let tender = text(&mut e, "tender", "Aanbesteding", &form.tender, 200, true);
     let title = text(&mut e, "title", "Titel", &form.title, 200, true);
     if !e.is_empty() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, set_list_page(&chrome, &state, &form, &e).await?).into_response());
+        let page = SetListPage { form, errors: e, ..load_set_list(&state).await? };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_set_list(&chrome, &page)).into_response());
     }
     let id = store::quality::create_set(&state.db, &tender, &title, user.actor()).await?;
     Ok(Redirect::to(&format!("/kwaliteit/eisen/{id}?melding=aangemaakt")).into_response())
@@ -169,28 +183,36 @@ fn norm_text(c: &Criterion) -> String {
     c.norm.map(|n| format!("{}: {}", n.metric.label(), n.describe())).unwrap_or_else(|| "—".into())
 }
 
-async fn set_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    render_set(&chrome, &state, id, &CriterionForm::default(), &FieldErrors::new(), None).await
+/// One criteria set with its criteria and the form for a new criterion.
+struct SetPage {
+    set: CriteriaSet,
+    items: Vec<Criterion>,
+    form: CriterionForm,
+    errors: FieldErrors,
+    /// Why the last change was refused as a whole (the set froze meanwhile).
+    refusal: Option<String>,
 }
 
-async fn render_set(
-    chrome: &Chrome,
-    state: &AppState,
-    id: i64,
-    form: &CriterionForm,
-    errors: &FieldErrors,
-    refusal: Option<&str>,
-) -> AppResult<Markup> {
+async fn load_set(state: &AppState, id: i64) -> AppResult<SetPage> {
     let set = store::quality::get_set(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let items = store::quality::criteria(&state.db, id).await?;
+    Ok(SetPage { set, items, form: CriterionForm::default(), errors: FieldErrors::new(), refusal: None })
+}
+
+async fn set_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    Ok(render_set(&chrome, &load_set(&state, id).await?))
+}
+
+fn render_set(chrome: &Chrome, page: &SetPage) -> Markup {
+    let (set, items, form, errors) = (&page.set, &page.items, &page.form, &page.errors);
     let manage = chrome.may(Permission::ManageContracts);
-    Ok(chrome.page(
+    chrome.page(
         &set.label(),
         html! {
             p.breadcrumb { a href="/kwaliteit" { "Kwaliteit" } " › " a href="/kwaliteit/eisen" { "Toetsingskaders" } }
             h1 { (set.tender) " (versie " (set.version_no) ")" }
-            p { (set.title) " " (frozen_tag(&set)) }
-            @if let Some(m) = refusal { div.error-summary role="alert" { h2 { "Niet opgeslagen" } p #weigering { (m) } } }
+            p { (set.title) " " (frozen_tag(set)) }
+            @if let Some(m) = &page.refusal { div.error-summary role="alert" { h2 { "Niet opgeslagen" } p #weigering { (m) } } }
             @if set.is_frozen() {
                 p { "Dit kader is bevroren sinds " (dates::display_timestamp(set.frozen_at.as_deref().unwrap_or(""))) ": er is een kwaliteitsplan mee beoordeeld, dus de eisen liggen vast." }
             }
@@ -198,7 +220,7 @@ async fn render_set(
                 caption { (crate::domain::words::count(items.len(), "eis", "eisen")) }
                 thead { tr { th scope="col" { "Code" } th scope="col" { "Eis" } th scope="col" { "Beoordeling" } th scope="col" { "Knock-out" } th scope="col" { "Norm" } @if manage && !set.is_frozen() { th scope="col" { "Actie" } } } }
                 tbody {
-                    @for c in &items {
+                    @for c in items {
                         tr {
                             th scope="row" { (c.code) }
                             td.text { strong { (c.title) } @if !c.description.is_empty() { br; span.muted { (c.description) } } }
@@ -227,7 +249,7 @@ async fn render_set(
                 }
             }
         },
-    ))
+    )
 }
 
 fn frozen_message(e: &QualityError) -> Option<String> {
@@ -253,16 +275,37 @@ async fn add_criterion(
                 e
             }
             Err(e @ QualityError::Frozen(_)) => {
-                let m = frozen_message(&e);
-                let page = render_set(&chrome, &state, id, &form, &FieldErrors::new(), m.as_deref()).await?;
-                return Ok((StatusCode::CONFLICT, page).into_response());
+                let page = SetPage { form, refusal: frozen_message(&e), ..load_set(&state, id).await? };
+                return Ok((StatusCode::CONFLICT, render_set(&chrome, &page)).into_response());
             }
             Err(QualityError::NotFound) => return Err(AppError::NotFound),
             Err(e) => return Err(e.into()),
         },
         Err(e) => e,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_set(&chrome, &state, id, &form, &errors, None).await?).into_response())
+    let page = SetPage { form, errors, ..load_set(&state, id).await? };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_set(&chrome, &page)).into_response())
+}
+
+/// The edit form of one criterion.
+struct CriterionPage {
+    set: CriteriaSet,
+    criterion: Criterion,
+    form: CriterionForm,
+    errors: FieldErrors,
+    /// Why the change was refused as a whole (frozen set, someone else's change).
+    refusal: Option<String>,
+}
+
+async fn load_criterion(state: &AppState, id: i64, criterion_id: i64) -> AppResult<CriterionPage> {
+    let set = store::quality::get_set(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let criterion = store::quality::criteria(&state.db, id)
+        .await?
+        .into_iter()
+        .find(|c| c.id == criterion_id)
+        .ok_or(AppError::NotFound)?;
+    let form = form_of(&criterion);
+    Ok(CriterionPage { set, criterion, form, errors: FieldErrors::new(), refusal: None })
 }
 
 async fn edit_criterion(
@@ -270,29 +313,17 @@ async fn edit_criterion(
     State(state): State<AppState>,
     Path((id, criterion_id)): Path<(i64, i64)>,
 ) -> AppResult<Markup> {
-    let set = store::quality::get_set(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let c = store::quality::criteria(&state.db, id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == criterion_id)
-        .ok_or(AppError::NotFound)?;
-    Ok(criterion_page(&chrome, &set, &c, &form_of(&c), &FieldErrors::new(), None))
+    Ok(criterion_page(&chrome, &load_criterion(&state, id, criterion_id).await?))
 }
 
-fn criterion_page(
-    chrome: &Chrome,
-    set: &CriteriaSet,
-    c: &Criterion,
-    form: &CriterionForm,
-    errors: &FieldErrors,
-    refusal: Option<&str>,
-) -> Markup {
+fn criterion_page(chrome: &Chrome, page: &CriterionPage) -> Markup {
+    let (set, c, form, errors) = (&page.set, &page.criterion, &page.form, &page.errors);
     chrome.page(
         &format!("Eis {} bewerken", c.code),
         html! {
             p.breadcrumb { a href={"/kwaliteit/eisen/" (set.id)} { (set.label()) } }
             h1 { "Eis " (c.code) " bewerken" }
-            @if let Some(m) = refusal { div.error-summary role="alert" { h2 { "Niet opgeslagen" } p #weigering { (m) } } }
+            @if let Some(m) = &page.refusal { div.error-summary role="alert" { h2 { "Niet opgeslagen" } p #weigering { (m) } } }
             (error_summary(errors, CRITERION_LABELS))
             form method="post" action={"/kwaliteit/eisen/" (set.id) "/eisen/" (c.id)} novalidate {
                 (chrome.csrf_field())
@@ -311,25 +342,20 @@ async fn update_criterion(
     Path((id, criterion_id)): Path<(i64, i64)>,
     Form(form): Form<CriterionForm>,
 ) -> AppResult<Response> {
-    let set = store::quality::get_set(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let current = store::quality::criteria(&state.db, id)
-        .await?
-        .into_iter()
-        .find(|c| c.id == criterion_id)
-        .ok_or(AppError::NotFound)?;
+    let loaded = load_criterion(&state, id, criterion_id).await?;
     let draft = match validate_criterion(&form) {
         Ok(d) => d,
-        Err(e) => {
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, criterion_page(&chrome, &set, &current, &form, &e, None))
-                .into_response())
+        Err(errors) => {
+            let page = CriterionPage { form, errors, ..loaded };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, criterion_page(&chrome, &page)).into_response());
         }
     };
     let version = form.version.ok_or_else(|| AppError::BadRequest("het formulier mist de versie van de eis".into()))?;
     match store::quality::update_criterion(&state.db, id, criterion_id, version, &draft, user.actor()).await {
         Ok(()) => Ok(Redirect::to(&format!("/kwaliteit/eisen/{id}?melding=opgeslagen")).into_response()),
         Err(QualityError::Frozen(m)) => {
-            Ok((StatusCode::CONFLICT, criterion_page(&chrome, &set, &current, &form, &FieldErrors::new(), Some(&m)))
-                .into_response())
+            let page = CriterionPage { form, refusal: Some(m), ..loaded };
+            Ok((StatusCode::CONFLICT, criterion_page(&chrome, &page)).into_response())
         }
         Err(QualityError::StaleCriterion(now)) => {
             let m = format!(
@@ -339,15 +365,15 @@ async fn update_criterion(
                 now.scoring.label().to_lowercase(),
                 norm_text(&now)
             );
-            let again = CriterionForm { version: Some(now.version), ..form };
-            Ok((StatusCode::CONFLICT, criterion_page(&chrome, &set, &now, &again, &FieldErrors::new(), Some(&m)))
-                .into_response())
+            let form = CriterionForm { version: Some(now.version), ..form };
+            let page = CriterionPage { criterion: *now, form, refusal: Some(m), ..loaded };
+            Ok((StatusCode::CONFLICT, criterion_page(&chrome, &page)).into_response())
         }
         Err(QualityError::DuplicateCode(code)) => {
             let mut e = FieldErrors::new();
             e.add("code", format!("Code {code} is al in gebruik in dit toetsingskader."));
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, criterion_page(&chrome, &set, &current, &form, &e, None))
-                .into_response())
+            let page = CriterionPage { form, errors: e, ..loaded };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, criterion_page(&chrome, &page)).into_response())
         }
         Err(QualityError::NotFound) => Err(AppError::NotFound),
         Err(e) => Err(e.into()),
@@ -371,27 +397,38 @@ struct UploadForm {
     criteria_set_id: String,
 }
 
-async fn contract_plans(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    let form = UploadForm { submitted_on: dates::iso(dates::today()), criteria_set_id: String::new() };
-    render_contract(&chrome, &state, id, &form, &FieldErrors::new()).await
+/// The plan versions of one contract with the upload form for the next one.
+struct ContractPlansPage {
+    contract: Contract,
+    plans: Vec<PlanVersion>,
+    sets: Vec<CriteriaSet>,
+    /// The set the form proposes: the one of the latest version, else the newest set.
+    default_set: i64,
+    form: UploadForm,
+    errors: FieldErrors,
 }
 
-async fn render_contract(
-    chrome: &Chrome,
-    state: &AppState,
-    id: i64,
-    form: &UploadForm,
-    errors: &FieldErrors,
-) -> AppResult<Markup> {
-    let c = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+async fn load_contract_plans(state: &AppState, id: i64) -> AppResult<ContractPlansPage> {
+    let contract = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let plans = store::quality::plans_for_contract(&state.db, id).await?;
     let sets = store::quality::list_sets(&state.db).await?;
     let default_set =
         plans.last().map(|p| p.criteria_set_id).or_else(|| sets.iter().map(|s| s.id).max()).unwrap_or_default();
-    let chosen = if form.criteria_set_id.is_empty() { default_set.to_string() } else { form.criteria_set_id.clone() };
+    let form = UploadForm { submitted_on: dates::iso(dates::today()), criteria_set_id: String::new() };
+    Ok(ContractPlansPage { contract, plans, sets, default_set, form, errors: FieldErrors::new() })
+}
+
+async fn contract_plans(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    Ok(render_contract(&chrome, &load_contract_plans(&state, id).await?))
+}
+
+fn render_contract(chrome: &Chrome, page: &ContractPlansPage) -> Markup {
+    let (c, plans, sets, form, errors) = (&page.contract, &page.plans, &page.sets, &page.form, &page.errors);
+    let chosen =
+        if form.criteria_set_id.is_empty() { page.default_set.to_string() } else { form.criteria_set_id.clone() };
     let set_labels: Vec<(String, String)> = sets.iter().map(|s| (s.id.to_string(), s.label())).collect();
     let set_options: Vec<(&str, &str)> = set_labels.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    Ok(chrome.page(
+    chrome.page(
         &format!("Kwaliteitsplan {}", c.reference),
         html! {
             p.breadcrumb { a href="/kwaliteit" { "Kwaliteit" } " › " a href={"/kwaliteit/aanbieders/" (c.provider_id)} { (c.provider_name) } }
@@ -439,7 +476,7 @@ async fn render_contract(
                 }
             }
         },
-    ))
+    )
 }
 
 fn size_text(bytes: i64) -> String {
@@ -522,7 +559,8 @@ async fn upload_plan(
             .map_err(|e| AppError::Internal(e.into()))?;
         return Ok(Redirect::to(&format!("/kwaliteit/plannen/{plan_id}?melding=aangemaakt")).into_response());
     }
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_contract(&chrome, &state, id, &form, &e).await?).into_response())
+    let page = ContractPlansPage { form, errors: e, ..load_contract_plans(&state, id).await? };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_contract(&chrome, &page)).into_response())
 }
 
 async fn download(State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Response> {
@@ -554,20 +592,35 @@ struct PlanForms {
     decision_errors: FieldErrors,
 }
 
-async fn plan_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    render_plan(&chrome, &state, id, &PlanForms::default()).await
+/// One plan version: its facts, the assessment per criterion next to the previous version's, the decision.
+struct PlanPage {
+    plan: PlanVersion,
+    set: CriteriaSet,
+    items: Vec<Criterion>,
+    current: Vec<Assessment>,
+    previous: Option<PlanVersion>,
+    /// The previous version's scores by criterion code.
+    before: BTreeMap<String, Assessment>,
+    /// Criteria scored in this version, and how many of those were carried over unseen.
+    scored: usize,
+    carried: usize,
+    forms: PlanForms,
 }
 
-async fn render_plan(chrome: &Chrome, state: &AppState, id: i64, forms: &PlanForms) -> AppResult<Markup> {
+async fn plan_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
+    Ok(plan_page(&chrome, &load_plan(&state, id).await?))
+}
+
+async fn load_plan(state: &AppState, id: i64) -> AppResult<PlanPage> {
     let plan = store::quality::plan(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let set = store::quality::get_set(&state.db, plan.criteria_set_id).await?.ok_or(AppError::NotFound)?;
     let items = store::quality::criteria(&state.db, set.id).await?;
     let current = store::quality::assessments(&state.db, id).await?;
     let versions = store::quality::plans_for_contract(&state.db, plan.contract_id).await?;
-    let previous = versions.iter().rev().find(|v| v.version_no < plan.version_no);
+    let previous = versions.into_iter().rev().find(|v| v.version_no < plan.version_no);
     // The previous version's scores by criterion code, so a changed set still lines up.
     let mut before: BTreeMap<String, Assessment> = BTreeMap::new();
-    if let Some(prev) = previous {
+    if let Some(prev) = &previous {
         let prev_items = store::quality::criteria(&state.db, prev.criteria_set_id).await?;
         for a in store::quality::assessments(&state.db, prev.id).await? {
             if let Some(c) = prev_items.iter().find(|c| c.id == a.criterion_id) {
@@ -575,22 +628,16 @@ async fn render_plan(chrome: &Chrome, state: &AppState, id: i64, forms: &PlanFor
             }
         }
     }
-    let editable = chrome.may(Permission::ManageContracts) && !plan.status.is_frozen();
-    Ok(plan_page(chrome, &plan, &set, &items, &current, previous, &before, editable, forms))
+    let scored = current.len();
+    let carried = current.iter().filter(|a| a.carried_over).count();
+    Ok(PlanPage { plan, set, items, current, previous, before, scored, carried, forms: PlanForms::default() })
 }
 
-#[allow(clippy::too_many_arguments)]
-fn plan_page(
-    chrome: &Chrome,
-    plan: &PlanVersion,
-    set: &CriteriaSet,
-    items: &[Criterion],
-    current: &[Assessment],
-    previous: Option<&PlanVersion>,
-    before: &BTreeMap<String, Assessment>,
-    editable: bool,
-    forms: &PlanForms,
-) -> Markup {
+fn plan_page(chrome: &Chrome, page: &PlanPage) -> Markup {
+    let (plan, set, items, current, before, forms) =
+        (&page.plan, &page.set, &page.items, &page.current, &page.before, &page.forms);
+    let (previous, scored, carried) = (page.previous.as_ref(), page.scored, page.carried);
+    let editable = chrome.may(Permission::ManageContracts) && !plan.status.is_frozen();
     let decisions = [
         ("", "Kies een besluit"),
         ("approved", "Goedkeuren"),
@@ -606,7 +653,7 @@ fn plan_page(
                 th scope="col" { "Score" } th scope="col" { "Bevinding" } th scope="col" { "Beoordelaar" }
             } }
             tbody {
-                @for c in items {
+                @for c in items.iter() {
                     @let a = current.iter().find(|a| a.criterion_id == c.id);
                     @let typed = forms.typed.get(&c.id);
                     @let score_value = typed.map(|t| t.0.clone()).or_else(|| a.map(|a| a.score.code())).unwrap_or_default();
@@ -652,8 +699,6 @@ fn plan_page(
             }
         }
     };
-    let scored = current.len();
-    let carried = current.iter().filter(|a| a.carried_over).count();
     html! {
         (chrome.page(
             &format!("Kwaliteitsplan {} versie {}", plan.contract_reference, plan.version_no),
@@ -774,7 +819,8 @@ async fn assess(
             StatusCode::UNPROCESSABLE_ENTITY
         }
     };
-    Ok((status, render_plan(&chrome, &state, id, &forms).await?).into_response())
+    let page = PlanPage { forms, ..load_plan(&state, id).await? };
+    Ok((status, plan_page(&chrome, &page)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -833,5 +879,6 @@ async fn decide(
             StatusCode::UNPROCESSABLE_ENTITY
         }
     };
-    Ok((status, render_plan(&chrome, &state, id, &forms).await?).into_response())
+    let page = PlanPage { forms, ..load_plan(&state, id).await? };
+    Ok((status, plan_page(&chrome, &page)).into_response())
 }
