@@ -651,7 +651,8 @@ async fn link_creditor(
 }
 
 async fn queue(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    render_queue(&chrome, &state, None).await
+    let page = load_queue(&state, None).await?;
+    Ok(render_queue(&chrome, &page))
 }
 
 const QUEUE_LIMIT: i64 = 200;
@@ -665,7 +666,17 @@ struct Refusal {
     reason: String,
 }
 
-async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>) -> AppResult<Markup> {
+/// The queue: the newest unattributed ledger lines, what they add up to, the streams and contracts to assign them
+/// to, and the refused assignment when the page is shown again after one.
+struct QueuePage {
+    lines: Vec<store::attribution::AttributedLine>,
+    waiting: Money,
+    streams: Vec<(crate::domain::funding::FundingStream, i64)>,
+    contracts: Vec<store::contracts::Contract>,
+    error: Option<Refusal>,
+}
+
+async fn load_queue(state: &AppState, error: Option<Refusal>) -> AppResult<QueuePage> {
     let lines = store::attribution::lines(
         &state.db,
         &LineFilter { unattributed_only: true, limit: QUEUE_LIMIT, ..Default::default() },
@@ -675,6 +686,12 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
     let waiting: Money = sums.unattributed.values().copied().sum();
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
+    Ok(QueuePage { lines, waiting, streams, contracts, error })
+}
+
+fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
+    let (lines, waiting, streams, contracts, error) =
+        (&page.lines, page.waiting, &page.streams, &page.contracts, &page.error);
     // The refused line keeps its reason and shows the problem next to it.
     let mut refused = FieldErrors::new();
     if let Some(r) = error.as_ref().filter(|r| r.field == "reason") {
@@ -684,13 +701,13 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
     let mine = |id: i64| error.as_ref().filter(|r| r.line == id);
     let reason_of = |id: i64| mine(id).map_or("", |r| r.reason.as_str());
     let errors_of = |id: i64| if mine(id).is_some() { &refused } else { &none };
-    Ok(chrome.page(
+    chrome.page(
         "Wachtrij toerekening",
         html! {
             p.breadcrumb { a href="/toerekening" { "Toerekening" } }
             h1 { "Niet-toegerekende regels" }
             p { "Samen " strong { (waiting) } ". Wijs een regel handmatig toe met een reden; dat gaat voor elke regel." }
-            @if let Some(r) = &error {
+            @if let Some(r) = error {
                 div.error-summary role="alert" {
                     h2 { "Toewijzen is niet gelukt" }
                     @if r.field == "reason" { p { a href={"#regel-" (r.line) "-reason"} { "Reden" } ": " (r.message) } }
@@ -704,7 +721,7 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                     th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" } th scope="col" { "Toewijzen" }
                 } }
                 tbody {
-                    @for l in &lines {
+                    @for l in lines {
                         tr {
                             th scope="row" { (dates::display(l.booking_date)) }
                             td { (l.description) }
@@ -719,12 +736,12 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                                     select id={"bron-" (l.id)} name="stream_id" {
                                         // No preselected stream: one click must not charge a line to the first one.
                                         option value="" selected { "Kies een bron" }
-                                        @for (s, _) in &streams { option value=(s.id) { (s.code) } }
+                                        @for (s, _) in streams { option value=(s.id) { (s.code) } }
                                     }
                                     label for={"contract-" (l.id)} { "Contract" }
                                     select id={"contract-" (l.id)} name="contract_id" {
                                         option value="" { "geen" }
-                                        @for c in &contracts { option value=(c.id) { (c.reference) } }
+                                        @for c in contracts { option value=(c.id) { (c.reference) } }
                                     }
                                     @let form_id = format!("regel-{}", l.id);
                                     (Field::new("reason", "Reden", reason_of(l.id), errors_of(l.id)).in_form(&form_id).required().text())
@@ -737,7 +754,7 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                 }
             }
         },
-    ))
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -760,7 +777,8 @@ async fn assign(
         Some(problem) => problem,
     };
     let refusal = Refusal { line: id, field, message, reason: form.reason };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some(refusal)).await?).into_response())
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &load_queue(&state, Some(refusal)).await?))
+        .into_response())
 }
 
 /// Assigns the line, or says in Dutch why not and which field it is about.
