@@ -21,6 +21,7 @@ use crate::domain::validation::{text, FieldErrors};
 use crate::domain::words;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
+use crate::report::reconciliation::Flag;
 use crate::store;
 use crate::store::attribution::{AssignError, LineFilter, NewRule, RuleChange, RuleError, NEW_RULE};
 
@@ -957,51 +958,101 @@ struct SignalQuery {
 /// What is behind one signal: the ledger lines (finance staff), placements (roles that see participants),
 /// contracts or streams; other roles get the totals only.
 async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<SignalQuery>) -> AppResult<Markup> {
+    let page = load_signal(&state, &chrome, &q).await?;
+    Ok(render_signal(&chrome, &page))
+}
+
+/// One signal of one year, or `None` when the year does not have it (any more).
+struct SignalPage {
+    year: i32,
+    signal: Option<(Flag, Behind)>,
+}
+
+/// What is behind a signal, as far as the user's role may see it.
+enum Behind {
+    Lines(Vec<store::attribution::AttributedLine>),
+    /// Placements with the amount each one adds to the signal.
+    Placements(Vec<(store::placements::Placement, Money)>),
+    /// Contract id, reference ("?" when gone) and amount.
+    Contracts(Vec<(i64, String, Money)>),
+    Streams(Vec<crate::report::reconciliation::StreamYear>),
+    /// The role sees the totals only.
+    Hidden,
+}
+
+async fn load_signal(state: &AppState, chrome: &Chrome, q: &SignalQuery) -> AppResult<SignalPage> {
     use crate::report::reconciliation::FlagSubject;
-    let year = reconciliation_year(&state, &q.jaar).await?;
+    let year = reconciliation_year(state, &q.jaar).await?;
     let report = crate::report::reconciliation::for_year(&state.db, year).await?;
     let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
-        return Ok(chrome.page(
+        return Ok(SignalPage { year, signal: None });
+    };
+    let pairs: Vec<(i64, Money)> = f.ids.iter().copied().zip(f.amounts.iter().copied()).collect();
+    let behind = match f.subject {
+        FlagSubject::LedgerLines if chrome.may(Permission::ManageFinance) => {
+            Behind::Lines(store::attribution::lines_by_id(&state.db, &f.ids).await?)
+        }
+        FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
+            let placements = store::placements::list(&state.db, None).await?;
+            Behind::Placements(
+                pairs
+                    .iter()
+                    .filter_map(|(id, m)| placements.iter().find(|p| p.id == *id).map(|p| (p.clone(), *m)))
+                    .collect(),
+            )
+        }
+        FlagSubject::Contracts => {
+            let contracts = store::contracts::list(&state.db).await?;
+            Behind::Contracts(
+                pairs
+                    .iter()
+                    .map(|(id, m)| {
+                        let reference = contracts.iter().find(|c| c.id == *id).map(|c| c.reference.as_str());
+                        (*id, reference.unwrap_or("?").to_string(), *m)
+                    })
+                    .collect(),
+            )
+        }
+        FlagSubject::Streams => {
+            Behind::Streams(report.streams.iter().filter(|s| f.ids.contains(&s.id)).cloned().collect())
+        }
+        _ => Behind::Hidden,
+    };
+    Ok(SignalPage { year, signal: Some((f.clone(), behind)) })
+}
+
+fn render_signal(chrome: &Chrome, page: &SignalPage) -> Markup {
+    let year = page.year;
+    let Some((f, behind)) = &page.signal else {
+        return chrome.page(
             "Signaal",
             html! {
                 p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
                 h1 { "Geen signaal" }
                 p { "Dit signaal is er in " (year) " niet (meer)." }
             },
-        ));
+        );
     };
-    let pairs: Vec<(i64, Money)> = f.ids.iter().copied().zip(f.amounts.iter().copied()).collect();
-    let body = match f.subject {
-        FlagSubject::LedgerLines if chrome.may(Permission::ManageFinance) => {
-            let lines = store::attribution::lines_by_id(&state.db, &f.ids).await?;
-            line_table(&lines)
-        }
-        FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
-            let placements = store::placements::list(&state.db, None).await?;
-            html! { ul { @for (id, m) in &pairs {
-                @if let Some(p) = placements.iter().find(|p| p.id == *id) {
-                    li {
-                        a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date))
-                        @if !m.is_zero() { ": " (m) }
-                    }
-                }
-            } } }
-        }
-        FlagSubject::Contracts => {
-            let contracts = store::contracts::list(&state.db).await?;
-            html! { ul { @for (id, m) in &pairs {
-                li { a href={"/contracten/" (id)} { (contracts.iter().find(|c| c.id == *id).map(|c| c.reference.as_str()).unwrap_or("?")) } ": " (m) " meer gefactureerd dan verwacht" }
-            } } }
-        }
-        FlagSubject::Streams => html! { ul { @for s in report.streams.iter().filter(|s| f.ids.contains(&s.id)) {
+    let body = match behind {
+        Behind::Lines(lines) => line_table(lines),
+        Behind::Placements(placements) => html! { ul { @for (p, m) in placements {
+            li {
+                a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date))
+                @if !m.is_zero() { ": " (m) }
+            }
+        } } },
+        Behind::Contracts(contracts) => html! { ul { @for (id, reference, m) in contracts {
+            li { a href={"/contracten/" (id)} { (reference) } ": " (m) " meer gefactureerd dan verwacht" }
+        } } },
+        Behind::Streams(streams) => html! { ul { @for s in streams {
             li { a href={"/financiering/" (s.id)} { (s.code) " " (s.name) } ": beschikbaar " (s.available) ", realisatie " (s.actual)
                 ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort")) }
         } } },
-        _ => {
+        Behind::Hidden => {
             html! { p { "De gegevens per regel of deelnemer zijn niet zichtbaar voor uw rol; hierboven staan de totalen." } }
         }
     };
-    Ok(chrome.page(
+    chrome.page(
         "Signaal",
         html! {
             p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
@@ -1009,7 +1060,7 @@ async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<S
             p { (f.subject.count(f.count)) @if !f.total.is_zero() { ", samen " strong { (f.total) } } " in " (year) "." }
             (body)
         },
-    ))
+    )
 }
 
 /// Ledger lines with their attribution and the reason for it.
@@ -1046,7 +1097,20 @@ struct DrillQuery {
     contract: String,
 }
 
+/// The ledger lines behind one amount of the reconciliation, and their total.
+struct DrillPage {
+    /// The year as asked, for the way back.
+    year: String,
+    lines: Vec<store::attribution::AttributedLine>,
+    total: Money,
+}
+
 async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Query<DrillQuery>) -> AppResult<Markup> {
+    let page = load_drill(&state, q).await?;
+    Ok(render_drill(&chrome, &page))
+}
+
+async fn load_drill(state: &AppState, q: DrillQuery) -> AppResult<DrillPage> {
     let year = q.jaar.parse::<i32>().ok();
     let filter = LineFilter {
         unattributed_only: q.bron == "geen",
@@ -1057,13 +1121,17 @@ async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Qu
     };
     let lines = store::attribution::lines(&state.db, &filter).await?;
     let total: Money = lines.iter().map(|l| l.amount()).sum();
-    Ok(chrome.page(
+    Ok(DrillPage { year: q.jaar, lines, total })
+}
+
+fn render_drill(chrome: &Chrome, page: &DrillPage) -> Markup {
+    chrome.page(
         "Grootboekregels",
         html! {
-            p.breadcrumb { a href={"/aansluiting?jaar=" (q.jaar)} { "Aansluiting" } }
+            p.breadcrumb { a href={"/aansluiting?jaar=" (page.year)} { "Aansluiting" } }
             h1 { "Grootboekregels achter het bedrag" }
-            p { (crate::domain::words::count(lines.len(), "regel", "regels")) ", samen " strong { (total) } "." }
-            (line_table(&lines))
+            p { (crate::domain::words::count(page.lines.len(), "regel", "regels")) ", samen " strong { (page.total) } "." }
+            (line_table(&page.lines))
         },
-    ))
+    )
 }

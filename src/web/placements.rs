@@ -360,13 +360,21 @@ const LABELS: &[(&str, &str)] = &[
     ("pip_date", "PIP-datum"),
 ];
 
-async fn form_page(
-    chrome: &Chrome,
+/// The placement form: the contracts to choose from, the form as typed (or as stored) and its errors.
+struct FormPage {
+    title: String,
+    action: String,
+    contract_options: Vec<(String, String)>,
+    form: PlacementForm,
+    errors: FieldErrors,
+}
+
+async fn load_form(
     state: &AppState,
     existing: Option<&Placement>,
     form: &PlacementForm,
     errors: &FieldErrors,
-) -> AppResult<Markup> {
+) -> AppResult<FormPage> {
     let contracts = store::contracts::list(&state.db).await?;
     let contract_options: Vec<(String, String)> = std::iter::once((String::new(), "Kies een contract".to_string()))
         .chain(
@@ -375,18 +383,35 @@ async fn form_page(
                 .map(|c| (c.id.to_string(), format!("{} · {} · {}", c.reference, c.title, c.provider_name))),
         )
         .collect();
-    let contract_options: Vec<(&str, &str)> = contract_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (title, action) = match existing {
+        Some(p) => (format!("Plaatsing {} bewerken", p.client_number.as_str()), format!("/plaatsingen/{}", p.id)),
+        None => ("Nieuwe plaatsing".to_string(), "/plaatsingen".to_string()),
+    };
+    Ok(FormPage { title, action, contract_options, form: form.clone(), errors: errors.clone() })
+}
+
+/// The form page as loaded: `load_form` then `render_form`.
+async fn form_page(
+    chrome: &Chrome,
+    state: &AppState,
+    existing: Option<&Placement>,
+    form: &PlacementForm,
+    errors: &FieldErrors,
+) -> AppResult<Markup> {
+    Ok(render_form(chrome, &load_form(state, existing, form, errors).await?))
+}
+
+fn render_form(chrome: &Chrome, page: &FormPage) -> Markup {
+    let (title, action, form, errors) = (&page.title, &page.action, &page.form, &page.errors);
+    let contract_options: Vec<(&str, &str)> =
+        page.contract_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let cohorts: Vec<(&str, &str)> =
         std::iter::once(("", "Kies een doelgroep")).chain(Cohort::ALL.iter().map(|c| (c.code(), c.label()))).collect();
     let routes: Vec<(&str, &str)> =
         std::iter::once(("", "Kies een leerroute")).chain(Route::ALL.iter().map(|r| (r.code(), r.label()))).collect();
     let statuses: Vec<(&str, &str)> = PlacementStatus::ALL.iter().map(|s| (s.code(), s.label())).collect();
-    let (title, action) = match existing {
-        Some(p) => (format!("Plaatsing {} bewerken", p.client_number.as_str()), format!("/plaatsingen/{}", p.id)),
-        None => ("Nieuwe plaatsing".to_string(), "/plaatsingen".to_string()),
-    };
-    Ok(chrome.page(
-        &title,
+    chrome.page(
+        title,
         html! {
             p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } }
             h1 { (title) }
@@ -410,7 +435,7 @@ async fn form_page(
                 button type="submit" { "Opslaan" }
             }
         },
-    ))
+    )
 }
 
 async fn new_form(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
