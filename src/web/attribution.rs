@@ -839,8 +839,42 @@ async fn reconciliation(
     State(state): State<AppState>,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Markup> {
-    let year = reconciliation_year(&state, &q.jaar).await?;
+    let page = load_reconciliation(&state, &q).await?;
+    Ok(render_reconciliation(&chrome, &page))
+}
+
+/// The reconciliation of one year with its totals and checks worked out.
+struct ReconciliationPage {
+    report: crate::report::reconciliation::YearReport,
+    /// Streams with the overspending signal.
+    overspent: Vec<i64>,
+    /// Nothing booked in the year at all.
+    empty: bool,
+    /// Attributed plus unattributed equals what was imported, to the cent.
+    balances: bool,
+    attributed: Money,
+    available: Money,
+    committed: Money,
+    overdue: Money,
+    to_come: Money,
+}
+
+async fn load_reconciliation(state: &AppState, q: &YearQuery) -> AppResult<ReconciliationPage> {
+    let year = reconciliation_year(state, &q.jaar).await?;
     let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let overspent: Vec<i64> =
+        report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
+    let attributed = report.attributed_total();
+    let empty = report.imported_total.is_zero() && report.unattributed.is_zero() && attributed.is_zero();
+    let balances = attributed + report.unattributed == report.imported_total;
+    let available = report.streams.iter().map(|s| s.available).sum::<Money>();
+    let (committed, overdue, to_come) = (report.committed_total(), report.overdue_total(), report.to_come_total());
+    Ok(ReconciliationPage { report, overspent, empty, balances, attributed, available, committed, overdue, to_come })
+}
+
+fn render_reconciliation(chrome: &Chrome, page: &ReconciliationPage) -> Markup {
+    let (report, overspent, empty) = (&page.report, &page.overspent, page.empty);
+    let year = report.year;
     let finance = chrome.may(Permission::ManageFinance);
     let drill = |stream: Option<i64>, label: Markup| -> Markup {
         if finance {
@@ -853,10 +887,7 @@ async fn reconciliation(
             label
         }
     };
-    let overspent: Vec<i64> =
-        report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
-    let empty = report.imported_total.is_zero() && report.unattributed.is_zero() && report.attributed_total().is_zero();
-    Ok(chrome.page(
+    chrome.page(
         "Aansluiting",
         html! {
             h1 { "Aansluiting " (year) }
@@ -866,12 +897,12 @@ async fn reconciliation(
             }
             dl.facts {
                 dt { "Geïmporteerd (boekjaar " (year) ")" } dd { (report.imported_total) }
-                dt { "Toegerekend aan een bron" } dd { (report.attributed_total()) }
+                dt { "Toegerekend aan een bron" } dd { (page.attributed) }
                 dt { "Niet toegerekend (wachtrij)" } dd { (drill(None, maud::html! { (report.unattributed) })) }
                 dt { "Controle" } dd {
                     @if empty {
                         "Geen geboekte bedragen in " (year) "."
-                    } @else if report.attributed_total() + report.unattributed == report.imported_total {
+                    } @else if page.balances {
                         span.status.status-ok { "Sluit op de cent" }
                     } @else {
                         span.status.status-bad { "Sluit niet" }
@@ -916,11 +947,11 @@ async fn reconciliation(
                 }
                 tfoot { tr {
                     th scope="row" { "Totaal (verplichtingen met die zonder bron)" }
-                    td.num { (report.streams.iter().map(|s| s.available).sum::<Money>()) }
-                    td.num { (report.attributed_total()) }
-                    td.num { (report.committed_total()) }
-                    td.num { (report.overdue_total()) }
-                    td.num { (report.to_come_total()) }
+                    td.num { (page.available) }
+                    td.num { (page.attributed) }
+                    td.num { (page.committed) }
+                    td.num { (page.overdue) }
+                    td.num { (page.to_come) }
                     td.num { (not_applicable()) }
                 } }
             }
@@ -945,7 +976,7 @@ async fn reconciliation(
                 @if report.flags.is_empty() { li { "Geen signalen." } }
             }
         },
-    ))
+    )
 }
 
 #[derive(Deserialize, Default)]
