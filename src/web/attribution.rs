@@ -198,7 +198,7 @@ struct Preview {
 }
 
 async fn rules_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    render_rules(&chrome, &state, &RuleForm::default(), &FieldErrors::new(), None, None).await
+    Ok(render_rules(&chrome, &load_rules(&state, &RuleForm::default(), &FieldErrors::new(), None, None).await?))
 }
 
 /// Names for the streams and rules a plan mentions.
@@ -267,25 +267,72 @@ fn moves_table(plan: &Plan, names: &PlanNames) -> Markup {
     }
 }
 
-async fn render_rules(
-    chrome: &Chrome,
+/// The rules page: the rules in order with what each one takes now, the choices for a new rule, the creditor
+/// links, and the form (with its errors, preview or refusal) when a change is shown again.
+struct RulesPage {
+    rules: Vec<Rule>,
+    /// One pass over the ledger: what each rule holds now, and what applying again would move.
+    now: Plan,
+    names: PlanNames,
+    streams: Vec<(crate::domain::funding::FundingStream, i64)>,
+    contracts: Vec<store::contracts::Contract>,
+    links: Vec<(String, i64, String)>,
+    providers: Vec<store::providers::Provider>,
+    budget_lines: Vec<crate::domain::funding::BudgetLine>,
+    form: RuleForm,
+    errors: FieldErrors,
+    preview: Option<Preview>,
+    problem: Option<String>,
+}
+
+async fn load_rules(
     state: &AppState,
     form: &RuleForm,
     errors: &FieldErrors,
     preview: Option<Preview>,
     problem: Option<&str>,
-) -> AppResult<Markup> {
+) -> AppResult<RulesPage> {
     let rules = store::attribution::rules(&state.db).await?;
-    // One pass over the ledger: what each rule holds now, and what applying again would move.
     let now = store::attribution::plan_apply(&state.db).await?;
     let names = PlanNames::load(state, &rules).await?;
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
     let links = store::attribution::creditor_links(&state.db).await?;
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
+    let budget_lines = store::funding::budget_lines(&state.db, None).await?;
+    Ok(RulesPage {
+        rules,
+        now,
+        names,
+        streams,
+        contracts,
+        links,
+        providers,
+        budget_lines,
+        form: form.clone(),
+        errors: errors.clone(),
+        preview,
+        problem: problem.map(str::to_string),
+    })
+}
+
+fn render_rules(chrome: &Chrome, page: &RulesPage) -> Markup {
+    let RulesPage {
+        rules,
+        now,
+        names,
+        streams,
+        contracts,
+        links,
+        providers,
+        budget_lines,
+        form,
+        errors,
+        preview,
+        problem,
+    } = page;
     let stream_name =
         |id: i64| streams.iter().find(|(s, _)| s.id == id).map(|(s, _)| s.code.clone()).unwrap_or_default();
-    let budget_lines = store::funding::budget_lines(&state.db, None).await?;
     let line_options: Vec<(String, String)> = std::iter::once((String::new(), "Geen begrotingspost".to_string()))
         .chain(
             budget_lines
@@ -319,7 +366,7 @@ async fn render_rules(
         rules.len() + 1
     );
     let sign = if form.amount_sign.is_empty() { AmountSign::Both.as_str() } else { form.amount_sign.as_str() };
-    Ok(chrome.page(
+    chrome.page(
         "Toerekening",
         html! {
             h1 { "Toerekeningsregels" }
@@ -370,12 +417,12 @@ async fn render_rules(
             form method="post" action="/toerekening/regels-toepassen" { (chrome.csrf_field()) button.secondary type="submit" { "Regels opnieuw toepassen" } }
             h2 #nieuwe-regel { "Nieuwe regel" }
             (error_summary(errors, &RULE_FIELDS))
-            @if let Some(p) = &preview {
+            @if let Some(p) = preview {
                 @let taken = p.plan.takes.get(&NEW_RULE).copied().unwrap_or_default();
                 div.notice role="status" {
                     p { "Voorvertoning: op plaats " (p.place) " zou deze regel " strong { (words::count(taken.lines, "regel", "regels")) } " nemen, samen " strong { (taken.total) } "."
                         @if p.plan.closed_refusal().is_none() { " Klik op Opslaan om hem toe te voegen." } }
-                    (moves_table(&p.plan, &names))
+                    (moves_table(&p.plan, names))
                 }
             }
             form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
@@ -410,7 +457,7 @@ async fn render_rules(
                 caption { "Koppelingen voor 'contract via de crediteur'" }
                 thead { tr { th scope="col" { "Crediteurnummer" } th scope="col" { "Taalaanbieder" } } }
                 tbody {
-                    @for (number, id, name) in &links { tr { th scope="row" { (number) } td { a href={"/aanbieders/" (id)} { (name) } } } }
+                    @for (number, id, name) in links { tr { th scope="row" { (number) } td { a href={"/aanbieders/" (id)} { (name) } } } }
                     @if links.is_empty() { tr { td colspan="2" { "Nog geen koppelingen." } } }
                 }
             }
@@ -419,11 +466,11 @@ async fn render_rules(
                 label for="link-creditor" { "Crediteurnummer" }
                 input #link-creditor type="text" name="creditor_number" required;
                 label for="link-provider" { "Taalaanbieder" }
-                select #link-provider name="provider_id" { @for p in &providers { option value=(p.id) { (p.name) } } }
+                select #link-provider name="provider_id" { @for p in providers { option value=(p.id) { (p.name) } } }
                 button type="submit" { "Koppelen" }
             }
         },
-    ))
+    )
 }
 
 fn criteria_text(c: &Criteria) -> String {
@@ -465,7 +512,8 @@ fn refused(e: RuleError) -> AppResult<String> {
 
 /// The rules page with a refusal on top, as 422.
 async fn refusal_page(chrome: &Chrome, state: &AppState, message: &str) -> AppResult<Response> {
-    let page = render_rules(chrome, state, &RuleForm::default(), &FieldErrors::new(), None, Some(message)).await?;
+    let page =
+        render_rules(chrome, &load_rules(state, &RuleForm::default(), &FieldErrors::new(), None, Some(message)).await?);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -480,7 +528,7 @@ async fn add_rule(
         store::funding::budget_lines(&state.db, None).await?.iter().map(|l| (l.id, l.stream_id)).collect();
     let count = store::attribution::rules(&state.db).await?.len();
     let unprocessable = |e: FieldErrors, form: RuleForm, state: AppState, chrome: Chrome| async move {
-        let page = render_rules(&chrome, &state, &form, &e, None, None).await?;
+        let page = render_rules(&chrome, &load_rules(&state, &form, &e, None, None).await?);
         AppResult::Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let ValidRule { rule, place } = match validate_rule(&form, &streams, &lines, count) {
@@ -494,7 +542,7 @@ async fn add_rule(
                 Err(e) => return refusal_page(&chrome, &state, &refused(e)?).await,
             };
         let preview = Preview { place: place.unwrap_or(count + 1), plan };
-        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(preview), None).await?;
+        let page = render_rules(&chrome, &load_rules(&state, &form, &FieldErrors::new(), Some(preview), None).await?);
         return Ok(page.into_response());
     }
     match store::attribution::add_rule_at(&state.db, &rule, place, user.actor()).await {
