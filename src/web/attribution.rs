@@ -21,6 +21,7 @@ use crate::domain::validation::{text, FieldErrors};
 use crate::domain::words;
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
+use crate::report::reconciliation::Flag;
 use crate::store;
 use crate::store::attribution::{AssignError, LineFilter, NewRule, RuleChange, RuleError, NEW_RULE};
 
@@ -197,7 +198,7 @@ struct Preview {
 }
 
 async fn rules_page(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    render_rules(&chrome, &state, &RuleForm::default(), &FieldErrors::new(), None, None).await
+    Ok(render_rules(&chrome, &load_rules(&state, &RuleForm::default(), &FieldErrors::new(), None, None).await?))
 }
 
 /// Names for the streams and rules a plan mentions.
@@ -266,25 +267,72 @@ fn moves_table(plan: &Plan, names: &PlanNames) -> Markup {
     }
 }
 
-async fn render_rules(
-    chrome: &Chrome,
+/// The rules page: the rules in order with what each one takes now, the choices for a new rule, the creditor
+/// links, and the form (with its errors, preview or refusal) when a change is shown again.
+struct RulesPage {
+    rules: Vec<Rule>,
+    /// One pass over the ledger: what each rule holds now, and what applying again would move.
+    now: Plan,
+    names: PlanNames,
+    streams: Vec<(crate::domain::funding::FundingStream, i64)>,
+    contracts: Vec<store::contracts::Contract>,
+    links: Vec<(String, i64, String)>,
+    providers: Vec<store::providers::Provider>,
+    budget_lines: Vec<crate::domain::funding::BudgetLine>,
+    form: RuleForm,
+    errors: FieldErrors,
+    preview: Option<Preview>,
+    problem: Option<String>,
+}
+
+async fn load_rules(
     state: &AppState,
     form: &RuleForm,
     errors: &FieldErrors,
     preview: Option<Preview>,
     problem: Option<&str>,
-) -> AppResult<Markup> {
+) -> AppResult<RulesPage> {
     let rules = store::attribution::rules(&state.db).await?;
-    // One pass over the ledger: what each rule holds now, and what applying again would move.
     let now = store::attribution::plan_apply(&state.db).await?;
     let names = PlanNames::load(state, &rules).await?;
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
     let links = store::attribution::creditor_links(&state.db).await?;
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
+    let budget_lines = store::funding::budget_lines(&state.db, None).await?;
+    Ok(RulesPage {
+        rules,
+        now,
+        names,
+        streams,
+        contracts,
+        links,
+        providers,
+        budget_lines,
+        form: form.clone(),
+        errors: errors.clone(),
+        preview,
+        problem: problem.map(str::to_string),
+    })
+}
+
+fn render_rules(chrome: &Chrome, page: &RulesPage) -> Markup {
+    let RulesPage {
+        rules,
+        now,
+        names,
+        streams,
+        contracts,
+        links,
+        providers,
+        budget_lines,
+        form,
+        errors,
+        preview,
+        problem,
+    } = page;
     let stream_name =
         |id: i64| streams.iter().find(|(s, _)| s.id == id).map(|(s, _)| s.code.clone()).unwrap_or_default();
-    let budget_lines = store::funding::budget_lines(&state.db, None).await?;
     let line_options: Vec<(String, String)> = std::iter::once((String::new(), "Geen begrotingspost".to_string()))
         .chain(
             budget_lines
@@ -318,7 +366,7 @@ async fn render_rules(
         rules.len() + 1
     );
     let sign = if form.amount_sign.is_empty() { AmountSign::Both.as_str() } else { form.amount_sign.as_str() };
-    Ok(chrome.page(
+    chrome.page(
         "Toerekening",
         html! {
             h1 { "Toerekeningsregels" }
@@ -369,12 +417,12 @@ async fn render_rules(
             form method="post" action="/toerekening/regels-toepassen" { (chrome.csrf_field()) button.secondary type="submit" { "Regels opnieuw toepassen" } }
             h2 #nieuwe-regel { "Nieuwe regel" }
             (error_summary(errors, &RULE_FIELDS))
-            @if let Some(p) = &preview {
+            @if let Some(p) = preview {
                 @let taken = p.plan.takes.get(&NEW_RULE).copied().unwrap_or_default();
                 div.notice role="status" {
                     p { "Voorvertoning: op plaats " (p.place) " zou deze regel " strong { (words::count(taken.lines, "regel", "regels")) } " nemen, samen " strong { (taken.total) } "."
                         @if p.plan.closed_refusal().is_none() { " Klik op Opslaan om hem toe te voegen." } }
-                    (moves_table(&p.plan, &names))
+                    (moves_table(&p.plan, names))
                 }
             }
             form method="post" action="/toerekening/regels#nieuwe-regel" novalidate {
@@ -409,7 +457,7 @@ async fn render_rules(
                 caption { "Koppelingen voor 'contract via de crediteur'" }
                 thead { tr { th scope="col" { "Crediteurnummer" } th scope="col" { "Taalaanbieder" } } }
                 tbody {
-                    @for (number, id, name) in &links { tr { th scope="row" { (number) } td { a href={"/aanbieders/" (id)} { (name) } } } }
+                    @for (number, id, name) in links { tr { th scope="row" { (number) } td { a href={"/aanbieders/" (id)} { (name) } } } }
                     @if links.is_empty() { tr { td colspan="2" { "Nog geen koppelingen." } } }
                 }
             }
@@ -418,11 +466,11 @@ async fn render_rules(
                 label for="link-creditor" { "Crediteurnummer" }
                 input #link-creditor type="text" name="creditor_number" required;
                 label for="link-provider" { "Taalaanbieder" }
-                select #link-provider name="provider_id" { @for p in &providers { option value=(p.id) { (p.name) } } }
+                select #link-provider name="provider_id" { @for p in providers { option value=(p.id) { (p.name) } } }
                 button type="submit" { "Koppelen" }
             }
         },
-    ))
+    )
 }
 
 fn criteria_text(c: &Criteria) -> String {
@@ -464,7 +512,8 @@ fn refused(e: RuleError) -> AppResult<String> {
 
 /// The rules page with a refusal on top, as 422.
 async fn refusal_page(chrome: &Chrome, state: &AppState, message: &str) -> AppResult<Response> {
-    let page = render_rules(chrome, state, &RuleForm::default(), &FieldErrors::new(), None, Some(message)).await?;
+    let page =
+        render_rules(chrome, &load_rules(state, &RuleForm::default(), &FieldErrors::new(), None, Some(message)).await?);
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
@@ -479,7 +528,7 @@ async fn add_rule(
         store::funding::budget_lines(&state.db, None).await?.iter().map(|l| (l.id, l.stream_id)).collect();
     let count = store::attribution::rules(&state.db).await?.len();
     let unprocessable = |e: FieldErrors, form: RuleForm, state: AppState, chrome: Chrome| async move {
-        let page = render_rules(&chrome, &state, &form, &e, None, None).await?;
+        let page = render_rules(&chrome, &load_rules(&state, &form, &e, None, None).await?);
         AppResult::Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
     };
     let ValidRule { rule, place } = match validate_rule(&form, &streams, &lines, count) {
@@ -493,7 +542,7 @@ async fn add_rule(
                 Err(e) => return refusal_page(&chrome, &state, &refused(e)?).await,
             };
         let preview = Preview { place: place.unwrap_or(count + 1), plan };
-        let page = render_rules(&chrome, &state, &form, &FieldErrors::new(), Some(preview), None).await?;
+        let page = render_rules(&chrome, &load_rules(&state, &form, &FieldErrors::new(), Some(preview), None).await?);
         return Ok(page.into_response());
     }
     match store::attribution::add_rule_at(&state.db, &rule, place, user.actor()).await {
@@ -651,7 +700,8 @@ async fn link_creditor(
 }
 
 async fn queue(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    render_queue(&chrome, &state, None).await
+    let page = load_queue(&state, None).await?;
+    Ok(render_queue(&chrome, &page))
 }
 
 const QUEUE_LIMIT: i64 = 200;
@@ -665,7 +715,17 @@ struct Refusal {
     reason: String,
 }
 
-async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>) -> AppResult<Markup> {
+/// The queue: the newest unattributed ledger lines, what they add up to, the streams and contracts to assign them
+/// to, and the refused assignment when the page is shown again after one.
+struct QueuePage {
+    lines: Vec<store::attribution::AttributedLine>,
+    waiting: Money,
+    streams: Vec<(crate::domain::funding::FundingStream, i64)>,
+    contracts: Vec<store::contracts::Contract>,
+    error: Option<Refusal>,
+}
+
+async fn load_queue(state: &AppState, error: Option<Refusal>) -> AppResult<QueuePage> {
     let lines = store::attribution::lines(
         &state.db,
         &LineFilter { unattributed_only: true, limit: QUEUE_LIMIT, ..Default::default() },
@@ -675,6 +735,12 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
     let waiting: Money = sums.unattributed.values().copied().sum();
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
+    Ok(QueuePage { lines, waiting, streams, contracts, error })
+}
+
+fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
+    let (lines, waiting, streams, contracts, error) =
+        (&page.lines, page.waiting, &page.streams, &page.contracts, &page.error);
     // The refused line keeps its reason and shows the problem next to it.
     let mut refused = FieldErrors::new();
     if let Some(r) = error.as_ref().filter(|r| r.field == "reason") {
@@ -684,13 +750,13 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
     let mine = |id: i64| error.as_ref().filter(|r| r.line == id);
     let reason_of = |id: i64| mine(id).map_or("", |r| r.reason.as_str());
     let errors_of = |id: i64| if mine(id).is_some() { &refused } else { &none };
-    Ok(chrome.page(
+    chrome.page(
         "Wachtrij toerekening",
         html! {
             p.breadcrumb { a href="/toerekening" { "Toerekening" } }
             h1 { "Niet-toegerekende regels" }
             p { "Samen " strong { (waiting) } ". Wijs een regel handmatig toe met een reden; dat gaat voor elke regel." }
-            @if let Some(r) = &error {
+            @if let Some(r) = error {
                 div.error-summary role="alert" {
                     h2 { "Toewijzen is niet gelukt" }
                     @if r.field == "reason" { p { a href={"#regel-" (r.line) "-reason"} { "Reden" } ": " (r.message) } }
@@ -704,7 +770,7 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                     th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" } th scope="col" { "Toewijzen" }
                 } }
                 tbody {
-                    @for l in &lines {
+                    @for l in lines {
                         tr {
                             th scope="row" { (dates::display(l.booking_date)) }
                             td { (l.description) }
@@ -719,12 +785,12 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                                     select id={"bron-" (l.id)} name="stream_id" {
                                         // No preselected stream: one click must not charge a line to the first one.
                                         option value="" selected { "Kies een bron" }
-                                        @for (s, _) in &streams { option value=(s.id) { (s.code) } }
+                                        @for (s, _) in streams { option value=(s.id) { (s.code) } }
                                     }
                                     label for={"contract-" (l.id)} { "Contract" }
                                     select id={"contract-" (l.id)} name="contract_id" {
                                         option value="" { "geen" }
-                                        @for c in &contracts { option value=(c.id) { (c.reference) } }
+                                        @for c in contracts { option value=(c.id) { (c.reference) } }
                                     }
                                     @let form_id = format!("regel-{}", l.id);
                                     (Field::new("reason", "Reden", reason_of(l.id), errors_of(l.id)).in_form(&form_id).required().text())
@@ -737,7 +803,7 @@ async fn render_queue(chrome: &Chrome, state: &AppState, error: Option<Refusal>)
                 }
             }
         },
-    ))
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -760,7 +826,8 @@ async fn assign(
         Some(problem) => problem,
     };
     let refusal = Refusal { line: id, field, message, reason: form.reason };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &state, Some(refusal)).await?).into_response())
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &load_queue(&state, Some(refusal)).await?))
+        .into_response())
 }
 
 /// Assigns the line, or says in Dutch why not and which field it is about.
@@ -820,8 +887,42 @@ async fn reconciliation(
     State(state): State<AppState>,
     Query(q): Query<YearQuery>,
 ) -> AppResult<Markup> {
-    let year = reconciliation_year(&state, &q.jaar).await?;
+    let page = load_reconciliation(&state, &q).await?;
+    Ok(render_reconciliation(&chrome, &page))
+}
+
+/// The reconciliation of one year with its totals and checks worked out.
+struct ReconciliationPage {
+    report: crate::report::reconciliation::YearReport,
+    /// Streams with the overspending signal.
+    overspent: Vec<i64>,
+    /// Nothing booked in the year at all.
+    empty: bool,
+    /// Attributed plus unattributed equals what was imported, to the cent.
+    balances: bool,
+    attributed: Money,
+    available: Money,
+    committed: Money,
+    overdue: Money,
+    to_come: Money,
+}
+
+async fn load_reconciliation(state: &AppState, q: &YearQuery) -> AppResult<ReconciliationPage> {
+    let year = reconciliation_year(state, &q.jaar).await?;
     let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let overspent: Vec<i64> =
+        report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
+    let attributed = report.attributed_total();
+    let empty = report.imported_total.is_zero() && report.unattributed.is_zero() && attributed.is_zero();
+    let balances = attributed + report.unattributed == report.imported_total;
+    let available = report.streams.iter().map(|s| s.available).sum::<Money>();
+    let (committed, overdue, to_come) = (report.committed_total(), report.overdue_total(), report.to_come_total());
+    Ok(ReconciliationPage { report, overspent, empty, balances, attributed, available, committed, overdue, to_come })
+}
+
+fn render_reconciliation(chrome: &Chrome, page: &ReconciliationPage) -> Markup {
+    let (report, overspent, empty) = (&page.report, &page.overspent, page.empty);
+    let year = report.year;
     let finance = chrome.may(Permission::ManageFinance);
     let drill = |stream: Option<i64>, label: Markup| -> Markup {
         if finance {
@@ -834,10 +935,7 @@ async fn reconciliation(
             label
         }
     };
-    let overspent: Vec<i64> =
-        report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
-    let empty = report.imported_total.is_zero() && report.unattributed.is_zero() && report.attributed_total().is_zero();
-    Ok(chrome.page(
+    chrome.page(
         "Aansluiting",
         html! {
             h1 { "Aansluiting " (year) }
@@ -847,12 +945,12 @@ async fn reconciliation(
             }
             dl.facts {
                 dt { "Geïmporteerd (boekjaar " (year) ")" } dd { (report.imported_total) }
-                dt { "Toegerekend aan een bron" } dd { (report.attributed_total()) }
+                dt { "Toegerekend aan een bron" } dd { (page.attributed) }
                 dt { "Niet toegerekend (wachtrij)" } dd { (drill(None, maud::html! { (report.unattributed) })) }
                 dt { "Controle" } dd {
                     @if empty {
                         "Geen geboekte bedragen in " (year) "."
-                    } @else if report.attributed_total() + report.unattributed == report.imported_total {
+                    } @else if page.balances {
                         span.status.status-ok { "Sluit op de cent" }
                     } @else {
                         span.status.status-bad { "Sluit niet" }
@@ -897,11 +995,11 @@ async fn reconciliation(
                 }
                 tfoot { tr {
                     th scope="row" { "Totaal (verplichtingen met die zonder bron)" }
-                    td.num { (report.streams.iter().map(|s| s.available).sum::<Money>()) }
-                    td.num { (report.attributed_total()) }
-                    td.num { (report.committed_total()) }
-                    td.num { (report.overdue_total()) }
-                    td.num { (report.to_come_total()) }
+                    td.num { (page.available) }
+                    td.num { (page.attributed) }
+                    td.num { (page.committed) }
+                    td.num { (page.overdue) }
+                    td.num { (page.to_come) }
                     td.num { (not_applicable()) }
                 } }
             }
@@ -926,7 +1024,7 @@ async fn reconciliation(
                 @if report.flags.is_empty() { li { "Geen signalen." } }
             }
         },
-    ))
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -939,51 +1037,101 @@ struct SignalQuery {
 /// What is behind one signal: the ledger lines (finance staff), placements (roles that see participants),
 /// contracts or streams; other roles get the totals only.
 async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<SignalQuery>) -> AppResult<Markup> {
+    let page = load_signal(&state, &chrome, &q).await?;
+    Ok(render_signal(&chrome, &page))
+}
+
+/// One signal of one year, or `None` when the year does not have it (any more).
+struct SignalPage {
+    year: i32,
+    signal: Option<(Flag, Behind)>,
+}
+
+/// What is behind a signal, as far as the user's role may see it.
+enum Behind {
+    Lines(Vec<store::attribution::AttributedLine>),
+    /// Placements with the amount each one adds to the signal.
+    Placements(Vec<(store::placements::Placement, Money)>),
+    /// Contract id, reference ("?" when gone) and amount.
+    Contracts(Vec<(i64, String, Money)>),
+    Streams(Vec<crate::report::reconciliation::StreamYear>),
+    /// The role sees the totals only.
+    Hidden,
+}
+
+async fn load_signal(state: &AppState, chrome: &Chrome, q: &SignalQuery) -> AppResult<SignalPage> {
     use crate::report::reconciliation::FlagSubject;
-    let year = reconciliation_year(&state, &q.jaar).await?;
+    let year = reconciliation_year(state, &q.jaar).await?;
     let report = crate::report::reconciliation::for_year(&state.db, year).await?;
     let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
-        return Ok(chrome.page(
+        return Ok(SignalPage { year, signal: None });
+    };
+    let pairs: Vec<(i64, Money)> = f.ids.iter().copied().zip(f.amounts.iter().copied()).collect();
+    let behind = match f.subject {
+        FlagSubject::LedgerLines if chrome.may(Permission::ManageFinance) => {
+            Behind::Lines(store::attribution::lines_by_id(&state.db, &f.ids).await?)
+        }
+        FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
+            let placements = store::placements::list(&state.db, None).await?;
+            Behind::Placements(
+                pairs
+                    .iter()
+                    .filter_map(|(id, m)| placements.iter().find(|p| p.id == *id).map(|p| (p.clone(), *m)))
+                    .collect(),
+            )
+        }
+        FlagSubject::Contracts => {
+            let contracts = store::contracts::list(&state.db).await?;
+            Behind::Contracts(
+                pairs
+                    .iter()
+                    .map(|(id, m)| {
+                        let reference = contracts.iter().find(|c| c.id == *id).map(|c| c.reference.as_str());
+                        (*id, reference.unwrap_or("?").to_string(), *m)
+                    })
+                    .collect(),
+            )
+        }
+        FlagSubject::Streams => {
+            Behind::Streams(report.streams.iter().filter(|s| f.ids.contains(&s.id)).cloned().collect())
+        }
+        _ => Behind::Hidden,
+    };
+    Ok(SignalPage { year, signal: Some((f.clone(), behind)) })
+}
+
+fn render_signal(chrome: &Chrome, page: &SignalPage) -> Markup {
+    let year = page.year;
+    let Some((f, behind)) = &page.signal else {
+        return chrome.page(
             "Signaal",
             html! {
                 p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
                 h1 { "Geen signaal" }
                 p { "Dit signaal is er in " (year) " niet (meer)." }
             },
-        ));
+        );
     };
-    let pairs: Vec<(i64, Money)> = f.ids.iter().copied().zip(f.amounts.iter().copied()).collect();
-    let body = match f.subject {
-        FlagSubject::LedgerLines if chrome.may(Permission::ManageFinance) => {
-            let lines = store::attribution::lines_by_id(&state.db, &f.ids).await?;
-            line_table(&lines)
-        }
-        FlagSubject::Placements if chrome.may(Permission::ParticipantData) => {
-            let placements = store::placements::list(&state.db, None).await?;
-            html! { ul { @for (id, m) in &pairs {
-                @if let Some(p) = placements.iter().find(|p| p.id == *id) {
-                    li {
-                        a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date))
-                        @if !m.is_zero() { ": " (m) }
-                    }
-                }
-            } } }
-        }
-        FlagSubject::Contracts => {
-            let contracts = store::contracts::list(&state.db).await?;
-            html! { ul { @for (id, m) in &pairs {
-                li { a href={"/contracten/" (id)} { (contracts.iter().find(|c| c.id == *id).map(|c| c.reference.as_str()).unwrap_or("?")) } ": " (m) " meer gefactureerd dan verwacht" }
-            } } }
-        }
-        FlagSubject::Streams => html! { ul { @for s in report.streams.iter().filter(|s| f.ids.contains(&s.id)) {
+    let body = match behind {
+        Behind::Lines(lines) => line_table(lines),
+        Behind::Placements(placements) => html! { ul { @for (p, m) in placements {
+            li {
+                a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } ", start " (dates::display(p.schedule.start_date))
+                @if !m.is_zero() { ": " (m) }
+            }
+        } } },
+        Behind::Contracts(contracts) => html! { ul { @for (id, reference, m) in contracts {
+            li { a href={"/contracten/" (id)} { (reference) } ": " (m) " meer gefactureerd dan verwacht" }
+        } } },
+        Behind::Streams(streams) => html! { ul { @for s in streams {
             li { a href={"/financiering/" (s.id)} { (s.code) " " (s.name) } ": beschikbaar " (s.available) ", realisatie " (s.actual)
                 ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort")) }
         } } },
-        _ => {
+        Behind::Hidden => {
             html! { p { "De gegevens per regel of deelnemer zijn niet zichtbaar voor uw rol; hierboven staan de totalen." } }
         }
     };
-    Ok(chrome.page(
+    chrome.page(
         "Signaal",
         html! {
             p.breadcrumb { a href={"/aansluiting?jaar=" (year) "#signalen"} { "Aansluiting " (year) } }
@@ -991,7 +1139,7 @@ async fn signal(chrome: Chrome, State(state): State<AppState>, Query(q): Query<S
             p { (f.subject.count(f.count)) @if !f.total.is_zero() { ", samen " strong { (f.total) } } " in " (year) "." }
             (body)
         },
-    ))
+    )
 }
 
 /// Ledger lines with their attribution and the reason for it.
@@ -1028,7 +1176,20 @@ struct DrillQuery {
     contract: String,
 }
 
+/// The ledger lines behind one amount of the reconciliation, and their total.
+struct DrillPage {
+    /// The year as asked, for the way back.
+    year: String,
+    lines: Vec<store::attribution::AttributedLine>,
+    total: Money,
+}
+
 async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Query<DrillQuery>) -> AppResult<Markup> {
+    let page = load_drill(&state, q).await?;
+    Ok(render_drill(&chrome, &page))
+}
+
+async fn load_drill(state: &AppState, q: DrillQuery) -> AppResult<DrillPage> {
     let year = q.jaar.parse::<i32>().ok();
     let filter = LineFilter {
         unattributed_only: q.bron == "geen",
@@ -1039,13 +1200,17 @@ async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Qu
     };
     let lines = store::attribution::lines(&state.db, &filter).await?;
     let total: Money = lines.iter().map(|l| l.amount()).sum();
-    Ok(chrome.page(
+    Ok(DrillPage { year: q.jaar, lines, total })
+}
+
+fn render_drill(chrome: &Chrome, page: &DrillPage) -> Markup {
+    chrome.page(
         "Grootboekregels",
         html! {
-            p.breadcrumb { a href={"/aansluiting?jaar=" (q.jaar)} { "Aansluiting" } }
+            p.breadcrumb { a href={"/aansluiting?jaar=" (page.year)} { "Aansluiting" } }
             h1 { "Grootboekregels achter het bedrag" }
-            p { (crate::domain::words::count(lines.len(), "regel", "regels")) ", samen " strong { (total) } "." }
-            (line_table(&lines))
+            p { (crate::domain::words::count(page.lines.len(), "regel", "regels")) ", samen " strong { (page.total) } "." }
+            (line_table(&page.lines))
         },
-    ))
+    )
 }

@@ -98,18 +98,41 @@ struct ListQuery {
     status: String,
 }
 
-async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+/// The contract list: the filter as asked, the providers to filter on, and the contracts that pass it with their
+/// figures and status on today.
+struct ListPage {
+    query: ListQuery,
+    route: Option<Route>,
+    providers: Vec<store::providers::Provider>,
+    rows: Vec<(Contract, ContractFigures, ContractStatus)>,
+}
+
+async fn load_list(state: &AppState, query: ListQuery) -> AppResult<ListPage> {
     let today = dates::today();
-    let all = portfolio(&state, today).await?;
+    let all = portfolio(state, today).await?;
     let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
-    let route = Route::parse(&q.route);
-    let rows: Vec<_> = all
-        .iter()
-        .filter(|(c, _)| q.aanbieder.is_empty() || c.provider_id.to_string() == q.aanbieder)
-        .filter(|(c, _)| route.is_none_or(|r| c.terms.routes.contains(&r)))
-        .filter(|(c, _)| q.status.is_empty() || c.terms.period.status(today).code() == q.status)
+    let route = Route::parse(&query.route);
+    let rows = all
+        .into_iter()
+        .map(|(c, f)| {
+            let status = c.terms.period.status(today);
+            (c, f, status)
+        })
+        .filter(|(c, _, _)| query.aanbieder.is_empty() || c.provider_id.to_string() == query.aanbieder)
+        .filter(|(c, _, _)| route.is_none_or(|r| c.terms.routes.contains(&r)))
+        .filter(|(_, _, status)| query.status.is_empty() || status.code() == query.status)
         .collect();
-    Ok(chrome.page(
+    Ok(ListPage { query, route, providers, rows })
+}
+
+async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+    let page = load_list(&state, q).await?;
+    Ok(render_list(&chrome, &page))
+}
+
+fn render_list(chrome: &Chrome, page: &ListPage) -> Markup {
+    let (q, route, providers, rows) = (&page.query, page.route, &page.providers, &page.rows);
+    chrome.page(
         "Contracten",
         html! {
             h1 { "Contracten" }
@@ -119,7 +142,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                     label for="aanbieder" { "Taalaanbieder" }
                     select #aanbieder name="aanbieder" {
                         option value="" { "Alle" }
-                        @for p in &providers { option value=(p.id) selected[p.id.to_string() == q.aanbieder] { (p.name) } }
+                        @for p in providers { option value=(p.id) selected[p.id.to_string() == q.aanbieder] { (p.name) } }
                     }
                 }
                 div.field {
@@ -146,13 +169,13 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                     th.num scope="col" { "Openstaande verplichting" } th scope="col" { "Plafondgebruik (gefactureerd + verplichting)" }
                 } }
                 tbody {
-                    @for (c, f) in &rows {
+                    @for (c, f, status) in rows {
                         tr {
                             th scope="row" { a href={"/contracten/" (c.id)} { (c.reference) } }
                             td { (c.title) }
                             td { (c.provider_name) }
                             td { (route_list(&c.terms.routes)) }
-                            td { (c.terms.period.status(today).label()) }
+                            td { (status.label()) }
                             td { (dates::display(c.terms.period.current_end()))
                                 @if c.terms.period.furthest_end() != c.terms.period.current_end() {
                                     " (" (dates::display(c.terms.period.furthest_end())) ")"
@@ -166,7 +189,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                 }
             }
         },
-    ))
+    )
 }
 
 fn route_list(routes: &[Route]) -> String {

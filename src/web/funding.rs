@@ -55,14 +55,37 @@ struct YearQuery {
     jaar: String,
 }
 
-async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Markup> {
-    let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
-    let rows = figures(&state, year..=year).await?;
+/// The funding overview of one year: each stream's figures and whether (and by whom) the year was closed.
+struct OverviewPage {
+    year: i32,
+    rows: Vec<StreamReconciliation>,
+    /// The close that covers this year (year, by, at): the year itself or a later one, closing the years before it.
+    closed_this: Option<(i32, String, String)>,
+    /// The year has not ended yet, so closing it must wait.
+    not_over: bool,
+    /// This year is the last closed one, so an admin may reopen it.
+    last_closed: bool,
+}
+
+async fn load_overview(state: &AppState, q: &YearQuery) -> AppResult<OverviewPage> {
+    let this_year = dates::today().year();
+    let year = q.jaar.parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(this_year);
+    let rows = figures(state, year..=year).await?;
     let closed = store::funding::closed_years(&state.db).await?;
-    let last_closed = closed.iter().map(|(y, _, _)| *y).max();
+    let last_closed = closed.iter().map(|(y, _, _)| *y).max() == Some(year);
     // Closing a year closes the years before it as well.
-    let closed_this = closed.iter().filter(|(y, _, _)| *y >= year).min_by_key(|(y, _, _)| *y);
-    Ok(chrome.page(
+    let closed_this = closed.into_iter().filter(|(y, _, _)| *y >= year).min_by_key(|(y, _, _)| *y);
+    Ok(OverviewPage { year, rows, closed_this, not_over: year >= this_year, last_closed })
+}
+
+async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Markup> {
+    let page = load_overview(&state, &q).await?;
+    Ok(render_overview(&chrome, &page))
+}
+
+fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
+    let (year, rows, closed_this) = (page.year, &page.rows, &page.closed_this);
+    chrome.page(
         "Financiering",
         html! {
             h1 { "Financiering " (year) }
@@ -79,7 +102,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                     }
                     None => {
                         span.status.status-ok { "Open" } " Dit jaar kan nog worden gewijzigd."
-                        @if year >= dates::today().year() { " Afsluiten kan na 31 december " (year) "." }
+                        @if page.not_over { " Afsluiten kan na 31 december " (year) "." }
                     }
                 }
             }
@@ -87,7 +110,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                 div.actions {
                     a.button href="/financiering/nieuw" { "Nieuwe financieringsbron" }
                     a.button.secondary href="/financiering/doelgroepen" { "Financiering per doelgroep" }
-                    @if closed_this.is_none() && year < dates::today().year() {
+                    @if closed_this.is_none() && !page.not_over {
                         form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
                             (chrome.csrf_field())
                             button.secondary type="submit" { "Jaar " (year) " afsluiten…" }
@@ -95,7 +118,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                     }
                 }
             }
-            @if last_closed == Some(year) && chrome.may(Permission::Admin) {
+            @if page.last_closed && chrome.may(Permission::Admin) {
                 form method="post" action={"/financiering/jaren/" (year) "/heropenen"} {
                     (chrome.csrf_field())
                     button.secondary type="submit" { "Jaar " (year) " heropenen" }
@@ -108,7 +131,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                     th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Realisatie" } th.num scope="col" { "Verplichtingen" } th.num scope="col" { "Resterend" }
                 } }
                 tbody {
-                    @for r in &rows {
+                    @for r in rows {
                         @for f in &r.years {
                             tr {
                                 th scope="row" { a href={"/financiering/" (r.stream.id)} { (r.stream.code) } " " (r.stream.name) }
@@ -126,7 +149,7 @@ async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query
                 }
             }
         },
-    ))
+    )
 }
 
 fn form_of(s: &FundingStream, version: i64) -> StreamForm {

@@ -38,28 +38,43 @@ async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Respon
     if chrome.user.as_ref().is_some_and(|u| u.role == Role::PolicyAdviser) {
         return Ok(Redirect::to("/meerjarenoverzicht").into_response());
     }
+    let page = load_home(&state, &chrome).await?;
+    Ok(render_home(&chrome, &page).into_response())
+}
+
+/// The start page: the working lists of the roles the user has, as of today.
+struct HomePage {
+    today: Date,
+    contract_work: Option<ContractWork>,
+    finance_work: Option<FinanceWork>,
+}
+
+async fn load_home(state: &AppState, chrome: &Chrome) -> AppResult<HomePage> {
     let today = dates::today();
     let contract_work =
-        if chrome.may(Permission::ManageContracts) { Some(ContractWork::load(&state, today).await?) } else { None };
+        if chrome.may(Permission::ManageContracts) { Some(ContractWork::load(state, today).await?) } else { None };
     let finance_work =
-        if chrome.may(Permission::ManageFinance) { Some(FinanceWork::load(&state, today).await?) } else { None };
-    Ok(chrome
-        .page(
-            "Overzicht",
-            html! {
-                h1 { "Vandaag aandacht nodig" }
-                p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(today)) "." }
-                @if let Some(w) = &contract_work { (w.view(today)) }
-                @if let Some(w) = &finance_work { (w.view()) }
-            },
-        )
-        .into_response())
+        if chrome.may(Permission::ManageFinance) { Some(FinanceWork::load(state, today).await?) } else { None };
+    Ok(HomePage { today, contract_work, finance_work })
+}
+
+fn render_home(chrome: &Chrome, page: &HomePage) -> Markup {
+    chrome.page(
+        "Overzicht",
+        html! {
+            h1 { "Vandaag aandacht nodig" }
+            p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(page.today)) "." }
+            @if let Some(w) = &page.contract_work { (w.view()) }
+            @if let Some(w) = &page.finance_work { (w.view()) }
+        },
+    )
 }
 
 /// What a contract manager needs to act on today.
 struct ContractWork {
     marks: usize,
-    deadlines: Vec<(Contract, ExtensionOption)>,
+    /// Options to decide on soon, with the days left until their notice deadline.
+    deadlines: Vec<(Contract, ExtensionOption, i64)>,
     ceilings: Vec<(Contract, ContractFigures, Option<Date>)>,
     at_risk: usize,
     overdue_actions: usize,
@@ -77,7 +92,7 @@ impl ContractWork {
         let mut ceilings = Vec::new();
         for c in &all.contracts {
             for o in c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS) {
-                deadlines.push((c.clone(), o.clone()));
+                deadlines.push((c.clone(), o.clone(), (o.notice_deadline - today).whole_days()));
             }
             let f = all.figures(c);
             if f.level != CeilingLevel::Ok {
@@ -109,7 +124,7 @@ impl ContractWork {
         Ok(ContractWork { marks, deadlines, ceilings, at_risk, overdue_actions, late_starts, third_attempts })
     }
 
-    fn view(&self, today: Date) -> Markup {
+    fn view(&self) -> Markup {
         let card = |href: &str, n: usize, one: &str, many: &str, rest: &str| {
             html! { li.card { a href=(href) { strong { (n) } " " (noun(n, one, many)) " " (rest) } } }
         };
@@ -129,12 +144,12 @@ impl ContractWork {
                 caption { "Opties met een besluitdatum binnen " (OPTION_DEADLINE_DAYS) " dagen" }
                 thead { tr { th scope="col" { "Contract" } th scope="col" { "Taalaanbieder" } th scope="col" { "Uiterlijk besluiten op" } th.num scope="col" { "Dagen" } th scope="col" { "Verlenging tot" } } }
                 tbody {
-                    @for (c, o) in &self.deadlines {
+                    @for (c, o, days) in &self.deadlines {
                         tr {
                             th scope="row" { a href={"/contracten/" (c.id) "/voorwaarden#opties"} { (c.reference) } }
                             td { (c.provider_name) }
                             td { (dates::display(o.notice_deadline)) }
-                            td.num { ((o.notice_deadline - today).whole_days()) }
+                            td.num { (days) }
                             td { (dates::display(o.new_end_date)) }
                         }
                     }
@@ -166,6 +181,8 @@ impl ContractWork {
 struct FinanceWork {
     /// Ledger lines no rule or person has attributed yet, and their total.
     queue: (i64, Money),
+    /// How many signals `signals` holds over all years.
+    signal_count: usize,
     /// Per open year with ledger lines: the reconciliation signals that have something behind them.
     signals: Vec<(i32, Vec<Flag>)>,
     imports: Vec<BatchRow>,
@@ -193,12 +210,13 @@ impl FinanceWork {
         let closable = years.into_iter().filter(|y| *y < today.year()).collect();
         let imports =
             store::imports::list_batches_of(&state.db, super::imports::Area::Finance.kinds(), RECENT_IMPORTS).await?;
-        Ok(FinanceWork { queue, signals, imports, last_closed, closable })
+        let signal_count = signals.iter().map(|(_, f)| f.len()).sum();
+        Ok(FinanceWork { queue, signal_count, signals, imports, last_closed, closable })
     }
 
     fn view(&self) -> Markup {
         let (lines, amount) = self.queue;
-        let signal_count: usize = self.signals.iter().map(|(_, f)| f.len()).sum();
+        let signal_count = self.signal_count;
         html! {
             h2 { "Financiën" }
             ul.cards {

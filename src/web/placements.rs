@@ -142,7 +142,7 @@ pub fn pagination(page: usize, pages: usize, link: impl Fn(usize) -> String) -> 
     }
 }
 
-async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+async fn load_list(state: &AppState, q: ListQuery) -> AppResult<ListPage> {
     let today = dates::today();
     let contracts = store::contracts::list(&state.db).await?;
     let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
@@ -181,7 +181,48 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
         })
         .filter(|p| q.klantnummer.trim().is_empty() || p.client_number.as_str().contains(q.klantnummer.trim()))
         .collect();
+    let total = rows.len();
     let (shown, page, pages) = page_of(&rows, q.pagina);
+    let shown = shown
+        .iter()
+        .map(|p| {
+            let c = contract_of(p);
+            ListRow {
+                placement: (*p).clone(),
+                provider: c.map(|c| c.provider_name.clone()).unwrap_or_else(|| "?".into()),
+                contract: c.map(|c| c.reference.clone()).unwrap_or_else(|| "?".into()),
+            }
+        })
+        .collect();
+    Ok(ListPage { query: q, providers, contracts, total, shown, page, pages })
+}
+
+/// The placement list: the filter as asked, the options to filter on, and one page of the placements that pass it.
+struct ListPage {
+    query: ListQuery,
+    providers: Vec<store::providers::Provider>,
+    contracts: Vec<crate::store::contracts::Contract>,
+    /// How many placements pass the filter, over all pages.
+    total: usize,
+    shown: Vec<ListRow>,
+    page: usize,
+    pages: usize,
+}
+
+/// One placement on the list with the provider and reference of its contract ("?" when the contract is gone).
+struct ListRow {
+    placement: Placement,
+    provider: String,
+    contract: String,
+}
+
+async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<ListQuery>) -> AppResult<Markup> {
+    let page = load_list(&state, q).await?;
+    Ok(render_list(&chrome, &page))
+}
+
+fn render_list(chrome: &Chrome, list: &ListPage) -> Markup {
+    let (q, providers, contracts, page, pages) = (&list.query, &list.providers, &list.contracts, list.page, list.pages);
     let link = |n: usize| {
         let filter = q.query();
         format!("/plaatsingen?{filter}{}pagina={n}", if filter.is_empty() { "" } else { "&" })
@@ -197,7 +238,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
             }
         }
     };
-    Ok(chrome.page(
+    chrome.page(
         "Plaatsingen",
         html! {
             h1 { "Plaatsingen" }
@@ -215,7 +256,7 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
             }
             table {
                 caption {
-                    (crate::domain::words::count(rows.len(), "plaatsing", "plaatsingen"))
+                    (crate::domain::words::count(list.total, "plaatsing", "plaatsingen"))
                     @if pages > 1 { ", pagina " (page) " van " (pages) }
                 }
                 thead { tr {
@@ -223,24 +264,24 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
                     th scope="col" { "Route" } th scope="col" { "Start" } th scope="col" { "Status" }
                 } }
                 tbody {
-                    @for p in shown {
-                        @let c = contract_of(p);
+                    @for row in &list.shown {
+                        @let p = &row.placement;
                         tr {
                             th scope="row" { a href={"/plaatsingen/" (p.id)} { (p.client_number.as_str()) } }
-                            td { (c.map(|c| c.provider_name.as_str()).unwrap_or("?")) }
-                            td { (c.map(|c| c.reference.as_str()).unwrap_or("?")) }
+                            td { (row.provider) }
+                            td { (row.contract) }
                             td { (p.cohort.label()) }
                             td { (p.route.short_label()) }
                             td { (dates::display(p.schedule.start_date)) }
                             td { (p.schedule.status.label()) }
                         }
                     }
-                    @if rows.is_empty() { tr { td colspan="7" { "Geen plaatsingen met dit filter." } } }
+                    @if list.total == 0 { tr { td colspan="7" { "Geen plaatsingen met dit filter." } } }
                 }
             }
             (pagination(page, pages, link))
         },
-    ))
+    )
 }
 
 /// A placement with its contract and the payments it is expected to cost.
@@ -319,13 +360,21 @@ const LABELS: &[(&str, &str)] = &[
     ("pip_date", "PIP-datum"),
 ];
 
-async fn form_page(
-    chrome: &Chrome,
+/// The placement form: the contracts to choose from, the form as typed (or as stored) and its errors.
+struct FormPage {
+    title: String,
+    action: String,
+    contract_options: Vec<(String, String)>,
+    form: PlacementForm,
+    errors: FieldErrors,
+}
+
+async fn load_form(
     state: &AppState,
     existing: Option<&Placement>,
     form: &PlacementForm,
     errors: &FieldErrors,
-) -> AppResult<Markup> {
+) -> AppResult<FormPage> {
     let contracts = store::contracts::list(&state.db).await?;
     let contract_options: Vec<(String, String)> = std::iter::once((String::new(), "Kies een contract".to_string()))
         .chain(
@@ -334,18 +383,35 @@ async fn form_page(
                 .map(|c| (c.id.to_string(), format!("{} · {} · {}", c.reference, c.title, c.provider_name))),
         )
         .collect();
-    let contract_options: Vec<(&str, &str)> = contract_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let (title, action) = match existing {
+        Some(p) => (format!("Plaatsing {} bewerken", p.client_number.as_str()), format!("/plaatsingen/{}", p.id)),
+        None => ("Nieuwe plaatsing".to_string(), "/plaatsingen".to_string()),
+    };
+    Ok(FormPage { title, action, contract_options, form: form.clone(), errors: errors.clone() })
+}
+
+/// The form page as loaded: `load_form` then `render_form`.
+async fn form_page(
+    chrome: &Chrome,
+    state: &AppState,
+    existing: Option<&Placement>,
+    form: &PlacementForm,
+    errors: &FieldErrors,
+) -> AppResult<Markup> {
+    Ok(render_form(chrome, &load_form(state, existing, form, errors).await?))
+}
+
+fn render_form(chrome: &Chrome, page: &FormPage) -> Markup {
+    let (title, action, form, errors) = (&page.title, &page.action, &page.form, &page.errors);
+    let contract_options: Vec<(&str, &str)> =
+        page.contract_options.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let cohorts: Vec<(&str, &str)> =
         std::iter::once(("", "Kies een doelgroep")).chain(Cohort::ALL.iter().map(|c| (c.code(), c.label()))).collect();
     let routes: Vec<(&str, &str)> =
         std::iter::once(("", "Kies een leerroute")).chain(Route::ALL.iter().map(|r| (r.code(), r.label()))).collect();
     let statuses: Vec<(&str, &str)> = PlacementStatus::ALL.iter().map(|s| (s.code(), s.label())).collect();
-    let (title, action) = match existing {
-        Some(p) => (format!("Plaatsing {} bewerken", p.client_number.as_str()), format!("/plaatsingen/{}", p.id)),
-        None => ("Nieuwe plaatsing".to_string(), "/plaatsingen".to_string()),
-    };
-    Ok(chrome.page(
-        &title,
+    chrome.page(
+        title,
         html! {
             p.breadcrumb { a href="/plaatsingen" { "Plaatsingen" } }
             h1 { (title) }
@@ -369,7 +435,7 @@ async fn form_page(
                 button type="submit" { "Opslaan" }
             }
         },
-    ))
+    )
 }
 
 async fn new_form(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
