@@ -599,10 +599,16 @@ async fn job_page<const A: u8>(
 ) -> AppResult<Response> {
     let area = Area::of::<A>();
     let view = state.imports.view(&job, &user, area)?;
-    let (id, file_name, template) = (view.id, view.file_name.clone(), view.template.clone());
-    Ok(match view.state.clone() {
-        JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &view),
-        JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &view),
+    Ok(render_job(&chrome, area, &view))
+}
+
+/// A job as its state has it: progress while it runs, the batch once committed (a redirect), why it failed or was
+/// refused, or the preview to confirm.
+fn render_job(chrome: &Chrome, area: Area, view: &JobView) -> Response {
+    let (id, file_name, template) = (view.id, &view.file_name, &view.template);
+    match &view.state {
+        JobState::Checking => progress_page(chrome, "Bestand wordt gecontroleerd", view),
+        JobState::Committing => progress_page(chrome, "Regels worden opgeslagen", view),
         JobState::Committed(batch) => {
             Redirect::to(&format!("{}/batches/{batch}?melding=geimporteerd", area.base())).into_response()
         }
@@ -633,13 +639,13 @@ async fn job_page<const A: u8>(
                     @if !summary.errors.is_empty() {
                         ul { @for e in summary.errors.iter().take(50) { li { @if let Some(r) = e.row { "Rij " (r) ": " } (e.message) } } }
                     }
-                    (counts(area, &summary))
+                    (counts(area, summary))
                     p { a href=(area.base()) { "Terug naar importeren" } }
                 },
             )
             .into_response(),
-        JobState::Checked(outcome) => preview(&chrome, area, id, &outcome, None).into_response(),
-    })
+        JobState::Checked(outcome) => preview(chrome, area, id, outcome, None).into_response(),
+    }
 }
 
 fn counts(area: Area, s: &Summary) -> Markup {
