@@ -161,96 +161,96 @@ fn render_check(chrome: &Chrome, page: &CheckPage) -> Markup {
         }
     };
     chrome.page(
-            "Factuurcontrole",
-            html! {
-                h1 { "Factuurcontrole" }
-                p.lead { "Per contract en periode: wat het contract verschuldigd maakt, wat er is gefactureerd (toegerekende grootboekregels) en wat de voortgangsrapportages onderbouwen." }
-                @if let Some(r) = error {
-                    @let suffix = r.placement.map(|p| p.to_string()).unwrap_or_else(|| "contract".into());
-                    div.error-summary role="alert" {
-                        h2 { "Het besluit is niet opgeslagen" }
-                        @for (field, message) in r.errors.iter() {
-                            @if field == "reason" { p { a href={"#besluit-" (suffix) "-reason"} { "Reden" } ": " (message) } }
-                            @else { p { (message) } }
-                        }
+        "Factuurcontrole",
+        html! {
+            h1 { "Factuurcontrole" }
+            p.lead { "Per contract en periode: wat het contract verschuldigd maakt, wat er is gefactureerd (toegerekende grootboekregels) en wat de voortgangsrapportages onderbouwen." }
+            @if let Some(r) = error {
+                @let suffix = r.placement.map(|p| p.to_string()).unwrap_or_else(|| "contract".into());
+                div.error-summary role="alert" {
+                    h2 { "Het besluit is niet opgeslagen" }
+                    @for (field, message) in r.errors.iter() {
+                        @if field == "reason" { p { a href={"#besluit-" (suffix) "-reason"} { "Reden" } ": " (message) } }
+                        @else { p { (message) } }
                     }
                 }
-                form.filters method="get" action="/factuurcontrole" {
-                    div.field {
-                        label for="contract" { "Contract" }
-                        select #contract name="contract" {
-                            option value="" { "Kies een contract" }
-                            @for c in &page.contracts { option value=(c.id) selected[Some(c.id) == page.chosen] { (c.reference) " · " (c.provider_name) } }
-                        }
+            }
+            form.filters method="get" action="/factuurcontrole" {
+                div.field {
+                    label for="contract" { "Contract" }
+                    select #contract name="contract" {
+                        option value="" { "Kies een contract" }
+                        @for c in &page.contracts { option value=(c.id) selected[Some(c.id) == page.chosen] { (c.reference) " · " (c.provider_name) } }
                     }
-                    div.field {
-                        label for="periode" { "Periode" }
-                        input #periode type="text" name="periode" value=(page.periode) aria-describedby="periode-hint";
-                        p.hint #periode-hint { "Maand als 2023-03 of kwartaal als 2023-K1." }
-                    }
-                    button type="submit" { "Controleren" }
                 }
-                @if let Some(m) = &page.period_error { p.error-message { (m) } }
-                @if let Some(r) = &page.result {
-                    @let (ch, decisions) = (&r.check, &r.decisions);
-                    h2 { (r.reference) ", " (ch.period.label()) }
-                    table {
-                        caption { "Totalen" }
-                        tbody {
-                            tr { th scope="row" { "Te betalen volgens het contract" } td.num { (ch.payable) } }
-                            tr { th scope="row" { "Gefactureerd (grootboek)" } td.num { (ch.invoiced) } }
-                            tr { th scope="row" { "Onderbouwd door de voortgang" } td.num { (ch.supported) } }
-                            tr { th scope="row" { "Gefactureerd min te betalen" } td.num { (ch.over_payable()) } }
-                            tr { th scope="row" { "Gefactureerd min onderbouwd" } td.num { (ch.over_supported()) } }
-                        }
+                div.field {
+                    label for="periode" { "Periode" }
+                    input #periode type="text" name="periode" value=(page.periode) aria-describedby="periode-hint";
+                    p.hint #periode-hint { "Maand als 2023-03 of kwartaal als 2023-K1." }
+                }
+                button type="submit" { "Controleren" }
+            }
+            @if let Some(m) = &page.period_error { p.error-message { (m) } }
+            @if let Some(r) = &page.result {
+                @let (ch, decisions) = (&r.check, &r.decisions);
+                h2 { (r.reference) ", " (ch.period.label()) }
+                table {
+                    caption { "Totalen" }
+                    tbody {
+                        tr { th scope="row" { "Te betalen volgens het contract" } td.num { (ch.payable) } }
+                        tr { th scope="row" { "Gefactureerd (grootboek)" } td.num { (ch.invoiced) } }
+                        tr { th scope="row" { "Onderbouwd door de voortgang" } td.num { (ch.supported) } }
+                        tr { th scope="row" { "Gefactureerd min te betalen" } td.num { (ch.over_payable()) } }
+                        tr { th scope="row" { "Gefactureerd min onderbouwd" } td.num { (ch.over_supported()) } }
                     }
-                    @if !ch.over_payable().is_zero() {
-                        p { strong { "Verschil: " } "er is " (ch.over_payable().abs()) (if ch.over_payable().is_negative() { " minder" } else { " meer" }) " gefactureerd dan het contract verschuldigd maakt." }
-                        @if manage && !r.contract_decided { (decision_form(r.contract_id, ch.period, None)) }
-                    }
-                    table {
-                        caption { "Per plaatsing (" (ch.placements.len()) ")" }
-                        thead { tr {
-                            th scope="col" { "Klantnummer" } th scope="col" { "Betaalmomenten" } th.num scope="col" { "Te betalen" }
-                            th.num scope="col" { "Onderbouwd" } th.num scope="col" { "Verschil" } th scope="col" { "Besluit" }
-                        } }
-                        tbody {
-                            @for pc in &ch.placements {
-                                tr {
-                                    th scope="row" { a href={"/plaatsingen/" (pc.placement_id) "/tijdlijn"} { (pc.client_number) } }
-                                    td {
-                                        @for (x, ok) in &pc.milestones {
-                                            (x.milestone) " " (x.amount) ": " (if *ok { "onderbouwd" } else { "niet onderbouwd (geen aanwezigheid gerapporteerd)" }) br;
-                                        }
-                                        @if !pc.per_hour.is_zero() { "Aanwezige uren " (pc.attended_hours.dutch()) ": " (pc.per_hour) br; }
-                                        @if !pc.catch_up.is_zero() { "Inhaaluren " (pc.catch_up_hours.dutch()) ": " (pc.catch_up) }
+                }
+                @if !ch.over_payable().is_zero() {
+                    p { strong { "Verschil: " } "er is " (ch.over_payable().abs()) (if ch.over_payable().is_negative() { " minder" } else { " meer" }) " gefactureerd dan het contract verschuldigd maakt." }
+                    @if manage && !r.contract_decided { (decision_form(r.contract_id, ch.period, None)) }
+                }
+                table {
+                    caption { "Per plaatsing (" (ch.placements.len()) ")" }
+                    thead { tr {
+                        th scope="col" { "Klantnummer" } th scope="col" { "Betaalmomenten" } th.num scope="col" { "Te betalen" }
+                        th.num scope="col" { "Onderbouwd" } th.num scope="col" { "Verschil" } th scope="col" { "Besluit" }
+                    } }
+                    tbody {
+                        @for pc in &ch.placements {
+                            tr {
+                                th scope="row" { a href={"/plaatsingen/" (pc.placement_id) "/tijdlijn"} { (pc.client_number) } }
+                                td {
+                                    @for (x, ok) in &pc.milestones {
+                                        (x.milestone) " " (x.amount) ": " (if *ok { "onderbouwd" } else { "niet onderbouwd (geen aanwezigheid gerapporteerd)" }) br;
                                     }
-                                    td.num { (pc.payable) }
-                                    td.num { (pc.supported) }
-                                    td.num { (pc.unsupported()) }
-                                    td {
-                                        @if let Some(d) = decisions.iter().find(|d| d.placement_id == Some(pc.placement_id)) {
-                                            (d.label()) ": " (d.reason) " (" (d.decided_by) ")"
-                                        } @else if !pc.unsupported().is_zero() {
-                                            "Open verschil"
-                                            @if manage { (decision_form(r.contract_id, ch.period, Some(pc.placement_id))) }
-                                        }
+                                    @if !pc.per_hour.is_zero() { "Aanwezige uren " (pc.attended_hours.dutch()) ": " (pc.per_hour) br; }
+                                    @if !pc.catch_up.is_zero() { "Inhaaluren " (pc.catch_up_hours.dutch()) ": " (pc.catch_up) }
+                                }
+                                td.num { (pc.payable) }
+                                td.num { (pc.supported) }
+                                td.num { (pc.unsupported()) }
+                                td {
+                                    @if let Some(d) = decisions.iter().find(|d| d.placement_id == Some(pc.placement_id)) {
+                                        (d.label()) ": " (d.reason) " (" (d.decided_by) ")"
+                                    } @else if !pc.unsupported().is_zero() {
+                                        "Open verschil"
+                                        @if manage { (decision_form(r.contract_id, ch.period, Some(pc.placement_id))) }
                                     }
                                 }
                             }
                         }
                     }
-                    @if !decisions.is_empty() {
-                        h2 { "Besluiten" }
-                        ul {
-                            @for d in decisions {
-                                li { (d.label()) " " (Money::from_cents(d.amount_cents)) @if d.placement_id.is_none() { " (contract)" } ": " (d.reason) " — " (d.decided_by) ", " (crate::domain::dates::display_timestamp(&d.decided_at)) }
-                            }
+                }
+                @if !decisions.is_empty() {
+                    h2 { "Besluiten" }
+                    ul {
+                        @for d in decisions {
+                            li { (d.label()) " " (Money::from_cents(d.amount_cents)) @if d.placement_id.is_none() { " (contract)" } ": " (d.reason) " — " (d.decided_by) ", " (crate::domain::dates::display_timestamp(&d.decided_at)) }
                         }
                     }
                 }
-            },
-        )
+            }
+        },
+    )
 }
 
 #[derive(Deserialize, Default)]
