@@ -314,21 +314,35 @@ async fn upload_form<const A: u8>(
     State(state): State<AppState>,
     Query(q): Query<FormQuery>,
 ) -> AppResult<Markup> {
-    let area = Area::of::<A>();
-    let batches = store::list_batches_of(&state.db, area.kinds(), 20).await?;
-    Ok(upload_page(&chrome, area, &area.templates(), &q.sjabloon, &batches, None, state.config.upload_limit))
+    let page = load_upload(&state, Area::of::<A>(), &q.sjabloon).await?;
+    Ok(render_upload(&chrome, &page))
 }
 
-fn upload_page(
-    chrome: &Chrome,
+/// The upload page: the area's templates (one preselected), its latest batches, the upload limit and the problem
+/// with the file just sent, if any.
+struct UploadPage {
     area: Area,
-    templates: &[template::CheckedTemplate],
-    selected: &str,
-    batches: &[BatchRow],
-    error: Option<&str>,
-    limit: usize,
-) -> Markup {
-    let mb = limit / (1024 * 1024);
+    templates: Vec<template::CheckedTemplate>,
+    selected: String,
+    batches: Vec<BatchRow>,
+    error: Option<String>,
+    limit_mb: usize,
+}
+
+async fn load_upload(state: &AppState, area: Area, selected: &str) -> AppResult<UploadPage> {
+    let batches = store::list_batches_of(&state.db, area.kinds(), 20).await?;
+    Ok(UploadPage {
+        area,
+        templates: area.templates(),
+        selected: selected.to_string(),
+        batches,
+        error: None,
+        limit_mb: state.config.upload_limit / (1024 * 1024),
+    })
+}
+
+fn render_upload(chrome: &Chrome, p: &UploadPage) -> Markup {
+    let (area, templates, selected, mb) = (p.area, &p.templates, p.selected.as_str(), p.limit_mb);
     chrome.page(
         area.title(),
         html! {
@@ -341,7 +355,7 @@ fn upload_page(
                     "plaatsingen of resultaten per meetjaar (xlsx, xls of ods, hoogstens " (mb) " MB). U ziet eerst per regel wat er verandert: "
                     "een nieuw besluit, een statuswijziging of een regel die al bekend is; er wordt pas iets opgeslagen als u bevestigt." },
             }
-            @if let Some(e) = error {
+            @if let Some(e) = &p.error {
                 div.error-summary role="alert" tabindex="-1" { h2 { "Het bestand kon niet worden gecontroleerd" } p { (e) } }
             }
             form method="post" action=(area.base()) enctype="multipart/form-data" {
@@ -377,7 +391,7 @@ fn upload_page(
                 }
             }
             h2 { "Eerdere imports" }
-            (batch_table(area, batches))
+            (batch_table(area, &p.batches))
         },
     )
 }
@@ -457,10 +471,8 @@ async fn upload<const A: u8>(
         _ => None,
     };
     if let Some(p) = problem {
-        let batches = store::list_batches_of(&state.db, area.kinds(), 20).await?;
-        let page =
-            upload_page(&chrome, area, &templates, &template_name, &batches, Some(&p), state.config.upload_limit);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        let page = UploadPage { error: Some(p), ..load_upload(&state, area, &template_name).await? };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_upload(&chrome, &page)).into_response());
     }
     let template = templates.into_iter().find(|t| t.name() == template_name).expect("checked above");
     let staging = if template.template.kind.staged() {
@@ -587,10 +599,16 @@ async fn job_page<const A: u8>(
 ) -> AppResult<Response> {
     let area = Area::of::<A>();
     let view = state.imports.view(&job, &user, area)?;
-    let (id, file_name, template) = (view.id, view.file_name.clone(), view.template.clone());
-    Ok(match view.state.clone() {
-        JobState::Checking => progress_page(&chrome, "Bestand wordt gecontroleerd", &view),
-        JobState::Committing => progress_page(&chrome, "Regels worden opgeslagen", &view),
+    Ok(render_job(&chrome, area, &view))
+}
+
+/// A job as its state has it: progress while it runs, the batch once committed (a redirect), why it failed or was
+/// refused, or the preview to confirm.
+fn render_job(chrome: &Chrome, area: Area, view: &JobView) -> Response {
+    let (id, file_name, template) = (view.id, &view.file_name, &view.template);
+    match &view.state {
+        JobState::Checking => progress_page(chrome, "Bestand wordt gecontroleerd", view),
+        JobState::Committing => progress_page(chrome, "Regels worden opgeslagen", view),
         JobState::Committed(batch) => {
             Redirect::to(&format!("{}/batches/{batch}?melding=geimporteerd", area.base())).into_response()
         }
@@ -621,13 +639,13 @@ async fn job_page<const A: u8>(
                     @if !summary.errors.is_empty() {
                         ul { @for e in summary.errors.iter().take(50) { li { @if let Some(r) = e.row { "Rij " (r) ": " } (e.message) } } }
                     }
-                    (counts(area, &summary))
+                    (counts(area, summary))
                     p { a href=(area.base()) { "Terug naar importeren" } }
                 },
             )
             .into_response(),
-        JobState::Checked(outcome) => preview(&chrome, area, id, &outcome, None).into_response(),
-    })
+        JobState::Checked(outcome) => preview(chrome, area, id, outcome, None).into_response(),
+    }
 }
 
 fn counts(area: Area, s: &Summary) -> Markup {
@@ -929,20 +947,34 @@ async fn batch_page<const A: u8>(
     Path(id): Path<i64>,
     Query(q): Query<BatchQuery>,
 ) -> AppResult<Markup> {
-    let area = Area::of::<A>();
-    let b = area_batch(&state, area, id).await?;
+    let page = load_batch(&state, Area::of::<A>(), id, &q).await?;
+    Ok(render_batch(&chrome, &page))
+}
+
+/// One batch; right after an import (and not undone) also the success message, with the attribution queue
+/// (lines, amount) when ledger lines came in.
+struct BatchPage {
+    area: Area,
+    batch: BatchRow,
+    just_imported: bool,
+    queue: Option<(i64, Money)>,
+}
+
+async fn load_batch(state: &AppState, area: Area, id: i64, q: &BatchQuery) -> AppResult<BatchPage> {
+    let batch = area_batch(state, area, id).await?;
     // Right after an import: what was stored, and where the work goes on.
-    let next = if q.melding == "geimporteerd" && b.status != "undone" {
-        let queue = if b.kind == Kind::Ledger.as_str() {
-            Some(crate::store::attribution::queue_size(&state.db).await?)
-        } else {
-            None
-        };
-        Some(next_steps(&b, queue))
+    let just_imported = q.melding == "geimporteerd" && batch.status != "undone";
+    let queue = if just_imported && batch.kind == Kind::Ledger.as_str() {
+        Some(crate::store::attribution::queue_size(&state.db).await?)
     } else {
         None
     };
-    Ok(batch_view(&chrome, area, &b, next))
+    Ok(BatchPage { area, batch, just_imported, queue })
+}
+
+fn render_batch(chrome: &Chrome, p: &BatchPage) -> Markup {
+    let next = p.just_imported.then(|| next_steps(&p.batch, p.queue));
+    batch_view(chrome, p.area, &p.batch, next)
 }
 
 /// The success message after an import: the counts, and the next steps for what was imported.
@@ -1037,14 +1069,28 @@ async fn batch_lines(
     Path(id): Path<i64>,
     Query(q): Query<LinesQuery>,
 ) -> AppResult<Markup> {
-    let b = area_batch(&state, Area::Finance, id).await?;
-    let page = q.pagina.max(1);
-    let lines = store::batch_lines(&state.db, id, LINES_PER_PAGE, (page - 1) * LINES_PER_PAGE).await?;
-    Ok(lines_view(&chrome, &b, &lines, page))
+    let page = load_lines(&state, id, q.pagina).await?;
+    Ok(render_lines(&chrome, &page))
 }
 
-fn lines_view(chrome: &Chrome, b: &BatchRow, lines: &[LedgerEntryRow], page: i64) -> Markup {
-    let pages = (b.rows_imported + LINES_PER_PAGE - 1) / LINES_PER_PAGE;
+/// One page of a ledger batch's lines, `page` counted from 1 out of `pages`.
+struct LinesPage {
+    batch: BatchRow,
+    lines: Vec<LedgerEntryRow>,
+    page: i64,
+    pages: i64,
+}
+
+async fn load_lines(state: &AppState, id: i64, page: i64) -> AppResult<LinesPage> {
+    let batch = area_batch(state, Area::Finance, id).await?;
+    let page = page.max(1);
+    let lines = store::batch_lines(&state.db, id, LINES_PER_PAGE, (page - 1) * LINES_PER_PAGE).await?;
+    let pages = (batch.rows_imported + LINES_PER_PAGE - 1) / LINES_PER_PAGE;
+    Ok(LinesPage { batch, lines, page, pages })
+}
+
+fn render_lines(chrome: &Chrome, p: &LinesPage) -> Markup {
+    let (b, lines, page, pages) = (&p.batch, &p.lines, p.page, p.pages);
     chrome.page(
         &format!("Regels van importbatch {}", b.id),
         html! {

@@ -58,26 +58,74 @@ struct CompareQuery {
     vergelijk: Vec<String>,
 }
 
-async fn list(
-    chrome: Chrome,
-    State(state): State<AppState>,
-    RepeatedQuery(q): RepeatedQuery<CompareQuery>,
-) -> AppResult<Markup> {
+/// The scenario list with the ticked ones compared side by side.
+struct ListPage {
+    rows: Vec<ListRow>,
+    compared: Vec<ComparedColumn>,
+    years: Vec<i32>,
+}
+
+/// One scenario in the list: its inflow years and whether it is ticked for comparison.
+struct ListRow {
+    scenario: Scenario,
+    first_year: Option<i32>,
+    last_year: Option<i32>,
+    chosen: bool,
+}
+
+/// One compared scenario with its expected inflow and the total per variant.
+struct ComparedColumn {
+    compared: Compared,
+    expected_inflow: i64,
+    variant_totals: BTreeMap<Variant, Money>,
+}
+
+async fn load_list(state: &AppState, q: &CompareQuery) -> AppResult<ListPage> {
     let all = store::overview::scenarios(&state.db).await?;
     // An id that is no number is skipped, as an unknown id is: the list shows without it.
     let chosen: Vec<i64> = q.vergelijk.iter().filter_map(|v| v.parse().ok()).collect();
     let mut compared = Vec::new();
     for (s, _) in all.iter().filter(|(s, _)| chosen.contains(&s.id)) {
-        compared.push(Compared { scenario: s.clone(), totals: totals(&state, s).await? });
+        let totals = totals(state, s).await?;
+        let variant_totals = totals.iter().map(|(v, m)| (*v, m.values().copied().sum::<Money>())).collect();
+        let expected_inflow = s.lines.iter().map(|l| l.expected).sum::<i64>();
+        compared.push(ComparedColumn {
+            compared: Compared { scenario: s.clone(), totals },
+            expected_inflow,
+            variant_totals,
+        });
     }
     let years: Vec<i32> = {
-        let mut y: Vec<i32> = compared.iter().flat_map(|c| c.totals.values().flat_map(|m| m.keys().copied())).collect();
+        let mut y: Vec<i32> =
+            compared.iter().flat_map(|c| c.compared.totals.values().flat_map(|m| m.keys().copied())).collect();
         y.sort();
         y.dedup();
         y
     };
+    let rows = all
+        .into_iter()
+        .map(|(s, _)| ListRow {
+            first_year: s.lines.iter().map(|l| l.year).min(),
+            last_year: s.lines.iter().map(|l| l.year).max(),
+            chosen: chosen.contains(&s.id),
+            scenario: s,
+        })
+        .collect();
+    Ok(ListPage { rows, compared, years })
+}
+
+async fn list(
+    chrome: Chrome,
+    State(state): State<AppState>,
+    RepeatedQuery(q): RepeatedQuery<CompareQuery>,
+) -> AppResult<Markup> {
+    let page = load_list(&state, &q).await?;
+    Ok(render_list(&chrome, &page))
+}
+
+fn render_list(chrome: &Chrome, p: &ListPage) -> Markup {
     let manage = chrome.may(Permission::ManageForecasts);
-    Ok(chrome.page(
+    chrome.page(
         "Scenario's",
         html! {
             p.breadcrumb { a href="/meerjarenoverzicht" { "Meerjarenoverzicht" } }
@@ -89,47 +137,48 @@ async fn list(
                     caption { "Scenario's" }
                     thead { tr { th scope="col" { "Vergelijk" } th scope="col" { "Naam" } th scope="col" { "Instroomjaren" } th.num scope="col" { "Indexatie" } } }
                     tbody {
-                        @for (s, _) in &all {
+                        @for r in &p.rows {
+                            @let s = &r.scenario;
                             tr {
-                                td { input type="checkbox" id={"vergelijk-" (s.id)} name="vergelijk" value=(s.id) checked[chosen.contains(&s.id)]; label.visually-hidden for={"vergelijk-" (s.id)} { "Vergelijk " (s.name) } }
+                                td { input type="checkbox" id={"vergelijk-" (s.id)} name="vergelijk" value=(s.id) checked[r.chosen]; label.visually-hidden for={"vergelijk-" (s.id)} { "Vergelijk " (s.name) } }
                                 th scope="row" { a href={"/scenarios/" (s.id)} { (s.name) } }
-                                td { (s.lines.iter().map(|l| l.year).min().map(|y| y.to_string()).unwrap_or_default()) "–" (s.lines.iter().map(|l| l.year).max().map(|y| y.to_string()).unwrap_or_default()) }
+                                td { (r.first_year.map(|y| y.to_string()).unwrap_or_default()) "–" (r.last_year.map(|y| y.to_string()).unwrap_or_default()) }
                                 td.num { (s.tariff_index.dutch_percent()) }
                             }
                         }
-                        @if all.is_empty() { tr { td colspan="4" { "Nog geen scenario's." } } }
+                        @if p.rows.is_empty() { tr { td colspan="4" { "Nog geen scenario's." } } }
                     }
                 }
                 button type="submit" { "Vergelijk gekozen scenario's" }
             }
-            @if !compared.is_empty() {
+            @if !p.compared.is_empty() {
                 h2 { "Naast elkaar" }
                 table {
                     caption { "Uitgangspunten" }
-                    thead { tr { th scope="col" { "Uitgangspunt" } @for c in &compared { th scope="col" { (c.scenario.name) } } } }
+                    thead { tr { th scope="col" { "Uitgangspunt" } @for c in &p.compared { th scope="col" { (c.compared.scenario.name) } } } }
                     tbody {
-                        tr { th scope="row" { "Tariefindexatie per jaar" } @for c in &compared { td { (c.scenario.tariff_index.dutch_percent()) } } }
-                        tr { th scope="row" { "Duur B1 / Z / onderwijs (maanden)" } @for c in &compared { td { (c.scenario.duration_b1_months) " / " (c.scenario.duration_z_months) " / " (c.scenario.duration_education_months) } } }
-                        tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &compared { td { (crate::domain::words::count(c.scenario.lines.iter().map(|l| l.expected).sum::<i64>(), "persoon", "personen")) } } }
+                        tr { th scope="row" { "Tariefindexatie per jaar" } @for c in &p.compared { td { (c.compared.scenario.tariff_index.dutch_percent()) } } }
+                        tr { th scope="row" { "Duur B1 / Z / onderwijs (maanden)" } @for c in &p.compared { @let s = &c.compared.scenario; td { (s.duration_b1_months) " / " (s.duration_z_months) " / " (s.duration_education_months) } } }
+                        tr { th scope="row" { "Instroom verwacht, totaal" } @for c in &p.compared { td { (crate::domain::words::count(c.expected_inflow, "persoon", "personen")) } } }
                     }
                 }
                 table {
                     caption { "Prognose per betaaljaar (instroom verwacht), met het totaal bij lage en hoge instroom" }
-                    thead { tr { th scope="col" { "Jaar" } @for c in &compared { th.num scope="col" { (c.scenario.name) } } } }
+                    thead { tr { th scope="col" { "Jaar" } @for c in &p.compared { th.num scope="col" { (c.compared.scenario.name) } } } }
                     tbody {
-                        @for y in &years {
-                            tr { th scope="row" { (y) } @for c in &compared { td.num { (c.totals[&Variant::Expected].get(y).copied().unwrap_or_default()) } } }
+                        @for y in &p.years {
+                            tr { th scope="row" { (y) } @for c in &p.compared { td.num { (c.compared.totals[&Variant::Expected].get(y).copied().unwrap_or_default()) } } }
                         }
                     }
                     tfoot {
                         @for v in Variant::ALL {
-                            tr { th scope="row" { "Totaal (" (v.label()) ")" } @for c in &compared { td.num { (c.totals[&v].values().copied().sum::<Money>()) } } }
+                            tr { th scope="row" { "Totaal (" (v.label()) ")" } @for c in &p.compared { td.num { (c.variant_totals[&v]) } } }
                         }
                     }
                 }
             }
         },
-    ))
+    )
 }
 
 const LABELS: &[(&str, &str)] = &[
@@ -232,12 +281,31 @@ async fn create(
     }
 }
 
+/// One scenario: its inflow, the forecast per payment year and variant, and its edit form.
+struct DetailPage {
+    scenario: Scenario,
+    totals: BTreeMap<Variant, BTreeMap<i32, Money>>,
+    years: Vec<i32>,
+    form: ScenarioForm,
+}
+
+async fn load_detail(state: &AppState, id: i64) -> AppResult<DetailPage> {
+    let (scenario, version) = store::overview::scenario(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let totals = totals(state, &scenario).await?;
+    let years: Vec<i32> = totals[&Variant::Expected].keys().copied().collect();
+    let form = form_of(&scenario, Some(version));
+    Ok(DetailPage { scenario, totals, years, form })
+}
+
 async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
-    let (s, version) = store::overview::scenario(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let t = totals(&state, &s).await?;
-    let years: Vec<i32> = t[&Variant::Expected].keys().copied().collect();
+    let page = load_detail(&state, id).await?;
+    Ok(render_detail(&chrome, &page))
+}
+
+fn render_detail(chrome: &Chrome, p: &DetailPage) -> Markup {
+    let (s, t) = (&p.scenario, &p.totals);
     let manage = chrome.may(Permission::ManageForecasts);
-    Ok(chrome.page(
+    chrome.page(
         &s.name,
         html! {
             p.breadcrumb { a href="/scenarios" { "Scenario's" } }
@@ -261,7 +329,7 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
             table {
                 caption { "Prognose per betaaljaar (alle instroom van dit scenario)" }
                 thead { tr { th scope="col" { "Jaar" } @for v in Variant::ALL { th.num scope="col" { "Instroom " (v.label()) } } } }
-                tbody { @for y in &years { tr { th scope="row" { (y) } @for v in Variant::ALL { td.num { (t[&v].get(y).copied().unwrap_or_default()) } } } } }
+                tbody { @for y in &p.years { tr { th scope="row" { (y) } @for v in Variant::ALL { td.num { (t[&v].get(y).copied().unwrap_or_default()) } } } } }
             }
             p { a href={"/meerjarenoverzicht?scenario=" (s.id)} { "Meerjarenoverzicht met dit scenario" } }
             @if manage {
@@ -270,10 +338,10 @@ async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i6
                     button.secondary type="submit" { "Kopieer dit scenario" }
                 }
                 h2 { "Bewerken" }
-                (scenario_form(&chrome, Some(s.id), &form_of(&s, Some(version)), &FieldErrors::new()))
+                (scenario_form(chrome, Some(s.id), &p.form, &FieldErrors::new()))
             }
         },
-    ))
+    )
 }
 
 async fn update(
