@@ -112,6 +112,12 @@ async fn scorecard_page(
 ) -> AppResult<Markup> {
     let choice = Choice::from_query(&q);
     let rows = load_scorecard(&state, &choice).await?;
+    Ok(render_scorecard(&chrome, &choice, &rows))
+}
+
+/// The page: one table per period and route, the providers side by side; figures from too few participants
+/// hidden as the viewer's small-cell setting says.
+fn render_scorecard(chrome: &Chrome, choice: &Choice, rows: &[ScoreRow]) -> Markup {
     let cells = chrome.small_cells();
     let mut groups: Vec<((ScorePeriod, Route), Vec<&ScoreRow>)> = Vec::new();
     for r in rows.iter() {
@@ -122,7 +128,7 @@ async fn scorecard_page(
     }
     let (from, until) = (choice.from, choice.until);
     let grains = [(Grain::Year, "Per jaar"), (Grain::Quarter, "Per kwartaal"), (Grain::Month, "Per maand")];
-    Ok(chrome.page(
+    chrome.page(
         "Scorecard aanbieders",
         html! {
             h1 { "Scorecard aanbieders" }
@@ -167,7 +173,7 @@ async fn scorecard_page(
                 }
             }
         },
-    ))
+    )
 }
 
 async fn scorecard_xlsx(
