@@ -174,15 +174,8 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    const PERCENT: Quantity = Quantity {
-        noun: "percentage",
-        percent: true,
-        min: Some(Fixed::ZERO),
-        max: Some(Fixed::whole(100)),
-        min_exclusive: false,
-        negative: Some("Een percentage kan niet negatief zijn ('{}')."),
-        out_of_range: "Een percentage ligt tussen 0 en 100; '{}' niet.",
-    };
+    // The scenario percentage (0 to 100 inclusive) as the forecast declares it.
+    use crate::domain::forecast::PERCENT;
 
     const SHARE: Quantity = Quantity {
         min_exclusive: true,

@@ -97,7 +97,7 @@ impl Variant {
 pub type BasisPoints = Fixed;
 
 /// A percentage of a scenario: 0 to 100 inclusive.
-const PERCENT: Quantity = Quantity {
+pub(crate) const PERCENT: Quantity = Quantity {
     noun: "percentage",
     percent: true,
     min: Some(Fixed::ZERO),
