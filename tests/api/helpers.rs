@@ -164,6 +164,22 @@ pub async fn certified_provider(app: &TestApp, name: &str, kvk: &str) -> i64 {
     id
 }
 
+/// A funding stream of kind "other" for no particular cohort, spendable from 2022 until `spend_until`.
+pub async fn other_stream(app: &TestApp, code: &str, spend_until: &str) -> i64 {
+    let s = taalbudget::domain::funding::FundingStream {
+        id: 0,
+        code: code.into(),
+        name: format!("Bron {code}"),
+        kind: taalbudget::domain::funding::StreamKind::Other,
+        cohorts: vec![],
+        spend_from: taalbudget::domain::dates::parse_iso("2022-01-01").unwrap(),
+        spend_until: taalbudget::domain::dates::parse_iso(spend_until),
+        carry_over: false,
+        notes: String::new(),
+    };
+    taalbudget::store::funding::create_stream(&app.db, &s, "test").await.unwrap()
+}
+
 pub fn location(r: &Response) -> String {
     r.headers().get("location").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }

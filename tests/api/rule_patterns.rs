@@ -10,26 +10,14 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::domain::attribution::{AmountSign, ContractChoice, Criteria, Pattern};
-use taalbudget::domain::funding::{FundingStream, StreamKind};
 use taalbudget::import::ledger::LedgerLine;
 use taalbudget::store;
 use taalbudget::store::attribution::{NewRule, RuleChange};
 
-use crate::helpers::{import_ledger, ledger_line, location, spawn_app, TestApp};
+use crate::helpers::{import_ledger, ledger_line, location, other_stream, spawn_app, TestApp};
 
 async fn stream(app: &TestApp, code: &str) -> i64 {
-    let s = FundingStream {
-        id: 0,
-        code: code.into(),
-        name: format!("Bron {code}"),
-        kind: StreamKind::Other,
-        cohorts: vec![],
-        spend_from: taalbudget::domain::dates::parse_iso("2022-01-01").unwrap(),
-        spend_until: Some(taalbudget::domain::dates::parse_iso("2026-12-31").unwrap()),
-        carry_over: false,
-        notes: String::new(),
-    };
-    store::funding::create_stream(&app.db, &s, "test").await.unwrap()
+    other_stream(app, code, "2026-12-31").await
 }
 
 /// `taalbudget rules ...` against the app's database: (exit code, stdout's last line as JSON, stderr).
