@@ -180,7 +180,8 @@ enum RulesAction {
         #[arg(long)]
         json: bool,
     },
-    /// Apply the rules to every ledger line (not to lines assigned by hand, nor in closed years).
+    /// Apply the rules to every ledger line (not to lines assigned by hand, nor in closed years); exit 1 when lines
+    /// of a closed year would have moved (they stay where they are, the rest is applied).
     Apply {
         /// Only say what would move, per rule and stream; exit 1 if anything in a closed year would move.
         #[arg(long)]

@@ -342,6 +342,19 @@ pub async fn rules_apply(db_path: &Path, dry_run: bool, json: bool) -> anyhow::R
                 t.total
             );
         }
+        if refused && !dry_run {
+            let t = plan.closed_moved();
+            eprintln!(
+                "Niet alles toegepast: {} ({}) in een afgesloten jaar {} niet verplaatst; de rest is toegepast. \
+                 Laat de gewijzigde regel gelden vanaf een boekdatum na het afgesloten jaar, of vraag een beheerder \
+                 het jaar te heropenen.",
+                words::count(t.lines, "grootboekregel", "grootboekregels"),
+                t.total,
+                if t.lines == 1 { "is" } else { "zijn" },
+            );
+        }
     }
-    Ok(if dry_run && refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    // Lines a closed year keeps where they are: the rules and the stored attribution now disagree, and a script
+    // must notice that as it does in the dry run, so both exit 1.
+    Ok(if refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -53,6 +53,10 @@ impl Pattern {
         if input.is_empty() {
             return Ok(Pattern::default());
         }
+        Pattern::parse_list(input).or_else(|e| Pattern::whole_quoted(input).ok_or(e))
+    }
+
+    fn parse_list(input: &str) -> Result<Pattern, String> {
         let mut terms = Vec::new();
         let mut shown = Vec::new();
         for raw in split_list(input)? {
@@ -64,6 +68,16 @@ impl Pattern {
             shown.push(t.to_string());
         }
         Ok(Pattern { text: shown.join(", "), terms })
+    }
+
+    /// The whole field as one value in quotes with quotes inside it: `"ab"c"` is the code `ab"c`. Migration 0013
+    /// stored every old exact value containing a double quote this way (it put the value in quotes), and `exact`
+    /// writes such a value so too. Tried only when the text does not read as a list, so a pattern that parses as a
+    /// list keeps that meaning.
+    fn whole_quoted(input: &str) -> Option<Pattern> {
+        let inner = input.strip_prefix('"')?.strip_suffix('"')?.trim();
+        (!inner.is_empty())
+            .then(|| Pattern { text: input.to_string(), terms: vec![Term::Exact(inner.to_ascii_lowercase())] })
     }
 
     /// A pattern for exactly this value (quoted when it would otherwise read as a list, prefix or range).
@@ -517,6 +531,20 @@ mod tests {
         assert_eq!(Pattern::exact("100-200"), p("\"100-200\""));
         assert_eq!(Pattern::exact("KP-INB"), p("KP-INB"));
         assert_eq!(Pattern::exact("KP-INB").as_str(), "KP-INB");
+    }
+
+    #[test]
+    fn a_whole_quoted_value_with_quotes_inside_is_that_value_as_migration_0013_stored_it() {
+        let q = p("\"KP\"6\"");
+        assert!(q.matches("kp\"6") && !q.matches("KP6") && !q.matches("KP"));
+        assert_eq!(q.as_str(), "\"KP\"6\"");
+        let quoted = p("\"\"4300\"\"");
+        assert!(quoted.matches("\"4300\"") && !quoted.matches("4300"));
+        assert!(p("\"a\",b\"").matches("a\",b"), "a comma inside stays part of the value");
+        assert_eq!(Pattern::exact("KP\"6"), q, "an exact value with a quote reads back as itself");
+        assert_eq!(Pattern::parse(Pattern::exact("\"x").as_str()).unwrap(), Pattern::exact("\"x"));
+        // A text that reads as a list keeps that meaning.
+        assert!(p("\"a\", \"b\"").matches("b"));
     }
 
     #[test]
