@@ -1,7 +1,9 @@
 //! The append-only audit log: one row per change, written in the same transaction as the change.
 
+use futures_util::stream::BoxStream;
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::{QueryBuilder, Sqlite};
 
 use super::Tx;
 use crate::domain::dates;
@@ -53,7 +55,7 @@ pub struct AuditRow {
     pub after_json: Option<String>,
 }
 
-/// Filters for the audit page; empty strings mean "any".
+/// Filters for the audit page and its export; empty strings mean "any".
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[serde(default)]
 pub struct AuditFilter {
@@ -62,11 +64,77 @@ pub struct AuditFilter {
     pub entity_id: String,
     pub from: String,
     pub until: String,
+    /// How far back the log goes when `from` is empty: ten years of history is too much to page through or
+    /// download by default.
+    pub periode: AuditPeriod,
+}
+
+/// The period the audit screen and its export cover when no start date is given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditPeriod {
+    #[default]
+    Maand,
+    Jaar,
+    Alles,
+}
+
+impl AuditPeriod {
+    pub const CHOICES: [(&'static str, &'static str); 3] =
+        [("maand", "De laatste maand"), ("jaar", "Het laatste jaar"), ("alles", "Alles")];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AuditPeriod::Maand => "maand",
+            AuditPeriod::Jaar => "jaar",
+            AuditPeriod::Alles => "alles",
+        }
+    }
+}
+
+impl AuditFilter {
+    /// The filter as the screen and the export apply it on `today`: without a start date, the period's.
+    pub fn in_effect(&self, today: time::Date) -> AuditFilter {
+        let months = match self.periode {
+            AuditPeriod::Maand => 1,
+            AuditPeriod::Jaar => 12,
+            AuditPeriod::Alles => 0,
+        };
+        let mut f = self.clone();
+        if f.from.is_empty() && months > 0 {
+            f.from = dates::iso(dates::add_months(today, -months));
+        }
+        f
+    }
 }
 
 /// The newest `limit` entries that match the filter.
 pub async fn list(db: &super::Db, f: &AuditFilter, limit: i64) -> sqlx::Result<Vec<AuditRow>> {
     list_before(db, f, None, limit).await
+}
+
+/// The matching entries, newest first. Only the conditions that are set go into the SQL, so SQLite can use the
+/// index on `at` or on the entity for them (`?1 = '' OR at >= ?1` makes it walk the whole log).
+fn matching(f: &AuditFilter, before: Option<i64>) -> QueryBuilder<'static, Sqlite> {
+    let mut q = QueryBuilder::new(
+        "SELECT id, at, actor, action, entity, entity_id, before_json, after_json FROM audit_log WHERE 1 = 1",
+    );
+    for (column, value) in [("actor", &f.actor), ("entity", &f.entity), ("entity_id", &f.entity_id)] {
+        if !value.is_empty() {
+            q.push(format_args!(" AND {column} = ")).push_bind(value.clone());
+        }
+    }
+    if !f.from.is_empty() {
+        q.push(" AND at >= ").push_bind(f.from.clone());
+    }
+    if !f.until.is_empty() {
+        q.push(" AND substr(at, 1, 10) <= ").push_bind(f.until.clone());
+    }
+    if let Some(before) = before {
+        q.push(" AND id < ").push_bind(before);
+    }
+    q.push(" ORDER BY id DESC");
+    q
 }
 
 /// The newest `limit` matching entries older than entry `before` (None: from the newest). Paging by id rather
@@ -77,19 +145,21 @@ pub async fn list_before(
     before: Option<i64>,
     limit: i64,
 ) -> sqlx::Result<Vec<AuditRow>> {
-    sqlx::query_as(
-        "SELECT id, at, actor, action, entity, entity_id, before_json, after_json FROM audit_log
-         WHERE (?1 = '' OR actor = ?1) AND (?2 = '' OR entity = ?2) AND (?3 = '' OR entity_id = ?3)
-           AND (?4 = '' OR at >= ?4) AND (?5 = '' OR substr(at, 1, 10) <= ?5) AND (?7 IS NULL OR id < ?7)
-         ORDER BY id DESC LIMIT ?6",
-    )
-    .bind(&f.actor)
-    .bind(&f.entity)
-    .bind(&f.entity_id)
-    .bind(&f.from)
-    .bind(&f.until)
-    .bind(limit)
-    .bind(before)
-    .fetch_all(db)
-    .await
+    let mut q = matching(f, before);
+    q.push(" LIMIT ").push_bind(limit);
+    q.build_query_as().fetch_all(db).await
+}
+
+/// Every entry that matches a filter, newest first, read one at a time: an export of the whole log holds one
+/// row, not the log.
+pub struct AllMatching(QueryBuilder<'static, Sqlite>);
+
+pub fn all_matching(f: &AuditFilter) -> AllMatching {
+    AllMatching(matching(f, None))
+}
+
+impl AllMatching {
+    pub fn rows<'a>(&'a mut self, db: &'a super::Db) -> BoxStream<'a, sqlx::Result<AuditRow>> {
+        self.0.build_query_as().fetch(db)
+    }
 }

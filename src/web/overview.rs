@@ -350,7 +350,7 @@ struct OverviewPage {
 /// An overview that could be made from the filters.
 struct ShownOverview {
     params: OverviewParams,
-    overview: Overview,
+    overview: std::sync::Arc<Overview>,
     /// The permalink's query string.
     link: String,
     /// The view whose table is shown, or "alle".
@@ -539,7 +539,7 @@ fn render_detail(chrome: &Chrome, page: &DetailPage) -> Markup {
 /// The print view: every view's table, with the date the figures stand on.
 struct PrintPage {
     params: OverviewParams,
-    overview: Overview,
+    overview: std::sync::Arc<Overview>,
     as_of: Date,
 }
 
@@ -587,7 +587,7 @@ fn render_print(chrome: &Chrome, page: &PrintPage) -> Markup {
     })
 }
 
-async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<Overview> {
+async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<std::sync::Arc<Overview>> {
     let p = q.params().map_err(AppError::BadRequest)?;
     Ok(overview::build(&state.db, &p, Some(&state.overview_cache)).await?.0)
 }
