@@ -52,3 +52,7 @@ CREATE TRIGGER route_change_overview_delete AFTER DELETE ON route_change BEGIN U
 
 -- The placement list, newest start first, paged in SQL.
 CREATE INDEX placement_start ON placement (start_date);
+
+-- A placement's timeline reads its reports' exam attempts through their report: without this index, a scan of
+-- every attempt.
+CREATE INDEX exam_attempt_report ON exam_attempt (report_id);
