@@ -103,6 +103,7 @@ impl App {
                 overview_cache: Default::default(),
                 scorecard_cache: Default::default(),
                 signals_cache: Default::default(),
+                commitments_cache: Default::default(),
                 imports: Arc::new(imports),
             },
             listener,

@@ -108,6 +108,20 @@ impl AuditFilter {
     }
 }
 
+/// The newest `limit` entries about one entity (its history page), read along the (entity, entity_id) index:
+/// the filter of [`list`] cannot use it, and scans the whole log for an entity changed long ago.
+pub async fn of_entity(db: &super::Db, entity: &str, entity_id: &str, limit: i64) -> sqlx::Result<Vec<AuditRow>> {
+    sqlx::query_as(
+        "SELECT id, at, actor, action, entity, entity_id, before_json, after_json FROM audit_log
+         WHERE entity = ? AND entity_id = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
 /// The newest `limit` entries that match the filter.
 pub async fn list(db: &super::Db, f: &AuditFilter, limit: i64) -> sqlx::Result<Vec<AuditRow>> {
     list_before(db, f, None, limit).await

@@ -277,6 +277,13 @@ pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Contract>> {
     Ok(load(db, Some(id)).await?.pop())
 }
 
+/// The counter that triggers move on every change to what commitments are computed from (contracts and their
+/// terms, providers, placements, route changes, cohort streams, ledger attributions): a portfolio computed at one
+/// value is current while it stays.
+pub async fn commitment_inputs_version(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM commitment_inputs_version WHERE id = 1").fetch_one(db).await
+}
+
 pub async fn id_by_reference(db: &Db, reference: &str) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT id FROM contract WHERE reference = ?").bind(reference.trim()).fetch_optional(db).await
 }

@@ -192,3 +192,8 @@ pub async fn ping(db: &Db) -> bool {
 pub async fn schema_version(db: &Db) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1").fetch_one(db).await
 }
+
+/// A list of ids as a JSON array, bound to `IN (SELECT value FROM json_each(?))`: one statement for any number.
+pub(crate) fn json_ids(ids: &[i64]) -> String {
+    format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}

@@ -445,8 +445,7 @@ async fn entity_history(
     if !user.role.may(permission) {
         return Err(AppError::Forbidden);
     }
-    let filter = AuditFilter { entity: entity.clone(), entity_id: id.clone(), ..Default::default() };
-    let rows = audit::list(&state.db, &filter, AUDIT_PAGE_LIMIT).await?;
+    let rows = audit::of_entity(&state.db, &entity, &id, AUDIT_PAGE_LIMIT).await?;
     Ok(render_history(&chrome, label, &id, &rows))
 }
 

@@ -50,6 +50,8 @@ pub struct AppState {
     pub scorecard_cache: Arc<crate::report::scorecard::ScorecardCache>,
     /// What the progress reports say per placement (actual start, third attempts), kept until they change.
     pub signals_cache: Arc<crate::report::progress_signals::SignalsCache>,
+    /// Every contract's commitments and figures per day, kept until their inputs change.
+    pub commitments_cache: Arc<crate::report::commitments::PortfolioCache>,
     /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).
     pub imports: Arc<imports::ImportJobs>,
 }

@@ -10,6 +10,9 @@ use taalbudget::money::Money;
 use taalbudget::report::overview::{self, InputsCache, OverviewParams};
 use taalbudget::store::{self, attribution::NewRule, Db};
 
+use taalbudget::domain::commitment::{ContractFigures, FundedPayment, YearLine};
+use taalbudget::report::commitments::{portfolio, Portfolio, PortfolioCache, Running};
+
 use crate::helpers::{ledger_line, spawn_app};
 
 #[derive(Clone, Debug)]
@@ -95,6 +98,88 @@ async fn fixture(db: &Db) -> Fixture {
     Fixture { streams, budget_lines, contract }
 }
 
+/// Applies one change to the ledger or its attribution; `n` numbers the imported lines.
+async fn apply_ledger(app: &crate::helpers::TestApp, f: &Fixture, n: &mut i64, op: Op) {
+    let db = &app.db;
+    match op {
+        Op::Import(rows) => {
+            let lines: Vec<_> = rows
+                .iter()
+                .map(|(y, c, cents)| {
+                    *n += 1;
+                    ledger_line(
+                        &format!("{}-0{}-1{}", YEARS[*y as usize], 1 + *n % 9, *n % 10),
+                        COST_CENTRES[*c as usize],
+                        "2001",
+                        &format!("regel {n}"),
+                        *cents,
+                    )
+                })
+                .collect();
+            crate::helpers::import_ledger(app, &lines).await;
+        }
+        Op::Undo(k) => {
+            let batches: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM import_batch WHERE status = 'active' ORDER BY id")
+                    .fetch_all(db)
+                    .await
+                    .unwrap();
+            if !batches.is_empty() {
+                store::imports::undo_batch(db, batches[k as usize % batches.len()], "prop").await.unwrap();
+            }
+        }
+        Op::AddRule { cost_centre, stream, budget_line, contract } => {
+            let criteria =
+                Criteria { cost_centre: Pattern::exact(COST_CENTRES[cost_centre as usize]), ..Default::default() };
+            let rule = NewRule {
+                name: "r".into(),
+                criteria,
+                stream_id: f.streams[stream as usize],
+                budget_line_id: budget_line.then_some(f.budget_lines[stream as usize]),
+                contract: if contract { ContractChoice::Direct(f.contract) } else { ContractChoice::None },
+            };
+            // A rule that would move lines of a closed year to another stream is refused; nothing changes.
+            match store::attribution::add_rule(db, &rule, "prop").await {
+                Ok(_) | Err(store::attribution::RuleError::ClosedYear(_)) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        Op::DeleteRule(k) => {
+            let rules = store::attribution::rules(db).await.unwrap();
+            if !rules.is_empty() {
+                match store::attribution::delete_rule(db, rules[k as usize % rules.len()].id, "prop").await {
+                    Ok(_) | Err(store::attribution::RuleError::ClosedYear(_)) => {}
+                    Err(e) => panic!("{e}"),
+                }
+            }
+        }
+        Op::Assign { line, stream, contract } => {
+            let lines: Vec<i64> =
+                sqlx::query_scalar("SELECT id FROM ledger_entry ORDER BY id").fetch_all(db).await.unwrap();
+            if !lines.is_empty() {
+                store::attribution::assign_manually(
+                    db,
+                    lines[line as usize % lines.len()],
+                    f.streams[stream as usize],
+                    contract.then_some(f.contract),
+                    "handmatig",
+                    "prop",
+                )
+                .await
+                .unwrap();
+            }
+        }
+        Op::Ceiling(k) => {
+            sqlx::query("UPDATE contract SET ceiling_cents = ? WHERE id = ?")
+                .bind(1_000_000 * (1 + i64::from(k)))
+                .bind(f.contract)
+                .execute(db)
+                .await
+                .unwrap();
+        }
+    }
+}
+
 async fn assert_current(db: &Db, cache: &InputsCache) {
     let kept = store::overview::spend(db).await.unwrap();
     let fresh = store::overview::spend_fresh(db).await.unwrap();
@@ -125,54 +210,7 @@ proptest! {
             let cache = InputsCache::default();
             let mut n = 0i64;
             for op in ops {
-                match op {
-                    Op::Import(rows) => {
-                        let lines: Vec<_> = rows.iter().map(|(y, c, cents)| {
-                            n += 1;
-                            ledger_line(&format!("{}-0{}-1{}", YEARS[*y as usize], 1 + n % 9, n % 10), COST_CENTRES[*c as usize], "2001", &format!("regel {n}"), *cents)
-                        }).collect();
-                        crate::helpers::import_ledger(&app, &lines).await;
-                    }
-                    Op::Undo(k) => {
-                        let batches: Vec<i64> = sqlx::query_scalar("SELECT id FROM import_batch WHERE status = 'active' ORDER BY id").fetch_all(&db).await.unwrap();
-                        if !batches.is_empty() {
-                            store::imports::undo_batch(&db, batches[k as usize % batches.len()], "prop").await.unwrap();
-                        }
-                    }
-                    Op::AddRule { cost_centre, stream, budget_line, contract } => {
-                        let criteria = Criteria { cost_centre: Pattern::exact(COST_CENTRES[cost_centre as usize]), ..Default::default() };
-                        let rule = NewRule {
-                            name: "r".into(),
-                            criteria,
-                            stream_id: f.streams[stream as usize],
-                            budget_line_id: budget_line.then_some(f.budget_lines[stream as usize]),
-                            contract: if contract { ContractChoice::Direct(f.contract) } else { ContractChoice::None },
-                        };
-                        // A rule that would move lines of a closed year to another stream is refused; nothing changes.
-                            match store::attribution::add_rule(&db, &rule, "prop").await {
-                                Ok(_) | Err(store::attribution::RuleError::ClosedYear(_)) => {}
-                                Err(e) => panic!("{e}"),
-                            }
-                    }
-                    Op::DeleteRule(k) => {
-                        let rules = store::attribution::rules(&db).await.unwrap();
-                        if !rules.is_empty() {
-                            match store::attribution::delete_rule(&db, rules[k as usize % rules.len()].id, "prop").await {
-                                Ok(_) | Err(store::attribution::RuleError::ClosedYear(_)) => {}
-                                Err(e) => panic!("{e}"),
-                            }
-                        }
-                    }
-                    Op::Assign { line, stream, contract } => {
-                        let lines: Vec<i64> = sqlx::query_scalar("SELECT id FROM ledger_entry ORDER BY id").fetch_all(&db).await.unwrap();
-                        if !lines.is_empty() {
-                            store::attribution::assign_manually(&db, lines[line as usize % lines.len()], f.streams[stream as usize], contract.then_some(f.contract), "handmatig", "prop").await.unwrap();
-                        }
-                    }
-                    Op::Ceiling(k) => {
-                        sqlx::query("UPDATE contract SET ceiling_cents = ? WHERE id = ?").bind(1_000_000 * (1 + i64::from(k))).bind(f.contract).execute(&db).await.unwrap();
-                    }
-                }
+                apply_ledger(&app, &f, &mut n, op).await;
                 assert_current(&db, &cache).await;
             }
             let kept = store::overview::spend(&db).await.unwrap();
@@ -345,6 +383,134 @@ proptest! {
                     let fresh = rows(&db, ask, None).await.unwrap();
                     assert_eq!(kept, fresh, "kept scorecard = fresh computation ({:?})", ask.0);
                 }
+            }
+        });
+    }
+}
+
+/// Prices contract 1 of the fixture: B1 at 10,000.00 and Z at 8,000.00 from 2022, half at the start and half at
+/// completion; wi2021 placements are funded by `stream`.
+async fn price_contract(db: &Db, stream: i64) {
+    sqlx::query(
+        "UPDATE contract SET routes = 'b1,z' WHERE id = 1;
+         INSERT INTO tariff (contract_id, route, valid_from, amount_cents) VALUES (1, 'b1', '2022-01-01', 1000000), (1, 'z', '2022-01-01', 800000);
+         INSERT INTO payment_milestone (contract_id, route, seq, name, share_bp, due_kind)
+         VALUES (1, 'b1', 1, 'Start', 5000, 'start'), (1, 'b1', 2, 'Einde', 5000, 'completion'),
+                (1, 'z', 1, 'Start', 5000, 'start'), (1, 'z', 2, 'Einde', 5000, 'completion');",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+    store::funding::set_cohort_stream(db, taalbudget::domain::route::Cohort::Wi2021, stream, "prop").await.unwrap();
+}
+
+#[tokio::test]
+async fn the_overviews_kept_payments_move_with_a_route_switch() {
+    use taalbudget::domain::route::Route;
+    use taalbudget::domain::route_change::{ChangeKind, RouteChange};
+    use taalbudget::report::overview::{load, InputsCache};
+    let app = spawn_app().await;
+    let f = fixture(&app.db).await;
+    price_contract(&app.db, f.streams[0]).await;
+    apply(&app.db, ProgressOp::Place { month: 24, b1: true }).await;
+    let total = |inputs: &taalbudget::report::overview::Inputs| inputs.payments.iter().map(|p| p.amount).sum::<Money>();
+    let cache = InputsCache::default();
+    // B1 from 01-01-2024 to 01-07-2026: 5,000.00 at the start and 5,000.00 at completion.
+    assert_eq!(total(&load(&app.db, None, Some(&cache)).await.unwrap()).cents(), 1_000_000);
+    // Switched to Z on 01-06-2024: the B1 start (due before the switch) stays, Z's completion (4,000.00) replaces
+    // B1's: 9,000.00.
+    let switch = RouteChange {
+        kind: ChangeKind::Switch(Route::Z),
+        decision_date: time::macros::date!(2024 - 06 - 01),
+        reason: "Leerbaarheid".into(),
+    };
+    store::progress::add_route_change(&app.db, 1, &switch, "test").await.unwrap();
+    assert_eq!(total(&load(&app.db, None, None).await.unwrap()).cents(), 900_000);
+    assert_eq!(total(&load(&app.db, None, Some(&cache)).await.unwrap()).cents(), 900_000, "the kept inputs moved too");
+}
+
+/// A change to what contracts' commitments are computed from: the ledger and its attribution, placements and
+/// their route changes, the contract's ceiling and tariffs, and the cohort's stream.
+#[derive(Clone, Debug)]
+enum CommitmentOp {
+    Ledger(Op),
+    Progress(ProgressOp),
+    /// The ceiling in units of 10,000.00 (1 to 4).
+    Ceiling(u8),
+    /// A new B1 tariff of 11,000.00 from 2024 (the first one ends the day before).
+    Indexation,
+    /// wi2021 placements funded by the fixture's stream 0 or 1.
+    CohortStream(u8),
+}
+
+fn commitment_op() -> impl Strategy<Value = CommitmentOp> {
+    prop_oneof![
+        4 => op().prop_map(CommitmentOp::Ledger),
+        4 => progress_op().prop_map(CommitmentOp::Progress),
+        1 => (1u8..5).prop_map(CommitmentOp::Ceiling),
+        1 => Just(CommitmentOp::Indexation),
+        1 => (0u8..2).prop_map(CommitmentOp::CohortStream),
+    ]
+}
+
+/// Everything the contract pages and the start page show of a portfolio: per contract its figures, year table,
+/// overdue payments and "ceiling reached since", and the running placements.
+type Shown =
+    (Vec<(i64, ContractFigures, Vec<YearLine>, Vec<(FundedPayment, Money)>, Option<time::Date>)>, Vec<Running>);
+
+async fn shown(db: &Db, p: &Portfolio) -> Shown {
+    let mut contracts = Vec::new();
+    for (c, f) in p.with_figures() {
+        let overdue = p.commitments.overdue_of(c.id).into_iter().map(|(x, m)| (x.clone(), m)).collect();
+        let since = p.reached_since(db, c, f).await.unwrap();
+        contracts.push((c.id, f.clone(), p.commitments.year_lines(c.id), overdue, since));
+    }
+    (contracts, p.running.clone())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, .. ProptestConfig::default() })]
+
+    /// The portfolio kept in memory (behind `commitment_inputs_version`, per day) always shows what a fresh
+    /// computation shows, whatever sequence of imports, undos, rule changes, re-attributions, placements, dropouts,
+    /// route switches, ceiling and tariff changes and cohort stream changes ran.
+    #[test]
+    fn the_kept_portfolio_equals_a_fresh_computation_after_any_sequence(ops in prop::collection::vec(commitment_op(), 1..16)) {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let app = spawn_app().await;
+            let db = app.db.clone();
+            let f = fixture(&db).await;
+            price_contract(&db, f.streams[0]).await;
+            sqlx::query("UPDATE contract SET ceiling_cents = 2000000").execute(&db).await.unwrap();
+            let cache = PortfolioCache::default();
+            let today = time::macros::date!(2024 - 06 - 15);
+            let mut n = 0i64;
+            for op in ops {
+                shown(&db, &portfolio(&db, Some(&cache), today).await.unwrap()).await;
+                match op {
+                    CommitmentOp::Ledger(op) => apply_ledger(&app, &f, &mut n, op).await,
+                    CommitmentOp::Progress(op) => apply(&db, op).await,
+                    CommitmentOp::Ceiling(k) => {
+                        sqlx::query("UPDATE contract SET ceiling_cents = ? WHERE id = 1").bind(k as i64 * 1_000_000).execute(&db).await.unwrap();
+                    }
+                    CommitmentOp::Indexation => {
+                        sqlx::query(
+                            "UPDATE tariff SET valid_until = '2023-12-31' WHERE route = 'b1' AND valid_from = '2022-01-01';
+                             INSERT INTO tariff (contract_id, route, valid_from, amount_cents) SELECT 1, 'b1', '2024-01-01', 1100000
+                             WHERE NOT EXISTS (SELECT 1 FROM tariff WHERE valid_from = '2024-01-01')",
+                        )
+                        .execute(&db)
+                        .await
+                        .unwrap();
+                    }
+                    CommitmentOp::CohortStream(k) => {
+                        store::funding::set_cohort_stream(&db, taalbudget::domain::route::Cohort::Wi2021, f.streams[k as usize], "prop").await.unwrap();
+                    }
+                }
+                let kept = shown(&db, &portfolio(&db, Some(&cache), today).await.unwrap()).await;
+                let fresh = shown(&db, &portfolio(&db, None, today).await.unwrap()).await;
+                assert_eq!(kept, fresh, "kept portfolio = fresh computation");
             }
         });
     }
