@@ -145,6 +145,11 @@ enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Exports: `export setup --year Y --out FILE.xlsx` (the finance set-up as one workbook).
+    Export {
+        #[command(subcommand)]
+        export: ExportCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -189,6 +194,18 @@ enum RulesAction {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The finance set-up as one workbook that `import setup` reads back: funding streams, attribution rules in
+    /// order, and the allocations and budget lines of the year (plus the budget lines the rules name).
+    Setup {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -348,6 +365,15 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
         } => {
             let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
             overview_report(&db_path, args).await
+        }
+        Command::Export { export: ExportCommand::Setup { year, out } } => {
+            let db = store::connect(&db_path).await?;
+            let setup = taalbudget::report::setup::load(&db, Some(year)).await;
+            db.close().await;
+            let bytes = setup?.xlsx()?;
+            std::fs::write(&out, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", out.display()))?;
+            println!("Inrichting {year} geschreven naar {}", out.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,

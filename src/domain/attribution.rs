@@ -287,6 +287,68 @@ impl Criteria {
     }
 }
 
+/// A rule's criteria as typed, on the rules page or in a spreadsheet: every field text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CriteriaForm<'a> {
+    pub cost_centre: &'a str,
+    pub gl_account: &'a str,
+    pub task_field: &'a str,
+    pub creditor_number: &'a str,
+    pub description_contains: &'a str,
+    pub date_from: &'a str,
+    pub date_until: &'a str,
+    /// `both`, `invoices`, `credit_notes`, or empty (both).
+    pub amount_sign: &'a str,
+}
+
+/// Checks a rule's criteria as the rules page and the rules import both take them, adding each problem to `e`
+/// under the form's field name (`cost_centre`, ..., `amount_sign`). A rule without any criterion is refused: it
+/// would take the whole ledger.
+pub fn validate_criteria(form: &CriteriaForm<'_>, e: &mut super::validation::FieldErrors) -> Criteria {
+    use super::validation::text;
+    let pattern = |e: &mut super::validation::FieldErrors, f: &'static str, label: &str, v: &str| {
+        let v = text(e, f, label, v, 200, false);
+        Pattern::parse(&v).unwrap_or_else(|m| {
+            e.add(f, m);
+            Pattern::default()
+        })
+    };
+    let cost_centre = pattern(e, "cost_centre", "Kostenplaats", form.cost_centre);
+    let gl_account = pattern(e, "gl_account", "Grootboekrekening", form.gl_account);
+    let task_field = pattern(e, "task_field", "Taakveld", form.task_field);
+    let creditor_number = pattern(e, "creditor_number", "Crediteurnummer", form.creditor_number);
+    let amount_sign = match form.amount_sign.trim() {
+        "" => AmountSign::Both,
+        other => AmountSign::parse(other).unwrap_or_else(|| {
+            e.add("amount_sign", "Kies welke bedragen de regel neemt.");
+            AmountSign::Both
+        }),
+    };
+    let description_contains =
+        text(e, "description_contains", "Omschrijving bevat", form.description_contains, 200, false);
+    let date_from = super::dates::parse_form(form.date_from).map_err(|m| e.add("date_from", m)).ok().flatten();
+    let date_until = super::dates::parse_form(form.date_until).map_err(|m| e.add("date_until", m)).ok().flatten();
+    let criteria = Criteria {
+        cost_centre,
+        gl_account,
+        task_field,
+        creditor_number,
+        description_contains,
+        date_from,
+        date_until,
+        amount_sign,
+    };
+    if let (Some(from), Some(until)) = (criteria.date_from, criteria.date_until) {
+        if from > until {
+            e.add("date_until", "De einddatum ligt vóór de begindatum; draai ze om.");
+        }
+    }
+    if criteria.is_empty() && e.is_empty() {
+        e.add("cost_centre", "Geef minstens één kenmerk op; een regel zonder kenmerken zou het hele grootboek nemen.");
+    }
+    criteria
+}
+
 /// Where a rule puts the lines it takes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum ContractChoice {

@@ -107,6 +107,9 @@ fn default_sheet(t: &CheckedTemplate) -> &'static str {
         super::Kind::Funding => "Financiering",
         super::Kind::Results => "Resultaten",
         super::Kind::Progress => "Voortgang",
+        super::Kind::Streams => "Bronnen",
+        super::Kind::Rules => "Regels",
+        super::Kind::Setup => "Inrichting",
     }
 }
 
@@ -375,6 +378,27 @@ fn sample(kind: super::Kind) -> &'static [&'static [(&'static str, &'static str)
             ("level_writing", "A1"),
             ("remarks", "Voorbeeld"),
         ]],
+        Kind::Streams => &[&[
+            ("code", "SPUK"),
+            ("name", "SPUK inburgering"),
+            ("kind", "spuk"),
+            ("cohorts", "wi2021"),
+            ("spend_from", "01-01-2022"),
+            ("spend_until", "31-12-2026"),
+            ("carry_over", "ja"),
+            ("default_for", "wi2021"),
+            ("notes", "Voorbeeld"),
+        ]],
+        Kind::Rules => &[&[
+            ("position", "1"),
+            ("name", "Taalonderwijs inburgering"),
+            ("cost_centre", "6.1-INB-*"),
+            ("gl_account", "4300-4399"),
+            ("amount_sign", "beide"),
+            ("stream", "SPUK"),
+            ("contract", "via crediteur"),
+        ]],
+        Kind::Setup => &[],
     }
 }
 

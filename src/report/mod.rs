@@ -9,3 +9,4 @@ pub mod quality;
 pub mod reconciliation;
 pub mod safe_csv;
 pub mod scorecard;
+pub mod setup;

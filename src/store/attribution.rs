@@ -232,13 +232,28 @@ pub async fn add_rule_at(
     actor: &str,
 ) -> Result<(i64, ApplyOutcome), RuleError> {
     let mut tx = begin(db).await?;
-    let order = checked_order(&mut tx, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await?;
+    let id = add_rule_in(&mut tx, rule, place, None, actor).await?;
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok((id, outcome))
+}
+
+/// Saves a rule at `place` inside the caller's transaction, refused like [`add_rule_at`]; `batch`: the import
+/// that brings it. Does not re-apply the rules: the caller does, once, after its last change.
+pub async fn add_rule_in(
+    tx: &mut Tx<'_>,
+    rule: &NewRule,
+    place: Option<usize>,
+    batch: Option<i64>,
+    actor: &str,
+) -> Result<i64, RuleError> {
+    let order = checked_order(tx, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await?;
     let c = &rule.criteria;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO attribution_rule (position, name, cost_centre, gl_account, task_field, creditor_number,
              description_contains, date_from, date_until, amount_sign, stream_id, budget_line_id, contract_id,
-             contract_via_creditor, created_at)
-         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             contract_via_creditor, batch_id, created_at)
+         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&rule.name)
     .bind(c.cost_centre.as_str())
@@ -256,16 +271,34 @@ pub async fn add_rule_at(
         _ => None,
     })
     .bind(rule.contract == ContractChoice::ViaCreditor)
+    .bind(batch)
     .bind(dates::now_timestamp())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let place = write_order(&mut tx, &order, id).await?;
+    let place = write_order(tx, &order, id).await?;
     let mut snapshot = audit::snapshot(rule);
     snapshot["place"] = place.into();
-    audit::record(&mut tx, actor, "create", "attribution_rule", id, None, Some(&snapshot)).await?;
-    let outcome = apply_in(&mut tx, actor).await?;
-    tx.commit().await?;
-    Ok((id, outcome))
+    audit::record(tx, actor, "create", "attribution_rule", id, None, Some(&snapshot)).await?;
+    Ok(id)
+}
+
+/// Whether adding `rule` at `place` would be refused (it would move ledger lines of a closed year to another
+/// stream), on any connection: the rules import asks it in its read phase, so the preview shows the refusal.
+pub async fn check_add_in(conn: &mut super::Conn, rule: &NewRule, place: Option<usize>) -> Result<(), RuleError> {
+    checked_order(conn, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await.map(|_| ())
+}
+
+/// The first rule (in order) named `name`, with the batch that brought it (0: entered on a screen), and how many
+/// rules there are, on the caller's connection.
+pub async fn rule_named_in(conn: &mut super::Conn, name: &str) -> sqlx::Result<(Option<(Rule, i64)>, usize)> {
+    let rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&mut *conn).await?;
+    let count = rows.len();
+    let Some(found) = rows.into_iter().find(|r| r.name == name) else { return Ok((None, count)) };
+    let batch: i64 = sqlx::query_scalar("SELECT COALESCE(batch_id, 0) FROM attribution_rule WHERE id = ?")
+        .bind(found.id)
+        .fetch_one(conn)
+        .await?;
+    Ok((Some((Rule::try_from(found)?, batch)), count))
 }
 
 /// Removes a rule and re-applies the others.
@@ -304,11 +337,11 @@ pub async fn move_up(db: &Db, id: i64, actor: &str) -> Result<ApplyOutcome, Rule
 }
 
 /// The rules in order after `change`; refused when it would move ledger lines of a closed year to another stream.
-async fn checked_order(tx: &mut Tx<'_>, change: &RuleChange) -> Result<Vec<Rule>, RuleError> {
-    let book = RuleBook::load(tx).await?;
+async fn checked_order(conn: &mut super::Conn, change: &RuleChange) -> Result<Vec<Rule>, RuleError> {
+    let book = RuleBook::load(conn).await?;
     let after = change.rules_after(&book.rules).ok_or(RuleError::NotFound)?;
     if let Some(last) = book.last_closed {
-        let plan = plan_lines(tx, Some(&book), &book.with_rules(after.clone()), Some(last)).await?;
+        let plan = plan_lines(conn, Some(&book), &book.with_rules(after.clone()), Some(last)).await?;
         if let Some(message) = plan.closed_refusal() {
             return Err(RuleError::ClosedYear(message));
         }

@@ -15,7 +15,9 @@ use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use std::collections::HashMap;
 
-use crate::domain::attribution::{AmountSign, ContractChoice, Criteria, Move, Pattern, Plan, Rule, Tally};
+use crate::domain::attribution::{
+    validate_criteria, AmountSign, ContractChoice, Criteria, CriteriaForm, Move, Pattern, Plan, Rule, Tally,
+};
 use crate::domain::dates;
 use crate::domain::validation::{text, FieldErrors};
 use crate::domain::words;
@@ -106,49 +108,19 @@ fn validate_rule(
 ) -> Result<ValidRule, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = text(&mut e, "name", "Naam", &form.name, 100, true);
-    let mut pattern = |f: &'static str, label: &str, v: &str| {
-        let v = text(&mut e, f, label, v, 200, false);
-        Pattern::parse(&v).unwrap_or_else(|m| {
-            e.add(f, m);
-            Pattern::default()
-        })
-    };
-    let cost_centre = pattern("cost_centre", "Kostenplaats", &form.cost_centre);
-    let gl_account = pattern("gl_account", "Grootboekrekening", &form.gl_account);
-    let task_field = pattern("task_field", "Taakveld", &form.task_field);
-    let creditor_number = pattern("creditor_number", "Crediteurnummer", &form.creditor_number);
-    let amount_sign = match form.amount_sign.trim() {
-        "" => AmountSign::Both,
-        other => AmountSign::parse(other).unwrap_or_else(|| {
-            e.add("amount_sign", "Kies welke bedragen de regel neemt.");
-            AmountSign::Both
-        }),
-    };
-    let criteria = Criteria {
-        cost_centre,
-        gl_account,
-        task_field,
-        creditor_number,
-        description_contains: text(
-            &mut e,
-            "description_contains",
-            "Omschrijving bevat",
-            &form.description_contains,
-            200,
-            false,
-        ),
-        date_from: dates::parse_form(&form.date_from).map_err(|m| e.add("date_from", m)).ok().flatten(),
-        date_until: dates::parse_form(&form.date_until).map_err(|m| e.add("date_until", m)).ok().flatten(),
-        amount_sign,
-    };
-    if let (Some(from), Some(until)) = (criteria.date_from, criteria.date_until) {
-        if from > until {
-            e.add("date_until", "De einddatum ligt vóór de begindatum; draai ze om.");
-        }
-    }
-    if criteria.is_empty() && e.is_empty() {
-        e.add("cost_centre", "Geef minstens één kenmerk op; een regel zonder kenmerken zou het hele grootboek nemen.");
-    }
+    let criteria = validate_criteria(
+        &CriteriaForm {
+            cost_centre: &form.cost_centre,
+            gl_account: &form.gl_account,
+            task_field: &form.task_field,
+            creditor_number: &form.creditor_number,
+            description_contains: &form.description_contains,
+            date_from: &form.date_from,
+            date_until: &form.date_until,
+            amount_sign: &form.amount_sign,
+        },
+        &mut e,
+    );
     let stream_id = form.stream_id.parse::<i64>().ok().filter(|s| streams.contains(s));
     if stream_id.is_none() {
         e.add("stream_id", "Kies een financieringsbron.");

@@ -92,7 +92,7 @@ impl Area {
 
     pub fn kinds(self) -> &'static [Kind] {
         match self {
-            Area::Finance => &[Kind::Ledger, Kind::Funding],
+            Area::Finance => &[Kind::Ledger, Kind::Funding, Kind::Streams, Kind::Rules],
             Area::Registers => &[
                 Kind::Providers,
                 Kind::Certifications,
