@@ -534,7 +534,8 @@ struct DemoStreams {
 /// Streams for SPUK (advances in twelfths, final settlement with a reclaim), the Ondertussengroep money
 /// ('En ondertussen' and ELIP) and own funds; each cohort's default stream; budget lines.
 async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
-    let stream = |code: &str, name: &str, kind, cohorts: Vec<Cohort>, until: Option<Date>, carry_over, notes: &str| {
+    // Each stream carries over as is usual for its kind (see StreamKind::carries_over_by_default).
+    let stream = |code: &str, name: &str, kind: StreamKind, cohorts: Vec<Cohort>, until: Option<Date>, notes: &str| {
         FundingStream {
             id: 0,
             code: code.into(),
@@ -543,13 +544,13 @@ async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
             cohorts,
             spend_from: d(2022, 1, 1),
             spend_until: until,
-            carry_over,
+            carry_over: kind.carries_over_by_default(),
             notes: notes.into(),
         }
     };
     let spuk = store::funding::create_stream(
         db,
-        &stream("SPUK", "SPUK inburgering", StreamKind::SpecificGrant, vec![Cohort::Wi2021], None, false,
+        &stream("SPUK", "SPUK inburgering", StreamKind::SpecificGrant, vec![Cohort::Wi2021], None,
             "Voorschot in maandelijkse twaalfden; vaststelling in mei van het volgende jaar op basis van de telling per 31 december."),
         DEMO_ACTOR,
     )
@@ -562,7 +563,6 @@ async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
             StreamKind::MunicipalityFund,
             vec![Cohort::Wi2013, Cohort::Elip],
             Some(d(2025, 12, 31)),
-            true,
             "Via het gemeentefonds (meicirculaires 2019 en 2020); besteding en restant zelf verantwoorden.",
         ),
         DEMO_ACTOR,
@@ -576,7 +576,6 @@ async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
             StreamKind::MunicipalityFund,
             vec![Cohort::Elip],
             Some(d(2025, 12, 31)),
-            true,
             "Maatwerk voor inburgeraars die hun DUO-lening hebben opgebruikt.",
         ),
         DEMO_ACTOR,
@@ -590,7 +589,6 @@ async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
             StreamKind::OwnFunds,
             vec![],
             None,
-            false,
             "Gemeentelijke begroting, programma 6.1.",
         ),
         DEMO_ACTOR,

@@ -6,7 +6,10 @@ use serde::Serialize;
 
 use crate::domain::commitment::Commitments;
 use crate::domain::dates;
-use crate::domain::funding::{budget_overrun, granted_by_year, year_figures, BudgetLine, FundingStream, YearFigures};
+use crate::domain::funding::{
+    budget_overrun, granted_by_year, left_at_period_end, looks_ahead_from, year_figures, BudgetLine, FundingStream,
+    YearFigures,
+};
 use crate::money::Money;
 use crate::store::{self, Db};
 
@@ -63,6 +66,9 @@ pub struct StreamYear {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The stream's last spending day, for the signals page.
+    #[serde(skip)]
+    pub spend_until: Option<time::Date>,
     pub available: Money,
     pub actual: Money,
     /// overdue + to come.
@@ -161,8 +167,9 @@ impl YearReport {
 }
 
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
+    let today = dates::today();
     let sums = store::attribution::sums(db).await?;
-    let commitments = super::commitments::load(db, None, dates::today()).await?.commitments;
+    let commitments = super::commitments::load(db, None, today).await?.commitments;
     let streams = build(db, year..=year, &sums.actual_by_stream, &commitments).await?;
     let per_stream = commitments.per_stream_year();
     let part = |stream: Option<i64>| per_stream.get(&(stream, year)).copied().unwrap_or_default();
@@ -175,6 +182,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
                 id: r.stream.id,
                 code: r.stream.code.clone(),
                 name: r.stream.name.clone(),
+                spend_until: r.stream.spend_until,
                 available: f.available,
                 actual: f.actual,
                 committed: f.committed,
@@ -194,7 +202,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
             }
         })
         .collect();
-    let flags = flags(db, year, &streams, &commitments).await?;
+    let flags = flags(db, year, today, &streams, &commitments).await?;
     Ok(YearReport {
         year,
         imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
@@ -211,6 +219,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
 async fn flags(
     db: &Db,
     year: i32,
+    today: time::Date,
     streams: &[StreamReconciliation],
     commitments: &Commitments,
 ) -> sqlx::Result<Vec<Flag>> {
@@ -285,6 +294,21 @@ async fn flags(
         "Uitgaven buiten de bestedingsperiode van de bron",
         FlagSubject::LedgerLines,
         outside,
+    );
+    // Money that will be left when the spending period ends soon: see PERIOD_END_WARNING_MONTHS for the six.
+    let from = looks_ahead_from(year, today);
+    let period_ending: Vec<(i64, Money)> = streams
+        .iter()
+        .filter_map(|r| {
+            let f = r.years.iter().find(|f| f.year == year)?;
+            left_at_period_end(&r.stream, f, from).map(|(_, left)| (r.stream.id, left))
+        })
+        .collect();
+    push(
+        "spending_period_ending",
+        "Bronnen met geld over terwijl de bestedingsperiode binnen zes maanden eindigt",
+        FlagSubject::Streams,
+        period_ending,
     );
     let cohort_mismatch: Vec<(i64, Money)> = lines
         .iter()

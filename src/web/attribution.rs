@@ -1097,7 +1097,8 @@ fn render_signal(chrome: &Chrome, page: &SignalPage) -> Markup {
         } } },
         Behind::Streams(streams) => html! { ul { @for s in streams {
             li { a href={"/financiering/" (s.id)} { (s.code) " " (s.name) } ": beschikbaar " (s.available) ", realisatie " (s.actual)
-                ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort")) }
+                ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort"))
+                @if let Some(u) = s.spend_until { "; besteden tot en met " (dates::display(u)) } }
         } } },
         Behind::Hidden => {
             html! { p { "De gegevens per regel of deelnemer zijn niet zichtbaar voor uw rol; hierboven staan de totalen." } }
