@@ -101,6 +101,7 @@ impl App {
                 db,
                 config: Arc::new(config),
                 overview_cache: Default::default(),
+                overview_drawn: Default::default(),
                 scorecard_cache: Default::default(),
                 signals_cache: Default::default(),
                 commitments_cache: Default::default(),

@@ -386,11 +386,8 @@ fn audit_table(rows: &[AuditRow], limit: Option<i64>) -> Markup {
     }
 }
 
-/// Entries per chunk of the CSV export: a chunk is sent while the next entries are read.
-const AUDIT_CSV_CHUNK: usize = 500;
-
 /// The audit log as CSV: the entries the screen shows for the same filter (all of them, not a page), written
-/// as they are read.
+/// a page at a time as they are read.
 async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilter>) -> Response {
     let filter = filter.in_effect(dates::today());
     super::streamed_download("text/csv; charset=utf-8", "auditlog.csv", move |chunks| async move {
@@ -403,32 +400,29 @@ async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilt
 }
 
 async fn write_audit_csv(state: &AppState, filter: &AuditFilter, chunks: &super::Chunks) -> anyhow::Result<()> {
-    use futures_util::TryStreamExt;
     let mut out = CsvWriter::new();
     out.header(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"])?;
-    let mut query = audit::all_matching(filter);
-    let mut rows = query.rows(&state.db);
-    let mut written = 0;
-    while let Some(r) = rows.try_next().await? {
-        out.row([
-            Cell::from(r.id),
-            (&r.at).into(),
-            (&r.actor).into(),
-            (&r.action).into(),
-            (&r.entity).into(),
-            (&r.entity_id).into(),
-            r.before_json.as_deref().unwrap_or("").into(),
-            r.after_json.as_deref().unwrap_or("").into(),
-        ])?;
-        written += 1;
-        if written % AUDIT_CSV_CHUNK == 0 && chunks.send(Ok(out.chunk()?)).await.is_err() {
-            // The reader went away: stop reading.
+    let mut before = None;
+    loop {
+        let page = audit::export_page(&state.db, filter, before).await?;
+        for r in &page {
+            out.row([
+                Cell::from(r.id),
+                (&r.at).into(),
+                (&r.actor).into(),
+                (&r.action).into(),
+                (&r.entity).into(),
+                (&r.entity_id).into(),
+                r.before_json.as_deref().unwrap_or("").into(),
+                r.after_json.as_deref().unwrap_or("").into(),
+            ])?;
+        }
+        // When sending fails the reader went away: stop reading.
+        if chunks.send(Ok(out.chunk()?)).await.is_err() || page.len() < audit::EXPORT_PAGE {
             return Ok(());
         }
+        before = page.last().map(|r| r.id);
     }
-    // When this fails the reader is gone: nothing left to tell.
-    let _ = chunks.send(Ok(out.chunk()?)).await;
-    Ok(())
 }
 
 /// The history of one record. Deny by default: only kinds in [`HISTORY_KINDS`] have a history page, each

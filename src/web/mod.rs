@@ -46,6 +46,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// What overview pages are computed from besides the ledger, kept until it changes.
     pub overview_cache: Arc<crate::report::overview::InputsCache>,
+    /// Tables and downloads drawn from the overviews that cache keeps.
+    pub overview_drawn: Arc<overview::Drawn>,
     /// Computed provider scorecards, kept until their inputs change.
     pub scorecard_cache: Arc<crate::report::scorecard::ScorecardCache>,
     /// What the progress reports say per placement (actual start, third attempts), kept until they change.

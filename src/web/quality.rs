@@ -130,8 +130,9 @@ async fn load_dashboard(state: &AppState) -> AppResult<Dashboard> {
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
     let decisions = store::certifications::all_by_provider(&state.db).await?;
     let plans = store::quality::all_plans(&state.db).await?;
-    let actions = store::quality::actions(&state.db, None).await?;
-    let results = store::quality::results(&state.db, None).await?;
+    // Only what the dashboard shows: open actions and each provider's latest results.
+    let actions = store::quality::open_actions(&state.db).await?;
+    let results = store::quality::latest_results(&state.db).await?;
     let sets = store::quality::list_sets(&state.db).await?;
     let mut cache = HashMap::new();
     let none = Vec::new();
@@ -309,11 +310,10 @@ struct ActionsPage {
 
 async fn load_actions(state: &AppState) -> AppResult<ActionsPage> {
     let today = dates::today();
-    let (overdue, rest): (Vec<FollowUpAction>, Vec<FollowUpAction>) = store::quality::actions(&state.db, None)
+    let (overdue, open): (Vec<FollowUpAction>, Vec<FollowUpAction>) = store::quality::open_actions(&state.db)
         .await?
         .into_iter()
         .partition(|a| is_overdue(a.status, a.due_date, today));
-    let open = rest.into_iter().filter(|a| !a.status.is_closed()).collect();
     Ok(ActionsPage { today, overdue, open })
 }
 

@@ -191,13 +191,13 @@ async fn the_audit_csv_holds_exactly_the_rows_the_screen_filters_to_and_defaults
     for (query, ids) in [
         ("entity=provider", vec!["2", "1"]),
         ("entity=provider&periode=maand", vec!["2", "1"]),
-        // Newest first means last written first: the old entries were written after the providers.
-        ("entity=provider&periode=jaar", vec!["102", "101", "2", "1"]),
-        ("entity=provider&periode=alles", vec!["103", "102", "101", "2", "1"]),
-        ("entity=provider&actor=oud&periode=alles", vec!["103", "102"]),
+        // Newest first by time, then by entry: the old entries were written after the providers.
+        ("entity=provider&periode=jaar", vec!["2", "1", "102", "101"]),
+        ("entity=provider&periode=alles", vec!["2", "1", "102", "101", "103"]),
+        ("entity=provider&actor=oud&periode=alles", vec!["102", "103"]),
         // A start date of its own replaces the period.
-        (&format!("entity=provider&from={}", &two_years[..10]), vec!["103", "102", "101", "2", "1"]),
-        (&format!("entity=provider&periode=alles&until={}", &two_months[..10]), vec!["103", "102", "101"]),
+        (&format!("entity=provider&from={}", &two_years[..10]), vec!["2", "1", "102", "101", "103"]),
+        (&format!("entity=provider&periode=alles&until={}", &two_months[..10]), vec!["102", "101", "103"]),
     ] {
         let (status, page) = app.get_html(&format!("/beheer/audit?{query}")).await;
         assert_eq!(status, StatusCode::OK, "{query}");
