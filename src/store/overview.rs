@@ -46,13 +46,15 @@ pub async fn inputs_version(db: &Db) -> sqlx::Result<i64> {
 /// time cost about 2 ms of every request.
 pub async fn spend(db: &Db) -> sqlx::Result<Vec<SpendRow>> {
     let raw: String = sqlx::query_scalar(
-        "SELECT json_group_array(json_array(year, stream_id, contract_id, budget_line_id, amount_cents, lines)
-                                 ORDER BY year, stream_id, contract_id, budget_line_id)
+        "SELECT json_group_array(json_array(year, stream_id, contract_id, budget_line_id, amount_cents, lines))
          FROM spend_aggregate",
     )
     .fetch_one(db)
     .await?;
-    Ok(spend_rows(super::rows_from_json(&raw)?))
+    // The order of `spend_fresh` (year, stream, contract, budget line; none first), which the rows compare with.
+    let mut rows = spend_rows(super::rows_from_json(&raw)?);
+    rows.sort();
+    Ok(rows)
 }
 
 const FRESH: &str = "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id,
