@@ -211,14 +211,16 @@ async fn filter_of(state: &AppState, q: &ListQuery, today: Date) -> AppResult<Fi
 }
 
 async fn load_list(state: &AppState, q: ListQuery) -> AppResult<ListPage> {
-    let contracts = store::contracts::list(&state.db).await?;
+    let today = dates::today();
+    // The kept portfolio holds every contract: reading them again costs more than the page of placements.
+    let contracts = super::contracts::portfolio(state, today).await?;
     let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
-    let filter = filter_of(state, &q, dates::today()).await?;
+    let filter = filter_of(state, &q, today).await?;
     let PageOfPlacements { total, shown, page, pages } = placement_page(&state.db, &filter, q.pagina).await?;
     let shown = shown
         .into_iter()
         .map(|p| {
-            let c = contracts.iter().find(|c| c.id == p.contract_id);
+            let c = contracts.contracts.iter().find(|c| c.id == p.contract_id);
             ListRow {
                 provider: c.map(|c| c.provider_name.clone()).unwrap_or_else(|| "?".into()),
                 contract: c.map(|c| c.reference.clone()).unwrap_or_else(|| "?".into()),
@@ -233,7 +235,8 @@ async fn load_list(state: &AppState, q: ListQuery) -> AppResult<ListPage> {
 struct ListPage {
     query: ListQuery,
     providers: Vec<store::providers::Provider>,
-    contracts: Vec<crate::store::contracts::Contract>,
+    /// Every contract (the kept portfolio's), to filter on.
+    contracts: std::sync::Arc<crate::report::commitments::Portfolio>,
     /// How many placements pass the filter, over all pages.
     total: usize,
     shown: Vec<ListRow>,
@@ -254,7 +257,8 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
 }
 
 fn render_list(chrome: &Chrome, list: &ListPage) -> Markup {
-    let (q, providers, contracts, page, pages) = (&list.query, &list.providers, &list.contracts, list.page, list.pages);
+    let (q, providers, contracts, page, pages) =
+        (&list.query, &list.providers, &list.contracts.contracts, list.page, list.pages);
     let link = |n: usize| {
         let filter = q.query();
         format!("/plaatsingen?{filter}{}pagina={n}", if filter.is_empty() { "" } else { "&" })
