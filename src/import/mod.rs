@@ -144,6 +144,7 @@ impl Kind {
             (Kind::Ledger, "debit") => Some("als Credit leeg is"),
             (Kind::Ledger, "credit") => Some("als Debet leeg is"),
             (Kind::Rules, "budget_year") => Some("bij een begrotingspost"),
+            (Kind::Rules, "budget_line") => Some("bij een begrotingsjaar"),
             _ => None,
         }
     }

@@ -525,7 +525,7 @@ mod tests {
     #[test]
     fn every_shipped_template_is_valid() {
         let all = shipped();
-        assert_eq!(all.len(), 11);
+        assert_eq!(all.len(), 13);
         for t in &all {
             assert_eq!(find(t.name()).unwrap().name(), t.name());
         }

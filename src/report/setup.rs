@@ -26,6 +26,26 @@ pub const ALLOCATIONS_SHEET: &str = "Toekenningen";
 pub const BUDGET_SHEET: &str = "Begrotingsposten";
 pub const RULES_SHEET: &str = "Regels";
 
+/// The fields, and so the column headers, of a sheet of the workbook.
+pub fn fields_of(sheet: &str) -> &'static [FieldDef] {
+    match sheet {
+        STREAMS_SHEET => streams::FIELDS,
+        RULES_SHEET => rules::FIELDS,
+        _ => funding::FIELDS,
+    }
+}
+
+/// A set-up workbook of text cells as a person types them (the demo's set-up): `(sheet, rows)`, each row's cells
+/// in the order of the sheet's columns.
+pub fn text_workbook(sheets: &[(String, Vec<Vec<String>>)]) -> Result<Vec<u8>, XlsxError> {
+    let mut wb = Workbook::new();
+    for (sheet, rows) in sheets {
+        let cells = rows.iter().map(|r| r.iter().map(|v| Cell::text(v.as_str())).collect());
+        table_sheet(&mut wb, sheet, &columns(fields_of(sheet)), cells)?;
+    }
+    wb.save_to_buffer()
+}
+
 /// Everything the workbook holds, read from the store.
 pub struct Setup {
     pub streams: Vec<(crate::domain::funding::FundingStream, Vec<Cohort>)>,
@@ -106,8 +126,8 @@ impl Setup {
                 text(&s.notes),
             ]
         });
-        table_sheet(&mut wb, STREAMS_SHEET, &columns(streams::FIELDS), stream_rows)?;
-        let funding_columns = columns(funding::FIELDS);
+        table_sheet(&mut wb, STREAMS_SHEET, &columns(fields_of(STREAMS_SHEET)), stream_rows)?;
+        let funding_columns = columns(fields_of(ALLOCATIONS_SHEET));
         let allocation_rows = self.allocations.iter().map(|a| {
             vec![
                 self.code(a.stream_id),
@@ -156,7 +176,7 @@ impl Setup {
                 },
             ]
         });
-        table_sheet(&mut wb, RULES_SHEET, &columns(rules::FIELDS), rule_rows)?;
+        table_sheet(&mut wb, RULES_SHEET, &columns(fields_of(RULES_SHEET)), rule_rows)?;
         wb.save_to_buffer()
     }
 }

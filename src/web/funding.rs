@@ -31,6 +31,7 @@ pub fn routes() -> RouteTable {
         .get("/financiering", Permission::Read, overview)
         .get("/financiering/nieuw", Permission::ManageFinance, new_form)
         .post("/financiering", Permission::ManageFinance, create)
+        .get("/financiering/inrichting.xlsx", Permission::ManageFinance, setup_xlsx)
         .get("/financiering/doelgroepen", Permission::Read, cohorts_page)
         .post("/financiering/doelgroepen", Permission::ManageFinance, set_cohorts)
         .post("/financiering/jaren/{year}/afsluiten", Permission::ManageFinance, close_year)
@@ -78,6 +79,15 @@ async fn load_overview(state: &AppState, q: &YearQuery) -> AppResult<OverviewPag
     Ok(OverviewPage { year, rows, closed_this, not_over: year >= this_year, last_closed })
 }
 
+/// The finance set-up of a year as one workbook (`export setup`): streams, rules, and the year's allocations and
+/// budget lines, to load with `import setup` (here or in another municipality) or to edit into next year's.
+async fn setup_xlsx(State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Response> {
+    let year = q.jaar.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
+    let setup = crate::report::setup::load(&state.db, Some(year)).await?;
+    let bytes = setup.xlsx().map_err(|e| AppError::Internal(anyhow::anyhow!("inrichting {year}: {e}")))?;
+    Ok(super::download(bytes, super::XLSX, &format!("inrichting-{year}.xlsx")))
+}
+
 async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Markup> {
     let page = load_overview(&state, &q).await?;
     Ok(render_overview(&chrome, &page))
@@ -110,6 +120,9 @@ fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
                 div.actions {
                     a.button href="/financiering/nieuw" { "Nieuwe financieringsbron" }
                     a.button.secondary href="/financiering/doelgroepen" { "Financiering per doelgroep" }
+                    a.button.secondary href={"/financiering/inrichting.xlsx?jaar=" (year)} download {
+                        "Inrichting " (year) " downloaden (xlsx)"
+                    }
                     @if closed_this.is_none() && !page.not_over {
                         form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
                             (chrome.csrf_field())

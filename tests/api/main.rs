@@ -32,5 +32,6 @@ mod reports;
 mod retention;
 mod roles;
 mod rule_patterns;
+mod setup;
 mod small_cells;
 mod write_lock;
