@@ -10,6 +10,7 @@
 //! - TAALBUDGET_BENCH_REQUESTS: measured requests per page (default 32), after 3 warm-up requests not counted;
 //! - TAALBUDGET_BENCH_DATA=demo: the demo data set instead (`taalbudget demo`);
 //! - TAALBUDGET_BENCH_ONLY: measure only the pages whose URL contains this text (all routes are still filled in);
+//!   several texts separated by commas, and `=URL` for one URL exactly (`=/` is the start page alone);
 //! - TAALBUDGET_BENCH_LINES: fewer ledger lines, for a quick check of the benchmark itself.
 //!
 //! The generated database is kept in target/bench-data/ and rebuilt when [`DATA_VERSION`] or the scale changes;
@@ -635,7 +636,12 @@ async fn run() -> bool {
             pages.push((role.code(), url));
         }
     }
-    pages.retain(|(_, u)| u.contains(only.as_str()));
+    pages.retain(|(_, u)| {
+        only.split(',').any(|o| match o.strip_prefix('=') {
+            Some(exact) => u == exact,
+            None => u.contains(o),
+        })
+    });
 
     println!(
         "  {} pages, {CLIENTS} concurrent clients, {requests} measured requests per page after {WARM_UP} warm-up requests (not counted; a page slower than {} on its first request alone is measured by one more request alone)",

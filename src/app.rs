@@ -103,6 +103,8 @@ impl App {
                 overview_cache: Default::default(),
                 scorecard_cache: Default::default(),
                 signals_cache: Default::default(),
+                line_flags_cache: Default::default(),
+                plan_cache: Default::default(),
                 imports: Arc::new(imports),
             },
             listener,

@@ -7,5 +7,6 @@ pub mod overview;
 pub mod progress_signals;
 pub mod quality;
 pub mod reconciliation;
+pub mod rules;
 pub mod safe_csv;
 pub mod scorecard;
