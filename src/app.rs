@@ -105,6 +105,8 @@ impl App {
                 scorecard_cache: Default::default(),
                 signals_cache: Default::default(),
                 commitments_cache: Default::default(),
+                line_flags_cache: Default::default(),
+                plan_cache: Default::default(),
                 imports: Arc::new(imports),
             },
             listener,

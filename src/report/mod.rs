@@ -7,6 +7,7 @@ pub mod overview;
 pub mod progress_signals;
 pub mod quality;
 pub mod reconciliation;
+pub mod rules;
 pub mod safe_csv;
 pub mod scorecard;
 pub mod setup;

@@ -80,8 +80,21 @@ pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
     rows.into_iter().map(Rule::try_from).collect()
 }
 
-/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total.
+/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total. From the kept
+/// totals: everything imported less everything attributed.
 pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
+    let (n, cents): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COALESCE(SUM(lines), 0) FROM ledger_year_total) - (SELECT COALESCE(SUM(lines), 0) FROM spend_aggregate),
+                (SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_year_total)
+                  - (SELECT COALESCE(SUM(amount_cents), 0) FROM spend_aggregate)",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((n, Money::from_cents(cents)))
+}
+
+/// The same as [`queue_size`], counted in the ledger itself: what the kept totals must always equal (tests).
+pub async fn queue_size_fresh(db: &Db) -> sqlx::Result<(i64, Money)> {
     let (n, cents): (i64, i64) = sqlx::query_as(
         "SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e
          WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id)",
@@ -89,6 +102,17 @@ pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
     .fetch_one(db)
     .await?;
     Ok((n, Money::from_cents(cents)))
+}
+
+/// The counter that triggers move on every change to ledger lines, attributions, rules, creditor links, marks and
+/// closed years (`ledger_inputs_version`), and the overview's one (contracts, placements, streams, …): figures
+/// computed from those at one pair of values are current while both stay.
+pub async fn inputs_version(conn: impl sqlx::SqliteExecutor<'_>) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT (SELECT n FROM ledger_inputs_version WHERE id = 1), (SELECT n FROM overview_inputs_version WHERE id = 1)",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// How many ledger lines a rule attributes now, and their total: what deleting it would send back through the
@@ -848,48 +872,72 @@ pub struct LineFilter {
     pub limit: i64,
 }
 
-/// A ledger line with its attribution (the FROM and joins every line query shares).
-const LINE_SELECT: &str =
+/// The columns of an [`AttributedLine`].
+const LINE_COLUMNS: &str =
     "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
         e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
-        r.name AS rule_name, a.assigned_by, a.reason
-     FROM ledger_entry e
-     LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+        r.name AS rule_name, a.assigned_by, a.reason";
+
+/// A ledger line's attribution and what it names (the joins every line query shares).
+const LINE_JOINS: &str = "LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
      LEFT JOIN funding_stream s ON s.id = a.stream_id
      LEFT JOIN contract c ON c.id = a.contract_id
      LEFT JOIN attribution_rule r ON r.id = a.rule_id";
 
+/// Lines by filter, newest first, at most `limit`. The ledger has no index on the booking date, so the rows that
+/// drive the query decide its speed: unattributed lines come from `ledger_queue` (kept in date order), a
+/// contract's from its index, the rest from the ledger; the year is a range on the booking date.
 pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
-    sqlx::query_as(&format!(
-        "{LINE_SELECT}
-         WHERE (?1 = 0 OR a.ledger_entry_id IS NULL) AND (?2 IS NULL OR a.stream_id = ?2) AND (?3 IS NULL OR a.contract_id = ?3)
-           AND (?4 IS NULL OR substr(e.booking_date, 1, 4) = printf('%04d', ?4))
-         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5"
-    ))
-    .bind(f.unattributed_only)
-    .bind(f.stream_id)
-    .bind(f.contract_id)
-    .bind(f.year)
-    .bind(if f.limit > 0 { f.limit } else { i64::MAX })
-    .fetch_all(db)
-    .await
+    let (from, order) = if f.unattributed_only {
+        (
+            "FROM ledger_queue q JOIN ledger_entry e ON e.id = q.ledger_entry_id",
+            "q.booking_date >= ?1 AND q.booking_date < ?2 ORDER BY q.booking_date DESC, q.ledger_entry_id DESC",
+        )
+    } else {
+        ("FROM ledger_entry e", "e.booking_date >= ?1 AND e.booking_date < ?2 ORDER BY e.booking_date DESC, e.id DESC")
+    };
+    // Booking dates are ISO text: every one lies between "0" and "A".
+    let (start, end) = match f.year {
+        Some(y) => (format!("{y:04}-01-01"), format!("{:04}-01-01", y + 1)),
+        None => ("0".to_string(), "A".to_string()),
+    };
+    let mut filter = String::new();
+    if f.unattributed_only {
+        // A line in the queue has no attribution: asking for a stream or contract as well finds nothing.
+        filter.push_str(" a.ledger_entry_id IS NULL AND");
+    }
+    if f.stream_id.is_some() {
+        filter.push_str(" a.stream_id = ?3 AND");
+    }
+    if f.contract_id.is_some() {
+        filter.push_str(" a.contract_id = ?4 AND");
+    }
+    sqlx::query_as(&format!("{LINE_COLUMNS} {from} {LINE_JOINS} WHERE{filter} {order} LIMIT ?5"))
+        .bind(start)
+        .bind(end)
+        .bind(f.stream_id)
+        .bind(f.contract_id)
+        .bind(if f.limit > 0 { f.limit } else { i64::MAX })
+        .fetch_all(db)
+        .await
 }
 
 /// The lines with these ids (those behind a signal), oldest first.
 pub async fn lines_by_id(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AttributedLine>> {
     let list = serde_json::to_string(ids).expect("ids serialize");
     sqlx::query_as(&format!(
-        "{LINE_SELECT} WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id"
+        "{LINE_COLUMNS} FROM ledger_entry e {LINE_JOINS}
+         WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id"
     ))
     .bind(list)
     .fetch_all(db)
     .await
 }
 
-/// The latest booking year in the ledger (None when it is empty); the index on the booking date answers it.
+/// The latest booking year in the ledger (None when it is empty), from the kept yearly totals.
 pub async fn latest_ledger_year(db: &Db) -> sqlx::Result<Option<i32>> {
-    let day: Option<Date> = sqlx::query_scalar("SELECT MAX(booking_date) FROM ledger_entry").fetch_one(db).await?;
-    Ok(day.map(|d| d.year()))
+    let year: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM ledger_year_total").fetch_one(db).await?;
+    Ok(year.map(|y| y as i32))
 }
 
 /// Totals the reconciliation needs, per booking year.
@@ -906,7 +954,23 @@ pub struct LedgerSums {
 /// year, stream, contract, budget line, cents
 type SumRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
 
+/// The sums, from the kept totals (`ledger_year_total` for what was imported, `spend_aggregate` for what was
+/// attributed; their triggers keep both current), so no page reads the ledger for them.
 pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
+    let rows: Vec<SumRow> = sqlx::query_as(
+        "SELECT year, NULL, NULL, NULL, amount_cents FROM ledger_year_total
+         UNION ALL
+         SELECT year, NULL, NULL, NULL, -amount_cents FROM spend_aggregate
+         UNION ALL
+         SELECT year, stream_id, NULLIF(contract_id, 0), NULLIF(budget_line_id, 0), amount_cents FROM spend_aggregate",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(sum_rows(rows))
+}
+
+/// The same sums computed from the ledger itself: what the kept totals must always equal (tests).
+pub async fn sums_fresh(db: &Db) -> sqlx::Result<LedgerSums> {
     let rows: Vec<SumRow> = sqlx::query_as(
         "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, a.budget_line_id,
                 SUM(e.amount_cents)
@@ -915,6 +979,14 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
     )
     .fetch_all(db)
     .await?;
+    Ok(sum_rows(rows))
+}
+
+/// Rows of money per year with the stream, contract and budget line it is attributed to (no stream: not
+/// attributed) into the sums. A row may repeat a key; imported is the sum over all rows of a year, so the kept
+/// form passes each attributed amount twice: once negated without a stream (taking it out of the unattributed
+/// part of the year's total), once with its stream.
+fn sum_rows(rows: Vec<SumRow>) -> LedgerSums {
     let mut s = LedgerSums::default();
     for (year, stream, contract, line, cents) in rows {
         let (year, m) = (year as i32, Money::from_cents(cents));
@@ -932,7 +1004,9 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
             }
         }
     }
-    Ok(s)
+    // Both forms agree on a year whose unattributed lines net to nothing: no entry (every reader defaults to 0).
+    s.unattributed.retain(|_, m| !m.is_zero());
+    s
 }
 
 /// A contract's attributed ledger lines summed per (stream, booking date), oldest first (for the day its

@@ -14,6 +14,7 @@ use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use crate::domain::attribution::{
     validate_criteria, AmountSign, ContractChoice, Criteria, CriteriaForm, Move, Pattern, Plan, Rule, Tally,
@@ -244,7 +245,7 @@ fn moves_table(plan: &Plan, names: &PlanNames) -> Markup {
 struct RulesPage {
     rules: Vec<Rule>,
     /// One pass over the ledger: what each rule holds now, and what applying again would move.
-    now: Plan,
+    now: Arc<Plan>,
     names: PlanNames,
     streams: Vec<(crate::domain::funding::FundingStream, i64)>,
     contracts: Vec<store::contracts::Contract>,
@@ -265,7 +266,7 @@ async fn load_rules(
     problem: Option<&str>,
 ) -> AppResult<RulesPage> {
     let rules = store::attribution::rules(&state.db).await?;
-    let now = store::attribution::plan_apply(&state.db).await?;
+    let now = crate::report::rules::plan_now(&state.db, &state.plan_cache).await?;
     let names = PlanNames::load(state, &rules).await?;
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
@@ -881,7 +882,8 @@ struct ReconciliationPage {
 
 async fn load_reconciliation(state: &AppState, q: &YearQuery) -> AppResult<ReconciliationPage> {
     let year = reconciliation_year(state, &q.jaar).await?;
-    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let report =
+        crate::report::reconciliation::for_years(&state.db, &[year], Some(&state.line_flags_cache)).await?.remove(0);
     let overspent: Vec<i64> =
         report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
     let attributed = report.attributed_total();
@@ -1034,7 +1036,8 @@ enum Behind {
 async fn load_signal(state: &AppState, chrome: &Chrome, q: &SignalQuery) -> AppResult<SignalPage> {
     use crate::report::reconciliation::FlagSubject;
     let year = reconciliation_year(state, &q.jaar).await?;
-    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let report =
+        crate::report::reconciliation::for_years(&state.db, &[year], Some(&state.line_flags_cache)).await?.remove(0);
     let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
         return Ok(SignalPage { year, signal: None });
     };

@@ -54,6 +54,10 @@ pub struct AppState {
     pub signals_cache: Arc<crate::report::progress_signals::SignalsCache>,
     /// Every contract's commitments and figures per day, kept until their inputs change.
     pub commitments_cache: Arc<crate::report::commitments::PortfolioCache>,
+    /// The reconciliation's signals on ledger lines per year, kept until the ledger or their other inputs change.
+    pub line_flags_cache: Arc<crate::report::reconciliation::LineFlagsCache>,
+    /// What the attribution rules hold now and what applying them would move, kept until their inputs change.
+    pub plan_cache: Arc<crate::report::rules::PlanCache>,
     /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).
     pub imports: Arc<imports::ImportJobs>,
 }
