@@ -416,3 +416,67 @@ async fn a_workbook_without_the_rules_sheet_is_refused_naming_the_sheet() {
     assert!(json["errors"][0]["message"].as_str().unwrap().contains("Regels"), "{out}");
     assert_eq!(counts(&app).await, [0, 0, 0, 0, 0, 0]);
 }
+
+/// A rules file in the `standaard-regels` layout, one string per template column.
+fn rules_file(dir: &Path, rows: &[&[&str]]) -> String {
+    let t = taalbudget::import::template::find("standaard-regels").unwrap();
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|s| s.to_string()).collect()).collect();
+    write(dir, "regels.xlsx", &taalbudget::import::example::workbook_text(&t, &rows).unwrap())
+}
+
+#[tokio::test]
+async fn the_rules_import_refuses_a_rule_that_would_move_a_closed_year_and_never_changes_a_known_rule() {
+    use taalbudget::domain::attribution::{ContractChoice, Criteria, Pattern};
+    use taalbudget::store::attribution::NewRule;
+    let app = spawn_app().await;
+    let old = crate::helpers::other_stream(&app, "OUD", "2030-12-31").await;
+    crate::helpers::other_stream(&app, "NIEUW", "2030-12-31").await;
+    let rule = NewRule {
+        name: "Alles OUD".into(),
+        criteria: Criteria { cost_centre: Pattern::exact("KP-1"), ..Default::default() },
+        stream_id: old,
+        budget_line_id: None,
+        contract: ContractChoice::None,
+    };
+    taalbudget::store::attribution::add_rule(&app.db, &rule, "test").await.unwrap();
+    import_ledger(&app, &[ledger_line("2023-03-01", "KP-1", "9999", "Les maart", 123_456)]).await;
+    taalbudget::store::funding::close_year(&app.db, 2023, "test").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = rules_file(
+        dir.path(),
+        &[
+            &["1", "Voorrang NIEUW", "KP-*", "", "", "", "", "", "", "", "NIEUW", "", "", ""],
+            &["", "Alles OUD", "KP-2", "", "", "", "", "", "", "", "OUD", "", "", ""],
+        ],
+    );
+    let import = |extra: &'static [&'static str]| {
+        let mut args = vec!["import", "rules", file.as_str(), "--template", "standaard-regels", "--json"];
+        args.extend(extra);
+        cli(&app.db_path, &args)
+    };
+
+    // The preview says so already: the new rule at place 1 would take the closed year's line from OUD.
+    for (code, json, out) in [import(&["--dry-run"]), import(&[])] {
+        assert_eq!(code, 1, "{out}");
+        assert_eq!(json["batch"], serde_json::Value::Null);
+        assert_eq!((json["rows_read"].as_u64(), json["rows_rejected"].as_u64()), (Some(2), Some(1)));
+        let e = &json["errors"][0];
+        assert_eq!(
+            (e["row"].as_u64(), e["column"].as_str(), e["value"].as_str()),
+            (Some(2), Some("B"), Some("Voorrang NIEUW"))
+        );
+        let message = e["message"].as_str().unwrap();
+        assert!(message.starts_with("Naam: Deze wijziging zou"), "{message}");
+        assert!(message.contains("in afgesloten jaar 2023 naar een andere financieringsbron verplaatsen"), "{message}");
+        // A known name is the same rule: nothing of it changes, and the summary says what the file has otherwise.
+        assert_eq!(json["duplicates"][0]["row"], 3);
+        assert_eq!(
+            json["duplicates"][0]["note"],
+            "De toerekenregel Alles OUD bestaat al; afwijkend in het bestand: kenmerken. Niet bijgewerkt: pas de regel \
+             aan op het scherm Toerekening als het bestand gelijk heeft"
+        );
+    }
+    let stored: Vec<(String, String)> =
+        sqlx::query_as("SELECT name, cost_centre FROM attribution_rule").fetch_all(&app.db).await.unwrap();
+    assert_eq!(stored, [("Alles OUD".to_string(), "KP-1".to_string())]);
+}
