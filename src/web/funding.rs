@@ -321,13 +321,9 @@ async fn update(
     Path(id): Path<i64>,
     RepeatedForm(form): RepeatedForm<StreamForm>,
 ) -> AppResult<Response> {
-    let example = carry_over_example(&state, id).await?;
     let mut s = match validate_stream(&form) {
         Ok(s) => s,
-        Err(e) => {
-            let page = stream_form_page(&chrome, Some(id), &form, &e, example.as_ref());
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
+        Err(e) => return edit_form_again(&chrome, &state, id, &form, &e, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     if form.carry_over.is_none() {
         // An existing stream keeps its stored choice unless the form says otherwise; the kind's default is for new
@@ -351,17 +347,28 @@ async fn update(
                 ),
             );
             let again = StreamForm { version: Some(v), ..form };
-            Ok((StatusCode::CONFLICT, stream_form_page(&chrome, Some(id), &again, &e, example.as_ref()))
-                .into_response())
+            edit_form_again(&chrome, &state, id, &again, &e, StatusCode::CONFLICT).await
         }
         Err(FundingError::DuplicateCode(c)) => {
             let mut e = FieldErrors::new();
             e.add("code", format!("De code {c} is al in gebruik."));
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, Some(id), &form, &e, example.as_ref()))
-                .into_response())
+            edit_form_again(&chrome, &state, id, &form, &e, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(funding_error(e)),
     }
+}
+
+/// The edit form as entered, with what was wrong. The carry-over example is loaded only here, not for every save.
+async fn edit_form_again(
+    chrome: &Chrome,
+    state: &AppState,
+    id: i64,
+    form: &StreamForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let example = carry_over_example(state, id).await?;
+    Ok((status, stream_form_page(chrome, Some(id), form, errors, example.as_ref())).into_response())
 }
 
 #[derive(Default)]
