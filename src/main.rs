@@ -74,6 +74,15 @@ struct Cli {
     /// Directory for uploaded import files until their job ends [env TAALBUDGET_UPLOAD_DIR; default uploads/ beside the database].
     #[arg(long, global = true)]
     upload_dir: Option<String>,
+    /// OCDS prefix of the municipality, registered with the standard's maintainers [env TAALBUDGET_OCDS_PREFIX; default ocds-xxxxxx].
+    #[arg(long, global = true)]
+    ocds_prefix: Option<String>,
+    /// The municipality's name as buyer in the OCDS package [env TAALBUDGET_OCDS_BUYER_NAME].
+    #[arg(long, global = true)]
+    ocds_buyer_name: Option<String>,
+    /// The municipality's OIN (20 digits) or KvK number (8 digits) in the OCDS package [env TAALBUDGET_OCDS_BUYER_ID].
+    #[arg(long, global = true)]
+    ocds_buyer_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,6 +109,9 @@ impl Cli {
             ("imports_at_once", &self.imports_at_once),
             ("imports_per_user", &self.imports_per_user),
             ("upload_dir", &self.upload_dir),
+            ("ocds_prefix", &self.ocds_prefix),
+            ("ocds_buyer_name", &self.ocds_buyer_name),
+            ("ocds_buyer_id", &self.ocds_buyer_id),
         ];
         given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
     }
@@ -144,6 +156,11 @@ enum Command {
     Report {
         #[command(subcommand)]
         report: ReportCommand,
+    },
+    /// Publish data in an open standard: `export ocds [--out FILE]`.
+    Export {
+        #[command(subcommand)]
+        export: ExportCommand,
     },
     /// Manage user accounts.
     User {
@@ -252,6 +269,17 @@ enum ReportCommand {
 }
 
 #[derive(Subcommand)]
+enum ExportCommand {
+    /// Every contract as an OCDS 1.1 release package (JSON): tender, award, value, period, tariffs, exercised
+    /// options and the ledger lines paid on it; nothing about participants.
+    Ocds {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum UserCommand {
     /// Add a user. The password comes from TAALBUDGET_PASSWORD, else from standard input.
     Add {
@@ -348,6 +376,7 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
             overview_report(&db_path, args).await
         }
+        Command::Export { export: ExportCommand::Ocds { out } } => ops::export_ocds(&config, out.as_deref()).await,
         Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,
         Command::Restore { file } => ops::restore(&db_path, &file).await,
