@@ -44,6 +44,8 @@ pub struct Config {
     pub imports_per_user: usize,
     /// Where uploaded files wait for their check and commit; each is deleted as soon as its job ends.
     pub upload_dir: PathBuf,
+    /// Who publishes the contracts as OCDS, and under which prefix.
+    pub ocds: crate::report::ocds::Publication,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +82,7 @@ impl Config {
             read_budget: Self::DEFAULT_READ_BUDGET,
             imports_at_once: Self::DEFAULT_IMPORTS_AT_ONCE,
             imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,
+            ocds: crate::report::ocds::Publication::default(),
         }
     }
 
@@ -279,6 +282,27 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         help: "map voor geüploade importbestanden tot hun taak klaar is (standaard: uploads/ naast de database)",
     },
+    Setting {
+        key: "ocds_prefix",
+        env: "TAALBUDGET_OCDS_PREFIX",
+        flag: "--ocds-prefix",
+        default: crate::report::ocds::DEFAULT_PREFIX,
+        help: "OCDS-prefix van de gemeente (ocds- en zes tekens), te registreren bij de beheerders van OCDS",
+    },
+    Setting {
+        key: "ocds_buyer_name",
+        env: "TAALBUDGET_OCDS_BUYER_NAME",
+        flag: "--ocds-buyer-name",
+        default: crate::report::ocds::DEFAULT_BUYER_NAME,
+        help: "naam van de gemeente als koper in de OCDS-publicatie",
+    },
+    Setting {
+        key: "ocds_buyer_id",
+        env: "TAALBUDGET_OCDS_BUYER_ID",
+        flag: "--ocds-buyer-id",
+        default: "",
+        help: "OIN (20 cijfers) of KvK-nummer (8 cijfers) van de gemeente in de OCDS-publicatie",
+    },
 ];
 
 /// Environment variables that hold secrets: shown as set or not, never their value.
@@ -448,6 +472,14 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
     if !upload_dir.is_empty() {
         config.upload_dir = PathBuf::from(upload_dir);
     }
+    config.ocds.prefix =
+        crate::report::ocds::parse_prefix(&get("ocds_prefix")).map_err(|m| problem("ocds_prefix", m))?;
+    config.ocds.buyer_name = get("ocds_buyer_name");
+    if config.ocds.buyer_name.is_empty() {
+        return Err(problem("ocds_buyer_name", "geef de naam van de gemeente, bijvoorbeeld Gemeente Utrecht".into()));
+    }
+    config.ocds.buyer_id =
+        crate::report::ocds::parse_buyer_id(&get("ocds_buyer_id")).map_err(|m| problem("ocds_buyer_id", m))?;
     Ok(config)
 }
 

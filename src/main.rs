@@ -74,6 +74,15 @@ struct Cli {
     /// Directory for uploaded import files until their job ends [env TAALBUDGET_UPLOAD_DIR; default uploads/ beside the database].
     #[arg(long, global = true)]
     upload_dir: Option<String>,
+    /// OCDS prefix of the municipality, registered with the standard's maintainers [env TAALBUDGET_OCDS_PREFIX; default ocds-xxxxxx].
+    #[arg(long, global = true)]
+    ocds_prefix: Option<String>,
+    /// The municipality's name as buyer in the OCDS package [env TAALBUDGET_OCDS_BUYER_NAME].
+    #[arg(long, global = true)]
+    ocds_buyer_name: Option<String>,
+    /// The municipality's OIN (20 digits) or KvK number (8 digits) in the OCDS package [env TAALBUDGET_OCDS_BUYER_ID].
+    #[arg(long, global = true)]
+    ocds_buyer_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -100,6 +109,9 @@ impl Cli {
             ("imports_at_once", &self.imports_at_once),
             ("imports_per_user", &self.imports_per_user),
             ("upload_dir", &self.upload_dir),
+            ("ocds_prefix", &self.ocds_prefix),
+            ("ocds_buyer_name", &self.ocds_buyer_name),
+            ("ocds_buyer_id", &self.ocds_buyer_id),
         ];
         given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
     }
@@ -145,7 +157,8 @@ enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
-    /// Exports: `export setup --year Y --out FILE.xlsx` (the finance set-up as one workbook).
+    /// Exports: `export setup --year Y --out FILE.xlsx` (the finance set-up as one workbook) and `export ocds
+    /// [--out FILE]` (the contracts in an open standard).
     Export {
         #[command(subcommand)]
         export: ExportCommand,
@@ -206,6 +219,13 @@ enum ExportCommand {
         year: i32,
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Every contract as an OCDS 1.1 release package (JSON): tender, award, value, period, tariffs, exercised
+    /// options and the ledger lines paid on it; nothing about participants.
+    Ocds {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -375,6 +395,7 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             println!("Inrichting {year} geschreven naar {}", out.display());
             Ok(ExitCode::SUCCESS)
         }
+        Command::Export { export: ExportCommand::Ocds { out } } => ops::export_ocds(&config, out.as_deref()).await,
         Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,
         Command::Restore { file } => ops::restore(&db_path, &file).await,

@@ -3,6 +3,7 @@
 pub mod commitments;
 pub mod export;
 pub mod kept;
+pub mod ocds;
 pub mod overview;
 pub mod progress_signals;
 pub mod quality;

@@ -1023,6 +1023,37 @@ pub async fn contract_invoices(db: &Db, contract_id: i64) -> sqlx::Result<Vec<(i
     Ok(rows.into_iter().map(|(s, d, c)| (s, d, Money::from_cents(c))).collect())
 }
 
+/// A ledger line attributed to a contract, with only what may be published about it: no description or invoice
+/// number (free text that may name a participant), and the creditor only as the provider it is linked to.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContractPayment {
+    pub entry_id: i64,
+    pub contract_id: i64,
+    pub booking_date: Date,
+    pub amount_cents: i64,
+    /// The provider the line's creditor number is linked to, if any.
+    pub payee_provider_id: Option<i64>,
+    pub payee_kvk: Option<String>,
+    pub payee_name: Option<String>,
+    /// When the line was attributed to the contract (RFC 3339, as stored).
+    pub assigned_at: String,
+}
+
+/// Every ledger line attributed to a contract, per contract in booking order.
+pub async fn contract_payments(db: &Db) -> sqlx::Result<Vec<ContractPayment>> {
+    sqlx::query_as(
+        "SELECT e.id AS entry_id, a.contract_id, e.booking_date, e.amount_cents, p.id AS payee_provider_id,
+                p.kvk AS payee_kvk, p.name AS payee_name, a.assigned_at
+         FROM ledger_attribution a JOIN ledger_entry e ON e.id = a.ledger_entry_id
+         LEFT JOIN creditor_link l ON l.creditor_number = e.creditor_number AND e.creditor_number <> ''
+         LEFT JOIN provider p ON p.id = l.provider_id
+         WHERE a.contract_id IS NOT NULL
+         ORDER BY a.contract_id, e.booking_date, e.id",
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Creditor numbers linked to providers.
 pub async fn creditor_links(db: &Db) -> sqlx::Result<Vec<(String, i64, String)>> {
     sqlx::query_as(

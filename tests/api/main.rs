@@ -20,6 +20,7 @@ mod invariants;
 mod layout;
 mod lifecycle;
 mod marks;
+mod ocds;
 mod overview;
 mod progress;
 mod providers;
