@@ -139,3 +139,30 @@ fn the_read_budget_import_limits_and_upload_directory_are_settings_with_sensible
     let e = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_IMPORTS_AT_ONCE", "0")]), None).unwrap_err();
     assert_eq!(e, "instelling imports_at_once ('0', uit omgeving): een heel getal van 1 tot en met 64");
 }
+
+#[test]
+fn the_ocds_publisher_comes_from_file_environment_and_flag_and_bad_identifiers_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taalbudget.toml");
+    std::fs::write(&file, "ocds_prefix = \"ocds-213czf\"\nocds_buyer_id = \"30280353\"\n").unwrap();
+    let mut flags = Flags::new();
+    flags.insert("ocds_buyer_id", "00000001002220647000".into());
+    let env = env_of(&[("TAALBUDGET_OCDS_BUYER_NAME", "Gemeente Utrecht")]);
+    let r = config::resolve(&flags, &env, Some(&file)).unwrap();
+    assert_eq!(r.config.ocds.prefix, "ocds-213czf");
+    assert_eq!(r.config.ocds.buyer_name, "Gemeente Utrecht");
+    let id = r.config.ocds.buyer_id.clone().unwrap();
+    assert_eq!((id.scheme, id.id.as_str()), ("NL-OIN", "00000001002220647000"), "the flag beats the file");
+    assert_eq!(source_of(&r, "ocds_prefix"), ("ocds-213czf".into(), Source::File));
+    assert_eq!(source_of(&r, "ocds_buyer_name"), ("Gemeente Utrecht".into(), Source::Env));
+    assert!(r.config.ocds.unset().is_empty());
+
+    let e = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_OCDS_BUYER_ID", "1234")]), None).unwrap_err();
+    assert_eq!(
+        e,
+        "instelling ocds_buyer_id ('1234', uit omgeving): '1234' is geen OIN (20 cijfers) en geen KvK-nummer (8 cijfers); vul een van beide in, of laat het leeg"
+    );
+    let defaults = config::resolve(&Flags::new(), &env_of(&[]), None).unwrap();
+    assert_eq!(defaults.config.ocds, taalbudget::report::ocds::Publication::default());
+    assert_eq!(defaults.config.ocds.unset().len(), 3);
+}
