@@ -44,6 +44,10 @@ pub struct Config {
     pub imports_per_user: usize,
     /// Where uploaded files wait for their check and commit; each is deleted as soon as its job ends.
     pub upload_dir: PathBuf,
+    /// Four-eyes approval: a ledger or funding batch counts only after another finance user or an admin
+    /// approves it (see `store::approval`). A deployment setting, not a screen: it is part of the municipality's
+    /// internal control, set once by whoever runs the application, and the command line imports obey it too.
+    pub four_eyes_imports: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +84,7 @@ impl Config {
             read_budget: Self::DEFAULT_READ_BUDGET,
             imports_at_once: Self::DEFAULT_IMPORTS_AT_ONCE,
             imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,
+            four_eyes_imports: false,
         }
     }
 
@@ -279,6 +284,13 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         help: "map voor geüploade importbestanden tot hun taak klaar is (standaard: uploads/ naast de database)",
     },
+    Setting {
+        key: "four_eyes_imports",
+        env: "TAALBUDGET_FOUR_EYES_IMPORTS",
+        flag: "--four-eyes-imports",
+        default: "false",
+        help: "vier ogen: een geïmporteerde grootboek- of financieringsbatch telt pas mee na goedkeuring door een andere financieel medewerker of beheerder",
+    },
 ];
 
 /// Environment variables that hold secrets: shown as set or not, never their value.
@@ -448,6 +460,8 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
     if !upload_dir.is_empty() {
         config.upload_dir = PathBuf::from(upload_dir);
     }
+    config.four_eyes_imports = parse_bool(&get("four_eyes_imports"))
+        .ok_or_else(|| problem("four_eyes_imports", "kies true of false".into()))?;
     Ok(config)
 }
 

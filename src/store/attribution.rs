@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use time::Date;
 
+use super::approval::counts;
 use super::bulk::{self, Value};
 use super::{audit, begin, Db, Tx};
 use crate::domain::attribution::{
@@ -80,12 +81,14 @@ pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
     rows.into_iter().map(Rule::try_from).collect()
 }
 
-/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total.
+/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total (the lines of
+/// a batch waiting for approval wait for that, not for attribution).
 pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
-    let (n, cents): (i64, i64) = sqlx::query_as(
+    let (n, cents): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e
-         WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id)",
-    )
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id) AND {}",
+        counts("e.batch_id")
+    ))
     .fetch_one(db)
     .await?;
     Ok((n, Money::from_cents(cents)))
@@ -104,7 +107,7 @@ pub async fn rule_usage(db: &Db, rule: i64) -> sqlx::Result<(i64, Money)> {
     Ok((n, Money::from_cents(cents)))
 }
 
-/// Every ledger line as rules see it, with whether someone assigned it by hand.
+/// Every ledger line that counts as rules see it, with whether someone assigned it by hand.
 pub async fn ledger_views(db: &Db) -> sqlx::Result<Vec<(LedgerView, bool)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -118,11 +121,12 @@ pub async fn ledger_views(db: &Db) -> sqlx::Result<Vec<(LedgerView, bool)>> {
         amount_cents: i64,
         manual: bool,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description,
                 e.amount_cents, COALESCE(a.source = 'manual', 0) AS manual
-         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id ORDER BY e.id",
-    )
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id WHERE {} ORDER BY e.id",
+        counts("e.batch_id")
+    ))
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -418,7 +422,8 @@ impl LineRow {
     }
 }
 
-/// Up to `APPLY_CHUNK` lines with ids above `after` and up to `last`, of one batch or all, booked up to a year.
+/// Up to `APPLY_CHUNK` lines with ids above `after` and up to `last`, of one batch or all, booked up to a year;
+/// only lines that count: rules never touch a batch waiting for approval.
 async fn line_chunk(
     conn: &mut super::Conn,
     after: i64,
@@ -426,14 +431,15 @@ async fn line_chunk(
     batch: Option<i64>,
     until_year: Option<i32>,
 ) -> sqlx::Result<Vec<LineRow>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
                 a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
          FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
          WHERE e.id > ?1 AND e.id <= ?2 AND (?3 IS NULL OR e.batch_id = ?3)
-           AND (?5 IS NULL OR e.booking_date < printf('%04d-01-01', ?5 + 1))
+           AND (?5 IS NULL OR e.booking_date < printf('%04d-01-01', ?5 + 1)) AND {}
          ORDER BY e.id LIMIT ?4",
-    )
+        counts("e.batch_id")
+    ))
     .bind(after)
     .bind(last)
     .bind(batch)
@@ -719,6 +725,11 @@ async fn write_rule_attributions(
 pub enum AssignError {
     #[error("jaar {0} is afgesloten; vraag een beheerder het jaar te heropenen")]
     ClosedYear(i32),
+    #[error(
+        "deze regel hoort bij importbatch {0}, die wacht op goedkeuring; hij kan pas worden toegerekend als een \
+         andere financieel medewerker of een beheerder de batch heeft goedgekeurd"
+    )]
+    AwaitsApproval(i64),
     #[error("niet gevonden")]
     NotFound,
     #[error(transparent)]
@@ -735,11 +746,14 @@ pub async fn assign_manually(
     actor: &str,
 ) -> Result<(), AssignError> {
     let mut tx = begin(db).await?;
-    let date: Option<Date> = sqlx::query_scalar("SELECT booking_date FROM ledger_entry WHERE id = ?")
+    let line: Option<(Date, i64)> = sqlx::query_as("SELECT booking_date, batch_id FROM ledger_entry WHERE id = ?")
         .bind(entry_id)
         .fetch_optional(&mut *tx)
         .await?;
-    let date = date.ok_or(AssignError::NotFound)?;
+    let (date, batch) = line.ok_or(AssignError::NotFound)?;
+    if super::approval::awaits(&mut tx, batch).await? {
+        return Err(AssignError::AwaitsApproval(batch));
+    }
     if crate::store::funding::last_closed(&mut tx).await?.is_some_and(|last| date.year() <= last) {
         return Err(AssignError::ClosedYear(date.year()));
     }
@@ -788,11 +802,17 @@ pub struct AttributedLine {
     pub rule_name: Option<String>,
     pub assigned_by: Option<String>,
     pub reason: Option<String>,
+    pub batch_id: i64,
+    /// Its batch waits for approval: it counts nowhere yet.
+    pub pending: bool,
 }
 
 impl AttributedLine {
     /// Why the line is where it is, in words.
     pub fn why(&self) -> String {
+        if self.pending {
+            return AWAITS_APPROVAL.to_string();
+        }
         match (self.source.as_deref(), &self.rule_name, &self.assigned_by, &self.reason) {
             (Some("rule"), Some(rule), _, _) => format!("regel '{rule}'"),
             (Some("manual"), _, Some(by), Some(reason)) => format!("handmatig door {by}: {reason}"),
@@ -805,39 +825,53 @@ impl AttributedLine {
     }
 }
 
-/// Lines by filter: `unattributed_only`, a stream, a contract, a year; newest first, capped.
+/// How a line of a batch waiting for approval is marked in lists.
+pub const AWAITS_APPROVAL: &str = "wacht op goedkeuring";
+
+/// Lines by filter: `unattributed_only`, a stream, a contract, a year; newest first, capped. Lines of batches
+/// waiting for approval only with `with_pending` (the queue shows them, marked; figures never count them).
 #[derive(Clone, Debug, Default)]
 pub struct LineFilter {
     pub unattributed_only: bool,
+    pub with_pending: bool,
     pub stream_id: Option<i64>,
     pub contract_id: Option<i64>,
     pub year: Option<i32>,
     pub limit: i64,
 }
 
-/// A ledger line with its attribution (the FROM and joins every line query shares).
+/// A ledger line with its attribution (the FROM and joins every line query shares); `{COUNTS}` stands for
+/// `approval::counts` (see `line_select`), so `pending` is its negation.
 const LINE_SELECT: &str =
     "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
         e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
-        r.name AS rule_name, a.assigned_by, a.reason
+        r.name AS rule_name, a.assigned_by, a.reason, e.batch_id, NOT ({COUNTS}) AS pending
      FROM ledger_entry e
      LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
      LEFT JOIN funding_stream s ON s.id = a.stream_id
      LEFT JOIN contract c ON c.id = a.contract_id
      LEFT JOIN attribution_rule r ON r.id = a.rule_id";
 
+/// `LINE_SELECT` with the one rule for what counts filled in.
+fn line_select() -> String {
+    LINE_SELECT.replace("{COUNTS}", &counts("e.batch_id"))
+}
+
 pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
     sqlx::query_as(&format!(
-        "{LINE_SELECT}
+        "{}
          WHERE (?1 = 0 OR a.ledger_entry_id IS NULL) AND (?2 IS NULL OR a.stream_id = ?2) AND (?3 IS NULL OR a.contract_id = ?3)
-           AND (?4 IS NULL OR substr(e.booking_date, 1, 4) = printf('%04d', ?4))
-         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5"
+           AND (?4 IS NULL OR substr(e.booking_date, 1, 4) = printf('%04d', ?4)) AND (?6 OR {})
+         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5",
+        line_select(),
+        counts("e.batch_id")
     ))
     .bind(f.unattributed_only)
     .bind(f.stream_id)
     .bind(f.contract_id)
     .bind(f.year)
     .bind(if f.limit > 0 { f.limit } else { i64::MAX })
+    .bind(f.with_pending)
     .fetch_all(db)
     .await
 }
@@ -846,16 +880,20 @@ pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>>
 pub async fn lines_by_id(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AttributedLine>> {
     let list = serde_json::to_string(ids).expect("ids serialize");
     sqlx::query_as(&format!(
-        "{LINE_SELECT} WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id"
+        "{} WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id",
+        line_select()
     ))
     .bind(list)
     .fetch_all(db)
     .await
 }
 
-/// The latest booking year in the ledger (None when it is empty); the index on the booking date answers it.
+/// The latest booking year of the lines that count (None when there are none).
 pub async fn latest_ledger_year(db: &Db) -> sqlx::Result<Option<i32>> {
-    let day: Option<Date> = sqlx::query_scalar("SELECT MAX(booking_date) FROM ledger_entry").fetch_one(db).await?;
+    let day: Option<Date> =
+        sqlx::query_scalar(&format!("SELECT MAX(e.booking_date) FROM ledger_entry e WHERE {}", counts("e.batch_id")))
+            .fetch_one(db)
+            .await?;
     Ok(day.map(|d| d.year()))
 }
 
@@ -873,13 +911,16 @@ pub struct LedgerSums {
 /// year, stream, contract, budget line, cents
 type SumRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
 
+/// The sums over the lines that count (not those of a batch waiting for approval).
 pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
-    let rows: Vec<SumRow> = sqlx::query_as(
+    let rows: Vec<SumRow> = sqlx::query_as(&format!(
         "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, a.budget_line_id,
                 SUM(e.amount_cents)
          FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         WHERE {}
          GROUP BY year, a.stream_id, a.contract_id, a.budget_line_id",
-    )
+        counts("e.batch_id")
+    ))
     .fetch_all(db)
     .await?;
     let mut s = LedgerSums::default();
