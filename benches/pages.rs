@@ -9,7 +9,8 @@
 //! `cargo bench --bench pages`. Environment:
 //! - TAALBUDGET_BENCH_REQUESTS: measured requests per page (default 32), after 3 warm-up requests not counted;
 //! - TAALBUDGET_BENCH_DATA=demo: the demo data set instead (`taalbudget demo`);
-//! - TAALBUDGET_BENCH_ONLY: measure only the pages whose URL contains this text (all routes are still filled in);
+//! - TAALBUDGET_BENCH_ONLY: measure only the pages whose URL contains this text, or one of several separated by
+//!   `|`; a text ending in `$` must end the URL (`/$` is the start page alone). All routes are still filled in;
 //! - TAALBUDGET_BENCH_LINES: fewer ledger lines, for a quick check of the benchmark itself.
 //!
 //! The generated database is kept in target/bench-data/ and rebuilt when [`DATA_VERSION`] or the scale changes;
@@ -29,8 +30,8 @@ use taalbudget::config::Config;
 use taalbudget::demo::DEMO_LOGINS;
 use taalbudget::store::{self, Db};
 
-/// Bump when the generated data changes, so a cached database is rebuilt.
-const DATA_VERSION: u32 = 2;
+/// Bump when the generated data changes, so a cached database is rebuilt (3: the audit trail in time order).
+const DATA_VERSION: u32 = 3;
 const CLIENTS: usize = 16;
 const WARM_UP: usize = 3;
 /// A page whose first answer takes longer is measured by one more answer alone.
@@ -208,10 +209,13 @@ async fn quality_and_the_rest(db: &Db, s: &Scale) {
          INSERT INTO import_batch (id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, rows_imported)
          VALUES (1000, 'placements', 'standaard-plaatsingen', 'plaatsingen.xlsx', printf('%064d', 1000), 'bench', {NOW}, 500, 500);
          UPDATE placement SET batch_id = 1000 WHERE id <= 500;
+         -- In the order it was written, as the app appends it: by time.
          INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)
-         SELECT created_at, 'bench', 'create', 'placement', id, NULL, json_object('client_number', client_number, 'route', route) FROM placement;
-         INSERT INTO audit_log (at, actor, action, entity, entity_id, before_json, after_json)
-         SELECT period_end || 'T09:00:00Z', 'bench', 'create', 'progress_report', id, NULL, json_object('period', period) FROM progress_report;
+         SELECT * FROM (
+             SELECT created_at AS at, 'bench', 'create', 'placement', id, NULL, json_object('client_number', client_number, 'route', route) FROM placement
+             UNION ALL
+             SELECT period_end || 'T09:00:00Z', 'bench', 'create', 'progress_report', id, NULL, json_object('period', period) FROM progress_report)
+         ORDER BY at;
          COMMIT;"
     );
     exec(db, &sql).await;
@@ -635,7 +639,12 @@ async fn run() -> bool {
             pages.push((role.code(), url));
         }
     }
-    pages.retain(|(_, u)| u.contains(only.as_str()));
+    pages.retain(|(_, u)| {
+        only.split('|').any(|o| match o.strip_suffix('$') {
+            Some(end) => u.ends_with(end),
+            None => u.contains(o),
+        })
+    });
 
     println!(
         "  {} pages, {CLIENTS} concurrent clients, {requests} measured requests per page after {WARM_UP} warm-up requests (not counted; a page slower than {} on its first request alone is measured by one more request alone)",

@@ -48,6 +48,8 @@ pub struct Config {
     /// approves it (see `store::approval`). A deployment setting, not a screen: it is part of the municipality's
     /// internal control, set once by whoever runs the application, and the command line imports obey it too.
     pub four_eyes_imports: bool,
+    /// Who publishes the contracts as OCDS, and under which prefix.
+    pub ocds: crate::report::ocds::Publication,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +87,7 @@ impl Config {
             imports_at_once: Self::DEFAULT_IMPORTS_AT_ONCE,
             imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,
             four_eyes_imports: false,
+            ocds: crate::report::ocds::Publication::default(),
         }
     }
 
@@ -291,6 +294,27 @@ pub const SETTINGS: &[Setting] = &[
         default: "false",
         help: "vier ogen: een geïmporteerde grootboek- of financieringsbatch telt pas mee na goedkeuring door een andere financieel medewerker of beheerder",
     },
+    Setting {
+        key: "ocds_prefix",
+        env: "TAALBUDGET_OCDS_PREFIX",
+        flag: "--ocds-prefix",
+        default: crate::report::ocds::DEFAULT_PREFIX,
+        help: "OCDS-prefix van de gemeente (ocds- en zes tekens), te registreren bij de beheerders van OCDS",
+    },
+    Setting {
+        key: "ocds_buyer_name",
+        env: "TAALBUDGET_OCDS_BUYER_NAME",
+        flag: "--ocds-buyer-name",
+        default: crate::report::ocds::DEFAULT_BUYER_NAME,
+        help: "naam van de gemeente als koper in de OCDS-publicatie",
+    },
+    Setting {
+        key: "ocds_buyer_id",
+        env: "TAALBUDGET_OCDS_BUYER_ID",
+        flag: "--ocds-buyer-id",
+        default: "",
+        help: "OIN (20 cijfers) of KvK-nummer (8 cijfers) van de gemeente in de OCDS-publicatie",
+    },
 ];
 
 /// Environment variables that hold secrets: shown as set or not, never their value.
@@ -462,6 +486,14 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
     }
     config.four_eyes_imports = parse_bool(&get("four_eyes_imports"))
         .ok_or_else(|| problem("four_eyes_imports", "kies true of false".into()))?;
+    config.ocds.prefix =
+        crate::report::ocds::parse_prefix(&get("ocds_prefix")).map_err(|m| problem("ocds_prefix", m))?;
+    config.ocds.buyer_name = get("ocds_buyer_name");
+    if config.ocds.buyer_name.is_empty() {
+        return Err(problem("ocds_buyer_name", "geef de naam van de gemeente, bijvoorbeeld Gemeente Utrecht".into()));
+    }
+    config.ocds.buyer_id =
+        crate::report::ocds::parse_buyer_id(&get("ocds_buyer_id")).map_err(|m| problem("ocds_buyer_id", m))?;
     Ok(config)
 }
 

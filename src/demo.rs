@@ -8,7 +8,6 @@ use crate::domain::certification::{CertificationStatus, Decision};
 use crate::domain::contract::{ContractDraft, Due, ExtensionOption, Milestone, OptionStatus, Share, Tariff};
 use crate::domain::dates;
 use crate::domain::fixed::Fixed;
-use crate::domain::funding::{Allocation, AllocationKind, BudgetLine, FundingStream, StreamKind};
 use crate::domain::placement::{ClientNumber, PlacementDraft, PlacementSchedule, PlacementStatus};
 use crate::domain::provider::{KvkNumber, ProviderDraft};
 use crate::domain::route::{Cohort, Route};
@@ -283,8 +282,8 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
     }
     contracts(db, today).await?;
     progress(db, today).await?;
-    let streams = funding(db).await?;
-    ledger(db, today, &streams).await?;
+    setup(db).await?;
+    ledger(db, today).await?;
     quality(db, today).await?;
     overview(db, today).await?;
     Ok(())
@@ -375,54 +374,11 @@ fn creditor_of(provider_id: i64) -> String {
 
 /// Attribution rules, creditor links and three years of invoices (imported through the real engine), with
 /// a few lines no rule matches and one creditor without a contract.
-async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<()> {
-    use crate::domain::attribution::{ContractChoice, Criteria, Pattern};
+async fn ledger(db: &Db, today: Date) -> anyhow::Result<()> {
     use crate::import::ledger::LedgerLine;
-    use crate::store::attribution::NewRule;
     for provider_id in 1..=PROVIDERS.len() as i64 {
         store::attribution::link_creditor(db, &creditor_of(provider_id), provider_id, DEMO_ACTOR).await?;
     }
-    let rule = |name: &str, criteria: Criteria, stream_id: i64, contract: ContractChoice| NewRule {
-        name: name.into(),
-        criteria,
-        stream_id,
-        budget_line_id: None,
-        contract,
-    };
-    let rules = [
-        rule(
-            "ELIP-maatwerk",
-            Criteria { description_contains: "ELIP".into(), ..Default::default() },
-            streams.elip,
-            ContractChoice::ViaCreditor,
-        ),
-        rule(
-            "Ondertussengroep (Wi2013)",
-            Criteria { description_contains: "Wi2013".into(), ..Default::default() },
-            streams.eno,
-            ContractChoice::ViaCreditor,
-        ),
-        rule(
-            "Taalonderwijs inburgering",
-            Criteria {
-                cost_centre: Pattern::exact("KP6100-INB"),
-                gl_account: Pattern::exact("4301"),
-                ..Default::default()
-            },
-            streams.spuk,
-            ContractChoice::ViaCreditor,
-        ),
-        rule(
-            "Eigen middelen",
-            Criteria { cost_centre: Pattern::exact("KP6100-EIGEN"), ..Default::default() },
-            streams.own,
-            ContractChoice::ViaCreditor,
-        ),
-    ];
-    for r in &rules {
-        store::attribution::add_rule(db, r, DEMO_ACTOR).await?;
-    }
-
     // One invoice per contract, month and cohort group for the milestones that fell due, up to last month.
     let contracts = store::contracts::list(db).await?;
     let placements = store::placements::list(db, None).await?;
@@ -524,157 +480,36 @@ async fn ledger(db: &Db, today: Date, streams: &DemoStreams) -> anyhow::Result<(
 }
 
 /// The ids of the demo funding streams.
-struct DemoStreams {
-    spuk: i64,
-    eno: i64,
-    elip: i64,
-    own: i64,
+/// The demo's finance set-up: a readable description of the set-up workbook (streams with each cohort's default,
+/// allocations, budget lines, attribution rules), loaded through `import setup` as a finance officer would load
+/// theirs.
+const SETUP: &str = include_str!("../demo/inrichting.toml");
+
+#[derive(serde::Deserialize)]
+struct SetupDescription {
+    sheet: Vec<SetupSheet>,
 }
 
-/// Streams for SPUK (advances in twelfths, final settlement with a reclaim), the Ondertussengroep money
-/// ('En ondertussen' and ELIP) and own funds; each cohort's default stream; budget lines.
-async fn funding(db: &Db) -> anyhow::Result<DemoStreams> {
-    let stream = |code: &str, name: &str, kind, cohorts: Vec<Cohort>, until: Option<Date>, carry_over, notes: &str| {
-        FundingStream {
-            id: 0,
-            code: code.into(),
-            name: name.into(),
-            kind,
-            cohorts,
-            spend_from: d(2022, 1, 1),
-            spend_until: until,
-            carry_over,
-            notes: notes.into(),
-        }
-    };
-    let spuk = store::funding::create_stream(
-        db,
-        &stream("SPUK", "SPUK inburgering", StreamKind::SpecificGrant, vec![Cohort::Wi2021], None, false,
-            "Voorschot in maandelijkse twaalfden; vaststelling in mei van het volgende jaar op basis van de telling per 31 december."),
-        DEMO_ACTOR,
-    )
-    .await?;
-    let eno = store::funding::create_stream(
-        db,
-        &stream(
-            "ENO",
-            "'En ondertussen' (Ondertussengroep)",
-            StreamKind::MunicipalityFund,
-            vec![Cohort::Wi2013, Cohort::Elip],
-            Some(d(2025, 12, 31)),
-            true,
-            "Via het gemeentefonds (meicirculaires 2019 en 2020); besteding en restant zelf verantwoorden.",
-        ),
-        DEMO_ACTOR,
-    )
-    .await?;
-    let elip = store::funding::create_stream(
-        db,
-        &stream(
-            "ELIP",
-            "Decentralisatie-uitkering ELIP",
-            StreamKind::MunicipalityFund,
-            vec![Cohort::Elip],
-            Some(d(2025, 12, 31)),
-            true,
-            "Maatwerk voor inburgeraars die hun DUO-lening hebben opgebruikt.",
-        ),
-        DEMO_ACTOR,
-    )
-    .await?;
-    let own = store::funding::create_stream(
-        db,
-        &stream(
-            "EIGEN",
-            "Eigen middelen inburgering",
-            StreamKind::OwnFunds,
-            vec![],
-            None,
-            false,
-            "Gemeentelijke begroting, programma 6.1.",
-        ),
-        DEMO_ACTOR,
-    )
-    .await?;
-    let alloc = |stream_id, year, kind, euros: i64, cents: i64, reference: &str, date| Allocation {
-        id: 0,
-        stream_id,
-        year,
-        kind,
-        amount: Money::from_cents(euros * 100 + cents),
-        reference: reference.into(),
-        date,
-    };
-    for month in 1..=12u8 {
-        let a = alloc(
-            spuk,
-            2022,
-            AllocationKind::Advance,
-            200_000,
-            0,
-            &format!("Beschikking SPUK 2022, voorschot {month}/12"),
-            d(2022, month, 15),
-        );
-        store::funding::add_allocation(db, &a, DEMO_ACTOR).await?;
+#[derive(serde::Deserialize)]
+struct SetupSheet {
+    name: String,
+    rows: Vec<Vec<String>>,
+}
+
+/// Loads `demo/inrichting.toml` as a set-up workbook through `import setup`, in one batch.
+async fn setup(db: &Db) -> anyhow::Result<()> {
+    let description: SetupDescription = toml::from_str(SETUP)?;
+    let sheets: Vec<(String, Vec<Vec<String>>)> = description.sheet.into_iter().map(|s| (s.name, s.rows)).collect();
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("inrichting.xlsx");
+    std::fs::write(&path, crate::report::setup::text_workbook(&sheets)?)?;
+    let outcome = crate::import::setup::run(db, &path, "inrichting.xlsx", DEMO_ACTOR, Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo-inrichting: {e}"))?;
+    if outcome.summary.batch.is_none() {
+        anyhow::bail!("demo-inrichting niet geladen: {:?}", outcome.summary.errors.first());
     }
-    let rest = [
-        alloc(
-            spuk,
-            2022,
-            AllocationKind::FinalSettlement,
-            2_187_512,
-            50,
-            "Vaststelling SPUK 2022 (mei 2023)",
-            d(2023, 5, 26),
-        ),
-        alloc(spuk, 2023, AllocationKind::Advance, 2_950_000, 0, "Beschikking SPUK 2023", d(2023, 1, 10)),
-        alloc(
-            spuk,
-            2023,
-            AllocationKind::FinalSettlement,
-            3_021_404,
-            17,
-            "Vaststelling SPUK 2023 (mei 2024)",
-            d(2024, 5, 24),
-        ),
-        alloc(spuk, 2024, AllocationKind::Advance, 3_300_000, 0, "Beschikking SPUK 2024", d(2024, 1, 12)),
-        alloc(spuk, 2025, AllocationKind::Advance, 3_450_000, 0, "Beschikking SPUK 2025", d(2025, 1, 14)),
-        alloc(spuk, 2026, AllocationKind::Advance, 3_500_000, 0, "Beschikking SPUK 2026", d(2026, 1, 13)),
-        alloc(
-            eno,
-            2022,
-            AllocationKind::Advance,
-            412_000,
-            0,
-            "Meicirculaire 2019 en 2020, bijlage 'En ondertussen'",
-            d(2022, 1, 1),
-        ),
-        alloc(elip, 2023, AllocationKind::Advance, 42_874, 0, "Meicirculaire 2023, bijlage 3.2-9", d(2023, 6, 1)),
-        alloc(elip, 2024, AllocationKind::Advance, 21_840, 0, "Meicirculaire 2024, bijlage 3.2-9", d(2024, 6, 1)),
-        alloc(own, 2022, AllocationKind::Advance, 250_000, 0, "Begroting 2022, programma 6.1", d(2021, 11, 10)),
-        alloc(own, 2023, AllocationKind::Advance, 250_000, 0, "Begroting 2023, programma 6.1", d(2022, 11, 9)),
-        alloc(own, 2024, AllocationKind::Advance, 275_000, 0, "Begroting 2024, programma 6.1", d(2023, 11, 8)),
-    ];
-    for a in &rest {
-        store::funding::add_allocation(db, a, DEMO_ACTOR).await?;
-    }
-    for (stream_id, category, year, euros) in [
-        (spuk, "Taalonderwijs B1-route", 2023, 2_100_000),
-        (spuk, "Taalonderwijs Z-route", 2023, 650_000),
-        (spuk, "Begeleiding en MAP", 2023, 300_000),
-        (eno, "Taalonderwijs Ondertussengroep", 2022, 300_000),
-        (elip, "ELIP maatwerk", 2023, 42_874),
-    ] {
-        let line =
-            BudgetLine { id: 0, stream_id, category: category.into(), year, amount: Money::from_cents(euros * 100) };
-        store::funding::set_budget_line(db, &line, DEMO_ACTOR).await?;
-    }
-    for (cohort, stream_id) in
-        [(Cohort::Wi2021, spuk), (Cohort::Wi2013, eno), (Cohort::Elip, elip), (Cohort::Other, own)]
-    {
-        store::funding::set_cohort_stream(db, cohort, stream_id, DEMO_ACTOR).await?;
-    }
-    Ok(DemoStreams { spuk, eno, elip, own })
+    Ok(())
 }
 
 struct DemoContract {

@@ -77,6 +77,15 @@ struct Cli {
     /// Four-eyes approval of ledger and funding imports: true or false [env TAALBUDGET_FOUR_EYES_IMPORTS; default false].
     #[arg(long, global = true)]
     four_eyes_imports: Option<String>,
+    /// OCDS prefix of the municipality, registered with the standard's maintainers [env TAALBUDGET_OCDS_PREFIX; default ocds-xxxxxx].
+    #[arg(long, global = true)]
+    ocds_prefix: Option<String>,
+    /// The municipality's name as buyer in the OCDS package [env TAALBUDGET_OCDS_BUYER_NAME].
+    #[arg(long, global = true)]
+    ocds_buyer_name: Option<String>,
+    /// The municipality's OIN (20 digits) or KvK number (8 digits) in the OCDS package [env TAALBUDGET_OCDS_BUYER_ID].
+    #[arg(long, global = true)]
+    ocds_buyer_id: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -104,6 +113,9 @@ impl Cli {
             ("imports_per_user", &self.imports_per_user),
             ("upload_dir", &self.upload_dir),
             ("four_eyes_imports", &self.four_eyes_imports),
+            ("ocds_prefix", &self.ocds_prefix),
+            ("ocds_buyer_name", &self.ocds_buyer_name),
+            ("ocds_buyer_id", &self.ocds_buyer_id),
         ];
         given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
     }
@@ -149,6 +161,12 @@ enum Command {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Exports: `export setup --year Y --out FILE.xlsx` (the finance set-up as one workbook) and `export ocds
+    /// [--out FILE]` (the contracts in an open standard).
+    Export {
+        #[command(subcommand)]
+        export: ExportCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -184,7 +202,8 @@ enum RulesAction {
         #[arg(long)]
         json: bool,
     },
-    /// Apply the rules to every ledger line (not to lines assigned by hand, nor in closed years).
+    /// Apply the rules to every ledger line (not to lines assigned by hand, nor in closed years); exit 1 when lines
+    /// of a closed year would have moved (they stay where they are, the rest is applied).
     Apply {
         /// Only say what would move, per rule and stream; exit 1 if anything in a closed year would move.
         #[arg(long)]
@@ -192,6 +211,25 @@ enum RulesAction {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// The finance set-up as one workbook that `import setup` reads back: funding streams, attribution rules in
+    /// order, and the allocations and budget lines of the year (plus the budget lines the rules name).
+    Setup {
+        #[arg(long)]
+        year: i32,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Every contract as an OCDS 1.1 release package (JSON): tender, award, value, period, tariffs, exercised
+    /// options and the ledger lines paid on it; nothing about participants.
+    Ocds {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -354,6 +392,16 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
             overview_report(&db_path, args).await
         }
+        Command::Export { export: ExportCommand::Setup { year, out } } => {
+            let db = store::connect(&db_path).await?;
+            let setup = taalbudget::report::setup::load(&db, Some(year)).await;
+            db.close().await;
+            let bytes = setup?.xlsx()?;
+            std::fs::write(&out, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", out.display()))?;
+            println!("Inrichting {year} geschreven naar {}", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { export: ExportCommand::Ocds { out } } => ops::export_ocds(&config, out.as_deref()).await,
         Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,
         Command::Restore { file } => ops::restore(&db_path, &file).await,

@@ -342,6 +342,50 @@ pub async fn rules_apply(db_path: &Path, dry_run: bool, json: bool) -> anyhow::R
                 t.total
             );
         }
+        if refused && !dry_run {
+            let t = plan.closed_moved();
+            eprintln!(
+                "Niet alles toegepast: {} ({}) in een afgesloten jaar {} niet verplaatst; de rest is toegepast. \
+                 Laat de gewijzigde regel gelden vanaf een boekdatum na het afgesloten jaar, of vraag een beheerder \
+                 het jaar te heropenen.",
+                words::count(t.lines, "grootboekregel", "grootboekregels"),
+                t.total,
+                if t.lines == 1 { "is" } else { "zijn" },
+            );
+        }
     }
-    Ok(if dry_run && refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    // Lines a closed year keeps where they are: the rules and the stored attribution now disagree, and a script
+    // must notice that as it does in the dry run, so both exit 1.
+    Ok(if refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// `taalbudget export ocds [--out FILE]`: every contract as an OCDS release package. Exit 1 when there is no
+/// contract yet (a package holds at least one release).
+pub async fn export_ocds(config: &crate::config::Config, out: Option<&Path>) -> anyhow::Result<ExitCode> {
+    use crate::report::ocds;
+    let db = store::connect(&config.db_path).await?;
+    let sources = ocds::load(&db).await?;
+    db.close().await;
+    let package = ocds::build(&sources, &config.ocds, &ocds::package_uri(config));
+    if package.releases.is_empty() {
+        eprintln!("fout: er zijn nog geen contracten; een OCDS-pakket bevat minstens één contract");
+        return Ok(ExitCode::from(1));
+    }
+    for setting in config.ocds.unset() {
+        eprintln!("let op: nog niet ingesteld: {setting}");
+    }
+    let json = ocds::to_json(&package);
+    match out {
+        Some(path) => {
+            std::fs::write(path, &json).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
+            eprintln!(
+                "OCDS-pakket met {} geschreven naar {} ({} bytes)",
+                words::count(package.releases.len() as i64, "contract", "contracten"),
+                path.display(),
+                json.len()
+            );
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), json.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }

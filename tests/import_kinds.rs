@@ -1215,7 +1215,7 @@ fn bad_progress_rows_get_a_dutch_message_and_nothing_is_saved() {
 // Every shipped template: its explanation sheet tells the truth, and its filled example imports.
 
 /// The shipped templates in an order in which their filled examples can be imported one after the other.
-const TEMPLATES_IN_ORDER: [&str; 11] = [
+const TEMPLATES_IN_ORDER: [&str; 13] = [
     "standaard-grootboek",
     "grootboek-debet-credit",
     "grootboek-csv-1252",
@@ -1227,6 +1227,8 @@ const TEMPLATES_IN_ORDER: [&str; 11] = [
     "standaard-financiering",
     "standaard-resultaten",
     "standaard-voortgang",
+    "standaard-bronnen",
+    "standaard-regels",
 ];
 
 /// (column, "Verplicht") of each row of the explanation sheet of an xlsx example.

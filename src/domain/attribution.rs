@@ -53,6 +53,10 @@ impl Pattern {
         if input.is_empty() {
             return Ok(Pattern::default());
         }
+        Pattern::parse_list(input).or_else(|e| Pattern::whole_quoted(input).ok_or(e))
+    }
+
+    fn parse_list(input: &str) -> Result<Pattern, String> {
         let mut terms = Vec::new();
         let mut shown = Vec::new();
         for raw in split_list(input)? {
@@ -64,6 +68,16 @@ impl Pattern {
             shown.push(t.to_string());
         }
         Ok(Pattern { text: shown.join(", "), terms })
+    }
+
+    /// The whole field as one value in quotes with quotes inside it: `"ab"c"` is the code `ab"c`. Migration 0013
+    /// stored every old exact value containing a double quote this way (it put the value in quotes), and `exact`
+    /// writes such a value so too. Tried only when the text does not read as a list, so a pattern that parses as a
+    /// list keeps that meaning.
+    fn whole_quoted(input: &str) -> Option<Pattern> {
+        let inner = input.strip_prefix('"')?.strip_suffix('"')?.trim();
+        (!inner.is_empty())
+            .then(|| Pattern { text: input.to_string(), terms: vec![Term::Exact(inner.to_ascii_lowercase())] })
     }
 
     /// A pattern for exactly this value (quoted when it would otherwise read as a list, prefix or range).
@@ -271,6 +285,68 @@ impl Criteria {
             && self.date_from.is_none()
             && self.date_until.is_none()
     }
+}
+
+/// A rule's criteria as typed, on the rules page or in a spreadsheet: every field text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CriteriaForm<'a> {
+    pub cost_centre: &'a str,
+    pub gl_account: &'a str,
+    pub task_field: &'a str,
+    pub creditor_number: &'a str,
+    pub description_contains: &'a str,
+    pub date_from: &'a str,
+    pub date_until: &'a str,
+    /// `both`, `invoices`, `credit_notes`, or empty (both).
+    pub amount_sign: &'a str,
+}
+
+/// Checks a rule's criteria as the rules page and the rules import both take them, adding each problem to `e`
+/// under the form's field name (`cost_centre`, ..., `amount_sign`). A rule without any criterion is refused: it
+/// would take the whole ledger.
+pub fn validate_criteria(form: &CriteriaForm<'_>, e: &mut super::validation::FieldErrors) -> Criteria {
+    use super::validation::text;
+    let pattern = |e: &mut super::validation::FieldErrors, f: &'static str, label: &str, v: &str| {
+        let v = text(e, f, label, v, 200, false);
+        Pattern::parse(&v).unwrap_or_else(|m| {
+            e.add(f, m);
+            Pattern::default()
+        })
+    };
+    let cost_centre = pattern(e, "cost_centre", "Kostenplaats", form.cost_centre);
+    let gl_account = pattern(e, "gl_account", "Grootboekrekening", form.gl_account);
+    let task_field = pattern(e, "task_field", "Taakveld", form.task_field);
+    let creditor_number = pattern(e, "creditor_number", "Crediteurnummer", form.creditor_number);
+    let amount_sign = match form.amount_sign.trim() {
+        "" => AmountSign::Both,
+        other => AmountSign::parse(other).unwrap_or_else(|| {
+            e.add("amount_sign", "Kies welke bedragen de regel neemt.");
+            AmountSign::Both
+        }),
+    };
+    let description_contains =
+        text(e, "description_contains", "Omschrijving bevat", form.description_contains, 200, false);
+    let date_from = super::dates::parse_form(form.date_from).map_err(|m| e.add("date_from", m)).ok().flatten();
+    let date_until = super::dates::parse_form(form.date_until).map_err(|m| e.add("date_until", m)).ok().flatten();
+    let criteria = Criteria {
+        cost_centre,
+        gl_account,
+        task_field,
+        creditor_number,
+        description_contains,
+        date_from,
+        date_until,
+        amount_sign,
+    };
+    if let (Some(from), Some(until)) = (criteria.date_from, criteria.date_until) {
+        if from > until {
+            e.add("date_until", "De einddatum ligt vóór de begindatum; draai ze om.");
+        }
+    }
+    if criteria.is_empty() && e.is_empty() {
+        e.add("cost_centre", "Geef minstens één kenmerk op; een regel zonder kenmerken zou het hele grootboek nemen.");
+    }
+    criteria
 }
 
 /// Where a rule puts the lines it takes.
@@ -517,6 +593,20 @@ mod tests {
         assert_eq!(Pattern::exact("100-200"), p("\"100-200\""));
         assert_eq!(Pattern::exact("KP-INB"), p("KP-INB"));
         assert_eq!(Pattern::exact("KP-INB").as_str(), "KP-INB");
+    }
+
+    #[test]
+    fn a_whole_quoted_value_with_quotes_inside_is_that_value_as_migration_0013_stored_it() {
+        let q = p("\"KP\"6\"");
+        assert!(q.matches("kp\"6") && !q.matches("KP6") && !q.matches("KP"));
+        assert_eq!(q.as_str(), "\"KP\"6\"");
+        let quoted = p("\"\"4300\"\"");
+        assert!(quoted.matches("\"4300\"") && !quoted.matches("4300"));
+        assert!(p("\"a\",b\"").matches("a\",b"), "a comma inside stays part of the value");
+        assert_eq!(Pattern::exact("KP\"6"), q, "an exact value with a quote reads back as itself");
+        assert_eq!(Pattern::parse(Pattern::exact("\"x").as_str()).unwrap(), Pattern::exact("\"x"));
+        // A text that reads as a list keeps that meaning.
+        assert!(p("\"a\", \"b\"").matches("b"));
     }
 
     #[test]

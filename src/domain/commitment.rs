@@ -216,11 +216,23 @@ impl Commitments {
     /// Per key, what the invoices paid of each route's expected payments (a payment less its open part). An
     /// invoice names no route: this is how it is split over the routes of a contract with several.
     pub fn matched_by_route(&self) -> BTreeMap<CommitmentKey, BTreeMap<Route, Money>> {
+        self.matched_by_route_of(|_| true)
+    }
+
+    /// [`Self::matched_by_route`] for the keys `keep` accepts only (one contract's year table need not walk the
+    /// others' payments through a map).
+    fn matched_by_route_of(
+        &self,
+        keep: impl Fn(&CommitmentKey) -> bool,
+    ) -> BTreeMap<CommitmentKey, BTreeMap<Route, Money>> {
         let mut out: BTreeMap<CommitmentKey, BTreeMap<Route, Money>> = BTreeMap::new();
         for p in self.payments.iter() {
-            *out.entry((p.stream, p.contract, p.due.year())).or_default().entry(p.route).or_default() += p.amount;
+            let key = (p.stream, p.contract, p.due.year());
+            if keep(&key) {
+                *out.entry(key).or_default().entry(p.route).or_default() += p.amount;
+            }
         }
-        for (key, open) in &self.open {
+        for (key, open) in self.open.iter().filter(|(k, _)| keep(k)) {
             for &(i, m) in open {
                 *out.entry(*key).or_default().entry(self.payments[i].route).or_default() -= m;
             }
@@ -293,7 +305,7 @@ impl Commitments {
         for p in self.payments.iter().filter(|p| p.contract == contract) {
             at(&mut table, p.due.year(), p.stream, Some(p.route)).expected += p.amount;
         }
-        for (&(stream, _, year), routes) in self.matched_by_route().iter().filter(|((_, c, _), _)| *c == contract) {
+        for (&(stream, _, year), routes) in &self.matched_by_route_of(|k| k.1 == contract) {
             for (&route, &m) in routes {
                 at(&mut table, year, stream, Some(route)).invoiced += m;
             }

@@ -45,6 +45,107 @@ impl StreamKind {
             StreamKind::Other => "Overig",
         }
     }
+
+    /// Whether a new stream of this kind lets its underspend carry over to the next year, unless the user
+    /// chooses otherwise. Only money through the municipality fund does: it is the municipality's own to account
+    /// for (nothing is reclaimed), and what is left is put in a reserve for the same purpose and spent the next year
+    /// (DOMAIN: "what was spent and what remains, reserve or result"). The SPUK is fixed per year on that year's
+    /// head count and accounted for per year, so an underspend is settled, not spent next year; own funds follow
+    /// the yearly budget, and moving money to next year is a council decision, not a default; for other money (a
+    /// one-off grant) the conditions are unknown, and counting money as available that may have to go back is the
+    /// worse mistake.
+    pub fn carries_over_by_default(self) -> bool {
+        match self {
+            StreamKind::MunicipalityFund => true,
+            StreamKind::SpecificGrant | StreamKind::OwnFunds | StreamKind::Other => false,
+        }
+    }
+
+    /// Why this kind does or does not carry over by default, in plain Dutch, for the stream form.
+    pub fn carry_over_reason(self) -> &'static str {
+        match self {
+            StreamKind::SpecificGrant => {
+                "nee: de SPUK wordt per jaar vastgesteld op het aantal inburgeraars en per jaar verantwoord; wat over is wordt verrekend"
+            }
+            StreamKind::MunicipalityFund => {
+                "ja: het geld is van de gemeente zelf; wat over is gaat naar een reserve voor hetzelfde doel en wordt het jaar erna besteed"
+            }
+            StreamKind::OwnFunds => {
+                "nee: de begroting geldt per jaar; geld doorschuiven naar volgend jaar is een besluit van de raad"
+            }
+            StreamKind::Other => {
+                "nee: bij onbekende voorwaarden (zoals een eenmalige subsidie) telt geen geld mee dat misschien terug moet"
+            }
+        }
+    }
+}
+
+/// The carry-over choice on the stream form: as usual for the stream's kind, yes or no.
+pub const CARRY_OVER_CHOICES: [(&str, &str); 3] = [
+    ("soort", "Zoals gebruikelijk bij de soort bron"),
+    ("ja", "Ja: wat over is telt mee in ‘beschikbaar’ van het volgende jaar"),
+    ("nee", "Nee: wat over is vervalt aan het eind van het jaar"),
+];
+
+/// The form's carry-over choice for a stream of `kind`: "soort" or nothing takes the kind's default; "ja" (or "on",
+/// what the old checkbox sent) and "nee" are the user's own choice.
+pub fn carry_over_choice(choice: Option<&str>, kind: StreamKind) -> Result<bool, &'static str> {
+    match choice.map(str::trim).unwrap_or_default() {
+        "" | "soort" => Ok(kind.carries_over_by_default()),
+        "ja" | "on" => Ok(true),
+        "nee" | "off" => Ok(false),
+        _ => Err("Kies ja, nee of ‘zoals gebruikelijk bij de soort bron’."),
+    }
+}
+
+/// A year's remainder and what it would do to the next year's ‘available’, to explain carrying over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CarryOverExample {
+    pub year: i32,
+    /// What is left at the end of `year` (above zero).
+    pub left: Money,
+    /// Granted for the next year.
+    pub next_granted: Money,
+}
+
+impl CarryOverExample {
+    /// The latest year up to `this_year` with money left, from a stream's figures as it is set now (`figures` in
+    /// year order); None when no year has anything left.
+    pub fn from_figures(figures: &[YearFigures], granted: &BTreeMap<i32, Granted>, this_year: i32) -> Option<Self> {
+        let f = figures.iter().rev().find(|f| f.year <= this_year && f.remaining > Money::ZERO)?;
+        let next_granted = granted.get(&(f.year + 1)).map(Granted::amount).unwrap_or_default();
+        Some(CarryOverExample { year: f.year, left: f.remaining, next_granted })
+    }
+
+    /// What carrying over does to ‘available’, in plain Dutch, with this example, or with round numbers when the
+    /// stream has none of its own.
+    pub fn explain(example: Option<&CarryOverExample>) -> String {
+        let rule = "Meenemen betekent: wat aan het eind van een jaar over is (beschikbaar − realisatie − \
+                    verplichtingen, als dat meer dan nul is) telt op bij ‘beschikbaar’ in het volgende jaar. Zonder \
+                    meenemen begint elk jaar bij de toekenning van dat jaar en vervalt wat over is.";
+        match example {
+            Some(e) => format!(
+                "{rule} Met de cijfers van deze bron: eind {} is {} over. Met meenemen is ‘beschikbaar’ in {} {} \
+                 toegekend + {} = {}; zonder meenemen {}.",
+                e.year,
+                e.left,
+                e.year + 1,
+                e.next_granted,
+                e.left,
+                e.next_granted + e.left,
+                e.next_granted
+            ),
+            None => {
+                let (granted, spent) = (Money::from_cents(10_000_000), Money::from_cents(8_000_000));
+                format!(
+                    "{rule} Bijvoorbeeld: elk jaar {granted} toegekend en in het eerste jaar {spent} besteed. Met \
+                     meenemen is ‘beschikbaar’ in het tweede jaar {granted} + {} = {}; zonder meenemen {granted}.",
+                    granted - spent,
+                    granted + granted - spent
+                )
+            }
+        }
+    }
 }
 
 /// A source of money that must be accounted for separately.
@@ -217,6 +318,33 @@ pub fn year_figures(
     out
 }
 
+/// How many months ahead the reconciliation warns that a stream's spending period ends while money is left on it.
+/// Six: a placement started in that window still has its start payment (the first milestone) fall due within the
+/// period, and there is time to ask the council for a reserve; it is also the distance from the autumn budget
+/// report (najaarsnota) to the year's end, when a municipality last adjusts its spending.
+pub const PERIOD_END_WARNING_MONTHS: i32 = 6;
+
+/// The day the reconciliation of `year` looks ahead from: today while the year runs (or is still to come), and
+/// 31 December for a year that is over, so the signals of a past year do not change with the clock.
+pub fn looks_ahead_from(year: i32, today: Date) -> Date {
+    if today.year() > year {
+        Date::from_calendar_date(year, time::Month::December, 31).unwrap_or(today)
+    } else {
+        today
+    }
+}
+
+/// Money left on a stream whose spending period is about to end: the year's remaining (available - actual -
+/// committed, when above zero) of `f`, when the stream's last spending day lies from `from` up to and including
+/// PERIOD_END_WARNING_MONTHS later, and not before `f`'s year (a period that ended earlier has nothing left to
+/// spend in it; spend after it is the `outside_spending_period` signal). Returns the last spending day and the
+/// amount.
+pub fn left_at_period_end(stream: &FundingStream, f: &YearFigures, from: Date) -> Option<(Date, Money)> {
+    let until = stream.spend_until?;
+    let soon = from <= until && until <= super::dates::add_months(from, PERIOD_END_WARNING_MONTHS);
+    (soon && until.year() >= f.year && f.remaining > Money::ZERO).then_some((until, f.remaining))
+}
+
 /// A budget line: stream x category x year.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct BudgetLine {
@@ -278,6 +406,103 @@ mod tests {
             carry_over,
             notes: String::new(),
         }
+    }
+
+    #[test]
+    fn money_left_is_signalled_when_the_spending_period_ends_within_six_months() {
+        let with_end = |until| FundingStream { spend_until: Some(until), ..stream(false) };
+        let left = |cents| YearFigures { year: 2024, remaining: Money::from_cents(cents), ..Default::default() };
+        // 2024 is over on 07-12-2026, so its reconciliation looks ahead from 31-12-2024: up to 30-06-2025.
+        let from = looks_ahead_from(2024, date!(2026 - 12 - 07));
+        assert_eq!(from, date!(2024 - 12 - 31));
+        let cases = [
+            (date!(2025 - 06 - 30), 750_000, Some(750_000)), // the last day of the six months counts
+            (date!(2024 - 12 - 31), 1, Some(1)),             // ends on the day itself
+            (date!(2025 - 07 - 01), 750_000, None),          // one day too late to warn
+            (date!(2024 - 12 - 30), 750_000, None),          // already over: spend after it is another signal
+            (date!(2025 - 03 - 31), 0, None),                // nothing left
+            (date!(2025 - 03 - 31), -100, None),             // overspent: another signal
+        ];
+        for (until, cents, want) in cases {
+            let got = left_at_period_end(&with_end(until), &left(cents), from);
+            assert_eq!(got.map(|(u, m)| (u, m.cents())), want.map(|c| (until, c)), "{until} {cents}");
+        }
+        assert_eq!(left_at_period_end(&FundingStream { spend_until: None, ..stream(false) }, &left(1), from), None);
+        // The running year looks ahead from today; a later year's money does not count for a period ending before it.
+        let today = date!(2026 - 12 - 07);
+        assert_eq!(looks_ahead_from(2026, today), today);
+        assert_eq!(looks_ahead_from(2027, today), today);
+        let next_year = YearFigures { year: 2027, remaining: Money::from_cents(5), ..Default::default() };
+        assert_eq!(left_at_period_end(&with_end(date!(2026 - 12 - 31)), &next_year, today), None);
+        assert_eq!(
+            left_at_period_end(&with_end(date!(2027 - 03 - 31)), &next_year, today),
+            Some((date!(2027 - 03 - 31), Money::from_cents(5)))
+        );
+    }
+
+    #[test]
+    fn only_money_through_the_municipality_fund_carries_over_by_default() {
+        let defaults: Vec<(StreamKind, bool)> =
+            StreamKind::ALL.iter().map(|k| (*k, k.carries_over_by_default())).collect();
+        assert_eq!(
+            defaults,
+            [
+                (StreamKind::SpecificGrant, false),
+                (StreamKind::MunicipalityFund, true),
+                (StreamKind::OwnFunds, false),
+                (StreamKind::Other, false)
+            ]
+        );
+        for k in StreamKind::ALL {
+            let word = if k.carries_over_by_default() { "ja: " } else { "nee: " };
+            assert!(k.carry_over_reason().starts_with(word), "{k:?}");
+        }
+        let fund = StreamKind::MunicipalityFund;
+        assert_eq!(carry_over_choice(None, fund), Ok(true));
+        assert_eq!(carry_over_choice(Some(" soort "), StreamKind::SpecificGrant), Ok(false));
+        assert_eq!(carry_over_choice(Some("nee"), fund), Ok(false));
+        assert_eq!(carry_over_choice(Some("on"), StreamKind::OwnFunds), Ok(true), "what the old checkbox sent");
+        assert_eq!(
+            carry_over_choice(Some("misschien"), fund),
+            Err("Kies ja, nee of ‘zoals gebruikelijk bij de soort bron’.")
+        );
+    }
+
+    /// 2023: 10.000,00 granted, 7.000,00 spent: 3.000,00 left. 2024: 12.000,00 granted, 12.500,00 spent: nothing
+    /// left (-500,00). 2025: 12.000,00 granted. The example takes 2023 (the latest year with money left), and 2024's
+    /// ‘available’ is 12.000,00 + 3.000,00 = 15.000,00 with carrying over, 12.000,00 without.
+    #[test]
+    fn the_carry_over_example_uses_the_latest_year_with_money_left() {
+        let allocations = [
+            alloc(2023, AllocationKind::Advance, 1_000_000),
+            alloc(2024, AllocationKind::Advance, 1_200_000),
+            alloc(2025, AllocationKind::Advance, 1_200_000),
+        ];
+        let granted = granted_by_year(&allocations);
+        let actual = BTreeMap::from([(2023, Money::from_cents(700_000)), (2024, Money::from_cents(1_250_000))]);
+        let figures = year_figures(&stream(false), &granted, &actual, &BTreeMap::new(), 2023..=2025);
+        let e = CarryOverExample::from_figures(&figures, &granted, 2024).unwrap();
+        assert_eq!(
+            e,
+            CarryOverExample {
+                year: 2023,
+                left: Money::from_cents(300_000),
+                next_granted: Money::from_cents(1_200_000)
+            }
+        );
+        assert!(CarryOverExample::explain(Some(&e)).ends_with(
+            "Met de cijfers van deze bron: eind 2023 is € 3.000,00 over. Met meenemen is ‘beschikbaar’ in 2024 \
+             € 12.000,00 toegekend + € 3.000,00 = € 15.000,00; zonder meenemen € 12.000,00."
+        ));
+        assert_eq!(CarryOverExample::from_figures(&figures, &granted, 2022), None, "no year up to 2022 has money left");
+        assert_eq!(
+            CarryOverExample::explain(None),
+            "Meenemen betekent: wat aan het eind van een jaar over is (beschikbaar − realisatie − verplichtingen, als \
+             dat meer dan nul is) telt op bij ‘beschikbaar’ in het volgende jaar. Zonder meenemen begint elk jaar bij \
+             de toekenning van dat jaar en vervalt wat over is. Bijvoorbeeld: elk jaar € 100.000,00 toegekend en in \
+             het eerste jaar € 80.000,00 besteed. Met meenemen is ‘beschikbaar’ in het tweede jaar € 100.000,00 + \
+             € 20.000,00 = € 120.000,00; zonder meenemen € 100.000,00."
+        );
     }
 
     fn alloc(year: i32, kind: AllocationKind, cents: i64) -> Allocation {
@@ -370,6 +595,7 @@ pub struct StreamForm {
     pub cohorts: String,
     pub spend_from: String,
     pub spend_until: String,
+    /// "soort", "ja" or "nee" (see `carry_over_choice`); the web form's update keeps the stored choice when absent.
     pub carry_over: Option<String>,
     pub notes: String,
     pub version: Option<i64>,
@@ -388,6 +614,8 @@ pub fn validate_stream(form: &StreamForm) -> Result<FundingStream, super::valida
     if kind.is_none() {
         e.add("kind", "Kies een soort financiering.");
     }
+    let carry_over =
+        kind.and_then(|k| carry_over_choice(form.carry_over.as_deref(), k).map_err(|m| e.add("carry_over", m)).ok());
     let mut cohorts = Vec::new();
     for c in form.cohorts.split(',').map(str::trim).filter(|c| !c.is_empty()) {
         match Cohort::parse(c) {
@@ -403,18 +631,10 @@ pub fn validate_stream(form: &StreamForm) -> Result<FundingStream, super::valida
             e.add("spend_until", "Het einde van de bestedingsperiode ligt vóór het begin.");
         }
     }
-    match (kind, spend_from) {
-        (Some(kind), Some(spend_from)) if e.is_empty() => Ok(FundingStream {
-            id: 0,
-            code,
-            name,
-            kind,
-            cohorts,
-            spend_from,
-            spend_until,
-            carry_over: form.carry_over.is_some(),
-            notes,
-        }),
+    match (kind, spend_from, carry_over) {
+        (Some(kind), Some(spend_from), Some(carry_over)) if e.is_empty() => {
+            Ok(FundingStream { id: 0, code, name, kind, cohorts, spend_from, spend_until, carry_over, notes })
+        }
         _ => Err(e),
     }
 }

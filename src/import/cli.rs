@@ -56,6 +56,9 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
         };
         return undo(db_path, id, args.json).await;
     }
+    if args.kind == Kind::Setup.as_str() {
+        return import_setup(db_path, &args).await;
+    }
     let Some(kind) = Kind::parse(&args.kind) else {
         return usage(
             args.json,
@@ -152,6 +155,11 @@ pub async fn run_kind(
         Kind::Funding => super::run(db, funding::Funding::load(db).await?, req, opts).await,
         Kind::Results => super::run(db, results::Results::load(db).await?, req, opts).await,
         Kind::Progress => super::run(db, progress::Progress::load(db).await?, req, opts).await,
+        Kind::Streams => super::run(db, super::streams::Streams::new(), req, opts).await,
+        Kind::Rules => super::run(db, super::rules::Rules::load(db).await?, req, opts).await,
+        Kind::Setup => {
+            Err(ImportError::Internal("de inrichting heeft geen eigen sjabloon: gebruik import setup".into()))
+        }
     }
 }
 
@@ -202,6 +210,9 @@ fn print_summary(s: &Summary, json: bool) {
     let state = match (s.batch, s.dry_run) {
         (Some(b), _) => format!("Geïmporteerd als batch {b}."),
         (None, true) => "Proefimport: er is niets opgeslagen.".into(),
+        (None, false) if s.has_errors() && s.kind == Kind::Setup => {
+            "Er is NIETS geïmporteerd: de werkmap bevat fouten; een inrichting wordt alleen in haar geheel geladen.".into()
+        }
         (None, false) if s.has_errors() => "Er is NIETS geïmporteerd: het bestand bevat fouten (gebruik --skip-invalid om alleen de goede regels te importeren).".into(),
         (None, false) => "Er was niets nieuws te importeren.".into(),
     };
@@ -258,6 +269,57 @@ fn print_summary(s: &Summary, json: bool) {
         eprintln!("  ... en nog {} fouten", s.errors_total - s.errors.len() as u64);
     }
     println!("{state}");
+}
+
+/// `taalbudget import setup FILE [--dry-run] [--json]`: the whole set-up workbook in one batch. The JSON object
+/// is the usual summary plus `sheets`: each sheet's counts.
+async fn import_setup(db_path: &Path, args: &ImportArgs) -> ExitCode {
+    if args.template.is_some() || args.skip_invalid {
+        return usage(
+            args.json,
+            "import setup leest elk werkblad met zijn eigen sjabloon en laadt de werkmap in haar geheel; laat --template en --skip-invalid weg",
+        );
+    }
+    let Some(file) = args.file.as_deref() else {
+        return usage(args.json, "geef de werkmap op: taalbudget import setup BESTAND.xlsx");
+    };
+    let path = PathBuf::from(file);
+    if !path.is_file() {
+        return usage(args.json, &format!("bestand {file} bestaat niet of is geen bestand"));
+    }
+    let db = match store::connect(db_path).await {
+        Ok(db) => db,
+        Err(e) => return usage(args.json, &format!("{e:#}")),
+    };
+    let opts = ImportOptions { dry_run: args.dry_run, read_budget: args.read_budget, ..ImportOptions::default() };
+    let result = super::setup::run(&db, &path, file, &actor(), opts).await;
+    db.close().await;
+    match result {
+        Ok(outcome) => {
+            let s = &outcome.summary;
+            if args.json {
+                let mut object = serde_json::to_value(s).expect("summary serializes");
+                object["sheets"] = serde_json::to_value(&outcome.parts).expect("parts serialize");
+                println!("{object}");
+            } else {
+                for p in &outcome.parts {
+                    println!(
+                        "Werkblad {} ({}): gelezen {}, nieuw {}, al bekend {}, afgewezen {}",
+                        p.sheet,
+                        p.kind.label(),
+                        p.rows_read,
+                        p.rows_imported,
+                        p.rows_duplicate,
+                        p.rows_rejected
+                    );
+                }
+                print_summary(s, false);
+            }
+            ExitCode::from(if s.has_errors() { EXIT_INVALID } else { EXIT_OK })
+        }
+        Err(ImportError::File(e)) => usage(args.json, &e.to_string()),
+        Err(e) => usage(args.json, &e.to_string()),
+    }
 }
 
 async fn undo(db_path: &Path, id: i64, json: bool) -> ExitCode {

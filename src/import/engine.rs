@@ -248,6 +248,84 @@ pub async fn check<K: ImportKind>(
     Ok((outcome, Some(Box::new(pending))))
 }
 
+/// One sheet read and checked, its records kept in memory for a write phase the caller runs in a transaction of
+/// its own (the set-up workbook: several sheets, each of its own kind, in one transaction and one batch). Only
+/// for kinds that keep their records in memory (not the ledger).
+pub struct Checked<K: ImportKind> {
+    kind: Arc<K>,
+    tally: Tally,
+    base: Base,
+    summary: Summary,
+    structural: bool,
+    kept: Vec<Vec<Prepared<K::Record>>>,
+    header: Option<RawRow>,
+    preview_headers: Vec<String>,
+}
+
+/// Reads and checks one sheet as [`run`] does, without writing: [`Checked::insert`] writes it later.
+pub async fn read_checked<K: ImportKind>(
+    db: &Db,
+    kind: K,
+    req: ImportRequest,
+    opts: ImportOptions,
+) -> Result<Checked<K>, ImportError> {
+    if kind.staged() {
+        return Err(ImportError::Internal(format!("{} wordt niet in het geheugen gelezen", kind.kind().as_str())));
+    }
+    let read = read_phase(db, Arc::new(kind), &req, &opts, Keep::Memory, Staging::None).await?;
+    let ReadPhase { kind, conn, tally, base, summary, structural, kept, header, .. } = read;
+    conn.close().await?;
+    let preview_headers = preview_headers(&*kind);
+    Ok(Checked { kind, tally, base, summary, structural, kept, header, preview_headers })
+}
+
+impl<K: ImportKind> Checked<K> {
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+
+    /// A problem with the sheet's layout (header, columns), or no data rows under its header.
+    pub fn structural(&self) -> bool {
+        self.structural
+    }
+
+    /// The sheet has its header but no data rows: the engine calls that structural, a workbook an empty part.
+    pub fn empty(&self) -> bool {
+        self.structural && self.header.is_some() && self.summary.rows_read == 0
+    }
+
+    /// Every valid record (new and stored alike), in file order.
+    pub fn records(&self) -> impl Iterator<Item = &K::Record> {
+        self.kept.iter().flatten().map(|p| &p.record)
+    }
+
+    pub fn kind(&self) -> &K {
+        &self.kind
+    }
+
+    pub fn new_rows(&self) -> u64 {
+        self.tally.new_rows
+    }
+
+    /// The preview: column headers and the first new rows as they will be stored.
+    pub fn preview(&self) -> (&[String], &[Vec<String>]) {
+        (&self.preview_headers, &self.tally.preview)
+    }
+
+    /// Writes the new records into `batch` inside the caller's transaction (each looked up again first) and counts
+    /// them again; returns the rows the stored data refuses now (the summary lists them as row errors).
+    pub async fn insert(&mut self, tx: &mut store::Tx<'_>, batch: i64) -> sqlx::Result<u64> {
+        let kind = &*self.kind;
+        self.tally.reset();
+        for chunk in &self.kept {
+            let found = kind.insert(tx, batch, chunk).await?;
+            self.tally.add(kind, chunk, &found, None);
+        }
+        self.tally.fill(kind, &mut self.summary, &self.base);
+        Ok(self.tally.rows_refused)
+    }
+}
+
 /// The write phase of a checked file, waiting for the user's confirmation.
 pub trait PendingWrite: Send {
     /// Writes what the check found new (counting again what changed since, as any write phase does) with

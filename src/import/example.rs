@@ -107,6 +107,9 @@ fn default_sheet(t: &CheckedTemplate) -> &'static str {
         super::Kind::Funding => "Financiering",
         super::Kind::Results => "Resultaten",
         super::Kind::Progress => "Voortgang",
+        super::Kind::Streams => "Bronnen",
+        super::Kind::Rules => "Regels",
+        super::Kind::Setup => "Inrichting",
     }
 }
 
@@ -375,6 +378,29 @@ fn sample(kind: super::Kind) -> &'static [&'static [(&'static str, &'static str)
             ("level_writing", "A1"),
             ("remarks", "Voorbeeld"),
         ]],
+        Kind::Streams => &[&[
+            ("code", "ENO"),
+            ("name", "En ondertussen"),
+            ("kind", "gemeentefonds"),
+            ("cohorts", "wi2013"),
+            ("spend_from", "01-01-2022"),
+            ("spend_until", "31-12-2026"),
+            ("carry_over", "ja"),
+            ("default_for", "wi2013"),
+            ("notes", "Voorbeeld"),
+        ]],
+        Kind::Rules => &[&[
+            ("position", "1"),
+            ("name", "Taalonderwijs inburgering"),
+            ("cost_centre", "6.1-INB-*"),
+            ("gl_account", "4300-4399"),
+            ("amount_sign", "beide"),
+            ("stream", "SPUK"),
+            ("budget_line", "Taalonderwijs B1"),
+            ("budget_year", "2023"),
+            ("contract", "via crediteur"),
+        ]],
+        Kind::Setup => &[],
     }
 }
 

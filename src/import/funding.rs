@@ -121,6 +121,40 @@ impl Funding {
             notes: Notes::default(),
         })
     }
+
+    /// Also knows the streams a set-up workbook brings (not stored yet: id 0); their rows find the stored id when
+    /// they are written, after the streams.
+    pub fn with_streams(mut self, extra: impl IntoIterator<Item = FundingStream>) -> Funding {
+        for s in extra {
+            self.streams.entry(s.code.clone()).or_insert(FundingStream { id: 0, ..s });
+        }
+        self
+    }
+
+    /// The row with its stream's stored id, looked up by code on `conn` for a stream that came with the same
+    /// workbook; None while that stream is not stored yet (the workbook's preview).
+    async fn stored_row(conn: &mut store::Conn, row: &FundingRow) -> sqlx::Result<Option<FundingRow>> {
+        let (code, stream_id) = match row {
+            FundingRow::Allocation { code, allocation } => (code, allocation.stream_id),
+            FundingRow::Budget { code, line } => (code, line.stream_id),
+        };
+        let id = match stream_id {
+            0 => match store::funding::stream_by_code_in(conn, code).await? {
+                Some((s, _)) => s.id,
+                None => return Ok(None),
+            },
+            id => id,
+        };
+        Ok(Some(match row {
+            FundingRow::Allocation { code, allocation } => FundingRow::Allocation {
+                code: code.clone(),
+                allocation: Allocation { stream_id: id, ..allocation.clone() },
+            },
+            FundingRow::Budget { code, line } => {
+                FundingRow::Budget { code: code.clone(), line: BudgetLine { stream_id: id, ..line.clone() } }
+            }
+        }))
+    }
 }
 
 impl ImportKind for Funding {
@@ -277,13 +311,27 @@ impl ImportKind for Funding {
     }
 }
 
+/// New, unless `year` is closed: `build` refused the years closed when the file was read; one closed since is
+/// refused here, in the preview and in the write phase alike.
+async fn open_year(conn: &mut store::Conn, year: i32) -> sqlx::Result<Lookup> {
+    match store::funding::last_closed(conn).await? {
+        Some(last) if store::funding::year_is_closed(year, Some(last)) => {
+            Ok(Lookup::Refused(Refusal::ClosedYear { year, last }.on(YEAR, year.to_string())))
+        }
+        _ => Ok(Lookup::New),
+    }
+}
+
 impl RegisterKind for Funding {
     fn notes(&self) -> Option<&Notes> {
         Some(&self.notes)
     }
 
     async fn find(&self, conn: &mut store::Conn, p: &Prepared<FundingRow>) -> sqlx::Result<Lookup> {
-        let (twin, what, amount) = match &p.record {
+        let Some(record) = Funding::stored_row(conn, &p.record).await? else {
+            return open_year(conn, p.record.year()).await;
+        };
+        let (twin, what, amount) = match &record {
             FundingRow::Allocation { code, allocation: a } => (
                 store::funding::allocation_twin_in(conn, a).await?,
                 format!(
@@ -306,15 +354,7 @@ impl RegisterKind for Funding {
                 .map(|n| format!("{n} (opgeslagen {}, bestand {amount})", twin.amount));
             return Ok(Lookup::Stored { batch: twin.batch, note });
         }
-        // `build` refused the years closed when the file was read; one closed since is refused here, in the
-        // preview and in the write phase alike.
-        let year = p.record.year();
-        match store::funding::last_closed(conn).await? {
-            Some(last) if store::funding::year_is_closed(year, Some(last)) => {
-                Ok(Lookup::Refused(Refusal::ClosedYear { year, last }.on(YEAR, year.to_string())))
-            }
-            _ => Ok(Lookup::New),
-        }
+        open_year(conn, record.year()).await
     }
 
     async fn write(
@@ -325,7 +365,14 @@ impl RegisterKind for Funding {
         actor: &str,
     ) -> Result<Option<(RegisterTable, i64)>, WriteError> {
         use store::funding::FundingError;
-        let written = match &p.record {
+        let Some(record) = Funding::stored_row(tx, &p.record).await? else {
+            let code = match &p.record {
+                FundingRow::Allocation { code, .. } | FundingRow::Budget { code, .. } => code.clone(),
+            };
+            let message = format!("financieringsbron {code} bestaat niet (meer); leg de bron eerst vast");
+            return Err(WriteError::Refused(Refusal::Store(message).on(STREAM, code)));
+        };
+        let written = match &record {
             FundingRow::Allocation { allocation, .. } => {
                 store::funding::add_allocation_in(tx, allocation, Some(batch), actor).await
             }

@@ -19,7 +19,10 @@ pub mod providers;
 pub mod registers;
 pub mod rejects;
 pub mod results;
+pub mod rules;
+pub mod setup;
 pub mod source;
+pub mod streams;
 pub mod template;
 
 use serde::{Deserialize, Serialize};
@@ -41,10 +44,17 @@ pub enum Kind {
     Funding,
     Results,
     Progress,
+    /// Funding streams (`standaard-bronnen`).
+    Streams,
+    /// Attribution rules in order (`standaard-regels`).
+    Rules,
+    /// The whole finance set-up in one workbook (`import setup`): streams, rules, allocations and budget lines in
+    /// one batch. It has no template of its own: each sheet is read with its kind's.
+    Setup,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Ledger,
         Kind::Providers,
         Kind::Certifications,
@@ -53,6 +63,9 @@ impl Kind {
         Kind::Funding,
         Kind::Results,
         Kind::Progress,
+        Kind::Streams,
+        Kind::Rules,
+        Kind::Setup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +78,9 @@ impl Kind {
             Kind::Funding => "funding",
             Kind::Results => "results",
             Kind::Progress => "progress",
+            Kind::Streams => "streams",
+            Kind::Rules => "rules",
+            Kind::Setup => "setup",
         }
     }
 
@@ -83,6 +99,9 @@ impl Kind {
             Kind::Funding => "financiering",
             Kind::Results => "resultaten",
             Kind::Progress => "voortgangsrapportages",
+            Kind::Streams => "financieringsbronnen",
+            Kind::Rules => "toerekenregels",
+            Kind::Setup => "financiële inrichting",
         }
     }
 
@@ -97,6 +116,9 @@ impl Kind {
             Kind::Funding => funding::FIELDS,
             Kind::Results => results::FIELDS,
             Kind::Progress => progress::FIELDS,
+            Kind::Streams => streams::FIELDS,
+            Kind::Rules => rules::FIELDS,
+            Kind::Setup => &[],
         }
     }
 
@@ -121,6 +143,8 @@ impl Kind {
             (Kind::Progress, "absence_reason") => Some("als er verzuim is"),
             (Kind::Ledger, "debit") => Some("als Credit leeg is"),
             (Kind::Ledger, "credit") => Some("als Debet leeg is"),
+            (Kind::Rules, "budget_year") => Some("bij een begrotingspost"),
+            (Kind::Rules, "budget_line") => Some("bij een begrotingsjaar"),
             _ => None,
         }
     }

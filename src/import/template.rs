@@ -18,6 +18,8 @@ const SHIPPED: &[(&str, &str)] = &[
     ("standaard-financiering", include_str!("../../import-templates/standaard-financiering.toml")),
     ("standaard-resultaten", include_str!("../../import-templates/standaard-resultaten.toml")),
     ("standaard-voortgang", include_str!("../../import-templates/standaard-voortgang.toml")),
+    ("standaard-bronnen", include_str!("../../import-templates/standaard-bronnen.toml")),
+    ("standaard-regels", include_str!("../../import-templates/standaard-regels.toml")),
 ];
 
 /// A file type a template accepts; the actual type is recognised from the file's content.
@@ -523,7 +525,7 @@ mod tests {
     #[test]
     fn every_shipped_template_is_valid() {
         let all = shipped();
-        assert_eq!(all.len(), 11);
+        assert_eq!(all.len(), 13);
         for t in &all {
             assert_eq!(find(t.name()).unwrap().name(), t.name());
         }

@@ -55,6 +55,8 @@ pub enum Cell {
     /// Hundredths of a percent (basis points), written as a number in a percentage format.
     Percent(crate::domain::fixed::Fixed),
     Date(time::Date),
+    /// An amount in euros: a number cell in the euro format.
+    Money(Money),
     Empty,
 }
 
@@ -93,6 +95,7 @@ pub fn write_cell(ws: &mut Worksheet, row: u32, col: u16, cell: &Cell) -> Result
             let day = rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day())?;
             ws.write_datetime_with_format(row, col, &day, &Format::new().set_num_format("dd-mm-yyyy"))?;
         }
+        Cell::Money(m) => write_money(ws, row, col, *m, &euro_format())?,
         Cell::Empty => {}
     }
     Ok(())

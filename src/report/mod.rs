@@ -3,9 +3,12 @@
 pub mod commitments;
 pub mod export;
 pub mod kept;
+pub mod ocds;
 pub mod overview;
 pub mod progress_signals;
 pub mod quality;
 pub mod reconciliation;
+pub mod rules;
 pub mod safe_csv;
 pub mod scorecard;
+pub mod setup;

@@ -19,7 +19,7 @@ use crate::store::overview::{SnapshotRow, SpendRow};
 use crate::store::{self, Db};
 
 /// What an overview shows (the URL's filters).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OverviewParams {
     pub years: std::ops::RangeInclusive<i32>,
     pub scenario_id: Option<i64>,
@@ -250,10 +250,58 @@ pub struct Fixed {
 }
 
 /// The fixed inputs of the last overview with the `overview_inputs_version` they were read at; triggers
-/// move that counter on every change to providers, contracts, placements, funding and scenarios.
+/// move that counter on every change to providers, contracts, placements, funding and scenarios. Next to them,
+/// the overviews assembled from exactly those inputs (see [`Assembled`]).
 #[derive(Default)]
 pub struct InputsCache {
     inner: std::sync::Mutex<Option<(i64, std::sync::Arc<Fixed>)>>,
+    assembled: std::sync::Mutex<Option<Assembled>>,
+}
+
+/// Overviews kept together with every input they were assembled from, compared on each request: the fixed
+/// inputs (the very `Arc` the cache above holds, replaced whenever their counter moves), the spend aggregates
+/// (read on every request anyway: a few thousand rows, compared row by row) and today's date (what is overdue).
+/// Assembling is a pure function of those and the parameters, so a kept overview is never stale; at ten years
+/// of 10,000 placements it is most of an overview request's work (the payments' matching to invoices).
+struct Assembled {
+    fixed: std::sync::Arc<Fixed>,
+    spend: Vec<SpendRow>,
+    today: time::Date,
+    overviews: HashMap<OverviewParams, std::sync::Arc<Overview>>,
+}
+
+/// How many parameter sets one state of the inputs keeps: the handful of views users switch between.
+const ASSEMBLED_KEPT: usize = 16;
+
+impl InputsCache {
+    /// The overview of `params` (without a snapshot to compare with) from `inputs`, assembled when not kept.
+    fn assembled(&self, inputs: &Inputs, params: &OverviewParams) -> std::sync::Arc<Overview> {
+        let same = |a: &Assembled| {
+            std::sync::Arc::ptr_eq(&a.fixed, &inputs.fixed) && a.today == inputs.today && a.spend == inputs.spend
+        };
+        {
+            let kept = self.assembled.lock().expect("overview cache lock");
+            if let Some(o) = kept.as_ref().filter(|a| same(a)).and_then(|a| a.overviews.get(params)) {
+                return o.clone();
+            }
+        }
+        let o = std::sync::Arc::new(assemble(inputs, params));
+        let mut kept = self.assembled.lock().expect("overview cache lock");
+        if !kept.as_ref().is_some_and(same) {
+            *kept = Some(Assembled {
+                fixed: inputs.fixed.clone(),
+                spend: inputs.spend.clone(),
+                today: inputs.today,
+                overviews: HashMap::new(),
+            });
+        }
+        let overviews = &mut kept.as_mut().expect("just set").overviews;
+        if overviews.len() >= ASSEMBLED_KEPT {
+            overviews.clear();
+        }
+        overviews.insert(params.clone(), o.clone());
+        o
+    }
 }
 
 async fn load_fixed(db: &Db) -> sqlx::Result<Fixed> {
@@ -760,14 +808,22 @@ pub fn compare_with(o: &mut Overview, id: i64, name: &str, rows: &[SnapshotRow])
     o.snapshot = Some(SnapshotUsed { id, name: name.to_string() });
 }
 
-/// Loads, assembles and (when asked) compares with a snapshot.
-pub async fn build(db: &Db, params: &OverviewParams, cache: Option<&InputsCache>) -> sqlx::Result<(Overview, Inputs)> {
+/// Loads, assembles and (when asked) compares with a snapshot. With a cache, an overview assembled before from
+/// the same inputs is used again (see [`InputsCache`]).
+pub async fn build(
+    db: &Db,
+    params: &OverviewParams,
+    cache: Option<&InputsCache>,
+) -> sqlx::Result<(std::sync::Arc<Overview>, Inputs)> {
     let inputs = load(db, params.scenario_id, cache).await?;
+    if let (Some(cache), None) = (cache, params.snapshot_id) {
+        return Ok((cache.assembled(&inputs, params), inputs));
+    }
     let mut o = assemble(&inputs, params);
     if let Some(id) = params.snapshot_id {
         if let Some((s, rows)) = store::overview::snapshot(db, id).await? {
             compare_with(&mut o, s.id, &s.name, &rows);
         }
     }
-    Ok((o, inputs))
+    Ok((std::sync::Arc::new(o), inputs))
 }

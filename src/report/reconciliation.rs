@@ -1,13 +1,19 @@
 //! The reconciliation (aansluiting) per funding stream and year: available, actual, committed, remaining.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::domain::commitment::Commitments;
 use crate::domain::dates;
-use crate::domain::funding::{budget_overrun, granted_by_year, year_figures, BudgetLine, FundingStream, YearFigures};
+use crate::domain::funding::{
+    budget_overrun, granted_by_year, left_at_period_end, looks_ahead_from, year_figures, BudgetLine, FundingStream,
+    YearFigures,
+};
 use crate::money::Money;
+use crate::report::kept::Kept;
+use crate::store::contracts::Contract;
 use crate::store::{self, Db};
 
 /// One stream with its figures for the requested years and its budget lines.
@@ -63,6 +69,9 @@ pub struct StreamYear {
     pub id: i64,
     pub code: String,
     pub name: String,
+    /// The stream's last spending day, for the signals page.
+    #[serde(skip)]
+    pub spend_until: Option<time::Date>,
     pub available: Money,
     pub actual: Money,
     /// overdue + to come.
@@ -160,10 +169,46 @@ impl YearReport {
     }
 }
 
+/// The signals on ledger lines and placements of one year (spend without a contract, outside the spending
+/// period, on a stream that does not fit the cohort; placements without a mark), kept per year at one value of
+/// `store::attribution::inputs_version`: they read every line of the year, and nothing they read moves without
+/// moving that counter.
+pub type LineFlagsCache = Kept<(i64, i32), Vec<Flag>>;
+
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
+    Ok(for_years(db, &[year], None).await?.remove(0))
+}
+
+/// The reconciliation of each of `years`, in that order: the ledger's sums and the commitments read once for all;
+/// the line signals from `kept` when given (None: computed afresh).
+pub async fn for_years(db: &Db, years: &[i32], kept: Option<&LineFlagsCache>) -> sqlx::Result<Vec<YearReport>> {
+    // Read before anything the kept signals are computed from (see `Kept::get`).
+    let (ledger_version, overview_version) = store::attribution::inputs_version(db).await?;
     let sums = store::attribution::sums(db).await?;
-    let commitments = super::commitments::load(db, None, dates::today()).await?.commitments;
-    let streams = build(db, year..=year, &sums.actual_by_stream, &commitments).await?;
+    let today = dates::today();
+    let commitments = super::commitments::load(db, None, today).await?.commitments;
+    let contracts = store::contracts::list(db).await?;
+    let mut out = Vec::with_capacity(years.len());
+    for &year in years {
+        let line_flags = match kept {
+            None => Arc::new(line_flags(db, year).await?),
+            Some(kept) => kept.get(ledger_version, (overview_version, year), || line_flags(db, year)).await?,
+        };
+        out.push(year_report(db, year, today, &sums, &commitments, &contracts, &line_flags).await?);
+    }
+    Ok(out)
+}
+
+async fn year_report(
+    db: &Db,
+    year: i32,
+    today: time::Date,
+    sums: &store::attribution::LedgerSums,
+    commitments: &Commitments,
+    contracts: &[Contract],
+    line_flags: &[Flag],
+) -> sqlx::Result<YearReport> {
+    let streams = build(db, year..=year, &sums.actual_by_stream, commitments).await?;
     let per_stream = commitments.per_stream_year();
     let part = |stream: Option<i64>| per_stream.get(&(stream, year)).copied().unwrap_or_default();
     let streams_out = streams
@@ -175,6 +220,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
                 id: r.stream.id,
                 code: r.stream.code.clone(),
                 name: r.stream.name.clone(),
+                spend_until: r.stream.spend_until,
                 available: f.available,
                 actual: f.actual,
                 committed: f.committed,
@@ -194,7 +240,7 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
             }
         })
         .collect();
-    let flags = flags(db, year, &streams, &commitments).await?;
+    let flags = flags(year, today, &streams, commitments, contracts, line_flags);
     Ok(YearReport {
         year,
         imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
@@ -208,36 +254,29 @@ pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
     })
 }
 
-async fn flags(
-    db: &Db,
+/// A signal named `code` with what is behind it, or nothing when nothing is.
+fn flag(code: &'static str, title: &'static str, subject: FlagSubject, picked: Vec<(i64, Money)>) -> Option<Flag> {
+    (!picked.is_empty()).then(|| Flag {
+        code,
+        title,
+        subject,
+        count: picked.len(),
+        total: picked.iter().map(|(_, m)| *m).sum(),
+        ids: picked.iter().map(|(i, _)| *i).collect(),
+        amounts: picked.iter().map(|(_, m)| *m).collect(),
+    })
+}
+
+/// The year's signals in their order: overspending, then the line and placement signals (`line_flags`), then the
+/// commitments' ones.
+fn flags(
     year: i32,
+    today: time::Date,
     streams: &[StreamReconciliation],
     commitments: &Commitments,
-) -> sqlx::Result<Vec<Flag>> {
-    use crate::domain::certification::holds_valid_mark;
-    let lines =
-        store::attribution::lines(db, &store::attribution::LineFilter { year: Some(year), ..Default::default() })
-            .await?;
-    let contracts = store::contracts::list(db).await?;
-    let links: BTreeMap<String, i64> =
-        store::attribution::creditor_links(db).await?.into_iter().map(|(c, p, _)| (c, p)).collect();
-    let placements = store::placements::list(db, None).await?;
-    let decisions = store::certifications::all_by_provider(db).await?;
-    let stream_by_code = |code: &Option<String>| streams.iter().find(|s| Some(&s.stream.code) == code.as_ref());
-    let mut out = Vec::new();
-    let mut push = |code, title, subject, picked: Vec<(i64, Money)>| {
-        if !picked.is_empty() {
-            out.push(Flag {
-                code,
-                title,
-                subject,
-                count: picked.len(),
-                total: picked.iter().map(|(_, m)| *m).sum(),
-                ids: picked.iter().map(|(i, _)| *i).collect(),
-                amounts: picked.iter().map(|(_, m)| *m).collect(),
-            });
-        }
-    };
+    contracts: &[Contract],
+    line_flags: &[Flag],
+) -> Vec<Flag> {
     // Overspending: more spent than available, or less than nothing left once commitments count.
     let overspent: Vec<(i64, Money)> = streams
         .iter()
@@ -249,78 +288,30 @@ async fn flags(
             (worst > Money::ZERO).then_some((r.stream.id, worst))
         })
         .collect();
-    push(
+    let mut out: Vec<Flag> = flag(
         "stream_overspent",
         "Bronnen met meer realisatie dan beschikbaar of een negatief resterend bedrag (overbesteding)",
         FlagSubject::Streams,
         overspent,
-    );
-    // Procurement legality: spend on a creditor without a contract covering the booking date.
-    let no_contract: Vec<(i64, Money)> = lines
+    )
+    .into_iter()
+    .chain(line_flags.iter().cloned())
+    .collect();
+    let mut push = |code, title, subject, picked: Vec<(i64, Money)>| out.extend(flag(code, title, subject, picked));
+    // Money that will be left when the spending period ends soon: see PERIOD_END_WARNING_MONTHS for the six.
+    let from = looks_ahead_from(year, today);
+    let period_ending: Vec<(i64, Money)> = streams
         .iter()
-        .filter(|l| !l.creditor_number.trim().is_empty())
-        .filter(|l| {
-            let provider = links.get(l.creditor_number.trim());
-            !contracts.iter().any(|c| {
-                Some(&c.provider_id) == provider
-                    && c.terms.period.current_end() >= l.booking_date
-                    && c.terms.period.start_date <= l.booking_date
-            })
+        .filter_map(|r| {
+            let f = r.years.iter().find(|f| f.year == year)?;
+            left_at_period_end(&r.stream, f, from).map(|(_, left)| (r.stream.id, left))
         })
-        .map(|l| (l.id, l.amount()))
         .collect();
     push(
-        "creditor_without_contract",
-        "Uitgaven bij een crediteur zonder contract op de boekdatum (rechtmatigheidsrisico)",
-        FlagSubject::LedgerLines,
-        no_contract,
-    );
-    let outside: Vec<(i64, Money)> = lines
-        .iter()
-        .filter(|l| stream_by_code(&l.stream_code).is_some_and(|s| !s.stream.in_spending_period(l.booking_date)))
-        .map(|l| (l.id, l.amount()))
-        .collect();
-    push(
-        "outside_spending_period",
-        "Uitgaven buiten de bestedingsperiode van de bron",
-        FlagSubject::LedgerLines,
-        outside,
-    );
-    let cohort_mismatch: Vec<(i64, Money)> = lines
-        .iter()
-        .filter(|l| {
-            let (Some(s), Some(reference)) = (stream_by_code(&l.stream_code), &l.contract_reference) else {
-                return false;
-            };
-            let Some(c) = contracts.iter().find(|c| &c.reference == reference) else { return false };
-            let cohorts: Vec<_> = placements.iter().filter(|p| p.contract_id == c.id).map(|p| p.cohort).collect();
-            !cohorts.is_empty() && !cohorts.iter().any(|co| s.stream.allows_cohort(*co))
-        })
-        .map(|l| (l.id, l.amount()))
-        .collect();
-    push(
-        "cohort_mismatch",
-        "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen",
-        FlagSubject::LedgerLines,
-        cohort_mismatch,
-    );
-    let none = Vec::new();
-    let without_mark: Vec<(i64, Money)> = placements
-        .iter()
-        .filter(|p| p.schedule.start_date.year() == year)
-        .filter(|p| {
-            contracts.iter().find(|c| c.id == p.contract_id).is_some_and(|c| {
-                p.route.needs_mark()
-                    && !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), p.schedule.start_date)
-            })
-        })
-        .map(|p| (p.id, Money::ZERO))
-        .collect();
-    push(
-        "placement_without_mark",
-        "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
-        FlagSubject::Placements,
-        without_mark,
+        "spending_period_ending",
+        "Bronnen met geld over terwijl de bestedingsperiode binnen zes maanden eindigt",
+        FlagSubject::Streams,
+        period_ending,
     );
     // Commitments no stream carries: per placement, its payments of the year that no invoice matches.
     let mut unfunded: BTreeMap<i64, Money> = BTreeMap::new();
@@ -349,6 +340,98 @@ async fn flags(
         "Contracten met meer gefactureerd dan verwacht (per bron en jaar)",
         FlagSubject::Contracts,
         over,
+    );
+    out
+}
+
+/// The signals on the year's ledger lines and placements: everything here reads every line of the year.
+async fn line_flags(db: &Db, year: i32) -> sqlx::Result<Vec<Flag>> {
+    use crate::domain::certification::holds_valid_mark;
+    let lines =
+        store::attribution::lines(db, &store::attribution::LineFilter { year: Some(year), ..Default::default() })
+            .await?;
+    let streams: Vec<FundingStream> = store::funding::streams(db).await?.into_iter().map(|(s, _)| s).collect();
+    let contracts = store::contracts::list(db).await?;
+    let links: BTreeMap<String, i64> =
+        store::attribution::creditor_links(db).await?.into_iter().map(|(c, p, _)| (c, p)).collect();
+    let placements = store::placements::list(db, None).await?;
+    let decisions = store::certifications::all_by_provider(db).await?;
+    let stream_by_code = |code: &Option<String>| streams.iter().find(|s| Some(&s.code) == code.as_ref());
+    // The cohorts placed under each contract, by reference (what a line names), worked out once for all lines.
+    let mut cohorts_of: HashMap<&str, Vec<_>> = HashMap::new();
+    for c in &contracts {
+        // The first contract with a reference is the one a line's reference finds.
+        cohorts_of
+            .entry(c.reference.as_str())
+            .or_insert_with(|| placements.iter().filter(|p| p.contract_id == c.id).map(|p| p.cohort).collect());
+    }
+    let mut out = Vec::new();
+    let mut push = |code, title, subject, picked: Vec<(i64, Money)>| out.extend(flag(code, title, subject, picked));
+    // Procurement legality: spend on a creditor without a contract covering the booking date.
+    let no_contract: Vec<(i64, Money)> = lines
+        .iter()
+        .filter(|l| !l.creditor_number.trim().is_empty())
+        .filter(|l| {
+            let provider = links.get(l.creditor_number.trim());
+            !contracts.iter().any(|c| {
+                Some(&c.provider_id) == provider
+                    && c.terms.period.current_end() >= l.booking_date
+                    && c.terms.period.start_date <= l.booking_date
+            })
+        })
+        .map(|l| (l.id, l.amount()))
+        .collect();
+    push(
+        "creditor_without_contract",
+        "Uitgaven bij een crediteur zonder contract op de boekdatum (rechtmatigheidsrisico)",
+        FlagSubject::LedgerLines,
+        no_contract,
+    );
+    let outside: Vec<(i64, Money)> = lines
+        .iter()
+        .filter(|l| stream_by_code(&l.stream_code).is_some_and(|s| !s.in_spending_period(l.booking_date)))
+        .map(|l| (l.id, l.amount()))
+        .collect();
+    push(
+        "outside_spending_period",
+        "Uitgaven buiten de bestedingsperiode van de bron",
+        FlagSubject::LedgerLines,
+        outside,
+    );
+    let cohort_mismatch: Vec<(i64, Money)> = lines
+        .iter()
+        .filter(|l| {
+            let (Some(s), Some(reference)) = (stream_by_code(&l.stream_code), &l.contract_reference) else {
+                return false;
+            };
+            let Some(cohorts) = cohorts_of.get(reference.as_str()) else { return false };
+            !cohorts.is_empty() && !cohorts.iter().any(|co| s.allows_cohort(*co))
+        })
+        .map(|l| (l.id, l.amount()))
+        .collect();
+    push(
+        "cohort_mismatch",
+        "Uitgaven op een bron die niet past bij de doelgroep van de plaatsingen",
+        FlagSubject::LedgerLines,
+        cohort_mismatch,
+    );
+    let none = Vec::new();
+    let without_mark: Vec<(i64, Money)> = placements
+        .iter()
+        .filter(|p| p.schedule.start_date.year() == year)
+        .filter(|p| {
+            contracts.iter().find(|c| c.id == p.contract_id).is_some_and(|c| {
+                p.route.needs_mark()
+                    && !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), p.schedule.start_date)
+            })
+        })
+        .map(|p| (p.id, Money::ZERO))
+        .collect();
+    push(
+        "placement_without_mark",
+        "Plaatsingen bij een aanbieder zonder geldig keurmerk op de startdatum",
+        FlagSubject::Placements,
+        without_mark,
     );
     Ok(out)
 }

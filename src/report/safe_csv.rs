@@ -89,6 +89,7 @@ impl From<i32> for Cell<'_> {
 /// Builds a CSV file in memory, a row of typed cells at a time.
 pub struct CsvWriter {
     out: csv::Writer<Vec<u8>>,
+    delimiter: u8,
     bom: bool,
 }
 
@@ -105,7 +106,11 @@ impl CsvWriter {
     }
 
     pub fn with_delimiter(delimiter: u8, bom: bool) -> CsvWriter {
-        CsvWriter { out: csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new()), bom }
+        CsvWriter { out: Self::writer(delimiter), delimiter, bom }
+    }
+
+    fn writer(delimiter: u8) -> csv::Writer<Vec<u8>> {
+        csv::WriterBuilder::new().delimiter(delimiter).from_writer(Vec::new())
     }
 
     /// A header row: column names are text like any other.
@@ -118,11 +123,21 @@ impl CsvWriter {
         self.out.write_record(cells.iter().map(|c| c.render().into_owned()))
     }
 
-    pub fn finish(self) -> Result<Vec<u8>, csv::Error> {
-        let body = self.out.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
-        let mut out = if self.bom { "\u{feff}".as_bytes().to_vec() } else { Vec::with_capacity(body.len()) };
-        out.extend(body);
-        Ok(out)
+    /// What was written since the last chunk (the first starts with the BOM), for a file sent while it is
+    /// written.
+    pub fn chunk(&mut self) -> Result<Vec<u8>, csv::Error> {
+        let written = std::mem::replace(&mut self.out, Self::writer(self.delimiter));
+        let body = written.into_inner().map_err(|e| csv::Error::from(e.into_error()))?;
+        if std::mem::take(&mut self.bom) {
+            let mut out = "\u{feff}".as_bytes().to_vec();
+            out.extend(body);
+            return Ok(out);
+        }
+        Ok(body)
+    }
+
+    pub fn finish(mut self) -> Result<Vec<u8>, csv::Error> {
+        self.chunk()
     }
 }
 
@@ -171,5 +186,21 @@ mod tests {
         w.header(["jaar", "bedrag"]).unwrap();
         w.row([Cell::from(2023), Money::from_cents(100).into()]).unwrap();
         assert_eq!(w.finish().unwrap(), "\u{feff}jaar,bedrag\n2023,1.00\n".as_bytes());
+    }
+
+    #[test]
+    fn chunks_taken_while_writing_make_up_the_same_file_with_one_bom() {
+        let mut w = CsvWriter::new();
+        w.header(["jaar", "naam"]).unwrap();
+        let first = w.chunk().unwrap();
+        w.row([Cell::from(2023), "=1+2".into()]).unwrap();
+        assert_eq!(w.chunk().unwrap(), "2023,'=1+2\n".as_bytes());
+        assert_eq!(w.chunk().unwrap(), b"");
+        w.row([Cell::from(2024), "Taal BV".into()]).unwrap();
+        let last = w.finish().unwrap();
+        assert_eq!(
+            (first.as_slice(), last.as_slice()),
+            ("\u{feff}jaar,naam\n".as_bytes(), "2024,Taal BV\n".as_bytes())
+        );
     }
 }

@@ -81,9 +81,22 @@ pub async fn rules(db: &Db) -> sqlx::Result<Vec<Rule>> {
     rows.into_iter().map(Rule::try_from).collect()
 }
 
-/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total (the lines of
-/// a batch waiting for approval wait for that, not for attribution).
+/// The unattributed queue: how many ledger lines no rule or person has attributed, and their total. From the kept
+/// totals: everything imported less everything attributed.
 pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
+    let (n, cents): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COALESCE(SUM(lines), 0) FROM ledger_year_total) - (SELECT COALESCE(SUM(lines), 0) FROM spend_aggregate),
+                (SELECT COALESCE(SUM(amount_cents), 0) FROM ledger_year_total)
+                  - (SELECT COALESCE(SUM(amount_cents), 0) FROM spend_aggregate)",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((n, Money::from_cents(cents)))
+}
+
+/// The same as [`queue_size`], counted in the ledger itself: what the kept totals must always equal (tests).
+/// The lines of a batch waiting for approval wait for that, not for attribution: they are not in the queue's size.
+pub async fn queue_size_fresh(db: &Db) -> sqlx::Result<(i64, Money)> {
     let (n, cents): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e
          WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id) AND {}",
@@ -92,6 +105,17 @@ pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
     .fetch_one(db)
     .await?;
     Ok((n, Money::from_cents(cents)))
+}
+
+/// The counter that triggers move on every change to ledger lines, attributions, rules, creditor links, marks and
+/// closed years (`ledger_inputs_version`), and the overview's one (contracts, placements, streams, …): figures
+/// computed from those at one pair of values are current while both stay.
+pub async fn inputs_version(conn: impl sqlx::SqliteExecutor<'_>) -> sqlx::Result<(i64, i64)> {
+    sqlx::query_as(
+        "SELECT (SELECT n FROM ledger_inputs_version WHERE id = 1), (SELECT n FROM overview_inputs_version WHERE id = 1)",
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// How many ledger lines a rule attributes now, and their total: what deleting it would send back through the
@@ -236,13 +260,28 @@ pub async fn add_rule_at(
     actor: &str,
 ) -> Result<(i64, ApplyOutcome), RuleError> {
     let mut tx = begin(db).await?;
-    let order = checked_order(&mut tx, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await?;
+    let id = add_rule_in(&mut tx, rule, place, None, actor).await?;
+    let outcome = apply_in(&mut tx, actor).await?;
+    tx.commit().await?;
+    Ok((id, outcome))
+}
+
+/// Saves a rule at `place` inside the caller's transaction, refused like [`add_rule_at`]; `batch`: the import
+/// that brings it. Does not re-apply the rules: the caller does, once, after its last change.
+pub async fn add_rule_in(
+    tx: &mut Tx<'_>,
+    rule: &NewRule,
+    place: Option<usize>,
+    batch: Option<i64>,
+    actor: &str,
+) -> Result<i64, RuleError> {
+    let order = checked_order(tx, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await?;
     let c = &rule.criteria;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO attribution_rule (position, name, cost_centre, gl_account, task_field, creditor_number,
              description_contains, date_from, date_until, amount_sign, stream_id, budget_line_id, contract_id,
-             contract_via_creditor, created_at)
-         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+             contract_via_creditor, batch_id, created_at)
+         VALUES (0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&rule.name)
     .bind(c.cost_centre.as_str())
@@ -260,16 +299,34 @@ pub async fn add_rule_at(
         _ => None,
     })
     .bind(rule.contract == ContractChoice::ViaCreditor)
+    .bind(batch)
     .bind(dates::now_timestamp())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    let place = write_order(&mut tx, &order, id).await?;
+    let place = write_order(tx, &order, id).await?;
     let mut snapshot = audit::snapshot(rule);
     snapshot["place"] = place.into();
-    audit::record(&mut tx, actor, "create", "attribution_rule", id, None, Some(&snapshot)).await?;
-    let outcome = apply_in(&mut tx, actor).await?;
-    tx.commit().await?;
-    Ok((id, outcome))
+    audit::record(tx, actor, "create", "attribution_rule", id, None, Some(&snapshot)).await?;
+    Ok(id)
+}
+
+/// Whether adding `rule` at `place` would be refused (it would move ledger lines of a closed year to another
+/// stream), on any connection: the rules import asks it in its read phase, so the preview shows the refusal.
+pub async fn check_add_in(conn: &mut super::Conn, rule: &NewRule, place: Option<usize>) -> Result<(), RuleError> {
+    checked_order(conn, &RuleChange::Add { rule: Box::new(rule.clone()), place }).await.map(|_| ())
+}
+
+/// The first rule (in order) named `name`, with the batch that brought it (0: entered on a screen), and how many
+/// rules there are, on the caller's connection.
+pub async fn rule_named_in(conn: &mut super::Conn, name: &str) -> sqlx::Result<(Option<(Rule, i64)>, usize)> {
+    let rows: Vec<RuleRow> = sqlx::query_as(RULE_SELECT).fetch_all(&mut *conn).await?;
+    let count = rows.len();
+    let Some(found) = rows.into_iter().find(|r| r.name == name) else { return Ok((None, count)) };
+    let batch: i64 = sqlx::query_scalar("SELECT COALESCE(batch_id, 0) FROM attribution_rule WHERE id = ?")
+        .bind(found.id)
+        .fetch_one(conn)
+        .await?;
+    Ok((Some((Rule::try_from(found)?, batch)), count))
 }
 
 /// Removes a rule and re-applies the others.
@@ -308,11 +365,11 @@ pub async fn move_up(db: &Db, id: i64, actor: &str) -> Result<ApplyOutcome, Rule
 }
 
 /// The rules in order after `change`; refused when it would move ledger lines of a closed year to another stream.
-async fn checked_order(tx: &mut Tx<'_>, change: &RuleChange) -> Result<Vec<Rule>, RuleError> {
-    let book = RuleBook::load(tx).await?;
+async fn checked_order(conn: &mut super::Conn, change: &RuleChange) -> Result<Vec<Rule>, RuleError> {
+    let book = RuleBook::load(conn).await?;
     let after = change.rules_after(&book.rules).ok_or(RuleError::NotFound)?;
     if let Some(last) = book.last_closed {
-        let plan = plan_lines(tx, Some(&book), &book.with_rules(after.clone()), Some(last)).await?;
+        let plan = plan_lines(conn, Some(&book), &book.with_rules(after.clone()), Some(last)).await?;
         if let Some(message) = plan.closed_refusal() {
             return Err(RuleError::ClosedYear(message));
         }
@@ -840,61 +897,81 @@ pub struct LineFilter {
     pub limit: i64,
 }
 
-/// A ledger line with its attribution (the FROM and joins every line query shares); `{COUNTS}` stands for
-/// `approval::counts` (see `line_select`), so `pending` is its negation.
-const LINE_SELECT: &str =
-    "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
-        e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
-        r.name AS rule_name, a.assigned_by, a.reason, e.batch_id, NOT ({COUNTS}) AS pending
-     FROM ledger_entry e
-     LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+/// The columns of an [`AttributedLine`]; `pending` is the negation of `approval::counts`, the one rule.
+fn line_columns() -> String {
+    format!(
+        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
+            e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
+            r.name AS rule_name, a.assigned_by, a.reason, e.batch_id, NOT ({}) AS pending",
+        counts("e.batch_id")
+    )
+}
+
+/// A ledger line's attribution and what it names (the joins every line query shares).
+const LINE_JOINS: &str = "LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
      LEFT JOIN funding_stream s ON s.id = a.stream_id
      LEFT JOIN contract c ON c.id = a.contract_id
      LEFT JOIN attribution_rule r ON r.id = a.rule_id";
 
-/// `LINE_SELECT` with the one rule for what counts filled in.
-fn line_select() -> String {
-    LINE_SELECT.replace("{COUNTS}", &counts("e.batch_id"))
-}
-
+/// Lines by filter, newest first, at most `limit`. The ledger has no index on the booking date, so the rows that
+/// drive the query decide its speed: unattributed lines come from `ledger_queue` (kept in date order), a
+/// contract's from its index, the rest from the ledger; the year is a range on the booking date.
 pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
-    sqlx::query_as(&format!(
-        "{}
-         WHERE (?1 = 0 OR a.ledger_entry_id IS NULL) AND (?2 IS NULL OR a.stream_id = ?2) AND (?3 IS NULL OR a.contract_id = ?3)
-           AND (?4 IS NULL OR substr(e.booking_date, 1, 4) = printf('%04d', ?4)) AND (?6 OR {})
-         ORDER BY e.booking_date DESC, e.id DESC LIMIT ?5",
-        line_select(),
-        counts("e.batch_id")
-    ))
-    .bind(f.unattributed_only)
-    .bind(f.stream_id)
-    .bind(f.contract_id)
-    .bind(f.year)
-    .bind(if f.limit > 0 { f.limit } else { i64::MAX })
-    .bind(f.with_pending)
-    .fetch_all(db)
-    .await
+    let (from, order) = if f.unattributed_only {
+        (
+            "FROM ledger_queue q JOIN ledger_entry e ON e.id = q.ledger_entry_id",
+            "q.booking_date >= ?1 AND q.booking_date < ?2 ORDER BY q.booking_date DESC, q.ledger_entry_id DESC",
+        )
+    } else {
+        ("FROM ledger_entry e", "e.booking_date >= ?1 AND e.booking_date < ?2 ORDER BY e.booking_date DESC, e.id DESC")
+    };
+    // Booking dates are ISO text: every one lies between "0" and "A".
+    let (start, end) = match f.year {
+        Some(y) => (format!("{y:04}-01-01"), format!("{:04}-01-01", y + 1)),
+        None => ("0".to_string(), "A".to_string()),
+    };
+    let mut filter = String::new();
+    if f.unattributed_only {
+        // A line in the queue has no attribution: asking for a stream or contract as well finds nothing.
+        filter.push_str(" a.ledger_entry_id IS NULL AND");
+    }
+    if f.stream_id.is_some() {
+        filter.push_str(" a.stream_id = ?3 AND");
+    }
+    if f.contract_id.is_some() {
+        filter.push_str(" a.contract_id = ?4 AND");
+    }
+    if !f.with_pending {
+        filter.push_str(&format!(" {} AND", counts("e.batch_id")));
+    }
+    let columns = line_columns();
+    sqlx::query_as(&format!("{columns} {from} {LINE_JOINS} WHERE{filter} {order} LIMIT ?5"))
+        .bind(start)
+        .bind(end)
+        .bind(f.stream_id)
+        .bind(f.contract_id)
+        .bind(if f.limit > 0 { f.limit } else { i64::MAX })
+        .fetch_all(db)
+        .await
 }
 
 /// The lines with these ids (those behind a signal), oldest first.
 pub async fn lines_by_id(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AttributedLine>> {
     let list = serde_json::to_string(ids).expect("ids serialize");
     sqlx::query_as(&format!(
-        "{} WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id",
-        line_select()
+        "{} FROM ledger_entry e {LINE_JOINS}
+         WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id",
+        line_columns()
     ))
     .bind(list)
     .fetch_all(db)
     .await
 }
 
-/// The latest booking year of the lines that count (None when there are none).
+/// The latest booking year in the ledger (None when it is empty), from the kept yearly totals.
 pub async fn latest_ledger_year(db: &Db) -> sqlx::Result<Option<i32>> {
-    let day: Option<Date> =
-        sqlx::query_scalar(&format!("SELECT MAX(e.booking_date) FROM ledger_entry e WHERE {}", counts("e.batch_id")))
-            .fetch_one(db)
-            .await?;
-    Ok(day.map(|d| d.year()))
+    let year: Option<i64> = sqlx::query_scalar("SELECT MAX(year) FROM ledger_year_total").fetch_one(db).await?;
+    Ok(year.map(|y| y as i32))
 }
 
 /// Totals the reconciliation needs, per booking year.
@@ -911,8 +988,23 @@ pub struct LedgerSums {
 /// year, stream, contract, budget line, cents
 type SumRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
 
-/// The sums over the lines that count (not those of a batch waiting for approval).
+/// The sums, from the kept totals (`ledger_year_total` for what was imported, `spend_aggregate` for what was
+/// attributed; their triggers keep both current), so no page reads the ledger for them.
 pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
+    let rows: Vec<SumRow> = sqlx::query_as(
+        "SELECT year, NULL, NULL, NULL, amount_cents FROM ledger_year_total
+         UNION ALL
+         SELECT year, NULL, NULL, NULL, -amount_cents FROM spend_aggregate
+         UNION ALL
+         SELECT year, stream_id, NULLIF(contract_id, 0), NULLIF(budget_line_id, 0), amount_cents FROM spend_aggregate",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(sum_rows(rows))
+}
+
+/// The same sums computed from the ledger itself: what the kept totals must always equal (tests).
+pub async fn sums_fresh(db: &Db) -> sqlx::Result<LedgerSums> {
     let rows: Vec<SumRow> = sqlx::query_as(&format!(
         "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, a.budget_line_id,
                 SUM(e.amount_cents)
@@ -923,6 +1015,14 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
     ))
     .fetch_all(db)
     .await?;
+    Ok(sum_rows(rows))
+}
+
+/// Rows of money per year with the stream, contract and budget line it is attributed to (no stream: not
+/// attributed) into the sums. A row may repeat a key; imported is the sum over all rows of a year, so the kept
+/// form passes each attributed amount twice: once negated without a stream (taking it out of the unattributed
+/// part of the year's total), once with its stream.
+fn sum_rows(rows: Vec<SumRow>) -> LedgerSums {
     let mut s = LedgerSums::default();
     for (year, stream, contract, line, cents) in rows {
         let (year, m) = (year as i32, Money::from_cents(cents));
@@ -940,7 +1040,9 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
             }
         }
     }
-    Ok(s)
+    // Both forms agree on a year whose unattributed lines net to nothing: no entry (every reader defaults to 0).
+    s.unattributed.retain(|_, m| !m.is_zero());
+    s
 }
 
 /// A contract's attributed ledger lines summed per (stream, booking date), oldest first (for the day its
@@ -955,6 +1057,37 @@ pub async fn contract_invoices(db: &Db, contract_id: i64) -> sqlx::Result<Vec<(i
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|(s, d, c)| (s, d, Money::from_cents(c))).collect())
+}
+
+/// A ledger line attributed to a contract, with only what may be published about it: no description or invoice
+/// number (free text that may name a participant), and the creditor only as the provider it is linked to.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct ContractPayment {
+    pub entry_id: i64,
+    pub contract_id: i64,
+    pub booking_date: Date,
+    pub amount_cents: i64,
+    /// The provider the line's creditor number is linked to, if any.
+    pub payee_provider_id: Option<i64>,
+    pub payee_kvk: Option<String>,
+    pub payee_name: Option<String>,
+    /// When the line was attributed to the contract (RFC 3339, as stored).
+    pub assigned_at: String,
+}
+
+/// Every ledger line attributed to a contract, per contract in booking order.
+pub async fn contract_payments(db: &Db) -> sqlx::Result<Vec<ContractPayment>> {
+    sqlx::query_as(
+        "SELECT e.id AS entry_id, a.contract_id, e.booking_date, e.amount_cents, p.id AS payee_provider_id,
+                p.kvk AS payee_kvk, p.name AS payee_name, a.assigned_at
+         FROM ledger_attribution a JOIN ledger_entry e ON e.id = a.ledger_entry_id
+         LEFT JOIN creditor_link l ON l.creditor_number = e.creditor_number AND e.creditor_number <> ''
+         LEFT JOIN provider p ON p.id = l.provider_id
+         WHERE a.contract_id IS NOT NULL
+         ORDER BY a.contract_id, e.booking_date, e.id",
+    )
+    .fetch_all(db)
+    .await
 }
 
 /// Creditor numbers linked to providers.

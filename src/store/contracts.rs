@@ -193,6 +193,26 @@ async fn load(db: &Db, only: Option<i64>) -> sqlx::Result<Vec<Contract>> {
         .collect())
 }
 
+/// What publishing a contract needs beyond [`Contract`]: its provider's KvK number and when the contract or its
+/// provider last changed (RFC 3339, as stored).
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct PublicationFacts {
+    pub contract_id: i64,
+    pub provider_kvk: String,
+    pub contract_updated_at: String,
+    pub provider_updated_at: String,
+}
+
+pub async fn publication_facts(db: &Db) -> sqlx::Result<Vec<PublicationFacts>> {
+    sqlx::query_as(
+        "SELECT c.id AS contract_id, p.kvk AS provider_kvk, c.updated_at AS contract_updated_at,
+                p.updated_at AS provider_updated_at
+         FROM contract c JOIN provider p ON p.id = c.provider_id ORDER BY c.id",
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// The stored fields an import compares a repeated contract with.
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ContractTwin {
@@ -275,6 +295,13 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<Contract>> {
 
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Contract>> {
     Ok(load(db, Some(id)).await?.pop())
+}
+
+/// The counter that triggers move on every change to what commitments are computed from (contracts and their
+/// terms, providers, placements, route changes, cohort streams, ledger attributions): a portfolio computed at one
+/// value is current while it stays.
+pub async fn commitment_inputs_version(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT n FROM commitment_inputs_version WHERE id = 1").fetch_one(db).await
 }
 
 pub async fn id_by_reference(db: &Db, reference: &str) -> sqlx::Result<Option<i64>> {

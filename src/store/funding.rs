@@ -90,17 +90,30 @@ fn cohorts_code(s: &FundingStream) -> String {
 
 pub async fn create_stream(db: &Db, s: &FundingStream, actor: &str) -> Result<i64, FundingError> {
     let mut tx = begin(db).await?;
+    let id = create_stream_in(&mut tx, s, None, actor).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Creates a stream inside the caller's transaction; `batch` is the import that brings it (None: a screen).
+pub async fn create_stream_in(
+    tx: &mut Tx<'_>,
+    s: &FundingStream,
+    batch: Option<i64>,
+    actor: &str,
+) -> Result<i64, FundingError> {
     let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM funding_stream WHERE code = ?")
         .bind(&s.code)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
     if taken.is_some() {
         return Err(FundingError::DuplicateCode(s.code.clone()));
     }
     let now = dates::now_timestamp();
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO funding_stream (code, name, kind, cohorts, spend_from, spend_until, carry_over, notes, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO funding_stream (code, name, kind, cohorts, spend_from, spend_until, carry_over, notes, batch_id,
+             created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(&s.code)
     .bind(&s.name)
@@ -110,13 +123,27 @@ pub async fn create_stream(db: &Db, s: &FundingStream, actor: &str) -> Result<i6
     .bind(s.spend_until)
     .bind(s.carry_over)
     .bind(&s.notes)
+    .bind(batch)
     .bind(&now)
     .bind(&now)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
-    audit::record(&mut tx, actor, "create", "funding_stream", id, None, Some(&audit::snapshot(s))).await?;
-    tx.commit().await?;
+    audit::record(tx, actor, "create", "funding_stream", id, None, Some(&audit::snapshot(s))).await?;
     Ok(id)
+}
+
+/// The stream with `code` and the batch that brought it (0: entered on a screen), on the caller's connection.
+pub async fn stream_by_code_in(conn: &mut super::Conn, code: &str) -> sqlx::Result<Option<(FundingStream, i64)>> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT COALESCE(batch_id, 0) FROM funding_stream WHERE code = ?")
+        .bind(code)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((batch,)) = row else { return Ok(None) };
+    let stream: StreamRow = sqlx::query_as(&format!("SELECT {STREAM_COLUMNS} FROM funding_stream WHERE code = ?"))
+        .bind(code)
+        .fetch_one(conn)
+        .await?;
+    Ok(Some((stream.into_stream().0, batch)))
 }
 
 pub async fn update_stream(db: &Db, id: i64, version: i64, s: &FundingStream, actor: &str) -> Result<(), FundingError> {
@@ -388,18 +415,34 @@ pub async fn cohort_streams(db: &Db) -> sqlx::Result<HashMap<Cohort, i64>> {
 
 pub async fn set_cohort_stream(db: &Db, cohort: Cohort, stream_id: i64, actor: &str) -> sqlx::Result<()> {
     let mut tx = begin(db).await?;
+    set_cohort_stream_in(&mut tx, cohort, stream_id, None, actor).await?;
+    tx.commit().await
+}
+
+/// Sets the default stream of a cohort inside the caller's transaction; `batch`: the import that sets it.
+pub async fn set_cohort_stream_in(
+    tx: &mut Tx<'_>,
+    cohort: Cohort,
+    stream_id: i64,
+    batch: Option<i64>,
+    actor: &str,
+) -> sqlx::Result<()> {
     let before: Option<i64> = sqlx::query_scalar("SELECT stream_id FROM cohort_stream WHERE cohort = ?")
         .bind(cohort.code())
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
-    sqlx::query("INSERT INTO cohort_stream (cohort, stream_id) VALUES (?, ?) ON CONFLICT (cohort) DO UPDATE SET stream_id = excluded.stream_id")
-        .bind(cohort.code())
-        .bind(stream_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "INSERT INTO cohort_stream (cohort, stream_id, batch_id) VALUES (?, ?, ?)
+         ON CONFLICT (cohort) DO UPDATE SET stream_id = excluded.stream_id, batch_id = excluded.batch_id",
+    )
+    .bind(cohort.code())
+    .bind(stream_id)
+    .bind(batch)
+    .execute(&mut **tx)
+    .await?;
     let b = before.map(|s| serde_json::json!({"stream_id": s}));
     audit::record(
-        &mut tx,
+        tx,
         actor,
         "update",
         "cohort_stream",
@@ -407,8 +450,35 @@ pub async fn set_cohort_stream(db: &Db, cohort: Cohort, stream_id: i64, actor: &
         b.as_ref(),
         Some(&serde_json::json!({"stream_id": stream_id})),
     )
-    .await?;
-    tx.commit().await
+    .await
+}
+
+/// The code of the default stream of `cohort`, if it has one, on the caller's connection.
+pub async fn cohort_default_in(conn: &mut super::Conn, cohort: Cohort) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT s.code FROM cohort_stream c JOIN funding_stream s ON s.id = c.stream_id WHERE c.cohort = ?",
+    )
+    .bind(cohort.code())
+    .fetch_optional(conn)
+    .await
+}
+
+/// The id of the budget line of stream `code` with `category` in `year`, on the caller's connection.
+pub async fn budget_line_id_in(
+    conn: &mut super::Conn,
+    code: &str,
+    category: &str,
+    year: i32,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT b.id FROM budget_line b JOIN funding_stream s ON s.id = b.stream_id
+         WHERE s.code = ? AND b.category = ? AND b.year = ?",
+    )
+    .bind(code)
+    .bind(category)
+    .bind(year)
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn closed_years(db: &Db) -> sqlx::Result<Vec<(i32, String, String)>> {

@@ -418,9 +418,9 @@ pub async fn ledger_totals<'e>(db: impl sqlx::Executor<'e, Database = sqlx::Sqli
 
 /// Checks that run before a register batch is removed: each query returns a description of the first record of
 /// the batch that later data uses, or nothing. `?1` is the batch.
-const REFERENCE_CHECKS: &[(&str, &str)] = &[
+const REFERENCE_CHECKS: &[(&[&str], &str)] = &[
     (
-        "providers",
+        &["providers"],
         "SELECT 'taalaanbieder ' || p.name || ' (KvK ' || p.kvk || ') heeft inmiddels keurmerken, contracten of een crediteurkoppeling'
          FROM provider p WHERE p.batch_id = ?1 AND (
              EXISTS (SELECT 1 FROM certification c WHERE c.provider_id = p.id)
@@ -429,7 +429,7 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY p.id LIMIT 1",
     ),
     (
-        "contracts",
+        &["contracts"],
         "SELECT 'contract ' || k.reference || ' heeft inmiddels plaatsingen, tarieven of betaalmomenten uit een andere batch, \
          opties, documenten of toegerekende boekingen; maak die eerst ongedaan of verwijder ze'
          FROM contract k WHERE k.batch_id = ?1 AND (
@@ -443,7 +443,7 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY k.id LIMIT 1",
     ),
     (
-        "contracts",
+        &["contracts"],
         "SELECT 'het tarief van contract ' || k.reference || ' voor route ' || t.route || ' vanaf ' || t.valid_from
              || ' geldt voor plaatsingen die inmiddels zijn vastgelegd'
          FROM tariff t JOIN contract k ON k.id = t.contract_id
@@ -452,7 +452,7 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY t.id LIMIT 1",
     ),
     (
-        "contracts",
+        &["contracts"],
         "SELECT 'de betaalmomenten van contract ' || k.reference || ' voor route ' || m.route
              || ' gelden voor plaatsingen die inmiddels zijn vastgelegd'
          FROM payment_milestone m JOIN contract k ON k.id = m.contract_id
@@ -460,7 +460,7 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY m.id LIMIT 1",
     ),
     (
-        "placements",
+        &["placements"],
         "SELECT 'plaatsing van klant ' || p.client_number || ' heeft inmiddels voortgangsrapportages, routewijzigingen of besluiten uit de factuurcontrole'
          FROM placement p WHERE p.batch_id = ?1 AND (
              EXISTS (SELECT 1 FROM progress_report x WHERE x.placement_id = p.id)
@@ -469,7 +469,7 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY p.id LIMIT 1",
     ),
     (
-        "funding",
+        &["funding"],
         "SELECT 'begrotingspost ' || b.category || ' ' || b.year || ' wordt inmiddels gebruikt door een toerekenregel of toegerekende boekingen'
          FROM budget_line b WHERE b.batch_id = ?1 AND (
              EXISTS (SELECT 1 FROM attribution_rule r WHERE r.budget_line_id = b.id)
@@ -477,19 +477,49 @@ const REFERENCE_CHECKS: &[(&str, &str)] = &[
          ORDER BY b.id LIMIT 1",
     ),
     (
-        "funding",
+        &["funding", "setup"],
         "SELECT 'het jaar ' || y.year || ' is afgesloten; vraag een beheerder het jaar te heropenen'
          FROM year_close y WHERE EXISTS (SELECT 1 FROM allocation a WHERE a.batch_id = ?1 AND a.year = y.year)
              OR EXISTS (SELECT 1 FROM budget_line b WHERE b.batch_id = ?1 AND b.year = y.year)
          ORDER BY y.year LIMIT 1",
     ),
     (
-        "results",
+        &["results"],
         "SELECT 'de resultaten van ' || p.name || ', route ' || r.route || ', meetjaar ' || r.year
              || ' zijn na de import op het scherm gewijzigd; pas ze daar aan'
          FROM quality_result r JOIN provider p ON p.id = r.provider_id
          WHERE r.batch_id = ?1 AND r.version > 1
          ORDER BY r.id LIMIT 1",
+    ),
+    (
+        &["setup"],
+        "SELECT 'begrotingspost ' || b.category || ' ' || b.year || ' wordt inmiddels gebruikt door een toerekenregel van buiten deze batch of door boekingen die met de hand zijn toegerekend'
+         FROM budget_line b WHERE b.batch_id = ?1 AND (
+             EXISTS (SELECT 1 FROM attribution_rule r WHERE r.budget_line_id = b.id AND r.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.budget_line_id = b.id AND a.source = 'manual'))
+         ORDER BY b.id LIMIT 1",
+    ),
+    (
+        &["streams", "setup"],
+        "SELECT 'financieringsbron ' || s.code || ' heeft inmiddels toekenningen, begrotingsposten, toerekenregels, een \
+         standaarddoelgroep of met de hand toegerekende boekingen van buiten deze batch; maak die eerst ongedaan of verwijder ze'
+         FROM funding_stream s WHERE s.batch_id = ?1 AND (
+             EXISTS (SELECT 1 FROM allocation x WHERE x.stream_id = s.id AND x.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM budget_line x WHERE x.stream_id = s.id AND x.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM attribution_rule x WHERE x.stream_id = s.id AND x.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM cohort_stream x WHERE x.stream_id = s.id AND x.batch_id IS NOT ?1)
+             OR EXISTS (SELECT 1 FROM ledger_attribution x WHERE x.stream_id = s.id AND x.source = 'manual'))
+         ORDER BY s.id LIMIT 1",
+    ),
+    (
+        // Undoing rules applies the others again, which leaves closed years as they are: a rule of the batch that
+        // attributes lines there cannot go.
+        &["rules", "setup"],
+        "SELECT 'toerekenregel ' || r.name || ' rekent boekingen toe in het afgesloten jaar ' || substr(e.booking_date, 1, 4)
+             || '; vraag een beheerder het jaar te heropenen'
+         FROM attribution_rule r JOIN ledger_attribution a ON a.rule_id = r.id JOIN ledger_entry e ON e.id = a.ledger_entry_id
+         WHERE r.batch_id = ?1 AND e.booking_date < (SELECT printf('%04d-01-01', MAX(year) + 1) FROM year_close)
+         ORDER BY e.booking_date LIMIT 1",
     ),
 ];
 
@@ -504,6 +534,11 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
         "results" => &["quality_result"],
         // Exam attempts go with their report (ON DELETE CASCADE).
         "progress" => &["progress_report"],
+        // Rules first: removing them applies the others again, which releases the lines they attributed to the
+        // batch's streams and budget lines before those go.
+        "streams" => &["cohort_stream", "funding_stream"],
+        "rules" => &["attribution_rule"],
+        "setup" => &["attribution_rule", "allocation", "budget_line", "cohort_stream", "funding_stream"],
         _ => &[],
     }
 }
@@ -511,7 +546,7 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
 /// Removes the records a register batch created, after checking nothing later depends on them. Each removed
 /// record is audited with its values before.
 async fn undo_register(tx: &mut Tx<'_>, id: i64, kind: &str, actor: &str) -> Result<u64, UndoError> {
-    for (_, sql) in REFERENCE_CHECKS.iter().filter(|(k, _)| *k == kind) {
+    for (_, sql) in REFERENCE_CHECKS.iter().filter(|(kinds, _)| kinds.contains(&kind)) {
         let found: Option<String> = sqlx::query_scalar(sql).bind(id).fetch_optional(&mut **tx).await?;
         if let Some(why) = found {
             return Err(UndoError::Referenced(id, why));
@@ -521,7 +556,12 @@ async fn undo_register(tx: &mut Tx<'_>, id: i64, kind: &str, actor: &str) -> Res
     for table in register_tables(kind) {
         // Audit each record with its values before it goes.
         for before in row_snapshots(tx, table, id).await? {
-            let rid = before["id"].as_i64().unwrap_or_default();
+            // cohort_stream is keyed by its cohort; every other table by id.
+            let rid = match (&before["id"], &before["cohort"]) {
+                (serde_json::Value::Number(n), _) => n.to_string(),
+                (_, serde_json::Value::String(c)) => c.clone(),
+                _ => String::new(),
+            };
             audit::record(tx, actor, "delete", table, rid, Some(&before), None).await?;
         }
         removed += sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = ?"))
@@ -529,6 +569,9 @@ async fn undo_register(tx: &mut Tx<'_>, id: i64, kind: &str, actor: &str) -> Res
             .execute(&mut **tx)
             .await?
             .rows_affected();
+        if *table == "attribution_rule" {
+            crate::store::attribution::apply_in(tx, actor).await?;
+        }
     }
     Ok(removed)
 }
@@ -536,7 +579,7 @@ async fn undo_register(tx: &mut Tx<'_>, id: i64, kind: &str, actor: &str) -> Res
 /// Every row of `table` that `batch` created, as JSON objects (column name -> value), ordered by id.
 async fn row_snapshots(tx: &mut Tx<'_>, table: &str, batch: i64) -> sqlx::Result<Vec<serde_json::Value>> {
     use sqlx::{Column, Row, ValueRef};
-    let rows = sqlx::query(&format!("SELECT * FROM {table} WHERE batch_id = ? ORDER BY id"))
+    let rows = sqlx::query(&format!("SELECT * FROM {table} WHERE batch_id = ? ORDER BY rowid"))
         .bind(batch)
         .fetch_all(&mut **tx)
         .await?;

@@ -1,6 +1,9 @@
 //! Placements of participants on contracts.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
+use sqlx::{QueryBuilder, Sqlite};
 use time::Date;
 
 use super::{audit, begin, Db, Tx};
@@ -67,7 +70,17 @@ pub async fn list(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<Placeme
     .bind(contract_id)
     .fetch_all(db)
     .await?;
-    let mut changes = super::progress::route_changes(db, None).await?;
+    with_changes(db, rows, contract_id.is_none()).await
+}
+
+/// The placements of `rows` with their route changes: every route change when `all` are asked, else those of
+/// these placements only.
+async fn with_changes(db: &Db, rows: Vec<Row>, all: bool) -> sqlx::Result<Vec<Placement>> {
+    let mut changes = if all {
+        super::progress::route_changes(db, None).await?
+    } else {
+        super::progress::route_changes_of(db, &rows.iter().map(|r| r.id).collect::<Vec<_>>()).await?
+    };
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -81,9 +94,113 @@ pub async fn list(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<Placeme
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Placement>> {
     let row: Option<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM placement WHERE id = ?")).bind(id).fetch_optional(db).await?;
-    let Some(mut p) = row.map(Placement::from) else { return Ok(None) };
-    p.schedule.changes = super::progress::route_changes(db, Some(id)).await?.remove(&id).unwrap_or_default();
-    Ok(Some(p))
+    Ok(with_changes(db, row.into_iter().collect(), false).await?.pop())
+}
+
+/// Which placements a list shows; a part left None does not filter.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    /// On a contract of the provider whose id reads exactly like this.
+    pub provider: Option<String>,
+    pub contract: Option<i64>,
+    /// Route code.
+    pub route: Option<String>,
+    /// Any of these status codes.
+    pub statuses: Option<Vec<String>>,
+    /// On a contract of one of these providers (true), or of none of them (false).
+    pub providers: Option<(bool, Vec<i64>)>,
+    /// One of these placements.
+    pub ids: Option<Vec<i64>>,
+    /// The client number contains this text.
+    pub client: Option<String>,
+}
+
+impl Filter {
+    /// `SELECT {select} FROM placement WHERE` the filter.
+    fn query(&self, select: &str) -> QueryBuilder<'static, Sqlite> {
+        let mut q = QueryBuilder::new(format!("SELECT {select} FROM placement WHERE 1 = 1"));
+        if let Some(p) = &self.provider {
+            q.push(" AND contract_id IN (SELECT id FROM contract WHERE CAST(provider_id AS TEXT) = ");
+            q.push_bind(p.clone()).push(")");
+        }
+        if let Some(c) = self.contract {
+            q.push(" AND contract_id = ").push_bind(c);
+        }
+        if let Some(r) = &self.route {
+            q.push(" AND route = ").push_bind(r.clone());
+        }
+        if let Some(statuses) = &self.statuses {
+            q.push(" AND status IN (SELECT value FROM json_each(");
+            q.push_bind(serde_json::to_string(statuses).expect("a list of strings")).push("))");
+        }
+        if let Some((inside, ids)) = &self.providers {
+            q.push(if *inside { " AND contract_id IN" } else { " AND contract_id NOT IN" });
+            q.push(" (SELECT id FROM contract WHERE provider_id IN (SELECT value FROM json_each(");
+            q.push_bind(super::json_ids(ids)).push(")))");
+        }
+        if let Some(ids) = &self.ids {
+            q.push(" AND id IN (SELECT value FROM json_each(").push_bind(super::json_ids(ids)).push("))");
+        }
+        if let Some(text) = &self.client {
+            q.push(" AND instr(client_number, ").push_bind(text.clone()).push(") > 0");
+        }
+        q
+    }
+}
+
+/// How many placements pass the filter.
+pub async fn count(db: &Db, f: &Filter) -> sqlx::Result<usize> {
+    let n: i64 = f.query("COUNT(*)").build_query_scalar().fetch_one(db).await?;
+    Ok(n as usize)
+}
+
+/// The placements that pass the filter, newest first, `limit` of them after the first `offset`.
+pub async fn page(db: &Db, f: &Filter, offset: usize, limit: usize) -> sqlx::Result<Vec<Placement>> {
+    let mut q = f.query(COLUMNS);
+    // A client number search matches a few placements: reading the table once and sorting those few beats walking
+    // the whole start date index and reading each row it points to (`+` keeps SQLite off that index).
+    q.push(if f.client.is_some() {
+        " ORDER BY +start_date DESC, id DESC"
+    } else {
+        " ORDER BY start_date DESC, id DESC"
+    });
+    q.push(" LIMIT ").push_bind(limit as i64).push(" OFFSET ").push_bind(offset as i64);
+    let rows: Vec<Row> = q.build_query_as().fetch_all(db).await?;
+    with_changes(db, rows, false).await
+}
+
+/// Every placement with a PIP date, with that date.
+pub async fn pip_dates(db: &Db) -> sqlx::Result<Vec<(i64, Date)>> {
+    sqlx::query_as("SELECT id, pip_date FROM placement WHERE pip_date IS NOT NULL").fetch_all(db).await
+}
+
+/// The client numbers of these placements.
+pub async fn client_numbers(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, String>> {
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, client_number FROM placement WHERE id IN (SELECT value FROM json_each(?))")
+            .bind(super::json_ids(ids))
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Per contract of the provider: how many of its placements have each status.
+pub async fn status_counts_of_provider(
+    db: &Db,
+    provider_id: i64,
+) -> sqlx::Result<HashMap<i64, Vec<(PlacementStatus, usize)>>> {
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT contract_id, status, COUNT(*) FROM placement
+         WHERE contract_id IN (SELECT id FROM contract WHERE provider_id = ?) GROUP BY contract_id, status",
+    )
+    .bind(provider_id)
+    .fetch_all(db)
+    .await?;
+    let mut out: HashMap<i64, Vec<(PlacementStatus, usize)>> = HashMap::new();
+    for (contract, status, n) in rows {
+        out.entry(contract).or_default().push((PlacementStatus::parse(&status).expect("CHECK constraint"), n as usize));
+    }
+    Ok(out)
 }
 
 pub async fn create(db: &Db, d: &PlacementDraft, actor: &str) -> sqlx::Result<i64> {

@@ -236,6 +236,10 @@ pub async fn route_changes(db: &Db, placement_id: Option<i64>) -> sqlx::Result<H
     .bind(placement_id)
     .fetch_all(db)
     .await?;
+    Ok(changes_by_placement(rows))
+}
+
+fn changes_by_placement(rows: Vec<ChangeRow>) -> HashMap<i64, Vec<RouteChange>> {
     let mut m: HashMap<i64, Vec<RouteChange>> = HashMap::new();
     for r in rows {
         let kind = ChangeKind::from_parts(&r.kind, r.new_route.as_deref()).expect("CHECK constraint");
@@ -245,7 +249,22 @@ pub async fn route_changes(db: &Db, placement_id: Option<i64>) -> sqlx::Result<H
             reason: r.reason,
         });
     }
-    Ok(m)
+    m
+}
+
+/// The route changes of these placements, each placement's in order of decision.
+pub async fn route_changes_of(db: &Db, placements: &[i64]) -> sqlx::Result<HashMap<i64, Vec<RouteChange>>> {
+    if placements.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<ChangeRow> = sqlx::query_as(
+        "SELECT placement_id, kind, new_route, decision_date, reason FROM route_change
+         WHERE placement_id IN (SELECT value FROM json_each(?)) ORDER BY placement_id, decision_date, id",
+    )
+    .bind(super::json_ids(placements))
+    .fetch_all(db)
+    .await?;
+    Ok(changes_by_placement(rows))
 }
 
 /// Records a route change, audited. A stop also ends the placement (dropped out on the decision date), so

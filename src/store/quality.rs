@@ -760,6 +760,18 @@ const ACTION_SELECT: &str = "SELECT a.id, a.provider_id, p.name AS provider_name
         a.description, a.owner, a.created_on, a.due_date, a.status, a.provider_response, a.version
      FROM follow_up_action a JOIN provider p ON p.id = a.provider_id";
 
+/// The actions not closed yet (every provider's), by due date: what the dashboard counts and the list of open
+/// actions shows, without the closed ones that pile up over the years.
+pub async fn open_actions(db: &Db) -> sqlx::Result<Vec<FollowUpAction>> {
+    let open: Vec<String> =
+        ActionStatus::ALL.iter().filter(|s| !s.is_closed()).map(|s| format!("'{}'", s.code())).collect();
+    let rows: Vec<ActionRow> =
+        sqlx::query_as(&format!("{ACTION_SELECT} WHERE a.status IN ({}) ORDER BY a.due_date, a.id", open.join(", ")))
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(ActionRow::into_action).collect())
+}
+
 /// All actions (or one provider's), by due date.
 pub async fn actions(db: &Db, provider_id: Option<i64>) -> sqlx::Result<Vec<FollowUpAction>> {
     let rows: Vec<ActionRow> =
@@ -920,6 +932,20 @@ pub async fn results(db: &Db, provider_id: Option<i64>) -> sqlx::Result<Vec<Stor
          FROM quality_result WHERE ?1 IS NULL OR provider_id = ?1 ORDER BY provider_id, year DESC, route",
     )
     .bind(provider_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(ResultRow::into_result).collect())
+}
+
+/// Each provider's results of its latest year (the dashboard's), not every year since the first.
+pub async fn latest_results(db: &Db) -> sqlx::Result<Vec<StoredResult>> {
+    let rows: Vec<ResultRow> = sqlx::query_as(
+        "SELECT id, provider_id, year, route, started, completed, dropped_out, pass_lezen, pass_luisteren, pass_schrijven,
+             pass_spreken, pass_knm, satisfaction, nt2_share, group_size
+         FROM quality_result r
+         WHERE year = (SELECT MAX(year) FROM quality_result l WHERE l.provider_id = r.provider_id)
+         ORDER BY provider_id, year DESC, route",
+    )
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(ResultRow::into_result).collect())

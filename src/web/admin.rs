@@ -13,10 +13,11 @@ use super::{AppState, RouteTable};
 use crate::auth::history::history_kind;
 use crate::auth::roles::{Permission, Role};
 use crate::auth::{password, password_problem, CurrentUser};
+use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::report::safe_csv::{Cell, CsvWriter};
-use crate::store::audit::{self, AuditFilter, AuditRow};
+use crate::store::audit::{self, AuditFilter, AuditPeriod, AuditRow};
 use crate::store::users::{self, User, UserError};
 
 pub fn routes() -> RouteTable {
@@ -298,7 +299,7 @@ struct AuditLogPage {
 
 async fn load_audit_log(state: &AppState, filter: AuditFilter, before: Option<i64>) -> AppResult<AuditLogPage> {
     // One more than shown: whether there is an older page.
-    let mut rows = audit::list_before(&state.db, &filter, before, AUDIT_PER_PAGE + 1).await?;
+    let mut rows = audit::list_before(&state.db, &filter.in_effect(dates::today()), before, AUDIT_PER_PAGE + 1).await?;
     let older = rows.len() as i64 > AUDIT_PER_PAGE;
     rows.truncate(AUDIT_PER_PAGE as usize);
     let query = serde_urlencoded::to_string([
@@ -307,6 +308,7 @@ async fn load_audit_log(state: &AppState, filter: AuditFilter, before: Option<i6
         ("entity_id", &filter.entity_id),
         ("from", &filter.from),
         ("until", &filter.until),
+        ("periode", &filter.periode.code().to_string()),
     ])
     .unwrap_or_default();
     Ok(AuditLogPage { filter, query, rows, before, older })
@@ -335,6 +337,9 @@ fn render_audit_log(chrome: &Chrome, p: &AuditLogPage) -> Markup {
                 (Field::new("entity_id", "Recordnummer", &filter.entity_id, &none).text())
                 (Field::new("from", "Vanaf", &filter.from, &none).date())
                 (Field::new("until", "Tot en met", &filter.until, &none).date())
+                (Field::new("periode", "Periode", filter.periode.code(), &none)
+                    .hint("als Vanaf leeg is; de export volgt het filter")
+                    .select(&AuditPeriod::CHOICES))
                 button type="submit" { "Filteren" }
             }
             p { a href={"/beheer/audit.csv?" (query)} { "Download als CSV" } }
@@ -381,26 +386,43 @@ fn audit_table(rows: &[AuditRow], limit: Option<i64>) -> Markup {
     }
 }
 
-async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilter>) -> AppResult<Response> {
-    let rows = audit::list(&state.db, &filter, i64::MAX).await?;
-    let fail = |e: csv::Error| AppError::Internal(e.into());
+/// The audit log as CSV: the entries the screen shows for the same filter (all of them, not a page), written
+/// a page at a time as they are read.
+async fn audit_csv(State(state): State<AppState>, Query(filter): Query<AuditFilter>) -> Response {
+    let filter = filter.in_effect(dates::today());
+    super::streamed_download("text/csv; charset=utf-8", "auditlog.csv", move |chunks| async move {
+        if let Err(e) = write_audit_csv(&state, &filter, &chunks).await {
+            tracing::error!(error = %e, "het auditlog kon niet volledig worden geëxporteerd");
+            // The answer has started: breaking it off is all that is left.
+            let _ = chunks.send(Err(std::io::Error::other("export afgebroken"))).await;
+        }
+    })
+}
+
+async fn write_audit_csv(state: &AppState, filter: &AuditFilter, chunks: &super::Chunks) -> anyhow::Result<()> {
     let mut out = CsvWriter::new();
-    out.header(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"]).map_err(fail)?;
-    for r in &rows {
-        out.row([
-            Cell::from(r.id),
-            (&r.at).into(),
-            (&r.actor).into(),
-            (&r.action).into(),
-            (&r.entity).into(),
-            (&r.entity_id).into(),
-            r.before_json.as_deref().unwrap_or("").into(),
-            r.after_json.as_deref().unwrap_or("").into(),
-        ])
-        .map_err(fail)?;
+    out.header(["id", "at", "actor", "action", "entity", "entity_id", "before", "after"])?;
+    let mut before = None;
+    loop {
+        let page = audit::export_page(&state.db, filter, before).await?;
+        for r in &page {
+            out.row([
+                Cell::from(r.id),
+                (&r.at).into(),
+                (&r.actor).into(),
+                (&r.action).into(),
+                (&r.entity).into(),
+                (&r.entity_id).into(),
+                r.before_json.as_deref().unwrap_or("").into(),
+                r.after_json.as_deref().unwrap_or("").into(),
+            ])?;
+        }
+        // When sending fails the reader went away: stop reading.
+        if chunks.send(Ok(out.chunk()?)).await.is_err() || page.len() < audit::EXPORT_PAGE {
+            return Ok(());
+        }
+        before = page.last().map(|r| r.id);
     }
-    let body = out.finish().map_err(fail)?;
-    Ok(super::download(body, "text/csv; charset=utf-8", "auditlog.csv"))
 }
 
 /// The history of one record. Deny by default: only kinds in [`HISTORY_KINDS`] have a history page, each
@@ -417,8 +439,7 @@ async fn entity_history(
     if !user.role.may(permission) {
         return Err(AppError::Forbidden);
     }
-    let filter = AuditFilter { entity: entity.clone(), entity_id: id.clone(), ..Default::default() };
-    let rows = audit::list(&state.db, &filter, AUDIT_PAGE_LIMIT).await?;
+    let rows = audit::of_entity(&state.db, &entity, &id, AUDIT_PAGE_LIMIT).await?;
     Ok(render_history(&chrome, label, &id, &rows))
 }
 

@@ -14,8 +14,11 @@ use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use crate::domain::attribution::{AmountSign, ContractChoice, Criteria, Move, Pattern, Plan, Rule, Tally};
+use crate::domain::attribution::{
+    validate_criteria, AmountSign, ContractChoice, Criteria, CriteriaForm, Move, Pattern, Plan, Rule, Tally,
+};
 use crate::domain::dates;
 use crate::domain::validation::{text, FieldErrors};
 use crate::domain::words;
@@ -106,49 +109,19 @@ fn validate_rule(
 ) -> Result<ValidRule, FieldErrors> {
     let mut e = FieldErrors::new();
     let name = text(&mut e, "name", "Naam", &form.name, 100, true);
-    let mut pattern = |f: &'static str, label: &str, v: &str| {
-        let v = text(&mut e, f, label, v, 200, false);
-        Pattern::parse(&v).unwrap_or_else(|m| {
-            e.add(f, m);
-            Pattern::default()
-        })
-    };
-    let cost_centre = pattern("cost_centre", "Kostenplaats", &form.cost_centre);
-    let gl_account = pattern("gl_account", "Grootboekrekening", &form.gl_account);
-    let task_field = pattern("task_field", "Taakveld", &form.task_field);
-    let creditor_number = pattern("creditor_number", "Crediteurnummer", &form.creditor_number);
-    let amount_sign = match form.amount_sign.trim() {
-        "" => AmountSign::Both,
-        other => AmountSign::parse(other).unwrap_or_else(|| {
-            e.add("amount_sign", "Kies welke bedragen de regel neemt.");
-            AmountSign::Both
-        }),
-    };
-    let criteria = Criteria {
-        cost_centre,
-        gl_account,
-        task_field,
-        creditor_number,
-        description_contains: text(
-            &mut e,
-            "description_contains",
-            "Omschrijving bevat",
-            &form.description_contains,
-            200,
-            false,
-        ),
-        date_from: dates::parse_form(&form.date_from).map_err(|m| e.add("date_from", m)).ok().flatten(),
-        date_until: dates::parse_form(&form.date_until).map_err(|m| e.add("date_until", m)).ok().flatten(),
-        amount_sign,
-    };
-    if let (Some(from), Some(until)) = (criteria.date_from, criteria.date_until) {
-        if from > until {
-            e.add("date_until", "De einddatum ligt vóór de begindatum; draai ze om.");
-        }
-    }
-    if criteria.is_empty() && e.is_empty() {
-        e.add("cost_centre", "Geef minstens één kenmerk op; een regel zonder kenmerken zou het hele grootboek nemen.");
-    }
+    let criteria = validate_criteria(
+        &CriteriaForm {
+            cost_centre: &form.cost_centre,
+            gl_account: &form.gl_account,
+            task_field: &form.task_field,
+            creditor_number: &form.creditor_number,
+            description_contains: &form.description_contains,
+            date_from: &form.date_from,
+            date_until: &form.date_until,
+            amount_sign: &form.amount_sign,
+        },
+        &mut e,
+    );
     let stream_id = form.stream_id.parse::<i64>().ok().filter(|s| streams.contains(s));
     if stream_id.is_none() {
         e.add("stream_id", "Kies een financieringsbron.");
@@ -272,7 +245,7 @@ fn moves_table(plan: &Plan, names: &PlanNames) -> Markup {
 struct RulesPage {
     rules: Vec<Rule>,
     /// One pass over the ledger: what each rule holds now, and what applying again would move.
-    now: Plan,
+    now: Arc<Plan>,
     names: PlanNames,
     streams: Vec<(crate::domain::funding::FundingStream, i64)>,
     contracts: Vec<store::contracts::Contract>,
@@ -293,7 +266,7 @@ async fn load_rules(
     problem: Option<&str>,
 ) -> AppResult<RulesPage> {
     let rules = store::attribution::rules(&state.db).await?;
-    let now = store::attribution::plan_apply(&state.db).await?;
+    let now = crate::report::rules::plan_now(&state.db, &state.plan_cache).await?;
     let names = PlanNames::load(state, &rules).await?;
     let streams = store::funding::streams(&state.db).await?;
     let contracts = store::contracts::list(&state.db).await?;
@@ -922,7 +895,8 @@ struct ReconciliationPage {
 
 async fn load_reconciliation(state: &AppState, q: &YearQuery) -> AppResult<ReconciliationPage> {
     let year = reconciliation_year(state, &q.jaar).await?;
-    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let report =
+        crate::report::reconciliation::for_years(&state.db, &[year], Some(&state.line_flags_cache)).await?.remove(0);
     let overspent: Vec<i64> =
         report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
     let attributed = report.attributed_total();
@@ -1075,7 +1049,8 @@ enum Behind {
 async fn load_signal(state: &AppState, chrome: &Chrome, q: &SignalQuery) -> AppResult<SignalPage> {
     use crate::report::reconciliation::FlagSubject;
     let year = reconciliation_year(state, &q.jaar).await?;
-    let report = crate::report::reconciliation::for_year(&state.db, year).await?;
+    let report =
+        crate::report::reconciliation::for_years(&state.db, &[year], Some(&state.line_flags_cache)).await?.remove(0);
     let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
         return Ok(SignalPage { year, signal: None });
     };
@@ -1138,7 +1113,8 @@ fn render_signal(chrome: &Chrome, page: &SignalPage) -> Markup {
         } } },
         Behind::Streams(streams) => html! { ul { @for s in streams {
             li { a href={"/financiering/" (s.id)} { (s.code) " " (s.name) } ": beschikbaar " (s.available) ", realisatie " (s.actual)
-                ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort")) }
+                ", verplichtingen " (s.committed) ", resterend " (marked(s.remaining, "tekort"))
+                @if let Some(u) = s.spend_until { "; besteden tot en met " (dates::display(u)) } }
         } } },
         Behind::Hidden => {
             html! { p { "De gegevens per regel of deelnemer zijn niet zichtbaar voor uw rol; hierboven staan de totalen." } }

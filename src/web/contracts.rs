@@ -2,6 +2,7 @@
 //! documents, placements and expected payments per year.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -18,7 +19,7 @@ use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::certification::holds_valid_mark;
-use crate::domain::commitment::{ceiling_reached_since, ContractFigures, YearLine, ROUTE_SPLIT};
+use crate::domain::commitment::{ContractFigures, YearLine, ROUTE_SPLIT};
 use crate::domain::contract::{
     validate_contract, validate_milestones, validate_tariff, CeilingLevel, ContractForm, ContractStatus, Due,
     ExtensionOption, Milestone, OptionStatus, Share, Tariff,
@@ -29,9 +30,9 @@ use crate::domain::route::{routes_code, Route};
 use crate::domain::validation::{required_date, text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
+use crate::report::commitments::Portfolio;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
-use crate::store::placements::Placement;
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -52,26 +53,10 @@ pub fn routes() -> RouteTable {
         .post("/contracten/{id}/voortgangsafspraken", Permission::ManageContracts, set_terms)
 }
 
-/// Every contract with its figures as of `today` (the one commitment definition, `report::commitments`).
-pub async fn portfolio(state: &AppState, today: Date) -> AppResult<Vec<(Contract, ContractFigures)>> {
-    let p = crate::report::commitments::load(&state.db, None, today).await?;
-    let figures: Vec<ContractFigures> = p.contracts.iter().map(|c| p.figures(c)).collect();
-    Ok(p.contracts.into_iter().zip(figures).collect())
-}
-
-/// Since when a reached ceiling has been reached (None while it is not).
-pub async fn reached_since(
-    state: &AppState,
-    c: &Contract,
-    f: &ContractFigures,
-    payments: &[crate::domain::commitment::FundedPayment],
-    today: Date,
-) -> AppResult<Option<Date>> {
-    if f.level != CeilingLevel::Exceeded {
-        return Ok(None);
-    }
-    let invoices = store::attribution::contract_invoices(&state.db, c.id).await?;
-    Ok(ceiling_reached_since(c.terms.ceiling, c.id, payments, &invoices, today))
+/// Every contract with its figures as of `today` (the one commitment definition, `report::commitments`), kept
+/// until one of their inputs changes.
+pub async fn portfolio(state: &AppState, today: Date) -> AppResult<Arc<Portfolio>> {
+    Ok(crate::report::commitments::portfolio(&state.db, Some(&state.commitments_cache), today).await?)
 }
 
 /// The ceiling in words: since when and by how much it is exceeded, or when it will be reached.
@@ -113,10 +98,10 @@ async fn load_list(state: &AppState, query: ListQuery) -> AppResult<ListPage> {
     let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
     let route = Route::parse(&query.route);
     let rows = all
-        .into_iter()
+        .with_figures()
         .map(|(c, f)| {
             let status = c.terms.period.status(today);
-            (c, f, status)
+            (c.clone(), f.clone(), status)
         })
         .filter(|(c, _, _)| query.aanbieder.is_empty() || c.provider_id.to_string() == query.aanbieder)
         .filter(|(c, _, _)| route.is_none_or(|r| c.terms.routes.contains(&r)))
@@ -468,11 +453,10 @@ struct Summary {
 
 async fn load_summary(state: &AppState, id: i64) -> AppResult<Summary> {
     let today = dates::today();
-    let mut portfolio = crate::report::commitments::load(&state.db, Some(id), today).await?;
-    let contract = portfolio.contracts.pop().ok_or(AppError::NotFound)?;
-    let figures = portfolio.figures(&contract);
-    let since = reached_since(state, &contract, &figures, &portfolio.commitments.payments, today).await?;
-    Ok(Summary { contract, figures, since, placements: portfolio.placements.len(), today })
+    let all = portfolio(state, today).await?;
+    let (contract, figures) = all.contract(id).ok_or(AppError::NotFound)?;
+    let since = all.reached_since(&state.db, contract, figures).await?;
+    Ok(Summary { contract: contract.clone(), figures: figures.clone(), since, placements: figures.placements, today })
 }
 
 async fn detail(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
@@ -561,19 +545,21 @@ struct OverdueRow {
 }
 
 async fn load_payments(state: &AppState, id: i64, page: usize) -> AppResult<PaymentsPage> {
-    let mut portfolio = crate::report::commitments::load(&state.db, Some(id), dates::today()).await?;
+    let all = portfolio(state, dates::today()).await?;
+    let (contract, _) = all.contract(id).ok_or(AppError::NotFound)?;
     let streams = store::funding::streams(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.code)).collect();
-    let years = portfolio.commitments.year_lines(id);
-    let overdue = portfolio.commitments.overdue_of(id);
+    let years = all.commitments.year_lines(id);
+    let overdue = all.commitments.overdue_of(id);
     let total = overdue.iter().map(|(_, m)| *m).sum();
     let (shown, page, pages) = super::placements::page_of(&overdue, page);
-    let clients: HashMap<i64, &str> = portfolio.placements.iter().map(|p| (p.id, p.client_number.as_str())).collect();
+    let ids: Vec<i64> = shown.iter().map(|(p, _)| p.placement).collect();
+    let clients = store::placements::client_numbers(&state.db, &ids).await?;
     let rows = shown
         .iter()
         .map(|(p, m)| OverdueRow {
             due: p.due,
             placement: p.placement,
-            client: clients.get(&p.placement).copied().unwrap_or("?").to_string(),
+            client: clients.get(&p.placement).cloned().unwrap_or_else(|| "?".to_string()),
             route: p.route,
             milestone: p.milestone.clone(),
             stream: p.stream,
@@ -581,8 +567,7 @@ async fn load_payments(state: &AppState, id: i64, page: usize) -> AppResult<Paym
         })
         .collect();
     let overdue = OverduePage { count: overdue.len(), total, rows, page, pages };
-    let contract = portfolio.contracts.pop().ok_or(AppError::NotFound)?;
-    Ok(PaymentsPage { contract, years, streams, overdue })
+    Ok(PaymentsPage { contract: contract.clone(), years, streams, overdue })
 }
 
 /// Expected payments per year, stream and route, and the overdue ones 50 to a page (all on one page, the demo's
@@ -615,17 +600,14 @@ struct PageQuery {
 /// One page of the placements on a contract.
 struct PlacementsPage {
     contract: Contract,
-    total: usize,
-    shown: Vec<Placement>,
-    page: usize,
-    pages: usize,
+    placements: super::placements::PageOfPlacements,
 }
 
 async fn load_placements(state: &AppState, id: i64, page: usize) -> AppResult<PlacementsPage> {
     let contract = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let placements = store::placements::list(&state.db, Some(id)).await?;
-    let (shown, page, pages) = super::placements::page_of(&placements, page);
-    Ok(PlacementsPage { contract, total: placements.len(), shown: shown.to_vec(), page, pages })
+    let filter = store::placements::Filter { contract: Some(id), ..Default::default() };
+    let placements = super::placements::placement_page(&state.db, &filter, page).await?;
+    Ok(PlacementsPage { contract, placements })
 }
 
 /// The placements on the contract, 50 to a page (a count only for roles that do not see participants).
@@ -640,19 +622,19 @@ async fn placements(
 }
 
 fn render_placements(chrome: &Chrome, p: &PlacementsPage) -> Markup {
-    let (id, page, pages) = (p.contract.id, p.page, p.pages);
+    let (id, page, pages, total) = (p.contract.id, p.placements.page, p.placements.pages, p.placements.total);
     let caption = format!(
         "Plaatsingen op dit contract ({}){}",
-        p.total,
+        total,
         if pages > 1 { format!(", pagina {page} van {pages}") } else { String::new() }
     );
     let body = html! {
         h2 #plaatsingen { "Plaatsingen" }
         @if chrome.may(Permission::ParticipantData) {
-            (super::placements::placement_table(&p.shown, &p.contract.terms, &caption))
+            (super::placements::placement_table(&p.placements.shown, &p.contract.terms, &caption))
             (super::placements::pagination(page, pages, |n| format!("/contracten/{id}/plaatsingen?pagina={n}")))
         } @else {
-            p { (crate::domain::words::count(p.total, "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
+            p { (crate::domain::words::count(total, "plaatsing", "plaatsingen")) " (gegevens per deelnemer zijn niet zichtbaar voor uw rol)." }
         }
     };
     contract_page(chrome, &p.contract, Section::Placements, body)

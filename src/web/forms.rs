@@ -107,6 +107,30 @@ impl<'a> Field<'a> {
     }
 }
 
+impl Field<'_> {
+    /// Radio buttons with (value, label) options in a fieldset whose legend is the label; the current value is
+    /// checked. The hint and the error sit under the legend, as for the other fields.
+    pub fn radios(&self, options: &[(&str, &str)]) -> Markup {
+        let error = self.errors.get(self.name);
+        html! {
+            fieldset.field.has-error[error.is_some()] id=(self.id()) aria-describedby=[self.described_by()] {
+                legend {
+                    (self.label)
+                    @if self.required { span.required aria-hidden="true" { " *" } }
+                }
+                @if let Some(h) = self.hint { p.hint id={(self.id()) "-hint"} { (h) } }
+                @if let Some(e) = error { p.error-message id={(self.id()) "-error"} { span.visually-hidden { "Fout: " } (e) } }
+                @for (value, label) in options {
+                    div.checkbox {
+                        input type="radio" id={(self.id()) "-" (value)} name=(self.name) value=(value) checked[*value == self.value];
+                        label for={(self.id()) "-" (value)} { (label) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub fn checkbox(name: &str, label: &str, checked: bool) -> Markup {
     html! {
         div.field.checkbox {

@@ -9,15 +9,15 @@ use axum_extra::extract::Form as RepeatedForm;
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use super::forms::{checkbox, error_summary, Field};
+use super::forms::{error_summary, Field};
 use super::views::{Chrome, Confirmation, Confirmed};
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
 use crate::domain::dates;
 use crate::domain::funding::{
-    validate_allocation, validate_budget_line, validate_stream, AllocationForm, AllocationKind, BudgetLineForm,
-    FundingStream, StreamForm, StreamKind,
+    granted_by_year, validate_allocation, validate_budget_line, validate_stream, AllocationForm, AllocationKind,
+    BudgetLineForm, CarryOverExample, FundingStream, StreamForm, StreamKind, CARRY_OVER_CHOICES,
 };
 use crate::domain::route::Cohort;
 use crate::domain::validation::FieldErrors;
@@ -31,6 +31,7 @@ pub fn routes() -> RouteTable {
         .get("/financiering", Permission::Read, overview)
         .get("/financiering/nieuw", Permission::ManageFinance, new_form)
         .post("/financiering", Permission::ManageFinance, create)
+        .get("/financiering/inrichting.xlsx", Permission::ManageFinance, setup_xlsx)
         .get("/financiering/doelgroepen", Permission::Read, cohorts_page)
         .post("/financiering/doelgroepen", Permission::ManageFinance, set_cohorts)
         .post("/financiering/jaren/{year}/afsluiten", Permission::ManageFinance, close_year)
@@ -78,6 +79,15 @@ async fn load_overview(state: &AppState, q: &YearQuery) -> AppResult<OverviewPag
     Ok(OverviewPage { year, rows, closed_this, not_over: year >= this_year, last_closed })
 }
 
+/// The finance set-up of a year as one workbook (`export setup`): streams, rules, and the year's allocations and
+/// budget lines, to load with `import setup` (here or in another municipality) or to edit into next year's.
+async fn setup_xlsx(State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Response> {
+    let year = q.jaar.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year());
+    let setup = crate::report::setup::load(&state.db, Some(year)).await?;
+    let bytes = setup.xlsx().map_err(|e| AppError::Internal(anyhow::anyhow!("inrichting {year}: {e}")))?;
+    Ok(super::download(bytes, super::XLSX, &format!("inrichting-{year}.xlsx")))
+}
+
 async fn overview(chrome: Chrome, State(state): State<AppState>, Query(q): Query<YearQuery>) -> AppResult<Markup> {
     let page = load_overview(&state, &q).await?;
     Ok(render_overview(&chrome, &page))
@@ -110,6 +120,9 @@ fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
                 div.actions {
                     a.button href="/financiering/nieuw" { "Nieuwe financieringsbron" }
                     a.button.secondary href="/financiering/doelgroepen" { "Financiering per doelgroep" }
+                    a.button.secondary href={"/financiering/inrichting.xlsx?jaar=" (year)} download {
+                        "Inrichting " (year) " downloaden (xlsx)"
+                    }
                     @if closed_this.is_none() && !page.not_over {
                         form method="post" action={"/financiering/jaren/" (year) "/afsluiten"} {
                             (chrome.csrf_field())
@@ -160,7 +173,7 @@ fn form_of(s: &FundingStream, version: i64) -> StreamForm {
         cohorts: s.cohorts.iter().map(|c| c.code()).collect::<Vec<_>>().join(","),
         spend_from: dates::iso(s.spend_from),
         spend_until: s.spend_until.map(dates::iso).unwrap_or_default(),
-        carry_over: s.carry_over.then(|| "on".into()),
+        carry_over: Some(if s.carry_over { "ja" } else { "nee" }.into()),
         notes: s.notes.clone(),
         version: Some(version),
     }
@@ -173,10 +186,35 @@ const STREAM_LABELS: &[(&str, &str)] = &[
     ("cohorts", "Doelgroepen"),
     ("spend_from", "Besteden vanaf"),
     ("spend_until", "Besteden tot en met"),
+    ("carry_over", "Onderbesteding meenemen naar het volgende jaar"),
     ("notes", "Verantwoording en notities"),
 ];
 
-fn stream_form_page(chrome: &Chrome, existing: Option<i64>, form: &StreamForm, errors: &FieldErrors) -> Markup {
+/// The stream form. `example` is the stream's own year with money left, to explain carrying over with its figures.
+fn stream_form_page(
+    chrome: &Chrome,
+    existing: Option<i64>,
+    form: &StreamForm,
+    errors: &FieldErrors,
+    example: Option<&CarryOverExample>,
+) -> Markup {
+    let explanation = CarryOverExample::explain(example);
+    let by_kind = match StreamKind::parse(&form.kind) {
+        Some(k) => format!(
+            "{} (bij {}: {})",
+            CARRY_OVER_CHOICES[0].1,
+            k.label(),
+            if k.carries_over_by_default() { "ja" } else { "nee" }
+        ),
+        None => CARRY_OVER_CHOICES[0].1.to_string(),
+    };
+    let choices = [(CARRY_OVER_CHOICES[0].0, by_kind.as_str()), CARRY_OVER_CHOICES[1], CARRY_OVER_CHOICES[2]];
+    // The old checkbox sent "on"; a form coming back with it shows "ja".
+    let carry_over = match form.carry_over.as_deref().map(str::trim) {
+        None | Some("") => "soort",
+        Some("on") => "ja",
+        Some(other) => other,
+    };
     let kinds: Vec<(&str, &str)> =
         std::iter::once(("", "Kies een soort")).chain(StreamKind::ALL.iter().map(|k| (k.code(), k.label()))).collect();
     let chosen: Vec<&str> = form.cohorts.split(',').collect();
@@ -210,7 +248,11 @@ fn stream_form_page(chrome: &Chrome, existing: Option<i64>, form: &StreamForm, e
                     (Field::new("spend_from", "Besteden vanaf", &form.spend_from, errors).required().date())
                     (Field::new("spend_until", "Besteden tot en met", &form.spend_until, errors).hint("Leeg: geen einddatum.").date())
                 }
-                (checkbox("carry_over", "Onderbesteding mag naar het volgende jaar", form.carry_over.is_some()))
+                (Field::new("carry_over", "Onderbesteding meenemen naar het volgende jaar", carry_over, errors).hint(&explanation).radios(&choices))
+                details {
+                    summary { "Wat is gebruikelijk per soort bron?" }
+                    ul { @for k in StreamKind::ALL { li { strong { (k.label()) } ": " (k.carry_over_reason()) "." } } }
+                }
                 (Field::new("notes", "Verantwoording en notities", &form.notes, errors).textarea())
                 button type="submit" { "Opslaan" }
             }
@@ -218,8 +260,23 @@ fn stream_form_page(chrome: &Chrome, existing: Option<i64>, form: &StreamForm, e
     )
 }
 
-async fn new_form(chrome: Chrome) -> Markup {
-    stream_form_page(&chrome, None, &StreamForm::default(), &FieldErrors::new())
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewStreamQuery {
+    soort: String,
+}
+
+/// The empty stream form; `?soort=` chooses the kind in advance (and so what carrying over is usual).
+async fn new_form(chrome: Chrome, Query(q): Query<NewStreamQuery>) -> Markup {
+    let kind = StreamKind::parse(&q.soort).map(|k| k.code().to_string()).unwrap_or_default();
+    stream_form_page(&chrome, None, &StreamForm { kind, ..StreamForm::default() }, &FieldErrors::new(), None)
+}
+
+/// The stream's latest year with money left, to explain carrying over on its form with its own figures.
+async fn carry_over_example(state: &AppState, id: i64) -> AppResult<Option<CarryOverExample>> {
+    let page = load_detail(state, id).await?;
+    let granted = granted_by_year(&page.allocations);
+    Ok(CarryOverExample::from_figures(&page.recon.years, &granted, dates::today().year()))
 }
 
 fn funding_error(e: FundingError) -> AppError {
@@ -248,12 +305,13 @@ async fn create(
         },
         Err(e) => e,
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, None, &form, &errors)).into_response())
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, None, &form, &errors, None)).into_response())
 }
 
 async fn edit_form(chrome: Chrome, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Markup> {
     let (s, version) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(stream_form_page(&chrome, Some(id), &form_of(&s, version), &FieldErrors::new()))
+    let example = carry_over_example(&state, id).await?;
+    Ok(stream_form_page(&chrome, Some(id), &form_of(&s, version), &FieldErrors::new(), example.as_ref()))
 }
 
 async fn update(
@@ -263,14 +321,16 @@ async fn update(
     Path(id): Path<i64>,
     RepeatedForm(form): RepeatedForm<StreamForm>,
 ) -> AppResult<Response> {
-    let s = match validate_stream(&form) {
+    let mut s = match validate_stream(&form) {
         Ok(s) => s,
-        Err(e) => {
-            return Ok(
-                (StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, Some(id), &form, &e)).into_response()
-            )
-        }
+        Err(e) => return edit_form_again(&chrome, &state, id, &form, &e, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
+    if form.carry_over.is_none() {
+        // An existing stream keeps its stored choice unless the form says otherwise; the kind's default is for new
+        // streams only.
+        let (stored, _) = store::funding::stream(&state.db, id).await?.ok_or(AppError::NotFound)?;
+        s.carry_over = stored.carry_over;
+    }
     let version = form.version.ok_or_else(|| AppError::BadRequest("het formulier mist de versie".into()))?;
     match store::funding::update_stream(&state.db, id, version, &s, user.actor()).await {
         Ok(()) => Ok(Redirect::to(&format!("/financiering/{id}?melding=opgeslagen")).into_response()),
@@ -287,15 +347,28 @@ async fn update(
                 ),
             );
             let again = StreamForm { version: Some(v), ..form };
-            Ok((StatusCode::CONFLICT, stream_form_page(&chrome, Some(id), &again, &e)).into_response())
+            edit_form_again(&chrome, &state, id, &again, &e, StatusCode::CONFLICT).await
         }
         Err(FundingError::DuplicateCode(c)) => {
             let mut e = FieldErrors::new();
             e.add("code", format!("De code {c} is al in gebruik."));
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, stream_form_page(&chrome, Some(id), &form, &e)).into_response())
+            edit_form_again(&chrome, &state, id, &form, &e, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(funding_error(e)),
     }
+}
+
+/// The edit form as entered, with what was wrong. The carry-over example is loaded only here, not for every save.
+async fn edit_form_again(
+    chrome: &Chrome,
+    state: &AppState,
+    id: i64,
+    form: &StreamForm,
+    errors: &FieldErrors,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let example = carry_over_example(state, id).await?;
+    Ok((status, stream_form_page(chrome, Some(id), form, errors, example.as_ref())).into_response())
 }
 
 #[derive(Default)]

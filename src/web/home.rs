@@ -87,30 +87,27 @@ impl ContractWork {
         let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
         let decisions = store::certifications::all_by_provider(&state.db).await?;
         let marks = crate::domain::certification::needing_attention(&providers, &decisions, today).len();
-        let all = crate::report::commitments::load(&state.db, None, today).await?;
+        let all = super::contracts::portfolio(state, today).await?;
         let mut deadlines = Vec::new();
         let mut ceilings = Vec::new();
-        for c in &all.contracts {
+        for (c, f) in all.with_figures() {
             for o in c.terms.period.deadlines_within(today, OPTION_DEADLINE_DAYS) {
                 deadlines.push((c.clone(), o.clone(), (o.notice_deadline - today).whole_days()));
             }
-            let f = all.figures(c);
             if f.level != CeilingLevel::Ok {
-                let since = super::contracts::reached_since(state, c, &f, &all.commitments.payments, today).await?;
-                ceilings.push((c.clone(), f, since));
+                let since = all.reached_since(&state.db, c, f).await?;
+                ceilings.push((c.clone(), f.clone(), since));
             }
         }
         let none = Vec::new();
-        let running: Vec<_> = all.placements.iter().filter(|p| p.schedule.status.running()).collect();
-        let at_risk = running
+        let unmarked: std::collections::HashSet<i64> = all
+            .contracts
             .iter()
-            .filter(|p| {
-                all.contracts
-                    .iter()
-                    .find(|c| c.id == p.contract_id)
-                    .is_some_and(|c| !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
-            })
-            .count();
+            .filter(|c| !holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
+            .map(|c| c.id)
+            .collect();
+        let running = &all.running;
+        let at_risk = running.iter().filter(|p| unmarked.contains(&p.contract_id)).count();
         let signals = crate::report::progress_signals::signals(&state.db, Some(&state.signals_cache)).await?;
         let of = |id: i64| crate::report::progress_signals::of(&signals, id);
         let late_starts =
@@ -203,12 +200,13 @@ impl FinanceWork {
             .into_keys()
             .filter(|y| !store::funding::year_is_closed(*y, last_closed))
             .collect();
-        let mut signals = Vec::new();
-        for &year in years.iter().rev() {
-            let flags: Vec<Flag> =
-                reconciliation::for_year(&state.db, year).await?.flags.into_iter().filter(|f| f.count > 0).collect();
-            signals.push((year, flags));
-        }
+        let newest_first: Vec<i32> = years.iter().rev().copied().collect();
+        let signals: Vec<(i32, Vec<Flag>)> =
+            reconciliation::for_years(&state.db, &newest_first, Some(&state.line_flags_cache))
+                .await?
+                .into_iter()
+                .map(|r| (r.year, r.flags.into_iter().filter(|f| f.count > 0).collect()))
+                .collect();
         let closable = years.into_iter().filter(|y| *y < today.year()).collect();
         let imports =
             store::imports::list_batches_of(&state.db, super::imports::Area::Finance.kinds(), RECENT_IMPORTS).await?;

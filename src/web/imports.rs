@@ -22,6 +22,7 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
+use super::forms::checkbox;
 use super::queue::Queue;
 use super::uploads::UploadDir;
 use super::views::{Chrome, Confirmation, Confirmed};
@@ -43,6 +44,7 @@ pub fn routes() -> RouteTable {
     RouteTable::default()
         .get("/import", F, upload_form::<FINANCE>)
         .upload("/import", F, upload::<FINANCE>)
+        .upload("/import/inrichting", F, upload_setup)
         .get("/import/sjablonen/{name}", F, template_example::<FINANCE>)
         .get("/import/taken/{job}", F, job_page::<FINANCE>)
         .get("/import/taken/{job}/afgewezen.xlsx", F, rejected_xlsx::<FINANCE>)
@@ -94,7 +96,7 @@ impl Area {
 
     pub fn kinds(self) -> &'static [Kind] {
         match self {
-            Area::Finance => &[Kind::Ledger, Kind::Funding],
+            Area::Finance => &[Kind::Ledger, Kind::Funding, Kind::Streams, Kind::Rules, Kind::Setup],
             Area::Registers => &[
                 Kind::Providers,
                 Kind::Certifications,
@@ -377,6 +379,21 @@ fn render_upload(chrome: &Chrome, p: &UploadPage) -> Markup {
                 }
                 button type="submit" { "Bestand controleren" }
             }
+            @if area == Area::Finance {
+                h2 #inrichting { "Inrichting laden (werkmap)" }
+                p { "Een werkmap met de werkbladen Bronnen, Toekenningen, Begrotingsposten en Regels, zoals "
+                    a href="/financiering" { "Financiering" } " hem downloadt, laadt de hele financiële inrichting in één batch. "
+                    "Een fout in één werkblad houdt de hele werkmap tegen." }
+                form method="post" action="/import/inrichting" enctype="multipart/form-data" {
+                    (chrome.csrf_field())
+                    div.field {
+                        label for="inrichting" { "Werkmap" }
+                        input type="file" id="inrichting" name="bestand" required accept=".xlsx,.xlsm,.xls,.ods";
+                    }
+                    (checkbox("alleen_controleren", "Alleen controleren (er wordt niets opgeslagen)", true))
+                    button type="submit" { "Inrichting laden" }
+                }
+            }
             h2 #sjablonen { "Sjablonen en voorbeelden" }
             table {
                 caption { "Ingevulde voorbeelden: vervang de regels door uw eigen gegevens; het werkblad Toelichting zegt per kolom wat erin moet" }
@@ -445,36 +462,8 @@ async fn upload<const A: u8>(
     mut multipart: Multipart,
 ) -> AppResult<Response> {
     let area = Area::of::<A>();
-    let limit = state.config.upload_limit as u64;
-    let mut template_name = String::new();
-    let mut file_name = String::new();
-    let mut stored: Option<tempfile::TempPath> = None;
-    let mut size: u64 = 0;
-    let too_large = || AppError::PayloadTooLarge(format!("het bestand is groter dan {} MB", limit / (1024 * 1024)));
-    while let Some(mut field) =
-        multipart.next_field().await.map_err(|e| AppError::BadRequest(format!("het formulier is onleesbaar: {e}")))?
-    {
-        match field.name() {
-            Some("sjabloon") => template_name = field.text().await.map_err(|_| too_large())?.trim().to_string(),
-            Some("bestand") => {
-                file_name =
-                    field.file_name().unwrap_or("upload").chars().filter(|c| !c.is_control()).take(200).collect();
-                let tmp = state.imports.uploads.create().map_err(|e| AppError::Internal(e.into()))?;
-                let (std_file, path) = tmp.into_parts();
-                let mut out = tokio::fs::File::from_std(std_file);
-                while let Some(chunk) = field.chunk().await.map_err(|_| too_large())? {
-                    size += chunk.len() as u64;
-                    if size > limit {
-                        return Err(too_large());
-                    }
-                    out.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
-                }
-                out.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-                stored = Some(path);
-            }
-            _ => {}
-        }
-    }
+    let Received { fields, file_name, stored, size } = receive(&state, &mut multipart).await?;
+    let template_name = fields.get("sjabloon").cloned().unwrap_or_default();
     let templates = area.templates();
     let problem = match (&stored, templates.iter().find(|t| t.name() == template_name)) {
         (None, _) => Some("Kies een bestand.".to_string()),
@@ -543,6 +532,152 @@ async fn upload<const A: u8>(
         }
     });
     Ok(Redirect::to(&format!("{}/taken/{id}", area.base())).into_response())
+}
+
+/// An upload form as received: its text fields, and the file (stored in the upload directory) with its name and
+/// size.
+struct Received {
+    fields: std::collections::HashMap<String, String>,
+    file_name: String,
+    stored: Option<tempfile::TempPath>,
+    size: u64,
+}
+
+/// Reads a multipart upload: text fields, and the file field `bestand` streamed into the upload directory within
+/// the upload limit.
+async fn receive(state: &AppState, multipart: &mut Multipart) -> AppResult<Received> {
+    let limit = state.config.upload_limit as u64;
+    let mut received = Received { fields: Default::default(), file_name: String::new(), stored: None, size: 0 };
+    let too_large = || AppError::PayloadTooLarge(format!("het bestand is groter dan {} MB", limit / (1024 * 1024)));
+    while let Some(mut field) =
+        multipart.next_field().await.map_err(|e| AppError::BadRequest(format!("het formulier is onleesbaar: {e}")))?
+    {
+        match field.name() {
+            Some("bestand") => {
+                received.file_name =
+                    field.file_name().unwrap_or("upload").chars().filter(|c| !c.is_control()).take(200).collect();
+                let tmp = state.imports.uploads.create().map_err(|e| AppError::Internal(e.into()))?;
+                let (std_file, path) = tmp.into_parts();
+                let mut out = tokio::fs::File::from_std(std_file);
+                while let Some(chunk) = field.chunk().await.map_err(|_| too_large())? {
+                    received.size += chunk.len() as u64;
+                    if received.size > limit {
+                        return Err(too_large());
+                    }
+                    out.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
+                }
+                out.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+                received.stored = Some(path);
+            }
+            Some(name) => {
+                let name = name.to_string();
+                let value = field.text().await.map_err(|_| too_large())?.trim().to_string();
+                received.fields.insert(name, value);
+            }
+            None => {}
+        }
+    }
+    Ok(received)
+}
+
+/// The set-up workbook (`import setup`) on the finance import page: checked only (the preview: per sheet what is
+/// new, every error with its sheet, row and column) or loaded whole as one batch. Set-up workbooks are small, so
+/// this runs in the request, not in the import queue.
+async fn upload_setup(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    mut multipart: Multipart,
+) -> AppResult<Response> {
+    let received = receive(&state, &mut multipart).await?;
+    let Some(stored) = received.stored.filter(|_| received.size > 0) else {
+        let problem = if received.size == 0 && !received.file_name.is_empty() {
+            "Het bestand is leeg (0 bytes)."
+        } else {
+            "Kies een bestand."
+        };
+        let page = UploadPage { error: Some(problem.into()), ..load_upload(&state, Area::Finance, "").await? };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render_upload(&chrome, &page)).into_response());
+    };
+    let dry_run = received.fields.contains_key("alleen_controleren");
+    let opts = ImportOptions { dry_run, read_budget: state.config.read_budget(), ..Default::default() };
+    let result = crate::import::setup::run(&state.db, &stored, &received.file_name, user.actor(), opts).await;
+    drop(stored);
+    match result {
+        Ok(outcome) => {
+            let status = if outcome.summary.has_errors() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+            Ok((status, render_setup(&chrome, &received.file_name, &outcome)).into_response())
+        }
+        Err(e) => {
+            let error = failure(e, "Er ging iets mis bij het laden van de inrichting. Probeer het opnieuw.");
+            let page = UploadPage { error: Some(error), ..load_upload(&state, Area::Finance, "").await? };
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_upload(&chrome, &page)).into_response())
+        }
+    }
+}
+
+fn render_setup(chrome: &Chrome, file_name: &str, o: &crate::import::setup::SetupOutcome) -> Markup {
+    let s = &o.summary;
+    chrome.page(
+        "Inrichting laden",
+        html! {
+            h1 { "Inrichting laden" }
+            p { "Werkmap: " strong { (file_name) } }
+            @match (s.batch, s.dry_run) {
+                (Some(b), _) => p role="status" { span.status.status-ok { "Geladen" } " als batch "
+                    a href={"/import/batches/" (b)} { (b) } "; ongedaan maken kan op de pagina van de batch." },
+                (None, true) => p role="status" { "Alleen gecontroleerd: er is niets opgeslagen." },
+                (None, false) if s.has_errors() => div.error-summary role="alert" tabindex="-1" {
+                    h2 { "Er is niets geladen" }
+                    p { "De werkmap bevat fouten; een inrichting wordt alleen in haar geheel geladen. Verbeter de cellen hieronder en laad de werkmap opnieuw." }
+                },
+                (None, false) => p role="status" { "Er was niets nieuws: alles in deze werkmap is al vastgelegd." },
+            }
+            table {
+                caption { "Per werkblad" }
+                thead { tr {
+                    th scope="col" { "Werkblad" } th scope="col" { "Soort" } th.num scope="col" { "Gelezen" }
+                    th.num scope="col" { "Nieuw" } th.num scope="col" { "Al bekend" } th.num scope="col" { "Afgewezen" }
+                } }
+                tbody {
+                    @for p in &o.parts {
+                        tr {
+                            th scope="row" { (p.sheet) } td { (p.kind.label()) } td.num { (p.rows_read) }
+                            td.num { (p.rows_imported) } td.num { (p.rows_duplicate) } td.num { (p.rows_rejected) }
+                        }
+                    }
+                }
+            }
+            @if !s.errors.is_empty() {
+                table {
+                    caption { "Fouten (" (s.errors_total) ")" }
+                    thead { tr {
+                        th scope="col" { "Werkblad" } th.num scope="col" { "Rij" } th scope="col" { "Kolom" }
+                        th scope="col" { "Waarde" } th scope="col" { "Melding" }
+                    } }
+                    tbody {
+                        @for e in &s.errors {
+                            tr {
+                                td { (e.sheet) }
+                                td.num { @if let Some(r) = e.row { (r) } }
+                                td { @if let Some(c) = &e.column { (c) } }
+                                td { @if let Some(v) = &e.value { (v) } }
+                                td { (e.message) }
+                            }
+                        }
+                    }
+                }
+            }
+            @for p in o.parts.iter().filter(|p| !p.preview.is_empty()) {
+                table {
+                    caption { (p.sheet) ": nieuw" }
+                    thead { tr { @for h in &p.preview_headers { th scope="col" { (h) } } } }
+                    tbody { @for row in &p.preview { tr { @for v in row { td { (v) } } } } }
+                }
+            }
+            p { a href="/import" { "Terug naar importeren" } }
+        },
+    )
 }
 
 /// What a failed check or commit says: the file's problem in Dutch, or (logged) `apology`.

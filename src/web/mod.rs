@@ -46,10 +46,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// What overview pages are computed from besides the ledger, kept until it changes.
     pub overview_cache: Arc<crate::report::overview::InputsCache>,
+    /// Tables and downloads drawn from the overviews that cache keeps.
+    pub overview_drawn: Arc<overview::Drawn>,
     /// Computed provider scorecards, kept until their inputs change.
     pub scorecard_cache: Arc<crate::report::scorecard::ScorecardCache>,
     /// What the progress reports say per placement (actual start, third attempts), kept until they change.
     pub signals_cache: Arc<crate::report::progress_signals::SignalsCache>,
+    /// Every contract's commitments and figures per day, kept until their inputs change.
+    pub commitments_cache: Arc<crate::report::commitments::PortfolioCache>,
+    /// The reconciliation's signals on ledger lines per year, kept until the ledger or their other inputs change.
+    pub line_flags_cache: Arc<crate::report::reconciliation::LineFlagsCache>,
+    /// What the attribution rules hold now and what applying them would move, kept until their inputs change.
+    pub plan_cache: Arc<crate::report::rules::PlanCache>,
     /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).
     pub imports: Arc<imports::ImportJobs>,
 }
@@ -185,11 +193,36 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 /// A file to download: its content type and a Content-Disposition that names it. The name is made of the
 /// app's own words and numbers; a name a header cannot carry falls back to a plain attachment.
 pub fn download(bytes: Vec<u8>, content_type: &str, name: &str) -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
     use axum::response::IntoResponse;
+    (attachment(content_type, name), bytes).into_response()
+}
+
+fn attachment(content_type: &str, name: &str) -> [(axum::http::HeaderName, axum::http::HeaderValue); 2] {
+    use axum::http::{header, HeaderValue};
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
     let content_type =
         HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
-    ([(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+    [(header::CONTENT_TYPE, content_type), (header::CONTENT_DISPOSITION, disposition)]
+}
+
+/// Where a streamed download sends its file, a chunk at a time; an `Err` breaks the download off, so the
+/// browser reports it as failed rather than saving half a file.
+pub type Chunks = tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>;
+
+/// A download written while it is sent: `write` runs on a task of its own and sends the file in chunks, and
+/// the answer starts at once. However large the file, memory holds the chunk being written and two waiting
+/// (a slow reader makes the writer wait); when the reader goes away, sending fails and `write` should stop.
+pub fn streamed_download<W, F>(content_type: &str, name: &str, write: W) -> axum::response::Response
+where
+    W: FnOnce(Chunks) -> F,
+    F: std::future::Future<Output = ()> + Send + 'static,
+{
+    use axum::response::IntoResponse;
+    let (chunks, received) = tokio::sync::mpsc::channel(2);
+    tokio::spawn(write(chunks));
+    let body = futures_util::stream::unfold(received, |mut received| async move {
+        received.recv().await.map(|chunk| (chunk, received))
+    });
+    (attachment(content_type, name), axum::body::Body::from_stream(body)).into_response()
 }

@@ -2,11 +2,13 @@
 //! tables, the figures per stream / route / provider / contract with drill-downs (aggregates only), the
 //! print view, exports, and snapshots with "change since snapshot".
 
+use std::sync::Arc;
+
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use maud::{html, Markup};
+use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 use time::Date;
 
@@ -199,6 +201,76 @@ fn signed(m: Option<Money>) -> Markup {
     }
 }
 
+/// Tables and downloads drawn from kept overviews, kept with them. An overview the inputs cache hands out is
+/// never changed and stands for exactly one set of inputs and parameters ([`overview::InputsCache`]), so what
+/// is drawn from it alone is current for as long as it is: at ten years of fifty contracts, drawing the tables
+/// (0.7 MB of HTML for all four views) or the workbook cost more than all the rest of a request.
+#[derive(Default)]
+pub struct Drawn {
+    tables: DrawnFrom<(ViewKind, bool), String>,
+    files: DrawnFrom<&'static str, Vec<u8>>,
+}
+
+/// What was drawn from which overview. Each entry holds its overview, so the address it is found by cannot be
+/// reused by another overview while the entry is kept.
+struct DrawnFrom<K, T> {
+    kept: std::sync::Mutex<std::collections::VecDeque<Drawing<K, T>>>,
+}
+
+/// The overview, what was drawn of it (a view's table, a file format) and the drawing.
+type Drawing<K, T> = (Arc<Overview>, K, Arc<T>);
+
+impl<K, T> Default for DrawnFrom<K, T> {
+    fn default() -> Self {
+        DrawnFrom { kept: Default::default() }
+    }
+}
+
+/// How many drawings are kept: every table and file of a few overviews.
+const DRAWN_KEPT: usize = 32;
+
+impl<K: PartialEq, T> DrawnFrom<K, T> {
+    fn get<E>(&self, o: &Arc<Overview>, key: K, draw: impl FnOnce() -> Result<T, E>) -> Result<Arc<T>, E> {
+        // An overview compared with a snapshot is assembled afresh for every request: nothing to find again.
+        if o.snapshot.is_some() {
+            return draw().map(Arc::new);
+        }
+        {
+            let kept = self.kept.lock().expect("drawn overview lock");
+            if let Some((_, _, t)) = kept.iter().find(|(of, k, _)| Arc::ptr_eq(of, o) && *k == key) {
+                return Ok(t.clone());
+            }
+        }
+        let t = Arc::new(draw()?);
+        let mut kept = self.kept.lock().expect("drawn overview lock");
+        if kept.len() >= DRAWN_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back((o.clone(), key, t.clone()));
+        Ok(t)
+    }
+}
+
+impl Drawn {
+    /// A view's table of `o` (which `p` asked for), with or without links to what is behind each figure.
+    fn table(&self, o: &Arc<Overview>, p: &OverviewParams, kind: ViewKind, links: bool) -> Arc<String> {
+        let drawn = self
+            .tables
+            .get(o, (kind, links), || Ok::<_, std::convert::Infallible>(view_table(o, p, kind, links).into_string()));
+        drawn.unwrap_or_else(|never| match never {})
+    }
+
+    /// A download of `o`, drawn by `draw` when not kept: `kind` names the format.
+    fn file<E>(
+        &self,
+        o: &Arc<Overview>,
+        kind: &'static str,
+        draw: impl FnOnce() -> Result<Vec<u8>, E>,
+    ) -> Result<Arc<Vec<u8>>, E> {
+        self.files.get(o, kind, draw)
+    }
+}
+
 /// One view as a table: a row per entity and year, a total per entity, and the view's totals.
 fn view_table(o: &Overview, p: &OverviewParams, kind: ViewKind, links: bool) -> Markup {
     let v = o.view(kind);
@@ -350,7 +422,9 @@ struct OverviewPage {
 /// An overview that could be made from the filters.
 struct ShownOverview {
     params: OverviewParams,
-    overview: Overview,
+    /// The tables shown, drawn (see [`Drawn`]).
+    tables: Vec<(ViewKind, Arc<String>)>,
+    overview: std::sync::Arc<Overview>,
     /// The permalink's query string.
     link: String,
     /// The view whose table is shown, or "alle".
@@ -378,11 +452,16 @@ async fn load_overview(state: &AppState, q: OverviewQuery) -> AppResult<Overview
         "alle" => "alle",
         w => ViewKind::parse(w).unwrap_or(ViewKind::Stream).code(),
     };
+    let tables = ViewKind::ALL
+        .into_iter()
+        .filter(|kind| view == "alle" || view == kind.code())
+        .map(|kind| (kind, state.overview_drawn.table(&o, &p, kind, true)))
+        .collect();
     Ok(OverviewPage {
         query: q,
         choices: c,
         forecast_default,
-        shown: Ok(ShownOverview { params: p, overview: o, link, view }),
+        shown: Ok(ShownOverview { tables, params: p, overview: o, link, view }),
     })
 }
 
@@ -394,7 +473,7 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ove
 
 fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
     let (q, c) = (&page.query, &page.choices);
-    let ShownOverview { params: p, overview: o, link, view: shown } = match &page.shown {
+    let ShownOverview { params: p, overview: o, link, view: shown, tables } = match &page.shown {
         Ok(s) => s,
         Err(e) => {
             let body =
@@ -430,11 +509,10 @@ fn render_overview(chrome: &Chrome, page: &OverviewPage) -> Markup {
                 }
             }
         }
-        @for kind in ViewKind::ALL {
-            @if shown == "alle" || shown == kind.code() {
-                h3 #(kind.code()) { (kind.title()) }
-                (view_table(o, p, kind, true))
-            }
+        @for (kind, table) in tables {
+            h3 #(kind.code()) { (kind.title()) }
+            // Drawn by view_table from the same overview and parameters (maud escaped what it holds).
+            (PreEscaped(table.as_str()))
         }
     };
     chrome.page("Meerjarenoverzicht", body)
@@ -539,14 +617,20 @@ fn render_detail(chrome: &Chrome, page: &DetailPage) -> Markup {
 /// The print view: every view's table, with the date the figures stand on.
 struct PrintPage {
     params: OverviewParams,
-    overview: Overview,
+    overview: std::sync::Arc<Overview>,
+    /// Every view's table, drawn without links (see [`Drawn`]).
+    tables: Vec<(ViewKind, Arc<String>)>,
     as_of: Date,
 }
 
 async fn load_print(state: &AppState, q: &OverviewQuery) -> AppResult<PrintPage> {
     let params = q.params().map_err(AppError::BadRequest)?;
     let (overview, _) = overview::build(&state.db, &params, Some(&state.overview_cache)).await?;
-    Ok(PrintPage { params, overview, as_of: dates::today() })
+    let tables = ViewKind::ALL
+        .into_iter()
+        .map(|kind| (kind, state.overview_drawn.table(&overview, &params, kind, false)))
+        .collect();
+    Ok(PrintPage { params, overview, tables, as_of: dates::today() })
 }
 
 async fn print(chrome: Chrome, State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Markup> {
@@ -575,10 +659,11 @@ fn render_print(chrome: &Chrome, page: &PrintPage) -> Markup {
                     (scenario_line(o))
                     p.muted { "Stand van " (dates::display(page.as_of)) ". Bedragen in euro's; bron: taalbudget (" (chrome.user.as_ref().map(|u| u.username.as_str()).unwrap_or("")) ")." }
                     (charts_of(o))
-                    @for kind in ViewKind::ALL {
+                    @for (kind, table) in &page.tables {
                         section.view {
                             h2 { (kind.title()) }
-                            (view_table(o, p, kind, false))
+                            // Drawn by view_table from the same overview and parameters.
+                            (PreEscaped(table.as_str()))
                         }
                     }
                 }
@@ -587,7 +672,7 @@ fn render_print(chrome: &Chrome, page: &PrintPage) -> Markup {
     })
 }
 
-async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<Overview> {
+async fn exported(state: &AppState, q: &OverviewQuery) -> AppResult<std::sync::Arc<Overview>> {
     let p = q.params().map_err(AppError::BadRequest)?;
     Ok(overview::build(&state.db, &p, Some(&state.overview_cache)).await?.0)
 }
@@ -598,19 +683,27 @@ fn file_name(o: &Overview, ext: &str) -> String {
 
 async fn export_csv(State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
     let o = exported(&state, &q).await?;
-    let bytes = export::overview_csv(&o).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(super::download(bytes, "text/csv; charset=utf-8", &file_name(&o, "csv")))
+    let bytes =
+        state.overview_drawn.file(&o, "csv", || export::overview_csv(&o)).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(super::download(bytes.to_vec(), "text/csv; charset=utf-8", &file_name(&o, "csv")))
 }
 
 async fn export_xlsx(State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
     let o = exported(&state, &q).await?;
-    let bytes = export::overview_xlsx(&o).map_err(|e| AppError::Internal(e.into()))?;
-    Ok(super::download(bytes, super::XLSX, &file_name(&o, "xlsx")))
+    let bytes = state
+        .overview_drawn
+        .file(&o, "xlsx", || export::overview_xlsx(&o))
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok(super::download(bytes.to_vec(), super::XLSX, &file_name(&o, "xlsx")))
 }
 
 async fn export_json(State(state): State<AppState>, Query(q): Query<OverviewQuery>) -> AppResult<Response> {
     let o = exported(&state, &q).await?;
-    Ok(super::download(export::overview_json(&o).into_bytes(), "application/json", &file_name(&o, "json")))
+    let bytes = state
+        .overview_drawn
+        .file(&o, "json", || Ok::<_, std::convert::Infallible>(export::overview_json(&o).into_bytes()));
+    let bytes = bytes.unwrap_or_else(|never| match never {});
+    Ok(super::download(bytes.to_vec(), "application/json", &file_name(&o, "json")))
 }
 
 /// The list of snapshots.

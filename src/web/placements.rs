@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
+use time::Date;
 
 use super::forms::{error_summary, Field};
 use super::views::Chrome;
@@ -25,7 +26,7 @@ use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::store;
 use crate::store::contracts::Contract;
-use crate::store::placements::{Placement, PlacementError};
+use crate::store::placements::{Filter, Placement, PlacementError};
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -119,12 +120,40 @@ impl ListQuery {
 
 const PLACEMENTS_PER_PAGE: usize = 50;
 
+/// Page `requested` (1-based; a page past the end is the last one) of `total` items: the page shown, how many pages
+/// there are, and how many items come before it.
+fn page_window(total: usize, requested: usize) -> (usize, usize, usize) {
+    let pages = total.div_ceil(PLACEMENTS_PER_PAGE).max(1);
+    let page = requested.clamp(1, pages);
+    (page, pages, (page - 1) * PLACEMENTS_PER_PAGE)
+}
+
 /// The placements of page `requested` (1-based; a page past the end is the last one), the page shown, and how many
 /// pages there are.
 pub fn page_of<T>(items: &[T], requested: usize) -> (&[T], usize, usize) {
-    let pages = items.len().div_ceil(PLACEMENTS_PER_PAGE).max(1);
-    let page = requested.clamp(1, pages);
-    (&items[(page - 1) * PLACEMENTS_PER_PAGE..(page * PLACEMENTS_PER_PAGE).min(items.len())], page, pages)
+    let (page, pages, before) = page_window(items.len(), requested);
+    (&items[before..(before + PLACEMENTS_PER_PAGE).min(items.len())], page, pages)
+}
+
+/// One page of the placements that pass a filter, read in SQL.
+pub struct PageOfPlacements {
+    /// How many placements pass the filter, over all pages.
+    pub total: usize,
+    pub shown: Vec<Placement>,
+    pub page: usize,
+    pub pages: usize,
+}
+
+/// Page `requested` of the placements that pass `filter` (see [`page_of`]), newest first.
+pub async fn placement_page(
+    db: &store::Db,
+    filter: &store::placements::Filter,
+    requested: usize,
+) -> sqlx::Result<PageOfPlacements> {
+    let total = store::placements::count(db, filter).await?;
+    let (page, pages, before) = page_window(total, requested);
+    let shown = store::placements::page(db, filter, before, PLACEMENTS_PER_PAGE).await?;
+    Ok(PageOfPlacements { total, shown, page, pages })
 }
 
 /// Links to the previous and next page (nothing when there is one page); `link` gives a page's address.
@@ -142,55 +171,60 @@ pub fn pagination(page: usize, pages: usize, link: impl Fn(usize) -> String) -> 
     }
 }
 
+/// The list's filter in SQL terms: the provider's mark and the progress signals are worked out here as sets of
+/// providers and placements.
+async fn filter_of(state: &AppState, q: &ListQuery, today: Date) -> AppResult<Filter> {
+    let mut filter = Filter {
+        provider: (!q.aanbieder.is_empty()).then(|| q.aanbieder.clone()),
+        contract: q.contract.parse().ok(),
+        route: (!q.route.is_empty()).then(|| q.route.clone()),
+        statuses: match q.status.as_str() {
+            "" => None,
+            "lopend" => {
+                Some(PlacementStatus::ALL.iter().filter(|s| s.running()).map(|s| s.code().to_string()).collect())
+            }
+            code => Some(vec![code.to_string()]),
+        },
+        client: (!q.klantnummer.trim().is_empty()).then(|| q.klantnummer.trim().to_string()),
+        ..Default::default()
+    };
+    if matches!(q.keurmerk.as_str(), "geldig" | "ongeldig") {
+        let decisions = store::certifications::all_by_provider(&state.db).await?;
+        let valid = decisions.iter().filter(|(_, d)| holds_valid_mark(d, today)).map(|(id, _)| *id).collect();
+        filter.providers = Some((q.keurmerk == "geldig", valid));
+    }
+    if matches!(q.signaal.as_str(), "late-start" | "derde-poging") {
+        let signals = crate::report::progress_signals::signals(&state.db, Some(&state.signals_cache)).await?;
+        let signal = |id: i64| crate::report::progress_signals::of(&signals, id);
+        filter.ids = Some(if q.signaal == "late-start" {
+            store::placements::pip_dates(&state.db)
+                .await?
+                .into_iter()
+                .filter(|&(id, pip)| late_start(Some(pip), signal(id).actual_start, today).is_some())
+                .map(|(id, _)| id)
+                .collect()
+        } else {
+            signals.iter().filter(|(_, s)| s.third_attempt).map(|(id, _)| *id).collect()
+        });
+    }
+    Ok(filter)
+}
+
 async fn load_list(state: &AppState, q: ListQuery) -> AppResult<ListPage> {
     let today = dates::today();
-    let contracts = store::contracts::list(&state.db).await?;
+    // The kept portfolio holds every contract: reading them again costs more than the page of placements.
+    let contracts = super::contracts::portfolio(state, today).await?;
     let providers = store::providers::list(&state.db, "", store::providers::Filter::All).await?;
-    let decisions = store::certifications::all_by_provider(&state.db).await?;
-    let all = store::placements::list(&state.db, q.contract.parse().ok()).await?;
-    let contract_of = |p: &Placement| contracts.iter().find(|c| c.id == p.contract_id);
-    let none = Vec::new();
-    let valid_mark = |p: &Placement| {
-        contract_of(p).is_some_and(|c| holds_valid_mark(decisions.get(&c.provider_id).unwrap_or(&none), today))
-    };
-    // Progress warnings are read only when the filter asks for one.
-    let signals = if q.signaal.is_empty() {
-        Default::default()
-    } else {
-        crate::report::progress_signals::signals(&state.db, Some(&state.signals_cache)).await?
-    };
-    let signal = |id: i64| crate::report::progress_signals::of(&signals, id);
-    let rows: Vec<&Placement> = all
-        .iter()
-        .filter(|p| q.aanbieder.is_empty() || contract_of(p).is_some_and(|c| c.provider_id.to_string() == q.aanbieder))
-        .filter(|p| q.route.is_empty() || p.route.code() == q.route)
-        .filter(|p| match q.status.as_str() {
-            "" => true,
-            "lopend" => p.schedule.status.running(),
-            code => p.schedule.status.code() == code,
-        })
-        .filter(|p| match q.keurmerk.as_str() {
-            "geldig" => valid_mark(p),
-            "ongeldig" => !valid_mark(p),
-            _ => true,
-        })
-        .filter(|p| match q.signaal.as_str() {
-            "late-start" => late_start(p.pip_date, signal(p.id).actual_start, today).is_some(),
-            "derde-poging" => signal(p.id).third_attempt,
-            _ => true,
-        })
-        .filter(|p| q.klantnummer.trim().is_empty() || p.client_number.as_str().contains(q.klantnummer.trim()))
-        .collect();
-    let total = rows.len();
-    let (shown, page, pages) = page_of(&rows, q.pagina);
+    let filter = filter_of(state, &q, today).await?;
+    let PageOfPlacements { total, shown, page, pages } = placement_page(&state.db, &filter, q.pagina).await?;
     let shown = shown
-        .iter()
+        .into_iter()
         .map(|p| {
-            let c = contract_of(p);
+            let c = contracts.contracts.iter().find(|c| c.id == p.contract_id);
             ListRow {
-                placement: (*p).clone(),
                 provider: c.map(|c| c.provider_name.clone()).unwrap_or_else(|| "?".into()),
                 contract: c.map(|c| c.reference.clone()).unwrap_or_else(|| "?".into()),
+                placement: p,
             }
         })
         .collect();
@@ -201,7 +235,8 @@ async fn load_list(state: &AppState, q: ListQuery) -> AppResult<ListPage> {
 struct ListPage {
     query: ListQuery,
     providers: Vec<store::providers::Provider>,
-    contracts: Vec<crate::store::contracts::Contract>,
+    /// Every contract (the kept portfolio's), to filter on.
+    contracts: std::sync::Arc<crate::report::commitments::Portfolio>,
     /// How many placements pass the filter, over all pages.
     total: usize,
     shown: Vec<ListRow>,
@@ -222,7 +257,8 @@ async fn list(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Lis
 }
 
 fn render_list(chrome: &Chrome, list: &ListPage) -> Markup {
-    let (q, providers, contracts, page, pages) = (&list.query, &list.providers, &list.contracts, list.page, list.pages);
+    let (q, providers, contracts, page, pages) =
+        (&list.query, &list.providers, &list.contracts.contracts, list.page, list.pages);
     let link = |n: usize| {
         let filter = q.query();
         format!("/plaatsingen?{filter}{}pagina={n}", if filter.is_empty() { "" } else { "&" })

@@ -277,11 +277,13 @@ async fn load_detail(state: &AppState, id: i64) -> AppResult<ProviderPage> {
     let mark = MarkStatus::of(&decisions, dates::today());
     let mut contracts = Vec::new();
     let mut placements = 0;
+    let counts = crate::store::placements::status_counts_of_provider(&state.db, id).await?;
     for c in crate::store::contracts::list(&state.db).await?.into_iter().filter(|c| c.provider_id == id) {
-        let on_contract = crate::store::placements::list(&state.db, Some(c.id)).await?;
-        let running = on_contract.iter().filter(|x| x.schedule.status.running()).count();
-        placements += on_contract.len();
-        contracts.push((c, on_contract.len(), running));
+        let statuses = counts.get(&c.id).map(Vec::as_slice).unwrap_or_default();
+        let on_contract = statuses.iter().map(|(_, n)| n).sum();
+        let running = statuses.iter().filter(|(s, _)| s.running()).map(|(_, n)| n).sum();
+        placements += on_contract;
+        contracts.push((c, on_contract, running));
     }
     Ok(ProviderPage { provider, decisions, mark, contracts, placements })
 }

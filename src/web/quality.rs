@@ -58,17 +58,22 @@ fn check_line(c: &NormCheck) -> Markup {
 
 /// The norms a provider's results are held to: the criteria set of its latest plan version, or else
 /// the newest criteria set.
+///
+/// `sets` are all criteria sets (a handful), read once per page: the dashboard asked for a provider's set once
+/// per provider, 30 queries at ten times a big city.
 async fn norms_for(
     state: &AppState,
+    sets: &[CriteriaSet],
     plans: &[PlanVersion],
     cache: &mut HashMap<i64, Vec<(String, Norm)>>,
 ) -> AppResult<(Option<CriteriaSet>, Vec<(String, Norm)>)> {
     let latest = plans.iter().max_by_key(|p| (p.submitted_on, p.id));
     let set = match latest {
-        Some(p) => store::quality::get_set(&state.db, p.criteria_set_id).await?,
-        None => store::quality::latest_set(&state.db).await?,
+        Some(p) => sets.iter().find(|s| s.id == p.criteria_set_id),
+        // The newest set (highest id), as for a new plan version.
+        None => sets.iter().max_by_key(|s| s.id),
     };
-    let Some(set) = set else { return Ok((None, Vec::new())) };
+    let Some(set) = set.cloned() else { return Ok((None, Vec::new())) };
     if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(set.id) {
         let norms = store::quality::criteria(&state.db, set.id)
             .await?
@@ -125,14 +130,16 @@ async fn load_dashboard(state: &AppState) -> AppResult<Dashboard> {
     let providers = store::providers::list(&state.db, "", store::providers::Filter::Active).await?;
     let decisions = store::certifications::all_by_provider(&state.db).await?;
     let plans = store::quality::all_plans(&state.db).await?;
-    let actions = store::quality::actions(&state.db, None).await?;
-    let results = store::quality::results(&state.db, None).await?;
+    // Only what the dashboard shows: open actions and each provider's latest results.
+    let actions = store::quality::open_actions(&state.db).await?;
+    let results = store::quality::latest_results(&state.db).await?;
+    let sets = store::quality::list_sets(&state.db).await?;
     let mut cache = HashMap::new();
     let none = Vec::new();
     let mut rows = Vec::new();
     for p in providers {
         let own_plans: Vec<PlanVersion> = plans.iter().filter(|v| v.provider_id == p.id).cloned().collect();
-        let (_, norms) = norms_for(state, &own_plans, &mut cache).await?;
+        let (_, norms) = norms_for(state, &sets, &own_plans, &mut cache).await?;
         let own_actions: Vec<&FollowUpAction> = actions.iter().filter(|a| a.provider_id == p.id).collect();
         let year = results.iter().filter(|r| r.provider_id == p.id).map(|r| r.result.year).max();
         let latest: Vec<StoredResult> =
@@ -303,11 +310,10 @@ struct ActionsPage {
 
 async fn load_actions(state: &AppState) -> AppResult<ActionsPage> {
     let today = dates::today();
-    let (overdue, rest): (Vec<FollowUpAction>, Vec<FollowUpAction>) = store::quality::actions(&state.db, None)
+    let (overdue, open): (Vec<FollowUpAction>, Vec<FollowUpAction>) = store::quality::open_actions(&state.db)
         .await?
         .into_iter()
         .partition(|a| is_overdue(a.status, a.due_date, today));
-    let open = rest.into_iter().filter(|a| !a.status.is_closed()).collect();
     Ok(ActionsPage { today, overdue, open })
 }
 
@@ -447,7 +453,8 @@ async fn load_report(state: &AppState, id: i64) -> AppResult<ProviderReport> {
     let today = dates::today();
     let decisions = store::certifications::for_provider(&state.db, id).await?;
     let plans = store::quality::plans_for_provider(&state.db, id).await?;
-    let (norms_from, norms) = norms_for(state, &plans, &mut HashMap::new()).await?;
+    let sets = store::quality::list_sets(&state.db).await?;
+    let (norms_from, norms) = norms_for(state, &sets, &plans, &mut HashMap::new()).await?;
     let results = compare(store::quality::results(&state.db, Some(id)).await?, &norms);
     Ok(ProviderReport {
         mark: MarkStatus::of(&decisions, today),

@@ -22,7 +22,7 @@ pub async fn open_plain(path: &Path) -> SqlitePool {
     SqlitePoolOptions::new().max_connections(1).connect_with(options).await.unwrap()
 }
 
-/// Every row of every table, as JSON arrays in rowid order.
+/// Every row of every table, as JSON arrays in rowid order (key order for a table without rowid).
 pub async fn dump(db: &SqlitePool) -> BTreeMap<String, Vec<String>> {
     let tables: Vec<String> = sqlx::query_scalar(
         "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
@@ -35,7 +35,11 @@ pub async fn dump(db: &SqlitePool) -> BTreeMap<String, Vec<String>> {
         let columns: Vec<String> =
             sqlx::query_scalar("SELECT name FROM pragma_table_info(?)").bind(&t).fetch_all(db).await.unwrap();
         let list = columns.iter().map(|c| format!("quote(\"{c}\")")).collect::<Vec<_>>().join(", ");
-        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_array({list}) FROM \"{t}\" ORDER BY rowid"))
+        // A table without rowid (ledger_queue) is ordered by its key, which is all of its columns.
+        let without_rowid: bool =
+            sqlx::query_scalar("SELECT wr FROM pragma_table_list WHERE name = ?").bind(&t).fetch_one(db).await.unwrap();
+        let order = if without_rowid { list.clone() } else { "rowid".to_string() };
+        let rows: Vec<String> = sqlx::query_scalar(&format!("SELECT json_array({list}) FROM \"{t}\" ORDER BY {order}"))
             .fetch_all(db)
             .await
             .unwrap();

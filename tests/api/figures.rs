@@ -432,6 +432,117 @@ async fn the_reconciliation_signals_have_exact_amounts_and_link_to_what_is_behin
     }
 }
 
+/// The two signals on a stream's spending period, for 2024 (a year that is over, so the reconciliation looks ahead
+/// from 31-12-2024 to 30-06-2025, whatever today is):
+///
+/// - SPUK may be spent until 30-06-2024, 5.000,00 granted; a line of 3.000,00 booked 31-08-2024 (creditor 3001);
+/// - ENO until 31-03-2025, 10.000,00 granted, 2.500,00 spent 31-05-2024 (creditor 3002);
+/// - GRENS until 30-06-2025 (the last day of the six months), 500,00 granted, nothing spent;
+/// - LAAT until 01-07-2025 (one day past), 900,00 granted, nothing spent;
+/// - OP until 31-01-2025, 1.000,00 granted, 1.000,00 spent 29-02-2024 (creditor 3003).
+///
+/// Worked out by hand:
+/// - spend after the spending period: SPUK's 31-08-2024 line: 1 line, 3.000,00;
+/// - money left while the period ends within six months: ENO 10.000,00 - 2.500,00 = 7.500,00 and GRENS 500,00;
+///   not LAAT (ends too late), not OP (nothing left), not SPUK (its period is already over, 2.000,00 left then):
+///   2 streams, 8.000,00.
+#[tokio::test]
+async fn the_spending_period_signals_name_late_spend_and_money_left_before_the_period_ends() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (code, until, granted) in [
+        ("SPUK", "2024-06-30", "5.000,00"),
+        ("ENO", "2025-03-31", "10.000,00"),
+        ("GRENS", "2025-06-30", "500,00"),
+        ("LAAT", "2025-07-01", "900,00"),
+        ("OP", "2025-01-31", "1.000,00"),
+    ] {
+        let id = stream_for(&app, code, vec![], until).await;
+        grant(&app, id, "2024", granted).await;
+        ids.insert(code, id);
+    }
+    import_ledger(
+        &app,
+        &[
+            ledger_line("2024-08-31", "KP-INB", "3001", "SPUK na de bestedingsperiode", 300_000),
+            ledger_line("2024-05-31", "KP-INB", "3002", "ENO cursus", 250_000),
+            ledger_line("2024-02-29", "KP-INB", "3003", "OP cursus", 100_000),
+        ],
+    )
+    .await;
+    for (creditor, code) in [("3001", "SPUK"), ("3002", "ENO"), ("3003", "OP")] {
+        rule(&app, creditor, ids[code], "").await;
+    }
+    let late: i64 = sqlx::query_scalar("SELECT id FROM ledger_entry WHERE creditor_number = '3001'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let (eno, grens) = (ids["ENO"], ids["GRENS"]);
+
+    let report = taalbudget::report::reconciliation::for_year(&app.db, 2024).await.unwrap();
+    let flags: Vec<FlagFigures> = report
+        .flags
+        .iter()
+        .filter(|f| f.code.contains("spending_period"))
+        .map(|f| (f.code, f.count, f.total.cents(), f.ids.clone(), f.amounts.iter().map(|m| m.cents()).collect()))
+        .collect();
+    assert_eq!(
+        flags,
+        [
+            ("outside_spending_period", 1, 300_000, vec![late], vec![300_000]),
+            ("spending_period_ending", 2, 800_000, vec![eno, grens], vec![750_000, 50_000]),
+        ]
+    );
+
+    // The same in `report reconciliation --json`.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_taalbudget"))
+        .arg("--db")
+        .arg(&app.db_path)
+        .args(["report", "reconciliation", "--year", "2024", "--format", "json"])
+        .env("TAALBUDGET_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let ending = json["flags"].as_array().unwrap().iter().find(|f| f["code"] == "spending_period_ending").unwrap();
+    assert_eq!(
+        (&ending["count"], &ending["total"], &ending["ids"], &ending["amounts"]),
+        (
+            &serde_json::json!(2),
+            &serde_json::json!("8000.00"),
+            &serde_json::json!([eno, grens]),
+            &serde_json::json!(["7500.00", "500.00"])
+        )
+    );
+
+    // The reconciliation page lists both and links each to what is behind it.
+    let (_, page) = app.get_html("/aansluiting?jaar=2024").await;
+    assert!(
+        page.contains(
+            "<strong>Bronnen met geld over terwijl de bestedingsperiode binnen zes maanden eindigt</strong>: <a \
+         href=\"/aansluiting/signalen?jaar=2024&amp;soort=spending_period_ending\">2 bronnen</a>, € 8.000,00"
+        ),
+        "{page}"
+    );
+    assert!(page.contains(
+        "<a href=\"/aansluiting/signalen?jaar=2024&amp;soort=outside_spending_period\">1 grootboekregel</a>, € 3.000,00"
+    ));
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=spending_period_ending").await;
+    assert!(
+        behind.contains(&format!(
+            "<a href=\"/financiering/{eno}\">ENO Bron ENO</a>: beschikbaar € 10.000,00, realisatie € 2.500,00, \
+         verplichtingen € 0,00, resterend € 7.500,00; besteden tot en met 31-03-2025"
+        )),
+        "{behind}"
+    );
+    assert!(behind.contains(&format!("<a href=\"/financiering/{grens}\">GRENS Bron GRENS</a>")));
+    assert!(!behind.contains("LAAT") && !behind.contains("Bron OP") && !behind.contains("Bron SPUK"), "{behind}");
+    let (_, behind) = app.get_html("/aansluiting/signalen?jaar=2024&soort=outside_spending_period").await;
+    assert!(behind.contains("SPUK na de bestedingsperiode") && behind.contains("€ 3.000,00"), "{behind}");
+    assert!(!behind.contains("ENO cursus"), "{behind}");
+}
+
 /// The overview's four views, years 2024-2026, forecast from 2026, on a data set worked out by hand:
 ///
 /// - UTR-1 (Taal BV, B1 only, ceiling 50.000,00): K-1 Wi2021 from 01-03-2024 (5.000,00 in 2024 and in 2025) and

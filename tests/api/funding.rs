@@ -254,3 +254,125 @@ async fn a_stream_keeps_every_ticked_cohort() {
         assert_eq!(page.contains(&format!("{checkbox} checked")), ticked, "{code}");
     }
 }
+
+/// A new stream carries over as is usual for its kind unless the form says otherwise: municipality-fund money does,
+/// a SPUK does not; the new form says so (also with the kind chosen in advance), with a worked example.
+#[tokio::test]
+async fn a_new_stream_carries_over_as_is_usual_for_its_kind_unless_the_form_says_otherwise() {
+    let app = spawn_app().await;
+    app.login_as(Role::Finance).await;
+    let (_, form) = app.get_html("/financiering/nieuw").await;
+    assert!(
+        form.contains(
+            "<input type=\"radio\" id=\"carry_over-soort\" name=\"carry_over\" value=\"soort\" checked><label \
+             for=\"carry_over-soort\">Zoals gebruikelijk bij de soort bron</label>"
+        ),
+        "{form}"
+    );
+    assert!(form.contains(
+        "Bijvoorbeeld: elk jaar € 100.000,00 toegekend en in het eerste jaar € 80.000,00 besteed. Met meenemen is \
+         ‘beschikbaar’ in het tweede jaar € 100.000,00 + € 20.000,00 = € 120.000,00; zonder meenemen € 100.000,00."
+    ));
+    assert!(form
+        .contains("<strong>Gemeentefonds (decentralisatie-uitkering)</strong>: ja: het geld is van de gemeente zelf"));
+    let (_, form) = app.get_html("/financiering/nieuw?soort=municipality_fund").await;
+    assert!(form.contains("<option value=\"municipality_fund\" selected>"), "{form}");
+    assert!(form.contains("Zoals gebruikelijk bij de soort bron (bij Gemeentefonds (decentralisatie-uitkering): ja)"));
+
+    let create = |code: &'static str, kind: &'static str, choice: Option<&'static str>| {
+        let app = &app;
+        async move {
+            let mut fields = vec![("code", code), ("name", code), ("kind", kind), ("spend_from", "2022-01-01")];
+            fields.extend(choice.map(|c| ("carry_over", c)));
+            let r = app.post_form("/financiering", &fields).await;
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+            let id = location(&r).trim_start_matches("/financiering/").split('?').next().unwrap().parse().unwrap();
+            store::funding::stream(&app.db, id).await.unwrap().unwrap().0.carry_over
+        }
+    };
+    assert!(create("ENO", "municipality_fund", None).await, "no choice: the kind's default");
+    assert!(create("ELIP", "municipality_fund", Some("soort")).await);
+    assert!(!create("SPUK", "specific_grant", Some("soort")).await);
+    assert!(!create("EIGEN", "own_funds", None).await);
+    assert!(!create("DU", "municipality_fund", Some("nee")).await, "the user's own choice wins");
+    assert!(create("SUB", "other", Some("ja")).await);
+    let r = app
+        .post_form(
+            "/financiering",
+            &[
+                ("code", "X"),
+                ("name", "X"),
+                ("kind", "other"),
+                ("spend_from", "2022-01-01"),
+                ("carry_over", "wellicht"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("Kies ja, nee of ‘zoals gebruikelijk bij de soort bron’."));
+}
+
+/// An existing stream keeps its stored choice: its form shows it, and an update that does not mention it keeps it.
+/// The form explains carrying over with the stream's own figures, worked out by hand:
+/// ENO (no carry-over), 10.000,00 granted for 2024 and 12.000,00 for 2025; 2.500,00 spent in 2024, 12.000,00 in
+/// 2025. Left: 7.500,00 at the end of 2024, nothing at the end of 2025, so the example is 2024: 2025's ‘available’
+/// would be 12.000,00 + 7.500,00 = 19.500,00 with carrying over, and is 12.000,00 without.
+#[tokio::test]
+async fn an_existing_stream_keeps_its_choice_and_its_form_explains_it_with_its_own_figures() {
+    use crate::figures::{grant, rule};
+    use crate::helpers::{import_ledger, ledger_line};
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let fields = [
+        ("code", "ENO"),
+        ("name", "En ondertussen"),
+        ("kind", "municipality_fund"),
+        ("spend_from", "2022-01-01"),
+        ("spend_until", "2025-12-31"),
+        ("carry_over", "nee"),
+    ];
+    let r = app.post_form("/financiering", &fields).await;
+    let id: i64 = location(&r).trim_start_matches("/financiering/").split('?').next().unwrap().parse().unwrap();
+    grant(&app, id, "2024", "10.000,00").await;
+    grant(&app, id, "2025", "12.000,00").await;
+    import_ledger(
+        &app,
+        &[
+            ledger_line("2024-06-30", "KP-INB", "4001", "ENO 2024", 250_000),
+            ledger_line("2025-03-31", "KP-INB", "4001", "ENO 2025", 1_200_000),
+        ],
+    )
+    .await;
+    rule(&app, "4001", id, "").await;
+
+    let (_, form) = app.get_html(&format!("/financiering/{id}/bewerken")).await;
+    assert!(form.contains("name=\"carry_over\" value=\"nee\" checked>"), "{form}");
+    assert!(!form.contains("value=\"soort\" checked"));
+    assert!(
+        form.contains(
+            "Met de cijfers van deze bron: eind 2024 is € 7.500,00 over. Met meenemen is ‘beschikbaar’ in 2025 \
+             € 12.000,00 toegekend + € 7.500,00 = € 19.500,00; zonder meenemen € 12.000,00."
+        ),
+        "{form}"
+    );
+    // Saved without the choice (an old form or a script): the stored "no" stays, although the kind's default is yes.
+    let version = store::funding::stream(&app.db, id).await.unwrap().unwrap().1.to_string();
+    let mut update: Vec<(&str, &str)> = fields.iter().filter(|(k, _)| *k != "carry_over").copied().collect();
+    update.push(("version", &version));
+    let r = app.post_form(&format!("/financiering/{id}"), &update).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    assert!(!store::funding::stream(&app.db, id).await.unwrap().unwrap().0.carry_over);
+    // Choosing yes shows at once in 2025's available.
+    let version = store::funding::stream(&app.db, id).await.unwrap().unwrap().1.to_string();
+    update.retain(|(k, _)| *k != "version");
+    update.extend([("version", version.as_str()), ("carry_over", "ja")]);
+    let r = app.post_form(&format!("/financiering/{id}"), &update).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    let (_, page) = app.get_html("/financiering?jaar=2025").await;
+    assert!(
+        page.contains(
+            "<td class=\"num\">€ 12.000,00</td><td class=\"num\">€ 7.500,00</td><td class=\"num\">€ 19.500,00</td>"
+        ),
+        "{page}"
+    );
+}

@@ -326,3 +326,39 @@ fn report_overview_json_csv_and_xlsx_agree_to_the_cent() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("draai ze om"));
 }
+
+#[tokio::test]
+async fn the_kept_overview_its_drawn_tables_and_exports_follow_a_new_ledger_line_to_the_cent() {
+    let app = demo_app().await;
+    app.login_as(Role::Admin).await;
+    let y = taalbudget::domain::dates::today().year();
+    let link = format!("van={}&tot={y}", y - 1);
+    let spuk_actual = |json: &serde_json::Value| {
+        let row = json["views"][0]["rows"].as_array().unwrap().iter().find(|r| r["key"] == "SPUK").unwrap().clone();
+        cents(&row["years"][1]["actual"])
+    };
+    let json: serde_json::Value =
+        app.get(&format!("/meerjarenoverzicht/export.json?{link}")).await.json().await.unwrap();
+    let before = spuk_actual(&json);
+    // Drawn and kept: the page with every table, the print view and the workbook.
+    let (_, page) = app.get_html(&format!("/meerjarenoverzicht?{link}&weergave=alle")).await;
+    let (_, print) = app.get_html(&format!("/meerjarenoverzicht/afdrukken?{link}")).await;
+    let xlsx = app.get(&format!("/meerjarenoverzicht/export.xlsx?{link}")).await.bytes().await.unwrap();
+    assert_eq!(app.get_html(&format!("/meerjarenoverzicht?{link}&weergave=alle")).await.1, page, "the same twice");
+
+    // The SPUK rule takes cost centre KP6100-INB on account 4301: € 123,45 more actual this year.
+    let line = crate::helpers::ledger_line(&format!("{y}-01-15"), "KP6100-INB", "999999", "Taalles extra", 12_345);
+    crate::helpers::import_ledger(&app, &[line]).await;
+
+    let json: serde_json::Value =
+        app.get(&format!("/meerjarenoverzicht/export.json?{link}")).await.json().await.unwrap();
+    let after = spuk_actual(&json);
+    assert_eq!(after - before, 12_345);
+    let (_, page_after) = app.get_html(&format!("/meerjarenoverzicht?{link}&weergave=alle")).await;
+    let (_, print_after) = app.get_html(&format!("/meerjarenoverzicht/afdrukken?{link}")).await;
+    let shown = Money::from_cents(after).to_string();
+    assert!(page_after.contains(&shown) && !page.contains(&shown), "the page shows {shown}");
+    assert!(print_after.contains(&shown) && !print.contains(&shown), "the print view shows {shown}");
+    let xlsx_after = app.get(&format!("/meerjarenoverzicht/export.xlsx?{link}")).await.bytes().await.unwrap();
+    assert_ne!(xlsx_after, xlsx, "the workbook is drawn again");
+}

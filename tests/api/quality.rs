@@ -639,3 +639,47 @@ async fn a_save_over_a_newer_version_is_refused_and_says_what_changed() {
     assert!(page.contains("<option value=\"partly\" selected>"));
     assert_eq!(assessment_rows(&app).await, [(plan, k1, "met".to_string(), false)]);
 }
+
+#[tokio::test]
+async fn the_dashboard_reads_only_open_actions_and_each_providers_latest_results() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let a = certified_provider(&app, "Taal BV", "12345678").await;
+    let b = certified_provider(&app, "Les BV", "87654321").await;
+    sqlx::query(
+        "INSERT INTO quality_result (provider_id, year, route, started, completed, dropped_out, created_at, updated_at)
+         VALUES (?1, 2023, 'b1', 10, 5, 1, 'x', 'x'), (?1, 2024, 'b1', 12, 6, 1, 'x', 'x'), (?1, 2024, 'z', 8, 4, 0, 'x', 'x'),
+                (?2, 2022, 'z', 9, 3, 2, 'x', 'x')",
+    )
+    .bind(a)
+    .bind(b)
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let latest: Vec<(i64, i32, i64)> = store::quality::latest_results(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.provider_id, r.result.year, r.result.started))
+        .collect();
+    assert_eq!(latest, [(a, 2024, 12), (a, 2024, 8), (b, 2022, 9)]);
+
+    for (status, due) in
+        [("open", "2025-03-01"), ("done", "2025-01-01"), ("in_progress", "2025-02-01"), ("cancelled", "2025-01-15")]
+    {
+        sqlx::query(
+            "INSERT INTO follow_up_action (provider_id, source, description, owner, created_on, due_date, status, created_at, updated_at)
+             VALUES (?, 'meeting', ?, 'Coördinator', '2024-12-01', ?, ?, 'x', 'x')",
+        )
+        .bind(a)
+        .bind(format!("Actie {status}"))
+        .bind(due)
+        .bind(status)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let open: Vec<String> =
+        store::quality::open_actions(&app.db).await.unwrap().into_iter().map(|a| a.description).collect();
+    assert_eq!(open, ["Actie in_progress", "Actie open"], "open ones only, by due date");
+}

@@ -22,6 +22,13 @@ async fn stream(app: &TestApp, code: &str) -> i64 {
 
 /// `taalbudget rules ...` against the app's database: (exit code, stdout's last line as JSON, stderr).
 fn rules_cli(app: &TestApp, args: &[&str]) -> (i32, serde_json::Value, String) {
+    let (code, stdout, stderr) = rules_cli_text(app, args);
+    let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or_default();
+    (code.unwrap_or(-1), json, stderr)
+}
+
+/// `taalbudget rules ARGS` without --json: (exit code, stdout, stderr).
+fn rules_cli_text(app: &TestApp, args: &[&str]) -> (Option<i32>, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_taalbudget"))
         .arg("--db")
         .arg(&app.db_path)
@@ -30,9 +37,11 @@ fn rules_cli(app: &TestApp, args: &[&str]) -> (i32, serde_json::Value, String) {
         .env("TAALBUDGET_LOG", "error")
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    let json = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or_default();
-    (out.status.code().unwrap_or(-1), json, String::from_utf8_lossy(&out.stderr).to_string())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
 }
 
 /// A small deterministic generator (no crate needed; the same ledger every run).
@@ -399,34 +408,36 @@ async fn a_change_that_would_move_lines_of_a_closed_year_between_streams_is_refu
     assert_eq!(dry["closed_moves"][0]["from_stream"], "SPUK");
     assert_eq!(dry["closed_moves"][0]["to_stream"], "ELIP");
     assert_eq!(dry["moved"], serde_json::json!({"lines": 1, "amount": "250.00"}), "the 2024 line would move");
-    let (code, text, stderr) = {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_taalbudget"))
-            .arg("--db")
-            .arg(&app.db_path)
-            .args(["rules", "apply", "--dry-run"])
-            .env("TAALBUDGET_LOG", "error")
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    };
+    let (code, text, stderr) = rules_cli_text(&app, &["apply", "--dry-run"]);
     assert_eq!(code, Some(1));
     assert!(text.contains("Toepassen zou verplaatsen 1 grootboekregel, samen € 250,00."), "{text}");
     assert!(stderr.contains("geweigerd: 2 grootboekregels in afgesloten jaar 2023 zouden van SPUK (regel 1 Inburgering) naar ELIP (regel 1 Inburgering) gaan (€ 1.734,56); die blijven staan"), "{stderr}");
-    // Applying moves the open year only; the closed year keeps SPUK.
+    // Applying moves the open year only; the closed year keeps SPUK, and that is said and exits 1 as in the dry run.
+    let (code, text, stderr) = rules_cli_text(&app, &["apply"]);
+    assert_eq!(code, Some(1));
+    assert!(text.contains("Toepassen verplaatst 1 grootboekregel, samen € 250,00."), "{text}");
+    assert!(
+        stderr.contains(
+            "Niet alles toegepast: 2 grootboekregels (€ 1.734,56) in een afgesloten jaar zijn niet verplaatst; de \
+             rest is toegepast. Laat de gewijzigde regel gelden vanaf een boekdatum na het afgesloten jaar, of vraag \
+             een beheerder het jaar te heropenen."
+        ),
+        "{stderr}"
+    );
     let (code, applied, _) = rules_cli(&app, &["apply", "--json"]);
-    assert_eq!((code, applied["changed"].as_u64()), (0, Some(1)));
+    assert_eq!(
+        (code, applied["changed"].as_u64()),
+        (1, Some(0)),
+        "nothing left to move, the closed year still refuses"
+    );
+    assert_eq!(applied["closed_moved"], serde_json::json!({"lines": 2, "amount": "1734.56"}));
     let sums = store::attribution::sums(&app.db).await.unwrap();
     assert_eq!(sums.actual_by_stream[&(spuk.parse().unwrap(), 2023)].cents(), 1_734_56);
 }
 
-/// Migration 0013 keeps every existing rule matching what it matched: an exact value that would now read as a
-/// range, list or prefix is quoted; other values stay as they were; the sign is 'both'.
-#[tokio::test]
-async fn migration_0013_quotes_old_exact_values_that_would_read_as_patterns() {
+/// A database built by migrations 0001-0012, with stream 1 and these `attribution_rule` rows (position, name, cost
+/// centre, account, task field, creditor number, stream id, created at), then migrated to the end.
+async fn migrated_from_0012(rules: &str) -> (tempfile::TempDir, sqlx::SqlitePool) {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     let dir = tempfile::tempdir().unwrap();
     let opts =
@@ -437,17 +448,28 @@ async fn migration_0013_quotes_old_exact_values_that_would_read_as_patterns() {
         ..sqlx::migrate::Migrator::DEFAULT
     };
     up_to_12.run(&pool).await.unwrap();
-    sqlx::raw_sql(
+    sqlx::raw_sql(&format!(
         "INSERT INTO funding_stream (id, code, name, kind, spend_from, created_at, updated_at)
              VALUES (1, 'SPUK', 'Spuk', 'other', '2022-01-01', 'x', 'x');
          INSERT INTO attribution_rule (position, name, cost_centre, gl_account, task_field, creditor_number, stream_id, created_at)
-             VALUES (1, 'oud', 'KP6100-INB', '4300-4399', 'a,b', '2001*', 1, 'x'),
-                    (2, 'gewoon', 'KP-INB', '4301', '6.1', '', 1, 'x');",
-    )
+             VALUES {rules};"
+    ))
     .execute(&pool)
     .await
     .unwrap_or_else(|e| panic!("{e}"));
     store::MIGRATOR.run(&pool).await.unwrap();
+    (dir, pool)
+}
+
+/// Migration 0013 keeps every existing rule matching what it matched: an exact value that would now read as a
+/// range, list or prefix is quoted; other values stay as they were; the sign is 'both'.
+#[tokio::test]
+async fn migration_0013_quotes_old_exact_values_that_would_read_as_patterns() {
+    let (_dir, pool) = migrated_from_0012(
+        "(1, 'oud', 'KP6100-INB', '4300-4399', 'a,b', '2001*', 1, 'x'),
+         (2, 'gewoon', 'KP-INB', '4301', '6.1', '', 1, 'x')",
+    )
+    .await;
     let rules = store::attribution::rules(&pool).await.unwrap();
     let c = &rules[0].criteria;
     assert_eq!(
@@ -460,4 +482,22 @@ async fn migration_0013_quotes_old_exact_values_that_would_read_as_patterns() {
     assert_eq!(c.amount_sign, AmountSign::Both);
     let c = &rules[1].criteria;
     assert_eq!([c.cost_centre.as_str(), c.gl_account.as_str(), c.task_field.as_str()], ["KP-INB", "4301", "6.1"]);
+}
+
+/// An old exact value with a double quote in it (a code `KP"6`, a value `"4300"` typed with its quotes) was put in
+/// quotes by migration 0013 (`"KP"6"`), which the list syntax cannot read: loading the rules failed. Such a whole
+/// quoted field now reads as exactly the value inside, so the rule loads and matches what it matched before, and the
+/// rules page and the rules command can show it.
+#[tokio::test]
+async fn an_old_exact_value_with_a_double_quote_keeps_matching_after_migration_0013() {
+    let (_dir, pool) = migrated_from_0012(r#"(1, 'aanhalingsteken', 'KP"6', '"4300"', '', 'a",b', 1, 'x')"#).await;
+    let rules = store::attribution::rules(&pool).await.unwrap_or_else(|e| panic!("{e}"));
+    let c = &rules[0].criteria;
+    assert_eq!(
+        [c.cost_centre.as_str(), c.gl_account.as_str(), c.creditor_number.as_str()],
+        [r#""KP"6""#, r#"""4300"""#, r#""a",b""#]
+    );
+    assert!(c.cost_centre.matches(r#"kp"6"#) && !c.cost_centre.matches("KP6"));
+    assert!(c.gl_account.matches(r#""4300""#) && !c.gl_account.matches("4300"));
+    assert!(c.creditor_number.matches(r#"A",B"#) && !c.creditor_number.matches("a"));
 }
