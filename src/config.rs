@@ -44,6 +44,10 @@ pub struct Config {
     pub imports_per_user: usize,
     /// Where uploaded files wait for their check and commit; each is deleted as soon as its job ends.
     pub upload_dir: PathBuf,
+    /// Four-eyes approval: a ledger or funding batch counts only after another finance user or an admin
+    /// approves it (see `store::approval`). A deployment setting, not a screen: it is part of the municipality's
+    /// internal control, set once by whoever runs the application, and the command line imports obey it too.
+    pub four_eyes_imports: bool,
     /// Who publishes the contracts as OCDS, and under which prefix.
     pub ocds: crate::report::ocds::Publication,
 }
@@ -82,6 +86,7 @@ impl Config {
             read_budget: Self::DEFAULT_READ_BUDGET,
             imports_at_once: Self::DEFAULT_IMPORTS_AT_ONCE,
             imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,
+            four_eyes_imports: false,
             ocds: crate::report::ocds::Publication::default(),
         }
     }
@@ -283,6 +288,13 @@ pub const SETTINGS: &[Setting] = &[
         help: "map voor geüploade importbestanden tot hun taak klaar is (standaard: uploads/ naast de database)",
     },
     Setting {
+        key: "four_eyes_imports",
+        env: "TAALBUDGET_FOUR_EYES_IMPORTS",
+        flag: "--four-eyes-imports",
+        default: "false",
+        help: "vier ogen: een geïmporteerde grootboek- of financieringsbatch telt pas mee na goedkeuring door een andere financieel medewerker of beheerder",
+    },
+    Setting {
         key: "ocds_prefix",
         env: "TAALBUDGET_OCDS_PREFIX",
         flag: "--ocds-prefix",
@@ -472,6 +484,8 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
     if !upload_dir.is_empty() {
         config.upload_dir = PathBuf::from(upload_dir);
     }
+    config.four_eyes_imports = parse_bool(&get("four_eyes_imports"))
+        .ok_or_else(|| problem("four_eyes_imports", "kies true of false".into()))?;
     config.ocds.prefix =
         crate::report::ocds::parse_prefix(&get("ocds_prefix")).map_err(|m| problem("ocds_prefix", m))?;
     config.ocds.buyer_name = get("ocds_buyer_name");

@@ -74,6 +74,9 @@ struct Cli {
     /// Directory for uploaded import files until their job ends [env TAALBUDGET_UPLOAD_DIR; default uploads/ beside the database].
     #[arg(long, global = true)]
     upload_dir: Option<String>,
+    /// Four-eyes approval of ledger and funding imports: true or false [env TAALBUDGET_FOUR_EYES_IMPORTS; default false].
+    #[arg(long, global = true)]
+    four_eyes_imports: Option<String>,
     /// OCDS prefix of the municipality, registered with the standard's maintainers [env TAALBUDGET_OCDS_PREFIX; default ocds-xxxxxx].
     #[arg(long, global = true)]
     ocds_prefix: Option<String>,
@@ -109,6 +112,7 @@ impl Cli {
             ("imports_at_once", &self.imports_at_once),
             ("imports_per_user", &self.imports_per_user),
             ("upload_dir", &self.upload_dir),
+            ("four_eyes_imports", &self.four_eyes_imports),
             ("ocds_prefix", &self.ocds_prefix),
             ("ocds_buyer_name", &self.ocds_buyer_name),
             ("ocds_buyer_id", &self.ocds_buyer_id),
@@ -369,7 +373,9 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
         }
         Command::Import { kind, file, template, dry_run, skip_invalid, json } => {
             let read_budget = config.read_budget();
-            let args = import_cli::ImportArgs { kind, file, template, dry_run, skip_invalid, json, read_budget };
+            let four_eyes = config.four_eyes_imports;
+            let args =
+                import_cli::ImportArgs { kind, file, template, dry_run, skip_invalid, json, read_budget, four_eyes };
             Ok(import_cli::import(&db_path, args).await)
         }
         Command::Templates { action: TemplatesAction::List } => Ok(import_cli::list_templates()),

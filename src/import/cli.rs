@@ -27,6 +27,8 @@ pub struct ImportArgs {
     pub json: bool,
     /// The `read_memory_mb` setting.
     pub read_budget: super::source::ReadBudget,
+    /// The `four_eyes_imports` setting.
+    pub four_eyes: bool,
 }
 
 fn actor() -> String {
@@ -108,6 +110,7 @@ pub async fn import(db_path: &Path, args: ImportArgs) -> ExitCode {
         gate_before_write: None,
         progress: None,
         read_budget: args.read_budget,
+        four_eyes: args.four_eyes,
     };
     let req =
         ImportRequest { path: path.clone(), file_name: file.to_string(), template: template.clone(), actor: actor() };
@@ -195,6 +198,7 @@ fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, messag
         duplicates: Vec::new(),
         dry_run: false,
         charges: None,
+        awaits_approval: false,
     }
 }
 
@@ -220,6 +224,12 @@ fn print_summary(s: &Summary, json: bool) {
     );
     if s.kind == Kind::Ledger {
         println!("Totaal nieuwe regels: {}", s.amount_total);
+    }
+    if s.awaits_approval {
+        println!(
+            "De batch wacht op goedkeuring (vier ogen): hij telt nergens mee tot een andere financieel medewerker of \
+             een beheerder hem goedkeurt op de batchpagina."
+        );
     }
     if let Some(c) = s.charges.as_ref().filter(|_| s.rows_imported > 0) {
         println!("Toerekening van de nieuwe regels:");

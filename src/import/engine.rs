@@ -81,6 +81,8 @@ pub struct ImportOptions {
     pub progress: Option<Arc<AtomicU64>>,
     /// What reading the file may hold in memory; a file that needs more is refused before it is read.
     pub read_budget: source::ReadBudget,
+    /// The `four_eyes_imports` setting: a ledger or funding batch is stored waiting for approval.
+    pub four_eyes: bool,
 }
 
 /// A test hook: the import notifies `reached` when its read phase is done and waits for `resume` before it
@@ -450,6 +452,7 @@ async fn read_phase<K: ImportKind>(
         duplicates: Vec::new(),
         dry_run: opts.dry_run,
         charges: None,
+        awaits_approval: false,
     };
 
     // The import's own connection, for both phases: the staging database is attached to it, so it is closed
@@ -537,7 +540,8 @@ impl<K: ImportKind> Write<'_, K> {
             if attempt + 1 == WRITE_ATTEMPTS {
                 tally.recount(kind, &mut tx).await?;
             }
-            let batch = store::imports::create_batch(&mut tx, summary, self.actor).await?;
+            let awaits = self.opts.four_eyes && store::approval::asks_approval(summary.kind);
+            let batch = store::imports::create_batch(&mut tx, summary, self.actor, awaits).await?;
             if kind.staged() {
                 // The read phase's duplicates are still stored unless their batch was undone; its new records
                 // are still new if all of them go in.
@@ -579,6 +583,7 @@ impl<K: ImportKind> Write<'_, K> {
                 }
                 Err(super::FinishError::Db(e)) => return Err(e.into()),
             }
+            summary.awaits_approval = awaits;
             store::imports::finish_batch(&mut tx, batch, summary, self.actor).await?;
             if let Some(pause) = self.opts.pause_before_commit {
                 eprintln!("PAUZE VOOR COMMIT");

@@ -389,6 +389,7 @@ impl RegisterKind for Funding {
                 | FundingError::Stale
                 | FundingError::NextYearClosed(_)
                 | FundingError::NotClosed(_)
+                | FundingError::PendingBatch { .. }
                 | FundingError::NotFound),
             ) => Refusal::Store(e.to_string()),
         };

@@ -393,15 +393,20 @@ impl ImportKind for Ledger {
         store::staging::insert_staged_ledger_lines(tx, batch, only_new).await
     }
 
-    /// A batch may not add spend to a closed year; new lines go through the attribution rules at once, so
-    /// attributed + unattributed = imported holds the moment the batch is committed. The lines were attributed
-    /// when they were staged; unless the rule book changed since, only storing that is left.
+    /// A batch may not add spend to a closed year; new lines go through the attribution rules at once (a batch
+    /// that waits for approval: when it is approved), so attributed + unattributed = imported holds the moment
+    /// the batch counts. The lines were attributed when they were staged; unless the rule book changed since,
+    /// only storing that is left.
     async fn finish(&self, tx: &mut store::Tx<'_>, batch: i64, actor: &str) -> Result<(), super::FinishError> {
         if let Some(year) = store::imports::closed_year_in_batch(tx, batch).await? {
             return Err(super::FinishError::Refused(format!(
                 "Het bestand bevat boekingen in {year}, en dat jaar is afgesloten. Er is niets geïmporteerd; \
                  vraag een beheerder het jaar te heropenen of laat de regels van {year} weg."
             )));
+        }
+        if store::approval::awaits(tx, batch).await? {
+            // Attributed only when another user approves the batch (store::approval::approve).
+            return Ok(());
         }
         let now = RuleBook::load(tx).await?;
         match self.book.get() {

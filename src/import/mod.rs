@@ -307,6 +307,9 @@ pub struct Summary {
     /// For kinds charged to funding streams (the ledger): where the new rows go by the current attribution rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charges: Option<Charges>,
+    /// The batch was stored waiting for another user's approval (`four_eyes_imports`); only shown when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaits_approval: bool,
 }
 
 impl Summary {

@@ -152,6 +152,9 @@ impl Sheets {
             duplicates: Vec::new(),
             dry_run,
             charges: None,
+            // A set-up workbook brings streams and rules with its money: it is loaded by finance as a whole and
+            // does not wait for a second pair of eyes (four-eyes approval covers ledger and funding files).
+            awaits_approval: false,
         };
         let sheets = [
             (self.streams.summary(), errors(&self.streams)),
@@ -182,7 +185,7 @@ impl Sheets {
         let mut conn = db.acquire().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
         let locked = std::time::Instant::now();
-        let batch = store::imports::create_batch(&mut tx, &self.summary(false), actor).await?;
+        let batch = store::imports::create_batch(&mut tx, &self.summary(false), actor, false).await?;
         let mut refused = 0;
         refused += self.streams.insert(&mut tx, batch).await?;
         refused += self.allocations.insert(&mut tx, batch).await?;

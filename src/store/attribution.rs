@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 use time::Date;
 
+use super::approval::counts;
 use super::bulk::{self, Value};
 use super::{audit, begin, Db, Tx};
 use crate::domain::attribution::{
@@ -94,11 +95,13 @@ pub async fn queue_size(db: &Db) -> sqlx::Result<(i64, Money)> {
 }
 
 /// The same as [`queue_size`], counted in the ledger itself: what the kept totals must always equal (tests).
+/// The lines of a batch waiting for approval wait for that, not for attribution: they are not in the queue's size.
 pub async fn queue_size_fresh(db: &Db) -> sqlx::Result<(i64, Money)> {
-    let (n, cents): (i64, i64) = sqlx::query_as(
+    let (n, cents): (i64, i64) = sqlx::query_as(&format!(
         "SELECT COUNT(*), COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e
-         WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id)",
-    )
+         WHERE NOT EXISTS (SELECT 1 FROM ledger_attribution a WHERE a.ledger_entry_id = e.id) AND {}",
+        counts("e.batch_id")
+    ))
     .fetch_one(db)
     .await?;
     Ok((n, Money::from_cents(cents)))
@@ -128,7 +131,7 @@ pub async fn rule_usage(db: &Db, rule: i64) -> sqlx::Result<(i64, Money)> {
     Ok((n, Money::from_cents(cents)))
 }
 
-/// Every ledger line as rules see it, with whether someone assigned it by hand.
+/// Every ledger line that counts as rules see it, with whether someone assigned it by hand.
 pub async fn ledger_views(db: &Db) -> sqlx::Result<Vec<(LedgerView, bool)>> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -142,11 +145,12 @@ pub async fn ledger_views(db: &Db) -> sqlx::Result<Vec<(LedgerView, bool)>> {
         amount_cents: i64,
         manual: bool,
     }
-    let rows: Vec<Row> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description,
                 e.amount_cents, COALESCE(a.source = 'manual', 0) AS manual
-         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id ORDER BY e.id",
-    )
+         FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id WHERE {} ORDER BY e.id",
+        counts("e.batch_id")
+    ))
     .fetch_all(db)
     .await?;
     Ok(rows
@@ -475,7 +479,8 @@ impl LineRow {
     }
 }
 
-/// Up to `APPLY_CHUNK` lines with ids above `after` and up to `last`, of one batch or all, booked up to a year.
+/// Up to `APPLY_CHUNK` lines with ids above `after` and up to `last`, of one batch or all, booked up to a year;
+/// only lines that count: rules never touch a batch waiting for approval.
 async fn line_chunk(
     conn: &mut super::Conn,
     after: i64,
@@ -483,14 +488,15 @@ async fn line_chunk(
     batch: Option<i64>,
     until_year: Option<i32>,
 ) -> sqlx::Result<Vec<LineRow>> {
-    sqlx::query_as(
+    sqlx::query_as(&format!(
         "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.task_field, e.creditor_number, e.description, e.amount_cents,
                 a.source, a.stream_id, a.budget_line_id, a.contract_id, a.rule_id
          FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
          WHERE e.id > ?1 AND e.id <= ?2 AND (?3 IS NULL OR e.batch_id = ?3)
-           AND (?5 IS NULL OR e.booking_date < printf('%04d-01-01', ?5 + 1))
+           AND (?5 IS NULL OR e.booking_date < printf('%04d-01-01', ?5 + 1)) AND {}
          ORDER BY e.id LIMIT ?4",
-    )
+        counts("e.batch_id")
+    ))
     .bind(after)
     .bind(last)
     .bind(batch)
@@ -776,6 +782,11 @@ async fn write_rule_attributions(
 pub enum AssignError {
     #[error("jaar {0} is afgesloten; vraag een beheerder het jaar te heropenen")]
     ClosedYear(i32),
+    #[error(
+        "deze regel hoort bij importbatch {0}, die wacht op goedkeuring; hij kan pas worden toegerekend als een \
+         andere financieel medewerker of een beheerder de batch heeft goedgekeurd"
+    )]
+    AwaitsApproval(i64),
     #[error("niet gevonden")]
     NotFound,
     #[error(transparent)]
@@ -792,11 +803,14 @@ pub async fn assign_manually(
     actor: &str,
 ) -> Result<(), AssignError> {
     let mut tx = begin(db).await?;
-    let date: Option<Date> = sqlx::query_scalar("SELECT booking_date FROM ledger_entry WHERE id = ?")
+    let line: Option<(Date, i64)> = sqlx::query_as("SELECT booking_date, batch_id FROM ledger_entry WHERE id = ?")
         .bind(entry_id)
         .fetch_optional(&mut *tx)
         .await?;
-    let date = date.ok_or(AssignError::NotFound)?;
+    let (date, batch) = line.ok_or(AssignError::NotFound)?;
+    if super::approval::awaits(&mut tx, batch).await? {
+        return Err(AssignError::AwaitsApproval(batch));
+    }
     if crate::store::funding::last_closed(&mut tx).await?.is_some_and(|last| date.year() <= last) {
         return Err(AssignError::ClosedYear(date.year()));
     }
@@ -845,11 +859,17 @@ pub struct AttributedLine {
     pub rule_name: Option<String>,
     pub assigned_by: Option<String>,
     pub reason: Option<String>,
+    pub batch_id: i64,
+    /// Its batch waits for approval: it counts nowhere yet.
+    pub pending: bool,
 }
 
 impl AttributedLine {
     /// Why the line is where it is, in words.
     pub fn why(&self) -> String {
+        if self.pending {
+            return AWAITS_APPROVAL.to_string();
+        }
         match (self.source.as_deref(), &self.rule_name, &self.assigned_by, &self.reason) {
             (Some("rule"), Some(rule), _, _) => format!("regel '{rule}'"),
             (Some("manual"), _, Some(by), Some(reason)) => format!("handmatig door {by}: {reason}"),
@@ -862,21 +882,30 @@ impl AttributedLine {
     }
 }
 
-/// Lines by filter: `unattributed_only`, a stream, a contract, a year; newest first, capped.
+/// How a line of a batch waiting for approval is marked in lists.
+pub const AWAITS_APPROVAL: &str = "wacht op goedkeuring";
+
+/// Lines by filter: `unattributed_only`, a stream, a contract, a year; newest first, capped. Lines of batches
+/// waiting for approval only with `with_pending` (the queue shows them, marked; figures never count them).
 #[derive(Clone, Debug, Default)]
 pub struct LineFilter {
     pub unattributed_only: bool,
+    pub with_pending: bool,
     pub stream_id: Option<i64>,
     pub contract_id: Option<i64>,
     pub year: Option<i32>,
     pub limit: i64,
 }
 
-/// The columns of an [`AttributedLine`].
-const LINE_COLUMNS: &str =
-    "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
-        e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
-        r.name AS rule_name, a.assigned_by, a.reason";
+/// The columns of an [`AttributedLine`]; `pending` is the negation of `approval::counts`, the one rule.
+fn line_columns() -> String {
+    format!(
+        "SELECT e.id, e.booking_date, e.gl_account, e.cost_centre, e.creditor_number, e.creditor_name,
+            e.description, e.amount_cents, s.code AS stream_code, c.reference AS contract_reference, a.source,
+            r.name AS rule_name, a.assigned_by, a.reason, e.batch_id, NOT ({}) AS pending",
+        counts("e.batch_id")
+    )
+}
 
 /// A ledger line's attribution and what it names (the joins every line query shares).
 const LINE_JOINS: &str = "LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
@@ -912,7 +941,11 @@ pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>>
     if f.contract_id.is_some() {
         filter.push_str(" a.contract_id = ?4 AND");
     }
-    sqlx::query_as(&format!("{LINE_COLUMNS} {from} {LINE_JOINS} WHERE{filter} {order} LIMIT ?5"))
+    if !f.with_pending {
+        filter.push_str(&format!(" {} AND", counts("e.batch_id")));
+    }
+    let columns = line_columns();
+    sqlx::query_as(&format!("{columns} {from} {LINE_JOINS} WHERE{filter} {order} LIMIT ?5"))
         .bind(start)
         .bind(end)
         .bind(f.stream_id)
@@ -926,8 +959,9 @@ pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>>
 pub async fn lines_by_id(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<AttributedLine>> {
     let list = serde_json::to_string(ids).expect("ids serialize");
     sqlx::query_as(&format!(
-        "{LINE_COLUMNS} FROM ledger_entry e {LINE_JOINS}
-         WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id"
+        "{} FROM ledger_entry e {LINE_JOINS}
+         WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.booking_date, e.id",
+        line_columns()
     ))
     .bind(list)
     .fetch_all(db)
@@ -971,12 +1005,14 @@ pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
 
 /// The same sums computed from the ledger itself: what the kept totals must always equal (tests).
 pub async fn sums_fresh(db: &Db) -> sqlx::Result<LedgerSums> {
-    let rows: Vec<SumRow> = sqlx::query_as(
+    let rows: Vec<SumRow> = sqlx::query_as(&format!(
         "SELECT CAST(substr(e.booking_date, 1, 4) AS INTEGER) AS year, a.stream_id, a.contract_id, a.budget_line_id,
                 SUM(e.amount_cents)
          FROM ledger_entry e LEFT JOIN ledger_attribution a ON a.ledger_entry_id = e.id
+         WHERE {}
          GROUP BY year, a.stream_id, a.contract_id, a.budget_line_id",
-    )
+        counts("e.batch_id")
+    ))
     .fetch_all(db)
     .await?;
     Ok(sum_rows(rows))

@@ -72,6 +72,12 @@ pub enum FundingError {
     NextYearClosed(i32),
     #[error("jaar {0} is niet afgesloten")]
     NotClosed(i32),
+    #[error(
+        "jaar {year} kan nog niet worden afgesloten: importbatch {batch} ({file}) met boekingen of bedragen in {year} \
+         of eerder wacht op goedkeuring. Laat een andere financieel medewerker of een beheerder die batch goedkeuren \
+         of afwijzen en sluit het jaar daarna af"
+    )]
+    PendingBatch { year: i32, batch: i64, file: String },
     #[error("niet gevonden")]
     NotFound,
     #[error(transparent)]
@@ -200,11 +206,13 @@ struct AllocationRow {
     decided_on: Date,
 }
 
+/// The allocations that count (not those of a batch waiting for approval).
 pub async fn allocations(db: &Db, stream_id: Option<i64>) -> sqlx::Result<Vec<Allocation>> {
-    let rows: Vec<AllocationRow> = sqlx::query_as(
+    let rows: Vec<AllocationRow> = sqlx::query_as(&format!(
         "SELECT id, stream_id, year, kind, amount_cents, reference, decided_on FROM allocation
-         WHERE ?1 IS NULL OR stream_id = ?1 ORDER BY year, decided_on, id",
-    )
+         WHERE (?1 IS NULL OR stream_id = ?1) AND {} ORDER BY year, decided_on, id",
+        super::approval::counts("batch_id")
+    ))
     .bind(stream_id)
     .fetch_all(db)
     .await?;
@@ -321,11 +329,13 @@ struct BudgetRow {
     amount_cents: i64,
 }
 
+/// The budget lines that count (not those of a batch waiting for approval).
 pub async fn budget_lines(db: &Db, stream_id: Option<i64>) -> sqlx::Result<Vec<BudgetLine>> {
-    let rows: Vec<BudgetRow> = sqlx::query_as(
-        "SELECT id, stream_id, category, year, amount_cents FROM budget_line WHERE ?1 IS NULL OR stream_id = ?1
+    let rows: Vec<BudgetRow> = sqlx::query_as(&format!(
+        "SELECT id, stream_id, category, year, amount_cents FROM budget_line WHERE (?1 IS NULL OR stream_id = ?1) AND {}
          ORDER BY year, category",
-    )
+        super::approval::counts("batch_id")
+    ))
     .bind(stream_id)
     .fetch_all(db)
     .await?;
@@ -481,6 +491,9 @@ pub async fn closed_years(db: &Db) -> sqlx::Result<Vec<(i32, String, String)>> {
 pub async fn close_year(db: &Db, year: i32, actor: &str) -> Result<(), FundingError> {
     let mut tx = begin(db).await?;
     ensure_open(&mut tx, year).await?;
+    if let Some((batch, file)) = super::approval::pending_in_year(&mut tx, year).await? {
+        return Err(FundingError::PendingBatch { year, batch, file });
+    }
     sqlx::query("INSERT INTO year_close (year, closed_by, closed_at) VALUES (?, ?, ?)")
         .bind(year)
         .bind(actor)

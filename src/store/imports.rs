@@ -29,22 +29,36 @@ pub struct BatchRow {
     pub status: String,
     pub undone_by: Option<String>,
     pub undone_at: Option<String>,
+    /// None, 'pending', 'approved' or 'rejected' (see `store::approval`).
+    pub approval: Option<String>,
+    pub approval_by: Option<String>,
+    pub approval_at: Option<String>,
 }
 
 impl BatchRow {
+    /// Whether the batch waits for another user's approval, and so counts nowhere yet.
+    pub fn awaits_approval(&self) -> bool {
+        self.approval.as_deref() == Some(super::approval::PENDING)
+    }
+
     pub fn amount_total(&self) -> Money {
         Money::from_cents(self.amount_total_cents)
     }
 }
 
-const BATCH_COLUMNS: &str = "id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, \
-     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at";
+pub(super) const BATCH_COLUMNS: &str =
+    "id, kind, template, file_name, file_sha256, imported_by, imported_at, rows_read, \
+     rows_imported, rows_duplicate, rows_rejected, amount_total_cents, status, undone_by, undone_at, approval, \
+     approval_by, approval_at";
 
-pub async fn create_batch(tx: &mut Tx<'_>, s: &Summary, actor: &str) -> sqlx::Result<i64> {
+/// A new batch; `awaits_approval`: it counts nowhere until another user approves it (`store::approval`).
+pub async fn create_batch(tx: &mut Tx<'_>, s: &Summary, actor: &str, awaits_approval: bool) -> sqlx::Result<i64> {
     // The first id this batch's ledger lines will get (see `entry_range`); the write lock is held from here on.
     sqlx::query_scalar(
-        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id)
-         VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ?7 = 'ledger' THEN (SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entry) END)
+        "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at, first_entry_id,
+                                   approval)
+         VALUES (?, ?, ?, ?, ?, ?, CASE WHEN ?7 = 'ledger' THEN (SELECT COALESCE(MAX(id), 0) + 1 FROM ledger_entry) END,
+                 CASE WHEN ?8 THEN 'pending' END)
          RETURNING id",
     )
     .bind(s.kind.as_str())
@@ -54,6 +68,7 @@ pub async fn create_batch(tx: &mut Tx<'_>, s: &Summary, actor: &str) -> sqlx::Re
     .bind(actor)
     .bind(dates::now_timestamp())
     .bind(s.kind.as_str())
+    .bind(awaits_approval)
     .fetch_one(&mut **tx)
     .await
 }
@@ -226,7 +241,15 @@ pub async fn any_undone(tx: &mut Tx<'_>, batches: &BTreeSet<i64>) -> sqlx::Resul
 }
 
 pub async fn get_batch(db: &Db, id: i64) -> sqlx::Result<Option<BatchRow>> {
-    sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = ?")).bind(id).fetch_optional(db).await
+    batch_in(&mut *db.acquire().await?, id).await
+}
+
+/// A batch, on the caller's connection (inside a transaction or not).
+pub async fn batch_in(conn: &mut Conn, id: i64) -> sqlx::Result<Option<BatchRow>> {
+    sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn list_batches(db: &Db, limit: i64) -> sqlx::Result<Vec<BatchRow>> {
@@ -287,22 +310,26 @@ pub async fn closed_year_in_batch(tx: &mut Tx<'_>, batch: i64) -> sqlx::Result<O
 /// Removes a batch's lines and marks it undone, audited, in one transaction. Returns the lines removed.
 pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError> {
     let mut tx = super::begin(db).await?;
-    let before: Option<BatchRow> = sqlx::query_as(&format!("SELECT {BATCH_COLUMNS} FROM import_batch WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let before = before.ok_or(UndoError::NotFound(id))?;
+    let removed = undo_in(&mut tx, id, actor).await?;
+    tx.commit().await?;
+    Ok(removed)
+}
+
+/// `undo_batch` in the caller's transaction. A batch that waits for approval is rejected this way: the same
+/// removal, recorded as a rejection (who, when) on the batch and in the audit log.
+pub(super) async fn undo_in(tx: &mut Tx<'_>, id: i64, actor: &str) -> Result<u64, UndoError> {
+    let before = batch_in(tx, id).await?.ok_or(UndoError::NotFound(id))?;
     if before.status == "undone" {
         return Err(UndoError::AlreadyUndone(id));
     }
-    if let Some(year) = closed_year_in_batch(&mut tx, id).await? {
+    if let Some(year) = closed_year_in_batch(tx, id).await? {
         return Err(UndoError::ClosedYear(id, year));
     }
     let removed = match before.kind.as_str() {
         "ledger" => {
             // Attributions first, while their lines still exist: the spend_aggregate triggers read the amount
             // and booking date of the line (the ON DELETE CASCADE would run after the line is gone).
-            let (first, last) = entry_range(&mut tx, id).await?;
+            let (first, last) = entry_range(tx, id).await?;
             sqlx::query(
                 "DELETE FROM ledger_attribution WHERE ledger_entry_id IN
                  (SELECT id FROM ledger_entry WHERE id BETWEEN ?1 AND ?2 AND batch_id = ?3)",
@@ -310,29 +337,40 @@ pub async fn undo_batch(db: &Db, id: i64, actor: &str) -> Result<u64, UndoError>
             .bind(first)
             .bind(last)
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             sqlx::query("DELETE FROM ledger_entry WHERE id BETWEEN ? AND ? AND batch_id = ?")
                 .bind(first)
                 .bind(last)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut **tx)
                 .await?
                 .rows_affected()
         }
-        other => undo_register(&mut tx, id, other, actor).await?,
+        other => undo_register(tx, id, other, actor).await?,
     };
     let now = dates::now_timestamp();
-    sqlx::query("UPDATE import_batch SET status = 'undone', undone_by = ?, undone_at = ? WHERE id = ?")
-        .bind(actor)
-        .bind(&now)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let after =
+    let rejected = before.awaits_approval();
+    sqlx::query(
+        "UPDATE import_batch SET status = 'undone', undone_by = ?1, undone_at = ?2,
+             approval = CASE WHEN ?3 THEN 'rejected' ELSE approval END,
+             approval_by = CASE WHEN ?3 THEN ?1 ELSE approval_by END,
+             approval_at = CASE WHEN ?3 THEN ?2 ELSE approval_at END
+         WHERE id = ?4",
+    )
+    .bind(actor)
+    .bind(&now)
+    .bind(rejected)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    let mut after =
         serde_json::json!({ "status": "undone", "lines_removed": removed, "undone_by": actor, "undone_at": now });
-    audit::record(&mut tx, actor, "undo", "import_batch", id, Some(&audit::snapshot(&before)), Some(&after)).await?;
-    tx.commit().await?;
+    if rejected {
+        after["approval"] = "rejected".into();
+    }
+    let action = if rejected { "reject" } else { "undo" };
+    audit::record(tx, actor, action, "import_batch", id, Some(&audit::snapshot(&before)), Some(&after)).await?;
     Ok(removed)
 }
 

@@ -1,5 +1,6 @@
 //! All SQL lives below this module; nothing else talks to the database.
 
+pub mod approval;
 pub mod attribution;
 pub mod audit;
 pub mod backup;

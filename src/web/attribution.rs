@@ -701,7 +701,7 @@ struct QueuePage {
 async fn load_queue(state: &AppState, error: Option<Refusal>) -> AppResult<QueuePage> {
     let lines = store::attribution::lines(
         &state.db,
-        &LineFilter { unattributed_only: true, limit: QUEUE_LIMIT, ..Default::default() },
+        &LineFilter { unattributed_only: true, with_pending: true, limit: QUEUE_LIMIT, ..Default::default() },
     )
     .await?;
     let sums = store::attribution::sums(&state.db).await?;
@@ -729,6 +729,11 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
             p.breadcrumb { a href="/toerekening" { "Toerekening" } }
             h1 { "Niet-toegerekende regels" }
             p { "Samen " strong { (waiting) } ". Wijs een regel handmatig toe met een reden; dat gaat voor elke regel." }
+            @let pending = lines.iter().filter(|l| l.pending).count();
+            @if pending > 0 {
+                p { (crate::domain::words::count(pending, "regel hoort", "regels horen")) " bij een importbatch die "
+                    strong { (store::attribution::AWAITS_APPROVAL) } " (vier ogen): die tellen nergens mee en kunnen pas na goedkeuring worden toegewezen." }
+            }
             @if let Some(r) = error {
                 div.error-summary role="alert" {
                     h2 { "Toewijzen is niet gelukt" }
@@ -751,6 +756,9 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
                             td { (l.gl_account) }
                             td { (l.creditor_number) " " (l.creditor_name) }
                             td.num { (l.amount()) }
+                            @if l.pending {
+                                td { strong { (store::attribution::AWAITS_APPROVAL) } " (" a href={"/import/batches/" (l.batch_id)} { "batch " (l.batch_id) } ")" }
+                            } @else {
                             td {
                                 form.inline method="post" action={"/grootboek/" (l.id) "/toerekenen"} {
                                     (chrome.csrf_field())
@@ -769,6 +777,7 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
                                     (Field::new("reason", "Reden", reason_of(l.id), errors_of(l.id)).in_form(&form_id).required().text())
                                     button type="submit" { "Toewijzen" }
                                 }
+                            }
                             }
                         }
                     }
@@ -827,6 +836,10 @@ async fn assign_checked(
         Ok(()) => Ok(None),
         Err(AssignError::ClosedYear(y)) => {
             Ok(Some(("form", format!("Jaar {y} is afgesloten; een beheerder kan het heropenen."))))
+        }
+        Err(e @ AssignError::AwaitsApproval(_)) => {
+            let message = e.to_string();
+            Ok(Some(("form", format!("{}{}.", message[..1].to_uppercase(), &message[1..]))))
         }
         Err(AssignError::NotFound) => Err(AppError::NotFound),
         Err(AssignError::Db(e)) => Err(e.into()),
@@ -1172,6 +1185,8 @@ async fn load_drill(state: &AppState, q: DrillQuery) -> AppResult<DrillPage> {
         stream_id: q.bron.parse().ok(),
         contract_id: q.contract.parse().ok(),
         year,
+        // The lines behind a figure: those that count.
+        with_pending: false,
         limit: 1000,
     };
     let lines = store::attribution::lines(&state.db, &filter).await?;

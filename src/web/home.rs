@@ -183,6 +183,8 @@ struct FinanceWork {
     /// Per open year with ledger lines: the reconciliation signals that have something behind them.
     signals: Vec<(i32, Vec<Flag>)>,
     imports: Vec<BatchRow>,
+    /// Batches waiting for four-eyes approval, oldest first: they count nowhere until someone approves them.
+    pending: Vec<BatchRow>,
     last_closed: Option<i32>,
     /// Years that are over, not closed yet, and have ledger lines: ready for the year close.
     closable: Vec<i32>,
@@ -209,7 +211,8 @@ impl FinanceWork {
         let imports =
             store::imports::list_batches_of(&state.db, super::imports::Area::Finance.kinds(), RECENT_IMPORTS).await?;
         let signal_count = signals.iter().map(|(_, f)| f.len()).sum();
-        Ok(FinanceWork { queue, signal_count, signals, imports, last_closed, closable })
+        let pending = store::approval::pending_batches(&state.db).await?;
+        Ok(FinanceWork { queue, signal_count, signals, imports, pending, last_closed, closable })
     }
 
     fn view(&self) -> Markup {
@@ -218,6 +221,9 @@ impl FinanceWork {
         html! {
             h2 { "Financiën" }
             ul.cards {
+                @if !self.pending.is_empty() {
+                    li.card { a href="#goedkeuring" { strong { (self.pending.len()) } " " (noun(self.pending.len(), "importbatch wacht", "importbatches wachten")) " op goedkeuring" } }
+                }
                 li.card { a href="/toerekening/wachtrij" { strong { (lines) } " " (noun(lines, "grootboekregel", "grootboekregels")) " nog niet toegerekend, samen " (amount) } }
                 li.card { a href="#signalen" { strong { (signal_count) } " " (noun(signal_count, "signaal", "signalen")) " in de aansluiting van de open jaren" } }
                 li.card { a href="#jaarafsluiting" {
@@ -226,6 +232,26 @@ impl FinanceWork {
                         years => { strong { (years.len()) } " " (noun(years.len(), "jaar", "jaren")) " voorbij en nog niet afgesloten" }
                     }
                 } }
+            }
+            @if !self.pending.is_empty() {
+                h3 #goedkeuring { "Wachten op goedkeuring" }
+                p { "Deze imports tellen nergens mee tot een andere financieel medewerker of een beheerder ze op de batchpagina goedkeurt; wie importeerde kan dat niet zelf." }
+                table {
+                    caption { "Importbatches die op goedkeuring wachten, oudste eerst" }
+                    thead { tr { th scope="col" { "Batch" } th scope="col" { "Bestand" } th scope="col" { "Geïmporteerd door" } th scope="col" { "Tijdstip" } th.num scope="col" { "Regels" } th.num scope="col" { "Totaal" } } }
+                    tbody {
+                        @for b in &self.pending {
+                            tr {
+                                th scope="row" { a href={"/import/batches/" (b.id)} { (b.id) } }
+                                td { (b.file_name) }
+                                td { (b.imported_by) }
+                                td { (dates::display_timestamp(&b.imported_at)) }
+                                td.num { (b.rows_imported) }
+                                td.num { (b.amount_total()) }
+                            }
+                        }
+                    }
+                }
             }
             h3 #signalen { "Signalen in de aansluiting" }
             @if self.signals.is_empty() { p { "Geen open jaren met grootboekregels." } }
@@ -250,7 +276,7 @@ impl FinanceWork {
                             td { (b.file_name) }
                             td { (dates::display_timestamp(&b.imported_at)) }
                             td.num { (b.rows_imported) }
-                            td { @if b.undone_at.is_some() { "ongedaan gemaakt" } @else { "geïmporteerd" } }
+                            td { @if b.undone_at.is_some() { "ongedaan gemaakt" } @else if b.awaits_approval() { strong { (store::attribution::AWAITS_APPROVAL) } } @else { "geïmporteerd" } }
                         }
                     }
                     @if self.imports.is_empty() { tr { td colspan="5" { "Nog geen imports." } } }

@@ -53,6 +53,8 @@ pub fn routes() -> RouteTable {
         .get("/import/batches/{id}", F, batch_page::<FINANCE>)
         .get("/import/batches/{id}/regels", F, batch_lines)
         .post("/import/batches/{id}/ongedaan", F, undo::<FINANCE>)
+        .post("/import/batches/{id}/goedkeuren", F, approve)
+        .post("/import/batches/{id}/afwijzen", F, reject)
         .get("/registers/import", R, upload_form::<REGISTERS>)
         .upload("/registers/import", R, upload::<REGISTERS>)
         .get("/registers/import/sjablonen/{name}", R, template_example::<REGISTERS>)
@@ -417,6 +419,16 @@ fn kind_label(kind: &str) -> &'static str {
     Kind::parse(kind).map(Kind::label).unwrap_or("onbekend")
 }
 
+/// A batch's state in a word or two; a pending one is marked so nobody takes its figures for counted.
+fn status_label(b: &BatchRow) -> Markup {
+    html! {
+        @if b.status == "undone" && b.approval.as_deref() == Some("rejected") { "afgewezen" }
+        @else if b.status == "undone" { "ongedaan gemaakt" }
+        @else if b.awaits_approval() { strong { (crate::store::attribution::AWAITS_APPROVAL) } }
+        @else { "actief" }
+    }
+}
+
 fn batch_table(area: Area, batches: &[BatchRow]) -> Markup {
     let amounts = area.has_amounts();
     html! {
@@ -433,7 +445,7 @@ fn batch_table(area: Area, batches: &[BatchRow]) -> Markup {
                         td { (kind_label(&b.kind)) }
                         td { (b.file_name) } td { (b.imported_by) } td { (dates::display_timestamp(&b.imported_at)) }
                         td.num { (b.rows_imported) } @if amounts { td.num { (b.amount_total()) } }
-                        td { @if b.status == "undone" { "ongedaan gemaakt" } @else { "actief" } }
+                        td { (status_label(b)) }
                     }
                 }
                 @if batches.is_empty() { tr { td colspan="8" { "Nog geen imports." } } }
@@ -1022,8 +1034,10 @@ async fn confirm<const A: u8>(
     let db = state.db.clone();
     let actor = user.actor().to_string();
     let read_budget = state.config.read_budget();
+    let four_eyes = state.config.four_eyes_imports;
     state.imports.start(id, user.id, async move {
-        let opts = ImportOptions { skip_invalid, progress: Some(progress), read_budget, ..Default::default() };
+        let opts =
+            ImportOptions { skip_invalid, progress: Some(progress), read_budget, four_eyes, ..Default::default() };
         let written = match pending {
             // The preview kept the checked records: only the write phase is left.
             Some(pending) => pending.write(db, opts).await.map(|(summary, _)| summary),
@@ -1099,7 +1113,7 @@ async fn load_batch(state: &AppState, area: Area, id: i64, q: &BatchQuery) -> Ap
     let batch = area_batch(state, area, id).await?;
     // Right after an import: what was stored, and where the work goes on.
     let just_imported = q.melding == "geimporteerd" && batch.status != "undone";
-    let queue = if just_imported && batch.kind == Kind::Ledger.as_str() {
+    let queue = if just_imported && batch.kind == Kind::Ledger.as_str() && !batch.awaits_approval() {
         Some(crate::store::attribution::queue_size(&state.db).await?)
     } else {
         None
@@ -1123,6 +1137,9 @@ fn next_steps(b: &BatchRow, queue: Option<(i64, Money)>) -> Markup {
                 @if b.kind == Kind::Ledger.as_str() || b.kind == Kind::Funding.as_str() { " (samen " (b.amount_total()) ")" }
                 ", " (b.rows_duplicate) " dubbel overgeslagen, " (b.rows_rejected) " afgewezen."
             }
+            @if b.awaits_approval() {
+                p { "De batch " strong { (crate::store::attribution::AWAITS_APPROVAL) } ": hij telt nergens mee tot een andere financieel medewerker of een beheerder hem hieronder goedkeurt." }
+            }
             h3 { "Volgende stappen" }
             ul {
                 @if let Some((lines, amount)) = queue {
@@ -1145,13 +1162,23 @@ fn next_steps(b: &BatchRow, queue: Option<(i64, Money)>) -> Markup {
 fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow, next: Option<Markup>) -> Markup {
     let undone = b.status == "undone";
     let ledger = b.kind == Kind::Ledger.as_str();
+    let pending = b.awaits_approval() && !undone;
     chrome.page(
         &format!("Importbatch {}", b.id),
         html! {
             h1 { "Importbatch " (b.id) }
             @if let Some(next) = next { (next) }
-            @if undone {
+            @if undone && b.approval.as_deref() == Some("rejected") {
+                p.notice role="status" { "Deze batch is afgewezen door " (b.undone_by.clone().unwrap_or_default()) " op " (dates::display_timestamp(b.undone_at.as_deref().unwrap_or_default())) "; de regels zijn verwijderd." }
+            } @else if undone {
                 p.notice role="status" { "Deze batch is ongedaan gemaakt door " (b.undone_by.clone().unwrap_or_default()) " op " (dates::display_timestamp(b.undone_at.as_deref().unwrap_or_default())) "; de regels zijn verwijderd." }
+            }
+            @if pending {
+                div.notice.warning role="status" {
+                    h2 { "Deze batch " (crate::store::attribution::AWAITS_APPROVAL) }
+                    p { "Vier ogen: de " @if ledger { "boekingen" } @else { "toekenningen en begrotingsposten" } " van deze batch tellen nergens mee (aansluiting, overzichten, signalen) tot een andere financieel medewerker of een beheerder de batch goedkeurt. "
+                        "Wie de batch heeft geïmporteerd (" (b.imported_by) ") kan hem niet zelf goedkeuren." }
+                }
             }
             table {
                 caption { "Gegevens van de batch" }
@@ -1162,6 +1189,10 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow, next: Option<Markup>) -
                     tr { th scope="row" { "Sjabloon" } td { (b.template) } }
                     tr { th scope="row" { "Geïmporteerd door" } td { (b.imported_by) } }
                     tr { th scope="row" { "Tijdstip" } td { (dates::display_timestamp(&b.imported_at)) } }
+                    tr { th scope="row" { "Status" } td { (status_label(b)) } }
+                    @if let (Some("approved"), Some(by), Some(at)) = (b.approval.as_deref(), &b.approval_by, &b.approval_at) {
+                        tr { th scope="row" { "Goedgekeurd door" } td { (by) " op " (dates::display_timestamp(at)) } }
+                    }
                     tr { th scope="row" { "Regels gelezen" } td.num { (b.rows_read) } }
                     tr { th scope="row" { "Geïmporteerd" } td.num { (b.rows_imported) } }
                     tr { th scope="row" { "Dubbel (overgeslagen)" } td.num { (b.rows_duplicate) } }
@@ -1178,11 +1209,24 @@ fn batch_view(chrome: &Chrome, area: Area, b: &BatchRow, next: Option<Markup>) -
                 @if b.kind == Kind::Progress.as_str() {
                     p { a href="/plaatsingen" { "Naar de plaatsingen" } " (elke plaatsing heeft een tijdlijn met de geïmporteerde voortgang en de signalen)" }
                 }
-                h2 { "Ongedaan maken" }
-                p { "Was dit het verkeerde bestand? Ongedaan maken verwijdert de regels van deze batch weer; u ziet eerst wat er verdwijnt." }
-                form method="post" action={(area.base()) "/batches/" (b.id) "/ongedaan"} {
-                    (chrome.csrf_field())
-                    button.danger type="submit" { "Import ongedaan maken…" }
+                @if pending {
+                    h2 { "Goedkeuren of afwijzen" }
+                    p { "Goedkeuren laat de batch meetellen" @if ledger { " en rekent de boekingen toe volgens de toerekenregels" } ". Afwijzen verwijdert de batch zoals ongedaan maken; u ziet eerst wat er verdwijnt." }
+                    form method="post" action={(area.base()) "/batches/" (b.id) "/goedkeuren"} {
+                        (chrome.csrf_field())
+                        button type="submit" { "Batch goedkeuren" }
+                    }
+                    form method="post" action={(area.base()) "/batches/" (b.id) "/afwijzen"} {
+                        (chrome.csrf_field())
+                        button.danger type="submit" { "Batch afwijzen…" }
+                    }
+                } @else {
+                    h2 { "Ongedaan maken" }
+                    p { "Was dit het verkeerde bestand? Ongedaan maken verwijdert de regels van deze batch weer; u ziet eerst wat er verdwijnt." }
+                    form method="post" action={(area.base()) "/batches/" (b.id) "/ongedaan"} {
+                        (chrome.csrf_field())
+                        button.danger type="submit" { "Import ongedaan maken…" }
+                    }
                 }
             }
             p { a href=(area.base()) { "Naar importeren" } }
@@ -1265,43 +1309,104 @@ async fn undo<const A: u8>(
     Path(id): Path<i64>,
     Form(confirmed): Form<Confirmed>,
 ) -> AppResult<Response> {
-    let area = Area::of::<A>();
-    let b = area_batch(&state, area, id).await?;
+    remove(&chrome, &user, &state, Area::of::<A>(), id, &confirmed, Removal::Undo).await
+}
+
+/// Rejects a batch waiting for approval: removed exactly like an undo, recorded as a rejection.
+async fn reject(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(confirmed): Form<Confirmed>,
+) -> AppResult<Response> {
+    remove(&chrome, &user, &state, Area::Finance, id, &confirmed, Removal::Reject).await
+}
+
+/// Approves a batch waiting for approval (never one's own import); it counts from now on.
+async fn approve(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Response> {
+    use crate::store::approval;
+    area_batch(&state, Area::Finance, id).await?;
+    match approval::approve(&state.db, id, user.actor()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/import/batches/{id}?melding=goedgekeurd")).into_response()),
+        Err(e) => Err(approval_error(e)),
+    }
+}
+
+fn approval_error(e: crate::store::approval::ApprovalError) -> AppError {
+    use crate::store::approval::ApprovalError;
+    match e {
+        ApprovalError::NotFound(_) | ApprovalError::Undo(store::UndoError::NotFound(_)) => AppError::NotFound,
+        e @ ApprovalError::OwnImport(_) => AppError::ForbiddenWith(capitalize(&e.to_string())),
+        ApprovalError::Db(e) | ApprovalError::Undo(store::UndoError::Db(e)) => e.into(),
+        e => AppError::Conflict(capitalize(&e.to_string())),
+    }
+}
+
+/// Undo, or rejection of a pending batch: the same removal.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Removal {
+    Undo,
+    Reject,
+}
+
+async fn remove(
+    chrome: &Chrome,
+    user: &CurrentUser,
+    state: &AppState,
+    area: Area,
+    id: i64,
+    confirmed: &Confirmed,
+    how: Removal,
+) -> AppResult<Response> {
+    let b = area_batch(state, area, id).await?;
+    if how == Removal::Reject && (!b.awaits_approval() || b.status == "undone") {
+        return Err(approval_error(crate::store::approval::ApprovalError::NotPending(id)));
+    }
+    let (verb, route) = match how {
+        Removal::Undo => ("ongedaan maken", "ongedaan"),
+        Removal::Reject => ("afwijzen", "afwijzen"),
+    };
     if !confirmed.yes() {
         let page = format!("{}/batches/{id}", area.base());
         let rows = crate::domain::words::count(b.rows_imported, "geïmporteerde regel", "geïmporteerde regels");
         return Ok(chrome
             .confirmation(Confirmation {
-                title: format!("Import van {} ongedaan maken?", b.file_name),
+                title: format!("Import van {} {verb}?", b.file_name),
                 back: (&page, &format!("Importbatch {id}")),
                 consequences: html! {
-                    p { "Ongedaan maken verwijdert " @if b.rows_imported == 1 { "de enige" } @else { "alle" } " " (rows) " van deze batch"
+                    p { (capitalize(verb)) " verwijdert " @if b.rows_imported == 1 { "de enige" } @else { "alle" } " " (rows) " van deze batch"
                         @if area.has_amounts() { " (samen " (b.amount_total()) ")" } ":" }
                     ul {
-                        @if area.has_amounts() {
+                        @if how == Removal::Reject {
+                            li { "de batch heeft nog nergens meegeteld; hij verdwijnt uit de lijst van batches die op goedkeuring wachten;" }
+                        } @else if area.has_amounts() {
                             li { "de boekingen verdwijnen uit de realisatie, de aansluiting en de wachtrij, met hun toerekening;" }
                         } @else {
                             li { "de records die deze import heeft toegevoegd verdwijnen; wat al bestond blijft zoals het was;" }
                         }
-                        li { "de batch blijft in de lijst staan als ongedaan gemaakt, met wie en wanneer, in het logboek;" }
+                        li { "de batch blijft in de lijst staan als " @if how == Removal::Reject { "afgewezen" } @else { "ongedaan gemaakt" } ", met wie en wanneer, in het logboek;" }
                         li { "wilt u de regels terug, dan importeert u hetzelfde bestand opnieuw." }
                     }
                 },
-                action: &format!("{page}/ongedaan"),
-                confirm: "Ja, import ongedaan maken",
-                cancel: "Niet ongedaan maken",
+                action: &format!("{page}/{route}"),
+                confirm: &format!("Ja, import {verb}"),
+                cancel: &format!("Niet {verb}"),
                 danger: true,
             })
             .into_response());
     }
-    match store::undo_batch(&state.db, id, user.actor()).await {
-        Ok(_) => Ok(Redirect::to(&format!("{}/batches/{id}?melding=ongedaan", area.base())).into_response()),
-        Err(store::UndoError::NotFound(_)) => Err(AppError::NotFound),
-        Err(
+    let done = match how {
+        Removal::Undo => store::undo_batch(&state.db, id, user.actor()).await.map_err(Into::into),
+        Removal::Reject => crate::store::approval::reject(&state.db, id, user.actor()).await,
+    };
+    match done {
+        Ok(_) => Ok(Redirect::to(&format!("{}/batches/{id}?melding={route}", area.base())).into_response()),
+        Err(crate::store::approval::ApprovalError::Undo(
             e @ (store::UndoError::AlreadyUndone(_)
             | store::UndoError::ClosedYear(..)
             | store::UndoError::Referenced(..)),
-        ) => Err(AppError::Conflict(e.to_string())),
-        Err(store::UndoError::Db(e)) => Err(e.into()),
+        )) => Err(AppError::Conflict(e.to_string())),
+        Err(e) => Err(approval_error(e)),
     }
 }

@@ -166,3 +166,28 @@ fn the_ocds_publisher_comes_from_file_environment_and_flag_and_bad_identifiers_a
     assert_eq!(defaults.config.ocds, taalbudget::report::ocds::Publication::default());
     assert_eq!(defaults.config.ocds.unset().len(), 3);
 }
+
+#[test]
+fn four_eyes_approval_of_imports_is_off_unless_set_in_the_file_the_environment_or_a_flag() {
+    let none = env_of(&[]);
+    let r = config::resolve(&Flags::new(), &none, None).unwrap();
+    assert!(!r.config.four_eyes_imports);
+    assert_eq!(source_of(&r, "four_eyes_imports"), ("false".into(), Source::Default));
+    assert!(r.render(&none).contains("four_eyes_imports        = false"), "{}", r.render(&none));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("taalbudget.toml");
+    std::fs::write(&file, "four_eyes_imports = true\n").unwrap();
+    let r = config::resolve(&Flags::new(), &none, Some(&file)).unwrap();
+    assert!(r.config.four_eyes_imports);
+    assert_eq!(source_of(&r, "four_eyes_imports"), ("true".into(), Source::File));
+    let r = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_FOUR_EYES_IMPORTS", "ja")]), None).unwrap();
+    assert!(r.config.four_eyes_imports);
+    let mut flags = Flags::new();
+    flags.insert("four_eyes_imports", "false".into());
+    let r = config::resolve(&flags, &none, Some(&file)).unwrap();
+    assert!(!r.config.four_eyes_imports, "the flag beats the file");
+
+    let e = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_FOUR_EYES_IMPORTS", "soms")]), None).unwrap_err();
+    assert_eq!(e, "instelling four_eyes_imports ('soms', uit omgeving): kies true of false");
+}

@@ -30,7 +30,7 @@ fn workbook(lines: &[LedgerLine]) -> Vec<u8> {
     example::workbook(&template::find("standaard-grootboek").unwrap(), lines).unwrap()
 }
 
-async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> reqwest::Response {
+pub(crate) async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> reqwest::Response {
     let form = app
         .multipart_form()
         .await
@@ -40,7 +40,7 @@ async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>, template: &str) -> re
 }
 
 /// Follows a job page until it stops refreshing; returns the final response's status, location and body.
-async fn settle(app: &TestApp, job: &str) -> (StatusCode, String, String) {
+pub(crate) async fn settle(app: &TestApp, job: &str) -> (StatusCode, String, String) {
     for _ in 0..200 {
         let r = app.get(job).await;
         if r.headers().get("refresh").is_none() {

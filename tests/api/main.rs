@@ -11,6 +11,7 @@ mod config;
 mod contracts;
 mod csv_exports;
 mod figures;
+mod four_eyes;
 mod funding;
 mod helpers;
 mod history;

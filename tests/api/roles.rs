@@ -124,6 +124,8 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/import/batches/{id}", ManageFinance),
     ("GET", "/import/batches/{id}/regels", ManageFinance),
     ("POST", "/import/batches/{id}/ongedaan", ManageFinance),
+    ("POST", "/import/batches/{id}/goedkeuren", ManageFinance),
+    ("POST", "/import/batches/{id}/afwijzen", ManageFinance),
     ("GET", "/registers/import", ManageContracts),
     ("POST", "/registers/import", ManageContracts),
     ("GET", "/registers/import/sjablonen/{name}", ManageContracts),
