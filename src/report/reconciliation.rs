@@ -176,17 +176,23 @@ impl YearReport {
 pub type LineFlagsCache = Kept<(i64, i32), Vec<Flag>>;
 
 pub async fn for_year(db: &Db, year: i32) -> sqlx::Result<YearReport> {
-    Ok(for_years(db, &[year], None).await?.remove(0))
+    Ok(for_years(db, &[year], None, None).await?.remove(0))
 }
 
 /// The reconciliation of each of `years`, in that order: the ledger's sums and the commitments read once for all;
-/// the line signals from `kept` when given (None: computed afresh).
-pub async fn for_years(db: &Db, years: &[i32], kept: Option<&LineFlagsCache>) -> sqlx::Result<Vec<YearReport>> {
+/// the line signals from `kept` and the commitments from `portfolio` when given (None: computed afresh).
+pub async fn for_years(
+    db: &Db,
+    years: &[i32],
+    kept: Option<&LineFlagsCache>,
+    portfolio: Option<&super::commitments::PortfolioCache>,
+) -> sqlx::Result<Vec<YearReport>> {
     // Read before anything the kept signals are computed from (see `Kept::get`).
     let (ledger_version, overview_version) = store::attribution::inputs_version(db).await?;
     let sums = store::attribution::sums(db).await?;
     let today = dates::today();
-    let commitments = super::commitments::load(db, None, today).await?.commitments;
+    let portfolio = super::commitments::portfolio(db, portfolio, today).await?;
+    let commitments = &portfolio.commitments;
     let contracts = store::contracts::list(db).await?;
     let mut out = Vec::with_capacity(years.len());
     for &year in years {
@@ -194,7 +200,7 @@ pub async fn for_years(db: &Db, years: &[i32], kept: Option<&LineFlagsCache>) ->
             None => Arc::new(line_flags(db, year).await?),
             Some(kept) => kept.get(ledger_version, (overview_version, year), || line_flags(db, year)).await?,
         };
-        out.push(year_report(db, year, today, &sums, &commitments, &contracts, &line_flags).await?);
+        out.push(year_report(db, year, today, &sums, commitments, &contracts, &line_flags).await?);
     }
     Ok(out)
 }

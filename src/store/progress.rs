@@ -103,8 +103,25 @@ pub async fn reports_for_placement(db: &Db, placement_id: i64) -> sqlx::Result<V
     reports_where(db, "r.placement_id = ?", Some(placement_id)).await
 }
 
-pub async fn reports_for_contract(db: &Db, contract_id: i64) -> sqlx::Result<Vec<Report>> {
-    reports_where(db, "p.contract_id = ?", Some(contract_id)).await
+/// The reports of a contract's placements that the invoice check of `period` reads: those whose period starts
+/// within it, and each placement's first report with attendance (which tells whether attendance was reported
+/// by a due date). Without their exam attempts, which the check does not read: a contract's reports of every
+/// period are tens of thousands of rows at a big city.
+pub async fn reports_for_check(db: &Db, contract_id: i64, period: Period) -> sqlx::Result<Vec<Report>> {
+    let rows: Vec<ReportRow> = sqlx::query_as(&format!(
+        "SELECT {REPORT_COLUMNS} FROM progress_report r JOIN placement p ON p.id = r.placement_id
+         WHERE p.contract_id = ?1 AND r.period_start <= ?3
+           AND (r.period_start >= ?2 OR (r.attended_x100 > 0 AND NOT EXISTS (
+               SELECT 1 FROM progress_report e
+               WHERE e.placement_id = r.placement_id AND e.attended_x100 > 0 AND e.period_start < r.period_start)))
+         ORDER BY r.placement_id, r.period_start"
+    ))
+    .bind(contract_id)
+    .bind(dates::iso(period.start()))
+    .bind(dates::iso(period.end()))
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| to_report(r, &mut HashMap::new())).collect())
 }
 
 /// Every report (`?` bound to NULL matches nothing, so the filter is written to ignore it).

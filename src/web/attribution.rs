@@ -895,8 +895,14 @@ struct ReconciliationPage {
 
 async fn load_reconciliation(state: &AppState, q: &YearQuery) -> AppResult<ReconciliationPage> {
     let year = reconciliation_year(state, &q.jaar).await?;
-    let report =
-        crate::report::reconciliation::for_years(&state.db, &[year], Some(&state.line_flags_cache)).await?.remove(0);
+    let report = crate::report::reconciliation::for_years(
+        &state.db,
+        &[year],
+        Some(&state.line_flags_cache),
+        Some(&state.commitments_cache),
+    )
+    .await?
+    .remove(0);
     let overspent: Vec<i64> =
         report.flags.iter().filter(|f| f.code == "stream_overspent").flat_map(|f| f.ids.clone()).collect();
     let attributed = report.attributed_total();
@@ -1049,8 +1055,14 @@ enum Behind {
 async fn load_signal(state: &AppState, chrome: &Chrome, q: &SignalQuery) -> AppResult<SignalPage> {
     use crate::report::reconciliation::FlagSubject;
     let year = reconciliation_year(state, &q.jaar).await?;
-    let report =
-        crate::report::reconciliation::for_years(&state.db, &[year], Some(&state.line_flags_cache)).await?.remove(0);
+    let report = crate::report::reconciliation::for_years(
+        &state.db,
+        &[year],
+        Some(&state.line_flags_cache),
+        Some(&state.commitments_cache),
+    )
+    .await?
+    .remove(0);
     let Some(f) = report.flags.iter().find(|f| f.code == q.soort.trim()) else {
         return Ok(SignalPage { year, signal: None });
     };

@@ -46,8 +46,8 @@ pub fn routes() -> RouteTable {
 /// Figures for `years`, with actual spend from attributed ledger lines.
 pub async fn figures(state: &AppState, years: std::ops::RangeInclusive<i32>) -> AppResult<Vec<StreamReconciliation>> {
     let sums = store::attribution::sums(&state.db).await?;
-    let commitments = crate::report::commitments::load(&state.db, None, dates::today()).await?.commitments;
-    Ok(reconciliation::build(&state.db, years, &sums.actual_by_stream, &commitments).await?)
+    let portfolio = super::contracts::portfolio(state, dates::today()).await?;
+    Ok(reconciliation::build(&state.db, years, &sums.actual_by_stream, &portfolio.commitments).await?)
 }
 
 #[derive(Deserialize, Default)]

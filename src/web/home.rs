@@ -201,12 +201,16 @@ impl FinanceWork {
             .filter(|y| !store::funding::year_is_closed(*y, last_closed))
             .collect();
         let newest_first: Vec<i32> = years.iter().rev().copied().collect();
-        let signals: Vec<(i32, Vec<Flag>)> =
-            reconciliation::for_years(&state.db, &newest_first, Some(&state.line_flags_cache))
-                .await?
-                .into_iter()
-                .map(|r| (r.year, r.flags.into_iter().filter(|f| f.count > 0).collect()))
-                .collect();
+        let signals: Vec<(i32, Vec<Flag>)> = reconciliation::for_years(
+            &state.db,
+            &newest_first,
+            Some(&state.line_flags_cache),
+            Some(&state.commitments_cache),
+        )
+        .await?
+        .into_iter()
+        .map(|r| (r.year, r.flags.into_iter().filter(|f| f.count > 0).collect()))
+        .collect();
         let closable = years.into_iter().filter(|y| *y < today.year()).collect();
         let imports =
             store::imports::list_batches_of(&state.db, super::imports::Area::Finance.kinds(), RECENT_IMPORTS).await?;

@@ -53,7 +53,7 @@ async fn load_check(state: &AppState, contract_id: i64, period: Period) -> AppRe
     let terms = store::progress::progress_terms(&state.db, contract_id).await?.ok_or(AppError::NotFound)?;
     let placements = store::placements::list(&state.db, Some(contract_id)).await?;
     let mut reports =
-        store::progress::by_placement(store::progress::reports_for_contract(&state.db, contract_id).await?);
+        store::progress::by_placement(store::progress::reports_for_check(&state.db, contract_id, period).await?);
     let payments: Vec<_> =
         placements.iter().map(|p| placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default()).collect();
     let reports: Vec<Vec<Report>> = placements.iter().map(|p| reports.remove(&p.id).unwrap_or_default()).collect();

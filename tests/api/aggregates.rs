@@ -230,6 +230,7 @@ struct LedgerFigures {
 struct Caches {
     flags: taalbudget::report::reconciliation::LineFlagsCache,
     plan: taalbudget::report::rules::PlanCache,
+    portfolio: taalbudget::report::commitments::PortfolioCache,
 }
 
 async fn ledger_figures(db: &Db, kept: Option<&Caches>) -> LedgerFigures {
@@ -266,7 +267,10 @@ async fn ledger_figures(db: &Db, kept: Option<&Caches>) -> LedgerFigures {
             Some(c) => (*taalbudget::report::rules::plan_now(db, &c.plan).await.unwrap()).clone(),
             None => store::attribution::plan_apply(db).await.unwrap(),
         },
-        reconciliation: serde_json::to_value(for_years(db, &YEARS, kept.map(|c| &c.flags)).await.unwrap()).unwrap(),
+        reconciliation: serde_json::to_value(
+            for_years(db, &YEARS, kept.map(|c| &c.flags), kept.map(|c| &c.portfolio)).await.unwrap(),
+        )
+        .unwrap(),
     }
 }
 
