@@ -430,6 +430,7 @@ fn urls(path: &str, i: &Ids, overview: &str, jobs: &Jobs) -> Option<Vec<String>>
         }
         "/financiering" => u(&["/financiering".into(), format!("/financiering?jaar={y}")]),
         "/financiering/nieuw" | "/financiering/doelgroepen" => one(path.into()),
+        "/financiering/inrichting.xlsx" => one(format!("{path}?jaar={y}")),
         "/financiering/{id}" | "/financiering/{id}/bewerken" => one(path.replace("{id}", &i.stream.to_string())),
         "/import" | "/registers/import" => one(path.into()),
         "/import/sjablonen/{name}" => one("/import/sjablonen/standaard-grootboek".into()),
