@@ -8,6 +8,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::{checkbox, error_summary, Field};
+use super::my_account::{token_error, token_table, TokenOwner};
 use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::history::history_kind;
@@ -18,6 +19,7 @@ use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::report::safe_csv::{Cell, CsvWriter};
 use crate::store::audit::{self, AuditFilter, AuditPeriod, AuditRow};
+use crate::store::tokens::{self, TokenInfo};
 use crate::store::users::{self, User, UserError};
 
 pub fn routes() -> RouteTable {
@@ -28,6 +30,7 @@ pub fn routes() -> RouteTable {
         .get("/beheer/gebruikers/{id}", Permission::Admin, user_detail)
         .post("/beheer/gebruikers/{id}", Permission::Admin, update_user)
         .post("/beheer/gebruikers/{id}/wachtwoord", Permission::Admin, reset_password)
+        .post("/beheer/tokens/{id}/intrekken", Permission::Admin, revoke_token)
         .get("/beheer/audit", Permission::Admin, audit_page)
         .get("/beheer/audit.csv", Permission::Admin, audit_csv)
         .get("/historie/{entity}/{id}", Permission::Read, entity_history)
@@ -161,10 +164,18 @@ async fn user_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Pa
         active: user.active.then(|| "on".into()),
         version: Some(user.version),
     };
-    Ok(user_page(&chrome, &user, &form, &FieldErrors::new(), None))
+    let their_tokens = tokens::for_user(&state.db, id).await?;
+    Ok(user_page(&chrome, &user, &their_tokens, &form, &FieldErrors::new(), None))
 }
 
-fn user_page(chrome: &Chrome, user: &User, form: &EditUserForm, errors: &FieldErrors, stale: Option<&User>) -> Markup {
+fn user_page(
+    chrome: &Chrome,
+    user: &User,
+    their_tokens: &[TokenInfo],
+    form: &EditUserForm,
+    errors: &FieldErrors,
+    stale: Option<&User>,
+) -> Markup {
     chrome.page(
         &user.username,
         html! {
@@ -193,6 +204,9 @@ fn user_page(chrome: &Chrome, user: &User, form: &EditUserForm, errors: &FieldEr
                 (Field::new("password", "Nieuw wachtwoord", "", errors).required().hint("Minstens 12 tekens. Geef het wachtwoord persoonlijk door.").input("password"))
                 button type="submit" { "Wachtwoord instellen" }
             }
+            h2 #api-tokens { "API-tokens" }
+            p { "Tokens waarmee scripts namens deze gebruiker de API gebruiken. Intrekken werkt meteen." }
+            (token_table(chrome, their_tokens, dates::today(), TokenOwner::Admin))
         },
     )
 }
@@ -223,14 +237,17 @@ async fn update_user(
         if form.version.is_none() {
             errors.add("role", "Het formulier mist de versie van het record; open de pagina opnieuw.");
         }
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &form, &errors, None)).into_response());
+        let their_tokens = tokens::for_user(&state.db, id).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &their_tokens, &form, &errors, None))
+            .into_response());
     };
     match users::update(&state.db, id, version, role, active, admin.actor()).await {
         Ok(()) => Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=opgeslagen")).into_response()),
         Err(UserError::Stale(now)) => {
             let again = EditUserForm { version: Some(now.version), ..form };
-            Ok((StatusCode::CONFLICT, user_page(&chrome, &now, &again, &FieldErrors::new(), Some(&now)))
-                .into_response())
+            let their_tokens = tokens::for_user(&state.db, id).await?;
+            let page = user_page(&chrome, &now, &their_tokens, &again, &FieldErrors::new(), Some(&now));
+            Ok((StatusCode::CONFLICT, page).into_response())
         }
         Err(e) => Err(user_error(e)),
     }
@@ -259,7 +276,9 @@ async fn reset_password(
             active: user.active.then(|| "on".into()),
             version: Some(user.version),
         };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &edit, &errors, None)).into_response());
+        let their_tokens = tokens::for_user(&state.db, id).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, user_page(&chrome, &user, &their_tokens, &edit, &errors, None))
+            .into_response());
     }
     let hash = password::hash(form.password).await?;
     // Every session opened with the old password ends at its next request (see auth::session::load_user),
@@ -271,6 +290,13 @@ async fn reset_password(
             .map_err(|e| AppError::Internal(anyhow::anyhow!("sessie: {e}")))?;
     }
     Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=wachtwoord")).into_response())
+}
+
+/// An admin revokes anyone's token; back to that user's page.
+async fn revoke_token(admin: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+    let token = tokens::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    tokens::revoke(&state.db, token.id, admin.actor()).await.map_err(token_error)?;
+    Ok(Redirect::to(&format!("/beheer/gebruikers/{}?melding=token-ingetrokken#api-tokens", token.user_id)))
 }
 
 /// The most entries a record's history page shows.

@@ -15,6 +15,7 @@ pub mod imports;
 pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
+pub mod my_account;
 pub mod overview;
 pub mod placements;
 pub mod progress;
@@ -169,6 +170,7 @@ pub fn routes() -> RouteTable {
     RouteTable::default()
         .merge(health::routes())
         .merge(account::routes())
+        .merge(my_account::routes())
         .merge(admin::routes())
         .merge(backups::routes())
         .merge(views::routes())

@@ -40,6 +40,7 @@ pub fn page(chrome: &Chrome, title: &str, body: Markup) -> Markup {
             }
             div.user {
                 span { (user.username) " (" (user.role.label()) ")" }
+                a href="/account" aria-current=[chrome.path.starts_with("/account").then_some("page")] { "Mijn account" }
                 form method="post" action="/logout" {
                     (chrome.csrf_field())
                     button.link-button type="submit" { "Uitloggen" }

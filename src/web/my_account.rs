@@ -1,0 +1,240 @@
+//! "Mijn account": who you are, and your personal API tokens (make one, see them, revoke one).
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use maud::{html, Markup};
+use serde::Deserialize;
+use time::Date;
+
+use super::forms::{error_summary_for, Field};
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::{Permission, Role};
+use crate::auth::CurrentUser;
+use crate::domain::dates;
+use crate::domain::validation::FieldErrors;
+use crate::error::{AppError, AppResult};
+use crate::store::tokens::{self, TokenError, TokenInfo, MAX_DAYS, MAX_NAME_CHARS};
+
+pub fn routes() -> RouteTable {
+    RouteTable::default()
+        .get("/account", Permission::SignedIn, account)
+        .post("/account/tokens", Permission::SignedIn, create_token)
+        .post("/account/tokens/{id}/intrekken", Permission::SignedIn, revoke_token)
+}
+
+/// What the form proposes: long enough for a quarterly script, short enough that a forgotten token dies.
+pub const DEFAULT_DAYS: i64 = 90;
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct TokenForm {
+    name: String,
+    days: String,
+}
+
+impl TokenForm {
+    fn fresh() -> Self {
+        TokenForm { name: String::new(), days: DEFAULT_DAYS.to_string() }
+    }
+}
+
+async fn account(chrome: Chrome, user: CurrentUser, State(state): State<AppState>) -> AppResult<Markup> {
+    let mine = tokens::for_user(&state.db, user.id).await?;
+    Ok(account_page(&chrome, &user, &mine, &TokenForm::fresh(), &FieldErrors::new()))
+}
+
+const FORM: &str = "token";
+const LABELS: &[(&str, &str)] = &[("name", "Naam van het token"), ("days", "Geldig (dagen)")];
+
+fn account_page(
+    chrome: &Chrome,
+    user: &CurrentUser,
+    mine: &[TokenInfo],
+    form: &TokenForm,
+    errors: &FieldErrors,
+) -> Markup {
+    chrome.page(
+        "Mijn account",
+        html! {
+            h1 { "Mijn account" }
+            dl.facts {
+                dt { "Gebruikersnaam" } dd { (user.username) }
+                dt { "Rol" } dd { (user.role.label()) }
+            }
+            h2 { "Wachtwoord" }
+            // There is no self-service password change yet: an admin sets passwords (their own too).
+            @if user.role == Role::Admin {
+                p { a href={"/beheer/gebruikers/" (user.id)} { "Uw wachtwoord opnieuw instellen" } " op uw gebruikerspagina in Beheer." }
+            } @else {
+                p { "Een nieuw wachtwoord nodig? Vraag een beheerder om het opnieuw in te stellen." }
+            }
+
+            h2 #api-tokens { "API-tokens" }
+            p { "Met een API-token leest of schrijft een script gegevens via de API (" code { "/api/v1" } "), met uw rol ("
+                (user.role.label()) "). Het script stuurt het token mee in de kop " code { "Authorization: Bearer …" } ". "
+                "Een token werkt niet meer als het verloopt, als u het intrekt, of als uw rol verandert of uw account wordt gedeactiveerd." }
+            (token_table(chrome, mine, dates::today(), TokenOwner::Me))
+
+            h3 #nieuw-token { "Nieuw token maken" }
+            (error_summary_for(FORM, errors, LABELS))
+            form method="post" action="/account/tokens" novalidate {
+                (chrome.csrf_field())
+                (Field::new("name", LABELS[0].1, &form.name, errors).in_form(FORM).required()
+                    .hint("Waarvoor het token dient, bijvoorbeeld ‘dashboard BI-team’; hoogstens 100 tekens.").text())
+                (Field::new("days", LABELS[1].1, &form.days, errors).in_form(FORM).required()
+                    .hint("1 tot en met 365 dagen; het token werkt tot en met de laatste dag.").input("number"))
+                button type="submit" { "Token maken" }
+            }
+
+            h2 #meldingen { "Meldingen en agenda" }
+            p { a href="/account/meldingen" { "Meldingen en agenda instellen" } }
+        },
+    )
+}
+
+/// Whose tokens a table shows, which decides the revoke button's route and whether the user column appears.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TokenOwner {
+    /// The signed-in user's own tokens, on the account page.
+    Me,
+    /// Another user's tokens, on their page in Beheer.
+    Admin,
+}
+
+/// A token's state in one word or phrase, and the class that colours it (the words carry the meaning).
+pub fn token_status(t: &TokenInfo, today: Date) -> (&'static str, &'static str) {
+    match t.not_working(today) {
+        None => ("werkt", "status-ok"),
+        Some(why) => (why, "status-bad"),
+    }
+}
+
+pub fn token_table(chrome: &Chrome, list: &[TokenInfo], today: Date, owner: TokenOwner) -> Markup {
+    html! {
+        @if list.is_empty() {
+            p { "Er zijn nog geen API-tokens." }
+        } @else {
+            table {
+                caption { (crate::domain::words::count(list.len(), "API-token", "API-tokens")) }
+                thead { tr {
+                    th scope="col" { "Naam" } th scope="col" { "Begint met" } th scope="col" { "Gemaakt" }
+                    th scope="col" { "Geldig tot en met" } th scope="col" { "Laatst gebruikt" } th scope="col" { "Status" }
+                    th scope="col" { span.visually-hidden { "Actie" } }
+                } }
+                tbody {
+                    @for t in list {
+                        @let (words, class) = token_status(t, today);
+                        tr {
+                            th scope="row" { (t.name) }
+                            td { code { (t.prefix) "…" } }
+                            td { (dates::display_timestamp(&t.created_at)) }
+                            td { (dates::parse_iso(&t.expires_on).map(dates::display).unwrap_or_else(|| t.expires_on.clone())) }
+                            td { @match &t.last_used_at { Some(at) => (dates::display_timestamp(at)), None => "nooit" } }
+                            td { span.status.(class) { (words) } }
+                            td {
+                                @if t.revoked_at.is_none() {
+                                    @let action = match owner {
+                                        TokenOwner::Me => format!("/account/tokens/{}/intrekken", t.id),
+                                        TokenOwner::Admin => format!("/beheer/tokens/{}/intrekken", t.id),
+                                    };
+                                    form.inline method="post" action=(action) {
+                                        (chrome.csrf_field())
+                                        button.danger type="submit" aria-label={"Token " (t.name) " intrekken"} { "Intrekken" }
+                                    }
+                                } @else if let Some(by) = &t.revoked_by {
+                                    "door " (by)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn create_token(
+    chrome: Chrome,
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::new();
+    let name = form.name.trim();
+    if name.is_empty() {
+        errors.add("name", "Geef het token een naam, zodat u het later herkent.");
+    } else if name.chars().count() > MAX_NAME_CHARS {
+        errors.add("name", format!("Een naam heeft hoogstens {MAX_NAME_CHARS} tekens (nu {}).", name.chars().count()));
+    }
+    let days = match form.days.trim().parse::<i64>() {
+        Ok(d) if (1..=MAX_DAYS).contains(&d) => Some(d),
+        Ok(d) => {
+            errors.add("days", format!("Een token is 1 tot en met {MAX_DAYS} dagen geldig (u vroeg {d})."));
+            None
+        }
+        Err(_) => {
+            errors.add("days", format!("Vul een aantal dagen in: een heel getal van 1 tot en met {MAX_DAYS}."));
+            None
+        }
+    };
+    if let (true, Some(days)) = (errors.is_empty(), days) {
+        match tokens::create(&state.db, user.id, name, days, user.actor()).await {
+            Ok(made) => {
+                let base = state.config.base_url.as_deref().unwrap_or("https://…");
+                return Ok(secret_page(&chrome, name, &made.secret, made.expires_on, base));
+            }
+            Err(TokenError::Name) => errors.add("name", TokenError::Name.to_string()),
+            Err(TokenError::Days(d)) => errors.add("days", TokenError::Days(d).to_string()),
+            Err(e) => return Err(token_error(e)),
+        }
+    }
+    let mine = tokens::for_user(&state.db, user.id).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, account_page(&chrome, &user, &mine, &form, &errors)).into_response())
+}
+
+/// The one page that shows a secret: the answer to the POST itself, never a redirect (a secret in a URL
+/// ends up in history and logs), and not stored by the browser or anything in between.
+fn secret_page(chrome: &Chrome, name: &str, secret: &str, expires_on: Date, base: &str) -> Response {
+    let page = chrome.page(
+        "Token gemaakt",
+        html! {
+            p.breadcrumb { a href="/account" { "Mijn account" } }
+            h1 { "Token ‘" (name) "’ gemaakt" }
+            div.notice.warning role="alert" {
+                strong { "Kopieer het token nu. " }
+                "Het wordt niet opnieuw getoond: taalbudget bewaart alleen een controlegetal, niet het token zelf. "
+                "Kwijt? Trek het in en maak een nieuw."
+            }
+            div.field {
+                label for="secret" { "Uw API-token" }
+                p.hint id="secret-hint" { "Geldig tot en met " (dates::display(expires_on)) ". Bewaar het zoals een wachtwoord." }
+                input type="text" id="secret" value=(secret) readonly aria-describedby="secret-hint" autocomplete="off" spellcheck="false" size="70";
+            }
+            h2 { "Gebruiken" }
+            p { "Stuur het token mee in de kop " code { "Authorization" } ", bijvoorbeeld:" }
+            pre { "curl -H \"Authorization: Bearer " (secret) "\" " (base.trim_end_matches('/')) "/api/v1/ocds/releases" }
+            p { a href="/account#api-tokens" { "Terug naar Mijn account" } }
+        },
+    );
+    let mut response = page.into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+async fn revoke_token(user: CurrentUser, State(state): State<AppState>, Path(id): Path<i64>) -> AppResult<Redirect> {
+    // Someone else's token answers as a missing one: its number says nothing about whether it exists.
+    let token = tokens::get(&state.db, id).await?.filter(|t| t.user_id == user.id).ok_or(AppError::NotFound)?;
+    tokens::revoke(&state.db, token.id, user.actor()).await.map_err(token_error)?;
+    Ok(Redirect::to("/account?melding=token-ingetrokken#api-tokens"))
+}
+
+pub fn token_error(e: TokenError) -> AppError {
+    match e {
+        TokenError::NotFound => AppError::NotFound,
+        TokenError::Db(e) => e.into(),
+        other => AppError::Conflict(other.to_string()),
+    }
+}
