@@ -172,6 +172,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Personal API tokens: `token create --user NAME --name LABEL [--days N]`, `token list`, `token revoke ID`.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Write a consistent, verified copy of the database to FILE (also while the server runs).
     Backup {
         /// The new file; an existing file is never overwritten.
@@ -305,6 +310,30 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Make a token for a user; prints only the secret on standard output (once: it is not stored).
+    Create {
+        /// The user the token acts for (with that user's role).
+        #[arg(long)]
+        user: String,
+        /// What the token is for, to recognise it in lists.
+        #[arg(long)]
+        name: String,
+        /// Days the token is valid, 1 to 365.
+        #[arg(long, default_value_t = taalbudget::store::tokens::DEFAULT_DAYS, allow_hyphen_values = true)]
+        days: i64,
+    },
+    /// Every token: number, user, name, first characters, valid until, last used, status.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a token by its number (see `token list`); it stops working at once.
+    Revoke { id: i64 },
+}
+
 fn main() -> ExitCode {
     // Bad usage exits with 2 (the documented code for the import command), help and version with 0.
     let cli = match Cli::try_parse() {
@@ -403,6 +432,11 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
         }
         Command::Export { export: ExportCommand::Ocds { out } } => ops::export_ocds(&config, out.as_deref()).await,
         Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
+        Command::Token { command: TokenCommand::Create { user, name, days } } => {
+            ops::tokens::create(&db_path, &user, &name, days).await
+        }
+        Command::Token { command: TokenCommand::List { json } } => ops::tokens::list(&db_path, json).await,
+        Command::Token { command: TokenCommand::Revoke { id } } => ops::tokens::revoke(&db_path, id).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,
         Command::Restore { file } => ops::restore(&db_path, &file).await,
         Command::Config => {

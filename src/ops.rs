@@ -1,6 +1,8 @@
 //! The operator's commands (`backup`, `restore`, `retention`, `rules`): run the store operations and tell in
 //! Dutch what happened. Exit codes: 0 done, 1 refused (nothing changed), 2 unusable input or unexpected error.
 
+pub mod tokens;
+
 use std::path::Path;
 use std::process::ExitCode;
 

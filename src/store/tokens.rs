@@ -15,6 +15,9 @@ use crate::domain::dates;
 
 /// A token lives at most a year; a script that runs longer gets a new one.
 pub const MAX_DAYS: i64 = 365;
+/// What the page and the command line propose: long enough for a quarterly script, short enough that a
+/// forgotten token dies.
+pub const DEFAULT_DAYS: i64 = 90;
 /// What a token's name may hold.
 pub const MAX_NAME_CHARS: usize = 100;
 /// Every secret starts with this, so a leaked one is recognisable (and secret scanners can be taught it).

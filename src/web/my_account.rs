@@ -16,7 +16,7 @@ use crate::auth::CurrentUser;
 use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::store::tokens::{self, TokenError, TokenInfo, MAX_DAYS, MAX_NAME_CHARS};
+use crate::store::tokens::{self, TokenError, TokenInfo, DEFAULT_DAYS, MAX_DAYS, MAX_NAME_CHARS};
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -24,9 +24,6 @@ pub fn routes() -> RouteTable {
         .post("/account/tokens", Permission::SignedIn, create_token)
         .post("/account/tokens/{id}/intrekken", Permission::SignedIn, revoke_token)
 }
-
-/// What the form proposes: long enough for a quarterly script, short enough that a forgotten token dies.
-pub const DEFAULT_DAYS: i64 = 90;
 
 #[derive(Deserialize, Default, Clone)]
 #[serde(default)]
