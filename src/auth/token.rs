@@ -28,6 +28,15 @@ const THROTTLE_KEY: &str = "(api-token)";
 /// Signs an API request in by its bearer token. No header: the request goes on without a user, and the route's
 /// permission decides (401 for anything but public routes). A header that is not a valid token: 401, and the
 /// failure counts towards the address's limit.
+///
+/// Throttling, like logins: from the [`MAX_FAILURES`]th failed token within [`FAILURE_WINDOW_SECS`] from one
+/// address, each further failure is answered only after a delay (doubling up to the configured maximum); after
+/// `MAX_FAILURES * 4` failures that address's failed attempts get 429 until the window has passed (they are
+/// then no longer recorded, so the table stays small under a flood). Unlike a login, a *valid* token is checked
+/// first and always passes, without delay, from any address including the failing one: a secret of 256 random
+/// bits cannot be guessed, so refusing it protects nothing, while a broken script on a shared server (or behind
+/// a proxy whose address all clients share) would otherwise stall every working script there. A password is
+/// guessable, which is why the login refuses even the right password once its pair is over the limit.
 pub async fn bearer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if !is_api(req.uri().path()) {
         return next.run(req).await;
@@ -41,27 +50,6 @@ pub async fn bearer(State(state): State<AppState>, mut req: Request, next: Next)
         let (scheme, rest) = v.trim().split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
     });
-    let address = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
-    let failures = match store::users::recent_failures(&state.db, THROTTLE_KEY, &address, FAILURE_WINDOW_SECS).await {
-        Ok(f) => f,
-        Err(e) => return AppError::from(e).into_response(),
-    };
-    if failures.pair >= MAX_FAILURES * 4 {
-        tracing::warn!(
-            address,
-            failures = failures.pair,
-            "API-token geweigerd: te veel mislukte pogingen vanaf dit adres"
-        );
-        return AppError::TooManyRequests(
-            "te veel verzoeken met een ongeldig token vanaf dit adres; wacht 15 minuten en probeer het dan opnieuw"
-                .into(),
-        )
-        .into_response();
-    }
-    let delay = login_delay(failures.pair, state.config.login_delay_step, state.config.login_delay_max);
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
     let user = match secret {
         Some(s) => match store::tokens::authenticate(&state.db, &s).await {
             Ok(u) => u,
@@ -69,22 +57,43 @@ pub async fn bearer(State(state): State<AppState>, mut req: Request, next: Next)
         },
         None => None,
     };
-    match user {
-        Some(user) => {
-            req.extensions_mut().insert(user);
-            next.run(req).await
-        }
-        None => {
-            if let Err(e) = store::users::record_attempt(&state.db, THROTTLE_KEY, &address, false).await {
-                return AppError::from(e).into_response();
-            }
-            tracing::warn!(address, "API-verzoek met een onbekend, verlopen of ingetrokken token");
-            unauthorized(
-                "het token is onbekend, verlopen of ingetrokken, of de gebruiker is gedeactiveerd of heeft een andere rol",
-            )
-        }
+    if let Some(user) = user {
+        req.extensions_mut().insert(user);
+        return next.run(req).await;
     }
+    let address = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
+    let failures = match store::users::recent_failures(&state.db, THROTTLE_KEY, &address, FAILURE_WINDOW_SECS).await {
+        Ok(f) => f.pair,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    if failures >= REFUSE_AFTER {
+        tracing::warn!(address, failures, "API-token geweigerd: te veel mislukte pogingen vanaf dit adres");
+        let mut response = AppError::TooManyRequests(
+            "te veel verzoeken met een ongeldig token vanaf dit adres; wacht 15 minuten en probeer het dan opnieuw \
+             (een geldig token werkt intussen gewoon)"
+                .into(),
+        )
+        .into_response();
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(FAILURE_WINDOW_SECS));
+        return response;
+    }
+    if let Err(e) = store::users::record_attempt(&state.db, THROTTLE_KEY, &address, false).await {
+        return AppError::from(e).into_response();
+    }
+    // Counted as a login counts: with five failures before it, an attempt waits.
+    let delay = login_delay(failures, state.config.login_delay_step, state.config.login_delay_max);
+    tracing::warn!(address, failures, ?delay, "API-verzoek met een onbekend, verlopen of ingetrokken token");
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    unauthorized(
+        "het token is onbekend, verlopen of ingetrokken, of de gebruiker is gedeactiveerd of heeft een andere rol",
+    )
 }
+
+/// Failed token attempts from one address within the window after which they are refused outright: more than
+/// a login allows, since a script retries faster than a person types, and nothing can be guessed anyway.
+pub const REFUSE_AFTER: i64 = MAX_FAILURES * 4;
 
 /// 401 with the challenge RFC 6750 asks for.
 pub fn unauthorized(message: &str) -> Response {
