@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use crate::auth::CurrentUser;
 use crate::error::AppError;
 use crate::store;
+use crate::store::tokens::THROTTLE_KEY;
 use crate::web::account::{login_delay, FAILURE_WINDOW_SECS, MAX_FAILURES};
 use crate::web::proxy::ClientAddr;
 use crate::web::AppState;
@@ -20,10 +21,6 @@ use crate::web::AppState;
 pub fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
-
-/// The name failed token attempts are recorded under in the login-attempt table (not a possible username:
-/// usernames cannot hold brackets), so the same window and limits apply.
-const THROTTLE_KEY: &str = "(api-token)";
 
 /// Signs an API request in by its bearer token. No header: the request goes on without a user, and the route's
 /// permission decides (401 for anything but public routes). A header that is not a valid token: 401, and the

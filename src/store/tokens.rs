@@ -20,6 +20,9 @@ pub const MAX_DAYS: i64 = 365;
 pub const DEFAULT_DAYS: i64 = 90;
 /// What a token's name may hold.
 pub const MAX_NAME_CHARS: usize = 100;
+/// The name failed token attempts are recorded under in the login-attempt table (not a possible username:
+/// usernames cannot hold brackets), so the same window and limits apply.
+pub const THROTTLE_KEY: &str = "(api-token)";
 /// Every secret starts with this, so a leaked one is recognisable (and secret scanners can be taught it).
 pub const SECRET_PREFIX: &str = "tb_";
 

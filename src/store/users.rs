@@ -191,7 +191,8 @@ pub struct RecentFailures {
     pub pair: i64,
     /// For this username, from any address.
     pub user: i64,
-    /// From this address, for any username.
+    /// From this address, for any username; failed API tokens from it do not count (a broken script on a shared
+    /// server must not slow down the logins of the people there; tokens have their own limit).
     pub address: i64,
 }
 
@@ -203,11 +204,13 @@ pub async fn recent_failures(db: &Db, username: &str, address: &str, window_secs
               AND at > MAX(unixepoch() - ?3, COALESCE((SELECT MAX(at) FROM login_attempt
                                                          WHERE username = ?1 AND address = ?2 AND success = 1), 0))),
            (SELECT COUNT(*) FROM login_attempt WHERE username = ?1 AND success = 0 AND at > unixepoch() - ?3),
-           (SELECT COUNT(*) FROM login_attempt WHERE address = ?2 AND success = 0 AND at > unixepoch() - ?3)",
+           (SELECT COUNT(*) FROM login_attempt WHERE address = ?2 AND success = 0 AND at > unixepoch() - ?3
+              AND username <> ?4)",
     )
     .bind(&username)
     .bind(address)
     .bind(window_secs)
+    .bind(super::tokens::THROTTLE_KEY)
     .fetch_one(db)
     .await?;
     Ok(RecentFailures { pair, user, address })

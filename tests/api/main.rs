@@ -36,5 +36,6 @@ mod roles;
 mod rule_patterns;
 mod setup;
 mod small_cells;
+mod token_pages;
 mod tokens;
 mod write_lock;
