@@ -15,6 +15,9 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/login", Public),
     ("POST", "/login", Public),
     ("POST", "/logout", SignedIn),
+    ("GET", "/account", SignedIn),
+    ("POST", "/account/tokens", SignedIn),
+    ("POST", "/account/tokens/{id}/intrekken", SignedIn),
     ("GET", "/static/style.css", Public),
     ("GET", "/static/favicon.svg", Public),
     ("GET", "/", Read),
@@ -34,6 +37,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/beheer/gebruikers/{id}", Admin),
     ("POST", "/beheer/gebruikers/{id}", Admin),
     ("POST", "/beheer/gebruikers/{id}/wachtwoord", Admin),
+    ("POST", "/beheer/tokens/{id}/intrekken", Admin),
     ("GET", "/beheer/audit", Admin),
     ("GET", "/beheer/audit.csv", Admin),
     ("GET", "/beheer/backups", Admin),
@@ -198,6 +202,9 @@ async fn every_role_gets_exactly_the_routes_the_matrix_allows() {
     app.login_as(Role::Admin).await;
     let r = app.post_form("/aanbieders", &[("name", "Taal BV"), ("kvk", "12345678")]).await;
     assert_eq!(location(&r), "/aanbieders/1?melding=aangemaakt");
+    // Token 1 belongs to a bystander, so revoking it on the way does not revoke a role's own API token.
+    let bystander = app.add_user("omstander", Role::Finance).await;
+    assert_eq!(taalbudget::store::tokens::create(&app.db, bystander, "omstander", 30, "test").await.unwrap().id, 1);
 
     for role in Role::ALL {
         let browser = app.other_browser();
