@@ -84,6 +84,10 @@ pub fn document_value() -> &'static Value {
             responses["429"] = problem("Te veel mislukte tokenpogingen; wacht even.");
             responses["503"] = problem("De database is even bezet; probeer het na Retry-After opnieuw.");
         }
+        // A refused form is a plain problem; an unreadable file's problem also holds the import summary.
+        doc["paths"]["/api/v1/imports"]["post"]["responses"]["400"]["content"][problem::CONTENT_TYPE]["schema"] = json!({
+            "anyOf": [{ "$ref": "#/components/schemas/ImportProblem" }, { "$ref": "#/components/schemas/Problem" }]
+        });
         doc["components"]["securitySchemes"] =
             json!({ "bearer": { "type": "http", "scheme": "bearer", "description": "Een persoonlijk API-token, tb_…" } });
         doc
@@ -162,7 +166,7 @@ fn docs_view(chrome: &Chrome, doc: &Value) -> Markup {
                             }
                             @if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
                                 table {
-                                    caption { "Parameters" }
+                                    caption { "Parameters van " (method.to_uppercase()) " " (path) }
                                     thead { tr { th scope="col" { "Naam" } th scope="col" { "Waar" } th scope="col" { "Verplicht" } th scope="col" { "Type" } th scope="col" { "Betekenis" } } }
                                     tbody {
                                         @for p in params {
@@ -183,7 +187,7 @@ fn docs_view(chrome: &Chrome, doc: &Value) -> Markup {
                                 }
                             }
                             table {
-                                caption { "Antwoorden" }
+                                caption { "Antwoorden van " (method.to_uppercase()) " " (path) }
                                 thead { tr { th scope="col" { "Status" } th scope="col" { "Inhoud" } th scope="col" { "Betekenis" } } }
                                 tbody {
                                     @for (status, r) in op["responses"].as_object().unwrap_or(&empty) {
