@@ -59,7 +59,7 @@ async fn the_document_is_openapi_3_1_and_has_exactly_the_api_routes_of_the_route
         }
     }
     assert_eq!(documented, registered, "the document and the route table name the same API routes");
-    assert_eq!(registered.len(), 19);
+    assert_eq!(registered.len(), 20);
     // A route that needs a token says so, and documents the refusals the middleware gives.
     let providers = &doc["paths"]["/api/v1/providers"]["get"];
     assert_eq!(providers["security"], json!([{"bearer": []}]));
@@ -581,4 +581,43 @@ async fn the_ocds_package_is_served_with_an_etag() {
     let etag = r.header("etag");
     let again = app.api_with("GET", "/api/v1/ocds/releases", &token, ApiBody::None, &[("if-none-match", &etag)]).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn the_scorecard_has_the_pages_rows_and_hides_small_groups_from_the_policy_adviser() {
+    let app = spawn_app().await;
+    contract_with_spend(&app).await;
+    let finance = app.api_token(Role::Finance).await;
+    let r = app.api("GET", "/api/v1/scorecard?from=2022&to=2022", &finance).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let card = r.json();
+    assert_eq!(
+        (card["periode"].as_str(), card["from"].as_i64(), card["to"].as_i64()),
+        (Some("jaar"), Some(2022), Some(2022))
+    );
+    let lines = card["lines"].as_array().unwrap();
+    assert_eq!(lines.len(), 1, "{card}");
+    let l = &lines[0];
+    // K-1 runs in 2022 on the B1-route without any progress report: running 1, reporting 0, no starts known.
+    assert_eq!(
+        (l["period"].as_str(), l["route"].as_str(), l["provider"].as_str()),
+        (Some("2022"), Some("b1"), Some("Taal BV"))
+    );
+    assert_eq!((l["running"].as_u64(), l["reporting"].as_u64()), (Some(1), Some(0)));
+    assert!(l["starts"].is_null());
+    assert_eq!(l["hidden"], json!([]));
+    // The page says the same.
+    let (_, page) = app.get_html("/scorecard?van=2022&tot=2022").await;
+    assert!(page.contains("0 van 1 lopende plaatsing"), "{page}");
+
+    // One participant: the policy adviser sees no figure of the line.
+    let adviser = app.api_token(Role::PolicyAdviser).await;
+    let card = app.api("GET", "/api/v1/scorecard?from=2022&to=2022", &adviser).await.json();
+    let l = &card["lines"][0];
+    assert!(l["running"].is_null() && l["reporting"].is_null() && l["dropouts"].is_null(), "{l}");
+    assert!(l["hidden"].as_array().unwrap().contains(&json!("line")), "{l}");
+
+    let r = app.api("GET", "/api/v1/scorecard?periode=week", &adviser).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()["detail"].as_str().unwrap().contains("Periode 'week' bestaat niet"));
 }

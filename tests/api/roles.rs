@@ -165,6 +165,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/api/v1/budget-lines", Read),
     ("GET", "/api/v1/reconciliation/{year}", Read),
     ("GET", "/api/v1/overview", Read),
+    ("GET", "/api/v1/scorecard", Read),
     ("GET", "/api/v1/imports", ManageFinance),
     ("POST", "/api/v1/imports", ManageFinance),
     ("GET", "/api/v1/imports/{id}", ManageFinance),

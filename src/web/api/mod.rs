@@ -43,6 +43,7 @@ pub fn routes() -> RouteTable {
         .get("/api/v1/budget-lines", Read, funding::budget_lines)
         .get("/api/v1/reconciliation/{year}", Read, reports::reconciliation)
         .get("/api/v1/overview", Read, reports::overview)
+        .get("/api/v1/scorecard", Read, reports::scorecard)
         .get("/api/v1/imports", ManageFinance, imports::list)
         .upload("/api/v1/imports", ManageFinance, imports::import)
         .get("/api/v1/imports/{id}", ManageFinance, imports::detail)
