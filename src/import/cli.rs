@@ -180,7 +180,8 @@ pub async fn check_kind(
     }
 }
 
-fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, message: String) -> Summary {
+/// The summary of an import whose file could not be read: one error naming the file.
+pub fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, message: String) -> Summary {
     Summary {
         batch: None,
         kind,

@@ -231,6 +231,11 @@ impl ImportJobs {
         &self.queue
     }
 
+    /// A new, empty file in the upload directory (deleted when dropped), for an upload received elsewhere (the API).
+    pub fn new_upload(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        self.uploads.create()
+    }
+
     pub fn upload_dir(&self) -> &std::path::Path {
         self.uploads.path()
     }
