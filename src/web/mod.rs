@@ -12,6 +12,7 @@ pub mod funding;
 pub mod health;
 pub mod home;
 pub mod imports;
+pub mod inflow;
 pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
@@ -186,6 +187,7 @@ pub fn routes() -> RouteTable {
         .merge(imports::routes())
         .merge(overview::routes())
         .merge(scenarios::routes())
+        .merge(inflow::routes())
         .merge(api::routes())
 }
 

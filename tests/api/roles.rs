@@ -150,6 +150,8 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/scenarios/{id}", Read),
     ("POST", "/scenarios/{id}", ManageForecasts),
     ("POST", "/scenarios/{id}/kopie", ManageForecasts),
+    ("GET", "/instroom", Read),
+    ("POST", "/instroom", ManageForecasts),
     ("GET", "/api/v1/ocds/releases", Read),
 ];
 
