@@ -330,7 +330,10 @@ async fn inflow(db: &Db) -> anyhow::Result<()> {
     let template = crate::import::template::find("standaard-instroom").map_err(anyhow::Error::msg)?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("demo-instroom.xlsx");
-    std::fs::write(&path, crate::import::example::workbook_text(&template, &inflow_rows()).map_err(anyhow::Error::msg)?)?;
+    std::fs::write(
+        &path,
+        crate::import::example::workbook_text(&template, &inflow_rows()).map_err(anyhow::Error::msg)?,
+    )?;
     let req = crate::import::engine::ImportRequest {
         path,
         file_name: "instroom-2022-2025.xlsx".into(),
@@ -1292,9 +1295,9 @@ mod inflow_tests {
         let counts: Vec<_> = super::inflow_rows().iter().map(|r| validate(&r[0], &r[1], &r[2]).unwrap()).collect();
         let spring: Vec<_> = counts
             .iter()
-            .filter(|c| {
-                matches!(c.period, crate::domain::inflow::InflowPeriod::Month { year: 2022, month } if month <= 4)
-            })
+            .filter(
+                |c| matches!(c.period, crate::domain::inflow::InflowPeriod::Month { year: 2022, month } if month <= 4),
+            )
             .cloned()
             .collect();
         let s = InflowYear::of(2022, &spring);

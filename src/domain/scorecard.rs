@@ -61,6 +61,27 @@ pub struct ScoreLine {
 }
 
 impl ScoreLine {
+    /// Adds another line's figures: the lines of one period and route over all providers make the route's total
+    /// (a placement belongs to one provider and one starting route, so no one is counted twice).
+    pub fn add(&mut self, o: &ScoreLine) {
+        self.starts += o.starts;
+        self.running += o.running;
+        self.reporting += o.reporting;
+        self.participants += o.participants;
+        self.waited_days += o.waited_days;
+        self.waited_count += o.waited_count;
+        self.offered = self.offered + o.offered;
+        self.attended = self.attended + o.attended;
+        self.absence = self.absence + o.absence;
+        for (part, f) in &o.first_attempts {
+            let mine = self.first_attempts.entry(*part).or_default();
+            mine.taken += f.taken;
+            mine.passed += f.passed;
+        }
+        self.route_changes += o.route_changes;
+        self.dropouts += o.dropouts;
+    }
+
     /// Average days from PIP to the first lesson, one decimal.
     pub fn avg_wait_days(&self) -> Option<Decimal> {
         (self.waited_count > 0)

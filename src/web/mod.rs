@@ -12,6 +12,7 @@ pub mod funding;
 pub mod health;
 pub mod home;
 pub mod imports;
+pub mod indicators;
 pub mod inflow;
 pub mod invoice_check;
 pub mod marks;
@@ -188,6 +189,7 @@ pub fn routes() -> RouteTable {
         .merge(overview::routes())
         .merge(scenarios::routes())
         .merge(inflow::routes())
+        .merge(indicators::routes())
         .merge(api::routes())
 }
 

@@ -17,6 +17,7 @@ mod helpers;
 mod history;
 mod home;
 mod imports;
+mod indicators;
 mod inflow;
 mod invariants;
 mod layout;

@@ -152,6 +152,8 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/scenarios/{id}/kopie", ManageForecasts),
     ("GET", "/instroom", Read),
     ("POST", "/instroom", ManageForecasts),
+    ("GET", "/indicatoren", Read),
+    ("GET", "/indicatoren/definities", Read),
     ("GET", "/api/v1/ocds/releases", Read),
 ];
 
