@@ -186,3 +186,29 @@ async fn the_policy_adviser_sees_minder_dan_5_for_small_groups_on_the_indicators
     // A year or scenario that is no number falls back instead of failing.
     assert_eq!(adviser.get("/indicatoren?jaar=abc&scenario=%27").await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn report_indicatoren_writes_the_pages_figures_as_json_with_money_as_decimal_strings() {
+    let app = spawn_app().await;
+    hand_built(&app).await;
+    let (code, json, out) = crate::inflow::cli(
+        &app.db_path,
+        &["report", "indicatoren", "--year", "2023", "--scenario", "Basis", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json["year"], 2023);
+    assert_eq!(json["actual_total"], "4000.00");
+    assert_eq!(json["spend_per_start"], "2000.00");
+    assert_eq!(json["inflow"]["inflow"]["family"], 40);
+    assert_eq!(json["inflow"]["waiting"]["wi2013"], serde_json::json!([4, 700]));
+    assert_eq!(json["expectations"][0]["group"], "asylum");
+    assert_eq!(json["expectations"][0]["actual"], 35);
+    assert_eq!(json["expectations"][0]["expected"], 40);
+    assert_eq!(json["streams"][0]["code"], "ENO");
+    assert_eq!(json["streams"][0]["remaining"], "19000.00");
+    assert_eq!(json["total"]["starts"], 2);
+    let (code, _, out) =
+        crate::inflow::cli(&app.db_path, &["report", "indicatoren", "--year", "2023", "--scenario", "Onbekend"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("onbekend scenario 'Onbekend'"), "{out}");
+}
