@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | inflow per group, Ondertussengroep | `domain::inflow::InflowYear::of` | /instroom |
 //! | scenario low / expected / high | `store::overview::scenarios` | /scenarios/{id} |
-//! | starts, waiting, attendance, first attempts, route changes, dropouts per route | `report::scorecard::rows` (year grain), summed over providers with `ScoreLine::add` | /scorecard |
+//! | starts, waiting (average, median, within 3 months), attendance, first attempts, route changes, dropouts per route | `report::scorecard::rows` (year grain), summed over providers with `ScoreLine::add` | /scorecard |
 //! | money per stream | `report::reconciliation::for_year` | /aansluiting |
 //! | marks on 31 December | `domain::certification::holds_valid_mark`, `ContractPeriod::covers` | /keurmerken, contract flags |
 
@@ -65,6 +65,18 @@ pub const DEFINITIONS: &[Definition] = &[
         id: "wachttijd",
         name: "Gemiddelde wachttijd PIP tot eerste les",
         definition: "Het gemiddelde aantal dagen van de PIP-datum tot de eerste lesdag, over de plaatsingen met een PIP-datum die in het jaar startten; per route, gewogen over de aanbieders zoals de scorecard het per aanbieder berekent.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "mediaan",
+        name: "Mediaan wachttijd PIP tot eerste les",
+        definition: "De middelste van de wachttijden (dagen van PIP-datum tot eerste lesdag) van de plaatsingen met een PIP-datum die in het jaar startten, per route; bij een even aantal het gemiddelde van de twee middelste. Minder gevoelig voor enkele lange wachttijden dan het gemiddelde.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "binnen-3-maanden",
+        name: "Gestart binnen 3 maanden na het PIP",
+        definition: "Van de plaatsingen met een PIP-datum die in het jaar startten: het aandeel waarvan de eerste lesdag op of voor de datum drie kalendermaanden na het PIP ligt.",
         source: ("/scorecard", "Scorecard"),
     },
     Definition {

@@ -177,6 +177,8 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                     thead { tr {
                         th scope="col" { "Route" }
                         th.num scope="col" { "Gem. wachttijd PIP–eerste les (dagen)" }
+                        th.num scope="col" { "Mediaan wachttijd (dagen)" }
+                        th.num scope="col" { "Binnen 3 maanden na PIP gestart" }
                         th.num scope="col" { "Aanwezigheid" }
                         @for part in PARTS { th scope="col" { "1e poging " (part.label()) } }
                         th.num scope="col" { "Routewijzigingen" }
@@ -188,6 +190,8 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                             tr {
                                 th scope="row" { (label) }
                                 td.num { (line_figure(cells, l, Group::Waiting, wait_text(l))) }
+                                td.num { (line_figure(cells, l, Group::Waiting, l.median_wait_days().map(dutch_decimal).unwrap_or_else(|| "–".into()))) }
+                                td.num { (line_figure(cells, l, Group::Waiting, pct_text(l.within_three_months_pct()))) }
                                 td.num { (line_figure(cells, l, Group::Reporting, pct_text(l.attendance_pct()))) }
                                 @for part in PARTS {
                                     @let f = l.first_attempts.get(&part).copied().unwrap_or_default();
@@ -199,7 +203,7 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                         }
                     }
                 }
-                p { "Definities: " a href="/indicatoren/definities#wachttijd" { "wachttijd" } ", " a href="/indicatoren/definities#aanwezigheid" { "aanwezigheid" } ", " a href="/indicatoren/definities#examens" { "eerste poging" } ", " a href="/indicatoren/definities#routewijzigingen" { "routewijzigingen en uitval" } "." }
+                p { "Definities: " a href="/indicatoren/definities#wachttijd" { "wachttijd" } ", " a href="/indicatoren/definities#mediaan" { "mediaan" } ", " a href="/indicatoren/definities#binnen-3-maanden" { "binnen 3 maanden" } ", " a href="/indicatoren/definities#aanwezigheid" { "aanwezigheid" } ", " a href="/indicatoren/definities#examens" { "eerste poging" } ", " a href="/indicatoren/definities#routewijzigingen" { "routewijzigingen en uitval" } "." }
             }
 
             h2 #keurmerk { "Aanbieders" (definition_link("keurmerk")) }
