@@ -296,6 +296,20 @@ enum ReportCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The indicators of a year (the figures of /indicatoren and the progress letter), as JSON.
+    Indicatoren {
+        #[arg(long)]
+        year: i32,
+        /// Hold the inflow against this scenario (its name).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Only json for now.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -421,6 +435,9 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
             overview_report(&db_path, args).await
         }
+        Command::Report { report: ReportCommand::Indicatoren { year, scenario, format, out } } => {
+            indicators_report(&db_path, year, scenario.as_deref(), &format, out.as_deref()).await
+        }
         Command::Export { export: ExportCommand::Setup { year, out } } => {
             let db = store::connect(&db_path).await?;
             let setup = taalbudget::report::setup::load(&db, Some(year)).await;
@@ -525,6 +542,51 @@ async fn reconciliation_report(
         Some(path) => {
             std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
             eprintln!("Aansluiting {year} geschreven naar {} ({} bytes)", path.display(), bytes.len());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `report indicatoren`: the figures of `report::indicators::for_year` as JSON (money as decimal strings). They
+/// are exact, small groups included: whoever runs the command reads the database anyway; the page hides them.
+async fn indicators_report(
+    db: &std::path::Path,
+    year: i32,
+    scenario: Option<&str>,
+    format: &str,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    if !(2000..=2100).contains(&year) {
+        eprintln!("fout: {year} is geen geldig jaar");
+        return Ok(ExitCode::from(2));
+    }
+    if format != "json" {
+        eprintln!("fout: --format {format} kan (nog) niet; gebruik json");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let scenario_id = match scenario {
+        None => None,
+        Some(name) => {
+            let all = store::overview::scenarios(&pool).await?;
+            match all.iter().find(|(s, _)| s.name == name) {
+                Some((s, _)) => Some(s.id),
+                None => {
+                    eprintln!("fout: onbekend scenario '{name}'");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+    let figures =
+        taalbudget::report::indicators::for_year(&pool, year, scenario_id, taalbudget::domain::dates::today()).await?;
+    pool.close().await;
+    let bytes = (serde_json::to_string_pretty(&figures)? + "\n").into_bytes();
+    match out {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
+            eprintln!("Indicatoren {year} geschreven naar {}", path.display());
         }
         None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
     }

@@ -157,6 +157,7 @@ pub async fn run_kind(
         Kind::Progress => super::run(db, progress::Progress::load(db).await?, req, opts).await,
         Kind::Streams => super::run(db, super::streams::Streams::new(), req, opts).await,
         Kind::Rules => super::run(db, super::rules::Rules::load(db).await?, req, opts).await,
+        Kind::Inflow => super::run(db, super::inflow::Inflow::new(), req, opts).await,
         Kind::Setup => {
             Err(ImportError::Internal("de inrichting heeft geen eigen sjabloon: gebruik import setup".into()))
         }

@@ -2,6 +2,7 @@
 
 pub mod commitments;
 pub mod export;
+pub mod indicators;
 pub mod kept;
 pub mod ocds;
 pub mod overview;

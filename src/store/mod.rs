@@ -9,6 +9,7 @@ pub mod certifications;
 pub mod contracts;
 pub mod funding;
 pub mod imports;
+pub mod inflow;
 pub mod lock;
 pub mod overview;
 pub mod placements;

@@ -12,6 +12,8 @@ pub mod funding;
 pub mod health;
 pub mod home;
 pub mod imports;
+pub mod indicators;
+pub mod inflow;
 pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
@@ -188,6 +190,8 @@ pub fn routes() -> RouteTable {
         .merge(imports::routes())
         .merge(overview::routes())
         .merge(scenarios::routes())
+        .merge(inflow::routes())
+        .merge(indicators::routes())
         .merge(api::routes())
 }
 

@@ -18,6 +18,8 @@ mod helpers;
 mod history;
 mod home;
 mod imports;
+mod indicators;
+mod inflow;
 mod invariants;
 mod layout;
 mod lifecycle;

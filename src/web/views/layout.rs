@@ -19,6 +19,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/financiering", "Financiering", Permission::Read),
     ("/aansluiting", "Aansluiting", Permission::Read),
     ("/meerjarenoverzicht", "Meerjarenoverzicht", Permission::Read),
+    ("/indicatoren", "Indicatoren", Permission::Read),
     ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/import", "Import", Permission::ManageFinance),
     ("/registers/import", "Registerimport", Permission::ManageContracts),
