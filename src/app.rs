@@ -140,12 +140,34 @@ impl App {
                 imports.expire(crate::web::imports::JOB_TTL);
             }
         });
+        // The e-mail digests, when a mail server is set: each run claims what it sends (see crate::notify), so
+        // a second server on the same database never sends a digest twice.
+        let mailer = self.state.config.smtp.is_some().then(|| {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(crate::notify::INTERVAL);
+                loop {
+                    every.tick().await;
+                    let sources = crate::report::notifications::Sources {
+                        signals: Some(&state.signals_cache),
+                        commitments: Some(&state.commitments_cache),
+                    };
+                    let now = time::OffsetDateTime::now_utc();
+                    if let Err(e) = crate::notify::run(&state.db, &state.config, sources, None, false, now).await {
+                        tracing::warn!(error = %e, "de e-mail met meldingen kon niet worden verwerkt");
+                    }
+                }
+            })
+        });
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         cleaner.abort();
         checkpointer.abort();
         expirer.abort();
+        if let Some(mailer) = mailer {
+            mailer.abort();
+        }
         // Nothing uploaded outlives the server: running checks stop, every upload file is deleted.
         self.state.imports.shutdown();
         self.state.db.close().await;

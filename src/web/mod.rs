@@ -14,6 +14,7 @@ pub mod imports;
 pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
+pub mod notifications;
 pub mod overview;
 pub mod placements;
 pub mod progress;
@@ -172,6 +173,7 @@ pub fn routes() -> RouteTable {
         .merge(backups::routes())
         .merge(views::routes())
         .merge(home::routes())
+        .merge(notifications::routes())
         .merge(providers::routes())
         .merge(marks::routes())
         .merge(contracts::routes())

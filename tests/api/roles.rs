@@ -18,6 +18,14 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/static/style.css", Public),
     ("GET", "/static/favicon.svg", Public),
     ("GET", "/", Read),
+    ("GET", "/meldingen", Read),
+    ("POST", "/meldingen/gezien", Read),
+    ("GET", "/account/meldingen", SignedIn),
+    ("POST", "/account/meldingen", SignedIn),
+    ("POST", "/account/meldingen/agenda", SignedIn),
+    ("POST", "/account/meldingen/agenda/intrekken", SignedIn),
+    ("GET", "/agenda/{secret}", Public),
+    ("GET", "/beheer/meldingen", Admin),
     ("GET", "/aanbieders", Read),
     ("GET", "/aanbieders/nieuw", ManageContracts),
     ("POST", "/aanbieders", ManageContracts),
@@ -170,6 +178,7 @@ fn concrete(path: &str) -> String {
         .replace("{year}", "2031")
         .replace("{criterion_id}", "1")
         .replace("{name}", "standaard-grootboek")
+        .replace("{secret}", "onbekend.ics")
 }
 
 async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {
