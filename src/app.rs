@@ -145,7 +145,7 @@ impl App {
         let mailer = self.state.config.smtp.is_some().then(|| {
             let state = self.state.clone();
             tokio::spawn(async move {
-                let mut every = tokio::time::interval(crate::notify::INTERVAL);
+                let mut every = tokio::time::interval(state.config.digest_interval);
                 loop {
                     every.tick().await;
                     let sources = crate::report::notifications::Sources {

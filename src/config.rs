@@ -54,6 +54,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// The hour (0-23, Europe/Amsterdam) from which the day's digests are sent.
     pub digest_hour: u8,
+    /// How often `serve` looks for digests that are due. Not a setting: tests shorten it.
+    pub digest_interval: std::time::Duration,
 }
 
 /// How the SMTP connection is secured.
@@ -119,6 +121,7 @@ impl Config {
             ocds: crate::report::ocds::Publication::default(),
             smtp: None,
             digest_hour: Self::DEFAULT_DIGEST_HOUR,
+            digest_interval: std::time::Duration::from_secs(60),
         }
     }
 

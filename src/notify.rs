@@ -1,5 +1,5 @@
 //! Sending the e-mail digests: who is due, claiming each digest once, composing it from what is new for the
-//! user and sending it over SMTP. `serve` runs [`run`] once a minute; `taalbudget notify` runs it by hand.
+//! user and sending it over SMTP. `serve` runs [`run`] once a minute (`Config::digest_interval`); `taalbudget notify` runs it by hand.
 
 use std::time::Duration;
 
@@ -19,9 +19,6 @@ use crate::store::Db;
 /// Attempts per digest: a mail server that is down for a few minutes does not cost anyone their digest, one that
 /// stays down does not get asked forever. Failures show on `/beheer/meldingen`.
 pub const MAX_ATTEMPTS: i64 = 3;
-
-/// How often `serve` looks for digests that are due (and failed ones to retry).
-pub const INTERVAL: Duration = Duration::from_secs(60);
 
 /// The address the links in a digest start with: the public address, else the listen address.
 pub fn base_url(config: &Config) -> String {

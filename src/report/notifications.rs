@@ -32,6 +32,12 @@ pub const MARK_THRESHOLDS: [i64; 2] = [crate::domain::certification::LAPSE_WARNI
 /// A follow-up action is "due" this many days before its due date.
 pub const ACTION_DUE_DAYS: i64 = 7;
 
+/// A late start is news on its own (with its client number) for this many days after its deadline passed.
+pub const LATE_START_NEWS_DAYS: i64 = 31;
+
+const LATE_ONE: &str = "lopende plaatsing zonder start binnen 3 maanden na het PIP";
+const LATE_MANY: &str = "lopende plaatsingen zonder start binnen 3 maanden na het PIP";
+
 /// How pressing an item is: the list and the digest put the highest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Urgency {
@@ -337,7 +343,7 @@ async fn placements(
     items: &mut Vec<Item>,
 ) -> sqlx::Result<()> {
     let signals = progress_signals::signals(db, sources.signals).await?;
-    let mut late = Vec::new();
+    let mut late: Vec<(i64, Date)> = Vec::new();
     let mut third = Vec::new();
     for p in running {
         let signal = progress_signals::of(&signals, p.id);
@@ -349,6 +355,20 @@ async fn placements(
         }
     }
     if audience.placements {
+        // The list behind the start page's card, as one item that grows; each late start is news on its own only
+        // in the month its deadline passed (older ones were news then, and stay in the list).
+        if !late.is_empty() {
+            items.push(Item {
+                subject: "late-starts".into(),
+                level: late.len() as i64,
+                threshold: late.len().to_string(),
+                urgency: Urgency::Low,
+                text: count(late.len(), LATE_ONE, LATE_MANY),
+                link: "/plaatsingen?status=lopend&signaal=late-start".into(),
+                due: None,
+            });
+        }
+        late.retain(|(_, deadline)| (today - *deadline).whole_days() <= LATE_START_NEWS_DAYS);
         let ids: Vec<i64> = late.iter().map(|(id, _)| *id).chain(third.iter().copied()).collect();
         let clients = store::placements::client_numbers(db, &ids).await?;
         let client = |id: i64| clients.get(&id).map_or("?", String::as_str).to_string();
@@ -398,12 +418,7 @@ async fn placements(
                 due: None,
             });
         };
-        counted(
-            "late-starts",
-            late.len(),
-            "lopende plaatsing zonder start binnen 3 maanden na het PIP",
-            "lopende plaatsingen zonder start binnen 3 maanden na het PIP",
-        );
+        counted("late-starts", late.len(), LATE_ONE, LATE_MANY);
         counted(
             "derde-pogingen",
             third.len(),

@@ -375,7 +375,11 @@ async fn revoke_calendar(user: CurrentUser, State(state): State<AppState>) -> Ap
 }
 
 /// The calendar of the user whose secret this is; any other secret, and a deactivated user's, is not found.
-async fn calendar_feed(State(state): State<AppState>, Path(file): Path<String>) -> AppResult<Response> {
+async fn calendar_feed(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: axum::http::HeaderMap,
+) -> AppResult<Response> {
     let secret = file.strip_suffix(".ics").ok_or(AppError::NotFound)?;
     if secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(AppError::NotFound);
@@ -383,8 +387,8 @@ async fn calendar_feed(State(state): State<AppState>, Path(file): Path<String>) 
     let owner =
         store::notifications::calendar_owner(&state.db, &secret_hash(secret)).await?.ok_or(AppError::NotFound)?;
     let events = crate::report::calendar::events(&state.db, owner.role, dates::today()).await?;
-    let base = state.config.base_url.clone().unwrap_or_else(|| state.config.path_prefix.clone());
-    let body = ics(&events, &base);
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let body = ics(&events, &public_url(&state, host, ""));
     Ok(([(header::CONTENT_TYPE, "text/calendar; charset=utf-8"), (header::CACHE_CONTROL, "private, no-store")], body)
         .into_response())
 }

@@ -21,6 +21,7 @@ mod invariants;
 mod layout;
 mod lifecycle;
 mod marks;
+mod notifications;
 mod ocds;
 mod overview;
 mod progress;
