@@ -740,6 +740,39 @@ mod tests {
     }
 
     #[test]
+    fn mail_settings_come_from_flags_env_and_file_and_the_password_is_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("taalbudget.toml");
+        std::fs::write(
+            &file,
+            "smtp_host = \"mail.gemeente.nl\"\nsmtp_from = \"taalbudget <tb@gemeente.nl>\"\ndigest_hour = 6\n",
+        )
+        .unwrap();
+        let env = |name: &str| match name {
+            "TAALBUDGET_SMTP_PASSWORD" => Some("geheim-wachtwoord".to_string()),
+            "TAALBUDGET_SMTP_USER" => Some("tb".to_string()),
+            _ => None,
+        };
+        let flags: Flags = [("smtp_tls", "tls".to_string())].into();
+        let r = resolve(&flags, &env, Some(&file)).unwrap();
+        let smtp = r.config.smtp.clone().unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port, smtp.tls), ("mail.gemeente.nl", 465, SmtpTls::Tls));
+        assert_eq!((smtp.user.as_str(), smtp.password.as_str()), ("tb", "geheim-wachtwoord"));
+        assert_eq!(r.config.digest_hour, 6);
+        let shown = r.render(&env);
+        assert!(!shown.contains("geheim-wachtwoord"), "{shown}");
+        assert!(shown.contains("smtp_password            = ********"), "{shown}");
+        // Without a host there is no mail server, and a host needs a sender.
+        assert_eq!(resolve(&Flags::new(), &|_: &str| None, None).unwrap().config.smtp, None);
+        let no_from: Flags = [("smtp_host", "mail".to_string())].into();
+        assert!(resolve(&no_from, &|_: &str| None, None).unwrap_err().contains("smtp_from"));
+        let bad_tls: Flags = [("smtp_tls", "ssl".to_string())].into();
+        assert!(resolve(&bad_tls, &|_: &str| None, None).unwrap_err().contains("kies starttls, tls of none"));
+        let bad_hour: Flags = [("digest_hour", "24".to_string())].into();
+        assert!(resolve(&bad_hour, &|_: &str| None, None).unwrap_err().contains("digest_hour"));
+    }
+
+    #[test]
     fn passwords_in_urls_are_masked() {
         assert_eq!(mask_url("https://piet:geheim@example.nl/tb"), "https://piet:********@example.nl/tb");
         assert_eq!(mask_url("https://example.nl/tb"), "https://example.nl/tb");

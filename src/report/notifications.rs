@@ -363,7 +363,7 @@ async fn placements(
                 level: late.len() as i64,
                 threshold: late.len().to_string(),
                 urgency: Urgency::Low,
-                text: count(late.len(), LATE_ONE, LATE_MANY),
+                text: format!("{}.", count(late.len(), LATE_ONE, LATE_MANY)),
                 link: "/plaatsingen?status=lopend&signaal=late-start".into(),
                 due: None,
             });
@@ -407,7 +407,8 @@ async fn placements(
             if n == 0 {
                 return;
             }
-            let shown = if cells.hides(n as u32) { format!("{HIDDEN} {many}") } else { count(n, one, many) };
+            let shown =
+                if cells.hides(n as u32) { format!("{HIDDEN} {many}.") } else { format!("{}.", count(n, one, many)) };
             items.push(Item {
                 subject: subject.into(),
                 level: n as i64,

@@ -557,3 +557,51 @@ async fn the_user_chooses_the_digest_on_the_account_page_and_the_admin_sets_the_
     let (_, page) = user.get_html("/account/meldingen").await;
     assert!(page.contains("value=\"weekly\" checked"), "{page}");
 }
+
+fn cli(db: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_taalbudget"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env("TAALBUDGET_PASSWORD", "lang-genoeg-wachtwoord")
+        .env_remove("TAALBUDGET_SMTP_HOST")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap(), String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[test]
+fn the_command_line_adds_an_address_previews_each_digest_and_refuses_to_send_without_a_mail_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("cli.db");
+    assert_eq!(cli(&db, &["demo"]).0, 0);
+    let (code, _, err) = cli(&db, &["user", "add", "--username", "kim", "--role", "finance", "--email", "geen adres"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("is geen e-mailadres"), "{err}");
+    let (code, out, err) =
+        cli(&db, &["user", "add", "--username", "kim", "--role", "finance", "--email", "kim@example.org"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Every demo user with the digest they would get; kim chose none (the default).
+    let (code, out, err) = cli(&db, &["notify", "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    for (name, role, _) in taalbudget::demo::DEMO_LOGINS {
+        assert!(out.contains(&format!("== {name} ({}, {name}@example.org)", role.label())), "{name}: {out}");
+    }
+    assert!(out.contains("== kim (Financieel medewerker, kim@example.org), geen e-mail: geen e-mail gekozen"), "{out}");
+    assert!(out.contains("Onderwerp: taalbudget: "), "{out}");
+    let (code, one, _) = cli(&db, &["notify", "--dry-run", "--user", "financien"]);
+    assert_eq!(code, 0);
+    assert!(one.starts_with("== financien ") && !one.contains("== beheerder"), "{one}");
+    assert!(one.contains("grootboekregels nog niet toegerekend"), "{one}");
+    // A dry run records nothing.
+    let (code, again, _) = cli(&db, &["notify", "--dry-run", "--user", "financien"]);
+    assert_eq!((code, again), (0, one));
+
+    let (code, _, err) = cli(&db, &["notify", "--user", "niemand"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("geen actieve gebruiker 'niemand'"), "{err}");
+    let (code, _, err) = cli(&db, &["notify", "--now"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("geen mailserver ingesteld"), "{err}");
+}
