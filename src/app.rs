@@ -49,7 +49,9 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
                     let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
                     let client = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
                     let scheme = req.extensions().get::<ClientScheme>().map(|s| s.0.as_str()).unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id, client, scheme)
+                    // A calendar address is a credential (see web::notifications): it stays out of the log.
+                    let uri = if req.uri().path().starts_with("/agenda/") { "/agenda/(geheim)" } else { req.uri().path() };
+                    tracing::info_span!("request", method = %req.method(), uri, route = path, request_id = id, client, scheme)
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
