@@ -275,6 +275,23 @@ pub async fn for_role(db: &Db, sources: Sources<'_>, role: Role, today: Date) ->
             });
         }
     }
+    if role.may(Permission::Admin) {
+        let failed = store::notifications::failed_digests(db).await?;
+        if failed > 0 {
+            items.push(Item {
+                subject: "mail-mislukt".into(),
+                level: failed,
+                threshold: failed.to_string(),
+                urgency: Urgency::Medium,
+                text: format!(
+                    "{} met meldingen niet verstuurd: de mailserver weigerde of was onbereikbaar.",
+                    count(failed, "e-mail", "e-mails")
+                ),
+                link: "/beheer/meldingen".into(),
+                due: None,
+            });
+        }
+    }
     sort(&mut items);
     Ok(items)
 }

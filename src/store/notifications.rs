@@ -328,3 +328,8 @@ pub async fn digests(db: &Db, failed_only: bool, limit: i64) -> sqlx::Result<Vec
     .fetch_all(db)
     .await
 }
+
+/// How many digests failed (with or without attempts left): for the admins' notifications.
+pub async fn failed_digests(db: &Db) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM digest WHERE status = 'failed'").fetch_one(db).await
+}

@@ -482,6 +482,9 @@ async fn a_refused_connection_is_retried_up_to_the_limit_and_shown_to_admins() {
     );
     let (_, admin) = app.get_html("/beheer").await;
     assert!(admin.contains("href=\"/beheer/meldingen\""));
+    // The admins hear of it among their notifications.
+    let (_, list) = app.get_html("/meldingen").await;
+    assert!(list.contains("<a href=\"/beheer/meldingen\">1 e-mail met meldingen niet verstuurd"), "{list}");
 }
 
 #[tokio::test]
