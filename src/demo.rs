@@ -249,6 +249,15 @@ pub const DEMO_LOGINS: &[(&str, Role, &str)] = &[
     ("beleid", Role::PolicyAdviser, "demo-beleid-2026"),
 ];
 
+/// The demo users' digest choice: the working roles daily, the admin and the policy adviser weekly.
+pub fn demo_digest(role: Role) -> store::notifications::DigestChoice {
+    use store::notifications::DigestChoice;
+    match role {
+        Role::ContractManager | Role::Finance => DigestChoice::Daily,
+        Role::Admin | Role::PolicyAdviser => DigestChoice::Weekly,
+    }
+}
+
 /// Fills an empty database with the demo data. Refuses a database that already holds providers.
 pub async fn fill(db: &Db) -> anyhow::Result<()> {
     let existing = store::providers::list(db, "", store::providers::Filter::All).await?;
@@ -260,7 +269,12 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
     }
     for (username, role, password) in DEMO_LOGINS {
         let hash = crate::auth::password::hash(password.to_string()).await?;
-        store::users::create(db, username, *role, &hash, DEMO_ACTOR).await?;
+        let id = store::users::create(db, username, *role, &hash, DEMO_ACTOR).await?;
+        // Every demo user has an address at example.org (a domain that never receives mail) and a digest choice,
+        // so `notify --dry-run` shows each role's digest.
+        let email = format!("{username}@example.org");
+        store::notifications::set_email(db, id, Some(&email), DEMO_ACTOR).await?;
+        store::notifications::set_digest(db, id, demo_digest(*role), DEMO_ACTOR).await?;
     }
     let today = dates::today();
     for (i, p) in PROVIDERS.iter().enumerate() {

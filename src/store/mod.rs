@@ -11,6 +11,7 @@ pub mod funding;
 pub mod imports;
 pub mod inflow;
 pub mod lock;
+pub mod notifications;
 pub mod overview;
 pub mod placements;
 pub mod progress;

@@ -18,6 +18,7 @@ pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
 pub mod my_account;
+pub mod notifications;
 pub mod overview;
 pub mod placements;
 pub mod progress;
@@ -177,6 +178,7 @@ pub fn routes() -> RouteTable {
         .merge(backups::routes())
         .merge(views::routes())
         .merge(home::routes())
+        .merge(notifications::routes())
         .merge(providers::routes())
         .merge(marks::routes())
         .merge(contracts::routes())

@@ -24,6 +24,7 @@ mod invariants;
 mod layout;
 mod lifecycle;
 mod marks;
+mod notifications;
 mod ocds;
 mod overview;
 mod progress;

@@ -21,6 +21,14 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/static/style.css", Public),
     ("GET", "/static/favicon.svg", Public),
     ("GET", "/", Read),
+    ("GET", "/meldingen", Read),
+    ("POST", "/meldingen/gezien", Read),
+    ("GET", "/account/meldingen", SignedIn),
+    ("POST", "/account/meldingen", SignedIn),
+    ("POST", "/account/meldingen/agenda", SignedIn),
+    ("POST", "/account/meldingen/agenda/intrekken", SignedIn),
+    ("GET", "/agenda/{secret}", Public),
+    ("GET", "/beheer/meldingen", Admin),
     ("GET", "/aanbieders", Read),
     ("GET", "/aanbieders/nieuw", ManageContracts),
     ("POST", "/aanbieders", ManageContracts),
@@ -199,6 +207,7 @@ fn concrete(path: &str) -> String {
         .replace("{criterion_id}", "1")
         .replace("{name}", "standaard-grootboek")
         .replace("{soort}", "niet-gevonden")
+        .replace("{secret}", "onbekend.ics")
 }
 
 /// A request as the role's browser sends it, or for the API as a script with the role's bearer token (`api`).
