@@ -416,6 +416,16 @@ fn main() -> ExitCode {
         LogFormat::Json => logger.json().init(),
         LogFormat::Text => logger.init(),
     }
+    // A report piped into `head` should end quietly when `head` has read enough, as other Unix tools do; Rust
+    // ignores SIGPIPE and would panic on the closed pipe instead. Not for the server, which writes to sockets
+    // whose clients may go away at any moment.
+    #[cfg(unix)]
+    if !matches!(cli.command, Command::Serve { .. }) {
+        // SAFETY: called before any other thread exists (the runtime is built below); restores the default action.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime starts");
     let code = match runtime.block_on(run(cli.command, resolved)) {
         Ok(code) => code,

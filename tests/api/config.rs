@@ -191,3 +191,22 @@ fn four_eyes_approval_of_imports_is_off_unless_set_in_the_file_the_environment_o
     let e = config::resolve(&Flags::new(), &env_of(&[("TAALBUDGET_FOUR_EYES_IMPORTS", "soms")]), None).unwrap_err();
     assert_eq!(e, "instelling four_eyes_imports ('soms', uit omgeving): kies true of false");
 }
+
+#[test]
+fn a_report_piped_into_a_reader_that_stops_early_ends_without_a_panic() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taalbudget"))
+        .args(["templates", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, then close the pipe as `head -1` does, before the rest is written.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("standaard-grootboek"), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
