@@ -31,6 +31,7 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
         .fallback(|| async { crate::error::AppError::NotFound })
         .layer(CatchPanicLayer::new())
         .layer(axum::middleware::from_fn_with_state(csrf::CookieSigner::new(&state.config), csrf::protect))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::token::bearer))
         .layer(axum::middleware::from_fn_with_state(state.clone(), session::load_user))
         .with_state(state.clone())
         .layer(sessions)

@@ -10,10 +10,16 @@ use axum::response::{IntoResponse, Response};
 pub enum AppError {
     #[error("niet gevonden")]
     NotFound,
+    /// Not found, saying what (the API, where there is no page to point back to).
+    #[error("{0}")]
+    NotFoundWith(String),
     #[error("{0}")]
     BadRequest(String),
     #[error("u bent niet ingelogd")]
     Unauthorized,
+    /// Not signed in, saying why (an API token that does not work).
+    #[error("{0}")]
+    UnauthorizedWith(String),
     #[error("u heeft geen toegang tot deze pagina; uw rol geeft geen recht op deze actie")]
     Forbidden,
     #[error("{0}")]
@@ -97,9 +103,9 @@ pub struct ErrorInfo {
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::NotFoundWith(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::UnauthorizedWith(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::ForbiddenWith(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -43,6 +43,7 @@ pub const HISTORY_KINDS: &[(&str, &str, Permission)] = &[
     ("creditor", "crediteur", ManageFinance),
     // Users, and backups and restores (their history holds the server's file paths).
     ("user", "gebruiker", Admin),
+    ("api_token", "API-token", Admin),
     ("backup", "back-up", Admin),
     ("database", "database", Admin),
     ("retention", "bewaartermijn", Admin),

@@ -5,6 +5,7 @@ pub mod history;
 pub mod password;
 pub mod roles;
 pub mod session;
+pub mod token;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -77,6 +77,10 @@ pub async fn sign_out(session: &Session) {
 /// sessions of users that were deactivated meanwhile and sessions opened with a password that has since
 /// been reset.
 pub async fn load_user(State(state): State<AppState>, session: Session, mut req: Request, next: Next) -> Response {
+    // The API signs in by token only (auth::token): its requests never read the session cookie.
+    if super::token::is_api(req.uri().path()) {
+        return next.run(req).await;
+    }
     let user_id = session.get::<i64>(USER_ID).await.ok().flatten();
     if let Some(id) = user_id {
         let login_at = session.get::<i64>(LOGIN_AT).await.ok().flatten().unwrap_or(0);

@@ -18,6 +18,7 @@ pub mod providers;
 pub mod quality;
 pub mod retention;
 pub mod staging;
+pub mod tokens;
 pub mod users;
 
 use std::path::Path;

@@ -18,6 +18,9 @@ pub async fn require(permission: Permission, req: Request, next: Next) -> Respon
         return next.run(req).await;
     }
     match req.extensions().get::<CurrentUser>() {
+        None if crate::auth::token::is_api(req.uri().path()) => {
+            crate::auth::token::unauthorized("stuur een persoonlijk API-token mee als 'Authorization: Bearer …'")
+        }
         None if req.method() == Method::GET => {
             let back = req.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
             Redirect::to(&format!("/login?volgende={}", urlencoding::encode(back))).into_response()
@@ -34,7 +37,9 @@ pub async fn require(permission: Permission, req: Request, next: Next) -> Respon
 /// Turns error responses (which carry [`ErrorInfo`]) into a Dutch HTML page, or JSON for API paths,
 /// always naming the request id so a user can quote it to the administrator.
 pub async fn render_errors(req: Request, next: Next) -> Response {
-    let wants_json = req.uri().path().starts_with("/api/")
+    let is_api = crate::auth::token::is_api(req.uri().path());
+    let instance = req.uri().path().to_string();
+    let wants_json = is_api
         || req.uri().path() == "/health"
         || req.uri().path() == "/ready"
         || req
@@ -67,7 +72,10 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
     };
     // Keep headers a handler set deliberately (e.g. Retry-After), replace the body.
     let (mut parts, _) = response.into_parts();
-    let body = if wants_json {
+    let body = if is_api {
+        parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(super::api::problem::CONTENT_TYPE));
+        super::api::problem::body(info.status, &info.message, &request_id, &instance).to_string()
+    } else if wants_json {
         parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         serde_json::json!({"error": info.message, "status": info.status.as_u16(), "request_id": request_id}).to_string()
     } else {
@@ -79,11 +87,9 @@ pub async fn render_errors(req: Request, next: Next) -> Response {
 }
 
 fn is_rendered(response: &Response) -> bool {
-    response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("text/html") || ct.starts_with("application/json"))
+    response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.starts_with("text/html") || ct.starts_with("application/json") || ct.starts_with("application/problem+json")
+    })
 }
 
 /// Headers that keep a browser from being turned against the user. With secure cookies taalbudget is

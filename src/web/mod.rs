@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod api;
 pub mod attribution;
 pub mod backups;
 pub mod charts;
@@ -187,6 +188,7 @@ pub fn routes() -> RouteTable {
         .merge(imports::routes())
         .merge(overview::routes())
         .merge(scenarios::routes())
+        .merge(api::routes())
 }
 
 /// The content type of an xlsx workbook.

@@ -118,6 +118,21 @@ impl TestApp {
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "login as {name}");
     }
 
+    /// A personal API token of a user with this role (made for the occasion, valid 30 days).
+    pub async fn api_token(&self, role: Role) -> String {
+        let name = format!("api-{}", role.code());
+        let id = match store::users::credentials(&self.db, &name).await.unwrap() {
+            Some((user, _)) => user.id,
+            None => self.add_user(&name, role).await,
+        };
+        store::tokens::create(&self.db, id, "test", 30, "test").await.unwrap().secret
+    }
+
+    /// A GET with a bearer token and no cookies, as a script sends it.
+    pub async fn api_get(&self, path: &str, token: &str) -> Response {
+        reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
     /// Another browser on the same server: its own cookies.
     pub fn other_browser(&self) -> TestApp {
         TestApp {

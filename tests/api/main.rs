@@ -37,4 +37,5 @@ mod roles;
 mod rule_patterns;
 mod setup;
 mod small_cells;
+mod tokens;
 mod write_lock;

@@ -158,6 +158,7 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/scenarios/{id}", Read),
     ("POST", "/scenarios/{id}", ManageForecasts),
     ("POST", "/scenarios/{id}/kopie", ManageForecasts),
+    ("GET", "/api/v1/ocds/releases", Read),
 ];
 
 #[test]
@@ -181,8 +182,18 @@ fn concrete(path: &str) -> String {
         .replace("{secret}", "onbekend.ics")
 }
 
-async fn request(app: &TestApp, method: &str, path: &str, token: &str) -> reqwest::Response {
+/// A request as the role's browser sends it, or for the API as a script with the role's bearer token (`api`).
+async fn request(app: &TestApp, method: &str, path: &str, token: &str, api: Option<&str>) -> reqwest::Response {
     let url = app.url(&concrete(path));
+    if path.starts_with("/api/") {
+        let client = reqwest::Client::new();
+        let builder = if method == "GET" { client.get(url) } else { client.post(url) };
+        let builder = match api {
+            Some(bearer) => builder.bearer_auth(bearer),
+            None => builder,
+        };
+        return builder.send().await.unwrap();
+    }
     match method {
         "GET" => app.client.get(url).send().await.unwrap(),
         _ => app.client.request(Method::POST, url).form(&[("_csrf", token)]).send().await.unwrap(),
@@ -201,11 +212,12 @@ async fn every_role_gets_exactly_the_routes_the_matrix_allows() {
         let browser = app.other_browser();
         browser.login_as(role).await;
         let token = browser.csrf().await;
+        let api = app.api_token(role).await;
         for (method, path, permission) in EXPECTED {
             if *path == "/logout" || *path == "/login" {
                 continue;
             }
-            let r = request(&browser, method, path, &token).await;
+            let r = request(&browser, method, path, &token, Some(&api)).await;
             let status = r.status();
             if role.may(*permission) {
                 assert!(
@@ -219,7 +231,7 @@ async fn every_role_gets_exactly_the_routes_the_matrix_allows() {
             }
         }
         // Signing out is allowed for every role.
-        assert_eq!(request(&browser, "POST", "/logout", &token).await.status(), StatusCode::SEE_OTHER);
+        assert_eq!(request(&browser, "POST", "/logout", &token, None).await.status(), StatusCode::SEE_OTHER);
     }
 }
 
@@ -228,9 +240,13 @@ async fn without_login_only_public_routes_answer() {
     let app = spawn_app().await;
     let token = app.csrf().await;
     for (method, path, permission) in EXPECTED {
-        let r = request(&app, method, path, &token).await;
+        let r = request(&app, method, path, &token, None).await;
         let status = r.status();
         match (*permission, *method) {
+            // The API never redirects to a login page: it answers 401 with a bearer challenge.
+            (p, _) if p != Public && path.starts_with("/api/") => {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}")
+            }
             // POST /login without credentials is a failed login (401), not a refusal of the route.
             (Public, _) => assert!(status != StatusCode::FORBIDDEN, "{method} {path}"),
             (_, "GET") => assert!(location(&r).starts_with("/login?volgende="), "{method} {path}: {status}"),
