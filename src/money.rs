@@ -351,6 +351,19 @@ impl<'de> Deserialize<'de> for Money {
     }
 }
 
+/// In the API's OpenAPI document an amount is what it is in JSON: a decimal string with two decimals.
+impl utoipa::PartialSchema for Money {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^-?[0-9]+\.[0-9]{2}$"))
+            .description(Some("Een bedrag in euro's: tekst met twee decimalen, bijvoorbeeld \"1234.50\"."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Money {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

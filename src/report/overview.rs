@@ -32,7 +32,7 @@ pub struct OverviewParams {
 }
 
 /// The views an overview has, in order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ViewKind {
     Stream,
@@ -113,7 +113,7 @@ pub struct Atom {
 }
 
 /// The figures of one cell (a year, or the total of a row).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Figures {
     /// Only for streams (money is made available per stream) and, in the total, the ceiling of a contract.
     pub available: Option<Money>,
@@ -155,14 +155,14 @@ impl Figures {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct YearCell {
     pub year: i32,
     #[serde(flatten)]
     pub figures: Figures,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Row {
     pub key: String,
     pub label: String,
@@ -170,7 +170,7 @@ pub struct Row {
     pub total: Figures,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct View {
     pub view: ViewKind,
     pub title: String,
@@ -191,18 +191,20 @@ pub struct ScenarioUsed {
     pub counted: Vec<forecast::InflowCounted>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct SnapshotUsed {
     pub id: i64,
     pub name: String,
 }
 
 /// The whole overview: what the page, the exports and `report overview` show.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Overview {
     pub from: i32,
     pub to: i32,
     pub stream: Option<String>,
+    /// The forecast scenario used (its name, variant and what it counted); null without one.
+    #[schema(value_type = Option<Object>)]
     pub scenario: Option<ScenarioUsed>,
     pub snapshot: Option<SnapshotUsed>,
     pub views: Vec<View>,

@@ -63,7 +63,7 @@ pub async fn build(
 }
 
 /// One stream in the year report (the JSON of `report reconciliation`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct StreamYear {
     #[serde(skip)]
     pub id: i64,
@@ -85,14 +85,14 @@ pub struct StreamYear {
 }
 
 /// Commitments of the year that no stream carries: placements of a cohort without a default stream.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct Unfunded {
     pub committed: Money,
     pub overdue: Money,
     pub to_come: Money,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct BudgetLineYear {
     pub category: String,
     pub amount: Money,
@@ -100,7 +100,7 @@ pub struct BudgetLineYear {
 }
 
 /// What the ids of a signal point at.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagSubject {
     LedgerLines,
@@ -123,7 +123,7 @@ impl FlagSubject {
 }
 
 /// A signal with what is behind it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Flag {
     pub code: &'static str,
     pub title: &'static str,
@@ -137,7 +137,7 @@ pub struct Flag {
 }
 
 /// The reconciliation of one year: every stream, the unattributed queue and the signals.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct YearReport {
     pub year: i32,
     pub imported_total: Money,

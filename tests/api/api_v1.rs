@@ -68,6 +68,15 @@ async fn the_document_is_openapi_3_1_and_has_exactly_the_api_routes_of_the_route
     assert!(doc["paths"]["/api/v1/placements"]["get"]["responses"]["403"].is_object());
     assert_eq!(doc["paths"]["/api/openapi.json"]["get"]["security"], json!([]));
     assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    // The reports are described field by field, amounts as decimal strings, so their answers are checked too.
+    let ok =
+        |path: &str| doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"].clone();
+    assert_eq!(ok("/api/v1/reconciliation/{year}"), json!({"$ref": "#/components/schemas/YearReport"}));
+    assert_eq!(ok("/api/v1/overview"), json!({"$ref": "#/components/schemas/Overview"}));
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["YearReport"]["required"].as_array().unwrap().contains(&json!("streams")));
+    assert_eq!(schemas["StreamYear"]["properties"]["available"], json!({"$ref": "#/components/schemas/Money"}));
+    assert_eq!(schemas["Money"]["pattern"], "^-?[0-9]+\\.[0-9]{2}$");
 
     // ETag and 304 on the document itself.
     let etag = r.header("etag");

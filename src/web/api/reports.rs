@@ -34,7 +34,7 @@ pub struct ReconciliationQuery {
 #[utoipa::path(get, path = "/api/v1/reconciliation/{year}", tag = "rapportages",
     params(("year" = i32, Path, description = "Het jaar (2000 tot en met 2100)"), ReconciliationQuery),
     responses(
-        (status = 200, body = serde_json::Value, description = "Hetzelfde object als `taalbudget report reconciliation --format json`."),
+        (status = 200, body = crate::report::reconciliation::YearReport, description = "Hetzelfde object als `taalbudget report reconciliation --format json`."),
         (status = 304, description = "Niet gewijzigd sinds de meegestuurde ETag."),
         (status = 400, body = Problem, content_type = "application/problem+json"),
     ))]
@@ -88,7 +88,7 @@ pub struct OverviewQuery {
 /// The multi-year overview: the object `taalbudget report overview --from Y --to Y --format json` prints.
 #[utoipa::path(get, path = "/api/v1/overview", tag = "rapportages", params(OverviewQuery),
     responses(
-        (status = 200, body = serde_json::Value, description = "Hetzelfde object als `taalbudget report overview --format json`."),
+        (status = 200, body = crate::report::overview::Overview, description = "Hetzelfde object als `taalbudget report overview --format json`."),
         (status = 304, description = "Niet gewijzigd sinds de meegestuurde ETag."),
         (status = 400, body = Problem, content_type = "application/problem+json"),
     ))]
