@@ -50,7 +50,9 @@ pub async fn router(state: AppState) -> anyhow::Result<Router> {
                     let id = req.extensions().get::<RequestId>().and_then(|id| id.header_value().to_str().ok()).unwrap_or("-");
                     let client = req.extensions().get::<ClientAddr>().map(|c| c.0.to_string()).unwrap_or_default();
                     let scheme = req.extensions().get::<ClientScheme>().map(|s| s.0.as_str()).unwrap_or("-");
-                    tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), route = path, request_id = id, client, scheme)
+                    // A calendar address is a credential (see web::notifications): it stays out of the log.
+                    let uri = if req.uri().path().starts_with("/agenda/") { "/agenda/(geheim)" } else { req.uri().path() };
+                    tracing::info_span!("request", method = %req.method(), uri, route = path, request_id = id, client, scheme)
                 })
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
@@ -141,12 +143,34 @@ impl App {
                 imports.expire(crate::web::imports::JOB_TTL);
             }
         });
+        // The e-mail digests, when a mail server is set: each run claims what it sends (see crate::notify), so
+        // a second server on the same database never sends a digest twice.
+        let mailer = self.state.config.smtp.is_some().then(|| {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut every = tokio::time::interval(state.config.digest_interval);
+                loop {
+                    every.tick().await;
+                    let sources = crate::report::notifications::Sources {
+                        signals: Some(&state.signals_cache),
+                        commitments: Some(&state.commitments_cache),
+                    };
+                    let now = time::OffsetDateTime::now_utc();
+                    if let Err(e) = crate::notify::run(&state.db, &state.config, sources, None, false, now).await {
+                        tracing::warn!(error = %e, "de e-mail met meldingen kon niet worden verwerkt");
+                    }
+                }
+            })
+        });
         axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         cleaner.abort();
         checkpointer.abort();
         expirer.abort();
+        if let Some(mailer) = mailer {
+            mailer.abort();
+        }
         // Nothing uploaded outlives the server: running checks stop, every upload file is deleted.
         self.state.imports.shutdown();
         self.state.db.close().await;

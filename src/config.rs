@@ -50,6 +50,36 @@ pub struct Config {
     pub four_eyes_imports: bool,
     /// Who publishes the contracts as OCDS, and under which prefix.
     pub ocds: crate::report::ocds::Publication,
+    /// The mail server the digests go through; None while `smtp_host` is empty (no digest is sent then).
+    pub smtp: Option<Smtp>,
+    /// The hour (0-23, Europe/Amsterdam) from which the day's digests are sent.
+    pub digest_hour: u8,
+    /// How often `serve` looks for digests that are due. Not a setting: tests shorten it.
+    pub digest_interval: std::time::Duration,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain connection upgraded with STARTTLS (port 587); refused when the server does not offer it.
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine or network.
+    None,
+}
+
+/// The mail server settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Smtp {
+    pub host: String,
+    pub port: u16,
+    /// Login name and password; no login when the user is empty.
+    pub user: String,
+    pub password: String,
+    /// The sender, e.g. `taalbudget <taalbudget@gemeente.nl>`.
+    pub from: String,
+    pub tls: SmtpTls,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,6 +94,7 @@ impl Config {
     pub const DEFAULT_READ_BUDGET: u64 = crate::import::source::ReadBudget::DEFAULT.bytes;
     pub const DEFAULT_IMPORTS_AT_ONCE: usize = 2;
     pub const DEFAULT_IMPORTS_PER_USER: usize = 1;
+    pub const DEFAULT_DIGEST_HOUR: u8 = 7;
 
     pub fn new(listen: SocketAddr, db_path: PathBuf) -> Config {
         Config {
@@ -88,6 +119,9 @@ impl Config {
             imports_per_user: Self::DEFAULT_IMPORTS_PER_USER,
             four_eyes_imports: false,
             ocds: crate::report::ocds::Publication::default(),
+            smtp: None,
+            digest_hour: Self::DEFAULT_DIGEST_HOUR,
+            digest_interval: std::time::Duration::from_secs(60),
         }
     }
 
@@ -315,6 +349,55 @@ pub const SETTINGS: &[Setting] = &[
         default: "",
         help: "OIN (20 cijfers) of KvK-nummer (8 cijfers) van de gemeente in de OCDS-publicatie",
     },
+    Setting {
+        key: "smtp_host",
+        env: "TAALBUDGET_SMTP_HOST",
+        flag: "--smtp-host",
+        default: "",
+        help: "mailserver voor de e-mail met meldingen (leeg: geen e-mail)",
+    },
+    Setting {
+        key: "smtp_port",
+        env: "TAALBUDGET_SMTP_PORT",
+        flag: "--smtp-port",
+        default: "",
+        help: "poort van de mailserver (standaard 587 bij starttls, 465 bij tls, 25 bij none)",
+    },
+    Setting {
+        key: "smtp_user",
+        env: "TAALBUDGET_SMTP_USER",
+        flag: "--smtp-user",
+        default: "",
+        help: "gebruikersnaam bij de mailserver (leeg: zonder inloggen)",
+    },
+    Setting {
+        key: "smtp_password",
+        env: "TAALBUDGET_SMTP_PASSWORD",
+        flag: "--smtp-password",
+        default: "",
+        help: "wachtwoord bij de mailserver (liefst via de omgeving; wordt nooit getoond)",
+    },
+    Setting {
+        key: "smtp_from",
+        env: "TAALBUDGET_SMTP_FROM",
+        flag: "--smtp-from",
+        default: "",
+        help: "afzender, bijvoorbeeld taalbudget <taalbudget@gemeente.nl>",
+    },
+    Setting {
+        key: "smtp_tls",
+        env: "TAALBUDGET_SMTP_TLS",
+        flag: "--smtp-tls",
+        default: "starttls",
+        help: "starttls, tls of none (none alleen voor een relay op dezelfde machine of hetzelfde netwerk)",
+    },
+    Setting {
+        key: "digest_hour",
+        env: "TAALBUDGET_DIGEST_HOUR",
+        flag: "--digest-hour",
+        default: "7",
+        help: "uur (0-23, Nederlandse tijd) waarop de e-mail met meldingen wordt verstuurd",
+    },
 ];
 
 /// Environment variables that hold secrets: shown as set or not, never their value.
@@ -374,6 +457,7 @@ pub fn resolve(
                 "backup_dir" => config.backup_dir.display().to_string(),
                 "upload_dir" => config.upload_dir.display().to_string(),
                 "path_prefix" => config.path_prefix.clone(),
+                "smtp_password" if !raw.is_empty() => "********".into(),
                 _ => raw,
             };
             Effective { key: s.key, value, source }
@@ -494,7 +578,45 @@ fn build(values: &BTreeMap<&'static str, (String, Source)>) -> Result<Config, St
     }
     config.ocds.buyer_id =
         crate::report::ocds::parse_buyer_id(&get("ocds_buyer_id")).map_err(|m| problem("ocds_buyer_id", m))?;
+    config.smtp = parse_smtp(&get).map_err(|(key, m)| problem(key, m))?;
+    config.digest_hour = get("digest_hour")
+        .parse::<u8>()
+        .ok()
+        .filter(|h| *h <= 23)
+        .ok_or_else(|| problem("digest_hour", "een heel uur van 0 tot en met 23".into()))?;
     Ok(config)
+}
+
+/// The mail server settings: None without a host; with one, a sender is required and the port follows the TLS
+/// mode unless given.
+fn parse_smtp(get: &dyn Fn(&str) -> String) -> Result<Option<Smtp>, (&'static str, String)> {
+    let tls = match get("smtp_tls").to_lowercase().as_str() {
+        "starttls" => SmtpTls::StartTls,
+        "tls" => SmtpTls::Tls,
+        "none" => SmtpTls::None,
+        _ => return Err(("smtp_tls", "kies starttls, tls of none".into())),
+    };
+    let host = get("smtp_host");
+    if host.is_empty() {
+        return Ok(None);
+    }
+    let port = match get("smtp_port").as_str() {
+        "" => match tls {
+            SmtpTls::StartTls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        },
+        p => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or(("smtp_port", "een poortnummer van 1 tot en met 65535".into()))?,
+    };
+    let from = get("smtp_from");
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(("smtp_from", "geef een afzender, bijvoorbeeld taalbudget <taalbudget@gemeente.nl>".into()));
+    }
+    Ok(Some(Smtp { host, port, user: get("smtp_user"), password: get("smtp_password"), from, tls }))
 }
 
 /// A path prefix: empty for the root, else `/` followed by path segments, without a trailing slash.
@@ -615,6 +737,39 @@ mod tests {
         assert!(v6.contains("fd12::1".parse().unwrap()) && !v6.contains("fe80::1".parse().unwrap()));
         assert!("0.0.0.0/0".parse::<IpRange>().unwrap().contains("8.8.8.8".parse().unwrap()));
         assert!("10.0.0.0/33".parse::<IpRange>().is_err() && "proxy".parse::<IpRange>().is_err());
+    }
+
+    #[test]
+    fn mail_settings_come_from_flags_env_and_file_and_the_password_is_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("taalbudget.toml");
+        std::fs::write(
+            &file,
+            "smtp_host = \"mail.gemeente.nl\"\nsmtp_from = \"taalbudget <tb@gemeente.nl>\"\ndigest_hour = 6\n",
+        )
+        .unwrap();
+        let env = |name: &str| match name {
+            "TAALBUDGET_SMTP_PASSWORD" => Some("geheim-wachtwoord".to_string()),
+            "TAALBUDGET_SMTP_USER" => Some("tb".to_string()),
+            _ => None,
+        };
+        let flags: Flags = [("smtp_tls", "tls".to_string())].into();
+        let r = resolve(&flags, &env, Some(&file)).unwrap();
+        let smtp = r.config.smtp.clone().unwrap();
+        assert_eq!((smtp.host.as_str(), smtp.port, smtp.tls), ("mail.gemeente.nl", 465, SmtpTls::Tls));
+        assert_eq!((smtp.user.as_str(), smtp.password.as_str()), ("tb", "geheim-wachtwoord"));
+        assert_eq!(r.config.digest_hour, 6);
+        let shown = r.render(&env);
+        assert!(!shown.contains("geheim-wachtwoord"), "{shown}");
+        assert!(shown.contains("smtp_password            = ********"), "{shown}");
+        // Without a host there is no mail server, and a host needs a sender.
+        assert_eq!(resolve(&Flags::new(), &|_: &str| None, None).unwrap().config.smtp, None);
+        let no_from: Flags = [("smtp_host", "mail".to_string())].into();
+        assert!(resolve(&no_from, &|_: &str| None, None).unwrap_err().contains("smtp_from"));
+        let bad_tls: Flags = [("smtp_tls", "ssl".to_string())].into();
+        assert!(resolve(&bad_tls, &|_: &str| None, None).unwrap_err().contains("kies starttls, tls of none"));
+        let bad_hour: Flags = [("digest_hour", "24".to_string())].into();
+        assert!(resolve(&bad_hour, &|_: &str| None, None).unwrap_err().contains("digest_hour"));
     }
 
     #[test]

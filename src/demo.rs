@@ -249,6 +249,15 @@ pub const DEMO_LOGINS: &[(&str, Role, &str)] = &[
     ("beleid", Role::PolicyAdviser, "demo-beleid-2026"),
 ];
 
+/// The demo users' digest choice: the working roles daily, the admin and the policy adviser weekly.
+pub fn demo_digest(role: Role) -> store::notifications::DigestChoice {
+    use store::notifications::DigestChoice;
+    match role {
+        Role::ContractManager | Role::Finance => DigestChoice::Daily,
+        Role::Admin | Role::PolicyAdviser => DigestChoice::Weekly,
+    }
+}
+
 /// Fills an empty database with the demo data. Refuses a database that already holds providers.
 pub async fn fill(db: &Db) -> anyhow::Result<()> {
     let existing = store::providers::list(db, "", store::providers::Filter::All).await?;
@@ -260,7 +269,12 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
     }
     for (username, role, password) in DEMO_LOGINS {
         let hash = crate::auth::password::hash(password.to_string()).await?;
-        store::users::create(db, username, *role, &hash, DEMO_ACTOR).await?;
+        let id = store::users::create(db, username, *role, &hash, DEMO_ACTOR).await?;
+        // Every demo user has an address at example.org (a domain that never receives mail) and a digest choice,
+        // so `notify --dry-run` shows each role's digest.
+        let email = format!("{username}@example.org");
+        store::notifications::set_email(db, id, Some(&email), DEMO_ACTOR).await?;
+        store::notifications::set_digest(db, id, demo_digest(*role), DEMO_ACTOR).await?;
     }
     let today = dates::today();
     for (i, p) in PROVIDERS.iter().enumerate() {
@@ -286,6 +300,66 @@ pub async fn fill(db: &Db) -> anyhow::Result<()> {
     ledger(db, today).await?;
     quality(db, today).await?;
     overview(db, today).await?;
+    inflow(db).await?;
+    Ok(())
+}
+
+/// Monthly inflow 2022 per newcomer group, in the spirit of DOMAIN's Utrecht figures: January to April add up to
+/// the 174 linked in spring 2022 (92 family migrants; 82 asylum migrants, 13 housed and 69 in the AZC), the year to
+/// about 300 asylum migrants and 426 family and other migrants (expected: 375 to 550).
+const INFLOW_2022: [(&str, [i64; 12]); 4] = [
+    ("asiel gehuisvest", [2, 3, 4, 4, 10, 12, 12, 13, 14, 14, 15, 15]),
+    ("asiel azc", [12, 16, 19, 22, 16, 16, 15, 15, 14, 14, 13, 13]),
+    ("gezin", [18, 22, 25, 27, 30, 32, 30, 28, 34, 36, 35, 33]),
+    ("overig", [0, 0, 0, 0, 8, 9, 10, 9, 10, 11, 10, 9]),
+];
+
+/// Later years as 2022 times a growth in percent (nationally 26.2k new obligations in 2022, 36.1k in 2023).
+const INFLOW_GROWTH: [(i32, i64); 4] = [(2022, 100), (2023, 120), (2024, 110), (2025, 105)];
+
+/// The inflow rows of the demo, in the template's column order (Periode, Groep, Aantal): each year's months per
+/// group, and the Ondertussengroep's size per quarter, Wi2013 shrinking by 60 a quarter from 1,000 and ELIP
+/// from 120 by 5 a quarter once its growth stops in 2022.
+pub fn inflow_rows() -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for (year, pct) in INFLOW_GROWTH {
+        for (group, months) in INFLOW_2022 {
+            for (m, n) in months.iter().enumerate() {
+                rows.push(vec![format!("{year}-{:02}", m + 1), group.to_string(), (n * pct / 100).to_string()]);
+            }
+        }
+        for quarter in 1..=4i64 {
+            let index = i64::from(year - 2022) * 4 + quarter - 1;
+            let wi2013 = (1000 - 60 * index).max(200);
+            let elip = if index < 3 { 120 + 5 * index } else { (130 - 5 * (index - 2)).max(40) };
+            rows.push(vec![format!("{year}-K{quarter}"), "wi2013".into(), wi2013.to_string()]);
+            rows.push(vec![format!("{year}-K{quarter}"), "elip".into(), elip.to_string()]);
+        }
+    }
+    rows
+}
+
+/// Loads the demo's inflow through the import engine, as one `instroom` batch.
+async fn inflow(db: &Db) -> anyhow::Result<()> {
+    let template = crate::import::template::find("standaard-instroom").map_err(anyhow::Error::msg)?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("demo-instroom.xlsx");
+    std::fs::write(
+        &path,
+        crate::import::example::workbook_text(&template, &inflow_rows()).map_err(anyhow::Error::msg)?,
+    )?;
+    let req = crate::import::engine::ImportRequest {
+        path,
+        file_name: "instroom-2022-2025.xlsx".into(),
+        template,
+        actor: DEMO_ACTOR.into(),
+    };
+    let outcome = crate::import::engine::run(db, crate::import::inflow::Inflow::new(), req, Default::default())
+        .await
+        .map_err(|e| anyhow::anyhow!("demo-instroom: {e}"))?;
+    if outcome.summary.batch.is_none() || outcome.summary.has_errors() {
+        anyhow::bail!("demo-instroom niet geïmporteerd: {:?}", outcome.summary.errors.first());
+    }
     Ok(())
 }
 
@@ -1223,4 +1297,36 @@ async fn import_results(db: &Db, rows: &[Vec<String>]) -> anyhow::Result<()> {
         anyhow::bail!("demoresultaten niet geïmporteerd: {:?}", outcome.summary.errors.first());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod inflow_tests {
+    use crate::domain::forecast::InflowGroup;
+    use crate::domain::inflow::{validate, InflowCategory, InflowYear};
+
+    #[test]
+    fn the_demo_inflow_matches_the_spring_2022_figures_and_the_2022_expectation() {
+        let counts: Vec<_> = super::inflow_rows().iter().map(|r| validate(&r[0], &r[1], &r[2]).unwrap()).collect();
+        let spring: Vec<_> = counts
+            .iter()
+            .filter(
+                |c| matches!(c.period, crate::domain::inflow::InflowPeriod::Month { year: 2022, month } if month <= 4),
+            )
+            .cloned()
+            .collect();
+        let s = InflowYear::of(2022, &spring);
+        assert_eq!(s.total(), 174);
+        assert_eq!(s.inflow[&InflowCategory::Family], 92);
+        assert_eq!(s.inflow[&InflowCategory::AsylumHoused], 13);
+        assert_eq!(s.inflow[&InflowCategory::AsylumAzc], 69);
+        let y = InflowYear::of(2022, &counts);
+        // 118 housed + 185 in the AZC; 350 family + 76 other.
+        assert_eq!(y.scenario_group(InflowGroup::Asylum), 303);
+        assert_eq!(y.scenario_group(InflowGroup::Family), 426);
+        // Q4 2022: Wi2013 1,000 - 3 x 60; ELIP 120, 125, 130, then 125.
+        assert_eq!(y.waiting_total(), Some(820 + 125));
+        for year in 2022..=2025 {
+            assert_eq!(InflowYear::of(year, &counts).months_counted, 12, "{year}");
+        }
+    }
 }

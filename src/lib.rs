@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod import;
 pub mod money;
+pub mod notify;
 pub mod ops;
 pub mod report;
 pub mod store;

@@ -86,6 +86,27 @@ struct Cli {
     /// The municipality's OIN (20 digits) or KvK number (8 digits) in the OCDS package [env TAALBUDGET_OCDS_BUYER_ID].
     #[arg(long, global = true)]
     ocds_buyer_id: Option<String>,
+    /// Mail server for the notification e-mail; empty: no e-mail [env TAALBUDGET_SMTP_HOST].
+    #[arg(long, global = true)]
+    smtp_host: Option<String>,
+    /// Mail server port [env TAALBUDGET_SMTP_PORT; default 587 with starttls, 465 with tls, 25 with none].
+    #[arg(long, global = true)]
+    smtp_port: Option<String>,
+    /// Mail server login name [env TAALBUDGET_SMTP_USER].
+    #[arg(long, global = true)]
+    smtp_user: Option<String>,
+    /// Mail server password; prefer the environment [env TAALBUDGET_SMTP_PASSWORD].
+    #[arg(long, global = true)]
+    smtp_password: Option<String>,
+    /// Sender of the notification e-mail, e.g. "taalbudget <taalbudget@gemeente.nl>" [env TAALBUDGET_SMTP_FROM].
+    #[arg(long, global = true)]
+    smtp_from: Option<String>,
+    /// starttls, tls or none (a local relay only) [env TAALBUDGET_SMTP_TLS; default starttls].
+    #[arg(long, global = true)]
+    smtp_tls: Option<String>,
+    /// Hour (0-23, Europe/Amsterdam) the notification e-mails go out [env TAALBUDGET_DIGEST_HOUR; default 7].
+    #[arg(long, global = true)]
+    digest_hour: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -116,6 +137,13 @@ impl Cli {
             ("ocds_prefix", &self.ocds_prefix),
             ("ocds_buyer_name", &self.ocds_buyer_name),
             ("ocds_buyer_id", &self.ocds_buyer_id),
+            ("smtp_host", &self.smtp_host),
+            ("smtp_port", &self.smtp_port),
+            ("smtp_user", &self.smtp_user),
+            ("smtp_password", &self.smtp_password),
+            ("smtp_from", &self.smtp_from),
+            ("smtp_tls", &self.smtp_tls),
+            ("digest_hour", &self.digest_hour),
         ];
         given.into_iter().filter_map(|(k, v)| v.clone().map(|v| (k, v))).collect()
     }
@@ -190,6 +218,18 @@ enum Command {
     Rules {
         #[command(subcommand)]
         action: RulesAction,
+    },
+    /// Send the e-mail digests that are due now (`--now`: regardless of the schedule), or print them (`--dry-run`).
+    Notify {
+        /// Only print what would be sent to whom; send and record nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Only this user (username).
+        #[arg(long)]
+        user: Option<String>,
+        /// Send now, whatever the schedule (still only what is new since the last digest).
+        #[arg(long)]
+        now: bool,
     },
     /// Anonymise client numbers of participants whose last placement ended before the retention period.
     Retention {
@@ -296,6 +336,20 @@ enum ReportCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The indicators of a year (the figures of /indicatoren and the progress letter), as JSON.
+    Indicatoren {
+        #[arg(long)]
+        year: i32,
+        /// Hold the inflow against this scenario (its name).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// Only json for now.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -307,6 +361,9 @@ enum UserCommand {
         /// admin, contract_manager, finance or policy_adviser
         #[arg(long)]
         role: String,
+        /// E-mail address for the digest of notifications.
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -421,6 +478,9 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
             overview_report(&db_path, args).await
         }
+        Command::Report { report: ReportCommand::Indicatoren { year, scenario, format, out } } => {
+            indicators_report(&db_path, year, scenario.as_deref(), &format, out.as_deref()).await
+        }
         Command::Export { export: ExportCommand::Setup { year, out } } => {
             let db = store::connect(&db_path).await?;
             let setup = taalbudget::report::setup::load(&db, Some(year)).await;
@@ -431,12 +491,15 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { export: ExportCommand::Ocds { out } } => ops::export_ocds(&config, out.as_deref()).await,
-        Command::User { command: UserCommand::Add { username, role } } => add_user(&db_path, &username, &role).await,
         Command::Token { command: TokenCommand::Create { user, name, days } } => {
             ops::tokens::create(&db_path, &user, &name, days).await
         }
         Command::Token { command: TokenCommand::List { json } } => ops::tokens::list(&db_path, json).await,
         Command::Token { command: TokenCommand::Revoke { id } } => ops::tokens::revoke(&db_path, id).await,
+        Command::User { command: UserCommand::Add { username, role, email } } => {
+            add_user(&db_path, &username, &role, email.as_deref()).await
+        }
+        Command::Notify { dry_run, user, now } => notify(&config, dry_run, user.as_deref(), now).await,
         Command::Backup { file } => ops::backup(&db_path, &file).await,
         Command::Restore { file } => ops::restore(&db_path, &file).await,
         Command::Config => {
@@ -525,6 +588,51 @@ async fn reconciliation_report(
         Some(path) => {
             std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
             eprintln!("Aansluiting {year} geschreven naar {} ({} bytes)", path.display(), bytes.len());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `report indicatoren`: the figures of `report::indicators::for_year` as JSON (money as decimal strings). They
+/// are exact, small groups included: whoever runs the command reads the database anyway; the page hides them.
+async fn indicators_report(
+    db: &std::path::Path,
+    year: i32,
+    scenario: Option<&str>,
+    format: &str,
+    out: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    if !(2000..=2100).contains(&year) {
+        eprintln!("fout: {year} is geen geldig jaar");
+        return Ok(ExitCode::from(2));
+    }
+    if format != "json" {
+        eprintln!("fout: --format {format} kan (nog) niet; gebruik json");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let scenario_id = match scenario {
+        None => None,
+        Some(name) => {
+            let all = store::overview::scenarios(&pool).await?;
+            match all.iter().find(|(s, _)| s.name == name) {
+                Some((s, _)) => Some(s.id),
+                None => {
+                    eprintln!("fout: onbekend scenario '{name}'");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    };
+    let figures =
+        taalbudget::report::indicators::for_year(&pool, year, scenario_id, taalbudget::domain::dates::today()).await?;
+    pool.close().await;
+    let bytes = (serde_json::to_string_pretty(&figures)? + "\n").into_bytes();
+    match out {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", path.display()))?;
+            eprintln!("Indicatoren {year} geschreven naar {}", path.display());
         }
         None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
     }
@@ -626,12 +734,20 @@ fn print_demo_logins() {
     }
 }
 
-async fn add_user(db: &std::path::Path, username: &str, role: &str) -> anyhow::Result<ExitCode> {
+async fn add_user(db: &std::path::Path, username: &str, role: &str, email: Option<&str>) -> anyhow::Result<ExitCode> {
     let username = username.trim();
     if let Some(p) = username_problem(username) {
         eprintln!("fout: {p}");
         return Ok(ExitCode::from(2));
     }
+    let email = match email.map(taalbudget::web::admin::parse_email) {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(e))) => Some(e),
+        Some(Err(p)) => {
+            eprintln!("fout: {p}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let Some(role) = Role::parse(role) else {
         eprintln!("fout: onbekende rol '{role}'; kies admin, contract_manager, finance of policy_adviser");
         return Ok(ExitCode::from(2));
@@ -656,6 +772,9 @@ async fn add_user(db: &std::path::Path, username: &str, role: &str) -> anyhow::R
     let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "onbekend".into()));
     match store::users::create(&pool, username, role, &hash, &actor).await {
         Ok(id) => {
+            if let Some(e) = &email {
+                store::notifications::set_email(&pool, id, Some(e), &actor).await?;
+            }
             println!("Gebruiker {username} ({}) aangemaakt met nummer {id}.", role.label());
             Ok(ExitCode::SUCCESS)
         }
@@ -665,4 +784,51 @@ async fn add_user(db: &std::path::Path, username: &str, role: &str) -> anyhow::R
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// `taalbudget notify`: the digests that are due (or all, with `--now`), or what they would say (`--dry-run`).
+async fn notify(config: &Config, dry_run: bool, user: Option<&str>, now: bool) -> anyhow::Result<ExitCode> {
+    let db = store::connect(&config.db_path).await?;
+    let at = time::OffsetDateTime::now_utc();
+    if let Some(name) = user {
+        if store::notifications::recipients(&db, Some(name)).await?.is_empty() {
+            eprintln!("fout: er is geen actieve gebruiker '{name}'");
+            return Ok(ExitCode::from(2));
+        }
+    }
+    if dry_run {
+        for (r, planned) in taalbudget::notify::preview(&db, config, user, at).await? {
+            let to = r.email.as_deref().unwrap_or("geen e-mailadres");
+            println!(
+                "== {} ({}, {}), {}: {}",
+                r.username,
+                r.role.label(),
+                to,
+                r.digest.label().to_lowercase(),
+                match &planned {
+                    Ok(_) => "zou dit ontvangen",
+                    Err(why) => why,
+                }
+            );
+            if let Ok(d) = planned {
+                println!("Onderwerp: {}\n\n{}", d.subject, d.text);
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let outcomes = taalbudget::notify::run(&db, config, Default::default(), user, now, at).await;
+    db.close().await;
+    let outcomes = match outcomes {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("fout: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let mut failed = false;
+    for (username, outcome) in &outcomes {
+        failed |= matches!(outcome, taalbudget::notify::Outcome::Failed { .. });
+        println!("{username}: {}", outcome.describe());
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }

@@ -29,6 +29,8 @@ pub const HISTORY_KINDS: &[(&str, &str, Permission)] = &[
     ("quality_result", "resultaten van een meetjaar", Read),
     ("scenario", "scenario", Read),
     ("overview_snapshot", "snapshot", Read),
+    // Counts of newcomers per month and group, never persons.
+    ("inflow_count", "instroomaantal", Read),
     // One participant each, or reasons written about them: never the policy adviser.
     ("placement", "plaatsing", ParticipantData),
     ("progress_report", "voortgangsrapportage", ParticipantData),

@@ -10,6 +10,7 @@ pub mod document;
 pub mod fixed;
 pub mod forecast;
 pub mod funding;
+pub mod inflow;
 pub mod invoice_check;
 pub mod placement;
 pub mod progress;

@@ -52,6 +52,11 @@ pub struct ScoreLine {
     /// Of those, the ones with a PIP date: total days waited, for the average.
     pub waited_days: i64,
     pub waited_count: u32,
+    /// Of those, each one's days from PIP to the first lesson (for the median) and how many started within three
+    /// calendar months of the PIP. Not serialized: the indicators show the median and the share, never the list.
+    #[serde(skip)]
+    pub waits: Vec<i64>,
+    pub within_three_months: u32,
     pub offered: Hours,
     pub attended: Hours,
     pub absence: Hours,
@@ -61,10 +66,51 @@ pub struct ScoreLine {
 }
 
 impl ScoreLine {
+    /// Adds another line's figures: the lines of one period and route over all providers make the route's total
+    /// (a placement belongs to one provider and one starting route, so no one is counted twice).
+    pub fn add(&mut self, o: &ScoreLine) {
+        self.starts += o.starts;
+        self.running += o.running;
+        self.reporting += o.reporting;
+        self.participants += o.participants;
+        self.waited_days += o.waited_days;
+        self.waited_count += o.waited_count;
+        self.waits.extend_from_slice(&o.waits);
+        self.within_three_months += o.within_three_months;
+        self.offered = self.offered + o.offered;
+        self.attended = self.attended + o.attended;
+        self.absence = self.absence + o.absence;
+        for (part, f) in &o.first_attempts {
+            let mine = self.first_attempts.entry(*part).or_default();
+            mine.taken += f.taken;
+            mine.passed += f.passed;
+        }
+        self.route_changes += o.route_changes;
+        self.dropouts += o.dropouts;
+    }
+
     /// Average days from PIP to the first lesson, one decimal.
     pub fn avg_wait_days(&self) -> Option<Decimal> {
         (self.waited_count > 0)
             .then(|| (Decimal::from(self.waited_days) / Decimal::from(self.waited_count)).round_dp(1))
+    }
+
+    /// The median of the days from PIP to the first lesson: the middle one, or the mean of the two middle ones.
+    pub fn median_wait_days(&self) -> Option<Decimal> {
+        let mut w = self.waits.clone();
+        w.sort_unstable();
+        let n = w.len();
+        match n {
+            0 => None,
+            _ if n % 2 == 1 => Some(Decimal::from(w[n / 2])),
+            _ => Some((Decimal::from(w[n / 2 - 1] + w[n / 2]) / Decimal::from(2)).round_dp(1)),
+        }
+    }
+
+    /// Of the starts with a PIP date, the percentage (one decimal) that started within three calendar months of it.
+    pub fn within_three_months_pct(&self) -> Option<Decimal> {
+        (self.waited_count > 0)
+            .then(|| (Decimal::from(self.within_three_months * 100) / Decimal::from(self.waited_count)).round_dp(1))
     }
 
     pub fn attendance_pct(&self) -> Option<Decimal> {
@@ -228,8 +274,11 @@ pub fn scorecard(
             if let Some(l) = line(&mut out, at, &mut touched, start) {
                 l.starts += 1;
                 if let Some(pip) = p.pip_date {
-                    l.waited_days += (start - pip).whole_days().max(0);
+                    let days = (start - pip).whole_days().max(0);
+                    l.waited_days += days;
                     l.waited_count += 1;
+                    l.waits.push(days);
+                    l.within_three_months += u32::from(start <= super::dates::add_months(pip, 3));
                 }
             }
         }
@@ -445,5 +494,26 @@ mod tests {
         assert!(!s.contains_key(&(3, Route::Z, ScorePeriod::Year(2027))));
         let later = [input(date!(2027 - 01 - 01), date!(2027 - 12 - 31), &none[..])];
         assert!(scorecard(&later, Grain::Year, 2027..=2027, TODAY).is_empty(), "a future start runs nowhere yet");
+    }
+}
+
+#[cfg(test)]
+mod wait_tests {
+    use super::ScoreLine;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn the_median_wait_is_the_middle_one_or_the_mean_of_the_two_middle_ones_and_add_keeps_them() {
+        let mut a = ScoreLine { waits: vec![58, 30], waited_count: 2, within_three_months: 2, ..Default::default() };
+        // 30, 58: (30 + 58) / 2.
+        assert_eq!(a.median_wait_days(), Some(dec!(44)));
+        let b = ScoreLine { waits: vec![120], waited_count: 1, within_three_months: 0, ..Default::default() };
+        a.add(&b);
+        // 30, 58, 120: the middle one; 2 of 3 within three months = 66.7%.
+        assert_eq!(a.median_wait_days(), Some(dec!(58)));
+        assert_eq!(a.within_three_months_pct(), Some(dec!(66.7)));
+        assert_eq!(ScoreLine::default().median_wait_days(), None);
+        let c = ScoreLine { waits: vec![1, 2], ..Default::default() };
+        assert_eq!(c.median_wait_days(), Some(dec!(1.5)));
     }
 }

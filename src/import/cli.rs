@@ -157,6 +157,7 @@ pub async fn run_kind(
         Kind::Progress => super::run(db, progress::Progress::load(db).await?, req, opts).await,
         Kind::Streams => super::run(db, super::streams::Streams::new(), req, opts).await,
         Kind::Rules => super::run(db, super::rules::Rules::load(db).await?, req, opts).await,
+        Kind::Inflow => super::run(db, super::inflow::Inflow::new(), req, opts).await,
         Kind::Setup => {
             Err(ImportError::Internal("de inrichting heeft geen eigen sjabloon: gebruik import setup".into()))
         }
@@ -180,7 +181,8 @@ pub async fn check_kind(
     }
 }
 
-fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, message: String) -> Summary {
+/// The summary of an import whose file could not be read: one error naming the file.
+pub fn file_failure(kind: Kind, t: &CheckedTemplate, file: &str, path: &Path, message: String) -> Summary {
     Summary {
         batch: None,
         kind,

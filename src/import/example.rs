@@ -110,6 +110,7 @@ fn default_sheet(t: &CheckedTemplate) -> &'static str {
         super::Kind::Streams => "Bronnen",
         super::Kind::Rules => "Regels",
         super::Kind::Setup => "Inrichting",
+        super::Kind::Inflow => "Instroom",
     }
 }
 
@@ -401,6 +402,11 @@ fn sample(kind: super::Kind) -> &'static [&'static [(&'static str, &'static str)
             ("contract", "via crediteur"),
         ]],
         Kind::Setup => &[],
+        Kind::Inflow => &[
+            &[("period", "2022-04"), ("group", "gezin"), ("count", "92")],
+            &[("period", "2022-04"), ("group", "asiel azc"), ("count", "69")],
+            &[("period", "2022-K2"), ("group", "wi2013"), ("count", "880")],
+        ],
     }
 }
 

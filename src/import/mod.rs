@@ -12,6 +12,7 @@ pub mod engine;
 pub mod example;
 pub mod extent;
 pub mod funding;
+pub mod inflow;
 pub mod ledger;
 pub mod placements;
 pub mod progress;
@@ -51,10 +52,13 @@ pub enum Kind {
     /// The whole finance set-up in one workbook (`import setup`): streams, rules, allocations and budget lines in
     /// one batch. It has no template of its own: each sheet is read with its kind's.
     Setup,
+    /// Inflow counts per month and group, and the Ondertussengroep's size per quarter (`standaard-instroom`).
+    #[serde(rename = "instroom")]
+    Inflow,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Ledger,
         Kind::Providers,
         Kind::Certifications,
@@ -66,6 +70,7 @@ impl Kind {
         Kind::Streams,
         Kind::Rules,
         Kind::Setup,
+        Kind::Inflow,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +86,7 @@ impl Kind {
             Kind::Streams => "streams",
             Kind::Rules => "rules",
             Kind::Setup => "setup",
+            Kind::Inflow => "instroom",
         }
     }
 
@@ -102,6 +108,7 @@ impl Kind {
             Kind::Streams => "financieringsbronnen",
             Kind::Rules => "toerekenregels",
             Kind::Setup => "financiële inrichting",
+            Kind::Inflow => "instroom",
         }
     }
 
@@ -119,6 +126,7 @@ impl Kind {
             Kind::Streams => streams::FIELDS,
             Kind::Rules => rules::FIELDS,
             Kind::Setup => &[],
+            Kind::Inflow => inflow::FIELDS,
         }
     }
 

@@ -20,6 +20,7 @@ const SHIPPED: &[(&str, &str)] = &[
     ("standaard-voortgang", include_str!("../../import-templates/standaard-voortgang.toml")),
     ("standaard-bronnen", include_str!("../../import-templates/standaard-bronnen.toml")),
     ("standaard-regels", include_str!("../../import-templates/standaard-regels.toml")),
+    ("standaard-instroom", include_str!("../../import-templates/standaard-instroom.toml")),
 ];
 
 /// A file type a template accepts; the actual type is recognised from the file's content.

@@ -1,8 +1,12 @@
 //! Reports: figures assembled from the store and the domain rules, for screens, the command line and exports.
 
+pub mod calendar;
 pub mod commitments;
+pub mod digest;
 pub mod export;
+pub mod indicators;
 pub mod kept;
+pub mod notifications;
 pub mod ocds;
 pub mod overview;
 pub mod progress_signals;

@@ -492,6 +492,11 @@ const REFERENCE_CHECKS: &[(&[&str], &str)] = &[
          ORDER BY r.id LIMIT 1",
     ),
     (
+        &["instroom"],
+        "SELECT 'het aantal ' || c.grp || ' in ' || c.period || ' is na de import op het scherm gewijzigd; pas het daar aan'
+         FROM inflow_count c WHERE c.batch_id = ?1 AND c.version > 1 ORDER BY c.id LIMIT 1",
+    ),
+    (
         &["setup"],
         "SELECT 'begrotingspost ' || b.category || ' ' || b.year || ' wordt inmiddels gebruikt door een toerekenregel van buiten deze batch of door boekingen die met de hand zijn toegerekend'
          FROM budget_line b WHERE b.batch_id = ?1 AND (
@@ -539,6 +544,7 @@ fn register_tables(kind: &str) -> &'static [&'static str] {
         "streams" => &["cohort_stream", "funding_stream"],
         "rules" => &["attribution_rule"],
         "setup" => &["attribution_rule", "allocation", "budget_line", "cohort_stream", "funding_stream"],
+        "instroom" => &["inflow_count"],
         _ => &[],
     }
 }

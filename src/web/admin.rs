@@ -18,6 +18,7 @@ use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
 use crate::report::safe_csv::{Cell, CsvWriter};
+use crate::store;
 use crate::store::audit::{self, AuditFilter, AuditPeriod, AuditRow};
 use crate::store::tokens::{self, TokenInfo};
 use crate::store::users::{self, User, UserError};
@@ -45,6 +46,7 @@ async fn index(chrome: Chrome) -> Markup {
                 li { a href="/beheer/gebruikers" { "Gebruikers en rollen" } }
                 li { a href="/beheer/audit" { "Auditlog: wie wijzigde wat en wanneer" } }
                 li { a href="/beheer/backups" { "Back-ups: maken, downloaden en de laatste back-up" } }
+                li { a href="/beheer/meldingen" { "E-mail met meldingen: wat is verstuurd en wat mislukte" } }
             }
         },
     )
@@ -59,6 +61,7 @@ fn role_options() -> Vec<(&'static str, &'static str)> {
 struct NewUserForm {
     username: String,
     role: String,
+    email: String,
     password: String,
 }
 
@@ -87,16 +90,31 @@ fn user_list_page(chrome: &Chrome, all: &[User], form: &NewUserForm, errors: &Fi
                 }
             }
             h2 #nieuw { "Nieuwe gebruiker" }
-            (error_summary(errors, &[("username", "Gebruikersnaam"), ("role", "Rol"), ("password", "Wachtwoord")]))
+            (error_summary(errors, &[("username", "Gebruikersnaam"), ("role", "Rol"), ("email", "E-mailadres"), ("password", "Wachtwoord")]))
             form method="post" action="/beheer/gebruikers" novalidate {
                 (chrome.csrf_field())
                 (Field::new("username", "Gebruikersnaam", &form.username, errors).required().hint("3 tot 64 tekens: letters, cijfers, punt, streepje of liggend streepje.").text())
                 (Field::new("role", "Rol", &form.role, errors).required().select(&role_options()))
+                (Field::new("email", "E-mailadres", &form.email, errors).hint("Voor de e-mail met meldingen; mag leeg blijven.").input("email"))
                 (Field::new("password", "Wachtwoord", "", errors).required().hint("Minstens 12 tekens.").input("password"))
                 button type="submit" { "Gebruiker aanmaken" }
             }
         },
     )
+}
+
+/// Checks an e-mail address: empty is none; otherwise one address as a mail server accepts it. What the CLI and
+/// the admin page both accept.
+pub fn parse_email(raw: &str) -> Result<Option<String>, String> {
+    let email = raw.trim();
+    if email.is_empty() {
+        return Ok(None);
+    }
+    let plain = email.len() <= 254 && email.matches('@').count() == 1 && !email.contains(char::is_whitespace);
+    if !plain || email.parse::<lettre::Address>().is_err() {
+        return Err(format!("'{email}' is geen e-mailadres; schrijf het als naam@gemeente.nl."));
+    }
+    Ok(Some(email.to_string()))
 }
 
 /// Checks a username: what the CLI and the admin page both accept.
@@ -129,10 +147,19 @@ async fn create_user(
     if let Some(p) = password_problem(&form.password) {
         errors.add("password", p);
     }
+    let email = parse_email(&form.email).unwrap_or_else(|p| {
+        errors.add("email", p);
+        None
+    });
     if let (true, Some(role)) = (errors.is_empty(), role) {
         let hash = password::hash(form.password.clone()).await?;
         match users::create(&state.db, &username, role, &hash, admin.actor()).await {
-            Ok(id) => return Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=aangemaakt")).into_response()),
+            Ok(id) => {
+                if email.is_some() {
+                    store::notifications::set_email(&state.db, id, email.as_deref(), admin.actor()).await?;
+                }
+                return Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=aangemaakt")).into_response());
+            }
             Err(UserError::Exists(_)) => errors.add("username", format!("De gebruikersnaam '{username}' bestaat al.")),
             Err(e) => return Err(user_error(e)),
         }
@@ -154,6 +181,7 @@ fn user_error(e: UserError) -> AppError {
 struct EditUserForm {
     role: String,
     active: Option<String>,
+    email: String,
     version: Option<i64>,
 }
 
@@ -162,10 +190,16 @@ async fn user_detail(chrome: Chrome, State(state): State<AppState>, Path(id): Pa
     let form = EditUserForm {
         role: user.role.code().into(),
         active: user.active.then(|| "on".into()),
+        email: stored_email(&state, id).await?,
         version: Some(user.version),
     };
     let their_tokens = tokens::for_user(&state.db, id).await?;
     Ok(user_page(&chrome, &user, &their_tokens, &form, &FieldErrors::new(), None))
+}
+
+/// The user's e-mail address as the form shows it (empty when there is none).
+async fn stored_email(state: &AppState, id: i64) -> AppResult<String> {
+    Ok(store::notifications::settings(&state.db, id).await?.and_then(|s| s.email).unwrap_or_default())
 }
 
 fn user_page(
@@ -189,13 +223,14 @@ fn user_page(
                         @if now.active { "actief" } @else { "gedeactiveerd" } ". Sla opnieuw op om uw keuze te bewaren." }
                 }
             }
-            (error_summary(errors, &[("role", "Rol"), ("active", "Actief"), ("password", "Nieuw wachtwoord")]))
+            (error_summary(errors, &[("role", "Rol"), ("active", "Actief"), ("email", "E-mailadres"), ("password", "Nieuw wachtwoord")]))
             h2 { "Rol en status" }
             form method="post" action={"/beheer/gebruikers/" (user.id)} novalidate {
                 (chrome.csrf_field())
                 @if let Some(v) = form.version { input type="hidden" name="version" value=(v); }
                 (Field::new("role", "Rol", &form.role, errors).required().select(&role_options()))
                 (checkbox("active", "Actief (mag inloggen)", form.active.is_some()))
+                (Field::new("email", "E-mailadres", &form.email, errors).hint("Voor de e-mail met meldingen; leeg: geen e-mail.").input("email"))
                 button type="submit" { "Opslaan" }
             }
             h2 { "Wachtwoord opnieuw instellen" }
@@ -225,6 +260,10 @@ async fn update_user(
         errors.add("role", "Kies een rol uit de lijst.");
     }
     let active = form.active.is_some();
+    let email = parse_email(&form.email).unwrap_or_else(|p| {
+        errors.add("email", p);
+        None
+    });
     // Nobody can lock the municipality out of its own administration.
     let demotes_admin = user.role == Role::Admin && user.active && (role != Some(Role::Admin) || !active);
     if demotes_admin {
@@ -242,7 +281,12 @@ async fn update_user(
             .into_response());
     };
     match users::update(&state.db, id, version, role, active, admin.actor()).await {
-        Ok(()) => Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=opgeslagen")).into_response()),
+        Ok(()) => {
+            if stored_email(&state, id).await? != email.clone().unwrap_or_default() {
+                store::notifications::set_email(&state.db, id, email.as_deref(), admin.actor()).await?;
+            }
+            Ok(Redirect::to(&format!("/beheer/gebruikers/{id}?melding=opgeslagen")).into_response())
+        }
         Err(UserError::Stale(now)) => {
             let again = EditUserForm { version: Some(now.version), ..form };
             let their_tokens = tokens::for_user(&state.db, id).await?;
@@ -274,6 +318,7 @@ async fn reset_password(
         let edit = EditUserForm {
             role: user.role.code().into(),
             active: user.active.then(|| "on".into()),
+            email: stored_email(&state, id).await?,
             version: Some(user.version),
         };
         let their_tokens = tokens::for_user(&state.db, id).await?;

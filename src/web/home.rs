@@ -45,6 +45,8 @@ async fn home(chrome: Chrome, State(state): State<AppState>) -> AppResult<Respon
 /// The start page: the working lists of the roles the user has, as of today.
 struct HomePage {
     today: Date,
+    /// What needs the user's attention, from the same list as `/meldingen` and the e-mail digest.
+    notifications: Option<super::notifications::Split>,
     contract_work: Option<ContractWork>,
     finance_work: Option<FinanceWork>,
 }
@@ -55,7 +57,11 @@ async fn load_home(state: &AppState, chrome: &Chrome) -> AppResult<HomePage> {
         if chrome.may(Permission::ManageContracts) { Some(ContractWork::load(state, today).await?) } else { None };
     let finance_work =
         if chrome.may(Permission::ManageFinance) { Some(FinanceWork::load(state, today).await?) } else { None };
-    Ok(HomePage { today, contract_work, finance_work })
+    let notifications = match &chrome.user {
+        Some(user) => Some(super::notifications::for_user(state, user).await?),
+        None => None,
+    };
+    Ok(HomePage { today, notifications, contract_work, finance_work })
 }
 
 fn render_home(chrome: &Chrome, page: &HomePage) -> Markup {
@@ -64,6 +70,7 @@ fn render_home(chrome: &Chrome, page: &HomePage) -> Markup {
         html! {
             h1 { "Vandaag aandacht nodig" }
             p.lead { "Inkoop van taalonderwijs voor inburgering: contracten, keurmerken, uitgaven en budgetten. Stand van " (dates::display(page.today)) "." }
+            @if let Some(n) = &page.notifications { (super::notifications::start_page_list(n)) }
             @if let Some(w) = &page.contract_work { (w.view()) }
             @if let Some(w) = &page.finance_work { (w.view()) }
         },

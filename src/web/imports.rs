@@ -96,7 +96,7 @@ impl Area {
 
     pub fn kinds(self) -> &'static [Kind] {
         match self {
-            Area::Finance => &[Kind::Ledger, Kind::Funding, Kind::Streams, Kind::Rules, Kind::Setup],
+            Area::Finance => &[Kind::Ledger, Kind::Funding, Kind::Streams, Kind::Rules, Kind::Setup, Kind::Inflow],
             Area::Registers => &[
                 Kind::Providers,
                 Kind::Certifications,
@@ -229,6 +229,11 @@ impl ImportJobs {
 
     pub fn queue(&self) -> &Arc<Queue> {
         &self.queue
+    }
+
+    /// A new, empty file in the upload directory (deleted when dropped), for an upload received elsewhere (the API).
+    pub fn new_upload(&self) -> std::io::Result<tempfile::NamedTempFile> {
+        self.uploads.create()
     }
 
     pub fn upload_dir(&self) -> &std::path::Path {
@@ -1148,6 +1153,7 @@ fn next_steps(b: &BatchRow, queue: Option<(i64, Money)>) -> Markup {
                     li { a href={"/import/batches/" (b.id) "/regels"} { "Bekijk de regels van deze batch" } "." }
                 }
                 @if b.kind == Kind::Funding.as_str() { li { a href="/financiering" { "Bekijk de financiering" } " met de nieuwe toekenningen en begrotingsposten." } }
+                @if b.kind == Kind::Inflow.as_str() { li { a href="/instroom" { "Naar de instroom" } } }
                 @if b.kind == Kind::Providers.as_str() { li { a href="/aanbieders" { "Naar de taalaanbieders" } } }
                 @if b.kind == Kind::Certifications.as_str() { li { a href="/keurmerken" { "Naar de keurmerken" } } }
                 @if b.kind == Kind::Contracts.as_str() { li { a href="/contracten" { "Naar de contracten" } } }

@@ -12,10 +12,13 @@ pub mod funding;
 pub mod health;
 pub mod home;
 pub mod imports;
+pub mod indicators;
+pub mod inflow;
 pub mod invoice_check;
 pub mod marks;
 pub mod middleware;
 pub mod my_account;
+pub mod notifications;
 pub mod overview;
 pub mod placements;
 pub mod progress;
@@ -175,6 +178,7 @@ pub fn routes() -> RouteTable {
         .merge(backups::routes())
         .merge(views::routes())
         .merge(home::routes())
+        .merge(notifications::routes())
         .merge(providers::routes())
         .merge(marks::routes())
         .merge(contracts::routes())
@@ -188,6 +192,8 @@ pub fn routes() -> RouteTable {
         .merge(imports::routes())
         .merge(overview::routes())
         .merge(scenarios::routes())
+        .merge(inflow::routes())
+        .merge(indicators::routes())
         .merge(api::routes())
 }
 

@@ -128,9 +128,20 @@ impl TestApp {
         store::tokens::create(&self.db, id, "test", 30, "test").await.unwrap().secret
     }
 
-    /// A GET with a bearer token and no cookies, as a script sends it.
+    /// A GET with a bearer token and no cookies, as a script sends it; checked against the OpenAPI document.
     pub async fn api_get(&self, path: &str, token: &str) -> Response {
-        reqwest::Client::new().get(self.url(path)).bearer_auth(token).send().await.expect("request")
+        self.api_raw("GET", path, Some(token)).await
+    }
+
+    /// A bodyless API request (with a bearer token or none) checked against the OpenAPI document, handed back
+    /// as a plain response for tests that look at it themselves.
+    pub async fn api_raw(&self, method: &str, path: &str, token: Option<&str>) -> Response {
+        let r = self.api_with(method, path, token.unwrap_or(""), ApiBody::None, &[]).await;
+        let mut back = reqwest::Response::from(
+            axum::http::Response::builder().status(r.status.as_u16()).body(r.text.into_bytes()).unwrap(),
+        );
+        *back.headers_mut() = r.headers;
+        back
     }
 
     /// Another browser on the same server: its own cookies.
@@ -237,5 +248,167 @@ pub fn ledger_line(
         invoice_number: format!("F-{cents}"),
         description: description.into(),
         amount: taalbudget::money::Money::from_cents(cents),
+    }
+}
+
+/// What an API request sends besides its token.
+pub enum ApiBody {
+    None,
+    Json(serde_json::Value),
+    Multipart(reqwest::multipart::Form),
+}
+
+/// An API answer, already checked against the OpenAPI document.
+pub struct ApiResponse {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl ApiResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers.get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+    }
+}
+
+/// The OpenAPI document as the server serves it, fetched once per test run.
+static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+
+/// How many API answers this test process validated against the document.
+pub static VALIDATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl TestApp {
+    /// An API request with a bearer token (no cookies, no CSRF), checked against `/api/openapi.json`.
+    pub async fn api(&self, method: &str, path: &str, token: &str) -> ApiResponse {
+        self.api_with(method, path, token, ApiBody::None, &[]).await
+    }
+
+    /// [`TestApp::api`] with a body and extra headers (e.g. `If-None-Match`); an empty token sends none.
+    pub async fn api_with(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: ApiBody,
+        headers: &[(&str, &str)],
+    ) -> ApiResponse {
+        let client = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+        let mut b = client.request(method.parse().unwrap(), self.url(path));
+        if !token.is_empty() {
+            b = b.bearer_auth(token);
+        }
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b = match body {
+            ApiBody::None => b,
+            ApiBody::Json(v) => b.json(&v),
+            ApiBody::Multipart(f) => b.multipart(f),
+        };
+        let r = b.send().await.expect("request");
+        let status = r.status();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        self.check_against_document(method, path, status, &headers, &text).await;
+        ApiResponse { status, headers, text }
+    }
+
+    /// Fails unless the document has an operation for this method and path, documents this status with this
+    /// content type, and the body (when JSON) is valid against that response's schema.
+    pub async fn check_against_document(
+        &self,
+        method: &str,
+        path: &str,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        text: &str,
+    ) {
+        if DOCUMENT.get().is_none() {
+            let doc: serde_json::Value =
+                reqwest::get(self.url("/api/openapi.json")).await.unwrap().json().await.expect("the document");
+            let _ = DOCUMENT.set(doc);
+        }
+        let doc = DOCUMENT.get().unwrap();
+        let bare = path.split('?').next().unwrap();
+        let template = operation_path(doc, bare).unwrap_or_else(|| panic!("{bare} is not in the OpenAPI document"));
+        let op = &doc["paths"][&template][method.to_ascii_lowercase()];
+        assert!(op.is_object(), "{method} {template} is not in the OpenAPI document");
+        let response = &op["responses"][status.as_str()];
+        assert!(response.is_object(), "{method} {path} answered {status}, which the document does not list: {text}");
+        let content_type = headers
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().split(';').next().unwrap().trim().to_string())
+            .unwrap_or_default();
+        if status == StatusCode::NOT_MODIFIED {
+            assert!(text.is_empty(), "a 304 has no body");
+        } else {
+            let content = &response["content"][&content_type];
+            assert!(
+                content.is_object(),
+                "{method} {path} {status}: content type '{content_type}' is not documented ({})",
+                response["content"]
+            );
+            if content_type.ends_with("json") {
+                let body: serde_json::Value =
+                    serde_json::from_str(text).unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {text}"));
+                let schema = serde_json::json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "components": doc["components"],
+                    "allOf": [content["schema"]],
+                });
+                let validator = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(&schema)
+                    .unwrap_or_else(|e| panic!("{method} {template} {status}: schema does not compile: {e}"));
+                let errors: Vec<String> =
+                    validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
+                assert!(errors.is_empty(), "{method} {path} {status} does not match its schema: {errors:?}\n{text}");
+            }
+        }
+        record_validation(method, &template, status);
+    }
+}
+
+/// The document's path template that `path` fills in (`/api/v1/contracts/7` → `/api/v1/contracts/{id}`);
+/// a template without parameters wins over one with.
+pub fn operation_path(doc: &serde_json::Value, path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let mut best: Option<(usize, String)> = None;
+    for template in doc["paths"].as_object()?.keys() {
+        let t: Vec<&str> = template.split('/').collect();
+        if t.len() != parts.len() {
+            continue;
+        }
+        let mut params = 0;
+        let fits = t.iter().zip(&parts).all(|(a, b)| {
+            if a.starts_with('{') && a.ends_with('}') {
+                params += 1;
+                !b.is_empty()
+            } else {
+                a == b
+            }
+        });
+        if fits && best.as_ref().is_none_or(|(p, _)| params < *p) {
+            best = Some((params, template.clone()));
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// Counts a validated answer, and writes it to a log in the test target directory (one line per answer, one
+/// file per test process), so a run can say how many answers were validated.
+fn record_validation(method: &str, template: &str, status: StatusCode) {
+    use std::io::Write;
+    VALIDATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("api-validated");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut f) =
+        std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("{}.log", std::process::id())))
+    {
+        let _ = writeln!(f, "{method} {template} {}", status.as_u16());
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP tests: the app runs on port 0 with its own temporary database, driven like a browser would.
 
 mod aggregates;
+mod api_v1;
 mod attribution;
 mod audit;
 mod auth;
@@ -17,10 +18,13 @@ mod helpers;
 mod history;
 mod home;
 mod imports;
+mod indicators;
+mod inflow;
 mod invariants;
 mod layout;
 mod lifecycle;
 mod marks;
+mod notifications;
 mod ocds;
 mod overview;
 mod progress;

@@ -23,6 +23,14 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/static/style.css", Public),
     ("GET", "/static/favicon.svg", Public),
     ("GET", "/", Read),
+    ("GET", "/meldingen", Read),
+    ("POST", "/meldingen/gezien", Read),
+    ("GET", "/account/meldingen", SignedIn),
+    ("POST", "/account/meldingen", SignedIn),
+    ("POST", "/account/meldingen/agenda", SignedIn),
+    ("POST", "/account/meldingen/agenda/intrekken", SignedIn),
+    ("GET", "/agenda/{secret}", Public),
+    ("GET", "/beheer/meldingen", Admin),
     ("GET", "/aanbieders", Read),
     ("GET", "/aanbieders/nieuw", ManageContracts),
     ("POST", "/aanbieders", ManageContracts),
@@ -156,7 +164,30 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("GET", "/scenarios/{id}", Read),
     ("POST", "/scenarios/{id}", ManageForecasts),
     ("POST", "/scenarios/{id}/kopie", ManageForecasts),
+    ("GET", "/instroom", Read),
+    ("POST", "/instroom", ManageForecasts),
+    ("GET", "/indicatoren", Read),
+    ("GET", "/indicatoren/definities", Read),
     ("GET", "/api/v1/ocds/releases", Read),
+    ("GET", "/api/openapi.json", Public),
+    ("GET", "/api/docs", Public),
+    ("GET", "/api/problemen/{soort}", Public),
+    ("GET", "/api/v1/providers", Read),
+    ("GET", "/api/v1/providers/{id}", Read),
+    ("GET", "/api/v1/contracts", Read),
+    ("GET", "/api/v1/contracts/{id}", Read),
+    ("GET", "/api/v1/placements", ParticipantData),
+    ("GET", "/api/v1/funding-streams", Read),
+    ("GET", "/api/v1/allocations", Read),
+    ("POST", "/api/v1/allocations", ManageFinance),
+    ("GET", "/api/v1/budget-lines", Read),
+    ("GET", "/api/v1/reconciliation/{year}", Read),
+    ("GET", "/api/v1/overview", Read),
+    ("GET", "/api/v1/scorecard", Read),
+    ("GET", "/api/v1/imports", ManageFinance),
+    ("POST", "/api/v1/imports", ManageFinance),
+    ("GET", "/api/v1/imports/{id}", ManageFinance),
+    ("POST", "/api/v1/imports/{id}/undo", ManageFinance),
 ];
 
 #[test]
@@ -177,19 +208,16 @@ fn concrete(path: &str) -> String {
         .replace("{year}", "2031")
         .replace("{criterion_id}", "1")
         .replace("{name}", "standaard-grootboek")
+        .replace("{soort}", "niet-gevonden")
+        .replace("{secret}", "onbekend.ics")
 }
 
 /// A request as the role's browser sends it, or for the API as a script with the role's bearer token (`api`).
 async fn request(app: &TestApp, method: &str, path: &str, token: &str, api: Option<&str>) -> reqwest::Response {
     let url = app.url(&concrete(path));
     if path.starts_with("/api/") {
-        let client = reqwest::Client::new();
-        let builder = if method == "GET" { client.get(url) } else { client.post(url) };
-        let builder = match api {
-            Some(bearer) => builder.bearer_auth(bearer),
-            None => builder,
-        };
-        return builder.send().await.unwrap();
+        // Every API answer here is checked against the OpenAPI document too.
+        return app.api_raw(method, &concrete(path), api).await;
     }
     match method {
         "GET" => app.client.get(url).send().await.unwrap(),

@@ -9,6 +9,7 @@ use crate::auth::roles::Permission;
 /// Menu items and the permission needed to see them (the routes check again on the server).
 const NAV: &[(&str, &str, Permission)] = &[
     ("/", "Overzicht", Permission::Read),
+    ("/meldingen", "Meldingen", Permission::Read),
     ("/aanbieders", "Taalaanbieders", Permission::Read),
     ("/keurmerken", "Keurmerken", Permission::Read),
     ("/contracten", "Contracten", Permission::Read),
@@ -19,6 +20,7 @@ const NAV: &[(&str, &str, Permission)] = &[
     ("/financiering", "Financiering", Permission::Read),
     ("/aansluiting", "Aansluiting", Permission::Read),
     ("/meerjarenoverzicht", "Meerjarenoverzicht", Permission::Read),
+    ("/indicatoren", "Indicatoren", Permission::Read),
     ("/toerekening", "Toerekening", Permission::ManageFinance),
     ("/import", "Import", Permission::ManageFinance),
     ("/registers/import", "Registerimport", Permission::ManageContracts),

@@ -65,6 +65,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "ongedaan" => "De import is ongedaan gemaakt: de regels van de batch zijn verwijderd.",
         "wachtwoord" => "Het nieuwe wachtwoord is opgeslagen.",
         "token-ingetrokken" => "Het API-token is ingetrokken: het werkt vanaf nu niet meer.",
+        "gezien" => "Gemarkeerd als gezien: de melding staat nu onder Gezien, tot ze dringender wordt.",
         "backup" => {
             "De back-up is gemaakt en gecontroleerd: integriteit in orde, aantallen rijen gelijk aan de database."
         }

@@ -1,0 +1,277 @@
+//! The indicators per year (issue 25): a fixed list of figures for the council's progress letter, each read
+//! through the function of the screen it comes from (DESIGN invariant 12), never computed a second way. The one
+//! entry point is [`for_years`] (and [`for_year`]): plain, serializable figures, so the page, the JSON export and
+//! the letter all show the same numbers.
+//!
+//! | indicator | source function | screen |
+//! |---|---|---|
+//! | inflow per group, Ondertussengroep | `domain::inflow::InflowYear::of` | /instroom |
+//! | scenario low / expected / high | `store::overview::scenarios` | /scenarios/{id} |
+//! | starts, waiting (average, median, within 3 months), attendance, first attempts, route changes, dropouts per route | `report::scorecard::rows` (year grain), summed over providers with `ScoreLine::add` | /scorecard |
+//! | money per stream | `report::reconciliation::for_year` | /aansluiting |
+//! | marks on 31 December | `domain::certification::holds_valid_mark`, `ContractPeriod::covers` | /keurmerken, contract flags |
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use time::{Date, Month};
+
+use crate::domain::certification::holds_valid_mark;
+use crate::domain::forecast::{InflowGroup, Variant};
+use crate::domain::inflow::InflowYear;
+use crate::domain::route::{Cohort, Route};
+use crate::domain::scorecard::{Grain, ScoreLine};
+use crate::money::Money;
+use crate::report::reconciliation::{self, StreamYear};
+use crate::store::{self, Db};
+
+/// One indicator of the fixed list: its anchor on the definitions page, its name and its definition.
+pub struct Definition {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub definition: &'static str,
+    /// Where the figure comes from, as a link on the definitions page.
+    pub source: (&'static str, &'static str),
+}
+
+/// The fixed list, in the order of the page. The README says why each is in it.
+pub const DEFINITIONS: &[Definition] = &[
+    Definition {
+        id: "instroom",
+        name: "Instroom per groep",
+        definition: "Het aantal nieuwe inburgeringsplichtigen dat in het jaar aan de gemeente is gekoppeld, per groep: de som van de maandaantallen van de instroomimport of het scherm Instroom. Asiel is gehuisvest plus azc; gezin en overig samen zijn de groep waarvoor een scenario zijn verwachting geeft.",
+        source: ("/instroom", "Instroom"),
+    },
+    Definition {
+        id: "scenario",
+        name: "Verwachting uit het scenario",
+        definition: "De lage, verwachte en hoge instroom van het gekozen prognosescenario voor het jaar, per groep (asiel; gezin en overig), naast de werkelijke instroom.",
+        source: ("/scenarios", "Scenario's"),
+    },
+    Definition {
+        id: "ondertussengroep",
+        name: "Omvang Ondertussengroep",
+        definition: "Het aantal inburgeringsplichtigen onder de Wi2013 (zonder ELIP) en in de ELIP-groep aan het eind van het laatste kwartaal van het jaar waarvoor een aantal is vastgelegd.",
+        source: ("/instroom", "Instroom"),
+    },
+    Definition {
+        id: "starts",
+        name: "Gestart per route",
+        definition: "Plaatsingen waarvan de lessen in het jaar begonnen volgens de voortgangsrapportages (eerste lesdag), per leerroute bij de start, opgeteld over de aanbieders van de scorecard. Zonder rapportages in het jaar staat er geen aantal.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "wachttijd",
+        name: "Gemiddelde wachttijd PIP tot eerste les",
+        definition: "Het gemiddelde aantal dagen van de PIP-datum tot de eerste lesdag, over de plaatsingen met een PIP-datum die in het jaar startten; per route, gewogen over de aanbieders zoals de scorecard het per aanbieder berekent.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "mediaan",
+        name: "Mediaan wachttijd PIP tot eerste les",
+        definition: "De middelste van de wachttijden (dagen van PIP-datum tot eerste lesdag) van de plaatsingen met een PIP-datum die in het jaar startten, per route; bij een even aantal het gemiddelde van de twee middelste. Minder gevoelig voor enkele lange wachttijden dan het gemiddelde.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "binnen-3-maanden",
+        name: "Gestart binnen 3 maanden na het PIP",
+        definition: "Van de plaatsingen met een PIP-datum die in het jaar startten: het aandeel waarvan de eerste lesdag op of voor de datum drie kalendermaanden na het PIP ligt.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "aanwezigheid",
+        name: "Aanwezigheid",
+        definition: "Uren aanwezig gedeeld door uren aangeboden in de voortgangsrapportages van het jaar, per route. De norm staat in de voortgangsvoorwaarden van elk contract.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "examens",
+        name: "Geslaagd bij de eerste poging",
+        definition: "Per examenonderdeel het aandeel geslaagden van de eerste examenpogingen die in het jaar zijn afgelegd, per route.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "routewijzigingen",
+        name: "Routewijzigingen en uitval",
+        definition: "Het aantal routewijzigingen met een besluitdatum in het jaar en het aantal plaatsingen dat in het jaar is uitgevallen, per route bij de start.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
+        id: "keurmerk",
+        name: "Geldig keurmerk op 31 december",
+        definition: "Van de aanbieders met een contract dat op 31 december van het jaar loopt: hoeveel op die dag een geldig Blik op Werk-keurmerk hebben (niet geschorst, niet verlopen), volgens dezelfde regel als de signalen bij contracten en plaatsingen.",
+        source: ("/keurmerken", "Keurmerken"),
+    },
+    Definition {
+        id: "geld",
+        name: "Geld per financieringsbron",
+        definition: "Per bron voor het jaar: beschikbaar (toekenning plus toegestane overheveling), gerealiseerd (toegerekende boekingen), verplicht (betaalmomenten van het jaar, nog niet gefactureerd) en resterend; precies de cijfers van de aansluiting.",
+        source: ("/aansluiting", "Aansluiting"),
+    },
+    Definition {
+        id: "per-deelnemer",
+        name: "Besteding per gestarte deelnemer",
+        definition: "Gerealiseerd over alle bronnen in het jaar gedeeld door het aantal gestarte plaatsingen in het jaar (alle routes), afgerond op centen.",
+        source: ("/aansluiting", "Aansluiting"),
+    },
+    Definition {
+        id: "aandeel-ondertussen",
+        name: "Aandeel Ondertussengroep en ELIP",
+        definition: "Het deel van het gerealiseerde bedrag van het jaar dat is toegerekend aan bronnen die alleen voor de Ondertussengroep (doelgroep wi2013) of alleen voor ELIP (doelgroep elip) zijn.",
+        source: ("/aansluiting", "Aansluiting"),
+    },
+];
+
+/// The scenario's expectation for one group in one year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Expectation {
+    pub group: InflowGroup,
+    pub actual: i64,
+    pub low: i64,
+    pub expected: i64,
+    pub high: i64,
+}
+
+/// One route's figures of the year: the scorecard's lines of the year summed over the providers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteYear {
+    pub route: Route,
+    pub line: ScoreLine,
+}
+
+/// Money per stream, as the reconciliation has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StreamMoney {
+    pub code: String,
+    pub name: String,
+    pub available: Money,
+    pub actual: Money,
+    pub committed: Money,
+    pub remaining: Money,
+}
+
+impl From<&StreamYear> for StreamMoney {
+    fn from(s: &StreamYear) -> StreamMoney {
+        StreamMoney {
+            code: s.code.clone(),
+            name: s.name.clone(),
+            available: s.available,
+            actual: s.actual,
+            committed: s.committed,
+            remaining: s.remaining,
+        }
+    }
+}
+
+/// Every figure of one year.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct YearIndicators {
+    pub year: i32,
+    pub inflow: InflowYear,
+    /// Per scenario group, when a scenario is chosen and has the year.
+    pub expectations: Vec<Expectation>,
+    pub routes: Vec<RouteYear>,
+    /// All routes together.
+    pub total: ScoreLine,
+    pub streams: Vec<StreamMoney>,
+    pub actual_total: Money,
+    /// Actual over all streams / started placements; None without reported starts.
+    pub spend_per_start: Option<Money>,
+    /// Share of the actual (percent, one decimal) on streams only for the Ondertussengroep, and only for ELIP.
+    pub waiting_share: Option<Decimal>,
+    pub elip_share: Option<Decimal>,
+    /// Providers with a contract running on 31 December, and those of them with a valid mark that day.
+    pub providers_under_contract: u32,
+    pub providers_with_mark: u32,
+}
+
+/// The indicators of several years, oldest first, and the scenario they are held against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Indicators {
+    pub scenario: Option<(i64, String)>,
+    pub years: Vec<YearIndicators>,
+}
+
+/// The indicators of `years` (in that order), against scenario `scenario` when given (None: no expectation).
+pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Date) -> sqlx::Result<Indicators> {
+    let counts = store::inflow::counts(db).await?;
+    let scenarios = store::overview::scenarios(db).await?;
+    let chosen = scenario.and_then(|id| scenarios.iter().find(|(s, _)| s.id == id)).map(|(s, _)| s);
+    let from = years.iter().copied().min().unwrap_or(today.year());
+    let until = years.iter().copied().max().unwrap_or(today.year());
+    let score = crate::report::scorecard::rows(db, (Grain::Year, from, until, today), None).await?;
+    let money = reconciliation::for_years(db, years, None, None).await?;
+    let streams = store::funding::streams(db).await?;
+    let only = |cohort: Cohort| -> Vec<String> {
+        streams.iter().filter(|(s, _)| s.cohorts == [cohort]).map(|(s, _)| s.code.clone()).collect()
+    };
+    let (waiting_codes, elip_codes) = (only(Cohort::Wi2013), only(Cohort::Elip));
+    let contracts = store::contracts::list(db).await?;
+    let decisions = store::certifications::all_by_provider(db).await?;
+    let mut out = Vec::with_capacity(years.len());
+    for (&year, report) in years.iter().zip(&money) {
+        let inflow = InflowYear::of(year, &counts);
+        let expectations = chosen
+            .map(|s| {
+                s.lines
+                    .iter()
+                    .filter(|l| l.year == year)
+                    .map(|l| Expectation {
+                        group: l.group,
+                        actual: inflow.scenario_group(l.group),
+                        low: l.inflow(Variant::Low),
+                        expected: l.inflow(Variant::Expected),
+                        high: l.inflow(Variant::High),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut by_route: BTreeMap<Route, ScoreLine> = BTreeMap::new();
+        for r in score.iter().filter(|r| r.period.year() == year) {
+            by_route.entry(r.route).or_default().add(&r.line);
+        }
+        let mut total = ScoreLine::default();
+        for l in by_route.values() {
+            total.add(l);
+        }
+        let actual_total = report.attributed_total();
+        let share = |codes: &[String]| -> Option<Decimal> {
+            let part: Money = report.streams.iter().filter(|s| codes.contains(&s.code)).map(|s| s.actual).sum();
+            (!actual_total.is_zero() && !codes.is_empty())
+                .then(|| (part.decimal() * Decimal::from(100) / actual_total.decimal()).round_dp(1))
+        };
+        let new_year_eve = Date::from_calendar_date(year, Month::December, 31).expect("31 December exists");
+        let mut under_contract: Vec<i64> =
+            contracts.iter().filter(|c| c.terms.period.covers(new_year_eve)).map(|c| c.provider_id).collect();
+        under_contract.sort_unstable();
+        under_contract.dedup();
+        let with_mark = under_contract
+            .iter()
+            .filter(|p| decisions.get(p).is_some_and(|d| holds_valid_mark(d, new_year_eve)))
+            .count();
+        out.push(YearIndicators {
+            year,
+            inflow,
+            expectations,
+            routes: by_route.into_iter().map(|(route, line)| RouteYear { route, line }).collect(),
+            spend_per_start: total
+                .reported_starts()
+                .filter(|n| *n > 0)
+                .map(|n| Money::from_decimal(actual_total.decimal() / Decimal::from(n))),
+            total,
+            streams: report.streams.iter().map(StreamMoney::from).collect(),
+            actual_total,
+            waiting_share: share(&waiting_codes),
+            elip_share: share(&elip_codes),
+            providers_under_contract: under_contract.len() as u32,
+            providers_with_mark: with_mark as u32,
+        });
+    }
+    Ok(Indicators { scenario: chosen.map(|s| (s.id, s.name.clone())), years: out })
+}
+
+/// The indicators of one year alone (for the letter): `for_years` with that year.
+pub async fn for_year(db: &Db, year: i32, scenario: Option<i64>, today: Date) -> sqlx::Result<YearIndicators> {
+    Ok(for_years(db, &[year], scenario, today).await?.years.remove(0))
+}

@@ -1,0 +1,269 @@
+//! The indicator page (`/indicatoren`) and its definitions (`/indicatoren/definities`): the fixed list of
+//! `report::indicators` for a year beside the two years before it, against a scenario's expectation. Aggregates
+//! only; a figure about 1 to 4 people is hidden from those who may not read participant data.
+
+use axum::extract::{Query, State};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use super::progress::pct_text;
+use super::views::Chrome;
+use super::{AppState, RouteTable};
+use crate::auth::roles::Permission;
+use crate::domain::dates;
+use crate::domain::fixed::dutch_decimal;
+use crate::domain::inflow::InflowCategory;
+use crate::domain::scorecard::ScoreLine;
+use crate::domain::small_cell::{SmallCells, HIDDEN};
+use crate::error::AppResult;
+use crate::report::indicators::{for_years, Indicators, YearIndicators, DEFINITIONS};
+use crate::report::scorecard::{hidden, Group, PARTS};
+use crate::store;
+
+pub fn routes() -> RouteTable {
+    RouteTable::default().get("/indicatoren", Permission::Read, page).get(
+        "/indicatoren/definities",
+        Permission::Read,
+        definitions,
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct IndicatorQuery {
+    jaar: String,
+    scenario: String,
+}
+
+/// How many years the page sets side by side: the chosen one and the ones before it.
+const YEARS_SHOWN: i32 = 3;
+
+/// The chosen year (default: last year, the one a letter is written about) and scenario (default: the first by
+/// name); values that are no number fall back to the defaults.
+fn choice(q: &IndicatorQuery, scenarios: &[i64]) -> (i32, Option<i64>) {
+    let year =
+        q.jaar.trim().parse::<i32>().ok().filter(|y| (2000..=2100).contains(y)).unwrap_or(dates::today().year() - 1);
+    let scenario = match q.scenario.trim() {
+        "geen" => None,
+        s => s.parse::<i64>().ok().filter(|id| scenarios.contains(id)).or_else(|| scenarios.first().copied()),
+    };
+    (year, scenario)
+}
+
+async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<IndicatorQuery>) -> AppResult<Markup> {
+    let scenarios: Vec<(i64, String)> =
+        store::overview::scenarios(&state.db).await?.into_iter().map(|(s, _)| (s.id, s.name)).collect();
+    let ids: Vec<i64> = scenarios.iter().map(|(id, _)| *id).collect();
+    let (year, scenario) = choice(&q, &ids);
+    let years: Vec<i32> = ((year - YEARS_SHOWN + 1)..=year).collect();
+    let ind = for_years(&state.db, &years, scenario, dates::today()).await?;
+    Ok(render(&chrome, year, &scenarios, &ind))
+}
+
+/// "Definitie" next to a heading: the indicator's entry on the definitions page.
+fn definition_link(id: &str) -> Markup {
+    html! { " " a.definition href={"/indicatoren/definities#" (id)} { "Definitie" span.visually-hidden { " van deze indicator" } } }
+}
+
+fn count(cells: SmallCells, n: i64) -> String {
+    if cells.hides(u32::try_from(n).unwrap_or(u32::MAX)) {
+        HIDDEN.to_string()
+    } else {
+        n.to_string()
+    }
+}
+
+fn line_figure(cells: SmallCells, l: &ScoreLine, group: Group, text: String) -> String {
+    if hidden(cells, l, group) {
+        HIDDEN.to_string()
+    } else {
+        text
+    }
+}
+
+fn starts_text(l: &ScoreLine) -> String {
+    l.reported_starts().map_or_else(|| "geen rapportages".into(), |n| n.to_string())
+}
+
+fn wait_text(l: &ScoreLine) -> String {
+    l.avg_wait_days().map(dutch_decimal).unwrap_or_else(|| "–".into())
+}
+
+fn share_text(p: Option<rust_decimal::Decimal>) -> String {
+    pct_text(p)
+}
+
+fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicators) -> Markup {
+    let cells = chrome.small_cells();
+    let ys = &ind.years;
+    let this: Option<&YearIndicators> = ys.last();
+    chrome.page(
+        "Indicatoren",
+        html! {
+            h1 { "Indicatoren " (year) }
+            p.lead { "De vaste lijst cijfers voor de voortgangsbrief aan de raad: per jaar, naast de jaren ervoor en de verwachting van een scenario. Elk cijfer komt uit het scherm dat erbij staat en is daar hetzelfde. Alleen totalen; groepen van minder dan 5 personen worden niet getoond aan wie geen deelnemergegevens mag zien." }
+            form.filters method="get" action="/indicatoren" {
+                div.field { label for="jaar" { "Jaar" } input #jaar type="number" name="jaar" value=(year); }
+                div.field {
+                    label for="scenario" { "Scenario" }
+                    select #scenario name="scenario" {
+                        @for (id, name) in scenarios { option value=(id) selected[ind.scenario.as_ref().is_some_and(|(s, _)| s == id)] { (name) } }
+                        option value="geen" selected[ind.scenario.is_none()] { "Geen scenario" }
+                    }
+                }
+                button type="submit" { "Tonen" }
+            }
+            p { a href="/indicatoren/definities" { "Alle definities" } " · " a href="/instroom" { "Instroom bekijken of vastleggen" } }
+
+            h2 #instroom { "Instroom" (definition_link("instroom")) }
+            table {
+                caption { "Nieuwe inburgeringsplichtigen per groep en jaar" }
+                thead { tr { th scope="col" { "Groep" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    @for c in InflowCategory::NEWCOMERS {
+                        tr { th scope="row" { (c.label()) } @for y in ys { td.num { (count(cells, y.inflow.inflow.get(&c).copied().unwrap_or(0))) } } }
+                    }
+                }
+                tfoot {
+                    tr { th scope="row" { "Totaal" } @for y in ys { td.num { (count(cells, y.inflow.total())) } } }
+                    tr { th scope="row" { "Maanden met een telling" } @for y in ys { td.num { (y.inflow.months_counted) } } }
+                }
+            }
+            @if let (Some(t), Some((_, name))) = (this, &ind.scenario) {
+                h3 #scenario { "Instroom tegen scenario ‘" (name) "’" (definition_link("scenario")) }
+                @if t.expectations.is_empty() {
+                    p { "Het scenario heeft geen instroom voor " (t.year) "." }
+                } @else {
+                    table {
+                        caption { "Werkelijke instroom " (t.year) " en de verwachting (laag, verwacht, hoog)" }
+                        thead { tr { th scope="col" { "Groep" } th.num scope="col" { "Werkelijk" } th.num scope="col" { "Laag" } th.num scope="col" { "Verwacht" } th.num scope="col" { "Hoog" } } }
+                        tbody {
+                            @for e in &t.expectations {
+                                tr { th scope="row" { (e.group.label()) } td.num { (count(cells, e.actual)) } td.num { (e.low) } td.num { (e.expected) } td.num { (e.high) } }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 #ondertussengroep { "Ondertussengroep" (definition_link("ondertussengroep")) }
+            table {
+                caption { "Omvang van de Ondertussengroep aan het eind van het laatst gemeten kwartaal" }
+                thead { tr { th scope="col" { "Groep" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    @for c in InflowCategory::WAITING {
+                        tr { th scope="row" { (c.label()) } @for y in ys {
+                            td.num { @match y.inflow.waiting.get(&c) { Some((q, n)) => { (count(cells, *n)) " (K" (q) ")" } None => "–" } }
+                        } }
+                    }
+                }
+            }
+
+            h2 #starts { "Start en verloop" (definition_link("starts")) }
+            table {
+                caption { "Gestarte plaatsingen per leerroute en jaar (uit de voortgangsrapportages)" }
+                thead { tr { th scope="col" { "Route" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    @for route in routes_of(ys) {
+                        tr { th scope="row" { (route.label()) } @for y in ys {
+                            td.num { @match y.routes.iter().find(|r| r.route == route) { Some(r) => (line_figure(cells, &r.line, Group::Line, starts_text(&r.line))), None => "–" } }
+                        } }
+                    }
+                }
+                tfoot { tr { th scope="row" { "Alle routes" } @for y in ys { td.num { (line_figure(cells, &y.total, Group::Line, starts_text(&y.total))) } } } }
+            }
+            @if let Some(t) = this {
+                table {
+                    caption { "Verloop per leerroute in " (t.year) }
+                    thead { tr {
+                        th scope="col" { "Route" }
+                        th.num scope="col" { "Gem. wachttijd PIP–eerste les (dagen)" }
+                        th.num scope="col" { "Mediaan wachttijd (dagen)" }
+                        th.num scope="col" { "Binnen 3 maanden na PIP gestart" }
+                        th.num scope="col" { "Aanwezigheid" }
+                        @for part in PARTS { th scope="col" { "1e poging " (part.label()) } }
+                        th.num scope="col" { "Routewijzigingen" }
+                        th.num scope="col" { "Uitval" }
+                    } }
+                    tbody {
+                        @for r in t.routes.iter().map(|r| (r.route.label(), &r.line)).chain(std::iter::once(("Alle routes", &t.total))) {
+                            @let (label, l) = r;
+                            tr {
+                                th scope="row" { (label) }
+                                td.num { (line_figure(cells, l, Group::Waiting, wait_text(l))) }
+                                td.num { (line_figure(cells, l, Group::Waiting, l.median_wait_days().map(dutch_decimal).unwrap_or_else(|| "–".into()))) }
+                                td.num { (line_figure(cells, l, Group::Waiting, pct_text(l.within_three_months_pct()))) }
+                                td.num { (line_figure(cells, l, Group::Reporting, pct_text(l.attendance_pct()))) }
+                                @for part in PARTS {
+                                    @let f = l.first_attempts.get(&part).copied().unwrap_or_default();
+                                    td { (line_figure(cells, l, Group::Exam(part), if f.taken > 0 { format!("{} van {} ({})", f.passed, f.taken, pct_text(f.pct())) } else { "–".into() })) }
+                                }
+                                td.num { (line_figure(cells, l, Group::Line, l.route_changes.to_string())) }
+                                td.num { (line_figure(cells, l, Group::Line, l.dropouts.to_string())) }
+                            }
+                        }
+                    }
+                }
+                p { "Definities: " a href="/indicatoren/definities#wachttijd" { "wachttijd" } ", " a href="/indicatoren/definities#mediaan" { "mediaan" } ", " a href="/indicatoren/definities#binnen-3-maanden" { "binnen 3 maanden" } ", " a href="/indicatoren/definities#aanwezigheid" { "aanwezigheid" } ", " a href="/indicatoren/definities#examens" { "eerste poging" } ", " a href="/indicatoren/definities#routewijzigingen" { "routewijzigingen en uitval" } "." }
+            }
+
+            h2 #keurmerk { "Aanbieders" (definition_link("keurmerk")) }
+            table {
+                caption { "Aanbieders met een lopend contract op 31 december en een geldig keurmerk die dag" }
+                thead { tr { th scope="col" { "Aanbieders" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    tr { th scope="row" { "Met een lopend contract" } @for y in ys { td.num { (y.providers_under_contract) } } }
+                    tr { th scope="row" { "Waarvan met een geldig keurmerk" } @for y in ys { td.num { (y.providers_with_mark) } } }
+                }
+            }
+
+            h2 #geld { "Geld" (definition_link("geld")) }
+            @if let Some(t) = this {
+                table {
+                    caption { "Per financieringsbron in " (t.year) " (de cijfers van de aansluiting)" }
+                    thead { tr { th scope="col" { "Bron" } th.num scope="col" { "Beschikbaar" } th.num scope="col" { "Gerealiseerd" } th.num scope="col" { "Verplicht" } th.num scope="col" { "Resterend" } } }
+                    tbody {
+                        @for s in &t.streams {
+                            tr { th scope="row" { (s.name) " (" (s.code) ")" } td.num { (s.available) } td.num { (s.actual) } td.num { (s.committed) } td.num { (s.remaining) } }
+                        }
+                        @if t.streams.is_empty() { tr { td colspan="5" { "Nog geen financieringsbronnen." } } }
+                    }
+                }
+            }
+            table {
+                caption { "Besteding per jaar" }
+                thead { tr { th scope="col" { "Cijfer" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    tr { th scope="row" { "Gerealiseerd, alle bronnen" } @for y in ys { td.num { (y.actual_total) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#per-deelnemer" { "Per gestarte deelnemer" } } @for y in ys { td.num { @match y.spend_per_start { Some(m) => (m), None => "–" } } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#aandeel-ondertussen" { "Aandeel Ondertussengroep" } } @for y in ys { td.num { (share_text(y.waiting_share)) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#aandeel-ondertussen" { "Aandeel ELIP" } } @for y in ys { td.num { (share_text(y.elip_share)) } } }
+                }
+            }
+        },
+    )
+}
+
+/// The routes with figures in any of the years, in route order.
+fn routes_of(ys: &[YearIndicators]) -> Vec<crate::domain::route::Route> {
+    let mut r: Vec<_> = ys.iter().flat_map(|y| y.routes.iter().map(|r| r.route)).collect();
+    r.sort();
+    r.dedup();
+    r
+}
+
+async fn definitions(chrome: Chrome) -> Markup {
+    chrome.page(
+        "Definities van de indicatoren",
+        html! {
+            p.breadcrumb { a href="/indicatoren" { "Indicatoren" } }
+            h1 { "Definities van de indicatoren" }
+            p { "Een vaste lijst. Elk cijfer komt uit de functie van het scherm dat erbij staat, zodat de indicatoren en dat scherm altijd hetzelfde zeggen." }
+            dl.definitions {
+                @for d in DEFINITIONS {
+                    dt id=(d.id) { (d.name) }
+                    dd { (d.definition) " Bron: " a href=(d.source.0) { (d.source.1) } "." }
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,216 @@
+//! The indicator page (issue 25) on a data set built by hand: every figure worked out in the comments and asserted
+//! exactly, and the same figure found on the screen it comes from (scorecard, reconciliation, inflow).
+
+use reqwest::StatusCode;
+use taalbudget::auth::roles::Role;
+use taalbudget::domain::route::Cohort;
+use taalbudget::money::Money;
+
+use crate::figures::{grant, rule, stream_for};
+use crate::helpers::{import_ledger, ledger_line, spawn_app, TestApp};
+use crate::inflow::import_inflow;
+use crate::progress::{contract, placement, report};
+
+fn euros(cents: i64) -> String {
+    maud::html! { (Money::from_cents(cents)) }.into_string()
+}
+
+/// Two providers with a B1 placement each (PIP 02-01-2023, lessons from 01-02 and 01-03-2023), their February
+/// reports (36 and 20 of 40 hours; reading passed and failed at the first attempt), two streams (SPUK for any
+/// cohort, ENO for the Ondertussengroep only) with 2023 grants and spend, 2023 inflow and a scenario.
+async fn hand_built(app: &TestApp) {
+    app.login_as(Role::Admin).await;
+    let a = contract(app, "Taal Noord BV", "12345678", "UTR-A").await;
+    let b = contract(app, "Taal Zuid BV", "23456789", "UTR-B").await;
+    let pa = placement(app, a, "K-10", "2023-02-01", "2025-01-31", "2023-01-02").await;
+    let pb = placement(app, b, "K-20", "2023-02-01", "2025-01-31", "2023-01-02").await;
+    for (p, attended, exam, first) in
+        [(pa, "36", "lezen 20-02-2023 geslaagd", "2023-02-01"), (pb, "20", "lezen 20-02-2023 gezakt", "2023-03-01")]
+    {
+        let fields = [
+            ("period", "2023-02"),
+            ("first_lesson", first),
+            ("offered", "40"),
+            ("attended", attended),
+            ("absence", "4"),
+            ("absence_reason", "illness"),
+            ("exams", exam),
+        ];
+        let r = report(app, p, &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let spuk = stream_for(app, "SPUK", vec![], "2026-12-31").await;
+    let eno = stream_for(app, "ENO", vec![Cohort::Wi2013], "2026-12-31").await;
+    grant(app, spuk, "2023", "100.000,00").await;
+    grant(app, eno, "2023", "20.000,00").await;
+    rule(app, "7001", spuk, "").await;
+    rule(app, "7002", eno, "").await;
+    import_ledger(
+        app,
+        &[
+            ledger_line("2023-03-01", "KP1", "7001", "Taalles", 300_000),
+            ledger_line("2023-04-01", "KP1", "7002", "Ondertussen", 100_000),
+        ],
+    )
+    .await;
+    let (code, json) = import_inflow(
+        app,
+        &[
+            ["2023-01", "asiel gehuisvest", "10"],
+            ["2023-01", "asiel azc", "25"],
+            ["2023-02", "gezin", "40"],
+            ["2023-03", "overig", "3"],
+            ["2023-K4", "wi2013", "700"],
+            ["2023-K4", "elip", "90"],
+            ["2022-06", "gezin", "30"],
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{json}");
+    let r = app
+        .post_form(
+            "/scenarios",
+            &[
+                ("name", "Basis"),
+                ("description", ""),
+                ("tariff_index", "2,5"),
+                ("duration_b1", "30"),
+                ("duration_z", "24"),
+                ("duration_education", "36"),
+                ("inflow", "2023; asiel; 30; 40; 50; 45; 40; 15; 10\n2023; gezin; 35; 45; 55; 55; 30; 15; 10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+}
+
+#[tokio::test]
+async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_source_screens() {
+    let app = spawn_app().await;
+    hand_built(&app).await;
+    let finance = app.other_browser();
+    finance.login_as(Role::Finance).await;
+    let (status, page) = finance.get_html("/indicatoren?jaar=2023").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = |th: &str, cells: &[&str]| {
+        let mut s = format!("<th scope=\"row\">{th}</th>");
+        for c in cells {
+            s.push_str(&format!("<td class=\"num\">{c}</td>"));
+        }
+        s
+    };
+    // Inflow 2021, 2022, 2023 side by side: 2022 has only June's 30 family migrants.
+    assert!(page.contains(&row("Asielmigranten met huisvesting", &["0", "0", "10"])), "{page}");
+    assert!(page.contains(&row("Gezinsmigranten", &["0", "30", "40"])), "{page}");
+    // 10 + 25 + 40 + 3.
+    assert!(page.contains(&row("Totaal", &["0", "30", "78"])), "{page}");
+    // Against the scenario: asylum 10 + 25 = 35 (30/40/50); family and other 40 + 3 = 43 (35/45/55).
+    assert!(page.contains(&row("Asielmigranten", &["35", "30", "40", "50"])), "{page}");
+    assert!(page.contains(&row("Gezins- en overige migranten", &["43", "35", "45", "55"])), "{page}");
+    assert!(page.contains("<td class=\"num\">700 (K4)</td>"), "{page}");
+
+    // Starts 2023 on B1: one per provider, 2 in all (the scorecard shows 1 and 1).
+    assert!(page.contains(&row("B1-route", &["–", "–", "2"])), "{page}");
+    // Waiting: (30 + 58) / 2 = 44 days on average and as the median of two; both first lessons (01-02 and
+    // 01-03-2023) fall on or before 02-04-2023, three months after the PIP: 100%. Attendance (36 + 20) / (40 + 40)
+    // = 70%; reading 1 of 2 at the first attempt.
+    assert!(page.contains(
+        "<th scope=\"row\">B1-route</th><td class=\"num\">44</td><td class=\"num\">44</td><td class=\"num\">100%</td><td class=\"num\">70%</td><td>1 van 2 (50%)</td>"
+    ), "{page}");
+    let (_, scorecard) = finance.get_html("/scorecard?van=2023&tot=2023").await;
+    assert!(scorecard.contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">30</td><td class=\"num\">90%</td>"));
+    assert!(scorecard.contains("<th scope=\"row\">Taal Zuid BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">58</td><td class=\"num\">50%</td>"));
+
+    // Providers: both contracts run on 31-12-2023 and both providers hold a mark that day.
+    assert!(page.contains(&row("Met een lopend contract", &["0", "2", "2"])), "{page}");
+    assert!(page.contains(&row("Waarvan met een geldig keurmerk", &["0", "2", "2"])), "{page}");
+
+    // Money 2023 as on the reconciliation: SPUK 100.000,00 available, 3.000,00 actual, 97.000,00 remaining;
+    // ENO 20.000,00, 1.000,00 and 19.000,00.
+    let (_, reconciliation) = finance.get_html("/aansluiting?jaar=2023").await;
+    for cents in [10_000_000, 300_000, 9_700_000, 2_000_000, 100_000, 1_900_000] {
+        assert!(page.contains(&euros(cents)), "{} missing on the indicators", euros(cents));
+        assert!(reconciliation.contains(&euros(cents)), "{} missing on the reconciliation", euros(cents));
+    }
+    assert!(page.contains(&format!(
+        "<th scope=\"row\">Bron SPUK (SPUK)</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+        euros(10_000_000),
+        euros(300_000),
+        euros(0),
+        euros(9_700_000)
+    )), "{page}");
+    // 4.000,00 actual over 2 starts: 2.000,00 each; ENO's 1.000,00 is 25% of it; no ELIP-only stream.
+    assert!(page.contains(&format!("Gerealiseerd, alle bronnen</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>", euros(0), euros(0), euros(400_000))), "{page}");
+    assert!(
+        page.contains(&format!(
+            "Per gestarte deelnemer</a></th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">{}</td>",
+            euros(200_000)
+        )),
+        "{page}"
+    );
+    assert!(page.contains("Aandeel Ondertussengroep</a></th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">25%</td>"), "{page}");
+    assert!(
+        page.contains("Aandeel ELIP</a></th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td>"),
+        "{page}"
+    );
+
+    // The same figures from the one function the letter will use.
+    let y = taalbudget::report::indicators::for_year(&app.db, 2023, None, taalbudget::domain::dates::today())
+        .await
+        .unwrap();
+    assert_eq!(y.total.reported_starts(), Some(2));
+    assert_eq!(y.spend_per_start, Some(Money::from_cents(200_000)));
+    assert_eq!(y.inflow.total(), 78);
+    assert!(y.expectations.is_empty(), "no scenario asked for");
+
+    // Each indicator's definition is one click away.
+    let (status, defs) = finance.get_html("/indicatoren/definities").await;
+    assert_eq!(status, StatusCode::OK);
+    for d in taalbudget::report::indicators::DEFINITIONS {
+        assert!(page.contains(&format!("/indicatoren/definities#{}", d.id)), "no link to {}", d.id);
+        assert!(defs.contains(&format!("<dt id=\"{}\">", d.id)), "no definition {}", d.id);
+    }
+}
+
+#[tokio::test]
+async fn the_policy_adviser_sees_minder_dan_5_for_small_groups_on_the_indicators() {
+    let app = spawn_app().await;
+    hand_built(&app).await;
+    let adviser = app.other_browser();
+    adviser.login_as(Role::PolicyAdviser).await;
+    let (status, page) = adviser.get_html("/indicatoren?jaar=2023").await;
+    assert_eq!(status, StatusCode::OK);
+    // Two B1 starts and 3 other migrants: fewer than 5; 40 family migrants and 700 in the Ondertussengroep: shown.
+    assert!(page.contains("<th scope=\"row\">B1-route</th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">minder dan 5</td>"), "{page}");
+    assert!(page.contains("<th scope=\"row\">Overige migranten</th><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">minder dan 5</td>"), "{page}");
+    assert!(page.contains("<th scope=\"row\">Gezinsmigranten</th><td class=\"num\">0</td><td class=\"num\">30</td><td class=\"num\">40</td>"));
+    assert!(!page.contains("K-10"), "no participant data");
+    // A year or scenario that is no number falls back instead of failing.
+    assert_eq!(adviser.get("/indicatoren?jaar=abc&scenario=%27").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn report_indicatoren_writes_the_pages_figures_as_json_with_money_as_decimal_strings() {
+    let app = spawn_app().await;
+    hand_built(&app).await;
+    let (code, json, out) = crate::inflow::cli(
+        &app.db_path,
+        &["report", "indicatoren", "--year", "2023", "--scenario", "Basis", "--format", "json"],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(json["year"], 2023);
+    assert_eq!(json["actual_total"], "4000.00");
+    assert_eq!(json["spend_per_start"], "2000.00");
+    assert_eq!(json["inflow"]["inflow"]["family"], 40);
+    assert_eq!(json["inflow"]["waiting"]["wi2013"], serde_json::json!([4, 700]));
+    assert_eq!(json["expectations"][0]["group"], "asylum");
+    assert_eq!(json["expectations"][0]["actual"], 35);
+    assert_eq!(json["expectations"][0]["expected"], 40);
+    assert_eq!(json["streams"][0]["code"], "ENO");
+    assert_eq!(json["streams"][0]["remaining"], "19000.00");
+    assert_eq!(json["total"]["starts"], 2);
+    let (code, _, out) =
+        crate::inflow::cli(&app.db_path, &["report", "indicatoren", "--year", "2023", "--scenario", "Onbekend"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("onbekend scenario 'Onbekend'"), "{out}");
+}
