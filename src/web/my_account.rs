@@ -1,4 +1,4 @@
-//! "Mijn account": who you are, and your personal API tokens (make one, see them, revoke one).
+//! "Mijn account": who you are, your own password, and your personal API tokens (make one, see them, revoke one).
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -8,11 +8,13 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use time::Date;
 
-use super::forms::{error_summary_for, Field};
+use super::account::{FAILURE_WINDOW_SECS, MAX_FAILURES};
+use super::forms::{error_summary, error_summary_for, Field};
+use super::proxy::ClientAddr;
 use super::views::Chrome;
 use super::{AppState, RouteTable};
-use crate::auth::roles::{Permission, Role};
-use crate::auth::CurrentUser;
+use crate::auth::roles::Permission;
+use crate::auth::{password, password_problem, session, CurrentUser};
 use crate::domain::dates;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
@@ -21,6 +23,8 @@ use crate::store::tokens::{self, TokenError, TokenInfo, DEFAULT_DAYS, MAX_DAYS, 
 pub fn routes() -> RouteTable {
     RouteTable::default()
         .get("/account", Permission::SignedIn, account)
+        .get("/account/wachtwoord", Permission::SignedIn, password_form)
+        .post("/account/wachtwoord", Permission::SignedIn, change_password)
         .post("/account/tokens", Permission::SignedIn, create_token)
         .post("/account/tokens/{id}/intrekken", Permission::SignedIn, revoke_token)
 }
@@ -62,12 +66,7 @@ fn account_page(
                 dt { "Rol" } dd { (user.role.label()) }
             }
             h2 { "Wachtwoord" }
-            // There is no self-service password change yet: an admin sets passwords (their own too).
-            @if user.role == Role::Admin {
-                p { a href={"/beheer/gebruikers/" (user.id)} { "Uw wachtwoord opnieuw instellen" } " op uw gebruikerspagina in Beheer." }
-            } @else {
-                p { "Een nieuw wachtwoord nodig? Vraag een beheerder om het opnieuw in te stellen." }
-            }
+            p { a href="/account/wachtwoord" { "Wachtwoord wijzigen" } }
 
             h2 #api-tokens { "API-tokens" }
             p { "Met een API-token leest of schrijft een script gegevens via de API (" code { "/api/v1" } "), met uw rol ("
@@ -234,4 +233,85 @@ pub fn token_error(e: TokenError) -> AppError {
         TokenError::Db(e) => e.into(),
         other => AppError::Conflict(other.to_string()),
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    current: String,
+    new: String,
+    repeat: String,
+}
+
+const PASSWORD_LABELS: &[(&str, &str)] =
+    &[("current", "Huidig wachtwoord"), ("new", "Nieuw wachtwoord"), ("repeat", "Nieuw wachtwoord nog eens")];
+
+async fn password_form(chrome: Chrome) -> Markup {
+    password_page(&chrome, &FieldErrors::new())
+}
+
+/// Passwords are never sent back into the form: after an error every field is typed again.
+fn password_page(chrome: &Chrome, errors: &FieldErrors) -> Markup {
+    chrome.page(
+        "Wachtwoord wijzigen",
+        html! {
+            p.breadcrumb { a href="/account" { "Mijn account" } }
+            h1 { "Wachtwoord wijzigen" }
+            p { "Na het wijzigen blijft u hier ingelogd; elders (een andere browser of computer) moet u opnieuw inloggen. Uw API-tokens blijven werken." }
+            (error_summary(errors, PASSWORD_LABELS))
+            form method="post" action="/account/wachtwoord" novalidate {
+                (chrome.csrf_field())
+                (Field::new("current", PASSWORD_LABELS[0].1, "", errors).required().input("password"))
+                (Field::new("new", PASSWORD_LABELS[1].1, "", errors).required().hint("Minstens 12 tekens.").input("password"))
+                (Field::new("repeat", PASSWORD_LABELS[2].1, "", errors).required().input("password"))
+                button type="submit" { "Wachtwoord wijzigen" }
+            }
+        },
+    )
+}
+
+/// Changes the signed-in user's own password after checking the current one. Wrong current passwords count as
+/// failed logins of that user from that address, so a session left open cannot be used to guess faster than
+/// the login page allows.
+async fn change_password(
+    chrome: Chrome,
+    user: CurrentUser,
+    client: ClientAddr,
+    session: tower_sessions::Session,
+    State(state): State<AppState>,
+    Form(form): Form<PasswordForm>,
+) -> AppResult<Response> {
+    let address = client.0.to_string();
+    let failures =
+        crate::store::users::recent_failures(&state.db, &user.username, &address, FAILURE_WINDOW_SECS).await?;
+    if failures.pair >= MAX_FAILURES {
+        return Err(AppError::TooManyRequests(
+            "Te vaak een onjuist huidig wachtwoord. Wacht 15 minuten en probeer het dan opnieuw, of vraag de beheerder om hulp"
+                .into(),
+        ));
+    }
+    let (_, stored) =
+        crate::store::users::credentials_by_id(&state.db, user.id).await?.ok_or(AppError::Unauthorized)?;
+    let mut errors = FieldErrors::new();
+    if !password::verify(form.current.clone(), Some(stored)).await {
+        crate::store::users::record_attempt(&state.db, &user.username, &address, false).await?;
+        errors.add("current", "Dit is niet uw huidige wachtwoord.");
+    }
+    if let Some(p) = password_problem(&form.new) {
+        errors.add("new", p);
+    }
+    if form.repeat != form.new {
+        errors.add("repeat", "De twee nieuwe wachtwoorden zijn niet gelijk.");
+    }
+    if !errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, password_page(&chrome, &errors)).into_response());
+    }
+    let hash = password::hash(form.new).await?;
+    crate::store::users::set_password(&state.db, user.id, &hash, user.actor()).await.map_err(|e| match e {
+        crate::store::users::UserError::Db(e) => AppError::from(e),
+        _ => AppError::NotFound,
+    })?;
+    // Other sessions end at their next request (they carry the old hash); this one goes on.
+    session::restamp(&session, &hash).await.map_err(|e| AppError::Internal(anyhow::anyhow!("sessie: {e}")))?;
+    Ok(Redirect::to("/account?melding=wachtwoord").into_response())
 }

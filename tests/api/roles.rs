@@ -16,6 +16,8 @@ const EXPECTED: &[(&str, &str, Permission)] = &[
     ("POST", "/login", Public),
     ("POST", "/logout", SignedIn),
     ("GET", "/account", SignedIn),
+    ("GET", "/account/wachtwoord", SignedIn),
+    ("POST", "/account/wachtwoord", SignedIn),
     ("POST", "/account/tokens", SignedIn),
     ("POST", "/account/tokens/{id}/intrekken", SignedIn),
     ("GET", "/static/style.css", Public),

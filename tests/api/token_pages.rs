@@ -1,5 +1,5 @@
-//! Personal API tokens around the API: the account page, the admin's user page, the `token` command and the
-//! throttling of failed tokens.
+//! Personal API tokens around the API: the account page (and its password change), the admin's user page, the
+//! `token` command and the throttling of failed tokens.
 
 use std::time::{Duration, Instant};
 
@@ -350,4 +350,62 @@ async fn csrf_protection_does_not_stand_in_the_way_of_a_bearer_request() {
     let r = app.client.post(app.url("/account/tokens")).form(&[("name", "x"), ("days", "30")]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN, "a form without its CSRF field is refused");
     assert_eq!(store::tokens::all(&app.db).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_user_changes_their_own_password_after_giving_the_current_one() {
+    let app = spawn_app().await;
+    app.login_as(Role::ContractManager).await;
+    let elsewhere = app.other_browser();
+    elsewhere.login_as(Role::ContractManager).await;
+    let token = app.api_token(Role::ContractManager).await;
+    let (_, page) = app.get_html("/account").await;
+    assert!(page.contains("<a href=\"/account/wachtwoord\">Wachtwoord wijzigen</a>"));
+    let (status, form) = app.get_html("/account/wachtwoord").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(form.contains("<label for=\"current\">Huidig wachtwoord"), "{form}");
+
+    let new = "een-heel-nieuw-wachtwoord";
+    for (current, new, repeat, message) in [
+        ("geraden-wachtwoord", new, new, "Dit is niet uw huidige wachtwoord."),
+        (PASSWORD, "kort", "kort", "Een wachtwoord heeft minstens 12 tekens (nu 4)."),
+        (PASSWORD, new, "een-ander-nieuw-wachtwoord", "De twee nieuwe wachtwoorden zijn niet gelijk."),
+    ] {
+        let r = app.post_form("/account/wachtwoord", &[("current", current), ("new", new), ("repeat", repeat)]).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = r.text().await.unwrap();
+        assert!(body.contains(message), "{message}: {body}");
+        assert!(!body.contains(current) && !body.contains(new), "no password is sent back");
+    }
+    let r = app.post_form("/account/wachtwoord", &[("current", PASSWORD), ("new", new), ("repeat", new)]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&r), "/account?melding=wachtwoord");
+
+    // This browser stays in, the other session ends, the new password logs in and the old one not; tokens work on.
+    assert_eq!(app.get("/account").await.status(), StatusCode::OK);
+    assert!(location(&elsewhere.get("/account").await).starts_with("/login"));
+    assert_eq!(app.other_browser().login("test-contract_manager", PASSWORD).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(app.other_browser().login("test-contract_manager", new).await.status(), StatusCode::SEE_OTHER);
+    assert!(works(&app, &token).await);
+    let actors: Vec<String> =
+        sqlx::query_scalar("SELECT actor FROM audit_log WHERE entity = 'user' AND action = 'reset_password'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(actors, ["test-contract_manager"]);
+
+    // A wrong current password counts as a failed login: after five from this address, the form (and the login
+    // page, for this user from here) refuses for 15 minutes.
+    // Failures count from the second after the pair's last successful login: a fresh sign-in, then a pause.
+    let guesser = app.other_browser();
+    guesser.login_as(Role::Finance).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let guess = [("current", "nog-een-gok-123"), ("new", "nog-een-wachtwoord"), ("repeat", "nog-een-wachtwoord")];
+    for _ in 0..5 {
+        let r = guesser.post_form("/account/wachtwoord", &guess).await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    assert_eq!(guesser.post_form("/account/wachtwoord", &guess).await.status(), StatusCode::TOO_MANY_REQUESTS);
+    let r = guesser.other_browser().login("test-finance", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS, "the login page counts them too");
 }
