@@ -20,6 +20,7 @@ use time::{Date, Month};
 use crate::domain::certification::holds_valid_mark;
 use crate::domain::forecast::{InflowGroup, Variant};
 use crate::domain::inflow::InflowYear;
+use crate::domain::progress::actual_start;
 use crate::domain::route::{Cohort, Route};
 use crate::domain::scorecard::{Grain, ScoreLine};
 use crate::money::Money;
@@ -62,6 +63,12 @@ pub const DEFINITIONS: &[Definition] = &[
         source: ("/scorecard", "Scorecard"),
     },
     Definition {
+        id: "doelgroep",
+        name: "Gestart per doelgroep",
+        definition: "Plaatsingen waarvan de lessen in het jaar begonnen, per doelgroep (Wi2021, Wi2013, ELIP, overig), met dezelfde startdatum als de scorecard (de eerste lesdag uit de voortgangsrapportages, anders de eerste periode met aanwezige uren); samen zijn ze de starts van alle routes.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
         id: "wachttijd",
         name: "Gemiddelde wachttijd PIP tot eerste les",
         definition: "Het gemiddelde aantal dagen van de PIP-datum tot de eerste lesdag, over de plaatsingen met een PIP-datum die in het jaar startten; per route, gewogen over de aanbieders zoals de scorecard het per aanbieder berekent.",
@@ -76,7 +83,7 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         id: "binnen-3-maanden",
         name: "Gestart binnen 3 maanden na het PIP",
-        definition: "Van de plaatsingen met een PIP-datum die in het jaar startten: het aandeel waarvan de eerste lesdag op of voor de datum drie kalendermaanden na het PIP ligt.",
+        definition: "Van de plaatsingen met een PIP-datum die in het jaar startten: het aandeel waarvan de eerste lesdag op of voor de datum drie kalendermaanden na het PIP ligt; dezelfde termijn als de waarschuwing ‘niet binnen 3 maanden gestart’ op de tijdlijn van een plaatsing.",
         source: ("/scorecard", "Scorecard"),
     },
     Definition {
@@ -174,6 +181,8 @@ pub struct YearIndicators {
     pub routes: Vec<RouteYear>,
     /// All routes together.
     pub total: ScoreLine,
+    /// Starts per cohort (by the scorecard's start date, `actual_start`); a cohort without starts is absent.
+    pub starts_by_cohort: BTreeMap<Cohort, u32>,
     pub streams: Vec<StreamMoney>,
     pub actual_total: Money,
     /// Actual over all streams / started placements; None without reported starts.
@@ -208,6 +217,13 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
     };
     let (waiting_codes, elip_codes) = (only(Cohort::Wi2013), only(Cohort::Elip));
     let contracts = store::contracts::list(db).await?;
+    // Each placement's start as the scorecard dates it, with its cohort.
+    let mut reports = store::progress::by_placement(store::progress::all_reports(db).await?);
+    let started: Vec<(Cohort, Date)> = store::placements::list(db, None)
+        .await?
+        .into_iter()
+        .filter_map(|p| actual_start(&reports.remove(&p.id).unwrap_or_default()).map(|d| (p.cohort, d)))
+        .collect();
     let decisions = store::certifications::all_by_provider(db).await?;
     let mut out = Vec::with_capacity(years.len());
     for (&year, report) in years.iter().zip(&money) {
@@ -235,6 +251,10 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
         for l in by_route.values() {
             total.add(l);
         }
+        let mut starts_by_cohort: BTreeMap<Cohort, u32> = BTreeMap::new();
+        for (cohort, _) in started.iter().filter(|(_, d)| d.year() == year) {
+            *starts_by_cohort.entry(*cohort).or_default() += 1;
+        }
         let actual_total = report.attributed_total();
         let share = |codes: &[String]| -> Option<Decimal> {
             let part: Money = report.streams.iter().filter(|s| codes.contains(&s.code)).map(|s| s.actual).sum();
@@ -260,6 +280,7 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
                 .filter(|n| *n > 0)
                 .map(|n| Money::from_decimal(actual_total.decimal() / Decimal::from(n))),
             total,
+            starts_by_cohort,
             streams: report.streams.iter().map(StreamMoney::from).collect(),
             actual_total,
             waiting_share: share(&waiting_codes),

@@ -13,6 +13,7 @@ use crate::auth::roles::Permission;
 use crate::domain::dates;
 use crate::domain::fixed::dutch_decimal;
 use crate::domain::inflow::InflowCategory;
+use crate::domain::route::Cohort;
 use crate::domain::scorecard::ScoreLine;
 use crate::domain::small_cell::{SmallCells, HIDDEN};
 use crate::error::AppResult;
@@ -170,6 +171,16 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                     }
                 }
                 tfoot { tr { th scope="row" { "Alle routes" } @for y in ys { td.num { (line_figure(cells, &y.total, Group::Line, starts_text(&y.total))) } } } }
+            }
+            h3 #doelgroep { "Gestart per doelgroep" (definition_link("doelgroep")) }
+            table {
+                caption { "Gestarte plaatsingen per doelgroep en jaar" }
+                thead { tr { th scope="col" { "Doelgroep" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    @for c in Cohort::ALL {
+                        tr { th scope="row" { (c.label()) } @for y in ys { td.num { (count(cells, i64::from(y.starts_by_cohort.get(&c).copied().unwrap_or(0)))) } } }
+                    }
+                }
             }
             @if let Some(t) = this {
                 table {

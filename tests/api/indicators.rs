@@ -117,6 +117,8 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
     assert!(page.contains(
         "<th scope=\"row\">B1-route</th><td class=\"num\">44</td><td class=\"num\">44</td><td class=\"num\">100%</td><td class=\"num\">70%</td><td>1 van 2 (50%)</td>"
     ), "{page}");
+    // Both are Wi2021 placements: 2 starts for the cohort, as many as the routes' total.
+    assert!(page.contains(&row("Wet inburgering 2021", &["0", "0", "2"])), "{page}");
     let (_, scorecard) = finance.get_html("/scorecard?van=2023&tot=2023").await;
     assert!(scorecard.contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">30</td><td class=\"num\">90%</td>"));
     assert!(scorecard.contains("<th scope=\"row\">Taal Zuid BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">58</td><td class=\"num\">50%</td>"));
@@ -159,6 +161,7 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
         .await
         .unwrap();
     assert_eq!(y.total.reported_starts(), Some(2));
+    assert_eq!(y.starts_by_cohort.values().sum::<u32>(), y.total.starts, "cohorts add up to the routes' starts");
     assert_eq!(y.spend_per_start, Some(Money::from_cents(200_000)));
     assert_eq!(y.inflow.total(), 78);
     assert!(y.expectations.is_empty(), "no scenario asked for");
