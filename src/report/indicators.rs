@@ -9,6 +9,7 @@
 //! | scenario low / expected / high | `store::overview::scenarios` | /scenarios/{id} |
 //! | starts, waiting (average, median, within 3 months), attendance, first attempts, route changes, dropouts per route | `report::scorecard::rows` (year grain), summed over providers with `ScoreLine::add` | /scorecard |
 //! | money per stream | `report::reconciliation::for_year` | /aansluiting |
+//! | plans approved, overdue follow-up actions | `store::quality::all_plans`, `open_actions`, `domain::quality::is_overdue` | /kwaliteit |
 //! | marks on 31 December | `domain::certification::holds_valid_mark`, `ContractPeriod::covers` | /keurmerken, contract flags |
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ use crate::domain::certification::holds_valid_mark;
 use crate::domain::forecast::{InflowGroup, Variant};
 use crate::domain::inflow::InflowYear;
 use crate::domain::progress::actual_start;
+use crate::domain::quality::{is_overdue, PlanStatus};
 use crate::domain::route::{Cohort, Route};
 use crate::domain::scorecard::{Grain, ScoreLine};
 use crate::money::Money;
@@ -111,6 +113,18 @@ pub const DEFINITIONS: &[Definition] = &[
         source: ("/keurmerken", "Keurmerken"),
     },
     Definition {
+        id: "kwaliteitsplannen",
+        name: "Goedgekeurde kwaliteitsplannen",
+        definition: "Het aantal versies van kwaliteitsplannen dat in het jaar is goedgekeurd (besluitdatum in het jaar), getoetst aan de extra kwaliteitseisen van de gemeente.",
+        source: ("/kwaliteit", "Kwaliteit"),
+    },
+    Definition {
+        id: "verbeterpunten",
+        name: "Verbeterpunten over de streefdatum",
+        definition: "Open verbeterpunten van actieve aanbieders waarvan de streefdatum vóór 31 december van het jaar lag (voor het lopende jaar: vóór vandaag), met de status van vandaag; voor het lopende jaar hetzelfde getal als op het kwaliteitsdashboard.",
+        source: ("/kwaliteit/acties", "Verbeterpunten"),
+    },
+    Definition {
         id: "geld",
         name: "Geld per financieringsbron",
         definition: "Per bron voor het jaar: beschikbaar (toekenning plus toegestane overheveling), gerealiseerd (toegerekende boekingen), verplicht (betaalmomenten van het jaar, nog niet gefactureerd) en resterend; precies de cijfers van de aansluiting.",
@@ -190,6 +204,10 @@ pub struct YearIndicators {
     /// Share of the actual (percent, one decimal) on streams only for the Ondertussengroep, and only for ELIP.
     pub waiting_share: Option<Decimal>,
     pub elip_share: Option<Decimal>,
+    /// Quality plan versions approved in the year.
+    pub plans_approved: u32,
+    /// Open follow-up actions of active providers past their due date on 31 December (today, for this year).
+    pub overdue_actions: u32,
     /// Providers with a contract running on 31 December, and those of them with a valid mark that day.
     pub providers_under_contract: u32,
     pub providers_with_mark: u32,
@@ -225,6 +243,11 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
         .filter_map(|p| actual_start(&reports.remove(&p.id).unwrap_or_default()).map(|d| (p.cohort, d)))
         .collect();
     let decisions = store::certifications::all_by_provider(db).await?;
+    let plans = store::quality::all_plans(db).await?;
+    let active: Vec<i64> =
+        store::providers::list(db, "", store::providers::Filter::Active).await?.into_iter().map(|p| p.id).collect();
+    let open_actions: Vec<_> =
+        store::quality::open_actions(db).await?.into_iter().filter(|a| active.contains(&a.provider_id)).collect();
     let mut out = Vec::with_capacity(years.len());
     for (&year, report) in years.iter().zip(&money) {
         let inflow = InflowYear::of(year, &counts);
@@ -270,7 +293,15 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
             .iter()
             .filter(|p| decisions.get(p).is_some_and(|d| holds_valid_mark(d, new_year_eve)))
             .count();
+        let plans_approved = plans
+            .iter()
+            .filter(|p| p.status == PlanStatus::Approved && p.decided_on.is_some_and(|d| d.year() == year))
+            .count() as u32;
+        let day = new_year_eve.min(today);
+        let overdue_actions = open_actions.iter().filter(|a| is_overdue(a.status, a.due_date, day)).count() as u32;
         out.push(YearIndicators {
+            plans_approved,
+            overdue_actions,
             year,
             inflow,
             expectations,

@@ -224,6 +224,8 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                 tbody {
                     tr { th scope="row" { "Met een lopend contract" } @for y in ys { td.num { (y.providers_under_contract) } } }
                     tr { th scope="row" { "Waarvan met een geldig keurmerk" } @for y in ys { td.num { (y.providers_with_mark) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#kwaliteitsplannen" { "Kwaliteitsplannen goedgekeurd" } } @for y in ys { td.num { (y.plans_approved) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#verbeterpunten" { "Verbeterpunten over de streefdatum" } } @for y in ys { td.num { (y.overdue_actions) } } }
                 }
             }
 

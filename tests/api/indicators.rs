@@ -217,3 +217,37 @@ async fn report_indicatoren_writes_the_pages_figures_as_json_with_money_as_decim
     assert_eq!(code, 2);
     assert!(out.contains("onbekend scenario 'Onbekend'"), "{out}");
 }
+
+/// The text of the last cell of the row whose header holds `header`.
+fn last_cell(page: &str, header: &str) -> String {
+    let at = page.find(header).unwrap_or_else(|| panic!("no row {header}"));
+    let row = &page[at..at + page[at..].find("</tr>").unwrap()];
+    let last = row.rfind("<td class=\"num\">").unwrap() + "<td class=\"num\">".len();
+    row[last..].trim_end_matches("</td>").to_string()
+}
+
+#[tokio::test]
+async fn the_demo_indicators_agree_with_the_quality_dashboard_and_the_demo_inflow() {
+    let app = spawn_app().await;
+    taalbudget::demo::fill(&app.db).await.unwrap();
+    app.login_as(Role::ContractManager).await;
+    let year = taalbudget::domain::dates::today().year();
+    let (status, page) = app.get_html(&format!("/indicatoren?jaar={year}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, dashboard) = app.get_html("/kwaliteit").await;
+    let overdue = last_cell(&page, "Verbeterpunten over de streefdatum</a></th>");
+    assert!(
+        dashboard.contains(&format!("<strong>{overdue}</strong> verbeterpunten over de streefdatum")),
+        "the indicator says {overdue}: {dashboard}"
+    );
+    // The demo's 2022 inflow (src/demo.rs): 118 housed + 185 AZC asylum migrants, 350 family, 76 other = 729.
+    let (status, page) = app.get_html("/indicatoren?jaar=2022").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(last_cell(&page, "<th scope=\"row\">Asielmigranten met huisvesting</th>"), "118");
+    assert_eq!(last_cell(&page, "<th scope=\"row\">Totaal</th>"), "729");
+    // Against the demo's first scenario by name ("Basis"): 303 asylum migrants against 250 / 300 / 350.
+    assert!(page.contains("<th scope=\"row\">Asielmigranten</th><td class=\"num\">303</td><td class=\"num\">250</td><td class=\"num\">300</td><td class=\"num\">350</td>"), "{page}");
+    for y in 2023..=2025 {
+        assert_eq!(app.get(&format!("/indicatoren?jaar={y}")).await.status(), StatusCode::OK);
+    }
+}
