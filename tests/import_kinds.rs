@@ -1215,7 +1215,7 @@ fn bad_progress_rows_get_a_dutch_message_and_nothing_is_saved() {
 // Every shipped template: its explanation sheet tells the truth, and its filled example imports.
 
 /// The shipped templates in an order in which their filled examples can be imported one after the other.
-const TEMPLATES_IN_ORDER: [&str; 13] = [
+const TEMPLATES_IN_ORDER: [&str; 14] = [
     "standaard-grootboek",
     "grootboek-debet-credit",
     "grootboek-csv-1252",
@@ -1229,6 +1229,7 @@ const TEMPLATES_IN_ORDER: [&str; 13] = [
     "standaard-voortgang",
     "standaard-bronnen",
     "standaard-regels",
+    "standaard-instroom",
 ];
 
 /// (column, "Verplicht") of each row of the explanation sheet of an xlsx example.

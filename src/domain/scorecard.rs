@@ -278,7 +278,8 @@ pub fn scorecard(
                     l.waited_days += days;
                     l.waited_count += 1;
                     l.waits.push(days);
-                    l.within_three_months += u32::from(start <= super::dates::add_months(pip, 3));
+                    // The timeline's own deadline (`start_deadline`): starting on it is in time.
+                    l.within_three_months += u32::from(start <= super::progress::start_deadline(pip));
                 }
             }
         }

@@ -526,7 +526,7 @@ mod tests {
     #[test]
     fn every_shipped_template_is_valid() {
         let all = shipped();
-        assert_eq!(all.len(), 13);
+        assert_eq!(all.len(), 14);
         for t in &all {
             assert_eq!(find(t.name()).unwrap().name(), t.name());
         }

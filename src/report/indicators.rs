@@ -9,6 +9,7 @@
 //! | scenario low / expected / high | `store::overview::scenarios` | /scenarios/{id} |
 //! | starts, waiting (average, median, within 3 months), attendance, first attempts, route changes, dropouts per route | `report::scorecard::rows` (year grain), summed over providers with `ScoreLine::add` | /scorecard |
 //! | money per stream | `report::reconciliation::for_year` | /aansluiting |
+//! | plans approved, overdue follow-up actions | `store::quality::all_plans`, `open_actions`, `domain::quality::is_overdue` | /kwaliteit |
 //! | marks on 31 December | `domain::certification::holds_valid_mark`, `ContractPeriod::covers` | /keurmerken, contract flags |
 
 use std::collections::BTreeMap;
@@ -20,6 +21,8 @@ use time::{Date, Month};
 use crate::domain::certification::holds_valid_mark;
 use crate::domain::forecast::{InflowGroup, Variant};
 use crate::domain::inflow::InflowYear;
+use crate::domain::progress::actual_start;
+use crate::domain::quality::{is_overdue, PlanStatus};
 use crate::domain::route::{Cohort, Route};
 use crate::domain::scorecard::{Grain, ScoreLine};
 use crate::money::Money;
@@ -62,6 +65,12 @@ pub const DEFINITIONS: &[Definition] = &[
         source: ("/scorecard", "Scorecard"),
     },
     Definition {
+        id: "doelgroep",
+        name: "Gestart per doelgroep",
+        definition: "Plaatsingen waarvan de lessen in het jaar begonnen, per doelgroep (Wi2021, Wi2013, ELIP, overig), met dezelfde startdatum als de scorecard (de eerste lesdag uit de voortgangsrapportages, anders de eerste periode met aanwezige uren); samen zijn ze de starts van alle routes.",
+        source: ("/scorecard", "Scorecard"),
+    },
+    Definition {
         id: "wachttijd",
         name: "Gemiddelde wachttijd PIP tot eerste les",
         definition: "Het gemiddelde aantal dagen van de PIP-datum tot de eerste lesdag, over de plaatsingen met een PIP-datum die in het jaar startten; per route, gewogen over de aanbieders zoals de scorecard het per aanbieder berekent.",
@@ -76,7 +85,7 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         id: "binnen-3-maanden",
         name: "Gestart binnen 3 maanden na het PIP",
-        definition: "Van de plaatsingen met een PIP-datum die in het jaar startten: het aandeel waarvan de eerste lesdag op of voor de datum drie kalendermaanden na het PIP ligt.",
+        definition: "Van de plaatsingen met een PIP-datum die in het jaar startten: het aandeel waarvan de eerste lesdag op of voor de datum drie kalendermaanden na het PIP ligt; dezelfde termijn als de waarschuwing ‘niet binnen 3 maanden gestart’ op de tijdlijn van een plaatsing.",
         source: ("/scorecard", "Scorecard"),
     },
     Definition {
@@ -102,6 +111,18 @@ pub const DEFINITIONS: &[Definition] = &[
         name: "Geldig keurmerk op 31 december",
         definition: "Van de aanbieders met een contract dat op 31 december van het jaar loopt: hoeveel op die dag een geldig Blik op Werk-keurmerk hebben (niet geschorst, niet verlopen), volgens dezelfde regel als de signalen bij contracten en plaatsingen.",
         source: ("/keurmerken", "Keurmerken"),
+    },
+    Definition {
+        id: "kwaliteitsplannen",
+        name: "Goedgekeurde kwaliteitsplannen",
+        definition: "Het aantal versies van kwaliteitsplannen dat in het jaar is goedgekeurd (besluitdatum in het jaar), getoetst aan de extra kwaliteitseisen van de gemeente.",
+        source: ("/kwaliteit", "Kwaliteit"),
+    },
+    Definition {
+        id: "verbeterpunten",
+        name: "Verbeterpunten over de streefdatum",
+        definition: "Open verbeterpunten van actieve aanbieders waarvan de streefdatum vóór 31 december van het jaar lag (voor het lopende jaar: vóór vandaag), met de status van vandaag; voor het lopende jaar hetzelfde getal als op het kwaliteitsdashboard.",
+        source: ("/kwaliteit/acties", "Verbeterpunten"),
     },
     Definition {
         id: "geld",
@@ -174,6 +195,8 @@ pub struct YearIndicators {
     pub routes: Vec<RouteYear>,
     /// All routes together.
     pub total: ScoreLine,
+    /// Starts per cohort (by the scorecard's start date, `actual_start`); a cohort without starts is absent.
+    pub starts_by_cohort: BTreeMap<Cohort, u32>,
     pub streams: Vec<StreamMoney>,
     pub actual_total: Money,
     /// Actual over all streams / started placements; None without reported starts.
@@ -181,6 +204,10 @@ pub struct YearIndicators {
     /// Share of the actual (percent, one decimal) on streams only for the Ondertussengroep, and only for ELIP.
     pub waiting_share: Option<Decimal>,
     pub elip_share: Option<Decimal>,
+    /// Quality plan versions approved in the year.
+    pub plans_approved: u32,
+    /// Open follow-up actions of active providers past their due date on 31 December (today, for this year).
+    pub overdue_actions: u32,
     /// Providers with a contract running on 31 December, and those of them with a valid mark that day.
     pub providers_under_contract: u32,
     pub providers_with_mark: u32,
@@ -208,7 +235,19 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
     };
     let (waiting_codes, elip_codes) = (only(Cohort::Wi2013), only(Cohort::Elip));
     let contracts = store::contracts::list(db).await?;
+    // Each placement's start as the scorecard dates it, with its cohort.
+    let mut reports = store::progress::by_placement(store::progress::all_reports(db).await?);
+    let started: Vec<(Cohort, Date)> = store::placements::list(db, None)
+        .await?
+        .into_iter()
+        .filter_map(|p| actual_start(&reports.remove(&p.id).unwrap_or_default()).map(|d| (p.cohort, d)))
+        .collect();
     let decisions = store::certifications::all_by_provider(db).await?;
+    let plans = store::quality::all_plans(db).await?;
+    let active: Vec<i64> =
+        store::providers::list(db, "", store::providers::Filter::Active).await?.into_iter().map(|p| p.id).collect();
+    let open_actions: Vec<_> =
+        store::quality::open_actions(db).await?.into_iter().filter(|a| active.contains(&a.provider_id)).collect();
     let mut out = Vec::with_capacity(years.len());
     for (&year, report) in years.iter().zip(&money) {
         let inflow = InflowYear::of(year, &counts);
@@ -235,6 +274,10 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
         for l in by_route.values() {
             total.add(l);
         }
+        let mut starts_by_cohort: BTreeMap<Cohort, u32> = BTreeMap::new();
+        for (cohort, _) in started.iter().filter(|(_, d)| d.year() == year) {
+            *starts_by_cohort.entry(*cohort).or_default() += 1;
+        }
         let actual_total = report.attributed_total();
         let share = |codes: &[String]| -> Option<Decimal> {
             let part: Money = report.streams.iter().filter(|s| codes.contains(&s.code)).map(|s| s.actual).sum();
@@ -250,7 +293,15 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
             .iter()
             .filter(|p| decisions.get(p).is_some_and(|d| holds_valid_mark(d, new_year_eve)))
             .count();
+        let plans_approved = plans
+            .iter()
+            .filter(|p| p.status == PlanStatus::Approved && p.decided_on.is_some_and(|d| d.year() == year))
+            .count() as u32;
+        let day = new_year_eve.min(today);
+        let overdue_actions = open_actions.iter().filter(|a| is_overdue(a.status, a.due_date, day)).count() as u32;
         out.push(YearIndicators {
+            plans_approved,
+            overdue_actions,
             year,
             inflow,
             expectations,
@@ -260,6 +311,7 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
                 .filter(|n| *n > 0)
                 .map(|n| Money::from_decimal(actual_total.decimal() / Decimal::from(n))),
             total,
+            starts_by_cohort,
             streams: report.streams.iter().map(StreamMoney::from).collect(),
             actual_total,
             waiting_share: share(&waiting_codes),

@@ -13,6 +13,7 @@ use crate::auth::roles::Permission;
 use crate::domain::dates;
 use crate::domain::fixed::dutch_decimal;
 use crate::domain::inflow::InflowCategory;
+use crate::domain::route::Cohort;
 use crate::domain::scorecard::ScoreLine;
 use crate::domain::small_cell::{SmallCells, HIDDEN};
 use crate::error::AppResult;
@@ -171,6 +172,16 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                 }
                 tfoot { tr { th scope="row" { "Alle routes" } @for y in ys { td.num { (line_figure(cells, &y.total, Group::Line, starts_text(&y.total))) } } } }
             }
+            h3 #doelgroep { "Gestart per doelgroep" (definition_link("doelgroep")) }
+            table {
+                caption { "Gestarte plaatsingen per doelgroep en jaar" }
+                thead { tr { th scope="col" { "Doelgroep" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    @for c in Cohort::ALL {
+                        tr { th scope="row" { (c.label()) } @for y in ys { td.num { (count(cells, i64::from(y.starts_by_cohort.get(&c).copied().unwrap_or(0)))) } } }
+                    }
+                }
+            }
             @if let Some(t) = this {
                 table {
                     caption { "Verloop per leerroute in " (t.year) }
@@ -213,6 +224,8 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                 tbody {
                     tr { th scope="row" { "Met een lopend contract" } @for y in ys { td.num { (y.providers_under_contract) } } }
                     tr { th scope="row" { "Waarvan met een geldig keurmerk" } @for y in ys { td.num { (y.providers_with_mark) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#kwaliteitsplannen" { "Kwaliteitsplannen goedgekeurd" } } @for y in ys { td.num { (y.plans_approved) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#verbeterpunten" { "Verbeterpunten over de streefdatum" } } @for y in ys { td.num { (y.overdue_actions) } } }
                 }
             }
 

@@ -117,6 +117,8 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
     assert!(page.contains(
         "<th scope=\"row\">B1-route</th><td class=\"num\">44</td><td class=\"num\">44</td><td class=\"num\">100%</td><td class=\"num\">70%</td><td>1 van 2 (50%)</td>"
     ), "{page}");
+    // Both are Wi2021 placements: 2 starts for the cohort, as many as the routes' total.
+    assert!(page.contains(&row("Wet inburgering 2021", &["0", "0", "2"])), "{page}");
     let (_, scorecard) = finance.get_html("/scorecard?van=2023&tot=2023").await;
     assert!(scorecard.contains("<th scope=\"row\">Taal Noord BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">30</td><td class=\"num\">90%</td>"));
     assert!(scorecard.contains("<th scope=\"row\">Taal Zuid BV</th><td class=\"num\">1</td><td>1 van 1 lopende plaatsing</td><td class=\"num\">58</td><td class=\"num\">50%</td>"));
@@ -159,6 +161,7 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
         .await
         .unwrap();
     assert_eq!(y.total.reported_starts(), Some(2));
+    assert_eq!(y.starts_by_cohort.values().sum::<u32>(), y.total.starts, "cohorts add up to the routes' starts");
     assert_eq!(y.spend_per_start, Some(Money::from_cents(200_000)));
     assert_eq!(y.inflow.total(), 78);
     assert!(y.expectations.is_empty(), "no scenario asked for");
@@ -213,4 +216,38 @@ async fn report_indicatoren_writes_the_pages_figures_as_json_with_money_as_decim
         crate::inflow::cli(&app.db_path, &["report", "indicatoren", "--year", "2023", "--scenario", "Onbekend"]);
     assert_eq!(code, 2);
     assert!(out.contains("onbekend scenario 'Onbekend'"), "{out}");
+}
+
+/// The text of the last cell of the row whose header holds `header`.
+fn last_cell(page: &str, header: &str) -> String {
+    let at = page.find(header).unwrap_or_else(|| panic!("no row {header}"));
+    let row = &page[at..at + page[at..].find("</tr>").unwrap()];
+    let last = row.rfind("<td class=\"num\">").unwrap() + "<td class=\"num\">".len();
+    row[last..].trim_end_matches("</td>").to_string()
+}
+
+#[tokio::test]
+async fn the_demo_indicators_agree_with_the_quality_dashboard_and_the_demo_inflow() {
+    let app = spawn_app().await;
+    taalbudget::demo::fill(&app.db).await.unwrap();
+    app.login_as(Role::ContractManager).await;
+    let year = taalbudget::domain::dates::today().year();
+    let (status, page) = app.get_html(&format!("/indicatoren?jaar={year}")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, dashboard) = app.get_html("/kwaliteit").await;
+    let overdue = last_cell(&page, "Verbeterpunten over de streefdatum</a></th>");
+    assert!(
+        dashboard.contains(&format!("<strong>{overdue}</strong> verbeterpunten over de streefdatum")),
+        "the indicator says {overdue}: {dashboard}"
+    );
+    // The demo's 2022 inflow (src/demo.rs): 118 housed + 185 AZC asylum migrants, 350 family, 76 other = 729.
+    let (status, page) = app.get_html("/indicatoren?jaar=2022").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(last_cell(&page, "<th scope=\"row\">Asielmigranten met huisvesting</th>"), "118");
+    assert_eq!(last_cell(&page, "<th scope=\"row\">Totaal</th>"), "729");
+    // Against the demo's first scenario by name ("Basis"): 303 asylum migrants against 250 / 300 / 350.
+    assert!(page.contains("<th scope=\"row\">Asielmigranten</th><td class=\"num\">303</td><td class=\"num\">250</td><td class=\"num\">300</td><td class=\"num\">350</td>"), "{page}");
+    for y in 2023..=2025 {
+        assert_eq!(app.get(&format!("/indicatoren?jaar={y}")).await.status(), StatusCode::OK);
+    }
 }
