@@ -2,6 +2,7 @@
 
 pub mod commitments;
 pub mod export;
+pub mod invoice_check;
 pub mod kept;
 pub mod ocds;
 pub mod overview;
