@@ -921,7 +921,15 @@ const LINE_JOINS: &str = "LEFT JOIN ledger_attribution a ON a.ledger_entry_id = 
 /// drive the query decide its speed: unattributed lines come from `ledger_queue` (kept in date order), a
 /// contract's from its index, the rest from the ledger; the year is a range on the booking date.
 pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
-    let (from, order) = if f.unattributed_only {
+    let (from, order) = if f.contract_id.is_some() && !f.unattributed_only {
+        // A contract's lines in date order from the kept index (migration 0029): a page reads only its own lines.
+        (
+            "FROM ledger_contract_line k JOIN ledger_entry e ON e.id = k.ledger_entry_id",
+            "k.contract_id = ?4 AND k.booking_date >= ?1 AND k.booking_date < ?2
+             AND (?6 IS NULL OR (k.booking_date, k.ledger_entry_id) < (?6, ?7))
+             ORDER BY k.booking_date DESC, k.ledger_entry_id DESC",
+        )
+    } else if f.unattributed_only {
         (
             "FROM ledger_queue q JOIN ledger_entry e ON e.id = q.ledger_entry_id",
             "q.booking_date >= ?1 AND q.booking_date < ?2 AND (?6 IS NULL OR (q.booking_date, q.ledger_entry_id) < (?6, ?7))
