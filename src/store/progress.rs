@@ -405,9 +405,10 @@ pub async fn set_progress_terms(db: &Db, contract_id: i64, t: &ProgressTerms, ac
 
 /// Ledger lines attributed to a contract and booked in the period, summed.
 pub async fn invoiced(db: &Db, contract_id: i64, period: Period) -> sqlx::Result<Money> {
+    // The contract's lines of the period from the kept index by booking date (migration 0029), not all its lines.
     let cents: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-         WHERE a.contract_id = ? AND e.booking_date BETWEEN ? AND ?",
+        "SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_contract_line k JOIN ledger_entry e ON e.id = k.ledger_entry_id
+         WHERE k.contract_id = ? AND k.booking_date BETWEEN ? AND ?",
     )
     .bind(contract_id)
     .bind(dates::iso(period.start()))
