@@ -113,6 +113,19 @@ impl Period {
     pub fn overlaps(self, other: Period) -> bool {
         self.start() <= other.end() && other.start() <= self.end()
     }
+
+    /// Every period a report can have that lies within this one: itself, and for a quarter its three months.
+    pub fn within(self) -> Vec<Period> {
+        match self {
+            Period::Month { .. } => vec![self],
+            Period::Quarter { year, quarter } => {
+                let first = (quarter - 1) * 3 + 1;
+                let mut out = vec![self];
+                out.extend((first..first + 3).map(|month| Period::Month { year, month }));
+                out
+            }
+        }
+    }
 }
 
 /// Hours with at most two decimals, never negative. Stored as hundredths.
@@ -870,6 +883,13 @@ mod tests {
         assert!(Period::parse("2023-K5").is_err());
         assert!(q.overlaps(Period::parse("2023-11").unwrap()));
         assert!(!q.overlaps(Period::parse("2024-01").unwrap()));
+        let codes = |p: Period| p.within().into_iter().map(Period::code).collect::<Vec<_>>();
+        assert_eq!(codes(q), ["2023-K4", "2023-10", "2023-11", "2023-12"]);
+        assert_eq!(codes(m), ["2024-02"]);
+        // What lies within is exactly what starts and ends inside: no other month or quarter does.
+        for p in q.within() {
+            assert!(q.start() <= p.start() && p.end() <= q.end());
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod commitments;
 pub mod digest;
 pub mod export;
 pub mod indicators;
+pub mod invoice_check;
 pub mod kept;
 pub mod notifications;
 pub mod ocds;

@@ -26,6 +26,24 @@ pub struct StreamReconciliation {
     pub overruns: BTreeMap<i32, Money>,
 }
 
+/// What the reconciliation reads of the funding set-up: the streams, their allocations and budget lines (a few
+/// dozen rows), read once per request however many years it shows.
+pub struct FundingInputs {
+    streams: Vec<(FundingStream, i64)>,
+    allocations: Vec<crate::domain::funding::Allocation>,
+    lines: Vec<BudgetLine>,
+}
+
+impl FundingInputs {
+    pub async fn load(db: &Db) -> sqlx::Result<FundingInputs> {
+        Ok(FundingInputs {
+            streams: store::funding::streams(db).await?,
+            allocations: store::funding::allocations(db, None).await?,
+            lines: store::funding::budget_lines(db, None).await?,
+        })
+    }
+}
+
 /// Figures for every stream over `years`: actual spend per stream from attributed ledger lines, committed from
 /// the commitments (see `domain::commitment`).
 pub async fn build(
@@ -34,14 +52,24 @@ pub async fn build(
     actual_by_stream: &BTreeMap<(i64, i32), Money>,
     commitments: &Commitments,
 ) -> sqlx::Result<Vec<StreamReconciliation>> {
-    let streams = store::funding::streams(db).await?;
-    let allocations = store::funding::allocations(db, None).await?;
-    let lines = store::funding::budget_lines(db, None).await?;
+    Ok(build_from(&FundingInputs::load(db).await?, years, actual_by_stream, commitments))
+}
+
+/// [`build`] on funding inputs already read.
+pub fn build_from(
+    inputs: &FundingInputs,
+    years: std::ops::RangeInclusive<i32>,
+    actual_by_stream: &BTreeMap<(i64, i32), Money>,
+    commitments: &Commitments,
+) -> Vec<StreamReconciliation> {
+    let (allocations, lines) = (&inputs.allocations, &inputs.lines);
     let committed: BTreeMap<(i64, i32), Money> =
         commitments.per_stream_year().into_iter().filter_map(|((s, y), c)| s.map(|s| ((s, y), c.open()))).collect();
-    Ok(streams
-        .into_iter()
+    inputs
+        .streams
+        .iter()
         .map(|(stream, _)| {
+            let stream = stream.clone();
             let own: Vec<_> = allocations.iter().filter(|a| a.stream_id == stream.id).cloned().collect();
             let granted = granted_by_year(&own);
             let pick = |m: &BTreeMap<(i64, i32), Money>| -> BTreeMap<i32, Money> {
@@ -59,7 +87,7 @@ pub async fn build(
                 .collect();
             StreamReconciliation { stream, years: figures, budget_lines, overruns }
         })
-        .collect())
+        .collect()
 }
 
 /// One stream in the year report (the JSON of `report reconciliation`).
@@ -193,28 +221,30 @@ pub async fn for_years(
     let today = dates::today();
     let portfolio = super::commitments::portfolio(db, portfolio, today).await?;
     let commitments = &portfolio.commitments;
-    let contracts = store::contracts::list(db).await?;
+    // The portfolio's contracts are current: it is kept at a counter every change to a contract moves.
+    let contracts = &portfolio.contracts;
+    let funding = FundingInputs::load(db).await?;
     let mut out = Vec::with_capacity(years.len());
     for &year in years {
         let line_flags = match kept {
             None => Arc::new(line_flags(db, year).await?),
             Some(kept) => kept.get(ledger_version, (overview_version, year), || line_flags(db, year)).await?,
         };
-        out.push(year_report(db, year, today, &sums, commitments, &contracts, &line_flags).await?);
+        out.push(year_report(&funding, year, today, &sums, commitments, contracts, &line_flags));
     }
     Ok(out)
 }
 
-async fn year_report(
-    db: &Db,
+fn year_report(
+    funding: &FundingInputs,
     year: i32,
     today: time::Date,
     sums: &store::attribution::LedgerSums,
     commitments: &Commitments,
     contracts: &[Contract],
     line_flags: &[Flag],
-) -> sqlx::Result<YearReport> {
-    let streams = build(db, year..=year, &sums.actual_by_stream, commitments).await?;
+) -> YearReport {
+    let streams = build_from(funding, year..=year, &sums.actual_by_stream, commitments);
     let per_stream = commitments.per_stream_year();
     let part = |stream: Option<i64>| per_stream.get(&(stream, year)).copied().unwrap_or_default();
     let streams_out = streams
@@ -247,7 +277,7 @@ async fn year_report(
         })
         .collect();
     let flags = flags(year, today, &streams, commitments, contracts, line_flags);
-    Ok(YearReport {
+    YearReport {
         year,
         imported_total: sums.imported.get(&year).copied().unwrap_or_default(),
         unattributed: sums.unattributed.get(&year).copied().unwrap_or_default(),
@@ -257,7 +287,7 @@ async fn year_report(
             Unfunded { committed: c.open(), overdue: c.overdue, to_come: c.to_come }
         },
         flags,
-    })
+    }
 }
 
 /// A signal named `code` with what is behind it, or nothing when nothing is.

@@ -895,6 +895,10 @@ pub struct LineFilter {
     pub contract_id: Option<i64>,
     pub year: Option<i32>,
     pub limit: i64,
+    /// Lines to skip (the pages before), newest first.
+    pub offset: i64,
+    /// Only lines older than this one in the list's order (booking date, then id): the next page after it.
+    pub before: Option<(Date, i64)>,
 }
 
 /// The columns of an [`AttributedLine`]; `pending` is the negation of `approval::counts`, the one rule.
@@ -917,13 +921,26 @@ const LINE_JOINS: &str = "LEFT JOIN ledger_attribution a ON a.ledger_entry_id = 
 /// drive the query decide its speed: unattributed lines come from `ledger_queue` (kept in date order), a
 /// contract's from its index, the rest from the ledger; the year is a range on the booking date.
 pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>> {
-    let (from, order) = if f.unattributed_only {
+    let (from, order) = if f.contract_id.is_some() && !f.unattributed_only {
+        // A contract's lines in date order from the kept index (migration 0029): a page reads only its own lines.
+        (
+            "FROM ledger_contract_line k JOIN ledger_entry e ON e.id = k.ledger_entry_id",
+            "k.contract_id = ?4 AND k.booking_date >= ?1 AND k.booking_date < ?2
+             AND (?6 IS NULL OR (k.booking_date, k.ledger_entry_id) < (?6, ?7))
+             ORDER BY k.booking_date DESC, k.ledger_entry_id DESC",
+        )
+    } else if f.unattributed_only {
         (
             "FROM ledger_queue q JOIN ledger_entry e ON e.id = q.ledger_entry_id",
-            "q.booking_date >= ?1 AND q.booking_date < ?2 ORDER BY q.booking_date DESC, q.ledger_entry_id DESC",
+            "q.booking_date >= ?1 AND q.booking_date < ?2 AND (?6 IS NULL OR (q.booking_date, q.ledger_entry_id) < (?6, ?7))
+             ORDER BY q.booking_date DESC, q.ledger_entry_id DESC",
         )
     } else {
-        ("FROM ledger_entry e", "e.booking_date >= ?1 AND e.booking_date < ?2 ORDER BY e.booking_date DESC, e.id DESC")
+        (
+            "FROM ledger_entry e",
+            "e.booking_date >= ?1 AND e.booking_date < ?2 AND (?6 IS NULL OR (e.booking_date, e.id) < (?6, ?7))
+             ORDER BY e.booking_date DESC, e.id DESC",
+        )
     };
     // Booking dates are ISO text: every one lies between "0" and "A".
     let (start, end) = match f.year {
@@ -945,14 +962,39 @@ pub async fn lines(db: &Db, f: &LineFilter) -> sqlx::Result<Vec<AttributedLine>>
         filter.push_str(&format!(" {} AND", counts("e.batch_id")));
     }
     let columns = line_columns();
-    sqlx::query_as(&format!("{columns} {from} {LINE_JOINS} WHERE{filter} {order} LIMIT ?5"))
+    sqlx::query_as(&format!("{columns} {from} {LINE_JOINS} WHERE{filter} {order} LIMIT ?5 OFFSET ?8"))
         .bind(start)
         .bind(end)
         .bind(f.stream_id)
         .bind(f.contract_id)
         .bind(if f.limit > 0 { f.limit } else { i64::MAX })
+        .bind(f.before.map(|(d, _)| dates::iso(d)))
+        .bind(f.before.map(|(_, id)| id))
+        .bind(f.offset)
         .fetch_all(db)
         .await
+}
+
+/// How many lines pass `f` (its year, stream, contract or unattributed only; not its page) and what they add up
+/// to, from the kept totals (`ledger_year_total`, `spend_aggregate`): the figure a drill-down explains, whatever
+/// page of its lines is shown. Lines of batches waiting for approval are in neither, as in the figures.
+pub async fn lines_total(db: &Db, f: &LineFilter) -> sqlx::Result<(i64, Money)> {
+    let attributed = "SELECT COALESCE(SUM(lines), 0) AS n, COALESCE(SUM(amount_cents), 0) AS cents FROM spend_aggregate
+         WHERE (?1 IS NULL OR year = ?1) AND (?2 IS NULL OR stream_id = ?2) AND (?3 IS NULL OR contract_id = ?3)";
+    let imported = "SELECT COALESCE(SUM(lines), 0) AS n, COALESCE(SUM(amount_cents), 0) AS cents FROM ledger_year_total
+         WHERE (?1 IS NULL OR year = ?1) AND ?2 IS NULL AND ?3 IS NULL";
+    let sql = match (f.unattributed_only, f.stream_id.is_some() || f.contract_id.is_some()) {
+        // A line in the queue has no attribution: asking for a stream or contract as well finds nothing.
+        (true, true) => return Ok((0, Money::ZERO)),
+        (true, false) => {
+            format!("SELECT i.n - a.n, i.cents - a.cents FROM ({imported}) i, ({attributed}) a")
+        }
+        (false, true) => attributed.to_string(),
+        (false, false) => imported.to_string(),
+    };
+    let (n, cents): (i64, i64) =
+        sqlx::query_as(&sql).bind(f.year).bind(f.stream_id).bind(f.contract_id).fetch_one(db).await?;
+    Ok((n, Money::from_cents(cents)))
 }
 
 /// The lines with these ids (those behind a signal), oldest first.
@@ -990,17 +1032,20 @@ type SumRow = (i64, Option<i64>, Option<i64>, Option<i64>, i64);
 
 /// The sums, from the kept totals (`ledger_year_total` for what was imported, `spend_aggregate` for what was
 /// attributed; their triggers keep both current), so no page reads the ledger for them.
+/// The rows come as one value (see `super::rows_from_json`): about a thousand rows at ten times a big city, which
+/// handed over one at a time were most of the time of every page that shows these sums.
 pub async fn sums(db: &Db) -> sqlx::Result<LedgerSums> {
-    let rows: Vec<SumRow> = sqlx::query_as(
-        "SELECT year, NULL, NULL, NULL, amount_cents FROM ledger_year_total
+    let raw: String = sqlx::query_scalar(
+        "SELECT json_group_array(json_array(year, stream, contract, line, cents)) FROM (
+         SELECT year, NULL AS stream, NULL AS contract, NULL AS line, amount_cents AS cents FROM ledger_year_total
          UNION ALL
          SELECT year, NULL, NULL, NULL, -amount_cents FROM spend_aggregate
          UNION ALL
-         SELECT year, stream_id, NULLIF(contract_id, 0), NULLIF(budget_line_id, 0), amount_cents FROM spend_aggregate",
+         SELECT year, stream_id, NULLIF(contract_id, 0), NULLIF(budget_line_id, 0), amount_cents FROM spend_aggregate)",
     )
-    .fetch_all(db)
+    .fetch_one(db)
     .await?;
-    Ok(sum_rows(rows))
+    Ok(sum_rows(super::rows_from_json(&raw)?))
 }
 
 /// The same sums computed from the ledger itself: what the kept totals must always equal (tests).

@@ -293,6 +293,17 @@ pub async fn list(db: &Db) -> sqlx::Result<Vec<Contract>> {
     load(db, None).await
 }
 
+/// Every contract's id and reference, in the order of [`list`]: what a form offers to choose from, without the
+/// terms [`list`] reads as well.
+pub async fn references(db: &Db) -> sqlx::Result<Vec<(i64, String)>> {
+    let raw: String = sqlx::query_scalar(
+        "SELECT json_group_array(json_array(id, reference)) FROM (SELECT id, reference FROM contract ORDER BY start_date, reference)",
+    )
+    .fetch_one(db)
+    .await?;
+    super::rows_from_json(&raw)
+}
+
 pub async fn get(db: &Db, id: i64) -> sqlx::Result<Option<Contract>> {
     Ok(load(db, Some(id)).await?.pop())
 }

@@ -184,6 +184,17 @@ pub async fn client_numbers(db: &Db, ids: &[i64]) -> sqlx::Result<HashMap<i64, S
     Ok(rows.into_iter().collect())
 }
 
+/// These placements' client numbers, newest first (the order of [`list`]).
+pub async fn client_numbers_newest_first(db: &Db, ids: &[i64]) -> sqlx::Result<Vec<(i64, String)>> {
+    sqlx::query_as(
+        "SELECT id, client_number FROM placement WHERE id IN (SELECT value FROM json_each(?))
+         ORDER BY start_date DESC, id DESC",
+    )
+    .bind(super::json_ids(ids))
+    .fetch_all(db)
+    .await
+}
+
 /// Per contract of the provider: how many of its placements have each status.
 pub async fn status_counts_of_provider(
     db: &Db,

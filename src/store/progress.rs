@@ -103,22 +103,28 @@ pub async fn reports_for_placement(db: &Db, placement_id: i64) -> sqlx::Result<V
     reports_where(db, "r.placement_id = ?", Some(placement_id)).await
 }
 
-/// The reports of a contract's placements that the invoice check of `period` reads: those whose period starts
-/// within it, and each placement's first report with attendance (which tells whether attendance was reported
-/// by a due date). Without their exam attempts, which the check does not read: a contract's reports of every
-/// period are tens of thousands of rows at a big city.
-pub async fn reports_for_check(db: &Db, contract_id: i64, period: Period) -> sqlx::Result<Vec<Report>> {
+/// The reports of a contract's placements that the invoice check of `period` reads: those of a period within it
+/// (found by their period code on the key (placement, period)), and the first report with attendance of each
+/// placement in `due` (those with a payment due in the period: whether attendance was reported by a due date is
+/// whether the first report with attendance began by then, however long before the period). Without their exam
+/// attempts, which the check does not read: a contract's reports of every period are tens of thousands of rows
+/// at a big city.
+pub async fn reports_for_check(db: &Db, contract_id: i64, period: Period, due: &[i64]) -> sqlx::Result<Vec<Report>> {
+    let codes: Vec<String> = period.within().into_iter().map(Period::code).collect();
     let rows: Vec<ReportRow> = sqlx::query_as(&format!(
-        "SELECT {REPORT_COLUMNS} FROM progress_report r JOIN placement p ON p.id = r.placement_id
-         WHERE p.contract_id = ?1 AND r.period_start <= ?3
-           AND (r.period_start >= ?2 OR (r.attended_x100 > 0 AND NOT EXISTS (
-               SELECT 1 FROM progress_report e
-               WHERE e.placement_id = r.placement_id AND e.attended_x100 > 0 AND e.period_start < r.period_start)))
-         ORDER BY r.placement_id, r.period_start"
+        "SELECT {REPORT_COLUMNS}, r.period_start FROM placement p JOIN progress_report r ON r.placement_id = p.id
+         WHERE p.contract_id = ?1 AND r.period IN (SELECT value FROM json_each(?2))
+         UNION
+         SELECT {REPORT_COLUMNS}, r.period_start FROM progress_report r
+         WHERE r.id IN (SELECT (SELECT e.id FROM progress_report e
+                                WHERE e.placement_id = j.value AND e.attended_x100 > 0
+                                ORDER BY e.period_start, e.id LIMIT 1)
+                        FROM json_each(?3) j)
+         ORDER BY 2, 15"
     ))
     .bind(contract_id)
-    .bind(dates::iso(period.start()))
-    .bind(dates::iso(period.end()))
+    .bind(serde_json::to_string(&codes).expect("codes serialize"))
+    .bind(super::json_ids(due))
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(|r| to_report(r, &mut HashMap::new())).collect())
@@ -399,9 +405,10 @@ pub async fn set_progress_terms(db: &Db, contract_id: i64, t: &ProgressTerms, ac
 
 /// Ledger lines attributed to a contract and booked in the period, summed.
 pub async fn invoiced(db: &Db, contract_id: i64, period: Period) -> sqlx::Result<Money> {
+    // The contract's lines of the period from the kept index by booking date (migration 0029), not all its lines.
     let cents: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_entry e JOIN ledger_attribution a ON a.ledger_entry_id = e.id
-         WHERE a.contract_id = ? AND e.booking_date BETWEEN ? AND ?",
+        "SELECT COALESCE(SUM(e.amount_cents), 0) FROM ledger_contract_line k JOIN ledger_entry e ON e.id = k.ledger_entry_id
+         WHERE k.contract_id = ? AND k.booking_date BETWEEN ? AND ?",
     )
     .bind(contract_id)
     .bind(dates::iso(period.start()))

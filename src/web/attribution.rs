@@ -672,12 +672,19 @@ async fn link_creditor(
     Ok(Redirect::to("/toerekening?melding=opgeslagen#crediteuren"))
 }
 
-async fn queue(chrome: Chrome, State(state): State<AppState>) -> AppResult<Markup> {
-    let page = load_queue(&state, None).await?;
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct QueueQuery {
+    pagina: String,
+}
+
+async fn queue(chrome: Chrome, State(state): State<AppState>, Query(q): Query<QueueQuery>) -> AppResult<Markup> {
+    let page = load_queue(&state, q.pagina.trim().parse().unwrap_or(1), None).await?;
     Ok(render_queue(&chrome, &page))
 }
 
-const QUEUE_LIMIT: i64 = 200;
+/// Lines per page of the queue: each has its own form with every stream and contract to choose from.
+const QUEUE_LIMIT: i64 = 50;
 
 /// Why an assignment was not saved: the line, the field the problem is about (`reason`, or `form` for the
 /// assignment as a whole), the message and the reason as typed.
@@ -692,23 +699,33 @@ struct Refusal {
 /// to, and the refused assignment when the page is shown again after one.
 struct QueuePage {
     lines: Vec<store::attribution::AttributedLine>,
+    /// The page shown (1-based) and whether there is a next one.
+    page: i64,
+    more: bool,
     waiting: Money,
     streams: Vec<(crate::domain::funding::FundingStream, i64)>,
-    contracts: Vec<store::contracts::Contract>,
+    /// Contract ids and references, to choose from.
+    contracts: Vec<(i64, String)>,
     error: Option<Refusal>,
 }
 
-async fn load_queue(state: &AppState, error: Option<Refusal>) -> AppResult<QueuePage> {
-    let lines = store::attribution::lines(
-        &state.db,
-        &LineFilter { unattributed_only: true, with_pending: true, limit: QUEUE_LIMIT, ..Default::default() },
-    )
-    .await?;
-    let sums = store::attribution::sums(&state.db).await?;
-    let waiting: Money = sums.unattributed.values().copied().sum();
+async fn load_queue(state: &AppState, page: i64, error: Option<Refusal>) -> AppResult<QueuePage> {
+    let page = page.clamp(1, i64::MAX / QUEUE_LIMIT);
+    let filter = LineFilter {
+        unattributed_only: true,
+        with_pending: true,
+        // One more than a page tells whether there is a next one.
+        limit: QUEUE_LIMIT + 1,
+        offset: (page - 1) * QUEUE_LIMIT,
+        ..Default::default()
+    };
+    let mut lines = store::attribution::lines(&state.db, &filter).await?;
+    let more = lines.len() as i64 > QUEUE_LIMIT;
+    lines.truncate(QUEUE_LIMIT as usize);
+    let (_, waiting) = store::attribution::queue_size(&state.db).await?;
     let streams = store::funding::streams(&state.db).await?;
-    let contracts = store::contracts::list(&state.db).await?;
-    Ok(QueuePage { lines, waiting, streams, contracts, error })
+    let contracts = store::contracts::references(&state.db).await?;
+    Ok(QueuePage { lines, page, more, waiting, streams, contracts, error })
 }
 
 fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
@@ -723,6 +740,9 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
     let mine = |id: i64| error.as_ref().filter(|r| r.line == id);
     let reason_of = |id: i64| mine(id).map_or("", |r| r.reason.as_str());
     let errors_of = |id: i64| if mine(id).is_some() { &refused } else { &none };
+    // Every line's form offers the same choices: drawn once (escaped by maud here), repeated per line.
+    let stream_options = html! { @for (s, _) in streams { option value=(s.id) { (s.code) } } };
+    let contract_options = html! { @for (id, reference) in contracts { option value=(id) { (reference) } } };
     chrome.page(
         "Wachtrij toerekening",
         html! {
@@ -742,7 +762,7 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
                 }
             }
             table {
-                caption { (crate::domain::words::count(lines.len(), "regel", "regels")) @if lines.len() as i64 >= QUEUE_LIMIT { " (de nieuwste " (QUEUE_LIMIT) ")" } }
+                caption { (crate::domain::words::count(lines.len(), "regel", "regels")) @if page.page > 1 || page.more { ", pagina " (page.page) " (de nieuwste eerst)" } }
                 thead { tr {
                     th scope="col" { "Boekdatum" } th scope="col" { "Omschrijving" } th scope="col" { "Kostenplaats" } th scope="col" { "Rekening" }
                     th scope="col" { "Crediteur" } th.num scope="col" { "Bedrag" } th scope="col" { "Toewijzen" }
@@ -760,18 +780,18 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
                                 td { strong { (store::attribution::AWAITS_APPROVAL) } " (" a href={"/import/batches/" (l.batch_id)} { "batch " (l.batch_id) } ")" }
                             } @else {
                             td {
-                                form.inline method="post" action={"/grootboek/" (l.id) "/toerekenen"} {
+                                form.inline method="post" action={"/grootboek/" (l.id) "/toerekenen?pagina=" (page.page)} {
                                     (chrome.csrf_field())
                                     label for={"bron-" (l.id)} { "Bron" }
                                     select id={"bron-" (l.id)} name="stream_id" {
                                         // No preselected stream: one click must not charge a line to the first one.
                                         option value="" selected { "Kies een bron" }
-                                        @for (s, _) in streams { option value=(s.id) { (s.code) } }
+                                        (stream_options)
                                     }
                                     label for={"contract-" (l.id)} { "Contract" }
                                     select id={"contract-" (l.id)} name="contract_id" {
                                         option value="" { "geen" }
-                                        @for c in contracts { option value=(c.id) { (c.reference) } }
+                                        (contract_options)
                                     }
                                     @let form_id = format!("regel-{}", l.id);
                                     (Field::new("reason", "Reden", reason_of(l.id), errors_of(l.id)).in_form(&form_id).required().text())
@@ -782,6 +802,15 @@ fn render_queue(chrome: &Chrome, page: &QueuePage) -> Markup {
                         }
                     }
                     @if lines.is_empty() { tr { td colspan="7" { "Alle regels zijn toegerekend." } } }
+                }
+            }
+            @if page.page > 1 || page.more {
+                nav aria-label="Paginering" {
+                    ul.pagination {
+                        @if page.page > 1 { li { a href={"/toerekening/wachtrij?pagina=" (page.page - 1)} rel="prev" { "Vorige pagina" } } }
+                        li { "Pagina " (page.page) }
+                        @if page.more { li { a href={"/toerekening/wachtrij?pagina=" (page.page + 1)} rel="next" { "Volgende pagina" } } }
+                    }
                 }
             }
         },
@@ -801,14 +830,19 @@ async fn assign(
     user: CurrentUser,
     State(state): State<AppState>,
     Path(id): Path<i64>,
+    Query(q): Query<QueueQuery>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
+    // Back to the page the line was on (the form says which), or the first.
+    let page: i64 = q.pagina.trim().parse().unwrap_or(1);
     let (field, message) = match assign_checked(&state, &user, id, &form).await? {
-        None => return Ok(Redirect::to("/toerekening/wachtrij?melding=opgeslagen").into_response()),
+        None => {
+            return Ok(Redirect::to(&format!("/toerekening/wachtrij?pagina={page}&melding=opgeslagen")).into_response())
+        }
         Some(problem) => problem,
     };
     let refusal = Refusal { line: id, field, message, reason: form.reason };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &load_queue(&state, Some(refusal)).await?))
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render_queue(&chrome, &load_queue(&state, page, Some(refusal)).await?))
         .into_response())
 }
 
@@ -1175,14 +1209,25 @@ struct DrillQuery {
     jaar: String,
     bron: String,
     contract: String,
+    /// The last line of the page before (booking date and id, as `2025-06-30.123`): this page starts after it.
+    na: String,
 }
 
-/// The ledger lines behind one amount of the reconciliation, and their total.
+const DRILL_LINES: i64 = 100;
+
+/// The ledger lines behind one amount of the reconciliation: how many there are and their total (kept figures),
+/// and one page of them, newest first.
 struct DrillPage {
-    /// The year as asked, for the way back.
+    /// The query as asked, for the way back and the next page.
     year: String,
+    query: String,
     lines: Vec<store::attribution::AttributedLine>,
+    count: i64,
     total: Money,
+    /// Where the next page starts, when there is one.
+    next: Option<String>,
+    /// Not the first page.
+    later: bool,
 }
 
 async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Query<DrillQuery>) -> AppResult<Markup> {
@@ -1190,8 +1235,15 @@ async fn drill_lines(chrome: Chrome, State(state): State<AppState>, Query(q): Qu
     Ok(render_drill(&chrome, &page))
 }
 
+/// `2025-06-30.123`: a line's place in the list (booking date, id).
+fn parse_cursor(text: &str) -> Option<(time::Date, i64)> {
+    let (date, id) = text.trim().split_once('.')?;
+    Some((dates::parse_iso(date)?, id.parse().ok()?))
+}
+
 async fn load_drill(state: &AppState, q: DrillQuery) -> AppResult<DrillPage> {
     let year = q.jaar.parse::<i32>().ok();
+    let before = parse_cursor(&q.na);
     let filter = LineFilter {
         unattributed_only: q.bron == "geen",
         stream_id: q.bron.parse().ok(),
@@ -1199,11 +1251,22 @@ async fn load_drill(state: &AppState, q: DrillQuery) -> AppResult<DrillPage> {
         year,
         // The lines behind a figure: those that count.
         with_pending: false,
-        limit: 1000,
+        // One more than a page tells whether there is a next one.
+        limit: DRILL_LINES + 1,
+        offset: 0,
+        before,
     };
-    let lines = store::attribution::lines(&state.db, &filter).await?;
-    let total: Money = lines.iter().map(|l| l.amount()).sum();
-    Ok(DrillPage { year: q.jaar, lines, total })
+    let mut lines = store::attribution::lines(&state.db, &filter).await?;
+    let next = if lines.len() as i64 > DRILL_LINES {
+        lines.truncate(DRILL_LINES as usize);
+        lines.last().map(|l| format!("{}.{}", dates::iso(l.booking_date), l.id))
+    } else {
+        None
+    };
+    let (count, total) = store::attribution::lines_total(&state.db, &filter).await?;
+    let query = serde_urlencoded::to_string([("jaar", &q.jaar), ("bron", &q.bron), ("contract", &q.contract)])
+        .expect("query encodes");
+    Ok(DrillPage { year: q.jaar, query, lines, count, total, next, later: before.is_some() })
 }
 
 fn render_drill(chrome: &Chrome, page: &DrillPage) -> Markup {
@@ -1212,8 +1275,17 @@ fn render_drill(chrome: &Chrome, page: &DrillPage) -> Markup {
         html! {
             p.breadcrumb { a href={"/aansluiting?jaar=" (page.year)} { "Aansluiting" } }
             h1 { "Grootboekregels achter het bedrag" }
-            p { (crate::domain::words::count(page.lines.len(), "regel", "regels")) ", samen " strong { (page.total) } "." }
+            p { (crate::domain::words::count(page.count.max(0) as usize, "regel", "regels")) ", samen " strong { (page.total) } "."
+                @if page.count > DRILL_LINES { " Per pagina de " (DRILL_LINES) " volgende regels, de nieuwste eerst." } }
             (line_table(&page.lines))
+            @if page.later || page.next.is_some() {
+                nav aria-label="Paginering" {
+                    ul.pagination {
+                        @if page.later { li { a href={"/aansluiting/regels?" (page.query)} { "Eerste pagina" } } }
+                        @if let Some(n) = &page.next { li { a href={"/aansluiting/regels?" (page.query) "&na=" (n)} rel="next" { "Volgende pagina" } } }
+                    }
+                }
+            }
         },
     )
 }

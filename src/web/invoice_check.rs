@@ -13,9 +13,8 @@ use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
-use crate::domain::commitment::placement_payments;
-use crate::domain::invoice_check::{check, InvoiceCheck, PlacementInput};
-use crate::domain::progress::{Period, Report};
+use crate::domain::invoice_check::InvoiceCheck;
+use crate::domain::progress::Period;
 use crate::domain::validation::{self, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
@@ -47,24 +46,11 @@ async fn invoice_check(
     Ok(render_check(&chrome, &page).into_response())
 }
 
-/// The check for one contract and period, from the store.
+/// The check for one contract and period, with the kept portfolio.
 async fn load_check(state: &AppState, contract_id: i64, period: Period) -> AppResult<InvoiceCheck> {
-    let c = store::contracts::get(&state.db, contract_id).await?.ok_or(AppError::NotFound)?;
-    let terms = store::progress::progress_terms(&state.db, contract_id).await?.ok_or(AppError::NotFound)?;
-    let placements = store::placements::list(&state.db, Some(contract_id)).await?;
-    let mut reports =
-        store::progress::by_placement(store::progress::reports_for_check(&state.db, contract_id, period).await?);
-    let payments: Vec<_> =
-        placements.iter().map(|p| placement_payments(&c.terms, p.route, &p.schedule).unwrap_or_default()).collect();
-    let reports: Vec<Vec<Report>> = placements.iter().map(|p| reports.remove(&p.id).unwrap_or_default()).collect();
-    let inputs = placements.iter().zip(&payments).zip(&reports).map(|((p, pay), rep)| PlacementInput {
-        placement_id: p.id,
-        client_number: p.client_number.as_str(),
-        payments: pay,
-        reports: rep,
-    });
-    let invoiced = store::progress::invoiced(&state.db, contract_id, period).await?;
-    Ok(check(period, inputs, terms.rates, invoiced))
+    crate::report::invoice_check::load(&state.db, Some(&state.commitments_cache), contract_id, period)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Why a decision was not saved: the form it came from (its placement, `None` for the contract's), the

@@ -131,6 +131,9 @@ async fn rules_attribute_spend_first_match_first_and_everything_adds_up_to_the_c
     let (_, drill) = app.get_html(&format!("/aansluiting/regels?jaar=2023&bron={spuk}")).await;
     assert!(drill.contains("regel &#39;Inburgering&#39;") || drill.contains("regel 'Inburgering'"), "{drill}");
     assert!(drill.contains("handmatig door test-finance: Lunch bij intakedag, afspraak met controller"));
+    // How many and their total come from the kept figures: the same as the stream's actual.
+    assert!(drill.contains("4 regels, samen <strong>€ 1.279,65</strong>."), "{drill}");
+    assert!(!drill.contains("Volgende pagina"), "one page");
 
     // A manual assignment survives re-applying the rules; deleting the ELIP rule moves its line to SPUK.
     // Deleting asks first, with what the rule attributes now.

@@ -338,6 +338,61 @@ async fn the_invoice_check_finds_an_invoice_the_attendance_does_not_support_and_
     assert!(page.contains("Onderbouwd door de voortgang</th><td class=\"num\">€ 4.100,00"));
 }
 
+/// The check reads only the reports it needs (those of the period and each placement's first report with
+/// attendance): a milestone is still supported by attendance reported long before the checked period, and still
+/// unsupported when the only attendance came after its due date.
+#[tokio::test]
+async fn the_invoice_check_counts_attendance_reported_before_the_period_and_not_after_the_due_date() {
+    let app = spawn_app().await;
+    app.login_as(Role::Admin).await;
+    let c = contract(&app, "Taal BV", "12345678", "UTR-1").await;
+    // Tussentijds (30% of 10.000,00) falls due twelve months after the start: 10-03-2024 and 20-03-2024.
+    let early = placement(&app, c, "K-5", "2023-03-10", "2025-03-09", "").await;
+    let late = placement(&app, c, "K-6", "2023-03-20", "2025-03-19", "").await;
+    // Nothing due in March 2024; paid per attended hour for March.
+    let hours = placement(&app, c, "K-7", "2023-04-01", "2025-03-31", "").await;
+    let reports = [(early, "2023-03", "8"), (late, "2023-03", "0"), (late, "2024-04", "6"), (hours, "2024-03", "5")];
+    for (p, period, attended) in reports {
+        let absence = (10 - attended.parse::<i64>().unwrap()).to_string();
+        let fields = [
+            ("period", period),
+            ("offered", "10"),
+            ("attended", attended),
+            ("absence", absence.as_str()),
+            ("absence_reason", "other"),
+        ];
+        let r = report(&app, p, &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    let terms = format!("/contracten/{c}/voortgangsafspraken");
+    let r = app.post_form(&terms, &[("attendance_norm", "80"), ("catch_up_rate", ""), ("hourly_rate", "12,50")]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The month and its quarter give the same check: K-5's 3.000,00 supported by its report of March 2023, K-6's
+    // not (it attended only after 20-03-2024), K-7's 5 hours x 12,50 = 62,50 payable and supported.
+    for periode in ["2024-03", "2024-K1"] {
+        let (status, page) = app.get_html(&format!("/factuurcontrole?contract={c}&periode={periode}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Per plaatsing (3)"), "{periode}: {page}");
+        assert!(page.contains("Te betalen volgens het contract</th><td class=\"num\">€ 6.062,50"), "{periode}: {page}");
+        assert!(page.contains("Onderbouwd door de voortgang</th><td class=\"num\">€ 3.062,50"), "{periode}: {page}");
+        let row = |client: &str| {
+            let from = page.find(&format!(">{client}</a>")).unwrap_or_else(|| panic!("{client} listed: {page}"));
+            page[from..].split("</tr>").next().unwrap().to_string()
+        };
+        assert!(row("K-5").contains("Tussentijds € 3.000,00: onderbouwd<br>"), "{}", row("K-5"));
+        assert!(
+            row("K-6").contains("Tussentijds € 3.000,00: niet onderbouwd (geen aanwezigheid gerapporteerd)"),
+            "{}",
+            row("K-6")
+        );
+        assert!(row("K-7").contains("Aanwezige uren 5: € 62,50"), "{}", row("K-7"));
+    }
+    // A month with nothing due and no hours lists nobody.
+    let (_, page) = app.get_html(&format!("/factuurcontrole?contract={c}&periode=2024-02")).await;
+    assert!(page.contains("Per plaatsing (0)"), "{page}");
+}
+
 #[tokio::test]
 async fn the_scorecard_compares_providers_per_route_and_year_and_exports_xlsx() {
     let app = spawn_app().await;
@@ -569,6 +624,7 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
 
     let mut found = Vec::new();
     let empty = Vec::new();
+    let cache = taalbudget::report::commitments::PortfolioCache::default();
     for c in &contracts {
         let ps: Vec<_> = placements.iter().filter(|p| p.contract_id == c.id).collect();
         let pays: Vec<_> =
@@ -584,6 +640,9 @@ async fn the_demo_has_progress_and_exactly_one_invoice_the_attendance_does_not_s
             });
             let invoiced = store::progress::invoiced(&app.db, c.id, period).await.unwrap();
             let ch = check(period, inputs, Default::default(), invoiced);
+            // The page's check (payments from the kept portfolio, only the reports it needs) is this one exactly.
+            let kept = taalbudget::report::invoice_check::load(&app.db, Some(&cache), c.id, period).await.unwrap();
+            assert_eq!(kept.as_ref(), Some(&ch), "{} {}", c.reference, period.code());
             for d in ch.differences() {
                 found.push(format!("{} {} {} {}", c.reference, period.code(), d.client_number, d.unsupported()));
             }
