@@ -16,11 +16,11 @@ use taalbudget::domain::contract::{ContractDraft, ExtensionOption, OptionStatus,
 use taalbudget::domain::dates::parse_iso;
 use taalbudget::domain::route::Route;
 use taalbudget::money::Money;
-use taalbudget::report::ocds::LOTS_EXTENSION;
+use taalbudget::report::ocds::{self, Publication, LOTS_EXTENSION};
 use taalbudget::store;
 use time::OffsetDateTime;
 
-use crate::helpers::{certified_provider, import_ledger, ledger_line, other_stream, spawn_app};
+use crate::helpers::{certified_provider, import_ledger, ledger_line, other_stream, spawn_app, spawn_app_with};
 
 const RELEASE_SCHEMA_URL: &str = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json";
 const PREFIX: &str = "ocds-t3st00";
@@ -168,7 +168,15 @@ fn release_of(package: &Value, contract_id: i64) -> &Value {
 
 #[tokio::test]
 async fn hand_built_contracts_make_a_valid_package_with_exact_values_and_no_participants() {
-    let app = spawn_app().await;
+    // The server publishes with the same settings as the command line below, so the API's package can be compared.
+    let app = spawn_app_with(|c| {
+        c.ocds = Publication {
+            prefix: PREFIX.into(),
+            buyer_name: "Gemeente Utrecht".into(),
+            buyer_id: ocds::parse_buyer_id(OIN).unwrap(),
+        }
+    })
+    .await;
     app.login_as(Role::ContractManager).await;
     let oost = certified_provider(&app, "Taalschool Oost", "23456789").await;
     let west = certified_provider(&app, "Taalhuis West", "34567890").await;
@@ -260,6 +268,16 @@ async fn hand_built_contracts_make_a_valid_package_with_exact_values_and_no_part
     let package: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(validate(&package), 2);
     check_rules(&package, PREFIX);
+
+    // `GET /api/v1/ocds/releases` serves the same package, valid against the same official schemas; only the
+    // package's own address differs (the test server listens on a port of its own).
+    let token = app.api_token(Role::PolicyAdviser).await;
+    let mut served = app.api("GET", "/api/v1/ocds/releases", &token).await.json();
+    assert_eq!(validate(&served), 2);
+    check_rules(&served, PREFIX);
+    assert_eq!(served["uri"].as_str(), Some(app.url("/api/v1/ocds/releases").as_str()));
+    served["uri"] = package["uri"].clone();
+    assert_eq!(served, package, "the API and `export ocds` publish the same package");
 
     assert_eq!(package["version"], "1.1");
     assert_eq!(package["uri"], "http://127.0.0.1:8080/api/v1/ocds/releases");
