@@ -493,6 +493,29 @@ fn urls(path: &str, i: &Ids, overview: &str, jobs: &Jobs) -> Option<Vec<String>>
         "/scorecard.xlsx" => one(path.into()),
         "/scenarios" | "/scenarios/nieuw" => one(path.into()),
         "/scenarios/{id}" => one(format!("/scenarios/{}", i.scenario)),
+        "/account" | "/account/wachtwoord" | "/account/meldingen" | "/meldingen" | "/beheer/meldingen" => {
+            one(path.into())
+        }
+        "/agenda/{secret}" => one(format!("/agenda/{CALENDAR_SECRET}.ics")),
+        "/instroom" | "/indicatoren/definities" => one(path.into()),
+        "/indicatoren" => u(&["/indicatoren".into(), format!("/indicatoren?jaar={}", y - 1)]),
+        // The API, as a script with the admin's token (the `api` clients).
+        "/api/openapi.json" | "/api/docs" => one(path.into()),
+        "/api/problemen/{soort}" => one("/api/problemen/niet-gevonden".into()),
+        "/api/v1/providers"
+        | "/api/v1/contracts"
+        | "/api/v1/placements"
+        | "/api/v1/funding-streams"
+        | "/api/v1/allocations"
+        | "/api/v1/budget-lines"
+        | "/api/v1/imports"
+        | "/api/v1/ocds/releases" => one(path.into()),
+        "/api/v1/providers/{id}" => one(format!("/api/v1/providers/{}", i.provider)),
+        "/api/v1/contracts/{id}" => one(format!("/api/v1/contracts/{}", i.contract)),
+        "/api/v1/imports/{id}" => one(format!("/api/v1/imports/{}", i.ledger_batch)),
+        "/api/v1/reconciliation/{year}" => one(format!("/api/v1/reconciliation/{y}")),
+        "/api/v1/overview" => one(format!("/api/v1/overview?from={}&to={}", y - 4, y + 2)),
+        "/api/v1/scorecard" => one("/api/v1/scorecard".into()),
         _ => None,
     }
 }
@@ -540,6 +563,9 @@ struct Measured {
     target: Duration,
     alone: bool,
 }
+
+/// The admin's calendar address in the bench (a fixed secret: the data set is the bench's own).
+const CALENDAR_SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 fn target_of(url: &str) -> Duration {
     let path = url.split('?').next().unwrap();
@@ -594,6 +620,27 @@ async fn run() -> bool {
             clients.entry(role.code()).or_default().push(Arc::new(common::login(&base, username, password).await));
         }
     }
+    // The API is for scripts with a token, never a session: 16 clients with the admin's bearer token.
+    let token = store::tokens::create(&db, ids.user, "bench", 30, "bench").await.unwrap().secret;
+    let mut bearer = reqwest::header::HeaderMap::new();
+    bearer.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    clients.insert(
+        "api",
+        (0..CLIENTS)
+            .map(|_| {
+                let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+                Arc::new(c.default_headers(bearer.clone()).build().unwrap())
+            })
+            .collect(),
+    );
+    store::notifications::set_calendar(
+        &db,
+        ids.user,
+        &taalbudget::web::notifications::secret_hash(CALENDAR_SECRET),
+        "bench",
+    )
+    .await
+    .unwrap();
     // The login form is for visitors who are not signed in (a signed-in user is sent on).
     clients.insert(
         "anonymous",
@@ -621,7 +668,11 @@ async fn run() -> bool {
     for e in taalbudget::web::routes().entries().iter().filter(|e| e.method == Method::GET) {
         match urls(e.path, &ids, &overview, &jobs) {
             Some(list) => {
-                let role = if e.path == "/login" { "anonymous" } else { "admin" };
+                let role = match e.path {
+                    "/login" => "anonymous",
+                    p if p.starts_with("/api/v1/") => "api",
+                    _ => "admin",
+                };
                 pages.extend(list.into_iter().map(|u| (role, u)))
             }
             None => unknown.push(e.path),
@@ -666,7 +717,7 @@ async fn run() -> bool {
             full = format!("{base}{url}");
             r = list[0].get(&full).send().await.unwrap();
         }
-        if r.status() == reqwest::StatusCode::FORBIDDEN && !["admin", "anonymous"].contains(&role) {
+        if r.status() == reqwest::StatusCode::FORBIDDEN && !["admin", "anonymous", "api"].contains(&role) {
             continue; // a page this role may not see
         }
         assert_eq!(r.status(), reqwest::StatusCode::OK, "{role} {url}");

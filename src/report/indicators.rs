@@ -21,7 +21,6 @@ use time::{Date, Month};
 use crate::domain::certification::holds_valid_mark;
 use crate::domain::forecast::{InflowGroup, Variant};
 use crate::domain::inflow::InflowYear;
-use crate::domain::progress::actual_start;
 use crate::domain::quality::{is_overdue, PlanStatus};
 use crate::domain::route::{Cohort, Route};
 use crate::domain::scorecard::{Grain, ScoreLine};
@@ -221,14 +220,31 @@ pub struct Indicators {
 }
 
 /// The indicators of `years` (in that order), against scenario `scenario` when given (None: no expectation).
-pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Date) -> sqlx::Result<Indicators> {
+/// The server's kept figures, so that the indicator page reads what its source screens read, as fast as they do
+/// (the command line passes None and computes afresh: the same functions, the same figures).
+#[derive(Clone, Copy)]
+pub struct KeptInputs<'a> {
+    pub scorecard: &'a crate::report::scorecard::ScorecardCache,
+    pub signals: &'a crate::report::progress_signals::SignalsCache,
+    pub line_flags: &'a crate::report::reconciliation::LineFlagsCache,
+    pub portfolio: &'a crate::report::commitments::PortfolioCache,
+}
+
+pub async fn for_years(
+    db: &Db,
+    years: &[i32],
+    scenario: Option<i64>,
+    today: Date,
+    kept: Option<KeptInputs<'_>>,
+) -> sqlx::Result<Indicators> {
     let counts = store::inflow::counts(db).await?;
     let scenarios = store::overview::scenarios(db).await?;
     let chosen = scenario.and_then(|id| scenarios.iter().find(|(s, _)| s.id == id)).map(|(s, _)| s);
     let from = years.iter().copied().min().unwrap_or(today.year());
     let until = years.iter().copied().max().unwrap_or(today.year());
-    let score = crate::report::scorecard::rows(db, (Grain::Year, from, until, today), None).await?;
-    let money = reconciliation::for_years(db, years, None, None).await?;
+    let score =
+        crate::report::scorecard::rows(db, (Grain::Year, from, until, today), kept.map(|k| k.scorecard)).await?;
+    let money = reconciliation::for_years(db, years, kept.map(|k| k.line_flags), kept.map(|k| k.portfolio)).await?;
     let streams = store::funding::streams(db).await?;
     let only = |cohort: Cohort| -> Vec<String> {
         streams.iter().filter(|(s, _)| s.cohorts == [cohort]).map(|(s, _)| s.code.clone()).collect()
@@ -236,11 +252,12 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
     let (waiting_codes, elip_codes) = (only(Cohort::Wi2013), only(Cohort::Elip));
     let contracts = store::contracts::list(db).await?;
     // Each placement's start as the scorecard dates it, with its cohort.
-    let mut reports = store::progress::by_placement(store::progress::all_reports(db).await?);
+    // (`progress_signals` holds each placement's `actual_start`, kept between changes of the reports.)
+    let signals = crate::report::progress_signals::signals(db, kept.map(|k| k.signals)).await?;
     let started: Vec<(Cohort, Date)> = store::placements::list(db, None)
         .await?
         .into_iter()
-        .filter_map(|p| actual_start(&reports.remove(&p.id).unwrap_or_default()).map(|d| (p.cohort, d)))
+        .filter_map(|p| crate::report::progress_signals::of(&signals, p.id).actual_start.map(|d| (p.cohort, d)))
         .collect();
     let decisions = store::certifications::all_by_provider(db).await?;
     let plans = store::quality::all_plans(db).await?;
@@ -325,5 +342,5 @@ pub async fn for_years(db: &Db, years: &[i32], scenario: Option<i64>, today: Dat
 
 /// The indicators of one year alone (for the letter): `for_years` with that year.
 pub async fn for_year(db: &Db, year: i32, scenario: Option<i64>, today: Date) -> sqlx::Result<YearIndicators> {
-    Ok(for_years(db, &[year], scenario, today).await?.years.remove(0))
+    Ok(for_years(db, &[year], scenario, today, None).await?.years.remove(0))
 }

@@ -57,7 +57,13 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ind
     let ids: Vec<i64> = scenarios.iter().map(|(id, _)| *id).collect();
     let (year, scenario) = choice(&q, &ids);
     let years: Vec<i32> = ((year - YEARS_SHOWN + 1)..=year).collect();
-    let ind = for_years(&state.db, &years, scenario, dates::today()).await?;
+    let kept = crate::report::indicators::KeptInputs {
+        scorecard: &state.scorecard_cache,
+        signals: &state.signals_cache,
+        line_flags: &state.line_flags_cache,
+        portfolio: &state.commitments_cache,
+    };
+    let ind = for_years(&state.db, &years, scenario, dates::today(), Some(kept)).await?;
     Ok(render(&chrome, year, &scenarios, &ind))
 }
 
