@@ -20,7 +20,7 @@ use taalbudget::report::ocds::{self, Publication, LOTS_EXTENSION};
 use taalbudget::store;
 use time::OffsetDateTime;
 
-use crate::helpers::{certified_provider, import_ledger, ledger_line, other_stream, spawn_app, spawn_app_with};
+use crate::helpers::{certified_provider, import_ledger, ledger_line, other_stream, spawn_app_with};
 
 const RELEASE_SCHEMA_URL: &str = "https://standard.open-contracting.org/schema/1__1__5/release-schema.json";
 const PREFIX: &str = "ocds-t3st00";
