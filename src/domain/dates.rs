@@ -8,6 +8,22 @@ pub fn display(date: Date) -> String {
     date.format(format_description!("[day]-[month]-[year]")).expect("date formats")
 }
 
+/// The months in Dutch, as screens name a period (`maart 2022`).
+pub const MONTH_NAMES: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+
 /// `2022-12-31`, for storage, JSON, CSV and `<input type=date>`.
 pub fn iso(date: Date) -> String {
     iso_text(date).to_string()

@@ -134,22 +134,10 @@ impl InflowPeriod {
 
     /// As the screens show it: `maart 2022`, `1e kwartaal 2022`.
     pub fn display(self) -> String {
-        const MONTHS: [&str; 12] = [
-            "januari",
-            "februari",
-            "maart",
-            "april",
-            "mei",
-            "juni",
-            "juli",
-            "augustus",
-            "september",
-            "oktober",
-            "november",
-            "december",
-        ];
         match self {
-            InflowPeriod::Month { year, month } => format!("{} {year}", MONTHS[usize::from(month - 1)]),
+            InflowPeriod::Month { year, month } => {
+                format!("{} {year}", crate::domain::dates::MONTH_NAMES[usize::from(month - 1)])
+            }
             InflowPeriod::Quarter { year, quarter } => format!("{quarter}e kwartaal {year}"),
         }
     }

@@ -21,21 +21,6 @@ pub enum Period {
     Quarter { year: i32, quarter: u8 },
 }
 
-const MONTHS: [&str; 12] = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-];
-
 impl Period {
     /// `2023-03` (or `2023-3`) is March 2023; `2023-K1` (or `2023-Q1`) the first quarter.
     pub fn parse(text: &str) -> Result<Period, String> {
@@ -74,7 +59,9 @@ impl Period {
 
     pub fn label(self) -> String {
         match self {
-            Period::Month { year, month } => format!("{} {year}", MONTHS[month as usize - 1]),
+            Period::Month { year, month } => {
+                format!("{} {year}", crate::domain::dates::MONTH_NAMES[month as usize - 1])
+            }
             Period::Quarter { year, quarter } => format!("{quarter}e kwartaal {year}"),
         }
     }
