@@ -336,6 +336,21 @@ enum ReportCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// The council's progress letter of a year (Word, to edit into the letter), or its figures as json or xlsx.
+    /// Writing the Word letter freezes its figures as the snapshot "Voortgangsbrief YEAR".
+    Voortgangsbrief {
+        #[arg(long)]
+        year: i32,
+        /// Hold the inflow against this scenario (its name).
+        #[arg(long)]
+        scenario: Option<String>,
+        /// docx (the letter), json or xlsx (its figures).
+        #[arg(long, default_value = "docx")]
+        format: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The indicators of a year (the figures of /indicatoren and the progress letter), as JSON.
     Indicatoren {
         #[arg(long)]
@@ -487,6 +502,9 @@ async fn run(command: Command, resolved: Resolved) -> anyhow::Result<ExitCode> {
         } => {
             let args = OverviewArgs { from, to, scenario, variant, forecast_from, stream, snapshot, format, out };
             overview_report(&db_path, args).await
+        }
+        Command::Report { report: ReportCommand::Voortgangsbrief { year, scenario, format, out } } => {
+            letter_report(&db_path, year, scenario.as_deref(), &format, &out).await
         }
         Command::Report { report: ReportCommand::Indicatoren { year, scenario, format, out } } => {
             indicators_report(&db_path, year, scenario.as_deref(), &format, out.as_deref()).await
@@ -646,6 +664,67 @@ async fn indicators_report(
         }
         None => std::io::Write::write_all(&mut std::io::stdout(), &bytes)?,
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A scenario's id by its name; None (after saying so) when there is none of that name.
+async fn scenario_by_name(pool: &store::Db, name: Option<&str>) -> anyhow::Result<Result<Option<i64>, ExitCode>> {
+    let Some(name) = name else { return Ok(Ok(None)) };
+    let all = store::overview::scenarios(pool).await?;
+    match all.iter().find(|(s, _)| s.name == name) {
+        Some((s, _)) => Ok(Ok(Some(s.id))),
+        None => {
+            eprintln!("fout: onbekend scenario '{name}'");
+            Ok(Err(ExitCode::from(2)))
+        }
+    }
+}
+
+/// `report voortgangsbrief`: the letter of `report::letter` as Word (freezing its figures), json or xlsx.
+async fn letter_report(
+    db: &std::path::Path,
+    year: i32,
+    scenario: Option<&str>,
+    format: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use taalbudget::report::{letter, letter_docx};
+    if !(2000..=2100).contains(&year) {
+        eprintln!("fout: {year} is geen geldig jaar");
+        return Ok(ExitCode::from(2));
+    }
+    if !["docx", "json", "xlsx"].contains(&format) {
+        eprintln!("fout: --format {format} bestaat niet; kies docx, json of xlsx");
+        return Ok(ExitCode::from(2));
+    }
+    let pool = store::connect(db).await?;
+    let scenario_id = match scenario_by_name(&pool, scenario).await? {
+        Ok(id) => id,
+        Err(code) => {
+            pool.close().await;
+            return Ok(code);
+        }
+    };
+    let today = taalbudget::domain::dates::today();
+    let l = letter::load(&pool, year, scenario_id, today, None).await?;
+    let bytes = match format {
+        "docx" => letter_docx::letter_docx(&l)?,
+        "xlsx" => letter::letter_xlsx(&l)?,
+        _ => (serde_json::to_string_pretty(&l)? + "\n").into_bytes(),
+    };
+    std::fs::write(out, &bytes).map_err(|e| anyhow::anyhow!("kan {} niet schrijven: {e}", out.display()))?;
+    if format == "docx" {
+        let actor = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "onbekend".into()));
+        store::letters::freeze(&pool, year, l.scenario.as_deref(), &l.data_date, &l.frozen(), &actor).await?;
+        eprintln!(
+            "Voortgangsbrief {year} geschreven naar {} en vastgelegd als ‘{}’",
+            out.display(),
+            letter::snapshot_name(year)
+        );
+    } else {
+        eprintln!("Cijfers van de voortgangsbrief {year} geschreven naar {}", out.display());
+    }
+    pool.close().await;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -29,6 +29,7 @@ pub const HISTORY_KINDS: &[(&str, &str, Permission)] = &[
     ("quality_result", "resultaten van een meetjaar", Read),
     ("scenario", "scenario", Read),
     ("overview_snapshot", "snapshot", Read),
+    ("letter_snapshot", "vastgelegde voortgangsbrief", Read),
     // Counts of newcomers per month and group, never persons.
     ("inflow_count", "instroomaantal", Read),
     // One participant each, or reasons written about them: never the policy adviser.

@@ -24,6 +24,11 @@ pub const MONTH_NAMES: [&str; 12] = [
     "december",
 ];
 
+/// `7 december 2026`, as a letter writes a date.
+pub fn dutch_long(date: Date) -> String {
+    format!("{} {} {}", date.day(), MONTH_NAMES[usize::from(u8::from(date.month())) - 1], date.year())
+}
+
 /// `2022-12-31`, for storage, JSON, CSV and `<input type=date>`.
 pub fn iso(date: Date) -> String {
     iso_text(date).to_string()

@@ -160,6 +160,11 @@ pub fn dutch_decimal(d: Decimal) -> String {
     d.normalize().to_string().replace('.', ",")
 }
 
+/// A computed percentage as every screen writes it: `81,5%`, or `–` when there is no base for it.
+pub fn pct_text(p: Option<Decimal>) -> String {
+    p.map(|p| format!("{}%", dutch_decimal(p))).unwrap_or_else(|| "–".into())
+}
+
 /// A message about one field: "Uren aangeboden: een aantal uren kan niet negatief zijn (-1)."
 pub fn labelled(label: &str, message: &str) -> String {
     let mut chars = message.chars();

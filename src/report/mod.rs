@@ -7,6 +7,8 @@ pub mod export;
 pub mod indicators;
 pub mod invoice_check;
 pub mod kept;
+pub mod letter;
+pub mod letter_docx;
 pub mod notifications;
 pub mod ocds;
 pub mod overview;

@@ -10,6 +10,7 @@ pub mod contracts;
 pub mod funding;
 pub mod imports;
 pub mod inflow;
+pub mod letters;
 pub mod lock;
 pub mod notifications;
 pub mod overview;

@@ -64,8 +64,29 @@ impl Axis {
     }
 }
 
-fn axis_label(cents: i64) -> String {
-    format!("€ {}", Money::from_cents(cents - cents % 100).dutch().trim_end_matches(",00"))
+/// What a chart's values are. A count `n` is drawn as `n` whole units (`n * 100` on the cent scale), so the
+/// axis keeps its round steps of 1, 2 or 5 times a power of ten.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Euro,
+    Count,
+}
+
+impl Unit {
+    /// A value as a point's tooltip says it: `€ 1.234,56` or `303`.
+    fn text(self, m: Money) -> String {
+        match self {
+            Unit::Euro => m.to_string(),
+            Unit::Count => (m.cents() / 100).to_string(),
+        }
+    }
+}
+
+fn axis_label(cents: i64, unit: Unit) -> String {
+    match unit {
+        Unit::Euro => format!("€ {}", Money::from_cents(cents - cents % 100).dutch().trim_end_matches(",00")),
+        Unit::Count => (cents / 100).to_string(),
+    }
 }
 
 /// Every how many years a year label is drawn so that neighbouring labels do not touch.
@@ -98,11 +119,11 @@ fn spread(wanted: &[i64], gap: i64, top: i64, bottom: i64) -> Vec<i64> {
     out
 }
 
-fn value_axis(id: &str, axis: &Axis) -> Markup {
+fn value_axis(id: &str, axis: &Axis, unit: Unit) -> Markup {
     html! {
         @for t in axis.ticks() {
             line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y_of(t, axis)) y2=(y_of(t, axis)) stroke="#c4c8cf" stroke-width="1" {}
-            text x=(LEFT - 6) y=(y_of(t, axis) + 4) text-anchor="end" font-size="11" fill="#1a1a1a" { (axis_label(t)) }
+            text x=(LEFT - 6) y=(y_of(t, axis) + 4) text-anchor="end" font-size="11" fill="#1a1a1a" { (axis_label(t, unit)) }
         }
         line id={(id) "-nul"} x1=(LEFT) x2=(WIDTH - RIGHT) y1=(y_of(0, axis)) y2=(y_of(0, axis)) stroke="#1a1a1a" stroke-width="2" {}
     }
@@ -166,11 +187,12 @@ pub fn stacked_years(id: &str, title: &str, description: &str, bars: &[YearBar])
                         line x1="0" y1="0" x2="0" y2="6" stroke="#7a4a00" stroke-width="2" {}
                     }
                 }
-                (value_axis(id, &axis))
+                (value_axis(id, &axis, Unit::Euro))
                 @for (i, b) in bars.iter().enumerate() {
                     @let x = LEFT + slot * i as i64 + (slot - bar_w) / 2;
                     @for ((bottom, top), ((word, fill, stroke), amount)) in b.stacked().into_iter().zip(parts.iter().zip([b.actual, b.committed, b.forecast])) {
-                        @if top != bottom {
+                        // A part too small to be a pixel high is left out (an SVG rect of height 0 is invalid).
+                        @if y_of(bottom, &axis) > y_of(top, &axis) {
                             rect x=(x) width=(bar_w) y=(y_of(top, &axis)) height=(y_of(bottom, &axis) - y_of(top, &axis))
                                 fill=(if fill.is_empty() { format!("url(#{id}-streep)") } else { fill.to_string() }) stroke=(stroke) {
                                 title { (b.year) " " (word) " " (amount) }
@@ -239,6 +261,11 @@ fn swatch(i: usize) -> Markup {
 /// Lines per series over the years (e.g. the remaining balance per stream), with a zero line; each line has
 /// its own marker shape and its name at its end, so colour is never the only cue.
 pub fn lines(id: &str, title: &str, description: &str, years: &[i32], series: &[Series]) -> Markup {
+    lines_in(Unit::Euro, id, title, description, years, series)
+}
+
+/// [`lines`] for values of any [`Unit`].
+pub fn lines_in(unit: Unit, id: &str, title: &str, description: &str, years: &[i32], series: &[Series]) -> Markup {
     let values: Vec<i64> = series.iter().flat_map(|s| s.points.iter().map(|(_, m)| m.cents())).collect();
     let axis = Axis::over(values.iter().copied().min().unwrap_or(0), values.iter().copied().max().unwrap_or(0));
     let n = years.len().max(1) as i64;
@@ -260,7 +287,7 @@ pub fn lines(id: &str, title: &str, description: &str, years: &[i32], series: &[
             svg role="img" aria-labelledby={(id) "-titel " (id) "-beschrijving"} viewBox={"0 0 " (WIDTH) " " (HEIGHT)} width="100%" {
                 title id={(id) "-titel"} { (title) }
                 desc id={(id) "-beschrijving"} { (description) }
-                (value_axis(id, &axis))
+                (value_axis(id, &axis, unit))
                 @for (i, y) in years.iter().enumerate() {
                     @if i % every == 0 {
                         text x=(x_of(*y)) y=(HEIGHT - BOTTOM + 16) text-anchor="middle" font-size="12" fill="#1a1a1a" { (y) }
@@ -271,7 +298,7 @@ pub fn lines(id: &str, title: &str, description: &str, years: &[i32], series: &[
                     @let points = s.points.iter().map(|(y, m)| format!("{},{}", x_of(*y), y_of(m.cents(), &axis))).collect::<Vec<_>>().join(" ");
                     polyline points=(points) fill="none" stroke=(colour) stroke-width="2" stroke-dasharray=(DASHES[(i / 4) % 2]) {}
                     @for (y, m) in &s.points {
-                        g { title { (s.label) " " (y) ": " (m) } (marker(i, x_of(*y), y_of(m.cents(), &axis), colour)) }
+                        g { title { (s.label) " " (y) ": " (unit.text(*m)) } (marker(i, x_of(*y), y_of(m.cents(), &axis), colour)) }
                     }
                 }
                 @for ((i, year, end_y), text_y) in ends.iter().zip(&label_y) {
@@ -287,7 +314,7 @@ pub fn lines(id: &str, title: &str, description: &str, years: &[i32], series: &[
                     @for (i, s) in series.iter().enumerate() {
                         li { (swatch(i)) (s.label) " (" (MARKERS[i % 4]) ")" }
                     }
-                    li { "Onder de nullijn (dikke lijn) is tekort." }
+                    @if unit == Unit::Euro { li { "Onder de nullijn (dikke lijn) is tekort." } }
                 }
             }
         }

@@ -3,30 +3,80 @@
 //! only; a figure about 1 to 4 people is hidden from those who may not read participant data.
 
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::charts::{self, Series, Unit, YearBar};
 use super::progress::pct_text;
 use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
+use crate::auth::CurrentUser;
 use crate::domain::dates;
 use crate::domain::fixed::dutch_decimal;
 use crate::domain::inflow::InflowCategory;
 use crate::domain::route::Cohort;
 use crate::domain::scorecard::ScoreLine;
 use crate::domain::small_cell::{SmallCells, HIDDEN};
-use crate::error::AppResult;
-use crate::report::indicators::{for_years, Indicators, YearIndicators, DEFINITIONS};
+use crate::error::{AppError, AppResult};
+use crate::money::Money;
+use crate::report::indicators::{for_years, Indicators, StreamMoney, YearIndicators, DEFINITIONS};
+use crate::report::letter::{self, Letter};
 use crate::report::scorecard::{hidden, Group, PARTS};
 use crate::store;
 
 pub fn routes() -> RouteTable {
-    RouteTable::default().get("/indicatoren", Permission::Read, page).get(
-        "/indicatoren/definities",
-        Permission::Read,
-        definitions,
-    )
+    RouteTable::default()
+        .get("/indicatoren", Permission::Read, page)
+        .get("/indicatoren/definities", Permission::Read, definitions)
+        .post("/indicatoren/voortgangsbrief", Permission::ManageForecasts, letter_docx)
+        .get("/indicatoren/voortgangsbrief.xlsx", Permission::Read, letter_xlsx)
+        .get("/indicatoren/voortgangsbrief.json", Permission::Read, letter_json)
+}
+
+/// The content type of a Word document.
+const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
+
+/// The letter of the chosen year and scenario, from the kept figures the page reads.
+async fn letter_of(state: &AppState, q: &IndicatorQuery) -> AppResult<Letter> {
+    let ids: Vec<i64> = store::overview::scenarios(&state.db).await?.into_iter().map(|(s, _)| s.id).collect();
+    let (year, scenario) = choice(q, &ids);
+    let kept = crate::report::indicators::KeptInputs {
+        scorecard: &state.scorecard_cache,
+        signals: &state.signals_cache,
+        line_flags: &state.line_flags_cache,
+        portfolio: &state.commitments_cache,
+    };
+    Ok(letter::load(&state.db, year, scenario, dates::today(), Some(kept)).await?)
+}
+
+/// The button on the page: the Word letter, its figures frozen as "Voortgangsbrief {year}".
+async fn letter_docx(
+    user: CurrentUser,
+    State(state): State<AppState>,
+    Form(q): Form<IndicatorQuery>,
+) -> AppResult<Response> {
+    let l = letter_of(&state, &q).await?;
+    let bytes = crate::report::letter_docx::letter_docx(&l)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("voortgangsbrief {}: {e}", l.year)))?;
+    store::letters::freeze(&state.db, l.year, l.scenario.as_deref(), &l.data_date, &l.frozen(), user.actor()).await?;
+    Ok(super::download(bytes, DOCX, &format!("voortgangsbrief-{}.docx", l.year)))
+}
+
+/// The letter's figures as a workbook, for whoever builds a letter of their own (nothing is frozen).
+async fn letter_xlsx(State(state): State<AppState>, Query(q): Query<IndicatorQuery>) -> AppResult<Response> {
+    let l = letter_of(&state, &q).await?;
+    let bytes =
+        letter::letter_xlsx(&l).map_err(|e| AppError::Internal(anyhow::anyhow!("voortgangsbrief xlsx: {e}")))?;
+    Ok(super::download(bytes, super::XLSX, &format!("voortgangsbrief-{}.xlsx", l.year)))
+}
+
+/// The letter's figures as JSON (nothing is frozen).
+async fn letter_json(State(state): State<AppState>, Query(q): Query<IndicatorQuery>) -> AppResult<Response> {
+    let l = letter_of(&state, &q).await?;
+    Ok(axum::Json(l).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -64,7 +114,8 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ind
         portfolio: &state.commitments_cache,
     };
     let ind = for_years(&state.db, &years, scenario, dates::today(), Some(kept)).await?;
-    Ok(render(&chrome, year, &scenarios, &ind))
+    let letters = store::letters::list(&state.db).await?;
+    Ok(render(&chrome, year, &scenarios, &ind, &letters))
 }
 
 /// "Definitie" next to a heading: the indicator's entry on the definitions page.
@@ -100,7 +151,13 @@ fn share_text(p: Option<rust_decimal::Decimal>) -> String {
     pct_text(p)
 }
 
-fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicators) -> Markup {
+fn render(
+    chrome: &Chrome,
+    year: i32,
+    scenarios: &[(i64, String)],
+    ind: &Indicators,
+    letters: &[store::letters::StoredLetter],
+) -> Markup {
     let cells = chrome.small_cells();
     let ys = &ind.years;
     let this: Option<&YearIndicators> = ys.last();
@@ -120,7 +177,7 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                 }
                 button type="submit" { "Tonen" }
             }
-            p { a href="/indicatoren/definities" { "Alle definities" } " · " a href="/instroom" { "Instroom bekijken of vastleggen" } }
+            p { a href="/indicatoren/definities" { "Alle definities" } " · " a href="/instroom" { "Instroom bekijken of vastleggen" } " · " a href="#voortgangsbrief" { "Voortgangsbrief" } }
 
             h2 #instroom { "Instroom" (definition_link("instroom")) }
             table {
@@ -136,6 +193,7 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                     tr { th scope="row" { "Maanden met een telling" } @for y in ys { td.num { (y.inflow.months_counted) } } }
                 }
             }
+            (inflow_chart(ind, cells))
             @if let (Some(t), Some((_, name))) = (this, &ind.scenario) {
                 h3 #scenario { "Instroom tegen scenario ‘" (name) "’" (definition_link("scenario")) }
                 @if t.expectations.is_empty() {
@@ -248,6 +306,7 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                     }
                 }
             }
+            (spend_chart(ind))
             table {
                 caption { "Besteding per jaar" }
                 thead { tr { th scope="col" { "Cijfer" } @for y in ys { th.num scope="col" { (y.year) } } } }
@@ -258,7 +317,103 @@ fn render(chrome: &Chrome, year: i32, scenarios: &[(i64, String)], ind: &Indicat
                     tr { th scope="row" { a href="/indicatoren/definities#aandeel-ondertussen" { "Aandeel ELIP" } } @for y in ys { td.num { (share_text(y.elip_share)) } } }
                 }
             }
+            (letter_block(chrome, year, ind, letters))
         },
+    )
+}
+
+/// The progress letter: the button that writes it (and freezes its figures), its figures as a workbook or JSON,
+/// and the letters frozen so far.
+fn letter_block(chrome: &Chrome, year: i32, ind: &Indicators, letters: &[store::letters::StoredLetter]) -> Markup {
+    let scenario = ind.scenario.as_ref().map_or_else(|| "geen".to_string(), |(id, _)| id.to_string());
+    let query = format!("jaar={year}&scenario={scenario}");
+    html! {
+        h2 #voortgangsbrief { "Voortgangsbrief " (year) }
+        p { "Een Word-document om te bewerken tot de brief aan de raad: deze cijfers van " (year - 2) " tot en met " (year) " als tabellen met een zin erbij, de grafieken en de definities als bijlage. Groepen van minder dan 5 personen staan er als ‘minder dan 5’ in. Het maken legt de cijfers vast als ‘" (letter::snapshot_name(year)) "’; de brief van " (year + 1) " laat zien wat er sindsdien veranderde." }
+        @if chrome.may(Permission::ManageForecasts) {
+            form method="post" action="/indicatoren/voortgangsbrief" {
+                (chrome.csrf_field())
+                input type="hidden" name="jaar" value=(year);
+                input type="hidden" name="scenario" value=(scenario);
+                button type="submit" { "Voortgangsbrief " (year) " maken (Word)" }
+            }
+        }
+        p {
+            "Dezelfde cijfers om zelf te gebruiken: "
+            a href={"/indicatoren/voortgangsbrief.xlsx?" (query)} { "Excel" span.visually-hidden { ", voortgangsbrief " (year) } }
+            " · "
+            a href={"/indicatoren/voortgangsbrief.json?" (query)} { "JSON" span.visually-hidden { ", voortgangsbrief " (year) } }
+        }
+        @if letters.is_empty() {
+            p { "Er is nog geen voortgangsbrief vastgelegd." }
+        } @else {
+            table {
+                caption { "Vastgelegde voortgangsbrieven" }
+                thead { tr { th scope="col" { "Brief" } th scope="col" { "Stand van de gegevens" } th scope="col" { "Scenario" } th scope="col" { "Vastgelegd" } } }
+                tbody {
+                    @for l in letters {
+                        tr {
+                            th scope="row" { (l.name) }
+                            td { (l.data_date) }
+                            td { (l.scenario_name.as_deref().unwrap_or("geen")) }
+                            td { (l.created_at) " door " (l.created_by) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The inflow per group over the years as lines (the page's chart and the letter's). A group with a year of 1 to 4
+/// people is left out where the small-cell rule applies: its line would show what the table hides.
+pub fn inflow_chart(ind: &Indicators, cells: SmallCells) -> Markup {
+    let years: Vec<i32> = ind.years.iter().map(|y| y.year).collect();
+    let mut left_out = Vec::new();
+    let series: Vec<Series> = InflowCategory::NEWCOMERS
+        .iter()
+        .filter_map(|c| {
+            let points: Vec<(i32, i64)> =
+                ind.years.iter().map(|y| (y.year, y.inflow.inflow.get(c).copied().unwrap_or(0))).collect();
+            if points.iter().any(|(_, n)| cells.hides(u32::try_from(*n).unwrap_or(u32::MAX))) {
+                left_out.push(c.label().to_lowercase());
+                return None;
+            }
+            Some(Series {
+                label: c.label().to_string(),
+                points: points.into_iter().map(|(y, n)| (y, Money::from_cents(n.saturating_mul(100)))).collect(),
+            })
+        })
+        .collect();
+    let mut description =
+        "Het aantal nieuwe inburgeringsplichtigen per groep en jaar; de cijfers staan in de tabel ernaast.".to_string();
+    if !left_out.is_empty() {
+        description += &format!(" Niet getoond (een jaar met minder dan 5): {}.", left_out.join(", "));
+    }
+    charts::lines_in(Unit::Count, "grafiek-instroom", "Instroom per groep", &description, &years, &series)
+}
+
+/// Per year over all streams: actual and committed stacked against what is available (the overview's chart).
+pub fn spend_chart(ind: &Indicators) -> Markup {
+    let bars: Vec<YearBar> = ind
+        .years
+        .iter()
+        .map(|y| {
+            let sum = |f: fn(&StreamMoney) -> Money| -> Money { y.streams.iter().map(f).sum() };
+            YearBar {
+                year: y.year,
+                actual: sum(|s| s.actual),
+                committed: sum(|s| s.committed),
+                forecast: Money::ZERO,
+                available: (!y.streams.is_empty()).then(|| sum(|s| s.available)),
+            }
+        })
+        .collect();
+    charts::stacked_years(
+        "grafiek-geld",
+        "Gerealiseerd en verplicht tegenover beschikbaar, alle bronnen",
+        "Per jaar het gerealiseerde en het verplichte bedrag over alle financieringsbronnen, gestapeld, tegenover het beschikbare bedrag (de cijfers van de aansluiting); de bedragen staan in de tabellen ernaast.",
+        &bars,
     )
 }
 

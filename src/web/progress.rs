@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use maud::{html, Markup};
-use rust_decimal::Decimal;
 use time::Date;
 
 use super::forms::{error_summary, Field};
@@ -18,7 +17,6 @@ use crate::auth::CurrentUser;
 use crate::domain::commitment::placement_payments;
 use crate::domain::contract::Share;
 use crate::domain::dates;
-use crate::domain::fixed::dutch_decimal;
 use crate::domain::placement::ExpectedPayment;
 use crate::domain::progress::{
     actual_start, attendance_pct, below_norm, merged_messages, numbered_attempts, start_deadline, validate_report,
@@ -41,9 +39,7 @@ pub fn routes() -> RouteTable {
         .post("/plaatsingen/{id}/routewijzigingen", Permission::ManageContracts, add_change)
 }
 
-pub fn pct_text(p: Option<Decimal>) -> String {
-    p.map(|p| format!("{}%", dutch_decimal(p))).unwrap_or_else(|| "–".into())
-}
+pub use crate::domain::fixed::pct_text;
 
 const REPORT_LABELS: &[(&str, &str)] = &[
     ("period", "Periode"),

@@ -18,7 +18,7 @@ fn euros(cents: i64) -> String {
 /// Two providers with a B1 placement each (PIP 02-01-2023, lessons from 01-02 and 01-03-2023), their February
 /// reports (36 and 20 of 40 hours; reading passed and failed at the first attempt), two streams (SPUK for any
 /// cohort, ENO for the Ondertussengroep only) with 2023 grants and spend, 2023 inflow and a scenario.
-async fn hand_built(app: &TestApp) {
+pub(crate) async fn hand_built(app: &TestApp) {
     app.login_as(Role::Admin).await;
     let a = contract(app, "Taal Noord BV", "12345678", "UTR-A").await;
     let b = contract(app, "Taal Zuid BV", "23456789", "UTR-B").await;

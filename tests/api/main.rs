@@ -22,6 +22,7 @@ mod indicators;
 mod inflow;
 mod invariants;
 mod layout;
+mod letter;
 mod lifecycle;
 mod marks;
 mod notifications;
