@@ -499,6 +499,9 @@ fn urls(path: &str, i: &Ids, overview: &str, jobs: &Jobs) -> Option<Vec<String>>
         "/agenda/{secret}" => one(format!("/agenda/{CALENDAR_SECRET}.ics")),
         "/instroom" | "/indicatoren/definities" => one(path.into()),
         "/indicatoren" => u(&["/indicatoren".into(), format!("/indicatoren?jaar={}", y - 1)]),
+        "/indicatoren/voortgangsbrief.xlsx" | "/indicatoren/voortgangsbrief.json" => {
+            one(format!("{path}?jaar={}", y - 1))
+        }
         // The API, as a script with the admin's token (the `api` clients).
         "/api/openapi.json" | "/api/docs" => one(path.into()),
         "/api/problemen/{soort}" => one("/api/problemen/niet-gevonden".into()),

@@ -138,7 +138,7 @@ pub const DEFINITIONS: &[Definition] = &[
     Definition {
         id: "aandeel-ondertussen",
         name: "Aandeel Ondertussengroep en ELIP",
-        definition: "Het deel van het gerealiseerde bedrag van het jaar dat is toegerekend aan bronnen die alleen voor de Ondertussengroep (doelgroep wi2013) of alleen voor ELIP (doelgroep elip) zijn.",
+        definition: "Het deel van het gerealiseerde bedrag van het jaar dat is toegerekend aan bronnen voor de Ondertussengroep: bronnen waarvan elke doelgroep wi2013 of elip is (zoals ‘En ondertussen’). Het aandeel ELIP is het deel daarvan op bronnen alleen voor ELIP (doelgroep elip).",
         source: ("/aansluiting", "Aansluiting"),
     },
 ];
@@ -200,7 +200,8 @@ pub struct YearIndicators {
     pub actual_total: Money,
     /// Actual over all streams / started placements; None without reported starts.
     pub spend_per_start: Option<Money>,
-    /// Share of the actual (percent, one decimal) on streams only for the Ondertussengroep, and only for ELIP.
+    /// Share of the actual (percent, one decimal) on streams for the Ondertussengroep (every target group Wi2013 or
+    /// ELIP), and on those for ELIP alone (a part of the former).
     pub waiting_share: Option<Decimal>,
     pub elip_share: Option<Decimal>,
     /// Quality plan versions approved in the year.
@@ -246,10 +247,16 @@ pub async fn for_years(
         crate::report::scorecard::rows(db, (Grain::Year, from, until, today), kept.map(|k| k.scorecard)).await?;
     let money = reconciliation::for_years(db, years, kept.map(|k| k.line_flags), kept.map(|k| k.portfolio)).await?;
     let streams = store::funding::streams(db).await?;
-    let only = |cohort: Cohort| -> Vec<String> {
-        streams.iter().filter(|(s, _)| s.cohorts == [cohort]).map(|(s, _)| s.code.clone()).collect()
+    // Streams for the Ondertussengroep: every target group of theirs is Wi2013 or ELIP (the 'En ondertussen' money
+    // covers both); ELIP's are those for ELIP alone, a part of the former.
+    let within = |groups: &[Cohort]| -> Vec<String> {
+        streams
+            .iter()
+            .filter(|(s, _)| !s.cohorts.is_empty() && s.cohorts.iter().all(|c| groups.contains(c)))
+            .map(|(s, _)| s.code.clone())
+            .collect()
     };
-    let (waiting_codes, elip_codes) = (only(Cohort::Wi2013), only(Cohort::Elip));
+    let (waiting_codes, elip_codes) = (within(&[Cohort::Wi2013, Cohort::Elip]), within(&[Cohort::Elip]));
     let contracts = store::contracts::list(db).await?;
     // Each placement's start as the scorecard dates it, with its cohort.
     // (`progress_signals` holds each placement's `actual_start`, kept between changes of the reports.)

@@ -668,7 +668,10 @@ fn money_section(ind: &Indicators, this: &YearIndicators, ys: &[i32]) -> Section
             label: "Aandeel Ondertussengroep".into(),
             cells: ind.years.iter().map(|y| Fig::percent(y.waiting_share)).collect(),
         },
-        Row { label: "Aandeel ELIP".into(), cells: ind.years.iter().map(|y| Fig::percent(y.elip_share)).collect() },
+        Row {
+            label: "Waarvan aandeel ELIP".into(),
+            cells: ind.years.iter().map(|y| Fig::percent(y.elip_share)).collect(),
+        },
     ];
     let mut spend_summary = format!("In {} werd {} gerealiseerd", this.year, this.actual_total);
     if let Some(p) = this.spend_per_start {

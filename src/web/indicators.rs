@@ -314,7 +314,7 @@ fn render(
                     tr { th scope="row" { "Gerealiseerd, alle bronnen" } @for y in ys { td.num { (y.actual_total) } } }
                     tr { th scope="row" { a href="/indicatoren/definities#per-deelnemer" { "Per gestarte deelnemer" } } @for y in ys { td.num { @match y.spend_per_start { Some(m) => (m), None => "–" } } } }
                     tr { th scope="row" { a href="/indicatoren/definities#aandeel-ondertussen" { "Aandeel Ondertussengroep" } } @for y in ys { td.num { (share_text(y.waiting_share)) } } }
-                    tr { th scope="row" { a href="/indicatoren/definities#aandeel-ondertussen" { "Aandeel ELIP" } } @for y in ys { td.num { (share_text(y.elip_share)) } } }
+                    tr { th scope="row" { a href="/indicatoren/definities#aandeel-ondertussen" { "Waarvan aandeel ELIP" } } @for y in ys { td.num { (share_text(y.elip_share)) } } }
                 }
             }
             (letter_block(chrome, year, ind, letters))

@@ -152,7 +152,9 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
     );
     assert!(page.contains("Aandeel Ondertussengroep</a></th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">25%</td>"), "{page}");
     assert!(
-        page.contains("Aandeel ELIP</a></th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td>"),
+        page.contains(
+            "Waarvan aandeel ELIP</a></th><td class=\"num\">–</td><td class=\"num\">–</td><td class=\"num\">–</td>"
+        ),
         "{page}"
     );
 

@@ -322,6 +322,8 @@ async function checkRole(role, base, ledgerFile) {
   if (role.user === 'beleid') {
     await page.goto(`${base}/meerjarenoverzicht`);
     await screenshot(page, 'overview');
+    await page.goto(`${base}/indicatoren?jaar=2024`);
+    await screenshot(page, 'indicators');
   }
   if (role.user === 'financien') await importFlow(page, base, ledgerFile, consoleErrors);
   await context.close();
