@@ -679,8 +679,11 @@ fn money_section(ind: &Indicators, this: &YearIndicators, ys: &[i32]) -> Section
     }
     match (this.waiting_share, this.elip_share) {
         (Some(w), Some(e)) => {
-            spend_summary +=
-                &format!("; {} ging naar de Ondertussengroep en {} naar ELIP.", pct_text(Some(w)), pct_text(Some(e)))
+            spend_summary += &format!(
+                "; {} ging naar de Ondertussengroep (waarvan {} naar ELIP).",
+                pct_text(Some(w)),
+                pct_text(Some(e))
+            )
         }
         (Some(w), None) => spend_summary += &format!("; {} ging naar de Ondertussengroep.", pct_text(Some(w))),
         (None, Some(e)) => spend_summary += &format!("; {} ging naar ELIP.", pct_text(Some(e))),
