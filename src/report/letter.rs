@@ -847,3 +847,51 @@ pub fn letter_xlsx(letter: &Letter) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
     )?;
     wb.save_to_buffer()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn a_difference_is_said_in_its_figures_own_words() {
+        assert_eq!(difference("aantal", dec!(40), dec!(45)), "+5");
+        assert_eq!(difference("aantal", dec!(45), dec!(40)), "-5");
+        assert_eq!(difference("procent", dec!(81.5), dec!(80)), "-1,5 procentpunt");
+        assert_eq!(difference("bedrag", dec!(1000), dec!(1234.56)), "+€ 234,56");
+        assert_eq!(difference("bedrag", dec!(1000), dec!(900)), "€ -100,00");
+        assert_eq!(difference("dagen", dec!(37), dec!(37)), "0");
+    }
+
+    #[test]
+    fn a_figure_keeps_its_number_and_prints_as_the_screens_do() {
+        assert_eq!(Fig::Percent(dec!(97.8)).text(), "97,8%");
+        assert_eq!(Fig::Days(dec!(38.5)).text(), "38,5");
+        assert_eq!(Fig::Money(Money::from_cents(123_456)).text(), "€ 1.234,56");
+        assert_eq!(Fig::Hidden.text(), "minder dan 5");
+        assert_eq!(Fig::Hidden.value(), None);
+        assert_eq!(Fig::count(SmallCells::new(true), 4), Fig::Hidden);
+        assert_eq!(Fig::count(SmallCells::new(true), 0), Fig::Count(0), "a group of none reveals no one");
+        assert_eq!(
+            serde_json::to_value(Fig::Money(Money::from_cents(400_000))).unwrap(),
+            serde_json::json!({"tekst": "€ 4.000,00", "soort": "bedrag", "waarde": "4000"})
+        );
+    }
+
+    #[test]
+    fn a_chart_comes_out_of_the_pages_figure_with_its_title_legend_and_a_standalone_svg() {
+        let figure = maud::html! {
+            figure.chart {
+                svg role="img" viewBox="0 0 640 300" width="100%" { title { "Instroom & meer" } desc { "Per groep" } line x1="0" {} }
+                figcaption { ul.legend { li { svg { line {} } "Gezinsmigranten (driehoek)" } li { "Onder <nul>" } } }
+            }
+        };
+        let c = Chart::from_figure(&figure);
+        assert_eq!(c.title, "Instroom & meer");
+        assert_eq!(c.description, "Per groep");
+        assert_eq!(c.legend, ["Gezinsmigranten (driehoek)", "Onder <nul>"]);
+        assert!(c.svg.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" role="img""#), "{}", c.svg);
+        assert!(c.svg.ends_with("</svg>"));
+        assert_eq!(day_of("2026-12-07T11:37:25.99Z"), "7 december 2026");
+    }
+}

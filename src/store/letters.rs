@@ -140,3 +140,18 @@ pub async fn freeze(
     tx.commit().await?;
     Ok(id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn every_figure_of_the_letter_is_kept_exactly_in_hundredths() {
+        assert_eq!(hundredths(dec!(4000.00)), Some(400_000));
+        assert_eq!(hundredths(dec!(97.8)), Some(9_780));
+        assert_eq!(hundredths(dec!(-12356.01)), Some(-1_235_601));
+        assert_eq!(hundredths(dec!(179)), Some(17_900));
+        assert_eq!(hundredths(dec!(0.005)), None, "more decimals than the letter prints are not rounded away");
+    }
+}
