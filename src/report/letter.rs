@@ -280,6 +280,11 @@ fn signed_count(d: i64) -> String {
     }
 }
 
+/// A row of a year table: the figure `f` gives for each of the letter's years.
+fn per_year(label: impl Into<String>, ind: &Indicators, f: impl Fn(&YearIndicators) -> Fig) -> Row {
+    Row { label: label.into(), cells: ind.years.iter().map(f).collect() }
+}
+
 fn year_columns(first: &str, years: &[i32]) -> Vec<String> {
     std::iter::once(first.to_string()).chain(years.iter().map(|y| y.to_string())).collect()
 }
@@ -338,19 +343,10 @@ fn previous_year(ind: &Indicators) -> Option<&YearIndicators> {
 fn inflow_section(ind: &Indicators, this: &YearIndicators, ys: &[i32], cells: SmallCells) -> Section {
     let mut rows: Vec<Row> = InflowCategory::NEWCOMERS
         .iter()
-        .map(|c| Row {
-            label: c.label().to_string(),
-            cells: ind.years.iter().map(|y| Fig::count(cells, y.inflow.inflow.get(c).copied().unwrap_or(0))).collect(),
-        })
+        .map(|c| per_year(c.label(), ind, |y| Fig::count(cells, y.inflow.inflow.get(c).copied().unwrap_or(0))))
         .collect();
-    rows.push(Row {
-        label: "Totaal".into(),
-        cells: ind.years.iter().map(|y| Fig::count(cells, y.inflow.total())).collect(),
-    });
-    rows.push(Row {
-        label: "Maanden met een telling".into(),
-        cells: ind.years.iter().map(|y| Fig::Count(i64::from(y.inflow.months_counted))).collect(),
-    });
+    rows.push(per_year("Totaal", ind, |y| Fig::count(cells, y.inflow.total())));
+    rows.push(per_year("Maanden met een telling", ind, |y| Fig::Count(i64::from(y.inflow.months_counted))));
     let total = this.inflow.total();
     let asylum = this.inflow.scenario_group(InflowGroup::Asylum);
     let family = this.inflow.scenario_group(InflowGroup::Family);
@@ -411,13 +407,8 @@ fn inflow_section(ind: &Indicators, this: &YearIndicators, ys: &[i32], cells: Sm
     }
     let waiting_rows: Vec<Row> = InflowCategory::WAITING
         .iter()
-        .map(|c| Row {
-            label: c.label().to_string(),
-            cells: ind
-                .years
-                .iter()
-                .map(|y| y.inflow.waiting.get(c).map_or(Fig::Missing, |(_, n)| Fig::count(cells, *n)))
-                .collect(),
+        .map(|c| {
+            per_year(c.label(), ind, |y| y.inflow.waiting.get(c).map_or(Fig::Missing, |(_, n)| Fig::count(cells, *n)))
         })
         .collect();
     let sizes: Vec<String> = InflowCategory::WAITING
@@ -477,10 +468,7 @@ fn starts_section(ind: &Indicators, this: &YearIndicators, ys: &[i32], cells: Sm
                 .collect(),
         })
         .collect();
-    rows.push(Row {
-        label: "Alle routes".into(),
-        cells: ind.years.iter().map(|y| starts_fig(cells, &y.total)).collect(),
-    });
+    rows.push(per_year("Alle routes", ind, |y| starts_fig(cells, &y.total)));
     let t = &this.total;
     let summary = match t.reported_starts() {
         None => format!("Voor {} zijn nog geen voortgangsrapportages met starts ontvangen.", this.year),
@@ -511,13 +499,8 @@ fn starts_section(ind: &Indicators, this: &YearIndicators, ys: &[i32], cells: Sm
     }];
     let cohort_rows: Vec<Row> = Cohort::ALL
         .iter()
-        .map(|c| Row {
-            label: c.label().to_string(),
-            cells: ind
-                .years
-                .iter()
-                .map(|y| Fig::count(cells, i64::from(y.starts_by_cohort.get(c).copied().unwrap_or(0))))
-                .collect(),
+        .map(|c| {
+            per_year(c.label(), ind, |y| Fig::count(cells, i64::from(y.starts_by_cohort.get(c).copied().unwrap_or(0))))
         })
         .collect();
     let waiting = i64::from(this.starts_by_cohort.get(&Cohort::Wi2013).copied().unwrap_or(0))
@@ -604,12 +587,12 @@ fn starts_section(ind: &Indicators, this: &YearIndicators, ys: &[i32], cells: Sm
 
 fn providers_section(ind: &Indicators, ys: &[i32]) -> Section {
     let this = ind.years.last().expect("a letter has a year");
-    let per_year = |f: fn(&YearIndicators) -> u32| ind.years.iter().map(|y| Fig::Count(f(y).into())).collect();
+    let count = |n: u32| Fig::Count(n.into());
     let rows = vec![
-        Row { label: "Met een lopend contract op 31 december".into(), cells: per_year(|y| y.providers_under_contract) },
-        Row { label: "Waarvan met een geldig keurmerk die dag".into(), cells: per_year(|y| y.providers_with_mark) },
-        Row { label: "Kwaliteitsplannen goedgekeurd".into(), cells: per_year(|y| y.plans_approved) },
-        Row { label: "Verbeterpunten over de streefdatum".into(), cells: per_year(|y| y.overdue_actions) },
+        per_year("Met een lopend contract op 31 december", ind, |y| count(y.providers_under_contract)),
+        per_year("Waarvan met een geldig keurmerk die dag", ind, |y| count(y.providers_with_mark)),
+        per_year("Kwaliteitsplannen goedgekeurd", ind, |y| count(y.plans_approved)),
+        per_year("Verbeterpunten over de streefdatum", ind, |y| count(y.overdue_actions)),
     ];
     let summary = format!(
         "Op 31 december {} hadden {} van de {} aanbieders met een lopend contract een geldig Blik op Werk-keurmerk; in het jaar werden {} kwaliteitsplannen goedgekeurd en stonden {} verbeterpunten over de streefdatum.",
@@ -656,22 +639,10 @@ fn money_section(ind: &Indicators, this: &YearIndicators, ys: &[i32]) -> Section
         )
     };
     let spend_rows = vec![
-        Row {
-            label: "Gerealiseerd, alle bronnen".into(),
-            cells: ind.years.iter().map(|y| Fig::Money(y.actual_total)).collect(),
-        },
-        Row {
-            label: "Per gestarte deelnemer".into(),
-            cells: ind.years.iter().map(|y| y.spend_per_start.map_or(Fig::Missing, Fig::Money)).collect(),
-        },
-        Row {
-            label: "Aandeel Ondertussengroep".into(),
-            cells: ind.years.iter().map(|y| Fig::percent(y.waiting_share)).collect(),
-        },
-        Row {
-            label: "Waarvan aandeel ELIP".into(),
-            cells: ind.years.iter().map(|y| Fig::percent(y.elip_share)).collect(),
-        },
+        per_year("Gerealiseerd, alle bronnen", ind, |y| Fig::Money(y.actual_total)),
+        per_year("Per gestarte deelnemer", ind, |y| y.spend_per_start.map_or(Fig::Missing, Fig::Money)),
+        per_year("Aandeel Ondertussengroep", ind, |y| Fig::percent(y.waiting_share)),
+        per_year("Waarvan aandeel ELIP", ind, |y| Fig::percent(y.elip_share)),
     ];
     let mut spend_summary = format!("In {} werd {} gerealiseerd", this.year, this.actual_total);
     if let Some(p) = this.spend_per_start {

@@ -39,17 +39,21 @@ pub fn routes() -> RouteTable {
 /// The content type of a Word document.
 const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
-/// The letter of the chosen year and scenario, from the kept figures the page reads.
-async fn letter_of(state: &AppState, q: &IndicatorQuery) -> AppResult<Letter> {
-    let ids: Vec<i64> = store::overview::scenarios(&state.db).await?.into_iter().map(|(s, _)| s.id).collect();
-    let (year, scenario) = choice(q, &ids);
-    let kept = crate::report::indicators::KeptInputs {
+/// The server's kept figures that the indicators read, as their source screens do.
+fn kept(state: &AppState) -> crate::report::indicators::KeptInputs<'_> {
+    crate::report::indicators::KeptInputs {
         scorecard: &state.scorecard_cache,
         signals: &state.signals_cache,
         line_flags: &state.line_flags_cache,
         portfolio: &state.commitments_cache,
-    };
-    Ok(letter::load(&state.db, year, scenario, dates::today(), Some(kept)).await?)
+    }
+}
+
+/// The letter of the chosen year and scenario, from the kept figures the page reads.
+async fn letter_of(state: &AppState, q: &IndicatorQuery) -> AppResult<Letter> {
+    let ids: Vec<i64> = store::overview::scenarios(&state.db).await?.into_iter().map(|(s, _)| s.id).collect();
+    let (year, scenario) = choice(q, &ids);
+    Ok(letter::load(&state.db, year, scenario, dates::today(), Some(kept(state))).await?)
 }
 
 /// The button on the page: the Word letter, its figures frozen as "Voortgangsbrief {year}".
@@ -107,13 +111,7 @@ async fn page(chrome: Chrome, State(state): State<AppState>, Query(q): Query<Ind
     let ids: Vec<i64> = scenarios.iter().map(|(id, _)| *id).collect();
     let (year, scenario) = choice(&q, &ids);
     let years: Vec<i32> = ((year - YEARS_SHOWN + 1)..=year).collect();
-    let kept = crate::report::indicators::KeptInputs {
-        scorecard: &state.scorecard_cache,
-        signals: &state.signals_cache,
-        line_flags: &state.line_flags_cache,
-        portfolio: &state.commitments_cache,
-    };
-    let ind = for_years(&state.db, &years, scenario, dates::today(), Some(kept)).await?;
+    let ind = for_years(&state.db, &years, scenario, dates::today(), Some(kept(&state))).await?;
     let letters = store::letters::list(&state.db).await?;
     Ok(render(&chrome, year, &scenarios, &ind, &letters))
 }
