@@ -983,6 +983,14 @@ async fn progress(db: &Db, today: Date) -> anyhow::Result<()> {
         }
     }
     store::progress::insert_reports_bulk(db, &rows, DEMO_ACTOR).await?;
+    // One contract agreed a stricter attendance norm than the default 80%, so the indicators visibly hold each
+    // contract against its own norm.
+    if let Some(c) = contracts.iter().find(|c| c.reference == "UTR-TAAL-2022-03") {
+        if let Some(mut terms) = store::progress::progress_terms(db, c.id).await? {
+            terms.attendance_norm_bp = 9000;
+            store::progress::set_progress_terms(db, c.id, &terms, DEMO_ACTOR).await?;
+        }
+    }
     Ok(())
 }
 
@@ -1018,7 +1026,7 @@ async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
     use crate::domain::document::DocumentKind;
     use crate::domain::quality::{
         validate_action, validate_criterion, validate_result, ActionForm, AssessmentDraft, CriterionForm, PlanStatus,
-        ResultInput, Score,
+        Score,
     };
     use crate::store::quality as q;
 
@@ -1226,30 +1234,7 @@ async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
         let weak = c.provider_id == 4;
         for route in &c.terms.routes {
             for year in [today.year() - 2, today.year() - 1] {
-                let started = 20 + dice.next(40) as i64;
-                let dropped = (started * (if weak { 18 } else { 5 } + dice.next(10) as i64) / 100).min(started);
-                let completed = ((started - dropped) * (60 + dice.next(30) as i64) / 100).min(started - dropped);
-                let mut pct = |base: u64| (base + dice.next(25)).min(100).to_string();
-                let pass_base = if weak { 45 } else { 55 };
-                let (lezen, luisteren, schrijven, spreken) =
-                    (pct(pass_base + 5), pct(pass_base + 8), pct(pass_base), pct(pass_base));
-                let knm = if *route == Route::B1 { pct(pass_base + 10) } else { String::new() };
-                let nt2_share = pct(if weak { 58 } else { 72 });
-                let input = ResultInput {
-                    year: year.to_string(),
-                    route: route.code().into(),
-                    started: started.to_string(),
-                    completed: completed.to_string(),
-                    dropped_out: dropped.to_string(),
-                    pass_lezen: lezen,
-                    pass_luisteren: luisteren,
-                    pass_schrijven: schrijven,
-                    pass_spreken: spreken,
-                    pass_knm: knm,
-                    satisfaction: format!("{},{}", 6 + dice.next(3), dice.next(10)),
-                    nt2_share,
-                    group_size: (12 + dice.next(7)).to_string(),
-                };
+                let input = demo_result(&mut dice, weak, *route, year);
                 let result = validate_result(&input, today).map_err(|e| anyhow::anyhow!("demo-resultaat: {e:?}"))?;
                 if year == today.year() - 1 {
                     imported.push(vec![
@@ -1274,7 +1259,50 @@ async fn quality(db: &Db, today: Date) -> anyhow::Result<()> {
             }
         }
     }
+    // Older measurement years back to 2022, entered on the screen, so that every year of the demo's progress
+    // (2022-2024) has results against the norms whatever today is. Their own dice: the two years above stay as
+    // they were.
+    let mut older = Dice(0x0051_7A11_2022);
+    for c in &contracts {
+        let weak = c.provider_id == 4;
+        for route in &c.terms.routes {
+            for year in 2022..today.year() - 2 {
+                let input = demo_result(&mut older, weak, *route, year);
+                let result = validate_result(&input, today).map_err(|e| anyhow::anyhow!("demo-resultaat: {e:?}"))?;
+                q::save_result(db, c.provider_id, &result, DEMO_ACTOR).await?;
+            }
+        }
+    }
     import_results(db, &imported).await
+}
+
+/// One provider's demo results of a measurement year and route, as the screen's form has them: counts around
+/// the norms, a weak provider (`weak`) below them.
+fn demo_result(dice: &mut Dice, weak: bool, route: Route, year: i32) -> crate::domain::quality::ResultInput {
+    let started = 20 + dice.next(40) as i64;
+    let dropped = (started * (if weak { 18 } else { 5 } + dice.next(10) as i64) / 100).min(started);
+    let completed = ((started - dropped) * (60 + dice.next(30) as i64) / 100).min(started - dropped);
+    let mut pct = |base: u64| (base + dice.next(25)).min(100).to_string();
+    let pass_base = if weak { 45 } else { 55 };
+    let (lezen, luisteren, schrijven, spreken) =
+        (pct(pass_base + 5), pct(pass_base + 8), pct(pass_base), pct(pass_base));
+    let knm = if route == Route::B1 { pct(pass_base + 10) } else { String::new() };
+    let nt2_share = pct(if weak { 58 } else { 72 });
+    crate::domain::quality::ResultInput {
+        year: year.to_string(),
+        route: route.code().into(),
+        started: started.to_string(),
+        completed: completed.to_string(),
+        dropped_out: dropped.to_string(),
+        pass_lezen: lezen,
+        pass_luisteren: luisteren,
+        pass_schrijven: schrijven,
+        pass_spreken: spreken,
+        pass_knm: knm,
+        satisfaction: format!("{},{}", 6 + dice.next(3), dice.next(10)),
+        nt2_share,
+        group_size: (12 + dice.next(7)).to_string(),
+    }
 }
 
 /// Imports results rows (in the template's column order) as one batch through the import engine.

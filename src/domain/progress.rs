@@ -551,6 +551,33 @@ pub fn below_norm(offered: Hours, attended: Hours, norm_bp: i64) -> bool {
     offered.x100() > 0 && (attended.x100() as i128) * 10_000 < (offered.x100() as i128) * norm_bp as i128
 }
 
+/// Hours offered and attended over some reports, held against one attendance norm in basis points: a contract's
+/// reports of a year against that contract's own norm (the contract page and the indicators).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct AgainstNorm {
+    pub offered: Hours,
+    pub attended: Hours,
+    pub norm_bp: i64,
+}
+
+impl AgainstNorm {
+    /// Attended over offered, one decimal, as everywhere ([`attendance_pct`]).
+    pub fn pct(self) -> Option<Decimal> {
+        attendance_pct(self.offered, self.attended)
+    }
+
+    /// Below the norm, exactly ([`below_norm`]).
+    pub fn below(self) -> bool {
+        below_norm(self.offered, self.attended, self.norm_bp)
+    }
+
+    /// Hours were offered and the attendance is at or above the norm. Without offered hours a norm is neither
+    /// met nor missed.
+    pub fn meets(self) -> bool {
+        self.offered.x100() > 0 && !self.below()
+    }
+}
+
 /// The latest day lessons may start: 3 calendar months after the PIP was set (clamped to the month's end).
 pub fn start_deadline(pip_date: Date) -> Date {
     dates::add_months(pip_date, 3)
@@ -929,6 +956,14 @@ mod tests {
         // 80 of 100 is exactly the norm: not below.
         assert!(!below_norm(Hours::whole(100), Hours::whole(80), 8000));
         assert!(below_norm(Hours::whole(100), Hours::from_x100(7_999), 8000));
+        // 20 of 40 hours is exactly a 50% norm: met; 36 of 40 (90%) misses a 95% norm.
+        let a =
+            |attended, norm_bp| AgainstNorm { offered: Hours::whole(40), attended: Hours::whole(attended), norm_bp };
+        assert!(a(20, 5000).meets() && !a(20, 5000).below());
+        assert!(a(36, 9500).below() && !a(36, 9500).meets());
+        assert_eq!(a(36, 9500).pct(), Some(Decimal::new(900, 1)));
+        let none = AgainstNorm { offered: Hours::ZERO, attended: Hours::ZERO, norm_bp: 8000 };
+        assert!(!none.meets() && !none.below(), "no hours offered: neither");
         let at = [report("2023-01", 100, 80), report("2023-02", 100, 80)];
         assert!(low_attendance(&at, 8000).is_empty());
         let once = [report("2023-01", 100, 79), report("2023-02", 100, 80), report("2023-03", 100, 79)];

@@ -11,6 +11,8 @@
 //! | money per stream | `report::reconciliation::for_year` | /aansluiting |
 //! | plans approved, overdue follow-up actions | `store::quality::all_plans`, `open_actions`, `domain::quality::is_overdue` | /kwaliteit |
 //! | marks on 31 December | `domain::certification::holds_valid_mark`, `ContractPeriod::covers` | /keurmerken, contract flags |
+//! | attendance against each contract's own norm | `report::contract_attendance::per_year` (`AgainstNorm`: `domain::progress::attendance_pct`, `below_norm`) | /contracten/{id}/voorwaarden |
+//! | results against the norms | `report::quality::norms_for`, `compare` (`domain::quality::check_norms`) | /kwaliteit, /kwaliteit/aanbieders/{id} |
 
 use std::collections::BTreeMap;
 
@@ -19,12 +21,15 @@ use serde::Serialize;
 use time::{Date, Month};
 
 use crate::domain::certification::holds_valid_mark;
+use crate::domain::contract::Share;
 use crate::domain::forecast::{InflowGroup, Variant};
 use crate::domain::inflow::InflowYear;
-use crate::domain::quality::{is_overdue, PlanStatus};
+use crate::domain::progress::AgainstNorm;
+use crate::domain::quality::{is_overdue, NormOutcome, PlanStatus};
 use crate::domain::route::{Cohort, Route};
 use crate::domain::scorecard::{Grain, ScoreLine};
 use crate::money::Money;
+use crate::report::contract_attendance::ContractHours;
 use crate::report::reconciliation::{self, StreamYear};
 use crate::store::{self, Db};
 
@@ -94,6 +99,12 @@ pub const DEFINITIONS: &[Definition] = &[
         source: ("/scorecard", "Scorecard"),
     },
     Definition {
+        id: "aanwezigheid-norm",
+        name: "Aanwezigheid tegen de norm van het contract",
+        definition: "Per contract met voortgangsrapportages in het jaar: de uren aanwezig gedeeld door de uren aangeboden in de rapportages waarvan de periode in het jaar begint (zoals de scorecard ze telt), tegen de aanwezigheidsnorm uit de voortgangsafspraken van dat contract. Een contract voldoet als de aanwezigheid op of boven zijn eigen norm ligt; de vergelijking is exact, zonder afronding (het percentage staat er op één decimaal). Geteld worden de contracten met aangeboden uren in het jaar en hoeveel daarvan voldoen en onder hun norm blijven. Het percentage en de uitkomst van een contract met minder dan 5 plaatsingen met rapportage ziet alleen wie deelnemergegevens mag zien.",
+        source: ("/contracten", "Contracten, onderdeel Voorwaarden en afspraken"),
+    },
+    Definition {
         id: "examens",
         name: "Geslaagd bij de eerste poging",
         definition: "Per examenonderdeel het aandeel geslaagden van de eerste examenpogingen die in het jaar zijn afgelegd, per route.",
@@ -122,6 +133,12 @@ pub const DEFINITIONS: &[Definition] = &[
         name: "Verbeterpunten over de streefdatum",
         definition: "Open verbeterpunten van actieve aanbieders waarvan de streefdatum vóór 31 december van het jaar lag (voor het lopende jaar: vóór vandaag), met de status van vandaag; voor het lopende jaar hetzelfde getal als op het kwaliteitsdashboard.",
         source: ("/kwaliteit/acties", "Verbeterpunten"),
+    },
+    Definition {
+        id: "resultaten-normen",
+        name: "Resultaten tegen de normen",
+        definition: "De resultaten met het jaar als meetjaar, per aanbieder en route, vergeleken met elke norm van het toetsingskader waarvoor het resultaat een waarde heeft: het kader van het laatste kwaliteitsplan van de aanbieder, anders het nieuwste kader; dezelfde vergelijking als op het kwaliteitsdashboard en in het kwaliteitsrapport van de aanbieder. Geteld worden de vergelijkingen die voldoen, die net onder de norm blijven (de norm gemist met hoogstens 10% van de normwaarde) en die niet voldoen, en de aanbieders met minstens één vergelijking die niet voldoet. Alle aanbieders met resultaten van het meetjaar tellen mee, ook wie nu niet meer actief is; voor het laatste meetjaar van de actieve aanbieders zijn het de getallen van het dashboard.",
+        source: ("/kwaliteit", "Kwaliteit"),
     },
     Definition {
         id: "geld",
@@ -184,6 +201,78 @@ impl From<&StreamYear> for StreamMoney {
     }
 }
 
+/// One contract's attendance in the year against its own norm (`report::contract_attendance`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ContractNorm {
+    pub contract_id: i64,
+    pub reference: String,
+    pub provider: String,
+    /// Placements with a report in the year: the group the small-cell rule looks at.
+    pub placements: u32,
+    /// Hours, two decimals.
+    pub offered: Decimal,
+    pub attended: Decimal,
+    /// Percent, one decimal; None without offered hours.
+    pub attendance_pct: Option<Decimal>,
+    /// The contract's norm in percent (80.00 for 80%).
+    pub norm_pct: Decimal,
+    pub meets_norm: bool,
+    pub below_norm: bool,
+    #[serde(skip)]
+    pub against: AgainstNorm,
+}
+
+impl From<&ContractHours> for ContractNorm {
+    fn from(h: &ContractHours) -> ContractNorm {
+        ContractNorm {
+            contract_id: h.contract_id,
+            reference: h.reference.clone(),
+            provider: h.provider_name.clone(),
+            placements: h.placements,
+            offered: h.against.offered.decimal(),
+            attended: h.against.attended.decimal(),
+            attendance_pct: h.against.pct(),
+            norm_pct: Share::from_basis_points(h.against.norm_bp).percent().decimal(),
+            meets_norm: h.against.meets(),
+            below_norm: h.against.below(),
+            against: h.against,
+        }
+    }
+}
+
+/// How many comparisons of results with norms came out each way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NormCounts {
+    /// "voldoet"
+    pub met: u32,
+    /// "net onder de norm"
+    pub near: u32,
+    /// "voldoet niet"
+    pub failed: u32,
+}
+
+impl NormCounts {
+    fn add(&mut self, o: NormOutcome) {
+        match o {
+            NormOutcome::Green => self.met += 1,
+            NormOutcome::Amber => self.near += 1,
+            NormOutcome::Red => self.failed += 1,
+        }
+    }
+
+    pub fn total(self) -> u32 {
+        self.met + self.near + self.failed
+    }
+}
+
+/// One provider's results of the year against the norms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProviderNorms {
+    pub provider_id: i64,
+    pub provider: String,
+    pub counts: NormCounts,
+}
+
 /// Every figure of one year.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct YearIndicators {
@@ -211,6 +300,17 @@ pub struct YearIndicators {
     /// Providers with a contract running on 31 December, and those of them with a valid mark that day.
     pub providers_under_contract: u32,
     pub providers_with_mark: u32,
+    /// Each contract with reports in the year, against its own attendance norm, by reference.
+    pub contract_attendance: Vec<ContractNorm>,
+    /// Contracts with offered hours in the year, and those of them at or above and below their own norm.
+    pub contracts_reporting: u32,
+    pub contracts_meeting_norm: u32,
+    pub contracts_below_norm: u32,
+    /// Results with the year as meetjaar against the norms: all comparisons, and per provider (by name).
+    pub norm_results: NormCounts,
+    pub provider_norms: Vec<ProviderNorms>,
+    /// Providers with at least one comparison that is "voldoet niet".
+    pub providers_failing_norm: u32,
 }
 
 /// The indicators of several years, oldest first, and the scenario they are held against.
@@ -272,6 +372,35 @@ pub async fn for_years(
         store::providers::list(db, "", store::providers::Filter::Active).await?.into_iter().map(|p| p.id).collect();
     let open_actions: Vec<_> =
         store::quality::open_actions(db).await?.into_iter().filter(|a| active.contains(&a.provider_id)).collect();
+    let attendance = crate::report::contract_attendance::per_year(db, None).await?;
+    // Each result with its comparisons, once: the norms of the provider's latest plan's set, as on /kwaliteit.
+    let sets = store::quality::list_sets(db).await?;
+    let names: BTreeMap<i64, String> = store::providers::list(db, "", store::providers::Filter::All)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name))
+        .collect();
+    let mut by_provider: BTreeMap<i64, Vec<store::quality::StoredResult>> = BTreeMap::new();
+    for r in store::quality::results(db, None).await?.into_iter().filter(|r| years.contains(&r.result.year)) {
+        by_provider.entry(r.provider_id).or_default().push(r);
+    }
+    let mut norm_cache = std::collections::HashMap::new();
+    let mut outcomes: Vec<(i32, ProviderNorms)> = Vec::new();
+    for (provider_id, results) in by_provider {
+        let own_plans: Vec<_> = plans.iter().filter(|v| v.provider_id == provider_id).cloned().collect();
+        let (_, norms) = crate::report::quality::norms_for(db, &sets, &own_plans, &mut norm_cache).await?;
+        let mut per_year: BTreeMap<i32, NormCounts> = BTreeMap::new();
+        for rc in crate::report::quality::compare(results, &norms) {
+            let counts = per_year.entry(rc.result.result.year).or_default();
+            for c in &rc.checks {
+                counts.add(c.outcome);
+            }
+        }
+        let name = names.get(&provider_id).cloned().unwrap_or_default();
+        outcomes.extend(
+            per_year.into_iter().map(|(y, counts)| (y, ProviderNorms { provider_id, provider: name.clone(), counts })),
+        );
+    }
     let mut out = Vec::with_capacity(years.len());
     for (&year, report) in years.iter().zip(&money) {
         let inflow = InflowYear::of(year, &counts);
@@ -323,7 +452,26 @@ pub async fn for_years(
             .count() as u32;
         let day = new_year_eve.min(today);
         let overdue_actions = open_actions.iter().filter(|a| is_overdue(a.status, a.due_date, day)).count() as u32;
+        let contract_attendance: Vec<ContractNorm> =
+            attendance.iter().filter(|h| h.year == year).map(ContractNorm::from).collect();
+        let reporting = contract_attendance.iter().filter(|c| c.against.offered.x100() > 0);
+        let mut provider_norms: Vec<ProviderNorms> =
+            outcomes.iter().filter(|(y, p)| *y == year && p.counts.total() > 0).map(|(_, p)| p.clone()).collect();
+        provider_norms.sort_by(|a, b| a.provider.cmp(&b.provider));
+        let mut norm_results = NormCounts::default();
+        for p in &provider_norms {
+            norm_results.met += p.counts.met;
+            norm_results.near += p.counts.near;
+            norm_results.failed += p.counts.failed;
+        }
         out.push(YearIndicators {
+            contracts_reporting: reporting.clone().count() as u32,
+            contracts_meeting_norm: reporting.clone().filter(|c| c.against.meets()).count() as u32,
+            contracts_below_norm: reporting.filter(|c| c.against.below()).count() as u32,
+            contract_attendance,
+            providers_failing_norm: provider_norms.iter().filter(|p| p.counts.failed > 0).count() as u32,
+            norm_results,
+            provider_norms,
             plans_approved,
             overdue_actions,
             year,

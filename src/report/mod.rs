@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod commitments;
+pub mod contract_attendance;
 pub mod digest;
 pub mod export;
 pub mod indicators;

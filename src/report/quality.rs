@@ -1,12 +1,57 @@
 //! A provider's quality report: what the screen and the workbook show (plans, follow-up actions, results
-//! against the norms), and the workbook itself.
+//! against the norms), the workbook itself, and the norm lookup every screen with results uses.
+
+use std::collections::HashMap;
 
 use time::Date;
 
 use crate::domain::certification::MarkStatus;
-use crate::domain::quality::{is_overdue, ExamComponent, NormCheck};
+use crate::domain::quality::{check_norms, is_overdue, ExamComponent, Norm, NormCheck};
 use crate::store::providers::Provider;
 use crate::store::quality::{CriteriaSet, FollowUpAction, PlanVersion, StoredResult};
+use crate::store::{self, Db};
+
+/// The norms a provider's results are held to: the criteria set of its latest plan version (`plans` are the
+/// provider's own), or else the newest criteria set. The quality dashboard, the provider report and the indicators
+/// all ask here, so a result has one outcome everywhere.
+///
+/// `sets` are all criteria sets (a handful), read once per page: the dashboard asked for a provider's set once
+/// per provider, 30 queries at ten times a big city. `cache` keeps each set's norms by set id.
+pub async fn norms_for(
+    db: &Db,
+    sets: &[CriteriaSet],
+    plans: &[PlanVersion],
+    cache: &mut HashMap<i64, Vec<(String, Norm)>>,
+) -> sqlx::Result<(Option<CriteriaSet>, Vec<(String, Norm)>)> {
+    let latest = plans.iter().max_by_key(|p| (p.submitted_on, p.id));
+    let set = match latest {
+        Some(p) => sets.iter().find(|s| s.id == p.criteria_set_id),
+        // The newest set (highest id), as for a new plan version.
+        None => sets.iter().max_by_key(|s| s.id),
+    };
+    let Some(set) = set.cloned() else { return Ok((None, Vec::new())) };
+    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(set.id) {
+        let norms = store::quality::criteria(db, set.id)
+            .await?
+            .into_iter()
+            .filter_map(|c| c.norm.map(|n| (c.code, n)))
+            .collect();
+        slot.insert(norms);
+    }
+    let norms = cache.get(&set.id).cloned().unwrap_or_default();
+    Ok((Some(set), norms))
+}
+
+/// Each result compared with every norm it has a value for (`domain::quality::check_norms`).
+pub fn compare(results: Vec<StoredResult>, norms: &[(String, Norm)]) -> Vec<ResultChecks> {
+    results
+        .into_iter()
+        .map(|r| {
+            let checks = check_norms(&r.result, norms.iter().map(|(c, n)| (c.as_str(), *n)));
+            ResultChecks { result: r, checks }
+        })
+        .collect()
+}
 
 /// Results of one year and route with their comparisons.
 pub struct ResultChecks {

@@ -11,7 +11,7 @@ use crate::domain::dates;
 use crate::domain::invoice_check::Rates;
 use crate::domain::placement::PlacementStatus;
 pub use crate::domain::progress::ProgressTerms;
-use crate::domain::progress::{AbsenceReason, ExamPart, ExamResult, Hours, Period, Report, ReportDraft};
+use crate::domain::progress::{AbsenceReason, AgainstNorm, ExamPart, ExamResult, Hours, Period, Report, ReportDraft};
 use crate::domain::route_change::{ChangeKind, RouteChange};
 use crate::money::Money;
 
@@ -133,6 +133,65 @@ pub async fn reports_for_check(db: &Db, contract_id: i64, period: Period, due: &
 /// Every report (`?` bound to NULL matches nothing, so the filter is written to ignore it).
 pub async fn all_reports(db: &Db) -> sqlx::Result<Vec<Report>> {
     reports_where(db, "(? IS NULL)", None).await
+}
+
+/// One contract's reported hours in one year, with its attendance norm: the input of
+/// `report::contract_attendance`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContractHours {
+    pub contract_id: i64,
+    pub reference: String,
+    pub provider_name: String,
+    pub year: i32,
+    /// Placements with a report in the year.
+    pub placements: u32,
+    pub against: AgainstNorm,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContractHoursRow {
+    contract_id: i64,
+    reference: String,
+    provider_name: String,
+    year: i64,
+    placements: i64,
+    offered_x100: i64,
+    attended_x100: i64,
+    attendance_norm_bp: i64,
+}
+
+/// Hours offered and attended per contract (all, or `contract_id`'s) and year, a report counting in the year its
+/// period starts in (as the scorecard counts it), summed in SQL: at a big city these are hundreds of thousands
+/// of reports, and only their sums are needed. Ordered by year and contract reference.
+pub async fn hours_per_contract_year(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<ContractHours>> {
+    let rows: Vec<ContractHoursRow> = sqlx::query_as(
+        "SELECT c.id AS contract_id, c.reference, pr.name AS provider_name,
+                CAST(substr(r.period_start, 1, 4) AS INTEGER) AS year,
+                COUNT(DISTINCT r.placement_id) AS placements,
+                SUM(r.offered_x100) AS offered_x100, SUM(r.attended_x100) AS attended_x100, c.attendance_norm_bp
+         FROM progress_report r JOIN placement p ON p.id = r.placement_id
+         JOIN contract c ON c.id = p.contract_id JOIN provider pr ON pr.id = c.provider_id
+         WHERE ?1 IS NULL OR c.id = ?1
+         GROUP BY c.id, year ORDER BY year, c.reference, c.id",
+    )
+    .bind(contract_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ContractHours {
+            contract_id: r.contract_id,
+            reference: r.reference,
+            provider_name: r.provider_name,
+            year: i32::try_from(r.year).unwrap_or_default(),
+            placements: u32::try_from(r.placements).unwrap_or(u32::MAX),
+            against: AgainstNorm {
+                offered: Hours::from_x100(r.offered_x100),
+                attended: Hours::from_x100(r.attended_x100),
+                norm_bp: r.attendance_norm_bp,
+            },
+        })
+        .collect())
 }
 
 /// Reports grouped by placement.

@@ -27,10 +27,12 @@ use crate::domain::contract::{
 use crate::domain::dates;
 use crate::domain::progress::{validate_terms, ProgressTerms, TermsForm};
 use crate::domain::route::{routes_code, Route};
+use crate::domain::small_cell::HIDDEN;
 use crate::domain::validation::{required_date, text, FieldErrors};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
 use crate::report::commitments::Portfolio;
+use crate::report::contract_attendance::ContractHours;
 use crate::store;
 use crate::store::contracts::{Contract, ContractError};
 
@@ -669,13 +671,16 @@ fn terms_saved(id: i64, fragment: &str) -> Response {
 struct TermsPage {
     contract: Contract,
     progress_terms: ProgressTerms,
+    /// The contract's attendance per year against its norm (the indicators read the same function).
+    attendance: Vec<ContractHours>,
     today: Date,
 }
 
 async fn load_terms(state: &AppState, id: i64) -> AppResult<TermsPage> {
     let contract = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    Ok(TermsPage { contract, progress_terms, today: dates::today() })
+    let attendance = crate::report::contract_attendance::per_year(&state.db, Some(id)).await?;
+    Ok(TermsPage { contract, progress_terms, attendance, today: dates::today() })
 }
 
 /// The terms section, with `forms` as entered when one came back with errors.
@@ -689,6 +694,7 @@ fn terms_view(chrome: &Chrome, t: &TermsPage, forms: &Forms) -> Markup {
     let period = &c.terms.period;
     let body = html! {
         (terms_section(chrome, c.id, &t.progress_terms, forms.progress_terms.as_ref()))
+        (attendance_table(chrome, &t.attendance))
 
         h2 #tarieven { "Tarieven (vast budget per cursist)" }
         (tariff_table(&c.terms.tariffs))
@@ -1184,6 +1190,38 @@ fn terms_section(
                     (Field::new("hourly_rate", "Tarief per aanwezig uur (leeg: geen)", &form.hourly_rate, errors).hint("Bijvoorbeeld 12,50").text())
                 }
                 button type="submit" { "Afspraken opslaan" }
+            }
+        }
+    }
+}
+
+/// The contract's attendance per year against its own norm, the figures of the indicator "Aanwezigheid tegen de
+/// norm van het contract"; attendance and outcome over 1 to 4 placements hidden from aggregates-only viewers.
+fn attendance_table(chrome: &Chrome, lines: &[ContractHours]) -> Markup {
+    let cells = chrome.small_cells();
+    html! {
+        table #aanwezigheid {
+            caption { "Aanwezigheid per jaar tegen de aanwezigheidsnorm van dit contract (uit de voortgangsrapportages)" }
+            thead { tr {
+                th scope="col" { "Jaar" } th.num scope="col" { "Plaatsingen met rapportage" } th.num scope="col" { "Uren aangeboden" }
+                th.num scope="col" { "Uren aanwezig" } th.num scope="col" { "Aanwezigheid" } th.num scope="col" { "Norm" } th scope="col" { "Uitkomst" }
+            } }
+            tbody {
+                @for l in lines {
+                    @let hide = crate::report::contract_attendance::hidden(cells, l.placements);
+                    tr {
+                        th scope="row" { (l.year) }
+                        @if hide {
+                            td.num { (HIDDEN) } td.num { (HIDDEN) } td.num { (HIDDEN) } td.num { (HIDDEN) }
+                        } @else {
+                            td.num { (l.placements) } td.num { (l.against.offered.dutch()) } td.num { (l.against.attended.dutch()) }
+                            td.num { (super::progress::pct_text(l.against.pct())) }
+                        }
+                        td.num { (Share::from_basis_points(l.against.norm_bp).display()) }
+                        td { @if hide { (HIDDEN) } @else { (super::progress::norm_outcome(&l.against)) } }
+                    }
+                }
+                @if lines.is_empty() { tr { td colspan="7" { "Nog geen voortgangsrapportages bij dit contract." } } }
             }
         }
     }

@@ -9,11 +9,12 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::charts::{self, Series, Unit, YearBar};
-use super::progress::pct_text;
+use super::progress::{norm_outcome, pct_text};
 use super::views::Chrome;
 use super::{AppState, RouteTable};
 use crate::auth::roles::Permission;
 use crate::auth::CurrentUser;
+use crate::domain::contract::Share;
 use crate::domain::dates;
 use crate::domain::fixed::dutch_decimal;
 use crate::domain::inflow::InflowCategory;
@@ -22,6 +23,7 @@ use crate::domain::scorecard::ScoreLine;
 use crate::domain::small_cell::{SmallCells, HIDDEN};
 use crate::error::{AppError, AppResult};
 use crate::money::Money;
+use crate::report::contract_attendance;
 use crate::report::indicators::{for_years, Indicators, StreamMoney, YearIndicators, DEFINITIONS};
 use crate::report::letter::{self, Letter};
 use crate::report::scorecard::{hidden, Group, PARTS};
@@ -279,6 +281,40 @@ fn render(
                 p { "Definities: " a href="/indicatoren/definities#wachttijd" { "wachttijd" } ", " a href="/indicatoren/definities#mediaan" { "mediaan" } ", " a href="/indicatoren/definities#binnen-3-maanden" { "binnen 3 maanden" } ", " a href="/indicatoren/definities#aanwezigheid" { "aanwezigheid" } ", " a href="/indicatoren/definities#examens" { "eerste poging" } ", " a href="/indicatoren/definities#routewijzigingen" { "routewijzigingen en uitval" } "." }
             }
 
+            h3 #aanwezigheid-norm { "Aanwezigheid tegen de norm van het contract" (definition_link("aanwezigheid-norm")) }
+            table {
+                caption { "Contracten met aangeboden uren in de voortgangsrapportages van het jaar, tegen hun eigen aanwezigheidsnorm" }
+                thead { tr { th scope="col" { "Contracten" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    tr { th scope="row" { "Met aangeboden uren" } @for y in ys { td.num { (y.contracts_reporting) } } }
+                    tr { th scope="row" { "Waarvan op of boven hun norm (voldoet)" } @for y in ys { td.num { (y.contracts_meeting_norm) } } }
+                    tr { th scope="row" { "Waarvan onder hun norm" } @for y in ys { td.num { (y.contracts_below_norm) } } }
+                }
+            }
+            @if let Some(t) = this {
+                table {
+                    caption { "Aanwezigheid per contract in " (t.year) " tegen de eigen norm" }
+                    thead { tr {
+                        th scope="col" { "Contract" } th scope="col" { "Aanbieder" } th.num scope="col" { "Plaatsingen met rapportage" }
+                        th.num scope="col" { "Aanwezigheid" } th.num scope="col" { "Norm" } th scope="col" { "Uitkomst" }
+                    } }
+                    tbody {
+                        @for c in &t.contract_attendance {
+                            @let hide = contract_attendance::hidden(cells, c.placements);
+                            tr {
+                                th scope="row" { a href={"/contracten/" (c.contract_id) "/voorwaarden#aanwezigheid"} { (c.reference) } }
+                                td { (c.provider) }
+                                td.num { (count(cells, i64::from(c.placements))) }
+                                td.num { @if hide { (HIDDEN) } @else { (pct_text(c.attendance_pct)) } }
+                                td.num { (Share::from_basis_points(c.against.norm_bp).display()) }
+                                td { @if hide { (HIDDEN) } @else { (norm_outcome(&c.against)) } }
+                            }
+                        }
+                        @if t.contract_attendance.is_empty() { tr { td colspan="6" { "Geen voortgangsrapportages in " (t.year) "." } } }
+                    }
+                }
+            }
+
             h2 #keurmerk { "Aanbieders" (definition_link("keurmerk")) }
             table {
                 caption { "Aanbieders met een lopend contract op 31 december en een geldig keurmerk die dag" }
@@ -288,6 +324,36 @@ fn render(
                     tr { th scope="row" { "Waarvan met een geldig keurmerk" } @for y in ys { td.num { (y.providers_with_mark) } } }
                     tr { th scope="row" { a href="/indicatoren/definities#kwaliteitsplannen" { "Kwaliteitsplannen goedgekeurd" } } @for y in ys { td.num { (y.plans_approved) } } }
                     tr { th scope="row" { a href="/indicatoren/definities#verbeterpunten" { "Verbeterpunten over de streefdatum" } } @for y in ys { td.num { (y.overdue_actions) } } }
+                }
+            }
+
+            h3 #resultaten-normen { "Resultaten tegen de normen" (definition_link("resultaten-normen")) }
+            p.hint { "Per meetjaar: de resultaten van de aanbieders per route, vergeleken met de normen van het toetsingskader, zoals op het " a href="/kwaliteit" { "kwaliteitsdashboard" } "." }
+            table {
+                caption { "Vergelijkingen van resultaten met de normen, per meetjaar" }
+                thead { tr { th scope="col" { "Uitkomst" } @for y in ys { th.num scope="col" { (y.year) } } } }
+                tbody {
+                    tr { th scope="row" { "Voldoet" } @for y in ys { td.num { (y.norm_results.met) } } }
+                    tr { th scope="row" { "Net onder de norm" } @for y in ys { td.num { (y.norm_results.near) } } }
+                    tr { th scope="row" { "Voldoet niet" } @for y in ys { td.num { (y.norm_results.failed) } } }
+                }
+                tfoot { tr { th scope="row" { "Aanbieders met minstens één ‘voldoet niet’" } @for y in ys { td.num { (y.providers_failing_norm) } } } }
+            }
+            @if let Some(t) = this {
+                table {
+                    caption { "Resultaten van meetjaar " (t.year) " tegen de normen, per aanbieder" }
+                    thead { tr {
+                        th scope="col" { "Aanbieder" } th.num scope="col" { "Voldoet" } th.num scope="col" { "Net onder de norm" } th.num scope="col" { "Voldoet niet" }
+                    } }
+                    tbody {
+                        @for p in &t.provider_norms {
+                            tr {
+                                th scope="row" { a href={"/kwaliteit/aanbieders/" (p.provider_id) "#resultaten"} { (p.provider) } }
+                                td.num { (p.counts.met) } td.num { (p.counts.near) } td.num { (p.counts.failed) }
+                            }
+                        }
+                        @if t.provider_norms.is_empty() { tr { td colspan="4" { "Geen resultaten met meetjaar " (t.year) "." } } }
+                    }
                 }
             }
 

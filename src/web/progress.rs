@@ -41,6 +41,15 @@ pub fn routes() -> RouteTable {
 
 pub use crate::domain::fixed::pct_text;
 
+/// "voldoet" or "onder de norm" in words (never colour alone), or a dash without offered hours.
+pub fn norm_outcome(a: &crate::domain::progress::AgainstNorm) -> Markup {
+    html! {
+        @if a.below() { span.status.status-bad { "onder de norm" } }
+        @else if a.meets() { span.status.status-ok { "voldoet" } }
+        @else { "–" }
+    }
+}
+
 const REPORT_LABELS: &[(&str, &str)] = &[
     ("period", "Periode"),
     ("first_lesson", "Eerste lesdag"),

@@ -18,16 +18,16 @@ use crate::auth::CurrentUser;
 use crate::domain::certification::MarkStatus;
 use crate::domain::dates;
 use crate::domain::quality::{
-    check_norms, display_decimal, is_overdue, validate_action, validate_result, ActionForm, ActionSource, ActionStatus,
-    ExamComponent, Norm, NormCheck, NormOutcome, ResultInput,
+    display_decimal, is_overdue, validate_action, validate_result, ActionForm, ActionSource, ActionStatus,
+    ExamComponent, NormCheck, NormOutcome, ResultInput,
 };
 use crate::domain::route::Route;
 use crate::domain::validation::FieldErrors;
 use crate::error::{AppError, AppResult};
-use crate::report::quality::{report_xlsx, ProviderReport, ResultChecks};
+use crate::report::quality::{compare, norms_for, report_xlsx, ProviderReport};
 use crate::store;
 use crate::store::providers::Provider;
-use crate::store::quality::{CriteriaSet, FollowUpAction, PlanVersion, QualityError, StoredResult};
+use crate::store::quality::{FollowUpAction, PlanVersion, QualityError, StoredResult};
 
 pub fn routes() -> RouteTable {
     RouteTable::default()
@@ -56,45 +56,8 @@ fn check_line(c: &NormCheck) -> Markup {
 // ---------------------------------------------------------------------------------------------
 // Which norms apply
 
-/// The norms a provider's results are held to: the criteria set of its latest plan version, or else
-/// the newest criteria set.
-///
-/// `sets` are all criteria sets (a handful), read once per page: the dashboard asked for a provider's set once
-/// per provider, 30 queries at ten times a big city.
-async fn norms_for(
-    state: &AppState,
-    sets: &[CriteriaSet],
-    plans: &[PlanVersion],
-    cache: &mut HashMap<i64, Vec<(String, Norm)>>,
-) -> AppResult<(Option<CriteriaSet>, Vec<(String, Norm)>)> {
-    let latest = plans.iter().max_by_key(|p| (p.submitted_on, p.id));
-    let set = match latest {
-        Some(p) => sets.iter().find(|s| s.id == p.criteria_set_id),
-        // The newest set (highest id), as for a new plan version.
-        None => sets.iter().max_by_key(|s| s.id),
-    };
-    let Some(set) = set.cloned() else { return Ok((None, Vec::new())) };
-    if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(set.id) {
-        let norms = store::quality::criteria(&state.db, set.id)
-            .await?
-            .into_iter()
-            .filter_map(|c| c.norm.map(|n| (c.code, n)))
-            .collect();
-        slot.insert(norms);
-    }
-    let norms = cache.get(&set.id).cloned().unwrap_or_default();
-    Ok((Some(set), norms))
-}
-
-fn compare(results: Vec<StoredResult>, norms: &[(String, Norm)]) -> Vec<ResultChecks> {
-    results
-        .into_iter()
-        .map(|r| {
-            let checks = check_norms(&r.result, norms.iter().map(|(c, n)| (c.as_str(), *n)));
-            ResultChecks { result: r, checks }
-        })
-        .collect()
-}
+// `report::quality::norms_for` and `compare`: one lookup for the dashboard, the provider report and the
+// indicators.
 
 // ---------------------------------------------------------------------------------------------
 // Dashboard
@@ -139,7 +102,7 @@ async fn load_dashboard(state: &AppState) -> AppResult<Dashboard> {
     let mut rows = Vec::new();
     for p in providers {
         let own_plans: Vec<PlanVersion> = plans.iter().filter(|v| v.provider_id == p.id).cloned().collect();
-        let (_, norms) = norms_for(state, &sets, &own_plans, &mut cache).await?;
+        let (_, norms) = norms_for(&state.db, &sets, &own_plans, &mut cache).await?;
         let own_actions: Vec<&FollowUpAction> = actions.iter().filter(|a| a.provider_id == p.id).collect();
         let year = results.iter().filter(|r| r.provider_id == p.id).map(|r| r.result.year).max();
         let latest: Vec<StoredResult> =
@@ -454,7 +417,7 @@ async fn load_report(state: &AppState, id: i64) -> AppResult<ProviderReport> {
     let decisions = store::certifications::for_provider(&state.db, id).await?;
     let plans = store::quality::plans_for_provider(&state.db, id).await?;
     let sets = store::quality::list_sets(&state.db).await?;
-    let (norms_from, norms) = norms_for(state, &sets, &plans, &mut HashMap::new()).await?;
+    let (norms_from, norms) = norms_for(&state.db, &sets, &plans, &mut HashMap::new()).await?;
     let results = compare(store::quality::results(&state.db, Some(id)).await?, &norms);
     Ok(ProviderReport {
         mark: MarkStatus::of(&decisions, today),

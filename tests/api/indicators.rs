@@ -4,6 +4,7 @@
 use reqwest::StatusCode;
 use taalbudget::auth::roles::Role;
 use taalbudget::domain::route::Cohort;
+use taalbudget::domain::scorecard::Grain;
 use taalbudget::money::Money;
 
 use crate::figures::{grant, rule, stream_for};
@@ -17,8 +18,11 @@ fn euros(cents: i64) -> String {
 
 /// Two providers with a B1 placement each (PIP 02-01-2023, lessons from 01-02 and 01-03-2023), their February
 /// reports (36 and 20 of 40 hours; reading passed and failed at the first attempt), two streams (SPUK for any
-/// cohort, ENO for the Ondertussengroep only) with 2023 grants and spend, 2023 inflow and a scenario.
-pub(crate) async fn hand_built(app: &TestApp) {
+/// cohort, ENO for the Ondertussengroep only) with 2023 grants and spend, 2023 inflow and a scenario. Contract
+/// UTR-A agreed an attendance norm of 95%, UTR-B one of 50%. A criteria set (NT2 share at least 80%, groups of at
+/// most 16) and B1 results: Taal Noord 2023 NT2 85%, group 17; Taal Zuid 2023 NT2 70%, group 16, and 2022 NT2 75%,
+/// group 12. Returns the contract ids (UTR-A, UTR-B).
+pub(crate) async fn hand_built(app: &TestApp) -> (i64, i64) {
     app.login_as(Role::Admin).await;
     let a = contract(app, "Taal Noord BV", "12345678", "UTR-A").await;
     let b = contract(app, "Taal Zuid BV", "23456789", "UTR-B").await;
@@ -82,6 +86,31 @@ pub(crate) async fn hand_built(app: &TestApp) {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    for (c, norm) in [(a, "95"), (b, "50")] {
+        let r = app
+            .post_form(
+                &format!("/contracten/{c}/voortgangsafspraken"),
+                &[("attendance_norm", norm), ("catch_up_rate", ""), ("hourly_rate", "")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    crate::quality::criteria_set(app).await;
+    for (c, year, nt2, group) in [(a, "2023", "85", "17"), (b, "2023", "70", "16"), (b, "2022", "75", "12")] {
+        let provider = taalbudget::store::contracts::get(&app.db, c).await.unwrap().unwrap().provider_id;
+        let fields = [
+            ("year", year),
+            ("route", "b1"),
+            ("started", "40"),
+            ("completed", "30"),
+            ("dropped_out", "4"),
+            ("nt2_share", nt2),
+            ("group_size", group),
+        ];
+        let r = app.post_form(&format!("/kwaliteit/aanbieders/{provider}/resultaten"), &fields).await;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{}", r.text().await.unwrap());
+    }
+    (a, b)
 }
 
 #[tokio::test]
@@ -178,6 +207,85 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
 }
 
 #[tokio::test]
+async fn attendance_against_each_contracts_own_norm_and_results_against_the_norms_are_exact_and_as_on_their_screens() {
+    let app = spawn_app().await;
+    let (a, b) = hand_built(&app).await;
+    let finance = app.other_browser();
+    finance.login_as(Role::Finance).await;
+    let (status, page) = finance.get_html("/indicatoren?jaar=2023").await;
+    assert_eq!(status, StatusCode::OK);
+    let row = |th: &str, cells: &[&str]| {
+        let mut s = format!("<th scope=\"row\">{th}</th>");
+        for c in cells {
+            s.push_str(&format!("<td class=\"num\">{c}</td>"));
+        }
+        s
+    };
+    // UTR-A: 36 of 40 hours = 90%, below its own 95% (36 * 10000 = 360000 < 40 * 9500 = 380000); UTR-B: 20 of 40
+    // = 50%, exactly its own 50% norm (200000 = 200000): voldoet. Under a common 80% it would be the other way
+    // round. No reports in 2021 or 2022.
+    assert!(page.contains(&row("Met aangeboden uren", &["0", "0", "2"])), "{page}");
+    assert!(page.contains(&row("Waarvan op of boven hun norm (voldoet)", &["0", "0", "1"])), "{page}");
+    assert!(page.contains(&row("Waarvan onder hun norm", &["0", "0", "1"])), "{page}");
+    assert!(page.contains(&format!("<th scope=\"row\"><a href=\"/contracten/{a}/voorwaarden#aanwezigheid\">UTR-A</a></th><td>Taal Noord BV</td><td class=\"num\">1</td><td class=\"num\">90%</td><td class=\"num\">95%</td><td><span class=\"status status-bad\">onder de norm</span></td>")), "{page}");
+    assert!(page.contains(&format!("<th scope=\"row\"><a href=\"/contracten/{b}/voorwaarden#aanwezigheid\">UTR-B</a></th><td>Taal Zuid BV</td><td class=\"num\">1</td><td class=\"num\">50%</td><td class=\"num\">50%</td><td><span class=\"status status-ok\">voldoet</span></td>")), "{page}");
+    // The same figures on each contract's own page (the source screen).
+    let (_, terms) = finance.get_html(&format!("/contracten/{a}/voorwaarden")).await;
+    assert!(terms.contains("<th scope=\"row\">2023</th><td class=\"num\">1</td><td class=\"num\">40</td><td class=\"num\">36</td><td class=\"num\">90%</td><td class=\"num\">95%</td><td><span class=\"status status-bad\">onder de norm</span></td>"), "{terms}");
+    let (_, terms) = finance.get_html(&format!("/contracten/{b}/voorwaarden")).await;
+    assert!(terms.contains("<th scope=\"row\">2023</th><td class=\"num\">1</td><td class=\"num\">40</td><td class=\"num\">20</td><td class=\"num\">50%</td><td class=\"num\">50%</td><td><span class=\"status status-ok\">voldoet</span></td>"), "{terms}");
+    // And a provider's contracts add up to the scorecard's hours of that provider (the same reports, the same year).
+    let today = taalbudget::domain::dates::today();
+    let score = taalbudget::report::scorecard::rows(&app.db, (Grain::Year, 2022, 2023, today), None).await.unwrap();
+    let per_contract = taalbudget::report::contract_attendance::per_year(&app.db, None).await.unwrap();
+    for provider in ["Taal Noord BV", "Taal Zuid BV"] {
+        for year in [2022, 2023] {
+            let on_card = score.iter().filter(|r| r.provider == provider && r.period.year() == year);
+            let on_card: (i64, i64) =
+                on_card.fold((0, 0), |s, r| (s.0 + r.line.offered.x100(), s.1 + r.line.attended.x100()));
+            let ours = per_contract.iter().filter(|h| h.provider_name == provider && h.year == year);
+            let ours: (i64, i64) =
+                ours.fold((0, 0), |s, h| (s.0 + h.against.offered.x100(), s.1 + h.against.attended.x100()));
+            assert_eq!(ours, on_card, "{provider} {year}");
+        }
+    }
+
+    // Results against the norms (NT2 share at least 80: amber from 72; groups at most 16: amber up to 17,6):
+    // 2022: Zuid 75 amber, 12 green. 2023: Noord 85 green, 17 amber; Zuid 70 red, 16 green.
+    assert!(page.contains(&row("Voldoet", &["0", "1", "2"])), "{page}");
+    assert!(page.contains(&row("Net onder de norm", &["0", "1", "1"])), "{page}");
+    assert!(page.contains(&row("Voldoet niet", &["0", "0", "1"])), "{page}");
+    assert!(page.contains(&row("Aanbieders met minstens één ‘voldoet niet’", &["0", "0", "1"])), "{page}");
+    let y = taalbudget::report::indicators::for_year(&app.db, 2023, None, today).await.unwrap();
+    let names: Vec<(&str, u32, u32, u32)> =
+        y.provider_norms.iter().map(|p| (p.provider.as_str(), p.counts.met, p.counts.near, p.counts.failed)).collect();
+    assert_eq!(names, [("Taal Noord BV", 1, 1, 0), ("Taal Zuid BV", 1, 0, 1)]);
+    assert_eq!((y.contracts_reporting, y.contracts_meeting_norm, y.contracts_below_norm), (2, 1, 1));
+    // The dashboard shows each provider's latest meetjaar, 2023 for both: 1 of 2 norms met each (the indicator's
+    // 2 comparisons that meet), and 1 provider with a result that does not meet its norm.
+    let (_, dashboard) = finance.get_html("/kwaliteit").await;
+    assert_eq!(dashboard.matches("Meetjaar 2023</a>: 1 van 2 normen gehaald").count(), 2, "{dashboard}");
+    assert!(
+        dashboard.contains("<strong>1</strong> aanbieders met een resultaat dat niet aan de norm voldoet"),
+        "{dashboard}"
+    );
+    // And the provider report (every meetjaar, the same norms): Zuid's 2022 NT2 share is net onder de norm there.
+    let zuid = taalbudget::store::contracts::get(&app.db, b).await.unwrap().unwrap().provider_id;
+    let (_, report) = finance.get_html(&format!("/kwaliteit/aanbieders/{zuid}")).await;
+    let norms = report.split("id=\"normen\"").nth(1).unwrap().split("</table>").next().unwrap();
+    assert_eq!(norms.matches("status status-warn").count(), 1, "{norms}");
+    assert_eq!(norms.matches("status status-bad").count(), 1, "{norms}");
+    assert_eq!(norms.matches("status status-ok").count(), 2, "{norms}");
+
+    let (status, defs) = finance.get_html("/indicatoren/definities").await;
+    assert_eq!(status, StatusCode::OK);
+    for id in ["aanwezigheid-norm", "resultaten-normen"] {
+        assert!(page.contains(&format!("/indicatoren/definities#{id}")), "no link to {id}");
+        assert!(defs.contains(&format!("<dt id=\"{id}\">")), "no definition {id}");
+    }
+}
+
+#[tokio::test]
 async fn the_policy_adviser_sees_minder_dan_5_for_small_groups_on_the_indicators() {
     let app = spawn_app().await;
     hand_built(&app).await;
@@ -190,6 +298,9 @@ async fn the_policy_adviser_sees_minder_dan_5_for_small_groups_on_the_indicators
     assert!(page.contains("<th scope=\"row\">Overige migranten</th><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">minder dan 5</td>"), "{page}");
     assert!(page.contains("<th scope=\"row\">Gezinsmigranten</th><td class=\"num\">0</td><td class=\"num\">30</td><td class=\"num\">40</td>"));
     assert!(!page.contains("K-10"), "no participant data");
+    // One reporting placement per contract: its attendance and outcome are hidden, the norm (an agreement) is not.
+    assert!(page.contains("<td class=\"num\">minder dan 5</td><td class=\"num\">minder dan 5</td><td class=\"num\">95%</td><td>minder dan 5</td>"), "{page}");
+    assert!(!page.contains("onder de norm</span>"), "{page}");
     // A year or scenario that is no number falls back instead of failing.
     assert_eq!(adviser.get("/indicatoren?jaar=abc&scenario=%27").await.status(), StatusCode::OK);
 }
@@ -214,6 +325,14 @@ async fn report_indicatoren_writes_the_pages_figures_as_json_with_money_as_decim
     assert_eq!(json["streams"][0]["code"], "ENO");
     assert_eq!(json["streams"][0]["remaining"], "19000.00");
     assert_eq!(json["total"]["starts"], 2);
+    assert_eq!(json["contracts_reporting"], 2);
+    assert_eq!(json["contracts_below_norm"], 1);
+    assert_eq!(json["contract_attendance"][0]["reference"], "UTR-A");
+    assert_eq!(json["contract_attendance"][0]["attended"], "36.00");
+    assert_eq!(json["contract_attendance"][0]["norm_pct"], "95.00");
+    assert_eq!(json["contract_attendance"][0]["below_norm"], true);
+    assert_eq!(json["norm_results"], serde_json::json!({"met": 2, "near": 1, "failed": 1}));
+    assert_eq!(json["providers_failing_norm"], 1);
     let (code, _, out) =
         crate::inflow::cli(&app.db_path, &["report", "indicatoren", "--year", "2023", "--scenario", "Onbekend"]);
     assert_eq!(code, 2);
@@ -252,4 +371,30 @@ async fn the_demo_indicators_agree_with_the_quality_dashboard_and_the_demo_inflo
     for y in 2023..=2025 {
         assert_eq!(app.get(&format!("/indicatoren?jaar={y}")).await.status(), StatusCode::OK);
     }
+
+    // Both norm indicators have something to say in every year of the demo's progress.
+    let today = taalbudget::domain::dates::today();
+    let ind = taalbudget::report::indicators::for_years(&app.db, &[2022, 2023, 2024, year - 1], None, today, None)
+        .await
+        .unwrap();
+    for y in &ind.years[..3] {
+        assert!(y.contracts_meeting_norm > 0 && y.contracts_below_norm > 0, "{}: {y:?}", y.year);
+        assert_eq!(y.contracts_reporting, y.contracts_meeting_norm + y.contracts_below_norm);
+        assert!(y.norm_results.met > 0 && y.norm_results.failed > 0 && y.providers_failing_norm > 0, "{}", y.year);
+    }
+    // The dashboard's meetjaar (each provider's latest: last year) has the dashboard's counts: the norms met per
+    // provider add up to the indicator's, and its card counts the providers with a "voldoet niet".
+    let latest = &ind.years[3];
+    let marker = format!("Meetjaar {}</a>: ", year - 1);
+    let (mut met, mut all) = (0, 0);
+    for part in dashboard.split(&marker).skip(1) {
+        let (m, rest) = part.split_once(" van ").unwrap();
+        met += m.parse::<u32>().unwrap();
+        all += rest.split_once(' ').unwrap().0.parse::<u32>().unwrap();
+    }
+    assert_eq!((met, all), (latest.norm_results.met, latest.norm_results.total()), "{dashboard}");
+    assert!(dashboard.contains(&format!(
+        "<strong>{}</strong> aanbieders met een resultaat dat niet aan de norm voldoet",
+        latest.providers_failing_norm
+    )));
 }

@@ -38,7 +38,7 @@ async fn provider_with_contract(app: &TestApp) -> (i64, i64) {
 
 /// A criteria set with K-01 (knock-out, met/partly, norm NT2 share at least 80) and K-02 (1-5,
 /// norm group size at most 16); returns (set id, [K-01 id, K-02 id]).
-async fn criteria_set(app: &TestApp) -> (i64, [i64; 2]) {
+pub(crate) async fn criteria_set(app: &TestApp) -> (i64, [i64; 2]) {
     let r = app.post_form("/kwaliteit/eisen", &[("tender", "Taalonderwijs 2022"), ("title", "Extra eisen")]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let set = id_from(&location(&r), "/kwaliteit/eisen/");
