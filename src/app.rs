@@ -110,6 +110,7 @@ impl App {
                 commitments_cache: Default::default(),
                 line_flags_cache: Default::default(),
                 plan_cache: Default::default(),
+                contract_attendance_cache: Default::default(),
                 imports: Arc::new(imports),
             },
             listener,

@@ -329,6 +329,7 @@ pub struct KeptInputs<'a> {
     pub signals: &'a crate::report::progress_signals::SignalsCache,
     pub line_flags: &'a crate::report::reconciliation::LineFlagsCache,
     pub portfolio: &'a crate::report::commitments::PortfolioCache,
+    pub contract_attendance: &'a crate::report::contract_attendance::ContractAttendanceCache,
 }
 
 pub async fn for_years(
@@ -372,7 +373,7 @@ pub async fn for_years(
         store::providers::list(db, "", store::providers::Filter::Active).await?.into_iter().map(|p| p.id).collect();
     let open_actions: Vec<_> =
         store::quality::open_actions(db).await?.into_iter().filter(|a| active.contains(&a.provider_id)).collect();
-    let attendance = crate::report::contract_attendance::per_year(db, None).await?;
+    let attendance = crate::report::contract_attendance::per_year(db, kept.map(|k| k.contract_attendance)).await?;
     // Each result with its comparisons, once: the norms of the provider's latest plan's set, as on /kwaliteit.
     let sets = store::quality::list_sets(db).await?;
     let names: BTreeMap<i64, String> = store::providers::list(db, "", store::providers::Filter::All)

@@ -160,10 +160,10 @@ struct ContractHoursRow {
     attendance_norm_bp: i64,
 }
 
-/// Hours offered and attended per contract (all, or `contract_id`'s) and year, a report counting in the year its
-/// period starts in (as the scorecard counts it), summed in SQL: at a big city these are hundreds of thousands
-/// of reports, and only their sums are needed. Ordered by year and contract reference.
-pub async fn hours_per_contract_year(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<ContractHours>> {
+/// Hours offered and attended per contract and year, a report counting in the year its period starts in (as the
+/// scorecard counts it), summed in SQL: at a big city these are hundreds of thousands of reports, and only their
+/// sums are needed. Ordered by year and contract reference.
+pub async fn hours_per_contract_year(db: &Db) -> sqlx::Result<Vec<ContractHours>> {
     let rows: Vec<ContractHoursRow> = sqlx::query_as(
         "SELECT c.id AS contract_id, c.reference, pr.name AS provider_name,
                 CAST(substr(r.period_start, 1, 4) AS INTEGER) AS year,
@@ -171,10 +171,8 @@ pub async fn hours_per_contract_year(db: &Db, contract_id: Option<i64>) -> sqlx:
                 SUM(r.offered_x100) AS offered_x100, SUM(r.attended_x100) AS attended_x100, c.attendance_norm_bp
          FROM progress_report r JOIN placement p ON p.id = r.placement_id
          JOIN contract c ON c.id = p.contract_id JOIN provider pr ON pr.id = c.provider_id
-         WHERE ?1 IS NULL OR c.id = ?1
          GROUP BY c.id, year ORDER BY year, c.reference, c.id",
     )
-    .bind(contract_id)
     .fetch_all(db)
     .await?;
     Ok(rows

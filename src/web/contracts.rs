@@ -679,7 +679,8 @@ struct TermsPage {
 async fn load_terms(state: &AppState, id: i64) -> AppResult<TermsPage> {
     let contract = store::contracts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let progress_terms = store::progress::progress_terms(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let attendance = crate::report::contract_attendance::per_year(&state.db, Some(id)).await?;
+    let all = crate::report::contract_attendance::per_year(&state.db, Some(&state.contract_attendance_cache)).await?;
+    let attendance = all.iter().filter(|h| h.contract_id == id).cloned().collect();
     Ok(TermsPage { contract, progress_terms, attendance, today: dates::today() })
 }
 

@@ -48,6 +48,7 @@ fn kept(state: &AppState) -> crate::report::indicators::KeptInputs<'_> {
         signals: &state.signals_cache,
         line_flags: &state.line_flags_cache,
         portfolio: &state.commitments_cache,
+        contract_attendance: &state.contract_attendance_cache,
     }
 }
 

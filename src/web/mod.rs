@@ -61,6 +61,8 @@ pub struct AppState {
     pub commitments_cache: Arc<crate::report::commitments::PortfolioCache>,
     /// The reconciliation's signals on ledger lines per year, kept until the ledger or their other inputs change.
     pub line_flags_cache: Arc<crate::report::reconciliation::LineFlagsCache>,
+    /// Every contract's attendance per year against its norm, kept until the progress inputs change.
+    pub contract_attendance_cache: Arc<crate::report::contract_attendance::ContractAttendanceCache>,
     /// What the attribution rules hold now and what applying them would move, kept until their inputs change.
     pub plan_cache: Arc<crate::report::rules::PlanCache>,
     /// Uploaded import files and their jobs (per server, not per process: tests run several servers at once).

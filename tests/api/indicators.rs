@@ -238,6 +238,7 @@ async fn attendance_against_each_contracts_own_norm_and_results_against_the_norm
     let today = taalbudget::domain::dates::today();
     let score = taalbudget::report::scorecard::rows(&app.db, (Grain::Year, 2022, 2023, today), None).await.unwrap();
     let per_contract = taalbudget::report::contract_attendance::per_year(&app.db, None).await.unwrap();
+    assert_eq!(per_contract.len(), 2, "{per_contract:?}");
     for provider in ["Taal Noord BV", "Taal Zuid BV"] {
         for year in [2022, 2023] {
             let on_card = score.iter().filter(|r| r.provider == provider && r.period.year() == year);
@@ -276,6 +277,23 @@ async fn attendance_against_each_contracts_own_norm_and_results_against_the_norm
     assert_eq!(norms.matches("status status-warn").count(), 1, "{norms}");
     assert_eq!(norms.matches("status status-bad").count(), 1, "{norms}");
     assert_eq!(norms.matches("status status-ok").count(), 2, "{norms}");
+
+    // The page reads kept sums; a changed norm is a change to their inputs: at 90%, UTR-A's 90% meets it.
+    let r = app
+        .post_form(
+            &format!("/contracten/{a}/voortgangsafspraken"),
+            &[("attendance_norm", "90"), ("catch_up_rate", ""), ("hourly_rate", "")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, page) = finance.get_html("/indicatoren?jaar=2023").await;
+    assert!(page.contains(&row("Waarvan op of boven hun norm (voldoet)", &["0", "0", "2"])), "{page}");
+    assert!(
+        page.contains(
+            "<td class=\"num\">90%</td><td class=\"num\">90%</td><td><span class=\"status status-ok\">voldoet</span>"
+        ),
+        "{page}"
+    );
 
     let (status, defs) = finance.get_html("/indicatoren/definities").await;
     assert_eq!(status, StatusCode::OK);
