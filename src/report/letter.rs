@@ -582,6 +582,23 @@ fn starts_section(ind: &Indicators, this: &YearIndicators, ys: &[i32], cells: Sm
         years: false,
         definition: Some("aanwezigheid"),
     });
+    let count = |n: u32| Fig::Count(n.into());
+    tables.push(Table {
+        id: "aanwezigheid-norm",
+        caption: "Contracten tegen hun eigen aanwezigheidsnorm, per jaar".into(),
+        summary: format!(
+            "In {} haalden {} van de {} contracten met aangeboden uren hun eigen aanwezigheidsnorm; {} bleven eronder.",
+            this.year, this.contracts_meeting_norm, this.contracts_reporting, this.contracts_below_norm
+        ),
+        columns: year_columns("Contracten", ys),
+        rows: vec![
+            per_year("Met aangeboden uren", ind, |y| count(y.contracts_reporting)),
+            per_year("Waarvan op of boven hun norm", ind, |y| count(y.contracts_meeting_norm)),
+            per_year("Waarvan onder hun norm", ind, |y| count(y.contracts_below_norm)),
+        ],
+        years: true,
+        definition: Some("aanwezigheid-norm"),
+    });
     Section { heading: "Start en verloop".into(), tables, charts: Vec::new() }
 }
 
@@ -598,17 +615,43 @@ fn providers_section(ind: &Indicators, ys: &[i32]) -> Section {
         "Op 31 december {} hadden {} van de {} aanbieders met een lopend contract een geldig Blik op Werk-keurmerk; in het jaar werden {} kwaliteitsplannen goedgekeurd en stonden {} verbeterpunten over de streefdatum.",
         this.year, this.providers_with_mark, this.providers_under_contract, this.plans_approved, this.overdue_actions
     );
+    let n = this.norm_results;
+    let norms = Table {
+        id: "resultaten-normen",
+        caption: "Resultaten van de aanbieders tegen de normen, per meetjaar".into(),
+        summary: format!(
+            "Van de {} vergelijkingen van resultaten met meetjaar {} met de normen voldeden er {}, bleven er {} net onder de norm en voldeden er {} niet, bij {} aanbieders.",
+            n.total(),
+            this.year,
+            n.met,
+            n.near,
+            n.failed,
+            this.providers_failing_norm
+        ),
+        columns: year_columns("Uitkomst", ys),
+        rows: vec![
+            per_year("Voldoet", ind, |y| count(y.norm_results.met)),
+            per_year("Net onder de norm", ind, |y| count(y.norm_results.near)),
+            per_year("Voldoet niet", ind, |y| count(y.norm_results.failed)),
+            per_year("Aanbieders met minstens één ‘voldoet niet’", ind, |y| count(y.providers_failing_norm)),
+        ],
+        years: true,
+        definition: Some("resultaten-normen"),
+    };
     Section {
         heading: "Aanbieders".into(),
-        tables: vec![Table {
-            id: "aanbieders",
-            caption: "Aanbieders, keurmerken en kwaliteit per jaar".into(),
-            summary,
-            columns: year_columns("Aanbieders", ys),
-            rows,
-            years: true,
-            definition: Some("keurmerk"),
-        }],
+        tables: vec![
+            Table {
+                id: "aanbieders",
+                caption: "Aanbieders, keurmerken en kwaliteit per jaar".into(),
+                summary,
+                columns: year_columns("Aanbieders", ys),
+                rows,
+                years: true,
+                definition: Some("keurmerk"),
+            },
+            norms,
+        ],
         charts: Vec::new(),
     }
 }

@@ -278,6 +278,21 @@ async fn attendance_against_each_contracts_own_norm_and_results_against_the_norm
     assert_eq!(norms.matches("status status-bad").count(), 1, "{norms}");
     assert_eq!(norms.matches("status status-ok").count(), 2, "{norms}");
 
+    // The letter carries both as tables of their own, the same counts (2021, 2022, 2023).
+    let letter = taalbudget::report::letter::load(&app.db, 2023, None, today, None).await.unwrap();
+    let table = |id: &str| letter.sections.iter().flat_map(|s| &s.tables).find(|t| t.id == id).unwrap().clone();
+    let texts = |t: &taalbudget::report::letter::Table| -> Vec<Vec<String>> {
+        t.rows.iter().map(|r| r.cells.iter().map(|f| f.text()).collect()).collect()
+    };
+    assert_eq!(texts(&table("aanwezigheid-norm")), [["0", "0", "2"], ["0", "0", "1"], ["0", "0", "1"]]);
+    assert_eq!(
+        texts(&table("resultaten-normen")),
+        [["0", "1", "2"], ["0", "1", "1"], ["0", "0", "1"], ["0", "0", "1"]]
+    );
+    assert!(table("resultaten-normen")
+        .summary
+        .contains("voldeden er 2, bleven er 1 net onder de norm en voldeden er 1 niet"));
+
     // The page reads kept sums; a changed norm is a change to their inputs: at 90%, UTR-A's 90% meets it.
     let r = app
         .post_form(
