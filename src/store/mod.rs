@@ -54,16 +54,39 @@ pub async fn connect(path: &Path) -> anyhow::Result<Db> {
         // checkpoints itself instead, as https://sqlite.org/wal.html#ckpt suggests: after an import
         // (`checkpoint_in_background`), every minute while serving, at open, and when the last connection closes.
         .pragma("wal_autocheckpoint", "0");
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await
-        .map_err(|e| anyhow::anyhow!("kan de database {} niet openen: {e}", path.display()))?;
+    let open = |options: SqliteConnectOptions| async move {
+        SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(|e| anyhow::anyhow!("kan de database {} niet openen: {e}", path.display()))
+    };
+    let pool = open(options.clone()).await?;
     if let Err(e) = refuse_newer_schema(&pool, path).await {
         pool.close().await;
         return Err(e.into());
     }
+    let applied = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sqlite_schema WHERE name = '_sqlx_migrations'")
+        .fetch_one(&pool)
+        .await?;
+    let before = if applied > 0 {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await?
+    } else {
+        0
+    };
     MIGRATOR.run(&pool).await?;
+    let after = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&pool).await?;
+    // Migrations 0009, 0019 and 0031 widen a CHECK by rewriting the table's SQL (writable_schema). The connection
+    // that ran them keeps the schema it had parsed until something makes it read the schema again, and 0031 ends
+    // with a CREATE TABLE, which does not: an import on that connection then met the old CHECK ("kind IN (...)"
+    // without 'instroom'), now and then, whichever pooled connection it got. After migrating, every connection
+    // starts afresh.
+    if after != before {
+        pool.close().await;
+        let pool = open(options).await?;
+        checkpoint(&pool).await?;
+        return Ok(pool);
+    }
     checkpoint(&pool).await?;
     Ok(pool)
 }
@@ -209,4 +232,32 @@ pub async fn schema_version(db: &Db) -> sqlx::Result<Option<i64>> {
 /// A list of ids as a JSON array, bound to `IN (SELECT value FROM json_each(?))`: one statement for any number.
 pub(crate) fn json_ids(ids: &[i64]) -> String {
     format!("[{}]", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","))
+}
+
+#[cfg(test)]
+mod migration_tests {
+    /// Every connection of a freshly migrated database sees the widened CHECKs of the rewritten tables: an
+    /// import batch of the newest kind is accepted on each of the pool's connections (held at once, so that each
+    /// is a different one).
+    #[tokio::test]
+    async fn every_connection_sees_the_migrated_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = super::connect(&dir.path().join("vers.db")).await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..8 {
+            held.push(db.acquire().await.unwrap());
+        }
+        for conn in &mut held {
+            sqlx::query("BEGIN").execute(&mut **conn).await.unwrap();
+            sqlx::query(
+                "INSERT INTO import_batch (kind, template, file_name, file_sha256, imported_by, imported_at)
+                 VALUES ('instroom', 'standaard-instroom', 'f.xlsx', ?, 'test', '2026-12-07T00:00:00Z')",
+            )
+            .bind("a".repeat(64))
+            .execute(&mut **conn)
+            .await
+            .expect("the CHECK of migration 0031 on every connection");
+            sqlx::query("ROLLBACK").execute(&mut **conn).await.unwrap();
+        }
+    }
 }
