@@ -620,7 +620,7 @@ fn providers_section(ind: &Indicators, ys: &[i32]) -> Section {
         id: "resultaten-normen",
         caption: "Resultaten van de aanbieders tegen de normen, per meetjaar".into(),
         summary: format!(
-            "Van de {} vergelijkingen van resultaten met meetjaar {} met de normen voldeden er {}, bleven er {} net onder de norm en voldeden er {} niet, bij {} aanbieders.",
+            "Van de {} vergelijkingen van resultaten met meetjaar {} met de normen voldeden er {}, bleven er {} net onder de norm en voldeden er {} niet; {} aanbieders hadden minstens één ‘voldoet niet’.",
             n.total(),
             this.year,
             n.met,

@@ -276,6 +276,8 @@ async fn the_demo_writes_complete_letters_for_2022_2023_and_2024() {
             ("aanbieders", "Met een lopend contract op 31 december"),
             ("besteding", "Gerealiseerd, alle bronnen"),
             ("besteding", "Per gestarte deelnemer"),
+            ("aanwezigheid-norm", "Met aangeboden uren"),
+            ("resultaten-normen", "Voldoet"),
         ] {
             let figure = &row(table(&json, id), label)[2];
             assert!(!["–", "0", "€ 0,00"].contains(&figure.as_str()), "{year} {id} {label}: {figure}");
