@@ -362,10 +362,10 @@ pub async fn for_years(
     // Each placement's start as the scorecard dates it, with its cohort.
     // (`progress_signals` holds each placement's `actual_start`, kept between changes of the reports.)
     let signals = crate::report::progress_signals::signals(db, kept.map(|k| k.signals)).await?;
-    let started: Vec<(Cohort, Date)> = store::placements::list(db, None)
+    let started: Vec<(Cohort, Date)> = store::placements::cohorts(db)
         .await?
         .into_iter()
-        .filter_map(|p| crate::report::progress_signals::of(&signals, p.id).actual_start.map(|d| (p.cohort, d)))
+        .filter_map(|(id, cohort)| crate::report::progress_signals::of(&signals, id).actual_start.map(|d| (cohort, d)))
         .collect();
     let decisions = store::certifications::all_by_provider(db).await?;
     let plans = store::quality::all_plans(db).await?;

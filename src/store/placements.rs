@@ -73,6 +73,13 @@ pub async fn list(db: &Db, contract_id: Option<i64>) -> sqlx::Result<Vec<Placeme
     with_changes(db, rows, contract_id.is_none()).await
 }
 
+/// Every placement's id and cohort, and nothing else: what the indicators need to count starts per cohort
+/// (the whole list with its route changes took a good part of the indicator page at ten times a big city).
+pub async fn cohorts(db: &Db) -> sqlx::Result<Vec<(i64, Cohort)>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, cohort FROM placement").fetch_all(db).await?;
+    Ok(rows.into_iter().map(|(id, c)| (id, Cohort::parse(&c).expect("CHECK constraint"))).collect())
+}
+
 /// The placements of `rows` with their route changes: every route change when `all` are asked, else those of
 /// these placements only.
 async fn with_changes(db: &Db, rows: Vec<Row>, all: bool) -> sqlx::Result<Vec<Placement>> {
