@@ -121,13 +121,6 @@ async fn the_indicators_of_a_hand_built_year_are_exact_and_the_same_as_on_their_
     finance.login_as(Role::Finance).await;
     let (status, page) = finance.get_html("/indicatoren?jaar=2023").await;
     assert_eq!(status, StatusCode::OK);
-    let row = |th: &str, cells: &[&str]| {
-        let mut s = format!("<th scope=\"row\">{th}</th>");
-        for c in cells {
-            s.push_str(&format!("<td class=\"num\">{c}</td>"));
-        }
-        s
-    };
     // Inflow 2021, 2022, 2023 side by side: 2022 has only June's 30 family migrants.
     assert!(page.contains(&row("Asielmigranten met huisvesting", &["0", "0", "10"])), "{page}");
     assert!(page.contains(&row("Gezinsmigranten", &["0", "30", "40"])), "{page}");
@@ -214,13 +207,6 @@ async fn attendance_against_each_contracts_own_norm_and_results_against_the_norm
     finance.login_as(Role::Finance).await;
     let (status, page) = finance.get_html("/indicatoren?jaar=2023").await;
     assert_eq!(status, StatusCode::OK);
-    let row = |th: &str, cells: &[&str]| {
-        let mut s = format!("<th scope=\"row\">{th}</th>");
-        for c in cells {
-            s.push_str(&format!("<td class=\"num\">{c}</td>"));
-        }
-        s
-    };
     // UTR-A: 36 of 40 hours = 90%, below its own 95% (36 * 10000 = 360000 < 40 * 9500 = 380000); UTR-B: 20 of 40
     // = 50%, exactly its own 50% norm (200000 = 200000): voldoet. Under a common 80% it would be the other way
     // round. No reports in 2021 or 2022.
@@ -370,6 +356,15 @@ async fn report_indicatoren_writes_the_pages_figures_as_json_with_money_as_decim
         crate::inflow::cli(&app.db_path, &["report", "indicatoren", "--year", "2023", "--scenario", "Onbekend"]);
     assert_eq!(code, 2);
     assert!(out.contains("onbekend scenario 'Onbekend'"), "{out}");
+}
+
+/// A row of the page's year tables as HTML: its header and a figure per year.
+fn row(th: &str, cells: &[&str]) -> String {
+    let mut s = format!("<th scope=\"row\">{th}</th>");
+    for c in cells {
+        s.push_str(&format!("<td class=\"num\">{c}</td>"));
+    }
+    s
 }
 
 /// The text of the last cell of the row whose header holds `header`.
